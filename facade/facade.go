@@ -1,0 +1,188 @@
+// Package facade assembles a running devenv-facade: the ModelArts client,
+// the DevEnvService, the gRPC server (with health checking and reflection)
+// and the REST mirror, served on listeners the caller owns, with a graceful
+// shutdown when the context ends.
+package facade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/mirror"
+	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// Defaults for zero-valued [Options] fields.
+const (
+	DefaultShutdownGrace   = 20 * time.Second
+	DefaultUpstreamTimeout = modelarts.DefaultTimeout
+)
+
+// Options configures [Run].
+type Options struct {
+	// GRPCListener is where the gRPC server accepts connections. Required.
+	GRPCListener net.Listener
+	// HTTPListener is where the REST mirror accepts connections. Optional:
+	// nil serves gRPC only.
+	HTTPListener net.Listener
+
+	// Endpoint is the ModelArts base URL, for example
+	// "https://modelarts.eu-de.otc.t-systems.com". Required.
+	Endpoint string
+	// AuthToken is the IAM token sent to ModelArts when a caller sends none.
+	// Empty means callers must bring their own.
+	AuthToken string
+	// UpstreamTimeout bounds each ModelArts request whatever the caller's
+	// deadline. Zero means DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
+	// HTTPClient sends the ModelArts requests. Nil means
+	// modelarts.NewHTTPClient().
+	HTTPClient modelarts.HTTPClient
+	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
+	UserAgent string
+
+	// ShutdownGrace is how long in-flight calls may run once the context is
+	// done, before they are cut off. Zero means DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// Logger receives one line per call and the lifecycle events. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Run serves gRPC (and the REST mirror, if HTTPListener is set) until ctx is
+// done, then shuts down gracefully: health checks report NOT_SERVING, the
+// listeners close, and in-flight calls get up to ShutdownGrace to finish
+// before they are cancelled. It returns nil after a clean shutdown, or the
+// error that stopped a server. Run closes the listeners.
+func Run(ctx context.Context, opts Options) error {
+	if opts.GRPCListener == nil {
+		return errors.New("facade: no gRPC listener")
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	grace := opts.ShutdownGrace
+	if grace <= 0 {
+		grace = DefaultShutdownGrace
+	}
+	upstreamTimeout := opts.UpstreamTimeout
+	if upstreamTimeout <= 0 {
+		upstreamTimeout = DefaultUpstreamTimeout
+	}
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		hc := modelarts.NewHTTPClient()
+		defer hc.CloseIdleConnections()
+		httpClient = hc
+	}
+	clientOpts := []modelarts.Option{
+		modelarts.WithAuthToken(opts.AuthToken),
+		modelarts.WithTimeout(upstreamTimeout),
+		modelarts.WithLogger(logger),
+	}
+	if opts.UserAgent != "" {
+		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
+	}
+	client, err := modelarts.NewClient(httpClient, opts.Endpoint, clientOpts...)
+	if err != nil {
+		return fmt.Errorf("facade: %w", err)
+	}
+
+	svc := service.New(client, service.WithLogger(logger))
+	interceptor := svc.UnaryInterceptor()
+
+	grpcServer := grpc.NewServer(grpc.UnaryInterceptor(interceptor))
+	devenvv1.RegisterDevEnvServiceServer(grpcServer, svc)
+	healthServer := health.NewServer()
+	healthpb.RegisterHealthServer(grpcServer, healthServer)
+	reflection.Register(grpcServer)
+	healthServer.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	var httpServer *http.Server
+	if opts.HTTPListener != nil {
+		handler, err := mirror.New(ctx, svc, interceptor)
+		if err != nil {
+			return fmt.Errorf("facade: REST mirror: %w", err)
+		}
+		httpServer = &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			// A call may wait for ModelArts up to the upstream timeout.
+			WriteTimeout:   upstreamTimeout + 10*time.Second,
+			IdleTimeout:    2 * time.Minute,
+			MaxHeaderBytes: 64 << 10,
+			ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			// Calls in flight must outlive ctx: shutdown drains them.
+			BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		}
+	}
+
+	errc := make(chan error, 2)
+	go func() {
+		if err := grpcServer.Serve(opts.GRPCListener); err != nil {
+			errc <- fmt.Errorf("facade: gRPC server: %w", err)
+		}
+	}()
+	logger.InfoContext(ctx, "serving gRPC", slog.String("addr", opts.GRPCListener.Addr().String()),
+		slog.String("modelarts_endpoint", client.Endpoint()))
+	if httpServer != nil {
+		go func() {
+			if err := httpServer.Serve(opts.HTTPListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("facade: REST mirror: %w", err)
+			}
+		}()
+		logger.InfoContext(ctx, "serving the REST mirror", slog.String("addr", opts.HTTPListener.Addr().String()))
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	logger.Info("shutting down", slog.Duration("grace", grace))
+	shutdown(grpcServer, httpServer, healthServer, grace, logger)
+	return serveErr
+}
+
+// shutdown stops both servers: health goes NOT_SERVING so balancers stop
+// sending work, both stop accepting, in-flight calls may finish within
+// grace, and whatever is still running then is cut off.
+func shutdown(grpcServer *grpc.Server, httpServer *http.Server, healthServer *health.Server, grace time.Duration, logger *slog.Logger) {
+	healthServer.Shutdown()
+	graceCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		grpcServer.GracefulStop()
+	}()
+	if httpServer != nil {
+		if err := httpServer.Shutdown(graceCtx); err != nil {
+			logger.Warn("REST mirror calls still running after the grace period; closing them", slog.Any("error", err))
+			_ = httpServer.Close()
+		}
+	}
+	select {
+	case <-done:
+	case <-graceCtx.Done():
+		logger.Warn("gRPC calls still running after the grace period; cancelling them")
+		grpcServer.Stop()
+		<-done
+	}
+	logger.Info("stopped")
+}

@@ -1,0 +1,150 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// Reasons for errors only the mirror raises, before any RPC is chosen. They
+// are sent as error_code "Facade.<reason>".
+const (
+	// ReasonRouteNotFound: no API at this path.
+	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
+	// ReasonMethodNotAllowed: the path exists, but not with this method.
+	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+)
+
+// errorBody is the ModelArts error shape.
+type errorBody struct {
+	ErrorCode    string `json:"error_code"`
+	ErrorMessage string `json:"error_message"`
+}
+
+// vendorError is what the mirror answers for an error.
+type vendorError struct {
+	httpStatus int
+	body       errorBody
+	retryAfter float64 // seconds, 0 for none
+}
+
+// toVendorError converts a gRPC status into the ModelArts error shape. The
+// google.rpc.ErrorInfo metadata, present on every error the service returns,
+// holds the code, message and (for ModelArts errors) the upstream HTTP
+// status; a status without it (grpc-gateway's own, for a malformed query
+// parameter) gets a facade code named after its gRPC code.
+func toVendorError(st *status.Status) vendorError {
+	v := vendorError{httpStatus: runtime.HTTPStatusFromCode(st.Code())}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			md := d.GetMetadata()
+			v.body.ErrorCode, v.body.ErrorMessage = md[service.MetadataErrorCode], md[service.MetadataErrorMessage]
+			// Only a real error status can be replayed; ModelArts' table
+			// lists one code with "100", which is no final answer.
+			if hs, err := strconv.Atoi(md[service.MetadataHTTPStatus]); err == nil && hs >= 400 && hs <= 599 {
+				v.httpStatus = hs
+			}
+		case *errdetails.RetryInfo:
+			v.retryAfter = d.GetRetryDelay().AsDuration().Seconds()
+		}
+	}
+	if v.body.ErrorCode == "" {
+		v.body.ErrorCode = service.FacadeErrorCodePrefix + codeName(st.Code())
+	}
+	if v.body.ErrorMessage == "" {
+		v.body.ErrorMessage = st.Message()
+	}
+	return v
+}
+
+// codeName returns the google.rpc.Code name of c, such as "INVALID_ARGUMENT".
+func codeName(c codes.Code) string {
+	name := c.String() // "InvalidArgument"
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// writeError is the mux's error handler.
+func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+	var override *runtime.HTTPStatusError
+	if errors.As(err, &override) {
+		err = override.Err
+		if _, ok := status.FromError(err); !ok && override.HTTPStatus == http.StatusBadRequest {
+			// grpc-gateway's own complaint, such as a malformed %-escape.
+			err = service.NewFacadeError(codes.InvalidArgument, service.ReasonInvalidArgument, err.Error(), "")
+		}
+	}
+	v := toVendorError(status.Convert(err))
+	if override != nil {
+		v.httpStatus = override.HTTPStatus
+	}
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		if id := md.HeaderMD.Get(service.MetadataKeyRequestID); len(id) > 0 {
+			w.Header().Set(headerRequestID, id[0])
+		}
+	}
+	if v.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter)), 10))
+	}
+	writeJSON(w, v.httpStatus, v.body)
+}
+
+// writeRoutingError answers requests that match no API.
+func writeRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	code, reason, msg := codes.InvalidArgument, service.ReasonInvalidArgument, "malformed request path"
+	switch httpStatus {
+	case http.StatusNotFound:
+		code, reason, msg = codes.NotFound, ReasonRouteNotFound, fmt.Sprintf("no API at %s", describePath(r))
+	case http.StatusMethodNotAllowed:
+		code, reason, msg = codes.Unimplemented, ReasonMethodNotAllowed, fmt.Sprintf("method %s is not allowed at %s", describeMethod(r.Method), describePath(r))
+	}
+	err := service.NewFacadeError(code, reason, msg, "")
+	writeError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
+}
+
+// describePath quotes the request path for an error message, shortened.
+func describePath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if len(p) > 200 {
+		p = p[:200] + "..."
+	}
+	return strconv.Quote(p)
+}
+
+func describeMethod(m string) string {
+	if len(m) > 16 {
+		m = m[:16]
+	}
+	return strconv.Quote(m)
+}
+
+func writeJSON(w http.ResponseWriter, httpStatus int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		httpStatus, b = http.StatusInternalServerError, []byte(`{"error_code":"Facade.INTERNAL","error_message":"cannot encode the error"}`)
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,114 @@
+// Package mirror serves the REST mirror of DevEnvService: the ModelArts
+// DevEnviron paths, request and response bodies with the vendor's snake_case
+// names, and errors in the vendor's shape, so that a client written for
+// ModelArts works unchanged against the facade.
+//
+// Errors are written as {"error_code": "...", "error_message": "..."}. When
+// the error came from ModelArts, the body and the HTTP status are the ones
+// ModelArts sent (HTTP 400 with ModelArts.6309 for a missing instance, even
+// though gRPC callers get NOT_FOUND). Errors the facade raises itself use
+// the HTTP status of their gRPC code and an error_code starting with
+// "Facade." (see [service.FacadeErrorCodePrefix]).
+package mirror
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// New returns the REST mirror for srv. Every call runs through interceptor,
+// the same one the gRPC server uses, so request IDs, panic recovery and
+// logging behave the same over both protocols.
+//
+// The mirror calls the service in-process (grpc-gateway's "HandlerServer"
+// registration) rather than dialing the facade's own gRPC port. A gRPC hop
+// on loopback would add a second HTTP/2 exchange, two protobuf round trips
+// and a connection to manage, for nothing the in-process call lacks: the
+// interceptor chain is applied here explicitly, status details pass through
+// untouched, and header metadata set with grpc.SetHeader reaches the HTTP
+// response. What is lost is only what needs a real gRPC transport (peer
+// address, per-connection credentials), which the mirror reads from the
+// HTTP request instead where needed.
+func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithOutgoingTrailerMatcher(func(string) (string, bool) { return "", false }),
+		// Match on the escaped path, so "%2F" stays inside one segment and
+		// reaches validation as "/" instead of changing which route matches.
+		runtime.WithUnescapingMode(runtime.UnescapingModeAllExceptReserved),
+		runtime.WithErrorHandler(writeError),
+		runtime.WithRoutingErrorHandler(writeRoutingError),
+		// ModelArts knows neither X-HTTP-Method-Override nor POST-for-GET.
+		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithWriteContentLength(),
+	)
+	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor}); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+// incomingHeader carries the headers ModelArts clients send into gRPC
+// metadata: X-Auth-Token and X-Request-Id under the service's keys, and the
+// headers grpc-gateway forwards by default.
+func incomingHeader(key string) (string, bool) {
+	switch strings.ToLower(key) {
+	case service.MetadataKeyAuthToken:
+		return service.MetadataKeyAuthToken, true
+	case service.MetadataKeyRequestID:
+		return service.MetadataKeyRequestID, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader exposes only the request ID as X-Request-Id; other header
+// metadata stays inside the facade.
+func outgoingHeader(key string) (string, bool) {
+	if key == service.MetadataKeyRequestID {
+		return headerRequestID, true
+	}
+	return "", false
+}
+
+const headerRequestID = "X-Request-Id"
+
+// intercepted runs each call of a DevEnvServiceServer through a unary
+// interceptor, as a gRPC server would. It embeds the Unsafe interface rather
+// than UnimplementedDevEnvServiceServer on purpose: a new RPC then fails to
+// compile here until it is wired, instead of answering Unimplemented on the
+// mirror only.
+type intercepted struct {
+	devenvv1.UnsafeDevEnvServiceServer
+
+	srv         devenvv1.DevEnvServiceServer
+	interceptor grpc.UnaryServerInterceptor
+}
+
+// DeleteInstance implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_DeleteInstance_FullMethodName, req, s.srv.DeleteInstance)
+}
+
+// invoke calls handler through the interceptor.
+func invoke[Req, Resp any](ctx context.Context, s *intercepted, method string, req Req, handler func(context.Context, Req) (Resp, error)) (Resp, error) {
+	info := &grpc.UnaryServerInfo{Server: s.srv, FullMethod: method}
+	resp, err := s.interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+		return handler(ctx, req.(Req))
+	})
+	out, _ := resp.(Resp)
+	return out, err
+}

@@ -1,0 +1,276 @@
+// Package modelarts is a client for the ModelArts DevEnviron v1 REST API
+// (/v1/{project_id}/demanager/instances).
+//
+// It owns the wire format: URLs built from escaped path segments, the
+// X-Auth-Token, User-Agent and X-Request-Id headers, bounded reads of
+// response bodies, and the decoding of ModelArts error bodies into [*Error].
+// It knows nothing about gRPC; the service package maps its errors to gRPC
+// statuses.
+//
+// Every call takes the caller's context: its deadline and cancellation
+// reach the upstream request, and a call without a deadline is bounded by
+// the client's timeout (see [WithTimeout]).
+package modelarts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Defaults used when the corresponding [Option] is not given.
+const (
+	// DefaultTimeout bounds a call whose context has no earlier deadline.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxBodyBytes caps how much of a response body is read.
+	// DevEnviron responses are a few KiB; anything near 1 MiB is not an
+	// answer from ModelArts.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultUserAgent is sent when no [WithUserAgent] option is given.
+	DefaultUserAgent = "devenv-facade"
+)
+
+// Header names used on the wire.
+const (
+	headerAuthToken   = "X-Auth-Token"
+	headerRequestID   = "X-Request-Id"
+	headerRetryAfter  = "Retry-After"
+	headerUserAgent   = "User-Agent"
+	headerAccept      = "Accept"
+	headerContentType = "Content-Type"
+)
+
+// ErrNoCredentials is returned, before any request is sent, when a call has
+// neither a caller token ([CallerToken]) nor a configured token
+// ([WithAuthToken]).
+var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token and no configured token")
+
+// ErrInvalidPathSegment is returned, before any request is sent, when a path
+// parameter cannot be a single URL path segment: it is empty, "." or "..".
+// Every other value is percent-escaped, so it can never change the path's
+// shape; callers should still validate IDs more strictly.
+var ErrInvalidPathSegment = errors.New("modelarts: invalid path segment")
+
+// HTTPClient sends HTTP requests. [*http.Client] implements it, so callers
+// pass in the transport they want (see [NewHTTPClient]); tests can pass the
+// client of an httptest.Server.
+type HTTPClient interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+// Client calls the ModelArts DevEnviron API at one endpoint. It is safe for
+// concurrent use; create one per endpoint and share it.
+type Client struct {
+	httpClient HTTPClient
+	endpoint   url.URL // scheme and host, and a path prefix without a trailing "/"
+	token      string
+	userAgent  string
+	maxBody    int64
+	timeout    time.Duration
+	logger     *slog.Logger
+	now        func() time.Time
+}
+
+// Option configures a [Client].
+type Option func(*Client)
+
+// WithAuthToken sets the IAM token sent as X-Auth-Token when a call carries
+// no [CallerToken]. The token is never logged or included in errors.
+func WithAuthToken(token string) Option {
+	return func(c *Client) { c.token = token }
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// WithTimeout bounds each call, whatever the context's deadline; the earlier
+// of the two applies. Zero or negative means [DefaultTimeout].
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) { c.timeout = d }
+}
+
+// WithMaxBodyBytes caps how many bytes of a response body are read. A larger
+// success body is reported as malformed, a larger error body as not being a
+// ModelArts error. Zero or negative means [DefaultMaxBodyBytes].
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *Client) { c.maxBody = n }
+}
+
+// WithLogger sets the logger for events the caller cannot see in a return
+// value, such as a success answer with an unreadable body. The default
+// discards them.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) { c.logger = l }
+}
+
+// NewClient returns a client for the ModelArts endpoint, an absolute http or
+// https URL such as "https://modelarts.eu-de.otc.t-systems.com". A path in
+// the endpoint (for a gateway that serves ModelArts under a prefix) is kept
+// in front of every request path; a query, fragment or user info is an error.
+func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client, error) {
+	if httpClient == nil {
+		return nil, errors.New("modelarts: nil HTTPClient")
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("modelarts: endpoint: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("modelarts: endpoint %q: scheme must be http or https", endpoint)
+	case u.Host == "":
+		return nil, fmt.Errorf("modelarts: endpoint %q: no host", endpoint)
+	case u.User != nil:
+		return nil, errors.New("modelarts: endpoint: user info is not allowed in the URL")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("modelarts: endpoint %q: query and fragment are not allowed", endpoint)
+	}
+	c := &Client{
+		httpClient: httpClient,
+		endpoint:   url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")},
+		userAgent:  DefaultUserAgent,
+		logger:     slog.New(slog.DiscardHandler),
+		now:        time.Now,
+	}
+	if u.RawPath != "" {
+		c.endpoint.RawPath = strings.TrimRight(u.RawPath, "/")
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
+	return c, nil
+}
+
+// Endpoint returns the endpoint the client calls, without a trailing "/".
+func (c *Client) Endpoint() string {
+	return c.endpoint.String()
+}
+
+// CallOption configures one call.
+type CallOption func(*callConfig)
+
+type callConfig struct {
+	token     string
+	requestID string
+}
+
+// CallerToken sends token as X-Auth-Token for this call instead of the
+// configured one. An empty token is ignored.
+func CallerToken(token string) CallOption {
+	return func(cc *callConfig) {
+		if token != "" {
+			cc.token = token
+		}
+	}
+}
+
+// RequestID sends id as X-Request-Id for this call. Without it, or with an
+// empty id, the client generates a random UUID.
+func RequestID(id string) CallOption {
+	return func(cc *callConfig) {
+		if id != "" {
+			cc.requestID = id
+		}
+	}
+}
+
+// response is a 2xx answer whose body has been read (or failed to be).
+type response struct {
+	status  int
+	body    []byte
+	readErr error // reading the body failed or it exceeded the cap
+}
+
+// decode unmarshals the body into out, or reports why it cannot.
+func (r *response) decode(out any) error {
+	if r.readErr != nil {
+		return r.readErr
+	}
+	if err := json.Unmarshal(r.body, out); err != nil {
+		return fmt.Errorf("modelarts: decoding HTTP %d body: %w", r.status, err)
+	}
+	return nil
+}
+
+// send performs one request. A 2xx answer is returned with its body read; any
+// other status is returned as *Error; a failure to get an answer is returned
+// wrapped, so errors.Is sees context and network errors through it.
+func (c *Client) send(ctx context.Context, method string, u *url.URL, opts []CallOption) (*response, error) {
+	cc := callConfig{token: c.token}
+	for _, opt := range opts {
+		opt(&cc)
+	}
+	if cc.token == "" {
+		return nil, ErrNoCredentials
+	}
+	if cc.requestID == "" {
+		cc.requestID = uuid.NewString()
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// The URL is already built and escaped; setting it directly avoids
+	// formatting and parsing it again.
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("modelarts: building %s request: %w", method, err)
+	}
+	req.URL, req.Host = u, u.Host
+	req.Header.Set(headerAuthToken, cc.token)
+	req.Header.Set(headerRequestID, cc.requestID)
+	req.Header.Set(headerUserAgent, c.userAgent)
+	req.Header.Set(headerAccept, "application/json")
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL, which holds only the endpoint and the
+		// IDs; the token travels in a header and cannot appear here.
+		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", method, u.Path, cc.requestID, err)
+	}
+	defer resp.Body.Close()
+
+	body, readErr := readBody(resp.Body, c.maxBody)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if readErr != nil {
+			readErr = fmt.Errorf("modelarts: reading HTTP %d body: %w", resp.StatusCode, readErr)
+		}
+		return &response{status: resp.StatusCode, body: body, readErr: readErr}, nil
+	}
+	return nil, c.newError(resp, body, cc.requestID)
+}
+
+// errBodyTooLarge reports a body longer than the client's cap.
+var errBodyTooLarge = errors.New("body exceeds the size limit")
+
+// readBody reads at most limit bytes. It returns what it read and an error if
+// reading failed or the body is longer than limit; the rest is not read, so
+// memory stays bounded whatever the server sends.
+func readBody(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return buf.Bytes(), err
+	}
+	if n > limit {
+		return buf.Bytes()[:limit], errBodyTooLarge
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,161 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// Metadata keys the service reads from callers and sets on answers. The
+// REST mirror maps the X-Auth-Token and X-Request-Id headers to them.
+const (
+	// MetadataKeyAuthToken carries the caller's own IAM token, forwarded to
+	// ModelArts as X-Auth-Token in place of the configured credentials.
+	MetadataKeyAuthToken = "x-auth-token"
+	// MetadataKeyRequestID carries the caller's request ID, forwarded to
+	// ModelArts as X-Request-Id; it is also set in the response header
+	// metadata (generated when the caller sent none or an invalid one).
+	MetadataKeyRequestID = "x-request-id"
+)
+
+// maxRequestIDLen bounds a caller-supplied request ID.
+const maxRequestIDLen = 128
+
+type requestIDKey struct{}
+type callLogKey struct{}
+
+// callLog collects attributes for the call's single log line.
+type callLog struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+// annotate adds attributes to the call's log line, if the call runs under
+// UnaryInterceptor.
+func annotate(ctx context.Context, attrs ...slog.Attr) {
+	if cl, ok := ctx.Value(callLogKey{}).(*callLog); ok {
+		cl.mu.Lock()
+		cl.attrs = append(cl.attrs, attrs...)
+		cl.mu.Unlock()
+	}
+}
+
+// requestIDFromContext returns the call's request ID, set by
+// UnaryInterceptor; outside it, a new one.
+func requestIDFromContext(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return uuid.NewString()
+}
+
+// callerToken returns the caller's x-auth-token metadata, or "".
+func callerToken(ctx context.Context) string {
+	if v := metadata.ValueFromIncomingContext(ctx, MetadataKeyAuthToken); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// incomingRequestID returns the caller's request ID if it is acceptable:
+// 1 to 128 visible ASCII characters, so it can go into a header and a log
+// line unchanged.
+func incomingRequestID(ctx context.Context) (string, bool) {
+	v := metadata.ValueFromIncomingContext(ctx, MetadataKeyRequestID)
+	if len(v) == 0 || v[0] == "" || len(v[0]) > maxRequestIDLen {
+		return "", false
+	}
+	for i := 0; i < len(v[0]); i++ {
+		if v[0][i] < 0x21 || v[0][i] > 0x7e {
+			return "", false
+		}
+	}
+	return v[0], true
+}
+
+// UnaryInterceptor returns the interceptor every call to the service runs
+// through, over gRPC and over the REST mirror. It
+//
+//   - takes the caller's x-request-id (or makes one), puts it in the
+//     response header metadata and hands it to the handler;
+//   - turns a panic into INTERNAL, logging the stack but sending the caller
+//     nothing of it;
+//   - writes one log line per call: method, code, duration, request ID and
+//     what the handler added (IDs, upstream error). Metadata, and so the
+//     caller's token, is never logged.
+func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		start := time.Now()
+		requestID, ok := incomingRequestID(ctx)
+		if !ok {
+			requestID = uuid.NewString()
+		}
+		// Fails only outside a gRPC call (a direct unit-test call); the
+		// header is a courtesy, the request ID still flows.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyRequestID, requestID))
+		cl := &callLog{}
+		ctx = context.WithValue(ctx, requestIDKey{}, requestID)
+		ctx = context.WithValue(ctx, callLogKey{}, cl)
+
+		defer func() {
+			if p := recover(); p != nil {
+				s.logger.ErrorContext(ctx, "panic in handler",
+					slog.String("method", info.FullMethod), slog.String("request_id", requestID),
+					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				resp, err = nil, NewFacadeError(codes.Internal, ReasonInternal, "internal error in the facade", requestID)
+			}
+			s.logCall(ctx, info.FullMethod, requestID, start, cl, err)
+		}()
+		return handler(ctx, req)
+	}
+}
+
+func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callLog, err error) {
+	st := status.Convert(err)
+	level := slog.LevelInfo
+	switch st.Code() {
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		level = slog.LevelError
+	case codes.Unavailable, codes.DeadlineExceeded:
+		level = slog.LevelWarn
+	case codes.OK:
+		if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
+			level = slog.LevelDebug // probes would drown the log
+		}
+	}
+	if !s.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
+		slog.String("method", method),
+		slog.String("code", st.Code().String()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", requestID))
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			attrs = append(attrs, slog.String("reason", info.GetReason()))
+			if c := info.GetMetadata()[MetadataErrorCode]; c != "" {
+				attrs = append(attrs, slog.String("error_code", c))
+			}
+			if h := info.GetMetadata()[MetadataHTTPStatus]; h != "" {
+				attrs = append(attrs, slog.String("http_status", h))
+			}
+		}
+	}
+	cl.mu.Lock()
+	attrs = append(attrs, cl.attrs...)
+	cl.mu.Unlock()
+	s.logger.LogAttrs(ctx, level, "rpc", attrs...)
+}

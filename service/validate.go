@@ -1,0 +1,100 @@
+package service
+
+import (
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+)
+
+// Limits on IDs, as documented on the request fields in the proto.
+const (
+	projectIDLen     = 32
+	maxInstanceIDLen = 64
+)
+
+// Field-violation reasons (google.rpc.BadRequest.FieldViolation.reason).
+const (
+	violationRequired  = "REQUIRED"
+	violationMalformed = "MALFORMED"
+)
+
+// validateDeleteInstance checks a DeleteInstanceRequest. It returns nil or
+// an INVALID_ARGUMENT status listing every bad field.
+func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest) *errdetails.BadRequest {
+	var br errdetails.BadRequest
+	if v := checkProjectID(req.GetProjectId()); v != nil {
+		br.FieldViolations = append(br.FieldViolations, v)
+	}
+	if v := checkInstanceID(req.GetInstanceId()); v != nil {
+		br.FieldViolations = append(br.FieldViolations, v)
+	}
+	if len(br.FieldViolations) == 0 {
+		return nil
+	}
+	return &br
+}
+
+// checkProjectID accepts exactly 32 lowercase hexadecimal characters, the
+// shape of an IAM project ID.
+func checkProjectID(id string) *errdetails.BadRequest_FieldViolation {
+	const field = "project_id"
+	if id == "" {
+		return violation(field, violationRequired, "project_id is required: 32 lowercase hexadecimal characters")
+	}
+	ok := len(id) == projectIDLen
+	for i := 0; ok && i < len(id); i++ {
+		ok = '0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f'
+	}
+	if !ok {
+		return violation(field, violationMalformed, fmt.Sprintf("project_id must be 32 lowercase hexadecimal characters; got %s", describe(id)))
+	}
+	return nil
+}
+
+// checkInstanceID accepts 1 to 64 characters from A-Z, a-z, 0-9, "-" and
+// "_": every instance ID ModelArts issues (a UUID, or "DE-" and a UUID)
+// fits, and nothing that could change the upstream path (slashes, dots,
+// percent-escapes) does.
+func checkInstanceID(id string) *errdetails.BadRequest_FieldViolation {
+	const field = "instance_id"
+	if id == "" {
+		return violation(field, violationRequired, "instance_id is required: 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'")
+	}
+	ok := len(id) <= maxInstanceIDLen
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	if !ok {
+		return violation(field, violationMalformed, fmt.Sprintf("instance_id must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'; got %s", describe(id)))
+	}
+	return nil
+}
+
+func violation(field, reason, description string) *errdetails.BadRequest_FieldViolation {
+	return &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: description}
+}
+
+// describe quotes a rejected value for an error message, shortened so that a
+// huge input does not make a huge error. %q escapes control characters and
+// invalid UTF-8, so the message stays printable.
+func describe(v string) string {
+	const maxShown = 80
+	if len(v) > maxShown {
+		return fmt.Sprintf("%q... (%d bytes)", v[:maxShown], len(v))
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// invalidArgument builds the INVALID_ARGUMENT status for br.
+func invalidArgument(br *errdetails.BadRequest, requestID string) *status.Status {
+	msg := br.FieldViolations[0].Description
+	if n := len(br.FieldViolations); n > 1 {
+		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
+	}
+	return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, msg, requestID, br)
+}
