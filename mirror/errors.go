@@ -8,9 +8,9 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -72,15 +72,7 @@ func toVendorError(st *status.Status) vendorError {
 
 // codeName returns the google.rpc.Code name of c, such as "INVALID_ARGUMENT".
 func codeName(c codes.Code) string {
-	name := c.String() // "InvalidArgument"
-	var b strings.Builder
-	for i, r := range name {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte('_')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToUpper(b.String())
+	return rpccode.Code(c).String()
 }
 
 // writeError is the mux's error handler.

@@ -48,7 +48,7 @@ const (
 	// ReasonDeadlineExceeded: the caller's deadline passed first.
 	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
 	// ReasonCanceled: the caller cancelled the call.
-	ReasonCanceled = "CANCELED"
+	ReasonCanceled = "CANCELLED"
 	// ReasonUpstreamHTTPError: ModelArts (or a proxy in front of it)
 	// answered an error status without a ModelArts error body, for example
 	// an HTML page or an empty 503. The code follows the HTTP status.

@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/devenv-facade/devenv-facade/modelarts"
+)
+
+func TestStatusFromError(t *testing.T) {
+	t.Parallel()
+	live := context.Background()
+	expired, cancel := context.WithDeadline(live, time.Now().Add(-time.Second))
+	defer cancel()
+	cancelled, cancel2 := context.WithCancel(live)
+	cancel2()
+
+	refused := fmt.Errorf("modelarts: DELETE /x: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
+	reset := fmt.Errorf("modelarts: DELETE /x: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)})
+
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		err       error
+		wantCode  codes.Code
+		wantInfo  *errdetails.ErrorInfo
+		wantRetry time.Duration
+	}{
+		{
+			name: "6309_is_not_found", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid"},
+			wantCode: codes.NotFound,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "INSTANCE_NOT_FOUND", Metadata: map[string]string{
+				"error_code": "ModelArts.6309", "error_message": "The instance does not exist.", "http_status": "400", "request_id": "rid"}},
+		},
+		{
+			name: "throttled_with_retry_after", ctx: live,
+			err:      fmt.Errorf("wrapped: %w", &modelarts.Error{HTTPStatus: 429, Code: "ModelArts.6101", Message: "busy", RequestID: "rid", RetryAfter: 7 * time.Second}),
+			wantCode: codes.ResourceExhausted,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "SYSTEM_BUSY", Metadata: map[string]string{
+				"error_code": "ModelArts.6101", "error_message": "busy", "http_status": "429", "request_id": "rid"}},
+			wantRetry: 7 * time.Second,
+		},
+		{
+			name: "documented_delay", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6355", Message: "wait", RequestID: "rid"},
+			wantCode: codes.Unavailable,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "RESOURCE_INITIALIZING", Metadata: map[string]string{
+				"error_code": "ModelArts.6355", "error_message": "wait", "http_status": "400", "request_id": "rid"}},
+			wantRetry: time.Minute,
+		},
+		{
+			name: "unknown_code_falls_back_to_status", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 409, Code: "ModelArts.9999", Message: "new", RequestID: "rid"},
+			wantCode: codes.Aborted,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: ReasonUnmappedErrorCode, Metadata: map[string]string{
+				"error_code": "ModelArts.9999", "error_message": "new", "http_status": "409", "request_id": "rid"}},
+		},
+		{
+			name: "html_page_maps_by_status", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 502, Message: "HTTP 502 Bad Gateway with a body that is not a ModelArts error (text/html)", RequestID: "rid"},
+			wantCode: codes.Unavailable,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainFacade, Reason: ReasonUpstreamHTTPError, Metadata: map[string]string{
+				"error_code": "Facade.UPSTREAM_HTTP_ERROR", "error_message": "HTTP 502 Bad Gateway with a body that is not a ModelArts error (text/html)",
+				"http_status": "502", "request_id": "rid"}},
+		},
+		{
+			name: "no_credentials", ctx: live, err: modelarts.ErrNoCredentials, wantCode: codes.Unauthenticated,
+			wantInfo: facadeInfo(ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with a token"),
+		},
+		{
+			name: "callers_deadline", ctx: expired, err: fmt.Errorf("x: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded,
+			wantInfo: facadeInfo(ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
+		},
+		{
+			name: "callers_cancel", ctx: cancelled, err: fmt.Errorf("x: %w", context.Canceled), wantCode: codes.Canceled,
+			wantInfo: facadeInfo(ReasonCanceled, "the call was cancelled before ModelArts answered; the outcome is unknown"),
+		},
+		{
+			name: "upstream_timeout", ctx: live, err: fmt.Errorf("x: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded,
+			wantInfo: facadeInfo(ReasonUpstreamTimeout, "ModelArts did not answer within the facade's upstream timeout; the outcome is unknown"),
+		},
+		{
+			name: "connection_refused", ctx: live, err: refused, wantCode: codes.Unavailable,
+			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (connection refused); the call may be retried"),
+		},
+		{
+			name: "connection_reset", ctx: live, err: reset, wantCode: codes.Unavailable,
+			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (connection reset); the call may be retried"),
+		},
+		{
+			name: "anything_else", ctx: live, err: errors.New("tls: bad certificate"), wantCode: codes.Unavailable,
+			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (transport error); the call may be retried"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := statusFromError(tt.ctx, tt.err, "rid")
+			if st.Code() != tt.wantCode {
+				t.Errorf("code = %v; want %v", st.Code(), tt.wantCode)
+			}
+			info, retry := detailsOf(t, st)
+			if diff := cmp.Diff(tt.wantInfo, info, protocmp.Transform()); diff != "" {
+				t.Errorf("ErrorInfo (-want +got):\n%s", diff)
+			}
+			var wantRetry *errdetails.RetryInfo
+			if tt.wantRetry > 0 {
+				wantRetry = &errdetails.RetryInfo{RetryDelay: durationpb.New(tt.wantRetry)}
+			}
+			if diff := cmp.Diff(wantRetry, retry, protocmp.Transform()); diff != "" {
+				t.Errorf("RetryInfo (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func facadeInfo(reason, msg string) *errdetails.ErrorInfo {
+	return &errdetails.ErrorInfo{Domain: DomainFacade, Reason: reason, Metadata: map[string]string{
+		"error_code": FacadeErrorCodePrefix + reason, "error_message": msg, "request_id": "rid"}}
+}
+
+func detailsOf(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetails.RetryInfo) {
+	t.Helper()
+	var info *errdetails.ErrorInfo
+	var retry *errdetails.RetryInfo
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *errdetails.RetryInfo:
+			retry = d
+		case error:
+			t.Fatalf("undecodable detail: %v", d)
+		}
+	}
+	return info, retry
+}

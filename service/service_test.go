@@ -1,0 +1,322 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/emulator"
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const (
+	project = emulator.SampleProjectID
+	stopped = "6fa459ea-ee8a-3ca4-894e-db77e160355e"
+	running = "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
+)
+
+// syncBuffer is a bytes.Buffer safe for concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type harness struct {
+	client devenvv1.DevEnvServiceClient
+	logs   *syncBuffer
+}
+
+// start serves the service over a real gRPC server on loopback, in front of
+// upstream served over loopback HTTP.
+func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) *harness {
+	t.Helper()
+	up := httptest.NewServer(upstream)
+	t.Cleanup(up.Close)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, clientOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	svc := service.New(mc, service.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
+	devenvv1.RegisterDevEnvServiceServer(gs, svc)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &harness{client: devenvv1.NewDevEnvServiceClient(conn), logs: logs}
+}
+
+func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
+	t.Helper()
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	t.Fatalf("error %v carries no ErrorInfo", err)
+	return nil
+}
+
+func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New()
+	h := start(t, emu, modelarts.WithAuthToken("t"))
+	tests := []struct {
+		name, project, instance string
+		wantFields              []string
+	}{
+		{"empty_both", "", "", []string{"project_id", "instance_id"}},
+		{"project_uppercase", strings.ToUpper(project), stopped, []string{"project_id"}},
+		{"project_short", project[:31], stopped, []string{"project_id"}},
+		{"project_long", project + "0", stopped, []string{"project_id"}},
+		{"project_not_hex", "g123456789abcdef0123456789abcdef", stopped, []string{"project_id"}},
+		{"project_traversal", "../../../../v3/auth/tokens", stopped, []string{"project_id"}},
+		{"instance_slash", project, "a/b", []string{"instance_id"}},
+		{"instance_dot_dot", project, "..", []string{"instance_id"}},
+		{"instance_traversal", project, "../../instances", []string{"instance_id"}},
+		{"instance_percent", project, "%2F", []string{"instance_id"}},
+		{"instance_space", project, "a b", []string{"instance_id"}},
+		{"instance_newline", project, "a\nb", []string{"instance_id"}},
+		{"instance_nul", project, "a\x00", []string{"instance_id"}},
+		{"instance_query", project, "a?x=1", []string{"instance_id"}},
+		{"instance_unicode", project, "ａ", []string{"instance_id"}},
+		{"instance_too_long", project, strings.Repeat("a", 65), []string{"instance_id"}},
+		{"instance_dot", project, "a.b", []string{"instance_id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: tt.project, InstanceId: tt.instance})
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument {
+				t.Fatalf("code = %v (%v); want InvalidArgument", st.Code(), err)
+			}
+			var fields []string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						fields = append(fields, v.GetField())
+						if v.GetDescription() == "" || v.GetReason() == "" {
+							t.Errorf("violation %v lacks a description or reason", v)
+						}
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.wantFields, fields); diff != "" {
+				t.Errorf("field violations (-want +got):\n%s", diff)
+			}
+			if info := errorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument || info.GetDomain() != service.DomainFacade {
+				t.Errorf("ErrorInfo = %v; want %s/%s", info, service.DomainFacade, service.ReasonInvalidArgument)
+			}
+		})
+	}
+	if n := emu.RequestCount(); n != 0 {
+		t.Errorf("ModelArts received %d requests; bad input must never reach it", n)
+	}
+	// The longest valid IDs are accepted.
+	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: strings.Repeat("Z", 64)})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("64-character ID: %v; want NotFound from ModelArts", err)
+	}
+}
+
+func TestDeleteInstance_againstEmulator(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New()
+	h := start(t, emu, modelarts.WithAuthToken("t"))
+	tests := []struct {
+		name         string
+		req          *devenvv1.DeleteInstanceRequest
+		wantCode     codes.Code
+		wantUpstream string // ErrorInfo metadata error_code
+	}{
+		{"stopped", &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}, codes.OK, ""},
+		{"gone", &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}, codes.NotFound, "ModelArts.6309"},
+		{"gone_allow_missing", &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped, AllowMissing: true}, codes.OK, ""},
+		{"running", &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running, AllowMissing: true}, codes.FailedPrecondition, "ModelArts.6304"},
+	}
+	for _, tt := range tests {
+		resp, err := h.client.DeleteInstance(t.Context(), tt.req)
+		if status.Code(err) != tt.wantCode {
+			t.Fatalf("%s: %v; want %v", tt.name, err, tt.wantCode)
+		}
+		if err != nil {
+			md := errorInfo(t, err).GetMetadata()
+			if md["error_code"] != tt.wantUpstream || md["http_status"] != "400" || md["error_message"] == "" || md["request_id"] == "" {
+				t.Errorf("%s: ErrorInfo metadata = %v; want error_code %s, http_status 400", tt.name, md, tt.wantUpstream)
+			}
+			continue
+		}
+		if resp.GetInstanceId() != tt.req.GetInstanceId() {
+			t.Errorf("%s: instance_id = %q; want %q", tt.name, resp.GetInstanceId(), tt.req.GetInstanceId())
+		}
+	}
+}
+
+func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
+	t.Parallel()
+	// A 404 from a gateway means "no such API", not "no such instance".
+	gateway := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"error_code":"APIGW.0101","error_msg":"The API does not exist"}`))
+	})
+	h := start(t, gateway, modelarts.WithAuthToken("t"))
+	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped, AllowMissing: true})
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("err = %v; want NotFound", err)
+	}
+	if info := errorInfo(t, err); info.GetReason() != service.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
+		t.Errorf("ErrorInfo = %v", info)
+	}
+}
+
+func TestDeleteInstance_credentials(t *testing.T) {
+	t.Parallel()
+	other := strings.Repeat("e", 32)
+	// The service token is scoped to another project: if it were used
+	// instead of the caller's, ModelArts would answer 403.
+	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
+	h := start(t, emu, modelarts.WithAuthToken("service-token"))
+
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
+	if _, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
+		t.Fatalf("with the caller's token: %v", err)
+	}
+	if got := emu.Requests()[0].Header.Get("X-Auth-Token"); got != "caller-token" {
+		t.Errorf("ModelArts got X-Auth-Token %q; want the caller's", got)
+	}
+	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
+	if status.Code(err) != codes.PermissionDenied || errorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.0210" {
+		t.Errorf("with the service token on another project: %v; want PermissionDenied from ModelArts.0210", err)
+	}
+
+	bare := start(t, emu) // no configured token
+	before := emu.RequestCount()
+	_, err = bare.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
+	if status.Code(err) != codes.Unauthenticated || errorInfo(t, err).GetReason() != service.ReasonCredentialsMissing {
+		t.Errorf("without any token: %v; want Unauthenticated/%s", err, service.ReasonCredentialsMissing)
+	}
+	if emu.RequestCount() != before {
+		t.Error("a call without credentials reached ModelArts")
+	}
+}
+
+func TestDeleteInstance_requestID(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New()
+	h := start(t, emu, modelarts.WithAuthToken("t"))
+	tests := []struct {
+		name, sent string
+		wantKept   bool
+	}{
+		{"propagated", "caller-req-42", true},
+		{"absent", "", false},
+		{"with_space", "a b", false},
+		{"too_long", strings.Repeat("r", 129), false},
+	}
+	for i, tt := range tests {
+		ctx := t.Context()
+		if tt.sent != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", tt.sent)
+		}
+		var header metadata.MD
+		_, _ = h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: "missing"}, grpc.Header(&header))
+		got := header.Get("x-request-id")
+		if len(got) != 1 || got[0] == "" {
+			t.Fatalf("%s: response header x-request-id = %v; want one value", tt.name, got)
+		}
+		if kept := got[0] == tt.sent; kept != tt.wantKept {
+			t.Errorf("%s: response request ID %q (sent %q); kept = %v, want %v", tt.name, got[0], tt.sent, kept, tt.wantKept)
+		}
+		if up := emu.Requests()[i].Header.Get("X-Request-Id"); up != got[0] {
+			t.Errorf("%s: ModelArts got X-Request-Id %q; the caller was told %q", tt.name, up, got[0])
+		}
+	}
+}
+
+func TestUnaryInterceptor_recoversPanics(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	svc := service.New(nil, service.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	info := &grpc.UnaryServerInfo{FullMethod: "/x/Y"}
+	resp, err := svc.UnaryInterceptor()(t.Context(), nil, info, func(context.Context, any) (any, error) {
+		panic("boom: password=hunter2")
+	})
+	if resp != nil || status.Code(err) != codes.Internal {
+		t.Fatalf("got (%v, %v); want Internal", resp, err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("the panic value reached the caller: %v", err)
+	}
+	if errorInfo(t, err).GetReason() != service.ReasonInternal {
+		t.Errorf("reason = %q; want %s", errorInfo(t, err).GetReason(), service.ReasonInternal)
+	}
+	if !strings.Contains(logs.String(), "panic in handler") {
+		t.Errorf("the panic was not logged: %s", logs)
+	}
+}
+
+func TestLogs_neverContainTokens(t *testing.T) {
+	t.Parallel()
+	const serviceToken, callerToken = "svc-SECRET-0d9f", "caller-SECRET-7a1c"
+	emu := emulator.New()
+	h := start(t, emu, modelarts.WithAuthToken(serviceToken))
+	calls := []context.Context{
+		t.Context(),
+		metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", callerToken),
+	}
+	for _, ctx := range calls {
+		for _, id := range []string{stopped, stopped, running, "bad id"} {
+			_, _ = h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
+		}
+	}
+	logs := h.logs.String()
+	if strings.Count(logs, `"msg":"rpc"`) != 8 {
+		t.Errorf("want one log line per call (8):\n%s", logs)
+	}
+	for _, secret := range []string{serviceToken, callerToken, "SECRET"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package service_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// The documented ID shapes, restated as regular expressions so the fuzz
+// target checks the hand-written validators against an independent oracle.
+var (
+	validProject  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	validInstance = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// FuzzValidateDeleteInstance drives the service with arbitrary IDs against
+// an upstream on loopback. A request the oracle accepts must reach
+// ModelArts exactly once, at exactly /v1/{project_id}/demanager/instances/
+// {instance_id}; any other must fail with INVALID_ARGUMENT naming the bad
+// fields and reach nothing.
+func FuzzValidateDeleteInstance(f *testing.F) {
+	f.Add("0123456789abcdef0123456789abcdef", "DE-7d558ef8-c73d-11ea-964c-0255ac100033")
+	f.Add("0123456789abcdef0123456789abcdef", "6fa459ea-ee8a-3ca4-894e-db77e160355e")
+	f.Add("0123456789ABCDEF0123456789abcdef", "x")
+	f.Add("0123456789abcdef0123456789abcdef", "../admin")
+	f.Add("0123456789abcdef0123456789abcdef", "a%2Fb")
+	f.Add("", "")
+	f.Add("0123456789abcdef0123456789abcdef\n", "a\x00")
+
+	var mu sync.Mutex
+	var uris []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		uris = append(uris, r.RequestURI)
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"instance_id":"ok"}`))
+	}))
+	defer up.Close()
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.WithAuthToken("t"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	svc := service.New(mc)
+
+	f.Fuzz(func(t *testing.T, project, instance string) {
+		mu.Lock()
+		uris = uris[:0]
+		mu.Unlock()
+		_, err := svc.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: instance})
+		mu.Lock()
+		got := append([]string(nil), uris...)
+		mu.Unlock()
+
+		wantBad := map[string]bool{}
+		if !validProject.MatchString(project) {
+			wantBad["project_id"] = true
+		}
+		if !validInstance.MatchString(instance) {
+			wantBad["instance_id"] = true
+		}
+		if len(wantBad) == 0 {
+			if err != nil {
+				t.Fatalf("valid (%q, %q) failed: %v", project, instance, err)
+			}
+			want := "/v1/" + project + "/demanager/instances/" + instance
+			if len(got) != 1 || got[0] != want {
+				t.Fatalf("upstream saw %q; want exactly [%q]", got, want)
+			}
+			return
+		}
+		if len(got) != 0 {
+			t.Fatalf("invalid (%q, %q) reached the upstream: %q", project, instance, got)
+		}
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument {
+			t.Fatalf("invalid (%q, %q): %v; want InvalidArgument", project, instance, err)
+		}
+		gotBad := map[string]bool{}
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					gotBad[v.GetField()] = true
+				}
+			}
+		}
+		if len(gotBad) != len(wantBad) || gotBad["project_id"] != wantBad["project_id"] || gotBad["instance_id"] != wantBad["instance_id"] {
+			t.Fatalf("invalid (%q, %q): violations %v; want %v", project, instance, gotBad, wantBad)
+		}
+		// The status must survive the wire: it marshals only if every
+		// string in it is valid UTF-8, whatever bytes the caller sent.
+		if _, err := proto.Marshal(st.Proto()); err != nil {
+			t.Fatalf("the status cannot be sent: %v", err)
+		}
+	})
+}
