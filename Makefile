@@ -57,9 +57,9 @@ generate: $(THIRD_PARTY_STAMP) ## Regenerate gen/ from proto/
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail if gen/ differs from what is committed
-	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
-		echo "gen/ is stale: run 'make generate' and commit the result"; \
-		git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- gen proto)" ]; then \
+		echo "gen/ or proto/ is stale: run make generate and commit the result"; \
+		git status --porcelain -- gen proto; git --no-pager diff --stat -- gen proto; exit 1; fi
 
 .PHONY: third_party
 third_party: $(THIRD_PARTY_STAMP) ## Fetch the third-party protos proto/ imports

@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"regexp"
 	"strconv"
@@ -263,4 +266,41 @@ func statusFallbackMarkdown() string {
 // codeName spells a gRPC code as google.rpc.Code does: INVALID_ARGUMENT.
 func codeName(c codes.Code) string {
 	return rpccode.Code(c).String()
+}
+
+// TestREADME_documentsEveryReason checks that README.md names every reason
+// constant the facade can put in ErrorInfo (in service and in mirror).
+func TestREADME_documentsEveryReason(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	found := 0
+	for _, file := range []string{"errors.go", "../mirror/errors.go"} {
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Reason") {
+				return true
+			}
+			lit, ok := vs.Values[0].(*ast.BasicLit)
+			if !ok {
+				return true
+			}
+			found++
+			reason, _ := strconv.Unquote(lit.Value)
+			if !strings.Contains(string(readme), "`"+reason+"`") {
+				t.Errorf("README.md does not document reason %s (%s)", reason, vs.Names[0].Name)
+			}
+			return true
+		})
+	}
+	if found < 10 {
+		t.Errorf("found only %d Reason constants; the parser is looking in the wrong place", found)
+	}
 }

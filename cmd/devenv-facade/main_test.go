@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/emulator"
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/envflag"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestHelp_listsFlagsWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	env := func(k string) (string, bool) {
+		if k == "OS_TOKEN" {
+			return "env-SECRET-token", true
+		}
+		return "", false
+	}
+	err := run(t.Context(), []string{"--auth-token", "flag-SECRET-token", "--help"}, env, &out, &out)
+	if !errors.Is(err, envflag.ErrHelp) {
+		t.Fatalf("run --help: %v", err)
+	}
+	help := out.String()
+	for _, want := range []string{"--grpc-addr", "DEVENV_FACADE_GRPC_ADDR", "127.0.0.1:9090", "--http-addr", "127.0.0.1:8080",
+		"--modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "--auth-token", "OS_TOKEN", "--shutdown-grace", "--upstream-timeout"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	if strings.Contains(help, "SECRET") {
+		t.Errorf("--help shows a secret:\n%s", help)
+	}
+}
+
+func TestRun_rejectsBadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--log-format", "xml"}, "--log-format"},
+		{[]string{"--shutdown-grace", "later"}, "shutdown-grace"},
+		{[]string{"--modelarts-endpoint", "ftp://x", "--grpc-addr", "127.0.0.1:0", "--http-addr", ""}, "scheme"},
+		{[]string{"--grpc-addr", "256.0.0.1:0"}, "gRPC listener"},
+	}
+	for _, tt := range tests {
+		var out syncBuffer
+		err := run(t.Context(), tt.args, noEnv, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run %q: %v; want an error mentioning %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+// TestRun_quickStart runs the command as the README does, with no
+// configuration but free ports: it must serve the embedded emulator's
+// samples over gRPC and REST, then stop cleanly on cancellation.
+func TestRun_quickStart(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, noEnv, &logs, &logs)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	grpcAddr := waitForAddr(t, &logs, "serving gRPC")
+	httpAddr := waitForAddr(t, &logs, "serving the REST mirror")
+
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := devenvv1.NewDevEnvServiceClient(conn)
+	req := &devenvv1.DeleteInstanceRequest{ProjectId: emulator.SampleProjectID, InstanceId: "6fa459ea-ee8a-3ca4-894e-db77e160355e"}
+	if _, err := client.DeleteInstance(t.Context(), req); err != nil {
+		t.Fatalf("delete a sample instance: %v", err)
+	}
+	if _, err := client.DeleteInstance(t.Context(), req); status.Code(err) != codes.NotFound {
+		t.Fatalf("delete it again: %v; want NotFound", err)
+	}
+	hreq, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete,
+		"http://"+httpAddr+"/v1/"+emulator.SampleProjectID+"/demanager/instances/6fa459ea-ee8a-3ca4-894e-db77e160355e", nil)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("mirror: %s; want 400", resp.Status)
+	}
+	if strings.Contains(logs.String(), embeddedToken) {
+		t.Error("the logs show the upstream token")
+	}
+}
+
+var addrPattern = regexp.MustCompile(`"addr":"([^"]+)"`)
+
+// waitForAddr waits for a JSON log line with msg and returns its addr.
+func waitForAddr(t *testing.T, logs *syncBuffer, msg string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `"msg":"`+msg+`"`) {
+				if m := addrPattern.FindStringSubmatch(line); m != nil {
+					return m[1]
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %q log line; logs:\n%s", msg, logs)
+	return ""
+}

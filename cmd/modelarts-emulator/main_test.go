@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestParseTokens(t *testing.T) {
+	t.Parallel()
+	got, err := parseTokens("a=0123456789abcdef0123456789abcdef, b=*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"a": "0123456789abcdef0123456789abcdef", "b": "*"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"a", "=p", "a=", "a=p,,b=q"} {
+		if _, err := parseTokens(bad); err == nil {
+			t.Errorf("parseTokens(%q) succeeded; want an error", bad)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRun_servesUntilCancelled(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	env := func(k string) (string, bool) {
+		if k == "MODELARTS_EMULATOR_TOKENS" {
+			return "good=*", true
+		}
+		return "", false
+	}
+	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, env, &logs, &logs) }()
+
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`url=(http://\S+)`).FindStringSubmatch(logs.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no url in the logs:\n%s", logs.String())
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	for token, want := range map[string]int{"good": 200, "bad": 401} {
+		req, _ := http.NewRequest(http.MethodDelete, url+"/v1/0123456789abcdef0123456789abcdef/demanager/instances/DE-5f9bac21-5a4d-11ee-8c99-0242ac120002", nil)
+		req.Header.Set("X-Auth-Token", token)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %q: %s; want %d", token, resp.Status, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if !strings.Contains(logs.String(), "sample_project_id") {
+		t.Error("the startup line does not name the sample project")
+	}
+}
