@@ -1,14 +1,12 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
@@ -36,27 +35,9 @@ const (
 	running = "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
 )
 
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	client devenvv1.DevEnvServiceClient
-	logs   *syncBuffer
+	logs   *logbuf.Buffer
 }
 
 // start serves the service over a real gRPC server on loopback, in front of
@@ -69,7 +50,7 @@ func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	svc := service.New(mc, service.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	devenvv1.RegisterDevEnvServiceServer(gs, svc)
@@ -276,7 +257,7 @@ func TestDeleteInstance_requestID(t *testing.T) {
 
 func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	svc := service.New(nil, service.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
 	info := &grpc.UnaryServerInfo{FullMethod: "/x/Y"}
 	resp, err := svc.UnaryInterceptor()(t.Context(), nil, info, func(context.Context, any) (any, error) {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,34 +18,18 @@ import (
 	"github.com/devenv-facade/devenv-facade/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func noEnv(string) (string, bool) { return "", false }
 
 func TestHelp_listsFlagsWithoutSecrets(t *testing.T) {
 	t.Parallel()
-	var out syncBuffer
+	var out logbuf.Buffer
 	env := func(k string) (string, bool) {
 		if k == "OS_TOKEN" {
 			return "env-SECRET-token", true
@@ -83,7 +65,7 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 		{[]string{"--grpc-addr", "256.0.0.1:0"}, "gRPC listener"},
 	}
 	for _, tt := range tests {
-		var out syncBuffer
+		var out logbuf.Buffer
 		err := run(t.Context(), tt.args, noEnv, &out, &out)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run %q: %v; want an error mentioning %q", tt.args, err, tt.want)
@@ -96,7 +78,7 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 // samples over gRPC and REST, then stop cleanly on cancellation.
 func TestRun_quickStart(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -144,7 +126,7 @@ func TestRun_quickStart(t *testing.T) {
 var addrPattern = regexp.MustCompile(`"addr":"([^"]+)"`)
 
 // waitForAddr waits for a JSON log line with msg and returns its addr.
-func waitForAddr(t *testing.T, logs *syncBuffer, msg string) string {
+func waitForAddr(t *testing.T, logs *logbuf.Buffer, msg string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
