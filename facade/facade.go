@@ -70,6 +70,17 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.GRPCListener == nil {
 		return errors.New("facade: no gRPC listener")
 	}
+	serving := false
+	defer func() {
+		// The servers close the listeners once they serve; before that,
+		// an error must not leave them open.
+		if !serving {
+			opts.GRPCListener.Close()
+			if opts.HTTPListener != nil {
+				opts.HTTPListener.Close()
+			}
+		}
+	}()
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -131,6 +142,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	serving = true
 	errc := make(chan error, 2)
 	go func() {
 		if err := grpcServer.Serve(opts.GRPCListener); err != nil {

@@ -441,3 +441,18 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("call after shutdown: %v; want Unavailable", err)
 	}
 }
+
+func TestRun_closesListenersOnBadOptions(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = facade.Run(t.Context(), facade.Options{GRPCListener: lis, Endpoint: "not a url"})
+	if err == nil {
+		t.Fatal("Run with a bad endpoint succeeded")
+	}
+	if _, err := lis.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Run failed: %v; want the listener closed", err)
+	}
+}
