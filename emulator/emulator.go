@@ -16,9 +16,19 @@
 //     {"instance_id": ...}; 400 ModelArts.6309 for an unknown instance;
 //     400 ModelArts.6304 for a running one; 400 ModelArts.6306, 6308 or
 //     6357 while it is starting, stopping or being created.
-//   - Token authentication: 401 ModelArts.0205 without X-Auth-Token; with
-//     [WithTokens], 401 ModelArts.0203 for an unknown token and 403
+//   - Token authentication: 401 ModelArts.0205 without X-Auth-Token (or a
+//     signature); with [WithTokens] or [WithIAMUsers], 401 ModelArts.0203
+//     for an unknown token, 401 ModelArts.0202 for an expired one and 403
 //     ModelArts.0210 for a token scoped to another project.
+//   - AK/SK authentication ([WithAccessKeys]): SDK-HMAC-SHA256 signatures
+//     in both wire forms ("Access=" and "Credential="), verified by an
+//     implementation of its own; 401 ModelArts.0206 for a malformed
+//     Authorization header, 401 ModelArts.0208 for a missing or skewed
+//     X-Sdk-Date, 403 ModelArts.0206 for an unknown key or a wrong
+//     signature.
+//   - IAM: POST /v3/auth/tokens with the password method ([WithIAMUsers])
+//     issues project-scoped tokens (201, X-Subject-Token) that expire after
+//     [WithTokenLifetime].
 //   - Any other path: 404 APIGW.0101, as the API gateway in front of
 //     ModelArts answers.
 package emulator
@@ -26,9 +36,9 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -41,29 +51,45 @@ const DefaultRequestLogSize = 1000
 type Server struct {
 	mux *http.ServeMux
 
+	now           func() time.Time
+	tokenLifetime time.Duration
+	users         []IAMUser
+	projectNames  map[string]string // IAM project name → project ID
+	accessKeys    map[string]AccessKey
+
 	mu        sync.Mutex
 	projects  map[string]map[string]*Instance // project ID → instance ID → instance
-	tokens    map[string]string               // token → project ID; nil accepts any token
+	tokens    map[string]grant                // nil while any token is accepted
 	log       []Request                       // ring buffer of the last requests
 	logNext   int
 	logFilled bool
 
-	requestCount atomic.Int64
+	requestCount      atomic.Int64
+	tokenRequestCount atomic.Int64
 }
 
 // Option configures a [Server].
 type Option func(*Server)
 
-// WithTokens makes the server accept only the given tokens, each scoped to a
-// project ID ("*" for any project), as IAM project-scoped tokens are.
-// Without it, any non-empty X-Auth-Token is accepted for any project.
+// WithTokens makes the server accept only the given tokens (and those its
+// IAM issues), each scoped to a project ID ("*" for any project), as IAM
+// project-scoped tokens are. They never expire. Without WithTokens or
+// [WithIAMUsers], any non-empty X-Auth-Token is accepted for any project.
 func WithTokens(tokens map[string]string) Option {
 	return func(s *Server) {
-		s.tokens = make(map[string]string, len(tokens))
+		if s.tokens == nil {
+			s.tokens = map[string]grant{}
+		}
 		for t, p := range tokens {
-			s.tokens[t] = p
+			s.tokens[t] = grant{project: p}
 		}
 	}
+}
+
+// WithClock sets the emulator's clock, for token expiry and the
+// X-Sdk-Date check. The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
 }
 
 // WithoutSamples starts the server with no instances instead of [Samples].
@@ -79,7 +105,12 @@ func WithRequestLog(n int) Option {
 
 // New returns a server holding the [Samples] instances.
 func New(opts ...Option) *Server {
-	s := &Server{log: make([]Request, DefaultRequestLogSize)}
+	s := &Server{
+		log:           make([]Request, DefaultRequestLogSize),
+		now:           time.Now,
+		tokenLifetime: DefaultTokenLifetime,
+		projectNames:  map[string]string{SampleProjectName: SampleProjectID},
+	}
 	s.projects = map[string]map[string]*Instance{}
 	for _, inst := range Samples() {
 		s.put(SampleProjectID, inst)
@@ -88,6 +119,7 @@ func New(opts ...Option) *Server {
 		opt(s)
 	}
 	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /v3/auth/tokens", s.issueToken)
 	s.mux.HandleFunc("DELETE /v1/{project_id}/demanager/instances/{instance_id}", s.authenticated(s.deleteInstance))
 	s.mux.HandleFunc("/", s.notFound)
 	return s
@@ -142,40 +174,6 @@ func (s *Server) record(r *http.Request) {
 	s.logNext++
 	if s.logNext == len(s.log) {
 		s.logNext, s.logFilled = 0, true
-	}
-}
-
-// projectIDPattern is the shape of an IAM project ID. (inferred: the
-// reference documents ModelArts.0210 "Invalid project ID." with HTTP 400
-// without saying what makes one invalid.)
-var projectIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// authenticated checks X-Auth-Token against the token list, then the
-// project ID, before calling next.
-func (s *Server) authenticated(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		token := r.Header.Get("X-Auth-Token")
-		if token == "" {
-			writeError(w, errNoAuthHeader)
-			return
-		}
-		projectID := r.PathValue("project_id")
-		if s.tokens != nil {
-			scope, ok := s.tokens[token]
-			switch {
-			case !ok:
-				writeError(w, errInvalidToken)
-				return
-			case scope != "*" && scope != projectID:
-				writeError(w, errProjectMismatch)
-				return
-			}
-		}
-		if !projectIDPattern.MatchString(projectID) {
-			writeError(w, errInvalidProjectID)
-			return
-		}
-		next(w, r)
 	}
 }
 

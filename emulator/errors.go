@@ -17,6 +17,10 @@ type vendorError struct {
 var (
 	errNoAuthHeader        = &vendorError{http.StatusUnauthorized, "ModelArts.0205", "No authorization request header.", false}
 	errInvalidToken        = &vendorError{http.StatusUnauthorized, "ModelArts.0203", "Invalid token.", false}
+	errTokenExpired        = &vendorError{http.StatusUnauthorized, "ModelArts.0202", "Invalid token header because the token has expired.", false}
+	errAuthHeaderFormat    = &vendorError{http.StatusUnauthorized, "ModelArts.0206", "Incorrect authorization request header format.", false}
+	errAuthHeaderCheck     = &vendorError{http.StatusUnauthorized, "ModelArts.0208", "Failed to check the authorization request header.", false}
+	errInvalidAKSK         = &vendorError{http.StatusForbidden, "ModelArts.0206", "Invalid AK/SK.", false}
 	errProjectMismatch     = &vendorError{http.StatusForbidden, "ModelArts.0210", "The project id in the request URL does not match the token.", false}
 	errInvalidProjectID    = &vendorError{http.StatusBadRequest, "ModelArts.0210", "Invalid project ID.", false}
 	errInstanceNotFound    = &vendorError{http.StatusBadRequest, "ModelArts.6309", "The instance does not exist.", false}

@@ -6,6 +6,7 @@ package facade
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +15,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/devenv-facade/devenv-facade/callerauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/mirror"
 	"github.com/devenv-facade/devenv-facade/modelarts"
@@ -41,9 +44,12 @@ type Options struct {
 	// Endpoint is the ModelArts base URL, for example
 	// "https://modelarts.eu-de.otc.t-systems.com". Required.
 	Endpoint string
-	// AuthToken is the IAM token sent to ModelArts when a caller sends none.
-	// Empty means callers must bring their own.
-	AuthToken string
+	// Credentials authenticate requests to ModelArts when a caller sends no
+	// token of its own (see package cloudauth). Nil means callers must.
+	Credentials modelarts.Credentials
+	// DisableTokenPassthrough ignores callers' x-auth-token / X-Auth-Token:
+	// every request then uses Credentials.
+	DisableTokenPassthrough bool
 	// UpstreamTimeout bounds each ModelArts request whatever the caller's
 	// deadline. Zero means DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
@@ -52,6 +58,17 @@ type Options struct {
 	HTTPClient modelarts.HTTPClient
 	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
 	UserAgent string
+
+	// Callers, if set, authenticates every call (bearer tokens or client
+	// certificates) and limits each caller to its projects.
+	Callers *callerauth.Authenticator
+	// TLS, if set, serves both gRPC and the REST mirror over TLS (see
+	// [ServerTLSConfig]); with ClientCAs set, clients must present a
+	// certificate signed by one of them.
+	TLS *tls.Config
+	// Insecure allows listening on a non-loopback address with neither TLS
+	// nor caller authentication. Without it Run refuses to start so.
+	Insecure bool
 
 	// ShutdownGrace is how long in-flight calls may run once the context is
 	// done, before they are cut off. Zero means DefaultShutdownGrace.
@@ -100,7 +117,7 @@ func Run(ctx context.Context, opts Options) error {
 		httpClient = hc
 	}
 	clientOpts := []modelarts.Option{
-		modelarts.WithAuthToken(opts.AuthToken),
+		modelarts.WithCredentials(opts.Credentials),
 		modelarts.WithTimeout(upstreamTimeout),
 		modelarts.WithLogger(logger),
 	}
@@ -111,11 +128,28 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("facade: %w", err)
 	}
+	if err := checkExposure(opts); err != nil {
+		return err
+	}
+	if opts.Callers == nil && opts.TLS == nil {
+		logger.Warn("caller authentication is off: anyone who can connect can delete notebooks with the facade's credentials")
+	}
 
-	svc := service.New(client, service.WithLogger(logger))
+	svc := service.New(client, service.WithLogger(logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
+	// The service's interceptor runs first, so that refused calls are
+	// logged with their request ID too.
 	interceptor := svc.UnaryInterceptor()
+	serverOpts := []grpc.ServerOption{}
+	if opts.Callers != nil {
+		interceptor = chainUnary(interceptor, opts.Callers.UnaryInterceptor())
+		serverOpts = append(serverOpts, grpc.StreamInterceptor(opts.Callers.StreamInterceptor()))
+	}
+	serverOpts = append(serverOpts, grpc.UnaryInterceptor(interceptor))
+	if opts.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
 
-	grpcServer := grpc.NewServer(grpc.UnaryInterceptor(interceptor))
+	grpcServer := grpc.NewServer(serverOpts...)
 	devenvv1.RegisterDevEnvServiceServer(grpcServer, svc)
 	healthServer := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthServer)
@@ -130,6 +164,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		httpServer = &http.Server{
 			Handler:           handler,
+			TLSConfig:         opts.TLS,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			// A call may wait for ModelArts up to the upstream timeout.
@@ -153,7 +188,13 @@ func Run(ctx context.Context, opts Options) error {
 		slog.String("modelarts_endpoint", client.Endpoint()))
 	if httpServer != nil {
 		go func() {
-			if err := httpServer.Serve(opts.HTTPListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			var err error
+			if opts.TLS != nil {
+				err = httpServer.ServeTLS(opts.HTTPListener, "", "")
+			} else {
+				err = httpServer.Serve(opts.HTTPListener)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("facade: REST mirror: %w", err)
 			}
 		}()
@@ -197,4 +238,13 @@ func shutdown(grpcServer *grpc.Server, httpServer *http.Server, healthServer *he
 		<-done
 	}
 	logger.Info("stopped")
+}
+
+// chainUnary runs outer, then inner, then the handler.
+func chainUnary(outer, inner grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return outer(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+			return inner(ctx, req, info, handler)
+		})
+	}
 }

@@ -26,6 +26,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -41,17 +42,31 @@ const (
 	running = "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
 )
 
-// running facade with a gRPC client and the mirror's base URL.
+// instance is a running facade with a gRPC client and the mirror's base URL.
 type instance struct {
-	conn    *grpc.ClientConn
-	client  devenvv1.DevEnvServiceClient
-	httpURL string
-	stop    func() error // cancels Run and waits for it
+	conn               *grpc.ClientConn
+	client             devenvv1.DevEnvServiceClient
+	httpURL            string
+	grpcAddr, httpAddr string
+	stop               func() error // cancels Run and waits for it
 }
 
 // startFacade runs the whole facade on loopback listeners in front of
-// upstream, itself served on loopback.
+// upstream, itself served on loopback, with a plaintext gRPC client.
 func startFacade(t *testing.T, upstream http.Handler, opts facade.Options) *instance {
+	t.Helper()
+	f := launch(t, upstream, opts)
+	conn, err := grpc.NewClient(f.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	f.conn, f.client = conn, devenvv1.NewDevEnvServiceClient(conn)
+	return f
+}
+
+// launch runs the facade without connecting to it.
+func launch(t *testing.T, upstream http.Handler, opts facade.Options) *instance {
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
@@ -93,12 +108,7 @@ func startFacade(t *testing.T, upstream http.Handler, opts facade.Options) *inst
 			t.Errorf("Run: %v", err)
 		}
 	})
-	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &instance{conn: conn, client: devenvv1.NewDevEnvServiceClient(conn), httpURL: "http://" + httpLis.Addr().String(), stop: stop}
+	return &instance{httpURL: "http://" + httpLis.Addr().String(), grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), stop: stop}
 }
 
 // rest sends a request to the mirror and decodes the JSON answer.
@@ -139,7 +149,7 @@ func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
 // TestTour is the README's five-minute tour as a test.
 func TestTour(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), facade.Options{AuthToken: "t"})
+	f := startFacade(t, emulator.New(), facade.Options{Credentials: cloudauth.Token("t")})
 
 	// Reflection lists the service.
 	stream, err := reflectionpb.NewServerReflectionClient(f.conn).ServerReflectionInfo(t.Context())
@@ -204,7 +214,7 @@ func TestTour(t *testing.T) {
 func TestBadInputNeverReachesUpstream(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := startFacade(t, emu, facade.Options{AuthToken: "t"})
+	f := startFacade(t, emu, facade.Options{Credentials: cloudauth.Token("t")})
 	for _, id := range []string{"a/b", "..", ".", "%2F", "a b", "a\tb", strings.Repeat("x", 65), "", "a?b", "é"} {
 		_, err := f.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
 		if status.Code(err) != codes.InvalidArgument {
@@ -230,7 +240,7 @@ func TestCallerTokenWinsOverServiceToken(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("f", 32)
 	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
-	f := startFacade(t, emu, facade.Options{AuthToken: "service-token"})
+	f := startFacade(t, emu, facade.Options{Credentials: cloudauth.Token("service-token")})
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
 	if _, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
@@ -263,7 +273,7 @@ func TestStalledUpstream(t *testing.T) {
 		<-r.Context().Done()
 		cancelled <- struct{}{}
 	})
-	f := startFacade(t, stall, facade.Options{AuthToken: "t"})
+	f := startFacade(t, stall, facade.Options{Credentials: cloudauth.Token("t")})
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -348,7 +358,7 @@ func TestHostileUpstreams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFacade(t, tt.upstream, facade.Options{AuthToken: "t"})
+			f := startFacade(t, tt.upstream, facade.Options{Credentials: cloudauth.Token("t")})
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			start := time.Now()
@@ -390,7 +400,7 @@ func TestGracefulShutdown(t *testing.T) {
 		parts := strings.Split(r.URL.Path, "/")
 		_, _ = io.WriteString(w, `{"instance_id":"`+parts[len(parts)-1]+`"}`)
 	})
-	f := startFacade(t, slow, facade.Options{AuthToken: "t", ShutdownGrace: 5 * time.Second})
+	f := startFacade(t, slow, facade.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 5 * time.Second})
 
 	const n = 20
 	var wg sync.WaitGroup

@@ -97,6 +97,9 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	if v.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter)), 10))
 	}
+	if v.body.ErrorCode == service.FacadeErrorCodePrefix+service.ReasonCallerUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="devenv-facade"`)
+	}
 	writeJSON(w, v.httpStatus, v.body)
 }
 

@@ -13,11 +13,15 @@ package mirror
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -59,14 +63,39 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor}); err != nil {
 		return nil, err
 	}
-	return mux, nil
+	return withPeer(mux), nil
+}
+
+// withPeer records the HTTP client as the call's gRPC peer, with its TLS
+// state, as a gRPC server would: interceptors that identify callers by
+// client certificate then work the same over both protocols.
+func withPeer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
+		if r.TLS != nil {
+			p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+		}
+		next.ServeHTTP(w, r.WithContext(peer.NewContext(r.Context(), p)))
+	})
+}
+
+func remoteAddr(s string) net.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return net.TCPAddrFromAddrPort(ap)
+	}
+	return &net.TCPAddr{}
 }
 
 // incomingHeader carries the headers ModelArts clients send into gRPC
-// metadata: X-Auth-Token and X-Request-Id under the service's keys, and the
-// headers grpc-gateway forwards by default.
+// metadata: X-Auth-Token and X-Request-Id under the service's keys,
+// Authorization (by grpc-gateway itself) as "authorization", and the headers
+// grpc-gateway forwards by default.
 func incomingHeader(key string) (string, bool) {
 	switch strings.ToLower(key) {
+	case "authorization":
+		// grpc-gateway always forwards Authorization as "authorization";
+		// matching it here would send it twice.
+		return "", false
 	case service.MetadataKeyAuthToken:
 		return service.MetadataKeyAuthToken, true
 	case service.MetadataKeyRequestID:

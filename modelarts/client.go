@@ -51,15 +51,38 @@ const (
 )
 
 // ErrNoCredentials is returned, before any request is sent, when a call has
-// neither a caller token ([CallerToken]) nor a configured token
-// ([WithAuthToken]).
-var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token and no configured token")
+// neither a caller token ([CallerToken]) nor configured credentials
+// ([WithCredentials]).
+var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token and no configured credentials")
+
+// ErrCredentials wraps a failure of the configured [Credentials] to
+// authenticate a request (an identity service that cannot be reached or
+// rejects the facade's password, for example). No request reached ModelArts.
+var ErrCredentials = errors.New("modelarts: cannot authenticate the request")
 
 // ErrInvalidPathSegment is returned, before any request is sent, when a path
 // parameter cannot be a single URL path segment: it is empty, "." or "..".
 // Every other value is percent-escaped, so it can never change the path's
 // shape; callers should still validate IDs more strictly.
 var ErrInvalidPathSegment = errors.New("modelarts: invalid path segment")
+
+// Credentials authenticate requests to ModelArts: they set X-Auth-Token, or
+// sign the request. Implementations are in package cloudauth; they must be
+// safe for concurrent use and must never put a secret in an error.
+type Credentials interface {
+	// Authenticate adds credentials to req, which is complete but for them.
+	Authenticate(ctx context.Context, req *http.Request) error
+}
+
+// RefreshableCredentials are [Credentials] that can go stale, such as IAM
+// tokens. When ModelArts rejects a request as carrying an expired or invalid
+// token, the client calls Refresh once with that request and retries it once.
+type RefreshableCredentials interface {
+	Credentials
+	// Refresh replaces the credentials rejected is authenticated with,
+	// unless they have been replaced already.
+	Refresh(ctx context.Context, rejected *http.Request) error
+}
 
 // HTTPClient sends HTTP requests. [*http.Client] implements it, so callers
 // pass in the transport they want (see [NewHTTPClient]); tests can pass the
@@ -73,7 +96,7 @@ type HTTPClient interface {
 type Client struct {
 	httpClient HTTPClient
 	endpoint   url.URL // scheme and host, and a path prefix without a trailing "/"
-	token      string
+	creds      Credentials
 	userAgent  string
 	maxBody    int64
 	timeout    time.Duration
@@ -84,10 +107,10 @@ type Client struct {
 // Option configures a [Client].
 type Option func(*Client)
 
-// WithAuthToken sets the IAM token sent as X-Auth-Token when a call carries
-// no [CallerToken]. The token is never logged or included in errors.
-func WithAuthToken(token string) Option {
-	return func(c *Client) { c.token = token }
+// WithCredentials sets how requests are authenticated when a call carries
+// no [CallerToken]. Without it, every call needs a caller token.
+func WithCredentials(creds Credentials) Option {
+	return func(c *Client) { c.creds = creds }
 }
 
 // WithUserAgent sets the User-Agent header.
@@ -213,12 +236,16 @@ func (r *response) decode(out any) error {
 // send performs one request. A 2xx answer is returned with its body read; any
 // other status is returned as *Error; a failure to get an answer is returned
 // wrapped, so errors.Is sees context and network errors through it.
+//
+// When the configured credentials are refreshable and ModelArts rejects
+// their token as expired or invalid, send refreshes them once and retries
+// once: such a request was not executed, so the retry is safe.
 func (c *Client) send(ctx context.Context, method string, u *url.URL, opts []CallOption) (*response, error) {
-	cc := callConfig{token: c.token}
+	var cc callConfig
 	for _, opt := range opts {
 		opt(&cc)
 	}
-	if cc.token == "" {
+	if cc.token == "" && c.creds == nil {
 		return nil, ErrNoCredentials
 	}
 	if cc.requestID == "" {
@@ -227,6 +254,25 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, opts []Cal
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	for attempt := 0; ; attempt++ {
+		req, err := c.newRequest(ctx, method, u, &cc)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.do(req, u, &cc)
+		var apiErr *Error
+		refresher, refreshable := c.creds.(RefreshableCredentials)
+		if attempt > 0 || cc.token != "" || !refreshable || !errors.As(err, &apiErr) || !apiErr.staleToken() {
+			return res, err
+		}
+		if rerr := refresher.Refresh(ctx, req); rerr != nil {
+			return nil, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+		}
+	}
+}
+
+// newRequest builds and authenticates one attempt of a call.
+func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, cc *callConfig) (*http.Request, error) {
 	// The URL is already built and escaped; setting it directly avoids
 	// formatting and parsing it again.
 	req, err := http.NewRequestWithContext(ctx, method, "", nil)
@@ -234,16 +280,26 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, opts []Cal
 		return nil, fmt.Errorf("modelarts: building %s request: %w", method, err)
 	}
 	req.URL, req.Host = u, u.Host
-	req.Header.Set(headerAuthToken, cc.token)
 	req.Header.Set(headerRequestID, cc.requestID)
 	req.Header.Set(headerUserAgent, c.userAgent)
 	req.Header.Set(headerAccept, "application/json")
+	if cc.token != "" {
+		req.Header.Set(headerAuthToken, cc.token)
+		return req, nil
+	}
+	if err := c.creds.Authenticate(ctx, req); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+	return req, nil
+}
 
+// do sends req and reads the answer.
+func (c *Client) do(req *http.Request, u *url.URL, cc *callConfig) (*response, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		// *url.Error quotes the URL, which holds only the endpoint and the
-		// IDs; the token travels in a header and cannot appear here.
-		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", method, u.Path, cc.requestID, err)
+		// IDs; credentials travel in headers and cannot appear here.
+		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", req.Method, u.Path, cc.requestID, err)
 	}
 	defer resp.Body.Close()
 

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/goleak"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -36,7 +37,7 @@ func newServer(t testing.TB, h http.HandlerFunc, opts ...modelarts.Option) (*htt
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := modelarts.NewClient(srv.Client(), srv.URL, append([]modelarts.Option{modelarts.WithAuthToken("service-token")}, opts...)...)
+	c, err := modelarts.NewClient(srv.Client(), srv.URL, append([]modelarts.Option{modelarts.WithCredentials(cloudauth.Token("service-token"))}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -146,7 +147,7 @@ func TestDeleteInstance_refusedBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withToken, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.WithAuthToken("t"))
+	withToken, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestDeleteInstance_escapesPathSegments(t *testing.T) {
 		rec.add(r)
 		answer(http.StatusOK, `{"instance_id":"x"}`)(w, r)
 	})
-	c, err := modelarts.NewClient(srv.Client(), srv.URL+"/prefix/", modelarts.WithAuthToken("t"))
+	c, err := modelarts.NewClient(srv.Client(), srv.URL+"/prefix/", modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +387,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 		lis.Close()
 		hc := &http.Client{Transport: modelarts.NewTransport()}
 		defer hc.CloseIdleConnections()
-		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.WithAuthToken("secret-token"))
+		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.WithCredentials(cloudauth.Token("secret-token")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +473,7 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 	defer srv.Close()
 	hc := &http.Client{Transport: modelarts.NewTransport()}
 	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithAuthToken("t"))
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +503,7 @@ func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient()
 	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithAuthToken("t"))
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,16 @@ func ParseError(status int, header http.Header, body []byte, sentRequestID strin
 	return e
 }
 
+// staleToken reports whether ModelArts rejected the request's token as
+// missing, expired or invalid: the answers a fresh token can cure.
+func (e *Error) staleToken() bool {
+	switch e.Code {
+	case "ModelArts.0201", "ModelArts.0202", "ModelArts.0203":
+		return e.HTTPStatus == http.StatusUnauthorized || e.HTTPStatus == http.StatusForbidden
+	}
+	return false
+}
+
 func (c *Client) newError(resp *http.Response, body []byte, sentRequestID string) *Error {
 	return ParseError(resp.StatusCode, resp.Header, body, sentRequestID, c.now())
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -55,6 +56,20 @@ const (
 	ReasonUpstreamHTTPError = "UPSTREAM_HTTP_ERROR"
 	// ReasonInternal: a fault inside the facade.
 	ReasonInternal = "INTERNAL"
+	// ReasonCredentialsRejected: IAM refused to issue a token for the
+	// facade's own credentials (a wrong password, say). Only the operator
+	// can fix it.
+	ReasonCredentialsRejected = "CREDENTIALS_REJECTED"
+	// ReasonIAMUnavailable: the facade could not obtain a token because IAM
+	// could not be reached.
+	ReasonIAMUnavailable = "IAM_UNAVAILABLE"
+	// ReasonCallerUnauthenticated: caller authentication is on and the call
+	// carried no valid bearer token (or client certificate).
+	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
+	// ReasonProjectNotPermitted: the caller may not act on the project in
+	// the request. ModelArts was not called, so the answer says nothing
+	// about whether the instance exists.
+	ReasonProjectNotPermitted = "PROJECT_NOT_PERMITTED"
 )
 
 // ReasonUnmappedErrorCode is the reason, in [DomainModelArts], for a
@@ -76,7 +91,18 @@ const (
 	// MetadataRequestID is the request ID of the call, as sent to
 	// ModelArts in X-Request-Id (or as ModelArts reported it).
 	MetadataRequestID = "request_id"
+	// MetadataCredentials says whose credentials ModelArts judged, on
+	// errors from ModelArts: "caller" (the caller's own X-Auth-Token) or
+	// "facade" (the facade's configured credentials). An UNAUTHENTICATED
+	// answer with "facade" is the operator's to fix, not the caller's.
+	MetadataCredentials = "credentials"
 )
+
+// callInfo is what the status of a failed call reports besides the error.
+type callInfo struct {
+	requestID   string
+	credentials string // credentialsCaller, credentialsFacade or ""
+}
 
 // FacadeErrorCodePrefix starts the error_code of errors in [DomainFacade].
 const FacadeErrorCodePrefix = "Facade."
@@ -119,29 +145,36 @@ func withDetails(st *status.Status, details ...protoadapt.MessageV1) *status.Sta
 // statusFromError turns an error from the ModelArts client into the status
 // the caller receives. ctx is the call's context, used to tell the caller's
 // deadline and cancellation apart from the facade's own timeout.
-func statusFromError(ctx context.Context, err error, requestID string) *status.Status {
+func statusFromError(ctx context.Context, err error, ci callInfo) *status.Status {
 	var upstream *modelarts.Error
+	var iamErr *cloudauth.IAMError
 	switch {
 	case errors.As(err, &upstream):
-		return upstreamStatus(upstream)
+		return upstreamStatus(upstream, ci)
 	case errors.Is(err, modelarts.ErrNoCredentials):
 		return facadeStatus(codes.Unauthenticated, ReasonCredentialsMissing,
-			"no credentials for ModelArts: send an X-Auth-Token, or configure the facade with a token", requestID)
+			"no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials", ci.requestID)
 	case errors.Is(err, modelarts.ErrInvalidPathSegment):
 		// Validation rejects such IDs first; this is a second line.
-		return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, "an ID is not a valid path segment", requestID)
+		return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, "an ID is not a valid path segment", ci.requestID)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return facadeStatus(codes.DeadlineExceeded, ReasonDeadlineExceeded,
-			"the call's deadline passed before ModelArts answered; the outcome is unknown", requestID)
+			"the call's deadline passed before ModelArts answered; the outcome is unknown", ci.requestID)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return facadeStatus(codes.Canceled, ReasonCanceled,
-			"the call was cancelled before ModelArts answered; the outcome is unknown", requestID)
+			"the call was cancelled before ModelArts answered; the outcome is unknown", ci.requestID)
+	case errors.Is(err, modelarts.ErrCredentials) && errors.As(err, &iamErr):
+		return facadeStatus(codes.FailedPrecondition, ReasonCredentialsRejected,
+			fmt.Sprintf("IAM refused a token for the facade's credentials (HTTP %d); the facade's configuration must be fixed", iamErr.HTTPStatus), ci.requestID)
+	case errors.Is(err, modelarts.ErrCredentials):
+		return facadeStatus(codes.Unavailable, ReasonIAMUnavailable,
+			fmt.Sprintf("the facade could not obtain a token from IAM (%s); the call may be retried", transportCause(err)), ci.requestID)
 	case errors.Is(err, context.DeadlineExceeded):
 		return facadeStatus(codes.DeadlineExceeded, ReasonUpstreamTimeout,
-			"ModelArts did not answer within the facade's upstream timeout; the outcome is unknown", requestID)
+			"ModelArts did not answer within the facade's upstream timeout; the outcome is unknown", ci.requestID)
 	}
 	return facadeStatus(codes.Unavailable, ReasonUpstreamUnavailable,
-		fmt.Sprintf("ModelArts could not be reached (%s); the call may be retried", transportCause(err)), requestID)
+		fmt.Sprintf("ModelArts could not be reached (%s); the call may be retried", transportCause(err)), ci.requestID)
 }
 
 // transportCause names the kind of transport failure, for the caller's
@@ -167,7 +200,7 @@ func transportCause(err error) string {
 }
 
 // upstreamStatus maps an error answer from ModelArts.
-func upstreamStatus(e *modelarts.Error) *status.Status {
+func upstreamStatus(e *modelarts.Error, ci callInfo) *status.Status {
 	info := &errdetails.ErrorInfo{
 		Metadata: map[string]string{
 			MetadataErrorCode:    e.Code,
@@ -175,6 +208,9 @@ func upstreamStatus(e *modelarts.Error) *status.Status {
 			MetadataHTTPStatus:   strconv.Itoa(e.HTTPStatus),
 			MetadataRequestID:    e.RequestID,
 		},
+	}
+	if ci.credentials != "" {
+		info.Metadata[MetadataCredentials] = ci.credentials
 	}
 	var c codes.Code
 	var retryAfter = e.RetryAfter

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -32,12 +33,13 @@ func TestStatusFromError(t *testing.T) {
 	reset := fmt.Errorf("modelarts: DELETE /x: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)})
 
 	tests := []struct {
-		name      string
-		ctx       context.Context
-		err       error
-		wantCode  codes.Code
-		wantInfo  *errdetails.ErrorInfo
-		wantRetry time.Duration
+		name        string
+		ctx         context.Context
+		err         error
+		credentials string
+		wantCode    codes.Code
+		wantInfo    *errdetails.ErrorInfo
+		wantRetry   time.Duration
 	}{
 		{
 			name: "6309_is_not_found", ctx: live,
@@ -78,8 +80,30 @@ func TestStatusFromError(t *testing.T) {
 				"http_status": "502", "request_id": "rid"}},
 		},
 		{
+			name: "facade_credentials_rejected_by_modelarts", ctx: live, credentials: "facade",
+			err:      &modelarts.Error{HTTPStatus: 403, Code: "ModelArts.0206", Message: "Invalid AK/SK.", RequestID: "rid"},
+			wantCode: codes.Unauthenticated,
+			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "ACCESS_KEY_INVALID", Metadata: map[string]string{
+				"error_code": "ModelArts.0206", "error_message": "Invalid AK/SK.", "http_status": "403", "request_id": "rid", "credentials": "facade"}},
+		},
+		{
 			name: "no_credentials", ctx: live, err: modelarts.ErrNoCredentials, wantCode: codes.Unauthenticated,
-			wantInfo: facadeInfo(ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with a token"),
+			wantInfo: facadeInfo(ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials"),
+		},
+		{
+			name: "iam_rejects_password", ctx: live, wantCode: codes.FailedPrecondition,
+			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, &cloudauth.IAMError{HTTPStatus: 401, Message: "The username or password is wrong."}),
+			wantInfo: facadeInfo(ReasonCredentialsRejected, "IAM refused a token for the facade's credentials (HTTP 401); the facade's configuration must be fixed"),
+		},
+		{
+			name: "iam_unreachable", ctx: live, wantCode: codes.Unavailable,
+			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, refused),
+			wantInfo: facadeInfo(ReasonIAMUnavailable, "the facade could not obtain a token from IAM (connection refused); the call may be retried"),
+		},
+		{
+			name: "waiting_for_iam_past_deadline", ctx: expired, wantCode: codes.DeadlineExceeded,
+			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, context.DeadlineExceeded),
+			wantInfo: facadeInfo(ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
 		},
 		{
 			name: "callers_deadline", ctx: expired, err: fmt.Errorf("x: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded,
@@ -108,7 +132,7 @@ func TestStatusFromError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := statusFromError(tt.ctx, tt.err, "rid")
+			st := statusFromError(tt.ctx, tt.err, callInfo{requestID: "rid", credentials: tt.credentials})
 			if st.Code() != tt.wantCode {
 				t.Errorf("code = %v; want %v", st.Code(), tt.wantCode)
 			}

@@ -41,9 +41,10 @@ type callLog struct {
 	attrs []slog.Attr
 }
 
-// annotate adds attributes to the call's log line, if the call runs under
-// UnaryInterceptor.
-func annotate(ctx context.Context, attrs ...slog.Attr) {
+// Annotate adds attributes to the call's log line, if the call runs under
+// [Service.UnaryInterceptor]. Other interceptors use it to log what they
+// decided (the caller's name, say); never pass it a secret.
+func Annotate(ctx context.Context, attrs ...slog.Attr) {
 	if cl, ok := ctx.Value(callLogKey{}).(*callLog); ok {
 		cl.mu.Lock()
 		cl.attrs = append(cl.attrs, attrs...)
@@ -51,9 +52,9 @@ func annotate(ctx context.Context, attrs ...slog.Attr) {
 	}
 }
 
-// requestIDFromContext returns the call's request ID, set by
-// UnaryInterceptor; outside it, a new one.
-func requestIDFromContext(ctx context.Context) string {
+// RequestID returns the call's request ID, set by
+// [Service.UnaryInterceptor]; outside it, a new one.
+func RequestID(ctx context.Context) string {
 	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
 		return id
 	}

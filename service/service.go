@@ -22,8 +22,9 @@ import (
 type Service struct {
 	devenvv1.UnimplementedDevEnvServiceServer
 
-	client *modelarts.Client
-	logger *slog.Logger
+	client      *modelarts.Client
+	logger      *slog.Logger
+	passthrough bool
 }
 
 // Option configures a [Service].
@@ -35,9 +36,17 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.logger = l }
 }
 
+// WithTokenPassthrough sets whether a caller's own token (x-auth-token
+// metadata, X-Auth-Token on the REST mirror) is forwarded to ModelArts in
+// place of the client's credentials. It is on by default; off, callers'
+// tokens are ignored.
+func WithTokenPassthrough(on bool) Option {
+	return func(s *Service) { s.passthrough = on }
+}
+
 // New returns a Service that calls ModelArts through client.
 func New(client *modelarts.Client, opts ...Option) *Service {
-	s := &Service{client: client, logger: slog.New(slog.DiscardHandler)}
+	s := &Service{client: client, logger: slog.New(slog.DiscardHandler), passthrough: true}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -49,24 +58,45 @@ func New(client *modelarts.Client, opts ...Option) *Service {
 // any upstream call, ModelArts.6309 becomes NOT_FOUND (or success with
 // allow_missing), and every error carries ErrorInfo.
 func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
-	requestID := requestIDFromContext(ctx)
+	requestID := RequestID(ctx)
 	if br := validateDeleteInstance(req); br != nil {
 		return nil, invalidArgument(br, requestID).Err()
 	}
 	projectID, instanceID := req.GetProjectId(), req.GetInstanceId()
-	annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
+	Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
 
-	res, err := s.client.DeleteInstance(ctx, projectID, instanceID,
-		modelarts.RequestID(requestID), modelarts.CallerToken(callerToken(ctx)))
+	creds := s.credentials(ctx)
+	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), creds.option)
 	if err != nil {
 		if req.GetAllowMissing() && isInstanceNotFound(err) {
-			annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
+			Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
 			return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
 		}
-		annotate(ctx, slog.String("upstream_error", err.Error()))
-		return nil, statusFromError(ctx, err, requestID).Err()
+		Annotate(ctx, slog.String("credentials", creds.source), slog.String("upstream_error", err.Error()))
+		return nil, statusFromError(ctx, err, callInfo{requestID: requestID, credentials: creds.source}).Err()
 	}
 	return &devenvv1.DeleteInstanceResponse{InstanceId: res.InstanceID}, nil
+}
+
+// callCredentials says which credentials a call uses.
+type callCredentials struct {
+	option modelarts.CallOption
+	source string // credentialsCaller or credentialsFacade
+}
+
+// Values of ErrorInfo metadata "credentials".
+const (
+	credentialsCaller = "caller"
+	credentialsFacade = "facade"
+)
+
+// credentials picks the caller's token when pass-through is on and the
+// caller sent one, else the facade's own credentials.
+func (s *Service) credentials(ctx context.Context) callCredentials {
+	if tok := callerToken(ctx); s.passthrough && tok != "" {
+		return callCredentials{option: modelarts.CallerToken(tok), source: credentialsCaller}
+	}
+	return callCredentials{option: modelarts.CallerToken(""), source: credentialsFacade}
 }
 
 // isInstanceNotFound reports whether ModelArts said the instance does not

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
@@ -82,7 +83,7 @@ func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
 func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	h := start(t, emu, modelarts.WithAuthToken("t"))
+	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name, project, instance string
 		wantFields              []string
@@ -144,7 +145,7 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 func TestDeleteInstance_againstEmulator(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	h := start(t, emu, modelarts.WithAuthToken("t"))
+	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name         string
 		req          *devenvv1.DeleteInstanceRequest
@@ -181,7 +182,7 @@ func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
 		w.WriteHeader(404)
 		_, _ = w.Write([]byte(`{"error_code":"APIGW.0101","error_msg":"The API does not exist"}`))
 	})
-	h := start(t, gateway, modelarts.WithAuthToken("t"))
+	h := start(t, gateway, modelarts.WithCredentials(cloudauth.Token("t")))
 	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped, AllowMissing: true})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err = %v; want NotFound", err)
@@ -197,7 +198,7 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	// The service token is scoped to another project: if it were used
 	// instead of the caller's, ModelArts would answer 403.
 	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
-	h := start(t, emu, modelarts.WithAuthToken("service-token"))
+	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("service-token")))
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
 	if _, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
@@ -225,7 +226,7 @@ func TestDeleteInstance_credentials(t *testing.T) {
 func TestDeleteInstance_requestID(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	h := start(t, emu, modelarts.WithAuthToken("t"))
+	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name, sent string
 		wantKept   bool
@@ -281,7 +282,7 @@ func TestLogs_neverContainTokens(t *testing.T) {
 	t.Parallel()
 	const serviceToken, callerToken = "svc-SECRET-0d9f", "caller-SECRET-7a1c"
 	emu := emulator.New()
-	h := start(t, emu, modelarts.WithAuthToken(serviceToken))
+	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token(serviceToken)))
 	calls := []context.Context{
 		t.Context(),
 		metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", callerToken),

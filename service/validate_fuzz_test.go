@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
@@ -47,7 +48,7 @@ func FuzzValidateDeleteInstance(f *testing.F) {
 		_, _ = w.Write([]byte(`{"instance_id":"ok"}`))
 	}))
 	defer up.Close()
-	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.WithAuthToken("t"))
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,9 +21,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/callerauth"
+	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
 // embeddedToken is the token the facade sends to the embedded emulator when
@@ -39,11 +43,20 @@ on loopback, seeded with sample instances in project ` + emulator.SampleProjectI
 type config struct {
 	grpcAddr, httpAddr string
 	endpoint           string
-	authToken          string
 	upstreamTimeout    time.Duration
 	shutdownGrace      time.Duration
 	logLevel           string
 	logFormat          string
+
+	credentials   string
+	creds         cloudauth.Config
+	signingForm   string
+	noPassthrough bool
+
+	callerTokensFile string
+	tlsCert, tlsKey  string
+	clientCA         string
+	insecure         bool
 }
 
 func newFlags(cfg *config) *envflag.Set {
@@ -52,14 +65,43 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.String(&cfg.httpAddr, "http-addr", "DEVENV_FACADE_HTTP_ADDR", "127.0.0.1:8080", "address the REST mirror listens on; empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
-	fs.Secret(&cfg.authToken, "auth-token", "OS_TOKEN",
-		"IAM token sent to ModelArts when a caller sends no x-auth-token of its own")
 	fs.Duration(&cfg.upstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", facade.DefaultUpstreamTimeout,
 		"longest wait for one ModelArts request, whatever the caller's deadline")
 	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", facade.DefaultShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled")
 	fs.String(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", "debug, info, warn or error")
 	fs.String(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", "text or json")
+
+	// Upstream credentials (package cloudauth).
+	c := &cfg.creds
+	fs.String(&cfg.credentials, "credentials", "DEVENV_FACADE_CREDENTIALS", "auto",
+		"upstream credential source: auto (the first configured of cloud, aksk, password, token), none, token, password, aksk or cloud")
+	fs.Secret(&c.Token, "auth-token", "OS_TOKEN", "static IAM token for ModelArts")
+	fs.String(&c.IAM.Endpoint, "iam-endpoint", "OS_AUTH_URL", "", "IAM v3 endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3")
+	fs.String(&c.IAM.Username, "username", "OS_USERNAME", "", "IAM user name")
+	fs.Secret(&c.IAM.Password, "password", "OS_PASSWORD", "IAM user password")
+	fs.String(&c.IAM.DomainName, "domain-name", "OS_DOMAIN_NAME", "", "IAM domain (account) name of the user")
+	fs.String(&c.IAM.ProjectName, "project-name", "OS_PROJECT_NAME", "", "project the IAM token is scoped to, e.g. eu-de")
+	fs.String(&c.IAM.ProjectID, "project-id", "OS_PROJECT_ID", "", "project ID the IAM token is scoped to (instead of --project-name)")
+	fs.Secret(&c.AccessKey, "access-key", "OS_ACCESS_KEY", "access key (AK) for request signing")
+	fs.Secret(&c.SecretKey, "secret-key", "OS_SECRET_KEY", "secret key (SK) for request signing")
+	fs.Secret(&c.SecurityToken, "security-token", "OS_SECURITY_TOKEN", "security token of a temporary AK/SK, sent as X-Security-Token")
+	fs.String(&cfg.signingForm, "signing-form", "DEVENV_FACADE_SIGNING_FORM", string(cloudauth.FormCredential),
+		"SDK-HMAC-SHA256 Authorization form: credential (as gophertelekomcloud) or access (as Huawei's SDKs)")
+	fs.String(&c.SigningRegion, "signing-region", "DEVENV_FACADE_SIGNING_REGION", "", "region in the credential form's signing scope (empty on OTC)")
+	fs.String(&c.SigningService, "signing-service", "DEVENV_FACADE_SIGNING_SERVICE", "", "service in the credential form's signing scope (empty on OTC)")
+	fs.String(&c.Cloud, "cloud", "OS_CLOUD", "", "cloud in clouds.yaml (./, ~/.config/openstack/, /etc/openstack/; secure.yaml too)")
+	fs.Bool(&cfg.noPassthrough, "no-token-passthrough", "DEVENV_FACADE_NO_TOKEN_PASSTHROUGH", false,
+		"ignore callers' X-Auth-Token and always use the facade's own credentials")
+
+	// Securing the facade.
+	fs.String(&cfg.callerTokensFile, "caller-tokens-file", "DEVENV_FACADE_CALLER_TOKENS_FILE", "",
+		"YAML file of callers (name, token_sha256, projects); enables caller authentication; re-read on change and SIGHUP")
+	fs.String(&cfg.tlsCert, "tls-cert", "DEVENV_FACADE_TLS_CERT", "", "server certificate (PEM) for gRPC and the REST mirror")
+	fs.String(&cfg.tlsKey, "tls-key", "DEVENV_FACADE_TLS_KEY", "", "server private key (PEM)")
+	fs.String(&cfg.clientCA, "client-ca", "DEVENV_FACADE_CLIENT_CA", "", "CA certificates (PEM); clients must present a certificate they signed (mutual TLS)")
+	fs.Bool(&cfg.insecure, "insecure", "DEVENV_FACADE_INSECURE", false,
+		"allow listening beyond loopback with neither TLS nor caller authentication")
 	return fs
 }
 
@@ -92,16 +134,46 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 
-	endpoint, authToken := cfg.endpoint, cfg.authToken
+	httpClient := modelarts.NewHTTPClient()
+	defer httpClient.CloseIdleConnections()
+	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
+	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
+	creds, err := cloudauth.New(cfg.creds, httpClient)
+	if err != nil {
+		return err
+	}
+
+	endpoint := cfg.endpoint
 	if endpoint == "" {
+		if creds != nil {
+			if _, static := creds.(cloudauth.Token); !static {
+				return fmt.Errorf("%v is meant for a real ModelArts: set --modelarts-endpoint (the embedded emulator takes any token)", creds)
+			}
+		}
 		emu, err := startEmulator(ctx, logger)
 		if err != nil {
 			return err
 		}
 		defer emu.stop()
 		endpoint = emu.url
-		if authToken == "" {
-			authToken = embeddedToken
+		if creds == nil {
+			creds = cloudauth.Token(embeddedToken)
+		}
+	}
+	logger.Info("upstream credentials", slog.Any("source", describe(creds)), slog.Bool("caller_token_passthrough", !cfg.noPassthrough))
+
+	var callers *callerauth.Authenticator
+	if cfg.callerTokensFile != "" {
+		if callers, err = callerauth.Load(cfg.callerTokensFile, logger); err != nil {
+			return err
+		}
+		go callers.Watch(ctx, 2*time.Second)
+		go reloadOnHangup(ctx, callers)
+	}
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.clientCA != "" {
+		if tlsConfig, err = facade.ServerTLSConfig(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
+			return err
 		}
 	}
 
@@ -118,15 +190,43 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 	return facade.Run(ctx, facade.Options{
-		GRPCListener:    grpcLis,
-		HTTPListener:    httpLis,
-		Endpoint:        endpoint,
-		AuthToken:       authToken,
-		UpstreamTimeout: cfg.upstreamTimeout,
-		ShutdownGrace:   cfg.shutdownGrace,
-		UserAgent:       "devenv-facade",
-		Logger:          logger,
+		GRPCListener:            grpcLis,
+		HTTPListener:            httpLis,
+		Endpoint:                endpoint,
+		Credentials:             creds,
+		DisableTokenPassthrough: cfg.noPassthrough,
+		UpstreamTimeout:         cfg.upstreamTimeout,
+		HTTPClient:              httpClient,
+		UserAgent:               "devenv-facade",
+		Callers:                 callers,
+		TLS:                     tlsConfig,
+		Insecure:                cfg.insecure,
+		ShutdownGrace:           cfg.shutdownGrace,
+		Logger:                  logger,
 	})
+}
+
+// describe names the credential source for the log, never its secrets.
+func describe(creds modelarts.Credentials) string {
+	if creds == nil {
+		return "none: every caller must send its own X-Auth-Token"
+	}
+	return fmt.Sprint(creds)
+}
+
+// reloadOnHangup re-reads the callers file on every SIGHUP until ctx ends.
+func reloadOnHangup(ctx context.Context, callers *callerauth.Authenticator) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = callers.Reload() // logged by Reload; the old callers stay in force on error
+		}
+	}
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

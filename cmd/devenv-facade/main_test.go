@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,11 +33,11 @@ func TestHelp_listsFlagsWithoutSecrets(t *testing.T) {
 	var out logbuf.Buffer
 	env := func(k string) (string, bool) {
 		if k == "OS_TOKEN" {
-			return "env-SECRET-token", true
+			return "env-h1dden-token", true
 		}
 		return "", false
 	}
-	err := run(t.Context(), []string{"--auth-token", "flag-SECRET-token", "--help"}, env, &out, &out)
+	err := run(t.Context(), []string{"--auth-token", "flag-h1dden-token", "--help"}, env, &out, &out)
 	if !errors.Is(err, envflag.ErrHelp) {
 		t.Fatalf("run --help: %v", err)
 	}
@@ -47,7 +48,7 @@ func TestHelp_listsFlagsWithoutSecrets(t *testing.T) {
 			t.Errorf("--help lacks %q", want)
 		}
 	}
-	if strings.Contains(help, "SECRET") {
+	if strings.Contains(help, "h1dden") {
 		t.Errorf("--help shows a secret:\n%s", help)
 	}
 }
@@ -141,4 +142,41 @@ func waitForAddr(t *testing.T, logs *logbuf.Buffer, msg string) string {
 	}
 	t.Fatalf("no %q log line; logs:\n%s", msg, logs)
 	return ""
+}
+
+func TestRun_credentialSettings(t *testing.T) {
+	t.Parallel()
+	pwFile := t.TempDir() + "/pw"
+	if err := os.WriteFile(pwFile, []byte("file-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"iam_needs_a_real_endpoint", []string{"--username", "u", "--password-file", pwFile, "--domain-name", "d",
+			"--project-name", "eu-de", "--iam-endpoint", "https://iam.example/v3"}, nil, "--modelarts-endpoint"},
+		{"aksk_needs_a_real_endpoint", nil, map[string]string{"OS_ACCESS_KEY": "ak", "OS_SECRET_KEY": "sk"}, "--modelarts-endpoint"},
+		{"incomplete_iam", []string{"--username", "u", "--modelarts-endpoint", "https://x"}, nil, "IAM"},
+		{"unknown_kind", []string{"--credentials", "kerberos"}, nil, "kerberos"},
+		{"bad_signing_form", []string{"--access-key", "a", "--secret-key", "s", "--signing-form", "v11"}, nil, "signing form"},
+		{"exposed_without_protection", []string{"--grpc-addr", "0.0.0.0:0", "--http-addr", ""}, nil, "refusing to listen"},
+		{"bad_callers_file", []string{"--caller-tokens-file", "/nonexistent/callers.yaml"}, nil, "callers file"},
+		{"tls_key_missing", []string{"--tls-cert", "/nonexistent/cert.pem"}, nil, "--tls-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out logbuf.Buffer
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			err := run(t.Context(), append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, tt.args...), lookup, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run: %v; want an error mentioning %q", err, tt.want)
+			}
+			if strings.Contains(err.Error()+out.String(), "file-pw") {
+				t.Error("the password appears in the error or the log")
+			}
+		})
+	}
 }

@@ -2,6 +2,10 @@
 // environment-variable twin. A flag given on the command line wins over its
 // variable, which wins over the default. The help text lists every flag with
 // its variable and default, and never prints the value of a secret flag.
+//
+// A secret flag --x (variable X) also has a file twin --x-file (X_FILE)
+// naming a file that holds the value, so secrets need not appear in process
+// listings or the environment.
 package envflag
 
 import (
@@ -9,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -23,6 +28,8 @@ type Set struct {
 type spec struct {
 	name, env, usage, def string
 	secret                bool
+	value                 *string // secret flags: the value
+	file                  *string // secret flags: the path of the file twin
 }
 
 // New returns an empty Set for the named program.
@@ -39,10 +46,18 @@ func (s *Set) String(p *string, name, env, def, usage string) {
 }
 
 // Secret defines a string flag whose value is never shown in the help text
-// or in error messages.
+// or in error messages, and its file twin name-file (env_FILE): the value is
+// then read from that file, without a trailing newline.
 func (s *Set) Secret(p *string, name, env, usage string) {
+	file := new(string)
 	s.fs.StringVar(p, name, "", usage)
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, secret: true})
+	s.fs.StringVar(file, name+"-file", "", "")
+	fileEnv := ""
+	if env != "" {
+		fileEnv = env + "_FILE"
+	}
+	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
+		spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name})
 }
 
 // Duration defines a duration flag, written like "30s" or "1m30s".
@@ -75,6 +90,7 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error 
 	}
 	given := map[string]bool{}
 	s.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fromEnv := map[string]bool{}
 	for _, sp := range s.specs {
 		if given[sp.name] || sp.env == "" {
 			continue
@@ -83,6 +99,7 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error 
 		if !ok {
 			continue
 		}
+		fromEnv[sp.name] = true
 		if err := s.fs.Set(sp.name, v); err != nil {
 			if sp.secret {
 				return fmt.Errorf("environment variable %s: invalid value", sp.env)
@@ -90,6 +107,43 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error 
 			return fmt.Errorf("environment variable %s: %w", sp.env, err)
 		}
 	}
+	for _, sp := range s.specs {
+		if sp.secret {
+			if err := s.readSecretFile(sp, given, fromEnv); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readSecretFile resolves a secret given both directly and as a file: the
+// command line wins over the environment; both at the same level is an
+// error. A file that wins is read into the value.
+func (s *Set) readSecretFile(sp spec, given, fromEnv map[string]bool) error {
+	fileName := sp.name + "-file"
+	if *sp.file == "" {
+		return nil
+	}
+	if *sp.value != "" {
+		switch {
+		case given[sp.name] && fromEnv[fileName]:
+			return nil // the flag wins over the variable's file
+		case given[fileName] && fromEnv[sp.name]:
+			// the file flag wins over the variable: read it below
+		default:
+			return fmt.Errorf("--%s and --%s are both set; give one", sp.name, fileName)
+		}
+	}
+	raw, err := os.ReadFile(*sp.file)
+	if err != nil {
+		return fmt.Errorf("--%s: %w", fileName, err)
+	}
+	v := strings.TrimRight(string(raw), "\r\n")
+	if v == "" {
+		return fmt.Errorf("--%s: %s is empty", fileName, *sp.file)
+	}
+	*sp.value = v
 	return nil
 }
 

@@ -2,6 +2,7 @@ package envflag_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,53 @@ func TestPrintUsage_neverShowsSecrets(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("usage lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fromFile := file("tok", "file-token\n")
+	empty := file("empty", "\n")
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"flag_file", []string{"--token-file", fromFile}, nil, "file-token", ""},
+		{"env_file", nil, map[string]string{"PROG_TOKEN_FILE": fromFile}, "file-token", ""},
+		{"flag_beats_env_file", []string{"--token", "flag-token"}, map[string]string{"PROG_TOKEN_FILE": fromFile}, "flag-token", ""},
+		{"flag_file_beats_env", []string{"--token-file", fromFile}, map[string]string{"PROG_TOKEN": "env-token"}, "file-token", ""},
+		{"both_flags", []string{"--token", "x", "--token-file", fromFile}, nil, "", "both set"},
+		{"both_env", nil, map[string]string{"PROG_TOKEN": "x", "PROG_TOKEN_FILE": fromFile}, "", "both set"},
+		{"missing_file", []string{"--token-file", dir + "/nope"}, nil, "", "token-file"},
+		{"empty_file", []string{"--token-file", empty}, nil, "", "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s settings
+			err := newSet(&s).Parse(tt.args, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.token != tt.want {
+				t.Errorf("token = %q; want %q", s.token, tt.want)
+			}
+		})
 	}
 }

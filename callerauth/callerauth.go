@@ -1,0 +1,328 @@
+// Package callerauth decides who may call the facade and on which projects.
+//
+// Callers are listed in a YAML file (JSON is valid YAML):
+//
+//	callers:
+//	  - name: alice
+//	    token_sha256: 2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
+//	    projects: ["0123456789abcdef0123456789abcdef"]
+//	  - name: batch
+//	    client_cert_names: ["batch.internal.example"]
+//	    projects: ["*"]
+//
+// A caller proves who it is with a bearer token ("authorization: Bearer
+// <token>" metadata over gRPC, the Authorization header over REST) whose
+// SHA-256 is in the file, or with a verified TLS client certificate whose
+// common name, DNS name or URI is in client_cert_names. The file holds only
+// hashes, never tokens. projects lists the project IDs the caller may act
+// on; "*" means every project.
+//
+// [Authenticator] enforces the file in front of every RPC: no valid
+// identity gives UNAUTHENTICATED; a project outside the caller's list gives
+// PERMISSION_DENIED before anything reaches ModelArts. The file is re-read
+// when it changes ([Authenticator.Watch]) or on request
+// ([Authenticator.Reload], for SIGHUP); a broken file never replaces a good
+// one.
+package callerauth
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+)
+
+// Caller is an authenticated caller.
+type Caller struct {
+	// Name is the caller's name from the file, for logs.
+	Name     string
+	projects map[string]bool
+	all      bool
+}
+
+// MayAccess reports whether the caller may act on projectID.
+func (c *Caller) MayAccess(projectID string) bool {
+	return c.all || c.projects[projectID]
+}
+
+// entry is a caller as the file lists it.
+type entry struct {
+	caller    *Caller
+	tokenHash []byte // nil when the caller has no token
+	certNames []string
+}
+
+// policy is one version of the file, never modified once loaded.
+type policy struct {
+	entries []entry
+}
+
+// fileFormat is the YAML schema.
+type fileFormat struct {
+	Callers []struct {
+		Name            string   `yaml:"name"`
+		TokenSHA256     string   `yaml:"token_sha256"`
+		ClientCertNames []string `yaml:"client_cert_names"`
+		Projects        []string `yaml:"projects"`
+	} `yaml:"callers"`
+}
+
+var (
+	hashPattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	projectPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+)
+
+// parse checks and compiles a callers file.
+func parse(raw []byte) (*policy, error) {
+	var f fileFormat
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("not a callers file: %s", scrubYAMLError(err))
+	}
+	p := &policy{}
+	names, hashes := map[string]bool{}, map[string]bool{}
+	for i, c := range f.Callers {
+		where := fmt.Sprintf("callers[%d]", i)
+		switch {
+		case c.Name == "":
+			return nil, fmt.Errorf("%s: name is empty", where)
+		case names[c.Name]:
+			return nil, fmt.Errorf("%s: name %q appears twice", where, c.Name)
+		case c.TokenSHA256 == "" && len(c.ClientCertNames) == 0:
+			return nil, fmt.Errorf("%s (%s): needs token_sha256 or client_cert_names", where, c.Name)
+		case len(c.Projects) == 0:
+			return nil, fmt.Errorf("%s (%s): projects is empty; use [\"*\"] for every project", where, c.Name)
+		}
+		names[c.Name] = true
+		caller := &Caller{Name: c.Name, projects: map[string]bool{}}
+		for _, pr := range c.Projects {
+			switch {
+			case pr == "*":
+				caller.all = true
+			case projectPattern.MatchString(pr):
+				caller.projects[pr] = true
+			default:
+				return nil, fmt.Errorf("%s (%s): project %q is neither \"*\" nor 32 lowercase hex characters", where, c.Name, pr)
+			}
+		}
+		e := entry{caller: caller, certNames: c.ClientCertNames}
+		if c.TokenSHA256 != "" {
+			h := strings.ToLower(c.TokenSHA256)
+			if !hashPattern.MatchString(h) {
+				return nil, fmt.Errorf("%s (%s): token_sha256 must be 64 hex characters (the SHA-256 of the token, not the token)", where, c.Name)
+			}
+			if hashes[h] {
+				return nil, fmt.Errorf("%s (%s): token_sha256 is used by another caller", where, c.Name)
+			}
+			hashes[h] = true
+			e.tokenHash, _ = hex.DecodeString(h)
+		}
+		p.entries = append(p.entries, e)
+	}
+	return p, nil
+}
+
+// scrubYAMLError keeps the position of a YAML error but not the quoted
+// input, which could be a token pasted by mistake.
+func scrubYAMLError(err error) string {
+	msg := err.Error()
+	if m := regexp.MustCompile(`line \d+`).FindString(msg); m != "" {
+		return "invalid YAML at " + m
+	}
+	if strings.Contains(msg, "not found in type") {
+		return "unknown field (allowed: name, token_sha256, client_cert_names, projects)"
+	}
+	return "invalid YAML"
+}
+
+// byToken returns the caller whose token hash matches token. Every entry
+// is compared, in constant time, whatever matches: the time taken tells
+// nothing about which hash is close.
+func (p *policy) byToken(token string) *Caller {
+	sum := sha256.Sum256([]byte(token))
+	var found *Caller
+	for _, e := range p.entries {
+		if e.tokenHash != nil && subtle.ConstantTimeCompare(sum[:], e.tokenHash) == 1 {
+			found = e.caller
+		}
+	}
+	return found
+}
+
+// byCertificate returns the caller that names the certificate.
+func (p *policy) byCertificate(cert *x509.Certificate) *Caller {
+	ids := append([]string{cert.Subject.CommonName}, cert.DNSNames...)
+	for _, u := range cert.URIs {
+		ids = append(ids, u.String())
+	}
+	for _, e := range p.entries {
+		for _, n := range e.certNames {
+			for _, id := range ids {
+				if id != "" && id == n {
+					return e.caller
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Authenticator authenticates callers against a callers file and keeps it
+// current. It is safe for concurrent use.
+type Authenticator struct {
+	path   string
+	logger *slog.Logger
+	policy atomic.Pointer[policy]
+
+	mu   sync.Mutex // serialises reloads
+	seen fileStamp
+}
+
+type fileStamp struct {
+	modTime time.Time
+	size    int64
+	sum     [sha256.Size]byte
+}
+
+// Load reads the callers file at path. It fails if the file is missing or
+// invalid: the facade must not start with caller authentication half-on.
+func Load(path string, logger *slog.Logger) (*Authenticator, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Authenticator{path: path, logger: logger}
+	if _, err := a.load(true); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// load reads the file, and installs it if it changed (or if force). It
+// reports whether a new policy was installed.
+func (a *Authenticator) load(force bool) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fi, err := os.Stat(a.path)
+	if err != nil {
+		return false, fmt.Errorf("callers file: %w", err)
+	}
+	if !force && fi.ModTime().Equal(a.seen.modTime) && fi.Size() == a.seen.size {
+		return false, nil
+	}
+	raw, err := os.ReadFile(a.path)
+	if err != nil {
+		return false, fmt.Errorf("callers file: %w", err)
+	}
+	stamp := fileStamp{modTime: fi.ModTime(), size: fi.Size(), sum: sha256.Sum256(raw)}
+	if !force && stamp.sum == a.seen.sum {
+		a.seen = stamp
+		return false, nil
+	}
+	p, err := parse(raw)
+	if err != nil {
+		return false, fmt.Errorf("callers file %s: %w", a.path, err)
+	}
+	a.seen = stamp
+	a.policy.Store(p)
+	if len(p.entries) == 0 {
+		a.logger.Warn("the callers file lists no callers: every call will be refused", slog.String("path", a.path))
+	}
+	return true, nil
+}
+
+// Reload re-reads the file now. If it is invalid, the current callers stay
+// in force and the error is returned (and logged).
+func (a *Authenticator) Reload() error {
+	changed, err := a.load(true)
+	a.logReload(changed, err)
+	return err
+}
+
+// Watch re-reads the file whenever its modification time or size changes,
+// checking every interval, until ctx is done.
+func (a *Authenticator) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := a.load(false)
+			a.logReload(changed, err)
+		}
+	}
+}
+
+func (a *Authenticator) logReload(changed bool, err error) {
+	switch {
+	case err != nil:
+		a.logger.Error("cannot reload the callers file; keeping the callers loaded before", slog.Any("error", err))
+	case changed:
+		a.logger.Info("reloaded the callers file", slog.String("path", a.path), slog.Int("callers", len(a.policy.Load().entries)))
+	}
+}
+
+// ErrNoCredentials and ErrUnknownCredentials are the reasons Authenticate
+// refuses a call.
+var (
+	ErrNoCredentials      = errors.New("no bearer token and no client certificate listed in the callers file")
+	ErrUnknownCredentials = errors.New("the bearer token is not listed in the callers file")
+	ErrMalformedBearer    = errors.New(`the authorization header is not "Bearer <token>"`)
+)
+
+// Authenticate identifies the caller from a bearer token (authorization,
+// one value, "Bearer <token>") or, failing that, a verified client
+// certificate in ctx's peer.
+func (a *Authenticator) Authenticate(ctx context.Context, authorization []string) (*Caller, error) {
+	p := a.policy.Load()
+	if len(authorization) > 0 {
+		if len(authorization) != 1 {
+			return nil, ErrMalformedBearer
+		}
+		scheme, token, ok := strings.Cut(authorization[0], " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return nil, ErrMalformedBearer
+		}
+		if c := p.byToken(token); c != nil {
+			return c, nil
+		}
+		return nil, ErrUnknownCredentials
+	}
+	if cert := verifiedClientCert(ctx); cert != nil {
+		if c := p.byCertificate(cert); c != nil {
+			return c, nil
+		}
+	}
+	return nil, ErrNoCredentials
+}
+
+// verifiedClientCert returns the peer's verified leaf certificate, if any.
+func verifiedClientCert(ctx context.Context) *x509.Certificate {
+	pr, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	info, ok := pr.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return info.State.VerifiedChains[0][0]
+}
