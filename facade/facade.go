@@ -134,6 +134,10 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Callers == nil && opts.TLS == nil {
 		logger.Warn("caller authentication is off: anyone who can connect can delete notebooks with the facade's credentials")
 	}
+	if addr := exposedWithoutTLS(opts); addr != "" && opts.Callers != nil {
+		logger.Warn("bearer tokens travel in plaintext: serve TLS (--tls-cert, --tls-key) on addresses beyond loopback",
+			slog.String("addr", addr))
+	}
 
 	svc := service.New(client, service.WithLogger(logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
 	// The service's interceptor runs first, so that refused calls are

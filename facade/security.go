@@ -41,18 +41,29 @@ func ServerTLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error
 // protects it: no TLS and no caller authentication. The facade holds
 // credentials that can delete any notebook they reach.
 func checkExposure(opts Options) error {
-	if opts.Insecure || opts.TLS != nil || opts.Callers != nil {
+	if opts.Insecure || opts.Callers != nil {
 		return nil
 	}
-	for _, lis := range []net.Listener{opts.GRPCListener, opts.HTTPListener} {
-		if lis == nil || isLoopback(lis.Addr()) {
-			continue
-		}
+	if addr := exposedWithoutTLS(opts); addr != "" {
 		return fmt.Errorf("facade: refusing to listen on %s without TLS or caller authentication: anyone who can "+
 			"reach it could delete notebooks with the facade's credentials; set --tls-cert/--tls-key and/or "+
-			"--caller-tokens-file, listen on 127.0.0.1, or pass --insecure to accept the risk", lis.Addr())
+			"--caller-tokens-file, listen on 127.0.0.1, or pass --insecure to accept the risk", addr)
 	}
 	return nil
+}
+
+// exposedWithoutTLS names a listener reachable beyond this host that serves
+// plaintext, or returns "".
+func exposedWithoutTLS(opts Options) string {
+	if opts.TLS != nil {
+		return ""
+	}
+	for _, lis := range []net.Listener{opts.GRPCListener, opts.HTTPListener} {
+		if lis != nil && !isLoopback(lis.Addr()) {
+			return lis.Addr().String()
+		}
+	}
+	return ""
 }
 
 // isLoopback reports whether addr only accepts connections from this host.

@@ -168,7 +168,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			return err
 		}
 		go callers.Watch(ctx, 2*time.Second)
-		go reloadOnHangup(ctx, callers)
+		// Subscribe before anything can send SIGHUP: unsubscribed, the
+		// signal would end the process.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go reloadOnHangup(ctx, hup, callers)
 	}
 	var tlsConfig *tls.Config
 	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.clientCA != "" {
@@ -215,10 +220,7 @@ func describe(creds modelarts.Credentials) string {
 }
 
 // reloadOnHangup re-reads the callers file on every SIGHUP until ctx ends.
-func reloadOnHangup(ctx context.Context, callers *callerauth.Authenticator) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, callers *callerauth.Authenticator) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/devenv-facade/devenv-facade/emulator"
@@ -178,5 +182,74 @@ func TestRun_credentialSettings(t *testing.T) {
 				t.Error("the password appears in the error or the log")
 			}
 		})
+	}
+}
+
+// TestRun_sighupReloadsCallers changes the callers file without changing its
+// size or modification time, which the watcher cannot see: only SIGHUP
+// reloads it. Not parallel: it signals the test process.
+func TestRun_sighupReloadsCallers(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/callers.yaml"
+	entry := func(token string) string {
+		h := sha256.Sum256([]byte(token))
+		return "callers: [{name: c, token_sha256: " + hex.EncodeToString(h[:]) + ", projects: ['*']}]\n"
+	}
+	if err := os.WriteFile(path, []byte(entry("token-one")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--log-format", "json",
+			"--caller-tokens-file", path}, noEnv, &logs, &logs)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	conn, err := grpc.NewClient(waitForAddr(t, &logs, "serving gRPC"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := devenvv1.NewDevEnvServiceClient(conn)
+	call := func(token string) codes.Code {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+		_, err := client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: emulator.SampleProjectID, InstanceId: "missing"})
+		return status.Code(err)
+	}
+	if got := call("token-one"); got != codes.NotFound {
+		t.Fatalf("token-one before the change: %v; want NotFound from ModelArts", got)
+	}
+	if err := os.WriteFile(path, []byte(entry("token-two")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // a watcher tick passes and sees nothing
+	if got := call("token-two"); got != codes.Unauthenticated {
+		t.Fatalf("token-two before SIGHUP: %v; want Unauthenticated (the watcher must not have seen the change)", got)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for call("token-two") != codes.NotFound {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reload the callers file")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := call("token-one"); got != codes.Unauthenticated {
+		t.Errorf("token-one after the reload: %v; want Unauthenticated", got)
 	}
 }
