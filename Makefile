@@ -36,6 +36,10 @@ test: ## Run all tests with the race detector
 shorttest: ## Run the tests without the race detector, quickly
 	go test -short ./...
 
+.PHONY: soak
+soak: ## Soak test: 100k calls, 10% injected faults (SOAK_CALLS, SOAK_CONCURRENCY)
+	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./facade
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
 	go test ./modelarts -run '^$$' -fuzz '^FuzzDeleteInstancePath$$' -fuzztime $${FUZZTIME:-30s}

@@ -31,11 +31,15 @@
 //     [WithTokenLifetime].
 //   - Any other path: 404 APIGW.0101, as the API gateway in front of
 //     ModelArts answers.
+//   - Fault injection (latency, error answers, throttling, connection
+//     resets, stalls, truncated and non-JSON bodies, N failures then
+//     success), per instance ID, per request or globally: see [CheckFault].
 package emulator
 
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +67,8 @@ type Server struct {
 	log       []Request                       // ring buffer of the last requests
 	logNext   int
 	logFilled bool
+
+	faults faults
 
 	requestCount      atomic.Int64
 	tokenRequestCount atomic.Int64
@@ -120,7 +126,8 @@ func New(opts ...Option) *Server {
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v3/auth/tokens", s.issueToken)
-	s.mux.HandleFunc("DELETE /v1/{project_id}/demanager/instances/{instance_id}", s.authenticated(s.deleteInstance))
+	s.mux.HandleFunc("/emulator/faults", s.serveFaultAdmin)
+	s.mux.HandleFunc("DELETE /v1/{project_id}/demanager/instances/{instance_id}", s.api(s.authenticated(s.deleteInstance)))
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
@@ -177,8 +184,23 @@ func (s *Server) record(r *http.Request) {
 	}
 }
 
+// api wraps a ModelArts API handler with fault injection.
+func (s *Server) api(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.injectFaults(w, r, next) {
+			return
+		}
+		next(w, r)
+	}
+}
+
 func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {
 	projectID, instanceID := r.PathValue("project_id"), r.PathValue("instance_id")
+	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
+		// A fault instance that no fault hit behaves as a stopped one.
+		writeJSON(w, http.StatusOK, map[string]string{"instance_id": instanceID})
+		return
+	}
 	s.mu.Lock()
 	inst, ok := s.projects[projectID][instanceID]
 	var verr *vendorError

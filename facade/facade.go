@@ -12,12 +12,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/devenv-facade/devenv-facade/callerauth"
@@ -31,6 +34,27 @@ import (
 const (
 	DefaultShutdownGrace   = 20 * time.Second
 	DefaultUpstreamTimeout = modelarts.DefaultTimeout
+	// DefaultMaxUpstreamInFlight caps concurrent calls to ModelArts.
+	DefaultMaxUpstreamInFlight = 1024
+	// DefaultMaxUpstreamWait is how long a call beyond the cap may wait
+	// for a slot before it is shed.
+	DefaultMaxUpstreamWait = 100 * time.Millisecond
+)
+
+// Server limits, set deliberately rather than left to library defaults.
+const (
+	// maxRecvMsgSize bounds a gRPC request; DevEnviron requests are a few
+	// hundred bytes, create requests a few KiB.
+	maxRecvMsgSize = 1 << 20
+	maxSendMsgSize = 4 << 20
+	// maxConcurrentStreams bounds calls in flight on one gRPC connection.
+	maxConcurrentStreams = 4096
+	// maxRequestBody bounds a REST mirror request body.
+	maxRequestBody = 1 << 20
+	// drainTimeout is how long cancelled calls get to return their
+	// UNAVAILABLE answers after the grace period, before connections are
+	// closed.
+	drainTimeout = 2 * time.Second
 )
 
 // Options configures [Run].
@@ -58,6 +82,15 @@ type Options struct {
 	HTTPClient modelarts.HTTPClient
 	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
 	UserAgent string
+	// Retry is how idempotent calls are retried. The zero value means
+	// modelarts.DefaultRetryPolicy(); MaxAttempts 1 disables retries.
+	Retry modelarts.RetryPolicy
+	// MaxUpstreamInFlight caps concurrent calls to ModelArts; calls beyond
+	// it wait up to MaxUpstreamWait, then get RESOURCE_EXHAUSTED. Zero
+	// means DefaultMaxUpstreamInFlight; negative means no cap.
+	MaxUpstreamInFlight int
+	// MaxUpstreamWait: zero means DefaultMaxUpstreamWait.
+	MaxUpstreamWait time.Duration
 
 	// Callers, if set, authenticates every call (bearer tokens or client
 	// certificates) and limits each caller to its projects.
@@ -116,10 +149,23 @@ func Run(ctx context.Context, opts Options) error {
 		defer hc.CloseIdleConnections()
 		httpClient = hc
 	}
+	inflight, wait := opts.MaxUpstreamInFlight, opts.MaxUpstreamWait
+	if inflight == 0 {
+		inflight = DefaultMaxUpstreamInFlight
+	}
+	if wait <= 0 {
+		wait = DefaultMaxUpstreamWait
+	}
+	retry := opts.Retry
+	if retry == (modelarts.RetryPolicy{}) {
+		retry = modelarts.DefaultRetryPolicy()
+	}
 	clientOpts := []modelarts.Option{
 		modelarts.WithCredentials(opts.Credentials),
 		modelarts.WithTimeout(upstreamTimeout),
 		modelarts.WithLogger(logger),
+		modelarts.WithRetryPolicy(retry),
+		modelarts.WithMaxInFlight(inflight, wait),
 	}
 	if opts.UserAgent != "" {
 		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
@@ -140,10 +186,22 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	svc := service.New(client, service.WithLogger(logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
-	// The service's interceptor runs first, so that refused calls are
-	// logged with their request ID too.
-	interceptor := svc.UnaryInterceptor()
-	serverOpts := []grpc.ServerOption{}
+	// The service's interceptor runs first, so that refused and drained
+	// calls are logged with their request ID too.
+	drainCtx, drain := context.WithCancelCause(context.Background())
+	defer drain(nil)
+	interceptor := chainUnary(svc.UnaryInterceptor(), drainInterceptor(drainCtx))
+	serverOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRecvMsgSize),
+		grpc.MaxSendMsgSize(maxSendMsgSize),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
+		grpc.ConnectionTimeout(10 * time.Second),
+		// Clients may ping every 10s, even between calls; idle
+		// connections are closed after 15 minutes; the server pings a
+		// silent connection after a minute and drops it 20s later.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
+	}
 	if opts.Callers != nil {
 		interceptor = chainUnary(interceptor, opts.Callers.UnaryInterceptor())
 		serverOpts = append(serverOpts, grpc.StreamInterceptor(opts.Callers.StreamInterceptor()))
@@ -167,7 +225,7 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("facade: REST mirror: %w", err)
 		}
 		httpServer = &http.Server{
-			Handler:           handler,
+			Handler:           limitBody(handler, maxRequestBody),
 			TLSConfig:         opts.TLS,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -211,37 +269,105 @@ func Run(ctx context.Context, opts Options) error {
 	case serveErr = <-errc:
 	}
 	logger.Info("shutting down", slog.Duration("grace", grace))
-	shutdown(grpcServer, httpServer, healthServer, grace, logger)
+	shutdown(grpcServer, httpServer, healthServer, grace, func() { drain(errShuttingDown) }, logger)
 	return serveErr
 }
 
+// errShuttingDown is the cause with which calls still running after the
+// grace period are cancelled.
+var errShuttingDown = errors.New("the facade is shutting down")
+
 // shutdown stops both servers: health goes NOT_SERVING so balancers stop
-// sending work, both stop accepting, in-flight calls may finish within
-// grace, and whatever is still running then is cut off.
-func shutdown(grpcServer *grpc.Server, httpServer *http.Server, healthServer *health.Server, grace time.Duration, logger *slog.Logger) {
+// sending work, both stop accepting, and in-flight calls may finish within
+// grace. Calls still running then are cancelled (drain), which makes them
+// answer UNAVAILABLE; connections that still have not finished are closed
+// drainTimeout later.
+func shutdown(grpcServer *grpc.Server, httpServer *http.Server, healthServer *health.Server, grace time.Duration, drain func(), logger *slog.Logger) {
 	healthServer.Shutdown()
 	graceCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 
-	done := make(chan struct{})
+	var graceful sync.WaitGroup // both servers' first, graceful phase
+	graceful.Add(2)
+	grpcDone := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(grpcDone)
+		defer graceful.Done()
 		grpcServer.GracefulStop()
 	}()
-	if httpServer != nil {
-		if err := httpServer.Shutdown(graceCtx); err != nil {
-			logger.Warn("REST mirror calls still running after the grace period; closing them", slog.Any("error", err))
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if httpServer == nil {
+			graceful.Done()
+			return
+		}
+		err := httpServer.Shutdown(graceCtx)
+		graceful.Done()
+		if err == nil {
+			return
+		}
+		// Past the grace period: drain cancels the calls; give them time
+		// to answer 503, then close what is left.
+		finalCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := httpServer.Shutdown(finalCtx); err != nil {
+			logger.Warn("REST mirror connections still open after the drain; closing them", slog.Any("error", err))
 			_ = httpServer.Close()
 		}
-	}
+	}()
+	bothDone := make(chan struct{})
+	go func() { graceful.Wait(); close(bothDone) }()
+
 	select {
-	case <-done:
+	case <-bothDone:
 	case <-graceCtx.Done():
-		logger.Warn("gRPC calls still running after the grace period; cancelling them")
-		grpcServer.Stop()
-		<-done
+		logger.Warn("calls still running after the grace period; cancelling them with UNAVAILABLE")
 	}
+	drain() // cancels what is still running, over gRPC and REST alike
+	select {
+	case <-grpcDone:
+	case <-time.After(drainTimeout):
+		grpcServer.Stop()
+		<-grpcDone
+	}
+	<-httpDone
 	logger.Info("stopped")
+}
+
+// drainInterceptor lets calls be cancelled at shutdown: when drainCtx ends,
+// every call's context is cancelled with its cause, and a call that then
+// fails answers UNAVAILABLE (reason SHUTTING_DOWN) rather than the
+// CANCELLED its cancellation would give. A call that succeeded still
+// reports its success: its outcome is not lost.
+func drainInterceptor(drainCtx context.Context) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(drainCtx, func() { cancel(context.Cause(drainCtx)) })
+		defer stop()
+		resp, err := handler(ctx, req)
+		if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) {
+			return nil, service.NewFacadeError(codes.Unavailable, service.ReasonShuttingDown,
+				"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
+				service.RequestID(ctx))
+		}
+		return resp, err
+	}
+}
+
+// limitBody refuses request bodies over limit: 413 at once when the length
+// is declared, an error on read when it is not.
+func limitBody(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			mirror.WriteError(w, r, service.NewFacadeError(codes.InvalidArgument, mirror.ReasonRequestTooLarge,
+				fmt.Sprintf("the request body exceeds %d bytes", limit), ""), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // chainUnary runs outer, then inner, then the handler.

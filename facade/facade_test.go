@@ -30,6 +30,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
 func TestMain(m *testing.M) {
@@ -49,6 +50,7 @@ type instance struct {
 	httpURL            string
 	grpcAddr, httpAddr string
 	stop               func() error // cancels Run and waits for it
+	closeUpstream      func()       // stops the upstream server
 }
 
 // startFacade runs the whole facade on loopback listeners in front of
@@ -108,7 +110,8 @@ func launch(t *testing.T, upstream http.Handler, opts facade.Options) *instance 
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return &instance{httpURL: "http://" + httpLis.Addr().String(), grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), stop: stop}
+	return &instance{httpURL: "http://" + httpLis.Addr().String(), grpcAddr: grpcLis.Addr().String(),
+		httpAddr: httpLis.Addr().String(), stop: stop, closeUpstream: up.Close}
 }
 
 // rest sends a request to the mirror and decodes the JSON answer.
@@ -358,7 +361,8 @@ func TestHostileUpstreams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFacade(t, tt.upstream, facade.Options{Credentials: cloudauth.Token("t")})
+			// One attempt: this test is about mapping; retries have their own.
+			f := startFacade(t, tt.upstream, facade.Options{Credentials: cloudauth.Token("t"), Retry: modelarts.RetryPolicy{MaxAttempts: 1}})
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			start := time.Now()

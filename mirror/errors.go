@@ -25,7 +25,19 @@ const (
 	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
 	// ReasonMethodNotAllowed: the path exists, but not with this method.
 	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// ReasonRequestTooLarge: the request body exceeds the mirror's limit.
+	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
 )
+
+// WriteError answers r with err in the ModelArts error shape, with the given
+// HTTP status (or, if zero, the status err's details call for). Handlers in
+// front of the mirror use it to answer like the mirror does.
+func WriteError(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
+	if httpStatus != 0 {
+		err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err}
+	}
+	writeError(r.Context(), nil, nil, w, r, err)
+}
 
 // errorBody is the ModelArts error shape.
 type errorBody struct {

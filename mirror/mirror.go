@@ -104,11 +104,15 @@ func incomingHeader(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
-// outgoingHeader exposes only the request ID as X-Request-Id; other header
-// metadata stays inside the facade.
+// outgoingHeader exposes the request ID as X-Request-Id and an inferred
+// delete outcome as X-Delete-Outcome; other header metadata stays inside the
+// facade.
 func outgoingHeader(key string) (string, bool) {
-	if key == service.MetadataKeyRequestID {
+	switch key {
+	case service.MetadataKeyRequestID:
 		return headerRequestID, true
+	case service.MetadataKeyDeleteOutcome:
+		return "X-Delete-Outcome", true
 	}
 	return "", false
 }

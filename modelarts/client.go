@@ -21,8 +21,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,6 +104,10 @@ type Client struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 	now        func() time.Time
+	retry      RetryPolicy
+	budget     *RetryBudget
+	limiter    *limiter
+	latency    latency
 }
 
 // Option configures a [Client].
@@ -129,6 +135,31 @@ func WithTimeout(d time.Duration) Option {
 // ModelArts error. Zero or negative means [DefaultMaxBodyBytes].
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *Client) { c.maxBody = n }
+}
+
+// WithRetryPolicy sets how idempotent calls are retried. Without it,
+// [DefaultRetryPolicy] applies; MaxAttempts 1 disables retries.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) { c.retry = p.normalized() }
+}
+
+// WithRetryBudget shares a retry budget between calls (and clients). Without
+// it, each client has its own NewRetryBudget(10, 0.1).
+func WithRetryBudget(b *RetryBudget) Option {
+	return func(c *Client) { c.budget = b }
+}
+
+// WithMaxInFlight caps the calls in flight to ModelArts at n. A call beyond
+// the cap waits up to wait for a slot, then fails with [ErrOverloaded]
+// without sending anything: load is shed, never queued without bound. Zero
+// or negative n means no cap.
+func WithMaxInFlight(n int, wait time.Duration) Option {
+	return func(c *Client) {
+		c.limiter = nil
+		if n > 0 {
+			c.limiter = &limiter{slots: make(chan struct{}, n), wait: wait}
+		}
+	}
 }
 
 // WithLogger sets the logger for events the caller cannot see in a return
@@ -166,6 +197,8 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		userAgent:  DefaultUserAgent,
 		logger:     slog.New(slog.DiscardHandler),
 		now:        time.Now,
+		retry:      DefaultRetryPolicy(),
+		budget:     NewRetryBudget(10, 0.1),
 	}
 	if u.RawPath != "" {
 		c.endpoint.RawPath = strings.TrimRight(u.RawPath, "/")
@@ -193,6 +226,7 @@ type CallOption func(*callConfig)
 type callConfig struct {
 	token     string
 	requestID string
+	stats     *CallStats
 }
 
 // CallerToken sends token as X-Auth-Token for this call instead of the
@@ -233,42 +267,127 @@ func (r *response) decode(out any) error {
 	return nil
 }
 
-// send performs one request. A 2xx answer is returned with its body read; any
+// CallStats reports how a call went ([Report]).
+type CallStats struct {
+	// Attempts is how many requests were sent to ModelArts (0 if the call
+	// failed before sending any).
+	Attempts int
+	// Ambiguous is set when an attempt's request was sent but no answer
+	// came back: ModelArts may have acted on it.
+	Ambiguous bool
+}
+
+// Report makes the call fill in stats when it returns.
+func Report(stats *CallStats) CallOption {
+	return func(cc *callConfig) { cc.stats = stats }
+}
+
+// send performs a call: one request, or several for an idempotent call
+// under the retry policy. A 2xx answer is returned with its body read; any
 // other status is returned as *Error; a failure to get an answer is returned
 // wrapped, so errors.Is sees context and network errors through it.
 //
-// When the configured credentials are refreshable and ModelArts rejects
-// their token as expired or invalid, send refreshes them once and retries
-// once: such a request was not executed, so the retry is safe.
-func (c *Client) send(ctx context.Context, method string, u *url.URL, opts []CallOption) (*response, error) {
+// Whatever the policy, when the configured credentials are refreshable and
+// ModelArts rejects their token as expired or invalid, send refreshes them
+// once and sends the request again: it was not executed, so this is safe.
+func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent bool, opts []CallOption) (*response, CallStats, error) {
 	var cc callConfig
 	for _, opt := range opts {
 		opt(&cc)
 	}
+	var stats CallStats
+	if cc.stats != nil {
+		defer func() { *cc.stats = stats }()
+	}
 	if cc.token == "" && c.creds == nil {
-		return nil, ErrNoCredentials
+		return nil, stats, ErrNoCredentials
 	}
 	if cc.requestID == "" {
 		cc.requestID = uuid.NewString()
 	}
+	release, err := c.limiter.acquire(ctx)
+	if err != nil {
+		return nil, stats, err
+	}
+	defer release()
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
+	policy := c.retry
+	if !idempotent {
+		policy.MaxAttempts = 1
+	}
+	refreshed := false
+	for retries := 0; ; {
 		req, err := c.newRequest(ctx, method, u, &cc)
 		if err != nil {
-			return nil, err
+			return nil, stats, err
 		}
-		res, err := c.do(req, u, &cc)
+		stats.Attempts++
+		res, sent, err := c.attempt(ctx, req, u, &cc, policy.AttemptTimeout)
+		if err != nil && sent && !isAnswer(err) {
+			stats.Ambiguous = true
+		}
+
 		var apiErr *Error
-		refresher, refreshable := c.creds.(RefreshableCredentials)
-		if attempt > 0 || cc.token != "" || !refreshable || !errors.As(err, &apiErr) || !apiErr.staleToken() {
-			return res, err
+		isAPIErr := errors.As(err, &apiErr)
+		if isAPIErr && apiErr.staleToken() && cc.token == "" && !refreshed {
+			if refresher, ok := c.creds.(RefreshableCredentials); ok {
+				refreshed = true
+				if rerr := refresher.Refresh(ctx, req); rerr != nil {
+					return nil, stats, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+				}
+				continue
+			}
 		}
-		if rerr := refresher.Refresh(ctx, req); rerr != nil {
-			return nil, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+
+		retryable := ctx.Err() == nil && err != nil && (!isAPIErr || apiErr.retryable())
+		c.budget.record(retryable)
+		if !retryable || retries+1 >= policy.MaxAttempts || !c.budget.allow() {
+			return res, stats, err
+		}
+		retries++
+		delay := policy.backoff(retries)
+		if isAPIErr && apiErr.RetryAfter > 0 {
+			if apiErr.RetryAfter > policy.MaxRetryAfter {
+				return res, stats, err
+			}
+			delay = max(delay, apiErr.RetryAfter)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay+c.latency.estimate() {
+			return res, stats, err // the next attempt could not finish in time
+		}
+		if sleepCtx(ctx, delay) != nil {
+			return res, stats, err
 		}
 	}
+}
+
+// isAnswer reports whether err is an answer from ModelArts (as opposed to
+// no answer at all).
+func isAnswer(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// attempt sends one request, bounded by timeout if positive. sent reports
+// whether the request was written to the connection.
+func (c *Client) attempt(ctx context.Context, req *http.Request, u *url.URL, cc *callConfig, timeout time.Duration) (res *response, sent bool, err error) {
+	var wrote atomic.Bool
+	actx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(actx, timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	res, err = c.do(req.WithContext(actx), u, cc)
+	if err == nil || isAnswer(err) {
+		c.latency.observe(time.Since(start))
+	}
+	return res, wrote.Load(), err
 }
 
 // newRequest builds and authenticates one attempt of a call.

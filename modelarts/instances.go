@@ -2,6 +2,7 @@ package modelarts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 type DeleteInstanceResponse struct {
 	// InstanceID is the ID of the deleted instance.
 	InstanceID string `json:"instance_id"`
+	// Inferred is set when ModelArts never confirmed this delete: an
+	// attempt reached it without an answer, and a retry found the
+	// instance gone (ModelArts.6309). The delete is reported as done.
+	Inferred bool `json:"-"`
 }
 
 // DeleteInstance deletes a development environment instance:
@@ -23,15 +28,27 @@ type DeleteInstanceResponse struct {
 // instanceID, and logs a warning: the outcome must not be lost over a
 // garbled echo.
 //
-// Errors: [ErrInvalidPathSegment] or [ErrNoCredentials] before any request;
-// [*Error] for a non-2xx answer; otherwise a wrapped transport or context
-// error.
+// Deletes are idempotent and retried under the client's [RetryPolicy]. When
+// an attempt was sent but got no answer and a retry then hears that the
+// instance does not exist, the first attempt is taken to have deleted it:
+// the call succeeds with Inferred set. (The instance could also never have
+// existed; either way it is gone, which is what the caller asked for.)
+//
+// Errors: [ErrInvalidPathSegment], [ErrNoCredentials] or [ErrOverloaded]
+// before any request; [*Error] for a non-2xx answer; otherwise a wrapped
+// transport or context error.
 func (c *Client) DeleteInstance(ctx context.Context, projectID, instanceID string, opts ...CallOption) (*DeleteInstanceResponse, error) {
 	u, err := c.instanceURL(projectID, instanceID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.send(ctx, http.MethodDelete, u, opts)
+	res, stats, err := c.send(ctx, http.MethodDelete, u, true, opts)
+	var apiErr *Error
+	if err != nil && stats.Ambiguous && errors.As(err, &apiErr) && apiErr.Code == codeInstanceNotFound {
+		c.logger.InfoContext(ctx, "a delete attempt got no answer and a retry found the instance gone; reporting it deleted",
+			slog.String("project_id", projectID), slog.String("instance_id", instanceID), slog.Int("attempts", stats.Attempts))
+		return &DeleteInstanceResponse{InstanceID: instanceID, Inferred: true}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +61,9 @@ func (c *Client) DeleteInstance(ctx context.Context, projectID, instanceID strin
 	}
 	return out, nil
 }
+
+// codeInstanceNotFound is ModelArts' "the instance does not exist".
+const codeInstanceNotFound = "ModelArts.6309"
 
 // instanceURL returns {endpoint}/v1/{project_id}/demanager/instances/{instance_id}.
 func (c *Client) instanceURL(projectID, instanceID string) (*url.URL, error) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"syscall"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -63,6 +64,13 @@ const (
 	// ReasonIAMUnavailable: the facade could not obtain a token because IAM
 	// could not be reached.
 	ReasonIAMUnavailable = "IAM_UNAVAILABLE"
+	// ReasonOverloaded: the facade already has its maximum of calls in
+	// flight to ModelArts (--max-upstream-inflight) and shed this one
+	// without sending it. A RetryInfo says when to try again.
+	ReasonOverloaded = "OVERLOADED"
+	// ReasonShuttingDown: the facade is shutting down and the call did not
+	// finish within the grace period; it was cancelled.
+	ReasonShuttingDown = "SHUTTING_DOWN"
 	// ReasonCallerUnauthenticated: caller authentication is on and the call
 	// carried no valid bearer token (or client certificate).
 	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
@@ -96,12 +104,19 @@ const (
 	// "facade" (the facade's configured credentials). An UNAUTHENTICATED
 	// answer with "facade" is the operator's to fix, not the caller's.
 	MetadataCredentials = "credentials"
+	// MetadataAttempts is how many requests the call sent to ModelArts
+	// (retries included), in decimal, when it sent any.
+	MetadataAttempts = "upstream_attempts"
 )
+
+// overloadRetryDelay is the RetryInfo of a shed call.
+const overloadRetryDelay = time.Second
 
 // callInfo is what the status of a failed call reports besides the error.
 type callInfo struct {
 	requestID   string
 	credentials string // credentialsCaller, credentialsFacade or ""
+	attempts    int
 }
 
 // FacadeErrorCodePrefix starts the error_code of errors in [DomainFacade].
@@ -111,7 +126,7 @@ const FacadeErrorCodePrefix = "Facade."
 const codeInstanceNotFound = "ModelArts.6309"
 
 // facadeStatus builds the status of an error the facade raises itself.
-func facadeStatus(c codes.Code, reason, msg, requestID string, details ...protoadapt.MessageV1) *status.Status {
+func facadeStatus(c codes.Code, reason, msg string, ci callInfo, details ...protoadapt.MessageV1) *status.Status {
 	info := &errdetails.ErrorInfo{
 		Reason: reason,
 		Domain: DomainFacade,
@@ -120,16 +135,25 @@ func facadeStatus(c codes.Code, reason, msg, requestID string, details ...protoa
 			MetadataErrorMessage: msg,
 		},
 	}
-	if requestID != "" {
-		info.Metadata[MetadataRequestID] = requestID
-	}
+	ci.addTo(info.Metadata)
 	return withDetails(status.New(c, msg), append([]protoadapt.MessageV1{info}, details...)...)
+}
+
+// addTo records the call's request ID and attempt count in ErrorInfo
+// metadata.
+func (ci callInfo) addTo(md map[string]string) {
+	if ci.requestID != "" && md[MetadataRequestID] == "" {
+		md[MetadataRequestID] = ci.requestID
+	}
+	if ci.attempts > 0 {
+		md[MetadataAttempts] = strconv.Itoa(ci.attempts)
+	}
 }
 
 // NewFacadeError returns an error in [DomainFacade] with the given code and
 // reason, carrying google.rpc.ErrorInfo like every error the facade returns.
 func NewFacadeError(c codes.Code, reason, msg, requestID string) error {
-	return facadeStatus(c, reason, msg, requestID).Err()
+	return facadeStatus(c, reason, msg, callInfo{requestID: requestID}).Err()
 }
 
 func withDetails(st *status.Status, details ...protoadapt.MessageV1) *status.Status {
@@ -151,30 +175,34 @@ func statusFromError(ctx context.Context, err error, ci callInfo) *status.Status
 	switch {
 	case errors.As(err, &upstream):
 		return upstreamStatus(upstream, ci)
+	case errors.Is(err, modelarts.ErrOverloaded):
+		return facadeStatus(codes.ResourceExhausted, ReasonOverloaded,
+			"the facade has too many calls in flight to ModelArts; retry after the delay in RetryInfo", ci,
+			&errdetails.RetryInfo{RetryDelay: durationpb.New(overloadRetryDelay)})
 	case errors.Is(err, modelarts.ErrNoCredentials):
 		return facadeStatus(codes.Unauthenticated, ReasonCredentialsMissing,
-			"no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials", ci.requestID)
+			"no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials", ci)
 	case errors.Is(err, modelarts.ErrInvalidPathSegment):
 		// Validation rejects such IDs first; this is a second line.
-		return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, "an ID is not a valid path segment", ci.requestID)
+		return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, "an ID is not a valid path segment", ci)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return facadeStatus(codes.DeadlineExceeded, ReasonDeadlineExceeded,
-			"the call's deadline passed before ModelArts answered; the outcome is unknown", ci.requestID)
+			"the call's deadline passed before ModelArts answered; the outcome is unknown", ci)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return facadeStatus(codes.Canceled, ReasonCanceled,
-			"the call was cancelled before ModelArts answered; the outcome is unknown", ci.requestID)
+			"the call was cancelled before ModelArts answered; the outcome is unknown", ci)
 	case errors.Is(err, modelarts.ErrCredentials) && errors.As(err, &iamErr):
 		return facadeStatus(codes.FailedPrecondition, ReasonCredentialsRejected,
-			fmt.Sprintf("IAM refused a token for the facade's credentials (HTTP %d); the facade's configuration must be fixed", iamErr.HTTPStatus), ci.requestID)
+			fmt.Sprintf("IAM refused a token for the facade's credentials (HTTP %d); the facade's configuration must be fixed", iamErr.HTTPStatus), ci)
 	case errors.Is(err, modelarts.ErrCredentials):
 		return facadeStatus(codes.Unavailable, ReasonIAMUnavailable,
-			fmt.Sprintf("the facade could not obtain a token from IAM (%s); the call may be retried", transportCause(err)), ci.requestID)
+			fmt.Sprintf("the facade could not obtain a token from IAM (%s); the call may be retried", transportCause(err)), ci)
 	case errors.Is(err, context.DeadlineExceeded):
 		return facadeStatus(codes.DeadlineExceeded, ReasonUpstreamTimeout,
-			"ModelArts did not answer within the facade's upstream timeout; the outcome is unknown", ci.requestID)
+			"ModelArts did not answer within the facade's upstream timeout; the outcome is unknown", ci)
 	}
 	return facadeStatus(codes.Unavailable, ReasonUpstreamUnavailable,
-		fmt.Sprintf("ModelArts could not be reached (%s); the call may be retried", transportCause(err)), ci.requestID)
+		fmt.Sprintf("ModelArts could not be reached (%s); the call may be retried", transportCause(err)), ci)
 }
 
 // transportCause names the kind of transport failure, for the caller's
@@ -212,6 +240,7 @@ func upstreamStatus(e *modelarts.Error, ci callInfo) *status.Status {
 	if ci.credentials != "" {
 		info.Metadata[MetadataCredentials] = ci.credentials
 	}
+	ci.addTo(info.Metadata)
 	var c codes.Code
 	var retryAfter = e.RetryAfter
 	var msg string

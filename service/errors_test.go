@@ -87,6 +87,11 @@ func TestStatusFromError(t *testing.T) {
 				"error_code": "ModelArts.0206", "error_message": "Invalid AK/SK.", "http_status": "403", "request_id": "rid", "credentials": "facade"}},
 		},
 		{
+			name: "overloaded", ctx: live, err: modelarts.ErrOverloaded, wantCode: codes.ResourceExhausted,
+			wantInfo:  facadeInfo(ReasonOverloaded, "the facade has too many calls in flight to ModelArts; retry after the delay in RetryInfo"),
+			wantRetry: time.Second,
+		},
+		{
 			name: "no_credentials", ctx: live, err: modelarts.ErrNoCredentials, wantCode: codes.Unauthenticated,
 			wantInfo: facadeInfo(ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials"),
 		},
@@ -148,6 +153,15 @@ func TestStatusFromError(t *testing.T) {
 				t.Errorf("RetryInfo (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestStatusFromError_attempts(t *testing.T) {
+	t.Parallel()
+	st := statusFromError(context.Background(), &modelarts.Error{HTTPStatus: 503, Message: "x", RequestID: "up-rid"}, callInfo{requestID: "rid", attempts: 3})
+	info, _ := detailsOf(t, st)
+	if md := info.GetMetadata(); md["upstream_attempts"] != "3" || md["request_id"] != "up-rid" {
+		t.Errorf("metadata = %v; want upstream_attempts 3 and ModelArts' request ID", md)
 	}
 }
 

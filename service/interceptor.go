@@ -27,7 +27,14 @@ const (
 	// ModelArts as X-Request-Id; it is also set in the response header
 	// metadata (generated when the caller sent none or an invalid one).
 	MetadataKeyRequestID = "x-request-id"
+	// MetadataKeyDeleteOutcome is set in the response header metadata of a
+	// DeleteInstance that succeeded without ModelArts confirming it: an
+	// attempt got no answer and a retry found the instance gone. Its value
+	// is "inferred".
+	MetadataKeyDeleteOutcome = "x-delete-outcome"
 )
+
+const deleteOutcomeInferred = "inferred"
 
 // maxRequestIDLen bounds a caller-supplied request ID.
 const maxRequestIDLen = 128

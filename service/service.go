@@ -13,6 +13,9 @@ import (
 	"errors"
 	"log/slog"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
@@ -66,14 +69,21 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 	Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
 
 	creds := s.credentials(ctx)
-	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), creds.option)
+	var stats modelarts.CallStats
+	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), creds.option, modelarts.Report(&stats))
+	Annotate(ctx, slog.Int("upstream_attempts", stats.Attempts))
 	if err != nil {
 		if req.GetAllowMissing() && isInstanceNotFound(err) {
 			Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
 			return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
 		}
 		Annotate(ctx, slog.String("credentials", creds.source), slog.String("upstream_error", err.Error()))
-		return nil, statusFromError(ctx, err, callInfo{requestID: requestID, credentials: creds.source}).Err()
+		return nil, statusFromError(ctx, err, callInfo{requestID: requestID, credentials: creds.source, attempts: stats.Attempts}).Err()
+	}
+	if res.Inferred {
+		// Tell the caller the success was inferred, not confirmed.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, deleteOutcomeInferred))
+		Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
 	}
 	return &devenvv1.DeleteInstanceResponse{InstanceId: res.InstanceID}, nil
 }

@@ -96,5 +96,5 @@ func invalidArgument(br *errdetails.BadRequest, requestID string) *status.Status
 	if n := len(br.FieldViolations); n > 1 {
 		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
 	}
-	return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, msg, requestID, br)
+	return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, msg, callInfo{requestID: requestID}, br)
 }

@@ -45,6 +45,9 @@ type config struct {
 	endpoint           string
 	upstreamTimeout    time.Duration
 	shutdownGrace      time.Duration
+	retry              modelarts.RetryPolicy
+	maxInFlight        int
+	maxWait            time.Duration
 	logLevel           string
 	logFormat          string
 
@@ -69,6 +72,21 @@ func newFlags(cfg *config) *envflag.Set {
 		"longest wait for one ModelArts request, whatever the caller's deadline")
 	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", facade.DefaultShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled")
+	defRetry := modelarts.DefaultRetryPolicy()
+	fs.Int(&cfg.retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", defRetry.MaxAttempts,
+		"attempts per idempotent call (DELETE), the first included; 1 disables retries")
+	fs.Duration(&cfg.retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", defRetry.InitialBackoff,
+		"upper bound of the first retry's jittered wait; doubles per retry")
+	fs.Duration(&cfg.retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", defRetry.MaxBackoff,
+		"largest upper bound of a retry's jittered wait")
+	fs.Duration(&cfg.retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", defRetry.MaxRetryAfter,
+		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller")
+	fs.Duration(&cfg.retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", defRetry.AttemptTimeout,
+		"longest wait for one attempt, so a stalled connection leaves time to retry")
+	fs.Int(&cfg.maxInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", facade.DefaultMaxUpstreamInFlight,
+		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0 or less: no cap)")
+	fs.Duration(&cfg.maxWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", facade.DefaultMaxUpstreamWait,
+		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused")
 	fs.String(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", "debug, info, warn or error")
 	fs.String(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", "text or json")
 
@@ -201,6 +219,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		Credentials:             creds,
 		DisableTokenPassthrough: cfg.noPassthrough,
 		UpstreamTimeout:         cfg.upstreamTimeout,
+		Retry:                   cfg.retry,
+		MaxUpstreamInFlight:     inflightCap(cfg.maxInFlight),
+		MaxUpstreamWait:         cfg.maxWait,
 		HTTPClient:              httpClient,
 		UserAgent:               "devenv-facade",
 		Callers:                 callers,
@@ -209,6 +230,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		ShutdownGrace:           cfg.shutdownGrace,
 		Logger:                  logger,
 	})
+}
+
+// inflightCap turns the flag's "0 or less: no cap" into facade.Options'
+// "negative: no cap" (where zero means the default).
+func inflightCap(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // describe names the credential source for the log, never its secrets.

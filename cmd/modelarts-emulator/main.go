@@ -38,11 +38,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
-	var addr, tokens string
+	var addr, tokens, fault string
 	fs := envflag.New("modelarts-emulator")
 	fs.String(&addr, "addr", "MODELARTS_EMULATOR_ADDR", "127.0.0.1:8090", "address to listen on")
 	fs.String(&tokens, "tokens", "MODELARTS_EMULATOR_TOKENS", "",
 		"comma-separated token=project_id pairs (project_id * for any) to accept; empty accepts any token")
+	fs.String(&fault, "fault", "MODELARTS_EMULATOR_FAULT", "",
+		"global fault spec, e.g. lat100ms (latency) or p10-s503 (10% HTTP 503); see package emulator, CheckFault")
 	if err := fs.Parse(args, lookupEnv); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			fs.PrintUsage(stdout, helpHeader)
@@ -57,6 +59,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			return err
 		}
 		opts = append(opts, emulator.WithTokens(m))
+	}
+	if fault != "" {
+		if err := emulator.CheckFault(fault); err != nil {
+			return fmt.Errorf("--fault: %w", err)
+		}
+		opts = append(opts, emulator.WithFault(fault))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 

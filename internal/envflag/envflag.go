@@ -66,6 +66,12 @@ func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, us
 	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: def.String()})
 }
 
+// Int defines an integer flag.
+func (s *Set) Int(p *int, name, env string, def int, usage string) {
+	s.fs.IntVar(p, name, def, usage)
+	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: fmt.Sprint(def)})
+}
+
 // Bool defines a boolean flag.
 func (s *Set) Bool(p *bool, name, env string, def bool, usage string) {
 	s.fs.BoolVar(p, name, def, usage)

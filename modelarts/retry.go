@@ -1,0 +1,203 @@
+package modelarts
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RetryPolicy says how the client retries idempotent calls (DELETE today;
+// GET and PUT later). Calls that are not idempotent are never retried.
+//
+// A call is retried when no answer arrived (connection refused or reset, the
+// attempt timed out), on HTTP 502, 503, 504 and 429, and on the ModelArts
+// codes that ask to try again later (6100, 6101, 6102, 6200, 6355, 6360,
+// 6528). Waits grow exponentially with full jitter, never shorter than a
+// Retry-After header, and no attempt starts that could not finish before
+// the call's deadline.
+type RetryPolicy struct {
+	// MaxAttempts counts the first attempt too; 1 disables retries.
+	MaxAttempts int
+	// InitialBackoff and MaxBackoff bound the wait before retry n, drawn
+	// uniformly from [0, min(MaxBackoff, InitialBackoff*Multiplier^(n-1))).
+	InitialBackoff, MaxBackoff time.Duration
+	// Multiplier grows the backoff.
+	Multiplier float64
+	// MaxRetryAfter is the longest Retry-After the client waits out; an
+	// answer asking for more is returned to the caller at once.
+	MaxRetryAfter time.Duration
+	// AttemptTimeout bounds one attempt, so that a stalled connection
+	// leaves time for another; zero means no bound but the call's.
+	AttemptTimeout time.Duration
+}
+
+// DefaultRetryPolicy returns the policy used without [WithRetryPolicy]:
+// 3 attempts, backoff from 100ms up to 2s (doubling, full jitter),
+// Retry-After honoured up to 5s, 10s per attempt.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second,
+		Multiplier: 2, MaxRetryAfter: 5 * time.Second, AttemptTimeout: 10 * time.Second}
+}
+
+func (p RetryPolicy) normalized() RetryPolicy {
+	d := DefaultRetryPolicy()
+	if p.MaxAttempts < 1 {
+		p.MaxAttempts = 1
+	}
+	if p.InitialBackoff <= 0 {
+		p.InitialBackoff = d.InitialBackoff
+	}
+	if p.MaxBackoff < p.InitialBackoff {
+		p.MaxBackoff = p.InitialBackoff
+	}
+	if p.Multiplier < 1 {
+		p.Multiplier = d.Multiplier
+	}
+	if p.MaxRetryAfter < 0 {
+		p.MaxRetryAfter = 0
+	}
+	return p
+}
+
+// backoff returns the jittered wait before retry number n (1 for the first
+// retry).
+func (p RetryPolicy) backoff(n int) time.Duration {
+	ceiling := float64(p.InitialBackoff) * math.Pow(p.Multiplier, float64(n-1))
+	ceiling = math.Min(ceiling, float64(p.MaxBackoff))
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// RetryBudget limits retries across all calls, as gRPC's retry throttling
+// (gRFC A6) does: a bucket of MaxTokens, drained by 1 for every attempt that
+// fails in a retryable way and refilled by Ratio for every attempt that gets
+// a final answer; retries are allowed only while the bucket is more than
+// half full. A healthy upstream keeps it full; a failing one empties it
+// after a handful of failures, and from then on each call makes one attempt,
+// so a hard-down upstream sees about one request per call instead of
+// MaxAttempts. It is safe for concurrent use.
+type RetryBudget struct {
+	mu        sync.Mutex
+	tokens    float64
+	maxTokens float64
+	ratio     float64
+}
+
+// NewRetryBudget returns a full budget. gRPC's suggested values are 10 and
+// 0.1: at most one retry per ten successful attempts, in the long run.
+func NewRetryBudget(maxTokens, ratio float64) *RetryBudget {
+	return &RetryBudget{tokens: maxTokens, maxTokens: maxTokens, ratio: ratio}
+}
+
+func (b *RetryBudget) record(failed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if failed {
+		b.tokens = math.Max(0, b.tokens-1)
+	} else {
+		b.tokens = math.Min(b.maxTokens, b.tokens+b.ratio)
+	}
+}
+
+func (b *RetryBudget) allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens > b.maxTokens/2
+}
+
+// retryLaterCodes are the ModelArts codes whose message asks the caller to
+// try again (later).
+var retryLaterCodes = map[string]bool{
+	"ModelArts.6100": true, // the request timed out, please try again
+	"ModelArts.6101": true, // the system is busy, try again later
+	"ModelArts.6102": true, // failed to process the request, try again later
+	"ModelArts.6200": true, // no resources available, try again later
+	"ModelArts.6355": true, // the resource is initialising, wait one minute
+	"ModelArts.6360": true, // insufficient background resources, try again later
+	"ModelArts.6528": true, // no EVS available, try again later
+}
+
+// retryable reports whether an error answer is worth another attempt.
+func (e *Error) retryable() bool {
+	switch e.HTTPStatus {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return retryLaterCodes[e.Code]
+}
+
+// ErrOverloaded is returned, before any request is sent, when the client
+// already has its maximum of calls in flight and none finished within the
+// short wait allowed ([WithMaxInFlight]).
+var ErrOverloaded = errors.New("modelarts: too many calls in flight to ModelArts")
+
+// limiter caps concurrent calls.
+type limiter struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	release = func() { <-l.slots }
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if l.wait <= 0 {
+		return nil, ErrOverloaded
+	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, ErrOverloaded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// latency keeps an exponentially weighted average of how long attempts that
+// got an answer took, to judge whether another attempt fits before a
+// deadline.
+type latency struct{ ewma atomic.Int64 }
+
+// minAttemptEstimate is assumed for an attempt before anything is measured.
+const minAttemptEstimate = 5 * time.Millisecond
+
+func (l *latency) observe(d time.Duration) {
+	old := l.ewma.Load()
+	if old == 0 {
+		l.ewma.Store(int64(d))
+		return
+	}
+	l.ewma.Store(old - old/5 + int64(d)/5)
+}
+
+func (l *latency) estimate() time.Duration {
+	return max(time.Duration(l.ewma.Load()), minAttemptEstimate)
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,126 @@
+package modelarts
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxAttempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Multiplier: 2}.normalized()
+	for n, ceiling := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 300 * time.Millisecond, 9: 300 * time.Millisecond} {
+		var lo, hi time.Duration = time.Hour, 0
+		for range 2000 {
+			d := p.backoff(n)
+			lo, hi = min(lo, d), max(hi, d)
+			if d < 0 || d > ceiling {
+				t.Fatalf("backoff(%d) = %v; want within [0, %v]", n, d, ceiling)
+			}
+		}
+		// Full jitter spreads over the whole range.
+		if lo > ceiling/10 || hi < ceiling*9/10 {
+			t.Errorf("backoff(%d) ranged over [%v, %v]; want most of [0, %v]", n, lo, hi, ceiling)
+		}
+	}
+}
+
+func TestRetryPolicy_normalized(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{}.normalized()
+	if p.MaxAttempts != 1 || p.InitialBackoff <= 0 || p.MaxBackoff < p.InitialBackoff || p.Multiplier < 1 {
+		t.Errorf("zero policy normalized to %+v", p)
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	t.Parallel()
+	b := NewRetryBudget(10, 0.1)
+	if !b.allow() {
+		t.Fatal("a full budget refuses retries")
+	}
+	for range 4 {
+		b.record(true)
+	}
+	if !b.allow() {
+		t.Error("6 of 10 tokens left: retries should still be allowed")
+	}
+	b.record(true)
+	if b.allow() {
+		t.Error("5 of 10 tokens left: retries must stop at half")
+	}
+	for range 100 {
+		b.record(true)
+	}
+	for range 59 { // back to 5.9 tokens
+		b.record(false)
+	}
+	if !b.allow() {
+		t.Error("after 59 successes the budget should allow retries again")
+	}
+	for range 1000 {
+		b.record(false)
+	}
+	if b.tokens != 10 {
+		t.Errorf("tokens = %v; successes must not overfill the bucket", b.tokens)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	t.Parallel()
+	l := &limiter{slots: make(chan struct{}, 2), wait: 20 * time.Millisecond}
+	r1, err1 := l.acquire(t.Context())
+	r2, err2 := l.acquire(t.Context())
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	start := time.Now()
+	if _, err := l.acquire(t.Context()); !errors.Is(err, ErrOverloaded) {
+		t.Errorf("third acquire: %v; want ErrOverloaded", err)
+	}
+	if el := time.Since(start); el < 20*time.Millisecond || el > 500*time.Millisecond {
+		t.Errorf("shed after %v; want after the 20ms wait", el)
+	}
+	go func() { time.Sleep(5 * time.Millisecond); r1() }()
+	r3, err := l.acquire(t.Context())
+	if err != nil {
+		t.Fatalf("acquire while a slot frees within the wait: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := l.acquire(ctx); err == nil { // still full: r2 and r3
+		t.Error("acquire on a cancelled context succeeded while full")
+	}
+	r2()
+	r3()
+	var none *limiter
+	if release, err := none.acquire(t.Context()); err != nil {
+		t.Error(err)
+	} else {
+		release()
+	}
+}
+
+func TestErrorRetryable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{HTTPStatus: 503}, true},
+		{Error{HTTPStatus: 502}, true},
+		{Error{HTTPStatus: 504}, true},
+		{Error{HTTPStatus: 429, Code: "ModelArts.6101"}, true},
+		{Error{HTTPStatus: 400, Code: "ModelArts.6355"}, true},
+		{Error{HTTPStatus: 500, Code: "ModelArts.6102"}, true},
+		{Error{HTTPStatus: 500, Code: "ModelArts.0010"}, false},
+		{Error{HTTPStatus: 400, Code: "ModelArts.6309"}, false},
+		{Error{HTTPStatus: 401, Code: "ModelArts.0202"}, false},
+		{Error{HTTPStatus: 500}, false},
+	} {
+		if got := tt.e.retryable(); got != tt.want {
+			t.Errorf("%d %s: retryable = %v; want %v", tt.e.HTTPStatus, tt.e.Code, got, tt.want)
+		}
+	}
+}
