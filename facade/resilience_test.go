@@ -338,4 +338,3 @@ func TestServerLimits(t *testing.T) {
 		t.Error("an oversized request reached ModelArts")
 	}
 }
-
