@@ -78,7 +78,8 @@ type Options struct {
 	// deadline. Zero means DefaultUpstreamTimeout.
 	UpstreamTimeout time.Duration
 	// HTTPClient sends the ModelArts requests. Nil means
-	// modelarts.NewHTTPClient().
+	// modelarts.NewHTTPClient, keeping as many idle connections as calls
+	// may be in flight.
 	HTTPClient modelarts.HTTPClient
 	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
 	UserAgent string
@@ -143,18 +144,18 @@ func Run(ctx context.Context, opts Options) error {
 	if upstreamTimeout <= 0 {
 		upstreamTimeout = DefaultUpstreamTimeout
 	}
-	httpClient := opts.HTTPClient
-	if httpClient == nil {
-		hc := modelarts.NewHTTPClient()
-		defer hc.CloseIdleConnections()
-		httpClient = hc
-	}
 	inflight, wait := opts.MaxUpstreamInFlight, opts.MaxUpstreamWait
 	if inflight == 0 {
 		inflight = DefaultMaxUpstreamInFlight
 	}
 	if wait <= 0 {
 		wait = DefaultMaxUpstreamWait
+	}
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		hc := modelarts.NewHTTPClient(max(inflight, 0))
+		defer hc.CloseIdleConnections()
+		httpClient = hc
 	}
 	retry := opts.Retry
 	if retry == (modelarts.RetryPolicy{}) {

@@ -311,20 +311,25 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent
 	}
 	defer release()
 
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	// The call ends at the caller's deadline or after the client's timeout,
+	// whichever is sooner. Only attempts get a context of their own: one
+	// context per attempt is all the hot path pays for.
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	policy := c.retry
 	if !idempotent {
 		policy.MaxAttempts = 1
 	}
 	refreshed := false
 	for retries := 0; ; {
-		req, err := c.newRequest(ctx, method, u, &cc)
-		if err != nil {
+		stats.Attempts++
+		res, req, sent, err := c.attempt(ctx, method, u, &cc, deadline, policy.AttemptTimeout)
+		if req == nil { // the request could not even be built
+			stats.Attempts--
 			return nil, stats, err
 		}
-		stats.Attempts++
-		res, sent, err := c.attempt(ctx, req, u, &cc, policy.AttemptTimeout)
 		if err != nil && sent && !isAnswer(err) {
 			stats.Ambiguous = true
 		}
@@ -341,7 +346,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent
 			}
 		}
 
-		retryable := ctx.Err() == nil && err != nil && (!isAPIErr || apiErr.retryable())
+		retryable := err != nil && ctx.Err() == nil && time.Now().Before(deadline) && (!isAPIErr || apiErr.retryable())
 		c.budget.record(retryable)
 		if !retryable || retries+1 >= policy.MaxAttempts || !c.budget.allow() {
 			return res, stats, err
@@ -354,7 +359,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent
 			}
 			delay = max(delay, apiErr.RetryAfter)
 		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay+c.latency.estimate() {
+		if time.Until(deadline) < delay+c.latency.estimate() {
 			return res, stats, err // the next attempt could not finish in time
 		}
 		if sleepCtx(ctx, delay) != nil {
@@ -370,24 +375,32 @@ func isAnswer(err error) bool {
 	return errors.As(err, &e)
 }
 
-// attempt sends one request, bounded by timeout if positive. sent reports
-// whether the request was written to the connection.
-func (c *Client) attempt(ctx context.Context, req *http.Request, u *url.URL, cc *callConfig, timeout time.Duration) (res *response, sent bool, err error) {
+// attempt builds, authenticates and sends one request, ending at deadline
+// or after timeout (if positive), whichever is sooner. It returns the
+// request it sent (nil if it could not build one) and whether the request
+// was written to the connection.
+func (c *Client) attempt(ctx context.Context, method string, u *url.URL, cc *callConfig, deadline time.Time, timeout time.Duration) (res *response, req *http.Request, sent bool, err error) {
+	if timeout > 0 {
+		if d := time.Now().Add(timeout); d.Before(deadline) {
+			deadline = d
+		}
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	var wrote atomic.Bool
-	actx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	})
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(actx, timeout)
-		defer cancel()
+	req, err = c.newRequest(actx, method, u, cc)
+	if err != nil {
+		return nil, nil, false, err
 	}
 	start := time.Now()
-	res, err = c.do(req.WithContext(actx), u, cc)
+	res, err = c.do(req, u, cc)
 	if err == nil || isAnswer(err) {
 		c.latency.observe(time.Since(start))
 	}
-	return res, wrote.Load(), err
+	return res, req, wrote.Load(), err
 }
 
 // newRequest builds and authenticates one attempt of a call.

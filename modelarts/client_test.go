@@ -385,7 +385,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 		}
 		addr := lis.Addr().String()
 		lis.Close()
-		hc := &http.Client{Transport: modelarts.NewTransport()}
+		hc := &http.Client{Transport: modelarts.NewTransport(0)}
 		defer hc.CloseIdleConnections()
 		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.WithCredentials(cloudauth.Token("secret-token")))
 		if err != nil {
@@ -471,7 +471,7 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	hc := &http.Client{Transport: modelarts.NewTransport()}
+	hc := &http.Client{Transport: modelarts.NewTransport(0)}
 	defer hc.CloseIdleConnections()
 	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {
@@ -501,7 +501,7 @@ func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
 	defer target.Close()
 	srv := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 	defer srv.Close()
-	hc := modelarts.NewHTTPClient()
+	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()
 	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
 	if err != nil {

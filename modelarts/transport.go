@@ -7,19 +7,27 @@ import (
 	"time"
 )
 
+// DefaultMaxIdleConns is how many idle connections [NewTransport] keeps to
+// the upstream host.
+const DefaultMaxIdleConns = 1024
+
 // NewTransport returns an [http.Transport] tuned for one upstream host under
-// concurrent load: enough idle connections per host that a burst of calls
-// reuses them instead of dialing, bounded dial and TLS handshake times, and
-// no overall response timeout (each call's context bounds it instead).
-// Share one transport per process.
-func NewTransport() *http.Transport {
+// concurrent load: up to maxIdle idle connections (DefaultMaxIdleConns if
+// zero or less), so that a burst of calls reuses them instead of dialing;
+// bounded dial and TLS handshake times; and no overall response timeout
+// (each call's context bounds it instead). Share one transport per process,
+// and keep maxIdle at least the number of calls allowed in flight.
+func NewTransport(maxIdle int) *http.Transport {
+	if maxIdle <= 0 {
+		maxIdle = DefaultMaxIdleConns
+	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           512,
-		MaxIdleConnsPerHost:    512,
+		MaxIdleConns:           maxIdle,
+		MaxIdleConnsPerHost:    maxIdle,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    5 * time.Second,
 		ExpectContinueTimeout:  time.Second,
@@ -28,12 +36,12 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// NewHTTPClient returns an [http.Client] over [NewTransport] that does not
-// follow redirects: ModelArts does not redirect API calls, and following one
-// would resend the X-Auth-Token to wherever it points.
-func NewHTTPClient() *http.Client {
+// NewHTTPClient returns an [http.Client] over NewTransport(maxIdle) that
+// does not follow redirects: ModelArts does not redirect API calls, and
+// following one would resend the X-Auth-Token to wherever it points.
+func NewHTTPClient(maxIdle int) *http.Client {
 	return &http.Client{
-		Transport: NewTransport(),
+		Transport: NewTransport(maxIdle),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

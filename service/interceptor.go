@@ -39,31 +39,33 @@ const deleteOutcomeInferred = "inferred"
 // maxRequestIDLen bounds a caller-supplied request ID.
 const maxRequestIDLen = 128
 
-type requestIDKey struct{}
-type callLogKey struct{}
+type callKey struct{}
 
-// callLog collects attributes for the call's single log line.
-type callLog struct {
-	mu    sync.Mutex
-	attrs []slog.Attr
+// call is what UnaryInterceptor keeps for one call: its request ID and the
+// attributes of its single log line. It is one context value, so that the
+// hot path derives one context, not two.
+type call struct {
+	requestID string
+	mu        sync.Mutex
+	attrs     []slog.Attr
 }
 
 // Annotate adds attributes to the call's log line, if the call runs under
 // [Service.UnaryInterceptor]. Other interceptors use it to log what they
 // decided (the caller's name, say); never pass it a secret.
 func Annotate(ctx context.Context, attrs ...slog.Attr) {
-	if cl, ok := ctx.Value(callLogKey{}).(*callLog); ok {
-		cl.mu.Lock()
-		cl.attrs = append(cl.attrs, attrs...)
-		cl.mu.Unlock()
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		c.mu.Lock()
+		c.attrs = append(c.attrs, attrs...)
+		c.mu.Unlock()
 	}
 }
 
 // RequestID returns the call's request ID, set by
 // [Service.UnaryInterceptor]; outside it, a new one.
 func RequestID(ctx context.Context) string {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
-		return id
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c.requestID
 	}
 	return uuid.NewString()
 }
@@ -112,9 +114,8 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		// Fails only outside a gRPC call (a direct unit-test call); the
 		// header is a courtesy, the request ID still flows.
 		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyRequestID, requestID))
-		cl := &callLog{}
-		ctx = context.WithValue(ctx, requestIDKey{}, requestID)
-		ctx = context.WithValue(ctx, callLogKey{}, cl)
+		cl := &call{requestID: requestID, attrs: make([]slog.Attr, 0, 8)}
+		ctx = context.WithValue(ctx, callKey{}, cl)
 
 		defer func() {
 			if p := recover(); p != nil {
@@ -129,7 +130,7 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callLog, err error) {
+func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *call, err error) {
 	st := status.Convert(err)
 	level := slog.LevelInfo
 	switch st.Code() {

@@ -25,17 +25,22 @@ const (
 // validateDeleteInstance checks a DeleteInstanceRequest. It returns nil or
 // an INVALID_ARGUMENT status listing every bad field.
 func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest) *errdetails.BadRequest {
-	var br errdetails.BadRequest
-	if v := checkProjectID(req.GetProjectId()); v != nil {
-		br.FieldViolations = append(br.FieldViolations, v)
+	return badRequest(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+}
+
+// badRequest gathers the violations that are not nil, or returns nil: the
+// valid case allocates nothing.
+func badRequest(violations ...*errdetails.BadRequest_FieldViolation) *errdetails.BadRequest {
+	var br *errdetails.BadRequest
+	for _, v := range violations {
+		if v != nil {
+			if br == nil {
+				br = &errdetails.BadRequest{}
+			}
+			br.FieldViolations = append(br.FieldViolations, v)
+		}
 	}
-	if v := checkInstanceID(req.GetInstanceId()); v != nil {
-		br.FieldViolations = append(br.FieldViolations, v)
-	}
-	if len(br.FieldViolations) == 0 {
-		return nil
-	}
-	return &br
+	return br
 }
 
 // checkProjectID accepts exactly 32 lowercase hexadecimal characters, the

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -50,6 +51,7 @@ type config struct {
 	maxWait            time.Duration
 	logLevel           string
 	logFormat          string
+	debugAddr          string
 
 	credentials   string
 	creds         cloudauth.Config
@@ -89,6 +91,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused")
 	fs.String(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", "debug, info, warn or error")
 	fs.String(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", "text or json")
+	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
+		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
 
 	// Upstream credentials (package cloudauth).
 	c := &cfg.creds
@@ -152,7 +156,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 
-	httpClient := modelarts.NewHTTPClient()
+	httpClient := modelarts.NewHTTPClient(max(cfg.maxInFlight, 0))
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
@@ -179,6 +183,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 	logger.Info("upstream credentials", slog.Any("source", describe(creds)), slog.Bool("caller_token_passthrough", !cfg.noPassthrough))
+
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(ctx, cfg.debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 
 	var callers *callerauth.Authenticator
 	if cfg.callerTokensFile != "" {
@@ -301,4 +313,28 @@ func startEmulator(ctx context.Context, logger *slog.Logger) (*embedded, error) 
 	logger.Info("no --modelarts-endpoint: using the embedded ModelArts emulator",
 		slog.String("url", url), slog.String("sample_project_id", emulator.SampleProjectID))
 	return &embedded{url: url, stop: func() { _ = srv.Close() }}, nil
+}
+
+// serveDebug serves net/http/pprof on a loopback address: profiles reveal
+// internals, so they are never exposed beyond the host.
+func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop func(), err error) {
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-addr: %w", err)
+	}
+	if tcp, ok := lis.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		lis.Close()
+		return nil, fmt.Errorf("--debug-addr %s: the profiling endpoints only listen on loopback", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(lis) }()
+	logger.Info("serving profiles", slog.String("addr", lis.Addr().String()))
+	return func() { _ = srv.Close() }, nil
 }

@@ -39,12 +39,15 @@ func main() {
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	var addr, tokens, fault string
+	var requestLog int
 	fs := envflag.New("modelarts-emulator")
 	fs.String(&addr, "addr", "MODELARTS_EMULATOR_ADDR", "127.0.0.1:8090", "address to listen on")
 	fs.String(&tokens, "tokens", "MODELARTS_EMULATOR_TOKENS", "",
 		"comma-separated token=project_id pairs (project_id * for any) to accept; empty accepts any token")
 	fs.String(&fault, "fault", "MODELARTS_EMULATOR_FAULT", "",
 		"global fault spec, e.g. lat100ms (latency) or p10-s503 (10% HTTP 503); see package emulator, CheckFault")
+	fs.Int(&requestLog, "request-log", "MODELARTS_EMULATOR_REQUEST_LOG", emulator.DefaultRequestLogSize,
+		"how many recent requests to keep for inspection (0 keeps none, the cheapest)")
 	if err := fs.Parse(args, lookupEnv); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			fs.PrintUsage(stdout, helpHeader)
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 		return fmt.Errorf("%w (see --help)", err)
 	}
-	var opts []emulator.Option
+	opts := []emulator.Option{emulator.WithRequestLog(requestLog)}
 	if tokens != "" {
 		m, err := parseTokens(tokens)
 		if err != nil {

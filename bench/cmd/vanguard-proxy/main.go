@@ -1,0 +1,88 @@
+// Command vanguard-proxy is the generic alternative the facade is measured
+// against: connectrpc.com/vanguard transcoding gRPC calls of
+// modelarts.devenv.v1.DevEnvService into REST requests to ModelArts, using
+// the HTTP rules of our proto and nothing else (no validation, no error
+// mapping). It serves gRPC over cleartext HTTP/2 and forwards every request
+// header, X-Auth-Token included, to the backend.
+//
+// It exists for the benchmark harness (devenv-bench) only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"connectrpc.com/vanguard"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	backend := flag.String("backend", "", "REST backend base URL (the ModelArts emulator)")
+	maxConns := flag.Int("max-idle-conns", 1024, "idle connections kept to the backend")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, *backend, *maxConns); err != nil {
+		fmt.Fprintf(os.Stderr, "vanguard-proxy: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr, backend string, maxConns int) error {
+	target, err := url.Parse(backend)
+	if err != nil || target.Host == "" {
+		return fmt.Errorf("--backend %q is not a URL", backend)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	// The same transport tuning the facade uses, so neither side wins by
+	// connection reuse alone.
+	proxy.Transport = &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        maxConns,
+		MaxIdleConnsPerHost: maxConns,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	svc := vanguard.NewService(devenvv1.DevEnvService_ServiceDesc.ServiceName, proxy,
+		vanguard.WithTargetProtocols(vanguard.ProtocolREST),
+		vanguard.WithTargetCodecs(vanguard.CodecJSON))
+	transcoder, err := vanguard.NewTranscoder([]*vanguard.Service{svc})
+	if err != nil {
+		return fmt.Errorf("transcoder: %w", err)
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: transcoder, ReadHeaderTimeout: 10 * time.Second}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("serving vanguard", slog.String("addr", lis.Addr().String()), slog.String("backend", backend))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

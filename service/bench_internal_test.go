@@ -1,0 +1,39 @@
+package service
+
+import (
+	"context"
+	"testing"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/modelarts"
+)
+
+func BenchmarkValidateDeleteInstance(b *testing.B) {
+	req := &devenvv1.DeleteInstanceRequest{ProjectId: "0123456789abcdef0123456789abcdef", InstanceId: "DE-7d558ef8-c73d-11ea-964c-0255ac100033"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if br := validateDeleteInstance(req); br != nil {
+			b.Fatal(br)
+		}
+	}
+}
+
+func BenchmarkLookupRule(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := lookupRule(400, "ModelArts.6309"); r == nil {
+			b.Fatal("no rule")
+		}
+	}
+}
+
+// BenchmarkStatusFromError is the whole mapping of a ModelArts error into a
+// gRPC status with its ErrorInfo.
+func BenchmarkStatusFromError(b *testing.B) {
+	err := &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = statusFromError(ctx, err, callInfo{requestID: "rid", credentials: credentialsFacade, attempts: 1})
+	}
+}
