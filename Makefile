@@ -36,6 +36,14 @@ test: ## Run all tests with the race detector
 shorttest: ## Run the tests without the race detector, quickly
 	go test -short ./...
 
+.PHONY: bench
+bench: ## Full benchmark run: writes BENCHMARKS.md and bench/latency.png (about 6 minutes)
+	cd bench && go run ./cmd/devenv-bench -profile profiles
+
+.PHONY: bench-smoke
+bench-smoke: ## About a second per benchmark scenario, to prove the harness works (CI)
+	cd bench && go vet ./... && go run ./cmd/devenv-bench -smoke -out "$${TMPDIR:-/tmp}/BENCHMARKS-smoke.md" -chart "$${TMPDIR:-/tmp}/latency-smoke.png"
+
 .PHONY: soak
 soak: ## Soak test: 100k calls, 10% injected faults (SOAK_CALLS, SOAK_CONCURRENCY)
 	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./facade

@@ -32,7 +32,13 @@ func NewTransport(maxIdle int) *http.Transport {
 		TLSHandshakeTimeout:    5 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		// Requests are a few hundred bytes and answers a few KiB: small
+		// buffers keep each idle or busy connection cheap (with 10,000 calls
+		// in flight there are 10,000 connections). Longer lines and bodies
+		// still work, in more reads and writes.
+		WriteBufferSize: 1 << 10,
+		ReadBufferSize:  2 << 10,
+		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 }
 

@@ -188,8 +188,15 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	}
 
 	if cfg.profileDir != "" {
-		logf("profiling the facade under S1 c=64")
-		if err := profileFacade(ctx, cfg, fac, debugAddr); err != nil {
+		logf("profiling the facade under S1 and S2, c=64")
+		gd, err := newGRPCDriver(fac.addr, "", 4)
+		if err != nil {
+			return err
+		}
+		if err := profileFacade(ctx, cfg, fac, debugAddr, "S1", gd); err != nil {
+			return err
+		}
+		if err := profileFacade(ctx, cfg, fac, debugAddr, "S2", newHTTPDriver("http://"+mirrorAddr, "", 64)); err != nil {
 			return err
 		}
 	}
@@ -218,7 +225,18 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	logf("  S4-facade: %.0f calls/s", rep.s4Facade.throughput())
 
 	m = measure([]*server{fac})
-	rep.s4InFlight = drive(gd, cfg.s4InFlight, cfg.warmup, cfg.s4InFlightTime, m.hook)
+	hook := m.hook
+	if cfg.profileDir != "" {
+		hook = func(start bool) {
+			if !start {
+				if err := heapProfile(ctx, cfg.profileDir, debugAddr, "facade-inflight-heap.pprof"); err != nil {
+					logf("  heap profile: %v", err)
+				}
+			}
+			m.hook(start)
+		}
+	}
+	rep.s4InFlight = drive(gd, cfg.s4InFlight, cfg.warmup, cfg.s4InFlightTime, hook)
 	rep.s4InFlightRSS = m.usage[fac].peakRSS
 	gd.close()
 	logf("  %d in flight: %.0f calls/s, facade peak RSS %d MiB", cfg.s4InFlight, rep.s4InFlight.throughput(), rep.s4InFlightRSS>>20)

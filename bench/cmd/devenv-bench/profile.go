@@ -10,14 +10,12 @@ import (
 	"time"
 )
 
-// profileFacade drives S1 at concurrency 64 while it takes a CPU profile and
-// then an allocation profile of the facade, saved in cfg.profileDir.
-func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr string) error {
+// profileFacade drives S1 (over gRPC) or S2 (over the mirror) at
+// concurrency 64 while it takes a CPU profile and then an allocation profile
+// of the facade, saved in cfg.profileDir as facade-<scenario>-cpu.pprof and
+// facade-<scenario>-allocs.pprof.
+func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr, scenario string, d driver) error {
 	if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
-		return err
-	}
-	d, err := newGRPCDriver(fac.addr, "", 4)
-	if err != nil {
 		return err
 	}
 	defer d.close()
@@ -46,11 +44,31 @@ func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr strin
 	var perr error
 	drive(d, 64, cfg.warmup, time.Duration(seconds)*time.Second+time.Second, func(start bool) {
 		if start {
-			perr = fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "facade-cpu.pprof")
+			perr = fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "facade-"+scenario+"-cpu.pprof")
 			if perr == nil {
-				perr = fetch("/debug/pprof/allocs", "facade-allocs.pprof")
+				perr = fetch("/debug/pprof/allocs", "facade-"+scenario+"-allocs.pprof")
 			}
 		}
 	})
 	return perr
+}
+
+// heapProfile saves the facade's heap profile now.
+func heapProfile(ctx context.Context, dir, debugAddr, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+debugAddr+"/debug/pprof/heap", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(dir, file))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
