@@ -176,7 +176,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 				return err
 			}
 			logf("%s c=%d", sc.id, c)
-			m := measure(sc.servers)
+			m := measure(append(sc.servers, self))
 			r := drive(d, c, cfg.warmup, cfg.duration, m.hook)
 			d.close()
 			if r.errors > 0 {
@@ -199,6 +199,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 		if err := profileFacade(ctx, cfg, fac, debugAddr, "S2", newHTTPDriver("http://"+mirrorAddr, "", 64)); err != nil {
 			return err
 		}
+		rep.breakdown = breakdownMarkdown(ctx, cfg.root, cfg.profileDir)
 	}
 
 	rep.finished = time.Now()
@@ -210,8 +211,9 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 		return err
 	}
 	floor := newHTTPDriver(emuURL, "bench-token", cfg.s4Callers)
-	m := measure([]*server{emu})
+	m := measure([]*server{emu, self})
 	rep.s4Floor = drive(floor, cfg.s4Callers, cfg.warmup, cfg.s4Duration, m.hook)
+	rep.s4FloorUsage = m.usage
 	floor.close()
 	logf("  S4-floor: %.0f calls/s", rep.s4Floor.throughput())
 
@@ -219,7 +221,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	if err != nil {
 		return err
 	}
-	m = measure([]*server{fac, emu})
+	m = measure([]*server{fac, emu, self})
 	rep.s4Facade = drive(gd, cfg.s4Callers, cfg.warmup, cfg.s4Duration, m.hook)
 	rep.s4FacadeUsage = m.usage
 	logf("  S4-facade: %.0f calls/s", rep.s4Facade.throughput())

@@ -35,8 +35,18 @@ func build(ctx context.Context, root, benchDir, dir string) error {
 // server is a process under measurement.
 type server struct {
 	name string
-	cmd  *exec.Cmd
+	cmd  *exec.Cmd // nil for the harness itself
 	addr string
+}
+
+// self stands for the harness process, the load generator.
+var self = &server{name: "load generator"}
+
+func (s *server) pid() int {
+	if s.cmd == nil {
+		return os.Getpid()
+	}
+	return s.cmd.Process.Pid
 }
 
 // start runs a binary and waits for a log line matching addrPattern, whose
@@ -94,7 +104,7 @@ const clockTicks = 100
 
 // cpuTime returns the process's user+system CPU time.
 func (s *server) cpuTime() time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid()))
 	if err != nil {
 		return 0
 	}
@@ -112,12 +122,12 @@ func (s *server) cpuTime() time.Duration {
 
 // resetPeakRSS restarts the process's resident-set high-water mark.
 func (s *server) resetPeakRSS() {
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.pid()), []byte("5"), 0)
 }
 
 // peakRSS returns VmHWM: the largest resident set since the last reset.
 func (s *server) peakRSS() int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.pid()))
 	if err != nil {
 		return 0
 	}

@@ -26,8 +26,9 @@ type report struct {
 	points            []point
 
 	s4Floor, s4Facade, s4InFlight result
-	s4FacadeUsage                 map[*server]usage
+	s4FacadeUsage, s4FloorUsage   map[*server]usage
 	s4InFlightRSS                 int64
+	breakdown                     string // markdown, from the profiles
 }
 
 func (r *report) find(scenario string, c int) (point, bool) {
@@ -88,8 +89,8 @@ func (r *report) markdown() string {
 
 	fac, van, emu := r.server("facade"), r.server("vanguard"), r.server("emulator")
 	w("## S0-S3: one call at a time to 256 at a time\n\n")
-	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | facade CPU ms/1000 | vanguard CPU ms/1000 | emulator CPU ms/1000 | peak RSS MiB (facade / vanguard / emulator) |\n")
-	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | facade CPU ms/1000 | vanguard CPU ms/1000 | emulator CPU ms/1000 | load gen. CPU ms/1000 | peak RSS MiB (facade / vanguard / emulator) |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, p := range r.points {
 		cpu := func(s *server) string {
 			if d, ok := cpuPer1000(p, s); ok {
@@ -103,9 +104,9 @@ func (r *report) markdown() string {
 			}
 			return "-"
 		}
-		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s / %s / %s |\n", p.scenario, p.name, p.concurrency,
+		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s | %s / %s / %s |\n", p.scenario, p.name, p.concurrency,
 			p.result.throughput(), ms(p.result.percentile(50)), ms(p.result.percentile(90)), ms(p.result.percentile(99)),
-			p.result.errors, cpu(fac), cpu(van), cpu(emu), rss(fac), rss(van), rss(emu))
+			p.result.errors, cpu(fac), cpu(van), cpu(emu), cpu(self), rss(fac), rss(van), rss(emu))
 	}
 	w("\n![p50 and p99 latency against concurrency, S0-S3](bench/latency.png)\n\n")
 
@@ -120,7 +121,17 @@ func (r *report) markdown() string {
 	w("| %d in flight through the facade | %d | %.0f | %.3f | %s | %s | %d |\n\n", r.cfg.s4InFlight, r.cfg.s4InFlight, r.s4InFlight.throughput(),
 		r.s4InFlight.throughput()/float64(r.cfg.s4InFlight*10), ms(r.s4InFlight.percentile(50)), ms(r.s4InFlight.percentile(99)), r.s4InFlight.errors)
 	w("Facade peak RSS with %d calls in flight: **%.0f MiB**.\n\n", r.cfg.s4InFlight, float64(r.s4InFlightRSS)/(1<<20))
+	cores := func(u map[*server]usage, s *server, res result) string {
+		if x, ok := u[s]; ok && res.elapsed > 0 {
+			return fmt.Sprintf("%.2f", x.cpu.Seconds()/res.elapsed.Seconds())
+		}
+		return "-"
+	}
+	w("CPU used during S4, in cores (this machine has %d):\n\n| run | facade | emulator | load generator |\n|---|---:|---:|---:|\n", runtime.NumCPU())
+	w("| S4-floor | - | %s | %s |\n", cores(r.s4FloorUsage, emu, r.s4Floor), cores(r.s4FloorUsage, self, r.s4Floor))
+	w("| S4 through the facade | %s | %s | %s |\n\n", cores(r.s4FacadeUsage, fac, r.s4Facade), cores(r.s4FacadeUsage, emu, r.s4Facade), cores(r.s4FacadeUsage, self, r.s4Facade))
 
+	b.WriteString(r.breakdown)
 	w("## Ratios and targets\n\n| ratio | value | target | |\n|---|---:|---:|---|\n")
 	for _, t := range r.targets() {
 		mark := "met"
