@@ -20,27 +20,7 @@ func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr, scen
 	}
 	defer d.close()
 	seconds := int(max(cfg.duration/time.Second, 2))
-	fetch := func(path, file string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+debugAddr+path, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", path, resp.Status)
-		}
-		f, err := os.Create(filepath.Join(cfg.profileDir, file))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(f, resp.Body)
-		return err
-	}
+	fetch := func(path, file string) error { return saveProfile(ctx, debugAddr, path, cfg.profileDir, file) }
 	var perr error
 	drive(d, 64, cfg.warmup, time.Duration(seconds)*time.Second+time.Second, func(start bool) {
 		if start {
@@ -55,7 +35,12 @@ func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr, scen
 
 // heapProfile saves the facade's heap profile now.
 func heapProfile(ctx context.Context, dir, debugAddr, file string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+debugAddr+"/debug/pprof/heap", nil)
+	return saveProfile(ctx, debugAddr, "/debug/pprof/heap", dir, file)
+}
+
+// saveProfile fetches a pprof endpoint of the facade into dir/file.
+func saveProfile(ctx context.Context, debugAddr, path, dir, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+debugAddr+path, nil)
 	if err != nil {
 		return err
 	}
@@ -64,6 +49,9 @@ func heapProfile(ctx context.Context, dir, debugAddr, file string) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
 	f, err := os.Create(filepath.Join(dir, file))
 	if err != nil {
 		return err
