@@ -178,12 +178,15 @@ func Run(ctx context.Context, opts Options) error {
 	if err := checkExposure(opts); err != nil {
 		return err
 	}
-	if opts.Callers == nil && opts.TLS == nil {
-		logger.Warn("caller authentication is off: anyone who can connect can delete notebooks with the facade's credentials")
-	}
-	if addr := exposedWithoutTLS(opts); addr != "" && opts.Callers != nil {
+	switch addr := exposedWithoutTLS(opts); {
+	case addr != "" && opts.Callers == nil:
+		logger.Warn("caller authentication is off: anyone who can connect can delete notebooks with the facade's credentials",
+			slog.String("addr", addr))
+	case addr != "":
 		logger.Warn("bearer tokens travel in plaintext: serve TLS (--tls-cert, --tls-key) on addresses beyond loopback",
 			slog.String("addr", addr))
+	case opts.Callers == nil && opts.TLS == nil:
+		logger.Info("caller authentication is off; the listeners accept connections from this host only")
 	}
 
 	svc := service.New(client, service.WithLogger(logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
