@@ -17,11 +17,15 @@ const (
 	// cloud, AK/SK, password, token; with none configured, KindNone.
 	KindAuto Kind = "auto"
 	// KindNone holds no credentials: every caller must send its own token.
-	KindNone     Kind = "none"
-	KindToken    Kind = "token"
+	KindNone Kind = "none"
+	// KindToken sends Config.Token ([Token]).
+	KindToken Kind = "token"
+	// KindPassword gets IAM tokens for Config.IAM ([IAMPassword]).
 	KindPassword Kind = "password"
-	KindAKSK     Kind = "aksk"
-	KindCloud    Kind = "cloud"
+	// KindAKSK signs with Config.AccessKey and SecretKey ([AKSK]).
+	KindAKSK Kind = "aksk"
+	// KindCloud reads Config.Cloud from clouds.yaml ([LoadCloud]).
+	KindCloud Kind = "cloud"
 )
 
 // Config gathers every credential setting; [New] uses the part that Kind
