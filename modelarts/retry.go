@@ -29,7 +29,9 @@ type RetryPolicy struct {
 	// Multiplier grows the backoff.
 	Multiplier float64
 	// MaxRetryAfter is the longest Retry-After the client waits out; an
-	// answer asking for more is returned to the caller at once.
+	// answer asking for more is returned to the caller at once. Zero
+	// means the default (5s). Zero values of InitialBackoff, MaxBackoff
+	// and Multiplier mean their defaults too.
 	MaxRetryAfter time.Duration
 	// AttemptTimeout bounds one attempt, so that a stalled connection
 	// leaves time for another; zero means no bound but the call's.
@@ -58,8 +60,8 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	if p.Multiplier < 1 {
 		p.Multiplier = d.Multiplier
 	}
-	if p.MaxRetryAfter < 0 {
-		p.MaxRetryAfter = 0
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = d.MaxRetryAfter
 	}
 	return p
 }
