@@ -45,6 +45,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
+
+	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
 // Caller is an authenticated caller.
@@ -93,7 +95,7 @@ func parse(raw []byte) (*policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("not a callers file: %s", scrubYAMLError(err))
+		return nil, fmt.Errorf("not a callers file: %s", describeYAMLError(err))
 	}
 	p := &policy{}
 	names, hashes := map[string]bool{}, map[string]bool{}
@@ -138,17 +140,14 @@ func parse(raw []byte) (*policy, error) {
 	return p, nil
 }
 
-// scrubYAMLError keeps the position of a YAML error but not the quoted
-// input, which could be a token pasted by mistake.
-func scrubYAMLError(err error) string {
-	msg := err.Error()
-	if m := regexp.MustCompile(`line \d+`).FindString(msg); m != "" {
-		return "invalid YAML at " + m
+// describeYAMLError explains a parse error without quoting the file, which
+// could hold a token pasted by mistake.
+func describeYAMLError(err error) string {
+	msg := yamlerr.Describe(err)
+	if strings.HasPrefix(msg, "unknown field") {
+		msg += " (allowed: name, token_sha256, client_cert_names, projects)"
 	}
-	if strings.Contains(msg, "not found in type") {
-		return "unknown field (allowed: name, token_sha256, client_cert_names, projects)"
-	}
-	return "invalid YAML"
+	return msg
 }
 
 // byToken returns the caller whose token hash matches token. Every entry

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
 // CloudsFiles lists where clouds.yaml and secure.yaml are looked for. The
@@ -117,7 +119,7 @@ func LoadCloud(files CloudsFiles, name string) (Cloud, error) {
 	}
 	var c Cloud
 	if err := yaml.Unmarshal(raw, &c); err != nil {
-		return Cloud{}, fmt.Errorf("cloudauth: cloud %q in %s: %s", name, cloudsPath, scrubYAMLError(err))
+		return Cloud{}, fmt.Errorf("cloudauth: cloud %q in %s: %s", name, cloudsPath, yamlerr.Describe(err))
 	}
 	return c, nil
 }
@@ -136,7 +138,7 @@ func readFirst(paths []string) (string, map[string]any, error) {
 			Clouds map[string]any `yaml:"clouds"`
 		}
 		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			return p, nil, fmt.Errorf("cloudauth: %s: %s", p, scrubYAMLError(err))
+			return p, nil, fmt.Errorf("cloudauth: %s: %s", p, yamlerr.Describe(err))
 		}
 		if doc.Clouds == nil {
 			doc.Clouds = map[string]any{}
@@ -161,20 +163,6 @@ func merge(a, b any) any {
 		out[k] = merge(out[k], v)
 	}
 	return out
-}
-
-// scrubYAMLError keeps only the line information of a YAML error: the
-// parser quotes offending values, which may be passwords.
-func scrubYAMLError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "line "); i >= 0 {
-		end := i + len("line ")
-		for end < len(msg) && msg[end] >= '0' && msg[end] <= '9' {
-			end++
-		}
-		return "invalid YAML at " + msg[i:end]
-	}
-	return "invalid YAML"
 }
 
 // Config turns the cloud into a credential [Config]: an access key pair if

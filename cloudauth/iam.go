@@ -244,9 +244,8 @@ func (p *IAMPassword) requestBody() any {
 		Name string `json:"name"`
 	}
 	type project struct {
-		ID     string `json:"id,omitempty"`
-		Name   string `json:"name,omitempty"`
-		Domain *name  `json:"domain,omitempty"`
+		ID   string `json:"id,omitempty"`
+		Name string `json:"name,omitempty"`
 	}
 	scope := project{ID: p.cfg.ProjectID, Name: p.cfg.ProjectName}
 	var body struct {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -150,7 +151,7 @@ func (s *Server) checkSignature(r *http.Request, auth string) *vendorError {
 		return errAuthHeaderCheck
 	}
 	signed := strings.Split(signedList, ";")
-	if !sort.StringsAreSorted(signed) || !contains(signed, "x-sdk-date") {
+	if !sort.StringsAreSorted(signed) || !slices.Contains(signed, "x-sdk-date") {
 		return errAuthHeaderFormat
 	}
 	bodyHash, err := payloadHash(r)
@@ -187,15 +188,6 @@ func mac(key []byte, msg string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msg))
 	return h.Sum(nil)
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // payloadHash hashes the body (restoring it for the handler) unless the

@@ -15,16 +15,19 @@ import (
 
 // fault is a parsed fault spec (see [CheckFault]).
 type fault struct {
-	spec      string
-	latency   time.Duration
-	percent   int // 0: every request
-	failures  int // 0: unlimited
-	action    string
-	status    int
-	code      string
-	retryFor  int // Retry-After seconds
-	hasAction bool
+	spec     string
+	latency  time.Duration
+	percent  int // 0: every request
+	failures int // 0: unlimited
+	action   string
+	status   int
+	code     string
+	retryFor int // Retry-After seconds
 }
+
+// answers reports whether the fault answers (or drops) the request, rather
+// than only delaying it.
+func (f *fault) answers() bool { return f.action != "" || f.status != 0 }
 
 // FaultInstancePrefix starts instance IDs that carry a fault spec.
 const FaultInstancePrefix = "fault-"
@@ -90,7 +93,7 @@ func parseFault(spec string) (*fault, error) {
 	for _, tok := range strings.Split(spec, "-") {
 		switch {
 		case tok == "reset" || tok == "drop" || tok == "stall" || tok == "truncate" || tok == "html" || tok == "empty":
-			f.action, f.hasAction = tok, true
+			f.action = tok
 		case strings.HasPrefix(tok, "lat"):
 			d, err := time.ParseDuration(tok[3:])
 			if err != nil || d < 0 {
@@ -120,7 +123,7 @@ func parseFault(spec string) (*fault, error) {
 			if n < 200 || n > 599 {
 				return nil, fmt.Errorf("fault %q: status %q out of 200-599", spec, tok)
 			}
-			f.status, f.hasAction = n, true
+			f.status = n
 		case len(tok) > 1 && tok[0] == 'c' && isDigits(tok[1:]):
 			f.code = "ModelArts." + tok[1:]
 		}
@@ -219,7 +222,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 		if f.latency > 0 && !sleepOrDone(r, f.latency) {
 			return true
 		}
-		if f.hasAction && s.faults.active(f, keys[i]) {
+		if f.answers() && s.faults.active(f, keys[i]) {
 			if f.action == "drop" {
 				next(httptest.NewRecorder(), r) // carried out; the answer is discarded
 			}

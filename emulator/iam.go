@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -82,7 +83,7 @@ type tokenRequest struct {
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	s.tokenRequestCount.Add(1)
 	var req tokenRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || !contains(req.Auth.Identity.Methods, "password") {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || !slices.Contains(req.Auth.Identity.Methods, "password") {
 		writeIAMError(w, http.StatusBadRequest, "Bad Request", "The request body is not a password token request.")
 		return
 	}

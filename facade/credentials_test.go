@@ -38,6 +38,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/facade"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -70,7 +71,7 @@ func TestAKSKSigning(t *testing.T) {
 			if status.Code(err) != codes.Unauthenticated {
 				t.Fatalf("wrong secret key: %v; want Unauthenticated", err)
 			}
-			md := errorInfo(t, err).GetMetadata()
+			md := statustest.ErrorInfo(t, err).GetMetadata()
 			if md["error_code"] != "ModelArts.0206" || md["http_status"] != "403" || md["credentials"] != "facade" {
 				t.Errorf("ErrorInfo metadata = %v; want ModelArts' 403 ModelArts.0206 against the facade's credentials", md)
 			}
@@ -168,7 +169,7 @@ func TestIAMPassword_rejected(t *testing.T) {
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "svc-user", Password: "svc-password", Domain: "acme"}))
 	f, _ := iamFacade(t, emu, "wrong-password-x7")
 	_, err := f.client.DeleteInstance(t.Context(), del(stopped))
-	if status.Code(err) != codes.FailedPrecondition || errorInfo(t, err).GetReason() != "CREDENTIALS_REJECTED" {
+	if status.Code(err) != codes.FailedPrecondition || statustest.ErrorInfo(t, err).GetReason() != "CREDENTIALS_REJECTED" {
 		t.Fatalf("wrong IAM password: %v; want FailedPrecondition/CREDENTIALS_REJECTED", err)
 	}
 	if strings.Contains(err.Error(), "wrong-password-x7") {
@@ -202,7 +203,7 @@ func TestCallerAuthorization(t *testing.T) {
 		t.Errorf("unknown token: %v; want Unauthenticated", err)
 	}
 	_, err = f.client.DeleteInstance(bearer("bob-bearer"), del(stopped))
-	if status.Code(err) != codes.PermissionDenied || errorInfo(t, err).GetReason() != "PROJECT_NOT_PERMITTED" {
+	if status.Code(err) != codes.PermissionDenied || statustest.ErrorInfo(t, err).GetReason() != "PROJECT_NOT_PERMITTED" {
 		t.Errorf("wrong project: %v; want PermissionDenied/PROJECT_NOT_PERMITTED", err)
 	}
 	if n := emu.RequestCount(); n != 0 {

@@ -30,6 +30,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -138,17 +139,6 @@ func rest(t *testing.T, method, url string, header map[string]string) (int, http
 	return resp.StatusCode, resp.Header, body
 }
 
-func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
-	}
-	t.Fatalf("%v carries no ErrorInfo", err)
-	return nil
-}
-
 // TestTour is the README's five-minute tour as a test.
 func TestTour(t *testing.T) {
 	t.Parallel()
@@ -192,7 +182,7 @@ func TestTour(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("second delete: %v; want NotFound", err)
 	}
-	if md := errorInfo(t, err).GetMetadata(); md["error_code"] != "ModelArts.6309" || md["http_status"] != "400" {
+	if md := statustest.ErrorInfo(t, err).GetMetadata(); md["error_code"] != "ModelArts.6309" || md["http_status"] != "400" {
 		t.Errorf("ErrorInfo metadata = %v; want error_code ModelArts.6309, http_status 400", md)
 	}
 
@@ -373,7 +363,7 @@ func TestHostileUpstreams(t *testing.T) {
 			if status.Code(err) != tt.wantCode {
 				t.Fatalf("gRPC: %v; want %v", err, tt.wantCode)
 			}
-			if r := errorInfo(t, err).GetReason(); r != tt.wantReason {
+			if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
 				t.Errorf("reason = %s; want %s", r, tt.wantReason)
 			}
 			hasRetry := false

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -18,6 +17,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
 // attemptsFor counts the requests the emulator received for an instance.
@@ -29,15 +29,6 @@ func attemptsFor(emu *emulator.Server, id string) int {
 		}
 	}
 	return n
-}
-
-func retryInfo(err error) time.Duration {
-	for _, d := range status.Convert(err).Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return ri.GetRetryDelay().AsDuration()
-		}
-	}
-	return 0
 }
 
 // TestFaultMatrix sends a DeleteInstance into every kind of fault the
@@ -87,7 +78,7 @@ func TestFaultMatrix(t *testing.T) {
 			// On DEADLINE_EXCEEDED the caller's own gRPC client usually
 			// gives up before the facade's answer (with its details) lands.
 			if err != nil && tt.wantCode != codes.DeadlineExceeded {
-				if r := errorInfo(t, err).GetReason(); r != tt.wantReason {
+				if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
 					t.Errorf("reason %s; want %s", r, tt.wantReason)
 				}
 			}
@@ -105,7 +96,7 @@ func TestRetryInfoForLongRetryAfter(t *testing.T) {
 	t.Parallel()
 	f := startFacade(t, emulator.New(), facade.Options{Credentials: cloudauth.Token("t")})
 	_, err := f.client.DeleteInstance(t.Context(), del("fault-s429-c6101-ra9-x1"))
-	if d := retryInfo(err); d != 9*time.Second {
+	if d := statustest.RetryDelay(err); d != 9*time.Second {
 		t.Errorf("RetryInfo = %v; want the 9s ModelArts asked for", d)
 	}
 }
@@ -192,7 +183,7 @@ func TestLoadShedding(t *testing.T) {
 				if el := time.Since(start); el > 300*time.Millisecond {
 					t.Errorf("shed after %v; want at once", el)
 				}
-				if errorInfo(t, err).GetReason() != "OVERLOADED" || retryInfo(err) <= 0 {
+				if statustest.ErrorInfo(t, err).GetReason() != "OVERLOADED" || statustest.RetryDelay(err) <= 0 {
 					t.Errorf("shed call: %v; want reason OVERLOADED with RetryInfo", err)
 				}
 			}
@@ -306,7 +297,7 @@ func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("shutdown took %v; want about the 200ms grace", el)
 	}
-	if status.Code(grpcErr) != codes.Unavailable || errorInfo(t, grpcErr).GetReason() != "SHUTTING_DOWN" {
+	if status.Code(grpcErr) != codes.Unavailable || statustest.ErrorInfo(t, grpcErr).GetReason() != "SHUTTING_DOWN" {
 		t.Errorf("gRPC call past the grace period: %v; want Unavailable/SHUTTING_DOWN", grpcErr)
 	}
 	if restCode != http.StatusServiceUnavailable || restBody["error_code"] != "Facade.SHUTTING_DOWN" {

@@ -305,11 +305,10 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent
 	if cc.requestID == "" {
 		cc.requestID = uuid.NewString()
 	}
-	release, err := c.limiter.acquire(ctx)
-	if err != nil {
+	if err := c.limiter.acquire(ctx); err != nil {
 		return nil, stats, err
 	}
-	defer release()
+	defer c.limiter.release()
 
 	// The call ends at the caller's deadline or after the client's timeout,
 	// whichever is sooner. Only attempts get a context of their own: one

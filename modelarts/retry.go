@@ -143,28 +143,36 @@ type limiter struct {
 	wait  time.Duration
 }
 
-func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
+// acquire takes a slot, waiting at most l.wait. A nil limiter has no cap.
+// Every successful acquire must be paired with a release.
+func (l *limiter) acquire(ctx context.Context) error {
 	if l == nil {
-		return func() {}, nil
+		return nil
 	}
-	release = func() { <-l.slots }
 	select {
 	case l.slots <- struct{}{}:
-		return release, nil
+		return nil
 	default:
 	}
 	if l.wait <= 0 {
-		return nil, ErrOverloaded
+		return ErrOverloaded
 	}
 	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
 	case l.slots <- struct{}{}:
-		return release, nil
+		return nil
 	case <-t.C:
-		return nil, ErrOverloaded
+		return ErrOverloaded
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+// release frees a slot taken by acquire.
+func (l *limiter) release() {
+	if l != nil {
+		<-l.slots
 	}
 }
 

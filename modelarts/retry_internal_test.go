@@ -71,17 +71,17 @@ func TestLimiter(t *testing.T) {
 	t.Parallel()
 	full := func(wait time.Duration) (*limiter, func()) {
 		l := &limiter{slots: make(chan struct{}, 2), wait: wait}
-		r1, err1 := l.acquire(t.Context())
-		r2, err2 := l.acquire(t.Context())
+		err1 := l.acquire(t.Context())
+		err2 := l.acquire(t.Context())
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
-		return l, func() { r1(); r2() }
+		return l, func() { l.release(); l.release() }
 	}
 
 	l, release := full(20 * time.Millisecond)
 	start := time.Now()
-	if _, err := l.acquire(t.Context()); !errors.Is(err, ErrOverloaded) {
+	if err := l.acquire(t.Context()); !errors.Is(err, ErrOverloaded) {
 		t.Errorf("acquire when full: %v; want ErrOverloaded", err)
 	}
 	if el := time.Since(start); el < 20*time.Millisecond {
@@ -93,26 +93,25 @@ func TestLimiter(t *testing.T) {
 	freed := make(chan struct{})
 	go func() { <-freed; release() }()
 	close(freed)
-	if r, err := l.acquire(t.Context()); err != nil {
+	if err := l.acquire(t.Context()); err != nil {
 		t.Errorf("acquire while slots free within the wait: %v", err)
 	} else {
-		r()
+		l.release()
 	}
 
 	l, release = full(10 * time.Second)
 	defer release()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := l.acquire(ctx); err == nil {
+	if err := l.acquire(ctx); err == nil {
 		t.Error("acquire on a cancelled context succeeded while full")
 	}
 
 	var none *limiter
-	if r, err := none.acquire(t.Context()); err != nil {
+	if err := none.acquire(t.Context()); err != nil {
 		t.Error(err)
-	} else {
-		r()
 	}
+	none.release()
 }
 
 func TestErrorRetryable(t *testing.T) {

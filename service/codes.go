@@ -225,7 +225,3 @@ func statusFallback(httpStatus int) codes.Code {
 	// (not followed, as it would resend the token) lands here too.
 	return codes.Unknown
 }
-
-// fallbackStatuses lists the statuses statusFallback names explicitly, for
-// the documentation table.
-var fallbackStatuses = []int{400, 413, 415, 422, 401, 403, 404, 405, 501, 408, 504, 409, 412, 429, 502, 503}

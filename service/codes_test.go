@@ -252,6 +252,10 @@ func modelArtsRulesMarkdown() string {
 	return b.String()
 }
 
+// fallbackStatuses lists the statuses statusFallback names explicitly, in
+// the order the README shows them.
+var fallbackStatuses = []int{400, 413, 415, 422, 401, 403, 404, 405, 501, 408, 504, 409, 412, 429, 502, 503}
+
 func statusFallbackMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| HTTP status | gRPC code |\n|---|---|\n")

@@ -22,6 +22,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
@@ -67,17 +68,6 @@ func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) 
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &harness{client: devenvv1.NewDevEnvServiceClient(conn), logs: logs}
-}
-
-func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
-	}
-	t.Fatalf("error %v carries no ErrorInfo", err)
-	return nil
 }
 
 func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
@@ -127,7 +117,7 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 			if diff := cmp.Diff(tt.wantFields, fields); diff != "" {
 				t.Errorf("field violations (-want +got):\n%s", diff)
 			}
-			if info := errorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument || info.GetDomain() != service.DomainFacade {
+			if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument || info.GetDomain() != service.DomainFacade {
 				t.Errorf("ErrorInfo = %v; want %s/%s", info, service.DomainFacade, service.ReasonInvalidArgument)
 			}
 		})
@@ -163,7 +153,7 @@ func TestDeleteInstance_againstEmulator(t *testing.T) {
 			t.Fatalf("%s: %v; want %v", tt.name, err, tt.wantCode)
 		}
 		if err != nil {
-			md := errorInfo(t, err).GetMetadata()
+			md := statustest.ErrorInfo(t, err).GetMetadata()
 			if md["error_code"] != tt.wantUpstream || md["http_status"] != "400" || md["error_message"] == "" || md["request_id"] == "" {
 				t.Errorf("%s: ErrorInfo metadata = %v; want error_code %s, http_status 400", tt.name, md, tt.wantUpstream)
 			}
@@ -187,7 +177,7 @@ func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err = %v; want NotFound", err)
 	}
-	if info := errorInfo(t, err); info.GetReason() != service.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
+	if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
 		t.Errorf("ErrorInfo = %v", info)
 	}
 }
@@ -208,14 +198,14 @@ func TestDeleteInstance_credentials(t *testing.T) {
 		t.Errorf("ModelArts got X-Auth-Token %q; want the caller's", got)
 	}
 	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.PermissionDenied || errorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.0210" {
+	if status.Code(err) != codes.PermissionDenied || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.0210" {
 		t.Errorf("with the service token on another project: %v; want PermissionDenied from ModelArts.0210", err)
 	}
 
 	bare := start(t, emu) // no configured token
 	before := emu.RequestCount()
 	_, err = bare.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.Unauthenticated || errorInfo(t, err).GetReason() != service.ReasonCredentialsMissing {
+	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != service.ReasonCredentialsMissing {
 		t.Errorf("without any token: %v; want Unauthenticated/%s", err, service.ReasonCredentialsMissing)
 	}
 	if emu.RequestCount() != before {
@@ -270,8 +260,8 @@ func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("the panic value reached the caller: %v", err)
 	}
-	if errorInfo(t, err).GetReason() != service.ReasonInternal {
-		t.Errorf("reason = %q; want %s", errorInfo(t, err).GetReason(), service.ReasonInternal)
+	if statustest.ErrorInfo(t, err).GetReason() != service.ReasonInternal {
+		t.Errorf("reason = %q; want %s", statustest.ErrorInfo(t, err).GetReason(), service.ReasonInternal)
 	}
 	if !strings.Contains(logs.String(), "panic in handler") {
 		t.Errorf("the panic was not logged: %s", logs)
