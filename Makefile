@@ -25,8 +25,12 @@ help: ## Describe the useful make targets
 		awk 'BEGIN {FS = ":.*?## "}; {printf "%-16s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## Run the facade against the embedded ModelArts emulator
-	go run ./cmd/devenv-facade
+run: build ## Run the facade against the embedded ModelArts emulator (flags: make run ARGS="...")
+	exec bin/devenv-facade $(ARGS)
+
+.PHONY: build
+build: ## Build the commands into bin/
+	go build -o bin/ ./cmd/...
 
 .PHONY: test
 test: ## Run all tests with the race detector
