@@ -20,7 +20,7 @@
 // [Authenticator] enforces the file in front of every RPC: no valid
 // identity gives UNAUTHENTICATED; a project outside the caller's list gives
 // PERMISSION_DENIED before anything reaches ModelArts. The file is re-read
-// when it changes ([Authenticator.Watch]) or on request
+// when its content changes ([Authenticator.Watch]) or on request
 // ([Authenticator.Reload], for SIGHUP); a broken file never replaces a good
 // one.
 package callerauth
@@ -30,10 +30,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -187,62 +189,85 @@ func (p *policy) byCertificate(cert *x509.Certificate) *Caller {
 type Authenticator struct {
 	path   string
 	logger *slog.Logger
+	now    func() time.Time
 	policy atomic.Pointer[policy]
 
-	mu   sync.Mutex // serialises reloads
-	seen fileStamp
-}
+	mu       sync.Mutex // serialises reloads
+	seen     [sha256.Size]byte
+	seenMode fs.FileMode
 
-type fileStamp struct {
-	modTime time.Time
-	size    int64
-	sum     [sha256.Size]byte
+	refusals refusalLog
 }
 
 // Load reads the callers file at path. It fails if the file is missing or
 // invalid: the facade must not start with caller authentication half-on.
+// It warns (on logger) when others than the owner may write the file.
 func Load(path string, logger *slog.Logger) (*Authenticator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Authenticator{path: path, logger: logger}
+	a := &Authenticator{path: path, logger: logger, now: time.Now}
 	if _, err := a.load(true); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// load reads the file, and installs it if it changed (or if force). It
-// reports whether a new policy was installed.
+// load reads the file, and installs it if its content changed (or if
+// force). It reports whether a new policy was installed. The content is
+// compared, not the modification time or size: a file replaced with one of
+// the same size and time (cp -p, rsync -t, tar) is still seen.
 func (a *Authenticator) load(force bool) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	fi, err := os.Stat(a.path)
-	if err != nil {
-		return false, fmt.Errorf("callers file: %w", err)
-	}
-	if !force && fi.ModTime().Equal(a.seen.modTime) && fi.Size() == a.seen.size {
-		return false, nil
-	}
 	raw, err := os.ReadFile(a.path)
 	if err != nil {
 		return false, fmt.Errorf("callers file: %w", err)
 	}
-	stamp := fileStamp{modTime: fi.ModTime(), size: fi.Size(), sum: sha256.Sum256(raw)}
-	if !force && stamp.sum == a.seen.sum {
-		a.seen = stamp
+	sum := sha256.Sum256(raw)
+	if !force && sum == a.seen {
 		return false, nil
 	}
 	p, err := parse(raw)
 	if err != nil {
 		return false, fmt.Errorf("callers file %s: %w", a.path, err)
 	}
-	a.seen = stamp
+	a.seen = sum
 	a.policy.Store(p)
 	if len(p.entries) == 0 {
 		a.logger.Warn("the callers file lists no callers: every call will be refused", slog.String("path", a.path))
 	}
+	a.checkMode()
 	return true, nil
+}
+
+// checkMode warns, once per mode, when group or others may write the
+// callers file: whoever can write it can grant themselves any project.
+// a.mu is held.
+func (a *Authenticator) checkMode() {
+	fi, err := os.Stat(a.path)
+	if err != nil || fi.Mode() == a.seenMode {
+		return
+	}
+	a.seenMode = fi.Mode()
+	if fi.Mode().Perm()&0o022 != 0 {
+		a.logger.Warn("the callers file is writable by others than its owner: anyone who can write it can grant themselves access; chmod go-w it",
+			slog.String("path", a.path), slog.String("mode", fi.Mode().Perm().String()))
+	}
+}
+
+// Count returns how many callers the file in force lists.
+func (a *Authenticator) Count() int { return len(a.policy.Load().entries) }
+
+// HasCertificateCallers reports whether any caller in force is identified
+// by client certificate names.
+func (a *Authenticator) HasCertificateCallers() bool {
+	for _, e := range a.policy.Load().entries {
+		if len(e.certNames) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Reload re-reads the file now. If it is invalid, the current callers stay
@@ -253,18 +278,24 @@ func (a *Authenticator) Reload() error {
 	return err
 }
 
-// Watch re-reads the file whenever its modification time or size changes,
-// checking every interval, until ctx is done.
-func (a *Authenticator) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// Check re-reads the file and installs it if its content changed. If it is
+// invalid, the current callers stay in force and the error is returned (and
+// logged).
+func (a *Authenticator) Check() error {
+	changed, err := a.load(false)
+	a.logReload(changed, err)
+	return err
+}
+
+// Watch calls [Authenticator.Check] on every tick until ctx is done; pass
+// a time.Ticker's channel.
+func (a *Authenticator) Watch(ctx context.Context, ticks <-chan time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			changed, err := a.load(false)
-			a.logReload(changed, err)
+		case <-ticks:
+			_ = a.Check()
 		}
 	}
 }
@@ -274,7 +305,7 @@ func (a *Authenticator) logReload(changed bool, err error) {
 	case err != nil:
 		a.logger.Error("cannot reload the callers file; keeping the callers loaded before", slog.Any("error", err))
 	case changed:
-		a.logger.Info("reloaded the callers file", slog.String("path", a.path), slog.Int("callers", len(a.policy.Load().entries)))
+		a.logger.Info("reloaded the callers file", slog.String("path", a.path), slog.Int("callers", a.Count()))
 	}
 }
 
@@ -290,6 +321,12 @@ var (
 // one value, "Bearer <token>") or, failing that, a verified client
 // certificate in ctx's peer.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization []string) (*Caller, error) {
+	return a.authenticate(authorization, verifiedClientCert(ctx))
+}
+
+// authenticate identifies the caller from the authorization values or,
+// failing that, cert (nil if none).
+func (a *Authenticator) authenticate(authorization []string, cert *x509.Certificate) (*Caller, error) {
 	p := a.policy.Load()
 	if len(authorization) > 0 {
 		if len(authorization) != 1 {
@@ -305,7 +342,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization []string
 		}
 		return nil, ErrUnknownCredentials
 	}
-	if cert := verifiedClientCert(ctx); cert != nil {
+	if cert != nil {
 		if c := p.byCertificate(cert); c != nil {
 			return c, nil
 		}
@@ -320,8 +357,16 @@ func verifiedClientCert(ctx context.Context) *x509.Certificate {
 		return nil
 	}
 	info, ok := pr.AuthInfo.(credentials.TLSInfo)
-	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+	if !ok {
 		return nil
 	}
-	return info.State.VerifiedChains[0][0]
+	return leaf(&info.State)
+}
+
+// leaf returns the verified leaf certificate of a TLS connection, if any.
+func leaf(state *tls.ConnectionState) *x509.Certificate {
+	if state == nil || len(state.VerifiedChains) == 0 || len(state.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return state.VerifiedChains[0][0]
 }

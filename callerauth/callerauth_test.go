@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -167,41 +168,31 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); a.Watch(ctx, 10*time.Millisecond) }()
-	defer func() { cancel(); <-done }()
-
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if cond() {
-				return
-			}
-		}
-		t.Fatalf("timed out waiting for %s", what)
-	}
 	knows := func(token string) bool {
 		_, err := a.Authenticate(t.Context(), []string{"Bearer " + token})
 		return err == nil
 	}
 
-	// A change to the file is picked up without a restart.
+	// A change to the file is picked up by the next check, without a restart.
 	if err := os.WriteFile(path, []byte("callers: [{name: carol, token_sha256: "+hash("carol-token")+", projects: ['*']}]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("carol to be accepted", func() bool { return knows("carol-token") })
-	if knows("alice-token") {
-		t.Error("alice, removed from the file, is still accepted")
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
 	}
-	// A broken file keeps the callers in force.
+	if !knows("carol-token") || knows("alice-token") {
+		t.Error("Check did not install the changed file")
+	}
+	// A broken file keeps the callers in force, for Reload and Check alike.
 	if err := os.WriteFile(path, []byte("callers: [{name: "), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Reload(); err == nil {
 		t.Error("Reload of a broken file succeeded")
 	}
-	time.Sleep(50 * time.Millisecond) // let Watch see it too
+	if err := a.Check(); err == nil {
+		t.Error("Check of a broken file succeeded")
+	}
 	if !knows("carol-token") {
 		t.Error("a broken file replaced the working one")
 	}
@@ -214,6 +205,93 @@ func TestReload(t *testing.T) {
 	}
 	if !knows("alice-token") || knows("carol-token") {
 		t.Error("Reload did not install the new file")
+	}
+}
+
+// TestCheck_sameSizeAndTime: a revocation that keeps the file's size and
+// modification time (cp -p, rsync -t, tar) is still seen: the content is
+// compared, not the metadata.
+func TestCheck_sameSizeAndTime(t *testing.T) {
+	t.Parallel()
+	file := func(token string) string {
+		return "callers: [{name: a, token_sha256: " + hash(token) + ", projects: ['*']}]\n"
+	}
+	path := writeFile(t, file("old-token-1"))
+	a, err := callerauth.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(file("new-token-2")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if fi2, _ := os.Stat(path); fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
+		t.Fatal("the test file's size or time changed")
+	}
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(t.Context(), []string{"Bearer old-token-1"}); err == nil {
+		t.Error("the revoked token still works after a check")
+	}
+	if _, err := a.Authenticate(t.Context(), []string{"Bearer new-token-2"}); err != nil {
+		t.Errorf("the new token: %v", err)
+	}
+}
+
+// TestWatch checks on every tick until its context ends.
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, callersFile())
+	a, err := callerauth.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("callers: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan time.Time)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Watch(ctx, ticks) }()
+	ticks <- time.Now() // taken by Watch, which then checks
+	ticks <- time.Now() // taken only once the first check is done
+	cancel()
+	<-done
+	if a.Count() != 0 {
+		t.Errorf("after two ticks, %d callers; want the changed file's 0", a.Count())
+	}
+}
+
+// TestLoad_warnsAboutWritableFile: whoever may write the callers file may
+// grant themselves access.
+func TestLoad_warnsAboutWritableFile(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, callersFile())
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	if _, err := callerauth.Load(path, logger); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "writable by others") {
+		t.Errorf("log %q; want a warning about the file's mode", buf.String())
+	}
+	buf.Reset()
+	path2 := writeFile(t, callersFile())
+	if _, err := callerauth.Load(path2, logger); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "writable") {
+		t.Errorf("a 0600 file gave the warning: %q", buf.String())
 	}
 }
 

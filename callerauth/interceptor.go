@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/tap"
 
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
@@ -39,40 +44,97 @@ type projectScoped interface {
 	GetProjectId() string
 }
 
-// authorize authenticates the call and, for requests that name a project,
-// checks the caller may act on it.
-func (a *Authenticator) authorize(ctx context.Context, method string, req any) (context.Context, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	caller, err := a.Authenticate(ctx, md.Get("authorization"))
-	if err != nil {
-		service.Annotate(ctx, slog.String("caller_error", err.Error()))
-		return nil, service.NewFacadeError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
-			"caller authentication failed: "+err.Error(), service.RequestID(ctx))
+// Tap authenticates a gRPC call from its headers, as a grpc tap handle
+// (grpc.InTapHandle): it runs before grpc-go reads anything else of the
+// call, so an unauthenticated caller cannot make the facade buffer its
+// request. The caller is stored in the returned context, where
+// [Authenticator.UnaryInterceptor] and [Authenticator.StreamInterceptor]
+// find it. Health checks are exempt.
+func (a *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if isExempt(info.FullMethodName) {
+		return ctx, nil
 	}
-	service.Annotate(ctx, slog.String("caller", caller.Name))
-	if r, ok := req.(projectScoped); ok && !caller.MayAccess(r.GetProjectId()) {
-		return nil, service.NewFacadeError(codes.PermissionDenied, service.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), service.RequestID(ctx))
+	caller, err := a.Authenticate(ctx, info.Header.Get("authorization"))
+	if err != nil {
+		requestID := firstValid(info.Header.Get("x-request-id"))
+		a.refused(callctx.ProtocolGRPC, info.FullMethodName, requestID, err)
+		return nil, unauthenticated(err, requestID)
 	}
 	return context.WithValue(ctx, callerKey{}, caller), nil
 }
 
+// Middleware authenticates REST calls before next reads their body, as
+// [Authenticator.Tap] does for gRPC; refused calls are answered with
+// writeError (the mirror's vendor-shaped error writer). The request ID is
+// the request's X-Request-Id header, which the mirror sets before.
+func (a *Authenticator) Middleware(next http.Handler, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := a.authenticate(r.Header.Values("Authorization"), leaf(r.TLS))
+		if err != nil {
+			requestID := firstValid(r.Header.Values("X-Request-Id"))
+			a.refused(callctx.ProtocolREST, r.Method+" "+r.URL.EscapedPath(), requestID, err)
+			if r.ContentLength != 0 {
+				// The body stays unread: closing the connection after the
+				// answer keeps net/http from reading it first.
+				w.Header().Set("Connection", "close")
+			}
+			writeError(w, r, unauthenticated(err, requestID))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
+	})
+}
+
+func firstValid(ids []string) string {
+	if len(ids) > 0 && callctx.ValidRequestID(ids[0]) {
+		return ids[0]
+	}
+	return callctx.NewRequestID()
+}
+
+func unauthenticated(err error, requestID string) error {
+	return service.NewFacadeError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+		"caller authentication failed: "+err.Error(), requestID)
+}
+
+// authorize finds (or, without the tap, establishes) the call's caller
+// and, for requests that name a project, checks the caller may act on it.
+func (a *Authenticator) authorize(ctx context.Context, req any) (context.Context, error) {
+	caller, ok := FromContext(ctx)
+	if !ok {
+		md, _ := metadata.FromIncomingContext(ctx)
+		var err error
+		if caller, err = a.Authenticate(ctx, md.Get("authorization")); err != nil {
+			callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
+			return nil, unauthenticated(err, callctx.RequestID(ctx))
+		}
+		ctx = context.WithValue(ctx, callerKey{}, caller)
+	}
+	callctx.Annotate(ctx, slog.String("caller", caller.Name))
+	if r, ok := req.(projectScoped); ok && !caller.MayAccess(r.GetProjectId()) {
+		return nil, service.NewFacadeError(codes.PermissionDenied, service.ReasonProjectNotPermitted,
+			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), callctx.RequestID(ctx))
+	}
+	return ctx, nil
+}
+
 func shorten(s string) string {
 	if len(s) > 64 {
-		return s[:64] + "..."
+		s = s[:64] + "..."
 	}
 	return strings.ToValidUTF8(s, "?")
 }
 
-// UnaryInterceptor enforces the callers file on unary calls. Run it inside
-// the service's interceptor, so refused calls are logged with their request
-// ID.
+// UnaryInterceptor enforces the callers file on unary calls: it checks the
+// caller's projects (and authenticates the caller if [Authenticator.Tap]
+// or [Authenticator.Middleware] did not). Run it inside the service's
+// interceptor, so refused calls are logged with their request ID.
 func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if isExempt(info.FullMethod) {
 			return handler(ctx, req)
 		}
-		ctx, err := a.authorize(ctx, info.FullMethod, req)
+		ctx, err := a.authorize(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -81,15 +143,58 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 }
 
 // StreamInterceptor enforces the callers file on streaming calls (server
-// reflection): it authenticates the caller; streams name no project.
+// reflection): it authenticates the caller if the tap did not; streams
+// name no project.
 func (a *Authenticator) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if isExempt(info.FullMethod) {
 			return handler(srv, ss)
 		}
-		if _, err := a.authorize(ss.Context(), info.FullMethod, nil); err != nil {
+		if _, err := a.authorize(ss.Context(), nil); err != nil {
 			return err
 		}
 		return handler(srv, ss)
 	}
+}
+
+// refusalLogInterval is how often, at most, refused calls are logged at
+// WARN level; each one is logged at DEBUG.
+const refusalLogInterval = 10 * time.Second
+
+// refusalLog samples the log lines of refused calls: a caller probing
+// tokens must not be able to flood the log. The first refusal after a
+// quiet interval is logged at WARN with how many were refused since the
+// last such line; every refusal is logged at DEBUG.
+type refusalLog struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// refused records a refused call.
+func (a *Authenticator) refused(protocol, method, requestID string, err error) {
+	attrs := []slog.Attr{slog.String("protocol", protocol), slog.String("method", shortMethod(method)),
+		slog.String("request_id", requestID), slog.String("caller_error", err.Error())}
+	a.logger.LogAttrs(context.Background(), slog.LevelDebug, "refused an unauthenticated call", attrs...)
+	now := a.now()
+	r := &a.refusals
+	r.mu.Lock()
+	if !r.last.IsZero() && now.Sub(r.last) < refusalLogInterval {
+		r.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	suppressed := r.suppressed
+	r.last, r.suppressed = now, 0
+	r.mu.Unlock()
+	attrs = append(attrs, slog.Int("refused_since_last_line", suppressed))
+	a.logger.LogAttrs(context.Background(), slog.LevelWarn, "refused an unauthenticated call (at most one such line per 10s; the rest at debug level)", attrs...)
+}
+
+func shortMethod(m string) string {
+	m = strings.ToValidUTF8(m, "?")
+	if len(m) > 128 {
+		return m[:128] + "..."
+	}
+	return m
 }

@@ -254,14 +254,47 @@ func TestRefusesExposedListenerWithoutProtection(t *testing.T) {
 		}
 		return lis
 	}
-	err := facade.Run(t.Context(), facade.Options{GRPCListener: listen(), Endpoint: "http://127.0.0.1:1"})
-	if err == nil || !strings.Contains(err.Error(), "refusing to listen") || !strings.Contains(err.Error(), "--insecure") {
-		t.Fatalf("Run on 0.0.0.0 without protection: %v; want a clear refusal", err)
+	p := newPKI(t)
+	serverTLS, err := facade.ServerTLSConfig(p.certFile, p.keyFile, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel() // start, then stop at once
-	if err := facade.Run(ctx, facade.Options{GRPCListener: listen(), Endpoint: "http://127.0.0.1:1", Insecure: true}); err != nil {
-		t.Errorf("Run with Insecure: %v", err)
+	mutualTLS, err := facade.ServerTLSConfig(p.certFile, p.keyFile, p.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := cloudauth.Token("facade-token")
+	tests := []struct {
+		name    string
+		opts    facade.Options
+		refused bool
+	}{
+		{"plaintext", facade.Options{Credentials: creds}, true},
+		// TLS encrypts but does not say who calls.
+		{"tls_alone", facade.Options{Credentials: creds, TLS: serverTLS}, true},
+		{"mutual_tls", facade.Options{Credentials: creds, TLS: mutualTLS}, false},
+		{"insecure", facade.Options{Credentials: creds, Insecure: true}, false},
+		// Without credentials of its own the facade only forwards callers' tokens.
+		{"no_facade_credentials", facade.Options{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := tt.opts
+			opts.GRPCListener, opts.Endpoint = listen(), "http://127.0.0.1:1"
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel() // if it starts, stop at once
+			err := facade.Run(ctx, opts)
+			switch {
+			case tt.refused && (err == nil || !strings.Contains(err.Error(), "refusing to listen") ||
+				!strings.Contains(err.Error(), "--caller-tokens-file") || !strings.Contains(err.Error(), "--client-ca") || !strings.Contains(err.Error(), "--insecure")):
+				t.Errorf("Run on 0.0.0.0: %v; want a refusal that says what to add", err)
+			case tt.refused && tt.opts.TLS != nil && !strings.Contains(err.Error(), "TLS encrypts"):
+				t.Errorf("refusal with TLS alone: %v; want it to say why TLS is not enough", err)
+			case !tt.refused && err != nil:
+				t.Errorf("Run: %v; want it to start", err)
+			}
+		})
 	}
 }
 

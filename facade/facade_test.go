@@ -46,12 +46,12 @@ const (
 
 // instance is a running facade with a gRPC client and the mirror's base URL.
 type instance struct {
-	conn               *grpc.ClientConn
-	client             devenvv1.DevEnvServiceClient
-	httpURL            string
-	grpcAddr, httpAddr string
-	stop               func() error // cancels Run and waits for it
-	closeUpstream      func()       // stops the upstream server
+	conn                          *grpc.ClientConn
+	client                        devenvv1.DevEnvServiceClient
+	httpURL                       string
+	grpcAddr, httpAddr, adminAddr string
+	stop                          func() error // cancels Run and waits for it
+	closeUpstream                 func()       // stops the upstream server
 }
 
 // startFacade runs the whole facade on loopback listeners in front of
@@ -81,7 +81,11 @@ func launch(t *testing.T, upstream http.Handler, opts facade.Options) *instance 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.GRPCListener, opts.HTTPListener, opts.Endpoint = grpcLis, httpLis, up.URL
+	adminLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.GRPCListener, opts.HTTPListener, opts.AdminListener, opts.Endpoint = grpcLis, httpLis, adminLis, up.URL
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -112,7 +116,7 @@ func launch(t *testing.T, upstream http.Handler, opts facade.Options) *instance 
 		}
 	})
 	return &instance{httpURL: "http://" + httpLis.Addr().String(), grpcAddr: grpcLis.Addr().String(),
-		httpAddr: httpLis.Addr().String(), stop: stop, closeUpstream: up.Close}
+		httpAddr: httpLis.Addr().String(), adminAddr: adminLis.Addr().String(), stop: stop, closeUpstream: up.Close}
 }
 
 // rest sends a request to the mirror and decodes the JSON answer.

@@ -101,11 +101,6 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	if override != nil {
 		v.httpStatus = override.HTTPStatus
 	}
-	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
-		if id := md.HeaderMD.Get(service.MetadataKeyRequestID); len(id) > 0 {
-			w.Header().Set(headerRequestID, id[0])
-		}
-	}
 	if v.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter)), 10))
 	}
@@ -123,6 +118,9 @@ func writeRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Mar
 		code, reason, msg = codes.NotFound, ReasonRouteNotFound, fmt.Sprintf("no API at %s", describePath(r))
 	case http.StatusMethodNotAllowed:
 		code, reason, msg = codes.Unimplemented, ReasonMethodNotAllowed, fmt.Sprintf("method %s is not allowed at %s", describeMethod(r.Method), describePath(r))
+		if allow := routeTable.allowed(r.URL.EscapedPath()); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
 	}
 	err := service.NewFacadeError(code, reason, msg, "")
 	writeError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})

@@ -13,6 +13,7 @@ package mirror
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -20,11 +21,13 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
@@ -41,7 +44,16 @@ import (
 // response. What is lost is only what needs a real gRPC transport (peer
 // address, per-connection credentials), which the mirror reads from the
 // HTTP request instead where needed.
-func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor) (http.Handler, error) {
+//
+// The handler New returns runs, before the API: the request ID
+// ([WithRequestID]), the mark that tells the call's log line it came over
+// REST, the body limit ([WithMaxBodyBytes]) and caller authentication
+// ([WithCallerAuth]), in that order.
+func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor, opts ...Option) (http.Handler, error) {
+	cfg := config{maxBody: DefaultMaxBodyBytes}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
@@ -63,7 +75,54 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor}); err != nil {
 		return nil, err
 	}
-	return withPeer(mux), nil
+	h := withPeer(mux)
+	if cfg.auth != nil {
+		h = cfg.auth(h)
+	}
+	h = limitBody(h, cfg.maxBody)
+	marked := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST)))
+	})
+	return WithRequestID(marked), nil
+}
+
+// DefaultMaxBodyBytes bounds a request body unless [WithMaxBodyBytes] says
+// otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+type config struct {
+	maxBody int64
+	auth    func(http.Handler) http.Handler
+}
+
+// Option configures [New].
+type Option func(*config)
+
+// WithMaxBodyBytes bounds request bodies: a larger declared length is
+// refused at once with 413, a larger body fails when it is read.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) { c.maxBody = n }
+}
+
+// WithCallerAuth puts an authenticating middleware in front of the API,
+// after the request ID and body limit and before any body is read. It
+// answers refused calls itself (with [WriteError], for the vendor's shape).
+func WithCallerAuth(wrap func(http.Handler) http.Handler) Option {
+	return func(c *config) { c.auth = wrap }
+}
+
+// limitBody refuses request bodies over limit: 413 at once when the length
+// is declared, an error on read when it is not.
+func limitBody(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			WriteError(w, r, service.NewFacadeError(codes.InvalidArgument, ReasonRequestTooLarge,
+				fmt.Sprintf("the request body exceeds %d bytes", limit), r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withPeer records the HTTP client as the call's gRPC peer, with its TLS
@@ -104,17 +163,30 @@ func incomingHeader(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
-// outgoingHeader exposes the request ID as X-Request-Id and an inferred
-// delete outcome as X-Delete-Outcome; other header metadata stays inside the
-// facade.
+// outgoingHeader exposes an inferred delete outcome as X-Delete-Outcome;
+// other header metadata stays inside the facade. (The request ID is set by
+// [WithRequestID] on every answer, before the call runs.)
 func outgoingHeader(key string) (string, bool) {
-	switch key {
-	case service.MetadataKeyRequestID:
-		return headerRequestID, true
-	case service.MetadataKeyDeleteOutcome:
+	if key == service.MetadataKeyDeleteOutcome {
 		return "X-Delete-Outcome", true
 	}
 	return "", false
+}
+
+// WithRequestID gives every REST request a request ID before next runs: the
+// caller's X-Request-Id if it is acceptable ([callctx.ValidRequestID]),
+// else a new one, which replaces the header the call pipeline reads. Every
+// answer, errors from middleware and routing included, carries it in
+// X-Request-Id.
+func WithRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ids := r.Header.Values(headerRequestID)
+		if len(ids) != 1 || !callctx.ValidRequestID(ids[0]) {
+			r.Header.Set(headerRequestID, callctx.NewRequestID())
+		}
+		w.Header().Set(headerRequestID, r.Header.Get(headerRequestID))
+		next.ServeHTTP(w, r)
+	})
 }
 
 const headerRequestID = "X-Request-Id"

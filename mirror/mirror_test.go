@@ -116,8 +116,12 @@ func TestMirror_success(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"instance_id": "DE-1"}, got.body); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
-	if got.header.Get("X-Request-Id") != "rid-1" {
-		t.Errorf("X-Request-Id = %q; want the service's", got.header.Get("X-Request-Id"))
+	// The caller's request ID is the call's, and answered.
+	if got.header.Get("X-Request-Id") != "caller-rid" {
+		t.Errorf("X-Request-Id = %q; want the caller's", got.header.Get("X-Request-Id"))
+	}
+	if len(got.header.Values("X-Request-Id")) != 1 {
+		t.Errorf("X-Request-Id sent %d times", len(got.header.Values("X-Request-Id")))
 	}
 	for k := range got.header {
 		if strings.Contains(strings.ToLower(k), "internal") || strings.HasPrefix(k, "Grpc-Metadata") {
@@ -218,7 +222,8 @@ func TestMirror_errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ts := serve(t, &fakeServer{err: tt.err}, nil)
+			fake := &fakeServer{err: tt.err}
+			ts := serve(t, fake, nil)
 			got := call(t, ts, http.MethodDelete, path, nil)
 			if got.status != tt.wantStatus {
 				t.Errorf("status = %d; want %d", got.status, tt.wantStatus)
@@ -229,8 +234,10 @@ func TestMirror_errors(t *testing.T) {
 			if ra := got.header.Get("Retry-After"); ra != tt.wantRetryAfter {
 				t.Errorf("Retry-After = %q; want %q", ra, tt.wantRetryAfter)
 			}
-			if got.header.Get("X-Request-Id") != "rid-1" {
-				t.Errorf("X-Request-Id = %q; want it on errors too", got.header.Get("X-Request-Id"))
+			// Without one from the caller, the mirror makes the ID the
+			// call runs with, and answers it on errors too.
+			if rid := got.header.Get("X-Request-Id"); rid == "" || fake.mds[0].Get("x-request-id")[0] != rid {
+				t.Errorf("X-Request-Id = %q, the service saw %q; want the same, non-empty", rid, fake.mds[0].Get("x-request-id"))
 			}
 		})
 	}

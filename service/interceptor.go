@@ -6,15 +6,16 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
 // Metadata keys the service reads from callers and sets on answers. The
@@ -36,40 +37,6 @@ const (
 
 const deleteOutcomeInferred = "inferred"
 
-// maxRequestIDLen bounds a caller-supplied request ID.
-const maxRequestIDLen = 128
-
-type callKey struct{}
-
-// call is what UnaryInterceptor keeps for one call: its request ID and the
-// attributes of its single log line. It is one context value, so that the
-// hot path derives one context, not two.
-type call struct {
-	requestID string
-	mu        sync.Mutex
-	attrs     []slog.Attr
-}
-
-// Annotate adds attributes to the call's log line, if the call runs under
-// [Service.UnaryInterceptor]. Other interceptors use it to log what they
-// decided (the caller's name, say); never pass it a secret.
-func Annotate(ctx context.Context, attrs ...slog.Attr) {
-	if c, ok := ctx.Value(callKey{}).(*call); ok {
-		c.mu.Lock()
-		c.attrs = append(c.attrs, attrs...)
-		c.mu.Unlock()
-	}
-}
-
-// RequestID returns the call's request ID, set by
-// [Service.UnaryInterceptor]; outside it, a new one.
-func RequestID(ctx context.Context) string {
-	if c, ok := ctx.Value(callKey{}).(*call); ok {
-		return c.requestID
-	}
-	return uuid.NewString()
-}
-
 // callerToken returns the caller's x-auth-token metadata, or "".
 func callerToken(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, MetadataKeyAuthToken); len(v) > 0 {
@@ -78,18 +45,12 @@ func callerToken(ctx context.Context) string {
 	return ""
 }
 
-// incomingRequestID returns the caller's request ID if it is acceptable:
-// 1 to 128 visible ASCII characters, so it can go into a header and a log
-// line unchanged.
+// incomingRequestID returns the caller's request ID if it is acceptable
+// (see [callctx.ValidRequestID]).
 func incomingRequestID(ctx context.Context) (string, bool) {
 	v := metadata.ValueFromIncomingContext(ctx, MetadataKeyRequestID)
-	if len(v) == 0 || v[0] == "" || len(v[0]) > maxRequestIDLen {
+	if len(v) == 0 || !callctx.ValidRequestID(v[0]) {
 		return "", false
-	}
-	for i := 0; i < len(v[0]); i++ {
-		if v[0][i] < 0x21 || v[0][i] > 0x7e {
-			return "", false
-		}
 	}
 	return v[0], true
 }
@@ -109,13 +70,13 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		start := time.Now()
 		requestID, ok := incomingRequestID(ctx)
 		if !ok {
-			requestID = uuid.NewString()
+			requestID = callctx.NewRequestID()
 		}
 		// Fails only outside a gRPC call (a direct unit-test call); the
 		// header is a courtesy, the request ID still flows.
 		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyRequestID, requestID))
-		cl := &call{requestID: requestID, attrs: make([]slog.Attr, 0, 8)}
-		ctx = context.WithValue(ctx, callKey{}, cl)
+		cl := callctx.New(requestID)
+		ctx = callctx.NewContext(ctx, cl)
 
 		defer func() {
 			if p := recover(); p != nil {
@@ -130,7 +91,7 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *call, err error) {
+func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callctx.Call, err error) {
 	st := status.Convert(err)
 	level := slog.LevelInfo
 	switch st.Code() {
@@ -146,12 +107,16 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 	if !s.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("method", method),
+		slog.String("protocol", callctx.Protocol(ctx)),
 		slog.String("code", st.Code().String()),
-		slog.Duration("duration", time.Since(start)),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("request_id", requestID))
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		attrs = append(attrs, slog.String("peer", p.Addr.String()))
+	}
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
 			attrs = append(attrs, slog.String("reason", info.GetReason()))
@@ -163,8 +128,6 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 			}
 		}
 	}
-	cl.mu.Lock()
-	attrs = append(attrs, cl.attrs...)
-	cl.mu.Unlock()
+	attrs = cl.AppendAttrs(attrs)
 	s.logger.LogAttrs(ctx, level, "rpc", attrs...)
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -61,29 +62,29 @@ func New(client *modelarts.Client, opts ...Option) *Service {
 // any upstream call, ModelArts.6309 becomes NOT_FOUND (or success with
 // allow_missing), and every error carries ErrorInfo.
 func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
-	requestID := RequestID(ctx)
+	requestID := callctx.RequestID(ctx)
 	if br := validateDeleteInstance(req); br != nil {
 		return nil, invalidArgument(br, requestID).Err()
 	}
 	projectID, instanceID := req.GetProjectId(), req.GetInstanceId()
-	Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
+	callctx.Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
 
 	creds := s.credentials(ctx)
 	var stats modelarts.CallStats
 	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), creds.option, modelarts.Report(&stats))
-	Annotate(ctx, slog.Int("upstream_attempts", stats.Attempts))
+	callctx.Annotate(ctx, slog.Int("upstream_attempts", stats.Attempts))
 	if err != nil {
 		if req.GetAllowMissing() && isInstanceNotFound(err) {
-			Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
+			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
 			return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
 		}
-		Annotate(ctx, slog.String("credentials", creds.source), slog.String("upstream_error", err.Error()))
+		callctx.Annotate(ctx, slog.String("credentials", creds.source), slog.String("upstream_error", err.Error()))
 		return nil, statusFromError(ctx, err, callInfo{requestID: requestID, credentials: creds.source, attempts: stats.Attempts}).Err()
 	}
 	if res.Inferred {
 		// Tell the caller the success was inferred, not confirmed.
 		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, deleteOutcomeInferred))
-		Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
+		callctx.Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
 	}
 	return &devenvv1.DeleteInstanceResponse{InstanceId: res.InstanceID}, nil
 }

@@ -103,3 +103,15 @@ func invalidArgument(br *errdetails.BadRequest, requestID string) *status.Status
 	}
 	return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, msg, callInfo{requestID: requestID}, br)
 }
+
+// InvalidUTF8 returns the INVALID_ARGUMENT error for a request whose fields
+// (paths such as "instance_id") held invalid UTF-8, with a field violation
+// for each. Proto strings must be UTF-8; the server decodes such a request
+// only to say which fields were wrong.
+func InvalidUTF8(requestID string, fields []string) error {
+	br := &errdetails.BadRequest{}
+	for _, f := range fields {
+		br.FieldViolations = append(br.FieldViolations, violation(f, violationMalformed, f+" is not valid UTF-8"))
+	}
+	return invalidArgument(br, requestID).Err()
+}

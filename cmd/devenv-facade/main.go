@@ -18,7 +18,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
+	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
@@ -42,16 +42,19 @@ Without --modelarts-endpoint it runs against an embedded ModelArts emulator
 on loopback, seeded with sample instances in project ` + emulator.SampleProjectID + `.`
 
 type config struct {
-	grpcAddr, httpAddr string
-	endpoint           string
-	upstreamTimeout    time.Duration
-	shutdownGrace      time.Duration
-	retry              modelarts.RetryPolicy
-	maxInFlight        int
-	maxWait            time.Duration
-	logLevel           string
-	logFormat          string
-	debugAddr          string
+	grpcAddr, httpAddr, adminAddr string
+	endpoint                      string
+	upstreamTimeout               time.Duration
+	shutdownGrace                 time.Duration
+	retry                         modelarts.RetryPolicy
+	maxInFlight                   int
+	maxWait                       time.Duration
+	requestReadTimeout            time.Duration
+	maxConnections                int
+	logLevel                      string
+	logFormat                     string
+	debugAddr                     string
+	version                       bool
 
 	credentials   string
 	creds         cloudauth.Config
@@ -59,6 +62,7 @@ type config struct {
 	noPassthrough bool
 
 	callerTokensFile string
+	callersInterval  time.Duration
 	tlsCert, tlsKey  string
 	clientCA         string
 	insecure         bool
@@ -68,36 +72,43 @@ func newFlags(cfg *config) *envflag.Set {
 	fs := envflag.New("devenv-facade")
 	fs.String(&cfg.grpcAddr, "grpc-addr", "DEVENV_FACADE_GRPC_ADDR", "127.0.0.1:9090", "address the gRPC server listens on")
 	fs.String(&cfg.httpAddr, "http-addr", "DEVENV_FACADE_HTTP_ADDR", "127.0.0.1:8080", "address the REST mirror listens on; empty disables it")
+	fs.String(&cfg.adminAddr, "admin-addr", "DEVENV_FACADE_ADMIN_ADDR", "127.0.0.1:8081",
+		"address of the admin listener: HTTP /healthz and /readyz and gRPC health, plaintext and without caller authentication, for probes (in Kubernetes, bind the pod IP or 0.0.0.0); empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
 	fs.Duration(&cfg.upstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", facade.DefaultUpstreamTimeout,
-		"longest wait for one ModelArts request, whatever the caller's deadline")
+		"longest wait for one ModelArts call (retries included), whatever the caller's deadline").Between(100*time.Millisecond, 10*time.Minute)
 	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", facade.DefaultShutdownGrace,
-		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled")
+		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled").Between(100*time.Millisecond, time.Hour)
 	defRetry := modelarts.DefaultRetryPolicy()
 	fs.Int(&cfg.retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", defRetry.MaxAttempts,
-		"attempts per idempotent call (DELETE), the first included; 1 disables retries")
+		"attempts per idempotent call (DELETE), the first included; 1 disables retries").Between(1, 10)
 	fs.Duration(&cfg.retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", defRetry.InitialBackoff,
-		"upper bound of the first retry's jittered wait; doubles per retry")
+		"upper bound of the first retry's jittered wait; doubles per retry").Between(time.Millisecond, time.Minute)
 	fs.Duration(&cfg.retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", defRetry.MaxBackoff,
-		"largest upper bound of a retry's jittered wait")
+		"largest upper bound of a retry's jittered wait; at least --retry-initial-backoff").Between(time.Millisecond, 5*time.Minute)
 	fs.Duration(&cfg.retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", defRetry.MaxRetryAfter,
-		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller")
+		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller").Between(time.Second, 10*time.Minute)
 	fs.Duration(&cfg.retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", defRetry.AttemptTimeout,
-		"longest wait for one attempt, so a stalled connection leaves time to retry")
+		"longest wait for one attempt, so a stalled connection leaves time to retry; 0s: no bound but the call's").Between(0, 10*time.Minute)
 	fs.Int(&cfg.maxInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", facade.DefaultMaxUpstreamInFlight,
-		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0 or less: no cap)")
+		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&cfg.maxWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", facade.DefaultMaxUpstreamWait,
-		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused")
-	fs.String(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", "debug, info, warn or error")
-	fs.String(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", "text or json")
+		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
+	fs.Duration(&cfg.requestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", facade.DefaultRequestReadTimeout,
+		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
+	fs.Int(&cfg.maxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", facade.DefaultMaxConnections,
+		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
+	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
+	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", []string{"text", "json"}, "log line format")
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
 		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
+	fs.Bool(&cfg.version, "version", "", false, "print the version, commit and Go version, and exit")
 
 	// Upstream credentials (package cloudauth).
 	c := &cfg.creds
-	fs.String(&cfg.credentials, "credentials", "DEVENV_FACADE_CREDENTIALS", "auto",
-		"upstream credential source: auto (the first configured of cloud, aksk, password, token), none, token, password, aksk or cloud")
+	fs.Choice(&cfg.credentials, "credentials", "DEVENV_FACADE_CREDENTIALS", "auto", []string{"auto", "none", "token", "password", "aksk", "cloud"},
+		"upstream credential source: auto (the first configured of cloud, aksk, password, token; none if nothing is), or one of them")
 	fs.Secret(&c.Token, "auth-token", "OS_TOKEN", "static IAM token for ModelArts")
 	fs.String(&c.IAM.Endpoint, "iam-endpoint", "OS_AUTH_URL", "", "IAM v3 endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3")
 	fs.String(&c.IAM.Username, "username", "OS_USERNAME", "", "IAM user name")
@@ -108,7 +119,8 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.Secret(&c.AccessKey, "access-key", "OS_ACCESS_KEY", "access key (AK) for request signing")
 	fs.Secret(&c.SecretKey, "secret-key", "OS_SECRET_KEY", "secret key (SK) for request signing")
 	fs.Secret(&c.SecurityToken, "security-token", "OS_SECURITY_TOKEN", "security token of a temporary AK/SK, sent as X-Security-Token")
-	fs.String(&cfg.signingForm, "signing-form", "DEVENV_FACADE_SIGNING_FORM", string(cloudauth.FormCredential),
+	fs.Choice(&cfg.signingForm, "signing-form", "DEVENV_FACADE_SIGNING_FORM", string(cloudauth.FormCredential),
+		[]string{string(cloudauth.FormCredential), string(cloudauth.FormAccess)},
 		"SDK-HMAC-SHA256 Authorization form: credential (as gophertelekomcloud) or access (as Huawei's SDKs)")
 	fs.String(&c.SigningRegion, "signing-region", "DEVENV_FACADE_SIGNING_REGION", "", "region in the credential form's signing scope (empty on OTC)")
 	fs.String(&c.SigningService, "signing-service", "DEVENV_FACADE_SIGNING_SERVICE", "", "service in the credential form's signing scope (empty on OTC)")
@@ -118,13 +130,23 @@ func newFlags(cfg *config) *envflag.Set {
 
 	// Securing the facade.
 	fs.String(&cfg.callerTokensFile, "caller-tokens-file", "DEVENV_FACADE_CALLER_TOKENS_FILE", "",
-		"YAML file of callers (name, token_sha256, projects); enables caller authentication; re-read on change and SIGHUP")
+		"YAML file of callers (name, token_sha256, projects); enables caller authentication; re-read when its content changes and on SIGHUP")
+	fs.Duration(&cfg.callersInterval, "caller-tokens-check-interval", "DEVENV_FACADE_CALLER_TOKENS_CHECK_INTERVAL", 2*time.Second,
+		"how often the callers file is read to see whether its content changed").Between(100*time.Millisecond, 24*time.Hour)
 	fs.String(&cfg.tlsCert, "tls-cert", "DEVENV_FACADE_TLS_CERT", "", "server certificate (PEM) for gRPC and the REST mirror")
 	fs.String(&cfg.tlsKey, "tls-key", "DEVENV_FACADE_TLS_KEY", "", "server private key (PEM)")
 	fs.String(&cfg.clientCA, "client-ca", "DEVENV_FACADE_CLIENT_CA", "", "CA certificates (PEM); clients must present a certificate they signed (mutual TLS)")
 	fs.Bool(&cfg.insecure, "insecure", "DEVENV_FACADE_INSECURE", false,
-		"allow listening beyond loopback with neither TLS nor caller authentication")
+		"allow listening beyond loopback with no caller authentication (neither --caller-tokens-file nor --client-ca)")
 	return fs
+}
+
+// check rejects combinations of settings that each flag alone cannot.
+func (cfg *config) check() error {
+	if cfg.retry.MaxBackoff < cfg.retry.InitialBackoff {
+		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", cfg.retry.MaxBackoff, cfg.retry.InitialBackoff)
+	}
+	return nil
 }
 
 func main() {
@@ -151,12 +173,26 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 		return fmt.Errorf("%w (see --help)", err)
 	}
+	if cfg.version {
+		fmt.Fprintf(stdout, "devenv-facade %s\n", buildinfo.Read())
+		return nil
+	}
+	if err := cfg.check(); err != nil {
+		return fmt.Errorf("%w (see --help)", err)
+	}
 	logger, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 	if err != nil {
 		return err
 	}
+	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
+	for _, name := range fs.SecretsOnCommandLine() {
+		logger.Warn(name + " was given on the command line, where every user of this host can read it (ps, /proc); give " + name + "-file or its environment variable instead")
+	}
+	for _, w := range fs.Warnings() {
+		logger.Warn(w)
+	}
 
-	httpClient := modelarts.NewHTTPClient(max(cfg.maxInFlight, 0))
+	httpClient := modelarts.NewHTTPClient(cfg.maxInFlight)
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
@@ -178,11 +214,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 		defer emu.stop()
 		endpoint = emu.url
-		if creds == nil {
+		// With --credentials none the facade holds nothing and callers
+		// must bring their own token, as against a real ModelArts.
+		if creds == nil && cloudauth.Kind(cfg.credentials) != cloudauth.KindNone {
 			creds = cloudauth.Token(embeddedToken)
 		}
 	}
-	logger.Info("upstream credentials", slog.Any("source", describe(creds)), slog.Bool("caller_token_passthrough", !cfg.noPassthrough))
 
 	if cfg.debugAddr != "" {
 		stopDebug, err := serveDebug(ctx, cfg.debugAddr, logger)
@@ -197,7 +234,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		if callers, err = callerauth.Load(cfg.callerTokensFile, logger); err != nil {
 			return err
 		}
-		go callers.Watch(ctx, 2*time.Second)
+		ticker := time.NewTicker(cfg.callersInterval)
+		defer ticker.Stop()
+		go callers.Watch(ctx, ticker.C)
 		// Subscribe before anything can send SIGHUP: unsubscribed, the
 		// signal would end the process.
 		hup := make(chan os.Signal, 1)
@@ -212,30 +251,25 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 
-	var lc net.ListenConfig
-	grpcLis, err := lc.Listen(ctx, "tcp", cfg.grpcAddr)
+	listeners, err := listen(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("gRPC listener: %w", err)
-	}
-	var httpLis net.Listener
-	if cfg.httpAddr != "" {
-		if httpLis, err = lc.Listen(ctx, "tcp", cfg.httpAddr); err != nil {
-			grpcLis.Close()
-			return fmt.Errorf("REST mirror listener: %w", err)
-		}
+		return err
 	}
 	return facade.Run(ctx, facade.Options{
-		GRPCListener:            grpcLis,
-		HTTPListener:            httpLis,
+		GRPCListener:            listeners.grpc,
+		HTTPListener:            listeners.http,
+		AdminListener:           listeners.admin,
 		Endpoint:                endpoint,
 		Credentials:             creds,
 		DisableTokenPassthrough: cfg.noPassthrough,
 		UpstreamTimeout:         cfg.upstreamTimeout,
 		Retry:                   cfg.retry,
-		MaxUpstreamInFlight:     inflightCap(cfg.maxInFlight),
-		MaxUpstreamWait:         cfg.maxWait,
+		MaxUpstreamInFlight:     orNegative(cfg.maxInFlight),
+		MaxUpstreamWait:         orNegative(cfg.maxWait),
+		RequestReadTimeout:      cfg.requestReadTimeout,
+		MaxConnections:          orNegative(cfg.maxConnections),
 		HTTPClient:              httpClient,
-		UserAgent:               "devenv-facade",
+		UserAgent:               "devenv-facade/" + buildinfo.Read().Version,
 		Callers:                 callers,
 		TLS:                     tlsConfig,
 		Insecure:                cfg.insecure,
@@ -244,21 +278,46 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	})
 }
 
-// inflightCap turns the flag's "0 or less: no cap" into facade.Options'
-// "negative: no cap" (where zero means the default).
-func inflightCap(n int) int {
-	if n <= 0 {
+// orNegative turns a flag's "0: none" into facade.Options' "negative:
+// none" (where zero means the default).
+func orNegative[T int | time.Duration](v T) T {
+	if v == 0 {
 		return -1
 	}
-	return n
+	return v
 }
 
-// describe names the credential source for the log, never its secrets.
-func describe(creds modelarts.Credentials) string {
-	if creds == nil {
-		return "none: every caller must send its own X-Auth-Token"
+// listeners are the facade's listeners; http and admin may be nil.
+type listeners struct{ grpc, http, admin net.Listener }
+
+// listen opens the listeners cfg asks for; on error it closes those it
+// opened.
+func listen(ctx context.Context, cfg config) (_ listeners, err error) {
+	var l listeners
+	var lc net.ListenConfig
+	defer func() {
+		if err != nil {
+			for _, lis := range []net.Listener{l.grpc, l.http, l.admin} {
+				if lis != nil {
+					lis.Close()
+				}
+			}
+		}
+	}()
+	if l.grpc, err = lc.Listen(ctx, "tcp", cfg.grpcAddr); err != nil {
+		return l, fmt.Errorf("gRPC listener (--grpc-addr): %w", err)
 	}
-	return fmt.Sprint(creds)
+	if cfg.httpAddr != "" {
+		if l.http, err = lc.Listen(ctx, "tcp", cfg.httpAddr); err != nil {
+			return l, fmt.Errorf("REST mirror listener (--http-addr): %w", err)
+		}
+	}
+	if cfg.adminAddr != "" {
+		if l.admin, err = lc.Listen(ctx, "tcp", cfg.adminAddr); err != nil {
+			return l, fmt.Errorf("admin listener (--admin-addr): %w", err)
+		}
+	}
+	return l, nil
 }
 
 // reloadOnHangup re-reads the callers file on every SIGHUP until ctx ends.
@@ -273,19 +332,18 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, callers *callerau
 	}
 }
 
+// newLogger returns the logger for the level and format flags (already
+// checked by their Choice flags).
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
-	switch strings.ToLower(format) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
+	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
 // embedded is the emulator served in-process on loopback.
@@ -328,8 +386,9 @@ func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop fun
 		return nil, fmt.Errorf("--debug-addr %s: the profiling endpoints only listen on loopback", addr)
 	}
 	mux := http.NewServeMux()
+	// Not pprof.Cmdline: the command line may hold a secret. Under the
+	// Index handler, /debug/pprof/cmdline is an unknown profile (404).
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

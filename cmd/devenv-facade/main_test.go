@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -17,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -60,21 +63,61 @@ func TestHelp_listsFlagsWithoutSecrets(t *testing.T) {
 func TestRun_rejectsBadSettings(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		args []string
-		want string
+		args   []string
+		env    map[string]string
+		wantIn []string
 	}{
-		{[]string{"--log-level", "loud"}, "--log-level"},
-		{[]string{"--log-format", "xml"}, "--log-format"},
-		{[]string{"--shutdown-grace", "later"}, "shutdown-grace"},
-		{[]string{"--modelarts-endpoint", "ftp://x", "--grpc-addr", "127.0.0.1:0", "--http-addr", ""}, "scheme"},
-		{[]string{"--grpc-addr", "256.0.0.1:0"}, "gRPC listener"},
+		{[]string{"--log-level", "loud"}, nil, []string{"--log-level", "debug, info, warn, error"}},
+		{[]string{"--log-format", "xml"}, nil, []string{"--log-format", "text, json"}},
+		{[]string{"--shutdown-grace", "later"}, nil, []string{"--shutdown-grace", "want a duration"}},
+		{[]string{"--upstream-timeout", "5"}, nil, []string{"--upstream-timeout", `"5"`, "such as 5s"}},
+		{[]string{"--upstream-timeout", "-1s"}, nil, []string{"--upstream-timeout -1s", "between 100ms and 10m0s"}},
+		{[]string{"--retry-max-attempts", "-5"}, nil, []string{"--retry-max-attempts -5", "between 1 and 10"}},
+		{[]string{"--max-upstream-wait", "-1s"}, nil, []string{"--max-upstream-wait -1s", "between 0s and 1m0s"}},
+		{[]string{"--shutdown-grace", "0s"}, nil, []string{"--shutdown-grace 0s", "between"}},
+		{[]string{"--retry-initial-backoff", "3s", "--retry-max-backoff", "1s"}, nil, []string{"--retry-max-backoff 1s is below --retry-initial-backoff 3s"}},
+		{[]string{"--signing-form", "bogus"}, nil, []string{"--signing-form", "credential, access"}},
+		{[]string{"--credentials", "kerberos"}, nil, []string{"--credentials", "auto, none, token"}},
+		{nil, map[string]string{"DEVENV_FACADE_UPSTREAM_TIMEOUT": "-1s"}, []string{"DEVENV_FACADE_UPSTREAM_TIMEOUT=-1s (--upstream-timeout)", "between"}},
+		{nil, map[string]string{"DEVENV_FACADE_INSECURE": "maybe"}, []string{"DEVENV_FACADE_INSECURE", "true or false", "yes/no"}},
+		{nil, map[string]string{"OS_TOKEN": "t", "OS_TOKEN_FILE": "/nonexistent"}, []string{"OS_TOKEN and OS_TOKEN_FILE are both set"}},
+		{[]string{"--modelarts-endpoint", "ftp://x", "--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", ""}, nil, []string{"scheme"}},
+		{[]string{"--grpc-addr", "256.0.0.1:0"}, nil, []string{"gRPC listener"}},
 	}
 	for _, tt := range tests {
 		var out logbuf.Buffer
-		err := run(t.Context(), tt.args, noEnv, &out, &out)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("run %q: %v; want an error mentioning %q", tt.args, err, tt.want)
+		lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		err := run(t.Context(), tt.args, lookup, &out, &out)
+		for _, want := range tt.wantIn {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("run %q %v: %v; want an error mentioning %q", tt.args, tt.env, err, want)
+			}
 		}
+	}
+}
+
+// TestRun_acceptsFriendlyBooleans: yes/no and on/off work in the
+// environment, as operators write them.
+func TestRun_acceptsFriendlyBooleans(t *testing.T) {
+	t.Parallel()
+	var cfg config
+	env := map[string]string{"DEVENV_FACADE_INSECURE": "yes", "DEVENV_FACADE_NO_TOKEN_PASSTHROUGH": "on"}
+	if err := newFlags(&cfg).Parse(nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.insecure || !cfg.noPassthrough {
+		t.Errorf("insecure=%v noPassthrough=%v; want both true", cfg.insecure, cfg.noPassthrough)
+	}
+}
+
+func TestRun_version(t *testing.T) {
+	t.Parallel()
+	var out logbuf.Buffer
+	if err := run(t.Context(), []string{"--version"}, noEnv, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^devenv-facade \S+ \(commit \S+.*, go1\.\d+`).MatchString(out.String()) {
+		t.Errorf("--version printed %q", out.String())
 	}
 }
 
@@ -87,7 +130,7 @@ func TestRun_quickStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, noEnv, &logs, &logs)
+		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-format", "json"}, noEnv, &logs, &logs)
 	}()
 	defer func() {
 		cancel()
@@ -95,8 +138,13 @@ func TestRun_quickStart(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	grpcAddr := waitForAddr(t, &logs, "serving gRPC")
-	httpAddr := waitForAddr(t, &logs, "serving the REST mirror")
+	addrs := waitForServing(t, &logs)
+	grpcAddr, httpAddr := addrs.GRPC, addrs.REST
+	for _, want := range []string{`"tls":"off"`, `"caller_auth":"off"`, `"upstream_credentials":"static IAM token"`} {
+		if !strings.Contains(addrs.line, want) {
+			t.Errorf("the serving line %s lacks %s", addrs.line, want)
+		}
+	}
 
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -128,24 +176,30 @@ func TestRun_quickStart(t *testing.T) {
 	}
 }
 
-var addrPattern = regexp.MustCompile(`"addr":"([^"]+)"`)
+// servingLine is the start-up line that says how the facade serves.
+type servingLine struct {
+	GRPC  string `json:"grpc_addr"`
+	REST  string `json:"rest_addr"`
+	Admin string `json:"admin_addr"`
+	line  string
+}
 
-// waitForAddr waits for a JSON log line with msg and returns its addr.
-func waitForAddr(t *testing.T, logs *logbuf.Buffer, msg string) string {
+// waitForServing waits for the JSON "serving" log line and returns the
+// listeners' addresses from it.
+func waitForServing(t *testing.T, logs *logbuf.Buffer) servingLine {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, line := range strings.Split(logs.String(), "\n") {
-			if strings.Contains(line, `"msg":"`+msg+`"`) {
-				if m := addrPattern.FindStringSubmatch(line); m != nil {
-					return m[1]
-				}
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	line, err := logs.WaitFor(ctx, `"msg":"serving"`)
+	if err != nil {
+		t.Fatalf("no serving log line (%v); logs:\n%s", err, logs)
 	}
-	t.Fatalf("no %q log line; logs:\n%s", msg, logs)
-	return ""
+	var s servingLine
+	if err := json.Unmarshal([]byte(line), &s); err != nil {
+		t.Fatal(err)
+	}
+	s.line = line
+	return s
 }
 
 func TestRun_credentialSettings(t *testing.T) {
@@ -165,7 +219,7 @@ func TestRun_credentialSettings(t *testing.T) {
 		{"aksk_needs_a_real_endpoint", nil, map[string]string{"OS_ACCESS_KEY": "ak", "OS_SECRET_KEY": "sk"}, "--modelarts-endpoint"},
 		{"incomplete_iam", []string{"--username", "u", "--modelarts-endpoint", "https://x"}, nil, "IAM"},
 		{"unknown_kind", []string{"--credentials", "kerberos"}, nil, "kerberos"},
-		{"bad_signing_form", []string{"--access-key", "a", "--secret-key", "s", "--signing-form", "v11"}, nil, "signing form"},
+		{"bad_signing_form", []string{"--access-key", "a", "--secret-key", "s", "--signing-form", "v11"}, nil, "signing-form"},
 		{"exposed_without_protection", []string{"--grpc-addr", "0.0.0.0:0", "--http-addr", ""}, nil, "refusing to listen"},
 		{"bad_callers_file", []string{"--caller-tokens-file", "/nonexistent/callers.yaml"}, nil, "callers file"},
 		{"tls_key_missing", []string{"--tls-cert", "/nonexistent/cert.pem"}, nil, "--tls-key"},
@@ -174,7 +228,7 @@ func TestRun_credentialSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out logbuf.Buffer
 			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
-			err := run(t.Context(), append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, tt.args...), lookup, &out, &out)
+			err := run(t.Context(), append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--admin-addr", ""}, tt.args...), lookup, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run: %v; want an error mentioning %q", err, tt.want)
 			}
@@ -185,9 +239,9 @@ func TestRun_credentialSettings(t *testing.T) {
 	}
 }
 
-// TestRun_sighupReloadsCallers changes the callers file without changing its
-// size or modification time, which the watcher cannot see: only SIGHUP
-// reloads it. Not parallel: it signals the test process.
+// TestRun_sighupReloadsCallers: SIGHUP reloads the callers file at once.
+// The periodic check is set to an hour so that only SIGHUP can have
+// reloaded it. Not parallel: it signals the test process.
 func TestRun_sighupReloadsCallers(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/callers.yaml"
@@ -198,16 +252,12 @@ func TestRun_sighupReloadsCallers(t *testing.T) {
 	if err := os.WriteFile(path, []byte(entry("token-one")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--log-format", "json",
-			"--caller-tokens-file", path}, noEnv, &logs, &logs)
+		done <- run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", "", "--log-format", "json",
+			"--caller-tokens-file", path, "--caller-tokens-check-interval", "1h"}, noEnv, &logs, &logs)
 	}()
 	defer func() {
 		cancel()
@@ -215,7 +265,7 @@ func TestRun_sighupReloadsCallers(t *testing.T) {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	conn, err := grpc.NewClient(waitForAddr(t, &logs, "serving gRPC"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(waitForServing(t, &logs).GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,24 +282,143 @@ func TestRun_sighupReloadsCallers(t *testing.T) {
 	if err := os.WriteFile(path, []byte(entry("token-two")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2500 * time.Millisecond) // a watcher tick passes and sees nothing
 	if got := call("token-two"); got != codes.Unauthenticated {
-		t.Fatalf("token-two before SIGHUP: %v; want Unauthenticated (the watcher must not have seen the change)", got)
+		t.Fatalf("token-two before SIGHUP: %v; want Unauthenticated", got)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for call("token-two") != codes.NotFound {
-		if time.Now().After(deadline) {
-			t.Fatal("SIGHUP did not reload the callers file")
-		}
-		time.Sleep(10 * time.Millisecond)
+	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer wcancel()
+	if _, err := logs.WaitFor(wctx, "reloaded the callers file"); err != nil {
+		t.Fatalf("SIGHUP did not reload the callers file: %v", err)
+	}
+	if got := call("token-two"); got != codes.NotFound {
+		t.Errorf("token-two after the reload: %v; want NotFound from ModelArts", got)
 	}
 	if got := call("token-one"); got != codes.Unauthenticated {
 		t.Errorf("token-one after the reload: %v; want Unauthenticated", got)
+	}
+}
+
+// start runs the command with args (and free ports, JSON logs) until the
+// test ends, and returns the serving line and the logs.
+func start(t *testing.T, args []string, env map[string]string) (servingLine, *logbuf.Buffer) {
+	t.Helper()
+	logs := &logbuf.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	go func() {
+		done <- run(ctx, append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+			"--log-format", "json"}, args...), lookup, logs, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return waitForServing(t, logs), logs
+}
+
+// TestRun_profilesNeverShowTheCommandLine: the pprof endpoints do not serve
+// the command line, which may hold a secret, and a secret given on the
+// command line is warned about.
+func TestRun_profilesNeverShowTheCommandLine(t *testing.T) {
+	t.Parallel()
+	const secret = "TOPSECRET-cmdline-token"
+	_, logs := start(t, []string{"--auth-token", secret, "--debug-addr", "127.0.0.1:0"}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	line, err := logs.WaitFor(ctx, `"msg":"serving profiles"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var debug struct {
+		Addr string `json:"addr"`
+	}
+	if err := json.Unmarshal([]byte(line), &debug); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/debug/pprof/cmdline", "/debug/pprof/", "/debug/pprof/goroutine?debug=2"} {
+		resp, err := http.Get("http://" + debug.Addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), secret) {
+			t.Errorf("%s shows the secret", path)
+		}
+		if path == "/debug/pprof/cmdline" && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %s; want 404", path, resp.Status)
+		}
+	}
+	if !strings.Contains(logs.String(), "--auth-token was given on the command line") {
+		t.Error("no warning about the secret on the command line")
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Error("the logs show the secret")
+	}
+}
+
+// TestRun_credentialsNoneWithEmulator: --credentials none holds no secret
+// even with the embedded emulator: calls without their own token are
+// refused, calls with one succeed.
+func TestRun_credentialsNoneWithEmulator(t *testing.T) {
+	t.Parallel()
+	serving, _ := start(t, []string{"--credentials", "none"}, nil)
+	if !strings.Contains(serving.line, "every caller must send its own X-Auth-Token") {
+		t.Errorf("serving line %s does not say the facade holds no credentials", serving.line)
+	}
+	conn, err := grpc.NewClient(serving.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := devenvv1.NewDevEnvServiceClient(conn)
+	req := &devenvv1.DeleteInstanceRequest{ProjectId: emulator.SampleProjectID, InstanceId: "6fa459ea-ee8a-3ca4-894e-db77e160355e"}
+	_, err = client.DeleteInstance(t.Context(), req)
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "no credentials") {
+		t.Errorf("without a token: %v; want Unauthenticated (no credentials)", err)
+	}
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "callers-own-token")
+	if _, err := client.DeleteInstance(ctx, req); err != nil {
+		t.Errorf("with the caller's token: %v", err)
+	}
+}
+
+// TestRun_healthWithCallerAuth: the README's health check works with caller
+// authentication on, on the admin listener, without credentials.
+func TestRun_healthWithCallerAuth(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/callers.yaml"
+	h := sha256.Sum256([]byte("tok"))
+	if err := os.WriteFile(path, []byte("callers: [{name: c, token_sha256: "+hex.EncodeToString(h[:])+", projects: ['*']}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serving, _ := start(t, []string{"--caller-tokens-file", path}, nil)
+	if !strings.Contains(serving.line, `"caller_auth":"on (1 callers)"`) {
+		t.Errorf("serving line %s does not say caller authentication is on", serving.line)
+	}
+	conn, err := grpc.NewClient(serving.Admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("gRPC health on the admin listener: %v %v", resp, err)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		r, err := http.Get("http://" + serving.Admin + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", p, r.Status)
+		}
 	}
 }

@@ -1,7 +1,14 @@
 // Package envflag defines command-line flags that each have an
 // environment-variable twin. A flag given on the command line wins over its
 // variable, which wins over the default. The help text lists every flag with
-// its variable and default, and never prints the value of a secret flag.
+// its variable, default and accepted range, and never prints the value of a
+// secret flag.
+//
+// Every value is checked when it is parsed, with messages that say what is
+// accepted ("want a duration with a unit, such as 5s"), and numbers and
+// durations can be given a range ([DurationFlag.Between],
+// [IntFlag.Between]) that is enforced once all sources are read, naming the
+// flag, its variable and the range.
 //
 // A secret flag --x (variable X) also has a file twin --x-file (X_FILE)
 // naming a file that holds the value, so secrets need not appear in process
@@ -14,22 +21,38 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Set is a set of flags with environment twins.
 type Set struct {
+	name     string
+	fs       *flag.FlagSet
+	specs    []*spec
+	failed   *failure // the last value a flag.Value refused
+	given    map[string]bool
+	fromEnv  map[string]bool
+	warnings []string
+}
+
+// failure is a value a flag refused, with why.
+type failure struct {
 	name  string
-	fs    *flag.FlagSet
-	specs []spec
+	value string
+	err   error
 }
 
 type spec struct {
 	name, env, usage, def string
 	secret                bool
-	value                 *string // secret flags: the value
-	file                  *string // secret flags: the path of the file twin
+	value                 *string      // secret flags: the value
+	file                  *string      // secret flags: the path of the file twin
+	check                 func() error // range check, run after parsing
+	rangeText             string       // for the help text
+	current               func() string
 }
 
 // New returns an empty Set for the named program.
@@ -39,10 +62,64 @@ func New(name string) *Set {
 	return &Set{name: name, fs: fs}
 }
 
+// value is a flag.Value that records why it refused a value, so that Parse
+// can say it in the facade's words rather than the flag package's.
+type value[T any] struct {
+	set   *Set
+	name  string
+	p     *T
+	parse func(string) (T, error)
+	show  func(T) string
+	bool  bool
+}
+
+func (v *value[T]) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return v.show(*v.p)
+}
+
+func (v *value[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		v.set.failed = &failure{name: v.name, value: s, err: err}
+		return err
+	}
+	*v.p = x
+	return nil
+}
+
+// IsBoolFlag lets boolean flags be given without a value (--insecure).
+func (v *value[T]) IsBoolFlag() bool { return v.bool }
+
+func define[T any](s *Set, p *T, name, env string, def T, usage string, parse func(string) (T, error), show func(T) string, isBool bool) *spec {
+	*p = def
+	v := &value[T]{set: s, name: name, p: p, parse: parse, show: show, bool: isBool}
+	s.fs.Var(v, name, usage)
+	sp := &spec{name: name, env: env, usage: usage, def: show(def), current: v.String}
+	s.specs = append(s.specs, sp)
+	return sp
+}
+
 // String defines a string flag.
 func (s *Set) String(p *string, name, env, def, usage string) {
-	s.fs.StringVar(p, name, def, usage)
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: def})
+	define(s, p, name, env, def, usage, func(v string) (string, error) { return v, nil }, func(v string) string { return v }, false)
+}
+
+// Choice defines a string flag whose value must be one of choices
+// (compared case-insensitively; the value is stored as listed).
+func (s *Set) Choice(p *string, name, env, def string, choices []string, usage string) {
+	parse := func(v string) (string, error) {
+		for _, c := range choices {
+			if strings.EqualFold(v, c) {
+				return c, nil
+			}
+		}
+		return "", fmt.Errorf("want one of %s", strings.Join(choices, ", "))
+	}
+	sp := define(s, p, name, env, def, usage, parse, func(v string) string { return v }, false)
+	sp.rangeText = "one of " + strings.Join(choices, ", ")
 }
 
 // Secret defines a string flag whose value is never shown in the help text
@@ -56,26 +133,91 @@ func (s *Set) Secret(p *string, name, env, usage string) {
 	if env != "" {
 		fileEnv = env + "_FILE"
 	}
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
-		spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name})
+	s.specs = append(s.specs, &spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
+		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name})
+}
+
+// DurationFlag is a duration flag, to be given a range.
+type DurationFlag struct {
+	s  *Set
+	sp *spec
+	p  *time.Duration
 }
 
 // Duration defines a duration flag, written like "30s" or "1m30s".
-func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	s.fs.DurationVar(p, name, def, usage)
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: def.String()})
+func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, usage string) *DurationFlag {
+	sp := define(s, p, name, env, def, usage, parseDuration, time.Duration.String, false)
+	return &DurationFlag{s: s, sp: sp, p: p}
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err == nil {
+		return d, nil
+	}
+	if _, nerr := strconv.ParseFloat(strings.TrimSpace(v), 64); nerr == nil {
+		return 0, fmt.Errorf("want a duration with a unit, such as %ss or %sms", strings.TrimSpace(v), strings.TrimSpace(v))
+	}
+	return 0, errors.New("want a duration such as 30s, 250ms or 1m30s")
+}
+
+// Between makes values outside [lo, hi] an error.
+func (f *DurationFlag) Between(lo, hi time.Duration) *DurationFlag {
+	f.sp.rangeText = fmt.Sprintf("%s to %s", lo, hi)
+	f.sp.check = func() error {
+		if *f.p < lo || *f.p > hi {
+			return fmt.Errorf("must be between %s and %s", lo, hi)
+		}
+		return nil
+	}
+	return f
+}
+
+// IntFlag is an integer flag, to be given a range.
+type IntFlag struct {
+	sp *spec
+	p  *int
 }
 
 // Int defines an integer flag.
-func (s *Set) Int(p *int, name, env string, def int, usage string) {
-	s.fs.IntVar(p, name, def, usage)
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: fmt.Sprint(def)})
+func (s *Set) Int(p *int, name, env string, def int, usage string) *IntFlag {
+	parse := func(v string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return 0, errors.New("want a whole number")
+		}
+		return n, nil
+	}
+	sp := define(s, p, name, env, def, usage, parse, strconv.Itoa, false)
+	return &IntFlag{sp: sp, p: p}
 }
 
-// Bool defines a boolean flag.
+// Between makes values outside [lo, hi] an error.
+func (f *IntFlag) Between(lo, hi int) *IntFlag {
+	f.sp.rangeText = fmt.Sprintf("%d to %d", lo, hi)
+	f.sp.check = func() error {
+		if *f.p < lo || *f.p > hi {
+			return fmt.Errorf("must be between %d and %d", lo, hi)
+		}
+		return nil
+	}
+	return f
+}
+
+// Bool defines a boolean flag. It accepts true and false, and also 1/0,
+// t/f, yes/no and on/off, in any case.
 func (s *Set) Bool(p *bool, name, env string, def bool, usage string) {
-	s.fs.BoolVar(p, name, def, usage)
-	s.specs = append(s.specs, spec{name: name, env: env, usage: usage, def: fmt.Sprint(def)})
+	define(s, p, name, env, def, usage, parseBool, strconv.FormatBool, true)
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "t", "yes", "y", "on":
+		return true, nil
+	case "false", "0", "f", "no", "n", "off":
+		return false, nil
+	}
+	return false, errors.New("want true or false (1/0, yes/no and on/off work too)")
 }
 
 // ErrHelp is returned by Parse when -h, -help or --help was given.
@@ -83,62 +225,96 @@ var ErrHelp = flag.ErrHelp
 
 // Parse parses args, then fills every flag not given on the command line
 // from its environment variable, looked up with lookupEnv (os.LookupEnv in
-// production). Positional arguments are an error.
+// production), reads the secret files, and checks every range. Positional
+// arguments are an error.
 func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error {
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ErrHelp
+		}
+		if f := s.failed; f != nil {
+			return fmt.Errorf("--%s %q: %w", f.name, f.value, f.err)
 		}
 		return s.scrub(err)
 	}
 	if s.fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (all settings are flags)", s.fs.Arg(0))
 	}
-	given := map[string]bool{}
-	s.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	fromEnv := map[string]bool{}
+	s.given, s.fromEnv = map[string]bool{}, map[string]bool{}
+	s.fs.Visit(func(f *flag.Flag) { s.given[f.Name] = true })
 	for _, sp := range s.specs {
-		if given[sp.name] || sp.env == "" {
+		if s.given[sp.name] || sp.env == "" {
 			continue
 		}
 		v, ok := lookupEnv(sp.env)
 		if !ok {
 			continue
 		}
-		fromEnv[sp.name] = true
+		s.fromEnv[sp.name] = true
+		s.failed = nil
 		if err := s.fs.Set(sp.name, v); err != nil {
 			if sp.secret {
 				return fmt.Errorf("environment variable %s: invalid value", sp.env)
 			}
+			if f := s.failed; f != nil {
+				return fmt.Errorf("environment variable %s=%q (--%s): %w", sp.env, v, sp.name, f.err)
+			}
 			return fmt.Errorf("environment variable %s: %w", sp.env, err)
 		}
 	}
-	for _, sp := range s.specs {
+	for i, sp := range s.specs {
 		if sp.secret {
-			if err := s.readSecretFile(sp, given, fromEnv); err != nil {
+			if err := s.readSecretFile(sp, s.specs[i+1]); err != nil {
 				return err
 			}
+		}
+	}
+	for _, sp := range s.specs {
+		if sp.check == nil {
+			continue
+		}
+		if err := sp.check(); err != nil {
+			return fmt.Errorf("%s: %w", s.source(sp), err)
 		}
 	}
 	return nil
 }
 
+// source names where a flag's value came from, with the value, for an
+// error message: "--grace -1s", "PROG_GRACE=-1s" or "--grace (default 0s)".
+func (s *Set) source(sp *spec) string {
+	v := ""
+	if sp.current != nil {
+		v = sp.current()
+	}
+	switch {
+	case s.given[sp.name]:
+		return fmt.Sprintf("--%s %s", sp.name, v)
+	case s.fromEnv[sp.name]:
+		return fmt.Sprintf("%s=%s (--%s)", sp.env, v, sp.name)
+	}
+	return fmt.Sprintf("--%s (default %s)", sp.name, v)
+}
+
 // readSecretFile resolves a secret given both directly and as a file: the
 // command line wins over the environment; both at the same level is an
-// error. A file that wins is read into the value.
-func (s *Set) readSecretFile(sp spec, given, fromEnv map[string]bool) error {
-	fileName := sp.name + "-file"
+// error. A file that wins is read into the value; a file others may read is
+// noted in [Set.Warnings].
+func (s *Set) readSecretFile(sp, fileSpec *spec) error {
+	fileName := fileSpec.name
 	if *sp.file == "" {
 		return nil
 	}
 	if *sp.value != "" {
 		switch {
-		case given[sp.name] && fromEnv[fileName]:
+		case s.given[sp.name] && s.fromEnv[fileName]:
 			return nil // the flag wins over the variable's file
-		case given[fileName] && fromEnv[sp.name]:
+		case s.given[fileName] && s.fromEnv[sp.name]:
 			// the file flag wins over the variable: read it below
+		case s.fromEnv[sp.name] && s.fromEnv[fileName]:
+			return fmt.Errorf("environment variables %s and %s are both set; set one", sp.env, fileSpec.env)
 		default:
-			return fmt.Errorf("--%s and --%s are both set; give one", sp.name, fileName)
+			return fmt.Errorf("--%s and --%s are both given; give one", sp.name, fileName)
 		}
 	}
 	raw, err := os.ReadFile(*sp.file)
@@ -149,8 +325,29 @@ func (s *Set) readSecretFile(sp spec, given, fromEnv map[string]bool) error {
 	if v == "" {
 		return fmt.Errorf("--%s: %s is empty", fileName, *sp.file)
 	}
+	if fi, err := os.Stat(*sp.file); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("--%s: %s (mode %s) is readable by every user of this host; chmod o-r it",
+			fileName, *sp.file, fi.Mode().Perm()))
+	}
 	*sp.value = v
 	return nil
+}
+
+// Warnings returns what Parse noticed that is not an error, for the
+// program to log: secret files others may read.
+func (s *Set) Warnings() []string { return slices.Clone(s.warnings) }
+
+// SecretsOnCommandLine returns the secret flags whose values were given
+// on the command line itself (not as a file or variable), where every
+// user of the host can read them in the process listing.
+func (s *Set) SecretsOnCommandLine() []string {
+	var names []string
+	for _, sp := range s.specs {
+		if sp.secret && s.given[sp.name] {
+			names = append(names, "--"+sp.name)
+		}
+	}
+	return names
 }
 
 // scrub removes the values of secret flags from a flag parse error. The flag
@@ -181,8 +378,12 @@ func (s *Set) PrintUsage(w io.Writer, header string) {
 		switch {
 		case sp.secret:
 			fmt.Fprint(w, " (secret: its value is never printed)")
+		case sp.def != "" && sp.rangeText != "":
+			fmt.Fprintf(w, " (default %q; %s)", sp.def, sp.rangeText)
 		case sp.def != "":
 			fmt.Fprintf(w, " (default %q)", sp.def)
+		case sp.rangeText != "":
+			fmt.Fprintf(w, " (%s)", sp.rangeText)
 		}
 		fmt.Fprintln(w)
 	}

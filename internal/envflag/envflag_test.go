@@ -131,8 +131,8 @@ func TestSecretFiles(t *testing.T) {
 		{"env_file", nil, map[string]string{"PROG_TOKEN_FILE": fromFile}, "file-token", ""},
 		{"flag_beats_env_file", []string{"--token", "flag-token"}, map[string]string{"PROG_TOKEN_FILE": fromFile}, "flag-token", ""},
 		{"flag_file_beats_env", []string{"--token-file", fromFile}, map[string]string{"PROG_TOKEN": "env-token"}, "file-token", ""},
-		{"both_flags", []string{"--token", "x", "--token-file", fromFile}, nil, "", "both set"},
-		{"both_env", nil, map[string]string{"PROG_TOKEN": "x", "PROG_TOKEN_FILE": fromFile}, "", "both set"},
+		{"both_flags", []string{"--token", "x", "--token-file", fromFile}, nil, "", "--token and --token-file are both given"},
+		{"both_env", nil, map[string]string{"PROG_TOKEN": "x", "PROG_TOKEN_FILE": fromFile}, "", "environment variables PROG_TOKEN and PROG_TOKEN_FILE are both set"},
 		{"missing_file", []string{"--token-file", dir + "/nope"}, nil, "", "token-file"},
 		{"empty_file", []string{"--token-file", empty}, nil, "", "empty"},
 	}
@@ -153,5 +153,109 @@ func TestSecretFiles(t *testing.T) {
 				t.Errorf("token = %q; want %q", s.token, tt.want)
 			}
 		})
+	}
+}
+
+// ranged is a set with a ranged duration and int, a choice and a bool.
+type ranged struct {
+	timeout time.Duration
+	count   int
+	level   string
+	on      bool
+}
+
+func newRanged(r *ranged) *envflag.Set {
+	fs := envflag.New("prog")
+	fs.Duration(&r.timeout, "timeout", "PROG_TIMEOUT", 30*time.Second, "a timeout").Between(100*time.Millisecond, 10*time.Minute)
+	fs.Int(&r.count, "count", "PROG_COUNT", 3, "a count").Between(1, 10)
+	fs.Choice(&r.level, "level", "PROG_LEVEL", "info", []string{"debug", "info"}, "a level")
+	fs.Bool(&r.on, "on", "PROG_ON", false, "a switch")
+	return fs
+}
+
+func TestParse_valuesAndRanges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		wantIn []string // empty: no error
+		want   ranged
+	}{
+		{"defaults", nil, nil, nil, ranged{30 * time.Second, 3, "info", false}},
+		{"bare_number_duration", []string{"--timeout", "5"}, nil, []string{`--timeout "5"`, "want a duration with a unit, such as 5s"}, ranged{}},
+		{"garbage_duration_env", nil, map[string]string{"PROG_TIMEOUT": "soon"}, []string{`PROG_TIMEOUT="soon" (--timeout)`, "such as 30s"}, ranged{}},
+		{"duration_below", []string{"--timeout", "-1s"}, nil, []string{"--timeout -1s", "must be between 100ms and 10m0s"}, ranged{}},
+		{"duration_above_env", nil, map[string]string{"PROG_TIMEOUT": "1h"}, []string{"PROG_TIMEOUT=1h0m0s (--timeout)", "between"}, ranged{}},
+		{"int_below", []string{"--count", "-5"}, nil, []string{"--count -5", "between 1 and 10"}, ranged{}},
+		{"int_not_a_number", []string{"--count", "many"}, nil, []string{`--count "many"`, "whole number"}, ranged{}},
+		{"choice_case_insensitive", []string{"--level", "DEBUG"}, nil, nil, ranged{30 * time.Second, 3, "debug", false}},
+		{"choice_unknown", nil, map[string]string{"PROG_LEVEL": "loud"}, []string{"PROG_LEVEL", "want one of debug, info"}, ranged{}},
+		{"bool_yes", nil, map[string]string{"PROG_ON": "yes"}, nil, ranged{30 * time.Second, 3, "info", true}},
+		{"bool_off", []string{"--on=off"}, nil, nil, ranged{30 * time.Second, 3, "info", false}},
+		{"bool_bare", []string{"--on"}, nil, nil, ranged{30 * time.Second, 3, "info", true}},
+		{"bool_unknown", nil, map[string]string{"PROG_ON": "maybe"}, []string{"PROG_ON", "true or false", "yes/no"}, ranged{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got ranged
+			err := newRanged(&got).Parse(tt.args, env(tt.env))
+			if len(tt.wantIn) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("got %+v; want %+v", got, tt.want)
+				}
+				return
+			}
+			for _, w := range tt.wantIn {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v; want one mentioning %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestPrintUsage_showsRanges(t *testing.T) {
+	t.Parallel()
+	var r ranged
+	var b strings.Builder
+	newRanged(&r).PrintUsage(&b, "")
+	for _, want := range []string{`(default "30s"; 100ms to 10m0s)`, `(default "3"; 1 to 10)`, `(default "info"; one of debug, info)`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSecretWarnings: secrets on the command line and secret files that
+// others may read are reported, never their values.
+func TestSecretWarnings(t *testing.T) {
+	t.Parallel()
+	p := t.TempDir() + "/tok"
+	if err := os.WriteFile(p, []byte("file-SECRET"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var s settings
+	fs := newSet(&s)
+	if err := fs.Parse([]string{"--token-file", p}, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(fs.Warnings(), "\n")
+	if !strings.Contains(w, "readable by every user") || strings.Contains(w, "SECRET") {
+		t.Errorf("warnings %q; want one about the file's mode, without the secret", w)
+	}
+	if got := fs.SecretsOnCommandLine(); len(got) != 0 {
+		t.Errorf("SecretsOnCommandLine = %v; want none (the file twin was used)", got)
+	}
+	fs = newSet(&s)
+	if err := fs.Parse([]string{"--token", "x"}, env(map[string]string{"PROG_TOKEN": "y"})); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.SecretsOnCommandLine(); len(got) != 1 || got[0] != "--token" {
+		t.Errorf("SecretsOnCommandLine = %v; want [--token]", got)
 	}
 }

@@ -1,0 +1,115 @@
+// Package callctx carries what the facade knows about one call through its
+// layers: the request ID, the protocol the call came in on, and the
+// attributes of the call's single log line.
+//
+// The server's call interceptor creates a [Call] and stores it in the call's
+// context; every layer below may read the request ID and add log attributes
+// without knowing who logs them.
+package callctx
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// MaxRequestIDLen bounds a caller-supplied request ID.
+const MaxRequestIDLen = 128
+
+// Protocols a call can arrive on ([Protocol]).
+const (
+	ProtocolGRPC = "grpc"
+	ProtocolREST = "rest"
+)
+
+// Call is what the facade keeps for one call: its request ID and the
+// attributes of its log line. It is safe for concurrent use.
+type Call struct {
+	requestID string
+	mu        sync.Mutex
+	attrs     []slog.Attr
+}
+
+// New returns a Call with the given request ID.
+func New(requestID string) *Call {
+	return &Call{requestID: requestID, attrs: make([]slog.Attr, 0, 8)}
+}
+
+// RequestID returns the call's request ID.
+func (c *Call) RequestID() string { return c.requestID }
+
+// AppendAttrs appends the call's log attributes to dst and returns it.
+func (c *Call) AppendAttrs(dst []slog.Attr) []slog.Attr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append(dst, c.attrs...)
+}
+
+type callKey struct{}
+
+// NewContext returns ctx carrying c.
+func NewContext(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// FromContext returns the call ctx carries, or nil.
+func FromContext(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// RequestID returns the request ID of the call ctx carries, or "" when ctx
+// carries no call (code running outside the call interceptor).
+func RequestID(ctx context.Context) string {
+	if c := FromContext(ctx); c != nil {
+		return c.requestID
+	}
+	return ""
+}
+
+// Annotate adds attributes to the log line of the call ctx carries; without
+// a call it does nothing. Never pass it a secret.
+func Annotate(ctx context.Context, attrs ...slog.Attr) {
+	if c := FromContext(ctx); c != nil {
+		c.mu.Lock()
+		c.attrs = append(c.attrs, attrs...)
+		c.mu.Unlock()
+	}
+}
+
+type protocolKey struct{}
+
+// WithProtocol marks ctx as a call that arrived on protocol (ProtocolREST
+// for the REST mirror). Calls without the mark arrived over gRPC.
+func WithProtocol(ctx context.Context, protocol string) context.Context {
+	return context.WithValue(ctx, protocolKey{}, protocol)
+}
+
+// Protocol returns the protocol ctx's call arrived on: ProtocolREST when
+// [WithProtocol] marked it so, else ProtocolGRPC.
+func Protocol(ctx context.Context) string {
+	if p, ok := ctx.Value(protocolKey{}).(string); ok {
+		return p
+	}
+	return ProtocolGRPC
+}
+
+// ValidRequestID reports whether a caller-supplied request ID can be used
+// as is: 1 to [MaxRequestIDLen] visible ASCII characters, so that it can go
+// into a header and a log line unchanged.
+func ValidRequestID(id string) bool {
+	if id == "" || len(id) > MaxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// NewRequestID returns a fresh request ID (a random UUID).
+func NewRequestID() string { return uuid.NewString() }

@@ -1,0 +1,100 @@
+package mirror
+
+import (
+	"slices"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+)
+
+// route is one HTTP rule of the API: a method and a path template split
+// into segments, where "*" stands for a variable ({project_id}).
+type route struct {
+	method   string
+	segments []string
+}
+
+// routes lists the mirror's HTTP rules, read from the proto's
+// google.api.http options, so that it cannot drift from what grpc-gateway
+// serves.
+type routes []route
+
+// routeTable holds the rules of DevEnvService.
+var routeTable = readRoutes(devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService"))
+
+func readRoutes(svc protoreflect.ServiceDescriptor) routes {
+	var rs routes
+	methods := svc.Methods()
+	for i := range methods.Len() {
+		rule, ok := proto.GetExtension(methods.Get(i).Options(), annotations.E_Http).(*annotations.HttpRule)
+		if !ok || rule == nil {
+			continue
+		}
+		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+			method, path := httpRule(r)
+			if method != "" {
+				rs = append(rs, route{method: method, segments: templateSegments(path)})
+			}
+		}
+	}
+	return rs
+}
+
+func httpRule(r *annotations.HttpRule) (method, path string) {
+	switch p := r.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		return "GET", p.Get
+	case *annotations.HttpRule_Post:
+		return "POST", p.Post
+	case *annotations.HttpRule_Put:
+		return "PUT", p.Put
+	case *annotations.HttpRule_Patch:
+		return "PATCH", p.Patch
+	case *annotations.HttpRule_Delete:
+		return "DELETE", p.Delete
+	case *annotations.HttpRule_Custom:
+		return p.Custom.GetKind(), p.Custom.GetPath()
+	}
+	return "", ""
+}
+
+// templateSegments splits "/v1/{project_id}/x" into ["v1", "*", "x"].
+func templateSegments(path string) []string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "*"
+		}
+	}
+	return segs
+}
+
+// allowed returns the methods with a rule matching the escaped path, in
+// the form of an Allow header ("DELETE, GET"), or "" if none matches.
+func (rs routes) allowed(escapedPath string) string {
+	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	var methods []string
+	for _, r := range rs {
+		if r.matches(segs) && !slices.Contains(methods, r.method) {
+			methods = append(methods, r.method)
+		}
+	}
+	slices.Sort(methods)
+	return strings.Join(methods, ", ")
+}
+
+func (r route) matches(segs []string) bool {
+	if len(segs) != len(r.segments) {
+		return false
+	}
+	for i, s := range r.segments {
+		if s != "*" && s != segs[i] || s == "*" && segs[i] == "" {
+			return false
+		}
+	}
+	return true
+}
