@@ -65,10 +65,14 @@ var faultMessages = map[string]string{
 //	c<code>        ... with this ModelArts error code (c6101 is
 //	               ModelArts.6101, with the vendor's message where known)
 //	ra<seconds>    ... and a Retry-After header (ra2)
+//	<nonce>        a letter that starts none of the tokens above (a, b, g,
+//	               i, j, k, m, n, o, q, u, v, w, x, y or z) followed by
+//	               digits only (x7, n42): ignored, so that instance IDs that
+//	               carry the same fault can differ
 //
-// Unknown tokens are ignored, so a spec can carry a nonce (x7, n42; not a
-// letter above followed by digits). A spec without
-// s, html, empty, reset, stall or truncate only adds latency.
+// Any other token, an empty one included, makes the spec invalid, so that
+// a typo is reported rather than silently ignored. A spec without s, html,
+// empty, reset, drop, stall or truncate only adds latency.
 //
 // Faults reach the emulator in three ways:
 //
@@ -126,10 +130,24 @@ func parseFault(spec string) (*fault, error) {
 			f.status = n
 		case len(tok) > 1 && tok[0] == 'c' && isDigits(tok[1:]):
 			f.code = "ModelArts." + tok[1:]
+		case len(tok) > 1 && strings.IndexByte(nonceLetters, tok[0]) >= 0 && isDigits(tok[1:]):
+			// a nonce
+		case tok == "":
+			return nil, fmt.Errorf("fault %q: empty token (an empty spec, two dashes in a row or a dash at an end); want %s", spec, faultForms)
+		default:
+			return nil, fmt.Errorf("fault %q: unknown token %q; want %s", spec, tok, faultForms)
 		}
 	}
 	return f, nil
 }
+
+// nonceLetters start nonces: the lowercase letters that start no token of
+// the grammar (c, d, e, f, h, l, p, r, s and t do).
+const nonceLetters = "abgijkmnoquvwxyz"
+
+// faultForms lists the tokens parseFault accepts, for its errors.
+const faultForms = "lat<duration>, p<percent>, fail<N>, reset, drop, stall, truncate, html, empty, " +
+	"s<status>, c<code>, ra<seconds>, or a nonce (a letter other than c, d, e, f, h, l, p, r, s and t followed by digits, such as x7), joined by \"-\""
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

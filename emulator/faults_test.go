@@ -185,3 +185,128 @@ func TestFaults_global(t *testing.T) {
 		t.Error("CheckFault(fail0) accepted it")
 	}
 }
+
+func TestCheckFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		spec string
+		bad  string // the token the error must name; "" for a valid spec
+	}{
+		{"lat300ms", ""},
+		{"p10-s503-c6200", ""},
+		{"s429-c6101-ra2", ""},
+		{"s503-c6200-fail2-x7", ""},
+		{"reset", ""},
+		{"drop-fail1", ""},
+		{"stall", ""},
+		{"truncate", ""},
+		{"html-s504", ""},
+		{"empty", ""},
+		{"n42", ""},
+		{"lat1ms-s400-c6309-n0", ""},
+		{"a1-b2-g3-i4-j5-k6-m7-n8-o9-q10-u11-v12-w13-x14-y15-z16", ""},
+		{"zzz!!", `"zzz!!"`},
+		{"bogus!!", `"bogus!!"`},
+		{"bogus", `"bogus"`},
+		{"s503-zzz", `"zzz"`},
+		{"x", `"x"`},             // a nonce needs digits
+		{"x7a", `"x7a"`},         // digits only
+		{"X7", `"X7"`},           // lowercase only
+		{"na", `"na"`},           // letters after the nonce letter
+		{"e1", `"e1"`},           // e starts "empty": not a nonce letter
+		{"t5", `"t5"`},           // t starts "truncate"
+		{"d2", `"d2"`},           // d starts "drop"
+		{"h3", `"h3"`},           // h starts "html"
+		{"stal", `"stal"`},       // a typo of stall
+		{"emtpy", `"emtpy"`},     // a typo of empty
+		{"p10x", `"p10x"`},       // not a percentage
+		{"c", `"c"`},             // a code needs digits
+		{"S503", `"S503"`},       // the grammar is lowercase
+		{"s503--c6200", "empty"}, // two dashes
+		{"s503-", "empty"},       // a dash at the end
+		{"", "empty"},            // nothing at all
+		{"s999", `"s999"`},       // out of range, as before
+		{"fail0", `"fail0"`},     // as before
+		{"lat-1s", `"lat"`},      // as before
+		{"p0", `"p0"`},           // as before
+		{"ra-2", `"ra"`},         // as before
+	}
+	for _, tt := range tests {
+		err := emulator.CheckFault(tt.spec)
+		switch {
+		case tt.bad == "" && err != nil:
+			t.Errorf("CheckFault(%q) = %v; want it accepted", tt.spec, err)
+		case tt.bad != "" && err == nil:
+			t.Errorf("CheckFault(%q) accepted it; want an error naming %s", tt.spec, tt.bad)
+		case tt.bad != "" && !strings.Contains(err.Error(), tt.bad):
+			t.Errorf("CheckFault(%q) = %q; want it to name %s", tt.spec, err, tt.bad)
+		}
+	}
+}
+
+// TestCheckFault_listsTheForms: an unknown token's error says what would
+// have been accepted.
+func TestCheckFault_listsTheForms(t *testing.T) {
+	t.Parallel()
+	err := emulator.CheckFault("zzz!!")
+	if err == nil {
+		t.Fatal("CheckFault(zzz!!) accepted it")
+	}
+	for _, form := range []string{"lat<duration>", "p<percent>", "fail<N>", "reset", "drop", "stall", "truncate", "html", "empty",
+		"s<status>", "c<code>", "ra<seconds>", "nonce", "x7"} {
+		if !strings.Contains(err.Error(), form) {
+			t.Errorf("the error %q does not list %q", err, form)
+		}
+	}
+}
+
+// TestFaults_badSpecsAreRefused: every way a spec reaches the emulator
+// answers 400 naming the bad token, and leaves the global fault alone.
+func TestFaults_badSpecsAreRefused(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New(emulator.WithFault("lat1ms"))
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	call := func(t *testing.T, method, path, body string, header map[string]string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(b)
+	}
+	token := map[string]string{"X-Auth-Token": "t"}
+	tests := []struct {
+		name, method, path, body string
+		header                   map[string]string
+		want                     string
+	}{
+		{"put_global", http.MethodPut, "/emulator/faults", "bogus!!", nil, `"bogus!!"`},
+		{"put_global_unknown_word", http.MethodPut, "/emulator/faults", "s503-zzz", nil, `"zzz"`},
+		{"header", http.MethodDelete, instancePath(project, "missing"), "", map[string]string{"X-Auth-Token": "t", "X-Emulator-Fault": "s503-oops"}, `"oops"`},
+		{"instance_id", http.MethodDelete, instancePath(project, "fault-s503-zzz"), "", token, `"zzz"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := call(t, tt.method, tt.path, tt.body, tt.header)
+			if code != http.StatusBadRequest || !strings.Contains(body, tt.want) || !strings.Contains(body, "lat<duration>") {
+				t.Errorf("%s %s: %d %q; want 400 naming %s and listing the forms", tt.method, tt.path, code, body, tt.want)
+			}
+		})
+	}
+	if code, body := call(t, http.MethodGet, "/emulator/faults", "", nil); code != http.StatusOK || !strings.Contains(body, `"spec":"lat1ms"`) {
+		t.Errorf("GET /emulator/faults after refused PUTs: %d %s; want the global fault unchanged", code, body)
+	}
+}

@@ -3,6 +3,7 @@ package facade_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func TestFaultMatrix(t *testing.T) {
 			// A facade each: the cases must not share a retry budget.
 			emu := emulator.New()
 			f := startFacade(t, emu, facade.Options{Credentials: cloudauth.Token("t")})
-			id := "fault-" + tt.fault + "-x" + string(rune('a'+i))
+			id := "fault-" + tt.fault + "-x" + strconv.Itoa(i)
 			ctx, cancel := context.WithTimeout(t.Context(), tt.deadline)
 			defer cancel()
 			start := time.Now()
@@ -175,7 +176,7 @@ func TestLoadShedding(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			_, err := f.client.DeleteInstance(context.Background(), del("fault-lat1ms-s400-c6309-n"+string(rune('a'+i))))
+			_, err := f.client.DeleteInstance(context.Background(), del("fault-lat1ms-s400-c6309-n"+strconv.Itoa(i)))
 			mu.Lock()
 			defer mu.Unlock()
 			codesSeen[status.Code(err)]++
@@ -222,7 +223,7 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 	results := make(chan result, 2*calls)
 	var wg sync.WaitGroup
 	for i := range calls {
-		id := "fault-n" + strings.Repeat("z", i%5) + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		id, restID := "fault-n"+strconv.Itoa(i), "fault-m"+strconv.Itoa(i)
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -236,7 +237,7 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 			defer wg.Done()
 			tr := &http.Transport{}
 			defer tr.CloseIdleConnections()
-			req, _ := http.NewRequest(http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/"+id+"r", nil)
+			req, _ := http.NewRequest(http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/"+restID, nil)
 			resp, err := (&http.Client{Transport: tr}).Do(req)
 			if err == nil {
 				resp.Body.Close()
@@ -244,7 +245,7 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 					err = status.Error(codes.Internal, "mirror "+resp.Status)
 				}
 			}
-			results <- result{id + "r", err}
+			results <- result{restID, err}
 		}()
 	}
 	for deadline := time.Now().Add(5 * time.Second); emu.RequestCount() < 2*calls && time.Now().Before(deadline); {

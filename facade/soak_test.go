@@ -78,11 +78,11 @@ func TestSoak(t *testing.T) {
 				if i >= int64(calls) {
 					break
 				}
-				id := "fault-n" + strconv.FormatInt(i, 36)
+				id := "fault-n" + strconv.FormatInt(i, 10)
 				deadline := 2 * time.Second
 				if i%10 == 0 {
 					spec := faults[(i/10)%int64(len(faults))]
-					id = "fault-" + spec + "-n" + strconv.FormatInt(i, 36)
+					id = "fault-" + spec + "-n" + strconv.FormatInt(i, 10)
 					localInjected++
 					if spec == "stall" {
 						deadline = 200 * time.Millisecond

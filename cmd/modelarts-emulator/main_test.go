@@ -34,6 +34,36 @@ func TestParseTokens(t *testing.T) {
 	}
 }
 
+func TestRun_rejectsBadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown_fault_token", []string{"--fault", "zzz!!"}, []string{`--fault: fault "zzz!!": unknown token "zzz!!"`, "lat<duration>", "s<status>", "nonce"}},
+		{"fault_typo", []string{"--fault", "p10-s503-stal"}, []string{`unknown token "stal"`}},
+		{"fault_out_of_range", []string{"--fault", "s999"}, []string{"--fault", `"s999"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out logbuf.Buffer
+			err := run(t.Context(), append([]string{"--addr", "127.0.0.1:0"}, tt.args...), noEnv, &out, &out)
+			if err == nil {
+				t.Fatalf("run %q succeeded; want an error", tt.args)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("run %q: %q; want it to contain %q", tt.args, err, w)
+				}
+			}
+		})
+	}
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
 func TestRun_servesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	var logs logbuf.Buffer

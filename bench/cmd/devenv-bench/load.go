@@ -34,7 +34,7 @@ type driver interface {
 
 // instanceID names a fresh instance for call n: the emulator's fault
 // instances ("fault-" and no fault) always delete successfully.
-func instanceID(n int64) string { return "fault-n" + strconv.FormatInt(n, 36) }
+func instanceID(n int64) string { return "fault-n" + strconv.FormatInt(n, 10) }
 
 // httpDriver sends DELETEs over HTTP/1.1 (S0 straight to the emulator, S2 to
 // the facade's REST mirror).
