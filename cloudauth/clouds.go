@@ -43,13 +43,19 @@ func DefaultCloudsFiles() CloudsFiles {
 }
 
 // Cloud is one entry of clouds.yaml (merged with secure.yaml), with the
-// fields Open Telekom Cloud users have in it.
+// fields Open Telekom Cloud users have in it. Keys it does not know are
+// ignored.
 type Cloud struct {
+	// Name is the entry's key under "clouds"; [LoadCloud] sets it. It only
+	// labels errors.
+	Name       string    `yaml:"-"`
 	Profile    string    `yaml:"profile"`
 	RegionName string    `yaml:"region_name"`
 	Auth       CloudAuth `yaml:"auth"`
 	// AK and SK are the OTC profile's names for the access key pair;
 	// AccessKey, SecretKey and SecurityToken are python-otcextensions'.
+	// All five may also sit under auth (CloudAuth), where
+	// gophertelekomcloud reads them.
 	AK            string `yaml:"ak"`
 	SK            string `yaml:"sk"`
 	AccessKey     string `yaml:"access_key"`
@@ -68,6 +74,13 @@ type CloudAuth struct {
 	DomainName        string `yaml:"domain_name"`
 	ProjectDomainName string `yaml:"project_domain_name"`
 	Token             string `yaml:"token"`
+	// AK, SK, AccessKey, SecretKey and SecurityToken are the access key
+	// pair, as at the cloud's top level (see [Cloud]).
+	AK            string `yaml:"ak"`
+	SK            string `yaml:"sk"`
+	AccessKey     string `yaml:"access_key"`
+	SecretKey     string `yaml:"secret_key"`
+	SecurityToken string `yaml:"security_token"`
 }
 
 // String describes the cloud without secrets.
@@ -121,6 +134,7 @@ func LoadCloud(files CloudsFiles, name string) (Cloud, error) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		return Cloud{}, fmt.Errorf("cloudauth: cloud %q in %s: %s", name, cloudsPath, yamlerr.Describe(err))
 	}
+	c.Name = name
 	return c, nil
 }
 
@@ -165,36 +179,154 @@ func merge(a, b any) any {
 	return out
 }
 
-// Config turns the cloud into a credential [Config]: an access key pair if
-// it has one, else its user and password, else its token. With the "otc"
-// profile and no auth_url, the IAM endpoint follows from region_name.
+// Config turns the cloud into a credential [Config], after checking that
+// the cloud names one kind of credentials, completely and unambiguously.
+// Errors name the YAML keys involved (as "auth.password"), never a value.
+//
+// The access key pair is ak and sk, or access_key and secret_key (the same
+// pair under other names), with the optional security_token of a temporary
+// key. Each of these five keys may sit at the cloud's top level or under
+// auth; the rules:
+//
+//   - A key given both at the top level and under auth (or as ak and
+//     access_key, or as sk and secret_key) must have the same value there;
+//     different values are an error naming both keys.
+//   - A cloud holds exactly one kind of credentials: an access key pair
+//     (any of the five keys), auth.password, or auth.token. Two kinds
+//     together are an error naming the keys set, rather than one being
+//     silently preferred.
+//   - An access key pair needs both the access key and the secret key;
+//     security_token alone, or with only one of them, is an error.
+//   - auth.password needs auth.username; the IAM endpoint, auth.auth_url
+//     or, with profile: otc, region_name (giving
+//     https://iam.{region_name}.otc.t-systems.com/v3); the domain,
+//     auth.user_domain_name, else auth.domain_name, else
+//     auth.project_domain_name; and the project, auth.project_id or
+//     auth.project_name (the ID wins when both are given, since it is
+//     unambiguous). auth.auth_url wins over region_name.
+//   - auth.username without auth.password (and without other credentials)
+//     is an error saying the password is missing (it may belong in
+//     secure.yaml).
+//   - Other settings (auth.username, the domain and project names,
+//     auth.auth_url) may accompany any kind: only secrets decide the kind.
 func (c Cloud) Config() (Config, error) {
-	ak, sk := firstOf(c.AK, c.AccessKey), firstOf(c.SK, c.SecretKey)
-	if ak != "" || sk != "" {
-		return Config{Kind: KindAKSK, AccessKey: ak, SecretKey: sk, SecurityToken: c.SecurityToken}, nil
+	fail := func(format string, args ...any) (Config, error) {
+		return Config{}, fmt.Errorf("cloudauth: clouds.yaml cloud %q: %s", c.Name, fmt.Sprintf(format, args...))
 	}
-	if c.Auth.Username != "" || c.Auth.Password != "" {
+	ak, err := placed("ak", c.AK, c.Auth.AK, "access_key", c.AccessKey, c.Auth.AccessKey)
+	if err != nil {
+		return fail("%v", err)
+	}
+	sk, err := placed("sk", c.SK, c.Auth.SK, "secret_key", c.SecretKey, c.Auth.SecretKey)
+	if err != nil {
+		return fail("%v", err)
+	}
+	st, err := placed("security_token", c.SecurityToken, c.Auth.SecurityToken, "", "", "")
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	var secrets []string // the YAML keys of the credentials given
+	for _, s := range []setting{ak, sk, st} {
+		if s.value != "" {
+			secrets = append(secrets, s.path)
+		}
+	}
+	keys := len(secrets) > 0
+	if c.Auth.Password != "" {
+		secrets = append(secrets, "auth.password")
+	}
+	if c.Auth.Token != "" {
+		secrets = append(secrets, "auth.token")
+	}
+	kinds := 0
+	for _, set := range []bool{keys, c.Auth.Password != "", c.Auth.Token != ""} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		return fail("%s are set together; give one kind of credentials: an access key pair (ak and sk), "+
+			"a password (auth.username and auth.password) or a token (auth.token)", joinAnd(secrets))
+	}
+
+	switch {
+	case keys:
+		switch {
+		case ak.value == "" && sk.value == "":
+			return fail("%s needs an access key pair: ak and sk (or access_key and secret_key), at the top level or under auth", st.path)
+		case sk.value == "":
+			return fail("%s is set without sk (or secret_key), at the top level or under auth", ak.path)
+		case ak.value == "":
+			return fail("%s is set without ak (or access_key), at the top level or under auth", sk.path)
+		}
+		return Config{Kind: KindAKSK, AccessKey: ak.value, SecretKey: sk.value, SecurityToken: st.value}, nil
+	case c.Auth.Password != "":
 		endpoint := c.Auth.AuthURL
 		if endpoint == "" && c.Profile == "otc" && c.RegionName != "" {
 			endpoint = "https://iam." + c.RegionName + ".otc.t-systems.com/v3"
 		}
+		domain := firstOf(c.Auth.UserDomainName, c.Auth.DomainName, c.Auth.ProjectDomainName)
 		projectName := c.Auth.ProjectName
 		if c.Auth.ProjectID != "" {
 			projectName = "" // the ID is unambiguous
+		}
+		switch {
+		case c.Auth.Username == "":
+			return fail("auth.password is set without auth.username")
+		case endpoint == "":
+			return fail("needs auth.auth_url, or region_name with profile: otc")
+		case domain == "":
+			return fail("needs auth.user_domain_name (the account name; or auth.domain_name)")
+		case projectName == "" && c.Auth.ProjectID == "":
+			return fail("needs auth.project_name (such as eu-de) or auth.project_id")
 		}
 		return Config{Kind: KindPassword, IAM: IAMConfig{
 			Endpoint:    endpoint,
 			Username:    c.Auth.Username,
 			Password:    c.Auth.Password,
-			DomainName:  firstOf(c.Auth.UserDomainName, c.Auth.DomainName, c.Auth.ProjectDomainName),
+			DomainName:  domain,
 			ProjectName: projectName,
 			ProjectID:   c.Auth.ProjectID,
 		}}, nil
-	}
-	if c.Auth.Token != "" {
+	case c.Auth.Token != "":
 		return Config{Kind: KindToken, Token: c.Auth.Token}, nil
+	case c.Auth.Username != "":
+		return fail("auth.username is set without auth.password (which may sit in secure.yaml)")
 	}
-	return Config{}, errors.New("cloudauth: the cloud has neither ak/sk, nor auth username/password, nor auth token")
+	return fail("has no credentials: give ak and sk (or access_key and secret_key, at the top level or under auth), " +
+		"auth.username and auth.password, or auth.token")
+}
+
+// setting is a value and the YAML key it came from.
+type setting struct {
+	path, value string
+}
+
+// placed reads one setting that may be written at the cloud's top level or
+// under auth, under its name or under an alias (if alias is not empty).
+// Values given in several places must agree; errors name the keys, not the
+// values.
+func placed(name, top, underAuth, alias, aliasTop, aliasUnderAuth string) (setting, error) {
+	var got setting
+	for _, s := range []setting{{name, top}, {"auth." + name, underAuth}, {alias, aliasTop}, {"auth." + alias, aliasUnderAuth}} {
+		switch {
+		case s.value == "":
+		case got.value == "":
+			got = s
+		case got.value != s.value:
+			return setting{}, fmt.Errorf("%s and %s have different values; keep one", got.path, s.path)
+		}
+	}
+	return got, nil
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 func firstOf(vs ...string) string {
