@@ -2,6 +2,39 @@
 // of package emulator on its own, for trying clients against it.
 //
 // Run it with --help for the flags.
+//
+// By default it accepts any token. To try every kind of credentials, give
+// it IAM users (for password tokens from POST /v3/auth/tokens), access keys
+// (for SDK-HMAC-SHA256 signatures), static tokens and IAM projects, with
+// flags or, better for passwords and secret keys, which flags show in
+// process listings, with a YAML file named by --config:
+//
+//	# Static tokens, each scoped to a project ID or "*" for any; they never
+//	# expire. (--tokens token=project_id,...)
+//	tokens:
+//	  - {token: dev-token, project: "*"}
+//	# IAM users that POST /v3/auth/tokens issues project-scoped tokens to
+//	# (password method). (--iam-users name:password@domain,...)
+//	iam_users:
+//	  - {name: alice, password: alice-password, domain: example}
+//	# Access keys whose signatures ModelArts accepts, on any project; with
+//	# security_token, requests must carry it in X-Security-Token.
+//	# (--access-keys AK:SK[:security_token],...)
+//	access_keys:
+//	  - {ak: EMULATORAK0000000001, sk: emulator-secret-key-1}
+//	  - {ak: EMULATORAK0000000002, sk: emulator-secret-key-2, security_token: temp-token}
+//	# IAM projects tokens can be scoped to by name, besides eu-de (the
+//	# sample project). (--projects name=project_id,...)
+//	projects:
+//	  eu-nl: 00000000000000000000000000000001
+//	# How long IAM-issued tokens live (default 24h). (--token-lifetime)
+//	token_lifetime: 24h
+//
+// Every key is optional; an unknown key is an error. The file and the flags
+// add up: an entry given twice (the same token, AK, or user in a domain) is
+// an error, and --token-lifetime, if not zero, wins over token_lifetime.
+// Once tokens or IAM users are configured, only known tokens are accepted;
+// access keys alone leave any token accepted.
 package main
 
 import (
@@ -14,7 +47,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -23,7 +55,19 @@ import (
 )
 
 const helpHeader = `modelarts-emulator serves an in-memory ModelArts DevEnviron v1 API, seeded
-with sample instances in project ` + emulator.SampleProjectID + `.`
+with sample instances in project ` + emulator.SampleProjectID + ` (IAM project eu-de),
+and IAM's POST /v3/auth/tokens.
+
+It accepts any token unless given tokens or IAM users. Tokens, IAM users,
+access keys and projects come from flags or from the YAML file named by
+--config, the place for passwords and secret keys. Every key is optional; an
+unknown key is an error:
+
+  tokens: [{token: dev-token, project: "*"}]   # project: "*" or a project ID
+  iam_users: [{name: alice, password: alice-password, domain: example}]
+  access_keys: [{ak: EMULATORAK0000000001, sk: emulator-secret-key-1}]   # security_token optional
+  projects: {eu-nl: 00000000000000000000000000000001}   # IAM project name: ID
+  token_lifetime: 24h`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,12 +82,26 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
-	var addr, tokens, fault string
+	var addr, configFile, tokens, users, keys, projects, fault string
+	var lifetime time.Duration
 	var requestLog int
 	fs := envflag.New("modelarts-emulator")
 	fs.String(&addr, "addr", "MODELARTS_EMULATOR_ADDR", "127.0.0.1:8090", "address to listen on")
+	fs.String(&configFile, "config", "MODELARTS_EMULATOR_CONFIG", "",
+		"YAML file of tokens, iam_users, access_keys, projects and token_lifetime (format above); "+
+			"the place for passwords and secret keys")
 	fs.String(&tokens, "tokens", "MODELARTS_EMULATOR_TOKENS", "",
-		"comma-separated token=project_id pairs (project_id * for any) to accept; empty accepts any token")
+		"comma-separated token=project_id pairs (project_id * for any) to accept; empty accepts any token (unless IAM users are given)")
+	fs.String(&users, "iam-users", "MODELARTS_EMULATOR_IAM_USERS", "",
+		"comma-separated name:password@domain IAM users that POST /v3/auth/tokens issues tokens to; "+
+			"flags show in process listings: prefer --config")
+	fs.String(&keys, "access-keys", "MODELARTS_EMULATOR_ACCESS_KEYS", "",
+		"comma-separated AK:SK or AK:SK:security_token access keys whose SDK-HMAC-SHA256 signatures are accepted; "+
+			"flags show in process listings: prefer --config")
+	fs.String(&projects, "projects", "MODELARTS_EMULATOR_PROJECTS", "",
+		"comma-separated name=project_id IAM projects that tokens can be scoped to by name (eu-de is the sample project)")
+	fs.Duration(&lifetime, "token-lifetime", "MODELARTS_EMULATOR_TOKEN_LIFETIME", 0,
+		"how long IAM-issued tokens live; 0 takes token_lifetime from --config, else 24h")
 	fs.String(&fault, "fault", "MODELARTS_EMULATOR_FAULT", "",
 		"global fault spec, e.g. lat100ms (latency) or p10-s503 (10% HTTP 503); see package emulator, CheckFault")
 	fs.Int(&requestLog, "request-log", "MODELARTS_EMULATOR_REQUEST_LOG", emulator.DefaultRequestLogSize,
@@ -55,14 +113,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 		return fmt.Errorf("%w (see --help)", err)
 	}
-	opts := []emulator.Option{emulator.WithRequestLog(requestLog)}
-	if tokens != "" {
-		m, err := parseTokens(tokens)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, emulator.WithTokens(m))
+	creds, err := gather(configFile, flagCredentials{tokens: tokens, users: users, keys: keys, projects: projects, lifetime: lifetime})
+	if err != nil {
+		return err
 	}
+	opts := append([]emulator.Option{emulator.WithRequestLog(requestLog)}, creds.options()...)
 	if fault != "" {
 		if err := emulator.CheckFault(fault); err != nil {
 			return fmt.Errorf("--fault: %w", err)
@@ -84,7 +139,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	logger.Info("serving the ModelArts emulator", slog.String("url", "http://"+lis.Addr().String()),
-		slog.String("sample_project_id", emulator.SampleProjectID))
+		slog.String("sample_project_id", emulator.SampleProjectID),
+		slog.Bool("any_token", len(creds.tokens) == 0 && len(creds.users) == 0),
+		slog.Int("tokens", len(creds.tokens)), slog.Int("iam_users", len(creds.users)),
+		slog.Int("access_keys", len(creds.keys)), slog.Int("projects", len(creds.projects)))
 	select {
 	case err := <-errc:
 		return err
@@ -93,17 +151,4 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
-}
-
-// parseTokens reads "token=project,token2=*".
-func parseTokens(s string) (map[string]string, error) {
-	m := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		tok, project, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || tok == "" || project == "" {
-			return nil, errors.New("--tokens: want comma-separated token=project_id pairs")
-		}
-		m[tok] = project
-	}
-	return m, nil
 }

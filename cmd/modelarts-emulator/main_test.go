@@ -1,37 +1,27 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/devenv-facade/devenv-facade/cloudauth"
+	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-func TestParseTokens(t *testing.T) {
-	t.Parallel()
-	got, err := parseTokens("a=0123456789abcdef0123456789abcdef, b=*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(map[string]string{"a": "0123456789abcdef0123456789abcdef", "b": "*"}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	for _, bad := range []string{"a", "=p", "a=", "a=p,,b=q"} {
-		if _, err := parseTokens(bad); err == nil {
-			t.Errorf("parseTokens(%q) succeeded; want an error", bad)
-		}
-	}
 }
 
 func TestRun_rejectsBadSettings(t *testing.T) {
@@ -64,28 +54,63 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 
 func noEnv(string) (string, bool) { return "", false }
 
-func TestRun_servesUntilCancelled(t *testing.T) {
-	t.Parallel()
-	var logs logbuf.Buffer
+// logWatcher captures the command's logs and hands over the URL it serves
+// on as soon as it is logged, so that tests wait on a channel rather than
+// poll.
+type logWatcher struct {
+	logbuf.Buffer
+	once sync.Once
+	url  chan string // buffered: one URL
+}
+
+var urlPattern = regexp.MustCompile(`url=(http://\S+)`)
+
+func newLogWatcher() *logWatcher { return &logWatcher{url: make(chan string, 1)} }
+
+// Write captures p and looks for the URL in it: slog writes a record in
+// one Write.
+func (w *logWatcher) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if m := urlPattern.FindSubmatch(p); m != nil {
+		w.once.Do(func() { w.url <- string(m[1]) })
+	}
+	return n, err
+}
+
+// start runs the command until the test ends and returns its URL.
+func start(t *testing.T, args []string, env func(string) (string, bool)) (string, *logWatcher) {
+	t.Helper()
+	logs := newLogWatcher()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), env, logs, logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case url := <-logs.url:
+		return url, logs
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("run ended before serving: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no url in the logs after 10s:\n%s", logs.String())
+	}
+	return "", nil
+}
+
+func TestRun_servesUntilCancelled(t *testing.T) {
+	t.Parallel()
 	env := func(k string) (string, bool) {
 		if k == "MODELARTS_EMULATOR_TOKENS" {
 			return "good=*", true
 		}
 		return "", false
 	}
-	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, env, &logs, &logs) }()
-
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := regexp.MustCompile(`url=(http://\S+)`).FindStringSubmatch(logs.String()); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		t.Fatalf("no url in the logs:\n%s", logs.String())
-	}
+	url, logs := start(t, nil, env)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	for token, want := range map[string]int{"good": 200, "bad": 401} {
@@ -100,11 +125,181 @@ func TestRun_servesUntilCancelled(t *testing.T) {
 			t.Errorf("token %q: %s; want %d", token, resp.Status, want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
-	}
 	if !strings.Contains(logs.String(), "sample_project_id") {
 		t.Error("the startup line does not name the sample project")
+	}
+}
+
+// TestRun_configFile starts the command with a --config file and flags,
+// and checks over loopback that IAM issues tokens to the configured users
+// and that ModelArts accepts the configured keys and tokens, and nothing
+// else. Requests are signed with package cloudauth's signer, which is
+// written apart from the emulator's verifier.
+func TestRun_configFile(t *testing.T) {
+	t.Parallel()
+	config := writeConfig(t, `
+tokens:
+  - {token: file-token-SECRET, project: "*"}
+iam_users:
+  - {name: alice, password: alice-pw-SECRET, domain: example}
+access_keys:
+  - {ak: FILEAK00000000000001, sk: file-sk-SECRET}
+  - {ak: TEMPAK00000000000001, sk: temp-sk-SECRET, security_token: temp-st-SECRET}
+projects:
+  eu-nl: `+projectB+`
+token_lifetime: 2h
+`)
+	url, logs := start(t, []string{"--config", config, "--iam-users", "bob:bob-pw-SECRET@acme", "--access-keys", "FLAGAK00000000000001:flag-sk-SECRET"}, noEnv)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	// issue asks IAM for a project-scoped token with the password method.
+	issue := func(t *testing.T, user, password, domain, scope string) (int, string, time.Duration) {
+		t.Helper()
+		var body struct {
+			Auth struct {
+				Identity struct {
+					Methods  []string `json:"methods"`
+					Password struct {
+						User struct {
+							Name     string            `json:"name"`
+							Password string            `json:"password"`
+							Domain   map[string]string `json:"domain"`
+						} `json:"user"`
+					} `json:"password"`
+				} `json:"identity"`
+				Scope struct {
+					Project map[string]string `json:"project"`
+				} `json:"scope"`
+			} `json:"auth"`
+		}
+		body.Auth.Identity.Methods = []string{"password"}
+		u := &body.Auth.Identity.Password.User
+		u.Name, u.Password, u.Domain = user, password, map[string]string{"name": domain}
+		body.Auth.Scope.Project = map[string]string{"name": scope}
+		raw, _ := json.Marshal(body)
+		resp, err := client.Post(url+"/v3/auth/tokens", "application/json", bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Token struct {
+				ExpiresAt time.Time `json:"expires_at"`
+				IssuedAt  time.Time `json:"issued_at"`
+			} `json:"token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, resp.Header.Get("X-Subject-Token"), out.Token.ExpiresAt.Sub(out.Token.IssuedAt)
+	}
+
+	code, aliceToken, life := issue(t, "alice", "alice-pw-SECRET", "example", "eu-de")
+	if code != http.StatusCreated || aliceToken == "" || life != 2*time.Hour {
+		t.Fatalf("token for alice (from the file): %d, token set %v, lifetime %v; want 201 with a token living 2h", code, aliceToken != "", life)
+	}
+	code, aliceNL, _ := issue(t, "alice", "alice-pw-SECRET", "example", "eu-nl")
+	if code != http.StatusCreated {
+		t.Fatalf("token for alice in the configured project eu-nl: %d; want 201", code)
+	}
+	code, bobToken, _ := issue(t, "bob", "bob-pw-SECRET", "acme", "eu-de")
+	if code != http.StatusCreated {
+		t.Fatalf("token for bob (from --iam-users): %d; want 201", code)
+	}
+	for _, bad := range []struct{ user, password, domain, scope string }{
+		{"alice", "wrong", "example", "eu-de"},
+		{"alice", "alice-pw-SECRET", "acme", "eu-de"},
+		{"alice", "alice-pw-SECRET", "example", "eu-fr"},
+		{"carol", "alice-pw-SECRET", "example", "eu-de"},
+	} {
+		if code, tok, _ := issue(t, bad.user, bad.password, bad.domain, bad.scope); code != http.StatusUnauthorized || tok != "" {
+			t.Errorf("token for %s in %s/%s with a wrong setting: %d; want 401", bad.user, bad.domain, bad.scope, code)
+		}
+	}
+
+	sign := func(ak, sk, securityToken string, form cloudauth.SigningForm) func(*http.Request) error {
+		return func(req *http.Request) error {
+			s, err := cloudauth.NewSigner(ak, sk, form, "", "")
+			if err != nil {
+				return err
+			}
+			return cloudauth.NewAKSK(s, securityToken).Authenticate(req.Context(), req)
+		}
+	}
+	withToken := func(token string) func(*http.Request) error {
+		return func(req *http.Request) error { req.Header.Set("X-Auth-Token", token); return nil }
+	}
+	const missing = "missing-instance" // past authentication: 400 ModelArts.6309
+	tests := []struct {
+		name       string
+		project    string
+		instance   string
+		auth       func(*http.Request) error
+		wantStatus int
+		wantCode   string
+	}{
+		{"iam_token", emulator.SampleProjectID, "6fa459ea-ee8a-3ca4-894e-db77e160355e", withToken(aliceToken), 200, ""},
+		{"iam_token_from_flag_user", emulator.SampleProjectID, missing, withToken(bobToken), 400, "ModelArts.6309"},
+		{"iam_token_configured_project", projectB, missing, withToken(aliceNL), 400, "ModelArts.6309"},
+		{"iam_token_other_project", emulator.SampleProjectID, missing, withToken(aliceNL), 403, "ModelArts.0210"},
+		{"static_token", emulator.SampleProjectID, missing, withToken("file-token-SECRET"), 400, "ModelArts.6309"},
+		{"unknown_token", emulator.SampleProjectID, missing, withToken("forged"), 401, "ModelArts.0203"},
+		{"signed_credential_form", emulator.SampleProjectID, "DE-2b1f6c3e-5a4d-11ee-8c99-0242ac120002",
+			sign("FILEAK00000000000001", "file-sk-SECRET", "", cloudauth.FormCredential), 200, ""},
+		{"signed_access_form", emulator.SampleProjectID, missing, sign("FILEAK00000000000001", "file-sk-SECRET", "", cloudauth.FormAccess), 400, "ModelArts.6309"},
+		{"signed_flag_key", projectB, missing, sign("FLAGAK00000000000001", "flag-sk-SECRET", "", cloudauth.FormCredential), 400, "ModelArts.6309"},
+		{"signed_temporary_key", emulator.SampleProjectID, missing, sign("TEMPAK00000000000001", "temp-sk-SECRET", "temp-st-SECRET", cloudauth.FormCredential), 400, "ModelArts.6309"},
+		{"wrong_sk", emulator.SampleProjectID, missing, sign("FILEAK00000000000001", "wrong-sk", "", cloudauth.FormCredential), 403, "ModelArts.0206"},
+		{"temporary_key_without_security_token", emulator.SampleProjectID, missing, sign("TEMPAK00000000000001", "temp-sk-SECRET", "", cloudauth.FormCredential), 403, "ModelArts.0206"},
+		{"unknown_ak", emulator.SampleProjectID, missing, sign("OTHERAK0000000000001", "file-sk-SECRET", "", cloudauth.FormCredential), 403, "ModelArts.0206"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, url+"/v1/"+tt.project+"/demanager/instances/"+tt.instance, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.auth(req); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != tt.wantStatus || body["error_code"] != tt.wantCode {
+				t.Errorf("%d %v; want %d %q", resp.StatusCode, body, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+	if l := logs.String(); strings.Contains(l, "SECRET") || !strings.Contains(l, "iam_users=2") || !strings.Contains(l, "access_keys=3") {
+		t.Errorf("the startup log should count the users and keys without showing them:\n%s", l)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	var out logbuf.Buffer
+	env := func(k string) (string, bool) {
+		if k == "MODELARTS_EMULATOR_IAM_USERS" {
+			return "alice:env-SECRET@example", true
+		}
+		return "", false
+	}
+	err := run(t.Context(), []string{"--access-keys", "AK:flag-SECRET", "--help"}, env, &out, &out)
+	if !errors.Is(err, envflag.ErrHelp) {
+		t.Fatalf("run --help: %v", err)
+	}
+	help := out.String()
+	for _, want := range []string{"--config", "MODELARTS_EMULATOR_CONFIG", "--iam-users", "--access-keys", "--projects", "--token-lifetime",
+		"prefer --config", "iam_users:", "access_keys:", "token_lifetime:"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	if strings.Contains(help, "SECRET") {
+		t.Errorf("--help shows a value:\n%s", help)
 	}
 }
