@@ -133,8 +133,8 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	mirrorAddr, debugAddr, err := freeAddr(), freeAddr(), nil
 	facadeArgs := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", mirrorAddr, "--modelarts-endpoint", emuURL,
 		"--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(2 * max(cfg.s4InFlight, cfg.s4Callers)),
-		"--debug-addr", debugAddr}, cfg.facadeExtraArgs...)
-	grpcLine := regexp.MustCompile(`msg="serving gRPC" addr=(\S+)`)
+		"--debug-addr", debugAddr, "--admin-addr", ""}, cfg.facadeExtraArgs...)
+	grpcLine := regexp.MustCompile(`msg=serving grpc_addr=(\S+)`)
 	fac, err := start(ctx, "facade", filepath.Join(tmp, "devenv-facade"), grpcLine, facadeArgs...)
 	if err != nil {
 		return err
