@@ -11,7 +11,10 @@
 //
 // [New] chooses and builds one from a [Config]. No type in this package
 // prints a secret: their String and GoString methods describe them without
-// keys, passwords or tokens, and no error carries one.
+// keys, passwords or tokens, and no error carries one. Each credential type
+// lists its secrets through a Secrets method
+// ([modelarts.SecretCredentials]), so that the modelarts client can redact
+// them from what ModelArts answers.
 package cloudauth
 
 import (
@@ -35,6 +38,10 @@ func (t Token) Authenticate(_ context.Context, req *http.Request) error {
 	req.Header.Set("X-Auth-Token", string(t))
 	return nil
 }
+
+// Secrets returns the token, so that the modelarts client can redact it
+// from upstream error text ([modelarts.SecretCredentials]).
+func (t Token) Secrets() []string { return []string{string(t)} }
 
 // String describes the credentials without the token.
 func (t Token) String() string { return "static IAM token" }

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/modelarts"
 )
 
@@ -51,15 +52,23 @@ const (
 	// expires. IAM tokens live 24 hours; assuming less only refreshes early.
 	defaultTokenLifetime = time.Hour
 	maxIAMBody           = 1 << 20
+	// maxIAMMessage bounds the part of IAM's explanation kept in an
+	// IAMError.
+	maxIAMMessage = 256
 )
 
 // IAMError is an answer from IAM refusing to issue a token, for example
-// HTTP 401 for a wrong password. Its message comes from IAM and never holds
-// the password.
+// HTTP 401 for a wrong password.
 type IAMError struct {
 	// HTTPStatus is IAM's status code.
 	HTTPStatus int
-	// Message is IAM's explanation, if it gave one.
+	// Message is IAM's explanation, if it gave one, cleaned like the text of
+	// a [modelarts.Error]: valid UTF-8, control characters turned into
+	// spaces, invisible formatting characters (bidirectional overrides,
+	// zero-width characters) removed, the password replaced with
+	// "[REDACTED]" wherever IAM repeats it (as is, or JSON-escaped as in the
+	// request body; a password shorter than 8 bytes is not looked for), and
+	// cut to 256 bytes after that.
 	Message string
 }
 
@@ -137,6 +146,19 @@ func (p *IAMPassword) Format(f fmt.State, _ rune) { redact(f, p.String()) }
 // LogValue logs String.
 func (p *IAMPassword) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
+// Secrets returns the password and the current token, so that the
+// modelarts client can redact them from upstream error text
+// ([modelarts.SecretCredentials]).
+func (p *IAMPassword) Secrets() []string {
+	out := []string{p.cfg.Password}
+	p.mu.Lock()
+	if p.tok != nil {
+		out = append(out, p.tok.value)
+	}
+	p.mu.Unlock()
+	return out
+}
+
 // Authenticate sets X-Auth-Token to a current token, fetching one if needed.
 func (p *IAMPassword) Authenticate(ctx context.Context, req *http.Request) error {
 	tok, err := p.token(ctx)
@@ -209,7 +231,7 @@ func (p *IAMPassword) fetch() (any, error) {
 		return nil, fmt.Errorf("cloudauth: reading the IAM answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return nil, &IAMError{HTTPStatus: resp.StatusCode, Message: iamErrorMessage(raw)}
+		return nil, &IAMError{HTTPStatus: resp.StatusCode, Message: iamErrorMessage(raw, scrub.NewSecrets(p.cfg.Password))}
 	}
 	value := resp.Header.Get("X-Subject-Token")
 	if value == "" {
@@ -273,8 +295,9 @@ func (p *IAMPassword) requestBody() any {
 }
 
 // iamErrorMessage reads the message of an IAM error body: Keystone's
-// {"error": {"message": ...}} or the gateway's {"error_msg": ...}.
-func iamErrorMessage(raw []byte) string {
+// {"error": {"message": ...}} or the gateway's {"error_msg": ...}, cleaned
+// with secrets redacted.
+func iamErrorMessage(raw []byte, secrets *scrub.Secrets) string {
 	var eb struct {
 		Error struct {
 			Message string `json:"message"`
@@ -288,10 +311,7 @@ func iamErrorMessage(raw []byte) string {
 	if msg == "" {
 		msg = eb.ErrorMsg
 	}
-	if len(msg) > 256 {
-		msg = msg[:256]
-	}
-	return strings.ToValidUTF8(msg, "?")
+	return scrub.Text(msg, maxIAMMessage, secrets)
 }
 
 // redactURL drops user info and query from a URL for an error message.

@@ -2,6 +2,7 @@ package cloudauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -162,6 +163,58 @@ func TestIAMPassword_errors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "pw") {
 				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestIAMPassword_errorNeverEchoesThePassword(t *testing.T) {
+	t.Parallel()
+	const password = `Pa"ss\word<&>2026`
+	tests := []struct {
+		name string
+		echo func(body string) string // IAM's message, given the request body
+		want string
+	}{
+		{"password", func(string) string { return "wrong password " + password }, "wrong password [REDACTED]"},
+		{"whole_request_body", func(b string) string { return "cannot parse " + b },
+			`cannot parse {"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"svc-user","password":"[REDACTED]","domain":{"name":"d"}}}},"scope":{"project":{"name":"eu-de"}}}}`},
+		{"hidden_by_invisible_characters", func(string) string { return "pw \u202e" + password[:4] + "\u200b" + password[4:] + "\u2069!" },
+			"pw [REDACTED]!"},
+		{"at_the_cut", func(string) string { return strings.Repeat("x", 250) + password }, strings.Repeat("x", 250) + "[REDAC"},
+		{"across_the_work_bound", func(string) string { return strings.Repeat("\u200b", 340) + password }, ""},
+		{"controls", func(string) string { return "line1\nline2\u0000" }, "line1 line2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b := new(strings.Builder)
+				_, _ = io.Copy(b, r.Body)
+				msg := tt.echo(b.String())
+				w.WriteHeader(http.StatusBadRequest)
+				quoted, _ := json.Marshal(msg)
+				_, _ = io.WriteString(w, `{"error":{"code":400,"message":`+string(quoted)+`}}`)
+			})
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			p, err := NewIAMPassword(srv.Client(), IAMConfig{Endpoint: srv.URL + "/v3", Username: "svc-user", Password: password, DomainName: "d", ProjectName: "eu-de"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodDelete, "http://x/", nil)
+			err = p.Authenticate(t.Context(), req)
+			var ie *IAMError
+			if !errors.As(err, &ie) {
+				t.Fatalf("err = %v; want an *IAMError", err)
+			}
+			if ie.Message != tt.want {
+				t.Errorf("Message = %q; want %q", ie.Message, tt.want)
+			}
+			for _, s := range []string{password, password[:8], `Pa\"ss`} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("the error shows the password (%q): %v", s, err)
+				}
 			}
 		})
 	}

@@ -259,6 +259,13 @@ func NewAKSK(signer *Signer, securityToken string) *AKSK {
 	return &AKSK{signer: signer, securityToken: securityToken, now: time.Now}
 }
 
+// Secrets returns the access key, the secret key and the security token,
+// so that the modelarts client can redact them from upstream error text
+// ([modelarts.SecretCredentials]).
+func (a *AKSK) Secrets() []string {
+	return []string{a.signer.accessKey, a.signer.secretKey, a.securityToken}
+}
+
 // String describes the credentials without any key.
 func (a AKSK) String() string {
 	if a.securityToken != "" {

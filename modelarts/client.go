@@ -50,6 +50,9 @@ const (
 	headerUserAgent   = "User-Agent"
 	headerAccept      = "Accept"
 	headerContentType = "Content-Type"
+	// Credentials may set these; their values are redacted from errors.
+	headerSecurityToken = "X-Security-Token"
+	headerAuthorization = "Authorization"
 )
 
 // ErrNoCredentials is returned, before any request is sent, when a call has
@@ -84,6 +87,20 @@ type RefreshableCredentials interface {
 	// Refresh replaces the credentials rejected is authenticated with,
 	// unless they have been replaced already.
 	Refresh(ctx context.Context, rejected *http.Request) error
+}
+
+// SecretCredentials are [Credentials] that can list the secrets they hold
+// (a static token, a password, an access key and secret key, a security
+// token). The client removes each of them from the text of error answers
+// before it returns them (see [Error]), in case ModelArts, or a proxy in
+// front of it, echoes one. The credentials a request carried in its
+// headers are removed whether or not the configured Credentials implement
+// this interface.
+type SecretCredentials interface {
+	Credentials
+	// Secrets returns the secret values. It is called only when an error
+	// answer arrives; values shorter than 8 bytes are ignored.
+	Secrets() []string
 }
 
 // HTTPClient sends HTTP requests. [*http.Client] implements it, so callers
@@ -441,7 +458,7 @@ func (c *Client) do(req *http.Request, u *url.URL, cc *callConfig) (*response, e
 		}
 		return &response{status: resp.StatusCode, body: body, readErr: readErr}, nil
 	}
-	return nil, c.newError(resp, body, cc.requestID)
+	return nil, c.newError(req, resp, body, cc.requestID)
 }
 
 // errBodyTooLarge reports a body longer than the client's cap.

@@ -7,16 +7,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // Limits applied to text taken from upstream answers before it is passed on.
 const (
-	maxMessageBytes = 1024
-	maxCodeBytes    = 64
-	maxRequestID    = 128
-	maxBodySnippet  = 512
+	maxMessageBytes     = 1024
+	maxCodeBytes        = 64
+	maxRequestID        = 128
+	maxContentTypeBytes = 128
+	maxBodySnippet      = 512
 )
 
 // Error is an answer from ModelArts with an HTTP status outside 2xx.
@@ -28,9 +29,16 @@ const (
 // such JSON (an HTML page from a load balancer, an empty 503) give an Error
 // with an empty Code.
 //
-// The text fields come from the network: they are made valid UTF-8, stripped
-// of control characters and truncated, but callers should still treat them as
-// untrusted when they render them.
+// The text fields come from the network. Before they are stored they are
+// made valid UTF-8; control characters become spaces; invisible formatting
+// characters (Unicode category Cf: bidirectional overrides such as U+202E,
+// zero-width spaces and joiners, U+FEFF) are removed; every credential the
+// request carried and every secret of the configured [Credentials] (see
+// [SecretCredentials]) is replaced with "[REDACTED]"; and the text is cut to
+// a bounded length, after the replacement, so that no cut leaves part of a
+// secret behind. Values shorter than 8 bytes are not redacted: they would
+// shred ordinary words, and no real token, key or signature is that short.
+// Callers should still treat the fields as untrusted when they render them.
 type Error struct {
 	// HTTPStatus is the status code of the answer, for example 400.
 	HTTPStatus int
@@ -49,8 +57,9 @@ type Error struct {
 	RetryAfter time.Duration
 	// ContentType is the answer's Content-Type header.
 	ContentType string
-	// Body holds the start of a body that was not a ModelArts error (at most
-	// 512 bytes), for logs. It is nil for ModelArts errors.
+	// Body holds the start of a body that was not a ModelArts error, for
+	// logs: at most 512 bytes, cleaned like the text fields. It is nil for
+	// ModelArts errors and for bodies with nothing visible.
 	Body []byte
 }
 
@@ -73,20 +82,25 @@ type errorBody struct {
 // ParseError builds the Error for a non-2xx answer from its status, headers
 // and (possibly truncated) body. sentRequestID is the X-Request-Id the client
 // sent, used when the answer names none; now resolves an HTTP-date
-// Retry-After. It never fails: a body it cannot read gives an Error with an
-// empty Code.
-func ParseError(status int, header http.Header, body []byte, sentRequestID string, now time.Time) *Error {
+// Retry-After. Each occurrence of one of secrets (at least 8 bytes long) in
+// the answer's text is replaced with "[REDACTED]"; see [Error]. It never
+// fails: a body it cannot read gives an Error with an empty Code.
+func ParseError(status int, header http.Header, body []byte, sentRequestID string, now time.Time, secrets ...string) *Error {
+	return parseError(status, header, body, sentRequestID, now, scrub.NewSecrets(secrets...))
+}
+
+func parseError(status int, header http.Header, body []byte, sentRequestID string, now time.Time, secrets *scrub.Secrets) *Error {
 	e := &Error{
 		HTTPStatus:  status,
-		ContentType: cleanText(header.Get(headerContentType), 128),
+		ContentType: scrub.Text(header.Get(headerContentType), maxContentTypeBytes, secrets),
 		RetryAfter:  parseRetryAfter(header.Get(headerRetryAfter), now),
-		RequestID:   cleanText(header.Get(headerRequestID), maxRequestID),
+		RequestID:   scrub.Text(header.Get(headerRequestID), maxRequestID, secrets),
 	}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
-		e.Code = cleanText(eb.ErrorCode, maxCodeBytes)
+		e.Code = scrub.Text(eb.ErrorCode, maxCodeBytes, secrets)
 		if e.RequestID == "" {
-			e.RequestID = cleanText(eb.RequestID, maxRequestID)
+			e.RequestID = scrub.Text(eb.RequestID, maxRequestID, secrets)
 		}
 	}
 	if e.RequestID == "" {
@@ -97,12 +111,12 @@ func ParseError(status int, header http.Header, body []byte, sentRequestID strin
 		if msg == "" {
 			msg = eb.ErrorMsg
 		}
-		e.Message = cleanText(msg, maxMessageBytes)
+		e.Message = scrub.Text(msg, maxMessageBytes, secrets)
 		return e
 	}
 	e.Message = describeNonJSON(status, e.ContentType, len(body))
-	if len(body) > 0 {
-		e.Body = append([]byte(nil), body[:min(len(body), maxBodySnippet)]...)
+	if snippet := scrub.Bytes(body, maxBodySnippet, secrets); snippet != "" {
+		e.Body = []byte(snippet)
 	}
 	return e
 }
@@ -117,8 +131,54 @@ func (e *Error) staleToken() bool {
 	return false
 }
 
-func (c *Client) newError(resp *http.Response, body []byte, sentRequestID string) *Error {
-	return ParseError(resp.StatusCode, resp.Header, body, sentRequestID, c.now())
+// newError builds the Error for an answer to req, with the credentials req
+// carried and the configured secrets redacted.
+func (c *Client) newError(req *http.Request, resp *http.Response, body []byte, sentRequestID string) *Error {
+	return parseError(resp.StatusCode, resp.Header, body, sentRequestID, c.now(), scrub.NewSecrets(c.secrets(req)...))
+}
+
+// secrets lists what upstream text must not repeat: the values of req's
+// credential headers (X-Auth-Token, X-Security-Token, Authorization, and the
+// signature and access key inside Authorization) and the configured
+// secrets. It runs only for error answers.
+func (c *Client) secrets(req *http.Request) []string {
+	var out []string
+	for _, name := range [...]string{headerAuthToken, headerSecurityToken, headerAuthorization} {
+		out = append(out, req.Header.Values(name)...)
+	}
+	for _, v := range req.Header.Values(headerAuthorization) {
+		out = appendAuthorizationSecrets(out, v)
+	}
+	if sc, ok := c.creds.(SecretCredentials); ok {
+		out = append(out, sc.Secrets()...)
+	}
+	return out
+}
+
+// appendAuthorizationSecrets appends the secret parts of an Authorization
+// header value: its credentials after the scheme, and for SDK-HMAC-SHA256
+// ("SDK-HMAC-SHA256 Credential=AK/scope, SignedHeaders=..., Signature=hex",
+// or "Access=AK") the signature and the access key.
+func appendAuthorizationSecrets(out []string, v string) []string {
+	_, params, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok {
+		return out
+	}
+	out = append(out, strings.TrimSpace(params))
+	for p := range strings.SplitSeq(params, ",") {
+		key, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(key) {
+		case "signature", "access":
+			out = append(out, val)
+		case "credential":
+			ak, _, _ := strings.Cut(val, "/")
+			out = append(out, ak)
+		}
+	}
+	return out
 }
 
 func describeNonJSON(status int, contentType string, n int) string {
@@ -154,29 +214,4 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		d = t.Sub(now).Round(time.Second)
 	}
 	return min(max(d, 0), time.Hour)
-}
-
-// cleanText makes untrusted upstream text safe to pass on: valid UTF-8, no
-// control characters, surrounding space trimmed, at most maxBytes bytes
-// (cut at a rune boundary).
-func cleanText(s string, maxBytes int) string {
-	if len(s) > 4*maxBytes {
-		s = s[:4*maxBytes] // bound the work on hostile input
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) <= maxBytes {
-		return s
-	}
-	cut := maxBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/devenv-facade/devenv-facade/modelarts"
@@ -50,26 +51,34 @@ func TestParseError_truncatesLongText(t *testing.T) {
 
 // FuzzParseError checks that no answer, however malformed, makes ParseError
 // panic or produce text that cannot travel in a protobuf string (ErrorInfo
-// metadata must be valid UTF-8) or grows without bound.
+// metadata must be valid UTF-8), holds control or invisible formatting
+// characters, grows without bound, or repeats the secret it was given.
 func FuzzParseError(f *testing.F) {
-	f.Add(400, `{"error_code":"ModelArts.6309","error_message":"The instance does not exist."}`, "", "")
-	f.Add(404, `{"error_code":"APIGW.0101","error_msg":"x","request_id":"r"}`, "rid", "5")
-	f.Add(502, `<html>`, "", "Wed, 21 Oct 2015 07:28:00 GMT")
-	f.Add(500, "{\"error_code\":\"\xff\x00\",\"error_message\":\"\\u0000\"}", "\xff", "-1")
-	f.Fuzz(func(t *testing.T, status int, body, requestID, retryAfter string) {
+	f.Add(400, `{"error_code":"ModelArts.6309","error_message":"The instance does not exist."}`, "", "", "")
+	f.Add(404, `{"error_code":"APIGW.0101","error_msg":"x","request_id":"r"}`, "rid", "5", "")
+	f.Add(502, `<html>`, "", "Wed, 21 Oct 2015 07:28:00 GMT", "")
+	f.Add(500, "{\"error_code\":\"\xff\x00\",\"error_message\":\"\\u0000\"}", "\xff", "-1", "")
+	f.Add(401, `{"error_code":"ModelArts.0203","error_message":"token MIIEtok\u200ben-123 invalid"}`, "MIIEtoken-123", "", "MIIEtoken-123")
+	f.Add(502, "<p>MIIEtoken-123\u202e</p>", "rid-MIIEtoken-123", "", "MIIEtoken-123")
+	f.Fuzz(func(t *testing.T, status int, body, requestID, retryAfter, secret string) {
 		h := http.Header{}
 		h.Set("X-Request-Id", requestID)
 		h.Set("Retry-After", retryAfter)
-		e := modelarts.ParseError(status, h, []byte(body), "sent-id", time.Now())
-		for name, s := range map[string]string{"Code": e.Code, "Message": e.Message, "RequestID": e.RequestID, "ContentType": e.ContentType} {
+		e := modelarts.ParseError(status, h, []byte(body), "sent-id", time.Now(), secret)
+		for name, s := range map[string]string{"Code": e.Code, "Message": e.Message, "RequestID": e.RequestID, "ContentType": e.ContentType, "Body": string(e.Body)} {
 			if !utf8.ValidString(s) {
 				t.Errorf("%s is not valid UTF-8: %q", name, s)
 			}
 			if len(s) > 1024 {
 				t.Errorf("%s has %d bytes", name, len(s))
 			}
-			if strings.ContainsAny(s, "\r\n\x00") {
-				t.Errorf("%s contains control characters: %q", name, s)
+			for _, r := range s {
+				if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+					t.Errorf("%s contains %U: %q", name, r, s)
+				}
+			}
+			if len(secret) >= 8 && strings.Contains(s, secret) {
+				t.Errorf("%s contains the secret %q: %q", name, secret, s)
 			}
 		}
 		if e.RequestID == "" {

@@ -130,6 +130,13 @@ func Text(s string, maxBytes int, secrets *Secrets) string {
 	return strings.TrimSpace(s[:end])
 }
 
+// Bytes is [Text] for a byte slice: it converts only the part of b that
+// Text looks at, so a long body costs no copy of itself.
+func Bytes(b []byte, maxBytes int, secrets *Secrets) string {
+	// One byte past the work bound tells Text that the input goes on.
+	return Text(string(b[:min(len(b), 4*max(maxBytes, 0)+1)]), maxBytes, secrets)
+}
+
 // maxRedactPasses bounds how often redact goes over a text. One pass is
 // enough unless a secret contains part of the marker: then a replacement
 // can form a new occurrence ("RED" + "RED[REDACTED]" becomes

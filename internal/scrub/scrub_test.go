@@ -88,6 +88,22 @@ func TestText_redactsSecrets(t *testing.T) {
 	}
 }
 
+func TestBytes_sameAsText(t *testing.T) {
+	t.Parallel()
+	const token = "MIIEtoken-0123456789abcdef"
+	secrets := scrub.NewSecrets(token)
+	for _, in := range []string{
+		"",
+		"short " + token,
+		strings.Repeat("\u200B", 24) + "ok " + token, // the work bound cuts the token
+		strings.Repeat("é", 100) + token,
+	} {
+		if got, want := scrub.Bytes([]byte(in), 20, secrets), scrub.Text(in, 20, secrets); got != want {
+			t.Errorf("Bytes(%q) = %q; Text gives %q", in, got, want)
+		}
+	}
+}
+
 func TestNewSecrets_nothingToRedact(t *testing.T) {
 	t.Parallel()
 	if s := scrub.NewSecrets("", "1234567", "\u200B\u200B\u200Bab"); s != nil {
