@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
@@ -96,7 +97,7 @@ func (c Cloud) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // String describes the auth section without secrets.
 func (a CloudAuth) String() string {
-	return fmt.Sprintf("auth (user %q, auth_url %s)", a.Username, redactURL(a.AuthURL))
+	return fmt.Sprintf("auth (user %q, auth_url %s)", a.Username, scrub.URL(a.AuthURL))
 }
 
 // Format prints String whatever the verb.

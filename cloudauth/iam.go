@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +34,7 @@ type IAMConfig struct {
 
 // String describes the configuration without the password.
 func (c IAMConfig) String() string {
-	return fmt.Sprintf("IAM user %q in domain %q at %s", c.Username, c.DomainName, redactURL(c.Endpoint))
+	return fmt.Sprintf("IAM user %q in domain %q at %s", c.Username, c.DomainName, scrub.URL(c.Endpoint))
 }
 
 // Format prints String whatever the verb.
@@ -109,7 +108,9 @@ type iamToken struct {
 
 // NewIAMPassword returns IAM password credentials. httpClient carries the
 // requests to IAM (one that does not follow redirects, such as
-// [modelarts.NewHTTPClient]).
+// [modelarts.NewHTTPClient]). The endpoint must be an http or https URL
+// without user info (no "@"); errors describe it without user info, query
+// or fragment.
 func NewIAMPassword(httpClient modelarts.HTTPClient, cfg IAMConfig) (*IAMPassword, error) {
 	switch {
 	case cfg.Endpoint == "":
@@ -121,9 +122,16 @@ func NewIAMPassword(httpClient modelarts.HTTPClient, cfg IAMConfig) (*IAMPasswor
 	case (cfg.ProjectName == "") == (cfg.ProjectID == ""):
 		return nil, errors.New("cloudauth: IAM password authentication needs exactly one of a project name and a project ID")
 	}
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("cloudauth: IAM endpoint %q is not an http(s) URL", redactURL(cfg.Endpoint))
+	// Errors describe the endpoint without user info: it may hold a password.
+	u, err := scrub.ParseURL(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("cloudauth: IAM endpoint: %w", err)
+	}
+	switch {
+	case u.User != nil || strings.Contains(cfg.Endpoint, "@"):
+		return nil, fmt.Errorf("cloudauth: IAM endpoint %q: user info is not allowed in the URL", scrub.URL(cfg.Endpoint))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return nil, fmt.Errorf("cloudauth: IAM endpoint %q is not an http(s) URL", scrub.URL(cfg.Endpoint))
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/auth/tokens"
 	u.RawPath = ""
@@ -312,14 +320,4 @@ func iamErrorMessage(raw []byte, secrets *scrub.Secrets) string {
 		msg = eb.ErrorMsg
 	}
 	return scrub.Text(msg, maxIAMMessage, secrets)
-}
-
-// redactURL drops user info and query from a URL for an error message.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -273,6 +274,41 @@ func TestNewIAMPassword_validates(t *testing.T) {
 		if _, err := NewIAMPassword(http.DefaultClient, c); err == nil {
 			t.Errorf("%s: NewIAMPassword succeeded", name)
 		}
+	}
+}
+
+func TestNewIAMPassword_endpointErrorsNeverShowUserInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, endpoint, want string }{
+		{"unparsable", "https://user:s3cret@iam.example/%zz",
+			`cloudauth: IAM endpoint: parse "https://xxxxx@iam.example/%zz": invalid URL escape "%zz"`},
+		{"unparsable_password", "https://user:s3%cret@iam.example/v3",
+			`cloudauth: IAM endpoint: parse "https://xxxxx@iam.example/v3": invalid before the last "@" (not shown)`},
+		{"user_info", "https://user:s3cret@iam.example/v3",
+			`cloudauth: IAM endpoint "https://iam.example/v3": user info is not allowed in the URL`},
+		{"slash_in_password_parses_as_port", "https://user:12/s3cret@iam.example/v3",
+			`cloudauth: IAM endpoint "https://xxxxx@iam.example/v3": user info is not allowed in the URL`},
+		{"no_scheme", "user:s3cret@iam.example",
+			`cloudauth: IAM endpoint "xxxxx@iam.example": user info is not allowed in the URL`},
+		{"not_http", "ftp://iam.example/v3?token=s3cret",
+			`cloudauth: IAM endpoint "ftp://iam.example/v3" is not an http(s) URL`},
+		{"no_host", "iam.example/v3", `cloudauth: IAM endpoint "iam.example/v3" is not an http(s) URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := IAMConfig{Endpoint: tt.endpoint, Username: "u", Password: "pw", DomainName: "d", ProjectName: "eu-de"}
+			_, err := NewIAMPassword(http.DefaultClient, cfg)
+			if err == nil {
+				t.Fatalf("NewIAMPassword(%q) succeeded", tt.endpoint)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error = %q; want %q", err, tt.want)
+			}
+			if s := fmt.Sprint(cfg); strings.Contains(s, "s3") {
+				t.Errorf("the config prints the password: %s", s)
+			}
+		})
 	}
 }
 

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // Defaults used when the corresponding [Option] is not given.
@@ -189,24 +191,26 @@ func WithLogger(l *slog.Logger) Option {
 // NewClient returns a client for the ModelArts endpoint, an absolute http or
 // https URL such as "https://modelarts.eu-de.otc.t-systems.com". A path in
 // the endpoint (for a gateway that serves ModelArts under a prefix) is kept
-// in front of every request path; a query, fragment or user info is an error.
+// in front of every request path; a query, fragment or user info (any "@")
+// is an error. Errors describe the endpoint without its user info, query
+// or fragment, so that a password in the URL is never printed.
 func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client, error) {
 	if httpClient == nil {
 		return nil, errors.New("modelarts: nil HTTPClient")
 	}
-	u, err := url.Parse(endpoint)
+	u, err := scrub.ParseURL(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("modelarts: endpoint: %w", err)
 	}
 	switch {
+	case u.User != nil || strings.Contains(endpoint, "@"):
+		return nil, fmt.Errorf("modelarts: endpoint %q: user info is not allowed in the URL", scrub.URL(endpoint))
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("modelarts: endpoint %q: scheme must be http or https", endpoint)
+		return nil, fmt.Errorf("modelarts: endpoint %q: scheme must be http or https", scrub.URL(endpoint))
 	case u.Host == "":
-		return nil, fmt.Errorf("modelarts: endpoint %q: no host", endpoint)
-	case u.User != nil:
-		return nil, errors.New("modelarts: endpoint: user info is not allowed in the URL")
+		return nil, fmt.Errorf("modelarts: endpoint %q: no host", scrub.URL(endpoint))
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("modelarts: endpoint %q: query and fragment are not allowed", endpoint)
+		return nil, fmt.Errorf("modelarts: endpoint %q: query and fragment are not allowed", scrub.URL(endpoint))
 	}
 	c := &Client{
 		httpClient: httpClient,

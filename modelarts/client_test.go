@@ -230,6 +230,48 @@ func TestNewClient_rejectsBadEndpoints(t *testing.T) {
 	}
 }
 
+func TestNewClient_errorsNeverShowUserInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, endpoint string
+		want           string // the whole error
+	}{
+		{"unparsable", "https://user:s3cret@host/%zz",
+			`modelarts: endpoint: parse "https://xxxxx@host/%zz": invalid URL escape "%zz"`},
+		{"unparsable_password", "https://user:s3%cret@host/",
+			`modelarts: endpoint: parse "https://xxxxx@host/": invalid before the last "@" (not shown)`},
+		{"user_info", "https://user:s3cret@host",
+			`modelarts: endpoint "https://host": user info is not allowed in the URL`},
+		{"user_info_and_bad_scheme", "ftp://user:s3cret@host",
+			`modelarts: endpoint "ftp://host": user info is not allowed in the URL`},
+		{"slash_in_password_parses_as_port", "https://user:12/s3cret@host",
+			`modelarts: endpoint "https://xxxxx@host": user info is not allowed in the URL`},
+		{"no_scheme", "user:s3cret@host",
+			`modelarts: endpoint "xxxxx@host": user info is not allowed in the URL`},
+		{"query", "https://host/v1?token=s3cret",
+			`modelarts: endpoint "https://host/v1": query and fragment are not allowed`},
+		{"fragment", "https://host/#s3cret",
+			`modelarts: endpoint "https://host/": query and fragment are not allowed`},
+		{"bad_scheme", "ftp://host/s",
+			`modelarts: endpoint "ftp://host/s": scheme must be http or https`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := modelarts.NewClient(http.DefaultClient, tt.endpoint)
+			if err == nil {
+				t.Fatalf("NewClient(%q) succeeded; want an error", tt.endpoint)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("NewClient(%q) error = %q; want %q", tt.endpoint, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3") {
+				t.Errorf("NewClient(%q) error shows the secret: %v", tt.endpoint, err)
+			}
+		})
+	}
+}
+
 func TestDeleteInstance_errorAnswers(t *testing.T) {
 	t.Parallel()
 	huge := strings.Repeat("x", 3<<20)
