@@ -22,7 +22,11 @@ import (
 // REST mirror maps the X-Auth-Token and X-Request-Id headers to them.
 const (
 	// MetadataKeyAuthToken carries the caller's own IAM token, forwarded to
-	// ModelArts as X-Auth-Token in place of the configured credentials.
+	// ModelArts as X-Auth-Token in place of the configured credentials. A
+	// token longer than 16 KiB or with a byte outside visible ASCII
+	// (0x21-0x7E) fails the call with INVALID_ARGUMENT, with a
+	// google.rpc.BadRequest field violation for "x-auth-token", before
+	// anything is sent.
 	MetadataKeyAuthToken = "x-auth-token"
 	// MetadataKeyRequestID carries the caller's request ID, forwarded to
 	// ModelArts as X-Request-Id; it is also set in the response header

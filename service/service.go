@@ -58,20 +58,21 @@ func New(client *modelarts.Client, opts ...Option) *Service {
 }
 
 // DeleteInstance deletes a development environment instance. See the proto
-// for the contract; in short: invalid IDs fail with INVALID_ARGUMENT before
-// any upstream call, ModelArts.6309 becomes NOT_FOUND (or success with
+// for the contract; in short: invalid IDs, and a caller's token that is too
+// long or not visible ASCII, fail with INVALID_ARGUMENT before any upstream
+// call, ModelArts.6309 becomes NOT_FOUND (or success with
 // allow_missing), and every error carries ErrorInfo.
 func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
 	requestID := callctx.RequestID(ctx)
-	if br := validateDeleteInstance(req); br != nil {
+	creds := s.credentials(ctx)
+	if br := validateDeleteInstance(req, creds.token); br != nil {
 		return nil, invalidArgument(br, requestID).Err()
 	}
 	projectID, instanceID := req.GetProjectId(), req.GetInstanceId()
 	callctx.Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
 
-	creds := s.credentials(ctx)
 	var stats modelarts.CallStats
-	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), creds.option, modelarts.Report(&stats))
+	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), modelarts.CallerToken(creds.token), modelarts.Report(&stats))
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", stats.Attempts))
 	if err != nil {
 		if req.GetAllowMissing() && isInstanceNotFound(err) {
@@ -91,7 +92,7 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 
 // callCredentials says which credentials a call uses.
 type callCredentials struct {
-	option modelarts.CallOption
+	token  string // the caller's token to forward, or "" for the facade's credentials
 	source string // credentialsCaller or credentialsFacade
 }
 
@@ -102,12 +103,17 @@ const (
 )
 
 // credentials picks the caller's token when pass-through is on and the
-// caller sent one, else the facade's own credentials.
+// caller sent one, else the facade's own credentials. The token is not
+// checked here: validateDeleteInstance refuses one that is too long or
+// could not be a header value, before anything is sent.
 func (s *Service) credentials(ctx context.Context) callCredentials {
-	if tok := callerToken(ctx); s.passthrough && tok != "" {
-		return callCredentials{option: modelarts.CallerToken(tok), source: credentialsCaller}
+	if !s.passthrough {
+		return callCredentials{source: credentialsFacade}
 	}
-	return callCredentials{option: modelarts.CallerToken(""), source: credentialsFacade}
+	if tok := callerToken(ctx); tok != "" {
+		return callCredentials{token: tok, source: credentialsCaller}
+	}
+	return callCredentials{source: credentialsFacade}
 }
 
 // isInstanceNotFound reports whether ModelArts said the instance does not

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -210,6 +211,96 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	}
 	if emu.RequestCount() != before {
 		t.Error("a call without credentials reached ModelArts")
+	}
+}
+
+func TestDeleteInstance_callerTokenBounds(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string // X-Auth-Token of every request upstream
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Auth-Token"))
+		mu.Unlock()
+		_, _ = w.Write([]byte(`{"instance_id":"` + stopped + `"}`))
+	})
+	h := start(t, upstream, modelarts.WithCredentials(cloudauth.Token("service-token")))
+	tests := []struct {
+		name, token string
+		wantErr     string // "" if the call must reach ModelArts with the token
+	}{
+		{"typical", "MIIDbQYJKoZIhvcNAQcC-_+/=", ""},
+		{"at_the_limit", strings.Repeat("t", 16<<10), ""},
+		{"one_byte_over", strings.Repeat("t", 16<<10+1), "x-auth-token must be at most 16384 bytes; got 16385"},
+		{"one_mebibyte", strings.Repeat("t", 1<<20), "x-auth-token must be at most 16384 bytes; got 1048576"},
+		{"space_inside", "caller token", "x-auth-token must be visible ASCII characters (0x21-0x7E); byte 6 is 0x20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			seen = seen[:0]
+			mu.Unlock()
+			ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", tt.token)
+			_, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
+			mu.Lock()
+			got := append([]string(nil), seen...)
+			mu.Unlock()
+			if tt.wantErr == "" {
+				if err != nil || len(got) != 1 || got[0] != tt.token {
+					t.Fatalf("err = %v, upstream saw %d request(s); want one request with the caller's token", err, len(got))
+				}
+				return
+			}
+			if len(got) != 0 {
+				t.Errorf("the upstream received %d request(s); want none", len(got))
+			}
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument || st.Message() != tt.wantErr {
+				t.Fatalf("status = %v %q; want InvalidArgument %q", st.Code(), st.Message(), tt.wantErr)
+			}
+			var violations []*errdetails.BadRequest_FieldViolation
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					violations = append(violations, br.GetFieldViolations()...)
+				}
+			}
+			if len(violations) != 1 || violations[0].GetField() != "x-auth-token" || violations[0].GetDescription() != tt.wantErr {
+				t.Errorf("field violations = %v; want one for x-auth-token", violations)
+			}
+			if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument {
+				t.Errorf("ErrorInfo reason = %q; want %s", info.GetReason(), service.ReasonInvalidArgument)
+			}
+			if strings.Contains(err.Error(), "tttttttt") || strings.Contains(err.Error(), "caller") {
+				t.Errorf("the error quotes the token: %.200s", err)
+			}
+		})
+	}
+	if strings.Contains(h.logs.String(), "tttttttt") {
+		t.Error("the logs quote a token")
+	}
+}
+
+func TestDeleteInstance_callerTokenWithNonHeaderBytes(t *testing.T) {
+	t.Parallel()
+	// A gRPC client refuses to send these in metadata, but other clients
+	// (and other transports into the service) may not.
+	emu := emulator.New()
+	up := httptest.NewServer(emu)
+	t.Cleanup(up.Close)
+	mc, err := modelarts.NewClient(up.Client(), up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(mc)
+	for _, tok := range []string{"tok\r\nX-Injected: 1", "tok\x00", "tok\ten", "tök", "tok\x7f", " tok"} {
+		ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("x-auth-token", tok))
+		_, err := svc.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("token %q: %v; want InvalidArgument", tok, err)
+		}
+	}
+	if n := emu.RequestCount(); n != 0 {
+		t.Errorf("ModelArts received %d requests; want none", n)
 	}
 }
 

@@ -16,16 +16,31 @@ const (
 	maxInstanceIDLen = 64
 )
 
+// maxCallerTokenLen bounds a caller's own token (x-auth-token), in bytes.
+// An IAM token is a few KiB: a Keystone v3 token from IAM is a base64
+// blob whose size grows with the user's roles and projects, and the
+// largest seen in practice stay well below 8 KiB (common front ends, such
+// as nginx with its default buffers, refuse a header line beyond 8 KiB
+// anyway). 16 KiB leaves twice that room, while a caller can no longer
+// make the facade forward, and ModelArts receive, megabytes of header per
+// request.
+const maxCallerTokenLen = 16 << 10
+
+// fieldCallerToken names the caller's token in field violations: it is the
+// metadata key, not a request field.
+const fieldCallerToken = "x-auth-token"
+
 // Field-violation reasons (google.rpc.BadRequest.FieldViolation.reason).
 const (
 	violationRequired  = "REQUIRED"
 	violationMalformed = "MALFORMED"
 )
 
-// validateDeleteInstance checks a DeleteInstanceRequest. It returns nil or
-// an INVALID_ARGUMENT status listing every bad field.
-func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest) *errdetails.BadRequest {
-	return badRequest(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+// validateDeleteInstance checks a DeleteInstanceRequest and the caller's
+// token that the call would forward ("" for none). It returns nil or the
+// violations of every bad field.
+func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest, callerToken string) *errdetails.BadRequest {
+	return badRequest(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()), checkCallerToken(callerToken))
 }
 
 // badRequest gathers the violations that are not nil, or returns nil: the
@@ -76,6 +91,26 @@ func checkInstanceID(id string) *errdetails.BadRequest_FieldViolation {
 	}
 	if !ok {
 		return violation(field, violationMalformed, fmt.Sprintf("instance_id must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'; got %s", describe(id)))
+	}
+	return nil
+}
+
+// checkCallerToken accepts no token, or 1 to maxCallerTokenLen visible
+// ASCII characters (0x21-0x7E): what an IAM token is made of, and what can
+// travel unchanged in an X-Auth-Token header. Control characters, spaces
+// and non-ASCII bytes are refused rather than left for the HTTP transport
+// to reject after the call has started. The description never quotes the
+// token.
+func checkCallerToken(tok string) *errdetails.BadRequest_FieldViolation {
+	if len(tok) > maxCallerTokenLen {
+		return violation(fieldCallerToken, violationMalformed,
+			fmt.Sprintf("x-auth-token must be at most %d bytes; got %d", maxCallerTokenLen, len(tok)))
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 0x21 || tok[i] > 0x7e {
+			return violation(fieldCallerToken, violationMalformed,
+				fmt.Sprintf("x-auth-token must be visible ASCII characters (0x21-0x7E); byte %d is 0x%02X", i, tok[i]))
+		}
 	}
 	return nil
 }
