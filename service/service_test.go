@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -211,6 +213,40 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	}
 	if emu.RequestCount() != before {
 		t.Error("a call without credentials reached ModelArts")
+	}
+}
+
+func TestDeleteInstance_upstreamEchoReachesNoOne(t *testing.T) {
+	t.Parallel()
+	const serviceToken, callerToken = "svc-SECRET-0d9f", "caller-SECRET-7a1c"
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.Header.Get("X-Auth-Token")
+		w.Header().Set("X-Request-Id", "\u202e"+tok)
+		w.WriteHeader(http.StatusBadRequest)
+		body, _ := json.Marshal(map[string]string{
+			"error_code":    "ModelArts.6309",
+			"error_message": "no instance for \u202e" + tok[:4] + "\u200b" + tok[4:] + "\u2066",
+		})
+		_, _ = w.Write(body)
+	})
+	h := start(t, echo, modelarts.WithCredentials(cloudauth.Token(serviceToken)))
+	var outputs []string
+	for _, ctx := range []context.Context{t.Context(), metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", callerToken)} {
+		_, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
+		if status.Code(err) != codes.NotFound {
+			t.Fatalf("err = %v; want NotFound", err)
+		}
+		md := statustest.ErrorInfo(t, err).GetMetadata()
+		if md["error_message"] != "no instance for [REDACTED]" || md["request_id"] != "[REDACTED]" {
+			t.Errorf("ErrorInfo metadata = %v; want the echo redacted", md)
+		}
+		outputs = append(outputs, err.Error(), fmt.Sprint(md))
+	}
+	outputs = append(outputs, h.logs.String())
+	for _, out := range outputs {
+		if strings.Contains(out, "SECRET") || strings.ContainsAny(out, "\u202e\u200b\u2066") {
+			t.Errorf("a token or an invisible character got through: %q", out)
+		}
 	}
 }
 
