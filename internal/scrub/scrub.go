@@ -54,6 +54,10 @@ func NewSecrets(values ...string) *Secrets {
 		if len(v) < MinSecretLen {
 			continue
 		}
+		if plain(v) { // the common case (tokens, keys, signatures): one form
+			forms = append(forms, v)
+			continue
+		}
 		for _, f := range [...]string{v, jsonEscape(v, false), jsonEscape(v, true)} {
 			if f = strings.Map(cleanRune, strings.ToValidUTF8(f, "\uFFFD")); len(f) >= MinSecretLen {
 				forms = append(forms, f)
@@ -70,6 +74,18 @@ func NewSecrets(values ...string) *Secrets {
 		return strings.Compare(a, b)
 	})
 	return &Secrets{forms: slices.Compact(forms)}
+}
+
+// plain reports whether v is printable ASCII that neither cleaning nor JSON
+// escaping changes.
+func plain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // jsonEscape returns v as it appears inside a JSON string.
