@@ -30,7 +30,7 @@ run: build ## Run the facade against the embedded ModelArts emulator (flags: mak
 
 .PHONY: build
 build: ## Build the commands into bin/
-	go build -o bin/ ./cmd/...
+	go build -buildvcs=auto -o bin/ ./cmd/...
 
 .PHONY: test
 test: ## Run all tests with the race detector

@@ -383,7 +383,6 @@ func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerI
 			return nil, service.NewFacadeError(codes.Canceled, service.ReasonCanceled,
 				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
 		}
-		defer s.streams.done(st)
 		if fields := s.codec.invalidFields(req); fields != nil {
 			return nil, service.InvalidUTF8(callctx.RequestID(ctx), fields)
 		}

@@ -232,6 +232,7 @@ type h2conn struct {
 	conn net.Conn
 	fr   *http2.Framer
 	mu   sync.Mutex // serialises writes
+	acks chan [8]byte
 }
 
 func dialH2(t *testing.T, addr string) *h2conn {
@@ -250,7 +251,7 @@ func tryDialH2(t *testing.T, addr string) (*h2conn, error) {
 		return nil, err
 	}
 	t.Cleanup(func() { conn.Close() })
-	c := &h2conn{t: t, conn: conn, fr: http2.NewFramer(conn, conn)}
+	c := &h2conn{t: t, conn: conn, fr: http2.NewFramer(conn, conn), acks: make(chan [8]byte, 1)}
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(64<<10, nil)
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		return nil, err
@@ -505,9 +506,32 @@ func (c *h2conn) respond() {
 		case *http2.PingFrame:
 			if !f.IsAck() {
 				_ = c.fr.WritePing(true, f.Data)
+			} else {
+				select {
+				case c.acks <- f.Data:
+				default:
+				}
 			}
 		}
 		c.mu.Unlock()
+	}
+}
+
+// sync returns once the server has processed every frame written before:
+// it answers a PING only after them. respond must be running.
+func (c *h2conn) sync() {
+	c.t.Helper()
+	data := [8]byte{'s', 'y', 'n', 'c'}
+	c.mu.Lock()
+	err := c.fr.WritePing(false, data)
+	c.mu.Unlock()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	select {
+	case <-c.acks:
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("no PING acknowledgement")
 	}
 }
 
@@ -680,4 +704,35 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	*(v.(*rawMessage)) = data.Materialize()
 	return nil
+}
+
+// TestResetStreamsFreeTheirSlot: streams the client resets before their
+// request (a rapid-reset flood) do not count against the bound on streams
+// waiting for their request: a regular call afterwards is served.
+func TestResetStreamsFreeTheirSlot(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New()
+	// 100 in flight: at most 256 calls may wait for their request.
+	f := startFacade(t, emu, facade.Options{Credentials: cloudauth.Token("t"), MaxUpstreamInFlight: 100})
+	c := dialH2(t, f.grpcAddr)
+	go c.respond()
+	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil)
+	for i := range 1000 {
+		id := uint32(2*i + 1)
+		if err := c.writeBlock(id, block); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		err := c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
+		c.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.sync()
+	// grpc-go ends a reset stream on its own goroutine; wait for that.
+	waitUntil(t, "a regular call to be served after 1000 reset streams", func() bool {
+		_, err := f.client.DeleteInstance(t.Context(), del("fault-x"+strconv.Itoa(int(emu.RequestCount()))))
+		return err == nil
+	})
 }

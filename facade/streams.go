@@ -120,6 +120,10 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	r.pending++
 	r.all[s] = struct{}{}
 	r.mu.Unlock()
+	// grpc-go cancels a stream's context when the stream ends, however it
+	// ends (answered, reset by the client, refused before any handler):
+	// that is when the record goes.
+	context.AfterFunc(cctx, func() { r.done(s) })
 	return &streamCtx{Context: cctx, s: s}, nil
 }
 
@@ -170,7 +174,7 @@ func (r *streams) openLongLived(s *stream) error {
 	return nil
 }
 
-// done forgets a stream whose handler returned.
+// done forgets a stream that ended.
 func (r *streams) done(s *stream) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -274,7 +278,6 @@ func (r *streams) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.St
 	if s == nil {
 		return handler(srv, ss)
 	}
-	defer r.done(s)
 	if err := r.openLongLived(s); err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 
 	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc/codes"
+
+	"github.com/devenv-facade/devenv-facade/internal/readme"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of README.md")
@@ -209,34 +211,10 @@ func TestStatusFallback(t *testing.T) {
 // TestREADME_errorMapping keeps README.md's error-mapping tables in step with
 // the code. Run `go test ./service -run README -update` after changing a rule.
 func TestREADME_errorMapping(t *testing.T) {
-	const path = "../README.md"
-	readme, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sections := map[string]string{
+	readme.Check(t, "../README.md", map[string]string{
 		"error-codes":     modelArtsRulesMarkdown(),
 		"status-fallback": statusFallbackMarkdown(),
-	}
-	out := string(readme)
-	for name, body := range sections {
-		begin, end := "<!-- BEGIN generated:"+name+" -->\n", "<!-- END generated:"+name+" -->"
-		i, j := strings.Index(out, begin), strings.Index(out, end)
-		if i < 0 || j < i {
-			t.Fatalf("README.md has no %q ... %q section", begin, end)
-		}
-		out = out[:i+len(begin)] + body + out[j:]
-	}
-	if out == string(readme) {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("README.md's error-mapping tables differ from the code; run: go test ./service -run README -update")
+	}, *update, "go test ./service -run README -update")
 }
 
 func modelArtsRulesMarkdown() string {

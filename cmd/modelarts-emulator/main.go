@@ -101,11 +101,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	fs.String(&projects, "projects", "MODELARTS_EMULATOR_PROJECTS", "",
 		"comma-separated name=project_id IAM projects that tokens can be scoped to by name (eu-de is the sample project)")
 	fs.Duration(&lifetime, "token-lifetime", "MODELARTS_EMULATOR_TOKEN_LIFETIME", 0,
-		"how long IAM-issued tokens live; 0 takes token_lifetime from --config, else 24h")
+		"how long IAM-issued tokens live; 0 takes token_lifetime from --config, else 24h").Between(0, 30*24*time.Hour)
 	fs.String(&fault, "fault", "MODELARTS_EMULATOR_FAULT", "",
 		"global fault spec, e.g. lat100ms (latency) or p10-s503 (10% HTTP 503); see package emulator, CheckFault")
 	fs.Int(&requestLog, "request-log", "MODELARTS_EMULATOR_REQUEST_LOG", emulator.DefaultRequestLogSize,
-		"how many recent requests to keep for inspection (0 keeps none, the cheapest)")
+		"how many recent requests to keep for inspection (0 keeps none, the cheapest)").Between(0, 1_000_000)
 	if err := fs.Parse(args, lookupEnv); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			fs.PrintUsage(stdout, helpHeader)

@@ -48,6 +48,7 @@ type failure struct {
 type spec struct {
 	name, env, usage, def string
 	secret                bool
+	twin                  bool         // the file twin of a secret flag
 	value                 *string      // secret flags: the value
 	file                  *string      // secret flags: the path of the file twin
 	check                 func() error // range check, run after parsing
@@ -134,7 +135,7 @@ func (s *Set) Secret(p *string, name, env, usage string) {
 		fileEnv = env + "_FILE"
 	}
 	s.specs = append(s.specs, &spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
-		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name})
+		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name, twin: true})
 }
 
 // DurationFlag is a duration flag, to be given a range.
@@ -359,6 +360,35 @@ func (s *Set) scrub(err error) error {
 		}
 	}
 	return err
+}
+
+// Info describes a flag, for documentation generated from the code.
+type Info struct {
+	// Name is the flag's name, without dashes.
+	Name string
+	// Env is its environment variable, or "".
+	Env string
+	// Default is its default value as text ("" for secrets).
+	Default string
+	// Range says which values are accepted ("100ms to 10m0s", "one of
+	// text, json"), or "".
+	Range string
+	// Usage is the help text.
+	Usage string
+	// Secret marks a secret flag; it also has a file twin, Name+"-file".
+	Secret bool
+}
+
+// Flags describes the flags in the order they were defined, without the
+// file twins of secret flags.
+func (s *Set) Flags() []Info {
+	var out []Info
+	for _, sp := range s.specs {
+		if !sp.twin {
+			out = append(out, Info{Name: sp.name, Env: sp.env, Default: sp.def, Range: sp.rangeText, Usage: sp.usage, Secret: sp.secret})
+		}
+	}
+	return out
 }
 
 // PrintUsage writes the help text: a synopsis line, the header text and one
