@@ -36,6 +36,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/cloudauth"
 	"github.com/devenv-facade/devenv-facade/emulator"
 	"github.com/devenv-facade/devenv-facade/facade"
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
@@ -735,4 +736,74 @@ func TestResetStreamsFreeTheirSlot(t *testing.T) {
 		_, err := f.client.DeleteInstance(t.Context(), del("fault-x"+strconv.Itoa(int(emu.RequestCount()))))
 		return err == nil
 	})
+}
+
+// TestConnectionCap: beyond MaxConnections, a connection waits in the
+// listen backlog until another closes.
+func TestConnectionCap(t *testing.T) {
+	t.Parallel()
+	f := launch(t, emulator.New(), facade.Options{Credentials: cloudauth.Token("t"), MaxConnections: 2})
+	var held []*h2conn
+	for range 2 {
+		c := dialH2(t, f.grpcAddr)
+		go c.respond()
+		c.sync() // accepted and served
+		held = append(held, c)
+	}
+	conn := dial(t, f.grpcAddr)
+	client := devenvv1.NewDevEnvServiceClient(conn)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := client.DeleteInstance(ctx, del(stopped)); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("a third connection's call: %v; want it to wait (DeadlineExceeded)", err)
+	}
+	held[0].conn.Close()
+	waitUntil(t, "the third connection to be served once one closes", func() bool {
+		_, err := client.DeleteInstance(t.Context(), del(stopped))
+		return err == nil || status.Code(err) == codes.NotFound
+	})
+}
+
+// TestStreamsPerConnectionFollowTheInFlightCap: one connection may carry as
+// many concurrent calls as may be in flight upstream, and no more.
+func TestStreamsPerConnectionFollowTheInFlightCap(t *testing.T) {
+	t.Parallel()
+	f := startFacade(t, emulator.New(), facade.Options{Credentials: cloudauth.Token("t"), MaxUpstreamInFlight: 100})
+	c := dialH2(t, f.grpcAddr)
+	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil)
+	for i := range 101 {
+		id := uint32(2*i + 1)
+		if err := c.writeBlock(id, block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the 101st is refused at once (REFUSED_STREAM); the others
+	// wait for their request.
+	got := c.ends([]uint32{201}, 10*time.Second)
+	if got[201] != -1 {
+		t.Errorf("the 101st stream on one connection ended with %d; want a reset (REFUSED_STREAM)", got[201])
+	}
+}
+
+// TestStartupWarnings: settings that look protective but are not are
+// pointed out at start-up.
+func TestStartupWarnings(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "callers.yaml")
+	writeTestFile(t, path, "callers: [{name: batch, client_cert_names: [batch.example], projects: ['*']}]\n")
+	callers, err := callerauth.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logbuf.Buffer
+	f := launch(t, emulator.New(), facade.Options{Credentials: cloudauth.Token("t"), Callers: callers, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := logs.WaitFor(ctx, "client_cert_names", "--client-ca is not set"); err != nil {
+		t.Errorf("no warning about client certificate names without a client CA:\n%s", logs.String())
+	}
+	if _, err := logs.WaitFor(ctx, "msg=serving", `caller_auth="on (1 callers)"`, "tls=off"); err != nil {
+		t.Errorf("the serving line does not say how callers are authenticated:\n%s", logs.String())
+	}
+	_ = f
 }
