@@ -7,7 +7,7 @@ MAKEFLAGS += --no-builtin-rules
 
 # buf lives in its own modfile: its dependency graph would otherwise pull a
 # pre-release protobuf runtime into the service's go.mod.
-BUF := go tool -modfile=tools/go.mod buf
+BUF := go tool -modfile=internal/tools/go.mod buf
 
 # Third-party protos imported by proto/ come from pinned packages, not from
 # copies committed by hand: google/api from the npm package google-proto-files
@@ -50,13 +50,16 @@ bench-smoke: ## About a second per benchmark scenario, to prove the harness work
 
 .PHONY: soak
 soak: ## Soak test: 100k calls, 10% injected faults (SOAK_CALLS, SOAK_CONCURRENCY)
-	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./facade
+	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./internal/server
 
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
-	go test ./modelarts -run '^$$' -fuzz '^FuzzDeleteInstancePath$$' -fuzztime $${FUZZTIME:-30s}
-	go test ./service -run '^$$' -fuzz '^FuzzValidateDeleteInstance$$' -fuzztime $${FUZZTIME:-30s}
-	go test ./modelarts -run '^$$' -fuzz '^FuzzParseError$$' -fuzztime $${FUZZTIME:-30s}
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target"; \
+			go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} || exit 1; \
+		done; \
+	done
 
 .PHONY: lint
 lint: $(THIRD_PARTY_STAMP) ## go vet, gofmt, buf lint and buf format

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
 func BenchmarkValidateDeleteInstance(b *testing.B) {

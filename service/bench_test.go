@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/devenv-facade/devenv-facade/cloudauth"
-	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 

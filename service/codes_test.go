@@ -32,7 +32,7 @@ type vendorRow struct {
 // error-code table (http_status, error_code, error_message), all 864 rows.
 func readVendorTable(t *testing.T) []vendorRow {
 	t.Helper()
-	f, err := os.Open("../testdata/modelarts-error-codes.tsv")
+	f, err := os.Open("../internal/modelarts/testdata/modelarts-error-codes.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/devenv-facade/devenv-facade/cloudauth"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
 // Error domains, the google.rpc.ErrorInfo.domain of every error the facade

@@ -17,8 +17,8 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/devenv-facade/devenv-facade/cloudauth"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
 func TestStatusFromError(t *testing.T) {

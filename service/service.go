@@ -18,7 +18,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
 // Service implements [devenvv1.DevEnvServiceServer] on top of a ModelArts

@@ -21,13 +21,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/devenv-facade/devenv-facade/callerauth"
-	"github.com/devenv-facade/devenv-facade/cloudauth"
-	"github.com/devenv-facade/devenv-facade/emulator"
-	"github.com/devenv-facade/devenv-facade/facade"
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/server"
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
-	"github.com/devenv-facade/devenv-facade/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
 // embeddedToken is the token the facade sends to the embedded emulator when
@@ -76,9 +76,9 @@ func newFlags(cfg *config) *envflag.Set {
 		"address of the admin listener: HTTP /healthz and /readyz and gRPC health, plaintext and without caller authentication, for probes (in Kubernetes, bind the pod IP or 0.0.0.0); empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
-	fs.Duration(&cfg.upstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", facade.DefaultUpstreamTimeout,
+	fs.Duration(&cfg.upstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", server.DefaultUpstreamTimeout,
 		"longest wait for one ModelArts call (retries included), whatever the caller's deadline").Between(100*time.Millisecond, 10*time.Minute)
-	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", facade.DefaultShutdownGrace,
+	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", server.DefaultShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled").Between(100*time.Millisecond, time.Hour)
 	defRetry := modelarts.DefaultRetryPolicy()
 	fs.Int(&cfg.retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", defRetry.MaxAttempts,
@@ -91,13 +91,13 @@ func newFlags(cfg *config) *envflag.Set {
 		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller").Between(time.Second, 10*time.Minute)
 	fs.Duration(&cfg.retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", defRetry.AttemptTimeout,
 		"longest wait for one attempt, so a stalled connection leaves time to retry; 0s: no bound but the call's").Between(0, 10*time.Minute)
-	fs.Int(&cfg.maxInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", facade.DefaultMaxUpstreamInFlight,
+	fs.Int(&cfg.maxInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", server.DefaultMaxUpstreamInFlight,
 		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
-	fs.Duration(&cfg.maxWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", facade.DefaultMaxUpstreamWait,
+	fs.Duration(&cfg.maxWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", server.DefaultMaxUpstreamWait,
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
-	fs.Duration(&cfg.requestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", facade.DefaultRequestReadTimeout,
+	fs.Duration(&cfg.requestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", server.DefaultRequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
-	fs.Int(&cfg.maxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", facade.DefaultMaxConnections,
+	fs.Int(&cfg.maxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", server.DefaultMaxConnections,
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", []string{"text", "json"}, "log line format")
@@ -246,7 +246,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	var tlsConfig *tls.Config
 	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.clientCA != "" {
-		if tlsConfig, err = facade.ServerTLSConfig(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
+		if tlsConfig, err = server.ServerTLSConfig(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
 			return err
 		}
 	}
@@ -255,7 +255,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
-	return facade.Run(ctx, facade.Options{
+	return server.Run(ctx, server.Options{
 		GRPCListener:            listeners.grpc,
 		HTTPListener:            listeners.http,
 		AdminListener:           listeners.admin,
@@ -278,7 +278,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	})
 }
 
-// orNegative turns a flag's "0: none" into facade.Options' "negative:
+// orNegative turns a flag's "0: none" into server.Options' "negative:
 // none" (where zero means the default).
 func orNegative[T int | time.Duration](v T) T {
 	if v == 0 {

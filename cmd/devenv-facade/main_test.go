@@ -23,7 +23,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 

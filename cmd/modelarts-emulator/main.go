@@ -50,7 +50,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 )
 

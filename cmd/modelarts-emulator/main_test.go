@@ -14,8 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/devenv-facade/devenv-facade/cloudauth"
-	"github.com/devenv-facade/devenv-facade/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 )

@@ -24,7 +24,7 @@ func microBenchmarks(ctx context.Context, root string, smoke bool) ([]microResul
 	if smoke {
 		benchtime = "100ms"
 	}
-	pkgs := []string{"./modelarts", "./service"}
+	pkgs := []string{"./internal/modelarts", "./service"}
 	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Stderr = root, os.Stderr

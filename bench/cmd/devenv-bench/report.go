@@ -80,7 +80,7 @@ func (r *report) markdown() string {
 	w("- Per point: %s warm-up, then %s measured. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at its start.\n\n", r.cfg.warmup, r.cfg.duration)
 
 	if len(r.micro) > 0 {
-		w("## Micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./modelarts ./service`\n\n")
+		w("## Micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./internal/modelarts ./service`\n\n")
 		w("| package | benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")
 		for _, m := range r.micro {
 			w("| %s | %s | %s | %s | %s |\n", m.pkg, m.name, m.nsPerOp, m.bytesPerOp, m.allocsPer)

@@ -1,0 +1,129 @@
+package cloudauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// Kind names a credential source.
+type Kind string
+
+// The credential sources [New] can build.
+const (
+	// KindAuto picks the first source that is configured, in the order
+	// cloud, AK/SK, password, token; with none configured, KindNone.
+	KindAuto Kind = "auto"
+	// KindNone holds no credentials: every caller must send its own token.
+	KindNone Kind = "none"
+	// KindToken sends Config.Token ([Token]).
+	KindToken Kind = "token"
+	// KindPassword gets IAM tokens for Config.IAM ([IAMPassword]).
+	KindPassword Kind = "password"
+	// KindAKSK signs with Config.AccessKey and SecretKey ([AKSK]).
+	KindAKSK Kind = "aksk"
+	// KindCloud reads Config.Cloud from clouds.yaml ([LoadCloud]).
+	KindCloud Kind = "cloud"
+)
+
+// Config gathers every credential setting; [New] uses the part that Kind
+// selects. The zero value is KindAuto with nothing configured.
+type Config struct {
+	// Kind selects the source; empty means KindAuto.
+	Kind Kind
+	// Token is a static IAM token (KindToken).
+	Token string
+	// IAM holds the IAM user (KindPassword).
+	IAM IAMConfig
+	// AccessKey, SecretKey and the optional SecurityToken sign requests
+	// (KindAKSK).
+	AccessKey, SecretKey, SecurityToken string
+	// SigningForm, SigningRegion and SigningService shape the signature
+	// (KindAKSK, and KindCloud when the cloud has keys). Empty SigningForm
+	// means FormCredential.
+	SigningForm                   SigningForm
+	SigningRegion, SigningService string
+	// Cloud names an entry of clouds.yaml (KindCloud).
+	Cloud string
+	// CloudsFiles overrides where clouds.yaml and secure.yaml are looked
+	// for; nil means [DefaultCloudsFiles].
+	CloudsFiles *CloudsFiles
+}
+
+// String describes the configuration without secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("credentials config (kind %q, configured %v)", c.Kind, c.configured())
+}
+
+// Format prints String whatever the verb.
+func (c Config) Format(f fmt.State, _ rune) { redact(f, c.String()) }
+
+// LogValue logs String.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func (c Config) configured() []Kind {
+	var ks []Kind
+	if c.Cloud != "" {
+		ks = append(ks, KindCloud)
+	}
+	if c.AccessKey != "" || c.SecretKey != "" {
+		ks = append(ks, KindAKSK)
+	}
+	if c.IAM.Username != "" || c.IAM.Password != "" {
+		ks = append(ks, KindPassword)
+	}
+	if c.Token != "" {
+		ks = append(ks, KindToken)
+	}
+	return ks
+}
+
+// New builds the credentials cfg selects. It returns nil credentials (and no
+// error) for KindNone. httpClient carries IAM token requests.
+func New(cfg Config, httpClient modelarts.HTTPClient) (modelarts.Credentials, error) {
+	kind := cfg.Kind
+	if kind == "" || kind == KindAuto {
+		kind = KindNone
+		if ks := cfg.configured(); len(ks) > 0 {
+			kind = ks[0]
+		}
+	}
+	switch kind {
+	case KindNone:
+		return nil, nil
+	case KindToken:
+		if cfg.Token == "" {
+			return nil, errors.New("cloudauth: token credentials need a token (--auth-token, OS_TOKEN)")
+		}
+		return Token(cfg.Token), nil
+	case KindPassword:
+		return NewIAMPassword(httpClient, cfg.IAM)
+	case KindAKSK:
+		s, err := NewSigner(cfg.AccessKey, cfg.SecretKey, cfg.SigningForm, cfg.SigningRegion, cfg.SigningService)
+		if err != nil {
+			return nil, err
+		}
+		return NewAKSK(s, cfg.SecurityToken), nil
+	case KindCloud:
+		if cfg.Cloud == "" {
+			return nil, errors.New("cloudauth: cloud credentials need a cloud name (--cloud, OS_CLOUD)")
+		}
+		files := DefaultCloudsFiles()
+		if cfg.CloudsFiles != nil {
+			files = *cfg.CloudsFiles
+		}
+		cloud, err := LoadCloud(files, cfg.Cloud)
+		if err != nil {
+			return nil, err
+		}
+		sub, err := cloud.Config()
+		if err != nil {
+			return nil, err
+		}
+		sub.SigningForm, sub.SigningRegion, sub.SigningService = cfg.SigningForm, cfg.SigningRegion, cfg.SigningService
+		return New(sub, httpClient)
+	}
+	return nil, fmt.Errorf("cloudauth: unknown credential kind %q (want auto, none, token, password, aksk or cloud)", kind)
+}

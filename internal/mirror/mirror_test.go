@@ -1,0 +1,275 @@
+package mirror_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/mirror"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// fakeServer answers every DeleteInstance with err (or success), recording
+// what it received.
+type fakeServer struct {
+	devenvv1.UnimplementedDevEnvServiceServer
+	err error
+
+	mu   sync.Mutex
+	reqs []*devenvv1.DeleteInstanceRequest
+	mds  []metadata.MD
+}
+
+func (f *fakeServer) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.mu.Lock()
+	f.reqs, f.mds = append(f.reqs, req), append(f.mds, md)
+	f.mu.Unlock()
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", "rid-1", "x-internal", "do-not-leak"))
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &devenvv1.DeleteInstanceResponse{InstanceId: req.GetInstanceId()}, nil
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func serve(t *testing.T, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor) *httptest.Server {
+	t.Helper()
+	if interceptor == nil {
+		interceptor = func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return h(ctx, req)
+		}
+	}
+	h, err := mirror.New(t.Context(), srv, interceptor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func call(t *testing.T, ts *httptest.Server, method, path string, header map[string]string) reply {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("body %q is not JSON: %v", raw, err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q; want application/json", ct)
+	}
+	return reply{resp.StatusCode, resp.Header, body}
+}
+
+const path = "/v1/0123456789abcdef0123456789abcdef/demanager/instances/DE-1"
+
+func TestMirror_success(t *testing.T) {
+	t.Parallel()
+	fake := &fakeServer{}
+	var methods []string
+	ts := serve(t, fake, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		methods = append(methods, info.FullMethod)
+		return h(ctx, req)
+	})
+	got := call(t, ts, http.MethodDelete, path+"?allow_missing=true", map[string]string{
+		"X-Auth-Token": "caller-token", "X-Request-Id": "caller-rid", "X-Other": "x",
+	})
+	if got.status != 200 {
+		t.Fatalf("status = %d; want 200 (body %v)", got.status, got.body)
+	}
+	if diff := cmp.Diff(map[string]any{"instance_id": "DE-1"}, got.body); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	// The caller's request ID is the call's, and answered.
+	if got.header.Get("X-Request-Id") != "caller-rid" {
+		t.Errorf("X-Request-Id = %q; want the caller's", got.header.Get("X-Request-Id"))
+	}
+	if len(got.header.Values("X-Request-Id")) != 1 {
+		t.Errorf("X-Request-Id sent %d times", len(got.header.Values("X-Request-Id")))
+	}
+	for k := range got.header {
+		if strings.Contains(strings.ToLower(k), "internal") || strings.HasPrefix(k, "Grpc-Metadata") {
+			t.Errorf("header metadata leaked as %s", k)
+		}
+	}
+	req, md := fake.reqs[0], fake.mds[0]
+	if !req.GetAllowMissing() || req.GetProjectId() != "0123456789abcdef0123456789abcdef" || req.GetInstanceId() != "DE-1" {
+		t.Errorf("request = %v", req)
+	}
+	if md.Get("x-auth-token")[0] != "caller-token" || md.Get("x-request-id")[0] != "caller-rid" {
+		t.Errorf("metadata = %v; want x-auth-token and x-request-id from the headers", md)
+	}
+	if len(md.Get("x-other")) != 0 {
+		t.Errorf("an arbitrary header reached the service as metadata: %v", md)
+	}
+	if diff := cmp.Diff([]string{"/modelarts.devenv.v1.DevEnvService/DeleteInstance"}, methods); diff != "" {
+		t.Errorf("interceptor saw (-want +got):\n%s", diff)
+	}
+}
+
+func withDetails(t *testing.T, c codes.Code, msg string, details ...any) error {
+	t.Helper()
+	st := status.New(c, msg)
+	for _, d := range details {
+		var err error
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			st, err = st.WithDetails(d)
+		case *errdetails.RetryInfo:
+			st, err = st.WithDetails(d)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st.Err()
+}
+
+func TestMirror_errors(t *testing.T) {
+	t.Parallel()
+	modelArtsInfo := func(code, msg, httpStatus string) *errdetails.ErrorInfo {
+		return &errdetails.ErrorInfo{Domain: service.DomainModelArts, Reason: "R", Metadata: map[string]string{
+			"error_code": code, "error_message": msg, "http_status": httpStatus}}
+	}
+	tests := []struct {
+		name           string
+		err            error
+		wantStatus     int
+		wantBody       map[string]any
+		wantRetryAfter string
+	}{
+		{
+			name:       "modelarts_status_is_replayed",
+			err:        withDetails(t, codes.NotFound, "The instance does not exist. (ModelArts.6309)", modelArtsInfo("ModelArts.6309", "The instance does not exist.", "400")),
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "ModelArts.6309", "error_message": "The instance does not exist."},
+		},
+		{
+			name: "throttling_sets_retry_after",
+			err: withDetails(t, codes.ResourceExhausted, "busy", modelArtsInfo("ModelArts.6101", "busy", "429"),
+				&errdetails.RetryInfo{RetryDelay: durationpb.New(1500 * time.Millisecond)}),
+			wantStatus:     429,
+			wantBody:       map[string]any{"error_code": "ModelArts.6101", "error_message": "busy"},
+			wantRetryAfter: "2",
+		},
+		{
+			name:       "non_error_upstream_status_is_not_replayed",
+			err:        withDetails(t, codes.ResourceExhausted, "quota", modelArtsInfo("ModelArts.0116", "quota", "100")),
+			wantStatus: 429,
+			wantBody:   map[string]any{"error_code": "ModelArts.0116", "error_message": "quota"},
+		},
+		{
+			name:       "facade_error_uses_grpc_status",
+			err:        service.NewFacadeError(codes.Unauthenticated, service.ReasonCredentialsMissing, "no credentials", "rid"),
+			wantStatus: 401,
+			wantBody:   map[string]any{"error_code": "Facade.CREDENTIALS_MISSING", "error_message": "no credentials"},
+		},
+		{
+			name:       "facade_unavailable",
+			err:        service.NewFacadeError(codes.Unavailable, service.ReasonUpstreamUnavailable, "down", "rid"),
+			wantStatus: 503,
+			wantBody:   map[string]any{"error_code": "Facade.UPSTREAM_UNAVAILABLE", "error_message": "down"},
+		},
+		{
+			name:       "status_without_error_info",
+			err:        status.Error(codes.DeadlineExceeded, "too slow"),
+			wantStatus: 504,
+			wantBody:   map[string]any{"error_code": "Facade.DEADLINE_EXCEEDED", "error_message": "too slow"},
+		},
+		{
+			name:       "cancelled",
+			err:        status.Error(codes.Canceled, "gone"),
+			wantStatus: 499,
+			wantBody:   map[string]any{"error_code": "Facade.CANCELLED", "error_message": "gone"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := &fakeServer{err: tt.err}
+			ts := serve(t, fake, nil)
+			got := call(t, ts, http.MethodDelete, path, nil)
+			if got.status != tt.wantStatus {
+				t.Errorf("status = %d; want %d", got.status, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.wantBody, got.body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			if ra := got.header.Get("Retry-After"); ra != tt.wantRetryAfter {
+				t.Errorf("Retry-After = %q; want %q", ra, tt.wantRetryAfter)
+			}
+			// Without one from the caller, the mirror makes the ID the
+			// call runs with, and answers it on errors too.
+			if rid := got.header.Get("X-Request-Id"); rid == "" || fake.mds[0].Get("x-request-id")[0] != rid {
+				t.Errorf("X-Request-Id = %q, the service saw %q; want the same, non-empty", rid, fake.mds[0].Get("x-request-id"))
+			}
+		})
+	}
+}
+
+func TestMirror_routingAndParsing(t *testing.T) {
+	t.Parallel()
+	fake := &fakeServer{}
+	ts := serve(t, fake, nil)
+	tests := []struct {
+		name, method, path string
+		wantStatus         int
+		wantCode           string
+	}{
+		{"unknown_path", http.MethodDelete, "/v2/x", 404, "Facade.ROUTE_NOT_FOUND"},
+		{"extra_segment", http.MethodDelete, path + "/extra", 404, "Facade.ROUTE_NOT_FOUND"},
+		{"wrong_method", http.MethodGet, path, 405, "Facade.METHOD_NOT_ALLOWED"},
+		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "Facade.INVALID_ARGUMENT"},
+	}
+	for _, tt := range tests {
+		got := call(t, ts, tt.method, tt.path, nil)
+		if got.status != tt.wantStatus || got.body["error_code"] != tt.wantCode || got.body["error_message"] == "" {
+			t.Errorf("%s: %d %v; want %d with %s", tt.name, got.status, got.body, tt.wantStatus, tt.wantCode)
+		}
+	}
+	if len(fake.reqs) != 0 {
+		t.Errorf("the service was called %d times; want 0", len(fake.reqs))
+	}
+	// An escaped slash stays inside its segment and reaches the service
+	// (whose validation rejects it) instead of changing the route.
+	call(t, ts, http.MethodDelete, "/v1/p/demanager/instances/a%2F..%2Fb", nil)
+	if len(fake.reqs) != 1 || fake.reqs[0].GetInstanceId() != "a/../b" {
+		t.Errorf("requests = %v; want one with instance_id \"a/../b\"", fake.reqs)
+	}
+}

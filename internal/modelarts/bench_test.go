@@ -1,0 +1,32 @@
+package modelarts_test
+
+import (
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// BenchmarkDeleteInstance is the client alone against the emulator over
+// loopback HTTP/1.1.
+func BenchmarkDeleteInstance(b *testing.B) {
+	srv := httptest.NewServer(emulator.New(emulator.WithRequestLog(0)))
+	defer srv.Close()
+	hc := modelarts.NewHTTPClient(0)
+	defer hc.CloseIdleConnections()
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := c.DeleteInstance(b.Context(), testProject, "fault-n"+strconv.Itoa(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// adminServer serves health and readiness on the admin listener, without
+// authentication and in plaintext, for probes and operators:
+//
+//   - GET /healthz: 200 while the process serves (liveness);
+//   - GET /readyz: 200 while the facade accepts calls, 503 once it is
+//     shutting down (readiness);
+//   - gRPC grpc.health.v1.Health (Check and Watch) over HTTP/2 without TLS
+//     ("h2c", as Kubernetes' gRPC probes speak it), sharing the main gRPC
+//     server's health statuses, and reflection that lists only the health
+//     service, so that `grpcurl -plaintext <admin> grpc.health.v1.Health/Check`
+//     works without proto files.
+//
+// It serves nothing else: no API, no profiles.
+type adminServer struct {
+	ready  atomic.Bool
+	grpc   *grpc.Server
+	server *http.Server
+}
+
+func newAdminServer(hs *health.Server, logger *slog.Logger) *adminServer {
+	a := &adminServer{grpc: grpc.NewServer(grpc.MaxRecvMsgSize(4 << 10))}
+	healthpb.RegisterHealthServer(a.grpc, hs)
+	reflection.Register(a.grpc)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if a.ready.Load() {
+			writeText(w, http.StatusOK, "ready")
+			return
+		}
+		writeText(w, http.StatusServiceUnavailable, "not ready")
+	})
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	a.server = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+				a.grpc.ServeHTTP(w, r)
+				return
+			}
+			mux.ServeHTTP(w, r)
+		}),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a
+}
+
+func writeText(w http.ResponseWriter, code int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, text+"\n")
+}
+
+func (a *adminServer) setReady(ready bool) { a.ready.Store(ready) }
+
+func (a *adminServer) serve(lis net.Listener) error {
+	if err := a.server.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// close stops the admin listener; health watches on it end.
+func (a *adminServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	a.grpc.Stop()
+	if err := a.server.Shutdown(ctx); err != nil {
+		_ = a.server.Close()
+	}
+}

@@ -1,0 +1,626 @@
+// Package facade assembles a running devenv-facade: the ModelArts client,
+// the DevEnvService, the gRPC server (with health checking and reflection),
+// the REST mirror and the admin listener (health and readiness for probes),
+// served on listeners the caller owns, with a graceful shutdown when the
+// context ends.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/net/netutil"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/tap"
+
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/mirror"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// Defaults for zero-valued [Options] fields.
+const (
+	DefaultShutdownGrace   = 20 * time.Second
+	DefaultUpstreamTimeout = modelarts.DefaultTimeout
+	// DefaultMaxUpstreamInFlight caps concurrent calls to ModelArts.
+	DefaultMaxUpstreamInFlight = 1024
+	// DefaultMaxUpstreamWait is how long a call beyond the cap may wait
+	// for a slot before it is shed.
+	DefaultMaxUpstreamWait = 100 * time.Millisecond
+	// DefaultRequestReadTimeout is how long a caller has to deliver its
+	// request once it has started a call (sent the gRPC headers, or
+	// opened a REST request).
+	DefaultRequestReadTimeout = 10 * time.Second
+	// DefaultMaxConnections caps the open connections of each listener.
+	DefaultMaxConnections = 1024
+)
+
+// Server limits, set deliberately rather than left to library defaults.
+const (
+	// maxRecvMsgSize bounds a gRPC request; DevEnviron requests are a few
+	// hundred bytes, create requests a few KiB.
+	maxRecvMsgSize = 1 << 20
+	maxSendMsgSize = 4 << 20
+	// maxHeaderListSize bounds a gRPC call's metadata, as MaxHeaderBytes
+	// bounds the REST mirror's headers. The largest legitimate metadata is
+	// an IAM token (a few KiB).
+	maxHeaderListSize = 64 << 10
+	// minStreamsPerConn and maxStreamsPerConn bound the concurrent calls
+	// on one gRPC connection, which otherwise follow the in-flight cap.
+	minStreamsPerConn = 100
+	maxStreamsPerConn = 4096
+	// maxLongLivedStreams bounds open streaming calls (health watches,
+	// reflection) across all connections.
+	maxLongLivedStreams = 256
+	// maxRequestBody bounds a REST mirror request body.
+	maxRequestBody = 1 << 20
+	// maxAdminConnections caps the admin listener's connections: probes
+	// and an operator's tools.
+	maxAdminConnections = 64
+	// drainTimeout is how long cancelled calls get to return their
+	// UNAVAILABLE answers after the grace period, before connections are
+	// closed.
+	drainTimeout = 2 * time.Second
+	// requestSettle is how long, once shutdown begins, streams that sent
+	// their headers still have to deliver their request.
+	requestSettle = time.Second
+)
+
+// Options configures a [Server].
+type Options struct {
+	// GRPCListener is where the gRPC server accepts connections. Required.
+	GRPCListener net.Listener
+	// HTTPListener is where the REST mirror accepts connections. Optional:
+	// nil serves gRPC only.
+	HTTPListener net.Listener
+	// AdminListener, if set, serves health and readiness for probes:
+	// HTTP GET /healthz and /readyz, and gRPC health (grpc.health.v1, with
+	// reflection listing only it) over plaintext HTTP/2. It needs no
+	// caller authentication and reveals nothing but the serving status,
+	// so it may listen beyond loopback (a pod IP, for Kubernetes probes).
+	AdminListener net.Listener
+
+	// Endpoint is the ModelArts base URL, for example
+	// "https://modelarts.eu-de.otc.t-systems.com". Required.
+	Endpoint string
+	// Credentials authenticate requests to ModelArts when a caller sends no
+	// token of its own (see package cloudauth). Nil means callers must.
+	Credentials modelarts.Credentials
+	// DisableTokenPassthrough ignores callers' x-auth-token / X-Auth-Token:
+	// every request then uses Credentials.
+	DisableTokenPassthrough bool
+	// UpstreamTimeout bounds each ModelArts request whatever the caller's
+	// deadline. Zero means DefaultUpstreamTimeout.
+	UpstreamTimeout time.Duration
+	// HTTPClient sends the ModelArts requests. Nil means
+	// modelarts.NewHTTPClient, keeping as many idle connections as calls
+	// may be in flight.
+	HTTPClient modelarts.HTTPClient
+	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
+	UserAgent string
+	// Retry is how idempotent calls are retried. The zero value means
+	// modelarts.DefaultRetryPolicy(); MaxAttempts 1 disables retries.
+	Retry modelarts.RetryPolicy
+	// MaxUpstreamInFlight caps concurrent calls to ModelArts; calls beyond
+	// it wait up to MaxUpstreamWait, then get RESOURCE_EXHAUSTED. Zero
+	// means DefaultMaxUpstreamInFlight; negative means no cap.
+	MaxUpstreamInFlight int
+	// MaxUpstreamWait: zero means DefaultMaxUpstreamWait; negative means
+	// no wait (shed at once).
+	MaxUpstreamWait time.Duration
+
+	// RequestReadTimeout is how long a caller may take to deliver its
+	// request after starting a call: a gRPC stream that sent its headers
+	// but no request message is ended after it, and a REST request must be
+	// read within it. Zero means DefaultRequestReadTimeout.
+	RequestReadTimeout time.Duration
+	// MaxConnections caps the open connections on each of the gRPC and
+	// REST listeners; further connections wait in the listen backlog. Zero
+	// means DefaultMaxConnections; negative means no cap.
+	MaxConnections int
+
+	// Callers, if set, authenticates every call (bearer tokens or client
+	// certificates) and limits each caller to its projects.
+	Callers *callerauth.Authenticator
+	// TLS, if set, serves both gRPC and the REST mirror over TLS (see
+	// [ServerTLSConfig]); with ClientCAs set, clients must present a
+	// certificate signed by one of them.
+	TLS *tls.Config
+	// Insecure allows listening beyond loopback without a way to tell
+	// callers apart (neither Callers nor client certificates). Without it
+	// New refuses.
+	Insecure bool
+
+	// ShutdownGrace is how long in-flight calls may run once the context is
+	// done, before they are cut off. Zero means DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// Logger receives one line per call and the lifecycle events. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults returns opts with every zero field that has a default set
+// to it. It is the one place defaults are applied.
+func (opts Options) withDefaults() Options {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
+	if opts.UpstreamTimeout <= 0 {
+		opts.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if opts.MaxUpstreamInFlight == 0 {
+		opts.MaxUpstreamInFlight = DefaultMaxUpstreamInFlight
+	}
+	switch {
+	case opts.MaxUpstreamWait == 0:
+		opts.MaxUpstreamWait = DefaultMaxUpstreamWait
+	case opts.MaxUpstreamWait < 0:
+		opts.MaxUpstreamWait = 0
+	}
+	if opts.RequestReadTimeout <= 0 {
+		opts.RequestReadTimeout = DefaultRequestReadTimeout
+	}
+	if opts.MaxConnections == 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	if opts.Retry == (modelarts.RetryPolicy{}) {
+		opts.Retry = modelarts.DefaultRetryPolicy()
+	}
+	return opts
+}
+
+// Server is an assembled facade, ready to serve. Create it with [New].
+type Server struct {
+	opts   Options
+	logger *slog.Logger
+
+	closeHTTPClient func()
+	client          *modelarts.Client
+	svc             *service.Service
+
+	grpcServer  *grpc.Server
+	health      *health.Server
+	streams     *streams
+	codec       *codec
+	calls       calls
+	mirror      http.Handler // the REST mirror with its middleware
+	httpServer  *http.Server // nil without an HTTP listener
+	admin       *adminServer // nil without an admin listener
+	restCancel  context.CancelCauseFunc
+	restBaseCtx context.Context
+}
+
+// New assembles a facade from opts without serving anything yet. On error
+// it closes the listeners in opts, which it otherwise owns from now on
+// ([Server.Serve] closes them).
+func New(opts Options) (_ *Server, err error) {
+	defer func() {
+		if err != nil {
+			closeListeners(opts)
+		}
+	}()
+	if opts.GRPCListener == nil {
+		return nil, errors.New("facade: no gRPC listener")
+	}
+	opts = opts.withDefaults()
+	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec()}
+
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		hc := modelarts.NewHTTPClient(max(opts.MaxUpstreamInFlight, 0))
+		s.closeHTTPClient = hc.CloseIdleConnections
+		httpClient = hc
+	}
+	clientOpts := []modelarts.Option{
+		modelarts.WithCredentials(opts.Credentials),
+		modelarts.WithTimeout(opts.UpstreamTimeout),
+		modelarts.WithLogger(opts.Logger),
+		modelarts.WithRetryPolicy(opts.Retry),
+		modelarts.WithMaxInFlight(opts.MaxUpstreamInFlight, opts.MaxUpstreamWait),
+	}
+	if opts.UserAgent != "" {
+		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
+	}
+	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts...); err != nil {
+		s.closeHTTPClient()
+		return nil, fmt.Errorf("facade: %w", err)
+	}
+	if err := checkExposure(opts); err != nil {
+		s.closeHTTPClient()
+		return nil, err
+	}
+	s.svc = service.New(s.client, service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
+
+	// The service's interceptor runs first, so that refused and drained
+	// calls are logged with their request ID too; then the call tracking
+	// (shutdown and request timeouts), then the caller's authorization.
+	interceptors := []grpc.UnaryServerInterceptor{s.svc.UnaryInterceptor(), s.trackCall}
+	if opts.Callers != nil {
+		interceptors = append(interceptors, opts.Callers.UnaryInterceptor())
+	}
+	interceptor := chainUnary(interceptors...)
+
+	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), maxLongLivedStreams)
+	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor)...)
+	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpcServer, s.health)
+	reflection.Register(s.grpcServer)
+	s.streams.known = knownMethods(s.grpcServer)
+	s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	// REST calls run on a base context that shutdown cancels past the
+	// grace period; until then they outlive the Serve context.
+	s.restBaseCtx, s.restCancel = context.WithCancelCause(context.Background())
+	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody)}
+	if opts.Callers != nil {
+		mirrorOpts = append(mirrorOpts, mirror.WithCallerAuth(func(next http.Handler) http.Handler {
+			return opts.Callers.Middleware(next, func(w http.ResponseWriter, r *http.Request, err error) {
+				mirror.WriteError(w, r, err, 0)
+			})
+		}))
+	}
+	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
+		s.closeHTTPClient()
+		return nil, fmt.Errorf("facade: REST mirror: %w", err)
+	}
+	if opts.HTTPListener != nil {
+		s.httpServer = &http.Server{
+			Handler:           s.mirror,
+			TLSConfig:         opts.TLS,
+			ReadHeaderTimeout: opts.RequestReadTimeout,
+			ReadTimeout:       opts.RequestReadTimeout,
+			// A call may wait for ModelArts up to the upstream timeout.
+			WriteTimeout:   opts.UpstreamTimeout + 10*time.Second,
+			IdleTimeout:    2 * time.Minute,
+			MaxHeaderBytes: maxHeaderListSize,
+			ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+			BaseContext:    func(net.Listener) context.Context { return s.restBaseCtx },
+		}
+	}
+	if opts.AdminListener != nil {
+		s.admin = newAdminServer(s.health, opts.Logger)
+	}
+	return s, nil
+}
+
+// maxPendingStreams bounds the gRPC streams waiting for their request:
+// twice the in-flight cap, or 8192 without one.
+func maxPendingStreams(inflight int) int {
+	if inflight <= 0 {
+		return 8192
+	}
+	return max(2*inflight, 256)
+}
+
+// knownMethods lists the full method names srv serves.
+func knownMethods(srv *grpc.Server) map[string]bool {
+	known := map[string]bool{}
+	for svc, info := range srv.GetServiceInfo() {
+		for _, m := range info.Methods {
+			known["/"+svc+"/"+m.Name] = true
+		}
+	}
+	return known
+}
+
+// grpcOptions are the gRPC server's options.
+func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.ServerOption {
+	opts := s.opts
+	streamsPerConn := maxStreamsPerConn
+	if opts.MaxUpstreamInFlight > 0 {
+		streamsPerConn = min(max(opts.MaxUpstreamInFlight, minStreamsPerConn), maxStreamsPerConn)
+	}
+	streamInterceptors := []grpc.StreamServerInterceptor{s.streams.streamInterceptor}
+	if opts.Callers != nil {
+		streamInterceptors = append(streamInterceptors, opts.Callers.StreamInterceptor())
+	}
+	serverOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRecvMsgSize),
+		grpc.MaxSendMsgSize(maxSendMsgSize),
+		grpc.MaxHeaderListSize(maxHeaderListSize),
+		grpc.MaxConcurrentStreams(uint32(streamsPerConn)),
+		grpc.ConnectionTimeout(10 * time.Second),
+		// Idle connections release their write buffer.
+		grpc.SharedWriteBuffer(true),
+		// Clients may ping every 10s, even between calls; idle
+		// connections are closed after 5 minutes; the server pings a
+		// silent connection after a minute and drops it 20s later.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
+		grpc.InTapHandle(s.tap),
+		grpc.ForceServerCodecV2(s.codec),
+		grpc.UnaryInterceptor(interceptor),
+		grpc.ChainStreamInterceptor(streamInterceptors...),
+	}
+	if opts.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	return serverOpts
+}
+
+// tap runs when a gRPC call's headers arrive, before grpc-go reads anything
+// else of it: unknown methods, unauthenticated callers and streams beyond
+// the bounds are refused here, so they cannot make the facade buffer their
+// request.
+func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if s.opts.Callers != nil {
+		var err error
+		if ctx, err = s.opts.Callers.Tap(ctx, info); err != nil {
+			return nil, err
+		}
+	}
+	return s.streams.tap(ctx, info, time.Now())
+}
+
+// trackCall is the unary interceptor that tracks a call from the moment
+// its request arrived: shutdown waits for it, and cancels it past the grace
+// period, which makes it answer UNAVAILABLE (reason SHUTTING_DOWN) rather
+// than the CANCELLED its cancellation would give. A call that succeeded
+// still reports its success: its outcome is not lost.
+func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if st := streamFrom(ctx); st != nil { // gRPC; REST calls have no stream
+		if !s.streams.activate(st) {
+			return nil, service.NewFacadeError(codes.Canceled, service.ReasonCanceled,
+				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
+		}
+		if fields := s.codec.invalidFields(req); fields != nil {
+			return nil, service.InvalidUTF8(callctx.RequestID(ctx), fields)
+		}
+	}
+	s.calls.begin()
+	defer s.calls.end()
+	resp, err := handler(ctx, req)
+	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) {
+		return nil, service.NewFacadeError(codes.Unavailable, service.ReasonShuttingDown,
+			"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
+			callctx.RequestID(ctx))
+	}
+	return resp, err
+}
+
+// Handler returns the REST mirror as an http.Handler, with the same
+// middleware and call pipeline as the one Serve runs, for tests that serve
+// it themselves (httptest.NewServer(s.Handler())).
+func (s *Server) Handler() http.Handler { return s.mirror }
+
+// Run is New followed by Serve.
+func Run(ctx context.Context, opts Options) error {
+	s, err := New(opts)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx)
+}
+
+// Serve serves gRPC, the REST mirror and the admin listener (those that
+// have listeners) until ctx is done, then shuts down gracefully: health
+// reports NOT_SERVING, the listeners close, and in-flight calls get up to
+// ShutdownGrace to finish before they are cancelled. It returns nil after a
+// clean shutdown, or the error that stopped a server. It closes the
+// listeners. Serve may be called once.
+func (s *Server) Serve(ctx context.Context) error {
+	defer s.closeHTTPClient()
+	opts := s.opts
+	grpcLis, httpLis := opts.GRPCListener, opts.HTTPListener
+	if opts.MaxConnections > 0 {
+		grpcLis = netutil.LimitListener(grpcLis, opts.MaxConnections)
+		if httpLis != nil {
+			httpLis = netutil.LimitListener(httpLis, opts.MaxConnections)
+		}
+	}
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	defer stopSweep()
+	ticker := time.NewTicker(min(opts.RequestReadTimeout/4, time.Second))
+	defer ticker.Stop()
+	go s.streams.sweepEvery(sweepCtx, ticker.C, time.Now)
+
+	errc := make(chan error, 3)
+	go func() {
+		if err := s.grpcServer.Serve(grpcLis); err != nil {
+			errc <- fmt.Errorf("facade: gRPC server: %w", err)
+		}
+	}()
+	if s.httpServer != nil {
+		go func() {
+			var err error
+			if opts.TLS != nil {
+				err = s.httpServer.ServeTLS(httpLis, "", "")
+			} else {
+				err = s.httpServer.Serve(httpLis)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("facade: REST mirror: %w", err)
+			}
+		}()
+	}
+	if s.admin != nil {
+		go func() {
+			if err := s.admin.serve(netutil.LimitListener(opts.AdminListener, maxAdminConnections)); err != nil {
+				errc <- fmt.Errorf("facade: admin listener: %w", err)
+			}
+		}()
+	}
+	s.logStart()
+	if s.admin != nil {
+		s.admin.setReady(true)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.logger.Info("shutting down", slog.Duration("grace", opts.ShutdownGrace))
+	s.shutdown()
+	return serveErr
+}
+
+// logStart writes the one line that says how the facade serves.
+func (s *Server) logStart() {
+	opts := s.opts
+	attrs := []slog.Attr{
+		slog.String("grpc_addr", opts.GRPCListener.Addr().String()),
+		slog.String("rest_addr", listenerAddr(opts.HTTPListener)),
+		slog.String("admin_addr", listenerAddr(opts.AdminListener)),
+		slog.String("tls", tlsMode(opts.TLS)),
+		slog.String("caller_auth", callerAuthMode(opts.Callers, opts.TLS)),
+		slog.String("upstream_credentials", describeCredentials(opts.Credentials)),
+		slog.Bool("caller_token_passthrough", !opts.DisableTokenPassthrough),
+		slog.String("modelarts_endpoint", s.client.Endpoint()),
+	}
+	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "serving", attrs...)
+	s.warnExposure()
+}
+
+func listenerAddr(l net.Listener) string {
+	if l == nil {
+		return "off"
+	}
+	return l.Addr().String()
+}
+
+func tlsMode(c *tls.Config) string {
+	switch {
+	case c == nil:
+		return "off"
+	case c.ClientCAs != nil:
+		return "mutual (client certificates required)"
+	}
+	return "on"
+}
+
+func callerAuthMode(callers *callerauth.Authenticator, c *tls.Config) string {
+	switch {
+	case callers != nil:
+		return fmt.Sprintf("on (%d callers)", callers.Count())
+	case c != nil && c.ClientCAs != nil:
+		return "client certificates only (any certificate from the CA may act on every project)"
+	}
+	return "off"
+}
+
+// describeCredentials names the credential source for the log, never its
+// secrets.
+func describeCredentials(creds modelarts.Credentials) string {
+	if creds == nil {
+		return "none: every caller must send its own X-Auth-Token"
+	}
+	return fmt.Sprint(creds)
+}
+
+// shutdown stops the servers: readiness and health go NOT_SERVING so
+// balancers stop sending work, the servers stop accepting, long-lived
+// streams (health watches, reflection) end at once and streams that have
+// not delivered their request within requestSettle end too; calls in flight
+// may finish within the grace period. Calls still running then are
+// cancelled, which makes them answer UNAVAILABLE; connections that still
+// have not finished are closed drainTimeout later.
+func (s *Server) shutdown() {
+	opts := s.opts
+	if s.admin != nil {
+		s.admin.setReady(false)
+	}
+	s.health.Shutdown()
+	start := time.Now()
+	s.streams.shutdown(start.Add(requestSettle))
+	settle := time.AfterFunc(requestSettle, func() { s.streams.sweep(time.Now()) })
+	defer settle.Stop()
+	graceCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownGrace)
+	defer cancel()
+
+	grpcDone := make(chan struct{})
+	go func() {
+		defer close(grpcDone)
+		s.grpcServer.GracefulStop()
+	}()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if s.httpServer == nil {
+			return
+		}
+		if err := s.httpServer.Shutdown(graceCtx); err == nil {
+			return
+		}
+		// Past the grace period: the calls are cancelled below; give them
+		// time to answer 503, then close what is left.
+		finalCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := s.httpServer.Shutdown(finalCtx); err != nil {
+			s.logger.Warn("REST mirror connections still open after the drain; closing them", slog.Any("error", err))
+			_ = s.httpServer.Close()
+		}
+	}()
+
+	var both sync.WaitGroup
+	both.Go(func() { <-grpcDone })
+	both.Go(func() { <-httpDone })
+	allDone := make(chan struct{})
+	go func() { both.Wait(); close(allDone) }()
+
+	select {
+	case <-allDone:
+	case <-graceCtx.Done():
+		s.logger.Warn("calls still running after the grace period; cancelling them with UNAVAILABLE",
+			slog.Int64("calls", s.calls.inFlight()))
+		s.streams.cancelActive()
+		s.restCancel(errShuttingDown)
+		select {
+		case <-allDone:
+		case <-time.After(drainTimeout):
+			s.grpcServer.Stop()
+			<-allDone
+		}
+	}
+	s.restCancel(nil)
+	if s.admin != nil {
+		s.admin.close()
+	}
+	s.logger.Info("stopped", slog.Duration("shutdown", time.Since(start).Round(time.Millisecond)))
+}
+
+// closeListeners closes the listeners in opts, for a New that fails.
+func closeListeners(opts Options) {
+	for _, l := range []net.Listener{opts.GRPCListener, opts.HTTPListener, opts.AdminListener} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// chainUnary runs the interceptors in order, outermost first, then the
+// handler.
+func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return interceptors[0](ctx, req, info, chained(interceptors[1:], info, handler))
+	}
+}
+
+func chained(rest []grpc.UnaryServerInterceptor, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) grpc.UnaryHandler {
+	if len(rest) == 0 {
+		return handler
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return rest[0](ctx, req, info, chained(rest[1:], info, handler))
+	}
+}

@@ -1,0 +1,293 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+)
+
+// Why a stream's context was cancelled by the registry.
+var (
+	// errNoRequest: the stream sent its headers but not its request in time.
+	errNoRequest = errors.New("the stream delivered no request in time")
+	// errShuttingDown: the facade is shutting down; calls still running
+	// after the grace period are cancelled with it.
+	errShuttingDown = errors.New("the facade is shutting down")
+)
+
+// streamState is where a gRPC stream is in its life.
+type streamState uint8
+
+const (
+	// statePending: headers arrived, the request message has not.
+	statePending streamState = iota
+	// stateActive: a unary call whose request arrived; its handler runs.
+	stateActive
+	// stateLongLived: a streaming call (health Watch, reflection) that
+	// delivered its first message and may stay open indefinitely.
+	stateLongLived
+)
+
+// stream is the registry's record of one gRPC stream.
+type stream struct {
+	cancel  context.CancelCauseFunc
+	started time.Time
+	state   streamState
+}
+
+type streamKey struct{}
+
+// streamCtx is the context of a registered stream: one allocation that
+// both cancels the stream and finds its record again.
+type streamCtx struct {
+	context.Context
+	s *stream
+}
+
+func (c *streamCtx) Value(key any) any {
+	if key == (streamKey{}) {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
+// streams tracks every gRPC stream from the moment its headers arrive (the
+// tap handle) to the end of its handler, so that the facade can
+//
+//   - end streams that never deliver their request (requestTimeout after
+//     their headers), which would otherwise hold a goroutine and their
+//     headers for as long as the client likes;
+//   - bound how many streams may wait for their request, and how many
+//     long-lived streaming calls (health watches, reflection) may be open;
+//   - at shutdown, end long-lived streams and streams without a request at
+//     once, and cancel calls still running after the grace period, without
+//     a context or timer of its own per call.
+//
+// The transport cancels a stream by cancelling the context the tap handle
+// returned: grpc-go reads the request through that context, so a blocked
+// read ends, and the handler's context derives from it.
+type streams struct {
+	requestTimeout time.Duration
+	maxPending     int
+	maxLongLived   int
+	known          map[string]bool // full method names served; nil: all
+
+	mu        sync.Mutex
+	all       map[*stream]struct{}
+	pending   int
+	longLived int
+	// cutoff, once set (at shutdown), replaces requestTimeout: streams
+	// still pending at that time are ended.
+	cutoff time.Time
+}
+
+func newStreams(requestTimeout time.Duration, maxPending, maxLongLived int) *streams {
+	return &streams{requestTimeout: requestTimeout, maxPending: maxPending, maxLongLived: maxLongLived,
+		all: make(map[*stream]struct{})}
+}
+
+// errTooManyPending and errTooManyStreams are the tap's refusals when a
+// bound is reached.
+var (
+	errTooManyPending = status.Error(codes.ResourceExhausted,
+		"too many calls are waiting to send their request; retry later")
+	errTooManyStreams = status.Error(codes.ResourceExhausted,
+		"too many streaming calls are open; retry later")
+)
+
+// tap registers a new stream (a grpc tap.ServerInHandle). It refuses
+// methods the server does not serve and streams beyond the bounds, before
+// grpc-go creates the stream.
+func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (context.Context, error) {
+	if r.known != nil && !r.known[info.FullMethodName] {
+		return nil, status.Errorf(codes.Unimplemented, "unknown method %s", shortMethod(info.FullMethodName))
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	s := &stream{started: now, cancel: cancel}
+	r.mu.Lock()
+	if r.pending >= r.maxPending {
+		r.mu.Unlock()
+		cancel(nil)
+		return nil, errTooManyPending
+	}
+	r.pending++
+	r.all[s] = struct{}{}
+	r.mu.Unlock()
+	// grpc-go cancels a stream's context when the stream ends, however it
+	// ends (answered, reset by the client, refused before any handler):
+	// that is when the record goes.
+	context.AfterFunc(cctx, func() { r.done(s) })
+	return &streamCtx{Context: cctx, s: s}, nil
+}
+
+func shortMethod(m string) string {
+	if len(m) > 128 {
+		return m[:128] + "..."
+	}
+	return m
+}
+
+// fromContext returns the stream ctx belongs to, or nil.
+func streamFrom(ctx context.Context) *stream {
+	s, _ := ctx.Value(streamKey{}).(*stream)
+	return s
+}
+
+// activate marks a unary call whose request arrived. It reports false when
+// the stream was already ended (its request came too late).
+func (r *streams) activate(s *stream) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.all[s]; !ok {
+		return false
+	}
+	if s.state == statePending {
+		r.pending--
+		s.state = stateActive
+	}
+	return true
+}
+
+// openLongLived marks a streaming call, which may stay open indefinitely,
+// or refuses it beyond the bound.
+func (r *streams) openLongLived(s *stream) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.all[s]; !ok {
+		return status.Error(codes.Canceled, errNoRequest.Error())
+	}
+	if r.longLived >= r.maxLongLived {
+		return errTooManyStreams
+	}
+	if s.state == statePending {
+		r.pending--
+	}
+	s.state = stateLongLived
+	r.longLived++
+	return nil
+}
+
+// done forgets a stream that ended.
+func (r *streams) done(s *stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.all[s]; !ok {
+		return
+	}
+	r.forget(s)
+}
+
+// forget removes s; r.mu is held.
+func (r *streams) forget(s *stream) {
+	delete(r.all, s)
+	switch s.state {
+	case statePending:
+		r.pending--
+	case stateLongLived:
+		r.longLived--
+	}
+}
+
+// sweep ends the streams that have waited for their request longer than
+// the request timeout (or past the shutdown cutoff), and returns how many.
+func (r *streams) sweep(now time.Time) int {
+	limit := now.Add(-r.requestTimeout)
+	r.mu.Lock()
+	if !r.cutoff.IsZero() && !now.Before(r.cutoff) {
+		limit = now
+	}
+	var ended []*stream
+	for s := range r.all {
+		if s.state == statePending && !s.started.After(limit) {
+			ended = append(ended, s)
+			r.forget(s)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range ended {
+		s.cancel(errNoRequest)
+	}
+	return len(ended)
+}
+
+// shutdown ends every long-lived stream now, and gives streams still
+// waiting for their request until cutoff.
+func (r *streams) shutdown(cutoff time.Time) {
+	r.mu.Lock()
+	r.cutoff = cutoff
+	var ended []*stream
+	for s := range r.all {
+		if s.state == stateLongLived {
+			ended = append(ended, s)
+			r.forget(s)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range ended {
+		s.cancel(errShuttingDown)
+	}
+}
+
+// cancelActive cancels the calls still running, with errShuttingDown.
+func (r *streams) cancelActive() {
+	r.mu.Lock()
+	var ended []*stream
+	for s := range r.all {
+		if s.state == stateActive {
+			ended = append(ended, s)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range ended {
+		s.cancel(errShuttingDown)
+	}
+}
+
+// counts returns how many streams are pending and long-lived.
+func (r *streams) counts() (pending, longLived, total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pending, r.longLived, len(r.all)
+}
+
+// sweepEvery runs sweep every interval until ctx is done. tick is
+// time.NewTicker's channel in production.
+func (r *streams) sweepEvery(ctx context.Context, tick <-chan time.Time, now func() time.Time) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			r.sweep(now())
+		}
+	}
+}
+
+// streamInterceptor marks streaming calls as long-lived once they start.
+// Streaming handlers read their first message themselves; the bound on
+// long-lived streams applies from the start.
+func (r *streams) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	s := streamFrom(ss.Context())
+	if s == nil {
+		return handler(srv, ss)
+	}
+	if err := r.openLongLived(s); err != nil {
+		return err
+	}
+	return handler(srv, ss)
+}
+
+// calls counts the calls in flight, over gRPC and REST, for the shutdown's
+// log.
+type calls struct{ n atomic.Int64 }
+
+func (c *calls) begin()          { c.n.Add(1) }
+func (c *calls) end()            { c.n.Add(-1) }
+func (c *calls) inFlight() int64 { return c.n.Load() }
