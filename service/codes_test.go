@@ -260,7 +260,7 @@ func TestREADME_documentsEveryReason(t *testing.T) {
 	}
 	fset := token.NewFileSet()
 	found := 0
-	for _, file := range []string{"errors.go", "../mirror/errors.go"} {
+	for _, file := range []string{"errors.go", "../internal/mirror/errors.go"} {
 		f, err := parser.ParseFile(fset, file, nil, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -365,7 +365,7 @@ func TestUnaryInterceptor(t *testing.T) {
 // TestREADMEExample keeps the callers file shown in README.md valid.
 func TestREADMEExample(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
