@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -13,7 +14,7 @@ func BenchmarkValidateDeleteInstance(b *testing.B) {
 	req := &devenvv1.DeleteInstanceRequest{ProjectId: "0123456789abcdef0123456789abcdef", InstanceId: "DE-7d558ef8-c73d-11ea-964c-0255ac100033"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if br := validateDeleteInstance(req, ""); br != nil {
+		if br := validateDeleteInstance(req); br != nil {
 			b.Fatal(br)
 		}
 	}
@@ -34,7 +35,7 @@ func BenchmarkValidateCallerToken(b *testing.B) {
 func BenchmarkLookupRule(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := lookupRule(400, "ModelArts.6309"); r == nil {
+		if r := modelarts.LookupRule(400, "ModelArts.6309"); r == nil {
 			b.Fatal("no rule")
 		}
 	}
@@ -47,6 +48,6 @@ func BenchmarkStatusFromError(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = statusFromError(ctx, err, callInfo{requestID: "rid", credentials: credentialsFacade, attempts: 1})
+		_ = statusFromError(ctx, err, apierror.Call{RequestID: "rid", Credentials: apierror.CredentialsFacade, Attempts: 1})
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"testing"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )

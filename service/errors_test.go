@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
@@ -45,14 +46,14 @@ func TestStatusFromError(t *testing.T) {
 			name: "6309_is_not_found", ctx: live,
 			err:      &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid"},
 			wantCode: codes.NotFound,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "INSTANCE_NOT_FOUND", Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "INSTANCE_NOT_FOUND", Metadata: map[string]string{
 				"error_code": "ModelArts.6309", "error_message": "The instance does not exist.", "http_status": "400", "request_id": "rid"}},
 		},
 		{
 			name: "throttled_with_retry_after", ctx: live,
 			err:      fmt.Errorf("wrapped: %w", &modelarts.Error{HTTPStatus: 429, Code: "ModelArts.6101", Message: "busy", RequestID: "rid", RetryAfter: 7 * time.Second}),
 			wantCode: codes.ResourceExhausted,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "SYSTEM_BUSY", Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "SYSTEM_BUSY", Metadata: map[string]string{
 				"error_code": "ModelArts.6101", "error_message": "busy", "http_status": "429", "request_id": "rid"}},
 			wantRetry: 7 * time.Second,
 		},
@@ -60,22 +61,38 @@ func TestStatusFromError(t *testing.T) {
 			name: "documented_delay", ctx: live,
 			err:      &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6355", Message: "wait", RequestID: "rid"},
 			wantCode: codes.Unavailable,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "RESOURCE_INITIALIZING", Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "RESOURCE_INITIALIZING", Metadata: map[string]string{
 				"error_code": "ModelArts.6355", "error_message": "wait", "http_status": "400", "request_id": "rid"}},
 			wantRetry: time.Minute,
+		},
+		{
+			// Decided drift: 6102 asks to try again later (UNAVAILABLE).
+			name: "6102_is_unavailable", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 500, Code: "ModelArts.6102", Message: "try later", RequestID: "rid"},
+			wantCode: codes.Unavailable,
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "SERVER_ERROR", Metadata: map[string]string{
+				"error_code": "ModelArts.6102", "error_message": "try later", "http_status": "500", "request_id": "rid"}},
+		},
+		{
+			name: "6333_tells_the_caller_to_wait", ctx: live,
+			err:      &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6333", Message: "restoring", RequestID: "rid"},
+			wantCode: codes.Unavailable,
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "INSTANCE_RECOVERING", Metadata: map[string]string{
+				"error_code": "ModelArts.6333", "error_message": "restoring", "http_status": "400", "request_id": "rid"}},
+			wantRetry: 2 * time.Minute,
 		},
 		{
 			name: "unknown_code_falls_back_to_status", ctx: live,
 			err:      &modelarts.Error{HTTPStatus: 409, Code: "ModelArts.9999", Message: "new", RequestID: "rid"},
 			wantCode: codes.Aborted,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: ReasonUnmappedErrorCode, Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: apierror.ReasonUnmappedErrorCode, Metadata: map[string]string{
 				"error_code": "ModelArts.9999", "error_message": "new", "http_status": "409", "request_id": "rid"}},
 		},
 		{
 			name: "html_page_maps_by_status", ctx: live,
 			err:      &modelarts.Error{HTTPStatus: 502, Message: "HTTP 502 Bad Gateway with a body that is not a ModelArts error (text/html)", RequestID: "rid"},
 			wantCode: codes.Unavailable,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainFacade, Reason: ReasonUpstreamHTTPError, Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainFacade, Reason: apierror.ReasonUpstreamHTTPError, Metadata: map[string]string{
 				"error_code": "Facade.UPSTREAM_HTTP_ERROR", "error_message": "HTTP 502 Bad Gateway with a body that is not a ModelArts error (text/html)",
 				"http_status": "502", "request_id": "rid"}},
 		},
@@ -83,61 +100,61 @@ func TestStatusFromError(t *testing.T) {
 			name: "facade_credentials_rejected_by_modelarts", ctx: live, credentials: "facade",
 			err:      &modelarts.Error{HTTPStatus: 403, Code: "ModelArts.0206", Message: "Invalid AK/SK.", RequestID: "rid"},
 			wantCode: codes.Unauthenticated,
-			wantInfo: &errdetails.ErrorInfo{Domain: DomainModelArts, Reason: "ACCESS_KEY_INVALID", Metadata: map[string]string{
+			wantInfo: &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "ACCESS_KEY_INVALID", Metadata: map[string]string{
 				"error_code": "ModelArts.0206", "error_message": "Invalid AK/SK.", "http_status": "403", "request_id": "rid", "credentials": "facade"}},
 		},
 		{
 			name: "overloaded", ctx: live, err: modelarts.ErrOverloaded, wantCode: codes.ResourceExhausted,
-			wantInfo:  facadeInfo(ReasonOverloaded, "the facade has too many calls in flight to ModelArts; retry after the delay in RetryInfo"),
+			wantInfo:  facadeInfo(apierror.ReasonOverloaded, "the facade has too many calls in flight to ModelArts; retry after the delay in RetryInfo"),
 			wantRetry: time.Second,
 		},
 		{
 			name: "no_credentials", ctx: live, err: modelarts.ErrNoCredentials, wantCode: codes.Unauthenticated,
-			wantInfo: facadeInfo(ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials"),
+			wantInfo: facadeInfo(apierror.ReasonCredentialsMissing, "no credentials for ModelArts: send an X-Auth-Token, or configure the facade with credentials"),
 		},
 		{
 			name: "iam_rejects_password", ctx: live, wantCode: codes.FailedPrecondition,
 			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, &cloudauth.IAMError{HTTPStatus: 401, Message: "The username or password is wrong."}),
-			wantInfo: facadeInfo(ReasonCredentialsRejected, "IAM refused a token for the facade's credentials (HTTP 401); the facade's configuration must be fixed"),
+			wantInfo: facadeInfo(apierror.ReasonCredentialsRejected, "IAM refused a token for the facade's credentials (HTTP 401); the facade's configuration must be fixed"),
 		},
 		{
 			name: "iam_unreachable", ctx: live, wantCode: codes.Unavailable,
 			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, refused),
-			wantInfo: facadeInfo(ReasonIAMUnavailable, "the facade could not obtain a token from IAM (connection refused); the call may be retried"),
+			wantInfo: facadeInfo(apierror.ReasonIAMUnavailable, "the facade could not obtain a token from IAM (connection refused); the call may be retried"),
 		},
 		{
 			name: "waiting_for_iam_past_deadline", ctx: expired, wantCode: codes.DeadlineExceeded,
 			err:      fmt.Errorf("%w: %w", modelarts.ErrCredentials, context.DeadlineExceeded),
-			wantInfo: facadeInfo(ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
+			wantInfo: facadeInfo(apierror.ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
 		},
 		{
 			name: "callers_deadline", ctx: expired, err: fmt.Errorf("x: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded,
-			wantInfo: facadeInfo(ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
+			wantInfo: facadeInfo(apierror.ReasonDeadlineExceeded, "the call's deadline passed before ModelArts answered; the outcome is unknown"),
 		},
 		{
 			name: "callers_cancel", ctx: cancelled, err: fmt.Errorf("x: %w", context.Canceled), wantCode: codes.Canceled,
-			wantInfo: facadeInfo(ReasonCanceled, "the call was cancelled before ModelArts answered; the outcome is unknown"),
+			wantInfo: facadeInfo(apierror.ReasonCanceled, "the call was cancelled before ModelArts answered; the outcome is unknown"),
 		},
 		{
 			name: "upstream_timeout", ctx: live, err: fmt.Errorf("x: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded,
-			wantInfo: facadeInfo(ReasonUpstreamTimeout, "ModelArts did not answer within the facade's upstream timeout; the outcome is unknown"),
+			wantInfo: facadeInfo(apierror.ReasonUpstreamTimeout, "ModelArts did not answer within the facade's upstream timeout; the outcome is unknown"),
 		},
 		{
 			name: "connection_refused", ctx: live, err: refused, wantCode: codes.Unavailable,
-			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (connection refused); the call may be retried"),
+			wantInfo: facadeInfo(apierror.ReasonUpstreamUnavailable, "ModelArts could not be reached (connection refused); the call may be retried"),
 		},
 		{
 			name: "connection_reset", ctx: live, err: reset, wantCode: codes.Unavailable,
-			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (connection reset); the call may be retried"),
+			wantInfo: facadeInfo(apierror.ReasonUpstreamUnavailable, "ModelArts could not be reached (connection reset); the call may be retried"),
 		},
 		{
 			name: "anything_else", ctx: live, err: errors.New("tls: bad certificate"), wantCode: codes.Unavailable,
-			wantInfo: facadeInfo(ReasonUpstreamUnavailable, "ModelArts could not be reached (transport error); the call may be retried"),
+			wantInfo: facadeInfo(apierror.ReasonUpstreamUnavailable, "ModelArts could not be reached (transport error); the call may be retried"),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := statusFromError(tt.ctx, tt.err, callInfo{requestID: "rid", credentials: tt.credentials})
+			st := statusFromError(tt.ctx, tt.err, apierror.Call{RequestID: "rid", Credentials: tt.credentials})
 			if st.Code() != tt.wantCode {
 				t.Errorf("code = %v; want %v", st.Code(), tt.wantCode)
 			}
@@ -158,7 +175,7 @@ func TestStatusFromError(t *testing.T) {
 
 func TestStatusFromError_attempts(t *testing.T) {
 	t.Parallel()
-	st := statusFromError(context.Background(), &modelarts.Error{HTTPStatus: 503, Message: "x", RequestID: "up-rid"}, callInfo{requestID: "rid", attempts: 3})
+	st := statusFromError(context.Background(), &modelarts.Error{HTTPStatus: 503, Message: "x", RequestID: "up-rid"}, apierror.Call{RequestID: "rid", Attempts: 3})
 	info, _ := detailsOf(t, st)
 	if md := info.GetMetadata(); md["upstream_attempts"] != "3" || md["request_id"] != "up-rid" {
 		t.Errorf("metadata = %v; want upstream_attempts 3 and ModelArts' request ID", md)
@@ -166,8 +183,8 @@ func TestStatusFromError_attempts(t *testing.T) {
 }
 
 func facadeInfo(reason, msg string) *errdetails.ErrorInfo {
-	return &errdetails.ErrorInfo{Domain: DomainFacade, Reason: reason, Metadata: map[string]string{
-		"error_code": FacadeErrorCodePrefix + reason, "error_message": msg, "request_id": "rid"}}
+	return &errdetails.ErrorInfo{Domain: apierror.DomainFacade, Reason: reason, Metadata: map[string]string{
+		"error_code": apierror.FacadeCodePrefix + reason, "error_message": msg, "request_id": "rid"}}
 }
 
 func detailsOf(t *testing.T, st *status.Status) (*errdetails.ErrorInfo, *errdetails.RetryInfo) {

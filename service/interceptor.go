@@ -15,28 +15,18 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
-// Metadata keys the service reads from callers and sets on answers. The
-// REST mirror maps the X-Auth-Token and X-Request-Id headers to them.
+// Metadata keys the service reads from callers and sets on answers.
 const (
-	// MetadataKeyAuthToken carries the caller's own IAM token, forwarded to
-	// ModelArts as X-Auth-Token in place of the configured credentials. A
-	// token longer than 16 KiB or with a byte outside visible ASCII
-	// (0x21-0x7E) fails the call with INVALID_ARGUMENT, with a
-	// google.rpc.BadRequest field violation for "x-auth-token", before
-	// anything is sent.
-	MetadataKeyAuthToken = "x-auth-token"
-	// MetadataKeyRequestID carries the caller's request ID, forwarded to
-	// ModelArts as X-Request-Id; it is also set in the response header
-	// metadata (generated when the caller sent none or an invalid one).
-	MetadataKeyRequestID = "x-request-id"
-	// MetadataKeyDeleteOutcome is set in the response header metadata of a
-	// DeleteInstance that succeeded without ModelArts confirming it: an
-	// attempt got no answer and a retry found the instance gone. Its value
-	// is "inferred".
-	MetadataKeyDeleteOutcome = "x-delete-outcome"
+	// MetadataKeyAuthToken carries the caller's own IAM token.
+	MetadataKeyAuthToken = callctx.MetadataKeyAuthToken
+	// MetadataKeyRequestID carries the caller's request ID.
+	MetadataKeyRequestID = callctx.MetadataKeyRequestID
+	// MetadataKeyDeleteOutcome says a delete's success was inferred.
+	MetadataKeyDeleteOutcome = callctx.MetadataKeyDeleteOutcome
 )
 
 const deleteOutcomeInferred = "inferred"
@@ -87,7 +77,7 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 				s.logger.ErrorContext(ctx, "panic in handler",
 					slog.String("method", info.FullMethod), slog.String("request_id", requestID),
 					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-				resp, err = nil, NewFacadeError(codes.Internal, ReasonInternal, "internal error in the facade", requestID)
+				resp, err = nil, apierror.New(codes.Internal, apierror.ReasonInternal, "internal error in the facade", requestID)
 			}
 			s.logCall(ctx, info.FullMethod, requestID, start, cl, err)
 		}()
@@ -124,10 +114,10 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
 			attrs = append(attrs, slog.String("reason", info.GetReason()))
-			if c := info.GetMetadata()[MetadataErrorCode]; c != "" {
+			if c := info.GetMetadata()[apierror.MetadataErrorCode]; c != "" {
 				attrs = append(attrs, slog.String("error_code", c))
 			}
-			if h := info.GetMetadata()[MetadataHTTPStatus]; h != "" {
+			if h := info.GetMetadata()[apierror.MetadataHTTPStatus]; h != "" {
 				attrs = append(attrs, slog.String("http_status", h))
 			}
 		}

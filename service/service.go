@@ -2,10 +2,14 @@
 // calls ModelArts through the modelarts client, and turns every outcome into
 // a gRPC answer with a precise status code and a google.rpc.ErrorInfo detail.
 //
-// The mapping from ModelArts answers to gRPC codes is one table (codes.go);
-// the same package provides the unary interceptor that gives every call a
-// request ID, recovers panics and writes one log line per call. The gRPC
-// server and the REST mirror both run calls through that interceptor.
+// Every RPC runs through one pipeline ([handle], pipeline.go): request ID,
+// the choice of credentials, validation, log annotations, upstream
+// statistics and the conversion of errors to statuses, by the client's code
+// table (modelarts.Rule). An RPC method is its validation, its upstream call
+// and its response mapping. The package also provides the unary interceptor
+// that gives every call a request ID, recovers panics and writes one log
+// line per call; the gRPC server and the REST mirror both run calls through
+// it.
 package service
 
 import (
@@ -35,7 +39,8 @@ type Service struct {
 type Option func(*Service)
 
 // WithLogger sets the logger for the per-call log lines written by
-// [Service.UnaryInterceptor]. The default discards them.
+// [Service.UnaryInterceptor] and the events the service logs. The default
+// discards them.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.logger = l }
 }
@@ -58,67 +63,44 @@ func New(client *modelarts.Client, opts ...Option) *Service {
 }
 
 // DeleteInstance deletes a development environment instance. See the proto
-// for the contract; in short: invalid IDs, and a caller's token that is too
-// long or not visible ASCII, fail with INVALID_ARGUMENT before any upstream
-// call, ModelArts.6309 becomes NOT_FOUND (or success with
+// for the contract; in short: invalid IDs fail with INVALID_ARGUMENT before
+// any upstream call, ModelArts.6309 becomes NOT_FOUND (or success with
 // allow_missing), and every error carries ErrorInfo.
+//
+// A 2xx answer means the instance was deleted. Its body only echoes the ID,
+// so if the body cannot be read the call still succeeds with the requested
+// ID, and a warning is logged: the outcome must not be lost over a garbled
+// echo. A success ModelArts never confirmed (modelarts.Result.Inferred) is
+// reported in the x-delete-outcome response header.
 func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
-	requestID := callctx.RequestID(ctx)
-	creds := s.credentials(ctx)
-	if br := validateDeleteInstance(req, creds.token); br != nil {
-		return nil, invalidArgument(br, requestID).Err()
-	}
-	projectID, instanceID := req.GetProjectId(), req.GetInstanceId()
-	callctx.Annotate(ctx, slog.String("project_id", projectID), slog.String("instance_id", instanceID))
-
-	var stats modelarts.CallStats
-	res, err := s.client.DeleteInstance(ctx, projectID, instanceID, modelarts.RequestID(requestID), modelarts.CallerToken(creds.token), modelarts.Report(&stats))
-	callctx.Annotate(ctx, slog.Int("upstream_attempts", stats.Attempts))
-	if err != nil {
-		if req.GetAllowMissing() && isInstanceNotFound(err) {
-			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", codeInstanceNotFound))
-			return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
+	return handle(ctx, s, req, validateDeleteInstance, func(ctx context.Context, c *call) (*devenvv1.DeleteInstanceResponse, error) {
+		instanceID := req.GetInstanceId()
+		resp, res, err := modelarts.DeleteInstance.Call(ctx, s.client,
+			modelarts.Request{Params: []string{req.GetProjectId(), instanceID}}, c.opts...)
+		c.record(res)
+		var decodeErr *modelarts.DecodeError
+		switch {
+		case err != nil && req.GetAllowMissing() && hasCode(err, modelarts.CodeInstanceNotFound):
+			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", modelarts.CodeInstanceNotFound))
+		case errors.As(err, &decodeErr):
+			s.logger.WarnContext(ctx, "ModelArts accepted a delete but its answer is unusable; reporting the requested instance deleted",
+				slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.Any("decode_error", decodeErr.Err))
+		case err != nil:
+			return nil, err
+		case res.Inferred:
+			// Tell the caller the success was inferred, not confirmed.
+			_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, deleteOutcomeInferred))
+			callctx.Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
+		case resp.InstanceID != "":
+			instanceID = resp.InstanceID
 		}
-		callctx.Annotate(ctx, slog.String("credentials", creds.source), slog.String("upstream_error", err.Error()))
-		return nil, statusFromError(ctx, err, callInfo{requestID: requestID, credentials: creds.source, attempts: stats.Attempts}).Err()
-	}
-	if res.Inferred {
-		// Tell the caller the success was inferred, not confirmed.
-		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, deleteOutcomeInferred))
-		callctx.Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
-	}
-	return &devenvv1.DeleteInstanceResponse{InstanceId: res.InstanceID}, nil
+		return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
+	})
 }
 
-// callCredentials says which credentials a call uses.
-type callCredentials struct {
-	token  string // the caller's token to forward, or "" for the facade's credentials
-	source string // credentialsCaller or credentialsFacade
-}
-
-// Values of ErrorInfo metadata "credentials".
-const (
-	credentialsCaller = "caller"
-	credentialsFacade = "facade"
-)
-
-// credentials picks the caller's token when pass-through is on and the
-// caller sent one, else the facade's own credentials. The token is not
-// checked here: validateDeleteInstance refuses one that is too long or
-// could not be a header value, before anything is sent.
-func (s *Service) credentials(ctx context.Context) callCredentials {
-	if !s.passthrough {
-		return callCredentials{source: credentialsFacade}
-	}
-	if tok := callerToken(ctx); tok != "" {
-		return callCredentials{token: tok, source: credentialsCaller}
-	}
-	return callCredentials{source: credentialsFacade}
-}
-
-// isInstanceNotFound reports whether ModelArts said the instance does not
-// exist. A 404 from a gateway (no such API) does not count.
-func isInstanceNotFound(err error) bool {
+// hasCode reports whether err is a ModelArts answer with the code. A 404
+// from a gateway (no such API) has another code.
+func hasCode(err error, code string) bool {
 	var e *modelarts.Error
-	return errors.As(err, &e) && e.Code == codeInstanceNotFound
+	return errors.As(err, &e) && e.Code == code
 }

@@ -21,12 +21,13 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
-	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
@@ -120,8 +121,8 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 			if diff := cmp.Diff(tt.wantFields, fields); diff != "" {
 				t.Errorf("field violations (-want +got):\n%s", diff)
 			}
-			if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument || info.GetDomain() != service.DomainFacade {
-				t.Errorf("ErrorInfo = %v; want %s/%s", info, service.DomainFacade, service.ReasonInvalidArgument)
+			if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonInvalidArgument || info.GetDomain() != apierror.DomainFacade {
+				t.Errorf("ErrorInfo = %v; want %s/%s", info, apierror.DomainFacade, apierror.ReasonInvalidArgument)
 			}
 		})
 	}
@@ -180,7 +181,7 @@ func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err = %v; want NotFound", err)
 	}
-	if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
+	if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
 		t.Errorf("ErrorInfo = %v", info)
 	}
 }
@@ -208,8 +209,8 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	bare := start(t, emu) // no configured token
 	before := emu.RequestCount()
 	_, err = bare.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != service.ReasonCredentialsMissing {
-		t.Errorf("without any token: %v; want Unauthenticated/%s", err, service.ReasonCredentialsMissing)
+	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != apierror.ReasonCredentialsMissing {
+		t.Errorf("without any token: %v; want Unauthenticated/%s", err, apierror.ReasonCredentialsMissing)
 	}
 	if emu.RequestCount() != before {
 		t.Error("a call without credentials reached ModelArts")
@@ -303,8 +304,8 @@ func TestDeleteInstance_callerTokenBounds(t *testing.T) {
 			if len(violations) != 1 || violations[0].GetField() != "x-auth-token" || violations[0].GetDescription() != tt.wantErr {
 				t.Errorf("field violations = %v; want one for x-auth-token", violations)
 			}
-			if info := statustest.ErrorInfo(t, err); info.GetReason() != service.ReasonInvalidArgument {
-				t.Errorf("ErrorInfo reason = %q; want %s", info.GetReason(), service.ReasonInvalidArgument)
+			if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonInvalidArgument {
+				t.Errorf("ErrorInfo reason = %q; want %s", info.GetReason(), apierror.ReasonInvalidArgument)
 			}
 			if strings.Contains(err.Error(), "tttttttt") || strings.Contains(err.Error(), "caller") {
 				t.Errorf("the error quotes the token: %.200s", err)
@@ -387,8 +388,8 @@ func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("the panic value reached the caller: %v", err)
 	}
-	if statustest.ErrorInfo(t, err).GetReason() != service.ReasonInternal {
-		t.Errorf("reason = %q; want %s", statustest.ErrorInfo(t, err).GetReason(), service.ReasonInternal)
+	if statustest.ErrorInfo(t, err).GetReason() != apierror.ReasonInternal {
+		t.Errorf("reason = %q; want %s", statustest.ErrorInfo(t, err).GetReason(), apierror.ReasonInternal)
 	}
 	if !strings.Contains(logs.String(), "panic in handler") {
 		t.Errorf("the panic was not logged: %s", logs)

@@ -4,11 +4,13 @@ import (
 	"fmt"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
+
+// violation is one bad field of a request.
+type violation = errdetails.BadRequest_FieldViolation
 
 // Limits on IDs, as documented on the request fields in the proto.
 const (
@@ -30,47 +32,42 @@ const maxCallerTokenLen = 16 << 10
 // metadata key, not a request field.
 const fieldCallerToken = "x-auth-token"
 
-// Field-violation reasons (google.rpc.BadRequest.FieldViolation.reason).
 const (
-	violationRequired  = "REQUIRED"
-	violationMalformed = "MALFORMED"
+	violationRequired  = apierror.ViolationRequired
+	violationMalformed = apierror.ViolationMalformed
 )
 
-// validateDeleteInstance checks a DeleteInstanceRequest and the caller's
-// token that the call would forward ("" for none). It returns nil or the
-// violations of every bad field.
-func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest, callerToken string) *errdetails.BadRequest {
-	return badRequest(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()), checkCallerToken(callerToken))
+// validateDeleteInstance checks a DeleteInstanceRequest. It returns the
+// violations of every bad field, or nil.
+func validateDeleteInstance(req *devenvv1.DeleteInstanceRequest) []*violation {
+	return violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
 }
 
-// badRequest gathers the violations that are not nil, or returns nil: the
+// violations gathers those of vs that are not nil, or returns nil: the
 // valid case allocates nothing.
-func badRequest(violations ...*errdetails.BadRequest_FieldViolation) *errdetails.BadRequest {
-	var br *errdetails.BadRequest
-	for _, v := range violations {
+func violations(vs ...*violation) []*violation {
+	var out []*violation
+	for _, v := range vs {
 		if v != nil {
-			if br == nil {
-				br = &errdetails.BadRequest{}
-			}
-			br.FieldViolations = append(br.FieldViolations, v)
+			out = append(out, v)
 		}
 	}
-	return br
+	return out
 }
 
 // checkProjectID accepts exactly 32 lowercase hexadecimal characters, the
 // shape of an IAM project ID.
-func checkProjectID(id string) *errdetails.BadRequest_FieldViolation {
+func checkProjectID(id string) *violation {
 	const field = "project_id"
 	if id == "" {
-		return violation(field, violationRequired, "project_id is required: 32 lowercase hexadecimal characters")
+		return newViolation(field, violationRequired, "project_id is required: 32 lowercase hexadecimal characters")
 	}
 	ok := len(id) == projectIDLen
 	for i := 0; ok && i < len(id); i++ {
 		ok = '0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f'
 	}
 	if !ok {
-		return violation(field, violationMalformed, fmt.Sprintf("project_id must be 32 lowercase hexadecimal characters; got %s", describe(id)))
+		return newViolation(field, violationMalformed, fmt.Sprintf("project_id must be 32 lowercase hexadecimal characters; got %s", describe(id)))
 	}
 	return nil
 }
@@ -79,10 +76,10 @@ func checkProjectID(id string) *errdetails.BadRequest_FieldViolation {
 // "_": every instance ID ModelArts issues (a UUID, or "DE-" and a UUID)
 // fits, and nothing that could change the upstream path (slashes, dots,
 // percent-escapes) does.
-func checkInstanceID(id string) *errdetails.BadRequest_FieldViolation {
+func checkInstanceID(id string) *violation {
 	const field = "instance_id"
 	if id == "" {
-		return violation(field, violationRequired, "instance_id is required: 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'")
+		return newViolation(field, violationRequired, "instance_id is required: 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'")
 	}
 	ok := len(id) <= maxInstanceIDLen
 	for i := 0; ok && i < len(id); i++ {
@@ -90,7 +87,7 @@ func checkInstanceID(id string) *errdetails.BadRequest_FieldViolation {
 		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 	}
 	if !ok {
-		return violation(field, violationMalformed, fmt.Sprintf("instance_id must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'; got %s", describe(id)))
+		return newViolation(field, violationMalformed, fmt.Sprintf("instance_id must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'; got %s", describe(id)))
 	}
 	return nil
 }
@@ -101,22 +98,22 @@ func checkInstanceID(id string) *errdetails.BadRequest_FieldViolation {
 // and non-ASCII bytes are refused rather than left for the HTTP transport
 // to reject after the call has started. The description never quotes the
 // token.
-func checkCallerToken(tok string) *errdetails.BadRequest_FieldViolation {
+func checkCallerToken(tok string) *violation {
 	if len(tok) > maxCallerTokenLen {
-		return violation(fieldCallerToken, violationMalformed,
+		return newViolation(fieldCallerToken, violationMalformed,
 			fmt.Sprintf("x-auth-token must be at most %d bytes; got %d", maxCallerTokenLen, len(tok)))
 	}
 	for i := 0; i < len(tok); i++ {
 		if tok[i] < 0x21 || tok[i] > 0x7e {
-			return violation(fieldCallerToken, violationMalformed,
+			return newViolation(fieldCallerToken, violationMalformed,
 				fmt.Sprintf("x-auth-token must be visible ASCII characters (0x21-0x7E); byte %d is 0x%02X", i, tok[i]))
 		}
 	}
 	return nil
 }
 
-func violation(field, reason, description string) *errdetails.BadRequest_FieldViolation {
-	return &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: description}
+func newViolation(field, reason, description string) *violation {
+	return apierror.Violation(field, reason, description)
 }
 
 // describe quotes a rejected value for an error message, shortened so that a
@@ -128,25 +125,4 @@ func describe(v string) string {
 		return fmt.Sprintf("%q... (%d bytes)", v[:maxShown], len(v))
 	}
 	return fmt.Sprintf("%q", v)
-}
-
-// invalidArgument builds the INVALID_ARGUMENT status for br.
-func invalidArgument(br *errdetails.BadRequest, requestID string) *status.Status {
-	msg := br.FieldViolations[0].Description
-	if n := len(br.FieldViolations); n > 1 {
-		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
-	}
-	return facadeStatus(codes.InvalidArgument, ReasonInvalidArgument, msg, callInfo{requestID: requestID}, br)
-}
-
-// InvalidUTF8 returns the INVALID_ARGUMENT error for a request whose fields
-// (paths such as "instance_id") held invalid UTF-8, with a field violation
-// for each. Proto strings must be UTF-8; the server decodes such a request
-// only to say which fields were wrong.
-func InvalidUTF8(requestID string, fields []string) error {
-	br := &errdetails.BadRequest{}
-	for _, f := range fields {
-		br.FieldViolations = append(br.FieldViolations, violation(f, violationMalformed, f+" is not valid UTF-8"))
-	}
-	return invalidArgument(br, requestID).Err()
 }

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )

@@ -15,6 +15,23 @@ import (
 	"github.com/google/uuid"
 )
 
+// Metadata keys the facade reads from callers and sets on answers (gRPC
+// metadata; the REST mirror maps the headers of the same names).
+const (
+	// MetadataKeyAuthToken carries the caller's own IAM token, forwarded to
+	// ModelArts as X-Auth-Token in place of the configured credentials.
+	MetadataKeyAuthToken = "x-auth-token"
+	// MetadataKeyRequestID carries the caller's request ID, forwarded to
+	// ModelArts as X-Request-Id; it is also set in the response header
+	// metadata (generated when the caller sent none or an invalid one).
+	MetadataKeyRequestID = "x-request-id"
+	// MetadataKeyDeleteOutcome is set in the response header metadata of a
+	// DeleteInstance that succeeded without ModelArts confirming it: an
+	// attempt got no answer and a retry found the instance gone. Its value
+	// is "inferred".
+	MetadataKeyDeleteOutcome = "x-delete-outcome"
+)
+
 // MaxRequestIDLen bounds a caller-supplied request ID.
 const MaxRequestIDLen = 128
 

@@ -25,9 +25,9 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
-	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/service"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 )
 
 func TestMain(m *testing.M) {
@@ -312,10 +312,10 @@ func TestUnaryInterceptor(t *testing.T) {
 		wantReason string
 	}{
 		{"allowed", "Bearer alice-token", projectA, "", codes.OK, ""},
-		{"other_project", "Bearer alice-token", projectB, "", codes.PermissionDenied, service.ReasonProjectNotPermitted},
-		{"garbage_project", "Bearer alice-token", "../../x", "", codes.PermissionDenied, service.ReasonProjectNotPermitted},
-		{"no_token", "", projectA, "", codes.Unauthenticated, service.ReasonCallerUnauthenticated},
-		{"unknown_token", "Bearer nope", projectA, "", codes.Unauthenticated, service.ReasonCallerUnauthenticated},
+		{"other_project", "Bearer alice-token", projectB, "", codes.PermissionDenied, apierror.ReasonProjectNotPermitted},
+		{"garbage_project", "Bearer alice-token", "../../x", "", codes.PermissionDenied, apierror.ReasonProjectNotPermitted},
+		{"no_token", "", projectA, "", codes.Unauthenticated, apierror.ReasonCallerUnauthenticated},
+		{"unknown_token", "Bearer nope", projectA, "", codes.Unauthenticated, apierror.ReasonCallerUnauthenticated},
 		{"health_is_exempt", "", projectA, "/grpc.health.v1.Health/Check", codes.OK, ""},
 	}
 	for _, tt := range tests {

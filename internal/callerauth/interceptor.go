@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
 
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
-	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // exempt lists the method prefixes anyone may call: health checks, which
@@ -93,7 +93,7 @@ func firstValid(ids []string) string {
 }
 
 func unauthenticated(err error, requestID string) error {
-	return service.NewFacadeError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+	return apierror.New(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
 		"caller authentication failed: "+err.Error(), requestID)
 }
 
@@ -112,7 +112,7 @@ func (a *Authenticator) authorize(ctx context.Context, req any) (context.Context
 	}
 	callctx.Annotate(ctx, slog.String("caller", caller.Name))
 	if r, ok := req.(projectScoped); ok && !caller.MayAccess(r.GetProjectId()) {
-		return nil, service.NewFacadeError(codes.PermissionDenied, service.ReasonProjectNotPermitted,
+		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
 			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), callctx.RequestID(ctx))
 	}
 	return ctx, nil

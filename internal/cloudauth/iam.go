@@ -79,6 +79,13 @@ func (e *IAMError) Error() string {
 	return fmt.Sprintf("IAM refused the token request: HTTP %d: %s", e.HTTPStatus, e.Message)
 }
 
+// Is makes errors.Is(err, modelarts.ErrCredentialsRejected) hold: IAM
+// refused the configured credentials.
+func (e *IAMError) Is(target error) bool { return target == modelarts.ErrCredentialsRejected }
+
+// RejectedStatus returns IAM's HTTP status.
+func (e *IAMError) RejectedStatus() int { return e.HTTPStatus }
+
 // IAMPassword authenticates requests with a project-scoped IAM token that it
 // obtains with a user name and password (POST {iam}/auth/tokens; the token
 // arrives in X-Subject-Token).

@@ -15,19 +15,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/devenv-facade/devenv-facade/service"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
-// Reasons for errors only the mirror raises, before any RPC is chosen. They
-// are sent as error_code "Facade.<reason>".
-const (
-	// ReasonRouteNotFound: no API at this path.
-	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
-	// ReasonMethodNotAllowed: the path exists, but not with this method.
-	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
-	// ReasonRequestTooLarge: the request body exceeds the mirror's limit.
-	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
-)
 
 // WriteError answers r with err in the ModelArts error shape, with the given
 // HTTP status (or, if zero, the status err's details call for). Handlers in
@@ -63,10 +53,10 @@ func toVendorError(st *status.Status) vendorError {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
 			md := d.GetMetadata()
-			v.body.ErrorCode, v.body.ErrorMessage = md[service.MetadataErrorCode], md[service.MetadataErrorMessage]
+			v.body.ErrorCode, v.body.ErrorMessage = md[apierror.MetadataErrorCode], md[apierror.MetadataErrorMessage]
 			// Only a real error status can be replayed; ModelArts' table
 			// lists one code with "100", which is no final answer.
-			if hs, err := strconv.Atoi(md[service.MetadataHTTPStatus]); err == nil && hs >= 400 && hs <= 599 {
+			if hs, err := strconv.Atoi(md[apierror.MetadataHTTPStatus]); err == nil && hs >= 400 && hs <= 599 {
 				v.httpStatus = hs
 			}
 		case *errdetails.RetryInfo:
@@ -74,7 +64,7 @@ func toVendorError(st *status.Status) vendorError {
 		}
 	}
 	if v.body.ErrorCode == "" {
-		v.body.ErrorCode = service.FacadeErrorCodePrefix + codeName(st.Code())
+		v.body.ErrorCode = apierror.FacadeCodePrefix + codeName(st.Code())
 	}
 	if v.body.ErrorMessage == "" {
 		v.body.ErrorMessage = st.Message()
@@ -94,7 +84,7 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 		err = override.Err
 		if _, ok := status.FromError(err); !ok && override.HTTPStatus == http.StatusBadRequest {
 			// grpc-gateway's own complaint, such as a malformed %-escape.
-			err = service.NewFacadeError(codes.InvalidArgument, service.ReasonInvalidArgument, err.Error(), "")
+			err = apierror.New(codes.InvalidArgument, apierror.ReasonInvalidArgument, err.Error(), "")
 		}
 	}
 	v := toVendorError(status.Convert(err))
@@ -104,7 +94,7 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	if v.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter)), 10))
 	}
-	if v.body.ErrorCode == service.FacadeErrorCodePrefix+service.ReasonCallerUnauthenticated {
+	if v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonCallerUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devenv-facade"`)
 	}
 	writeJSON(w, v.httpStatus, v.body)
@@ -112,17 +102,17 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 
 // writeRoutingError answers requests that match no API.
 func writeRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-	code, reason, msg := codes.InvalidArgument, service.ReasonInvalidArgument, "malformed request path"
+	code, reason, msg := codes.InvalidArgument, apierror.ReasonInvalidArgument, "malformed request path"
 	switch httpStatus {
 	case http.StatusNotFound:
-		code, reason, msg = codes.NotFound, ReasonRouteNotFound, fmt.Sprintf("no API at %s", describePath(r))
+		code, reason, msg = codes.NotFound, apierror.ReasonRouteNotFound, fmt.Sprintf("no API at %s", describePath(r))
 	case http.StatusMethodNotAllowed:
-		code, reason, msg = codes.Unimplemented, ReasonMethodNotAllowed, fmt.Sprintf("method %s is not allowed at %s", describeMethod(r.Method), describePath(r))
+		code, reason, msg = codes.Unimplemented, apierror.ReasonMethodNotAllowed, fmt.Sprintf("method %s is not allowed at %s", describeMethod(r.Method), describePath(r))
 		if allow := routeTable.allowed(r.URL.EscapedPath()); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
 	}
-	err := service.NewFacadeError(code, reason, msg, "")
+	err := apierror.New(code, reason, msg, "")
 	writeError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
 }
 

@@ -8,7 +8,7 @@
 // ModelArts sent (HTTP 400 with ModelArts.6309 for a missing instance, even
 // though gRPC callers get NOT_FOUND). Errors the facade raises itself use
 // the HTTP status of their gRPC code and an error_code starting with
-// "Facade." (see [service.FacadeErrorCodePrefix]).
+// "Facade." (see [apierror.FacadeCodePrefix]).
 package mirror
 
 import (
@@ -27,8 +27,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
-	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // New returns the REST mirror for srv. Every call runs through interceptor,
@@ -116,7 +116,7 @@ func WithCallerAuth(wrap func(http.Handler) http.Handler) Option {
 func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			WriteError(w, r, service.NewFacadeError(codes.InvalidArgument, ReasonRequestTooLarge,
+			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge,
 				fmt.Sprintf("the request body exceeds %d bytes", limit), r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
 			return
 		}
@@ -155,10 +155,10 @@ func incomingHeader(key string) (string, bool) {
 		// grpc-gateway always forwards Authorization as "authorization";
 		// matching it here would send it twice.
 		return "", false
-	case service.MetadataKeyAuthToken:
-		return service.MetadataKeyAuthToken, true
-	case service.MetadataKeyRequestID:
-		return service.MetadataKeyRequestID, true
+	case callctx.MetadataKeyAuthToken:
+		return callctx.MetadataKeyAuthToken, true
+	case callctx.MetadataKeyRequestID:
+		return callctx.MetadataKeyRequestID, true
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }
@@ -167,7 +167,7 @@ func incomingHeader(key string) (string, bool) {
 // other header metadata stays inside the facade. (The request ID is set by
 // [WithRequestID] on every answer, before the call runs.)
 func outgoingHeader(key string) (string, bool) {
-	if key == service.MetadataKeyDeleteOutcome {
+	if key == callctx.MetadataKeyDeleteOutcome {
 		return "X-Delete-Outcome", true
 	}
 	return "", false

@@ -20,8 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
-	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // fakeServer answers every DeleteInstance with err (or success), recording
@@ -164,7 +164,7 @@ func withDetails(t *testing.T, c codes.Code, msg string, details ...any) error {
 func TestMirror_errors(t *testing.T) {
 	t.Parallel()
 	modelArtsInfo := func(code, msg, httpStatus string) *errdetails.ErrorInfo {
-		return &errdetails.ErrorInfo{Domain: service.DomainModelArts, Reason: "R", Metadata: map[string]string{
+		return &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "R", Metadata: map[string]string{
 			"error_code": code, "error_message": msg, "http_status": httpStatus}}
 	}
 	tests := []struct {
@@ -196,13 +196,13 @@ func TestMirror_errors(t *testing.T) {
 		},
 		{
 			name:       "facade_error_uses_grpc_status",
-			err:        service.NewFacadeError(codes.Unauthenticated, service.ReasonCredentialsMissing, "no credentials", "rid"),
+			err:        apierror.New(codes.Unauthenticated, apierror.ReasonCredentialsMissing, "no credentials", "rid"),
 			wantStatus: 401,
 			wantBody:   map[string]any{"error_code": "Facade.CREDENTIALS_MISSING", "error_message": "no credentials"},
 		},
 		{
 			name:       "facade_unavailable",
-			err:        service.NewFacadeError(codes.Unavailable, service.ReasonUpstreamUnavailable, "down", "rid"),
+			err:        apierror.New(codes.Unavailable, apierror.ReasonUpstreamUnavailable, "down", "rid"),
 			wantStatus: 503,
 			wantBody:   map[string]any{"error_code": "Facade.UPSTREAM_UNAVAILABLE", "error_message": "down"},
 		},

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-func BenchmarkInstanceURL(b *testing.B) {
+func BenchmarkOutgoing(b *testing.B) {
 	c, err := NewClient(http.DefaultClient, "https://modelarts.eu-de.otc.t-systems.com")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.instanceURL("0123456789abcdef0123456789abcdef", "DE-7d558ef8-c73d-11ea-964c-0255ac100033"); err != nil {
+		if _, err := c.outgoing(DeleteInstance.op, Request{Params: []string{"0123456789abcdef0123456789abcdef", "DE-7d558ef8-c73d-11ea-964c-0255ac100033"}}); err != nil {
 			b.Fatal(err)
 		}
 	}

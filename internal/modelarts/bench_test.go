@@ -25,7 +25,7 @@ func BenchmarkDeleteInstance(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, err := c.DeleteInstance(b.Context(), testProject, "fault-n"+strconv.Itoa(i)); err != nil {
+		if _, err := deleteInstance(b.Context(), c, testProject, "fault-n"+strconv.Itoa(i)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -67,6 +67,13 @@ var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token an
 // rejects the facade's password, for example). No request reached ModelArts.
 var ErrCredentials = errors.New("modelarts: cannot authenticate the request")
 
+// ErrCredentialsRejected is matched (errors.Is) by a credentials error that
+// is a refusal of the configured credentials themselves, such as IAM
+// answering that the password is wrong, as opposed to an identity service
+// that could not be reached. Such an error should also implement
+// RejectedStatus() int, the refusing service's HTTP status.
+var ErrCredentialsRejected = errors.New("modelarts: the configured credentials were refused")
+
 // ErrInvalidPathSegment is returned, before any request is sent, when a path
 // parameter cannot be a single URL path segment: it is empty, "." or "..".
 // Every other value is percent-escaped, so it can never change the path's
@@ -122,7 +129,8 @@ type Client struct {
 	maxBody    int64
 	timeout    time.Duration
 	logger     *slog.Logger
-	now        func() time.Time
+	now        func() time.Time                                 // resolves HTTP-date Retry-After values
+	sleep      func(ctx context.Context, d time.Duration) error // waits between attempts
 	retry      RetryPolicy
 	budget     *RetryBudget
 	limiter    *limiter
@@ -181,6 +189,14 @@ func WithMaxInFlight(n int, wait time.Duration) Option {
 	}
 }
 
+// WithSleep replaces how the client waits between attempts: sleep must
+// wait d or until ctx is done, and return ctx's error in the latter case.
+// Tests pass one that records the waits and returns at once. Deadlines
+// still follow the real clock, as contexts do.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) { c.sleep = sleep }
+}
+
 // WithLogger sets the logger for events the caller cannot see in a return
 // value, such as a success answer with an unreadable body. The default
 // discards them.
@@ -218,6 +234,7 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		userAgent:  DefaultUserAgent,
 		logger:     slog.New(slog.DiscardHandler),
 		now:        time.Now,
+		sleep:      sleepCtx,
 		retry:      DefaultRetryPolicy(),
 		budget:     NewRetryBudget(10, 0.1),
 	}
@@ -247,7 +264,6 @@ type CallOption func(*callConfig)
 type callConfig struct {
 	token     string
 	requestID string
-	stats     *CallStats
 }
 
 // CallerToken sends token as X-Auth-Token for this call instead of the
@@ -270,6 +286,48 @@ func RequestID(id string) CallOption {
 	}
 }
 
+// Result reports how a call went, whatever its outcome.
+type Result struct {
+	// Attempts is how many requests were sent to ModelArts (0 if the call
+	// failed before sending any).
+	Attempts int
+	// Ambiguous is set when an attempt's request was sent but no answer
+	// came back: ModelArts may have acted on it.
+	Ambiguous bool
+	// Inferred is set when ModelArts never confirmed the call's success:
+	// an attempt reached it without an answer, and a retry heard one of
+	// the operation's InferredBy codes (see [Operation]). The call is
+	// reported as done, without a response body.
+	Inferred bool
+	// HTTPStatus is the status of the success answer, or 0.
+	HTTPStatus int
+}
+
+// DecodeError reports a success answer whose body could not be read or
+// decoded: ModelArts did what was asked, but what it answered is lost.
+type DecodeError struct {
+	// HTTPStatus is the answer's (2xx) status.
+	HTTPStatus int
+	// Err is why the body could not be used.
+	Err error
+}
+
+// Error describes the failure.
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("modelarts: HTTP %d answer with an unusable body: %v", e.HTTPStatus, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// outgoing is what every attempt of a call sends.
+type outgoing struct {
+	op          *Operation
+	url         *url.URL
+	body        []byte // nil: no body
+	contentType string
+}
+
 // response is a 2xx answer whose body has been read (or failed to be).
 type response struct {
 	status  int
@@ -280,54 +338,38 @@ type response struct {
 // decode unmarshals the body into out, or reports why it cannot.
 func (r *response) decode(out any) error {
 	if r.readErr != nil {
-		return r.readErr
+		return &DecodeError{HTTPStatus: r.status, Err: r.readErr}
 	}
 	if err := json.Unmarshal(r.body, out); err != nil {
-		return fmt.Errorf("modelarts: decoding HTTP %d body: %w", r.status, err)
+		return &DecodeError{HTTPStatus: r.status, Err: err}
 	}
 	return nil
 }
 
-// CallStats reports how a call went ([Report]).
-type CallStats struct {
-	// Attempts is how many requests were sent to ModelArts (0 if the call
-	// failed before sending any).
-	Attempts int
-	// Ambiguous is set when an attempt's request was sent but no answer
-	// came back: ModelArts may have acted on it.
-	Ambiguous bool
-}
-
-// Report makes the call fill in stats when it returns.
-func Report(stats *CallStats) CallOption {
-	return func(cc *callConfig) { cc.stats = stats }
-}
-
-// send performs a call: one request, or several for an idempotent call
-// under the retry policy. A 2xx answer is returned with its body read; any
-// other status is returned as *Error; a failure to get an answer is returned
-// wrapped, so errors.Is sees context and network errors through it.
+// send performs a call: one request, or several for an idempotent
+// operation under the retry policy. A 2xx answer is returned with its body
+// read; any other status is returned as *Error; a failure to get an answer
+// is returned wrapped, so errors.Is sees context and network errors through
+// it.
 //
 // Whatever the policy, when the configured credentials are refreshable and
-// ModelArts rejects their token as expired or invalid, send refreshes them
-// once and sends the request again: it was not executed, so this is safe.
-func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent bool, opts []CallOption) (*response, CallStats, error) {
+// ModelArts rejects their token as stale (see [Rule].StaleToken), send
+// refreshes them once and sends the request again: it was not executed, so
+// this is safe.
+func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*response, Result, error) {
 	var cc callConfig
 	for _, opt := range opts {
 		opt(&cc)
 	}
-	var stats CallStats
-	if cc.stats != nil {
-		defer func() { *cc.stats = stats }()
-	}
+	var res Result
 	if cc.token == "" && c.creds == nil {
-		return nil, stats, ErrNoCredentials
+		return nil, res, ErrNoCredentials
 	}
 	if cc.requestID == "" {
 		cc.requestID = uuid.NewString()
 	}
 	if err := c.limiter.acquire(ctx); err != nil {
-		return nil, stats, err
+		return nil, res, err
 	}
 	defer c.limiter.release()
 
@@ -339,51 +381,64 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, idempotent
 		deadline = d
 	}
 	policy := c.retry
-	if !idempotent {
+	if !out.op.Idempotent {
 		policy.MaxAttempts = 1
 	}
 	refreshed := false
 	for retries := 0; ; {
-		stats.Attempts++
-		res, req, sent, err := c.attempt(ctx, method, u, &cc, deadline, policy.AttemptTimeout)
+		res.Attempts++
+		answer, req, sent, err := c.attempt(ctx, out, &cc, deadline, policy.AttemptTimeout)
 		if req == nil { // the request could not even be built
-			stats.Attempts--
-			return nil, stats, err
+			res.Attempts--
+			return nil, res, err
 		}
 		if err != nil && sent && !isAnswer(err) {
-			stats.Ambiguous = true
+			res.Ambiguous = true
 		}
 
 		var apiErr *Error
 		isAPIErr := errors.As(err, &apiErr)
-		if isAPIErr && apiErr.staleToken() && cc.token == "" && !refreshed {
-			if refresher, ok := c.creds.(RefreshableCredentials); ok {
-				refreshed = true
-				if rerr := refresher.Refresh(ctx, req); rerr != nil {
-					return nil, stats, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+		var retry RetryClass
+		var ruleDelay time.Duration
+		if isAPIErr {
+			var rule *Rule
+			rule, _, retry, ruleDelay = apiErr.Meaning()
+			if rule != nil && rule.StaleToken && cc.token == "" && !refreshed {
+				if refresher, ok := c.creds.(RefreshableCredentials); ok {
+					refreshed = true
+					if rerr := refresher.Refresh(ctx, req); rerr != nil {
+						return nil, res, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+					}
+					continue
 				}
-				continue
 			}
 		}
 
-		retryable := err != nil && ctx.Err() == nil && time.Now().Before(deadline) && (!isAPIErr || apiErr.retryable())
+		retryable := err != nil && ctx.Err() == nil && time.Now().Before(deadline) && (!isAPIErr || retry == RetryByFacade)
 		c.budget.record(retryable)
 		if !retryable || retries+1 >= policy.MaxAttempts || !c.budget.allow() {
-			return res, stats, err
+			return answer, res, err
 		}
 		retries++
 		delay := policy.backoff(retries)
-		if isAPIErr && apiErr.RetryAfter > 0 {
-			if apiErr.RetryAfter > policy.MaxRetryAfter {
-				return res, stats, err
+		if isAPIErr {
+			// A Retry-After, or the delay the vendor documents for the
+			// code, is a floor; one beyond what the policy waits out goes
+			// back to the caller.
+			wait := apiErr.RetryAfter
+			if wait == 0 {
+				wait = ruleDelay
 			}
-			delay = max(delay, apiErr.RetryAfter)
+			if wait > policy.MaxRetryAfter {
+				return answer, res, err
+			}
+			delay = max(delay, wait)
 		}
 		if time.Until(deadline) < delay+c.latency.estimate() {
-			return res, stats, err // the next attempt could not finish in time
+			return answer, res, err // the next attempt could not finish in time
 		}
-		if sleepCtx(ctx, delay) != nil {
-			return res, stats, err
+		if c.sleep(ctx, delay) != nil {
+			return answer, res, err
 		}
 	}
 }
@@ -399,7 +454,7 @@ func isAnswer(err error) bool {
 // or after timeout (if positive), whichever is sooner. It returns the
 // request it sent (nil if it could not build one) and whether the request
 // was written to the connection.
-func (c *Client) attempt(ctx context.Context, method string, u *url.URL, cc *callConfig, deadline time.Time, timeout time.Duration) (res *response, req *http.Request, sent bool, err error) {
+func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, deadline time.Time, timeout time.Duration) (res *response, req *http.Request, sent bool, err error) {
 	if timeout > 0 {
 		if d := time.Now().Add(timeout); d.Before(deadline) {
 			deadline = d
@@ -411,12 +466,12 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, cc *cal
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	})
-	req, err = c.newRequest(actx, method, u, cc)
+	req, err = c.newRequest(actx, out, cc)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	start := time.Now()
-	res, err = c.do(req, u, cc)
+	res, err = c.do(req, out, cc)
 	if err == nil || isAnswer(err) {
 		c.latency.observe(time.Since(start))
 	}
@@ -424,17 +479,24 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, cc *cal
 }
 
 // newRequest builds and authenticates one attempt of a call.
-func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, cc *callConfig) (*http.Request, error) {
+func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) (*http.Request, error) {
+	var body io.Reader
+	if out.body != nil {
+		body = bytes.NewReader(out.body) // sets GetBody, which signing reads
+	}
+	req, err := http.NewRequestWithContext(ctx, out.op.Method, "", body)
+	if err != nil {
+		return nil, fmt.Errorf("modelarts: building %s request: %w", out.op.Name, err)
+	}
 	// The URL is already built and escaped; setting it directly avoids
 	// formatting and parsing it again.
-	req, err := http.NewRequestWithContext(ctx, method, "", nil)
-	if err != nil {
-		return nil, fmt.Errorf("modelarts: building %s request: %w", method, err)
-	}
-	req.URL, req.Host = u, u.Host
+	req.URL, req.Host = out.url, out.url.Host
 	req.Header.Set(headerRequestID, cc.requestID)
 	req.Header.Set(headerUserAgent, c.userAgent)
 	req.Header.Set(headerAccept, "application/json")
+	if out.contentType != "" {
+		req.Header.Set(headerContentType, out.contentType)
+	}
 	if cc.token != "" {
 		req.Header.Set(headerAuthToken, cc.token)
 		return req, nil
@@ -446,12 +508,12 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, cc *
 }
 
 // do sends req and reads the answer.
-func (c *Client) do(req *http.Request, u *url.URL, cc *callConfig) (*response, error) {
+func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		// *url.Error quotes the URL, which holds only the endpoint and the
 		// IDs; credentials travel in headers and cannot appear here.
-		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", req.Method, u.Path, cc.requestID, err)
+		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", out.op.Name, out.url.Path, cc.requestID, err)
 	}
 	defer resp.Body.Close()
 

@@ -80,7 +80,7 @@ func TestDeleteInstance_sendsRequest(t *testing.T) {
 		answer(http.StatusOK, `{"instance_id":"`+testInstance+`"}`)(w, r)
 	}, modelarts.WithUserAgent("test-agent/1"))
 
-	got, err := c.DeleteInstance(t.Context(), testProject, testInstance, modelarts.RequestID("req-123"))
+	got, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.RequestID("req-123"))
 	if err != nil {
 		t.Fatalf("DeleteInstance: %v", err)
 	}
@@ -117,10 +117,10 @@ func TestDeleteInstance_requestIDAndToken(t *testing.T) {
 		rec.add(r)
 		answer(http.StatusOK, `{"instance_id":"x"}`)(w, r)
 	})
-	if _, err := c.DeleteInstance(t.Context(), testProject, testInstance); err != nil {
+	if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.DeleteInstance(t.Context(), testProject, testInstance, modelarts.CallerToken("caller-token"), modelarts.CallerToken("")); err != nil {
+	if _, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.CallerToken("caller-token"), modelarts.CallerToken("")); err != nil {
 		t.Fatal(err)
 	}
 	reqs := rec.all()
@@ -167,7 +167,7 @@ func TestDeleteInstance_refusedBeforeSending(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.client.DeleteInstance(t.Context(), tt.project, tt.instance)
+			_, err := deleteInstance(t.Context(), tt.client, tt.project, tt.instance)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v; want %v", err, tt.want)
 			}
@@ -204,7 +204,7 @@ func TestDeleteInstance_escapesPathSegments(t *testing.T) {
 		{"~.", "/prefix/v1/p/demanager/instances/~."},
 	}
 	for _, tt := range tests {
-		if _, err := c.DeleteInstance(t.Context(), "p", tt.instance); err != nil {
+		if _, err := deleteInstance(t.Context(), c, "p", tt.instance); err != nil {
 			t.Fatalf("DeleteInstance(%q): %v", tt.instance, err)
 		}
 	}
@@ -330,7 +330,7 @@ func TestDeleteInstance_errorAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, c := newServer(t, tt.handler)
-			_, err := c.DeleteInstance(t.Context(), testProject, testInstance, modelarts.RequestID("rid"))
+			_, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.RequestID("rid"))
 			var got *modelarts.Error
 			if !errors.As(err, &got) {
 				t.Fatalf("err = %v (%T); want *modelarts.Error", err, err)
@@ -342,33 +342,41 @@ func TestDeleteInstance_errorAnswers(t *testing.T) {
 	}
 }
 
-func TestDeleteInstance_successBodyIsAnEcho(t *testing.T) {
+// TestCall_unusableSuccessBody: a 2xx answer whose body cannot be read or
+// decoded is a *DecodeError that keeps the status: the operation succeeded,
+// and the caller decides what that means (the service reports a delete
+// done).
+func TestCall_unusableSuccessBody(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-		want    string
+		name       string
+		handler    http.HandlerFunc
+		wantStatus int // 0: decodes
 	}{
-		{"reported_id", answer(200, `{"instance_id":"from-body"}`), "from-body"},
-		{"not_json", answer(200, `<html>ok</html>`), testInstance},
-		{"empty", answer(204, ``), testInstance},
-		{"too_large", answer(200, `{"instance_id":"`+strings.Repeat("x", 2<<20)+`"}`), testInstance},
+		{"reported_id", answer(200, `{"instance_id":"from-body"}`), 0},
+		{"not_json", answer(200, `<html>ok</html>`), 200},
+		{"empty", answer(204, ``), 204},
+		{"too_large", answer(200, `{"instance_id":"`+strings.Repeat("x", 2<<20)+`"}`), 200},
 		{"truncated", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "100")
 			w.WriteHeader(200)
 			_, _ = io.WriteString(w, `{"instance_id":"DE-`)
-		}, testInstance},
+		}, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, c := newServer(t, tt.handler)
-			got, err := c.DeleteInstance(t.Context(), testProject, testInstance)
-			if err != nil {
-				t.Fatalf("DeleteInstance: %v; a 2xx answer means the instance was deleted", err)
+			got, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
+			if tt.wantStatus == 0 {
+				if err != nil || got.InstanceID != "from-body" {
+					t.Fatalf("DeleteInstance = %v, %v; want the body's ID", got, err)
+				}
+				return
 			}
-			if got.InstanceID != tt.want {
-				t.Errorf("InstanceID = %q; want %q", got.InstanceID, tt.want)
+			var de *modelarts.DecodeError
+			if !errors.As(err, &de) || de.HTTPStatus != tt.wantStatus || res.Attempts != 1 {
+				t.Errorf("DeleteInstance: %v (%+v); want a DecodeError with status %d after one attempt", err, res, tt.wantStatus)
 			}
 		})
 	}
@@ -389,7 +397,7 @@ func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.DeleteInstance(ctx, testProject, testInstance)
+	_, err := deleteInstance(ctx, c, testProject, testInstance)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
 	}
@@ -407,7 +415,7 @@ func TestDeleteInstance_clientTimeout(t *testing.T) {
 	t.Parallel()
 	cancelled := make(chan struct{})
 	_, c := newServer(t, stall(cancelled), modelarts.WithTimeout(50*time.Millisecond))
-	_, err := c.DeleteInstance(t.Context(), testProject, testInstance)
+	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
 	}
@@ -433,7 +441,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.DeleteInstance(t.Context(), testProject, testInstance)
+		_, err = deleteInstance(t.Context(), c, testProject, testInstance)
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Errorf("err = %v; want ECONNREFUSED", err)
 		}
@@ -444,7 +452,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 	t.Run("connection_reset", func(t *testing.T) {
 		t.Parallel()
 		_, c := newServer(t, resetConnection)
-		_, err := c.DeleteInstance(t.Context(), testProject, testInstance)
+		_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 		var merr *modelarts.Error
 		if err == nil || errors.As(err, &merr) {
 			t.Fatalf("err = %v; want a transport error", err)
@@ -485,7 +493,7 @@ func TestDeleteInstance_hugeBodyMemoryIsBounded(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err := c.DeleteInstance(t.Context(), testProject, testInstance)
+	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	runtime.ReadMemStats(&after)
 	var merr *modelarts.Error
 	if !errors.As(err, &merr) || merr.HTTPStatus != 500 {
@@ -520,14 +528,14 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 50 {
-		if _, err := c.DeleteInstance(t.Context(), testProject, testInstance); err != nil {
+		if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Error answers must not cost a connection either.
 	srv.Config.Handler = answer(400, `{"error_code":"ModelArts.6309","error_message":"The instance does not exist."}`)
 	for range 50 {
-		if _, err := c.DeleteInstance(t.Context(), testProject, testInstance); err == nil {
+		if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err == nil {
 			t.Fatal("want an error")
 		}
 	}
@@ -549,7 +557,7 @@ func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.DeleteInstance(t.Context(), testProject, testInstance)
+	_, err = deleteInstance(t.Context(), c, testProject, testInstance)
 	var merr *modelarts.Error
 	if !errors.As(err, &merr) || merr.HTTPStatus != http.StatusTemporaryRedirect {
 		t.Errorf("err = %v; want a 307 *modelarts.Error", err)
@@ -557,4 +565,16 @@ func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
 	if followed.Load() {
 		t.Error("the redirect was followed, resending the token elsewhere")
 	}
+}
+
+// deleteInstance calls the DeleteInstance endpoint.
+func deleteInstance(ctx context.Context, c *modelarts.Client, project, instance string, opts ...modelarts.CallOption) (*modelarts.DeleteInstanceResponse, error) {
+	resp, _, err := deleteInstanceResult(ctx, c, project, instance, opts...)
+	return resp, err
+}
+
+// deleteInstanceResult calls the DeleteInstance endpoint and returns its
+// Result too.
+func deleteInstanceResult(ctx context.Context, c *modelarts.Client, project, instance string, opts ...modelarts.CallOption) (*modelarts.DeleteInstanceResponse, modelarts.Result, error) {
+	return modelarts.DeleteInstance.Call(ctx, c, modelarts.Request{Params: []string{project, instance}}, opts...)
 }

@@ -65,7 +65,7 @@ func TestDeleteInstance_refreshesStaleTokenOnce(t *testing.T) {
 				}
 				answer(tt.status, tt.body)(w, r)
 			}, modelarts.WithCredentials(creds))
-			_, err := c.DeleteInstance(t.Context(), testProject, testInstance, modelarts.CallerToken(tt.callerToken))
+			_, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.CallerToken(tt.callerToken))
 			if (err != nil) != tt.wantErr {
 				t.Errorf("err = %v; want error %v", err, tt.wantErr)
 			}
@@ -84,7 +84,7 @@ func TestDeleteInstance_credentialFailureSendsNothing(t *testing.T) {
 	var requests atomic.Int32
 	iamDown := errors.New("IAM is down")
 	_, c := newServer(t, func(http.ResponseWriter, *http.Request) { requests.Add(1) }, modelarts.WithCredentials(&rotating{failAuth: iamDown}))
-	_, err := c.DeleteInstance(t.Context(), testProject, testInstance)
+	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	if !errors.Is(err, modelarts.ErrCredentials) || !errors.Is(err, iamDown) {
 		t.Errorf("err = %v; want ErrCredentials wrapping the cause", err)
 	}

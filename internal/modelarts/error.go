@@ -121,16 +121,6 @@ func parseError(status int, header http.Header, body []byte, sentRequestID strin
 	return e
 }
 
-// staleToken reports whether ModelArts rejected the request's token as
-// missing, expired or invalid: the answers a fresh token can cure.
-func (e *Error) staleToken() bool {
-	switch e.Code {
-	case "ModelArts.0201", "ModelArts.0202", "ModelArts.0203":
-		return e.HTTPStatus == http.StatusUnauthorized || e.HTTPStatus == http.StatusForbidden
-	}
-	return false
-}
-
 // newError builds the Error for an answer to req, with the credentials req
 // carried and the configured secrets redacted.
 func (c *Client) newError(req *http.Request, resp *http.Response, body []byte, sentRequestID string) *Error {

@@ -135,7 +135,7 @@ func TestDeleteInstance_errorTextNeverCarriesSecrets(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = c.DeleteInstance(t.Context(), testProject, testInstance, tt.call...)
+				_, err = deleteInstance(t.Context(), c, testProject, testInstance, tt.call...)
 				var e *modelarts.Error
 				if !errors.As(err, &e) {
 					t.Fatalf("err = %v (%T); want *modelarts.Error", err, err)

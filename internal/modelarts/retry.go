@@ -5,21 +5,20 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// RetryPolicy says how the client retries idempotent calls (DELETE today;
-// GET and PUT later). Calls that are not idempotent are never retried.
+// RetryPolicy says how the client retries idempotent operations (see
+// [Operation]). Operations that are not idempotent are never retried.
 //
 // A call is retried when no answer arrived (connection refused or reset, the
-// attempt timed out), on HTTP 502, 503, 504 and 429, and on the ModelArts
-// codes that ask to try again later (6100, 6101, 6102, 6200, 6355, 6360,
-// 6528). Waits grow exponentially with full jitter, never shorter than a
-// Retry-After header, and no attempt starts that could not finish before
-// the call's deadline.
+// attempt timed out), and on answers the code table marks [RetryByFacade]:
+// HTTP 502, 503, 504 and 429, and the ModelArts codes that ask to try again
+// soon. Waits grow exponentially with full jitter, never shorter than a
+// Retry-After header or the delay the vendor documents for the code, and no
+// attempt starts that could not finish before the call's deadline.
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt too; 1 disables retries.
 	MaxAttempts int
@@ -109,27 +108,6 @@ func (b *RetryBudget) allow() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.tokens > b.maxTokens/2
-}
-
-// retryLaterCodes are the ModelArts codes whose message asks the caller to
-// try again (later).
-var retryLaterCodes = map[string]bool{
-	"ModelArts.6100": true, // the request timed out, please try again
-	"ModelArts.6101": true, // the system is busy, try again later
-	"ModelArts.6102": true, // failed to process the request, try again later
-	"ModelArts.6200": true, // no resources available, try again later
-	"ModelArts.6355": true, // the resource is initialising, wait one minute
-	"ModelArts.6360": true, // insufficient background resources, try again later
-	"ModelArts.6528": true, // no EVS available, try again later
-}
-
-// retryable reports whether an error answer is worth another attempt.
-func (e *Error) retryable() bool {
-	switch e.HTTPStatus {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
-		return true
-	}
-	return retryLaterCodes[e.Code]
 }
 
 // ErrOverloaded is returned, before any request is sent, when the client

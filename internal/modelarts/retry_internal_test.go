@@ -114,25 +114,26 @@ func TestLimiter(t *testing.T) {
 	none.release()
 }
 
-func TestErrorRetryable(t *testing.T) {
+func TestErrorMeaning(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		e    Error
-		want bool
+		e     Error
+		retry RetryClass
 	}{
-		{Error{HTTPStatus: 503}, true},
-		{Error{HTTPStatus: 502}, true},
-		{Error{HTTPStatus: 504}, true},
-		{Error{HTTPStatus: 429, Code: "ModelArts.6101"}, true},
-		{Error{HTTPStatus: 400, Code: "ModelArts.6355"}, true},
-		{Error{HTTPStatus: 500, Code: "ModelArts.6102"}, true},
-		{Error{HTTPStatus: 500, Code: "ModelArts.0010"}, false},
-		{Error{HTTPStatus: 400, Code: "ModelArts.6309"}, false},
-		{Error{HTTPStatus: 401, Code: "ModelArts.0202"}, false},
-		{Error{HTTPStatus: 500}, false},
+		{Error{HTTPStatus: 503}, RetryByFacade},
+		{Error{HTTPStatus: 502}, RetryByFacade},
+		{Error{HTTPStatus: 504}, RetryByFacade},
+		{Error{HTTPStatus: 429, Code: "ModelArts.6101"}, RetryByFacade},
+		{Error{HTTPStatus: 400, Code: "ModelArts.6355"}, RetryByCaller},
+		{Error{HTTPStatus: 500, Code: "ModelArts.6102"}, RetryByFacade},
+		{Error{HTTPStatus: 500, Code: "ModelArts.0010"}, RetryFinal},
+		{Error{HTTPStatus: 400, Code: "ModelArts.6309"}, RetryFinal},
+		{Error{HTTPStatus: 401, Code: "ModelArts.0202"}, RetryFinal},
+		{Error{HTTPStatus: 500}, RetryFinal},
+		{Error{HTTPStatus: 503, Code: "ModelArts.9999"}, RetryByFacade}, // unknown code: the status decides
 	} {
-		if got := tt.e.retryable(); got != tt.want {
-			t.Errorf("%d %s: retryable = %v; want %v", tt.e.HTTPStatus, tt.e.Code, got, tt.want)
+		if _, _, got, _ := tt.e.Meaning(); got != tt.retry {
+			t.Errorf("%d %s: retry class %v; want %v", tt.e.HTTPStatus, tt.e.Code, got, tt.retry)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package modelarts_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,12 +25,35 @@ var fastRetries = modelarts.WithRetryPolicy(modelarts.RetryPolicy{
 	MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Multiplier: 2, MaxRetryAfter: 2 * time.Second,
 })
 
+// waits records the client's waits between attempts instead of waiting.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	return ctx.Err()
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
+}
+
+func vendorAnswer(status int, code string, header ...string) http.HandlerFunc {
+	return answer(status, `{"error_code":"`+code+`","error_message":"m"}`, header...)
+}
+
 func TestRetries(t *testing.T) {
 	t.Parallel()
 	ok := answer(200, `{"instance_id":"x"}`)
 	unavailable := answer(503, "")
-	notFound := answer(400, `{"error_code":"ModelArts.6309","error_message":"The instance does not exist."}`)
-	busy := answer(429, `{"error_code":"ModelArts.6101","error_message":"busy"}`, "Retry-After", "1")
+	notFound := vendorAnswer(400, "ModelArts.6309")
+	busy := vendorAnswer(429, "ModelArts.6101", "Retry-After", "1")
 	tests := []struct {
 		name         string
 		handlers     []http.HandlerFunc
@@ -37,7 +62,7 @@ func TestRetries(t *testing.T) {
 		wantErr      bool
 		wantAttempts int32
 		wantInferred bool
-		minElapsed   time.Duration
+		minWait      time.Duration // the longest wait between attempts at least
 	}{
 		{"flaky_then_ok", []http.HandlerFunc{unavailable, unavailable, ok}, nil, 0, false, 3, false, 0},
 		{"still_failing", []http.HandlerFunc{unavailable}, nil, 0, true, 3, false, 0},
@@ -48,32 +73,39 @@ func TestRetries(t *testing.T) {
 		{"retry_after_past_deadline", []http.HandlerFunc{busy, ok}, nil, 500 * time.Millisecond, true, 1, false, 0},
 		{"retry_after_too_long", []http.HandlerFunc{answer(429, ``, "Retry-After", "30"), ok}, nil, 0, true, 1, false, 0},
 		{"retries_disabled", []http.HandlerFunc{unavailable, ok}, []modelarts.Option{modelarts.WithRetryPolicy(modelarts.RetryPolicy{MaxAttempts: 1})}, 0, true, 1, false, 0},
+		// The code table decides (codes.go): try-again-soon codes are
+		// retried, a documented wait longer than the facade's is left to
+		// the caller.
+		{"6102_retried", []http.HandlerFunc{vendorAnswer(500, "ModelArts.6102"), ok}, nil, 0, false, 2, false, 0},
+		{"1002_retried", []http.HandlerFunc{vendorAnswer(400, "ModelArts.1002"), ok}, nil, 0, false, 2, false, 0},
+		{"6355_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6355"), ok}, nil, 0, true, 1, false, 0},
+		{"6333_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6333"), ok}, nil, 0, true, 1, false, 0},
+		{"6306_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6306"), ok}, nil, 0, true, 1, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var count atomic.Int32
-			_, c := newServer(t, sequence(&count, tt.handlers...), append([]modelarts.Option{fastRetries}, tt.opts...)...)
+			var w waits
+			_, c := newServer(t, sequence(&count, tt.handlers...), append([]modelarts.Option{fastRetries, modelarts.WithSleep(w.sleep)}, tt.opts...)...)
 			ctx := t.Context()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
 				defer cancel()
 			}
-			var stats modelarts.CallStats
-			start := time.Now()
-			res, err := c.DeleteInstance(ctx, testProject, testInstance, modelarts.Report(&stats))
+			_, res, err := deleteInstanceResult(ctx, c, testProject, testInstance)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v; want error %v", err, tt.wantErr)
 			}
-			if n := count.Load(); n != tt.wantAttempts || int32(stats.Attempts) != n {
-				t.Errorf("server saw %d attempts, stats say %d; want %d", n, stats.Attempts, tt.wantAttempts)
+			if n := count.Load(); n != tt.wantAttempts || int32(res.Attempts) != n {
+				t.Errorf("server saw %d attempts, the Result says %d; want %d", n, res.Attempts, tt.wantAttempts)
 			}
-			if err == nil && res.Inferred != tt.wantInferred {
+			if res.Inferred != tt.wantInferred {
 				t.Errorf("Inferred = %v; want %v", res.Inferred, tt.wantInferred)
 			}
-			if el := time.Since(start); el < tt.minElapsed {
-				t.Errorf("took %v; want at least %v", el, tt.minElapsed)
+			if got := slices.Max(append(w.all(), 0)); got < tt.minWait {
+				t.Errorf("longest wait %v; want at least %v", got, tt.minWait)
 			}
 		})
 	}
@@ -85,7 +117,7 @@ func TestRetries_budgetSharedAcrossCalls(t *testing.T) {
 	budget := modelarts.NewRetryBudget(4, 0.1)
 	_, c := newServer(t, sequence(&count, answer(503, "")), fastRetries, modelarts.WithRetryBudget(budget))
 	for range 20 {
-		_, _ = c.DeleteInstance(t.Context(), testProject, testInstance)
+		_, _ = deleteInstance(t.Context(), c, testProject, testInstance)
 	}
 	// Retries stop once the 4-token bucket is half empty: 20 calls make
 	// 20 first attempts and only a retry or two.
@@ -101,36 +133,40 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.WithRetryPolicy(modelarts.RetryPolicy{
 		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}))
 	start := time.Now()
-	var stats modelarts.CallStats
-	if _, err := c.DeleteInstance(t.Context(), testProject, testInstance, modelarts.Report(&stats)); err != nil {
+	_, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
+	if err != nil {
 		t.Fatalf("err = %v; want success on the second attempt", err)
 	}
-	if el := time.Since(start); el > time.Second || stats.Attempts != 2 || !stats.Ambiguous {
-		t.Errorf("took %v with stats %+v; want ~100ms, 2 attempts, the first ambiguous", el, stats)
+	// The stalled attempt takes its 100ms timeout (real time: contexts
+	// follow the real clock).
+	if el := time.Since(start); el > time.Second || res.Attempts != 2 || !res.Ambiguous {
+		t.Errorf("took %v with %+v; want ~100ms, 2 attempts, the first ambiguous", el, res)
 	}
 }
 
 func TestMaxInFlight(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
+	entered, release := make(chan struct{}, 1), make(chan struct{})
 	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
 		<-release
 		answer(200, `{"instance_id":"x"}`)(w, r)
 	}, modelarts.WithMaxInFlight(1, 10*time.Millisecond))
 	done := make(chan error)
 	go func() {
-		_, err := c.DeleteInstance(context.Background(), testProject, testInstance)
+		_, err := deleteInstance(context.Background(), c, testProject, testInstance)
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
-	if _, err := c.DeleteInstance(t.Context(), testProject, strconv.Itoa(2)); err != modelarts.ErrOverloaded {
+	<-entered // the first call holds the only slot
+	if _, err := deleteInstance(t.Context(), c, testProject, strconv.Itoa(2)); err != modelarts.ErrOverloaded {
 		t.Errorf("second call while the first holds the only slot: %v; want ErrOverloaded", err)
 	}
 	close(release)
 	if err := <-done; err != nil {
 		t.Error(err)
 	}
-	if _, err := c.DeleteInstance(t.Context(), testProject, testInstance); err != nil {
+	go func() { <-entered }() // the third call's turn at the handler
+	if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
 		t.Errorf("after the slot freed: %v", err)
 	}
 }

@@ -5,12 +5,15 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	protov2 "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
 // apiPackage is the proto package whose requests the codec decodes
@@ -118,4 +121,14 @@ func sanitizeUTF8(b []byte, md protoreflect.MessageDescriptor, prefix string, fi
 		b = b[n+m:]
 	}
 	return out
+}
+
+// invalidUTF8 is the INVALID_ARGUMENT error for a request whose fields held
+// invalid UTF-8, with a field violation for each.
+func invalidUTF8(requestID string, fields []string) error {
+	vs := make([]*errdetails.BadRequest_FieldViolation, 0, len(fields))
+	for _, f := range fields {
+		vs = append(vs, apierror.Violation(f, apierror.ViolationMalformed, f+" is not valid UTF-8"))
+	}
+	return apierror.InvalidArgument(requestID, vs...)
 }

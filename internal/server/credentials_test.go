@@ -32,14 +32,14 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	"github.com/devenv-facade/devenv-facade/internal/server"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
-	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
 func del(id string) *devenvv1.DeleteInstanceRequest {

@@ -32,12 +32,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	"github.com/devenv-facade/devenv-facade/internal/server"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
+	"github.com/devenv-facade/devenv-facade/internal/server"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 

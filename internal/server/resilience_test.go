@@ -14,10 +14,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/server"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
@@ -48,7 +48,10 @@ func TestFaultMatrix(t *testing.T) {
 		{"lat200ms", 2 * time.Second, codes.OK, "", 1},
 		{"s400-c6309", 2 * time.Second, codes.NotFound, "INSTANCE_NOT_FOUND", 1},
 		{"s503-c6200", 5 * time.Second, codes.Unavailable, "NO_RESOURCES", 3},
-		{"s500-c6102", 5 * time.Second, codes.Internal, "SERVER_ERROR", 3},
+		{"s500-c6102", 5 * time.Second, codes.Unavailable, "SERVER_ERROR", 3},
+		{"s400-c1002", 5 * time.Second, codes.Unavailable, "OBS_OPERATION_FAILED", 3},
+		{"s400-c6355", 5 * time.Second, codes.Unavailable, "RESOURCE_INITIALIZING", 1}, // "wait one minute": left to the caller
+		{"s400-c6333", 5 * time.Second, codes.Unavailable, "INSTANCE_RECOVERING", 1},
 		{"s429-c6101-ra1", 5 * time.Second, codes.ResourceExhausted, "SYSTEM_BUSY", 3},
 		{"s429-c6101-ra9", 5 * time.Second, codes.ResourceExhausted, "SYSTEM_BUSY", 1}, // longer than the 5s we wait out
 		{"s429-c6101-ra3", 2 * time.Second, codes.ResourceExhausted, "SYSTEM_BUSY", 1}, // would pass the deadline

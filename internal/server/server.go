@@ -28,6 +28,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -380,18 +381,18 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if st := streamFrom(ctx); st != nil { // gRPC; REST calls have no stream
 		if !s.streams.activate(st) {
-			return nil, service.NewFacadeError(codes.Canceled, service.ReasonCanceled,
+			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
 				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
 		}
 		if fields := s.codec.invalidFields(req); fields != nil {
-			return nil, service.InvalidUTF8(callctx.RequestID(ctx), fields)
+			return nil, invalidUTF8(callctx.RequestID(ctx), fields)
 		}
 	}
 	s.calls.begin()
 	defer s.calls.end()
 	resp, err := handler(ctx, req)
 	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) {
-		return nil, service.NewFacadeError(codes.Unavailable, service.ReasonShuttingDown,
+		return nil, apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
 			"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
 			callctx.RequestID(ctx))
 	}

@@ -26,12 +26,12 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	"github.com/devenv-facade/devenv-facade/internal/server"
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
 func TestMain(m *testing.M) {

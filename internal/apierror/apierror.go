@@ -1,0 +1,289 @@
+// Package apierror is the facade's error model: the one place that builds
+// and reads the details every error carries (google.rpc.ErrorInfo, and
+// BadRequest or RetryInfo where they apply), and that names the facade's own
+// reasons and the ErrorInfo metadata keys.
+//
+// Every error the facade returns is a gRPC status with an ErrorInfo. Errors
+// ModelArts reported are in [DomainModelArts] with a reason naming the
+// ModelArts code's meaning; errors the facade raises itself are in
+// [DomainFacade] with one of the Reason constants, and their metadata
+// error_code is "Facade.<reason>", which the REST mirror sends as the
+// vendor-shaped error_code.
+package apierror
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Error domains, the google.rpc.ErrorInfo.domain of every error the facade
+// returns.
+const (
+	// DomainModelArts marks errors that ModelArts reported with a ModelArts
+	// error code; the reason names that code's meaning.
+	DomainModelArts = "modelarts"
+	// DomainFacade marks errors the facade raised itself: bad input, missing
+	// credentials, an upstream that could not be reached or answered
+	// something that is not a ModelArts error.
+	DomainFacade = "devenv-facade"
+)
+
+// Reasons for errors in [DomainFacade] (google.rpc.ErrorInfo.reason). The
+// REST mirror sends them as the error_code "Facade.<reason>".
+const (
+	// ReasonInvalidArgument: a request field is malformed; a
+	// google.rpc.BadRequest detail names it. ModelArts was not called.
+	ReasonInvalidArgument = "INVALID_ARGUMENT"
+	// ReasonCredentialsMissing: the call carried no token and the facade
+	// has none configured. ModelArts was not called.
+	ReasonCredentialsMissing = "CREDENTIALS_MISSING"
+	// ReasonUpstreamUnavailable: ModelArts could not be reached, or the
+	// connection broke before it answered.
+	ReasonUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	// ReasonUpstreamTimeout: ModelArts did not answer within the facade's
+	// own upstream timeout.
+	ReasonUpstreamTimeout = "UPSTREAM_TIMEOUT"
+	// ReasonDeadlineExceeded: the caller's deadline passed first.
+	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
+	// ReasonCanceled: the caller cancelled the call (or never delivered
+	// its request).
+	ReasonCanceled = "CANCELLED"
+	// ReasonUpstreamHTTPError: ModelArts (or a proxy in front of it)
+	// answered an error status without a ModelArts error body, for example
+	// an HTML page or an empty 503. The code follows the HTTP status.
+	ReasonUpstreamHTTPError = "UPSTREAM_HTTP_ERROR"
+	// ReasonInternal: a fault inside the facade.
+	ReasonInternal = "INTERNAL"
+	// ReasonCredentialsRejected: IAM refused to issue a token for the
+	// facade's own credentials (a wrong password, say). Only the operator
+	// can fix it.
+	ReasonCredentialsRejected = "CREDENTIALS_REJECTED"
+	// ReasonIAMUnavailable: the facade could not obtain a token because IAM
+	// could not be reached.
+	ReasonIAMUnavailable = "IAM_UNAVAILABLE"
+	// ReasonOverloaded: the facade already has its maximum of calls in
+	// flight to ModelArts (--max-upstream-inflight) and shed this one
+	// without sending it. A RetryInfo says when to try again.
+	ReasonOverloaded = "OVERLOADED"
+	// ReasonShuttingDown: the facade is shutting down and the call did not
+	// finish within the grace period; it was cancelled.
+	ReasonShuttingDown = "SHUTTING_DOWN"
+	// ReasonCallerUnauthenticated: caller authentication is on and the call
+	// carried no valid bearer token (or client certificate).
+	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
+	// ReasonProjectNotPermitted: the caller may not act on the project in
+	// the request. ModelArts was not called, so the answer says nothing
+	// about whether the instance exists.
+	ReasonProjectNotPermitted = "PROJECT_NOT_PERMITTED"
+	// ReasonRouteNotFound: REST only: no API at this path.
+	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
+	// ReasonMethodNotAllowed: REST only: the path exists, but not with
+	// this method.
+	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// ReasonRequestTooLarge: REST only: the request body exceeds the
+	// mirror's limit.
+	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
+)
+
+// ReasonUnmappedErrorCode is the reason, in [DomainModelArts], for a
+// ModelArts error code the mapping table does not know. The code follows the
+// HTTP status; metadata error_code holds the code verbatim.
+const ReasonUnmappedErrorCode = "UNMAPPED_ERROR_CODE"
+
+// FacadeCodePrefix starts the error_code of errors in [DomainFacade].
+const FacadeCodePrefix = "Facade."
+
+// Keys of google.rpc.ErrorInfo.metadata.
+const (
+	// MetadataErrorCode is the ModelArts error code verbatim
+	// ("ModelArts.6309"), or "Facade.<reason>" for errors in [DomainFacade].
+	MetadataErrorCode = "error_code"
+	// MetadataErrorMessage is ModelArts' error_message, or the facade's
+	// description of the error.
+	MetadataErrorMessage = "error_message"
+	// MetadataHTTPStatus is the HTTP status ModelArts answered with, in
+	// decimal ("400"). It is present only when ModelArts answered.
+	MetadataHTTPStatus = "http_status"
+	// MetadataRequestID is the request ID of the call, as sent to
+	// ModelArts in X-Request-Id (or as ModelArts reported it).
+	MetadataRequestID = "request_id"
+	// MetadataCredentials says whose credentials ModelArts judged, on
+	// errors from ModelArts: "caller" (the caller's own X-Auth-Token) or
+	// "facade" (the facade's configured credentials). An UNAUTHENTICATED
+	// answer with "facade" is the operator's to fix, not the caller's.
+	MetadataCredentials = "credentials"
+	// MetadataAttempts is how many requests the call sent to ModelArts
+	// (retries included), in decimal, when it sent any.
+	MetadataAttempts = "upstream_attempts"
+)
+
+// Values of [MetadataCredentials].
+const (
+	CredentialsCaller = "caller"
+	CredentialsFacade = "facade"
+)
+
+// Field-violation reasons (google.rpc.BadRequest.FieldViolation.reason).
+const (
+	ViolationRequired  = "REQUIRED"
+	ViolationMalformed = "MALFORMED"
+)
+
+// Call is what every error of a call reports besides the error itself.
+type Call struct {
+	// RequestID is the call's request ID.
+	RequestID string
+	// Credentials is CredentialsCaller, CredentialsFacade or "" (no
+	// request was sent).
+	Credentials string
+	// Attempts is how many requests the call sent to ModelArts.
+	Attempts int
+}
+
+// addTo records the call in ErrorInfo metadata, keeping a request ID
+// already there (the one ModelArts reported).
+func (c Call) addTo(md map[string]string) {
+	if c.RequestID != "" && md[MetadataRequestID] == "" {
+		md[MetadataRequestID] = c.RequestID
+	}
+	if c.Attempts > 0 {
+		md[MetadataAttempts] = strconv.Itoa(c.Attempts)
+	}
+}
+
+// Facade returns the status of an error the facade raises itself, in
+// [DomainFacade], with extra details after the ErrorInfo.
+func Facade(c codes.Code, reason, msg string, call Call, details ...protoadapt.MessageV1) *status.Status {
+	info := &errdetails.ErrorInfo{
+		Reason: reason,
+		Domain: DomainFacade,
+		Metadata: map[string]string{
+			MetadataErrorCode:    FacadeCodePrefix + reason,
+			MetadataErrorMessage: msg,
+		},
+	}
+	call.addTo(info.Metadata)
+	return withDetails(status.New(c, msg), append([]protoadapt.MessageV1{info}, details...)...)
+}
+
+// New returns an error in [DomainFacade] with the given code, reason and
+// message (which reaches the caller: never put a secret in it).
+func New(c codes.Code, reason, msg, requestID string) error {
+	return Facade(c, reason, msg, Call{RequestID: requestID}).Err()
+}
+
+// Upstream describes an error ModelArts (or what stands in front of it)
+// answered, for [FromUpstream].
+type Upstream struct {
+	// Code is the canonical code the caller gets.
+	Code codes.Code
+	// Domain and Reason go to ErrorInfo.
+	Domain, Reason string
+	// Message is the status message.
+	Message string
+	// ErrorCode and ErrorMessage are the vendor's, or the facade's
+	// description when there is no vendor code.
+	ErrorCode, ErrorMessage string
+	// HTTPStatus is the status ModelArts answered with.
+	HTTPStatus int
+	// RequestID is the one ModelArts reported, or "".
+	RequestID string
+	// RetryDelay, if positive, becomes a RetryInfo.
+	RetryDelay time.Duration
+}
+
+// FromUpstream returns the status of an error answer from ModelArts.
+func FromUpstream(u Upstream, call Call) *status.Status {
+	info := &errdetails.ErrorInfo{
+		Domain: u.Domain,
+		Reason: u.Reason,
+		Metadata: map[string]string{
+			MetadataErrorCode:    u.ErrorCode,
+			MetadataErrorMessage: u.ErrorMessage,
+			MetadataHTTPStatus:   strconv.Itoa(u.HTTPStatus),
+			MetadataRequestID:    u.RequestID,
+		},
+	}
+	if call.Credentials != "" {
+		info.Metadata[MetadataCredentials] = call.Credentials
+	}
+	call.addTo(info.Metadata)
+	details := []protoadapt.MessageV1{info}
+	if u.RetryDelay > 0 {
+		details = append(details, RetryInfo(u.RetryDelay))
+	}
+	return withDetails(status.New(u.Code, u.Message), details...)
+}
+
+// RetryInfo returns a google.rpc.RetryInfo asking to wait d.
+func RetryInfo(d time.Duration) *errdetails.RetryInfo {
+	return &errdetails.RetryInfo{RetryDelay: durationpb.New(d)}
+}
+
+// Violation returns a field violation.
+func Violation(field, reason, description string) *errdetails.BadRequest_FieldViolation {
+	return &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: description}
+}
+
+// InvalidArgument returns the INVALID_ARGUMENT error for violations (at
+// least one), with a google.rpc.BadRequest listing them; its message is the
+// first violation's description.
+func InvalidArgument(requestID string, violations ...*errdetails.BadRequest_FieldViolation) error {
+	br := &errdetails.BadRequest{FieldViolations: violations}
+	msg := "invalid request"
+	if len(violations) > 0 {
+		msg = violations[0].GetDescription()
+	}
+	if n := len(violations); n > 1 {
+		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
+	}
+	return Facade(codes.InvalidArgument, ReasonInvalidArgument, msg, Call{RequestID: requestID}, br).Err()
+}
+
+func withDetails(st *status.Status, details ...protoadapt.MessageV1) *status.Status {
+	withd, err := st.WithDetails(details...)
+	if err != nil {
+		// WithDetails fails only for an OK status or a detail that cannot
+		// be marshalled; neither happens here, but never lose the error.
+		return st
+	}
+	return withd
+}
+
+// ErrorInfo returns st's google.rpc.ErrorInfo, or nil if it has none.
+func ErrorInfo(st *status.Status) *errdetails.ErrorInfo {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
+}
+
+// RetryDelay returns the delay of st's google.rpc.RetryInfo, or zero if it
+// has none.
+func RetryDelay(st *status.Status) time.Duration {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return 0
+}
+
+// FieldViolations returns st's google.rpc.BadRequest violations, or nil.
+func FieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation {
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			return br.GetFieldViolations()
+		}
+	}
+	return nil
+}

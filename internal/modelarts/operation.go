@@ -1,0 +1,208 @@
+package modelarts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Operation describes one ModelArts API operation: everything the client
+// needs to send it and to judge its answers. Adding an endpoint is one
+// Operation, wrapped in an [Endpoint] with its response type.
+type Operation struct {
+	// Name names the operation in logs and errors ("DeleteInstance").
+	Name string
+	// Method is the HTTP method.
+	Method string
+	// Path is the path template, with each parameter a whole segment in
+	// braces: "/v1/{project_id}/demanager/instances/{instance_id}".
+	Path string
+	// Idempotent operations are retried under the client's [RetryPolicy];
+	// the others are sent once, whatever happens.
+	Idempotent bool
+	// InferredBy lists the ModelArts codes that, answering a retry after
+	// an attempt that was sent and got no answer, mean that lost attempt
+	// did what was asked: for a delete, ModelArts.6309 ("the instance
+	// does not exist"). The call then succeeds with [Result].Inferred set.
+	InferredBy []string
+
+	segments []string // the template split at "/"; "" marks a parameter
+	params   []string // the parameters' names, in order
+}
+
+// compile parses the path template.
+func (op *Operation) compile() error {
+	if !strings.HasPrefix(op.Path, "/") {
+		return fmt.Errorf("modelarts: operation %s: path %q does not start with /", op.Name, op.Path)
+	}
+	for _, seg := range strings.Split(op.Path[1:], "/") {
+		switch {
+		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && len(seg) > 2:
+			op.segments = append(op.segments, "")
+			op.params = append(op.params, seg[1:len(seg)-1])
+		case seg == "" || strings.ContainsAny(seg, "{}") || EscapePathSegment(seg) != seg:
+			return fmt.Errorf("modelarts: operation %s: path %q: bad segment %q", op.Name, op.Path, seg)
+		default:
+			op.segments = append(op.segments, seg)
+		}
+	}
+	return nil
+}
+
+// Endpoint is an Operation whose success answer is a JSON Resp.
+type Endpoint[Resp any] struct {
+	op *Operation
+}
+
+// NewEndpoint checks op's path template and returns the endpoint.
+func NewEndpoint[Resp any](op Operation) (Endpoint[Resp], error) {
+	if err := op.compile(); err != nil {
+		return Endpoint[Resp]{}, err
+	}
+	return Endpoint[Resp]{op: &op}, nil
+}
+
+// MustEndpoint is NewEndpoint for the package's own endpoint declarations,
+// whose templates are literals: it panics on a malformed one, which the
+// package's tests would catch.
+func MustEndpoint[Resp any](op Operation) Endpoint[Resp] {
+	e, err := NewEndpoint[Resp](op)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Operation returns the endpoint's operation.
+func (e Endpoint[Resp]) Operation() Operation { return *e.op }
+
+// Request is what one call sends besides its operation.
+type Request struct {
+	// Params are the path parameters, in the template's order. Each is
+	// escaped into exactly one segment; "", "." and ".." are refused
+	// ([ErrInvalidPathSegment]).
+	Params []string
+	// Query is the query string, or nil.
+	Query url.Values
+	// Body, if not nil, is sent as JSON.
+	Body any
+}
+
+// Call sends req as e's operation with c, and decodes a 2xx answer into a
+// new Resp.
+//
+// Errors: [ErrInvalidPathSegment], [ErrNoCredentials] or [ErrOverloaded]
+// before any request; [*Error] for a non-2xx answer; [*DecodeError] for a
+// 2xx answer whose body is unusable (the Result still says it succeeded);
+// otherwise a wrapped transport or context error. A call whose success was
+// inferred ([Result].Inferred) returns a nil Resp and no error.
+func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts ...CallOption) (*Resp, Result, error) {
+	out, err := c.outgoing(e.op, req)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	answer, res, err := c.send(ctx, out, opts)
+	var apiErr *Error
+	if err != nil && res.Ambiguous && errors.As(err, &apiErr) && slices.Contains(e.op.InferredBy, apiErr.Code) {
+		c.logger.InfoContext(ctx, "an attempt got no answer and a retry found its work done; reporting success",
+			slog.String("operation", e.op.Name), slog.String("path", out.url.Path),
+			slog.String("error_code", apiErr.Code), slog.Int("attempts", res.Attempts))
+		res.Inferred = true
+		return nil, res, nil
+	}
+	if err != nil {
+		return nil, res, err
+	}
+	res.HTTPStatus = answer.status
+	resp := new(Resp)
+	if err := answer.decode(resp); err != nil {
+		return nil, res, err
+	}
+	return resp, res, nil
+}
+
+// outgoing builds what every attempt of a call of op sends.
+func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
+	if len(req.Params) != len(op.params) {
+		return nil, fmt.Errorf("modelarts: %s takes %d path parameters, not %d", op.Name, len(op.params), len(req.Params))
+	}
+	u := c.endpoint
+	var path, raw strings.Builder
+	path.WriteString(u.Path)
+	raw.WriteString(u.EscapedPath())
+	p := 0
+	for _, seg := range op.segments {
+		if seg == "" {
+			v := req.Params[p]
+			if err := checkSegment(op.params[p], v); err != nil {
+				return nil, err
+			}
+			p++
+			path.WriteString("/" + v)
+			raw.WriteString("/" + EscapePathSegment(v))
+			continue
+		}
+		path.WriteString("/" + seg)
+		raw.WriteString("/" + seg)
+	}
+	u.Path, u.RawPath = path.String(), raw.String()
+	if len(req.Query) > 0 {
+		u.RawQuery = req.Query.Encode()
+	}
+	out := &outgoing{op: op, url: &u}
+	if req.Body != nil {
+		b, err := json.Marshal(req.Body)
+		if err != nil {
+			return nil, fmt.Errorf("modelarts: %s: encoding the request body: %w", op.Name, err)
+		}
+		out.body, out.contentType = b, "application/json"
+	}
+	return out, nil
+}
+
+// checkSegment rejects values that are not one path segment after escaping.
+func checkSegment(name, v string) error {
+	switch v {
+	case "", ".", "..":
+		return fmt.Errorf("%w: %s %q", ErrInvalidPathSegment, name, v)
+	}
+	return nil
+}
+
+// EscapePathSegment percent-encodes every byte of s except the unreserved
+// characters A-Z a-z 0-9 - _ . ~ (RFC 3986), with uppercase hex. This is
+// stricter than [url.PathEscape], which leaves ";", "=", "@" and others
+// alone that some servers treat as delimiters, and it is the encoding the
+// SDK-HMAC-SHA256 signature uses for its canonical URI.
+func EscapePathSegment(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if unreserved(ch) {
+			b = append(b, ch)
+			continue
+		}
+		b = append(b, '%', hex[ch>>4], hex[ch&0xF])
+	}
+	return string(b)
+}
+
+func unreserved(ch byte) bool {
+	return 'A' <= ch && ch <= 'Z' || 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' ||
+		ch == '-' || ch == '_' || ch == '.' || ch == '~'
+}

@@ -1,0 +1,97 @@
+package service
+
+import (
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/readme"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated sections of README.md")
+
+// TestREADME_errorMapping keeps README.md's error-mapping tables in step with
+// the code. Run `go test ./service -run README -update` after changing a rule.
+func TestREADME_errorMapping(t *testing.T) {
+	readme.Check(t, "../README.md", map[string]string{
+		"error-codes":     modelArtsRulesMarkdown(),
+		"status-fallback": statusFallbackMarkdown(),
+	}, *update, "go test ./service -run README -update")
+}
+
+func modelArtsRulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| ModelArts code | HTTP status | gRPC code | ErrorInfo reason | Retry |\n|---|---|---|---|---|\n")
+	for _, r := range modelarts.Rules() {
+		retry := r.Retry.String()
+		if r.Delay > 0 {
+			retry += fmt.Sprintf(" (RetryInfo %s)", r.Delay)
+		}
+		fmt.Fprintf(&b, "| `%s` | %d | %s | `%s` | %s |\n", r.Code, r.HTTPStatus, r.Canonical, r.Reason, retry)
+	}
+	return b.String()
+}
+
+// fallbackStatuses lists the statuses StatusRule names explicitly, in the
+// order the README shows them.
+var fallbackStatuses = []int{400, 413, 415, 422, 401, 403, 404, 405, 501, 408, 504, 409, 412, 429, 502, 503}
+
+func statusFallbackMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| HTTP status | gRPC code | Retry |\n|---|---|---|\n")
+	row := func(label string, st int) {
+		c, retry := modelarts.StatusRule(st)
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", label, c, retry)
+	}
+	for _, st := range fallbackStatuses {
+		row(strconv.Itoa(st), st)
+	}
+	row("other 4xx", 499)
+	row("other 5xx", 599)
+	row("1xx, 3xx", 302)
+	return b.String()
+}
+
+// TestREADME_documentsEveryReason checks that README.md names every reason
+// constant the facade can put in ErrorInfo (package apierror).
+func TestREADME_documentsEveryReason(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	found := 0
+	for _, file := range []string{"../internal/apierror/apierror.go"} {
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Reason") {
+				return true
+			}
+			lit, ok := vs.Values[0].(*ast.BasicLit)
+			if !ok {
+				return true
+			}
+			found++
+			reason, _ := strconv.Unquote(lit.Value)
+			if !strings.Contains(string(readme), "`"+reason+"`") {
+				t.Errorf("README.md does not document reason %s (%s)", reason, vs.Names[0].Name)
+			}
+			return true
+		})
+	}
+	if found < 10 {
+		t.Errorf("found only %d Reason constants; the parser is looking in the wrong place", found)
+	}
+}
