@@ -21,13 +21,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	"github.com/devenv-facade/devenv-facade/internal/server"
-	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
 // embeddedToken is the token the facade sends to the embedded emulator when
@@ -41,34 +41,32 @@ modelarts.devenv.v1.DevEnvService and as a REST mirror of the ModelArts paths.
 Without --modelarts-endpoint it runs against an embedded ModelArts emulator
 on loopback, seeded with sample instances in project ` + emulator.SampleProjectID + `.`
 
+// config is what the flags set: the server's options (from
+// server.DefaultOptions, the one place defaults live) and what main needs to
+// build the rest.
 type config struct {
+	opts server.Options
+
 	grpcAddr, httpAddr, adminAddr string
 	endpoint                      string
-	upstreamTimeout               time.Duration
-	shutdownGrace                 time.Duration
-	retry                         modelarts.RetryPolicy
-	maxInFlight                   int
-	maxWait                       time.Duration
-	requestReadTimeout            time.Duration
-	maxConnections                int
 	logLevel                      string
 	logFormat                     string
 	debugAddr                     string
 	version                       bool
 
-	credentials   string
-	creds         cloudauth.Config
-	signingForm   string
-	noPassthrough bool
+	credentials string
+	creds       cloudauth.Config
+	signingForm string
 
 	callerTokensFile string
 	callersInterval  time.Duration
 	tlsCert, tlsKey  string
 	clientCA         string
-	insecure         bool
 }
 
 func newFlags(cfg *config) *envflag.Set {
+	cfg.opts = server.DefaultOptions()
+	o := &cfg.opts
 	fs := envflag.New("devenv-facade")
 	fs.String(&cfg.grpcAddr, "grpc-addr", "DEVENV_FACADE_GRPC_ADDR", "127.0.0.1:9090", "address the gRPC server listens on")
 	fs.String(&cfg.httpAddr, "http-addr", "DEVENV_FACADE_HTTP_ADDR", "127.0.0.1:8080", "address the REST mirror listens on; empty disables it")
@@ -76,28 +74,27 @@ func newFlags(cfg *config) *envflag.Set {
 		"address of the admin listener: HTTP /healthz and /readyz and gRPC health, plaintext and without caller authentication, for probes (in Kubernetes, bind the pod IP or 0.0.0.0); empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
-	fs.Duration(&cfg.upstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", server.DefaultUpstreamTimeout,
+	fs.Duration(&o.UpstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", o.UpstreamTimeout,
 		"longest wait for one ModelArts call (retries included), whatever the caller's deadline").Between(100*time.Millisecond, 10*time.Minute)
-	fs.Duration(&cfg.shutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", server.DefaultShutdownGrace,
+	fs.Duration(&o.ShutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", o.ShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled").Between(100*time.Millisecond, time.Hour)
-	defRetry := modelarts.DefaultRetryPolicy()
-	fs.Int(&cfg.retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", defRetry.MaxAttempts,
+	fs.Int(&o.Retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", o.Retry.MaxAttempts,
 		"attempts per idempotent call (DELETE), the first included; 1 disables retries").Between(1, 10)
-	fs.Duration(&cfg.retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", defRetry.InitialBackoff,
+	fs.Duration(&o.Retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", o.Retry.InitialBackoff,
 		"upper bound of the first retry's jittered wait; doubles per retry").Between(time.Millisecond, time.Minute)
-	fs.Duration(&cfg.retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", defRetry.MaxBackoff,
+	fs.Duration(&o.Retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", o.Retry.MaxBackoff,
 		"largest upper bound of a retry's jittered wait; at least --retry-initial-backoff").Between(time.Millisecond, 5*time.Minute)
-	fs.Duration(&cfg.retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", defRetry.MaxRetryAfter,
+	fs.Duration(&o.Retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", o.Retry.MaxRetryAfter,
 		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller").Between(time.Second, 10*time.Minute)
-	fs.Duration(&cfg.retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", defRetry.AttemptTimeout,
+	fs.Duration(&o.Retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", o.Retry.AttemptTimeout,
 		"longest wait for one attempt, so a stalled connection leaves time to retry; 0s: no bound but the call's").Between(0, 10*time.Minute)
-	fs.Int(&cfg.maxInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", server.DefaultMaxUpstreamInFlight,
+	fs.Int(&o.MaxUpstreamInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", o.MaxUpstreamInFlight,
 		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
-	fs.Duration(&cfg.maxWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", server.DefaultMaxUpstreamWait,
+	fs.Duration(&o.MaxUpstreamWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", o.MaxUpstreamWait,
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
-	fs.Duration(&cfg.requestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", server.DefaultRequestReadTimeout,
+	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", o.RequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
-	fs.Int(&cfg.maxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", server.DefaultMaxConnections,
+	fs.Int(&o.MaxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", o.MaxConnections,
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", []string{"text", "json"}, "log line format")
@@ -125,7 +122,7 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.String(&c.SigningRegion, "signing-region", "DEVENV_FACADE_SIGNING_REGION", "", "region in the credential form's signing scope (empty on OTC)")
 	fs.String(&c.SigningService, "signing-service", "DEVENV_FACADE_SIGNING_SERVICE", "", "service in the credential form's signing scope (empty on OTC)")
 	fs.String(&c.Cloud, "cloud", "OS_CLOUD", "", "cloud in clouds.yaml (./, ~/.config/openstack/, /etc/openstack/; secure.yaml too)")
-	fs.Bool(&cfg.noPassthrough, "no-token-passthrough", "DEVENV_FACADE_NO_TOKEN_PASSTHROUGH", false,
+	fs.Bool(&o.DisableTokenPassthrough, "no-token-passthrough", "DEVENV_FACADE_NO_TOKEN_PASSTHROUGH", false,
 		"ignore callers' X-Auth-Token and always use the facade's own credentials")
 
 	// Securing the facade.
@@ -136,15 +133,15 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.String(&cfg.tlsCert, "tls-cert", "DEVENV_FACADE_TLS_CERT", "", "server certificate (PEM) for gRPC and the REST mirror")
 	fs.String(&cfg.tlsKey, "tls-key", "DEVENV_FACADE_TLS_KEY", "", "server private key (PEM)")
 	fs.String(&cfg.clientCA, "client-ca", "DEVENV_FACADE_CLIENT_CA", "", "CA certificates (PEM); clients must present a certificate they signed (mutual TLS)")
-	fs.Bool(&cfg.insecure, "insecure", "DEVENV_FACADE_INSECURE", false,
+	fs.Bool(&o.Insecure, "insecure", "DEVENV_FACADE_INSECURE", false,
 		"allow listening beyond loopback with no caller authentication (neither --caller-tokens-file nor --client-ca)")
 	return fs
 }
 
 // check rejects combinations of settings that each flag alone cannot.
 func (cfg *config) check() error {
-	if cfg.retry.MaxBackoff < cfg.retry.InitialBackoff {
-		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", cfg.retry.MaxBackoff, cfg.retry.InitialBackoff)
+	if r := cfg.opts.Retry; r.MaxBackoff < r.InitialBackoff {
+		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", r.MaxBackoff, r.InitialBackoff)
 	}
 	return nil
 }
@@ -192,7 +189,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		logger.Warn(w)
 	}
 
-	httpClient := modelarts.NewHTTPClient(cfg.maxInFlight)
+	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight)
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
@@ -255,36 +252,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
-	return server.Run(ctx, server.Options{
-		GRPCListener:            listeners.grpc,
-		HTTPListener:            listeners.http,
-		AdminListener:           listeners.admin,
-		Endpoint:                endpoint,
-		Credentials:             creds,
-		DisableTokenPassthrough: cfg.noPassthrough,
-		UpstreamTimeout:         cfg.upstreamTimeout,
-		Retry:                   cfg.retry,
-		MaxUpstreamInFlight:     orNegative(cfg.maxInFlight),
-		MaxUpstreamWait:         orNegative(cfg.maxWait),
-		RequestReadTimeout:      cfg.requestReadTimeout,
-		MaxConnections:          orNegative(cfg.maxConnections),
-		HTTPClient:              httpClient,
-		UserAgent:               "devenv-facade/" + buildinfo.Read().Version,
-		Callers:                 callers,
-		TLS:                     tlsConfig,
-		Insecure:                cfg.insecure,
-		ShutdownGrace:           cfg.shutdownGrace,
-		Logger:                  logger,
-	})
-}
-
-// orNegative turns a flag's "0: none" into server.Options' "negative:
-// none" (where zero means the default).
-func orNegative[T int | time.Duration](v T) T {
-	if v == 0 {
-		return -1
-	}
-	return v
+	opts := cfg.opts
+	opts.GRPCListener, opts.HTTPListener, opts.AdminListener = listeners.grpc, listeners.http, listeners.admin
+	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
+	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
+	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
+	return server.Run(ctx, opts)
 }
 
 // listeners are the facade's listeners; http and admin may be nil.

@@ -23,8 +23,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 )
@@ -105,8 +105,8 @@ func TestRun_acceptsFriendlyBooleans(t *testing.T) {
 	if err := newFlags(&cfg).Parse(nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.insecure || !cfg.noPassthrough {
-		t.Errorf("insecure=%v noPassthrough=%v; want both true", cfg.insecure, cfg.noPassthrough)
+	if !cfg.opts.Insecure || !cfg.opts.DisableTokenPassthrough {
+		t.Errorf("Insecure=%v DisableTokenPassthrough=%v; want both true", cfg.opts.Insecure, cfg.opts.DisableTokenPassthrough)
 	}
 }
 

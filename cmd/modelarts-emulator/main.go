@@ -119,10 +119,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	opts := append([]emulator.Option{emulator.WithRequestLog(requestLog)}, creds.options()...)
 	if fault != "" {
-		if err := emulator.CheckFault(fault); err != nil {
+		f, err := emulator.ParseFault(fault)
+		if err != nil {
 			return fmt.Errorf("--fault: %w", err)
 		}
-		opts = append(opts, emulator.WithFault(fault))
+		opts = append(opts, emulator.WithFault(f))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 

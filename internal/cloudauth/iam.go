@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // IAMConfig names an IAM user and the project its token is scoped to.

@@ -7,8 +7,9 @@
 // shaped by the code under test proves nothing. Where the reference is
 // silent, the choice is marked "inferred" in the code.
 //
-// Production code never imports this package; the devenv-facade command
-// starts it only when no ModelArts endpoint is configured.
+// The facade's own code does not use it, with one exception: the
+// devenv-facade command imports it for its embedded mode, serving it on
+// loopback when no ModelArts endpoint is configured.
 //
 // What it implements today:
 //

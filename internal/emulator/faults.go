@@ -182,15 +182,31 @@ func (fs *faults) active(f *fault, key string) bool {
 	return fs.counters[key] <= f.failures
 }
 
-// WithFault injects a global fault into every ModelArts API request (see
-// the fault grammar above). It panics on an invalid spec; the emulator
-// command checks specs with [CheckFault] first.
-func WithFault(spec string) Option {
+// Fault is a parsed fault spec (see [CheckFault] for the grammar).
+type Fault struct{ f *fault }
+
+// ParseFault parses a fault spec (without the "fault-" prefix).
+func ParseFault(spec string) (Fault, error) {
 	f, err := parseFault(spec)
+	if err != nil {
+		return Fault{}, err
+	}
+	return Fault{f: f}, nil
+}
+
+// MustParseFault is ParseFault for specs written in code (tests): it
+// panics on an invalid one.
+func MustParseFault(spec string) Fault {
+	f, err := ParseFault(spec)
 	if err != nil {
 		panic(err)
 	}
-	return func(s *Server) { s.faults.global = f }
+	return f
+}
+
+// WithFault injects a global fault into every ModelArts API request.
+func WithFault(f Fault) Option {
+	return func(s *Server) { s.faults.global = f.f }
 }
 
 // SetFault replaces the global fault; an empty spec clears it.

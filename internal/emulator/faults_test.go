@@ -145,7 +145,7 @@ func TestFaults_failThenSucceed(t *testing.T) {
 
 func TestFaults_global(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("s503-c6200"))
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("s503-c6200")))
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	if o := sendFault(t, srv, "missing", "", time.Second); o.status != 503 {
@@ -264,7 +264,7 @@ func TestCheckFault_listsTheForms(t *testing.T) {
 // answers 400 naming the bad token, and leaves the global fault alone.
 func TestFaults_badSpecsAreRefused(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("lat1ms"))
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat1ms")))
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	call := func(t *testing.T, method, path, body string, header map[string]string) (int, string) {

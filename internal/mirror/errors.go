@@ -18,7 +18,6 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
-
 // WriteError answers r with err in the ModelArts error shape, with the given
 // HTTP status (or, if zero, the status err's details call for). Handlers in
 // front of the mirror use it to answer like the mirror does.

@@ -57,7 +57,7 @@ func TestAKSKSigning(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := startFacade(t, emu, server.Options{Credentials: cloudauth.NewAKSK(signer, "")})
+			f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.NewAKSK(signer, "") })
 			if _, err := f.client.DeleteInstance(t.Context(), del(stopped)); err != nil {
 				t.Fatalf("signed delete: %v", err)
 			}
@@ -66,7 +66,7 @@ func TestAKSKSigning(t *testing.T) {
 			}
 
 			wrong, _ := cloudauth.NewSigner(ak, "not-the-secret-key", form, "", "")
-			g := startFacade(t, emu, server.Options{Credentials: cloudauth.NewAKSK(wrong, "")})
+			g := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.NewAKSK(wrong, "") })
 			_, err = g.client.DeleteInstance(t.Context(), del(running))
 			if status.Code(err) != codes.Unauthenticated {
 				t.Fatalf("wrong secret key: %v; want Unauthenticated", err)
@@ -83,11 +83,11 @@ func TestAKSKSecurityToken(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New(emulator.WithAccessKeys(emulator.AccessKey{ID: "TEMPAK", Secret: "temp-sk", SecurityToken: "temp-st"}))
 	signer, _ := cloudauth.NewSigner("TEMPAK", "temp-sk", "", "", "")
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.NewAKSK(signer, "temp-st")})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.NewAKSK(signer, "temp-st") })
 	if _, err := f.client.DeleteInstance(t.Context(), del(stopped)); err != nil {
 		t.Fatalf("temporary key with its security token: %v", err)
 	}
-	g := startFacade(t, emu, server.Options{Credentials: cloudauth.NewAKSK(signer, "")})
+	g := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.NewAKSK(signer, "") })
 	if _, err := g.client.DeleteInstance(t.Context(), del(running)); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("temporary key without its security token: %v; want Unauthenticated", err)
 	}
@@ -107,7 +107,7 @@ func iamFacade(t *testing.T, emu *emulator.Server, password string) (*instance, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startFacade(t, emu, server.Options{Credentials: creds}), iam
+	return startFacade(t, emu, func(o *server.Options) { o.Credentials = creds }), iam
 }
 
 func TestIAMPassword_oneTokenForConcurrentCalls(t *testing.T) {
@@ -191,7 +191,7 @@ func TestCallerAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	emu := emulator.New()
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("service-token"), Callers: callers})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("service-token"); o.Callers = callers })
 	bearer := func(tok string) context.Context {
 		return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
 	}
@@ -266,21 +266,22 @@ func TestRefusesExposedListenerWithoutProtection(t *testing.T) {
 	creds := cloudauth.Token("facade-token")
 	tests := []struct {
 		name    string
-		opts    server.Options
+		set     func(*server.Options)
 		refused bool
 	}{
-		{"plaintext", server.Options{Credentials: creds}, true},
+		{"plaintext", func(o *server.Options) { o.Credentials = creds }, true},
 		// TLS encrypts but does not say who calls.
-		{"tls_alone", server.Options{Credentials: creds, TLS: serverTLS}, true},
-		{"mutual_tls", server.Options{Credentials: creds, TLS: mutualTLS}, false},
-		{"insecure", server.Options{Credentials: creds, Insecure: true}, false},
+		{"tls_alone", func(o *server.Options) { o.Credentials = creds; o.TLS = serverTLS }, true},
+		{"mutual_tls", func(o *server.Options) { o.Credentials = creds; o.TLS = mutualTLS }, false},
+		{"insecure", func(o *server.Options) { o.Credentials = creds; o.Insecure = true }, false},
 		// Without credentials of its own the facade only forwards callers' tokens.
-		{"no_facade_credentials", server.Options{}, false},
+		{"no_facade_credentials", func(*server.Options) {}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := tt.opts
+			opts := server.DefaultOptions()
+			tt.set(&opts)
 			opts.GRPCListener, opts.Endpoint = listen(), "http://127.0.0.1:1"
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel() // if it starts, stop at once
@@ -289,7 +290,7 @@ func TestRefusesExposedListenerWithoutProtection(t *testing.T) {
 			case tt.refused && (err == nil || !strings.Contains(err.Error(), "refusing to listen") ||
 				!strings.Contains(err.Error(), "--caller-tokens-file") || !strings.Contains(err.Error(), "--client-ca") || !strings.Contains(err.Error(), "--insecure")):
 				t.Errorf("Run on 0.0.0.0: %v; want a refusal that says what to add", err)
-			case tt.refused && tt.opts.TLS != nil && !strings.Contains(err.Error(), "TLS encrypts"):
+			case tt.refused && opts.TLS != nil && !strings.Contains(err.Error(), "TLS encrypts"):
 				t.Errorf("refusal with TLS alone: %v; want it to say why TLS is not enough", err)
 			case !tt.refused && err != nil:
 				t.Errorf("Run: %v; want it to start", err)
@@ -362,7 +363,7 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	emu := emulator.New()
-	f := launch(t, emu, server.Options{Credentials: cloudauth.Token("t"), TLS: tlsConfig, Callers: callers})
+	f := launch(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.TLS = tlsConfig; o.Callers = callers })
 
 	dial := func(cert *tls.Certificate) devenvv1.DevEnvServiceClient {
 		cfg := &tls.Config{RootCAs: p.caPool, MinVersion: tls.VersionTLS12}
@@ -451,7 +452,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		cloudauth.NewAKSK(signer, secrets["security token"]), cloudauth.NewAKSK(wrongSigner, secrets["security token"]),
 	} {
 		logger.Info("credentials under test", slog.Any("creds", creds), slog.String("printed", strings.Join([]string{sprint(creds)}, "")))
-		f := startFacade(t, emu, server.Options{Credentials: creds, Callers: callers, Logger: logger})
+		f := startFacade(t, emu, func(o *server.Options) { o.Credentials = creds; o.Callers = callers; o.Logger = logger })
 		ctxs := []context.Context{
 			metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+secrets["caller bearer"]),
 			metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+secrets["caller bearer"], "x-auth-token", secrets["caller token"]),

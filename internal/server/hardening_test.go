@@ -43,7 +43,7 @@ import (
 
 // callersFacade runs a facade with caller authentication: one caller,
 // token "good-token", every project.
-func callersFacade(t *testing.T, emu http.Handler, opts server.Options) *instance {
+func callersFacade(t *testing.T, emu http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	sum := sha256.Sum256([]byte("good-token"))
@@ -52,11 +52,12 @@ func callersFacade(t *testing.T, emu http.Handler, opts server.Options) *instanc
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Callers = callers
-	if opts.Credentials == nil {
-		opts.Credentials = cloudauth.Token("facade-token")
-	}
-	return startFacade(t, emu, opts)
+	return startFacade(t, emu, func(o *server.Options) {
+		o.Callers, o.Credentials = callers, cloudauth.Token("facade-token")
+		if set != nil {
+			set(o)
+		}
+	})
 }
 
 func dial(t *testing.T, addr string) *grpc.ClientConn {
@@ -74,7 +75,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 // only the health service; the API is not served there.
 func TestAdminListener(t *testing.T) {
 	t.Parallel()
-	f := callersFacade(t, emulator.New(), server.Options{})
+	f := callersFacade(t, emulator.New(), nil)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + f.adminAddr + path)
 		if err != nil {
@@ -139,7 +140,7 @@ func TestAdminListener(t *testing.T) {
 // call is in flight, and readiness reports the shutdown.
 func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 10 * time.Second})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
 	for _, addr := range []string{f.grpcAddr, f.adminAddr} {
 		w, err := healthpb.NewHealthClient(dial(t, addr)).Watch(context.Background(), &healthpb.HealthCheckRequest{})
 		if err != nil {
@@ -181,8 +182,8 @@ func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 // has begun, while calls drain.
 func TestReadiness_turnsUnreadyOnShutdown(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("lat400ms"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 5 * time.Second})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat400ms")))
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
 	started := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
@@ -210,8 +211,35 @@ func TestReadiness_turnsUnreadyOnShutdown(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond until it holds, for conditions another process or
-// goroutine brings about and no event reports; it fails after 5s.
+// arrivals wraps an upstream so that a test can wait for requests to reach
+// it: every request is announced on the channel (which must have room).
+func arrivals(upstream http.Handler, n int) (http.Handler, <-chan struct{}) {
+	ch := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		upstream.ServeHTTP(w, r)
+	}), ch
+}
+
+// await receives n announcements from ch, failing after 10s.
+func await(t *testing.T, ch <-chan struct{}, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for i := range n {
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("only %d of %d requests reached the upstream", i, n)
+		}
+	}
+}
+
+// waitUntil polls cond until it holds, for conditions no event reports
+// (an HTTP answer that changes, a call that succeeds again); it fails
+// after 5s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -358,7 +386,10 @@ func (c *h2conn) ends(ids []uint32, timeout time.Duration) map[uint32]int {
 func TestStreamWithoutRequestIsEnded(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), RequestReadTimeout: 200 * time.Millisecond})
+	f := startFacade(t, emu, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.RequestReadTimeout = 200 * time.Millisecond
+	})
 	c := dialH2(t, f.grpcAddr)
 	ids := []uint32{1, 3, 5}
 	for _, id := range ids {
@@ -388,7 +419,7 @@ func TestStreamWithoutRequestIsEnded(t *testing.T) {
 // request ends within requestSettle of shutdown, not at the grace period.
 func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 10 * time.Second})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil); err != nil {
 		t.Fatal(err)
@@ -412,7 +443,7 @@ func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 func TestUnauthenticatedStreamsAreRefusedAtHeaders(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := callersFacade(t, emu, server.Options{})
+	f := callersFacade(t, emu, nil)
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/DeleteInstance", map[string]string{"authorization": "Bearer wrong"}); err != nil {
 		t.Fatal(err)
@@ -447,7 +478,7 @@ func TestOversizedMetadataIsRefused(t *testing.T) {
 	}
 	t.Parallel()
 	emu := emulator.New()
-	f := callersFacade(t, emu, server.Options{})
+	f := callersFacade(t, emu, nil)
 	// Encoded once (HPACK is slow on 4 MiB), sent 100 times, 10 at a time.
 	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", map[string]string{"x-padding": strings.Repeat("x", 4<<20)})
 	heapBefore := heapInUse()
@@ -572,7 +603,7 @@ func heapInUse() uint64 {
 // UNIMPLEMENTED without reading a request.
 func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/Nope", nil); err != nil {
 		t.Fatal(err)
@@ -586,7 +617,7 @@ func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {
 // has.
 func TestMirror_methodNotAllowedSaysAllow(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	code, hdr, body := rest(t, http.MethodPatch, f.httpURL+"/v1/"+project+"/demanager/instances/x", nil)
 	if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != "DELETE" || hdr.Get("X-Request-Id") == "" {
 		t.Errorf("PATCH: %d Allow=%q X-Request-Id=%q %v; want 405 with Allow: DELETE and a request ID", code, hdr.Get("Allow"), hdr.Get("X-Request-Id"), body)
@@ -599,7 +630,7 @@ func TestMirror_methodNotAllowedSaysAllow(t *testing.T) {
 func TestMirror_unauthenticatedBeforeBody(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := callersFacade(t, emu, server.Options{})
+	f := callersFacade(t, emu, nil)
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/"+stopped, pr)
@@ -625,7 +656,7 @@ func TestMirror_unauthenticatedBeforeBody(t *testing.T) {
 // beyond the bound are refused with RESOURCE_EXHAUSTED.
 func TestLongLivedStreamsAreBounded(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	hc := healthpb.NewHealthClient(f.conn)
@@ -655,7 +686,10 @@ func TestInvalidUTF8IsInvalidArgument(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
 	var logs logbuf.Buffer
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	f := startFacade(t, emu, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
 	// The Go client refuses to marshal invalid UTF-8, so the request is
 	// sent as raw bytes through a codec that does not check.
 	raw := protowire.AppendTag(nil, 1, protowire.BytesType)
@@ -714,7 +748,7 @@ func TestResetStreamsFreeTheirSlot(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
 	// 100 in flight: at most 256 calls may wait for their request.
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), MaxUpstreamInFlight: 100})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxUpstreamInFlight = 100 })
 	c := dialH2(t, f.grpcAddr)
 	go c.respond()
 	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil)
@@ -742,7 +776,7 @@ func TestResetStreamsFreeTheirSlot(t *testing.T) {
 // listen backlog until another closes.
 func TestConnectionCap(t *testing.T) {
 	t.Parallel()
-	f := launch(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t"), MaxConnections: 2})
+	f := launch(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxConnections = 2 })
 	var held []*h2conn
 	for range 2 {
 		c := dialH2(t, f.grpcAddr)
@@ -768,7 +802,7 @@ func TestConnectionCap(t *testing.T) {
 // many concurrent calls as may be in flight upstream, and no more.
 func TestStreamsPerConnectionFollowTheInFlightCap(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t"), MaxUpstreamInFlight: 100})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxUpstreamInFlight = 100 })
 	c := dialH2(t, f.grpcAddr)
 	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil)
 	for i := range 101 {
@@ -796,7 +830,11 @@ func TestStartupWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs logbuf.Buffer
-	f := launch(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t"), Callers: callers, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	f := launch(t, emulator.New(), func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.Callers = callers
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	if _, err := logs.WaitFor(ctx, "client_cert_names", "--client-ca is not set"); err != nil {

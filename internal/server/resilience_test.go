@@ -69,7 +69,7 @@ func TestFaultMatrix(t *testing.T) {
 			t.Parallel()
 			// A facade each: the cases must not share a retry budget.
 			emu := emulator.New()
-			f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t")})
+			f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 			id := "fault-" + tt.fault + "-x" + strconv.Itoa(i)
 			ctx, cancel := context.WithTimeout(t.Context(), tt.deadline)
 			defer cancel()
@@ -98,7 +98,7 @@ func TestFaultMatrix(t *testing.T) {
 
 func TestRetryInfoForLongRetryAfter(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	_, err := f.client.DeleteInstance(t.Context(), del("fault-s429-c6101-ra9-x1"))
 	if d := statustest.RetryDelay(err); d != 9*time.Second {
 		t.Errorf("RetryInfo = %v; want the 9s ModelArts asked for", d)
@@ -110,8 +110,8 @@ func TestRetryInfoForLongRetryAfter(t *testing.T) {
 // success and says the outcome was inferred.
 func TestUnknownOutcomeThenNotFound(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("drop-fail1"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t")})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("drop-fail1")))
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	var header metadata.MD
 	resp, err := f.client.DeleteInstance(t.Context(), del(stopped), grpc.Header(&header))
 	if err != nil {
@@ -140,8 +140,8 @@ func TestUnknownOutcomeThenNotFound(t *testing.T) {
 // near one per call.
 func TestRetryBudget_hardDownUpstream(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("s503-c6200"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t")})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("s503-c6200")))
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	const calls = 200
 	var wg sync.WaitGroup
 	for i := range calls {
@@ -168,8 +168,13 @@ func TestRetryBudget_hardDownUpstream(t *testing.T) {
 // with RESOURCE_EXHAUSTED and a RetryInfo, on gRPC and REST.
 func TestLoadShedding(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("lat500ms"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), MaxUpstreamInFlight: 2, MaxUpstreamWait: 20 * time.Millisecond})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat500ms")))
+	upstream, arrived := arrivals(emu, 100)
+	f := startFacade(t, upstream, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.MaxUpstreamInFlight = 2
+		o.MaxUpstreamWait = 20 * time.Millisecond
+	})
 	const calls = 10
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -198,12 +203,15 @@ func TestLoadShedding(t *testing.T) {
 		t.Errorf("codes %v; want 2 served (NotFound) and %d shed", codesSeen, calls-2)
 	}
 	// The mirror answers a shed call with 429 and Retry-After.
+	for len(arrived) > 0 {
+		<-arrived
+	}
 	var wg2 sync.WaitGroup
 	for range 2 {
 		wg2.Add(1)
 		go func() { defer wg2.Done(); _, _ = f.client.DeleteInstance(context.Background(), del("slow")) }()
 	}
-	time.Sleep(100 * time.Millisecond)
+	await(t, arrived, 2) // both slots taken
 	code, hdr, body := rest(t, http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/x", nil)
 	wg2.Wait()
 	if code != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || body["error_code"] != "Facade.OVERLOADED" {
@@ -216,8 +224,9 @@ func TestLoadShedding(t *testing.T) {
 // ModelArts, not cut off.
 func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("lat300ms"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 5 * time.Second})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat300ms")))
+	upstream, arrived := arrivals(emu, 100)
+	f := startFacade(t, upstream, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
 	const calls = 50
 	type result struct {
 		id  string
@@ -251,9 +260,7 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 			results <- result{restID, err}
 		}()
 	}
-	for deadline := time.Now().Add(5 * time.Second); emu.RequestCount() < 2*calls && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	await(t, arrived, 2*calls)
 	if err := f.stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -275,8 +282,12 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 // period ends are cancelled and answered UNAVAILABLE (503 on REST).
 func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault("stall"))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 200 * time.Millisecond})
+	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("stall")))
+	upstream, arrived := arrivals(emu, 2)
+	f := startFacade(t, upstream, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.ShutdownGrace = 200 * time.Millisecond
+	})
 	var wg sync.WaitGroup
 	var grpcErr error
 	var restCode int
@@ -290,9 +301,7 @@ func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 		defer wg.Done()
 		restCode, _, restBody = rest(t, http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/"+running, nil)
 	}()
-	for deadline := time.Now().Add(5 * time.Second); emu.RequestCount() < 2 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	await(t, arrived, 2)
 	start := time.Now()
 	if err := f.stop(); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -313,7 +322,7 @@ func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 func TestServerLimits(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	huge := strings.Repeat("a", 2<<20)
 	if _, err := f.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: huge}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("2 MiB gRPC request: %v; want ResourceExhausted", err)

@@ -56,7 +56,7 @@ func checkExposure(opts Options) error {
 	if opts.TLS != nil {
 		why = "TLS encrypts the connection but does not say who is calling: " + why
 	}
-	return fmt.Errorf("facade: refusing to listen on %s with no caller authentication: %s; "+
+	return fmt.Errorf("server: refusing to listen on %s with no caller authentication: %s; "+
 		"add --caller-tokens-file (bearer tokens) or --client-ca (mutual TLS), listen on 127.0.0.1, "+
 		"or pass --insecure to accept the risk", addr, why)
 }

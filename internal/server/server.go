@@ -1,4 +1,4 @@
-// Package facade assembles a running devenv-facade: the ModelArts client,
+// Package server assembles a running devenv-facade: the ModelArts client,
 // the DevEnvService, the gRPC server (with health checking and reflection),
 // the REST mirror and the admin listener (health and readiness for probes),
 // served on listeners the caller owns, with a graceful shutdown when the
@@ -26,16 +26,16 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/tap"
 
-	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
-// Defaults for zero-valued [Options] fields.
+// Defaults of [DefaultOptions].
 const (
 	DefaultShutdownGrace   = 20 * time.Second
 	DefaultUpstreamTimeout = modelarts.DefaultTimeout
@@ -83,7 +83,8 @@ const (
 	requestSettle = time.Second
 )
 
-// Options configures a [Server].
+// Options configures a [Server]. Start from [DefaultOptions], the one place
+// defaults are set; New takes every field literally (a zero cap is no cap).
 type Options struct {
 	// GRPCListener is where the gRPC server accepts connections. Required.
 	GRPCListener net.Listener
@@ -106,8 +107,8 @@ type Options struct {
 	// DisableTokenPassthrough ignores callers' x-auth-token / X-Auth-Token:
 	// every request then uses Credentials.
 	DisableTokenPassthrough bool
-	// UpstreamTimeout bounds each ModelArts request whatever the caller's
-	// deadline. Zero means DefaultUpstreamTimeout.
+	// UpstreamTimeout bounds each ModelArts call, retries included,
+	// whatever the caller's deadline. It must be positive.
 	UpstreamTimeout time.Duration
 	// HTTPClient sends the ModelArts requests. Nil means
 	// modelarts.NewHTTPClient, keeping as many idle connections as calls
@@ -115,25 +116,25 @@ type Options struct {
 	HTTPClient modelarts.HTTPClient
 	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
 	UserAgent string
-	// Retry is how idempotent calls are retried. The zero value means
-	// modelarts.DefaultRetryPolicy(); MaxAttempts 1 disables retries.
+	// Retry is how idempotent calls are retried; MaxAttempts 1 disables
+	// retries.
 	Retry modelarts.RetryPolicy
 	// MaxUpstreamInFlight caps concurrent calls to ModelArts; calls beyond
 	// it wait up to MaxUpstreamWait, then get RESOURCE_EXHAUSTED. Zero
-	// means DefaultMaxUpstreamInFlight; negative means no cap.
+	// means no cap.
 	MaxUpstreamInFlight int
-	// MaxUpstreamWait: zero means DefaultMaxUpstreamWait; negative means
-	// no wait (shed at once).
+	// MaxUpstreamWait is how long a call beyond the cap may wait for a
+	// slot; zero sheds it at once.
 	MaxUpstreamWait time.Duration
 
 	// RequestReadTimeout is how long a caller may take to deliver its
 	// request after starting a call: a gRPC stream that sent its headers
 	// but no request message is ended after it, and a REST request must be
-	// read within it. Zero means DefaultRequestReadTimeout.
+	// read within it. It must be positive.
 	RequestReadTimeout time.Duration
 	// MaxConnections caps the open connections on each of the gRPC and
 	// REST listeners; further connections wait in the listen backlog. Zero
-	// means DefaultMaxConnections; negative means no cap.
+	// means no cap.
 	MaxConnections int
 
 	// Callers, if set, authenticates every call (bearer tokens or client
@@ -149,44 +150,43 @@ type Options struct {
 	Insecure bool
 
 	// ShutdownGrace is how long in-flight calls may run once the context is
-	// done, before they are cut off. Zero means DefaultShutdownGrace.
+	// done, before they are cut off; zero cuts them off at once.
 	ShutdownGrace time.Duration
 	// Logger receives one line per call and the lifecycle events. Nil
 	// discards them.
 	Logger *slog.Logger
 }
 
-// withDefaults returns opts with every zero field that has a default set
-// to it. It is the one place defaults are applied.
-func (opts Options) withDefaults() Options {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+// DefaultOptions returns the options the facade runs with unless told
+// otherwise: the defaults above and modelarts.DefaultRetryPolicy. Listeners,
+// endpoint and credentials are left for the caller to set.
+func DefaultOptions() Options {
+	return Options{
+		UpstreamTimeout:     DefaultUpstreamTimeout,
+		Retry:               modelarts.DefaultRetryPolicy(),
+		MaxUpstreamInFlight: DefaultMaxUpstreamInFlight,
+		MaxUpstreamWait:     DefaultMaxUpstreamWait,
+		RequestReadTimeout:  DefaultRequestReadTimeout,
+		MaxConnections:      DefaultMaxConnections,
+		ShutdownGrace:       DefaultShutdownGrace,
 	}
-	if opts.ShutdownGrace <= 0 {
-		opts.ShutdownGrace = DefaultShutdownGrace
-	}
-	if opts.UpstreamTimeout <= 0 {
-		opts.UpstreamTimeout = DefaultUpstreamTimeout
-	}
-	if opts.MaxUpstreamInFlight == 0 {
-		opts.MaxUpstreamInFlight = DefaultMaxUpstreamInFlight
-	}
+}
+
+// check refuses options New cannot serve with.
+func (opts Options) check() error {
 	switch {
-	case opts.MaxUpstreamWait == 0:
-		opts.MaxUpstreamWait = DefaultMaxUpstreamWait
-	case opts.MaxUpstreamWait < 0:
-		opts.MaxUpstreamWait = 0
+	case opts.GRPCListener == nil:
+		return errors.New("server: no gRPC listener")
+	case opts.UpstreamTimeout <= 0:
+		return errors.New("server: UpstreamTimeout must be positive")
+	case opts.RequestReadTimeout <= 0:
+		return errors.New("server: RequestReadTimeout must be positive")
+	case opts.Retry.MaxAttempts < 1:
+		return errors.New("server: Retry.MaxAttempts must be at least 1")
+	case opts.ShutdownGrace < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
+		return errors.New("server: negative limits are not allowed (zero means none)")
 	}
-	if opts.RequestReadTimeout <= 0 {
-		opts.RequestReadTimeout = DefaultRequestReadTimeout
-	}
-	if opts.MaxConnections == 0 {
-		opts.MaxConnections = DefaultMaxConnections
-	}
-	if opts.Retry == (modelarts.RetryPolicy{}) {
-		opts.Retry = modelarts.DefaultRetryPolicy()
-	}
-	return opts
+	return nil
 }
 
 // Server is an assembled facade, ready to serve. Create it with [New].
@@ -219,15 +219,17 @@ func New(opts Options) (_ *Server, err error) {
 			closeListeners(opts)
 		}
 	}()
-	if opts.GRPCListener == nil {
-		return nil, errors.New("facade: no gRPC listener")
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
-	opts = opts.withDefaults()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec()}
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
-		hc := modelarts.NewHTTPClient(max(opts.MaxUpstreamInFlight, 0))
+		hc := modelarts.NewHTTPClient(opts.MaxUpstreamInFlight)
 		s.closeHTTPClient = hc.CloseIdleConnections
 		httpClient = hc
 	}
@@ -243,7 +245,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts...); err != nil {
 		s.closeHTTPClient()
-		return nil, fmt.Errorf("facade: %w", err)
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	if err := checkExposure(opts); err != nil {
 		s.closeHTTPClient()
@@ -282,7 +284,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
 		s.closeHTTPClient()
-		return nil, fmt.Errorf("facade: REST mirror: %w", err)
+		return nil, fmt.Errorf("server: REST mirror: %w", err)
 	}
 	if opts.HTTPListener != nil {
 		s.httpServer = &http.Server{
@@ -438,7 +440,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 3)
 	go func() {
 		if err := s.grpcServer.Serve(grpcLis); err != nil {
-			errc <- fmt.Errorf("facade: gRPC server: %w", err)
+			errc <- fmt.Errorf("server: gRPC server: %w", err)
 		}
 	}()
 	if s.httpServer != nil {
@@ -450,14 +452,14 @@ func (s *Server) Serve(ctx context.Context) error {
 				err = s.httpServer.Serve(httpLis)
 			}
 			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("facade: REST mirror: %w", err)
+				errc <- fmt.Errorf("server: REST mirror: %w", err)
 			}
 		}()
 	}
 	if s.admin != nil {
 		go func() {
 			if err := s.admin.serve(netutil.LimitListener(opts.AdminListener, maxAdminConnections)); err != nil {
-				errc <- fmt.Errorf("facade: admin listener: %w", err)
+				errc <- fmt.Errorf("server: admin listener: %w", err)
 			}
 		}()
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,10 +54,11 @@ type instance struct {
 }
 
 // startFacade runs the whole facade on loopback listeners in front of
-// upstream, itself served on loopback, with a plaintext gRPC client.
-func startFacade(t *testing.T, upstream http.Handler, opts server.Options) *instance {
+// upstream, itself served on loopback, with a plaintext gRPC client. Its
+// options are server.DefaultOptions as set (if not nil) changes them.
+func startFacade(t *testing.T, upstream http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
-	f := launch(t, upstream, opts)
+	f := launch(t, upstream, set)
 	conn, err := grpc.NewClient(f.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func startFacade(t *testing.T, upstream http.Handler, opts server.Options) *inst
 }
 
 // launch runs the facade without connecting to it.
-func launch(t *testing.T, upstream http.Handler, opts server.Options) *instance {
+func launch(t *testing.T, upstream http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
@@ -85,14 +85,13 @@ func launch(t *testing.T, upstream http.Handler, opts server.Options) *instance 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.GRPCListener, opts.HTTPListener, opts.AdminListener, opts.Endpoint = grpcLis, httpLis, adminLis, up.URL
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = hc
+	opts := server.DefaultOptions()
+	opts.GRPCListener, opts.HTTPListener, opts.AdminListener, opts.Endpoint = grpcLis, httpLis, adminLis, up.URL
+	opts.Logger, opts.HTTPClient = slog.New(slog.NewTextHandler(io.Discard, nil)), hc
+	if set != nil {
+		set(&opts)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -146,7 +145,7 @@ func rest(t *testing.T, method, url string, header map[string]string) (int, http
 // TestTour is the README's five-minute tour as a test.
 func TestTour(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 
 	// Reflection lists the service.
 	stream, err := reflectionpb.NewServerReflectionClient(f.conn).ServerReflectionInfo(t.Context())
@@ -211,7 +210,7 @@ func TestTour(t *testing.T) {
 func TestBadInputNeverReachesUpstream(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New()
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	for _, id := range []string{"a/b", "..", ".", "%2F", "a b", "a\tb", strings.Repeat("x", 65), "", "a?b", "é"} {
 		_, err := f.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
 		if status.Code(err) != codes.InvalidArgument {
@@ -237,7 +236,7 @@ func TestCallerTokenWinsOverServiceToken(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("f", 32)
 	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("service-token")})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("service-token") })
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
 	if _, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
@@ -270,7 +269,7 @@ func TestStalledUpstream(t *testing.T) {
 		<-r.Context().Done()
 		cancelled <- struct{}{}
 	})
-	f := startFacade(t, stall, server.Options{Credentials: cloudauth.Token("t")})
+	f := startFacade(t, stall, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -356,7 +355,10 @@ func TestHostileUpstreams(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// One attempt: this test is about mapping; retries have their own.
-			f := startFacade(t, tt.upstream, server.Options{Credentials: cloudauth.Token("t"), Retry: modelarts.RetryPolicy{MaxAttempts: 1}})
+			f := startFacade(t, tt.upstream, func(o *server.Options) {
+				o.Credentials = cloudauth.Token("t")
+				o.Retry = modelarts.RetryPolicy{MaxAttempts: 1}
+			})
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			start := time.Now()
@@ -391,14 +393,14 @@ func TestHostileUpstreams(t *testing.T) {
 // answers; the facade stops accepting new ones.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	var started atomic.Int32
+	started := make(chan struct{}, 100)
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		started.Add(1)
-		time.Sleep(300 * time.Millisecond)
+		started <- struct{}{}
+		time.Sleep(300 * time.Millisecond) // a slow ModelArts (simulated delay)
 		parts := strings.Split(r.URL.Path, "/")
 		_, _ = io.WriteString(w, `{"instance_id":"`+parts[len(parts)-1]+`"}`)
 	})
-	f := startFacade(t, slow, server.Options{Credentials: cloudauth.Token("t"), ShutdownGrace: 5 * time.Second})
+	f := startFacade(t, slow, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
 
 	const n = 20
 	var wg sync.WaitGroup
@@ -429,10 +431,7 @@ func TestGracefulShutdown(t *testing.T) {
 			errs <- err
 		}()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for started.Load() < 2*n && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	await(t, started, 2*n)
 	if err := f.stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -456,7 +455,9 @@ func TestRun_closesListenersOnBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = server.Run(t.Context(), server.Options{GRPCListener: lis, Endpoint: "not a url"})
+	opts := server.DefaultOptions()
+	opts.GRPCListener, opts.Endpoint = lis, "not a url"
+	err = server.Run(t.Context(), opts)
 	if err == nil {
 		t.Fatal("Run with a bad endpoint succeeded")
 	}

@@ -40,7 +40,7 @@ func TestSoak(t *testing.T) {
 
 	emu := emulator.New(emulator.WithRequestLog(0))
 	upstream := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	f := startFacade(t, emu, server.Options{Credentials: cloudauth.Token("t"), HTTPClient: upstream})
+	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.HTTPClient = upstream })
 
 	var peakGoroutines, peakRSS atomic.Int64
 	stopSampling := make(chan struct{})
@@ -120,9 +120,12 @@ func TestSoak(t *testing.T) {
 	f.conn.Close()
 	upstream.CloseIdleConnections()
 	f.closeUpstream()
-	// Let closed connections' goroutines finish, then measure again.
+	// Let closed connections' goroutines finish, then measure again. No
+	// event says when they have; goleak waits the same way.
 	var endGoroutines int
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); <-tick.C {
 		runtime.GC()
 		if endGoroutines = runtime.NumGoroutine(); endGoroutines <= baseGoroutines+5 {
 			break
