@@ -69,6 +69,15 @@ lint: $(THIRD_PARTY_STAMP) ## go vet, gofmt, buf lint and buf format
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 
+.PHONY: breaking
+breaking: $(THIRD_PARTY_STAMP) ## buf breaking (WIRE_JSON) of proto/ against git ref BREAKING_REF (default HEAD)
+	rm -rf .tmp/breaking && mkdir -p .tmp/breaking
+	git archive $${BREAKING_REF:-HEAD} proto buf.yaml | tar -x -C .tmp/breaking
+	mkdir -p .tmp/breaking/third_party && cp -r $(THIRD_PARTY) .tmp/breaking/third_party/
+	cd .tmp/breaking && go tool -modfile=$(abspath internal/tools/go.mod) buf build -o ../breaking.binpb
+	$(BUF) build -o .tmp/current.binpb
+	$(BUF) breaking .tmp/current.binpb --against .tmp/breaking.binpb
+
 .PHONY: generate
 generate: $(THIRD_PARTY_STAMP) ## Regenerate gen/ from proto/
 	$(BUF) format -w proto

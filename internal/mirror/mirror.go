@@ -203,6 +203,43 @@ type intercepted struct {
 	interceptor grpc.UnaryServerInterceptor
 }
 
+// CreateInstance implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) CreateInstance(ctx context.Context, req *devenvv1.CreateInstanceRequest) (*devenvv1.CreateInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_CreateInstance_FullMethodName, req, s.srv.CreateInstance)
+}
+
+// ListInstances implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) ListInstances(ctx context.Context, req *devenvv1.ListInstancesRequest) (*devenvv1.ListInstancesResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_ListInstances_FullMethodName, req, s.srv.ListInstances)
+}
+
+// GetInstance implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) GetInstance(ctx context.Context, req *devenvv1.GetInstanceRequest) (*devenvv1.GetInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_GetInstance_FullMethodName, req, s.srv.GetInstance)
+}
+
+// UpdateInstance implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) UpdateInstance(ctx context.Context, req *devenvv1.UpdateInstanceRequest) (*devenvv1.UpdateInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_UpdateInstance_FullMethodName, req, s.srv.UpdateInstance)
+}
+
+// StartInstance implements [devenvv1.DevEnvServiceServer]; it has no HTTP
+// rule, so the mirror never calls it.
+func (s *intercepted) StartInstance(ctx context.Context, req *devenvv1.StartInstanceRequest) (*devenvv1.StartInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_StartInstance_FullMethodName, req, s.srv.StartInstance)
+}
+
+// StopInstance implements [devenvv1.DevEnvServiceServer]; it has no HTTP
+// rule, so the mirror never calls it.
+func (s *intercepted) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRequest) (*devenvv1.StopInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_StopInstance_FullMethodName, req, s.srv.StopInstance)
+}
+
+// ActOnInstance implements [devenvv1.DevEnvServiceServer].
+func (s *intercepted) ActOnInstance(ctx context.Context, req *devenvv1.ActOnInstanceRequest) (*devenvv1.ActOnInstanceResponse, error) {
+	return invoke(ctx, s, devenvv1.DevEnvService_ActOnInstance_FullMethodName, req, s.srv.ActOnInstance)
+}
+
 // DeleteInstance implements [devenvv1.DevEnvServiceServer].
 func (s *intercepted) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
 	return invoke(ctx, s, devenvv1.DevEnvService_DeleteInstance_FullMethodName, req, s.srv.DeleteInstance)

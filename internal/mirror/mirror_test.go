@@ -254,7 +254,7 @@ func TestMirror_routingAndParsing(t *testing.T) {
 	}{
 		{"unknown_path", http.MethodDelete, "/v2/x", 404, "Facade.ROUTE_NOT_FOUND"},
 		{"extra_segment", http.MethodDelete, path + "/extra", 404, "Facade.ROUTE_NOT_FOUND"},
-		{"wrong_method", http.MethodGet, path, 405, "Facade.METHOD_NOT_ALLOWED"},
+		{"wrong_method", http.MethodPatch, path, 405, "Facade.METHOD_NOT_ALLOWED"},
 		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "Facade.INVALID_ARGUMENT"},
 	}
 	for _, tt := range tests {

@@ -619,8 +619,8 @@ func TestMirror_methodNotAllowedSaysAllow(t *testing.T) {
 	t.Parallel()
 	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	code, hdr, body := rest(t, http.MethodPatch, f.httpURL+"/v1/"+project+"/demanager/instances/x", nil)
-	if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != "DELETE" || hdr.Get("X-Request-Id") == "" {
-		t.Errorf("PATCH: %d Allow=%q X-Request-Id=%q %v; want 405 with Allow: DELETE and a request ID", code, hdr.Get("Allow"), hdr.Get("X-Request-Id"), body)
+	if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != "DELETE, GET, PUT" || hdr.Get("X-Request-Id") == "" {
+		t.Errorf("PATCH: %d Allow=%q X-Request-Id=%q %v; want 405 with Allow: DELETE, GET, PUT and a request ID", code, hdr.Get("Allow"), hdr.Get("X-Request-Id"), body)
 	}
 }
 

@@ -35,6 +35,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -46,6 +47,1160 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// CreateInstanceRequest describes the instance to create. Over the REST
+// mirror its fields (but project_id) are the vendor's request body.
+type CreateInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project to create the instance in: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance's name, unique in the project: 1 to 64 characters from
+	// A-Z, a-z, 0-9, "-" and "_".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// A description of at most 512 characters, without any of & < > " ' /.
+	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// The environment image (profile) ID, for example
+	// "Multi-Engine 1.0 (python3)-gpu": 1 to 128 printable characters.
+	ProfileId string `protobuf:"bytes,4,opt,name=profile_id,json=profileId,proto3" json:"profile_id,omitempty"`
+	// The machine flavor, for example "modelarts.vm.cpu.2u": 1 to 128
+	// characters from A-Z, a-z, 0-9, ".", "-" and "_".
+	Flavor string `protobuf:"bytes,5,opt,name=flavor,proto3" json:"flavor,omitempty"`
+	// Storage, auto-stop and annotations of the instance.
+	Spec *CreateInstanceSpec `protobuf:"bytes,6,opt,name=spec,proto3" json:"spec,omitempty"`
+	// The workspace; ModelArts' default is the workspace "0".
+	Workspace *Workspace `protobuf:"bytes,7,opt,name=workspace,proto3" json:"workspace,omitempty"`
+	// A dedicated resource pool to run in; its id is required when set.
+	Pool *Pool `protobuf:"bytes,8,opt,name=pool,proto3" json:"pool,omitempty"`
+	// The AI project (reserved by the vendor).
+	AiProject *AIProject `protobuf:"bytes,9,opt,name=ai_project,json=aiProject,proto3" json:"ai_project,omitempty"`
+	// If true, the call returns once the instance is RUNNING rather than at
+	// once (CREATING), and fails with FAILED_PRECONDITION if it ends in
+	// CREATE_FAILED. The call's deadline bounds the wait. Not a vendor field.
+	Wait          bool `protobuf:"varint,20,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateInstanceRequest) Reset() {
+	*x = CreateInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateInstanceRequest) ProtoMessage() {}
+
+func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateInstanceRequest.ProtoReflect.Descriptor instead.
+func (*CreateInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CreateInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *CreateInstanceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateInstanceRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *CreateInstanceRequest) GetProfileId() string {
+	if x != nil {
+		return x.ProfileId
+	}
+	return ""
+}
+
+func (x *CreateInstanceRequest) GetFlavor() string {
+	if x != nil {
+		return x.Flavor
+	}
+	return ""
+}
+
+func (x *CreateInstanceRequest) GetSpec() *CreateInstanceSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *CreateInstanceRequest) GetWorkspace() *Workspace {
+	if x != nil {
+		return x.Workspace
+	}
+	return nil
+}
+
+func (x *CreateInstanceRequest) GetPool() *Pool {
+	if x != nil {
+		return x.Pool
+	}
+	return nil
+}
+
+func (x *CreateInstanceRequest) GetAiProject() *AIProject {
+	if x != nil {
+		return x.AiProject
+	}
+	return nil
+}
+
+func (x *CreateInstanceRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
+// CreateInstanceSpec is the spec part of a create request.
+type CreateInstanceSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance's storage. For type "obs", location.path is an OBS
+	// directory ending in "/" and not a bucket root ("/bucket/dir/").
+	Storage *Storage `protobuf:"bytes,1,opt,name=storage,proto3" json:"storage,omitempty"`
+	// Extra storage (OBS file systems, dedicated pools only).
+	ExtendStorage []*Storage `protobuf:"bytes,2,rep,name=extend_storage,json=extendStorage,proto3" json:"extend_storage,omitempty"`
+	// Automatic stop. When enabled, duration is required: 3600 to 86400
+	// seconds.
+	AutoStop *AutoStop `protobuf:"bytes,3,opt,name=auto_stop,json=autoStop,proto3" json:"auto_stop,omitempty"`
+	// Free-form annotations.
+	Annotations   map[string]string `protobuf:"bytes,4,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateInstanceSpec) Reset() {
+	*x = CreateInstanceSpec{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateInstanceSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateInstanceSpec) ProtoMessage() {}
+
+func (x *CreateInstanceSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateInstanceSpec.ProtoReflect.Descriptor instead.
+func (*CreateInstanceSpec) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateInstanceSpec) GetStorage() *Storage {
+	if x != nil {
+		return x.Storage
+	}
+	return nil
+}
+
+func (x *CreateInstanceSpec) GetExtendStorage() []*Storage {
+	if x != nil {
+		return x.ExtendStorage
+	}
+	return nil
+}
+
+func (x *CreateInstanceSpec) GetAutoStop() *AutoStop {
+	if x != nil {
+		return x.AutoStop
+	}
+	return nil
+}
+
+func (x *CreateInstanceSpec) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+// CreateInstanceResponse is the created instance. Over the REST mirror the
+// body is the instance itself, as ModelArts answers.
+type CreateInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance: status CREATING, or RUNNING when the call waited.
+	Instance      *Instance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateInstanceResponse) Reset() {
+	*x = CreateInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateInstanceResponse) ProtoMessage() {}
+
+func (x *CreateInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateInstanceResponse.ProtoReflect.Descriptor instead.
+func (*CreateInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CreateInstanceResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// ListInstancesRequest selects and orders instances. Over the REST mirror
+// its fields (but project_id) are the vendor's query parameters.
+type ListInstancesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project whose instances to list: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The environment type: "Notebook", the only one ModelArts has. Empty
+	// means "Notebook".
+	DeType string `protobuf:"bytes,2,opt,name=de_type,json=deType,proto3" json:"de_type,omitempty"`
+	// The provisioning type: "Docker", or empty for all.
+	ProvisionType string `protobuf:"bytes,3,opt,name=provision_type,json=provisionType,proto3" json:"provision_type,omitempty"`
+	// Only instances in this status (CREATING, CREATE_FAILED, STARTING,
+	// RESTARTING, START_FAILED, RUNNING, STOPPING, STOPPED, UNAVAILABLE,
+	// DELETED, RESIZING or RESIZE_FAILED); empty for all.
+	Status string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	// The sort field: "name" (ModelArts' default) or "creation_timestamp".
+	Sortby string `protobuf:"bytes,5,opt,name=sortby,proto3" json:"sortby,omitempty"`
+	// The sort order: "asc" (ModelArts' default) or "desc".
+	Order string `protobuf:"bytes,6,opt,name=order,proto3" json:"order,omitempty"`
+	// The vendor's paging: the index of the first instance, 0 or more. Not
+	// with page_token.
+	Offset int32 `protobuf:"varint,7,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The vendor's paging: at most this many instances, 0 (ModelArts'
+	// default: all) to 1000. Not with page_size.
+	Limit int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only instances of this workspace ID; empty for the default workspace
+	// "0".
+	WorkspaceId string `protobuf:"bytes,9,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// "true" (ModelArts' default) for the caller's own instances only,
+	// "false" for all the caller may see.
+	ShowSelf string `protobuf:"bytes,10,opt,name=show_self,json=showSelf,proto3" json:"show_self,omitempty"`
+	// Only instances of this dedicated pool.
+	PoolId string `protobuf:"bytes,11,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	// Only instances of this AI project.
+	AiProject string `protobuf:"bytes,12,opt,name=ai_project,json=aiProject,proto3" json:"ai_project,omitempty"`
+	// AIP-158 paging: at most this many instances per page, 1 to 1000; 0
+	// means 100 when paging with page_token, else the vendor's offset and
+	// limit apply. Not with offset or limit.
+	PageSize int32 `protobuf:"varint,13,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// AIP-158 paging: the next_page_token of the previous page, with the same
+	// filters and order. Empty for the first page.
+	PageToken     string `protobuf:"bytes,14,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInstancesRequest) Reset() {
+	*x = ListInstancesRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInstancesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInstancesRequest) ProtoMessage() {}
+
+func (x *ListInstancesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInstancesRequest.ProtoReflect.Descriptor instead.
+func (*ListInstancesRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListInstancesRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetDeType() string {
+	if x != nil {
+		return x.DeType
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetProvisionType() string {
+	if x != nil {
+		return x.ProvisionType
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetSortby() string {
+	if x != nil {
+		return x.Sortby
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetOrder() string {
+	if x != nil {
+		return x.Order
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListInstancesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListInstancesRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetShowSelf() string {
+	if x != nil {
+		return x.ShowSelf
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetPoolId() string {
+	if x != nil {
+		return x.PoolId
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetAiProject() string {
+	if x != nil {
+		return x.AiProject
+	}
+	return ""
+}
+
+func (x *ListInstancesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInstancesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListInstancesResponse is a page of instances. Over the REST mirror it is
+// ModelArts' answer: total_count and instances.
+type ListInstancesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many instances match the filters, in all pages.
+	TotalCount *int32 `protobuf:"varint,1,opt,name=total_count,json=totalCount,proto3,oneof" json:"total_count,omitempty"`
+	// The instances of this page, in the requested order.
+	Instances []*Instance `protobuf:"bytes,2,rep,name=instances,proto3" json:"instances,omitempty"`
+	// AIP-158: the token for the next page, or empty on the last page (and
+	// when paging with offset and limit).
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInstancesResponse) Reset() {
+	*x = ListInstancesResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInstancesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInstancesResponse) ProtoMessage() {}
+
+func (x *ListInstancesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInstancesResponse.ProtoReflect.Descriptor instead.
+func (*ListInstancesResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListInstancesResponse) GetTotalCount() int32 {
+	if x != nil && x.TotalCount != nil {
+		return *x.TotalCount
+	}
+	return 0
+}
+
+func (x *ListInstancesResponse) GetInstances() []*Instance {
+	if x != nil {
+		return x.Instances
+	}
+	return nil
+}
+
+func (x *ListInstancesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetInstanceRequest names the instance to return.
+type GetInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project that owns the instance: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+	InstanceId    string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInstanceRequest) Reset() {
+	*x = GetInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInstanceRequest) ProtoMessage() {}
+
+func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInstanceRequest.ProtoReflect.Descriptor instead.
+func (*GetInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *GetInstanceRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+// GetInstanceResponse is the instance. Over the REST mirror the body is the
+// instance itself.
+type GetInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance.
+	Instance      *Instance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInstanceResponse) Reset() {
+	*x = GetInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInstanceResponse) ProtoMessage() {}
+
+func (x *GetInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInstanceResponse.ProtoReflect.Descriptor instead.
+func (*GetInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetInstanceResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// UpdateInstanceRequest changes an instance; unset fields keep their
+// values. Over the REST mirror its fields (but the IDs) are the vendor's
+// request body.
+type UpdateInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project that owns the instance: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// A new description: at most 512 characters, without any of
+	// & < > " ' /.
+	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// New auto-stop settings.
+	Spec          *UpdateInstanceSpec `protobuf:"bytes,4,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateInstanceRequest) Reset() {
+	*x = UpdateInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateInstanceRequest) ProtoMessage() {}
+
+func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateInstanceRequest.ProtoReflect.Descriptor instead.
+func (*UpdateInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *UpdateInstanceRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *UpdateInstanceRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *UpdateInstanceRequest) GetSpec() *UpdateInstanceSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+// UpdateInstanceSpec is the spec part of an update request.
+type UpdateInstanceSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// New auto-stop settings: enable, duration (3600 to 86400 seconds,
+	// required when enabling) and prompt.
+	AutoStop      *AutoStop `protobuf:"bytes,1,opt,name=auto_stop,json=autoStop,proto3" json:"auto_stop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateInstanceSpec) Reset() {
+	*x = UpdateInstanceSpec{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateInstanceSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateInstanceSpec) ProtoMessage() {}
+
+func (x *UpdateInstanceSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateInstanceSpec.ProtoReflect.Descriptor instead.
+func (*UpdateInstanceSpec) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateInstanceSpec) GetAutoStop() *AutoStop {
+	if x != nil {
+		return x.AutoStop
+	}
+	return nil
+}
+
+// UpdateInstanceResponse is the instance as updated. Over the REST mirror
+// the body is the instance itself.
+type UpdateInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance.
+	Instance      *Instance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateInstanceResponse) Reset() {
+	*x = UpdateInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateInstanceResponse) ProtoMessage() {}
+
+func (x *UpdateInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateInstanceResponse.ProtoReflect.Descriptor instead.
+func (*UpdateInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateInstanceResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// StartInstanceRequest names the instance to start.
+type StartInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project that owns the instance: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// If true, the call returns once the instance is RUNNING (and fails with
+	// FAILED_PRECONDITION if it ends in START_FAILED). The call's deadline
+	// bounds the wait.
+	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartInstanceRequest) Reset() {
+	*x = StartInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartInstanceRequest) ProtoMessage() {}
+
+func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartInstanceRequest.ProtoReflect.Descriptor instead.
+func (*StartInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StartInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *StartInstanceRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *StartInstanceRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
+// StartInstanceResponse reports the transition.
+type StartInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The status ModelArts reported after the request ("STARTING"), or, when
+	// the call waited, the status it waited for.
+	CurrentStatus string `protobuf:"bytes,1,opt,name=current_status,json=currentStatus,proto3" json:"current_status,omitempty"`
+	// The status before the request ("STOPPED").
+	PreviousState string `protobuf:"bytes,2,opt,name=previous_state,json=previousState,proto3" json:"previous_state,omitempty"`
+	// The instance, when the call waited.
+	Instance      *Instance `protobuf:"bytes,3,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartInstanceResponse) Reset() {
+	*x = StartInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartInstanceResponse) ProtoMessage() {}
+
+func (x *StartInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartInstanceResponse.ProtoReflect.Descriptor instead.
+func (*StartInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StartInstanceResponse) GetCurrentStatus() string {
+	if x != nil {
+		return x.CurrentStatus
+	}
+	return ""
+}
+
+func (x *StartInstanceResponse) GetPreviousState() string {
+	if x != nil {
+		return x.PreviousState
+	}
+	return ""
+}
+
+func (x *StartInstanceResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// StopInstanceRequest names the instance to stop.
+type StopInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project that owns the instance: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// If true, the call returns once the instance is STOPPED. The call's
+	// deadline bounds the wait.
+	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopInstanceRequest) Reset() {
+	*x = StopInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopInstanceRequest) ProtoMessage() {}
+
+func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopInstanceRequest.ProtoReflect.Descriptor instead.
+func (*StopInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StopInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *StopInstanceRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *StopInstanceRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
+// StopInstanceResponse reports the transition.
+type StopInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The status ModelArts reported after the request ("STOPPING"), or, when
+	// the call waited, the status it waited for.
+	CurrentStatus string `protobuf:"bytes,1,opt,name=current_status,json=currentStatus,proto3" json:"current_status,omitempty"`
+	// The status before the request ("RUNNING").
+	PreviousState string `protobuf:"bytes,2,opt,name=previous_state,json=previousState,proto3" json:"previous_state,omitempty"`
+	// The instance, when the call waited.
+	Instance      *Instance `protobuf:"bytes,3,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopInstanceResponse) Reset() {
+	*x = StopInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopInstanceResponse) ProtoMessage() {}
+
+func (x *StopInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopInstanceResponse.ProtoReflect.Descriptor instead.
+func (*StopInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StopInstanceResponse) GetCurrentStatus() string {
+	if x != nil {
+		return x.CurrentStatus
+	}
+	return ""
+}
+
+func (x *StopInstanceResponse) GetPreviousState() string {
+	if x != nil {
+		return x.PreviousState
+	}
+	return ""
+}
+
+func (x *StopInstanceResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+// ActOnInstanceRequest is the vendor's action request.
+type ActOnInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project that owns the instance: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// "start" or "stop".
+	Action        string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActOnInstanceRequest) Reset() {
+	*x = ActOnInstanceRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActOnInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActOnInstanceRequest) ProtoMessage() {}
+
+func (x *ActOnInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActOnInstanceRequest.ProtoReflect.Descriptor instead.
+func (*ActOnInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ActOnInstanceRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ActOnInstanceRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *ActOnInstanceRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+// ActOnInstanceResponse is the vendor's action answer.
+type ActOnInstanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The status after the request, for example "STARTING".
+	CurrentStatus string `protobuf:"bytes,1,opt,name=current_status,json=currentStatus,proto3" json:"current_status,omitempty"`
+	// The status before the request, for example "STOPPED".
+	PreviousState string `protobuf:"bytes,2,opt,name=previous_state,json=previousState,proto3" json:"previous_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActOnInstanceResponse) Reset() {
+	*x = ActOnInstanceResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActOnInstanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActOnInstanceResponse) ProtoMessage() {}
+
+func (x *ActOnInstanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActOnInstanceResponse.ProtoReflect.Descriptor instead.
+func (*ActOnInstanceResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ActOnInstanceResponse) GetCurrentStatus() string {
+	if x != nil {
+		return x.CurrentStatus
+	}
+	return ""
+}
+
+func (x *ActOnInstanceResponse) GetPreviousState() string {
+	if x != nil {
+		return x.PreviousState
+	}
+	return ""
+}
 
 // DeleteInstanceRequest names the instance to delete.
 type DeleteInstanceRequest struct {
@@ -63,14 +1218,18 @@ type DeleteInstanceRequest struct {
 	// If true, deleting an instance that does not exist succeeds and returns
 	// its ID instead of failing with NOT_FOUND (as in AIP-135). Over the REST
 	// mirror this is the query parameter "allow_missing=true".
-	AllowMissing  bool `protobuf:"varint,3,opt,name=allow_missing,json=allowMissing,proto3" json:"allow_missing,omitempty"`
+	AllowMissing bool `protobuf:"varint,3,opt,name=allow_missing,json=allowMissing,proto3" json:"allow_missing,omitempty"`
+	// If true, the call returns once ModelArts no longer knows the instance,
+	// rather than when it accepted the delete. The call's deadline bounds the
+	// wait. Over the REST mirror this is the query parameter "wait=true".
+	Wait          bool `protobuf:"varint,4,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeleteInstanceRequest) Reset() {
 	*x = DeleteInstanceRequest{}
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[0]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -82,7 +1241,7 @@ func (x *DeleteInstanceRequest) String() string {
 func (*DeleteInstanceRequest) ProtoMessage() {}
 
 func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[0]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -95,7 +1254,7 @@ func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteInstanceRequest.ProtoReflect.Descriptor instead.
 func (*DeleteInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{0}
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteInstanceRequest) GetProjectId() string {
@@ -119,6 +1278,13 @@ func (x *DeleteInstanceRequest) GetAllowMissing() bool {
 	return false
 }
 
+func (x *DeleteInstanceRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
 // DeleteInstanceResponse reports the deleted instance.
 type DeleteInstanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -131,7 +1297,7 @@ type DeleteInstanceResponse struct {
 
 func (x *DeleteInstanceResponse) Reset() {
 	*x = DeleteInstanceResponse{}
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[1]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -143,7 +1309,7 @@ func (x *DeleteInstanceResponse) String() string {
 func (*DeleteInstanceResponse) ProtoMessage() {}
 
 func (x *DeleteInstanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[1]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -156,7 +1322,7 @@ func (x *DeleteInstanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteInstanceResponse.ProtoReflect.Descriptor instead.
 func (*DeleteInstanceResponse) Descriptor() ([]byte, []int) {
-	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{1}
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteInstanceResponse) GetInstanceId() string {
@@ -184,7 +1350,7 @@ type ErrorBody struct {
 
 func (x *ErrorBody) Reset() {
 	*x = ErrorBody{}
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[2]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +1362,7 @@ func (x *ErrorBody) String() string {
 func (*ErrorBody) ProtoMessage() {}
 
 func (x *ErrorBody) ProtoReflect() protoreflect.Message {
-	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[2]
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +1375,7 @@ func (x *ErrorBody) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorBody.ProtoReflect.Descriptor instead.
 func (*ErrorBody) Descriptor() ([]byte, []int) {
-	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{2}
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ErrorBody) GetErrorCode() string {
@@ -226,25 +1392,1976 @@ func (x *ErrorBody) GetErrorMessage() string {
 	return ""
 }
 
+// Instance is a development environment (notebook) instance, as ModelArts
+// describes it: field names and JSON types are the vendor's. Scalar fields
+// have presence, so that a value ModelArts sent (even "" or 0) is passed on
+// and one it did not send is not. The REST mirror answers exactly the
+// fields ModelArts sent; a field ModelArts sent as null is omitted. The
+// credentials ModelArts may return with an instance (spec.credential and a
+// repository's connection_info.credential: SSH private keys, access tokens)
+// have no field here: they are never passed on.
+type Instance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance ID, for example "DE-7d558ef8-c73d-11ea-964c-0255ac100033".
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The instance name, unique in the project.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// The description.
+	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// The lifecycle status: CREATING, CREATE_FAILED, STARTING, RESTARTING,
+	// START_FAILED, RUNNING, STOPPING, STOPPED, UNAVAILABLE, DELETED,
+	// RESIZING or RESIZE_FAILED.
+	Status *string `protobuf:"bytes,4,opt,name=status,proto3,oneof" json:"status,omitempty"`
+	// The machine flavor, for example "modelarts.vm.cpu.2u".
+	Flavor *string `protobuf:"bytes,5,opt,name=flavor,proto3,oneof" json:"flavor,omitempty"`
+	// When the instance was created: milliseconds since the Unix epoch, as a
+	// decimal string ("1594887749962"), as ModelArts sends it.
+	CreationTimestamp *string `protobuf:"bytes,6,opt,name=creation_timestamp,json=creationTimestamp,proto3,oneof" json:"creation_timestamp,omitempty"`
+	// When the instance was last changed, like creation_timestamp.
+	LatestUpdateTimestamp *string `protobuf:"bytes,7,opt,name=latest_update_timestamp,json=latestUpdateTimestamp,proto3,oneof" json:"latest_update_timestamp,omitempty"`
+	// The environment image.
+	Profile *Profile `protobuf:"bytes,8,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Details of the flavor.
+	FlavorDetails *FlavorDetails `protobuf:"bytes,9,opt,name=flavor_details,json=flavorDetails,proto3" json:"flavor_details,omitempty"`
+	// The dedicated resource pool, if any.
+	Pool *Pool `protobuf:"bytes,10,opt,name=pool,proto3" json:"pool,omitempty"`
+	// The instance's definition and runtime state.
+	Spec *NotebookSpec `protobuf:"bytes,11,opt,name=spec,proto3" json:"spec,omitempty"`
+	// The workspace.
+	Workspace *Workspace `protobuf:"bytes,12,opt,name=workspace,proto3" json:"workspace,omitempty"`
+	// The AI project.
+	AiProject *AIProject `protobuf:"bytes,13,opt,name=ai_project,json=aiProject,proto3" json:"ai_project,omitempty"`
+	// The error code of a failed instance.
+	ErrorCode *string `protobuf:"bytes,14,opt,name=error_code,json=errorCode,proto3,oneof" json:"error_code,omitempty"`
+	// The queue position, while the instance waits for resources.
+	QueuingInfo *QueuingInfo `protobuf:"bytes,15,opt,name=queuing_info,json=queuingInfo,proto3" json:"queuing_info,omitempty"`
+	// The user who owns the instance.
+	User *User `protobuf:"bytes,16,opt,name=user,proto3" json:"user,omitempty"`
+	// A code repository attached to the instance (its credential is never
+	// passed on).
+	Repository    *Repository `protobuf:"bytes,17,opt,name=repository,proto3" json:"repository,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Instance) Reset() {
+	*x = Instance{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Instance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Instance) ProtoMessage() {}
+
+func (x *Instance) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Instance.ProtoReflect.Descriptor instead.
+func (*Instance) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Instance) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *Instance) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *Instance) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *Instance) GetStatus() string {
+	if x != nil && x.Status != nil {
+		return *x.Status
+	}
+	return ""
+}
+
+func (x *Instance) GetFlavor() string {
+	if x != nil && x.Flavor != nil {
+		return *x.Flavor
+	}
+	return ""
+}
+
+func (x *Instance) GetCreationTimestamp() string {
+	if x != nil && x.CreationTimestamp != nil {
+		return *x.CreationTimestamp
+	}
+	return ""
+}
+
+func (x *Instance) GetLatestUpdateTimestamp() string {
+	if x != nil && x.LatestUpdateTimestamp != nil {
+		return *x.LatestUpdateTimestamp
+	}
+	return ""
+}
+
+func (x *Instance) GetProfile() *Profile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *Instance) GetFlavorDetails() *FlavorDetails {
+	if x != nil {
+		return x.FlavorDetails
+	}
+	return nil
+}
+
+func (x *Instance) GetPool() *Pool {
+	if x != nil {
+		return x.Pool
+	}
+	return nil
+}
+
+func (x *Instance) GetSpec() *NotebookSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *Instance) GetWorkspace() *Workspace {
+	if x != nil {
+		return x.Workspace
+	}
+	return nil
+}
+
+func (x *Instance) GetAiProject() *AIProject {
+	if x != nil {
+		return x.AiProject
+	}
+	return nil
+}
+
+func (x *Instance) GetErrorCode() string {
+	if x != nil && x.ErrorCode != nil {
+		return *x.ErrorCode
+	}
+	return ""
+}
+
+func (x *Instance) GetQueuingInfo() *QueuingInfo {
+	if x != nil {
+		return x.QueuingInfo
+	}
+	return nil
+}
+
+func (x *Instance) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *Instance) GetRepository() *Repository {
+	if x != nil {
+		return x.Repository
+	}
+	return nil
+}
+
+// Profile is an environment image.
+type Profile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The profile ID, for example "Multi-Engine 1.0 (python3)-gpu".
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The profile name.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// A description.
+	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// The environment type, "Notebook".
+	DeType *string `protobuf:"bytes,4,opt,name=de_type,json=deType,proto3,oneof" json:"de_type,omitempty"`
+	// "CPU" or "GPU".
+	FlavorType *string `protobuf:"bytes,5,opt,name=flavor_type,json=flavorType,proto3,oneof" json:"flavor_type,omitempty"`
+	// Labels.
+	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// How the environment is provisioned.
+	Provision     *Provision `protobuf:"bytes,7,opt,name=provision,proto3" json:"provision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Profile) Reset() {
+	*x = Profile{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Profile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Profile) ProtoMessage() {}
+
+func (x *Profile) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Profile.ProtoReflect.Descriptor instead.
+func (*Profile) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Profile) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *Profile) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *Profile) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *Profile) GetDeType() string {
+	if x != nil && x.DeType != nil {
+		return *x.DeType
+	}
+	return ""
+}
+
+func (x *Profile) GetFlavorType() string {
+	if x != nil && x.FlavorType != nil {
+		return *x.FlavorType
+	}
+	return ""
+}
+
+func (x *Profile) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Profile) GetProvision() *Provision {
+	if x != nil {
+		return x.Provision
+	}
+	return nil
+}
+
+// Provision says how an environment is provisioned.
+type Provision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The provisioning type, "Docker".
+	Type *string `protobuf:"bytes,1,opt,name=type,proto3,oneof" json:"type,omitempty"`
+	// Annotations.
+	Annotations map[string]string `protobuf:"bytes,2,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The provisioning details.
+	Spec          *ProvisionSpec `protobuf:"bytes,3,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Provision) Reset() {
+	*x = Provision{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Provision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Provision) ProtoMessage() {}
+
+func (x *Provision) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Provision.ProtoReflect.Descriptor instead.
+func (*Provision) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Provision) GetType() string {
+	if x != nil && x.Type != nil {
+		return *x.Type
+	}
+	return ""
+}
+
+func (x *Provision) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Provision) GetSpec() *ProvisionSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+// ProvisionSpec is the engine and image of an environment.
+type ProvisionSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The engine, "CCE".
+	Engine *string `protobuf:"bytes,1,opt,name=engine,proto3,oneof" json:"engine,omitempty"`
+	// The container image.
+	Params        *DockerImage `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvisionSpec) Reset() {
+	*x = ProvisionSpec{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvisionSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvisionSpec) ProtoMessage() {}
+
+func (x *ProvisionSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvisionSpec.ProtoReflect.Descriptor instead.
+func (*ProvisionSpec) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ProvisionSpec) GetEngine() string {
+	if x != nil && x.Engine != nil {
+		return *x.Engine
+	}
+	return ""
+}
+
+func (x *ProvisionSpec) GetParams() *DockerImage {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+// DockerImage is a container image.
+type DockerImage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The image registry (SWR) organization.
+	Namespace *string `protobuf:"bytes,1,opt,name=namespace,proto3,oneof" json:"namespace,omitempty"`
+	// The image name.
+	ImageName *string `protobuf:"bytes,2,opt,name=image_name,json=imageName,proto3,oneof" json:"image_name,omitempty"`
+	// The image tag.
+	ImageTag *string `protobuf:"bytes,3,opt,name=image_tag,json=imageTag,proto3,oneof" json:"image_tag,omitempty"`
+	// Annotations.
+	Annotations   map[string]string `protobuf:"bytes,4,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DockerImage) Reset() {
+	*x = DockerImage{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DockerImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DockerImage) ProtoMessage() {}
+
+func (x *DockerImage) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DockerImage.ProtoReflect.Descriptor instead.
+func (*DockerImage) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DockerImage) GetNamespace() string {
+	if x != nil && x.Namespace != nil {
+		return *x.Namespace
+	}
+	return ""
+}
+
+func (x *DockerImage) GetImageName() string {
+	if x != nil && x.ImageName != nil {
+		return *x.ImageName
+	}
+	return ""
+}
+
+func (x *DockerImage) GetImageTag() string {
+	if x != nil && x.ImageTag != nil {
+		return *x.ImageTag
+	}
+	return ""
+}
+
+func (x *DockerImage) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+// FlavorDetails describes a machine flavor.
+type FlavorDetails struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The flavor name.
+	Name *string `protobuf:"bytes,1,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// "onSale" or "soldOut".
+	Status *string `protobuf:"bytes,2,opt,name=status,proto3,oneof" json:"status,omitempty"`
+	// "CPU" or "GPU".
+	Type *string `protobuf:"bytes,3,opt,name=type,proto3,oneof" json:"type,omitempty"`
+	// Whether the user may use the flavor.
+	IsPermitted *bool `protobuf:"varint,4,opt,name=is_permitted,json=isPermitted,proto3,oneof" json:"is_permitted,omitempty"`
+	// Free-form parameters, such as "CPU": 8, "GPU": 1, "gpu_type":
+	// "v100NV32", "memory": "64GiB". Numbers stay numbers and strings
+	// strings.
+	Params *structpb.Struct `protobuf:"bytes,5,opt,name=params,proto3" json:"params,omitempty"`
+	// The storage types the flavor supports, such as "obs".
+	StorageList []string `protobuf:"bytes,6,rep,name=storage_list,json=storageList,proto3" json:"storage_list,omitempty"`
+	// "Free" or "NoDiscount".
+	PromoType *string `protobuf:"bytes,7,opt,name=promo_type,json=promoType,proto3,oneof" json:"promo_type,omitempty"`
+	// How many are queuing for the flavor.
+	QueuingNum *int32 `protobuf:"varint,8,opt,name=queuing_num,json=queuingNum,proto3,oneof" json:"queuing_num,omitempty"`
+	// Seconds left in the queue.
+	QueueLeftTime *int32 `protobuf:"varint,9,opt,name=queue_left_time,json=queueLeftTime,proto3,oneof" json:"queue_left_time,omitempty"`
+	// How many instances use the flavor.
+	InstanceNum *int32 `protobuf:"varint,10,opt,name=instance_num,json=instanceNum,proto3,oneof" json:"instance_num,omitempty"`
+	// Seconds a free flavor may run.
+	Duration *int32 `protobuf:"varint,11,opt,name=duration,proto3,oneof" json:"duration,omitempty"`
+	// Hours an instance's data is kept; -1 for ever.
+	StoreTime *int32 `protobuf:"varint,12,opt,name=store_time,json=storeTime,proto3,oneof" json:"store_time,omitempty"`
+	// The billing flavor.
+	BillingFlavor *string `protobuf:"bytes,13,opt,name=billing_flavor,json=billingFlavor,proto3,oneof" json:"billing_flavor,omitempty"`
+	// The billing parameters.
+	BillingParams *int32 `protobuf:"varint,14,opt,name=billing_params,json=billingParams,proto3,oneof" json:"billing_params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlavorDetails) Reset() {
+	*x = FlavorDetails{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlavorDetails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlavorDetails) ProtoMessage() {}
+
+func (x *FlavorDetails) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlavorDetails.ProtoReflect.Descriptor instead.
+func (*FlavorDetails) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FlavorDetails) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *FlavorDetails) GetStatus() string {
+	if x != nil && x.Status != nil {
+		return *x.Status
+	}
+	return ""
+}
+
+func (x *FlavorDetails) GetType() string {
+	if x != nil && x.Type != nil {
+		return *x.Type
+	}
+	return ""
+}
+
+func (x *FlavorDetails) GetIsPermitted() bool {
+	if x != nil && x.IsPermitted != nil {
+		return *x.IsPermitted
+	}
+	return false
+}
+
+func (x *FlavorDetails) GetParams() *structpb.Struct {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *FlavorDetails) GetStorageList() []string {
+	if x != nil {
+		return x.StorageList
+	}
+	return nil
+}
+
+func (x *FlavorDetails) GetPromoType() string {
+	if x != nil && x.PromoType != nil {
+		return *x.PromoType
+	}
+	return ""
+}
+
+func (x *FlavorDetails) GetQueuingNum() int32 {
+	if x != nil && x.QueuingNum != nil {
+		return *x.QueuingNum
+	}
+	return 0
+}
+
+func (x *FlavorDetails) GetQueueLeftTime() int32 {
+	if x != nil && x.QueueLeftTime != nil {
+		return *x.QueueLeftTime
+	}
+	return 0
+}
+
+func (x *FlavorDetails) GetInstanceNum() int32 {
+	if x != nil && x.InstanceNum != nil {
+		return *x.InstanceNum
+	}
+	return 0
+}
+
+func (x *FlavorDetails) GetDuration() int32 {
+	if x != nil && x.Duration != nil {
+		return *x.Duration
+	}
+	return 0
+}
+
+func (x *FlavorDetails) GetStoreTime() int32 {
+	if x != nil && x.StoreTime != nil {
+		return *x.StoreTime
+	}
+	return 0
+}
+
+func (x *FlavorDetails) GetBillingFlavor() string {
+	if x != nil && x.BillingFlavor != nil {
+		return *x.BillingFlavor
+	}
+	return ""
+}
+
+func (x *FlavorDetails) GetBillingParams() int32 {
+	if x != nil && x.BillingParams != nil {
+		return *x.BillingParams
+	}
+	return 0
+}
+
+// Pool is a dedicated resource pool.
+type Pool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The pool ID.
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The pool name.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// The pool type; "USER_DEFINED" for a dedicated pool.
+	Type *string `protobuf:"bytes,3,opt,name=type,proto3,oneof" json:"type,omitempty"`
+	// The project that owns the pool.
+	Owner         *PoolOwner `protobuf:"bytes,4,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Pool) Reset() {
+	*x = Pool{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Pool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Pool) ProtoMessage() {}
+
+func (x *Pool) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Pool.ProtoReflect.Descriptor instead.
+func (*Pool) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Pool) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *Pool) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *Pool) GetType() string {
+	if x != nil && x.Type != nil {
+		return *x.Type
+	}
+	return ""
+}
+
+func (x *Pool) GetOwner() *PoolOwner {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+// PoolOwner is the project that owns a pool.
+type PoolOwner struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project ID.
+	ProjectId     *string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3,oneof" json:"project_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolOwner) Reset() {
+	*x = PoolOwner{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolOwner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolOwner) ProtoMessage() {}
+
+func (x *PoolOwner) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolOwner.ProtoReflect.Descriptor instead.
+func (*PoolOwner) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PoolOwner) GetProjectId() string {
+	if x != nil && x.ProjectId != nil {
+		return *x.ProjectId
+	}
+	return ""
+}
+
+// NotebookSpec is an instance's definition and runtime state.
+type NotebookSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where logs go.
+	LogPath *string `protobuf:"bytes,1,opt,name=log_path,json=logPath,proto3,oneof" json:"log_path,omitempty"`
+	// A custom start-up script.
+	CustomScriptPath *string `protobuf:"bytes,2,opt,name=custom_script_path,json=customScriptPath,proto3,oneof" json:"custom_script_path,omitempty"`
+	// The instance's storage.
+	Storage *Storage `protobuf:"bytes,3,opt,name=storage,proto3" json:"storage,omitempty"`
+	// Extra storage.
+	ExtendStorage []*Storage `protobuf:"bytes,4,rep,name=extend_storage,json=extendStorage,proto3" json:"extend_storage,omitempty"`
+	// A code repository.
+	Repository *Repository `protobuf:"bytes,5,opt,name=repository,proto3" json:"repository,omitempty"`
+	// When resources were reserved: milliseconds since the Unix epoch.
+	ResourceReservedTimestamp *int64 `protobuf:"varint,6,opt,name=resource_reserved_timestamp,json=resourceReservedTimestamp,proto3,oneof" json:"resource_reserved_timestamp,omitempty"`
+	// Automatic stop.
+	AutoStop *AutoStop `protobuf:"bytes,7,opt,name=auto_stop,json=autoStop,proto3" json:"auto_stop,omitempty"`
+	// Why the instance failed, for instances in a failure state.
+	FailedReasons *FailedReasons `protobuf:"bytes,8,opt,name=failed_reasons,json=failedReasons,proto3" json:"failed_reasons,omitempty"`
+	// Annotations, such as target_domain and url.
+	Annotations map[string]string `protobuf:"bytes,9,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Extension parameters, free-form.
+	ExtendParams  *structpb.Struct `protobuf:"bytes,10,opt,name=extend_params,json=extendParams,proto3" json:"extend_params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotebookSpec) Reset() {
+	*x = NotebookSpec{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotebookSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotebookSpec) ProtoMessage() {}
+
+func (x *NotebookSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotebookSpec.ProtoReflect.Descriptor instead.
+func (*NotebookSpec) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *NotebookSpec) GetLogPath() string {
+	if x != nil && x.LogPath != nil {
+		return *x.LogPath
+	}
+	return ""
+}
+
+func (x *NotebookSpec) GetCustomScriptPath() string {
+	if x != nil && x.CustomScriptPath != nil {
+		return *x.CustomScriptPath
+	}
+	return ""
+}
+
+func (x *NotebookSpec) GetStorage() *Storage {
+	if x != nil {
+		return x.Storage
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetExtendStorage() []*Storage {
+	if x != nil {
+		return x.ExtendStorage
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetRepository() *Repository {
+	if x != nil {
+		return x.Repository
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetResourceReservedTimestamp() int64 {
+	if x != nil && x.ResourceReservedTimestamp != nil {
+		return *x.ResourceReservedTimestamp
+	}
+	return 0
+}
+
+func (x *NotebookSpec) GetAutoStop() *AutoStop {
+	if x != nil {
+		return x.AutoStop
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetFailedReasons() *FailedReasons {
+	if x != nil {
+		return x.FailedReasons
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *NotebookSpec) GetExtendParams() *structpb.Struct {
+	if x != nil {
+		return x.ExtendParams
+	}
+	return nil
+}
+
+// Storage is storage of an instance.
+type Storage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The storage type: "obs" (object storage), "evs" (a volume), "obsfs".
+	Type *string `protobuf:"bytes,1,opt,name=type,proto3,oneof" json:"type,omitempty"`
+	// Where the storage is.
+	Location      *StorageLocation `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Storage) Reset() {
+	*x = Storage{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Storage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Storage) ProtoMessage() {}
+
+func (x *Storage) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Storage.ProtoReflect.Descriptor instead.
+func (*Storage) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *Storage) GetType() string {
+	if x != nil && x.Type != nil {
+		return *x.Type
+	}
+	return ""
+}
+
+func (x *Storage) GetLocation() *StorageLocation {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+// StorageLocation is where storage is.
+type StorageLocation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The path: for OBS, a directory ending in "/" ("/bucket/dir/"); for a
+	// volume, its mount point.
+	Path *string `protobuf:"bytes,1,opt,name=path,proto3,oneof" json:"path,omitempty"`
+	// The size of a volume.
+	VolumeSize *int32 `protobuf:"varint,2,opt,name=volume_size,json=volumeSize,proto3,oneof" json:"volume_size,omitempty"`
+	// The unit of volume_size, such as "GB".
+	VolumeUnit    *string `protobuf:"bytes,3,opt,name=volume_unit,json=volumeUnit,proto3,oneof" json:"volume_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageLocation) Reset() {
+	*x = StorageLocation{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageLocation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageLocation) ProtoMessage() {}
+
+func (x *StorageLocation) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageLocation.ProtoReflect.Descriptor instead.
+func (*StorageLocation) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *StorageLocation) GetPath() string {
+	if x != nil && x.Path != nil {
+		return *x.Path
+	}
+	return ""
+}
+
+func (x *StorageLocation) GetVolumeSize() int32 {
+	if x != nil && x.VolumeSize != nil {
+		return *x.VolumeSize
+	}
+	return 0
+}
+
+func (x *StorageLocation) GetVolumeUnit() string {
+	if x != nil && x.VolumeUnit != nil {
+		return *x.VolumeUnit
+	}
+	return ""
+}
+
+// AutoStop is automatic stopping of a running instance.
+type AutoStop struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the instance stops on its own.
+	Enable *bool `protobuf:"varint,1,opt,name=enable,proto3,oneof" json:"enable,omitempty"`
+	// Seconds from start to stop: 3600 to 86400.
+	Duration *int32 `protobuf:"varint,2,opt,name=duration,proto3,oneof" json:"duration,omitempty"`
+	// Whether the console asks before stopping.
+	Prompt *bool `protobuf:"varint,3,opt,name=prompt,proto3,oneof" json:"prompt,omitempty"`
+	// When the instance will stop: milliseconds since the Unix epoch, as a
+	// JSON number. Set by ModelArts.
+	StopTimestamp *int64 `protobuf:"varint,4,opt,name=stop_timestamp,json=stopTimestamp,proto3,oneof" json:"stop_timestamp,omitempty"`
+	// Seconds until the instance stops. Set by ModelArts.
+	RemainTime    *int32 `protobuf:"varint,5,opt,name=remain_time,json=remainTime,proto3,oneof" json:"remain_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AutoStop) Reset() {
+	*x = AutoStop{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoStop) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoStop) ProtoMessage() {}
+
+func (x *AutoStop) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoStop.ProtoReflect.Descriptor instead.
+func (*AutoStop) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *AutoStop) GetEnable() bool {
+	if x != nil && x.Enable != nil {
+		return *x.Enable
+	}
+	return false
+}
+
+func (x *AutoStop) GetDuration() int32 {
+	if x != nil && x.Duration != nil {
+		return *x.Duration
+	}
+	return 0
+}
+
+func (x *AutoStop) GetPrompt() bool {
+	if x != nil && x.Prompt != nil {
+		return *x.Prompt
+	}
+	return false
+}
+
+func (x *AutoStop) GetStopTimestamp() int64 {
+	if x != nil && x.StopTimestamp != nil {
+		return *x.StopTimestamp
+	}
+	return 0
+}
+
+func (x *AutoStop) GetRemainTime() int32 {
+	if x != nil && x.RemainTime != nil {
+		return *x.RemainTime
+	}
+	return 0
+}
+
+// FailedReasons says why an instance failed.
+type FailedReasons struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The error code.
+	Code *string `protobuf:"bytes,1,opt,name=code,proto3,oneof" json:"code,omitempty"`
+	// The error message.
+	Message *string `protobuf:"bytes,2,opt,name=message,proto3,oneof" json:"message,omitempty"`
+	// Details.
+	Detail        map[string]string `protobuf:"bytes,3,rep,name=detail,proto3" json:"detail,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FailedReasons) Reset() {
+	*x = FailedReasons{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FailedReasons) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FailedReasons) ProtoMessage() {}
+
+func (x *FailedReasons) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FailedReasons.ProtoReflect.Descriptor instead.
+func (*FailedReasons) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *FailedReasons) GetCode() string {
+	if x != nil && x.Code != nil {
+		return *x.Code
+	}
+	return ""
+}
+
+func (x *FailedReasons) GetMessage() string {
+	if x != nil && x.Message != nil {
+		return *x.Message
+	}
+	return ""
+}
+
+func (x *FailedReasons) GetDetail() map[string]string {
+	if x != nil {
+		return x.Detail
+	}
+	return nil
+}
+
+// Workspace is a ModelArts workspace.
+type Workspace struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workspace ID; "0" is the default workspace.
+	Id            *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Workspace) Reset() {
+	*x = Workspace{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Workspace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Workspace) ProtoMessage() {}
+
+func (x *Workspace) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Workspace.ProtoReflect.Descriptor instead.
+func (*Workspace) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Workspace) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+// AIProject is a ModelArts AI project.
+type AIProject struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The AI project ID, for example "default-ai-project".
+	Id            *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AIProject) Reset() {
+	*x = AIProject{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AIProject) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AIProject) ProtoMessage() {}
+
+func (x *AIProject) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AIProject.ProtoReflect.Descriptor instead.
+func (*AIProject) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AIProject) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+// User is the owner of an instance.
+type User struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user ID.
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The user name.
+	Name          *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *User) Reset() {
+	*x = User{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *User) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*User) ProtoMessage() {}
+
+func (x *User) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use User.ProtoReflect.Descriptor instead.
+func (*User) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *User) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *User) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+// QueuingInfo is an instance's place in a resource queue.
+type QueuingInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instance ID.
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The instance name.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// The environment type.
+	DeType *string `protobuf:"bytes,3,opt,name=de_type,json=deType,proto3,oneof" json:"de_type,omitempty"`
+	// The flavor.
+	Flavor *string `protobuf:"bytes,4,opt,name=flavor,proto3,oneof" json:"flavor,omitempty"`
+	// Details of the flavor.
+	FlavorDetails *FlavorDetails `protobuf:"bytes,5,opt,name=flavor_details,json=flavorDetails,proto3" json:"flavor_details,omitempty"`
+	// "CREATE_QUEUING" or "START_QUEUING".
+	Status *string `protobuf:"bytes,6,opt,name=status,proto3,oneof" json:"status,omitempty"`
+	// When queuing began: milliseconds since the Unix epoch.
+	BeginTimestamp *int64 `protobuf:"varint,7,opt,name=begin_timestamp,json=beginTimestamp,proto3,oneof" json:"begin_timestamp,omitempty"`
+	// When queuing is expected to end: milliseconds since the Unix epoch.
+	EndTimestamp *int64 `protobuf:"varint,8,opt,name=end_timestamp,json=endTimestamp,proto3,oneof" json:"end_timestamp,omitempty"`
+	// Seconds left in the queue.
+	RemainTime *int32 `protobuf:"varint,9,opt,name=remain_time,json=remainTime,proto3,oneof" json:"remain_time,omitempty"`
+	// The place in the queue.
+	Rank          *int32 `protobuf:"varint,10,opt,name=rank,proto3,oneof" json:"rank,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueuingInfo) Reset() {
+	*x = QueuingInfo{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueuingInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueuingInfo) ProtoMessage() {}
+
+func (x *QueuingInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueuingInfo.ProtoReflect.Descriptor instead.
+func (*QueuingInfo) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *QueuingInfo) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *QueuingInfo) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *QueuingInfo) GetDeType() string {
+	if x != nil && x.DeType != nil {
+		return *x.DeType
+	}
+	return ""
+}
+
+func (x *QueuingInfo) GetFlavor() string {
+	if x != nil && x.Flavor != nil {
+		return *x.Flavor
+	}
+	return ""
+}
+
+func (x *QueuingInfo) GetFlavorDetails() *FlavorDetails {
+	if x != nil {
+		return x.FlavorDetails
+	}
+	return nil
+}
+
+func (x *QueuingInfo) GetStatus() string {
+	if x != nil && x.Status != nil {
+		return *x.Status
+	}
+	return ""
+}
+
+func (x *QueuingInfo) GetBeginTimestamp() int64 {
+	if x != nil && x.BeginTimestamp != nil {
+		return *x.BeginTimestamp
+	}
+	return 0
+}
+
+func (x *QueuingInfo) GetEndTimestamp() int64 {
+	if x != nil && x.EndTimestamp != nil {
+		return *x.EndTimestamp
+	}
+	return 0
+}
+
+func (x *QueuingInfo) GetRemainTime() int32 {
+	if x != nil && x.RemainTime != nil {
+		return *x.RemainTime
+	}
+	return 0
+}
+
+func (x *QueuingInfo) GetRank() int32 {
+	if x != nil && x.Rank != nil {
+		return *x.Rank
+	}
+	return 0
+}
+
+// Repository is a code repository attached to an instance.
+type Repository struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The repository ID.
+	Id *string `protobuf:"bytes,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// The branch.
+	Branch *string `protobuf:"bytes,2,opt,name=branch,proto3,oneof" json:"branch,omitempty"`
+	// The Git user name.
+	UserName *string `protobuf:"bytes,3,opt,name=user_name,json=userName,proto3,oneof" json:"user_name,omitempty"`
+	// The Git user email.
+	UserEmail *string `protobuf:"bytes,4,opt,name=user_email,json=userEmail,proto3,oneof" json:"user_email,omitempty"`
+	// "CodeClub" or "GitHub".
+	Type *string `protobuf:"bytes,5,opt,name=type,proto3,oneof" json:"type,omitempty"`
+	// How to reach the repository.
+	ConnectionInfo *ConnectionInfo `protobuf:"bytes,6,opt,name=connection_info,json=connectionInfo,proto3" json:"connection_info,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Repository) Reset() {
+	*x = Repository{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Repository) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Repository) ProtoMessage() {}
+
+func (x *Repository) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Repository.ProtoReflect.Descriptor instead.
+func (*Repository) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Repository) GetId() string {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return ""
+}
+
+func (x *Repository) GetBranch() string {
+	if x != nil && x.Branch != nil {
+		return *x.Branch
+	}
+	return ""
+}
+
+func (x *Repository) GetUserName() string {
+	if x != nil && x.UserName != nil {
+		return *x.UserName
+	}
+	return ""
+}
+
+func (x *Repository) GetUserEmail() string {
+	if x != nil && x.UserEmail != nil {
+		return *x.UserEmail
+	}
+	return ""
+}
+
+func (x *Repository) GetType() string {
+	if x != nil && x.Type != nil {
+		return *x.Type
+	}
+	return ""
+}
+
+func (x *Repository) GetConnectionInfo() *ConnectionInfo {
+	if x != nil {
+		return x.ConnectionInfo
+	}
+	return nil
+}
+
+// ConnectionInfo is how to reach a code repository. Its credential is never
+// passed on.
+type ConnectionInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "ssh" or "https".
+	Protocol *string `protobuf:"bytes,1,opt,name=protocol,proto3,oneof" json:"protocol,omitempty"`
+	// The repository URL.
+	Url           *string `protobuf:"bytes,2,opt,name=url,proto3,oneof" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionInfo) Reset() {
+	*x = ConnectionInfo{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionInfo) ProtoMessage() {}
+
+func (x *ConnectionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionInfo.ProtoReflect.Descriptor instead.
+func (*ConnectionInfo) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ConnectionInfo) GetProtocol() string {
+	if x != nil && x.Protocol != nil {
+		return *x.Protocol
+	}
+	return ""
+}
+
+func (x *ConnectionInfo) GetUrl() string {
+	if x != nil && x.Url != nil {
+		return *x.Url
+	}
+	return ""
+}
+
 var File_modelarts_devenv_v1_devenv_proto protoreflect.FileDescriptor
 
 const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\n" +
-	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x8b\x01\n" +
+	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe7\x03\n" +
+	"\x15CreateInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x02R\x04name\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x01H\x00R\vdescription\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"profile_id\x18\x04 \x01(\tB\x03\xe0A\x02R\tprofileId\x12\x1b\n" +
+	"\x06flavor\x18\x05 \x01(\tB\x03\xe0A\x02R\x06flavor\x12@\n" +
+	"\x04spec\x18\x06 \x01(\v2'.modelarts.devenv.v1.CreateInstanceSpecB\x03\xe0A\x02R\x04spec\x12A\n" +
+	"\tworkspace\x18\a \x01(\v2\x1e.modelarts.devenv.v1.WorkspaceB\x03\xe0A\x01R\tworkspace\x122\n" +
+	"\x04pool\x18\b \x01(\v2\x19.modelarts.devenv.v1.PoolB\x03\xe0A\x01R\x04pool\x12B\n" +
+	"\n" +
+	"ai_project\x18\t \x01(\v2\x1e.modelarts.devenv.v1.AIProjectB\x03\xe0A\x01R\taiProject\x12\x17\n" +
+	"\x04wait\x18\x14 \x01(\bB\x03\xe0A\x01R\x04waitB\x0e\n" +
+	"\f_description\"\xfd\x02\n" +
+	"\x12CreateInstanceSpec\x12;\n" +
+	"\astorage\x18\x01 \x01(\v2\x1c.modelarts.devenv.v1.StorageB\x03\xe0A\x02R\astorage\x12H\n" +
+	"\x0eextend_storage\x18\x02 \x03(\v2\x1c.modelarts.devenv.v1.StorageB\x03\xe0A\x01R\rextendStorage\x12?\n" +
+	"\tauto_stop\x18\x03 \x01(\v2\x1d.modelarts.devenv.v1.AutoStopB\x03\xe0A\x01R\bautoStop\x12_\n" +
+	"\vannotations\x18\x04 \x03(\v28.modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntryB\x03\xe0A\x01R\vannotations\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"S\n" +
+	"\x16CreateInstanceResponse\x129\n" +
+	"\binstance\x18\x01 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\"\xe3\x03\n" +
+	"\x14ListInstancesRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x1c\n" +
+	"\ade_type\x18\x02 \x01(\tB\x03\xe0A\x01R\x06deType\x12*\n" +
+	"\x0eprovision_type\x18\x03 \x01(\tB\x03\xe0A\x01R\rprovisionType\x12\x1b\n" +
+	"\x06status\x18\x04 \x01(\tB\x03\xe0A\x01R\x06status\x12\x1b\n" +
+	"\x06sortby\x18\x05 \x01(\tB\x03\xe0A\x01R\x06sortby\x12\x19\n" +
+	"\x05order\x18\x06 \x01(\tB\x03\xe0A\x01R\x05order\x12\x1b\n" +
+	"\x06offset\x18\a \x01(\x05B\x03\xe0A\x01R\x06offset\x12\x19\n" +
+	"\x05limit\x18\b \x01(\x05B\x03\xe0A\x01R\x05limit\x12&\n" +
+	"\fworkspace_id\x18\t \x01(\tB\x03\xe0A\x01R\vworkspaceId\x12 \n" +
+	"\tshow_self\x18\n" +
+	" \x01(\tB\x03\xe0A\x01R\bshowSelf\x12\x1c\n" +
+	"\apool_id\x18\v \x01(\tB\x03\xe0A\x01R\x06poolId\x12\"\n" +
+	"\n" +
+	"ai_project\x18\f \x01(\tB\x03\xe0A\x01R\taiProject\x12 \n" +
+	"\tpage_size\x18\r \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x0e \x01(\tB\x03\xe0A\x01R\tpageToken\"\xb2\x01\n" +
+	"\x15ListInstancesResponse\x12$\n" +
+	"\vtotal_count\x18\x01 \x01(\x05H\x00R\n" +
+	"totalCount\x88\x01\x01\x12;\n" +
+	"\tinstances\x18\x02 \x03(\v2\x1d.modelarts.devenv.v1.InstanceR\tinstances\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageTokenB\x0e\n" +
+	"\f_total_count\"^\n" +
+	"\x12GetInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
+	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"instanceId\"P\n" +
+	"\x13GetInstanceResponse\x129\n" +
+	"\binstance\x18\x01 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\"\xdf\x01\n" +
+	"\x15UpdateInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
+	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"instanceId\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x01H\x00R\vdescription\x88\x01\x01\x12@\n" +
+	"\x04spec\x18\x04 \x01(\v2'.modelarts.devenv.v1.UpdateInstanceSpecB\x03\xe0A\x01R\x04specB\x0e\n" +
+	"\f_description\"U\n" +
+	"\x12UpdateInstanceSpec\x12?\n" +
+	"\tauto_stop\x18\x01 \x01(\v2\x1d.modelarts.devenv.v1.AutoStopB\x03\xe0A\x01R\bautoStop\"S\n" +
+	"\x16UpdateInstanceResponse\x129\n" +
+	"\binstance\x18\x01 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\"y\n" +
+	"\x14StartInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
+	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"instanceId\x12\x17\n" +
+	"\x04wait\x18\x03 \x01(\bB\x03\xe0A\x01R\x04wait\"\xa0\x01\n" +
+	"\x15StartInstanceResponse\x12%\n" +
+	"\x0ecurrent_status\x18\x01 \x01(\tR\rcurrentStatus\x12%\n" +
+	"\x0eprevious_state\x18\x02 \x01(\tR\rpreviousState\x129\n" +
+	"\binstance\x18\x03 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\"x\n" +
+	"\x13StopInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
+	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"instanceId\x12\x17\n" +
+	"\x04wait\x18\x03 \x01(\bB\x03\xe0A\x01R\x04wait\"\x9f\x01\n" +
+	"\x14StopInstanceResponse\x12%\n" +
+	"\x0ecurrent_status\x18\x01 \x01(\tR\rcurrentStatus\x12%\n" +
+	"\x0eprevious_state\x18\x02 \x01(\tR\rpreviousState\x129\n" +
+	"\binstance\x18\x03 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\"}\n" +
+	"\x14ActOnInstanceRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
+	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"instanceId\x12\x1b\n" +
+	"\x06action\x18\x03 \x01(\tB\x03\xe0A\x02R\x06action\"e\n" +
+	"\x15ActOnInstanceResponse\x12%\n" +
+	"\x0ecurrent_status\x18\x01 \x01(\tR\rcurrentStatus\x12%\n" +
+	"\x0eprevious_state\x18\x02 \x01(\tR\rpreviousState\"\xa4\x01\n" +
 	"\x15DeleteInstanceRequest\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12$\n" +
 	"\vinstance_id\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
 	"instanceId\x12(\n" +
-	"\rallow_missing\x18\x03 \x01(\bB\x03\xe0A\x01R\fallowMissing\"9\n" +
+	"\rallow_missing\x18\x03 \x01(\bB\x03\xe0A\x01R\fallowMissing\x12\x17\n" +
+	"\x04wait\x18\x04 \x01(\bB\x03\xe0A\x01R\x04wait\"9\n" +
 	"\x16DeleteInstanceResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\"O\n" +
 	"\tErrorBody\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x01 \x01(\tR\terrorCode\x12#\n" +
-	"\rerror_message\x18\x02 \x01(\tR\ferrorMessage2\x87\x02\n" +
-	"\rDevEnvService\x12\xf5\x01\n" +
+	"\rerror_message\x18\x02 \x01(\tR\ferrorMessage\"\xc1\a\n" +
+	"\bInstance\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x02R\vdescription\x88\x01\x01\x12\x1b\n" +
+	"\x06status\x18\x04 \x01(\tH\x03R\x06status\x88\x01\x01\x12\x1b\n" +
+	"\x06flavor\x18\x05 \x01(\tH\x04R\x06flavor\x88\x01\x01\x122\n" +
+	"\x12creation_timestamp\x18\x06 \x01(\tH\x05R\x11creationTimestamp\x88\x01\x01\x12;\n" +
+	"\x17latest_update_timestamp\x18\a \x01(\tH\x06R\x15latestUpdateTimestamp\x88\x01\x01\x126\n" +
+	"\aprofile\x18\b \x01(\v2\x1c.modelarts.devenv.v1.ProfileR\aprofile\x12I\n" +
+	"\x0eflavor_details\x18\t \x01(\v2\".modelarts.devenv.v1.FlavorDetailsR\rflavorDetails\x12-\n" +
+	"\x04pool\x18\n" +
+	" \x01(\v2\x19.modelarts.devenv.v1.PoolR\x04pool\x125\n" +
+	"\x04spec\x18\v \x01(\v2!.modelarts.devenv.v1.NotebookSpecR\x04spec\x12<\n" +
+	"\tworkspace\x18\f \x01(\v2\x1e.modelarts.devenv.v1.WorkspaceR\tworkspace\x12=\n" +
+	"\n" +
+	"ai_project\x18\r \x01(\v2\x1e.modelarts.devenv.v1.AIProjectR\taiProject\x12\"\n" +
+	"\n" +
+	"error_code\x18\x0e \x01(\tH\aR\terrorCode\x88\x01\x01\x12C\n" +
+	"\fqueuing_info\x18\x0f \x01(\v2 .modelarts.devenv.v1.QueuingInfoR\vqueuingInfo\x12-\n" +
+	"\x04user\x18\x10 \x01(\v2\x19.modelarts.devenv.v1.UserR\x04user\x12?\n" +
+	"\n" +
+	"repository\x18\x11 \x01(\v2\x1f.modelarts.devenv.v1.RepositoryR\n" +
+	"repositoryB\x05\n" +
+	"\x03_idB\a\n" +
+	"\x05_nameB\x0e\n" +
+	"\f_descriptionB\t\n" +
+	"\a_statusB\t\n" +
+	"\a_flavorB\x15\n" +
+	"\x13_creation_timestampB\x1a\n" +
+	"\x18_latest_update_timestampB\r\n" +
+	"\v_error_code\"\x99\x03\n" +
+	"\aProfile\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x02R\vdescription\x88\x01\x01\x12\x1c\n" +
+	"\ade_type\x18\x04 \x01(\tH\x03R\x06deType\x88\x01\x01\x12$\n" +
+	"\vflavor_type\x18\x05 \x01(\tH\x04R\n" +
+	"flavorType\x88\x01\x01\x12@\n" +
+	"\x06labels\x18\x06 \x03(\v2(.modelarts.devenv.v1.Profile.LabelsEntryR\x06labels\x12<\n" +
+	"\tprovision\x18\a \x01(\v2\x1e.modelarts.devenv.v1.ProvisionR\tprovision\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
+	"\x03_idB\a\n" +
+	"\x05_nameB\x0e\n" +
+	"\f_descriptionB\n" +
+	"\n" +
+	"\b_de_typeB\x0e\n" +
+	"\f_flavor_type\"\xf8\x01\n" +
+	"\tProvision\x12\x17\n" +
+	"\x04type\x18\x01 \x01(\tH\x00R\x04type\x88\x01\x01\x12Q\n" +
+	"\vannotations\x18\x02 \x03(\v2/.modelarts.devenv.v1.Provision.AnnotationsEntryR\vannotations\x126\n" +
+	"\x04spec\x18\x03 \x01(\v2\".modelarts.devenv.v1.ProvisionSpecR\x04spec\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
+	"\x05_type\"q\n" +
+	"\rProvisionSpec\x12\x1b\n" +
+	"\x06engine\x18\x01 \x01(\tH\x00R\x06engine\x88\x01\x01\x128\n" +
+	"\x06params\x18\x02 \x01(\v2 .modelarts.devenv.v1.DockerImageR\x06paramsB\t\n" +
+	"\a_engine\"\xb6\x02\n" +
+	"\vDockerImage\x12!\n" +
+	"\tnamespace\x18\x01 \x01(\tH\x00R\tnamespace\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"image_name\x18\x02 \x01(\tH\x01R\timageName\x88\x01\x01\x12 \n" +
+	"\timage_tag\x18\x03 \x01(\tH\x02R\bimageTag\x88\x01\x01\x12S\n" +
+	"\vannotations\x18\x04 \x03(\v21.modelarts.devenv.v1.DockerImage.AnnotationsEntryR\vannotations\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\f\n" +
+	"\n" +
+	"_namespaceB\r\n" +
+	"\v_image_nameB\f\n" +
+	"\n" +
+	"_image_tag\"\xca\x05\n" +
+	"\rFlavorDetails\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x1b\n" +
+	"\x06status\x18\x02 \x01(\tH\x01R\x06status\x88\x01\x01\x12\x17\n" +
+	"\x04type\x18\x03 \x01(\tH\x02R\x04type\x88\x01\x01\x12&\n" +
+	"\fis_permitted\x18\x04 \x01(\bH\x03R\visPermitted\x88\x01\x01\x12/\n" +
+	"\x06params\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x06params\x12!\n" +
+	"\fstorage_list\x18\x06 \x03(\tR\vstorageList\x12\"\n" +
+	"\n" +
+	"promo_type\x18\a \x01(\tH\x04R\tpromoType\x88\x01\x01\x12$\n" +
+	"\vqueuing_num\x18\b \x01(\x05H\x05R\n" +
+	"queuingNum\x88\x01\x01\x12+\n" +
+	"\x0fqueue_left_time\x18\t \x01(\x05H\x06R\rqueueLeftTime\x88\x01\x01\x12&\n" +
+	"\finstance_num\x18\n" +
+	" \x01(\x05H\aR\vinstanceNum\x88\x01\x01\x12\x1f\n" +
+	"\bduration\x18\v \x01(\x05H\bR\bduration\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"store_time\x18\f \x01(\x05H\tR\tstoreTime\x88\x01\x01\x12*\n" +
+	"\x0ebilling_flavor\x18\r \x01(\tH\n" +
+	"R\rbillingFlavor\x88\x01\x01\x12*\n" +
+	"\x0ebilling_params\x18\x0e \x01(\x05H\vR\rbillingParams\x88\x01\x01B\a\n" +
+	"\x05_nameB\t\n" +
+	"\a_statusB\a\n" +
+	"\x05_typeB\x0f\n" +
+	"\r_is_permittedB\r\n" +
+	"\v_promo_typeB\x0e\n" +
+	"\f_queuing_numB\x12\n" +
+	"\x10_queue_left_timeB\x0f\n" +
+	"\r_instance_numB\v\n" +
+	"\t_durationB\r\n" +
+	"\v_store_timeB\x11\n" +
+	"\x0f_billing_flavorB\x11\n" +
+	"\x0f_billing_params\"\x9c\x01\n" +
+	"\x04Pool\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01\x12\x17\n" +
+	"\x04type\x18\x03 \x01(\tH\x02R\x04type\x88\x01\x01\x124\n" +
+	"\x05owner\x18\x04 \x01(\v2\x1e.modelarts.devenv.v1.PoolOwnerR\x05ownerB\x05\n" +
+	"\x03_idB\a\n" +
+	"\x05_nameB\a\n" +
+	"\x05_type\">\n" +
+	"\tPoolOwner\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tH\x00R\tprojectId\x88\x01\x01B\r\n" +
+	"\v_project_id\"\x83\x06\n" +
+	"\fNotebookSpec\x12\x1e\n" +
+	"\blog_path\x18\x01 \x01(\tH\x00R\alogPath\x88\x01\x01\x121\n" +
+	"\x12custom_script_path\x18\x02 \x01(\tH\x01R\x10customScriptPath\x88\x01\x01\x126\n" +
+	"\astorage\x18\x03 \x01(\v2\x1c.modelarts.devenv.v1.StorageR\astorage\x12C\n" +
+	"\x0eextend_storage\x18\x04 \x03(\v2\x1c.modelarts.devenv.v1.StorageR\rextendStorage\x12?\n" +
+	"\n" +
+	"repository\x18\x05 \x01(\v2\x1f.modelarts.devenv.v1.RepositoryR\n" +
+	"repository\x12C\n" +
+	"\x1bresource_reserved_timestamp\x18\x06 \x01(\x03H\x02R\x19resourceReservedTimestamp\x88\x01\x01\x12:\n" +
+	"\tauto_stop\x18\a \x01(\v2\x1d.modelarts.devenv.v1.AutoStopR\bautoStop\x12I\n" +
+	"\x0efailed_reasons\x18\b \x01(\v2\".modelarts.devenv.v1.FailedReasonsR\rfailedReasons\x12T\n" +
+	"\vannotations\x18\t \x03(\v22.modelarts.devenv.v1.NotebookSpec.AnnotationsEntryR\vannotations\x12<\n" +
+	"\rextend_params\x18\n" +
+	" \x01(\v2\x17.google.protobuf.StructR\fextendParams\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
+	"\t_log_pathB\x15\n" +
+	"\x13_custom_script_pathB\x1e\n" +
+	"\x1c_resource_reserved_timestamp\"m\n" +
+	"\aStorage\x12\x17\n" +
+	"\x04type\x18\x01 \x01(\tH\x00R\x04type\x88\x01\x01\x12@\n" +
+	"\blocation\x18\x02 \x01(\v2$.modelarts.devenv.v1.StorageLocationR\blocationB\a\n" +
+	"\x05_type\"\x9f\x01\n" +
+	"\x0fStorageLocation\x12\x17\n" +
+	"\x04path\x18\x01 \x01(\tH\x00R\x04path\x88\x01\x01\x12$\n" +
+	"\vvolume_size\x18\x02 \x01(\x05H\x01R\n" +
+	"volumeSize\x88\x01\x01\x12$\n" +
+	"\vvolume_unit\x18\x03 \x01(\tH\x02R\n" +
+	"volumeUnit\x88\x01\x01B\a\n" +
+	"\x05_pathB\x0e\n" +
+	"\f_volume_sizeB\x0e\n" +
+	"\f_volume_unit\"\x87\x02\n" +
+	"\bAutoStop\x12\x1b\n" +
+	"\x06enable\x18\x01 \x01(\bH\x00R\x06enable\x88\x01\x01\x12\x1f\n" +
+	"\bduration\x18\x02 \x01(\x05H\x01R\bduration\x88\x01\x01\x12\x1b\n" +
+	"\x06prompt\x18\x03 \x01(\bH\x02R\x06prompt\x88\x01\x01\x12/\n" +
+	"\x0estop_timestamp\x18\x04 \x01(\x03B\x03\xe0A\x03H\x03R\rstopTimestamp\x88\x01\x01\x12)\n" +
+	"\vremain_time\x18\x05 \x01(\x05B\x03\xe0A\x03H\x04R\n" +
+	"remainTime\x88\x01\x01B\t\n" +
+	"\a_enableB\v\n" +
+	"\t_durationB\t\n" +
+	"\a_promptB\x11\n" +
+	"\x0f_stop_timestampB\x0e\n" +
+	"\f_remain_time\"\xdf\x01\n" +
+	"\rFailedReasons\x12\x17\n" +
+	"\x04code\x18\x01 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
+	"\amessage\x18\x02 \x01(\tH\x01R\amessage\x88\x01\x01\x12F\n" +
+	"\x06detail\x18\x03 \x03(\v2..modelarts.devenv.v1.FailedReasons.DetailEntryR\x06detail\x1a9\n" +
+	"\vDetailEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
+	"\x05_codeB\n" +
+	"\n" +
+	"\b_message\"'\n" +
+	"\tWorkspace\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01B\x05\n" +
+	"\x03_id\"'\n" +
+	"\tAIProject\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01B\x05\n" +
+	"\x03_id\"D\n" +
+	"\x04User\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01B\x05\n" +
+	"\x03_idB\a\n" +
+	"\x05_name\"\xe6\x03\n" +
+	"\vQueuingInfo\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01\x12\x1c\n" +
+	"\ade_type\x18\x03 \x01(\tH\x02R\x06deType\x88\x01\x01\x12\x1b\n" +
+	"\x06flavor\x18\x04 \x01(\tH\x03R\x06flavor\x88\x01\x01\x12I\n" +
+	"\x0eflavor_details\x18\x05 \x01(\v2\".modelarts.devenv.v1.FlavorDetailsR\rflavorDetails\x12\x1b\n" +
+	"\x06status\x18\x06 \x01(\tH\x04R\x06status\x88\x01\x01\x12,\n" +
+	"\x0fbegin_timestamp\x18\a \x01(\x03H\x05R\x0ebeginTimestamp\x88\x01\x01\x12(\n" +
+	"\rend_timestamp\x18\b \x01(\x03H\x06R\fendTimestamp\x88\x01\x01\x12$\n" +
+	"\vremain_time\x18\t \x01(\x05H\aR\n" +
+	"remainTime\x88\x01\x01\x12\x17\n" +
+	"\x04rank\x18\n" +
+	" \x01(\x05H\bR\x04rank\x88\x01\x01B\x05\n" +
+	"\x03_idB\a\n" +
+	"\x05_nameB\n" +
+	"\n" +
+	"\b_de_typeB\t\n" +
+	"\a_flavorB\t\n" +
+	"\a_statusB\x12\n" +
+	"\x10_begin_timestampB\x10\n" +
+	"\x0e_end_timestampB\x0e\n" +
+	"\f_remain_timeB\a\n" +
+	"\x05_rank\"\xa3\x02\n" +
+	"\n" +
+	"Repository\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x1b\n" +
+	"\x06branch\x18\x02 \x01(\tH\x01R\x06branch\x88\x01\x01\x12 \n" +
+	"\tuser_name\x18\x03 \x01(\tH\x02R\buserName\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"user_email\x18\x04 \x01(\tH\x03R\tuserEmail\x88\x01\x01\x12\x17\n" +
+	"\x04type\x18\x05 \x01(\tH\x04R\x04type\x88\x01\x01\x12L\n" +
+	"\x0fconnection_info\x18\x06 \x01(\v2#.modelarts.devenv.v1.ConnectionInfoR\x0econnectionInfoB\x05\n" +
+	"\x03_idB\t\n" +
+	"\a_branchB\f\n" +
+	"\n" +
+	"_user_nameB\r\n" +
+	"\v_user_emailB\a\n" +
+	"\x05_type\"]\n" +
+	"\x0eConnectionInfo\x12\x1f\n" +
+	"\bprotocol\x18\x01 \x01(\tH\x00R\bprotocol\x88\x01\x01\x12\x15\n" +
+	"\x03url\x18\x02 \x01(\tH\x01R\x03url\x88\x01\x01B\v\n" +
+	"\t_protocolB\x06\n" +
+	"\x04_url2\xad\r\n" +
+	"\rDevEnvService\x12\xf1\x01\n" +
+	"\x0eCreateInstance\x12*.modelarts.devenv.v1.CreateInstanceRequest\x1a+.modelarts.devenv.v1.CreateInstanceResponse\"\x85\x01\x92AI\n" +
+	"\n" +
+	"DevEnviron\x12)Create a development environment instanceb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x023:\x01*b\binstance\"$/v1/{project_id}/demanager/instances\x12\xe0\x01\n" +
+	"\rListInstances\x12).modelarts.devenv.v1.ListInstancesRequest\x1a*.modelarts.devenv.v1.ListInstancesResponse\"x\x92AF\n" +
+	"\n" +
+	"DevEnviron\x12&List development environment instancesb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02&\x12$/v1/{project_id}/demanager/instances\x90\x02\x01\x12\xf3\x01\n" +
+	"\vGetInstance\x12'.modelarts.devenv.v1.GetInstanceRequest\x1a(.modelarts.devenv.v1.GetInstanceResponse\"\x90\x01\x92AF\n" +
+	"\n" +
+	"DevEnviron\x12&Get a development environment instanceb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02>b\binstance\x122/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x01\x12\x82\x02\n" +
+	"\x0eUpdateInstance\x12*.modelarts.devenv.v1.UpdateInstanceRequest\x1a+.modelarts.devenv.v1.UpdateInstanceResponse\"\x96\x01\x92AI\n" +
+	"\n" +
+	"DevEnviron\x12)Update a development environment instanceb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02A:\x01*b\binstance\x1a2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02\x12h\n" +
+	"\rStartInstance\x12).modelarts.devenv.v1.StartInstanceRequest\x1a*.modelarts.devenv.v1.StartInstanceResponse\"\x00\x12e\n" +
+	"\fStopInstance\x12(.modelarts.devenv.v1.StopInstanceRequest\x1a).modelarts.devenv.v1.StopInstanceResponse\"\x00\x12\x80\x02\n" +
+	"\rActOnInstance\x12).modelarts.devenv.v1.ActOnInstanceRequest\x1a*.modelarts.devenv.v1.ActOnInstanceResponse\"\x97\x01\x92AP\n" +
+	"\n" +
+	"DevEnviron\x120Start or stop a development environment instanceb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{project_id}/demanager/instances/{instance_id}/action\x12\xf5\x01\n" +
 	"\x0eDeleteInstance\x12*.modelarts.devenv.v1.DeleteInstanceRequest\x1a+.modelarts.devenv.v1.DeleteInstanceResponse\"\x89\x01\x92AI\n" +
 	"\n" +
 	"DevEnviron\x12)Delete a development environment instanceb\x10\n" +
@@ -272,20 +3389,120 @@ func file_modelarts_devenv_v1_devenv_proto_rawDescGZIP() []byte {
 	return file_modelarts_devenv_v1_devenv_proto_rawDescData
 }
 
-var file_modelarts_devenv_v1_devenv_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_modelarts_devenv_v1_devenv_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_modelarts_devenv_v1_devenv_proto_goTypes = []any{
-	(*DeleteInstanceRequest)(nil),  // 0: modelarts.devenv.v1.DeleteInstanceRequest
-	(*DeleteInstanceResponse)(nil), // 1: modelarts.devenv.v1.DeleteInstanceResponse
-	(*ErrorBody)(nil),              // 2: modelarts.devenv.v1.ErrorBody
+	(*CreateInstanceRequest)(nil),  // 0: modelarts.devenv.v1.CreateInstanceRequest
+	(*CreateInstanceSpec)(nil),     // 1: modelarts.devenv.v1.CreateInstanceSpec
+	(*CreateInstanceResponse)(nil), // 2: modelarts.devenv.v1.CreateInstanceResponse
+	(*ListInstancesRequest)(nil),   // 3: modelarts.devenv.v1.ListInstancesRequest
+	(*ListInstancesResponse)(nil),  // 4: modelarts.devenv.v1.ListInstancesResponse
+	(*GetInstanceRequest)(nil),     // 5: modelarts.devenv.v1.GetInstanceRequest
+	(*GetInstanceResponse)(nil),    // 6: modelarts.devenv.v1.GetInstanceResponse
+	(*UpdateInstanceRequest)(nil),  // 7: modelarts.devenv.v1.UpdateInstanceRequest
+	(*UpdateInstanceSpec)(nil),     // 8: modelarts.devenv.v1.UpdateInstanceSpec
+	(*UpdateInstanceResponse)(nil), // 9: modelarts.devenv.v1.UpdateInstanceResponse
+	(*StartInstanceRequest)(nil),   // 10: modelarts.devenv.v1.StartInstanceRequest
+	(*StartInstanceResponse)(nil),  // 11: modelarts.devenv.v1.StartInstanceResponse
+	(*StopInstanceRequest)(nil),    // 12: modelarts.devenv.v1.StopInstanceRequest
+	(*StopInstanceResponse)(nil),   // 13: modelarts.devenv.v1.StopInstanceResponse
+	(*ActOnInstanceRequest)(nil),   // 14: modelarts.devenv.v1.ActOnInstanceRequest
+	(*ActOnInstanceResponse)(nil),  // 15: modelarts.devenv.v1.ActOnInstanceResponse
+	(*DeleteInstanceRequest)(nil),  // 16: modelarts.devenv.v1.DeleteInstanceRequest
+	(*DeleteInstanceResponse)(nil), // 17: modelarts.devenv.v1.DeleteInstanceResponse
+	(*ErrorBody)(nil),              // 18: modelarts.devenv.v1.ErrorBody
+	(*Instance)(nil),               // 19: modelarts.devenv.v1.Instance
+	(*Profile)(nil),                // 20: modelarts.devenv.v1.Profile
+	(*Provision)(nil),              // 21: modelarts.devenv.v1.Provision
+	(*ProvisionSpec)(nil),          // 22: modelarts.devenv.v1.ProvisionSpec
+	(*DockerImage)(nil),            // 23: modelarts.devenv.v1.DockerImage
+	(*FlavorDetails)(nil),          // 24: modelarts.devenv.v1.FlavorDetails
+	(*Pool)(nil),                   // 25: modelarts.devenv.v1.Pool
+	(*PoolOwner)(nil),              // 26: modelarts.devenv.v1.PoolOwner
+	(*NotebookSpec)(nil),           // 27: modelarts.devenv.v1.NotebookSpec
+	(*Storage)(nil),                // 28: modelarts.devenv.v1.Storage
+	(*StorageLocation)(nil),        // 29: modelarts.devenv.v1.StorageLocation
+	(*AutoStop)(nil),               // 30: modelarts.devenv.v1.AutoStop
+	(*FailedReasons)(nil),          // 31: modelarts.devenv.v1.FailedReasons
+	(*Workspace)(nil),              // 32: modelarts.devenv.v1.Workspace
+	(*AIProject)(nil),              // 33: modelarts.devenv.v1.AIProject
+	(*User)(nil),                   // 34: modelarts.devenv.v1.User
+	(*QueuingInfo)(nil),            // 35: modelarts.devenv.v1.QueuingInfo
+	(*Repository)(nil),             // 36: modelarts.devenv.v1.Repository
+	(*ConnectionInfo)(nil),         // 37: modelarts.devenv.v1.ConnectionInfo
+	nil,                            // 38: modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
+	nil,                            // 39: modelarts.devenv.v1.Profile.LabelsEntry
+	nil,                            // 40: modelarts.devenv.v1.Provision.AnnotationsEntry
+	nil,                            // 41: modelarts.devenv.v1.DockerImage.AnnotationsEntry
+	nil,                            // 42: modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
+	nil,                            // 43: modelarts.devenv.v1.FailedReasons.DetailEntry
+	(*structpb.Struct)(nil),        // 44: google.protobuf.Struct
 }
 var file_modelarts_devenv_v1_devenv_proto_depIdxs = []int32{
-	0, // 0: modelarts.devenv.v1.DevEnvService.DeleteInstance:input_type -> modelarts.devenv.v1.DeleteInstanceRequest
-	1, // 1: modelarts.devenv.v1.DevEnvService.DeleteInstance:output_type -> modelarts.devenv.v1.DeleteInstanceResponse
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	1,  // 0: modelarts.devenv.v1.CreateInstanceRequest.spec:type_name -> modelarts.devenv.v1.CreateInstanceSpec
+	32, // 1: modelarts.devenv.v1.CreateInstanceRequest.workspace:type_name -> modelarts.devenv.v1.Workspace
+	25, // 2: modelarts.devenv.v1.CreateInstanceRequest.pool:type_name -> modelarts.devenv.v1.Pool
+	33, // 3: modelarts.devenv.v1.CreateInstanceRequest.ai_project:type_name -> modelarts.devenv.v1.AIProject
+	28, // 4: modelarts.devenv.v1.CreateInstanceSpec.storage:type_name -> modelarts.devenv.v1.Storage
+	28, // 5: modelarts.devenv.v1.CreateInstanceSpec.extend_storage:type_name -> modelarts.devenv.v1.Storage
+	30, // 6: modelarts.devenv.v1.CreateInstanceSpec.auto_stop:type_name -> modelarts.devenv.v1.AutoStop
+	38, // 7: modelarts.devenv.v1.CreateInstanceSpec.annotations:type_name -> modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
+	19, // 8: modelarts.devenv.v1.CreateInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	19, // 9: modelarts.devenv.v1.ListInstancesResponse.instances:type_name -> modelarts.devenv.v1.Instance
+	19, // 10: modelarts.devenv.v1.GetInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	8,  // 11: modelarts.devenv.v1.UpdateInstanceRequest.spec:type_name -> modelarts.devenv.v1.UpdateInstanceSpec
+	30, // 12: modelarts.devenv.v1.UpdateInstanceSpec.auto_stop:type_name -> modelarts.devenv.v1.AutoStop
+	19, // 13: modelarts.devenv.v1.UpdateInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	19, // 14: modelarts.devenv.v1.StartInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	19, // 15: modelarts.devenv.v1.StopInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	20, // 16: modelarts.devenv.v1.Instance.profile:type_name -> modelarts.devenv.v1.Profile
+	24, // 17: modelarts.devenv.v1.Instance.flavor_details:type_name -> modelarts.devenv.v1.FlavorDetails
+	25, // 18: modelarts.devenv.v1.Instance.pool:type_name -> modelarts.devenv.v1.Pool
+	27, // 19: modelarts.devenv.v1.Instance.spec:type_name -> modelarts.devenv.v1.NotebookSpec
+	32, // 20: modelarts.devenv.v1.Instance.workspace:type_name -> modelarts.devenv.v1.Workspace
+	33, // 21: modelarts.devenv.v1.Instance.ai_project:type_name -> modelarts.devenv.v1.AIProject
+	35, // 22: modelarts.devenv.v1.Instance.queuing_info:type_name -> modelarts.devenv.v1.QueuingInfo
+	34, // 23: modelarts.devenv.v1.Instance.user:type_name -> modelarts.devenv.v1.User
+	36, // 24: modelarts.devenv.v1.Instance.repository:type_name -> modelarts.devenv.v1.Repository
+	39, // 25: modelarts.devenv.v1.Profile.labels:type_name -> modelarts.devenv.v1.Profile.LabelsEntry
+	21, // 26: modelarts.devenv.v1.Profile.provision:type_name -> modelarts.devenv.v1.Provision
+	40, // 27: modelarts.devenv.v1.Provision.annotations:type_name -> modelarts.devenv.v1.Provision.AnnotationsEntry
+	22, // 28: modelarts.devenv.v1.Provision.spec:type_name -> modelarts.devenv.v1.ProvisionSpec
+	23, // 29: modelarts.devenv.v1.ProvisionSpec.params:type_name -> modelarts.devenv.v1.DockerImage
+	41, // 30: modelarts.devenv.v1.DockerImage.annotations:type_name -> modelarts.devenv.v1.DockerImage.AnnotationsEntry
+	44, // 31: modelarts.devenv.v1.FlavorDetails.params:type_name -> google.protobuf.Struct
+	26, // 32: modelarts.devenv.v1.Pool.owner:type_name -> modelarts.devenv.v1.PoolOwner
+	28, // 33: modelarts.devenv.v1.NotebookSpec.storage:type_name -> modelarts.devenv.v1.Storage
+	28, // 34: modelarts.devenv.v1.NotebookSpec.extend_storage:type_name -> modelarts.devenv.v1.Storage
+	36, // 35: modelarts.devenv.v1.NotebookSpec.repository:type_name -> modelarts.devenv.v1.Repository
+	30, // 36: modelarts.devenv.v1.NotebookSpec.auto_stop:type_name -> modelarts.devenv.v1.AutoStop
+	31, // 37: modelarts.devenv.v1.NotebookSpec.failed_reasons:type_name -> modelarts.devenv.v1.FailedReasons
+	42, // 38: modelarts.devenv.v1.NotebookSpec.annotations:type_name -> modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
+	44, // 39: modelarts.devenv.v1.NotebookSpec.extend_params:type_name -> google.protobuf.Struct
+	29, // 40: modelarts.devenv.v1.Storage.location:type_name -> modelarts.devenv.v1.StorageLocation
+	43, // 41: modelarts.devenv.v1.FailedReasons.detail:type_name -> modelarts.devenv.v1.FailedReasons.DetailEntry
+	24, // 42: modelarts.devenv.v1.QueuingInfo.flavor_details:type_name -> modelarts.devenv.v1.FlavorDetails
+	37, // 43: modelarts.devenv.v1.Repository.connection_info:type_name -> modelarts.devenv.v1.ConnectionInfo
+	0,  // 44: modelarts.devenv.v1.DevEnvService.CreateInstance:input_type -> modelarts.devenv.v1.CreateInstanceRequest
+	3,  // 45: modelarts.devenv.v1.DevEnvService.ListInstances:input_type -> modelarts.devenv.v1.ListInstancesRequest
+	5,  // 46: modelarts.devenv.v1.DevEnvService.GetInstance:input_type -> modelarts.devenv.v1.GetInstanceRequest
+	7,  // 47: modelarts.devenv.v1.DevEnvService.UpdateInstance:input_type -> modelarts.devenv.v1.UpdateInstanceRequest
+	10, // 48: modelarts.devenv.v1.DevEnvService.StartInstance:input_type -> modelarts.devenv.v1.StartInstanceRequest
+	12, // 49: modelarts.devenv.v1.DevEnvService.StopInstance:input_type -> modelarts.devenv.v1.StopInstanceRequest
+	14, // 50: modelarts.devenv.v1.DevEnvService.ActOnInstance:input_type -> modelarts.devenv.v1.ActOnInstanceRequest
+	16, // 51: modelarts.devenv.v1.DevEnvService.DeleteInstance:input_type -> modelarts.devenv.v1.DeleteInstanceRequest
+	2,  // 52: modelarts.devenv.v1.DevEnvService.CreateInstance:output_type -> modelarts.devenv.v1.CreateInstanceResponse
+	4,  // 53: modelarts.devenv.v1.DevEnvService.ListInstances:output_type -> modelarts.devenv.v1.ListInstancesResponse
+	6,  // 54: modelarts.devenv.v1.DevEnvService.GetInstance:output_type -> modelarts.devenv.v1.GetInstanceResponse
+	9,  // 55: modelarts.devenv.v1.DevEnvService.UpdateInstance:output_type -> modelarts.devenv.v1.UpdateInstanceResponse
+	11, // 56: modelarts.devenv.v1.DevEnvService.StartInstance:output_type -> modelarts.devenv.v1.StartInstanceResponse
+	13, // 57: modelarts.devenv.v1.DevEnvService.StopInstance:output_type -> modelarts.devenv.v1.StopInstanceResponse
+	15, // 58: modelarts.devenv.v1.DevEnvService.ActOnInstance:output_type -> modelarts.devenv.v1.ActOnInstanceResponse
+	17, // 59: modelarts.devenv.v1.DevEnvService.DeleteInstance:output_type -> modelarts.devenv.v1.DeleteInstanceResponse
+	52, // [52:60] is the sub-list for method output_type
+	44, // [44:52] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_modelarts_devenv_v1_devenv_proto_init() }
@@ -293,13 +3510,35 @@ func file_modelarts_devenv_v1_devenv_proto_init() {
 	if File_modelarts_devenv_v1_devenv_proto != nil {
 		return
 	}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[0].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[4].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[7].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[19].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[20].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[21].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[22].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[23].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[24].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[25].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[26].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[27].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[28].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[29].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[30].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[31].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[32].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[33].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[34].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[35].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[36].OneofWrappers = []any{}
+	file_modelarts_devenv_v1_devenv_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelarts_devenv_v1_devenv_proto_rawDesc), len(file_modelarts_devenv_v1_devenv_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -43,6 +43,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
+	DevEnvService_CreateInstance_FullMethodName = "/modelarts.devenv.v1.DevEnvService/CreateInstance"
+	DevEnvService_ListInstances_FullMethodName  = "/modelarts.devenv.v1.DevEnvService/ListInstances"
+	DevEnvService_GetInstance_FullMethodName    = "/modelarts.devenv.v1.DevEnvService/GetInstance"
+	DevEnvService_UpdateInstance_FullMethodName = "/modelarts.devenv.v1.DevEnvService/UpdateInstance"
+	DevEnvService_StartInstance_FullMethodName  = "/modelarts.devenv.v1.DevEnvService/StartInstance"
+	DevEnvService_StopInstance_FullMethodName   = "/modelarts.devenv.v1.DevEnvService/StopInstance"
+	DevEnvService_ActOnInstance_FullMethodName  = "/modelarts.devenv.v1.DevEnvService/ActOnInstance"
 	DevEnvService_DeleteInstance_FullMethodName = "/modelarts.devenv.v1.DevEnvService/DeleteInstance"
 )
 
@@ -52,43 +59,124 @@ const (
 //
 // DevEnvService manages ModelArts DevEnviron (notebook) instances.
 //
-// Every RPC checks its input before calling ModelArts: a malformed ID fails
-// with INVALID_ARGUMENT and never reaches the cloud. ModelArts error codes are
-// translated into the matching gRPC status (for example ModelArts.6309, which
-// ModelArts sends with HTTP 400, becomes NOT_FOUND) and the original code is
-// kept in the google.rpc.ErrorInfo detail.
+// Every RPC checks its input before calling ModelArts: a malformed field
+// fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
+// field, and never reaches the cloud. ModelArts error codes are translated
+// into the matching gRPC status (for example ModelArts.6309, which ModelArts
+// sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
+// the google.rpc.ErrorInfo detail.
 //
 // Credentials: a caller may send its own IAM token in the "x-auth-token"
 // metadata key; it is forwarded to ModelArts and takes precedence over the
 // credentials the facade is configured with. A caller may also send
 // "x-request-id"; it is forwarded to ModelArts and echoed in the response
 // header metadata (a new one is generated when absent).
+//
+// Instances change state asynchronously: creating, starting, stopping and
+// deleting return at once while ModelArts works. CreateInstance,
+// StartInstance, StopInstance and DeleteInstance can instead wait for the
+// outcome ("wait": true): the facade polls the instance until it reaches
+// the target state, a failure state, or the call's deadline.
+//
+// Errors callers should expect from every RPC:
+//
+//   - INVALID_ARGUMENT: a field is malformed (see the field comments); the
+//     BadRequest detail names it. ModelArts is not called.
+//   - NOT_FOUND: the instance does not exist (ModelArts.6309).
+//   - UNAUTHENTICATED: no credentials, or ModelArts rejected the token.
+//   - PERMISSION_DENIED: the token or the caller does not grant access to
+//     the project.
+//   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP
+//     429), a quota is reached, or the facade is overloaded.
+//   - UNAVAILABLE: ModelArts could not be reached or is temporarily
+//     unavailable; safe to retry with backoff.
+//   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
+//     answered (the outcome is unknown), or while waiting (the message says
+//     which state was seen last).
 type DevEnvServiceClient interface {
+	// CreateInstance creates a development environment instance.
+	//
+	// It calls ModelArts POST /v1/{project_id}/demanager/instances. ModelArts
+	// answers at once with the instance in status CREATING; it becomes
+	// RUNNING, or CREATE_FAILED, later. With wait set, the call returns once
+	// the instance is RUNNING (FAILED_PRECONDITION with the vendor's
+	// failed_reasons if it fails).
+	//
+	// Creating is not idempotent and never retried blindly. When an attempt
+	// reached ModelArts but its answer was lost, the facade looks the name up
+	// (names are unique in a project): if an instance with that name exists
+	// now, it is returned; otherwise the call fails with UNAVAILABLE and no
+	// instance was created.
+	//
+	// Errors besides the common ones: ALREADY_EXISTS when the name is taken
+	// (ModelArts.6301); RESOURCE_EXHAUSTED when the instance quota is reached
+	// (ModelArts.6302); INVALID_ARGUMENT for a bad storage path or auto-stop
+	// duration.
+	CreateInstance(ctx context.Context, in *CreateInstanceRequest, opts ...grpc.CallOption) (*CreateInstanceResponse, error)
+	// ListInstances lists the development environment instances of a project.
+	//
+	// It calls ModelArts GET /v1/{project_id}/demanager/instances with the
+	// vendor's filters. gRPC callers page with page_size and page_token
+	// (AIP-158); the vendor's offset and limit, and total_count, work as in
+	// ModelArts (the REST mirror uses them).
+	ListInstances(ctx context.Context, in *ListInstancesRequest, opts ...grpc.CallOption) (*ListInstancesResponse, error)
+	// GetInstance returns one development environment instance.
+	//
+	// It calls ModelArts GET /v1/{project_id}/demanager/instances/{instance_id}.
+	// Credentials ModelArts returns with an instance (SSH keys, access tokens
+	// of code repositories) are never passed on.
+	GetInstance(ctx context.Context, in *GetInstanceRequest, opts ...grpc.CallOption) (*GetInstanceResponse, error)
+	// UpdateInstance changes an instance's description and auto-stop
+	// settings; fields left unset keep their values.
+	//
+	// It calls ModelArts PUT /v1/{project_id}/demanager/instances/{instance_id}.
+	// A changed auto-stop duration applies from the next start.
+	UpdateInstance(ctx context.Context, in *UpdateInstanceRequest, opts ...grpc.CallOption) (*UpdateInstanceResponse, error)
+	// StartInstance starts a stopped instance.
+	//
+	// It calls ModelArts POST .../{instance_id}/action with {"action":"start"}.
+	// The instance passes through STARTING to RUNNING (or START_FAILED); with
+	// wait set, the call returns once it is RUNNING. Starting is not retried
+	// blindly: when an attempt's answer was lost and a retry hears "already
+	// running" (ModelArts.6305), the start is taken as done.
+	//
+	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
+	// already running (ModelArts.6305); ABORTED while it is starting, stopping
+	// or busy (ModelArts.6306, 6308, 6357).
+	StartInstance(ctx context.Context, in *StartInstanceRequest, opts ...grpc.CallOption) (*StartInstanceResponse, error)
+	// StopInstance stops a running instance.
+	//
+	// It calls ModelArts POST .../{instance_id}/action with {"action":"stop"}.
+	// The instance passes through STOPPING to STOPPED; with wait set, the call
+	// returns once it is STOPPED. When an attempt's answer was lost and a
+	// retry hears "already stopped" (ModelArts.6307), the stop is taken as
+	// done.
+	//
+	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
+	// already stopped (ModelArts.6307); ABORTED while it is starting, stopping
+	// or busy.
+	StopInstance(ctx context.Context, in *StopInstanceRequest, opts ...grpc.CallOption) (*StopInstanceResponse, error)
+	// ActOnInstance is the vendor's action endpoint as one RPC, for the REST
+	// mirror: POST /v1/{project_id}/demanager/instances/{instance_id}/action
+	// with {"action":"start"} or {"action":"stop"}. gRPC callers should use
+	// StartInstance and StopInstance, which can also wait.
+	ActOnInstance(ctx context.Context, in *ActOnInstanceRequest, opts ...grpc.CallOption) (*ActOnInstanceResponse, error)
 	// DeleteInstance deletes a development environment instance.
 	//
 	// It calls ModelArts DELETE /v1/{project_id}/demanager/instances/{instance_id}.
 	// A running instance must be stopped first. The call is idempotent: a retry
 	// after an unknown outcome either deletes the instance or reports that it no
-	// longer exists (use allow_missing to turn the latter into success).
+	// longer exists (use allow_missing to turn the latter into success). With
+	// wait set, the call returns once ModelArts no longer knows the instance.
 	//
-	// Errors callers should expect:
+	// Errors besides the common ones:
 	//
-	//   - INVALID_ARGUMENT: project_id or instance_id is malformed (see the
-	//     field comments); the BadRequest detail names the field. ModelArts is
-	//     not called.
 	//   - NOT_FOUND: the instance does not exist (ModelArts.6309), unless
 	//     allow_missing is set.
 	//   - FAILED_PRECONDITION: the instance is running and must be stopped
 	//     first (ModelArts.6304), or another state conflict.
 	//   - ABORTED: the instance is starting or stopping, or another operation
 	//     is in progress (ModelArts.6306, 6308, 6357); retry later.
-	//   - UNAUTHENTICATED: no credentials, or ModelArts rejected the token.
-	//   - PERMISSION_DENIED: the token does not grant access to the project.
-	//   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP 429).
-	//   - UNAVAILABLE: ModelArts could not be reached or is temporarily
-	//     unavailable; safe to retry with backoff.
-	//   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
-	//     answered; the outcome is unknown, and a retry is safe.
 	DeleteInstance(ctx context.Context, in *DeleteInstanceRequest, opts ...grpc.CallOption) (*DeleteInstanceResponse, error)
 }
 
@@ -98,6 +186,76 @@ type devEnvServiceClient struct {
 
 func NewDevEnvServiceClient(cc grpc.ClientConnInterface) DevEnvServiceClient {
 	return &devEnvServiceClient{cc}
+}
+
+func (c *devEnvServiceClient) CreateInstance(ctx context.Context, in *CreateInstanceRequest, opts ...grpc.CallOption) (*CreateInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_CreateInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) ListInstances(ctx context.Context, in *ListInstancesRequest, opts ...grpc.CallOption) (*ListInstancesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInstancesResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_ListInstances_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) GetInstance(ctx context.Context, in *GetInstanceRequest, opts ...grpc.CallOption) (*GetInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_GetInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) UpdateInstance(ctx context.Context, in *UpdateInstanceRequest, opts ...grpc.CallOption) (*UpdateInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_UpdateInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) StartInstance(ctx context.Context, in *StartInstanceRequest, opts ...grpc.CallOption) (*StartInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_StartInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) StopInstance(ctx context.Context, in *StopInstanceRequest, opts ...grpc.CallOption) (*StopInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_StopInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *devEnvServiceClient) ActOnInstance(ctx context.Context, in *ActOnInstanceRequest, opts ...grpc.CallOption) (*ActOnInstanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ActOnInstanceResponse)
+	err := c.cc.Invoke(ctx, DevEnvService_ActOnInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *devEnvServiceClient) DeleteInstance(ctx context.Context, in *DeleteInstanceRequest, opts ...grpc.CallOption) (*DeleteInstanceResponse, error) {
@@ -116,43 +274,124 @@ func (c *devEnvServiceClient) DeleteInstance(ctx context.Context, in *DeleteInst
 //
 // DevEnvService manages ModelArts DevEnviron (notebook) instances.
 //
-// Every RPC checks its input before calling ModelArts: a malformed ID fails
-// with INVALID_ARGUMENT and never reaches the cloud. ModelArts error codes are
-// translated into the matching gRPC status (for example ModelArts.6309, which
-// ModelArts sends with HTTP 400, becomes NOT_FOUND) and the original code is
-// kept in the google.rpc.ErrorInfo detail.
+// Every RPC checks its input before calling ModelArts: a malformed field
+// fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
+// field, and never reaches the cloud. ModelArts error codes are translated
+// into the matching gRPC status (for example ModelArts.6309, which ModelArts
+// sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
+// the google.rpc.ErrorInfo detail.
 //
 // Credentials: a caller may send its own IAM token in the "x-auth-token"
 // metadata key; it is forwarded to ModelArts and takes precedence over the
 // credentials the facade is configured with. A caller may also send
 // "x-request-id"; it is forwarded to ModelArts and echoed in the response
 // header metadata (a new one is generated when absent).
+//
+// Instances change state asynchronously: creating, starting, stopping and
+// deleting return at once while ModelArts works. CreateInstance,
+// StartInstance, StopInstance and DeleteInstance can instead wait for the
+// outcome ("wait": true): the facade polls the instance until it reaches
+// the target state, a failure state, or the call's deadline.
+//
+// Errors callers should expect from every RPC:
+//
+//   - INVALID_ARGUMENT: a field is malformed (see the field comments); the
+//     BadRequest detail names it. ModelArts is not called.
+//   - NOT_FOUND: the instance does not exist (ModelArts.6309).
+//   - UNAUTHENTICATED: no credentials, or ModelArts rejected the token.
+//   - PERMISSION_DENIED: the token or the caller does not grant access to
+//     the project.
+//   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP
+//     429), a quota is reached, or the facade is overloaded.
+//   - UNAVAILABLE: ModelArts could not be reached or is temporarily
+//     unavailable; safe to retry with backoff.
+//   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
+//     answered (the outcome is unknown), or while waiting (the message says
+//     which state was seen last).
 type DevEnvServiceServer interface {
+	// CreateInstance creates a development environment instance.
+	//
+	// It calls ModelArts POST /v1/{project_id}/demanager/instances. ModelArts
+	// answers at once with the instance in status CREATING; it becomes
+	// RUNNING, or CREATE_FAILED, later. With wait set, the call returns once
+	// the instance is RUNNING (FAILED_PRECONDITION with the vendor's
+	// failed_reasons if it fails).
+	//
+	// Creating is not idempotent and never retried blindly. When an attempt
+	// reached ModelArts but its answer was lost, the facade looks the name up
+	// (names are unique in a project): if an instance with that name exists
+	// now, it is returned; otherwise the call fails with UNAVAILABLE and no
+	// instance was created.
+	//
+	// Errors besides the common ones: ALREADY_EXISTS when the name is taken
+	// (ModelArts.6301); RESOURCE_EXHAUSTED when the instance quota is reached
+	// (ModelArts.6302); INVALID_ARGUMENT for a bad storage path or auto-stop
+	// duration.
+	CreateInstance(context.Context, *CreateInstanceRequest) (*CreateInstanceResponse, error)
+	// ListInstances lists the development environment instances of a project.
+	//
+	// It calls ModelArts GET /v1/{project_id}/demanager/instances with the
+	// vendor's filters. gRPC callers page with page_size and page_token
+	// (AIP-158); the vendor's offset and limit, and total_count, work as in
+	// ModelArts (the REST mirror uses them).
+	ListInstances(context.Context, *ListInstancesRequest) (*ListInstancesResponse, error)
+	// GetInstance returns one development environment instance.
+	//
+	// It calls ModelArts GET /v1/{project_id}/demanager/instances/{instance_id}.
+	// Credentials ModelArts returns with an instance (SSH keys, access tokens
+	// of code repositories) are never passed on.
+	GetInstance(context.Context, *GetInstanceRequest) (*GetInstanceResponse, error)
+	// UpdateInstance changes an instance's description and auto-stop
+	// settings; fields left unset keep their values.
+	//
+	// It calls ModelArts PUT /v1/{project_id}/demanager/instances/{instance_id}.
+	// A changed auto-stop duration applies from the next start.
+	UpdateInstance(context.Context, *UpdateInstanceRequest) (*UpdateInstanceResponse, error)
+	// StartInstance starts a stopped instance.
+	//
+	// It calls ModelArts POST .../{instance_id}/action with {"action":"start"}.
+	// The instance passes through STARTING to RUNNING (or START_FAILED); with
+	// wait set, the call returns once it is RUNNING. Starting is not retried
+	// blindly: when an attempt's answer was lost and a retry hears "already
+	// running" (ModelArts.6305), the start is taken as done.
+	//
+	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
+	// already running (ModelArts.6305); ABORTED while it is starting, stopping
+	// or busy (ModelArts.6306, 6308, 6357).
+	StartInstance(context.Context, *StartInstanceRequest) (*StartInstanceResponse, error)
+	// StopInstance stops a running instance.
+	//
+	// It calls ModelArts POST .../{instance_id}/action with {"action":"stop"}.
+	// The instance passes through STOPPING to STOPPED; with wait set, the call
+	// returns once it is STOPPED. When an attempt's answer was lost and a
+	// retry hears "already stopped" (ModelArts.6307), the stop is taken as
+	// done.
+	//
+	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
+	// already stopped (ModelArts.6307); ABORTED while it is starting, stopping
+	// or busy.
+	StopInstance(context.Context, *StopInstanceRequest) (*StopInstanceResponse, error)
+	// ActOnInstance is the vendor's action endpoint as one RPC, for the REST
+	// mirror: POST /v1/{project_id}/demanager/instances/{instance_id}/action
+	// with {"action":"start"} or {"action":"stop"}. gRPC callers should use
+	// StartInstance and StopInstance, which can also wait.
+	ActOnInstance(context.Context, *ActOnInstanceRequest) (*ActOnInstanceResponse, error)
 	// DeleteInstance deletes a development environment instance.
 	//
 	// It calls ModelArts DELETE /v1/{project_id}/demanager/instances/{instance_id}.
 	// A running instance must be stopped first. The call is idempotent: a retry
 	// after an unknown outcome either deletes the instance or reports that it no
-	// longer exists (use allow_missing to turn the latter into success).
+	// longer exists (use allow_missing to turn the latter into success). With
+	// wait set, the call returns once ModelArts no longer knows the instance.
 	//
-	// Errors callers should expect:
+	// Errors besides the common ones:
 	//
-	//   - INVALID_ARGUMENT: project_id or instance_id is malformed (see the
-	//     field comments); the BadRequest detail names the field. ModelArts is
-	//     not called.
 	//   - NOT_FOUND: the instance does not exist (ModelArts.6309), unless
 	//     allow_missing is set.
 	//   - FAILED_PRECONDITION: the instance is running and must be stopped
 	//     first (ModelArts.6304), or another state conflict.
 	//   - ABORTED: the instance is starting or stopping, or another operation
 	//     is in progress (ModelArts.6306, 6308, 6357); retry later.
-	//   - UNAUTHENTICATED: no credentials, or ModelArts rejected the token.
-	//   - PERMISSION_DENIED: the token does not grant access to the project.
-	//   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP 429).
-	//   - UNAVAILABLE: ModelArts could not be reached or is temporarily
-	//     unavailable; safe to retry with backoff.
-	//   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
-	//     answered; the outcome is unknown, and a retry is safe.
 	DeleteInstance(context.Context, *DeleteInstanceRequest) (*DeleteInstanceResponse, error)
 	mustEmbedUnimplementedDevEnvServiceServer()
 }
@@ -164,6 +403,27 @@ type DevEnvServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedDevEnvServiceServer struct{}
 
+func (UnimplementedDevEnvServiceServer) CreateInstance(context.Context, *CreateInstanceRequest) (*CreateInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) ListInstances(context.Context, *ListInstancesRequest) (*ListInstancesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInstances not implemented")
+}
+func (UnimplementedDevEnvServiceServer) GetInstance(context.Context, *GetInstanceRequest) (*GetInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) UpdateInstance(context.Context, *UpdateInstanceRequest) (*UpdateInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) StartInstance(context.Context, *StartInstanceRequest) (*StartInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) StopInstance(context.Context, *StopInstanceRequest) (*StopInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) ActOnInstance(context.Context, *ActOnInstanceRequest) (*ActOnInstanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ActOnInstance not implemented")
+}
 func (UnimplementedDevEnvServiceServer) DeleteInstance(context.Context, *DeleteInstanceRequest) (*DeleteInstanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteInstance not implemented")
 }
@@ -186,6 +446,132 @@ func RegisterDevEnvServiceServer(s grpc.ServiceRegistrar, srv DevEnvServiceServe
 		t.testEmbeddedByValue()
 	}
 	s.RegisterService(&DevEnvService_ServiceDesc, srv)
+}
+
+func _DevEnvService_CreateInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).CreateInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_CreateInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).CreateInstance(ctx, req.(*CreateInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_ListInstances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInstancesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).ListInstances(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_ListInstances_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).ListInstances(ctx, req.(*ListInstancesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_GetInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).GetInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_GetInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).GetInstance(ctx, req.(*GetInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_UpdateInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).UpdateInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_UpdateInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).UpdateInstance(ctx, req.(*UpdateInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_StartInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).StartInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_StartInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).StartInstance(ctx, req.(*StartInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_StopInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).StopInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_StopInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).StopInstance(ctx, req.(*StopInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DevEnvService_ActOnInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ActOnInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DevEnvServiceServer).ActOnInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DevEnvService_ActOnInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DevEnvServiceServer).ActOnInstance(ctx, req.(*ActOnInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _DevEnvService_DeleteInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -213,6 +599,34 @@ var DevEnvService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "modelarts.devenv.v1.DevEnvService",
 	HandlerType: (*DevEnvServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "CreateInstance",
+			Handler:    _DevEnvService_CreateInstance_Handler,
+		},
+		{
+			MethodName: "ListInstances",
+			Handler:    _DevEnvService_ListInstances_Handler,
+		},
+		{
+			MethodName: "GetInstance",
+			Handler:    _DevEnvService_GetInstance_Handler,
+		},
+		{
+			MethodName: "UpdateInstance",
+			Handler:    _DevEnvService_UpdateInstance_Handler,
+		},
+		{
+			MethodName: "StartInstance",
+			Handler:    _DevEnvService_StartInstance_Handler,
+		},
+		{
+			MethodName: "StopInstance",
+			Handler:    _DevEnvService_StopInstance_Handler,
+		},
+		{
+			MethodName: "ActOnInstance",
+			Handler:    _DevEnvService_ActOnInstance_Handler,
+		},
 		{
 			MethodName: "DeleteInstance",
 			Handler:    _DevEnvService_DeleteInstance_Handler,
