@@ -25,6 +25,7 @@ const overloadRetryDelay = time.Second
 // a status passes through.
 func statusFromError(ctx context.Context, err error, call apierror.Call) *status.Status {
 	var upstream *modelarts.Error
+	var decodeErr *modelarts.DecodeError
 	var rejected interface{ RejectedStatus() int }
 	if st, ok := status.FromError(err); ok {
 		return st
@@ -32,6 +33,9 @@ func statusFromError(ctx context.Context, err error, call apierror.Call) *status
 	switch {
 	case errors.As(err, &upstream):
 		return upstreamStatus(upstream, call)
+	case errors.As(err, &decodeErr):
+		return apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamBadAnswer,
+			fmt.Sprintf("ModelArts answered HTTP %d with an unusable body; the call may be retried", decodeErr.HTTPStatus), call)
 	case errors.Is(err, modelarts.ErrOverloaded):
 		return apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded,
 			"the facade has too many calls in flight to ModelArts; retry after the delay in RetryInfo", call,

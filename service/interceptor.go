@@ -29,7 +29,6 @@ const (
 	MetadataKeyDeleteOutcome = callctx.MetadataKeyDeleteOutcome
 )
 
-const deleteOutcomeInferred = "inferred"
 
 // callerToken returns the caller's x-auth-token metadata, or "".
 func callerToken(ctx context.Context) string {

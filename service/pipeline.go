@@ -12,6 +12,8 @@ import (
 // call is what the pipeline hands an RPC's upstream step: the options every
 // request to ModelArts carries, and the statistics the step records.
 type call struct {
+	// requestID is the call's request ID.
+	requestID string
 	// opts carry the request ID and, when the caller sent one and
 	// pass-through is on, the caller's own token.
 	opts []modelarts.CallOption
@@ -26,6 +28,12 @@ type call struct {
 // record adds an upstream call's Result to the statistics.
 func (c *call) record(res modelarts.Result) {
 	c.attempts += res.Attempts
+}
+
+// apiCall is what an error of the call reports, with extra ErrorInfo
+// metadata.
+func (c *call) apiCall(extra map[string]string) apierror.Call {
+	return apierror.Call{RequestID: c.requestID, Credentials: c.credentials, Attempts: c.attempts, Extra: extra}
 }
 
 // projectScoped and instanceScoped are implemented by requests that name a
@@ -49,7 +57,7 @@ type (
 func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
 	var zero Resp
 	requestID := callctx.RequestID(ctx)
-	c := &call{credentials: apierror.CredentialsFacade}
+	c := &call{requestID: requestID, credentials: apierror.CredentialsFacade}
 	token := ""
 	if s.passthrough {
 		token = callerToken(ctx)
@@ -76,8 +84,7 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
 	if err != nil {
 		callctx.Annotate(ctx, slog.String("credentials", c.credentials), slog.String("upstream_error", err.Error()))
-		call := apierror.Call{RequestID: requestID, Credentials: c.credentials, Attempts: c.attempts}
-		return zero, statusFromError(ctx, err, call).Err()
+		return zero, statusFromError(ctx, err, c.apiCall(nil)).Err()
 	}
 	return resp, nil
 }

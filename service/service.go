@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -33,6 +34,12 @@ type Service struct {
 	client      *modelarts.Client
 	logger      *slog.Logger
 	passthrough bool
+
+	// Waiting (wait.go).
+	maxWait         time.Duration
+	pollInterval    time.Duration
+	maxPollInterval time.Duration
+	sleep           func(ctx context.Context, d time.Duration) error
 }
 
 // Option configures a [Service].
@@ -53,9 +60,35 @@ func WithTokenPassthrough(on bool) Option {
 	return func(s *Service) { s.passthrough = on }
 }
 
+// WithWaiting sets how calls that wait for an instance's state poll it:
+// at most maxWait whatever the caller's deadline (zero: DefaultMaxWait),
+// first after interval, growing by half up to maxInterval (zero: the
+// defaults).
+func WithWaiting(maxWait, interval, maxInterval time.Duration) Option {
+	return func(s *Service) {
+		if maxWait > 0 {
+			s.maxWait = maxWait
+		}
+		if interval > 0 {
+			s.pollInterval = interval
+		}
+		if maxInterval > 0 {
+			s.maxPollInterval = max(maxInterval, s.pollInterval)
+		}
+	}
+}
+
+// WithSleep replaces how waits pause between reads of an instance: sleep
+// must wait d or until ctx is done, and return ctx's error then. Tests
+// pass one that returns at once (and advance the emulator's clock).
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(s *Service) { s.sleep = sleep }
+}
+
 // New returns a Service that calls ModelArts through client.
 func New(client *modelarts.Client, opts ...Option) *Service {
-	s := &Service{client: client, logger: slog.New(slog.DiscardHandler), passthrough: true}
+	s := &Service{client: client, logger: slog.New(slog.DiscardHandler), passthrough: true,
+		maxWait: DefaultMaxWait, pollInterval: DefaultPollInterval, maxPollInterval: DefaultMaxPollInterval, sleep: sleepCtx}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -65,7 +98,8 @@ func New(client *modelarts.Client, opts ...Option) *Service {
 // DeleteInstance deletes a development environment instance. See the proto
 // for the contract; in short: invalid IDs fail with INVALID_ARGUMENT before
 // any upstream call, ModelArts.6309 becomes NOT_FOUND (or success with
-// allow_missing), and every error carries ErrorInfo.
+// allow_missing), every error carries ErrorInfo, and with wait the call
+// returns once the instance is gone.
 //
 // A 2xx answer means the instance was deleted. Its body only echoes the ID,
 // so if the body cannot be read the call still succeeds with the requested
@@ -89,10 +123,15 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 			return nil, err
 		case res.Inferred:
 			// Tell the caller the success was inferred, not confirmed.
-			_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, deleteOutcomeInferred))
-			callctx.Annotate(ctx, slog.String("delete_outcome", deleteOutcomeInferred))
+			_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
+			callctx.Annotate(ctx, slog.String("delete_outcome", outcomeInferred))
 		case resp.InstanceID != "":
 			instanceID = resp.InstanceID
+		}
+		if req.GetWait() {
+			if _, err := s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
+				return nil, err
+			}
 		}
 		return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
 	})
@@ -103,4 +142,16 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 func hasCode(err error, code string) bool {
 	var e *modelarts.Error
 	return errors.As(err, &e) && e.Code == code
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -59,6 +59,11 @@ const (
 	// answered an error status without a ModelArts error body, for example
 	// an HTML page or an empty 503. The code follows the HTTP status.
 	ReasonUpstreamHTTPError = "UPSTREAM_HTTP_ERROR"
+	// ReasonUpstreamBadAnswer: ModelArts answered success, but with a body
+	// that is not what the operation returns (not JSON, truncated, too
+	// large). Reads may be retried; for a create the facade looks the
+	// instance up instead.
+	ReasonUpstreamBadAnswer = "UPSTREAM_BAD_ANSWER"
 	// ReasonInternal: a fault inside the facade.
 	ReasonInternal = "INTERNAL"
 	// ReasonCredentialsRejected: IAM refused to issue a token for the
@@ -82,6 +87,14 @@ const (
 	// the request. ModelArts was not called, so the answer says nothing
 	// about whether the instance exists.
 	ReasonProjectNotPermitted = "PROJECT_NOT_PERMITTED"
+	// ReasonInstanceFailed: the instance a call waited for ended in a
+	// failure state (CREATE_FAILED, START_FAILED); metadata
+	// instance_status, failed_code and failed_message say why.
+	ReasonInstanceFailed = "INSTANCE_FAILED"
+	// ReasonOutcomeUnknown: a call that is never resent (create, start,
+	// stop) reached ModelArts but its answer was lost, and the instance's
+	// state does not tell whether it took effect.
+	ReasonOutcomeUnknown = "OUTCOME_UNKNOWN"
 	// ReasonRouteNotFound: REST only: no API at this path.
 	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
 	// ReasonMethodNotAllowed: REST only: the path exists, but not with
@@ -122,6 +135,14 @@ const (
 	// MetadataAttempts is how many requests the call sent to ModelArts
 	// (retries included), in decimal, when it sent any.
 	MetadataAttempts = "upstream_attempts"
+	// MetadataInstanceStatus is the instance's status last seen by a call
+	// that waited for it (with reasons INSTANCE_FAILED and
+	// DEADLINE_EXCEEDED).
+	MetadataInstanceStatus = "instance_status"
+	// MetadataFailedCode and MetadataFailedMessage are the vendor's
+	// failed_reasons of an instance that failed.
+	MetadataFailedCode    = "failed_code"
+	MetadataFailedMessage = "failed_message"
 )
 
 // Values of [MetadataCredentials].
@@ -145,6 +166,8 @@ type Call struct {
 	Credentials string
 	// Attempts is how many requests the call sent to ModelArts.
 	Attempts int
+	// Extra is further ErrorInfo metadata (keys from this package).
+	Extra map[string]string
 }
 
 // addTo records the call in ErrorInfo metadata, keeping a request ID
@@ -155,6 +178,9 @@ func (c Call) addTo(md map[string]string) {
 	}
 	if c.Attempts > 0 {
 		md[MetadataAttempts] = strconv.Itoa(c.Attempts)
+	}
+	for k, v := range c.Extra {
+		md[k] = v
 	}
 }
 

@@ -30,6 +30,11 @@ const (
 	// attempt got no answer and a retry found the instance gone. Its value
 	// is "inferred".
 	MetadataKeyDeleteOutcome = "x-delete-outcome"
+	// MetadataKeyOutcome is set in the response header metadata of a call
+	// (create, start, stop, delete) that succeeded without ModelArts
+	// confirming it: its answer was lost, and the instance's state shows
+	// the call took effect. Its value is "inferred".
+	MetadataKeyOutcome = "x-outcome"
 )
 
 // MaxRequestIDLen bounds a caller-supplied request ID.

@@ -9,17 +9,23 @@
 //	  - name: batch
 //	    client_cert_names: ["batch.internal.example"]
 //	    projects: ["*"]
+//	  - name: dashboard
+//	    token_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//	    read_only_projects: ["*"]
 //
 // A caller proves who it is with a bearer token ("authorization: Bearer
 // <token>" metadata over gRPC, the Authorization header over REST) whose
 // SHA-256 is in the file, or with a verified TLS client certificate whose
 // common name, DNS name or URI is in client_cert_names. The file holds only
-// hashes, never tokens. projects lists the project IDs the caller may act
-// on; "*" means every project.
+// hashes, never tokens. projects lists the project IDs the caller may read
+// and change; read_only_projects those it may only read (list and get: the
+// RPCs whose proto says idempotency_level NO_SIDE_EFFECTS); "*" means every
+// project.
 //
 // [Authenticator] enforces the file in front of every RPC: no valid
-// identity gives UNAUTHENTICATED; a project outside the caller's list gives
-// PERMISSION_DENIED before anything reaches ModelArts. The file is re-read
+// identity gives UNAUTHENTICATED; a project outside the caller's lists, or
+// a change in a project it may only read, gives PERMISSION_DENIED before
+// anything reaches ModelArts. The file is re-read
 // when its content changes ([Authenticator.Watch]) or on request
 // ([Authenticator.Reload], for SIGHUP); a broken file never replaces a good
 // one.
@@ -55,13 +61,20 @@ import (
 type Caller struct {
 	// Name is the caller's name from the file, for logs.
 	Name     string
-	projects map[string]bool
+	projects map[string]bool // read and change
 	all      bool
+	readOnly map[string]bool // read only
+	readAll  bool
 }
 
-// MayAccess reports whether the caller may act on projectID.
+// MayAccess reports whether the caller may read and change projectID.
 func (c *Caller) MayAccess(projectID string) bool {
 	return c.all || c.projects[projectID]
+}
+
+// MayRead reports whether the caller may read projectID.
+func (c *Caller) MayRead(projectID string) bool {
+	return c.MayAccess(projectID) || c.readAll || c.readOnly[projectID]
 }
 
 // entry is a caller as the file lists it.
@@ -83,6 +96,7 @@ type fileFormat struct {
 		TokenSHA256     string   `yaml:"token_sha256"`
 		ClientCertNames []string `yaml:"client_cert_names"`
 		Projects        []string `yaml:"projects"`
+		ReadOnly        []string `yaml:"read_only_projects"`
 	} `yaml:"callers"`
 }
 
@@ -110,19 +124,32 @@ func parse(raw []byte) (*policy, error) {
 			return nil, fmt.Errorf("%s: name %q appears twice", where, c.Name)
 		case c.TokenSHA256 == "" && len(c.ClientCertNames) == 0:
 			return nil, fmt.Errorf("%s (%s): needs token_sha256 or client_cert_names", where, c.Name)
-		case len(c.Projects) == 0:
-			return nil, fmt.Errorf("%s (%s): projects is empty; use [\"*\"] for every project", where, c.Name)
+		case len(c.Projects) == 0 && len(c.ReadOnly) == 0:
+			return nil, fmt.Errorf("%s (%s): projects and read_only_projects are empty; use projects: [\"*\"] for every project", where, c.Name)
 		}
 		names[c.Name] = true
-		caller := &Caller{Name: c.Name, projects: map[string]bool{}}
-		for _, pr := range c.Projects {
-			switch {
-			case pr == "*":
-				caller.all = true
-			case projectPattern.MatchString(pr):
-				caller.projects[pr] = true
-			default:
-				return nil, fmt.Errorf("%s (%s): project %q is neither \"*\" nor 32 lowercase hex characters", where, c.Name, pr)
+		caller := &Caller{Name: c.Name, projects: map[string]bool{}, readOnly: map[string]bool{}}
+		for _, list := range []struct {
+			key   string
+			ids   []string
+			all   *bool
+			into  map[string]bool
+			other map[string]bool
+		}{
+			{"projects", c.Projects, &caller.all, caller.projects, nil},
+			{"read_only_projects", c.ReadOnly, &caller.readAll, caller.readOnly, caller.projects},
+		} {
+			for _, pr := range list.ids {
+				switch {
+				case pr == "*":
+					*list.all = true
+				case !projectPattern.MatchString(pr):
+					return nil, fmt.Errorf("%s (%s): %s: %q is neither \"*\" nor 32 lowercase hex characters", where, c.Name, list.key, pr)
+				case list.other[pr] || caller.all && list.other != nil:
+					return nil, fmt.Errorf("%s (%s): project %q is in both projects and read_only_projects; keep one", where, c.Name, pr)
+				default:
+					list.into[pr] = true
+				}
 			}
 		}
 		e := entry{caller: caller, certNames: c.ClientCertNames}
@@ -147,7 +174,7 @@ func parse(raw []byte) (*policy, error) {
 func describeYAMLError(err error) string {
 	msg := yamlerr.Describe(err)
 	if strings.HasPrefix(msg, "unknown field") {
-		msg += " (allowed: name, token_sha256, client_cert_names, projects)"
+		msg += " (allowed: name, token_sha256, client_cert_names, projects, read_only_projects)"
 	}
 	return msg
 }

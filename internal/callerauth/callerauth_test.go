@@ -384,3 +384,82 @@ func TestREADMEExample(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyProjects: a caller may read (list, get) the projects in
+// read_only_projects but not change them; projects allows both.
+func TestReadOnlyProjects(t *testing.T) {
+	t.Parallel()
+	file := `callers:
+  - name: dashboard
+    token_sha256: ` + hash("dash-token") + `
+    projects: ["` + projectA + `"]
+    read_only_projects: ["` + projectB + `"]
+  - name: auditor
+    token_sha256: ` + hash("audit-token") + `
+    read_only_projects: ["*"]
+`
+	a, err := callerauth.Load(writeFile(t, file), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icpt := a.UnaryInterceptor()
+	reqs := map[string]func(project string) any{
+		devenvv1.DevEnvService_GetInstance_FullMethodName: func(p string) any {
+			return &devenvv1.GetInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+		devenvv1.DevEnvService_ListInstances_FullMethodName: func(p string) any { return &devenvv1.ListInstancesRequest{ProjectId: p} },
+		devenvv1.DevEnvService_CreateInstance_FullMethodName: func(p string) any {
+			return &devenvv1.CreateInstanceRequest{ProjectId: p}
+		},
+		devenvv1.DevEnvService_UpdateInstance_FullMethodName: func(p string) any {
+			return &devenvv1.UpdateInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+		devenvv1.DevEnvService_StartInstance_FullMethodName: func(p string) any {
+			return &devenvv1.StartInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+		devenvv1.DevEnvService_StopInstance_FullMethodName: func(p string) any {
+			return &devenvv1.StopInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+		devenvv1.DevEnvService_ActOnInstance_FullMethodName: func(p string) any {
+			return &devenvv1.ActOnInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+		devenvv1.DevEnvService_DeleteInstance_FullMethodName: func(p string) any {
+			return &devenvv1.DeleteInstanceRequest{ProjectId: p, InstanceId: "x"}
+		},
+	}
+	reads := map[string]bool{devenvv1.DevEnvService_GetInstance_FullMethodName: true, devenvv1.DevEnvService_ListInstances_FullMethodName: true}
+	tests := []struct {
+		token, project   string
+		readOK, changeOK bool
+	}{
+		{"dash-token", projectA, true, true},
+		{"dash-token", projectB, true, false},
+		{"dash-token", "cccccccccccccccccccccccccccccccc", false, false},
+		{"audit-token", projectA, true, false},
+		{"audit-token", projectB, true, false},
+	}
+	for _, tt := range tests {
+		for method, mk := range reqs {
+			ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+tt.token))
+			_, err := icpt(ctx, mk(tt.project), &grpc.UnaryServerInfo{FullMethod: method}, func(context.Context, any) (any, error) { return nil, nil })
+			want := tt.changeOK
+			if reads[method] {
+				want = tt.readOK
+			}
+			if (err == nil) != want {
+				t.Errorf("%s on %s… by %s: %v; want allowed=%v", method, tt.project[:4], tt.token, err, want)
+			}
+			if err != nil && status.Code(err) != codes.PermissionDenied {
+				t.Errorf("%s: code %v; want PermissionDenied", method, status.Code(err))
+			}
+		}
+	}
+}
+
+func TestReadOnlyProjects_conflicts(t *testing.T) {
+	t.Parallel()
+	file := "callers: [{name: a, token_sha256: " + hash("x") + ", projects: ['" + projectA + "'], read_only_projects: ['" + projectA + "']}]"
+	if _, err := callerauth.Load(writeFile(t, file), nil); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Errorf("a project in both lists: %v; want an error saying so", err)
+	}
+}

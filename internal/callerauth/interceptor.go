@@ -13,6 +13,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
@@ -98,8 +101,10 @@ func unauthenticated(err error, requestID string) error {
 }
 
 // authorize finds (or, without the tap, establishes) the call's caller
-// and, for requests that name a project, checks the caller may act on it.
-func (a *Authenticator) authorize(ctx context.Context, req any) (context.Context, error) {
+// and, for requests that name a project, checks the caller may call method
+// on it: read methods need the project in either list, others in
+// projects.
+func (a *Authenticator) authorize(ctx context.Context, method string, req any) (context.Context, error) {
 	caller, ok := FromContext(ctx)
 	if !ok {
 		md, _ := metadata.FromIncomingContext(ctx)
@@ -111,7 +116,14 @@ func (a *Authenticator) authorize(ctx context.Context, req any) (context.Context
 		ctx = context.WithValue(ctx, callerKey{}, caller)
 	}
 	callctx.Annotate(ctx, slog.String("caller", caller.Name))
-	if r, ok := req.(projectScoped); ok && !caller.MayAccess(r.GetProjectId()) {
+	r, ok := req.(projectScoped)
+	switch {
+	case !ok || caller.MayAccess(r.GetProjectId()):
+	case caller.MayRead(r.GetProjectId()) && readOnly(method):
+	case caller.MayRead(r.GetProjectId()):
+		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
+			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), shortMethod(method)), callctx.RequestID(ctx))
+	default:
 		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
 			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), callctx.RequestID(ctx))
 	}
@@ -134,7 +146,7 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if isExempt(info.FullMethod) {
 			return handler(ctx, req)
 		}
-		ctx, err := a.authorize(ctx, req)
+		ctx, err := a.authorize(ctx, info.FullMethod, req)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +162,7 @@ func (a *Authenticator) StreamInterceptor() grpc.StreamServerInterceptor {
 		if isExempt(info.FullMethod) {
 			return handler(srv, ss)
 		}
-		if _, err := a.authorize(ss.Context(), nil); err != nil {
+		if _, err := a.authorize(ss.Context(), info.FullMethod, nil); err != nil {
 			return err
 		}
 		return handler(srv, ss)
@@ -197,4 +209,25 @@ func shortMethod(m string) string {
 		return m[:128] + "..."
 	}
 	return m
+}
+
+// readOnlyMethods caches readOnly's answers by full method name.
+var readOnlyMethods sync.Map
+
+// readOnly reports whether the RPC only reads: its proto declares
+// idempotency_level NO_SIDE_EFFECTS (as GetInstance and ListInstances do).
+// A method the registry does not know changes things.
+func readOnly(fullMethod string) bool {
+	if v, ok := readOnlyMethods.Load(fullMethod); ok {
+		return v.(bool)
+	}
+	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(fullMethod, "/"), "/", "."))
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	ro := false
+	if md, ok := d.(protoreflect.MethodDescriptor); err == nil && ok {
+		opts, _ := md.Options().(*descriptorpb.MethodOptions)
+		ro = opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+	}
+	readOnlyMethods.Store(fullMethod, ro)
+	return ro
 }

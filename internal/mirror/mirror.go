@@ -55,10 +55,10 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		opt(&cfg)
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &vendorMarshaler{JSONPb: runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-		}),
+		}}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithOutgoingTrailerMatcher(func(string) (string, bool) { return "", false }),
@@ -163,12 +163,16 @@ func incomingHeader(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
-// outgoingHeader exposes an inferred delete outcome as X-Delete-Outcome;
+// outgoingHeader exposes inferred outcomes as X-Delete-Outcome and
+// X-Outcome;
 // other header metadata stays inside the facade. (The request ID is set by
 // [WithRequestID] on every answer, before the call runs.)
 func outgoingHeader(key string) (string, bool) {
-	if key == callctx.MetadataKeyDeleteOutcome {
+	switch key {
+	case callctx.MetadataKeyDeleteOutcome:
 		return "X-Delete-Outcome", true
+	case callctx.MetadataKeyOutcome:
+		return "X-Outcome", true
 	}
 	return "", false
 }

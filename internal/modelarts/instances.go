@@ -1,14 +1,98 @@
 package modelarts
 
-import "net/http"
+import (
+	"encoding/json"
+	"net/http"
+)
 
 // The DevEnviron v1 endpoints
 // (https://docs.otc.t-systems.com/modelarts/api-ref/, "DevEnviron (Old
 // Version)"). Each is one declaration: method, path, idempotency, and how a
-// lost answer is resolved.
+// lost answer is resolved. Instances travel as the vendor's JSON
+// (json.RawMessage): the client does not interpret them, the service reads
+// them into the API's messages.
 
-// CodeInstanceNotFound is ModelArts' "the instance does not exist".
-const CodeInstanceNotFound = "ModelArts.6309"
+// Codes the endpoints and their callers refer to.
+const (
+	// CodeInstanceNotFound is ModelArts' "the instance does not exist".
+	CodeInstanceNotFound = "ModelArts.6309"
+	// CodeInstanceRunning is "please stop the instance before deleting".
+	CodeInstanceRunning = "ModelArts.6304"
+	// CodeAlreadyRunning is "the instance is already running".
+	CodeAlreadyRunning = "ModelArts.6305"
+	// CodeAlreadyStopped is "the instance is already stopped".
+	CodeAlreadyStopped = "ModelArts.6307"
+)
+
+// instancesPath and instancePath are the collection's and an instance's
+// paths.
+const (
+	instancesPath = "/v1/{project_id}/demanager/instances"
+	instancePath  = instancesPath + "/{instance_id}"
+)
+
+// CreateInstance creates an instance: POST /v1/{project_id}/demanager/instances
+// with the vendor's create body; the answer is the instance (status
+// CREATING). Not idempotent: never retried (a lost answer is resolved by
+// the caller, by looking the name up).
+var CreateInstance = MustEndpoint[json.RawMessage](Operation{
+	Name:   "CreateInstance",
+	Method: http.MethodPost,
+	Path:   instancesPath,
+})
+
+// ListInstances lists instances: GET /v1/{project_id}/demanager/instances
+// with the vendor's query parameters; the answer is {"total_count": n,
+// "instances": [...]}. Idempotent.
+var ListInstances = MustEndpoint[json.RawMessage](Operation{
+	Name:       "ListInstances",
+	Method:     http.MethodGet,
+	Path:       instancesPath,
+	Idempotent: true,
+})
+
+// GetInstance reads an instance: GET
+// /v1/{project_id}/demanager/instances/{instance_id}. Idempotent.
+var GetInstance = MustEndpoint[json.RawMessage](Operation{
+	Name:       "GetInstance",
+	Method:     http.MethodGet,
+	Path:       instancePath,
+	Idempotent: true,
+})
+
+// UpdateInstance changes an instance's description and auto-stop: PUT
+// /v1/{project_id}/demanager/instances/{instance_id}; the answer is the
+// instance. Idempotent: the same body sent twice leaves the same instance.
+var UpdateInstance = MustEndpoint[json.RawMessage](Operation{
+	Name:       "UpdateInstance",
+	Method:     http.MethodPut,
+	Path:       instancePath,
+	Idempotent: true,
+})
+
+// ActionRequest is the body of the action endpoint.
+type ActionRequest struct {
+	// Action is "start" or "stop".
+	Action string `json:"action"`
+}
+
+// ActionResponse is the answer of the action endpoint.
+type ActionResponse struct {
+	// CurrentStatus is the status after the request ("STARTING").
+	CurrentStatus string `json:"current_status"`
+	// PreviousState is the status before it ("STOPPED").
+	PreviousState string `json:"previous_state"`
+}
+
+// InstanceAction starts or stops an instance: POST
+// /v1/{project_id}/demanager/instances/{instance_id}/action with
+// {"action": "start"|"stop"}. Not idempotent: never retried (a lost answer
+// is resolved by the caller, by reading the instance's status).
+var InstanceAction = MustEndpoint[ActionResponse](Operation{
+	Name:   "InstanceAction",
+	Method: http.MethodPost,
+	Path:   instancePath + "/action",
+})
 
 // DeleteInstanceResponse is the body ModelArts returns for a delete.
 type DeleteInstanceResponse struct {
@@ -25,7 +109,7 @@ type DeleteInstanceResponse struct {
 var DeleteInstance = MustEndpoint[DeleteInstanceResponse](Operation{
 	Name:       "DeleteInstance",
 	Method:     http.MethodDelete,
-	Path:       "/v1/{project_id}/demanager/instances/{instance_id}",
+	Path:       instancePath,
 	Idempotent: true,
 	InferredBy: []string{CodeInstanceNotFound},
 })

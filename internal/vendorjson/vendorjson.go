@@ -1,0 +1,220 @@
+// Package vendorjson writes and reads the API's messages as ModelArts does
+// on the wire: the proto field names (snake_case, the vendor's), only the
+// fields that are present, and JSON value types as the vendor uses them.
+//
+// It differs from proto3's canonical JSON mapping (protojson) where a
+// vendor client would notice: 64-bit integers are JSON numbers, as
+// ModelArts sends its millisecond timestamps ("stop_timestamp":
+// 1594891408723), not strings; fields with presence are written when set,
+// even to "" or 0 (a field ModelArts sent is passed on as it came), and
+// fields without presence only when not zero. Reading accepts what
+// ModelArts and its clients send: numbers or strings for integers,
+// explicit nulls for absent values, and fields this API does not know
+// (ignored).
+package vendorjson
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Marshal writes m as ModelArts would.
+func Marshal(m proto.Message) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := write(&buf, m.ProtoReflect()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// unmarshalOptions read vendor JSON: unknown fields are ignored.
+var unmarshalOptions = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+// Unmarshal reads vendor JSON into m.
+func Unmarshal(b []byte, m proto.Message) error {
+	return unmarshalOptions.Unmarshal(b, m)
+}
+
+// wellKnown are the message types written by protojson: their JSON form is
+// not their fields'.
+var wellKnown = map[protoreflect.FullName]bool{
+	"google.protobuf.Struct":    true,
+	"google.protobuf.Value":     true,
+	"google.protobuf.ListValue": true,
+	"google.protobuf.Timestamp": true,
+	"google.protobuf.Duration":  true,
+	"google.protobuf.FieldMask": true,
+}
+
+func write(buf *bytes.Buffer, m protoreflect.Message) error {
+	if wellKnown[m.Descriptor().FullName()] {
+		b, err := protojson.Marshal(m.Interface())
+		if err != nil {
+			return fmt.Errorf("vendorjson: %s: %w", m.Descriptor().FullName(), err)
+		}
+		buf.Write(b)
+		return nil
+	}
+	buf.WriteByte('{')
+	fields := m.Descriptor().Fields()
+	first := true
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if !m.Has(fd) {
+			continue // absent, or a zero scalar without presence
+		}
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		writeString(buf, string(fd.Name()))
+		buf.WriteByte(':')
+		if err := writeField(buf, fd, m.Get(fd)); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+func writeField(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	switch {
+	case fd.IsList():
+		l := v.List()
+		buf.WriteByte('[')
+		for i := range l.Len() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeValue(buf, fd, l.Get(i)); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+		return nil
+	case fd.IsMap():
+		type entry struct {
+			key string
+			val protoreflect.Value
+		}
+		var entries []entry
+		v.Map().Range(func(k protoreflect.MapKey, val protoreflect.Value) bool {
+			entries = append(entries, entry{k.String(), val})
+			return true
+		})
+		sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
+		buf.WriteByte('{')
+		for i, e := range entries {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeString(buf, e.key)
+			buf.WriteByte(':')
+			if err := writeValue(buf, fd.MapValue(), e.val); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+		return nil
+	}
+	return writeValue(buf, fd, v)
+}
+
+func writeValue(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return write(buf, v.Message())
+	case protoreflect.StringKind:
+		writeString(buf, v.String())
+	case protoreflect.BoolKind:
+		buf.WriteString(strconv.FormatBool(v.Bool()))
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		buf.WriteString(strconv.FormatInt(v.Int(), 10))
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		buf.WriteString(strconv.FormatUint(v.Uint(), 10))
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("vendorjson: %s: %v is not a JSON number", fd.FullName(), f)
+		}
+		buf.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+	case protoreflect.EnumKind:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			writeString(buf, string(ev.Name()))
+		} else {
+			buf.WriteString(strconv.FormatInt(int64(v.Enum()), 10))
+		}
+	case protoreflect.BytesKind:
+		writeString(buf, base64.StdEncoding.EncodeToString(v.Bytes()))
+	default:
+		return fmt.Errorf("vendorjson: %s: kind %v", fd.FullName(), fd.Kind())
+	}
+	return nil
+}
+
+const hex = "0123456789abcdef"
+
+// writeString writes s as a JSON string, escaping what JSON requires and,
+// as encoding/json does, <, >, & and U+2028/U+2029; invalid UTF-8 becomes
+// U+FFFD.
+func writeString(buf *bytes.Buffer, s string) {
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\r':
+				buf.WriteString(`\r`)
+			case '\t':
+				buf.WriteString(`\t`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\ufffd`)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\u202`)
+			buf.WriteByte(hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
+}

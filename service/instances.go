@@ -1,0 +1,315 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
+)
+
+// outcomeInferred is the value of the outcome headers when a success was
+// inferred rather than confirmed.
+const outcomeInferred = "inferred"
+
+// CreateInstance creates an instance; see the proto for the contract. The
+// request's vendor fields are sent as ModelArts' create body. A create is
+// never resent: when its answer is lost (or unusable), the instance is
+// looked up by its name, unique in a project, to tell "created" from "not
+// created".
+func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstanceRequest) (*devenvv1.CreateInstanceResponse, error) {
+	return handle(ctx, s, req, validateCreateInstance, func(ctx context.Context, c *call) (*devenvv1.CreateInstanceResponse, error) {
+		body := proto.Clone(req).(*devenvv1.CreateInstanceRequest)
+		body.ProjectId, body.Wait = "", false
+		raw, err := vendorjson.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		callctx.Annotate(ctx, slog.String("name", req.GetName()))
+		project := req.GetProjectId()
+		answer, res, err := modelarts.CreateInstance.Call(ctx, s.client,
+			modelarts.Request{Params: []string{project}, Body: json.RawMessage(raw)}, c.opts...)
+		c.record(res)
+		var inst *devenvv1.Instance
+		if err == nil {
+			inst, err = readInstance(*answer)
+		}
+		var decodeErr *modelarts.DecodeError
+		switch {
+		case err == nil:
+		case lostAnswer(ctx, res, err) || errors.As(err, &decodeErr):
+			if inst, err = s.findCreated(ctx, c, project, req.GetName(), err); err != nil {
+				return nil, err
+			}
+			setOutcomeInferred(ctx)
+		default:
+			return nil, err
+		}
+		callctx.Annotate(ctx, slog.String("instance_id", inst.GetId()))
+		if req.GetWait() {
+			if inst, err = s.waitFor(ctx, c, project, inst.GetId(), waitRunning); err != nil {
+				return nil, err
+			}
+		}
+		return &devenvv1.CreateInstanceResponse{Instance: inst}, nil
+	})
+}
+
+// findCreated resolves a create whose answer was lost: ModelArts may or may
+// not have created the instance. Names are unique in a project, so an
+// instance with the name is the one created (or one that existed before,
+// which the create would have refused with ModelArts.6301; either way the
+// caller now has an instance of that name). cause is the create's error.
+func (s *Service) findCreated(ctx context.Context, c *call, project, name string, cause error) (*devenvv1.Instance, error) {
+	s.logger.InfoContext(ctx, "a create reached ModelArts but its answer was lost; looking the name up",
+		slog.String("project_id", project), slog.String("name", name), slog.Any("cause", cause))
+	query := url.Values{"de_type": {"Notebook"}, "show_self": {"false"}}
+	answer, res, err := modelarts.ListInstances.Call(ctx, s.client, modelarts.Request{Params: []string{project}, Query: query}, c.opts...)
+	c.record(res)
+	var list devenvv1.ListInstancesResponse
+	if err == nil {
+		err = vendorjson.Unmarshal(*answer, &list)
+	}
+	if err != nil {
+		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
+			"ModelArts received the create but its answer was lost, and looking the name %q up failed; list the instances before creating it again", name),
+			c.apiCall(nil)).Err()
+	}
+	for _, inst := range list.GetInstances() {
+		if inst.GetName() == name {
+			return inst, nil
+		}
+	}
+	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamUnavailable, fmt.Sprintf(
+		"ModelArts received the create but its answer was lost; no instance named %q exists, so none was created and the call may be retried", name),
+		c.apiCall(nil)).Err()
+}
+
+// ListInstances lists instances; see the proto for the contract. The
+// vendor's filters and offset/limit pass through; page_size and page_token
+// page over them (pagetoken.go).
+func (s *Service) ListInstances(ctx context.Context, req *devenvv1.ListInstancesRequest) (*devenvv1.ListInstancesResponse, error) {
+	return handle(ctx, s, req, validateListInstances, func(ctx context.Context, c *call) (*devenvv1.ListInstancesResponse, error) {
+		query := listQuery(req)
+		if req.GetPageSize() == 0 && req.GetPageToken() == "" {
+			if req.GetOffset() != 0 {
+				query.Set("offset", strconv.Itoa(int(req.GetOffset())))
+			}
+			if req.GetLimit() != 0 {
+				query.Set("limit", strconv.Itoa(int(req.GetLimit())))
+			}
+			return s.list(ctx, c, req.GetProjectId(), query)
+		}
+		return s.listPage(ctx, c, req, query)
+	})
+}
+
+// list calls the vendor's list once.
+func (s *Service) list(ctx context.Context, c *call, project string, query url.Values) (*devenvv1.ListInstancesResponse, error) {
+	answer, res, err := modelarts.ListInstances.Call(ctx, s.client, modelarts.Request{Params: []string{project}, Query: query}, c.opts...)
+	c.record(res)
+	if err != nil {
+		return nil, err
+	}
+	var out devenvv1.ListInstancesResponse
+	if err := vendorjson.Unmarshal(*answer, &out); err != nil {
+		return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	return &out, nil
+}
+
+// listQuery is the vendor's query for req's filters and order; de_type
+// defaults to "Notebook", which ModelArts requires.
+func listQuery(req *devenvv1.ListInstancesRequest) url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	deType := req.GetDeType()
+	if deType == "" {
+		deType = "Notebook"
+	}
+	set("de_type", deType)
+	set("provision_type", req.GetProvisionType())
+	set("status", req.GetStatus())
+	set("sortby", req.GetSortby())
+	set("order", req.GetOrder())
+	set("workspace_id", req.GetWorkspaceId())
+	set("show_self", req.GetShowSelf())
+	set("pool_id", req.GetPoolId())
+	set("ai_project", req.GetAiProject())
+	return q
+}
+
+// GetInstance returns an instance; see the proto for the contract.
+func (s *Service) GetInstance(ctx context.Context, req *devenvv1.GetInstanceRequest) (*devenvv1.GetInstanceResponse, error) {
+	return handle(ctx, s, req, validateGetInstance, func(ctx context.Context, c *call) (*devenvv1.GetInstanceResponse, error) {
+		inst, err := s.get(ctx, c, req.GetProjectId(), req.GetInstanceId())
+		if err != nil {
+			return nil, err
+		}
+		return &devenvv1.GetInstanceResponse{Instance: inst}, nil
+	})
+}
+
+// get reads an instance.
+func (s *Service) get(ctx context.Context, c *call, project, id string) (*devenvv1.Instance, error) {
+	answer, res, err := modelarts.GetInstance.Call(ctx, s.client, modelarts.Request{Params: []string{project, id}}, c.opts...)
+	c.record(res)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := readInstance(*answer)
+	if err != nil {
+		return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	return inst, nil
+}
+
+// UpdateInstance changes an instance; see the proto for the contract. The
+// vendor's PUT takes the fields given; unset ones keep their values.
+func (s *Service) UpdateInstance(ctx context.Context, req *devenvv1.UpdateInstanceRequest) (*devenvv1.UpdateInstanceResponse, error) {
+	return handle(ctx, s, req, validateUpdateInstance, func(ctx context.Context, c *call) (*devenvv1.UpdateInstanceResponse, error) {
+		body := proto.Clone(req).(*devenvv1.UpdateInstanceRequest)
+		body.ProjectId, body.InstanceId = "", ""
+		raw, err := vendorjson.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		answer, res, err := modelarts.UpdateInstance.Call(ctx, s.client,
+			modelarts.Request{Params: []string{req.GetProjectId(), req.GetInstanceId()}, Body: json.RawMessage(raw)}, c.opts...)
+		c.record(res)
+		if err != nil {
+			return nil, err
+		}
+		inst, err := readInstance(*answer)
+		if err != nil {
+			return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
+		}
+		return &devenvv1.UpdateInstanceResponse{Instance: inst}, nil
+	})
+}
+
+// StartInstance starts an instance; see the proto for the contract.
+func (s *Service) StartInstance(ctx context.Context, req *devenvv1.StartInstanceRequest) (*devenvv1.StartInstanceResponse, error) {
+	return handle(ctx, s, req, validateStartInstance, func(ctx context.Context, c *call) (*devenvv1.StartInstanceResponse, error) {
+		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStart)
+		if err != nil {
+			return nil, err
+		}
+		out := &devenvv1.StartInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}
+		if req.GetWait() {
+			if out.Instance, err = s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitRunning); err != nil {
+				return nil, err
+			}
+			out.CurrentStatus = out.Instance.GetStatus()
+		}
+		return out, nil
+	})
+}
+
+// StopInstance stops an instance; see the proto for the contract.
+func (s *Service) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRequest) (*devenvv1.StopInstanceResponse, error) {
+	return handle(ctx, s, req, validateStopInstance, func(ctx context.Context, c *call) (*devenvv1.StopInstanceResponse, error) {
+		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStop)
+		if err != nil {
+			return nil, err
+		}
+		out := &devenvv1.StopInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}
+		if req.GetWait() {
+			if out.Instance, err = s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitStopped); err != nil {
+				return nil, err
+			}
+			out.CurrentStatus = out.Instance.GetStatus()
+		}
+		return out, nil
+	})
+}
+
+// ActOnInstance runs the vendor's action endpoint; see the proto.
+func (s *Service) ActOnInstance(ctx context.Context, req *devenvv1.ActOnInstanceRequest) (*devenvv1.ActOnInstanceResponse, error) {
+	return handle(ctx, s, req, validateActOnInstance, func(ctx context.Context, c *call) (*devenvv1.ActOnInstanceResponse, error) {
+		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), req.GetAction())
+		if err != nil {
+			return nil, err
+		}
+		return &devenvv1.ActOnInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}, nil
+	})
+}
+
+// actionReached lists, per action, the statuses that show it took effect.
+var actionReached = map[string][]string{
+	actionStart: {"STARTING", "RUNNING"},
+	actionStop:  {"STOPPING", "STOPPED"},
+}
+
+// act sends an action. An action is never resent: when its answer is lost,
+// the instance's status tells whether it took effect (STARTING or RUNNING
+// after a start, STOPPING or STOPPED after a stop); if it does not, the
+// outcome is unknown and the caller is told so.
+func (s *Service) act(ctx context.Context, c *call, project, id, action string) (*modelarts.ActionResponse, error) {
+	callctx.Annotate(ctx, slog.String("action", action))
+	ar, res, err := modelarts.InstanceAction.Call(ctx, s.client,
+		modelarts.Request{Params: []string{project, id}, Body: modelarts.ActionRequest{Action: action}}, c.opts...)
+	c.record(res)
+	var decodeErr *modelarts.DecodeError
+	switch {
+	case err == nil:
+		return ar, nil
+	case errors.As(err, &decodeErr):
+		// ModelArts accepted the action; only its report is unusable.
+		return &modelarts.ActionResponse{}, nil
+	case !lostAnswer(ctx, res, err):
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "an action reached ModelArts but its answer was lost; reading the instance's status",
+		slog.String("action", action), slog.Any("cause", err))
+	inst, gerr := s.get(ctx, c, project, id)
+	if gerr == nil && slices.Contains(actionReached[action], inst.GetStatus()) {
+		setOutcomeInferred(ctx)
+		return &modelarts.ActionResponse{CurrentStatus: inst.GetStatus()}, nil
+	}
+	last := inst.GetStatus()
+	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
+		"ModelArts received the %s but its answer was lost, and the instance's status (%q) does not show whether it took effect; read the instance before trying again", action, last),
+		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+}
+
+// lostAnswer reports whether a call's request reached ModelArts without an
+// answer coming back (and the caller is still waiting).
+func lostAnswer(ctx context.Context, res modelarts.Result, err error) bool {
+	var answer *modelarts.Error
+	return err != nil && res.Ambiguous && !errors.As(err, &answer) && ctx.Err() == nil
+}
+
+// setOutcomeInferred tells the caller a success was inferred.
+func setOutcomeInferred(ctx context.Context) {
+	_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyOutcome, outcomeInferred))
+	callctx.Annotate(ctx, slog.String("outcome", outcomeInferred))
+}
+
+// readInstance reads the vendor's JSON of an instance. Fields the API does
+// not know, the credentials among them, are dropped.
+func readInstance(raw []byte) (*devenvv1.Instance, error) {
+	var inst devenvv1.Instance
+	if err := vendorjson.Unmarshal(raw, &inst); err != nil {
+		return nil, err
+	}
+	return &inst, nil
+}

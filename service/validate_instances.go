@@ -1,0 +1,307 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+)
+
+// Rules of the vendor's reference (spec §1.1, §1.2), checked before
+// ModelArts is called.
+const (
+	maxNameLen          = 64
+	maxDescriptionLen   = 512
+	maxProfileIDLen     = 128
+	maxFlavorLen        = 128
+	maxPathLen          = 1024
+	minAutoStopDuration = 3600
+	maxAutoStopDuration = 86400
+	maxAnnotations      = 64
+	maxAnnotationKey    = 128
+	maxAnnotationValue  = 1024
+	maxListLimit        = 1000
+	maxListOffset       = 1_000_000
+	defaultPageSize     = 100
+	maxIDLen            = 64
+)
+
+// forbiddenInDescription are the characters the vendor refuses in a
+// description (ModelArts.6334).
+const forbiddenInDescription = `&<>"'/`
+
+// Values the vendor accepts.
+var (
+	instanceStatuses = []string{"CREATING", "CREATE_FAILED", "STARTING", "RESTARTING", "START_FAILED", "RUNNING",
+		"STOPPING", "STOPPED", "UNAVAILABLE", "DELETED", "RESIZING", "RESIZE_FAILED"}
+	storageTypes = []string{"obs", "evs", "efs", "obsfs"}
+	sortFields   = []string{"name", "creation_timestamp"}
+	sortOrders   = []string{"asc", "desc"}
+	actions      = []string{actionStart, actionStop}
+)
+
+// The actions of the action endpoint.
+const (
+	actionStart = "start"
+	actionStop  = "stop"
+)
+
+func validateCreateInstance(req *devenvv1.CreateInstanceRequest) []*violation {
+	vs := violations(checkProjectID(req.GetProjectId()), checkName(req.GetName()), checkProfileID(req.GetProfileId()),
+		checkFlavor(req.GetFlavor()))
+	if req.Description != nil {
+		vs = appendIf(vs, checkDescription("description", req.GetDescription()))
+	}
+	spec := req.GetSpec()
+	if spec == nil || spec.GetStorage() == nil {
+		vs = append(vs, newViolation("spec.storage", violationRequired, "spec.storage is required: the instance's storage, for example {\"type\": \"obs\", \"location\": {\"path\": \"/bucket/dir/\"}}"))
+	} else {
+		vs = append(vs, checkStorage("spec.storage", spec.GetStorage())...)
+	}
+	for i, st := range spec.GetExtendStorage() {
+		vs = append(vs, checkStorage(fmt.Sprintf("spec.extend_storage[%d]", i), st)...)
+	}
+	if spec.GetAutoStop() != nil {
+		vs = append(vs, checkAutoStop("spec.auto_stop", spec.GetAutoStop())...)
+	}
+	vs = append(vs, checkAnnotations("spec.annotations", spec.GetAnnotations())...)
+	if req.GetWorkspace() != nil {
+		vs = appendIf(vs, checkOptionalID("workspace.id", req.GetWorkspace().GetId()))
+	}
+	if p := req.GetPool(); p != nil {
+		if p.GetId() == "" {
+			vs = append(vs, newViolation("pool.id", violationRequired, "pool.id is required when pool is set"))
+		} else {
+			vs = appendIf(vs, checkOptionalID("pool.id", p.GetId()))
+		}
+	}
+	if a := req.GetAiProject(); a != nil {
+		vs = appendIf(vs, checkOptionalID("ai_project.id", a.GetId()))
+	}
+	return vs
+}
+
+func validateListInstances(req *devenvv1.ListInstancesRequest) []*violation {
+	vs := violations(checkProjectID(req.GetProjectId()),
+		checkOneOf("de_type", req.GetDeType(), []string{"Notebook"}),
+		checkOneOf("provision_type", req.GetProvisionType(), []string{"Docker"}),
+		checkOneOf("status", req.GetStatus(), instanceStatuses),
+		checkOneOf("sortby", req.GetSortby(), sortFields),
+		checkOneOf("order", req.GetOrder(), sortOrders),
+		checkOneOf("show_self", req.GetShowSelf(), []string{"true", "false"}),
+		checkOptionalID("workspace_id", req.GetWorkspaceId()),
+		checkOptionalID("pool_id", req.GetPoolId()),
+		checkOptionalID("ai_project", req.GetAiProject()),
+		checkRange("offset", int(req.GetOffset()), 0, maxListOffset),
+		checkRange("limit", int(req.GetLimit()), 0, maxListLimit),
+		checkRange("page_size", int(req.GetPageSize()), 0, maxListLimit))
+	if (req.GetPageSize() != 0 || req.GetPageToken() != "") && (req.GetOffset() != 0 || req.GetLimit() != 0) {
+		vs = append(vs, newViolation("page_token", violationMalformed,
+			"page_size and page_token page on their own: do not combine them with offset or limit"))
+	}
+	return vs
+}
+
+func validateGetInstance(req *devenvv1.GetInstanceRequest) []*violation {
+	return violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+}
+
+func validateUpdateInstance(req *devenvv1.UpdateInstanceRequest) []*violation {
+	vs := violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+	if req.Description != nil {
+		vs = appendIf(vs, checkDescription("description", req.GetDescription()))
+	}
+	if as := req.GetSpec().GetAutoStop(); as != nil {
+		vs = append(vs, checkAutoStop("spec.auto_stop", as)...)
+	}
+	return vs
+}
+
+func validateStartInstance(req *devenvv1.StartInstanceRequest) []*violation {
+	return violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+}
+
+func validateStopInstance(req *devenvv1.StopInstanceRequest) []*violation {
+	return violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+}
+
+func validateActOnInstance(req *devenvv1.ActOnInstanceRequest) []*violation {
+	vs := violations(checkProjectID(req.GetProjectId()), checkInstanceID(req.GetInstanceId()))
+	if req.GetAction() == "" {
+		return append(vs, newViolation("action", violationRequired, `action is required: "start" or "stop"`))
+	}
+	return appendIf(vs, checkOneOf("action", req.GetAction(), actions))
+}
+
+func appendIf(vs []*violation, v *violation) []*violation {
+	if v != nil {
+		return append(vs, v)
+	}
+	return vs
+}
+
+// checkName accepts 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
+func checkName(name string) *violation {
+	const field = "name"
+	if name == "" {
+		return newViolation(field, violationRequired, "name is required: 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'")
+	}
+	if !isIDString(name, maxNameLen) {
+		return newViolation(field, violationMalformed, fmt.Sprintf("name must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'; got %s", describe(name)))
+	}
+	return nil
+}
+
+// isIDString reports whether s is 1 to max characters from A-Z, a-z, 0-9,
+// "-" and "_".
+func isIDString(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOptionalID accepts "" or an ID of 1 to 64 characters from A-Z,
+// a-z, 0-9, ".", "-" and "_".
+func checkOptionalID(field, id string) *violation {
+	if id == "" {
+		return nil
+	}
+	ok := len(id) <= maxIDLen
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	if !ok {
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_'; got %s", field, maxIDLen, describe(id)))
+	}
+	return nil
+}
+
+// checkDescription accepts at most 512 characters of valid UTF-8 without
+// control characters or any of & < > " ' /.
+func checkDescription(field, d string) *violation {
+	switch {
+	case !utf8.ValidString(d):
+		return newViolation(field, violationMalformed, field+" is not valid UTF-8")
+	case utf8.RuneCountInString(d) > maxDescriptionLen:
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be at most %d characters; got %d", field, maxDescriptionLen, utf8.RuneCountInString(d)))
+	case strings.ContainsAny(d, forbiddenInDescription):
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain any of %s; got %s", field, forbiddenInDescription, describe(d)))
+	case strings.IndexFunc(d, unicode.IsControl) >= 0:
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain control characters; got %s", field, describe(d)))
+	}
+	return nil
+}
+
+// checkProfileID accepts 1 to 128 printable characters.
+func checkProfileID(id string) *violation {
+	const field = "profile_id"
+	switch {
+	case id == "":
+		return newViolation(field, violationRequired, "profile_id is required: the environment image, for example \"Multi-Engine 1.0 (python3)-cpu\"")
+	case len(id) > maxProfileIDLen || !utf8.ValidString(id) || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return newViolation(field, violationMalformed, fmt.Sprintf("profile_id must be 1 to %d printable characters; got %s", maxProfileIDLen, describe(id)))
+	}
+	return nil
+}
+
+// checkFlavor accepts 1 to 128 characters from A-Z, a-z, 0-9, ".", "-"
+// and "_" ("modelarts.vm.cpu.2u").
+func checkFlavor(f string) *violation {
+	const field = "flavor"
+	if f == "" {
+		return newViolation(field, violationRequired, "flavor is required, for example \"modelarts.vm.cpu.2u\"")
+	}
+	ok := len(f) <= maxFlavorLen
+	for i := 0; ok && i < len(f); i++ {
+		c := f[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	if !ok {
+		return newViolation(field, violationMalformed, fmt.Sprintf("flavor must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_'; got %s", maxFlavorLen, describe(f)))
+	}
+	return nil
+}
+
+// checkStorage checks a storage definition: a known type and, for OBS, a
+// directory path ending in "/" that is not a bucket root.
+func checkStorage(field string, st *devenvv1.Storage) []*violation {
+	var vs []*violation
+	switch t := st.GetType(); {
+	case t == "":
+		vs = append(vs, newViolation(field+".type", violationRequired, field+".type is required: "+strings.Join(storageTypes, ", ")))
+	case !slices.Contains(storageTypes, t):
+		vs = append(vs, newViolation(field+".type", violationMalformed, fmt.Sprintf("%s.type must be one of %s; got %s", field, strings.Join(storageTypes, ", "), describe(t))))
+	}
+	path := st.GetLocation().GetPath()
+	pf := field + ".location.path"
+	switch {
+	case path == "" && st.GetType() == "obs":
+		vs = append(vs, newViolation(pf, violationRequired, pf+" is required for OBS storage: a directory such as \"/bucket/dir/\""))
+	case path == "":
+	case len(path) > maxPathLen || !utf8.ValidString(path) || strings.IndexFunc(path, unicode.IsControl) >= 0:
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be at most %d printable characters; got %s", pf, maxPathLen, describe(path))))
+	case st.GetType() != "obs":
+	case !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/"):
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be an OBS directory starting and ending with \"/\", such as \"/bucket/dir/\"; got %s", pf, describe(path))))
+	case strings.Contains(path, "//") || slices.Contains(strings.Split(path, "/"), ".."):
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must not contain empty or \"..\" segments; got %s", pf, describe(path))))
+	case strings.Count(path, "/") < 3:
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be a directory inside a bucket, not the bucket root; got %s", pf, describe(path))))
+	}
+	return vs
+}
+
+// checkAutoStop accepts a duration of 3600 to 86400 seconds, required when
+// auto-stop is enabled.
+func checkAutoStop(field string, as *devenvv1.AutoStop) []*violation {
+	df := field + ".duration"
+	switch {
+	case as.Duration == nil && as.GetEnable():
+		return []*violation{newViolation(df, violationRequired, fmt.Sprintf("%s is required when auto-stop is enabled: %d to %d seconds", df, minAutoStopDuration, maxAutoStopDuration))}
+	case as.Duration != nil && (as.GetDuration() < minAutoStopDuration || as.GetDuration() > maxAutoStopDuration):
+		return []*violation{newViolation(df, violationMalformed, fmt.Sprintf("%s must be %d to %d seconds; got %d", df, minAutoStopDuration, maxAutoStopDuration, as.GetDuration()))}
+	case as.StopTimestamp != nil || as.RemainTime != nil:
+		return []*violation{newViolation(field, violationMalformed, field+".stop_timestamp and remain_time are set by ModelArts, not by callers")}
+	}
+	return nil
+}
+
+// checkAnnotations bounds the annotations' number and sizes.
+func checkAnnotations(field string, m map[string]string) []*violation {
+	if len(m) > maxAnnotations {
+		return []*violation{newViolation(field, violationMalformed, fmt.Sprintf("%s may have at most %d entries; got %d", field, maxAnnotations, len(m)))}
+	}
+	for k, v := range m {
+		if k == "" || len(k) > maxAnnotationKey || len(v) > maxAnnotationValue || !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return []*violation{newViolation(field, violationMalformed, fmt.Sprintf("%s keys must be 1 to %d bytes and values at most %d; %s is not", field, maxAnnotationKey, maxAnnotationValue, describe(k)))}
+		}
+	}
+	return nil
+}
+
+// checkOneOf accepts "" or one of values.
+func checkOneOf(field, v string, values []string) *violation {
+	if v == "" || slices.Contains(values, v) {
+		return nil
+	}
+	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be one of %s; got %s", field, strings.Join(values, ", "), describe(v)))
+}
+
+// checkRange accepts lo to hi.
+func checkRange(field string, v, lo, hi int) *violation {
+	if v < lo || v > hi {
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be %d to %d; got %d", field, lo, hi, v))
+	}
+	return nil
+}

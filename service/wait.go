@@ -1,0 +1,132 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// Defaults of the waits' polling ([WithWaiting]).
+const (
+	// DefaultMaxWait bounds a wait whatever the caller's deadline.
+	DefaultMaxWait = 10 * time.Minute
+	// DefaultPollInterval is the first wait between two reads of the
+	// instance; it grows by half up to DefaultMaxPollInterval.
+	DefaultPollInterval    = 500 * time.Millisecond
+	DefaultMaxPollInterval = 5 * time.Second
+)
+
+// failedStates are the statuses in which an instance stays until someone
+// acts: waiting for anything else ends there.
+var failedStates = []string{"CREATE_FAILED", "START_FAILED", "RESIZE_FAILED", "DELETED"}
+
+// waitTarget is what a wait waits for.
+type waitTarget struct {
+	// what names the target in messages ("to be RUNNING").
+	what string
+	// statuses end the wait successfully.
+	statuses []string
+	// gone ends the wait successfully when the instance does not exist
+	// (ModelArts.6309) or is DELETED.
+	gone bool
+}
+
+var (
+	waitRunning = waitTarget{what: "to be RUNNING", statuses: []string{"RUNNING"}}
+	waitStopped = waitTarget{what: "to be STOPPED", statuses: []string{"STOPPED"}}
+	waitGone    = waitTarget{what: "to be deleted", gone: true}
+)
+
+// waitFor reads the instance until it reaches t, with capped, jittered
+// backoff between reads, and returns it (nil when t.gone). The wait ends
+// at the caller's deadline or after the service's maximum wait, whichever
+// is sooner, with DEADLINE_EXCEEDED naming the status seen last; a failure
+// state ends it with FAILED_PRECONDITION and the vendor's failed_reasons.
+// Answers worth trying again (ModelArts busy, unreachable) do not end it;
+// final ones (the token was refused, the instance vanished) do.
+func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t waitTarget) (*devenvv1.Instance, error) {
+	wctx, cancel := context.WithTimeout(ctx, s.maxWait)
+	defer cancel()
+	interval := s.pollInterval
+	last := "unknown"
+	for {
+		inst, err := s.get(wctx, c, project, id)
+		switch {
+		case err == nil:
+			last = inst.GetStatus()
+			switch {
+			case slices.Contains(t.statuses, last), t.gone && last == "DELETED":
+				return inst, nil
+			case slices.Contains(failedStates, last):
+				return nil, s.failed(c, inst, t)
+			}
+		case hasCode(err, modelarts.CodeInstanceNotFound):
+			if t.gone {
+				return nil, nil
+			}
+			return nil, err
+		case wctx.Err() != nil:
+			return nil, s.waitExpired(ctx, c, t, last)
+		case !worthWaiting(err):
+			return nil, err
+		}
+		delay := interval/2 + rand.N(interval/2+1) // jitter in [interval/2, interval]
+		if s.sleep(wctx, delay) != nil {
+			return nil, s.waitExpired(ctx, c, t, last)
+		}
+		interval = min(interval*3/2, s.maxPollInterval)
+	}
+}
+
+// worthWaiting reports whether a failed read of the instance may succeed
+// later: no answer at all, or an answer the code table calls worth trying
+// again.
+func worthWaiting(err error) bool {
+	var e *modelarts.Error
+	if errors.As(err, &e) {
+		_, _, retry, _ := e.Meaning()
+		return retry != modelarts.RetryFinal
+	}
+	return !errors.Is(err, modelarts.ErrNoCredentials) && !errors.Is(err, modelarts.ErrInvalidPathSegment) &&
+		!errors.Is(err, modelarts.ErrCredentialsRejected)
+}
+
+// failed is the error of a wait that saw the instance fail.
+func (s *Service) failed(c *call, inst *devenvv1.Instance, t waitTarget) error {
+	reasons := inst.GetSpec().GetFailedReasons()
+	msg := fmt.Sprintf("waited for instance %s %s, but it is %s", inst.GetId(), t.what, inst.GetStatus())
+	if reasons.GetMessage() != "" || reasons.GetCode() != "" {
+		msg += fmt.Sprintf(": %s (%s)", reasons.GetMessage(), reasons.GetCode())
+	}
+	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
+		apierror.MetadataInstanceStatus: inst.GetStatus(),
+		apierror.MetadataFailedCode:     reasons.GetCode(),
+		apierror.MetadataFailedMessage:  reasons.GetMessage(),
+	})).Err()
+}
+
+// waitExpired is the error of a wait that ran out of time: the caller's
+// deadline (ctx) or the service's maximum wait.
+func (s *Service) waitExpired(ctx context.Context, c *call, t waitTarget, last string) error {
+	why := "the call's deadline passed"
+	if ctx.Err() == nil {
+		why = fmt.Sprintf("the facade waits at most %s", s.maxWait)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return apierror.Facade(codes.Canceled, apierror.ReasonCanceled,
+			fmt.Sprintf("the call was cancelled while waiting for the instance %s; it was last seen %s", t.what, last),
+			c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+	}
+	return apierror.Facade(codes.DeadlineExceeded, apierror.ReasonDeadlineExceeded,
+		fmt.Sprintf("%s while waiting for the instance %s; ModelArts accepted the request, and the instance was last seen %s", why, t.what, last),
+		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+}
