@@ -29,7 +29,6 @@ const (
 	MetadataKeyDeleteOutcome = callctx.MetadataKeyDeleteOutcome
 )
 
-
 // callerToken returns the caller's x-auth-token metadata, or "".
 func callerToken(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, MetadataKeyAuthToken); len(v) > 0 {
