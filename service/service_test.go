@@ -50,6 +50,12 @@ type harness struct {
 // upstream served over loopback HTTP.
 func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) *harness {
 	t.Helper()
+	return startWith(t, upstream, nil, clientOpts...)
+}
+
+// startWith is start with options for the service.
+func startWith(t *testing.T, upstream http.Handler, svcOpts []service.Option, clientOpts ...modelarts.Option) *harness {
+	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
 	mc, err := modelarts.NewClient(up.Client(), up.URL, clientOpts...)
@@ -57,7 +63,7 @@ func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) 
 		t.Fatal(err)
 	}
 	logs := &logbuf.Buffer{}
-	svc := service.New(mc, service.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	svc := service.New(mc, append([]service.Option{service.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, svcOpts...)...)
 	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	devenvv1.RegisterDevEnvServiceServer(gs, svc)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
