@@ -89,21 +89,25 @@ func transportCause(err error) string {
 }
 
 // upstreamStatus maps an error answer from ModelArts, by the client's code
-// table (modelarts.Rule): its canonical code and reason, and a RetryInfo
-// when a delay is known (the answer's Retry-After, else the vendor's
-// documented delay).
+// table (modelarts.Rule): its canonical code and reason, and, for answers
+// worth trying again, a RetryInfo when a delay is known (the answer's
+// Retry-After, else the vendor's documented delay).
 func upstreamStatus(e *modelarts.Error, call apierror.Call) *status.Status {
-	rule, canonical, _, delay := e.Meaning()
+	rule, canonical, retry, delay := e.Meaning()
 	u := apierror.Upstream{
 		Code:         codes.Code(canonical),
 		ErrorCode:    e.Code,
 		ErrorMessage: e.Message,
 		HTTPStatus:   e.HTTPStatus,
 		RequestID:    e.RequestID,
-		RetryDelay:   e.RetryAfter,
 	}
-	if u.RetryDelay == 0 {
-		u.RetryDelay = delay
+	// A delay is told only for answers worth trying again: a Retry-After
+	// on a final answer would contradict its code.
+	if retry != modelarts.RetryFinal {
+		u.RetryDelay = e.RetryAfter
+		if u.RetryDelay == 0 {
+			u.RetryDelay = delay
+		}
 	}
 	switch {
 	case e.Code == "":

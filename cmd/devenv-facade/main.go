@@ -182,6 +182,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
+	// The goroutines started below end with ctx, also when run returns
+	// early with an error.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for _, name := range fs.SecretsOnCommandLine() {
 		logger.Warn(name + " was given on the command line, where every user of this host can read it (ps, /proc); give " + name + "-file or its environment variable instead")
 	}
@@ -193,6 +197,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
+	cfg.creds.Logger = logger
 	creds, err := cloudauth.New(cfg.creds, httpClient)
 	if err != nil {
 		return err
@@ -358,9 +363,12 @@ func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop fun
 		lis.Close()
 		return nil, fmt.Errorf("--debug-addr %s: the profiling endpoints only listen on loopback", addr)
 	}
+	// A mux of its own: importing net/http/pprof also registers its
+	// handlers, cmdline included, on http.DefaultServeMux, which the facade
+	// never serves. Not pprof.Cmdline: the command line may hold a secret.
+	// Under the Index handler, /debug/pprof/cmdline is an unknown profile
+	// (404).
 	mux := http.NewServeMux()
-	// Not pprof.Cmdline: the command line may hold a secret. Under the
-	// Index handler, /debug/pprof/cmdline is an unknown profile (404).
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)

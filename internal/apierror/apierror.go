@@ -95,6 +95,9 @@ const (
 	// stop) reached ModelArts but its answer was lost, and the instance's
 	// state does not tell whether it took effect.
 	ReasonOutcomeUnknown = "OUTCOME_UNKNOWN"
+	// ReasonUnknownMethod: gRPC only: the server does not serve this
+	// method.
+	ReasonUnknownMethod = "UNKNOWN_METHOD"
 	// ReasonRouteNotFound: REST only: no API at this path.
 	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
 	// ReasonMethodNotAllowed: REST only: the path exists, but not with

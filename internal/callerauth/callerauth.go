@@ -251,6 +251,7 @@ func (a *Authenticator) load(force bool) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("callers file: %w", err)
 	}
+	a.checkMode()
 	sum := sha256.Sum256(raw)
 	if !force && sum == a.seen {
 		return false, nil
@@ -264,13 +265,12 @@ func (a *Authenticator) load(force bool) (bool, error) {
 	if len(p.entries) == 0 {
 		a.logger.Warn("the callers file lists no callers: every call will be refused", slog.String("path", a.path))
 	}
-	a.checkMode()
 	return true, nil
 }
 
-// checkMode warns, once per mode, when group or others may write the
-// callers file: whoever can write it can grant themselves any project.
-// a.mu is held.
+// checkMode warns, on every check but once per mode, when group or others
+// may write the callers file: whoever can write it can grant themselves
+// any project. a.mu is held.
 func (a *Authenticator) checkMode() {
 	fi, err := os.Stat(a.path)
 	if err != nil || fi.Mode() == a.seenMode {

@@ -49,7 +49,10 @@ func DefaultCloudsFiles() CloudsFiles {
 type Cloud struct {
 	// Name is the entry's key under "clouds"; [LoadCloud] sets it. It only
 	// labels errors.
-	Name       string    `yaml:"-"`
+	Name string `yaml:"-"`
+	// Warnings, set by [LoadCloud], name files holding its secrets that
+	// others than their owner may read.
+	Warnings   []string  `yaml:"-"`
 	Profile    string    `yaml:"profile"`
 	RegionName string    `yaml:"region_name"`
 	Auth       CloudAuth `yaml:"auth"`
@@ -120,12 +123,17 @@ func LoadCloud(files CloudsFiles, name string) (Cloud, error) {
 	if !ok {
 		return Cloud{}, fmt.Errorf("cloudauth: %s has no cloud %q", cloudsPath, name)
 	}
-	_, secure, err := readFirst(files.Secure)
+	var warnings []string
+	if holdsSecret(entry) {
+		warnings = appendModeWarning(warnings, cloudsPath)
+	}
+	securePath, secure, err := readFirst(files.Secure)
 	if err != nil {
 		return Cloud{}, err
 	}
 	if s, ok := secure[name]; ok {
 		entry = merge(entry, s)
+		warnings = appendModeWarning(warnings, securePath)
 	}
 	raw, err := yaml.Marshal(entry)
 	if err != nil {
@@ -135,8 +143,33 @@ func LoadCloud(files CloudsFiles, name string) (Cloud, error) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		return Cloud{}, fmt.Errorf("cloudauth: cloud %q in %s: %s", name, cloudsPath, yamlerr.Describe(err))
 	}
-	c.Name = name
+	c.Name, c.Warnings = name, warnings
 	return c, nil
+}
+
+// secretKeys are the keys of a cloud (at its top level or under auth) that
+// hold a secret.
+var secretKeys = []string{"password", "token", "ak", "sk", "access_key", "secret_key", "security_token"}
+
+// holdsSecret reports whether a cloud's entry holds a secret.
+func holdsSecret(entry any) bool {
+	m, _ := entry.(map[string]any)
+	auth, _ := m["auth"].(map[string]any)
+	for _, k := range secretKeys {
+		if m[k] != nil || auth[k] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// appendModeWarning adds a warning if others than its owner may read path.
+func appendModeWarning(warnings []string, path string) []string {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+		warnings = append(warnings, fmt.Sprintf("%s (mode %s) holds credentials and is readable by others than its owner; chmod go-r it",
+			path, fi.Mode().Perm()))
+	}
+	return warnings
 }
 
 // readFirst parses the "clouds" map of the first file in paths that exists.

@@ -50,6 +50,9 @@ type Config struct {
 	// CloudsFiles overrides where clouds.yaml and secure.yaml are looked
 	// for; nil means [DefaultCloudsFiles].
 	CloudsFiles *CloudsFiles
+	// Logger receives warnings, such as a clouds.yaml with secrets that
+	// others may read. Nil discards them.
+	Logger *slog.Logger
 }
 
 // String describes the configuration without secrets.
@@ -117,6 +120,11 @@ func New(cfg Config, httpClient modelarts.HTTPClient) (modelarts.Credentials, er
 		cloud, err := LoadCloud(files, cfg.Cloud)
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Logger != nil {
+			for _, w := range cloud.Warnings {
+				cfg.Logger.Warn(w)
+			}
 		}
 		sub, err := cloud.Config()
 		if err != nil {

@@ -369,3 +369,41 @@ func TestNew_flagErrorsNameFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadCloud_warnsAboutReadableSecrets: clouds.yaml with a secret, and
+// secure.yaml, that others may read are warned about; a clouds.yaml
+// without secrets is not.
+func TestLoadCloud_warnsAboutReadableSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	clouds := write("clouds.yaml", "clouds: {c: {auth: {auth_url: 'https://iam.example/v3', username: u, user_domain_name: d, project_name: eu-de}}}\n", 0o644)
+	secure := write("secure.yaml", "clouds: {c: {auth: {password: pw}}}\n", 0o644)
+	cloud, err := cloudauth.LoadCloud(cloudauth.CloudsFiles{Clouds: []string{clouds}, Secure: []string{secure}}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cloud.Warnings) != 1 || !strings.Contains(cloud.Warnings[0], "secure.yaml") || strings.Contains(cloud.Warnings[0], "pw") {
+		t.Errorf("warnings %q; want one about secure.yaml only, without the secret", cloud.Warnings)
+	}
+	if err := os.Chmod(secure, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withKeys := write("keys.yaml", "clouds: {c: {auth: {ak: A, sk: S}}}\n", 0o640)
+	cloud, err = cloudauth.LoadCloud(cloudauth.CloudsFiles{Clouds: []string{withKeys}, Secure: []string{secure}}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cloud.Warnings) != 1 || !strings.Contains(cloud.Warnings[0], "keys.yaml") {
+		t.Errorf("warnings %q; want one about the clouds.yaml holding keys", cloud.Warnings)
+	}
+}

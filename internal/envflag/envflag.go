@@ -326,8 +326,8 @@ func (s *Set) readSecretFile(sp, fileSpec *spec) error {
 	if v == "" {
 		return fmt.Errorf("--%s: %s is empty", fileName, *sp.file)
 	}
-	if fi, err := os.Stat(*sp.file); err == nil && fi.Mode().Perm()&0o004 != 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("--%s: %s (mode %s) is readable by every user of this host; chmod o-r it",
+	if fi, err := os.Stat(*sp.file); err == nil && fi.Mode().Perm()&0o044 != 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("--%s: %s (mode %s) is readable by others than its owner; chmod go-r it",
 			fileName, *sp.file, fi.Mode().Perm()))
 	}
 	*sp.value = v

@@ -245,7 +245,7 @@ func TestSecretWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := strings.Join(fs.Warnings(), "\n")
-	if !strings.Contains(w, "readable by every user") || strings.Contains(w, "SECRET") {
+	if !strings.Contains(w, "readable by others") || strings.Contains(w, "SECRET") {
 		t.Errorf("warnings %q; want one about the file's mode, without the secret", w)
 	}
 	if got := fs.SecretsOnCommandLine(); len(got) != 0 {

@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
 // adminServer serves health and readiness on the admin listener, without
@@ -36,8 +39,27 @@ type adminServer struct {
 	server *http.Server
 }
 
+// Bounds of the admin listener, which anyone who reaches it may use.
+const (
+	// adminStreamsPerConn bounds concurrent calls on one admin connection.
+	adminStreamsPerConn = 16
+	// adminWatches bounds open health watches across all connections.
+	adminWatches = 64
+)
+
 func newAdminServer(hs *health.Server, logger *slog.Logger) *adminServer {
-	a := &adminServer{grpc: grpc.NewServer(grpc.MaxRecvMsgSize(4 << 10))}
+	watches := make(chan struct{}, adminWatches)
+	a := &adminServer{grpc: grpc.NewServer(grpc.MaxRecvMsgSize(4<<10),
+		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			select {
+			case watches <- struct{}{}:
+				defer func() { <-watches }()
+				return handler(srv, ss)
+			default:
+				return apierror.New(codes.ResourceExhausted, apierror.ReasonOverloaded,
+					"too many health watches are open on the admin listener; retry later", requestIDOf(ss.Context()))
+			}
+		}))}
 	healthpb.RegisterHealthServer(a.grpc, hs)
 	reflection.Register(a.grpc)
 
@@ -64,6 +86,7 @@ func newAdminServer(hs *health.Server, logger *slog.Logger) *adminServer {
 			mux.ServeHTTP(w, r)
 		}),
 		Protocols:         &protocols,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: adminStreamsPerConn},
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,

@@ -77,8 +77,9 @@ func (c *codec) invalidFields(req any) []string {
 
 // isInvalidUTF8 reports whether err is the proto runtime's refusal of a
 // string field with invalid UTF-8. The runtime exports no error value for
-// it, so its message is matched ("string field contains invalid UTF-8",
-// google.golang.org/protobuf/internal/impl).
+// it, so its message is matched: "string field contains invalid UTF-8"
+// (errInvalidUTF8 in
+// https://github.com/protocolbuffers/protobuf-go/blob/master/internal/impl/codec_field.go).
 func isInvalidUTF8(err error) bool {
 	return strings.Contains(err.Error(), "invalid UTF-8")
 }

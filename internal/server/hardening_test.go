@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -184,14 +185,11 @@ func TestReadiness_turnsUnreadyOnShutdown(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat400ms")))
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
-	started := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		close(started)
 		_, err := f.client.DeleteInstance(context.Background(), del(stopped))
 		done <- err
 	}()
-	<-started
 	waitUntil(t, "the call reaches ModelArts", func() bool { return emu.RequestCount() > 0 })
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.stop() }()
@@ -398,7 +396,7 @@ func TestStreamWithoutRequestIsEnded(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	for id, code := range c.ends(ids, 5*time.Second) {
+	for id, code := range c.ends(ids, 20*time.Second) {
 		if code != int(codes.Canceled) && code != -1 {
 			t.Errorf("stream %d ended with %d; want CANCELLED or a reset", id, code)
 		}
@@ -478,12 +476,19 @@ func TestOversizedMetadataIsRefused(t *testing.T) {
 	}
 	t.Parallel()
 	emu := emulator.New()
-	f := callersFacade(t, emu, nil)
+	// No caller authentication: the metadata limit alone must refuse the
+	// streams, long before the request read timeout (here 30s) would end
+	// them.
+	f := startFacade(t, emu, func(o *server.Options) {
+		o.Credentials, o.RequestReadTimeout = cloudauth.Token("t"), 30*time.Second
+	})
 	// Encoded once (HPACK is slow on 4 MiB), sent 100 times, 10 at a time.
 	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", map[string]string{"x-padding": strings.Repeat("x", 4<<20)})
 	heapBefore := heapInUse()
 	var wg sync.WaitGroup
 	var peakGoroutines atomic.Int64
+	var mu sync.Mutex
+	var open []*h2conn
 	next := make(chan int)
 	for range 10 {
 		wg.Go(func() {
@@ -494,15 +499,18 @@ func TestOversizedMetadataIsRefused(t *testing.T) {
 					continue
 				}
 				// The server may close the connection before all of the
-				// metadata is written: either way the stream must end.
+				// metadata is written: either way the stream must end,
+				// at once.
 				_ = c.writeBlock(1, block)
-				if !c.endedOrClosed(1, 30*time.Second) {
-					t.Errorf("stream %d with 4 MiB of metadata was neither ended nor its connection closed", i)
+				if !c.endedOrClosed(1, 5*time.Second) {
+					t.Errorf("stream %d with 4 MiB of metadata was neither ended nor its connection closed within 5s", i)
 				}
 				if n := int64(runtime.NumGoroutine()); n > peakGoroutines.Load() {
 					peakGoroutines.Store(n)
 				}
-				c.conn.Close()
+				mu.Lock()
+				open = append(open, c) // kept open until measured
+				mu.Unlock()
 			}
 		})
 	}
@@ -512,13 +520,23 @@ func TestOversizedMetadataIsRefused(t *testing.T) {
 	close(next)
 	wg.Wait()
 	grew := int64(heapInUse()) - int64(heapBefore)
-	t.Logf("100 streams x 4 MiB metadata: heap in use grew by %d KiB; peak %d goroutines in the test process", grew>>10, peakGoroutines.Load())
+	t.Logf("100 streams x 4 MiB metadata, connections still open: heap in use grew by %d KiB; peak %d goroutines in the test process", grew>>10, peakGoroutines.Load())
 	if grew > 64<<20 {
 		t.Errorf("the heap grew by %d MiB; want under 64 MiB", grew>>20)
+	}
+	for _, c := range open {
+		c.conn.Close()
 	}
 	if emu.RequestCount() != 0 {
 		t.Error("an oversized call reached ModelArts")
 	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
 
 // respond answers the server's SETTINGS and PINGs, as a client's HTTP/2
@@ -592,12 +610,6 @@ func (c *h2conn) endedOrClosed(id uint32, timeout time.Duration) bool {
 	}
 }
 
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
 
 // TestUnknownMethodIsRefusedAtHeaders: a method the facade does not serve is
 // UNIMPLEMENTED without reading a request.
@@ -844,4 +856,68 @@ func TestStartupWarnings(t *testing.T) {
 		t.Errorf("the serving line does not say how callers are authenticated:\n%s", logs.String())
 	}
 	_ = f
+}
+
+// TestShutdown_reopenedWatchDoesNotDelay: a client that reopens its health
+// watch as soon as the facade ends it (grpc-go's client-side health
+// checking does) is refused, so it cannot hold the drain.
+func TestShutdown_reopenedWatchDoesNotDelay(t *testing.T) {
+	t.Parallel()
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
+	hc := healthpb.NewHealthClient(dial(t, f.grpcAddr))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan struct{})
+	go func() {
+		for ctx.Err() == nil {
+			w, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				continue
+			}
+			for {
+				if _, err := w.Recv(); err != nil {
+					break
+				}
+				select {
+				case <-first:
+				default:
+					close(first)
+				}
+			}
+		}
+	}()
+	<-first
+	start := time.Now()
+	if err := f.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 4*time.Second {
+		t.Errorf("shutdown with a watcher that reopens took %v; want well under the 10s grace", el)
+	}
+}
+
+// TestHandler_inMemory: Server.Handler serves the REST mirror with the same
+// pipeline, for tests that serve it themselves.
+func TestHandler_inMemory(t *testing.T) {
+	t.Parallel()
+	up := httptest.NewServer(emulator.New())
+	t.Cleanup(up.Close)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	opts.GRPCListener, opts.Endpoint, opts.Credentials = lis, up.URL, cloudauth.Token("t")
+	opts.HTTPClient = up.Client()
+	s, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lis.Close() })
+	mem := httptest.NewServer(s.Handler())
+	t.Cleanup(mem.Close)
+	code, hdr, body := rest(t, http.MethodDelete, mem.URL+"/v1/"+project+"/demanager/instances/"+stopped, nil)
+	if code != http.StatusOK || body["instance_id"] != stopped || hdr.Get("X-Request-Id") == "" {
+		t.Errorf("DELETE through Handler: %d %v %v", code, hdr, body)
+	}
 }

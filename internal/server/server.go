@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -181,8 +182,9 @@ func (opts Options) check() error {
 		return errors.New("server: UpstreamTimeout must be positive")
 	case opts.RequestReadTimeout <= 0:
 		return errors.New("server: RequestReadTimeout must be positive")
-	case opts.Retry.MaxAttempts < 1:
-		return errors.New("server: Retry.MaxAttempts must be at least 1")
+	case opts.Retry.MaxAttempts < 1 || opts.Retry.InitialBackoff <= 0 || opts.Retry.MaxBackoff < opts.Retry.InitialBackoff ||
+		opts.Retry.Multiplier < 1 || opts.Retry.MaxRetryAfter <= 0 || opts.Retry.AttemptTimeout < 0:
+		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
 	case opts.ShutdownGrace < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
 		return errors.New("server: negative limits are not allowed (zero means none)")
 	}
@@ -382,23 +384,38 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 // still reports its success: its outcome is not lost.
 func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if st := streamFrom(ctx); st != nil { // gRPC; REST calls have no stream
+		// Taken first, whatever happens next: the codec's record of the
+		// request must not outlive the call.
+		fields := s.codec.invalidFields(req)
 		if !s.streams.activate(st) {
 			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
 				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
 		}
-		if fields := s.codec.invalidFields(req); fields != nil {
+		if fields != nil {
 			return nil, invalidUTF8(callctx.RequestID(ctx), fields)
 		}
 	}
 	s.calls.begin()
 	defer s.calls.end()
 	resp, err := handler(ctx, req)
-	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) {
+	// Only a call the shutdown cut off answers SHUTTING_DOWN; an answer it
+	// got before (NOT_FOUND, say) stands.
+	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) && cutOff(err) {
 		return nil, apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
 			"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
 			callctx.RequestID(ctx))
 	}
 	return resp, err
+}
+
+// cutOff reports whether err is what a cancelled call answers: CANCELLED
+// or DEADLINE_EXCEEDED, or a context error.
+func cutOff(err error) bool {
+	switch status.Code(err) {
+	case codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.Canceled)
 }
 
 // Handler returns the REST mirror as an http.Handler, with the same
@@ -506,7 +523,7 @@ func tlsMode(c *tls.Config) string {
 	switch {
 	case c == nil:
 		return "off"
-	case c.ClientCAs != nil:
+	case requiresClientCerts(c):
 		return "mutual (client certificates required)"
 	}
 	return "on"
@@ -516,7 +533,7 @@ func callerAuthMode(callers *callerauth.Authenticator, c *tls.Config) string {
 	switch {
 	case callers != nil:
 		return fmt.Sprintf("on (%d callers)", callers.Count())
-	case c != nil && c.ClientCAs != nil:
+	case requiresClientCerts(c):
 		return "client certificates only (any certificate from the CA may act on every project)"
 	}
 	return "off"

@@ -28,7 +28,6 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
-	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
@@ -357,7 +356,7 @@ func TestHostileUpstreams(t *testing.T) {
 			// One attempt: this test is about mapping; retries have their own.
 			f := startFacade(t, tt.upstream, func(o *server.Options) {
 				o.Credentials = cloudauth.Token("t")
-				o.Retry = modelarts.RetryPolicy{MaxAttempts: 1}
+				o.Retry.MaxAttempts = 1
 			})
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()

@@ -9,8 +9,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
+
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
 // Why a stream's context was cancelled by the registry.
@@ -30,8 +33,9 @@ const (
 	statePending streamState = iota
 	// stateActive: a unary call whose request arrived; its handler runs.
 	stateActive
-	// stateLongLived: a streaming call (health Watch, reflection) that
-	// delivered its first message and may stay open indefinitely.
+	// stateLongLived: a streaming call (health Watch, reflection), which
+	// may stay open indefinitely; it counts as such from the start of its
+	// handler.
 	stateLongLived
 )
 
@@ -93,21 +97,14 @@ func newStreams(requestTimeout time.Duration, maxPending, maxLongLived int) *str
 		all: make(map[*stream]struct{})}
 }
 
-// errTooManyPending and errTooManyStreams are the tap's refusals when a
-// bound is reached.
-var (
-	errTooManyPending = status.Error(codes.ResourceExhausted,
-		"too many calls are waiting to send their request; retry later")
-	errTooManyStreams = status.Error(codes.ResourceExhausted,
-		"too many streaming calls are open; retry later")
-)
-
 // tap registers a new stream (a grpc tap.ServerInHandle). It refuses
 // methods the server does not serve and streams beyond the bounds, before
-// grpc-go creates the stream.
+// grpc-go creates the stream; its refusals carry ErrorInfo with the
+// caller's request ID (or a new one).
 func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (context.Context, error) {
 	if r.known != nil && !r.known[info.FullMethodName] {
-		return nil, status.Errorf(codes.Unimplemented, "unknown method %s", shortMethod(info.FullMethodName))
+		return nil, apierror.New(codes.Unimplemented, apierror.ReasonUnknownMethod,
+			"unknown method "+shortMethod(info.FullMethodName), headerRequestID(info))
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	s := &stream{started: now, cancel: cancel}
@@ -115,7 +112,8 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	if r.pending >= r.maxPending {
 		r.mu.Unlock()
 		cancel(nil)
-		return nil, errTooManyPending
+		return nil, apierror.New(codes.ResourceExhausted, apierror.ReasonOverloaded,
+			"too many calls are waiting to send their request; retry later", headerRequestID(info))
 	}
 	r.pending++
 	r.all[s] = struct{}{}
@@ -134,7 +132,7 @@ func shortMethod(m string) string {
 	return m
 }
 
-// fromContext returns the stream ctx belongs to, or nil.
+// streamFrom returns the stream ctx belongs to, or nil.
 func streamFrom(ctx context.Context) *stream {
 	s, _ := ctx.Value(streamKey{}).(*stream)
 	return s
@@ -156,15 +154,19 @@ func (r *streams) activate(s *stream) bool {
 }
 
 // openLongLived marks a streaming call, which may stay open indefinitely,
-// or refuses it beyond the bound.
-func (r *streams) openLongLived(s *stream) error {
+// or refuses it beyond the bound and once shutdown has begun (a client
+// that reopens its health watch at once must not hold the drain).
+func (r *streams) openLongLived(s *stream, requestID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.all[s]; !ok {
-		return status.Error(codes.Canceled, errNoRequest.Error())
-	}
-	if r.longLived >= r.maxLongLived {
-		return errTooManyStreams
+	switch {
+	case !r.cutoff.IsZero():
+		return apierror.New(codes.Unavailable, apierror.ReasonShuttingDown, "the facade is shutting down", requestID)
+	case !r.has(s):
+		return apierror.New(codes.Canceled, apierror.ReasonCanceled, errNoRequest.Error(), requestID)
+	case r.longLived >= r.maxLongLived:
+		return apierror.New(codes.ResourceExhausted, apierror.ReasonOverloaded,
+			"too many streaming calls are open; retry later", requestID)
 	}
 	if s.state == statePending {
 		r.pending--
@@ -172,6 +174,12 @@ func (r *streams) openLongLived(s *stream) error {
 	s.state = stateLongLived
 	r.longLived++
 	return nil
+}
+
+// has reports whether s is still registered; r.mu is held.
+func (r *streams) has(s *stream) bool {
+	_, ok := r.all[s]
+	return ok
 }
 
 // done forgets a stream that ended.
@@ -235,12 +243,13 @@ func (r *streams) shutdown(cutoff time.Time) {
 	}
 }
 
-// cancelActive cancels the calls still running, with errShuttingDown.
+// cancelActive cancels the calls still running, and any streaming call
+// opened since shutdown began, with errShuttingDown.
 func (r *streams) cancelActive() {
 	r.mu.Lock()
 	var ended []*stream
 	for s := range r.all {
-		if s.state == stateActive {
+		if s.state == stateActive || s.state == stateLongLived {
 			ended = append(ended, s)
 		}
 	}
@@ -250,12 +259,6 @@ func (r *streams) cancelActive() {
 	}
 }
 
-// counts returns how many streams are pending and long-lived.
-func (r *streams) counts() (pending, longLived, total int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.pending, r.longLived, len(r.all)
-}
 
 // sweepEvery runs sweep every interval until ctx is done. tick is
 // time.NewTicker's channel in production.
@@ -278,7 +281,7 @@ func (r *streams) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.St
 	if s == nil {
 		return handler(srv, ss)
 	}
-	if err := r.openLongLived(s); err != nil {
+	if err := r.openLongLived(s, requestIDOf(ss.Context())); err != nil {
 		return err
 	}
 	return handler(srv, ss)
@@ -291,3 +294,21 @@ type calls struct{ n atomic.Int64 }
 func (c *calls) begin()          { c.n.Add(1) }
 func (c *calls) end()            { c.n.Add(-1) }
 func (c *calls) inFlight() int64 { return c.n.Load() }
+
+// headerRequestID returns the call's x-request-id if it is acceptable, or
+// a new one, for refusals made before any interceptor runs.
+func headerRequestID(info *tap.Info) string {
+	if ids := info.Header.Get(callctx.MetadataKeyRequestID); len(ids) > 0 && callctx.ValidRequestID(ids[0]) {
+		return ids[0]
+	}
+	return callctx.NewRequestID()
+}
+
+// requestIDOf returns the x-request-id of a call's incoming metadata if it
+// is acceptable, or a new one.
+func requestIDOf(ctx context.Context) string {
+	if ids := metadata.ValueFromIncomingContext(ctx, callctx.MetadataKeyRequestID); len(ids) > 0 && callctx.ValidRequestID(ids[0]) {
+		return ids[0]
+	}
+	return callctx.NewRequestID()
+}
