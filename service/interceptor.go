@@ -19,19 +19,10 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
-// Metadata keys the service reads from callers and sets on answers.
-const (
-	// MetadataKeyAuthToken carries the caller's own IAM token.
-	MetadataKeyAuthToken = callctx.MetadataKeyAuthToken
-	// MetadataKeyRequestID carries the caller's request ID.
-	MetadataKeyRequestID = callctx.MetadataKeyRequestID
-	// MetadataKeyDeleteOutcome says a delete's success was inferred.
-	MetadataKeyDeleteOutcome = callctx.MetadataKeyDeleteOutcome
-)
 
 // callerToken returns the caller's x-auth-token metadata, or "".
 func callerToken(ctx context.Context) string {
-	if v := metadata.ValueFromIncomingContext(ctx, MetadataKeyAuthToken); len(v) > 0 {
+	if v := metadata.ValueFromIncomingContext(ctx, callctx.MetadataKeyAuthToken); len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -40,7 +31,7 @@ func callerToken(ctx context.Context) string {
 // incomingRequestID returns the caller's request ID if it is acceptable
 // (see [callctx.ValidRequestID]).
 func incomingRequestID(ctx context.Context) (string, bool) {
-	v := metadata.ValueFromIncomingContext(ctx, MetadataKeyRequestID)
+	v := metadata.ValueFromIncomingContext(ctx, callctx.MetadataKeyRequestID)
 	if len(v) == 0 || !callctx.ValidRequestID(v[0]) {
 		return "", false
 	}
@@ -66,7 +57,7 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		// Fails only outside a gRPC call (a direct unit-test call); the
 		// header is a courtesy, the request ID still flows.
-		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyRequestID, requestID))
+		_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyRequestID, requestID))
 		cl := callctx.New(requestID)
 		ctx = callctx.NewContext(ctx, cl)
 

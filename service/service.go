@@ -123,7 +123,7 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 			return nil, err
 		case res.Inferred:
 			// Tell the caller the success was inferred, not confirmed.
-			_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
+			_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
 			callctx.Annotate(ctx, slog.String("delete_outcome", outcomeInferred))
 		case resp.InstanceID != "":
 			instanceID = resp.InstanceID

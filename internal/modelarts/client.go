@@ -157,12 +157,6 @@ func WithTimeout(d time.Duration) Option {
 	return func(c *Client) { c.timeout = d }
 }
 
-// WithMaxBodyBytes caps how many bytes of a response body are read. A larger
-// success body is reported as malformed, a larger error body as not being a
-// ModelArts error. Zero or negative means [DefaultMaxBodyBytes].
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *Client) { c.maxBody = n }
-}
 
 // WithRetryPolicy sets how idempotent calls are retried. Without it,
 // [DefaultRetryPolicy] applies; MaxAttempts 1 disables retries.

@@ -578,3 +578,41 @@ func deleteInstance(ctx context.Context, c *modelarts.Client, project, instance 
 func deleteInstanceResult(ctx context.Context, c *modelarts.Client, project, instance string, opts ...modelarts.CallOption) (*modelarts.DeleteInstanceResponse, modelarts.Result, error) {
 	return modelarts.DeleteInstance.Call(ctx, c, modelarts.Request{Params: []string{project, instance}}, opts...)
 }
+
+// TestCall_bodyAndQuery: an endpoint with a JSON body and a query sends
+// both, with Content-Type; a non-idempotent one is sent once whatever
+// happens; the path's parameters are counted.
+func TestCall_bodyAndQuery(t *testing.T) {
+	t.Parallel()
+	var rec recorder
+	var bodies []string
+	var mu sync.Mutex
+	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	op := modelarts.MustEndpoint[map[string]any](modelarts.Operation{Name: "Post", Method: http.MethodPost, Path: "/v1/{project_id}/things"})
+	_, res, err := op.Call(t.Context(), c, modelarts.Request{
+		Params: []string{testProject},
+		Query:  map[string][]string{"b": {"2 two"}, "a": {"1"}},
+		Body:   map[string]any{"name": "x", "n": 1},
+	})
+	var apiErr *modelarts.Error
+	if !errors.As(err, &apiErr) || res.Attempts != 1 {
+		t.Fatalf("err %v after %d attempts; want the 503, once (not idempotent)", err, res.Attempts)
+	}
+	r := rec.all()[0]
+	if r.URL.RawQuery != "a=1&b=2+two" || r.Header.Get("Content-Type") != "application/json" || r.URL.Path != "/v1/"+testProject+"/things" {
+		t.Errorf("sent %s %s?%s (%s)", r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"))
+	}
+	if bodies[0] != `{"n":1,"name":"x"}` {
+		t.Errorf("body %q", bodies[0])
+	}
+	if _, _, err := op.Call(t.Context(), c, modelarts.Request{}); err == nil {
+		t.Error("a call without its path parameter was sent")
+	}
+}

@@ -270,12 +270,16 @@ var index = newRuleIndex(rules)
 func Rules() []Rule { return append([]Rule(nil), rules...) }
 
 // LookupRule finds the rule for an answer: by (HTTP status, code), then by
-// code alone. It returns nil for codes the table does not know.
+// code alone. It returns a copy, or nil for codes the table does not know.
 func LookupRule(httpStatus int, code string) *Rule {
-	if r, ok := index.byPair[ruleKey{httpStatus, code}]; ok {
-		return r
+	r, ok := index.byPair[ruleKey{httpStatus, code}]
+	if !ok {
+		if r, ok = index.byCode[code]; !ok {
+			return nil
+		}
 	}
-	return index.byCode[code]
+	c := *r
+	return &c
 }
 
 // StatusRule maps an HTTP status alone, for answers whose code is not in

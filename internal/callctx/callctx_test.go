@@ -1,0 +1,67 @@
+package callctx_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+)
+
+func TestValidRequestID(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"":                        false,
+		"abc-123":                 true,
+		"d5271e55-64d2-44b1-9cee": true,
+		strings.Repeat("a", 128):  true,
+		strings.Repeat("a", 129):  false,
+		"has space":               false,
+		"tab\there":               false,
+		"new\nline":               false,
+		"ümlaut":                  false,
+		"\x7f":                    false,
+		"~!@#$%^&*()_+{}|:<>?":    true,
+	}
+	for id, want := range tests {
+		if got := callctx.ValidRequestID(id); got != want {
+			t.Errorf("ValidRequestID(%q) = %v; want %v", id, got, want)
+		}
+	}
+	if id := callctx.NewRequestID(); !callctx.ValidRequestID(id) {
+		t.Errorf("NewRequestID() = %q is not valid", id)
+	}
+}
+
+func TestCall(t *testing.T) {
+	t.Parallel()
+	if id := callctx.RequestID(context.Background()); id != "" {
+		t.Errorf("RequestID outside a call = %q; want empty", id)
+	}
+	callctx.Annotate(context.Background(), slog.String("ignored", "x")) // no call: no effect, no panic
+	c := callctx.New("rid-1")
+	ctx := callctx.NewContext(context.Background(), c)
+	if callctx.RequestID(ctx) != "rid-1" || callctx.FromContext(ctx) != c {
+		t.Error("the call does not travel in the context")
+	}
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() { callctx.Annotate(ctx, slog.Int("n", i)) })
+	}
+	wg.Wait()
+	if got := len(c.AppendAttrs(nil)); got != 10 {
+		t.Errorf("%d attributes; want 10", got)
+	}
+}
+
+func TestProtocol(t *testing.T) {
+	t.Parallel()
+	if p := callctx.Protocol(context.Background()); p != callctx.ProtocolGRPC {
+		t.Errorf("unmarked call: %q; want grpc", p)
+	}
+	if p := callctx.Protocol(callctx.WithProtocol(context.Background(), callctx.ProtocolREST)); p != callctx.ProtocolREST {
+		t.Errorf("marked call: %q; want rest", p)
+	}
+}
