@@ -19,7 +19,6 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
-
 // callerToken returns the caller's x-auth-token metadata, or "".
 func callerToken(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, callctx.MetadataKeyAuthToken); len(v) > 0 {

@@ -157,7 +157,6 @@ func WithTimeout(d time.Duration) Option {
 	return func(c *Client) { c.timeout = d }
 }
 
-
 // WithRetryPolicy sets how idempotent calls are retried. Without it,
 // [DefaultRetryPolicy] applies; MaxAttempts 1 disables retries.
 func WithRetryPolicy(p RetryPolicy) Option {

@@ -610,7 +610,6 @@ func (c *h2conn) endedOrClosed(id uint32, timeout time.Duration) bool {
 	}
 }
 
-
 // TestUnknownMethodIsRefusedAtHeaders: a method the facade does not serve is
 // UNIMPLEMENTED without reading a request.
 func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {

@@ -259,7 +259,6 @@ func (r *streams) cancelActive() {
 	}
 }
 
-
 // sweepEvery runs sweep every interval until ctx is done. tick is
 // time.NewTicker's channel in production.
 func (r *streams) sweepEvery(ctx context.Context, tick <-chan time.Time, now func() time.Time) {
