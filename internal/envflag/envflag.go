@@ -13,6 +13,11 @@
 // A secret flag --x (variable X) also has a file twin --x-file (X_FILE)
 // naming a file that holds the value, so secrets need not appear in process
 // listings or the environment.
+//
+// Commands that take arguments as well as flags parse with
+// [Set.ParseArgs], which accepts flags before, between and after the
+// arguments; a short name such as -o can be given to a flag with
+// [Set.Alias].
 package envflag
 
 import (
@@ -35,6 +40,7 @@ type Set struct {
 	failed   *failure // the last value a flag.Value refused
 	given    map[string]bool
 	fromEnv  map[string]bool
+	aliases  map[string]string // alias -> flag name
 	warnings []string
 }
 
@@ -54,6 +60,7 @@ type spec struct {
 	check                 func() error // range check, run after parsing
 	rangeText             string       // for the help text
 	current               func() string
+	aliases               []string
 }
 
 // New returns an empty Set for the named program.
@@ -229,20 +236,65 @@ var ErrHelp = flag.ErrHelp
 // production), reads the secret files, and checks every range. Positional
 // arguments are an error.
 func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error {
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ErrHelp
-		}
-		if f := s.failed; f != nil {
-			return fmt.Errorf("--%s %q: %w", f.name, f.value, f.err)
-		}
-		return s.scrub(err)
+	positional, err := s.parseCommandLine(args)
+	if err != nil {
+		return err
 	}
-	if s.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (all settings are flags)", s.fs.Arg(0))
+	if len(positional) > 0 {
+		return fmt.Errorf("unexpected argument %q (all settings are flags)", positional[0])
 	}
+	return s.resolve(lookupEnv)
+}
+
+// ParseArgs is [Set.Parse] for commands that take arguments: it returns the
+// arguments that are not flags, in order. Flags may come before, between
+// and after them; everything after "--" is an argument. (A flag whose value
+// is "--" must then be written --flag=--.)
+func (s *Set) ParseArgs(args []string, lookupEnv func(string) (string, bool)) ([]string, error) {
+	positional, err := s.parseCommandLine(args)
+	if err != nil {
+		return nil, err
+	}
+	return positional, s.resolve(lookupEnv)
+}
+
+// parseCommandLine parses the flags in args and returns the other
+// arguments. The flag package stops at the first argument that is not a
+// flag; parsing resumes after it.
+func (s *Set) parseCommandLine(args []string) ([]string, error) {
+	var positional []string
+	for rest := args; ; {
+		if err := s.fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, ErrHelp
+			}
+			if f := s.failed; f != nil {
+				return nil, fmt.Errorf("--%s %q: %w", f.name, f.value, f.err)
+			}
+			return nil, s.scrub(err)
+		}
+		left := s.fs.Args()
+		if len(left) == 0 {
+			return positional, nil
+		}
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			return append(positional, left...), nil // after the terminator
+		}
+		positional = append(positional, left[0])
+		rest = left[1:]
+	}
+}
+
+// resolve fills the flags not given on the command line from their
+// variables, reads the secret files and checks the ranges.
+func (s *Set) resolve(lookupEnv func(string) (string, bool)) error {
 	s.given, s.fromEnv = map[string]bool{}, map[string]bool{}
 	s.fs.Visit(func(f *flag.Flag) { s.given[f.Name] = true })
+	for alias, name := range s.aliases {
+		if s.given[alias] {
+			s.given[name] = true
+		}
+	}
 	for _, sp := range s.specs {
 		if s.given[sp.name] || sp.env == "" {
 			continue
@@ -279,6 +331,34 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error 
 		}
 	}
 	return nil
+}
+
+// Alias makes alias another name for the flag name, which must already be
+// defined: Alias("o", "output") lets -o json stand for --output json. The
+// alias has no variable of its own; given on the command line, it counts
+// as the flag given there.
+func (s *Set) Alias(alias, name string) {
+	f := s.fs.Lookup(name)
+	if f == nil {
+		panic("envflag: Alias(" + alias + ", " + name + "): no flag " + name) // a programming error, like flag's redefinition panic
+	}
+	s.fs.Var(f.Value, alias, "")
+	if s.aliases == nil {
+		s.aliases = map[string]string{}
+	}
+	s.aliases[alias] = name
+	for _, sp := range s.specs {
+		if sp.name == name {
+			sp.aliases = append(sp.aliases, alias)
+		}
+	}
+}
+
+// Given reports whether the flag name was set by the last Parse or
+// ParseArgs, on the command line (under its name or an alias) or by its
+// environment variable, rather than left at its default.
+func (s *Set) Given(name string) bool {
+	return s.given[name] || s.fromEnv[name]
 }
 
 // source names where a flag's value came from, with the value, for an
@@ -377,6 +457,8 @@ type Info struct {
 	Usage string
 	// Secret marks a secret flag; it also has a file twin, Name+"-file".
 	Secret bool
+	// Aliases are its other names ("o" for "output"), from [Set.Alias].
+	Aliases []string
 }
 
 // Flags describes the flags in the order they were defined, without the
@@ -385,7 +467,8 @@ func (s *Set) Flags() []Info {
 	var out []Info
 	for _, sp := range s.specs {
 		if !sp.twin {
-			out = append(out, Info{Name: sp.name, Env: sp.env, Default: sp.def, Range: sp.rangeText, Usage: sp.usage, Secret: sp.secret})
+			out = append(out, Info{Name: sp.name, Env: sp.env, Default: sp.def, Range: sp.rangeText, Usage: sp.usage, Secret: sp.secret,
+				Aliases: slices.Clone(sp.aliases)})
 		}
 	}
 	return out
@@ -400,7 +483,11 @@ func (s *Set) PrintUsage(w io.Writer, header string) {
 	}
 	fmt.Fprintln(w, "Flags (each can also be set by the environment variable shown; a flag wins):")
 	for _, sp := range s.specs {
-		fmt.Fprintf(w, "  --%s", sp.name)
+		fmt.Fprint(w, " ")
+		for _, a := range sp.aliases {
+			fmt.Fprintf(w, " %s%s,", dashes(a), a)
+		}
+		fmt.Fprintf(w, " --%s", sp.name)
 		if sp.env != "" {
 			fmt.Fprintf(w, "  [$%s]", sp.env)
 		}
@@ -417,4 +504,12 @@ func (s *Set) PrintUsage(w io.Writer, header string) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// dashes is how a flag's name is written in help: -o, --output.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-"
+	}
+	return "--"
 }

@@ -259,3 +259,107 @@ func TestSecretWarnings(t *testing.T) {
 		t.Errorf("SecretsOnCommandLine = %v; want [--token]", got)
 	}
 }
+
+// args is a set for a command with arguments: a string with a variable
+// and an alias, and a bool.
+type args struct {
+	output string
+	wait   bool
+}
+
+func newArgs(a *args) *envflag.Set {
+	fs := envflag.New("prog get")
+	fs.Choice(&a.output, "output", "PROG_OUTPUT", "table", []string{"table", "json"}, "output format")
+	fs.Alias("o", "output")
+	fs.Bool(&a.wait, "wait", "", false, "wait")
+	return fs
+}
+
+func TestParseArgs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    args
+		wantPos []string
+		wantErr string
+	}{
+		{"flags_after", []string{"id-1", "-o", "json", "--wait"}, nil, args{"json", true}, []string{"id-1"}, ""},
+		{"flags_between", []string{"a", "--wait", "b", "--output=json"}, nil, args{"json", true}, []string{"a", "b"}, ""},
+		{"no_args", []string{"--wait"}, nil, args{"table", true}, nil, ""},
+		{"terminator", []string{"--wait", "--", "-o", "x"}, nil, args{"table", true}, []string{"-o", "x"}, ""},
+		{"single_dash_is_an_argument", []string{"-", "--wait"}, nil, args{"table", true}, []string{"-"}, ""},
+		{"alias_beats_env", []string{"x", "-o", "json"}, map[string]string{"PROG_OUTPUT": "table"}, args{"json", false}, []string{"x"}, ""},
+		{"env_without_flag", []string{"x"}, map[string]string{"PROG_OUTPUT": "JSON"}, args{"json", false}, []string{"x"}, ""},
+		{"alias_bad_value", []string{"x", "-o", "yaml"}, nil, args{}, nil, `--output "yaml": want one of table, json`},
+		{"unknown_flag_after_arg", []string{"x", "--nope"}, nil, args{}, nil, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got args
+			pos, err := newArgs(&got).ParseArgs(tt.args, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want || strings.Join(pos, "|") != strings.Join(tt.wantPos, "|") || len(pos) != len(tt.wantPos) {
+				t.Errorf("got %+v %q; want %+v %q", got, pos, tt.want, tt.wantPos)
+			}
+		})
+	}
+}
+
+func TestGiven(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		wantGiven map[string]bool
+	}{
+		{"defaults", nil, nil, map[string]bool{"output": false, "wait": false}},
+		{"alias", []string{"-o", "table"}, nil, map[string]bool{"output": true, "wait": false}},
+		{"env", nil, map[string]string{"PROG_OUTPUT": "table"}, map[string]bool{"output": true}},
+		{"false_is_given", []string{"--wait=false"}, nil, map[string]bool{"wait": true, "output": false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var a args
+			fs := newArgs(&a)
+			if _, err := fs.ParseArgs(tt.args, env(tt.env)); err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range tt.wantGiven {
+				if got := fs.Given(name); got != want {
+					t.Errorf("Given(%q) = %v; want %v", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAlias_inUsageAndFlags(t *testing.T) {
+	t.Parallel()
+	var a args
+	fs := newArgs(&a)
+	var b strings.Builder
+	fs.PrintUsage(&b, "")
+	if !strings.Contains(b.String(), "  -o, --output  [$PROG_OUTPUT]") {
+		t.Errorf("usage lacks the alias:\n%s", b.String())
+	}
+	if strings.Contains(b.String(), "\n  --o") {
+		t.Errorf("usage lists the alias as a flag of its own:\n%s", b.String())
+	}
+	infos := fs.Flags()
+	if len(infos) != 2 || infos[0].Name != "output" || len(infos[0].Aliases) != 1 || infos[0].Aliases[0] != "o" {
+		t.Errorf("Flags() = %+v; want output (alias o) and wait", infos)
+	}
+}
