@@ -1,0 +1,61 @@
+// Command devenvctl is the operators' command-line client of devenv-facade:
+// it lists, shows, creates, updates, starts, stops and deletes ModelArts
+// DevEnviron (notebook) instances through the facade's gRPC API,
+// modelarts.devenv.v1.DevEnvService.
+//
+// Usage:
+//
+//	devenvctl COMMAND [flags] [INSTANCE_ID]
+//	devenvctl COMMAND --help
+//
+// The commands are list, get, create, update, start, stop, delete, version
+// and help. Flags follow the command, before or after the instance ID.
+// The global flags say where the facade is (--addr, default
+// 127.0.0.1:9090), which project to act on (--project), how to reach it
+// (--tls, --ca-file, --cert-file and --key-file for mutual TLS,
+// --server-name) and who is asking (--token, the bearer token the facade
+// authenticates callers with, sent as "authorization: Bearer ..."; and
+// --auth-token, the caller's own IAM token, sent as x-auth-token). Each has
+// an environment variable (DEVENVCTL_ADDR, DEVENVCTL_PROJECT, ...; the
+// project also falls back to OS_PROJECT_ID); a flag wins over its variable.
+// The tokens also have file twins (--token-file, DEVENVCTL_TOKEN_FILE),
+// are never printed, and are only sent over TLS unless the facade is on
+// loopback (or --insecure-plaintext is given).
+//
+// Output is a table for people, or, with -o json, one JSON document for
+// scripts: the API's messages in protobuf JSON with the vendor's snake_case
+// field names. get, create and update print the instance itself (as the
+// REST mirror and ModelArts answer); list prints total_count, instances and
+// next_page_token; start and stop print current_status, previous_state and
+// the instance when they waited; delete prints instance_id.
+//
+// Deadlines: every call has a deadline, --timeout; by default 30s, or 15m
+// for a command given --wait (create, start, stop and delete wait, on the
+// facade, until the instance reaches its target state; ModelArts takes
+// minutes to create or start an instance). The facade never waits past the
+// deadline; a wait cut short fails with DEADLINE_EXCEEDED and says which
+// state it saw last. With list --all, each page is a call of its own.
+//
+// Errors are printed on stderr: the gRPC code, the ModelArts (or facade)
+// error code and message from the google.rpc.ErrorInfo detail and the
+// request ID, then one line per invalid field (google.rpc.BadRequest) and
+// the delay a google.rpc.RetryInfo asks for:
+//
+//	devenvctl: NOT_FOUND: ModelArts.6309: The instance does not exist. (request id 1b1f1a69-c8a7-425e-8c24-26905cc03a28)
+//
+// # Exit codes
+//
+// The exit status says how the call ended, by gRPC code family:
+//
+//	  0  success
+//	  1  any other failure: UNKNOWN, INTERNAL, UNIMPLEMENTED, DATA_LOSS, or devenvctl could not write its output
+//	  2  usage: a bad command, flag, argument, environment variable or file; nothing was sent
+//	  3  INVALID_ARGUMENT, OUT_OF_RANGE: the request was refused as malformed (the fields are listed)
+//	  4  NOT_FOUND: the instance does not exist
+//	  5  ALREADY_EXISTS: the name is taken
+//	  6  FAILED_PRECONDITION: the instance's state forbids it (stop it before deleting; already running); a wait ended in a failure state
+//	  7  UNAUTHENTICATED, PERMISSION_DENIED: credentials missing or rejected, or not allowed for the project
+//	  8  UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED: busy, throttled, unreachable or out of quota; try again later (after the delay printed, if any)
+//	  9  DEADLINE_EXCEEDED: --timeout passed first; the outcome is unknown (a wait ended: the operation may still complete)
+//	130  CANCELLED: interrupted (Ctrl-C)
+package main

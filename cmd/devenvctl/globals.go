@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
+	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
+)
+
+// Deadlines of a call when --timeout is not given.
+const (
+	defaultTimeout     = 30 * time.Second
+	defaultWaitTimeout = 15 * time.Minute
+)
+
+// Metadata keys devenvctl sends (and the facade reads).
+const (
+	mdAuthorization = "authorization"
+	mdAuthToken     = "x-auth-token"
+	mdRequestID     = "x-request-id"
+	mdDeleteOutcome = "x-delete-outcome"
+)
+
+// Bounds of what devenvctl sends in metadata, as the facade accepts it.
+const (
+	maxTokenLen     = 16 << 10
+	maxRequestIDLen = 128
+)
+
+// maxResponseSize bounds an answer: a list of 1000 instances is well
+// below it.
+const maxResponseSize = 64 << 20
+
+// globals are the flags every command that calls the facade takes.
+type globals struct {
+	addr              string
+	project           string
+	useTLS            bool
+	caFile            string
+	certFile, keyFile string
+	serverName        string
+	token             string
+	authToken         string
+	requestID         string
+	output            string
+	timeout           time.Duration
+	insecurePlaintext bool
+}
+
+// Output formats.
+const (
+	outputTable = "table"
+	outputJSON  = "json"
+)
+
+// define defines the global flags on fs.
+func (g *globals) define(fs *envflag.Set) {
+	fs.String(&g.addr, "addr", "DEVENVCTL_ADDR", "127.0.0.1:9090", "the facade's gRPC address, host:port")
+	fs.String(&g.project, "project", "DEVENVCTL_PROJECT", "", "the project ID (32 lowercase hexadecimal characters); default $OS_PROJECT_ID")
+	fs.Bool(&g.useTLS, "tls", "DEVENVCTL_TLS", false, "connect with TLS, verifying the facade against the system's roots or --ca-file; implied by --ca-file, --cert-file, --key-file and --server-name")
+	fs.String(&g.caFile, "ca-file", "DEVENVCTL_CA_FILE", "", "CA certificates (PEM) to verify the facade's certificate with, instead of the system's")
+	fs.String(&g.certFile, "cert-file", "DEVENVCTL_CERT_FILE", "", "client certificate (PEM) for mutual TLS, with --key-file")
+	fs.String(&g.keyFile, "key-file", "DEVENVCTL_KEY_FILE", "", "client private key (PEM) for mutual TLS, with --cert-file")
+	fs.String(&g.serverName, "server-name", "DEVENVCTL_SERVER_NAME", "", "the name the facade's certificate must carry, when it is not the host in --addr")
+	fs.Secret(&g.token, "token", "DEVENVCTL_TOKEN", "bearer token the facade authenticates callers with, sent as authorization: Bearer")
+	fs.Secret(&g.authToken, "auth-token", "DEVENVCTL_AUTH_TOKEN", "your own IAM token, sent as x-auth-token; the facade calls ModelArts with it instead of its own credentials")
+	fs.String(&g.requestID, "request-id", "DEVENVCTL_REQUEST_ID", "", "request ID sent as x-request-id and passed on to ModelArts (1 to 128 visible ASCII characters); the facade makes one when empty")
+	fs.Duration(&g.timeout, "timeout", "DEVENVCTL_TIMEOUT", 0,
+		"deadline of each call (each page with list --all); 0s: 30s, or 15m for a command given --wait").Between(0, 24*time.Hour)
+	fs.Bool(&g.insecurePlaintext, "insecure-plaintext", "DEVENVCTL_INSECURE_PLAINTEXT", false,
+		"send --token and --auth-token without TLS to a facade that is not on loopback")
+	g.defineOutput(fs)
+}
+
+// defineOutput defines --output, the only global flag of version.
+func (g *globals) defineOutput(fs *envflag.Set) {
+	fs.Choice(&g.output, "output", "DEVENVCTL_OUTPUT", outputTable, []string{outputTable, outputJSON},
+		"output format: table for people, json (protobuf JSON with the API's snake_case names, one document) for scripts")
+	fs.Alias("o", "output")
+}
+
+// resolve fills in what the flags' own variables do not: the project from
+// OS_PROJECT_ID.
+func (g *globals) resolve(fs *envflag.Set, lookupEnv func(string) (string, bool)) {
+	if !fs.Given("project") {
+		if v, ok := lookupEnv("OS_PROJECT_ID"); ok {
+			g.project = v
+		}
+	}
+	if g.caFile != "" || g.certFile != "" || g.keyFile != "" || g.serverName != "" {
+		g.useTLS = true
+	}
+}
+
+// check rejects settings that each flag alone cannot: never printing a
+// token's value.
+func (g *globals) check() error {
+	if g.addr == "" {
+		return usagef("--addr is empty")
+	}
+	if (g.certFile == "") != (g.keyFile == "") {
+		return usagef("--cert-file and --key-file go together (mutual TLS)")
+	}
+	for _, t := range []struct{ name, value string }{{"--token", g.token}, {"--auth-token", g.authToken}} {
+		if t.value == "" {
+			continue
+		}
+		if len(t.value) > maxTokenLen {
+			return usagef("%s is longer than %d bytes", t.name, maxTokenLen)
+		}
+		if !visibleASCII(t.value) {
+			return usagef("%s holds a character other than visible ASCII (a space, a line break?); its value is not shown", t.name)
+		}
+	}
+	if g.requestID != "" && (len(g.requestID) > maxRequestIDLen || !visibleASCII(g.requestID)) {
+		return usagef("--request-id %q: want 1 to %d visible ASCII characters", g.requestID, maxRequestIDLen)
+	}
+	if (g.token != "" || g.authToken != "") && !g.useTLS && !g.insecurePlaintext && !isLocal(g.addr) {
+		return usagef("--addr %s is not on loopback: a token would travel in plain text; use --tls (or --insecure-plaintext on a network you trust)", g.addr)
+	}
+	return nil
+}
+
+// visibleASCII reports whether s is made of bytes 0x21 to 0x7E, the only
+// ones the facade takes in a token.
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// isLocal reports whether a gRPC target is on this host: a Unix socket, or
+// a loopback address or localhost.
+func isLocal(target string) bool {
+	if strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:") {
+		return true
+	}
+	target = strings.TrimPrefix(target, "dns:///")
+	target = strings.TrimPrefix(target, "passthrough:///")
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// tlsConfig returns the client TLS configuration the flags ask for.
+func (g *globals) tlsConfig() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: g.serverName}
+	if g.caFile != "" {
+		pem, err := os.ReadFile(g.caFile)
+		if err != nil {
+			return nil, usagef("--ca-file: %v", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, usagef("--ca-file %s: no PEM certificate in it", g.caFile)
+		}
+	}
+	if g.certFile != "" {
+		cert, err := tls.LoadX509KeyPair(g.certFile, g.keyFile)
+		if err != nil {
+			return nil, usagef("--cert-file %s, --key-file %s: %v", g.certFile, g.keyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// session is what a command's action works with: the flags, the client,
+// and where to write.
+type session struct {
+	g              *globals
+	client         devenvv1.DevEnvServiceClient
+	stdout, stderr io.Writer
+	secrets        *scrub.Secrets
+	md             metadata.MD
+	// header holds the response header and trailer metadata of the last
+	// call.
+	header metadata.MD
+}
+
+// connect makes the client; closeConn releases it.
+func (s *session) connect() (closeConn func(), err error) {
+	g := s.g
+	creds := insecure.NewCredentials()
+	if g.useTLS {
+		cfg, err := g.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(g.addr,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithUserAgent("devenvctl/"+buildinfo.Read().Version),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseSize)))
+	if err != nil {
+		return nil, usagef("--addr %s: %v", g.addr, err)
+	}
+	s.client = devenvv1.NewDevEnvServiceClient(conn)
+	s.md = metadata.MD{}
+	if g.token != "" {
+		s.md.Set(mdAuthorization, "Bearer "+g.token)
+	}
+	if g.authToken != "" {
+		s.md.Set(mdAuthToken, g.authToken)
+	}
+	if g.requestID != "" {
+		s.md.Set(mdRequestID, g.requestID)
+	}
+	return func() { _ = conn.Close() }, nil
+}
+
+// project returns the project to act on: the flag's, else fallback (a
+// request file's), else a usage error.
+func (s *session) project(fallback string) (string, error) {
+	if s.g.project != "" {
+		return s.g.project, nil
+	}
+	if fallback != "" {
+		return fallback, nil
+	}
+	return "", usagef("no project: give --project, or set DEVENVCTL_PROJECT or OS_PROJECT_ID")
+}
+
+// call runs one RPC, fn, with the deadline (--timeout, or its default for
+// a waiting call or not) and the metadata, keeping the answer's metadata.
+// A failure comes back as a *callError.
+func (s *session) call(ctx context.Context, wait bool, fn func(ctx context.Context, opts ...grpc.CallOption) error) error {
+	timeout := s.g.timeout
+	if timeout == 0 {
+		timeout = defaultTimeout
+		if wait {
+			timeout = defaultWaitTimeout
+		}
+	}
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(ctx, s.md), timeout)
+	defer cancel()
+	var header, trailer metadata.MD
+	err := fn(ctx, grpc.Header(&header), grpc.Trailer(&trailer))
+	s.header = metadata.Join(header, trailer)
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("%s: %w", s.g.addr, err)
+	}
+	ce := &callError{st: st, addr: s.g.addr, timeout: timeout, requestID: s.g.requestID}
+	if ids := s.header.Get(mdRequestID); len(ids) > 0 {
+		ce.requestID = ids[0]
+	}
+	return ce
+}

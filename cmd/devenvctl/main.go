@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// run is main without the process: arguments, environment and output are
+// parameters, so tests can drive it. It writes results on stdout and
+// errors on stderr itself; what it returns (nil on success) decides the
+// exit status, through exitCode.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	c := &cli{lookupEnv: lookupEnv, stdout: stdout, stderr: stderr}
+	err := c.dispatch(ctx, args)
+	if err != nil {
+		printError(stderr, err, c.secrets)
+	}
+	return err
+}
+
+// cli is one run of the command.
+type cli struct {
+	lookupEnv      func(string) (string, bool)
+	stdout, stderr io.Writer
+	secrets        *scrub.Secrets // the tokens, once parsed: never printed
+}
+
+// dispatch runs the command args name.
+func (c *cli) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		printHelp(c.stderr)
+		return usagef("no command given (see devenvctl --help)")
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		printHelp(c.stdout)
+		return nil
+	case "--version", "-version":
+		name = "version"
+	case "help":
+		if len(rest) == 0 {
+			printHelp(c.stdout)
+			return nil
+		}
+		name, rest = rest[0], []string{"--help"}
+	}
+	cmd := findCommand(name)
+	if cmd == nil {
+		if strings.HasPrefix(name, "-") {
+			return usagef("flags go after the command: devenvctl COMMAND %s ... (see devenvctl --help)", name)
+		}
+		return usagef("unknown command %q (see devenvctl --help)", name)
+	}
+	return c.runCommand(ctx, cmd, rest)
+}
+
+// runCommand parses a command's flags and arguments and runs it.
+func (c *cli) runCommand(ctx context.Context, cmd *command, args []string) error {
+	fs := envflag.New("devenvctl " + cmd.name)
+	act := cmd.setup(fs)
+	own := len(fs.Flags())
+	var g globals
+	if cmd.remote {
+		g.define(fs)
+	} else {
+		g.defineOutput(fs)
+	}
+	positional, err := fs.ParseArgs(args, c.lookupEnv)
+	if err != nil {
+		if errors.Is(err, envflag.ErrHelp) {
+			printCommandHelp(c.stdout, cmd, fs.Flags(), own)
+			return nil
+		}
+		return usagef("%v (see devenvctl %s --help)", err, cmd.name)
+	}
+	if cmd.remote {
+		g.resolve(fs, c.lookupEnv)
+		c.secrets = scrub.NewSecrets(g.token, g.authToken)
+		for _, name := range fs.SecretsOnCommandLine() {
+			fmt.Fprintf(c.stderr, "devenvctl: warning: %s was given on the command line, where every user of this host can read it (ps, /proc); give %s-file or its environment variable instead\n", name, name)
+		}
+	}
+	for _, w := range fs.Warnings() {
+		fmt.Fprintf(c.stderr, "devenvctl: warning: %s\n", w)
+	}
+	if len(positional) != len(cmd.args) {
+		switch {
+		case len(cmd.args) == 0:
+			return usagef("devenvctl %s takes no arguments; got %q (see devenvctl %s --help)", cmd.name, positional[0], cmd.name)
+		case len(positional) == 0:
+			return usagef("devenvctl %s needs %s (see devenvctl %s --help)", cmd.name, strings.Join(cmd.args, " "), cmd.name)
+		default:
+			return usagef("devenvctl %s takes %s; got %d arguments (see devenvctl %s --help)", cmd.name, strings.Join(cmd.args, " "), len(positional), cmd.name)
+		}
+	}
+	for _, a := range positional {
+		if a == "" {
+			return usagef("devenvctl %s: %s is empty", cmd.name, strings.Join(cmd.args, " "))
+		}
+	}
+	s := &session{g: &g, stdout: c.stdout, stderr: c.stderr, secrets: c.secrets}
+	if cmd.remote {
+		if err := g.check(); err != nil {
+			return err
+		}
+		closeConn, err := s.connect()
+		if err != nil {
+			return err
+		}
+		defer closeConn()
+	}
+	return act(ctx, s, positional)
+}
