@@ -300,8 +300,8 @@ func TestTableOutput_failedAndHostileText(t *testing.T) {
 	}
 }
 
-// TestJSONOutput: -o json is one document in protobuf JSON with the API's
-// snake_case names, holding what the facade answered.
+// TestJSONOutput: -o json is one document in the vendor's JSON (snake_case
+// names, integers as numbers), holding what the facade answered.
 func TestJSONOutput(t *testing.T) {
 	t.Parallel()
 	f := startFake(t, nil)
@@ -347,6 +347,9 @@ func TestJSONOutput(t *testing.T) {
 			}
 			if tt.wantKeys != nil && !cmp.Equal(keys, tt.wantKeys, cmpSorted) {
 				t.Errorf("top-level keys %q; want %q", keys, tt.wantKeys)
+			}
+			if strings.Contains(r.stdout, `"stop_timestamp"`) && !strings.Contains(r.stdout, `"stop_timestamp": 1594891349962`) {
+				t.Errorf("stop_timestamp (int64) is not a JSON number as ModelArts sends it:\n%s", r.stdout)
 			}
 			if regexp.MustCompile(`"[a-z]+[A-Z]\w*":`).MatchString(r.stdout) {
 				t.Errorf("a lowerCamelCase key; want the API's snake_case names:\n%s", r.stdout)

@@ -23,8 +23,9 @@
 // loopback (or --insecure-plaintext is given).
 //
 // Output is a table for people, or, with -o json, one JSON document for
-// scripts: the API's messages in protobuf JSON with the vendor's snake_case
-// field names. get, create and update print the instance itself (as the
+// scripts: the API's messages in the vendor's JSON (its snake_case field
+// names and value types, integers as numbers), so a script written against
+// ModelArts reads it unchanged. get, create and update print the instance itself (as the
 // REST mirror and ModelArts answer); list prints total_count, instances and
 // next_page_token; start and stop print current_status, previous_state and
 // the instance when they waited; delete prints instance_id.

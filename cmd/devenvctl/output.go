@@ -2,32 +2,37 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // maxCell bounds a table cell.
 const maxCell = 256
 
-// jsonOptions print the API's messages with the vendor's field names.
-var jsonOptions = protojson.MarshalOptions{UseProtoNames: true, Multiline: true, Indent: "  "}
-
-// printJSON writes m as one JSON document. A token the server echoed is
+// printJSON writes m as one indented JSON document in the vendor's shape
+// (field names and value types as ModelArts sends them, so a script written
+// against ModelArts reads it unchanged). A token the server echoed is
 // replaced with [REDACTED], as in every other output.
 func (s *session) printJSON(m proto.Message) error {
-	b, err := jsonOptions.Marshal(m)
+	compact, err := vendorjson.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encoding the answer as JSON: %w", err)
 	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, compact, "", "  "); err != nil {
+		return fmt.Errorf("encoding the answer as JSON: %w", err)
+	}
+	b := indented.Bytes()
 	for _, t := range []string{s.g.token, s.g.authToken} {
 		if len(t) >= scrub.MinSecretLen {
 			b = bytes.ReplaceAll(b, []byte(t), []byte(scrub.Redacted))
