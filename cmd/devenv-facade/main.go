@@ -96,6 +96,10 @@ func newFlags(cfg *config) *envflag.Set {
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
 	fs.Int(&o.MaxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", o.MaxConnections,
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
+	fs.Duration(&o.MaxWait, "max-wait", "DEVENV_FACADE_MAX_WAIT", o.MaxWait,
+		"longest a call with wait set (create, start, stop, delete) waits for the instance's state, whatever the caller's deadline").Between(time.Second, 2*time.Hour)
+	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", o.PollInterval,
+		"first pause between reads of an instance a call waits for; grows by half, with jitter, up to 5s (or this, if longer)").Between(100*time.Millisecond, time.Minute)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", []string{"text", "json"}, "log line format")
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",

@@ -51,6 +51,12 @@ const (
 	DefaultRequestReadTimeout = 10 * time.Second
 	// DefaultMaxConnections caps the open connections of each listener.
 	DefaultMaxConnections = 1024
+	// DefaultMaxWait bounds how long a call with wait set waits for the
+	// instance's state, whatever the caller's deadline.
+	DefaultMaxWait = service.DefaultMaxWait
+	// DefaultPollInterval is the first pause between reads of an instance
+	// a call waits for.
+	DefaultPollInterval = service.DefaultPollInterval
 )
 
 // Server limits, set deliberately rather than left to library defaults.
@@ -150,6 +156,17 @@ type Options struct {
 	// New refuses.
 	Insecure bool
 
+	// MaxWait bounds how long a call with wait set (create, start, stop,
+	// delete) waits for the instance's state, whatever the caller's
+	// deadline; a wait cut short fails with DEADLINE_EXCEEDED. It must be
+	// positive.
+	MaxWait time.Duration
+	// PollInterval is the first pause between reads of an instance a call
+	// waits for; pauses grow by half, with jitter, up to
+	// service.DefaultMaxPollInterval (or PollInterval, if larger). It must
+	// be positive.
+	PollInterval time.Duration
+
 	// ShutdownGrace is how long in-flight calls may run once the context is
 	// done, before they are cut off; zero cuts them off at once.
 	ShutdownGrace time.Duration
@@ -170,6 +187,8 @@ func DefaultOptions() Options {
 		RequestReadTimeout:  DefaultRequestReadTimeout,
 		MaxConnections:      DefaultMaxConnections,
 		ShutdownGrace:       DefaultShutdownGrace,
+		MaxWait:             DefaultMaxWait,
+		PollInterval:        DefaultPollInterval,
 	}
 }
 
@@ -182,6 +201,8 @@ func (opts Options) check() error {
 		return errors.New("server: UpstreamTimeout must be positive")
 	case opts.RequestReadTimeout <= 0:
 		return errors.New("server: RequestReadTimeout must be positive")
+	case opts.MaxWait <= 0 || opts.PollInterval <= 0:
+		return errors.New("server: MaxWait and PollInterval must be positive")
 	case opts.Retry.MaxAttempts < 1 || opts.Retry.InitialBackoff <= 0 || opts.Retry.MaxBackoff < opts.Retry.InitialBackoff ||
 		opts.Retry.Multiplier < 1 || opts.Retry.MaxRetryAfter <= 0 || opts.Retry.AttemptTimeout < 0:
 		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
@@ -253,7 +274,8 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, err
 	}
-	s.svc = service.New(s.client, service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough))
+	s.svc = service.New(s.client, service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
+		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval)))
 
 	// The service's interceptor runs first, so that refused and drained
 	// calls are logged with their request ID too; then the call tracking

@@ -464,3 +464,40 @@ func TestRun_closesListenersOnBadOptions(t *testing.T) {
 		t.Errorf("Accept after Run failed: %v; want the listener closed", err)
 	}
 }
+
+// TestNew_refusesOptionsItCannotServe: New names the option a zero or
+// negative value of which would leave a call without a bound.
+func TestNew_refusesOptionsItCannotServe(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		set  func(*server.Options)
+		want string
+	}{
+		{"no_upstream_timeout", func(o *server.Options) { o.UpstreamTimeout = 0 }, "UpstreamTimeout"},
+		{"no_request_read_timeout", func(o *server.Options) { o.RequestReadTimeout = 0 }, "RequestReadTimeout"},
+		{"no_max_wait", func(o *server.Options) { o.MaxWait = 0 }, "MaxWait"},
+		{"no_poll_interval", func(o *server.Options) { o.PollInterval = -time.Second }, "PollInterval"},
+		{"no_attempts", func(o *server.Options) { o.Retry.MaxAttempts = 0 }, "Retry"},
+		{"negative_cap", func(o *server.Options) { o.MaxUpstreamInFlight = -1 }, "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lis.Close()
+			opts := server.DefaultOptions()
+			opts.GRPCListener, opts.Endpoint = lis, "http://127.0.0.1:1"
+			tt.set(&opts)
+			if _, err = server.New(opts); err == nil {
+				t.Fatalf("New accepted the options; want an error naming %s", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: %v; want it to name %s", err, tt.want)
+			}
+		})
+	}
+}
