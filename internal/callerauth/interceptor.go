@@ -19,7 +19,12 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
+
+// maxMethodBytes bounds a method name, which the client chose, in logs and
+// error messages.
+const maxMethodBytes = 128
 
 // exempt lists the method prefixes anyone may call: health checks, which
 // load balancers and orchestrators make without credentials.
@@ -122,7 +127,7 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 	case caller.MayRead(r.GetProjectId()) && readOnly(method):
 	case caller.MayRead(r.GetProjectId()):
 		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), shortMethod(method)), callctx.RequestID(ctx))
+			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), scrub.Text(method, maxMethodBytes, nil)), callctx.RequestID(ctx))
 	default:
 		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
 			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), callctx.RequestID(ctx))
@@ -185,7 +190,7 @@ type refusalLog struct {
 
 // refused records a refused call.
 func (a *Authenticator) refused(protocol, method, requestID string, err error) {
-	attrs := []slog.Attr{slog.String("protocol", protocol), slog.String("method", shortMethod(method)),
+	attrs := []slog.Attr{slog.String("protocol", protocol), slog.String("method", scrub.Text(method, maxMethodBytes, nil)),
 		slog.String("request_id", requestID), slog.String("caller_error", err.Error())}
 	a.logger.LogAttrs(context.Background(), slog.LevelDebug, "refused an unauthenticated call", attrs...)
 	now := a.now()
@@ -201,14 +206,6 @@ func (a *Authenticator) refused(protocol, method, requestID string, err error) {
 	r.mu.Unlock()
 	attrs = append(attrs, slog.Int("refused_since_last_line", suppressed))
 	a.logger.LogAttrs(context.Background(), slog.LevelWarn, "refused an unauthenticated call (at most one such line per 10s; the rest at debug level)", attrs...)
-}
-
-func shortMethod(m string) string {
-	m = strings.ToValidUTF8(m, "?")
-	if len(m) > 128 {
-		return m[:128] + "..."
-	}
-	return m
 }
 
 // readOnlyMethods caches readOnly's answers by full method name.

@@ -14,7 +14,12 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
+
+// maxMethodBytes bounds a method name, which the client chose, in logs and
+// error messages.
+const maxMethodBytes = 128
 
 // Why a stream's context was cancelled by the registry.
 var (
@@ -104,7 +109,7 @@ func newStreams(requestTimeout time.Duration, maxPending, maxLongLived int) *str
 func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (context.Context, error) {
 	if r.known != nil && !r.known[info.FullMethodName] {
 		return nil, apierror.New(codes.Unimplemented, apierror.ReasonUnknownMethod,
-			"unknown method "+shortMethod(info.FullMethodName), headerRequestID(info))
+			"unknown method "+scrub.Text(info.FullMethodName, maxMethodBytes, nil), headerRequestID(info))
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	s := &stream{started: now, cancel: cancel}
@@ -123,13 +128,6 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	// that is when the record goes.
 	context.AfterFunc(cctx, func() { r.done(s) })
 	return &streamCtx{Context: cctx, s: s}, nil
-}
-
-func shortMethod(m string) string {
-	if len(m) > 128 {
-		return m[:128] + "..."
-	}
-	return m
 }
 
 // streamFrom returns the stream ctx belongs to, or nil.
