@@ -11,16 +11,93 @@
 // devenv-facade command imports it for its embedded mode, serving it on
 // loopback when no ModelArts endpoint is configured.
 //
-// What it implements today:
+// # Endpoints
 //
-//   - DELETE /v1/{project_id}/demanager/instances/{instance_id}: 200
-//     {"instance_id": ...}; 400 ModelArts.6309 for an unknown instance;
-//     400 ModelArts.6304 for a running one; 400 ModelArts.6306, 6308 or
-//     6357 while it is starting, stopping or being created.
+// Every answer is JSON; errors are {"error_code", "error_message"} with the
+// HTTP status of the vendor's error-code table. Success is 200 (inferred:
+// the reference documents no success status).
+//
+//   - POST /v1/{project_id}/demanager/instances (create): checks the body in
+//     this order: a JSON object (else 400 ModelArts.6400; a value of the
+//     wrong JSON type 400 ModelArts.6332); name required (6335), of
+//     letters, digits, "-" and "_" (6334), at most 64 characters (6336);
+//     description without & < > " ' / (6334), at most 512 characters
+//     (6336); profile_id and flavor required (6335); flavor in the catalog
+//     below (6323); a CPU or GPU profile on a flavor of the other type
+//     (6330); spec.storage required (6316), its type required (6335) and
+//     "obs" (6324), location.path required (6317), ending in "/" (6318),
+//     below a bucket's root (6358); spec.auto_stop.duration within
+//     3600-86400 when given (6349) and given when enable is true (6348);
+//     pool.id required with a pool (6335); then a name already used in the
+//     project (6301) and the project's instance quota ([WithInstanceQuota],
+//     6302). It answers the new instance "DE-<uuid>" in CREATING; it is
+//     RUNNING after [Lifecycle].Create.
+//   - GET /v1/{project_id}/demanager/instances (list): de_type required
+//     (6335) and "Notebook" (6336); filters status, provision_type
+//     ("Docker"), workspace_id (default "0"), pool_id, ai_project and
+//     show_self ("true", the default, shows [SampleUser]'s instances:
+//     every caller is taken to be that user); a value outside its
+//     enumeration is 6336; sortby name (default) or creation_timestamp
+//     (else 6303), ties broken by ID; order asc (default) or desc (else
+//     6336); offset (default 0) and limit (default 0: all), 6332 if not
+//     integers, 6336 if negative. It answers {"instances": [...],
+//     "total_count": N}, N counting every match.
+//   - GET .../instances/{instance_id} (get): the instance, or 400
+//     ModelArts.6309.
+//   - PUT .../instances/{instance_id} (update): description and
+//     spec.auto_stop (enable, duration, prompt) with the create rules, in
+//     any status; it answers the instance as stored. A duration changed
+//     while RUNNING applies from the next start.
+//   - POST .../instances/{instance_id}/action with {"action": "start"} or
+//     {"action": "stop"} (missing: 6335; another value: 6336): it answers
+//     {"current_status": "STARTING", "previous_state": "STOPPED"} (or
+//     STOPPING and RUNNING). Start works from STOPPED and START_FAILED;
+//     while RUNNING it is 6305, STARTING 6306, STOPPING 6308, and in any
+//     other status (CREATING, CREATE_FAILED...) 6357. Stop works from
+//     RUNNING; while STOPPED it is 6307, STOPPING 6308, STARTING 6306,
+//     CREATING or RESIZING 6357, and in a failed status 6327.
+//   - DELETE .../instances/{instance_id} (delete): 200 {"instance_id": ...};
+//     the instance is gone. 6309 for an unknown instance, 6304 for a
+//     running one, 6306, 6308 or 6357 while it is starting, stopping or
+//     being created.
+//   - Any other path or method: 404 APIGW.0101, as the API gateway in
+//     front of ModelArts answers.
+//
+// Instances are shaped like the reference's samples: creation_timestamp and
+// latest_update_timestamp are 13-digit epoch milliseconds as strings;
+// spec.auto_stop.stop_timestamp (a number, also epoch milliseconds) and
+// remain_time (seconds) appear while an instance with auto-stop runs;
+// profile derives from profile_id and flavor_details (with its free-form
+// params object) from the flavor catalog: modelarts.vm.cpu.2u,
+// modelarts.vm.cpu.8u, modelarts.vm.gpu.p4, modelarts.bm.gpu.v100NV32 and
+// modelarts.kat1.xlarge. Secrets ModelArts returns (spec.credential and a
+// repository's connection_info.credential) appear on instances that have
+// them, such as the sample [SampleCredentialInstanceID].
+//
+// # Lifecycle
+//
+// Status changes follow the emulator's clock ([WithClock]), computed when an
+// instance is next looked at: a test advances its clock instead of
+// sleeping. Create goes CREATING → RUNNING after [Lifecycle].Create, start
+// STARTING → RUNNING after [Lifecycle].Start, stop STOPPING → STOPPED after
+// [Lifecycle].Stop ([WithLifecycle]; [DefaultLifecycle] takes a few
+// seconds). A RUNNING instance with auto-stop enabled becomes STOPPED once
+// it has run for its duration. [Server.Instance] and [Server.Instances]
+// show the state as of the clock's now; [Instance.Next] is the pending
+// change.
+//
+// Tests drive failures by name: an instance created with a name starting
+// with [FailCreatePrefix] ("fail-create") ends CREATE_FAILED, and one named
+// with [FailStartPrefix] ("fail-start") ends START_FAILED after each start,
+// both with spec.failed_reasons {code, message, detail}.
+//
+// # Authentication
+//
 //   - Token authentication: 401 ModelArts.0205 without X-Auth-Token (or a
 //     signature); with [WithTokens] or [WithIAMUsers], 401 ModelArts.0203
 //     for an unknown token, 401 ModelArts.0202 for an expired one and 403
-//     ModelArts.0210 for a token scoped to another project.
+//     ModelArts.0210 for a token scoped to another project; 400
+//     ModelArts.0210 for a malformed project ID.
 //   - AK/SK authentication ([WithAccessKeys]): SDK-HMAC-SHA256 signatures
 //     in both wire forms ("Access=" and "Credential="), verified by an
 //     implementation of its own; 401 ModelArts.0206 for a malformed
@@ -30,16 +107,20 @@
 //   - IAM: POST /v3/auth/tokens with the password method ([WithIAMUsers])
 //     issues project-scoped tokens (201, X-Subject-Token) that expire after
 //     [WithTokenLifetime].
-//   - Any other path: 404 APIGW.0101, as the API gateway in front of
-//     ModelArts answers.
-//   - Fault injection (latency, error answers, throttling, connection
-//     resets, stalls, truncated and non-JSON bodies, N failures then
-//     success), per instance ID, per request or globally: see [CheckFault].
+//
+// # Faults
+//
+// Fault injection (latency, error answers, throttling, connection resets,
+// stalls, truncated and non-JSON bodies, N failures then success) works on
+// every endpoint: per request (header X-Emulator-Fault), globally
+// ([WithFault], PUT /emulator/faults), per instance ID "fault-<spec>" and
+// per created name "fault-<spec>": see [CheckFault].
 package emulator
 
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +142,10 @@ type Server struct {
 	users         []IAMUser
 	projectNames  map[string]string // IAM project name → project ID
 	accessKeys    map[string]AccessKey
+
+	lifecycle Lifecycle
+	quota     int  // instances per project; ≤ 0: no limit
+	noSamples bool // WithoutSamples
 
 	mu        sync.Mutex
 	projects  map[string]map[string]*Instance // project ID → instance ID → instance
@@ -93,15 +178,17 @@ func WithTokens(tokens map[string]string) Option {
 	}
 }
 
-// WithClock sets the emulator's clock, for token expiry and the
-// X-Sdk-Date check. The default is time.Now.
+// WithClock sets the emulator's clock, for token expiry, the X-Sdk-Date
+// check, the instances' timestamps and their lifecycle ([WithLifecycle]).
+// The default is time.Now. Tests give a clock they advance, rather than
+// sleep.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
 
 // WithoutSamples starts the server with no instances instead of [Samples].
 func WithoutSamples() Option {
-	return func(s *Server) { s.projects = map[string]map[string]*Instance{} }
+	return func(s *Server) { s.noSamples = true }
 }
 
 // WithRequestLog sets how many recent requests [Server.Requests] keeps.
@@ -110,6 +197,15 @@ func WithRequestLog(n int) Option {
 	return func(s *Server) { s.log = make([]Request, max(n, 0)) }
 }
 
+// The DevEnviron v1 paths.
+const (
+	instancesPath = "/v1/{project_id}/demanager/instances"
+	instancePath  = instancesPath + "/{instance_id}"
+	// createPattern is the create's route, whose body may carry a fault
+	// in its name.
+	createPattern = "POST " + instancesPath
+)
+
 // New returns a server holding the [Samples] instances.
 func New(opts ...Option) *Server {
 	s := &Server{
@@ -117,18 +213,28 @@ func New(opts ...Option) *Server {
 		now:           time.Now,
 		tokenLifetime: DefaultTokenLifetime,
 		projectNames:  map[string]string{SampleProjectName: SampleProjectID},
-	}
-	s.projects = map[string]map[string]*Instance{}
-	for _, inst := range Samples() {
-		s.put(SampleProjectID, inst)
+		lifecycle:     DefaultLifecycle(),
+		quota:         DefaultInstanceQuota,
+		projects:      map[string]map[string]*Instance{},
 	}
 	for _, opt := range opts {
 		opt(s)
 	}
+	if !s.noSamples {
+		now := s.now()
+		for _, inst := range Samples() {
+			s.put(SampleProjectID, normalize(inst, now))
+		}
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v3/auth/tokens", s.issueToken)
 	s.mux.HandleFunc("/emulator/faults", s.serveFaultAdmin)
-	s.mux.HandleFunc("DELETE /v1/{project_id}/demanager/instances/{instance_id}", s.api(s.authenticated(s.deleteInstance)))
+	s.mux.HandleFunc(createPattern, s.api(s.authenticated(s.createInstance)))
+	s.mux.HandleFunc("GET "+instancesPath, s.api(s.authenticated(s.listInstances)))
+	s.mux.HandleFunc("GET "+instancePath, s.api(s.authenticated(s.getInstance)))
+	s.mux.HandleFunc("PUT "+instancePath, s.api(s.authenticated(s.updateInstance)))
+	s.mux.HandleFunc("DELETE "+instancePath, s.api(s.authenticated(s.deleteInstance)))
+	s.mux.HandleFunc("POST "+instancePath+"/action", s.api(s.authenticated(s.actionInstance)))
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
@@ -195,81 +301,81 @@ func (s *Server) api(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {
-	projectID, instanceID := r.PathValue("project_id"), r.PathValue("instance_id")
-	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
-		// A fault instance that no fault hit behaves as a stopped one.
-		writeJSON(w, http.StatusOK, map[string]string{"instance_id": instanceID})
-		return
-	}
-	s.mu.Lock()
-	inst, ok := s.projects[projectID][instanceID]
-	var verr *vendorError
-	switch {
-	case !ok:
-		verr = errInstanceNotFound
-	default:
-		verr = deleteGuard(inst.Status)
-	}
-	if verr == nil {
-		delete(s.projects[projectID], instanceID)
-	}
-	s.mu.Unlock()
-
-	if verr != nil {
-		writeError(w, verr)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"instance_id": instanceID})
-}
-
-// deleteGuard returns the error ModelArts gives for deleting an instance in
-// the given status, or nil if the delete may proceed. The reference
-// documents 6304 (stop before deleting); the others follow the error texts
-// of 6306, 6308 and 6357 (inferred).
-func deleteGuard(st Status) *vendorError {
-	switch st {
-	case StatusRunning:
-		return errStopBeforeDelete
-	case StatusStarting, StatusRestarting:
-		return errInstanceStarting
-	case StatusStopping:
-		return errInstanceStopping
-	case StatusCreating, StatusResizing:
-		return errOperationInProgress
-	}
-	return nil
-}
-
 func (s *Server) notFound(w http.ResponseWriter, _ *http.Request) {
 	writeError(w, errAPINotFound)
 }
 
-// put stores a copy of inst under projectID.
+// put stores a copy of inst under projectID. The caller holds s.mu (or
+// owns s alone).
 func (s *Server) put(projectID string, inst Instance) {
 	if s.projects[projectID] == nil {
 		s.projects[projectID] = map[string]*Instance{}
 	}
-	s.projects[projectID][inst.ID] = &inst
+	c := inst.clone()
+	s.projects[projectID][inst.ID] = &c
 }
 
-// AddInstance stores inst in projectID, replacing any instance with the same
-// ID. Tests use it to set up state the API cannot create yet.
+// normalize fills in the defaults of an instance given to AddInstance (or
+// a sample): CreatedAt now, UpdatedAt CreatedAt, workspace "0", owner
+// [SampleUser], and for a RUNNING instance with auto-stop enabled and no
+// stop scheduled, a stop Duration from now.
+func normalize(inst Instance, now time.Time) Instance {
+	if inst.CreatedAt.IsZero() {
+		inst.CreatedAt = now
+	}
+	if inst.UpdatedAt.IsZero() {
+		inst.UpdatedAt = inst.CreatedAt
+	}
+	if inst.WorkspaceID == "" {
+		inst.WorkspaceID = "0"
+	}
+	if inst.User == (User{}) {
+		inst.User = SampleUser
+	}
+	if inst.Status == StatusRunning && inst.AutoStop.Enable && inst.AutoStop.Duration > 0 && inst.AutoStop.StopAt.IsZero() {
+		inst.AutoStop.StopAt = now.Add(inst.AutoStop.Duration)
+	}
+	return inst
+}
+
+// AddInstance stores a copy of inst in projectID, replacing any instance
+// with the same ID. Tests use it to set up state the API cannot reach.
+// Fields left empty get defaults: CreatedAt and UpdatedAt the server's
+// clock, WorkspaceID "0", User [SampleUser]; a RUNNING instance with
+// AutoStop.Enable and no AutoStop.StopAt stops AutoStop.Duration from now.
+// An instance in a transitional status (CREATING, STARTING, STOPPING...)
+// stays in it unless inst.Next says where it goes and when.
 func (s *Server) AddInstance(projectID string, inst Instance) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.put(projectID, inst)
+	s.put(projectID, normalize(inst, s.now()))
 }
 
-// Instance returns a copy of the instance, and whether it exists.
+// Instance returns a copy of the instance as it is now on the server's
+// clock (pending transitions and auto-stop applied), and whether it exists.
 func (s *Server) Instance(projectID, instanceID string) (Instance, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst, ok := s.projects[projectID][instanceID]
-	if !ok {
+	inst := s.lookup(projectID, instanceID, s.now())
+	if inst == nil {
 		return Instance{}, false
 	}
-	return *inst, true
+	return inst.clone(), true
+}
+
+// Instances returns copies of the instances of a project as they are now
+// on the server's clock, sorted by ID.
+func (s *Server) Instances(projectID string) []Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	out := make([]Instance, 0, len(s.projects[projectID]))
+	for _, inst := range s.projects[projectID] {
+		settle(inst, now)
+		out = append(out, inst.clone())
+	}
+	slices.SortFunc(out, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -77,16 +78,23 @@ var faultMessages = map[string]string{
 // Faults reach the emulator in three ways:
 //
 //   - per instance: an instance ID "fault-<spec>" (fault-s503-c6200-fail2-x7)
-//     injects the fault into requests for that ID; when no fault applies,
-//     the instance behaves as an existing, stopped one, so deleting it
-//     succeeds. This is the way through the facade, which forwards only IDs.
+//     injects the fault into requests for that ID (get, update, action,
+//     delete); when no fault applies, the instance behaves as an existing,
+//     stopped one: get shows it, update answers it updated (without
+//     keeping anything), start answers STARTING, stop 6307 (already
+//     stopped), delete succeeds. This is the way through the facade, which
+//     forwards IDs.
+//   - per created name: a create whose body has the name "fault-<spec>"
+//     gets the fault; when no fault applies, the instance is created with
+//     that name (so a second create of it gives 6301, the name being
+//     taken).
 //   - per request: the header X-Emulator-Fault: <spec>.
 //   - globally: [WithFault], the emulator command's --fault flag, or
 //     PUT /emulator/faults with the spec as body (DELETE clears it; GET
 //     shows it).
 //
-// Counters for fail<N> are kept per instance ID, per header value and path,
-// and for the global fault.
+// Counters for fail<N> are kept per instance ID, per created name, per
+// header value and path, and for the global fault.
 func CheckFault(spec string) error {
 	_, err := parseFault(spec)
 	return err
@@ -252,6 +260,14 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 		}
 		list, keys = append(list, f), append(keys, "instance:"+id)
 	}
+	if name := createName(r); strings.HasPrefix(name, FaultInstancePrefix) {
+		f, err := parseFault(strings.TrimPrefix(name, FaultInstancePrefix))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return true
+		}
+		list, keys = append(list, f), append(keys, "name:"+name)
+	}
 	for i, f := range list {
 		if f.latency > 0 && !sleepOrDone(r, f.latency) {
 			return true
@@ -265,6 +281,26 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 		}
 	}
 	return false
+}
+
+// createName returns the name in a create request's body, or "" for
+// another request or a body without one. The body stays readable.
+func createName(r *http.Request) string {
+	if r.Pattern != createPattern {
+		return ""
+	}
+	b, err := readBody(r)
+	if err != nil {
+		return ""
+	}
+	var req struct {
+		Name any `json:"name"`
+	}
+	if json.Unmarshal(b, &req) != nil {
+		return ""
+	}
+	name, _ := req.Name.(string)
+	return name
 }
 
 func sleepOrDone(r *http.Request, d time.Duration) bool {

@@ -310,3 +310,114 @@ func TestFaults_badSpecsAreRefused(t *testing.T) {
 		t.Errorf("GET /emulator/faults after refused PUTs: %d %s; want the global fault unchanged", code, body)
 	}
 }
+
+// TestFaults_everyEndpoint: the three ways to inject a fault reach each of
+// the six endpoints; a fault instance no fault hits behaves as a stopped
+// instance, and a fault name no fault hits is created.
+func TestFaults_everyEndpoint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := len(f.emu.Instances(project))
+	type endpoint struct {
+		name, method, path, body string
+	}
+	endpoints := func(id string) []endpoint {
+		return []endpoint{
+			{"create", http.MethodPost, instancesPath, createBody(t, "name", "faulted")},
+			{"list", http.MethodGet, instancesPath + "?de_type=Notebook", ""},
+			{"get", http.MethodGet, instancesPath + "/" + id, ""},
+			{"update", http.MethodPut, instancesPath + "/" + id, `{"description":"x"}`},
+			{"action", http.MethodPost, instancesPath + "/" + id + "/action", `{"action":"stop"}`},
+			{"delete", http.MethodDelete, instancesPath + "/" + id, ""},
+		}
+	}
+	for _, e := range endpoints(stopped) {
+		got := f.call(t, e.method, e.path, e.body, "X-Emulator-Fault", "s503-c6200")
+		if got.status != http.StatusServiceUnavailable || got.code() != "ModelArts.6200" {
+			t.Errorf("%s with a header fault: %d %s; want 503 ModelArts.6200", e.name, got.status, got.raw)
+		}
+	}
+	for _, e := range endpoints("fault-s500-c6102-x1")[2:] {
+		got := f.call(t, e.method, e.path, e.body)
+		if got.status != http.StatusInternalServerError || got.code() != "ModelArts.6102" {
+			t.Errorf("%s of a fault instance: %d %s; want 500 ModelArts.6102", e.name, got.status, got.raw)
+		}
+	}
+
+	// A fault instance that no fault hits: an existing, stopped instance.
+	const quiet = "fault-lat1ms-x2"
+	if g := f.get(t, quiet); g.status != http.StatusOK || str(t, g.body, "id") != quiet || str(t, g.body, "status") != "STOPPED" {
+		t.Errorf("get of %s: %s; want it STOPPED", quiet, g.raw)
+	}
+	if u := f.update(t, quiet, `{"description":"changed"}`); u.status != http.StatusOK || str(t, u.body, "description") != "changed" {
+		t.Errorf("update of %s: %s; want it updated", quiet, u.raw)
+	}
+	if u := f.update(t, quiet, `{"description":"a&b"}`); u.code() != "ModelArts.6334" {
+		t.Errorf("invalid update of %s: %s; want 6334", quiet, u.raw)
+	}
+	if a := f.action(t, quiet, "start"); str(t, a.body, "current_status") != "STARTING" || str(t, a.body, "previous_state") != "STOPPED" {
+		t.Errorf("start of %s: %s; want STARTING from STOPPED", quiet, a.raw)
+	}
+	if a := f.action(t, quiet, "stop"); a.code() != "ModelArts.6307" {
+		t.Errorf("stop of %s: %s; want 6307 (already stopped)", quiet, a.raw)
+	}
+	if d := f.delete(t, quiet); d.status != http.StatusOK {
+		t.Errorf("delete of %s: %s; want 200", quiet, d.raw)
+	}
+	if n := len(f.emu.Instances(project)); n != before {
+		t.Errorf("%d instances after the faults; want %d: a fault instance is never stored", n, before)
+	}
+
+	// A created name: N failures, then the create, then the name is taken.
+	const name = "fault-s503-c6200-fail1-x3"
+	var codes []int
+	for range 3 {
+		codes = append(codes, f.create(t, createBody(t, "name", name)).status)
+	}
+	if diff := cmp.Diff([]int{503, 200, 400}, codes); diff != "" {
+		t.Errorf("creates named %s (-want +got):\n%s", name, diff)
+	}
+	if got := f.create(t, createBody(t, "name", "fault-zzz")); got.status != http.StatusBadRequest || !strings.Contains(got.raw, `"zzz"`) {
+		t.Errorf("a create named with a bad spec: %d %s; want 400 naming the token", got.status, got.raw)
+	}
+}
+
+// TestFaults_createDropped: a dropped create is carried out though the
+// answer is lost, so a retry finds the name taken.
+func TestFaults_createDropped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, emulator.WithoutSamples())
+	const name = "fault-drop-fail1-x4"
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+instancesPath, strings.NewReader(createBody(t, "name", name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", "t")
+	if resp, err := f.srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the dropped create answered %s", resp.Status)
+	}
+	insts := f.emu.Instances(project)
+	if len(insts) != 1 || insts[0].Name != name || insts[0].Status != emulator.StatusCreating {
+		t.Fatalf("after the dropped create: %+v; want one CREATING instance named %s", insts, name)
+	}
+	if got := f.create(t, createBody(t, "name", name)); got.code() != "ModelArts.6301" {
+		t.Errorf("the retry: %s; want 6301", got.raw)
+	}
+}
+
+// TestFaults_globalOnList: the global fault reaches the list too.
+func TestFaults_globalOnList(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, emulator.WithFault(emulator.MustParseFault("s429-c6101-ra1")))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+instancesPath+"?de_type=Notebook", nil)
+	req.Header.Set("X-Auth-Token", "t")
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("list under a global fault: %s, Retry-After %q; want 429 with Retry-After 1", resp.Status, resp.Header.Get("Retry-After"))
+	}
+}
