@@ -1,7 +1,9 @@
 // Command modelarts-emulator serves the in-memory ModelArts DevEnviron API
 // of package emulator on its own, for trying clients against it.
 //
-// Run it with --help for the flags.
+// Run it with --help for the flags. --create-delay, --start-delay and
+// --stop-delay set how long instances stay CREATING, STARTING and
+// STOPPING; --instance-quota how many a project may hold.
 //
 // By default it accepts any token. To try every kind of credentials, give
 // it IAM users (for password tokens from POST /v3/auth/tokens), access keys
@@ -58,6 +60,13 @@ const helpHeader = `modelarts-emulator serves an in-memory ModelArts DevEnviron 
 with sample instances in project ` + emulator.SampleProjectID + ` (IAM project eu-de),
 and IAM's POST /v3/auth/tokens.
 
+It serves the six DevEnviron operations: create, list, get, update, action
+(start and stop) and delete. Created instances are CREATING for --create-delay,
+then RUNNING; start and stop pass through STARTING (--start-delay) and
+STOPPING (--stop-delay). A name starting with fail-create makes the creation
+end in CREATE_FAILED; one starting with fail-start makes every start end in
+START_FAILED.
+
 It accepts any token unless given tokens or IAM users. Tokens, IAM users,
 access keys and projects come from flags or from the YAML file named by
 --config, the place for passwords and secret keys. Every key is optional; an
@@ -84,7 +93,8 @@ func main() {
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	var addr, configFile, tokens, users, keys, projects, fault string
 	var lifetime time.Duration
-	var requestLog int
+	var requestLog, quota int
+	lifecycle := emulator.DefaultLifecycle()
 	fs := envflag.New("modelarts-emulator")
 	fs.String(&addr, "addr", "MODELARTS_EMULATOR_ADDR", "127.0.0.1:8090", "address to listen on")
 	fs.String(&configFile, "config", "MODELARTS_EMULATOR_CONFIG", "",
@@ -106,6 +116,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		"global fault spec, e.g. lat100ms (latency) or p10-s503 (10% HTTP 503); see package emulator, CheckFault")
 	fs.Int(&requestLog, "request-log", "MODELARTS_EMULATOR_REQUEST_LOG", emulator.DefaultRequestLogSize,
 		"how many recent requests to keep for inspection (0 keeps none, the cheapest)").Between(0, 1_000_000)
+	fs.Duration(&lifecycle.Create, "create-delay", "MODELARTS_EMULATOR_CREATE_DELAY", lifecycle.Create,
+		"how long a created instance stays CREATING before it is RUNNING (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Start, "start-delay", "MODELARTS_EMULATOR_START_DELAY", lifecycle.Start,
+		"how long a started instance stays STARTING before it is RUNNING (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Stop, "stop-delay", "MODELARTS_EMULATOR_STOP_DELAY", lifecycle.Stop,
+		"how long a stopped instance stays STOPPING before it is STOPPED (0: at once)").Between(0, time.Hour)
+	fs.Int(&quota, "instance-quota", "MODELARTS_EMULATOR_INSTANCE_QUOTA", emulator.DefaultInstanceQuota,
+		"how many instances a project may hold; a create beyond it fails with ModelArts.6302 (0: no limit)").Between(0, 1_000_000)
 	if err := fs.Parse(args, lookupEnv); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			fs.PrintUsage(stdout, helpHeader)
@@ -117,7 +135,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
-	opts := append([]emulator.Option{emulator.WithRequestLog(requestLog)}, creds.options()...)
+	opts := append([]emulator.Option{emulator.WithRequestLog(requestLog), emulator.WithLifecycle(lifecycle), emulator.WithInstanceQuota(quota)},
+		creds.options()...)
 	if fault != "" {
 		f, err := emulator.ParseFault(fault)
 		if err != nil {

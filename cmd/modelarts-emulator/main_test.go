@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,10 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 		{"unknown_fault_token", []string{"--fault", "zzz!!"}, []string{`--fault: fault "zzz!!": unknown token "zzz!!"`, "lat<duration>", "s<status>", "nonce"}},
 		{"fault_typo", []string{"--fault", "p10-s503-stal"}, []string{`unknown token "stal"`}},
 		{"fault_out_of_range", []string{"--fault", "s999"}, []string{"--fault", `"s999"`}},
+		{"create_delay_negative", []string{"--create-delay", "-1s"}, []string{"--create-delay", "must be between 0s and 1h0m0s"}},
+		{"start_delay_too_long", []string{"--start-delay", "2h"}, []string{"--start-delay", "must be between 0s and 1h0m0s"}},
+		{"stop_delay_no_unit", []string{"--stop-delay", "5"}, []string{"--stop-delay", "5s"}},
+		{"instance_quota_negative", []string{"--instance-quota", "-1"}, []string{"--instance-quota", "must be between 0 and 1000000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,12 +299,75 @@ func TestHelp(t *testing.T) {
 	}
 	help := out.String()
 	for _, want := range []string{"--config", "MODELARTS_EMULATOR_CONFIG", "--iam-users", "--access-keys", "--projects", "--token-lifetime",
-		"prefer --config", "iam_users:", "access_keys:", "token_lifetime:"} {
+		"prefer --config", "iam_users:", "access_keys:", "token_lifetime:",
+		"--create-delay", "--start-delay", "--stop-delay", "--instance-quota", "MODELARTS_EMULATOR_CREATE_DELAY", "fail-create", "fail-start"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("--help lacks %q", want)
 		}
 	}
 	if strings.Contains(help, "SECRET") {
 		t.Errorf("--help shows a value:\n%s", help)
+	}
+}
+
+// TestRun_lifecycleFlags: the delay flags (and their environment twins)
+// set the lifecycle, and --instance-quota the quota. With zero delays an
+// operation completes by the next call, so nothing here waits.
+func TestRun_lifecycleFlags(t *testing.T) {
+	t.Parallel()
+	env := func(k string) (string, bool) {
+		if k == "MODELARTS_EMULATOR_STOP_DELAY" {
+			return "0s", true
+		}
+		return "", false
+	}
+	samples := len(emulator.Samples())
+	url, _ := start(t, []string{"--create-delay", "0", "--start-delay", "1h", "--instance-quota", strconv.Itoa(samples + 1)}, env)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	base := url + "/v1/" + emulator.SampleProjectID + "/demanager/instances"
+	call := func(method, path, body string) map[string]any {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Auth-Token", "t")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	body := func(name string) string {
+		return `{"name":"` + name + `","profile_id":"Multi-Engine 1.0 (python3)-cpu","flavor":"modelarts.vm.cpu.2u",` +
+			`"spec":{"storage":{"type":"obs","location":{"path":"/bucket/dir/"}}}}`
+	}
+	created := call(http.MethodPost, "", body("flags"))
+	id, _ := created["id"].(string)
+	if created["status"] != "CREATING" || id == "" {
+		t.Fatalf("create: %v; want CREATING", created)
+	}
+	steps := []struct {
+		method, path, body string
+		key, want          string
+	}{
+		{http.MethodGet, "/" + id, "", "status", "RUNNING"}, // --create-delay 0
+		{http.MethodPost, "/" + id + "/action", `{"action":"stop"}`, "current_status", "STOPPING"},
+		{http.MethodGet, "/" + id, "", "status", "STOPPED"}, // MODELARTS_EMULATOR_STOP_DELAY=0s
+		{http.MethodPost, "/" + id + "/action", `{"action":"start"}`, "current_status", "STARTING"},
+		{http.MethodGet, "/" + id, "", "status", "STARTING"},                      // --start-delay 1h
+		{http.MethodPost, "", body("over-quota"), "error_code", "ModelArts.6302"}, // --instance-quota
+	}
+	for _, st := range steps {
+		if got := call(st.method, st.path, st.body); got[st.key] != st.want {
+			t.Errorf("%s %s: %v; want %s %s", st.method, st.path, got, st.key, st.want)
+		}
 	}
 }
