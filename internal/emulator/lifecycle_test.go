@@ -229,18 +229,22 @@ func TestAutoStop(t *testing.T) {
 	}
 }
 
-// TestAutoStop_sample: the running sample stops an hour after the server
+// TestAutoStop_sample: the running sample stops a day after the server
 // started, as its auto_stop says.
 func TestAutoStop_sample(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	g := f.get(t, running)
-	if num(t, g.body, "spec.auto_stop.stop_timestamp") != f.clock.Now().Add(time.Hour).UnixMilli() || num(t, g.body, "spec.auto_stop.remain_time") != 3600 {
-		t.Errorf("the running sample's auto_stop: %v; want a stop in an hour", at(t, g.body, "spec.auto_stop"))
+	if num(t, g.body, "spec.auto_stop.stop_timestamp") != f.clock.Now().Add(24*time.Hour).UnixMilli() || num(t, g.body, "spec.auto_stop.remain_time") != 86400 {
+		t.Errorf("the running sample's auto_stop: %v; want a stop in a day", at(t, g.body, "spec.auto_stop"))
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Advance(24*time.Hour - time.Second)
+	if g := f.get(t, running); str(t, g.body, "status") != "RUNNING" {
+		t.Errorf("a second before: %s; want RUNNING", str(t, g.body, "status"))
+	}
+	f.clock.Advance(time.Second)
 	if g := f.get(t, running); str(t, g.body, "status") != "STOPPED" {
-		t.Errorf("an hour later: %s; want STOPPED", str(t, g.body, "status"))
+		t.Errorf("a day later: %s; want STOPPED", str(t, g.body, "status"))
 	}
 }
 
@@ -332,26 +336,35 @@ func TestUpdate(t *testing.T) {
 func TestUpdate_autoStopWhileRunning(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	stopAt := f.clock.Now().Add(time.Hour) // the running sample's
+	stopAt := f.clock.Now().Add(24 * time.Hour) // the running sample's
 	f.clock.Advance(10 * time.Minute)
-	stopTS := func() any {
+	autoStop := func() any {
+		t.Helper()
 		return at(t, f.get(t, running).body, "spec.auto_stop")
 	}
 	f.update(t, running, `{"spec":{"auto_stop":{"duration":7200}}}`)
-	if inst, _ := f.emu.Instance(project, running); !inst.AutoStop.StopAt.Equal(stopAt) || inst.AutoStop.Duration != 2*time.Hour {
-		t.Errorf("after a duration change while RUNNING: %+v; want the stop unchanged at %v, duration 2h", inst.AutoStop, stopAt)
+	if a := autoStop(); num(t, a, "stop_timestamp") != stopAt.UnixMilli() || num(t, a, "duration") != 7200 {
+		t.Errorf("after a duration change while RUNNING: %v; want the stop unchanged at %d, duration 7200", a, stopAt.UnixMilli())
 	}
 	f.update(t, running, `{"spec":{"auto_stop":{"enable":false}}}`)
-	if a := stopTS(); hasKey(a, "stop_timestamp") {
-		t.Errorf("after disabling: %v; want no stop_timestamp", a)
+	if a := autoStop(); hasKey(a, "stop_timestamp") || hasKey(a, "remain_time") {
+		t.Errorf("after disabling: %v; want no stop_timestamp nor remain_time", a)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Advance(24 * time.Hour)
 	if inst, _ := f.emu.Instance(project, running); inst.Status != emulator.StatusRunning {
 		t.Errorf("disabled auto-stop, past the old stop time: %s; want RUNNING", inst.Status)
 	}
 	f.update(t, running, `{"spec":{"auto_stop":{"enable":true}}}`)
-	if a := stopTS(); num(t, a, "stop_timestamp") != f.clock.Now().Add(2*time.Hour).UnixMilli() {
+	if a := autoStop(); num(t, a, "stop_timestamp") != f.clock.Now().Add(2*time.Hour).UnixMilli() {
 		t.Errorf("after enabling while RUNNING: %v; want a stop 2h from now", a)
+	}
+	// The new duration counts from the next start.
+	f.action(t, running, "stop")
+	f.clock.Advance(testLifecycle.Stop)
+	f.action(t, running, "start")
+	f.clock.Advance(testLifecycle.Start)
+	if a := autoStop(); num(t, a, "stop_timestamp") != f.clock.Now().Add(2*time.Hour).UnixMilli() || num(t, a, "remain_time") != 7200 {
+		t.Errorf("after a restart: %v; want a stop 2h from now", a)
 	}
 }
 

@@ -254,9 +254,8 @@ var sampleEpoch = time.UnixMilli(1594887749962)
 // The STOPPED and CREATE_FAILED ones can be deleted; deleting the running
 // one fails with ModelArts.6304 and the starting one with ModelArts.6306.
 // The starting one has no pending transition: it stays STARTING. The
-// running one has auto-stop enabled for an hour (as in the vendor's get
-// sample), counted from the server's creation: it stops after an hour on
-// the server's clock. notebook-git ([SampleCredentialInstanceID]) carries a
+// running one has auto-stop enabled for 24 hours, counted from the
+// server's creation: it stops a day later on the server's clock. notebook-git ([SampleCredentialInstanceID]) carries a
 // spec.credential and a GitHub repository with a credential
 // ([SampleSecrets]).
 func Samples() []Instance {
@@ -290,9 +289,11 @@ func Samples() []Instance {
 			ID: "DE-7d558ef8-c73d-11ea-964c-0255ac100033", Name: "notebook-d115", Status: StatusRunning,
 			Flavor: "modelarts.kat1.xlarge", ProfileID: "Power-Engine 1.0(python3)",
 			CreatedAt: at(3), UpdatedAt: at(9),
-			// As in the vendor's get sample.
+			// As in the vendor's get sample, but for the duration: the
+			// longest allowed, so that the instance stays RUNNING for a
+			// day of a long-lived emulator (the README's tour uses it).
 			Storage:     Storage{Type: "evs", Path: "/home/ma-user/work", VolumeSize: 5},
-			AutoStop:    AutoStop{Enable: true, Duration: time.Hour, Prompt: true},
+			AutoStop:    AutoStop{Enable: true, Duration: 24 * time.Hour, Prompt: true},
 			AIProjectID: "default-ai-project",
 		},
 		{
