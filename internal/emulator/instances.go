@@ -229,76 +229,104 @@ func checkStorage(st *storageRequest) *vendorError {
 }
 
 // createInstance implements POST /v1/{project_id}/demanager/instances.
-// Checks run in this order, the first failure answering: the body, name,
-// description, profile_id, flavor, spec.storage, spec.auto_stop, pool,
-// then the name's uniqueness in the project (6301) and the quota (6302).
 func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
-	projectID := r.PathValue("project_id")
 	var req createRequest
 	if verr := decodeBody(r, &req); verr != nil {
 		writeError(w, verr)
 		return
 	}
-	verr := checkName(req.Name)
-	if verr == nil && req.Description != nil {
-		verr = checkDescription(*req.Description)
-	}
-	switch {
-	case verr != nil:
-	case req.ProfileID == nil || *req.ProfileID == "":
-		verr = errRequired("profile_id")
-	case req.Flavor == nil || *req.Flavor == "":
-		verr = errRequired("flavor")
-	}
-	var fl flavor
+	now := s.now()
+	inst, verr := s.newInstance(&req, now)
 	if verr == nil {
-		var ok bool
-		if fl, ok = flavors[*req.Flavor]; !ok {
-			verr = errFlavorUnsupported
-		} else if p, ok := profiles[*req.ProfileID]; ok && p.kind != "" && p.kind != fl.kind {
-			verr = errProfileFlavorType
-		}
-	}
-	spec := req.Spec
-	if spec == nil {
-		spec = &createSpec{}
-	}
-	if verr == nil {
-		verr = checkStorage(spec.Storage)
-	}
-	as := AutoStop{Prompt: true}
-	if a := spec.AutoStop; a != nil {
-		if a.Enable != nil {
-			as.Enable = *a.Enable
-		}
-		if a.Duration != nil {
-			as.Duration = time.Duration(*a.Duration) * time.Second
-		}
-		if a.Prompt != nil {
-			as.Prompt = *a.Prompt
-		}
-	}
-	if verr == nil {
-		verr = checkAutoStop(spec.AutoStop, as.Enable, as.Duration)
-	}
-	if verr == nil && req.Pool != nil && (req.Pool.ID == nil || *req.Pool.ID == "") {
-		verr = errRequired("id")
+		verr = s.store(r.PathValue("project_id"), inst)
 	}
 	if verr != nil {
 		writeError(w, verr)
 		return
 	}
+	writeJSON(w, http.StatusOK, render(&inst, now, viewCreate))
+}
 
-	now := s.now()
+// checkCreate applies the create rules in this order, the first failure
+// answering: name, description, profile_id, flavor (required, then in the
+// catalog, then of the profile's type), spec.storage, spec.auto_stop and
+// pool.
+func checkCreate(req *createRequest) *vendorError {
+	if verr := checkName(req.Name); verr != nil {
+		return verr
+	}
+	if req.Description != nil {
+		if verr := checkDescription(*req.Description); verr != nil {
+			return verr
+		}
+	}
+	if req.ProfileID == nil || *req.ProfileID == "" {
+		return errRequired("profile_id")
+	}
+	if req.Flavor == nil || *req.Flavor == "" {
+		return errRequired("flavor")
+	}
+	fl, ok := flavors[*req.Flavor]
+	if !ok {
+		return errFlavorUnsupported
+	}
+	if p, ok := profiles[*req.ProfileID]; ok && p.kind != "" && p.kind != fl.kind {
+		return errProfileFlavorType
+	}
+	var spec createSpec
+	if req.Spec != nil {
+		spec = *req.Spec
+	}
+	if verr := checkStorage(spec.Storage); verr != nil {
+		return verr
+	}
+	as := autoStopOf(spec.AutoStop, AutoStop{Prompt: true})
+	if verr := checkAutoStop(spec.AutoStop, as.Enable, as.Duration); verr != nil {
+		return verr
+	}
+	if req.Pool != nil && (req.Pool.ID == nil || *req.Pool.ID == "") {
+		return errRequired("id")
+	}
+	return nil
+}
+
+// autoStopOf returns the auto-stop setting base with the fields the
+// request gives replaced.
+func autoStopOf(given *autoStopRequest, base AutoStop) AutoStop {
+	if given == nil {
+		return base
+	}
+	if given.Enable != nil {
+		base.Enable = *given.Enable
+	}
+	if given.Duration != nil {
+		base.Duration = time.Duration(*given.Duration) * time.Second
+	}
+	if given.Prompt != nil {
+		base.Prompt = *given.Prompt
+	}
+	return base
+}
+
+// newInstance checks a create request and returns the instance it makes:
+// "DE-<uuid>", CREATING, on its way to RUNNING (or CREATE_FAILED for a name
+// with [FailCreatePrefix]) after the create delay. Uniqueness and quota are
+// the store's to check.
+func (s *Server) newInstance(req *createRequest, now time.Time) (Instance, *vendorError) {
+	if verr := checkCreate(req); verr != nil {
+		return Instance{}, verr
+	}
+	spec := req.Spec // not nil: storage is required
 	inst := Instance{
-		ID:        "DE-" + uuid.NewString(),
-		Name:      *req.Name,
-		Status:    StatusCreating,
-		Flavor:    *req.Flavor,
-		ProfileID: *req.ProfileID,
-		CreatedAt: now, UpdatedAt: now,
+		ID:          "DE-" + uuid.NewString(),
+		Name:        *req.Name,
+		Status:      StatusCreating,
+		Flavor:      *req.Flavor,
+		ProfileID:   *req.ProfileID,
+		CreatedAt:   now,
+		UpdatedAt:   now,
 		Storage:     Storage{Type: *spec.Storage.Type, Path: *spec.Storage.Location.Path},
-		AutoStop:    as,
+		AutoStop:    autoStopOf(spec.AutoStop, AutoStop{Prompt: true}),
 		Annotations: spec.Annotations,
 		WorkspaceID: "0",
 		User:        SampleUser,
@@ -307,7 +335,7 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 		inst.Description = *req.Description
 	}
 	for _, st := range spec.ExtendStorage {
-		e := Storage{}
+		var e Storage
 		if st.Type != nil {
 			e.Type = *st.Type
 		}
@@ -335,12 +363,7 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(inst.Name, FailCreatePrefix) {
 		inst.Next.To, inst.Next.FailedReasons = StatusCreateFailed, createFailedReasons("the instance name starts with "+FailCreatePrefix)
 	}
-
-	if verr := s.store(projectID, inst); verr != nil {
-		writeError(w, verr)
-		return
-	}
-	writeJSON(w, http.StatusOK, render(&inst, now, viewCreate))
+	return inst, nil
 }
 
 // store keeps a new instance unless its name is taken in the project
@@ -522,6 +545,17 @@ func (s *Server) lookup(projectID, instanceID string, now time.Time) *Instance {
 	return inst
 }
 
+// target returns the instance a get, update or action is for: the stored
+// one, settled at now, or for an ID with [FaultInstancePrefix] a fresh
+// [faultInstance]; nil if there is none. The caller holds s.mu.
+func (s *Server) target(projectID, instanceID string, now time.Time) *Instance {
+	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
+		fi := faultInstance(instanceID)
+		return &fi
+	}
+	return s.lookup(projectID, instanceID, now)
+}
+
 // getInstance implements GET /v1/{project_id}/demanager/instances/{instance_id}.
 func (s *Server) getInstance(w http.ResponseWriter, r *http.Request) {
 	out, verr := s.view(r.PathValue("project_id"), r.PathValue("instance_id"))
@@ -537,11 +571,7 @@ func (s *Server) view(projectID, instanceID string) (wireInstance, *vendorError)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	inst := s.lookup(projectID, instanceID, now)
-	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
-		fi := faultInstance(instanceID)
-		inst = &fi
-	}
+	inst := s.target(projectID, instanceID, now)
 	if inst == nil {
 		return wireInstance{}, errInstanceNotFound
 	}
@@ -575,11 +605,7 @@ func (s *Server) update(projectID, instanceID string, req *updateRequest) (wireI
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	inst := s.lookup(projectID, instanceID, now)
-	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
-		fi := faultInstance(instanceID) // updated, but not kept
-		inst = &fi
-	}
+	inst := s.target(projectID, instanceID, now) // a fault instance is updated, but not kept
 	if inst == nil {
 		return wireInstance{}, errInstanceNotFound
 	}
@@ -587,18 +613,7 @@ func (s *Server) update(projectID, instanceID string, req *updateRequest) (wireI
 	if req.Spec != nil {
 		given = req.Spec.AutoStop
 	}
-	as := inst.AutoStop
-	if given != nil {
-		if given.Enable != nil {
-			as.Enable = *given.Enable
-		}
-		if given.Duration != nil {
-			as.Duration = time.Duration(*given.Duration) * time.Second
-		}
-		if given.Prompt != nil {
-			as.Prompt = *given.Prompt
-		}
-	}
+	as := autoStopOf(given, inst.AutoStop)
 	var verr *vendorError
 	if req.Description != nil {
 		verr = checkDescription(*req.Description)
@@ -658,11 +673,7 @@ func (s *Server) applyAction(projectID, instanceID, action string) (map[string]S
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	inst := s.lookup(projectID, instanceID, now)
-	if strings.HasPrefix(instanceID, FaultInstancePrefix) {
-		fi := faultInstance(instanceID) // acted on, but not kept
-		inst = &fi
-	}
+	inst := s.target(projectID, instanceID, now) // a fault instance is acted on, but not kept
 	if inst == nil {
 		return nil, errInstanceNotFound
 	}
