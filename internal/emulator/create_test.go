@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,5 +256,87 @@ func TestCreate_noQuota(t *testing.T) {
 		if got := f.create(t, createBody(t, "name", "n"+strings.Repeat("x", i))); got.status != http.StatusOK {
 			t.Fatalf("create %d: %s", i, got.raw)
 		}
+	}
+}
+
+// TestCreate_optionalFields: workspace, pool, ai_project, extend_storage
+// and annotations are kept and answered, and the list filters find them.
+func TestCreate_optionalFields(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, emulator.WithoutSamples())
+	got := f.create(t, createBody(t,
+		"workspace.id", "ws-1",
+		"pool", map[string]any{"id": "pool-9", "type": "USER_DEFINED", "name": "gpus", "owner": map[string]any{"project_id": project}},
+		"ai_project", map[string]any{"id": "proj-9"},
+		"spec.extend_storage", []any{map[string]any{"type": "obsfs", "location": map[string]any{"path": "/fs/dir/"}}},
+		"spec.annotations", map[string]any{"k": "v"},
+		"spec.auto_stop.prompt", false,
+	))
+	if got.status != http.StatusOK {
+		t.Fatalf("create: %s", got.raw)
+	}
+	id := str(t, got.body, "id")
+	g := f.get(t, id)
+	for path, want := range map[string]string{
+		"workspace.id": "ws-1", "pool.id": "pool-9", "pool.type": "USER_DEFINED", "pool.name": "gpus", "pool.owner.project_id": project,
+		"ai_project.id": "proj-9", "spec.annotations.k": "v",
+	} {
+		if s := str(t, g.body, path); s != want {
+			t.Errorf("%s = %q; want %q", path, s, want)
+		}
+	}
+	ext, ok := at(t, g.body, "spec.extend_storage").([]any)
+	if !ok || len(ext) != 1 || str(t, ext[0], "type") != "obsfs" || str(t, ext[0], "location.path") != "/fs/dir/" {
+		t.Errorf("spec.extend_storage = %v; want the obsfs entry", at(t, g.body, "spec.extend_storage"))
+	}
+	if at(t, g.body, "spec.auto_stop.prompt") != false {
+		t.Errorf("spec.auto_stop.prompt = %v; want false", at(t, g.body, "spec.auto_stop.prompt"))
+	}
+	for _, q := range []string{"workspace_id=ws-1", "workspace_id=ws-1&pool_id=pool-9", "workspace_id=ws-1&ai_project=proj-9"} {
+		if l := f.list(t, "de_type=Notebook&"+q); num(t, l.body, "total_count") != 1 {
+			t.Errorf("list %s: %s; want the instance", q, l.raw)
+		}
+	}
+	if l := f.list(t, "de_type=Notebook"); num(t, l.body, "total_count") != 0 {
+		t.Errorf("list of workspace 0: %s; want nothing", l.raw)
+	}
+}
+
+// TestCreate_concurrentSameName: of concurrent creates with one name,
+// exactly one succeeds.
+func TestCreate_concurrentSameName(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, emulator.WithoutSamples())
+	const n = 8
+	statuses := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+instancesPath, strings.NewReader(createBody(t, "name", "race")))
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			req.Header.Set("X-Auth-Token", "t")
+			resp, err := f.srv.Client().Do(req)
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[string]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count["200 OK"] != 1 || count["400 Bad Request"] != n-1 {
+		t.Errorf("statuses %v; want one 200 and %d 400s", count, n-1)
+	}
+	if insts := f.emu.Instances(project); len(insts) != 1 {
+		t.Errorf("%d instances; want 1", len(insts))
 	}
 }

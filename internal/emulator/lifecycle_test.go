@@ -396,6 +396,15 @@ func TestInstanceAccessors(t *testing.T) {
 	if n := len(f.emu.Instances(strings.Repeat("f", 32))); n != 0 {
 		t.Errorf("Instances of an empty project: %d", n)
 	}
+	// AddInstance fills in defaults.
+	f.emu.AddInstance(project, emulator.Instance{ID: "bare", Status: emulator.StatusStopped})
+	bare, _ := f.emu.Instance(project, "bare")
+	if !bare.CreatedAt.Equal(f.clock.Now()) || !bare.UpdatedAt.Equal(bare.CreatedAt) || bare.WorkspaceID != "0" || bare.User != emulator.SampleUser {
+		t.Errorf("AddInstance defaults: %+v; want created now, workspace 0, the sample user", bare)
+	}
+	if g := f.get(t, "bare"); g.status != http.StatusOK || str(t, g.body, "profile.id") != "Multi-Engine 1.0 (python3)-cpu" || jsonKind(at(t, g.body, "flavor_details.params")) != "object" {
+		t.Errorf("get of a bare instance: %s; want a default profile and flavor_details", g.raw)
+	}
 	// A transition given to AddInstance happens on the clock.
 	f.emu.AddInstance(project, emulator.Instance{ID: "next", Name: "next", Status: emulator.StatusCreating,
 		Next: &emulator.Transition{To: emulator.StatusRunning, At: f.clock.Now().Add(time.Second)}})
