@@ -166,6 +166,11 @@ type Options struct {
 	// service.DefaultMaxPollInterval (or PollInterval, if larger). It must
 	// be positive.
 	PollInterval time.Duration
+	// WaitSleep, if set, replaces how waits pause between reads of an
+	// instance: it must wait d or until ctx is done, and return ctx's
+	// error then. Nil means real time; tests pass one that advances the
+	// emulator's clock and returns at once.
+	WaitSleep func(ctx context.Context, d time.Duration) error
 
 	// ShutdownGrace is how long in-flight calls may run once the context is
 	// done, before they are cut off; zero cuts them off at once.
@@ -274,8 +279,12 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, err
 	}
-	s.svc = service.New(s.client, service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
-		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval)))
+	svcOpts := []service.Option{service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
+		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval))}
+	if opts.WaitSleep != nil {
+		svcOpts = append(svcOpts, service.WithSleep(opts.WaitSleep))
+	}
+	s.svc = service.New(s.client, svcOpts...)
 
 	// The service's interceptor runs first, so that refused and drained
 	// calls are logged with their request ID too; then the call tracking

@@ -1,0 +1,510 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
+)
+
+// fakeClock is the emulator's clock in the lifecycle tests: it moves only
+// when the test advances it or the facade pauses between two reads of an
+// instance it waits for.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+}
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sleep is the facade's pause between polls: it advances the clock
+// instead of waiting, unless ctx is already done.
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// startLifecycle runs the facade in front of a fresh emulator on clock
+// (with the default lifecycle: create 5s, start 3s, stop 2s) and returns
+// both, the emulator also served on its own for direct requests.
+func startLifecycle(t *testing.T, clock *fakeClock, set func(*server.Options), emuOpts ...emulator.Option) (*instance, string) {
+	t.Helper()
+	emu := emulator.New(append([]emulator.Option{emulator.WithClock(clock.Now)}, emuOpts...)...)
+	direct := httptest.NewServer(emu)
+	t.Cleanup(direct.Close)
+	f := startFacade(t, emu, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("facade-token")
+		o.WaitSleep = clock.sleep
+		if set != nil {
+			set(o)
+		}
+	})
+	return f, direct.URL
+}
+
+// TestInstanceLifecycle_gRPC walks an instance through its whole life over
+// gRPC against the emulator: create, get while CREATING and once RUNNING,
+// list (filter, sort, pages), update, delete refused while running, stop
+// and wait, start and stop again, delete and wait, then NOT_FOUND.
+func TestInstanceLifecycle_gRPC(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f, _ := startLifecycle(t, clock, nil)
+	ctx := t.Context()
+	c := f.client
+
+	created, err := c.CreateInstance(ctx, &devenvv1.CreateInstanceRequest{
+		ProjectId: project, Name: "e2e-grpc", Description: proto.String("lifecycle test"),
+		ProfileId: "Multi-Engine 1.0 (python3)-cpu", Flavor: "modelarts.vm.cpu.2u",
+		Spec: &devenvv1.CreateInstanceSpec{
+			Storage:  &devenvv1.Storage{Type: proto.String("obs"), Location: &devenvv1.StorageLocation{Path: proto.String("/bucket/e2e/")}},
+			AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(3600)},
+		},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	in := created.GetInstance()
+	id := in.GetId()
+	if !strings.HasPrefix(id, "DE-") || in.GetStatus() != "CREATING" || in.GetName() != "e2e-grpc" {
+		t.Fatalf("created %v; want a DE- ID, CREATING, e2e-grpc", in)
+	}
+
+	get := func() *devenvv1.Instance {
+		t.Helper()
+		r, err := c.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: id})
+		if err != nil {
+			t.Fatalf("get: %v", err)
+		}
+		return r.GetInstance()
+	}
+	if s := get().GetStatus(); s != "CREATING" {
+		t.Fatalf("get right after create: %s; want CREATING", s)
+	}
+	clock.Advance(emulator.DefaultLifecycle().Create)
+	got := get()
+	if got.GetStatus() != "RUNNING" || got.GetSpec().GetAutoStop().GetStopTimestamp() == 0 {
+		t.Fatalf("get after the create delay: %s, auto_stop %v; want RUNNING with a stop time", got.GetStatus(), got.GetSpec().GetAutoStop())
+	}
+
+	// List: RUNNING instances by name, descending, one page at a time.
+	var names []string
+	var total int32
+	req := &devenvv1.ListInstancesRequest{ProjectId: project, Status: "RUNNING", Sortby: "name", Order: "desc", PageSize: 1}
+	for page := 0; ; page++ {
+		if page > 20 {
+			t.Fatal("list: more than 20 pages; the token does not advance")
+		}
+		r, err := c.ListInstances(ctx, req)
+		if err != nil {
+			t.Fatalf("list page %d: %v", page, err)
+		}
+		if len(r.GetInstances()) > 1 {
+			t.Fatalf("list page %d: %d instances; want at most page_size 1", page, len(r.GetInstances()))
+		}
+		for _, x := range r.GetInstances() {
+			if x.GetStatus() != "RUNNING" {
+				t.Errorf("list filtered on RUNNING returned %s in %s", x.GetName(), x.GetStatus())
+			}
+			names = append(names, x.GetName())
+		}
+		total = r.GetTotalCount()
+		if r.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = r.GetNextPageToken()
+	}
+	if !slices.Contains(names, "e2e-grpc") || int(total) != len(names) || len(names) < 2 {
+		t.Errorf("listed %q (total_count %d); want e2e-grpc among at least two running instances, total_count their number", names, total)
+	}
+	if !sort.IsSorted(sort.Reverse(sort.StringSlice(names))) {
+		t.Errorf("listed %q; want names in descending order", names)
+	}
+
+	// Update description and auto-stop.
+	up, err := c.UpdateInstance(ctx, &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: id,
+		Description: proto.String("updated"), Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(false)}}})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if up.GetInstance().GetDescription() != "updated" || up.GetInstance().GetSpec().GetAutoStop().GetEnable() {
+		t.Errorf("updated %v; want description updated, auto-stop off", up.GetInstance())
+	}
+	if d := get().GetDescription(); d != "updated" {
+		t.Errorf("get after update: description %q", d)
+	}
+
+	// Delete while running: ModelArts.6304, FAILED_PRECONDITION.
+	_, err = c.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
+	if status.Code(err) != codes.FailedPrecondition || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6304" {
+		t.Fatalf("delete while running: %v; want FAILED_PRECONDITION with ModelArts.6304", err)
+	}
+
+	// Stop and wait: the clock moves only through the facade's polls.
+	before := clock.Now()
+	stop, err := c.StopInstance(ctx, &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id, Wait: true})
+	if err != nil {
+		t.Fatalf("stop with wait: %v", err)
+	}
+	if stop.GetCurrentStatus() != "STOPPED" || stop.GetPreviousState() != "RUNNING" {
+		t.Errorf("stop with wait: %v; want STOPPED from RUNNING", stop)
+	}
+	if waited := clock.Now().Sub(before); waited < emulator.DefaultLifecycle().Stop {
+		t.Errorf("stop returned after %s of emulator time; the stop takes %s", waited, emulator.DefaultLifecycle().Stop)
+	}
+
+	// Start without waiting, then stop while STARTING: 6306, ABORTED (try
+	// again once the start is over).
+	start, err := c.StartInstance(ctx, &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: id})
+	if err != nil || start.GetCurrentStatus() != "STARTING" {
+		t.Fatalf("start: %v, %v; want STARTING", start, err)
+	}
+	_, err = c.StopInstance(ctx, &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id})
+	if status.Code(err) != codes.Aborted || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6306" {
+		t.Errorf("stop while starting: %v; want ABORTED with ModelArts.6306", err)
+	}
+	clock.Advance(emulator.DefaultLifecycle().Start)
+	if s := get().GetStatus(); s != "RUNNING" {
+		t.Fatalf("after the start delay: %s; want RUNNING", s)
+	}
+	if _, err := c.StopInstance(ctx, &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id, Wait: true}); err != nil {
+		t.Fatalf("second stop with wait: %v", err)
+	}
+
+	// Delete and wait until it is gone; then it does not exist.
+	del, err := c.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id, Wait: true})
+	if err != nil || del.GetInstanceId() != id {
+		t.Fatalf("delete with wait: %v, %v", del, err)
+	}
+	_, err = c.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: id})
+	if status.Code(err) != codes.NotFound || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6309" {
+		t.Errorf("get after delete: %v; want NOT_FOUND with ModelArts.6309", err)
+	}
+}
+
+// TestInstanceWaits: a create that ends CREATE_FAILED and a start that
+// ends START_FAILED fail the wait with FAILED_PRECONDITION and the vendor's
+// reasons; a wait longer than --max-wait ends with DEADLINE_EXCEEDED
+// naming the last status.
+func TestInstanceWaits(t *testing.T) {
+	t.Parallel()
+	createReq := func(name string) *devenvv1.CreateInstanceRequest {
+		return &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: "Multi-Engine 1.0 (python3)-cpu",
+			Flavor: "modelarts.vm.cpu.2u", Wait: true,
+			Spec: &devenvv1.CreateInstanceSpec{Storage: &devenvv1.Storage{Type: proto.String("obs"),
+				Location: &devenvv1.StorageLocation{Path: proto.String("/bucket/e2e/")}}}}
+	}
+
+	t.Run("create_waits_until_running", func(t *testing.T) {
+		t.Parallel()
+		f, _ := startLifecycle(t, newFakeClock(), nil)
+		r, err := f.client.CreateInstance(t.Context(), createReq("waits"))
+		if err != nil || r.GetInstance().GetStatus() != "RUNNING" {
+			t.Fatalf("create with wait: %v, %v; want RUNNING", r.GetInstance().GetStatus(), err)
+		}
+	})
+	t.Run("create_failed", func(t *testing.T) {
+		t.Parallel()
+		f, _ := startLifecycle(t, newFakeClock(), nil)
+		_, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailCreatePrefix+"-1"))
+		info := statustest.ErrorInfo(t, err)
+		if status.Code(err) != codes.FailedPrecondition || info.GetReason() != "INSTANCE_FAILED" ||
+			info.GetMetadata()["instance_status"] != "CREATE_FAILED" || info.GetMetadata()["failed_code"] == "" {
+			t.Errorf("create that fails: %v, %v; want FAILED_PRECONDITION INSTANCE_FAILED with CREATE_FAILED and failed_code", err, info.GetMetadata())
+		}
+	})
+	t.Run("start_failed", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		f, _ := startLifecycle(t, clock, nil)
+		r, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailStartPrefix+"-1"))
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		id := r.GetInstance().GetId()
+		if _, err := f.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id, Wait: true}); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		_, err = f.client.StartInstance(t.Context(), &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: id, Wait: true})
+		info := statustest.ErrorInfo(t, err)
+		if status.Code(err) != codes.FailedPrecondition || info.GetMetadata()["instance_status"] != "START_FAILED" {
+			t.Errorf("start that fails: %v, %v; want FAILED_PRECONDITION with START_FAILED", err, info.GetMetadata())
+		}
+	})
+	t.Run("max_wait", func(t *testing.T) {
+		t.Parallel()
+		// The facade waits at most 1s of real time; the emulator creates in
+		// an hour and the facade's pauses do not move its clock.
+		f, _ := startLifecycle(t, newFakeClock(), func(o *server.Options) {
+			o.MaxWait, o.PollInterval, o.WaitSleep = time.Second, 50*time.Millisecond, nil
+		}, emulator.WithLifecycle(emulator.Lifecycle{Create: time.Hour}))
+		_, err := f.client.CreateInstance(t.Context(), createReq("slow"))
+		info := statustest.ErrorInfo(t, err)
+		if status.Code(err) != codes.DeadlineExceeded || info.GetMetadata()["instance_status"] != "CREATING" ||
+			!strings.Contains(status.Convert(err).Message(), "at most 1s") {
+			t.Errorf("create past --max-wait: %v, %v; want DEADLINE_EXCEEDED saying CREATING and the 1s bound", err, info.GetMetadata())
+		}
+	})
+}
+
+// mirrorCall sends a request with a JSON body (or none) and returns the
+// status and the decoded body.
+func mirrorCall(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Auth-Token", "caller-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&out); err != nil {
+		t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, url, err, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// referenceBody returns a request sample from the vendor's reference pages.
+func referenceBody(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../emulator/testdata/reference/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestInstanceLifecycle_mirror walks the same life through the REST
+// mirror with the vendor's own request bodies, as a client written for
+// ModelArts would, and checks every answer has the shape of the emulator's
+// own answer to the same request: the same keys with the same JSON types,
+// credentials removed.
+func TestInstanceLifecycle_mirror(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f, direct := startLifecycle(t, clock, nil, emulator.WithoutSamples())
+	base := f.httpURL + "/v1/" + project + "/demanager/instances"
+
+	code, in := mirrorCall(t, http.MethodPost, base, referenceBody(t, "create-request.json"))
+	id, _ := in["id"].(string)
+	if code != 200 || in["status"] != "CREATING" || id == "" {
+		t.Fatalf("create: %d %v; want 200 CREATING", code, in)
+	}
+	get := func() map[string]any {
+		t.Helper()
+		code, in := mirrorCall(t, http.MethodGet, base+"/"+id, "")
+		if code != 200 {
+			t.Fatalf("get: %d %v", code, in)
+		}
+		return in
+	}
+	if s := get()["status"]; s != "CREATING" {
+		t.Fatalf("get right after create: %v; want CREATING", s)
+	}
+	clock.Advance(emulator.DefaultLifecycle().Create)
+	got := get()
+	if got["status"] != "RUNNING" {
+		t.Fatalf("get after the create delay: %v; want RUNNING", got["status"])
+	}
+	sameShape(t, "get", fetchDirect(t, direct+"/v1/"+project+"/demanager/instances/"+id), got)
+	stopAt := got["spec"].(map[string]any)["auto_stop"].(map[string]any)["stop_timestamp"]
+	if n, ok := stopAt.(json.Number); !ok || len(n.String()) != 13 {
+		t.Errorf("spec.auto_stop.stop_timestamp = %#v; want a 13-digit JSON number", stopAt)
+	}
+
+	query := "?de_type=Notebook&status=RUNNING&sortby=name&order=asc&offset=0&limit=10"
+	code, list := mirrorCall(t, http.MethodGet, base+query, "")
+	if code != 200 || list["total_count"] != json.Number("1") || len(list["instances"].([]any)) != 1 {
+		t.Fatalf("list: %d %v; want total_count 1 and one instance", code, list)
+	}
+	sameShape(t, "list", fetchDirect(t, direct+"/v1/"+project+"/demanager/instances"+query), list)
+
+	code, up := mirrorCall(t, http.MethodPut, base+"/"+id, referenceBody(t, "update-request.json"))
+	if code != 200 || up["id"] != id {
+		t.Fatalf("update: %d %v", code, up)
+	}
+	sameShape(t, "update", fetchDirect(t, direct+"/v1/"+project+"/demanager/instances/"+id), up)
+
+	code, e := mirrorCall(t, http.MethodDelete, base+"/"+id, "")
+	if code != 400 || e["error_code"] != "ModelArts.6304" {
+		t.Fatalf("delete while running: %d %v; want 400 ModelArts.6304", code, e)
+	}
+
+	code, act := mirrorCall(t, http.MethodPost, base+"/"+id+"/action", `{"action": "stop"}`)
+	if want := map[string]any{"current_status": "STOPPING", "previous_state": "RUNNING"}; code != 200 || fmt.Sprint(act) != fmt.Sprint(want) {
+		t.Fatalf("stop: %d %v; want 200 %v", code, act, want)
+	}
+	code, e = mirrorCall(t, http.MethodDelete, base+"/"+id, "")
+	if code != 400 || e["error_code"] != "ModelArts.6308" {
+		t.Errorf("delete while stopping: %d %v; want 400 ModelArts.6308", code, e)
+	}
+	clock.Advance(emulator.DefaultLifecycle().Stop)
+	if s := get()["status"]; s != "STOPPED" {
+		t.Fatalf("after the stop delay: %v; want STOPPED", s)
+	}
+
+	// The facade's own query parameter: wait until it is gone.
+	code, del := mirrorCall(t, http.MethodDelete, base+"/"+id+"?wait=true", "")
+	if code != 200 || del["instance_id"] != id {
+		t.Fatalf("delete: %d %v", code, del)
+	}
+	code, e = mirrorCall(t, http.MethodGet, base+"/"+id, "")
+	if code != 400 || e["error_code"] != "ModelArts.6309" {
+		t.Errorf("get after delete: %d %v; want 400 ModelArts.6309", code, e)
+	}
+}
+
+// TestMirrorAnswersHaveTheVendorsShape: for every sample instance the
+// emulator holds, including one with credentials, the mirror's get and
+// list answers have the keys and JSON types of ModelArts' own, minus
+// credentials and nulls, and no secret.
+func TestMirrorAnswersHaveTheVendorsShape(t *testing.T) {
+	t.Parallel()
+	f, direct := startLifecycle(t, newFakeClock(), nil)
+	path := "/v1/" + project + "/demanager/instances"
+	for _, inst := range emulator.Samples() {
+		code, got := mirrorCall(t, http.MethodGet, f.httpURL+path+"/"+inst.ID, "")
+		if code != 200 {
+			t.Errorf("get %s: %d %v", inst.ID, code, got)
+			continue
+		}
+		sameShape(t, "get "+inst.ID, fetchDirect(t, direct+path+"/"+inst.ID), got)
+	}
+	code, got := mirrorCall(t, http.MethodGet, f.httpURL+path+"?de_type=Notebook", "")
+	if code != 200 {
+		t.Fatalf("list: %d %v", code, got)
+	}
+	sameShape(t, "list", fetchDirect(t, direct+path+"?de_type=Notebook"), got)
+	raw, _ := json.Marshal(got)
+	for _, secret := range emulator.SampleSecrets() {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the mirror's list holds the secret %q", secret)
+		}
+	}
+}
+
+// fetchDirect GETs url from the emulator itself.
+func fetchDirect(t *testing.T, url string) map[string]any {
+	t.Helper()
+	code, body := mirrorCall(t, http.MethodGet, url, "")
+	if code != 200 {
+		t.Fatalf("emulator GET %s: %d %v", url, code, body)
+	}
+	return body
+}
+
+// sameShape fails the test unless got has exactly the keys of want, with
+// the same JSON types, recursively; want's nulls and credential objects
+// are not expected.
+func sameShape(t *testing.T, what string, want, got map[string]any) {
+	t.Helper()
+	var diffs []string
+	compareShape("", want, got, &diffs)
+	for _, d := range diffs {
+		t.Errorf("%s: %s", what, d)
+	}
+}
+
+func compareShape(path string, want, got any, diffs *[]string) {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %T, want an object", path, got))
+			return
+		}
+		for k, wv := range w {
+			if wv == nil || k == "credential" {
+				if _, present := g[k]; present && k == "credential" {
+					*diffs = append(*diffs, fmt.Sprintf("%s.%s: a credential reached the caller", path, k))
+				}
+				continue
+			}
+			gv, present := g[k]
+			if !present {
+				*diffs = append(*diffs, fmt.Sprintf("%s.%s: missing", path, k))
+				continue
+			}
+			compareShape(path+"."+k, wv, gv, diffs)
+		}
+		for k := range g {
+			if wv, ok := w[k]; !ok || wv == nil {
+				*diffs = append(*diffs, fmt.Sprintf("%s.%s: not in ModelArts' answer", path, k))
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %T of %d, want an array of %d", path, got, lenOf(got), len(w)))
+			return
+		}
+		for i := range w {
+			compareShape(fmt.Sprintf("%s[%d]", path, i), w[i], g[i], diffs)
+		}
+	default:
+		if fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: got %T %v, want %T %v", path, got, got, want, want))
+		}
+	}
+}
+
+func lenOf(v any) int {
+	if a, ok := v.([]any); ok {
+		return len(a)
+	}
+	return -1
+}
