@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+)
+
+// e2eClock is the emulator's clock: it moves when the test advances it or
+// the facade pauses between two reads of an instance it waits for.
+type e2eClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *e2eClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *e2eClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *e2eClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
+
+// startRealFacade runs the whole facade on loopback in front of an
+// emulator on clock, until the test ends, and returns its gRPC address.
+func startRealFacade(t *testing.T, clock *e2eClock) string {
+	t.Helper()
+	up := httptest.NewServer(emulator.New(emulator.WithClock(clock.Now)))
+	t.Cleanup(up.Close)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	opts.GRPCListener, opts.Endpoint = lis, up.URL
+	opts.Credentials = cloudauth.Token("facade-token")
+	opts.WaitSleep = clock.sleep
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, opts) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server.Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server.Run did not return within 30s of cancellation")
+		}
+	})
+	return lis.Addr().String()
+}
+
+// TestEndToEnd walks an instance through its life with devenvctl against
+// the real facade over loopback, the emulator behind it: create, get
+// (CREATING, then RUNNING), list, update, delete refused while running
+// (exit 6, ModelArts.6304), stop --wait, delete --wait, get (exit 4).
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	env := map[string]string{"DEVENVCTL_ADDR": startRealFacade(t, clock), "DEVENVCTL_PROJECT": emulator.SampleProjectID}
+	ctl := func(want int, args ...string) result {
+		t.Helper()
+		r := invoke(t.Context(), env, args...)
+		if r.code != want {
+			t.Fatalf("devenvctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
+		}
+		return r
+	}
+	instance := func(r result) map[string]any {
+		t.Helper()
+		var in map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &in); err != nil {
+			t.Fatalf("not one JSON object: %v\n%s", err, r.stdout)
+		}
+		return in
+	}
+
+	in := instance(ctl(0, "create", "--name", "e2e-ctl", "--profile-id", "Multi-Engine 1.0 (python3)-cpu",
+		"--flavor", "modelarts.vm.cpu.2u", "--storage-path", "/bucket/e2e/", "--auto-stop", "1h", "-o", "json"))
+	id, _ := in["id"].(string)
+	if in["status"] != "CREATING" || !strings.HasPrefix(id, "DE-") {
+		t.Fatalf("created %v; want CREATING with a DE- ID", in)
+	}
+	if s := instance(ctl(0, "get", id, "-o", "json"))["status"]; s != "CREATING" {
+		t.Fatalf("get right after create: %v; want CREATING", s)
+	}
+	clock.Advance(emulator.DefaultLifecycle().Create)
+	if s := instance(ctl(0, "get", id, "-o", "json"))["status"]; s != "RUNNING" {
+		t.Fatalf("get after the create delay: %v; want RUNNING", s)
+	}
+	table := ctl(0, "list", "--status", "RUNNING", "--sortby", "name", "--order", "desc", "--page-size", "1", "--all").stdout
+	if lines := strings.Split(strings.TrimSpace(table), "\n"); len(lines) < 3 || !strings.HasPrefix(lines[0], "ID") ||
+		!strings.Contains(table, id) || strings.Contains(table, "STOPPED") {
+		t.Errorf("list --status RUNNING --all: want a header and at least two running instances, ours among them:\n%s", table)
+	}
+	up := instance(ctl(0, "update", id, "--description", "updated by devenvctl", "--no-auto-stop", "-o", "json"))
+	if up["description"] != "updated by devenvctl" {
+		t.Errorf("update: %v", up)
+	}
+
+	r := ctl(6, "delete", id)
+	if !strings.Contains(r.stderr, "FAILED_PRECONDITION") || !strings.Contains(r.stderr, "ModelArts.6304") {
+		t.Errorf("delete while running: stderr %q; want FAILED_PRECONDITION and ModelArts.6304", r.stderr)
+	}
+	if s := ctl(0, "stop", id, "--wait").stdout; !strings.Contains(s, "STOPPED") {
+		t.Errorf("stop --wait printed %q; want STOPPED", s)
+	}
+	ctl(0, "delete", id, "--wait")
+	r = ctl(4, "get", id)
+	if !strings.Contains(r.stderr, "NOT_FOUND") || !strings.Contains(r.stderr, "ModelArts.6309") {
+		t.Errorf("get after delete: stderr %q; want NOT_FOUND and ModelArts.6309", r.stderr)
+	}
+}
