@@ -16,6 +16,7 @@ package vendorjson
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -25,6 +26,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Marshal writes m as ModelArts would.
@@ -56,13 +58,22 @@ var wellKnown = map[protoreflect.FullName]bool{
 }
 
 func write(buf *bytes.Buffer, m protoreflect.Message) error {
+	switch v := m.Interface().(type) {
+	case *structpb.Struct:
+		return writeStruct(buf, v)
+	case *structpb.Value:
+		return writeAny(buf, v)
+	case *structpb.ListValue:
+		return writeList(buf, v)
+	}
 	if wellKnown[m.Descriptor().FullName()] {
 		b, err := protojson.Marshal(m.Interface())
 		if err != nil {
 			return fmt.Errorf("vendorjson: %s: %w", m.Descriptor().FullName(), err)
 		}
-		buf.Write(b)
-		return nil
+		// protojson's output varies its spacing on purpose; ours is
+		// compact, always.
+		return json.Compact(buf, b)
 	}
 	buf.WriteByte('{')
 	fields := m.Descriptor().Fields()
@@ -217,4 +228,65 @@ func writeString(buf *bytes.Buffer, s string) {
 	}
 	buf.WriteString(s[start:])
 	buf.WriteByte('"')
+}
+
+// writeStruct writes a free-form object (flavor_details.params,
+// extend_params) with its keys in sorted order.
+func writeStruct(buf *bytes.Buffer, st *structpb.Struct) error {
+	keys := make([]string, 0, len(st.GetFields()))
+	for k := range st.GetFields() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		writeString(buf, k)
+		buf.WriteByte(':')
+		if err := writeAny(buf, st.GetFields()[k]); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// writeList writes a free-form array.
+func writeList(buf *bytes.Buffer, l *structpb.ListValue) error {
+	buf.WriteByte('[')
+	for i, v := range l.GetValues() {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeAny(buf, v); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte(']')
+	return nil
+}
+
+// writeAny writes a free-form value; an unset one is null.
+func writeAny(buf *bytes.Buffer, v *structpb.Value) error {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		writeString(buf, k.StringValue)
+	case *structpb.Value_NumberValue:
+		f := k.NumberValue
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("vendorjson: google.protobuf.Value: %v is not a JSON number", f)
+		}
+		buf.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+	case *structpb.Value_BoolValue:
+		buf.WriteString(strconv.FormatBool(k.BoolValue))
+	case *structpb.Value_StructValue:
+		return writeStruct(buf, k.StructValue)
+	case *structpb.Value_ListValue:
+		return writeList(buf, k.ListValue)
+	default: // null, or no kind
+		buf.WriteString("null")
+	}
+	return nil
 }

@@ -117,6 +117,28 @@ func TestInt64IsANumber(t *testing.T) {
 	}
 }
 
+// TestFreeFormObjects: free-form objects (flavor_details.params) are
+// written compactly with sorted keys, the same bytes every time, numbers
+// as the vendor writes them.
+func TestFreeFormObjects(t *testing.T) {
+	t.Parallel()
+	in := []byte(`{"flavor_details":{"params":{"memory":"8GiB","CPU":2,"ratio":0.5,"big":1594891408723,"on":true,"none":null,"list":[1,"a",{"z":1,"a":[]}],"obj":{}}}}`)
+	want := `{"flavor_details":{"params":{"CPU":2,"big":1594891408723,"list":[1,"a",{"a":[],"z":1}],"memory":"8GiB","none":null,"obj":{},"on":true,"ratio":0.5}}}`
+	var inst devenvv1.Instance
+	if err := vendorjson.Unmarshal(in, &inst); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 { // protojson varies its spacing from run to run; we must not
+		out, err := vendorjson.Marshal(&inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != want {
+			t.Fatalf("Marshal = %s; want %s", out, want)
+		}
+	}
+}
+
 // TestEscaping: strings are escaped as encoding/json escapes them.
 func TestEscaping(t *testing.T) {
 	t.Parallel()
