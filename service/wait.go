@@ -26,8 +26,10 @@ const (
 )
 
 // failedStates are the statuses in which an instance stays until someone
-// acts: waiting for anything else ends there.
-var failedStates = []string{"CREATE_FAILED", "START_FAILED", "RESIZE_FAILED", "DELETED"}
+// acts: waiting for anything else ends there. ERROR is not among the
+// reference's statuses, but other ModelArts APIs report it; should
+// DevEnviron ever send it, it is not worth waiting out.
+var failedStates = []string{"CREATE_FAILED", "START_FAILED", "RESIZE_FAILED", "ERROR", "DELETED"}
 
 // waitTarget is what a wait waits for.
 type waitTarget struct {

@@ -91,7 +91,7 @@ func (g *globals) define(fs *envflag.Set) {
 // defineOutput defines --output, the only global flag of version.
 func (g *globals) defineOutput(fs *envflag.Set) {
 	fs.Choice(&g.output, "output", "DEVENVCTL_OUTPUT", outputTable, []string{outputTable, outputJSON},
-		"output format: table for people, json (protobuf JSON with the API's snake_case names, one document) for scripts")
+		"output format: table for people, json for scripts (one document in the vendor's JSON: its snake_case names, integers as numbers)")
 	fs.Alias("o", "output")
 }
 

@@ -30,9 +30,10 @@ Commands:
 	fmt.Fprint(w, "\nGlobal flags, after the command (each can also be set by the environment\nvariable shown; a flag wins):\n")
 	printFlags(w, fs.Flags())
 	fmt.Fprint(w, `
-Output: a table, or with -o json one JSON document with the API's snake_case
-field names: the instance for get, create and update; total_count, instances
-and next_page_token for list; the response for start, stop and delete.
+Output: a table, or with -o json one JSON document in the vendor's JSON
+(snake_case names, integers as numbers): the instance for get, create and
+update; total_count, instances and next_page_token for list; the response
+for start, stop and delete.
 
 Errors are printed on stderr with the gRPC code, the ModelArts code and
 message, the request ID, each invalid field and any delay to wait.

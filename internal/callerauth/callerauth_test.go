@@ -378,7 +378,7 @@ func TestREADMEExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README's example does not load: %v", err)
 	}
-	for token, name := range map[string]string{"janitor-example-token": "notebook-janitor", "admin-example-token": "platform-admin"} {
+	for token, name := range map[string]string{"janitor-example-token": "notebook-janitor", "admin-example-token": "platform-admin", "dashboard-example-token": "dashboard"} {
 		if c, err := a.Authenticate(t.Context(), []string{"Bearer " + token}); err != nil || c.Name != name {
 			t.Errorf("README token %q: %v, %v; want caller %s", token, c, err, name)
 		}
