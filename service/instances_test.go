@@ -1,0 +1,414 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// seen is a request the upstream received.
+type seen struct {
+	method, path string
+	query        url.Values
+	body         string
+}
+
+// upstream is the emulator behind a wrapper that records every request
+// with its body and can, for chosen requests, lose the answer (the
+// emulator acts, then the connection is closed without an answer), reset
+// the connection (the emulator never sees the request) or fail with a bare
+// 503 (likewise).
+type upstream struct {
+	emu *emulator.Server
+
+	mu    sync.Mutex
+	log   []seen
+	rules rules
+}
+
+// rules choose the requests upstream mistreats; nil matches none.
+type rules struct {
+	lose, reset, fail func(r *http.Request) bool
+}
+
+func newUpstream(opts ...emulator.Option) *upstream {
+	return &upstream{emu: emulator.New(opts...)}
+}
+
+// set changes which requests are mistreated.
+func (u *upstream) set(r rules) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.rules = r
+}
+
+// requests returns the requests received with method (all when "").
+func (u *upstream) requests(method string) []seen {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []seen
+	for _, s := range u.log {
+		if method == "" || s.method == method {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	u.mu.Lock()
+	u.log = append(u.log, seen{r.Method, r.URL.EscapedPath(), r.URL.Query(), string(body)})
+	rs := u.rules
+	u.mu.Unlock()
+	match := func(f func(*http.Request) bool) bool { return f != nil && f(r) }
+	switch {
+	case match(rs.fail):
+		w.WriteHeader(http.StatusServiceUnavailable)
+	case match(rs.lose), match(rs.reset):
+		if match(rs.lose) {
+			u.emu.ServeHTTP(httptest.NewRecorder(), r) // the emulator acts, its answer is lost
+		}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	default:
+		u.emu.ServeHTTP(w, r)
+	}
+}
+
+// is returns a predicate matching requests with method whose path ends
+// with suffix.
+func is(method, suffix string) func(r *http.Request) bool {
+	return func(r *http.Request) bool { return r.Method == method && strings.HasSuffix(r.URL.Path, suffix) }
+}
+
+// noRetries keeps the tests' upstream request counts exact.
+var noRetries = func() modelarts.RetryPolicy {
+	p := modelarts.DefaultRetryPolicy()
+	p.MaxAttempts = 1
+	return p
+}()
+
+func createRequest(name string) *devenvv1.CreateInstanceRequest {
+	return &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: "Multi-Engine 1.0 (python3)-cpu",
+		Flavor: "modelarts.vm.cpu.2u", Spec: &devenvv1.CreateInstanceSpec{Storage: &devenvv1.Storage{
+			Type: proto.String("obs"), Location: &devenvv1.StorageLocation{Path: proto.String("/bucket/dir/")}}}}
+}
+
+// TestCreateInstance_lostAnswer: a create is sent once; when its answer is
+// lost, the name is looked up: found means created (success, x-outcome:
+// inferred), not found means not created (UNAVAILABLE, safe to retry), a
+// failed lookup means unknown (OUTCOME_UNKNOWN).
+func TestCreateInstance_lostAnswer(t *testing.T) {
+	t.Parallel()
+	create, list := is(http.MethodPost, "/instances"), is(http.MethodGet, "/instances")
+	tests := []struct {
+		name       string
+		rules      rules
+		wantCode   codes.Code
+		wantReason string
+		created    bool
+	}{
+		{"created_answer_lost", rules{lose: create}, codes.OK, "", true},
+		{"not_created_connection_reset", rules{reset: create}, codes.Unavailable, "UPSTREAM_UNAVAILABLE", false},
+		{"created_lookup_fails", rules{lose: create, fail: list}, codes.Unavailable, "OUTCOME_UNKNOWN", true},
+		{"answered_503_no_lookup", rules{fail: create}, codes.Unavailable, "UPSTREAM_HTTP_ERROR", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := newUpstream()
+			up.set(tt.rules)
+			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+			var hdr metadata.MD
+			resp, err := h.client.CreateInstance(t.Context(), createRequest("lost-"+tt.name), grpc.Header(&hdr))
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("create: %v; want %v", err, tt.wantCode)
+			}
+			if err != nil {
+				if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
+					t.Errorf("reason %s; want %s", r, tt.wantReason)
+				}
+			} else {
+				if resp.GetInstance().GetName() != "lost-"+tt.name || !strings.HasPrefix(resp.GetInstance().GetId(), "DE-") {
+					t.Errorf("answered %v; want the instance created", resp.GetInstance())
+				}
+				if got := hdr.Get(callctx.MetadataKeyOutcome); !cmp.Equal(got, []string{"inferred"}) {
+					t.Errorf("x-outcome = %q; want inferred", got)
+				}
+			}
+			if n := len(up.requests(http.MethodPost)); n != 1 {
+				t.Errorf("%d create requests; a create is never resent", n)
+			}
+			if lookups := len(up.requests(http.MethodGet)); (lookups > 0) != (tt.rules.lose != nil || tt.rules.reset != nil) {
+				t.Errorf("%d lookups; want one only when the answer was lost", lookups)
+			}
+			count := 0
+			for _, in := range up.emu.Instances(project) {
+				if in.Name == "lost-"+tt.name {
+					count++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tt.created]; count != want {
+				t.Errorf("%d instances named lost-%s; want %d", count, tt.name, want)
+			}
+		})
+	}
+}
+
+// TestStartStop_lostAnswer: an action is sent once; when its answer is
+// lost, the instance's status decides: it shows the action took effect
+// (success, x-outcome: inferred), or it does not and the outcome is
+// unknown (OUTCOME_UNKNOWN naming the status).
+func TestStartStop_lostAnswer(t *testing.T) {
+	t.Parallel()
+	const createFailed = "DE-5f9bac21-5a4d-11ee-8c99-0242ac120002"
+	tests := []struct {
+		name       string
+		action     string
+		instance   string
+		failGet    bool
+		wantCode   codes.Code
+		wantStatus string // instance_status in ErrorInfo, or current_status
+	}{
+		{"start_took_effect", "start", stopped, false, codes.OK, "STARTING"},
+		{"stop_took_effect", "stop", running, false, codes.OK, "STOPPING"},
+		{"start_refused_status_unchanged", "start", createFailed, false, codes.Unavailable, "CREATE_FAILED"},
+		{"stop_of_a_stopped_instance", "stop", stopped, false, codes.OK, "STOPPED"},
+		{"status_unreadable", "start", stopped, true, codes.Unavailable, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := newUpstream()
+			var fail func(*http.Request) bool
+			if tt.failGet {
+				fail = is(http.MethodGet, tt.instance)
+			}
+			up.set(rules{lose: is(http.MethodPost, "/action"), fail: fail})
+			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+			var hdr metadata.MD
+			var current string
+			var err error
+			if tt.action == "start" {
+				var r *devenvv1.StartInstanceResponse
+				r, err = h.client.StartInstance(t.Context(), &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: tt.instance}, grpc.Header(&hdr))
+				current = r.GetCurrentStatus()
+			} else {
+				var r *devenvv1.StopInstanceResponse
+				r, err = h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: tt.instance}, grpc.Header(&hdr))
+				current = r.GetCurrentStatus()
+			}
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("%s: %v; want %v", tt.action, err, tt.wantCode)
+			}
+			if err != nil {
+				info := statustest.ErrorInfo(t, err)
+				if info.GetReason() != "OUTCOME_UNKNOWN" || info.GetMetadata()["instance_status"] != tt.wantStatus {
+					t.Errorf("ErrorInfo %s %v; want OUTCOME_UNKNOWN, instance_status %q", info.GetReason(), info.GetMetadata(), tt.wantStatus)
+				}
+			} else {
+				if current != tt.wantStatus {
+					t.Errorf("current_status %q; want %q", current, tt.wantStatus)
+				}
+				if got := hdr.Get(callctx.MetadataKeyOutcome); !cmp.Equal(got, []string{"inferred"}) {
+					t.Errorf("x-outcome = %q; want inferred", got)
+				}
+			}
+			if n := len(up.requests(http.MethodPost)); n != 1 {
+				t.Errorf("%d action requests; an action is never resent", n)
+			}
+		})
+	}
+}
+
+// TestWait_ridesOutTransientErrors: reads that fail with 503 while waiting
+// do not end the wait.
+func TestWait_ridesOutTransientErrors(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	up := newUpstream(emulator.WithClock(clock.Now))
+	failures := 3
+	var mu sync.Mutex
+	up.set(rules{fail: func(r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == http.MethodGet && failures > 0 {
+			failures--
+			return true
+		}
+		return false
+	}})
+	h := startWith(t, up, []service.Option{service.WithSleep(clock.sleep)},
+		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	r, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
+	if err != nil || r.GetCurrentStatus() != "STOPPED" || r.GetInstance().GetStatus() != "STOPPED" {
+		t.Fatalf("stop with wait through 3 failed reads: %v, %v; want STOPPED", r, err)
+	}
+	if n := len(up.requests(http.MethodGet)); n < 4 {
+		t.Errorf("%d reads; want the 3 failures and at least one more", n)
+	}
+}
+
+// TestWait_endsAtTheCallersDeadline: a wait never outlives the caller's
+// deadline, and its error names the status seen last. It runs in real
+// time: the emulator's create takes an hour.
+func TestWait_endsAtTheCallersDeadline(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(emulator.WithLifecycle(emulator.Lifecycle{Create: time.Hour}))
+	h := startWith(t, up, []service.Option{service.WithWaiting(0, 20*time.Millisecond, 50*time.Millisecond)},
+		modelarts.WithCredentials(cloudauth.Token("t")))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	req := createRequest("slow")
+	req.Wait = true
+	begin := time.Now()
+	_, err := h.client.CreateInstance(ctx, req)
+	took := time.Since(begin)
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("create with wait: %v; want DEADLINE_EXCEEDED", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("the call took %s with a 300ms deadline", took)
+	}
+	if len(up.requests(http.MethodGet)) == 0 {
+		t.Error("the wait never read the instance")
+	}
+}
+
+// TestUpdateInstance_sendsOnlyWhatIsGiven: unset fields are not sent, so
+// ModelArts keeps their values; set ones are sent even when empty.
+func TestUpdateInstance_sendsOnlyWhatIsGiven(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		req  *devenvv1.UpdateInstanceRequest
+		want string
+	}{
+		{"description", &devenvv1.UpdateInstanceRequest{Description: proto.String("new")}, `{"description":"new"}`},
+		{"clear_description", &devenvv1.UpdateInstanceRequest{Description: proto.String("")}, `{"description":""}`},
+		{"auto_stop_off", &devenvv1.UpdateInstanceRequest{Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(false)}}},
+			`{"spec":{"auto_stop":{"enable":false}}}`},
+		{"both", &devenvv1.UpdateInstanceRequest{Description: proto.String("d"),
+			Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(7200)}}},
+			`{"description":"d","spec":{"auto_stop":{"enable":true,"duration":7200}}}`},
+		{"nothing", &devenvv1.UpdateInstanceRequest{}, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := newUpstream()
+			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+			tt.req.ProjectId, tt.req.InstanceId = project, running
+			resp, err := h.client.UpdateInstance(t.Context(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.GetInstance().GetId() != running {
+				t.Errorf("answered %v; want the instance", resp.GetInstance())
+			}
+			puts := up.requests(http.MethodPut)
+			if len(puts) != 1 {
+				t.Fatalf("%d PUTs; want 1", len(puts))
+			}
+			if !jsonEqual(t, puts[0].body, tt.want) {
+				t.Errorf("body %s; want %s", puts[0].body, tt.want)
+			}
+		})
+	}
+}
+
+// TestListInstances_query: the request's filters and order become the
+// vendor's query parameters, de_type defaulting to Notebook; offset and
+// limit pass through.
+func TestListInstances_query(t *testing.T) {
+	t.Parallel()
+	up := newUpstream()
+	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+	tests := []struct {
+		req  *devenvv1.ListInstancesRequest
+		want url.Values
+	}{
+		{&devenvv1.ListInstancesRequest{}, url.Values{"de_type": {"Notebook"}}},
+		{&devenvv1.ListInstancesRequest{DeType: "Notebook", ProvisionType: "Docker", Status: "RUNNING", Sortby: "creation_timestamp",
+			Order: "desc", Offset: 2, Limit: 3, WorkspaceId: "0", ShowSelf: "false", PoolId: "pool-1", AiProject: "default-ai-project"},
+			url.Values{"de_type": {"Notebook"}, "provision_type": {"Docker"}, "status": {"RUNNING"}, "sortby": {"creation_timestamp"},
+				"order": {"desc"}, "offset": {"2"}, "limit": {"3"}, "workspace_id": {"0"}, "show_self": {"false"}, "pool_id": {"pool-1"},
+				"ai_project": {"default-ai-project"}}},
+	}
+	for i, tt := range tests {
+		before := len(up.requests(http.MethodGet))
+		tt.req.ProjectId = project
+		if _, err := h.client.ListInstances(t.Context(), tt.req); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		gets := up.requests(http.MethodGet)[before:]
+		if len(gets) != 1 {
+			t.Fatalf("case %d: %d requests; want 1", i, len(gets))
+		}
+		if diff := cmp.Diff(tt.want, gets[0].query); diff != "" {
+			t.Errorf("case %d: query (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// jsonEqual compares two JSON documents by value.
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%q: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	return cmp.Equal(x, y)
+}
+
+// fakeClock is the emulator's clock: it moves when the service pauses
+// between two reads of an instance it waits for.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return nil
+}
