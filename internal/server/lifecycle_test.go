@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,11 +19,13 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
@@ -507,4 +510,55 @@ func lenOf(v any) int {
 		return len(a)
 	}
 	return -1
+}
+
+// TestInstanceSecretsReachNoOne: the credentials ModelArts returns with an
+// instance (SSH private key, repository token...) reach neither gRPC nor
+// REST callers nor the facade's log, even at debug level, whichever call
+// carries them (get, list, update).
+func TestInstanceSecretsReachNoOne(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	f, _ := startLifecycle(t, newFakeClock(), func(o *server.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	id := emulator.SampleCredentialInstanceID
+	var answers []string
+	get, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := f.client.UpdateInstance(t.Context(), &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: id, Description: proto.String("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []proto.Message{get, list, up} {
+		answers = append(answers, prototext.Format(m))
+	}
+	base := f.httpURL + "/v1/" + project + "/demanager/instances"
+	for _, url := range []string{base + "/" + id, base + "?de_type=Notebook"} {
+		code, body := mirrorCall(t, http.MethodGet, url, "")
+		raw, _ := json.Marshal(body)
+		if code != 200 {
+			t.Fatalf("GET %s: %d %s", url, code, raw)
+		}
+		answers = append(answers, string(raw))
+	}
+	if !strings.Contains(answers[0], "notebook-git") {
+		t.Fatalf("the credential sample was not answered:\n%s", answers[0])
+	}
+	for _, secret := range emulator.SampleSecrets() {
+		for i, a := range answers {
+			if strings.Contains(a, secret) {
+				t.Errorf("answer %d holds the secret %q", i, secret)
+			}
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds the secret %q", secret)
+		}
+	}
 }
