@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -31,6 +32,62 @@ func BenchmarkDeleteInstanceInProcess(b *testing.B) {
 		id := "fault-n" + strconv.Itoa(i)
 		resp, err := svc.DeleteInstance(b.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
 		if err != nil || resp.GetInstanceId() != id {
+			b.Fatal(resp, err)
+		}
+	}
+}
+
+// readProject holds the 100 instances of the read benchmarks.
+const readProject = "be4c00000000000000000000000b3e4c"
+
+// readEmulator is an emulator with 100 RUNNING instances in readProject,
+// shaped as the create endpoint makes them, and a service over it; it
+// returns the service and the first instance's ID.
+func readEmulator(b *testing.B) (*service.Service, string) {
+	b.Helper()
+	emu := emulator.New(emulator.WithRequestLog(0), emulator.WithoutSamples())
+	for i := range 100 {
+		emu.AddInstance(readProject, emulator.Instance{
+			ID: fmt.Sprintf("DE-00000000-0000-0000-0000-%012d", i), Name: fmt.Sprintf("bench-%03d", i),
+			Status: emulator.StatusRunning, Flavor: "modelarts.vm.cpu.2u", ProfileID: "Multi-Engine 1.0 (python3)-cpu",
+			Description: "devenv-bench", Storage: emulator.Storage{Type: "obs", Path: "/bucket/dir/"},
+		})
+	}
+	srv := httptest.NewServer(emu)
+	b.Cleanup(srv.Close)
+	hc := modelarts.NewHTTPClient(0)
+	b.Cleanup(hc.CloseIdleConnections)
+	mc, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return service.New(mc), "DE-00000000-0000-0000-0000-000000000000"
+}
+
+// BenchmarkListInstances100InProcess is ListInstances answering 100
+// instances (about 120 KB of vendor JSON), service -> client -> emulator
+// over loopback HTTP; the emulator's time is included.
+func BenchmarkListInstances100InProcess(b *testing.B) {
+	svc, _ := readEmulator(b)
+	req := &devenvv1.ListInstancesRequest{ProjectId: readProject, DeType: "Notebook"}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := svc.ListInstances(b.Context(), req)
+		if err != nil || len(resp.GetInstances()) != 100 {
+			b.Fatal(len(resp.GetInstances()), err)
+		}
+	}
+}
+
+// BenchmarkGetInstanceInProcess is GetInstance, service -> client ->
+// emulator over loopback HTTP.
+func BenchmarkGetInstanceInProcess(b *testing.B) {
+	svc, id := readEmulator(b)
+	req := &devenvv1.GetInstanceRequest{ProjectId: readProject, InstanceId: id}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := svc.GetInstance(b.Context(), req)
+		if err != nil || resp.GetInstance().GetId() != id {
 			b.Fatal(resp, err)
 		}
 	}
