@@ -1,7 +1,9 @@
 package modelarts
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,6 +70,42 @@ func BenchmarkNewError(b *testing.B) {
 	for b.Loop() {
 		if e := c.newError(req, resp, body, "rid"); e.Code == "" {
 			b.Fatal("no code")
+		}
+	}
+}
+
+// list100Body is a list answer of 100 instances as the emulator writes
+// them (about 120 KB).
+func list100Body() []byte {
+	inst := `{"creation_timestamp":"1795752625252","description":"","flavor":"modelarts.vm.cpu.2u","flavor_details":{"name":"modelarts.vm.cpu.2u","params":{"CPU":2,"memory":"8GiB"},"status":"onSale","type":"CPU"},"id":"DE-f8435baf-0d04-4740-a471-8c69d6c3ff78","latest_update_timestamp":"1795752625252","name":"bench-0","profile":{"de_type":"Notebook","description":"multi engine, cpu, python 3.6 for notebook","flavor_type":"CPU","id":"Multi-Engine 1.0 (python3)-cpu","name":"Multi-Engine 1.0 (python3)-cpu","provision":{"spec":{"engine":"CCE","params":{"annotations":null,"image_name":"mul-kernel-cpu-cp36","image_tag":"2.0.5-B003","namespace":"atelier"}},"type":"Docker"}},"spec":{"annotations":{"target_domain":"https://modelarts-notebook.emulator.invalid","url":"https://modelarts-notebook.emulator.invalid/modelarts/hubv100/notebook/user/DE-f8435baf-0d04-4740-a471-8c69d6c3ff78"},"auto_stop":{"duration":0,"enable":false,"prompt":true},"extend_params":null,"extend_storage":null,"failed_reasons":null,"repository":null,"storage":{"location":{"path":"/bucket/dir/"},"type":"obs"}},"status":"RUNNING","user":{"id":"15dda26361214ca2a5953917d2f48ffb","name":"ops_dev_env"},"workspace":{"id":"0"}}`
+	return []byte(`{"instances":[` + strings.TrimSuffix(strings.Repeat(inst+",", 100), ",") + `],"total_count":100}` + "\n")
+}
+
+// BenchmarkReadBodyList100 reads a list answer of 100 instances whose
+// length is not announced (the emulator and ModelArts send such answers
+// chunked).
+func BenchmarkReadBodyList100(b *testing.B) {
+	body := list100Body()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := readBody(bytes.NewReader(body), DefaultMaxBodyBytes)
+		if err != nil || len(got) != len(body) {
+			b.Fatal(len(got), err)
+		}
+	}
+}
+
+// BenchmarkDecodeList100 decodes a list answer of 100 instances into the
+// endpoint's json.RawMessage.
+func BenchmarkDecodeList100(b *testing.B) {
+	r := &response{status: 200, body: list100Body()}
+	b.SetBytes(int64(len(r.body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var out json.RawMessage
+		if err := r.decode(&out); err != nil || len(out) == 0 {
+			b.Fatal(err)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -523,17 +524,29 @@ func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response
 // errBodyTooLarge reports a body longer than the client's cap.
 var errBodyTooLarge = errors.New("body exceeds the size limit")
 
-// readBody reads at most limit bytes. It returns what it read and an error if
-// reading failed or the body is longer than limit; the rest is not read, so
-// memory stays bounded whatever the server sends.
+// bodyBuffers are the buffers bodies are read into, reused: a body of
+// unannounced length (ModelArts and the emulator send long ones chunked)
+// grows its buffer by doubling, which for a list of 100 instances (120 KB)
+// allocated and copied 256 KB per call.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads at most limit bytes. It returns a copy of what it read
+// (exactly as long) and an error if reading failed or the body is longer
+// than limit; the rest is not read, so memory stays bounded whatever the
+// server sends.
 func readBody(r io.Reader, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		bodyBuffers.Put(buf)
+	}()
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	body := bytes.Clone(buf.Bytes())
 	if err != nil {
-		return buf.Bytes(), err
+		return body, err
 	}
 	if n > limit {
-		return buf.Bytes()[:limit], errBodyTooLarge
+		return body[:limit], errBodyTooLarge
 	}
-	return buf.Bytes(), nil
+	return body, nil
 }
