@@ -1,0 +1,453 @@
+package service
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+)
+
+// The fuzz targets of this file drive validateCreateInstance,
+// validateListInstances and validateUpdateInstance with arbitrary requests
+// and hold them to an oracle restating README's "Input rules" on its own
+// terms (regular expressions, segment lists): the fields a request is
+// rejected for must be exactly those the oracle finds bad, a request that
+// passes must satisfy every rule, and nothing may panic. `make fuzz` runs
+// them.
+
+// The documented shapes, as regular expressions.
+var (
+	fzProjectRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	fzNameRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) // name and instance_id
+	fzFlavorRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	fzOptIDRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`) // workspace, pool, AI project
+)
+
+// fzControl reports whether s holds a control character: C0, DEL or C1.
+func fzControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f {
+			return true
+		}
+	}
+	return false
+}
+
+// fzDescriptionOK: at most 512 characters of UTF-8, none of & < > " ' /,
+// no control characters.
+func fzDescriptionOK(d string) bool {
+	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= 512 && !strings.ContainsAny(d, `&<>"'/`) && !fzControl(d)
+}
+
+// fzProfileOK: 1 to 128 bytes of printable UTF-8 (unicode.IsPrint: letters,
+// marks, numbers, punctuation, symbols and the ASCII space).
+func fzProfileOK(p string) bool {
+	if p == "" || len(p) > 128 || !utf8.ValidString(p) {
+		return false
+	}
+	return strings.IndexFunc(p, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+}
+
+// fzOBSDir: "/bucket/dir/...": starts and ends with "/", at least two
+// segments between, none empty or "..".
+func fzOBSDir(p string) bool {
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
+		return false
+	}
+	segs := strings.Split(p[1:len(p)-1], "/")
+	if len(segs) < 2 {
+		return false
+	}
+	for _, s := range segs {
+		if s == "" || s == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// fzStorageBad returns the fields of st (named under prefix) the rules
+// reject.
+func fzStorageBad(prefix string, st *devenvv1.Storage) []string {
+	var bad []string
+	typ := st.GetType()
+	if !slices.Contains([]string{"obs", "evs", "efs", "obsfs"}, typ) {
+		bad = append(bad, prefix+".type")
+	}
+	path, ok := st.GetLocation().GetPath(), true
+	switch {
+	case path == "":
+		ok = typ != "obs"
+	case len(path) > 1024 || !utf8.ValidString(path) || fzControl(path):
+		ok = false
+	case typ == "obs":
+		ok = fzOBSDir(path)
+	}
+	if !ok {
+		bad = append(bad, prefix+".location.path")
+	}
+	return bad
+}
+
+// fzAutoStopBad returns the auto-stop field the rules reject, or "": a
+// duration outside 3600-86400, or none though enabled; else the read-only
+// fields, which callers do not set.
+func fzAutoStopBad(prefix string, as *devenvv1.AutoStop) string {
+	if as == nil {
+		return ""
+	}
+	if d := as.Duration; d == nil && as.GetEnable() || d != nil && (*d < 3600 || *d > 86400) {
+		return prefix + ".duration"
+	}
+	if as.StopTimestamp != nil || as.RemainTime != nil {
+		return prefix
+	}
+	return ""
+}
+
+// fzFields returns the fields of vs, sorted, after checking each violation
+// is well formed and the error they make can be sent.
+func fzFields(t *testing.T, vs []*violation) []string {
+	t.Helper()
+	var fields []string
+	for _, v := range vs {
+		if v == nil {
+			t.Fatal("a nil violation")
+		}
+		if r := v.GetReason(); r != apierror.ViolationRequired && r != apierror.ViolationMalformed {
+			t.Errorf("violation %v: reason %q", v, r)
+		}
+		if v.GetDescription() == "" || !utf8.ValidString(v.GetDescription()) || !utf8.ValidString(v.GetField()) {
+			t.Errorf("violation %v: description empty or not UTF-8", v)
+		}
+		fields = append(fields, v.GetField())
+	}
+	if len(vs) > 0 {
+		if _, err := proto.Marshal(status.Convert(apierror.InvalidArgument("r", vs...)).Proto()); err != nil {
+			t.Fatalf("the status cannot be sent: %v", err)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+func fzCompare(t *testing.T, req proto.Message, got, want []string) {
+	t.Helper()
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("violations %q; want %q\nrequest: %v", got, want, req)
+	}
+}
+
+// Bits of the create target's flags: which optional parts the request has.
+const (
+	fzHasDescription = 1 << iota
+	fzHasSpec
+	fzHasStorage
+	fzHasStorageType
+	fzHasLocation
+	fzHasExtend
+	fzHasExtendType
+	fzHasAutoStop
+	fzHasEnable
+	fzEnable
+	fzHasDuration
+	fzHasStopTimestamp
+	fzHasRemainTime
+	fzHasAnnotation
+	fzManyAnnotations
+	fzHasWorkspace
+	fzHasWorkspaceID
+	fzHasPool
+	fzHasPoolID
+	fzHasAIProject
+	fzHasAIProjectID
+	fzWait
+)
+
+func FuzzValidateCreateInstance(f *testing.F) {
+	const all = 1<<22 - 1
+	valid := uint32(fzHasDescription | fzHasSpec | fzHasStorage | fzHasStorageType | fzHasLocation | fzHasAutoStop | fzHasEnable | fzEnable | fzHasDuration | fzHasWorkspace | fzHasWorkspaceID)
+	p := "0123456789abcdef0123456789abcdef"
+	type seed struct {
+		project, name, description, profile, flavor, stType, path, extType, extPath, annKey, annVal, ws, pool, ai string
+		duration                                                                                                  int32
+		flags                                                                                                     uint32
+	}
+	for _, s := range []seed{
+		{p, "notebook-d115", "", "Power-Engine 1.0(python3)", "modelarts.kat1.xlarge", "obs", "/aaaaaaaaa/output/", "obsfs", "/fs/x/", "k", "v", "0", "pool-1", "default-ai-project", 3600, valid},
+		{p, strings.Repeat("n", 64), strings.Repeat("é", 512), strings.Repeat("p", 128), strings.Repeat("f", 128), "obs", "/b/" + strings.Repeat("d", 1020) + "/", "", "", "", "", "", "", "", 86400, valid},
+		{p, strings.Repeat("n", 65), strings.Repeat("é", 513), strings.Repeat("p", 129), strings.Repeat("f", 129), "obs", "/b/" + strings.Repeat("d", 1021) + "/", "", "", "", "", "", "", "", 86401, valid},
+		{p, "a b", "a/b", "a\tb", "a b", "OBS", "/bucket/", "nfs", "/x", "", "", "a/b", "", "a b", 3599, all},
+		{"", "", "<>&\"'", "", "", "", "", "", "", strings.Repeat("k", 129), strings.Repeat("v", 1025), strings.Repeat("w", 65), "", "", 0, all},
+		{p, "x", "a\x00b\u0085", "\xff", "é", "obs", "/bucket/../dir/", "obs", "//", "\xff", "\xfe", ".", "..", "-", -1, all &^ fzHasDuration},
+		{p, "x", "ok", "p", "f", "evs", "/home/ma-user/work", "", "", "", "", "", "", "", 0, valid &^ fzHasDuration &^ fzEnable},
+		{p, "x", "ok", "p", "f", "obs", "/bucket/./", "", "", "", "", "", "", "", 3600, valid | fzHasStopTimestamp | fzHasRemainTime},
+		{p, "x", "ok", "p", "f", "obs", "obs://bucket/dir/", "", "", "k", "v", "", "", "", 3600, valid | fzHasAnnotation | fzManyAnnotations},
+	} {
+		f.Add(s.project, s.name, s.description, s.profile, s.flavor, s.stType, s.path, s.extType, s.extPath, s.annKey, s.annVal, s.ws, s.pool, s.ai, s.duration, s.flags)
+	}
+	f.Fuzz(func(t *testing.T, project, name, description, profile, flavor, stType, path, extType, extPath, annKey, annVal, ws, pool, ai string, duration int32, flags uint32) {
+		has := func(bit uint32) bool { return flags&bit != 0 }
+		opt := func(bit uint32, s string) *string {
+			if has(bit) {
+				return proto.String(s)
+			}
+			return nil
+		}
+		req := &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: profile, Flavor: flavor,
+			Description: opt(fzHasDescription, description), Wait: has(fzWait)}
+		if has(fzHasSpec) {
+			req.Spec = &devenvv1.CreateInstanceSpec{}
+			if has(fzHasStorage) {
+				req.Spec.Storage = &devenvv1.Storage{Type: opt(fzHasStorageType, stType)}
+				if has(fzHasLocation) {
+					req.Spec.Storage.Location = &devenvv1.StorageLocation{Path: proto.String(path)}
+				}
+			}
+			if has(fzHasExtend) {
+				req.Spec.ExtendStorage = []*devenvv1.Storage{
+					{Type: opt(fzHasExtendType, extType), Location: &devenvv1.StorageLocation{Path: proto.String(extPath)}},
+					{Type: proto.String("obsfs")},
+				}
+			}
+			if has(fzHasAutoStop) {
+				as := &devenvv1.AutoStop{Duration: opt32(has(fzHasDuration), duration)}
+				if has(fzHasEnable) {
+					as.Enable = proto.Bool(has(fzEnable))
+				}
+				if has(fzHasStopTimestamp) {
+					as.StopTimestamp = proto.Int64(1594891408723)
+				}
+				if has(fzHasRemainTime) {
+					as.RemainTime = proto.Int32(3336)
+				}
+				req.Spec.AutoStop = as
+			}
+			if has(fzHasAnnotation) {
+				req.Spec.Annotations = map[string]string{annKey: annVal}
+				if has(fzManyAnnotations) {
+					for i := range 64 {
+						req.Spec.Annotations[fmt.Sprintf("fill-%02d", i)] = "v"
+					}
+				}
+			}
+		}
+		if has(fzHasWorkspace) {
+			req.Workspace = &devenvv1.Workspace{Id: opt(fzHasWorkspaceID, ws)}
+		}
+		if has(fzHasPool) {
+			req.Pool = &devenvv1.Pool{Id: opt(fzHasPoolID, pool)}
+		}
+		if has(fzHasAIProject) {
+			req.AiProject = &devenvv1.AIProject{Id: opt(fzHasAIProjectID, ai)}
+		}
+
+		got := fzFields(t, validateCreateInstance(req))
+		if again := fzFields(t, validateCreateInstance(req)); !slices.Equal(got, again) {
+			t.Fatalf("validating twice: %q, then %q", got, again)
+		}
+
+		var want []string
+		bad := func(ok bool, field string) {
+			if !ok {
+				want = append(want, field)
+			}
+		}
+		bad(fzProjectRE.MatchString(project), "project_id")
+		bad(fzNameRE.MatchString(name), "name")
+		bad(req.Description == nil || fzDescriptionOK(description), "description")
+		bad(fzProfileOK(profile), "profile_id")
+		bad(fzFlavorRE.MatchString(flavor), "flavor")
+		spec := req.GetSpec()
+		if spec.GetStorage() == nil {
+			want = append(want, "spec.storage")
+		} else {
+			want = append(want, fzStorageBad("spec.storage", spec.GetStorage())...)
+		}
+		for i, st := range spec.GetExtendStorage() {
+			want = append(want, fzStorageBad(fmt.Sprintf("spec.extend_storage[%d]", i), st)...)
+		}
+		if field := fzAutoStopBad("spec.auto_stop", spec.GetAutoStop()); field != "" {
+			want = append(want, field)
+		}
+		annOK := len(spec.GetAnnotations()) <= 64
+		for k, v := range spec.GetAnnotations() {
+			annOK = annOK && k != "" && len(k) <= 128 && len(v) <= 1024 && utf8.ValidString(k) && utf8.ValidString(v)
+		}
+		bad(annOK, "spec.annotations")
+		bad(req.Workspace == nil || fzOptIDRE.MatchString(req.GetWorkspace().GetId()), "workspace.id")
+		bad(req.Pool == nil || req.GetPool().GetId() != "" && fzOptIDRE.MatchString(req.GetPool().GetId()), "pool.id")
+		bad(req.AiProject == nil || fzOptIDRE.MatchString(req.GetAiProject().GetId()), "ai_project.id")
+		fzCompare(t, req, got, want)
+
+		if len(got) > 0 {
+			return
+		}
+		// Accepted: every rule holds, spelled out.
+		if !fzNameRE.MatchString(req.GetName()) || !fzProjectRE.MatchString(req.GetProjectId()) {
+			t.Fatalf("accepted name %q, project %q", req.GetName(), req.GetProjectId())
+		}
+		if d := req.GetDescription(); strings.ContainsAny(d, `&<>"'/`) || fzControl(d) || utf8.RuneCountInString(d) > 512 || !utf8.ValidString(d) {
+			t.Fatalf("accepted description %q", d)
+		}
+		st := req.GetSpec().GetStorage()
+		if p := st.GetLocation().GetPath(); st.GetType() == "obs" && (!strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") ||
+			strings.Contains(p, "//") || strings.Count(p, "/") < 3 || slices.Contains(strings.Split(p, "/"), "..")) {
+			t.Fatalf("accepted OBS path %q", p)
+		}
+		if as := req.GetSpec().GetAutoStop(); as.GetEnable() && (as.Duration == nil || as.GetDuration() < 3600 || as.GetDuration() > 86400) {
+			t.Fatalf("accepted auto-stop %v", as)
+		}
+	})
+}
+
+func opt32(set bool, v int32) *int32 {
+	if set {
+		return proto.Int32(v)
+	}
+	return nil
+}
+
+func FuzzValidateListInstances(f *testing.F) {
+	p := "0123456789abcdef0123456789abcdef"
+	f.Add(p, "Notebook", "Docker", "RUNNING", "name", "asc", "true", "0", "pool-1", "default-ai-project", "", int32(0), int32(0), int32(0))
+	f.Add(p, "", "", "", "creation_timestamp", "desc", "false", "", "", "", "", int32(1_000_000), int32(1000), int32(0))
+	f.Add(p, "", "", "", "", "", "", "", "", "", "tok", int32(0), int32(0), int32(1000))
+	f.Add(p, "notebook", "docker", "running", "bad", "up", "True", "a/b", "a b", "é", "", int32(-1), int32(1001), int32(1001))
+	f.Add("", "", "", "CREATE_QUEUING", "", "", "", strings.Repeat("w", 65), "", "", "x", int32(1_000_001), int32(-1), int32(-1))
+	f.Add(p, "", "", "", "", "", "", "", "", "", "x", int32(5), int32(0), int32(10))
+	f.Add("0123456789ABCDEF0123456789abcdef", "\xff", "", "", "", "", "", "", "", "", "", int32(0), int32(5), int32(5))
+	statuses := []string{"CREATING", "CREATE_FAILED", "STARTING", "RESTARTING", "START_FAILED", "RUNNING",
+		"STOPPING", "STOPPED", "UNAVAILABLE", "DELETED", "RESIZING", "RESIZE_FAILED"}
+	f.Fuzz(func(t *testing.T, project, deType, provisionType, st, sortby, order, showSelf, ws, pool, ai, pageToken string, offset, limit, pageSize int32) {
+		req := &devenvv1.ListInstancesRequest{ProjectId: project, DeType: deType, ProvisionType: provisionType, Status: st, Sortby: sortby,
+			Order: order, ShowSelf: showSelf, WorkspaceId: ws, PoolId: pool, AiProject: ai, PageToken: pageToken,
+			Offset: offset, Limit: limit, PageSize: pageSize}
+		got := fzFields(t, validateListInstances(req))
+
+		var want []string
+		bad := func(ok bool, field string) {
+			if !ok {
+				want = append(want, field)
+			}
+		}
+		oneOf := func(v string, values ...string) bool { return v == "" || slices.Contains(values, v) }
+		bad(fzProjectRE.MatchString(project), "project_id")
+		bad(oneOf(deType, "Notebook"), "de_type")
+		bad(oneOf(provisionType, "Docker"), "provision_type")
+		bad(oneOf(st, statuses...), "status")
+		bad(oneOf(sortby, "name", "creation_timestamp"), "sortby")
+		bad(oneOf(order, "asc", "desc"), "order")
+		bad(oneOf(showSelf, "true", "false"), "show_self")
+		bad(fzOptIDRE.MatchString(ws), "workspace_id")
+		bad(fzOptIDRE.MatchString(pool), "pool_id")
+		bad(fzOptIDRE.MatchString(ai), "ai_project")
+		bad(offset >= 0 && offset <= 1_000_000, "offset")
+		bad(limit >= 0 && limit <= 1000, "limit")
+		bad(pageSize >= 0 && pageSize <= 1000, "page_size")
+		bad(pageSize == 0 && pageToken == "" || offset == 0 && limit == 0, "page_token")
+		fzCompare(t, req, got, want)
+
+		if len(got) > 0 {
+			return
+		}
+		// Accepted: every value is one the vendor knows, every number in
+		// range, and one kind of paging.
+		for _, v := range []string{deType, provisionType, st, sortby, order, showSelf} {
+			if v != "" && !slices.Contains(append([]string{"Notebook", "Docker", "name", "creation_timestamp", "asc", "desc", "true", "false"}, statuses...), v) {
+				t.Fatalf("accepted %q", v)
+			}
+		}
+		if offset < 0 || limit < 0 || pageSize < 0 || limit > 1000 || pageSize > 1000 || (pageSize != 0 || pageToken != "") && (offset != 0 || limit != 0) {
+			t.Fatalf("accepted offset %d, limit %d, page_size %d, page_token %q", offset, limit, pageSize, pageToken)
+		}
+	})
+}
+
+// Bits of the update target's flags.
+const (
+	fzuHasDescription = 1 << iota
+	fzuHasSpec
+	fzuHasAutoStop
+	fzuHasEnable
+	fzuEnable
+	fzuHasDuration
+	fzuHasStopTimestamp
+	fzuHasRemainTime
+)
+
+func FuzzValidateUpdateInstance(f *testing.F) {
+	p := "0123456789abcdef0123456789abcdef"
+	id := "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
+	f.Add(p, id, "This is for test.", int32(0), uint8(fzuHasDescription))
+	f.Add(p, id, "", int32(3600), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable|fzuHasDuration))
+	f.Add(p, id, strings.Repeat("名", 512), int32(86400), uint8(0xff&^(fzuHasStopTimestamp|fzuHasRemainTime)))
+	f.Add(p, id, strings.Repeat("名", 513), int32(86401), uint8(0xff))
+	f.Add(p, id, "", int32(3599), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasDuration))
+	f.Add(p, id, "", int32(0), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable))
+	f.Add("", "", "a/b\x00", int32(-5), uint8(0xff))
+	f.Add(p, "../x", "\xff", int32(0), uint8(fzuHasDescription|fzuHasSpec))
+	f.Fuzz(func(t *testing.T, project, instance, description string, duration int32, flags uint8) {
+		has := func(bit uint8) bool { return flags&bit != 0 }
+		req := &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: instance}
+		if has(fzuHasDescription) {
+			req.Description = proto.String(description)
+		}
+		if has(fzuHasSpec) {
+			req.Spec = &devenvv1.UpdateInstanceSpec{}
+			if has(fzuHasAutoStop) {
+				as := &devenvv1.AutoStop{Duration: opt32(has(fzuHasDuration), duration)}
+				if has(fzuHasEnable) {
+					as.Enable = proto.Bool(has(fzuEnable))
+				}
+				if has(fzuHasStopTimestamp) {
+					as.StopTimestamp = proto.Int64(1)
+				}
+				if has(fzuHasRemainTime) {
+					as.RemainTime = proto.Int32(1)
+				}
+				req.Spec.AutoStop = as
+			}
+		}
+		before := proto.Clone(req)
+		got := fzFields(t, validateUpdateInstance(req))
+		if !proto.Equal(before, req) {
+			t.Fatalf("validation changed the request: %v, was %v", req, before)
+		}
+
+		var want []string
+		bad := func(ok bool, field string) {
+			if !ok {
+				want = append(want, field)
+			}
+		}
+		bad(fzProjectRE.MatchString(project), "project_id")
+		bad(fzNameRE.MatchString(instance), "instance_id")
+		bad(req.Description == nil || fzDescriptionOK(description), "description")
+		if field := fzAutoStopBad("spec.auto_stop", req.GetSpec().GetAutoStop()); field != "" {
+			want = append(want, field)
+		}
+		fzCompare(t, req, got, want)
+
+		if len(got) > 0 {
+			return
+		}
+		if d := req.GetDescription(); strings.ContainsAny(d, `&<>"'/`) || fzControl(d) || !utf8.ValidString(d) || utf8.RuneCountInString(d) > 512 {
+			t.Fatalf("accepted description %q", d)
+		}
+		if as := req.GetSpec().GetAutoStop(); as != nil && (as.GetEnable() && as.Duration == nil ||
+			as.Duration != nil && (as.GetDuration() < 3600 || as.GetDuration() > 86400) || as.StopTimestamp != nil || as.RemainTime != nil) {
+			t.Fatalf("accepted auto-stop %v", as)
+		}
+	})
+}

@@ -1,0 +1,834 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
+	"github.com/devenv-facade/devenv-facade/service"
+)
+
+// The tests of this file prove the input rules of README's "Input rules"
+// (spec §1.1-§1.2) for every instance RPC: each bad request fails with
+// INVALID_ARGUMENT, a BadRequest naming exactly its bad fields (with the
+// reason REQUIRED or MALFORMED) and ErrorInfo reason INVALID_ARGUMENT, and
+// reaches no upstream; each valid one, boundaries included, reaches the
+// emulator.
+
+// valFixture is the service in front of a fresh emulator, over gRPC, and the
+// same service in process for requests gRPC cannot carry (strings that are
+// not UTF-8, which a proto3 client refuses to marshal).
+type valFixture struct {
+	emu    *emulator.Server
+	client devenvv1.DevEnvServiceClient
+	svc    *service.Service
+}
+
+// noSleep makes waits poll at once: the emulator deletes at once, so a
+// delete's wait ends at its first read.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+func startValidation(t *testing.T) *valFixture {
+	t.Helper()
+	emu := emulator.New()
+	creds := modelarts.WithCredentials(cloudauth.Token("t"))
+	h := startWith(t, emu, []service.Option{service.WithSleep(noSleep)}, creds)
+	up := httptest.NewServer(emu)
+	t.Cleanup(up.Close)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &valFixture{emu: emu, client: h.client, svc: service.New(mc, service.WithSleep(noSleep))}
+}
+
+// required and malformed name a field violation as the cases expect it:
+// "field=REASON".
+func required(field string) string  { return field + "=" + apierror.ViolationRequired }
+func malformed(field string) string { return field + "=" + apierror.ViolationMalformed }
+
+// valCase is a request and what validation makes of it.
+type valCase[Req proto.Message] struct {
+	name string
+	req  Req
+	// bad lists the violations the request must get ("field=REASON", see
+	// required and malformed); empty for a valid request.
+	bad []string
+	// upstream is, for a valid request, the ModelArts error code the
+	// emulator answers ("" for success): the facade's rules are not all
+	// the emulator's (it knows only some flavors, only OBS storage).
+	upstream string
+}
+
+// runValCases runs cases through rpc (gRPC) or, for a request gRPC cannot
+// marshal, direct (the service in process). The invalid ones run first and
+// must leave the emulator's request count at zero; each valid one must then
+// reach the emulator and get the answer the case expects.
+func runValCases[Req proto.Message, Resp any](t *testing.T, f *valFixture,
+	rpc func(context.Context, Req, ...grpc.CallOption) (Resp, error),
+	direct func(context.Context, Req) (Resp, error),
+	cases []valCase[Req],
+) {
+	t.Helper()
+	call := func(t *testing.T, req Req) error {
+		t.Helper()
+		if _, err := proto.Marshal(req); err != nil {
+			_, err = direct(t.Context(), req)
+			return err
+		}
+		_, err := rpc(t.Context(), req)
+		return err
+	}
+	seen := map[string]bool{}
+	for _, tc := range cases {
+		if seen[tc.name] {
+			t.Fatalf("two cases are named %q", tc.name)
+		}
+		seen[tc.name] = true
+	}
+	for _, tc := range cases {
+		if len(tc.bad) == 0 {
+			continue
+		}
+		t.Run("bad/"+tc.name, func(t *testing.T) {
+			before := f.emu.RequestCount()
+			err := call(t, tc.req)
+			if n := f.emu.RequestCount() - before; n != 0 {
+				t.Errorf("ModelArts received %d requests; bad input must never reach it", n)
+			}
+			checkInvalidArgument(t, err, tc.bad)
+		})
+	}
+	if n := f.emu.RequestCount(); n != 0 {
+		t.Fatalf("after the bad requests ModelArts had received %d requests; want 0", n)
+	}
+	for _, tc := range cases {
+		if len(tc.bad) != 0 {
+			continue
+		}
+		t.Run("ok/"+tc.name, func(t *testing.T) {
+			before := f.emu.RequestCount()
+			err := call(t, tc.req)
+			if f.emu.RequestCount() == before {
+				t.Errorf("a valid request did not reach ModelArts (%v)", err)
+			}
+			if tc.upstream == "" {
+				if err != nil {
+					t.Errorf("valid request failed: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("succeeded; want ModelArts' %s", tc.upstream)
+			}
+			info := statustest.ErrorInfo(t, err)
+			if info.GetDomain() != apierror.DomainModelArts || info.GetMetadata()[apierror.MetadataErrorCode] != tc.upstream {
+				t.Errorf("%v (ErrorInfo %v); want ModelArts' %s: the facade must let it through", err, info, tc.upstream)
+			}
+		})
+	}
+}
+
+// checkInvalidArgument checks err is the facade's INVALID_ARGUMENT with
+// exactly the violations want ("field=REASON"), in any order.
+func checkInvalidArgument(t *testing.T, err error, want []string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("code = %v (%v); want InvalidArgument", st.Code(), err)
+	}
+	var got []string
+	brs := 0
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		brs++
+		for _, v := range br.GetFieldViolations() {
+			got = append(got, v.GetField()+"="+v.GetReason())
+			if v.GetDescription() == "" {
+				t.Errorf("violation %v has no description", v)
+			}
+		}
+	}
+	if brs != 1 {
+		t.Errorf("%d BadRequest details; want 1", brs)
+	}
+	want = slices.Clone(want)
+	slices.Sort(want)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("field violations (-want +got):\n%s", diff)
+	}
+	info := statustest.ErrorInfo(t, err)
+	if info.GetReason() != apierror.ReasonInvalidArgument || info.GetDomain() != apierror.DomainFacade ||
+		info.GetMetadata()[apierror.MetadataErrorCode] != apierror.FacadeCodePrefix+apierror.ReasonInvalidArgument {
+		t.Errorf("ErrorInfo = %v; want %s/%s, error_code Facade.%s", info, apierror.DomainFacade, apierror.ReasonInvalidArgument, apierror.ReasonInvalidArgument)
+	}
+	// Whatever bytes the request held, the status must be sendable.
+	if _, err := proto.Marshal(st.Proto()); err != nil {
+		t.Errorf("the status cannot be sent: %v", err)
+	}
+}
+
+// Values at and around the limits.
+var (
+	hex32      = project
+	name64     = strings.Repeat("n", 64)
+	path1024   = "/bucket/" + strings.Repeat("p", 1024-len("/bucket/")-1) + "/"
+	path1025   = "/bucket/" + strings.Repeat("p", 1025-len("/bucket/")-1) + "/"
+	id64       = strings.Repeat("i", 64)
+	id65       = strings.Repeat("i", 65)
+	notUTF8    = "a\xffb"
+	badProject = []struct{ name, id string }{
+		{"uppercase", strings.ToUpper(hex32)},
+		{"31_chars", hex32[:31]},
+		{"33_chars", hex32 + "0"},
+		{"not_hex", "g" + hex32[1:]},
+		{"traversal", "../../../../v3/auth/tokens"},
+	}
+	badInstance = []struct{ name, id string }{
+		{"slash", "a/b"},
+		{"dot_dot", ".."},
+		{"dot", "a.b"},
+		{"percent", "%2F"},
+		{"space", "a b"},
+		{"newline", "a\nb"},
+		{"query", "a?x=1"},
+		{"fullwidth", "ａ"},
+		{"65_chars", id65},
+		{"not_utf8", notUTF8},
+	}
+)
+
+// createBase is a create request the emulator accepts; mods change it.
+func createBase(name string, mods ...func(*devenvv1.CreateInstanceRequest)) *devenvv1.CreateInstanceRequest {
+	r := &devenvv1.CreateInstanceRequest{
+		ProjectId:   project,
+		Name:        name,
+		Description: proto.String("a notebook"),
+		ProfileId:   "Multi-Engine 1.0 (python3)-cpu",
+		Flavor:      "modelarts.vm.cpu.2u",
+		Spec: &devenvv1.CreateInstanceSpec{
+			Storage:  obsStorage("/bucket/dir/"),
+			AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(3600)},
+		},
+		Workspace: &devenvv1.Workspace{Id: proto.String("0")},
+	}
+	for _, m := range mods {
+		m(r)
+	}
+	return r
+}
+
+func obsStorage(path string) *devenvv1.Storage {
+	return &devenvv1.Storage{Type: proto.String("obs"), Location: &devenvv1.StorageLocation{Path: proto.String(path)}}
+}
+
+func storage(typ, path string) *devenvv1.Storage {
+	st := &devenvv1.Storage{Location: &devenvv1.StorageLocation{Path: proto.String(path)}}
+	if typ != "" {
+		st.Type = proto.String(typ)
+	}
+	return st
+}
+
+// annotations returns n annotations with keys and values of the given
+// lengths (keys made distinct in their first characters).
+func annotations(n, keyLen, valueLen int) map[string]string {
+	m := make(map[string]string, n)
+	for i := range n {
+		k := fmt.Sprintf("%03d", i)
+		k += strings.Repeat("k", max(keyLen-len(k), 0))
+		m[k[:keyLen]] = strings.Repeat("v", valueLen)
+	}
+	return m
+}
+
+func TestCreateInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	type mod = func(*devenvv1.CreateInstanceRequest)
+	var cases []valCase[*devenvv1.CreateInstanceRequest]
+	// bad adds a case expecting violations, ok a valid one; each gets a
+	// name of its own, unique in the project, unless a mod sets another.
+	n := 0
+	add := func(name, upstream string, bad []string, mods ...mod) {
+		n++
+		cases = append(cases, valCase[*devenvv1.CreateInstanceRequest]{name: name,
+			req: createBase(fmt.Sprintf("val-%03d", n), mods...), bad: bad, upstream: upstream})
+	}
+	bad := func(name string, want []string, mods ...mod) { add(name, "", want, mods...) }
+	ok := func(name string, mods ...mod) { add(name, "", nil, mods...) }
+	okUpstream := func(name, code string, mods ...mod) { add(name, code, nil, mods...) }
+	desc := func(d string) mod { return func(r *devenvv1.CreateInstanceRequest) { r.Description = proto.String(d) } }
+	nameIs := func(s string) mod { return func(r *devenvv1.CreateInstanceRequest) { r.Name = s } }
+	path := func(p string) mod {
+		return func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = obsStorage(p) }
+	}
+	autoStop := func(as *devenvv1.AutoStop) mod {
+		return func(r *devenvv1.CreateInstanceRequest) { r.Spec.AutoStop = as }
+	}
+	duration := func(enable bool, d int32) mod {
+		return autoStop(&devenvv1.AutoStop{Enable: proto.Bool(enable), Duration: proto.Int32(d)})
+	}
+	extend := func(st ...*devenvv1.Storage) mod {
+		return func(r *devenvv1.CreateInstanceRequest) { r.Spec.ExtendStorage = st }
+	}
+	annotate := func(m map[string]string) mod {
+		return func(r *devenvv1.CreateInstanceRequest) { r.Spec.Annotations = m }
+	}
+	const (
+		fPath     = "spec.storage.location.path"
+		fType     = "spec.storage.type"
+		fDuration = "spec.auto_stop.duration"
+	)
+
+	// The base request, and with every optional part.
+	ok("base")
+	ok("minimal", func(r *devenvv1.CreateInstanceRequest) {
+		r.Description, r.Spec.AutoStop, r.Workspace = nil, nil, nil
+	})
+	ok("everything", func(r *devenvv1.CreateInstanceRequest) {
+		r.Spec.ExtendStorage = []*devenvv1.Storage{storage("obsfs", "/fs-bucket/data/")}
+		r.Spec.Annotations = map[string]string{"team": "vision"}
+		r.Pool = &devenvv1.Pool{Id: proto.String("pool-1.a_B"), Name: proto.String("p"), Type: proto.String("USER_DEFINED")}
+		r.AiProject = &devenvv1.AIProject{Id: proto.String("default-ai-project")}
+		r.Workspace = &devenvv1.Workspace{Id: proto.String("ws_1-a.b")}
+	})
+	bad("everything_missing", []string{required("project_id"), required("name"), required("profile_id"), required("flavor"), required("spec.storage")},
+		func(r *devenvv1.CreateInstanceRequest) { *r = devenvv1.CreateInstanceRequest{} })
+
+	// project_id.
+	bad("project_empty", []string{required("project_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProjectId = "" })
+	for _, p := range badProject {
+		bad("project_"+p.name, []string{malformed("project_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProjectId = p.id })
+	}
+
+	// name: 1 to 64 of A-Z a-z 0-9 - _.
+	bad("name_empty", []string{required("name")}, nameIs(""))
+	bad("name_65", []string{malformed("name")}, nameIs(name64+"n"))
+	for _, s := range []string{"a b", "a.b", "a/b", "a\nb", "é", "名前", "a\x00", "a+b", "a'b", notUTF8} {
+		bad(fmt.Sprintf("name_%q", s), []string{malformed("name")}, nameIs(s))
+	}
+	ok("name_64", nameIs(name64))
+	ok("name_1", nameIs("x"))
+	ok("name_all_classes", nameIs("AZaz09-_"))
+
+	// description: at most 512 characters (not bytes), none of & < > " ' /,
+	// no control characters.
+	ok("description_absent", func(r *devenvv1.CreateInstanceRequest) { r.Description = nil })
+	ok("description_empty", desc(""))
+	ok("description_512_ascii", desc(strings.Repeat("d", 512)))
+	ok("description_512_two_byte", desc(strings.Repeat("é", 512)))  // 1024 bytes
+	ok("description_512_four_byte", desc(strings.Repeat("😀", 512))) // 2048 bytes
+	ok("description_punctuation", desc(`Für Tests – 100%, (a+b)=c; [x] {y} #z @w ~ `+"`q`"+` ^ | \ ! ? * , . : 名前`))
+	bad("description_513_ascii", []string{malformed("description")}, desc(strings.Repeat("d", 513)))
+	bad("description_513_two_byte", []string{malformed("description")}, desc(strings.Repeat("é", 513)))
+	bad("description_513_four_byte", []string{malformed("description")}, desc(strings.Repeat("😀", 513)))
+	for _, c := range `&<>"'/` {
+		bad(fmt.Sprintf("description_%c", c), []string{malformed("description")}, desc("a "+string(c)+" b"))
+	}
+	for _, s := range []string{"a\nb", "a\tb", "a\rb", "a\x00b", "a\x1bb", "a\x7fb", "a\u0085b", "a\u009fb", notUTF8} {
+		bad(fmt.Sprintf("description_%q", s), []string{malformed("description")}, desc(s))
+	}
+
+	// profile_id: required, 1 to 128 printable characters.
+	bad("profile_empty", []string{required("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "" })
+	bad("profile_129", []string{malformed("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("p", 129) })
+	for _, s := range []string{"a\tb", "a\nb", "a\x00", "a\u200bb", "a\x7f", notUTF8} {
+		bad(fmt.Sprintf("profile_%q", s), []string{malformed("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = s })
+	}
+	ok("profile_128", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("p", 128) })
+	ok("profile_1", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "p" })
+	ok("profile_spaces_and_parens", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "Multi-Engine 2.0 (python3)" })
+
+	// flavor: required, 1 to 128 of A-Z a-z 0-9 . - _.
+	bad("flavor_empty", []string{required("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = "" })
+	bad("flavor_129", []string{malformed("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = strings.Repeat("f", 129) })
+	for _, s := range []string{"modelarts vm", "a/b", "a:b", "é", "a\n"} {
+		bad(fmt.Sprintf("flavor_%q", s), []string{malformed("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = s })
+	}
+	ok("flavor_other", func(r *devenvv1.CreateInstanceRequest) { r.Flavor = "modelarts.vm.cpu.8u" })
+	okUpstream("flavor_128", "ModelArts.6323", func(r *devenvv1.CreateInstanceRequest) { r.Flavor = strings.Repeat("f", 128) })
+	okUpstream("flavor_1", "ModelArts.6323", func(r *devenvv1.CreateInstanceRequest) { r.Flavor = "f" })
+
+	// spec.storage: required; type one of obs, evs, efs, obsfs.
+	bad("spec_absent", []string{required("spec.storage")}, func(r *devenvv1.CreateInstanceRequest) { r.Spec = nil })
+	bad("storage_absent", []string{required("spec.storage")}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = nil })
+	bad("storage_type_absent", []string{required(fType)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("", "/bucket/dir/") })
+	for _, s := range []string{"OBS", "s3", "nfs", "obs "} {
+		bad("storage_type_"+s, []string{malformed(fType)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(s, "/bucket/dir/") })
+	}
+	for _, s := range []string{"evs", "efs", "obsfs"} {
+		okUpstream("storage_type_"+s, "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(s, "/home/ma-user/work") })
+	}
+	okUpstream("storage_evs_without_path", "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) {
+		r.Spec.Storage = &devenvv1.Storage{Type: proto.String("evs")}
+	})
+	bad("storage_evs_control_path", []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("evs", "/home/\x00") })
+	bad("storage_evs_path_1025", []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("evs", path1025) })
+
+	// spec.storage.location.path for OBS: required, "/bucket/dir/": starts
+	// and ends with "/", not a bucket root, no empty or ".." segments, at
+	// most 1024 bytes.
+	bad("path_location_absent", []string{required(fPath)}, func(r *devenvv1.CreateInstanceRequest) {
+		r.Spec.Storage = &devenvv1.Storage{Type: proto.String("obs")}
+	})
+	bad("path_empty", []string{required(fPath)}, path(""))
+	for _, p := range []string{
+		"bucket/dir/", "obs://bucket/dir/", "/bucket/dir", "/bucket/dir/file.txt", // start and end
+		"/bucket/", "/", "//", "/b/", // bucket roots
+		"/bucket//dir/", "//dir/", "/bucket/dir//", // empty segments
+		"/bucket/../dir/", "/bucket/dir/../", "/../dir/", "/bucket/dir/../../", // ".." segments
+		"/bucket/a\nb/", "/bucket/\x00/", "/bucket/" + notUTF8 + "/", // not printable
+	} {
+		bad(fmt.Sprintf("path_%q", p), []string{malformed(fPath)}, path(p))
+	}
+	bad("path_1025", []string{malformed(fPath)}, path(path1025))
+	ok("path_1024", path(path1024))
+	ok("path_deeper", path("/bucket/dir/sub/"))
+	ok("path_dots_in_names", path("/bucket.v2/..dir/dir../a.b/"))
+	ok("path_one_character_directory", path("/bkt/d/"))
+
+	// spec.extend_storage: each entry as spec.storage.
+	ok("extend_obsfs", extend(storage("obsfs", "/fs-bucket/data/")))
+	ok("extend_obs", extend(obsStorage("/bucket/more/")))
+	bad("extend_type_absent", []string{required("spec.extend_storage[0].type")}, extend(&devenvv1.Storage{}))
+	bad("extend_second_type_bad", []string{malformed("spec.extend_storage[1].type")},
+		extend(storage("obsfs", "/fs-bucket/data/"), storage("nfs", "/x/")))
+	bad("extend_obs_root", []string{malformed("spec.extend_storage[0].location.path")}, extend(obsStorage("/bucket/")))
+	bad("extend_obs_path_absent", []string{required("spec.extend_storage[0].location.path")},
+		extend(&devenvv1.Storage{Type: proto.String("obs")}))
+	bad("extend_two_bad", []string{malformed("spec.extend_storage[0].location.path"), malformed("spec.extend_storage[2].type")},
+		extend(obsStorage("/bucket"), obsStorage("/bucket/ok/"), storage("OBS", "/bucket/dir/")))
+
+	// spec.auto_stop: duration 3600 to 86400, required when enabled.
+	ok("auto_stop_3600", duration(true, 3600))
+	ok("auto_stop_86400", duration(true, 86400))
+	ok("auto_stop_disabled_without_duration", autoStop(&devenvv1.AutoStop{Enable: proto.Bool(false)}))
+	ok("auto_stop_disabled_in_range", duration(false, 7200))
+	ok("auto_stop_empty", autoStop(&devenvv1.AutoStop{}))
+	ok("auto_stop_prompt_only", autoStop(&devenvv1.AutoStop{Prompt: proto.Bool(false)}))
+	bad("auto_stop_3599", []string{malformed(fDuration)}, duration(true, 3599))
+	bad("auto_stop_86401", []string{malformed(fDuration)}, duration(true, 86401))
+	bad("auto_stop_zero", []string{malformed(fDuration)}, duration(true, 0))
+	bad("auto_stop_negative", []string{malformed(fDuration)}, duration(true, -3600))
+	bad("auto_stop_disabled_out_of_range", []string{malformed(fDuration)}, duration(false, 60))
+	bad("auto_stop_enabled_without_duration", []string{required(fDuration)}, autoStop(&devenvv1.AutoStop{Enable: proto.Bool(true)}))
+	bad("auto_stop_stop_timestamp", []string{malformed("spec.auto_stop")},
+		autoStop(&devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(3600), StopTimestamp: proto.Int64(1594891408723)}))
+	bad("auto_stop_remain_time", []string{malformed("spec.auto_stop")},
+		autoStop(&devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(3600), RemainTime: proto.Int32(3336)}))
+
+	// spec.annotations: at most 64, keys 1 to 128 bytes, values at most 1024.
+	ok("annotations_64", annotate(annotations(64, 8, 8)))
+	ok("annotations_key_128_value_1024", annotate(annotations(1, 128, 1024)))
+	ok("annotations_empty_value", annotate(map[string]string{"k": ""}))
+	bad("annotations_65", []string{malformed("spec.annotations")}, annotate(annotations(65, 8, 8)))
+	bad("annotations_key_empty", []string{malformed("spec.annotations")}, annotate(map[string]string{"": "v"}))
+	bad("annotations_key_129", []string{malformed("spec.annotations")}, annotate(annotations(1, 129, 1)))
+	bad("annotations_value_1025", []string{malformed("spec.annotations")}, annotate(annotations(1, 8, 1025)))
+	bad("annotations_key_not_utf8", []string{malformed("spec.annotations")}, annotate(map[string]string{notUTF8: "v"}))
+
+	// workspace.id, pool.id (required when pool is set), ai_project.id:
+	// 1 to 64 of A-Z a-z 0-9 . - _.
+	for _, id := range []string{"a/b", "a b", "a&b", "é", id65} {
+		bad(fmt.Sprintf("workspace_%q", id), []string{malformed("workspace.id")}, func(r *devenvv1.CreateInstanceRequest) {
+			r.Workspace = &devenvv1.Workspace{Id: proto.String(id)}
+		})
+		bad(fmt.Sprintf("pool_%q", id), []string{malformed("pool.id")}, func(r *devenvv1.CreateInstanceRequest) {
+			r.Pool = &devenvv1.Pool{Id: proto.String(id)}
+		})
+		bad(fmt.Sprintf("ai_project_%q", id), []string{malformed("ai_project.id")}, func(r *devenvv1.CreateInstanceRequest) {
+			r.AiProject = &devenvv1.AIProject{Id: proto.String(id)}
+		})
+	}
+	ok("workspace_64", func(r *devenvv1.CreateInstanceRequest) { r.Workspace = &devenvv1.Workspace{Id: proto.String(id64)} })
+	ok("workspace_without_id", func(r *devenvv1.CreateInstanceRequest) { r.Workspace = &devenvv1.Workspace{} })
+	ok("pool_64", func(r *devenvv1.CreateInstanceRequest) { r.Pool = &devenvv1.Pool{Id: proto.String(id64)} })
+	ok("ai_project_64", func(r *devenvv1.CreateInstanceRequest) { r.AiProject = &devenvv1.AIProject{Id: proto.String(id64)} })
+	ok("ai_project_without_id", func(r *devenvv1.CreateInstanceRequest) { r.AiProject = &devenvv1.AIProject{} })
+	bad("pool_without_id", []string{required("pool.id")}, func(r *devenvv1.CreateInstanceRequest) { r.Pool = &devenvv1.Pool{Name: proto.String("p")} })
+	bad("pool_empty_id", []string{required("pool.id")}, func(r *devenvv1.CreateInstanceRequest) { r.Pool = &devenvv1.Pool{Id: proto.String("")} })
+
+	// Several bad fields, one violation each.
+	bad("two_bad", []string{malformed(fPath), malformed(fDuration)}, path("/bucket/"), duration(true, 86401))
+	bad("name_and_description", []string{malformed("name"), malformed("description")}, nameIs("a b"), desc("<b>"))
+	bad("five_bad", []string{malformed("project_id"), required("name"), malformed("flavor"), required(fType), malformed("workspace.id")},
+		func(r *devenvv1.CreateInstanceRequest) {
+			r.ProjectId, r.Name, r.Flavor = "x", "", "a b"
+			r.Spec.Storage, r.Workspace = storage("", "/bucket/dir/"), &devenvv1.Workspace{Id: proto.String("a/b")}
+		})
+	// wait does not change the checks: nothing is sent, nothing awaited.
+	bad("bad_with_wait", []string{malformed("name")}, nameIs("a b"), func(r *devenvv1.CreateInstanceRequest) { r.Wait = true })
+
+	runValCases(t, f, f.client.CreateInstance, f.svc.CreateInstance, cases)
+}
+
+func TestListInstances_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.ListInstancesRequest]
+	add := func(name string, bad []string, r *devenvv1.ListInstancesRequest) {
+		if r.ProjectId == "-" {
+			r.ProjectId = ""
+		} else if r.ProjectId == "" {
+			r.ProjectId = project
+		}
+		cases = append(cases, valCase[*devenvv1.ListInstancesRequest]{name: name, req: r, bad: bad})
+	}
+	ok := func(name string, r *devenvv1.ListInstancesRequest) { add(name, nil, r) }
+
+	ok("no_filters", &devenvv1.ListInstancesRequest{})
+	ok("every_filter", &devenvv1.ListInstancesRequest{DeType: "Notebook", ProvisionType: "Docker", Status: "RUNNING", Sortby: "creation_timestamp",
+		Order: "desc", Offset: 1, Limit: 10, WorkspaceId: "0", ShowSelf: "false", PoolId: "pool-1", AiProject: "default-ai-project"})
+
+	// project_id.
+	add("project_empty", []string{required("project_id")}, &devenvv1.ListInstancesRequest{ProjectId: "-"})
+	for _, p := range badProject {
+		add("project_"+p.name, []string{malformed("project_id")}, &devenvv1.ListInstancesRequest{ProjectId: p.id})
+	}
+
+	// The enumerations.
+	enums := []struct {
+		field     string
+		set       func(r *devenvv1.ListInstancesRequest, v string)
+		good, bad []string
+	}{
+		{"de_type", func(r *devenvv1.ListInstancesRequest, v string) { r.DeType = v },
+			[]string{"Notebook"}, []string{"notebook", "NOTEBOOK", "Notebooks", "Notebook ", "Docker"}},
+		{"provision_type", func(r *devenvv1.ListInstancesRequest, v string) { r.ProvisionType = v },
+			[]string{"Docker"}, []string{"docker", "VM", "Notebook"}},
+		{"status", func(r *devenvv1.ListInstancesRequest, v string) { r.Status = v },
+			[]string{"CREATING", "CREATE_FAILED", "STARTING", "RESTARTING", "START_FAILED", "RUNNING",
+				"STOPPING", "STOPPED", "UNAVAILABLE", "DELETED", "RESIZING", "RESIZE_FAILED"},
+			[]string{"running", "CREATE_QUEUING", "ERROR", "RUNNING,STOPPED"}},
+		{"sortby", func(r *devenvv1.ListInstancesRequest, v string) { r.Sortby = v },
+			[]string{"name", "creation_timestamp"}, []string{"bad", "Name", "creationTimestamp", "status", "sort_by"}},
+		{"order", func(r *devenvv1.ListInstancesRequest, v string) { r.Order = v },
+			[]string{"asc", "desc"}, []string{"ASC", "descending", "up"}},
+		{"show_self", func(r *devenvv1.ListInstancesRequest, v string) { r.ShowSelf = v },
+			[]string{"true", "false"}, []string{"True", "1", "yes", "FALSE"}},
+	}
+	for _, e := range enums {
+		for _, v := range e.good {
+			r := &devenvv1.ListInstancesRequest{}
+			e.set(r, v)
+			ok(e.field+"_"+v, r)
+		}
+		for _, v := range append(e.bad, notUTF8) {
+			r := &devenvv1.ListInstancesRequest{}
+			e.set(r, v)
+			add(fmt.Sprintf("%s_%q", e.field, v), []string{malformed(e.field)}, r)
+		}
+	}
+
+	// workspace_id, pool_id, ai_project: 1 to 64 of A-Z a-z 0-9 . - _.
+	ids := []struct {
+		field string
+		set   func(r *devenvv1.ListInstancesRequest, v string)
+	}{
+		{"workspace_id", func(r *devenvv1.ListInstancesRequest, v string) { r.WorkspaceId = v }},
+		{"pool_id", func(r *devenvv1.ListInstancesRequest, v string) { r.PoolId = v }},
+		{"ai_project", func(r *devenvv1.ListInstancesRequest, v string) { r.AiProject = v }},
+	}
+	for _, id := range ids {
+		for _, v := range []string{"a", "0", id64, "a.b-c_D"} {
+			r := &devenvv1.ListInstancesRequest{}
+			id.set(r, v)
+			ok(fmt.Sprintf("%s_%.10s", id.field, v), r)
+		}
+		for _, v := range []string{id65, "a/b", "a&b=c", "a b", "é", notUTF8} {
+			r := &devenvv1.ListInstancesRequest{}
+			id.set(r, v)
+			add(fmt.Sprintf("%s_%.12q", id.field, v), []string{malformed(id.field)}, r)
+		}
+	}
+
+	// offset 0 to 1,000,000; limit and page_size 0 to 1000.
+	ok("offset_0", &devenvv1.ListInstancesRequest{Offset: 0})
+	ok("offset_max", &devenvv1.ListInstancesRequest{Offset: 1_000_000})
+	add("offset_negative", []string{malformed("offset")}, &devenvv1.ListInstancesRequest{Offset: -1})
+	add("offset_above_max", []string{malformed("offset")}, &devenvv1.ListInstancesRequest{Offset: 1_000_001})
+	ok("limit_1", &devenvv1.ListInstancesRequest{Limit: 1})
+	ok("limit_1000", &devenvv1.ListInstancesRequest{Limit: 1000})
+	add("limit_negative", []string{malformed("limit")}, &devenvv1.ListInstancesRequest{Limit: -1})
+	add("limit_1001", []string{malformed("limit")}, &devenvv1.ListInstancesRequest{Limit: 1001})
+	ok("page_size_1", &devenvv1.ListInstancesRequest{PageSize: 1})
+	ok("page_size_1000", &devenvv1.ListInstancesRequest{PageSize: 1000})
+	add("page_size_negative", []string{malformed("page_size")}, &devenvv1.ListInstancesRequest{PageSize: -1})
+	add("page_size_1001", []string{malformed("page_size")}, &devenvv1.ListInstancesRequest{PageSize: 1001})
+
+	// page_size and page_token page on their own.
+	ok("offset_and_limit", &devenvv1.ListInstancesRequest{Offset: 2, Limit: 2})
+	ok("page_size_with_filters", &devenvv1.ListInstancesRequest{PageSize: 2, Status: "STOPPED", Sortby: "name", Order: "desc"})
+	add("page_size_with_offset", []string{malformed("page_token")}, &devenvv1.ListInstancesRequest{PageSize: 10, Offset: 1})
+	add("page_size_with_limit", []string{malformed("page_token")}, &devenvv1.ListInstancesRequest{PageSize: 10, Limit: 10})
+	add("page_token_with_offset", []string{malformed("page_token")}, &devenvv1.ListInstancesRequest{PageToken: "x", Offset: 5})
+	add("page_token_with_limit", []string{malformed("page_token")}, &devenvv1.ListInstancesRequest{PageToken: "x", Limit: 5})
+	// A page token the facade did not issue fails before ModelArts too.
+	add("page_token_forged", []string{malformed("page_token")}, &devenvv1.ListInstancesRequest{PageToken: "not-a-token"})
+
+	// Several bad fields, one violation each.
+	add("sortby_and_order", []string{malformed("sortby"), malformed("order")}, &devenvv1.ListInstancesRequest{Sortby: "bad", Order: "up"})
+	add("offset_negative_with_page_size", []string{malformed("offset"), malformed("page_token")},
+		&devenvv1.ListInstancesRequest{Offset: -1, PageSize: 5})
+	add("everything_bad", []string{malformed("project_id"), malformed("de_type"), malformed("provision_type"), malformed("status"),
+		malformed("sortby"), malformed("order"), malformed("show_self"), malformed("workspace_id"), malformed("pool_id"),
+		malformed("ai_project"), malformed("offset"), malformed("limit"), malformed("page_size"), malformed("page_token")},
+		&devenvv1.ListInstancesRequest{ProjectId: "X", DeType: "x", ProvisionType: "x", Status: "x", Sortby: "x", Order: "x",
+			ShowSelf: "x", WorkspaceId: "/", PoolId: "/", AiProject: "/", Offset: -1, Limit: -1, PageSize: -1})
+
+	runValCases(t, f, f.client.ListInstances, f.svc.ListInstances, cases)
+}
+
+// idCase is a bad (project_id, instance_id) pair and its violations.
+type idCase struct {
+	name, project, instance string
+	bad                     []string
+}
+
+// badIDs are the ID cases every RPC naming an instance shares.
+func badIDs() []idCase {
+	out := []idCase{
+		{"both_empty", "", "", []string{required("project_id"), required("instance_id")}},
+		{"project_empty", "", stopped, []string{required("project_id")}},
+		{"instance_empty", project, "", []string{required("instance_id")}},
+		{"both_bad", strings.ToUpper(project), "a/b", []string{malformed("project_id"), malformed("instance_id")}},
+	}
+	for _, p := range badProject {
+		out = append(out, idCase{"project_" + p.name, p.id, stopped, []string{malformed("project_id")}})
+	}
+	for _, i := range badInstance {
+		out = append(out, idCase{"instance_" + i.name, project, i.id, []string{malformed("instance_id")}})
+	}
+	return out
+}
+
+func TestGetInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.GetInstanceRequest]
+	for _, c := range badIDs() {
+		cases = append(cases, valCase[*devenvv1.GetInstanceRequest]{name: c.name,
+			req: &devenvv1.GetInstanceRequest{ProjectId: c.project, InstanceId: c.instance}, bad: c.bad})
+	}
+	for _, c := range []struct{ name, id, upstream string }{
+		{"stopped", stopped, ""},
+		{"running", running, ""},
+		{"instance_64", id64, "ModelArts.6309"},
+		{"instance_1", "x", "ModelArts.6309"},
+		{"instance_all_classes", "AZaz09-_", "ModelArts.6309"},
+	} {
+		cases = append(cases, valCase[*devenvv1.GetInstanceRequest]{name: c.name,
+			req: &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: c.id}, upstream: c.upstream})
+	}
+	runValCases(t, f, f.client.GetInstance, f.svc.GetInstance, cases)
+}
+
+func TestUpdateInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.UpdateInstanceRequest]
+	add := func(name string, bad []string, r *devenvv1.UpdateInstanceRequest) {
+		if r.ProjectId == "" && r.InstanceId == "" {
+			r.ProjectId, r.InstanceId = project, stopped
+		}
+		cases = append(cases, valCase[*devenvv1.UpdateInstanceRequest]{name: name, req: r, bad: bad})
+	}
+	ok := func(name string, r *devenvv1.UpdateInstanceRequest) { add(name, nil, r) }
+	desc := func(d string) *devenvv1.UpdateInstanceRequest {
+		return &devenvv1.UpdateInstanceRequest{Description: proto.String(d)}
+	}
+	autoStop := func(as *devenvv1.AutoStop) *devenvv1.UpdateInstanceRequest {
+		return &devenvv1.UpdateInstanceRequest{Spec: &devenvv1.UpdateInstanceSpec{AutoStop: as}}
+	}
+	duration := func(enable bool, d int32) *devenvv1.UpdateInstanceRequest {
+		return autoStop(&devenvv1.AutoStop{Enable: proto.Bool(enable), Duration: proto.Int32(d)})
+	}
+	const fDuration = "spec.auto_stop.duration"
+
+	for _, c := range badIDs() {
+		if c.project == "" && c.instance == "" {
+			c.name = "ids_empty_with_description"
+		}
+		r := desc("x")
+		r.ProjectId, r.InstanceId = c.project, c.instance
+		cases = append(cases, valCase[*devenvv1.UpdateInstanceRequest]{name: c.name, req: r, bad: c.bad})
+	}
+
+	// Only some fields: unset ones keep their values.
+	ok("nothing", &devenvv1.UpdateInstanceRequest{})
+	ok("empty_spec", &devenvv1.UpdateInstanceRequest{Spec: &devenvv1.UpdateInstanceSpec{}})
+	ok("description_only", desc("new description"))
+	ok("auto_stop_only", duration(true, 7200))
+	ok("prompt_only", autoStop(&devenvv1.AutoStop{Prompt: proto.Bool(false)}))
+	ok("both", &devenvv1.UpdateInstanceRequest{Description: proto.String("both"),
+		Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(3600)}}})
+	ok("running_instance", &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: running, Description: proto.String("x")})
+	add("absent_instance", nil, &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: id64, Description: proto.String("x")})
+	cases[len(cases)-1].upstream = "ModelArts.6309"
+
+	// description.
+	ok("description_empty", desc(""))
+	ok("description_512_ascii", desc(strings.Repeat("d", 512)))
+	ok("description_512_two_byte", desc(strings.Repeat("ü", 512)))
+	ok("description_512_three_byte", desc(strings.Repeat("名", 512)))
+	add("description_513_ascii", []string{malformed("description")}, desc(strings.Repeat("d", 513)))
+	add("description_513_two_byte", []string{malformed("description")}, desc(strings.Repeat("ü", 513)))
+	add("description_513_three_byte", []string{malformed("description")}, desc(strings.Repeat("名", 513)))
+	for _, c := range `&<>"'/` {
+		add(fmt.Sprintf("description_%c", c), []string{malformed("description")}, desc(string(c)))
+	}
+	for _, s := range []string{"\n", "\t", "\x00", "\x7f", "\u0080", notUTF8} {
+		add(fmt.Sprintf("description_%q", s), []string{malformed("description")}, desc("a"+s))
+	}
+
+	// spec.auto_stop.
+	ok("auto_stop_3600", duration(true, 3600))
+	ok("auto_stop_86400", duration(true, 86400))
+	ok("auto_stop_disable", autoStop(&devenvv1.AutoStop{Enable: proto.Bool(false)}))
+	ok("auto_stop_duration_only", autoStop(&devenvv1.AutoStop{Duration: proto.Int32(4000)}))
+	add("auto_stop_3599", []string{malformed(fDuration)}, duration(true, 3599))
+	add("auto_stop_86401", []string{malformed(fDuration)}, duration(true, 86401))
+	add("auto_stop_disabled_86401", []string{malformed(fDuration)}, duration(false, 86401))
+	add("auto_stop_duration_only_3599", []string{malformed(fDuration)}, autoStop(&devenvv1.AutoStop{Duration: proto.Int32(3599)}))
+	add("auto_stop_enable_without_duration", []string{required(fDuration)}, autoStop(&devenvv1.AutoStop{Enable: proto.Bool(true)}))
+	add("auto_stop_stop_timestamp", []string{malformed("spec.auto_stop")}, autoStop(&devenvv1.AutoStop{StopTimestamp: proto.Int64(1)}))
+	add("auto_stop_remain_time", []string{malformed("spec.auto_stop")}, autoStop(&devenvv1.AutoStop{RemainTime: proto.Int32(1)}))
+
+	// Several bad fields.
+	add("description_and_duration", []string{malformed("description"), malformed(fDuration)},
+		&devenvv1.UpdateInstanceRequest{Description: proto.String("a/b"),
+			Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true), Duration: proto.Int32(1)}}})
+	add("all_bad", []string{malformed("project_id"), malformed("instance_id"), malformed("description"), required(fDuration)},
+		&devenvv1.UpdateInstanceRequest{ProjectId: "p", InstanceId: "..", Description: proto.String("<"),
+			Spec: &devenvv1.UpdateInstanceSpec{AutoStop: &devenvv1.AutoStop{Enable: proto.Bool(true)}}})
+
+	runValCases(t, f, f.client.UpdateInstance, f.svc.UpdateInstance, cases)
+}
+
+func TestStartInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.StartInstanceRequest]
+	for _, c := range badIDs() {
+		for _, wait := range []bool{false, true} {
+			name := c.name
+			if wait {
+				name += "_wait"
+			}
+			cases = append(cases, valCase[*devenvv1.StartInstanceRequest]{name: name,
+				req: &devenvv1.StartInstanceRequest{ProjectId: c.project, InstanceId: c.instance, Wait: wait}, bad: c.bad})
+		}
+	}
+	cases = append(cases,
+		valCase[*devenvv1.StartInstanceRequest]{name: "stopped", req: &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: stopped}},
+		valCase[*devenvv1.StartInstanceRequest]{name: "running", req: &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: running},
+			upstream: "ModelArts.6305"},
+		valCase[*devenvv1.StartInstanceRequest]{name: "instance_64", req: &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: id64},
+			upstream: "ModelArts.6309"},
+	)
+	runValCases(t, f, f.client.StartInstance, f.svc.StartInstance, cases)
+}
+
+func TestStopInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.StopInstanceRequest]
+	for _, c := range badIDs() {
+		for _, wait := range []bool{false, true} {
+			name := c.name
+			if wait {
+				name += "_wait"
+			}
+			cases = append(cases, valCase[*devenvv1.StopInstanceRequest]{name: name,
+				req: &devenvv1.StopInstanceRequest{ProjectId: c.project, InstanceId: c.instance, Wait: wait}, bad: c.bad})
+		}
+	}
+	cases = append(cases,
+		valCase[*devenvv1.StopInstanceRequest]{name: "running", req: &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running}},
+		valCase[*devenvv1.StopInstanceRequest]{name: "stopped", req: &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: stopped},
+			upstream: "ModelArts.6307"},
+		valCase[*devenvv1.StopInstanceRequest]{name: "instance_64", req: &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id64},
+			upstream: "ModelArts.6309"},
+	)
+	runValCases(t, f, f.client.StopInstance, f.svc.StopInstance, cases)
+}
+
+func TestActOnInstance_validation(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.ActOnInstanceRequest]
+	for _, c := range badIDs() {
+		cases = append(cases, valCase[*devenvv1.ActOnInstanceRequest]{name: c.name,
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: c.project, InstanceId: c.instance, Action: "start"}, bad: c.bad})
+	}
+	act := func(name, action string, bad []string) {
+		cases = append(cases, valCase[*devenvv1.ActOnInstanceRequest]{name: name,
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: project, InstanceId: stopped, Action: action}, bad: bad})
+	}
+	act("action_missing", "", []string{required("action")})
+	for _, a := range []string{"restart", "START", "Start", " start", "stop\n", "queue", "dequeue", "delete", notUTF8} {
+		act(fmt.Sprintf("action_%q", a), a, []string{malformed("action")})
+	}
+	cases = append(cases,
+		valCase[*devenvv1.ActOnInstanceRequest]{name: "ids_and_action_missing",
+			req: &devenvv1.ActOnInstanceRequest{}, bad: []string{required("project_id"), required("instance_id"), required("action")}},
+		valCase[*devenvv1.ActOnInstanceRequest]{name: "ids_and_action_bad",
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: "P", InstanceId: "a b", Action: "restart"},
+			bad: []string{malformed("project_id"), malformed("instance_id"), malformed("action")}},
+		valCase[*devenvv1.ActOnInstanceRequest]{name: "start_stopped",
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: project, InstanceId: stopped, Action: "start"}},
+		valCase[*devenvv1.ActOnInstanceRequest]{name: "stop_running",
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: project, InstanceId: running, Action: "stop"}},
+		valCase[*devenvv1.ActOnInstanceRequest]{name: "stop_absent",
+			req: &devenvv1.ActOnInstanceRequest{ProjectId: project, InstanceId: id64, Action: "stop"}, upstream: "ModelArts.6309"},
+	)
+	runValCases(t, f, f.client.ActOnInstance, f.svc.ActOnInstance, cases)
+}
+
+// TestDeleteInstance_validationWithWait: wait and allow_missing change
+// nothing about the checks (TestDeleteInstance_rejectsBadInputBeforeUpstream
+// has the IDs without them), and a valid delete with wait reaches ModelArts
+// and returns once the instance is gone.
+func TestDeleteInstance_validationWithWait(t *testing.T) {
+	t.Parallel()
+	f := startValidation(t)
+	var cases []valCase[*devenvv1.DeleteInstanceRequest]
+	for _, c := range badIDs() {
+		cases = append(cases, valCase[*devenvv1.DeleteInstanceRequest]{name: c.name,
+			req: &devenvv1.DeleteInstanceRequest{ProjectId: c.project, InstanceId: c.instance, Wait: true, AllowMissing: true}, bad: c.bad})
+	}
+	cases = append(cases,
+		valCase[*devenvv1.DeleteInstanceRequest]{name: "stopped_wait",
+			req: &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped, Wait: true}},
+		valCase[*devenvv1.DeleteInstanceRequest]{name: "absent_wait_allow_missing",
+			req: &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id64, Wait: true, AllowMissing: true}},
+		valCase[*devenvv1.DeleteInstanceRequest]{name: "running_wait",
+			req: &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running, Wait: true}, upstream: "ModelArts.6304"},
+	)
+	runValCases(t, f, f.client.DeleteInstance, f.svc.DeleteInstance, cases)
+	if _, ok := f.emu.Instance(project, stopped); ok {
+		t.Error("the stopped instance still exists after a delete with wait")
+	}
+}
