@@ -234,7 +234,8 @@ func checkFlavor(f string) *violation {
 }
 
 // checkStorage checks a storage definition: a known type and, for OBS, a
-// directory path ending in "/" that is not a bucket root.
+// directory path ending in "/" that is not a bucket root. A "." segment is
+// refused like ".." and an empty one: "/bucket/./" is the bucket root.
 func checkStorage(field string, st *devenvv1.Storage) []*violation {
 	var vs []*violation
 	switch t := st.GetType(); {
@@ -254,13 +255,16 @@ func checkStorage(field string, st *devenvv1.Storage) []*violation {
 	case st.GetType() != "obs":
 	case !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/"):
 		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be an OBS directory starting and ending with \"/\", such as \"/bucket/dir/\"; got %s", pf, describe(path))))
-	case strings.Contains(path, "//") || slices.Contains(strings.Split(path, "/"), ".."):
-		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must not contain empty or \"..\" segments; got %s", pf, describe(path))))
+	case strings.Contains(path, "//") || slices.ContainsFunc(strings.Split(path, "/"), isDotSegment):
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must not contain empty, \".\" or \"..\" segments; got %s", pf, describe(path))))
 	case strings.Count(path, "/") < 3:
 		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be a directory inside a bucket, not the bucket root; got %s", pf, describe(path))))
 	}
 	return vs
 }
+
+// isDotSegment reports whether a path segment is "." or "..".
+func isDotSegment(s string) bool { return s == "." || s == ".." }
 
 // checkAutoStop accepts a duration of 3600 to 86400 seconds, required when
 // auto-stop is enabled.

@@ -58,7 +58,7 @@ func fzProfileOK(p string) bool {
 }
 
 // fzOBSDir: "/bucket/dir/...": starts and ends with "/", at least two
-// segments between, none empty or "..".
+// segments between, none empty, "." or "..".
 func fzOBSDir(p string) bool {
 	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
 		return false
@@ -68,7 +68,7 @@ func fzOBSDir(p string) bool {
 		return false
 	}
 	for _, s := range segs {
-		if s == "" || s == ".." {
+		if s == "" || s == "." || s == ".." {
 			return false
 		}
 	}
@@ -302,7 +302,7 @@ func FuzzValidateCreateInstance(f *testing.F) {
 		}
 		st := req.GetSpec().GetStorage()
 		if p := st.GetLocation().GetPath(); st.GetType() == "obs" && (!strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") ||
-			strings.Contains(p, "//") || strings.Count(p, "/") < 3 || slices.Contains(strings.Split(p, "/"), "..")) {
+			strings.Contains(p, "//") || strings.Count(p, "/") < 3 || slices.Contains(strings.Split(p, "/"), "..") || slices.Contains(strings.Split(p, "/"), ".")) {
 			t.Fatalf("accepted OBS path %q", p)
 		}
 		if as := req.GetSpec().GetAutoStop(); as.GetEnable() && (as.Duration == nil || as.GetDuration() < 3600 || as.GetDuration() > 86400) {

@@ -388,7 +388,7 @@ func TestCreateInstance_validation(t *testing.T) {
 	bad("storage_evs_path_1025", []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("evs", path1025) })
 
 	// spec.storage.location.path for OBS: required, "/bucket/dir/": starts
-	// and ends with "/", not a bucket root, no empty or ".." segments, at
+	// and ends with "/", not a bucket root, no empty, "." or ".." segments, at
 	// most 1024 bytes.
 	bad("path_location_absent", []string{required(fPath)}, func(r *devenvv1.CreateInstanceRequest) {
 		r.Spec.Storage = &devenvv1.Storage{Type: proto.String("obs")}
@@ -399,6 +399,7 @@ func TestCreateInstance_validation(t *testing.T) {
 		"/bucket/", "/", "//", "/b/", // bucket roots
 		"/bucket//dir/", "//dir/", "/bucket/dir//", // empty segments
 		"/bucket/../dir/", "/bucket/dir/../", "/../dir/", "/bucket/dir/../../", // ".." segments
+		"/bucket/./", "/./dir/", "/bucket/./dir/", "/bucket/dir/./", // "." segments ("/bucket/./" is the root)
 		"/bucket/a\nb/", "/bucket/\x00/", "/bucket/" + notUTF8 + "/", // not printable
 	} {
 		bad(fmt.Sprintf("path_%q", p), []string{malformed(fPath)}, path(p))
