@@ -203,13 +203,14 @@ func checkDescription(field, d string) *violation {
 	return nil
 }
 
-// checkProfileID accepts 1 to 128 printable characters.
+// checkProfileID accepts 1 to 128 printable characters (characters, not
+// bytes: a profile name may hold any script).
 func checkProfileID(id string) *violation {
 	const field = "profile_id"
 	switch {
 	case id == "":
 		return newViolation(field, violationRequired, "profile_id is required: the environment image, for example \"Multi-Engine 1.0 (python3)-cpu\"")
-	case len(id) > maxProfileIDLen || !utf8.ValidString(id) || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+	case !utf8.ValidString(id) || utf8.RuneCountInString(id) > maxProfileIDLen || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
 		return newViolation(field, violationMalformed, fmt.Sprintf("profile_id must be 1 to %d printable characters; got %s", maxProfileIDLen, describe(id)))
 	}
 	return nil

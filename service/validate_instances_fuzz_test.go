@@ -48,10 +48,10 @@ func fzDescriptionOK(d string) bool {
 	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= 512 && !strings.ContainsAny(d, `&<>"'/`) && !fzControl(d)
 }
 
-// fzProfileOK: 1 to 128 bytes of printable UTF-8 (unicode.IsPrint: letters,
+// fzProfileOK: 1 to 128 characters of printable UTF-8 (unicode.IsPrint: letters,
 // marks, numbers, punctuation, symbols and the ASCII space).
 func fzProfileOK(p string) bool {
-	if p == "" || len(p) > 128 || !utf8.ValidString(p) {
+	if p == "" || !utf8.ValidString(p) || utf8.RuneCountInString(p) > 128 {
 		return false
 	}
 	return strings.IndexFunc(p, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
@@ -190,6 +190,8 @@ func FuzzValidateCreateInstance(f *testing.F) {
 		{p, "a b", "a/b", "a\tb", "a b", "OBS", "/bucket/", "nfs", "/x", "", "", "a/b", "", "a b", 3599, all},
 		{"", "", "<>&\"'", "", "", "", "", "", "", strings.Repeat("k", 129), strings.Repeat("v", 1025), strings.Repeat("w", 65), "", "", 0, all},
 		{p, "x", "a\x00b\u0085", "\xff", "é", "obs", "/bucket/../dir/", "obs", "//", "\xff", "\xfe", ".", "..", "-", -1, all &^ fzHasDuration},
+		{p, "x", "ok", strings.Repeat("名", 128), "f", "obs", "/b/d/", "", "", "", "", "", "", "", 3600, valid},
+		{p, "x", "ok", strings.Repeat("名", 129), "f", "obs", "/b/d/", "", "", "", "", "", "", "", 3600, valid},
 		{p, "x", "ok", "p", "f", "evs", "/home/ma-user/work", "", "", "", "", "", "", "", 0, valid &^ fzHasDuration &^ fzEnable},
 		{p, "x", "ok", "p", "f", "obs", "/bucket/./", "", "", "", "", "", "", "", 3600, valid | fzHasStopTimestamp | fzHasRemainTime},
 		{p, "x", "ok", "p", "f", "obs", "obs://bucket/dir/", "", "", "k", "v", "", "", "", 3600, valid | fzHasAnnotation | fzManyAnnotations},

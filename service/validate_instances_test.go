@@ -351,13 +351,16 @@ func TestCreateInstance_validation(t *testing.T) {
 		bad(fmt.Sprintf("description_%q", s), []string{malformed("description")}, desc(s))
 	}
 
-	// profile_id: required, 1 to 128 printable characters.
+	// profile_id: required, 1 to 128 printable characters (not bytes).
 	bad("profile_empty", []string{required("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "" })
 	bad("profile_129", []string{malformed("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("p", 129) })
 	for _, s := range []string{"a\tb", "a\nb", "a\x00", "a\u200bb", "a\x7f", notUTF8} {
 		bad(fmt.Sprintf("profile_%q", s), []string{malformed("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = s })
 	}
 	ok("profile_128", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("p", 128) })
+	ok("profile_128_two_byte", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("é", 128) })   // 256 bytes
+	ok("profile_128_three_byte", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("名", 128) }) // 384 bytes
+	bad("profile_129_two_byte", []string{malformed("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = strings.Repeat("é", 129) })
 	ok("profile_1", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "p" })
 	ok("profile_spaces_and_parens", func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "Multi-Engine 2.0 (python3)" })
 
