@@ -46,7 +46,9 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		c.record(res)
 		var inst *devenvv1.Instance
 		if err == nil {
-			inst, err = readInstance(*answer)
+			if inst, err = readInstance(*answer); err != nil {
+				err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
+			}
 		}
 		var decodeErr *modelarts.DecodeError
 		switch {

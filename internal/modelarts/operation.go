@@ -98,8 +98,10 @@ type Request struct {
 //
 // Errors: [ErrInvalidPathSegment], [ErrNoCredentials] or [ErrOverloaded]
 // before any request; [*Error] for a non-2xx answer; [*DecodeError] for a
-// 2xx answer whose body is unusable (the Result still says it succeeded);
-// otherwise a wrapped transport or context error. A call whose success was
+// 2xx answer whose body is unusable (the Result still says it succeeded),
+// which for a json.RawMessage Resp means one that could not be read: that
+// body is handed over unchecked, for its reader to judge; otherwise a
+// wrapped transport or context error. A call whose success was
 // inferred ([Result].Inferred) returns a nil Resp and no error.
 func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts ...CallOption) (*Resp, Result, error) {
 	out, err := c.outgoing(e.op, req)
