@@ -26,6 +26,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
@@ -53,6 +54,7 @@ type config struct {
 	logFormat                     string
 	debugAddr                     string
 	version                       bool
+	metrics                       bool
 
 	credentials string
 	creds       cloudauth.Config
@@ -101,7 +103,10 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", o.PollInterval,
 		"first pause between reads of an instance a call waits for; grows by half, with jitter, up to 5s (or this, if longer)").Between(100*time.Millisecond, time.Minute)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
-	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "text", []string{"text", "json"}, "log line format")
+	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "auto", []string{"auto", "text", "json"},
+		"log line format; auto: text on a terminal, JSON otherwise (a container, a file, a pipe)")
+	fs.Bool(&cfg.metrics, "metrics", "DEVENV_FACADE_METRICS", true,
+		"keep Prometheus metrics and serve them at /metrics on the admin listener (--admin-addr)")
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
 		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
 	fs.Bool(&cfg.version, "version", "", false, "print the version, commit and Go version, and exit")
@@ -266,6 +271,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
 	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
 	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
+	if cfg.metrics {
+		opts.Metrics = metrics.New()
+	}
 	return server.Run(ctx, opts)
 }
 
@@ -322,7 +330,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
-	if format == "json" {
+	if format == "json" || (format == "auto" && !isTerminal(w)) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -381,4 +389,14 @@ func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop fun
 	go func() { _ = srv.Serve(lis) }()
 	logger.Info("serving profiles", slog.String("addr", lis.Addr().String()))
 	return func() { _ = srv.Close() }, nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

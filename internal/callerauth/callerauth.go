@@ -224,7 +224,16 @@ type Authenticator struct {
 	seenMode fs.FileMode
 
 	refusals refusalLog
+
+	// onReload, if set, is told of every reload (SetReloadObserver).
+	onReload func(err error)
 }
+
+// SetReloadObserver has observe told of every reload of the callers file
+// after Load: one that installed a changed file (err nil) or failed (the
+// previous callers stay in force). Checks that found the content unchanged
+// are not reloads. Call it before Watch.
+func (a *Authenticator) SetReloadObserver(observe func(err error)) { a.onReload = observe }
 
 // Load reads the callers file at path. It fails if the file is missing or
 // invalid: the facade must not start with caller authentication half-on.
@@ -328,6 +337,9 @@ func (a *Authenticator) Watch(ctx context.Context, ticks <-chan time.Time) {
 }
 
 func (a *Authenticator) logReload(changed bool, err error) {
+	if a.onReload != nil && (changed || err != nil) {
+		a.onReload(err)
+	}
 	switch {
 	case err != nil:
 		a.logger.Error("cannot reload the callers file; keeping the callers loaded before", slog.Any("error", err))

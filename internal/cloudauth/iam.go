@@ -105,7 +105,16 @@ type IAMPassword struct {
 	flight singleflight.Group
 	mu     sync.Mutex
 	tok    *iamToken
+
+	// observe, if set, is told of every token request (SetObserver).
+	observe func(refresh bool, err error)
 }
+
+// SetObserver has observe told of every token request: refresh is false
+// for the first token (or one requested after the last expired or was
+// rejected), true when a still usable one is replaced; err is the
+// request's failure, or nil. Call it before the credentials are used.
+func (p *IAMPassword) SetObserver(observe func(refresh bool, err error)) { p.observe = observe }
 
 type iamToken struct {
 	value        string
@@ -223,6 +232,18 @@ func (p *IAMPassword) token(ctx context.Context) (string, error) {
 // own timeout: the caller that started it may go away, the others still
 // wait for it.
 func (p *IAMPassword) fetch() (any, error) {
+	p.mu.Lock()
+	refresh := p.tok != nil
+	p.mu.Unlock()
+	v, err := p.request()
+	if p.observe != nil {
+		p.observe(refresh, err)
+	}
+	return v, err
+}
+
+// request asks IAM for a token and stores it.
+func (p *IAMPassword) request() (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), iamFetchTimeout)
 	defer cancel()
 	body, err := json.Marshal(p.requestBody())

@@ -136,6 +136,7 @@ type Client struct {
 	budget     *RetryBudget
 	limiter    *limiter
 	latency    latency
+	observer   Observer
 }
 
 // Option configures a [Client].
@@ -231,6 +232,7 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		sleep:      sleepCtx,
 		retry:      DefaultRetryPolicy(),
 		budget:     NewRetryBudget(10, 0.1),
+		observer:   nopObserver{},
 	}
 	if u.RawPath != "" {
 		c.endpoint.RawPath = strings.TrimRight(u.RawPath, "/")
@@ -373,9 +375,14 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		cc.requestID = uuid.NewString()
 	}
 	if err := c.limiter.acquire(ctx); err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			c.observer.UpstreamShed(out.op.Name)
+		}
 		return nil, res, err
 	}
 	defer c.limiter.release()
+	c.observer.UpstreamInFlight(1)
+	defer c.observer.UpstreamInFlight(-1)
 
 	// The call ends at the caller's deadline or after the client's timeout,
 	// whichever is sooner. Only attempts get a context of their own: one
@@ -391,6 +398,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	refreshed := false
 	for retries := 0; ; {
 		res.Attempts++
+		began := time.Now()
 		answer, req, sent, err := c.attempt(ctx, out, &cc, deadline, policy.AttemptTimeout)
 		if req == nil { // the request could not even be built
 			res.Attempts--
@@ -402,6 +410,14 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 
 		var apiErr *Error
 		isAPIErr := errors.As(err, &apiErr)
+		switch {
+		case answer != nil:
+			c.observer.UpstreamAttempt(out.op.Name, res.Attempts > 1, answer.status, "", time.Since(began))
+		case isAPIErr:
+			c.observer.UpstreamAttempt(out.op.Name, res.Attempts > 1, apiErr.HTTPStatus, apiErr.Code, time.Since(began))
+		default:
+			c.observer.UpstreamAttempt(out.op.Name, res.Attempts > 1, 0, "", time.Since(began))
+		}
 		var retry RetryClass
 		var ruleDelay time.Duration
 		if isAPIErr {
@@ -420,7 +436,11 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 
 		retryable := err != nil && ctx.Err() == nil && time.Now().Before(deadline) && (!isAPIErr || retry == RetryByFacade)
 		c.budget.record(retryable)
-		if !retryable || retries+1 >= policy.MaxAttempts || !c.budget.allow() {
+		if !retryable || retries+1 >= policy.MaxAttempts {
+			return answer, res, err
+		}
+		if !c.budget.allow() {
+			c.observer.UpstreamRetryRefused(out.op.Name)
 			return answer, res, err
 		}
 		retries++

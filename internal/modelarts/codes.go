@@ -269,6 +269,13 @@ var index = newRuleIndex(rules)
 // Rules returns a copy of the table, in the vendor's order.
 func Rules() []Rule { return append([]Rule(nil), rules...) }
 
+// KnownCode reports whether the table has a rule for the ModelArts code
+// (whatever the HTTP status). It allocates nothing.
+func KnownCode(code string) bool {
+	_, ok := index.byCode[code]
+	return ok
+}
+
 // LookupRule finds the rule for an answer: by (HTTP status, code), then by
 // code alone. It returns a copy, or nil for codes the table does not know.
 func LookupRule(httpStatus int, code string) *Rule {

@@ -26,13 +26,15 @@ import (
 //   - GET /healthz: 200 while the process serves (liveness);
 //   - GET /readyz: 200 while the facade accepts calls, 503 once it is
 //     shutting down (readiness);
+//   - GET /metrics: the Prometheus metrics, when the facade keeps them;
 //   - gRPC grpc.health.v1.Health (Check and Watch) over HTTP/2 without TLS
 //     ("h2c", as Kubernetes' gRPC probes speak it), sharing the main gRPC
 //     server's health statuses, and reflection that lists only the health
 //     service, so that `grpcurl -plaintext <admin> grpc.health.v1.Health/Check`
 //     works without proto files.
 //
-// It serves nothing else: no API, no profiles.
+// It serves nothing else: no API, no profiles. Metrics name methods,
+// codes and counts, never callers, tokens or instance IDs.
 type adminServer struct {
 	ready  atomic.Bool
 	grpc   *grpc.Server
@@ -47,7 +49,7 @@ const (
 	adminWatches = 64
 )
 
-func newAdminServer(hs *health.Server, logger *slog.Logger) *adminServer {
+func newAdminServer(hs *health.Server, logger *slog.Logger, metrics http.Handler) *adminServer {
 	watches := make(chan struct{}, adminWatches)
 	a := &adminServer{grpc: grpc.NewServer(grpc.MaxRecvMsgSize(4<<10),
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -74,6 +76,9 @@ func newAdminServer(hs *health.Server, logger *slog.Logger) *adminServer {
 		}
 		writeText(w, http.StatusServiceUnavailable, "not ready")
 	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)

@@ -31,6 +31,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
@@ -172,6 +173,12 @@ type Options struct {
 	// emulator's clock and returns at once.
 	WaitSleep func(ctx context.Context, d time.Duration) error
 
+	// Metrics, if set, counts and times calls, upstream requests, IAM token
+	// requests and callers-file reloads, and the admin listener serves it
+	// at /metrics. New connects it to Credentials (when they request IAM
+	// tokens) and Callers.
+	Metrics *metrics.Metrics
+
 	// ShutdownGrace is how long in-flight calls may run once the context is
 	// done, before they are cut off; zero cuts them off at once.
 	ShutdownGrace time.Duration
@@ -271,6 +278,15 @@ func New(opts Options) (_ *Server, err error) {
 	if opts.UserAgent != "" {
 		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
 	}
+	if opts.Metrics != nil {
+		clientOpts = append(clientOpts, modelarts.WithObserver(opts.Metrics))
+		if c, ok := opts.Credentials.(interface{ SetObserver(func(bool, error)) }); ok {
+			c.SetObserver(opts.Metrics.IAMTokenRequest)
+		}
+		if opts.Callers != nil {
+			opts.Callers.SetReloadObserver(opts.Metrics.CallersReload)
+		}
+	}
 	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts...); err != nil {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
@@ -286,10 +302,15 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.svc = service.New(s.client, svcOpts...)
 
-	// The service's interceptor runs first, so that refused and drained
-	// calls are logged with their request ID too; then the call tracking
-	// (shutdown and request timeouts), then the caller's authorization.
-	interceptors := []grpc.UnaryServerInterceptor{s.svc.UnaryInterceptor(), s.trackCall}
+	// Metrics see every call first; then the service's interceptor, so
+	// that refused and drained calls are logged with their request ID too;
+	// then the call tracking (shutdown and request timeouts), then the
+	// caller's authorization.
+	var interceptors []grpc.UnaryServerInterceptor
+	if opts.Metrics != nil {
+		interceptors = append(interceptors, opts.Metrics.UnaryServerInterceptor())
+	}
+	interceptors = append(interceptors, s.svc.UnaryInterceptor(), s.trackCall)
 	if opts.Callers != nil {
 		interceptors = append(interceptors, opts.Callers.UnaryInterceptor())
 	}
@@ -334,7 +355,11 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}
 	if opts.AdminListener != nil {
-		s.admin = newAdminServer(s.health, opts.Logger)
+		var metricsHandler http.Handler
+		if opts.Metrics != nil {
+			metricsHandler = opts.Metrics.Handler()
+		}
+		s.admin = newAdminServer(s.health, opts.Logger, metricsHandler)
 	}
 	return s, nil
 }
@@ -366,7 +391,11 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 	if opts.MaxUpstreamInFlight > 0 {
 		streamsPerConn = min(max(opts.MaxUpstreamInFlight, minStreamsPerConn), maxStreamsPerConn)
 	}
-	streamInterceptors := []grpc.StreamServerInterceptor{s.streams.streamInterceptor}
+	var streamInterceptors []grpc.StreamServerInterceptor
+	if opts.Metrics != nil {
+		streamInterceptors = append(streamInterceptors, opts.Metrics.StreamServerInterceptor())
+	}
+	streamInterceptors = append(streamInterceptors, s.streams.streamInterceptor)
 	if opts.Callers != nil {
 		streamInterceptors = append(streamInterceptors, opts.Callers.StreamInterceptor())
 	}
