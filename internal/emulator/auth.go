@@ -15,10 +15,15 @@ import (
 	"time"
 )
 
-// grant is what a token allows.
+// grant is what a token allows, and what IAM says about it.
 type grant struct {
 	project string    // project ID, or "*"
 	expires time.Time // zero: never
+	// Set for tokens IAM issued (zero for those given to WithTokens).
+	issued      time.Time
+	projectName string
+	user        string
+	domain      string
 }
 
 // AccessKey is an access key pair the emulator accepts signatures from

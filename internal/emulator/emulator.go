@@ -106,7 +106,12 @@
 //     signature.
 //   - IAM: POST /v3/auth/tokens with the password method ([WithIAMUsers])
 //     issues project-scoped tokens (201, X-Subject-Token) that expire after
-//     [WithTokenLifetime].
+//     [WithTokenLifetime]. GET (or HEAD) /v3/auth/tokens validates a token
+//     as Keystone does: X-Subject-Token is the token to check, X-Auth-Token
+//     a valid token allowed to check it (the same token: a user checks its
+//     own); 200 with X-Subject-Token echoed and the token's project and
+//     expiry, 404 for an unknown or expired subject, 401 without a valid
+//     X-Auth-Token, 403 for another user's token.
 //
 // # Faults
 //
@@ -156,8 +161,9 @@ type Server struct {
 
 	faults faults
 
-	requestCount      atomic.Int64
-	tokenRequestCount atomic.Int64
+	requestCount         atomic.Int64
+	tokenRequestCount    atomic.Int64
+	tokenValidationCount atomic.Int64
 }
 
 // Option configures a [Server].
@@ -228,6 +234,7 @@ func New(opts ...Option) *Server {
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v3/auth/tokens", s.issueToken)
+	s.mux.HandleFunc("GET /v3/auth/tokens", s.validateToken) // and HEAD
 	s.mux.HandleFunc("/emulator/faults", s.serveFaultAdmin)
 	s.mux.HandleFunc(createPattern, s.api(s.authenticated(s.createInstance)))
 	s.mux.HandleFunc("GET "+instancesPath, s.api(s.authenticated(s.listInstances)))

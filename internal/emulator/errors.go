@@ -87,7 +87,10 @@ func errPayload(detail string) *vendorError {
 func writeError(w http.ResponseWriter, e *vendorError) {
 	body := map[string]string{"error_code": e.code}
 	if e.gateway {
+		// The gateway names its message error_msg and adds the request
+		// ID ([HW]: Huawei Cloud's APIG error shape).
 		body["error_msg"] = e.message
+		body["request_id"] = w.Header().Get("X-Request-Id")
 	} else {
 		body["error_message"] = e.message
 	}
