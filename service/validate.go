@@ -7,6 +7,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
 // violation is one bad field of a request.
@@ -18,19 +19,9 @@ const (
 	maxInstanceIDLen = 64
 )
 
-// maxCallerTokenLen bounds a caller's own token (x-auth-token), in bytes.
-// An IAM token is a few KiB: a Keystone v3 token from IAM is a base64
-// blob whose size grows with the user's roles and projects, and the
-// largest seen in practice stay well below 8 KiB (common front ends, such
-// as nginx with its default buffers, refuse a header line beyond 8 KiB
-// anyway). 16 KiB leaves twice that room, while a caller can no longer
-// make the facade forward, and ModelArts receive, megabytes of header per
-// request.
-const maxCallerTokenLen = 16 << 10
-
 // fieldCallerToken names the caller's token in field violations: it is the
 // metadata key, not a request field.
-const fieldCallerToken = "x-auth-token"
+const fieldCallerToken = callctx.MetadataKeyAuthToken
 
 const (
 	violationRequired  = apierror.ViolationRequired
@@ -92,22 +83,15 @@ func checkInstanceID(id string) *violation {
 	return nil
 }
 
-// checkCallerToken accepts no token, or 1 to maxCallerTokenLen visible
-// ASCII characters (0x21-0x7E): what an IAM token is made of, and what can
-// travel unchanged in an X-Auth-Token header. Control characters, spaces
-// and non-ASCII bytes are refused rather than left for the HTTP transport
-// to reject after the call has started. The description never quotes the
-// token.
+// checkCallerToken accepts no token, or one [callctx.CheckAuthToken]
+// accepts: 1 to callctx.MaxAuthTokenLen visible ASCII characters. The
+// description never quotes the token.
 func checkCallerToken(tok string) *violation {
-	if len(tok) > maxCallerTokenLen {
-		return newViolation(fieldCallerToken, violationMalformed,
-			fmt.Sprintf("x-auth-token must be at most %d bytes; got %d", maxCallerTokenLen, len(tok)))
+	if tok == "" {
+		return nil
 	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x21 || tok[i] > 0x7e {
-			return newViolation(fieldCallerToken, violationMalformed,
-				fmt.Sprintf("x-auth-token must be visible ASCII characters (0x21-0x7E); byte %d is 0x%02X", i, tok[i]))
-		}
+	if err := callctx.CheckAuthToken(tok); err != nil {
+		return newViolation(fieldCallerToken, violationMalformed, err.Error())
 	}
 	return nil
 }

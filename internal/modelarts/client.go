@@ -259,16 +259,29 @@ type CallOption func(*callConfig)
 
 type callConfig struct {
 	token     string
+	tokenOnly bool // the configured credentials must not be used
 	requestID string
 }
 
 // CallerToken sends token as X-Auth-Token for this call instead of the
-// configured one. An empty token is ignored.
+// configured one. An empty token is ignored: the configured credentials
+// are used then.
 func CallerToken(token string) CallOption {
 	return func(cc *callConfig) {
 		if token != "" {
 			cc.token = token
 		}
+	}
+}
+
+// CallerTokenOnly sends token as X-Auth-Token for this call and forbids the
+// configured credentials whatever other options say: with an empty token
+// the call fails with [ErrNoCredentials] before anything is sent, and a
+// token ModelArts rejects is not replaced. It is for calls that act for a
+// caller who brought nothing but its own token.
+func CallerTokenOnly(token string) CallOption {
+	return func(cc *callConfig) {
+		cc.token, cc.tokenOnly = token, true
 	}
 }
 
@@ -368,7 +381,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		opt(&cc)
 	}
 	var res Result
-	if cc.token == "" && c.creds == nil {
+	if cc.token == "" && (cc.tokenOnly || c.creds == nil) {
 		return nil, res, ErrNoCredentials
 	}
 	if cc.requestID == "" {
@@ -423,7 +436,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		if isAPIErr {
 			var rule *Rule
 			rule, _, retry, ruleDelay = apiErr.Meaning()
-			if rule != nil && rule.StaleToken && cc.token == "" && !refreshed {
+			if rule != nil && rule.StaleToken && cc.token == "" && !cc.tokenOnly && !refreshed {
 				if refresher, ok := c.creds.(RefreshableCredentials); ok {
 					refreshed = true
 					if rerr := refresher.Refresh(ctx, req); rerr != nil {
@@ -521,9 +534,14 @@ func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) 
 	if out.contentType != "" {
 		req.Header.Set(headerContentType, out.contentType)
 	}
-	if cc.token != "" {
+	switch {
+	case cc.token != "":
 		req.Header.Set(headerAuthToken, cc.token)
 		return req, nil
+	case cc.tokenOnly:
+		// send refuses this first; the configured credentials are
+		// guarded here too, where they would be used.
+		return nil, ErrNoCredentials
 	}
 	if err := c.creds.Authenticate(ctx, req); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)

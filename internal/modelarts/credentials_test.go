@@ -92,3 +92,66 @@ func TestDeleteInstance_credentialFailureSendsNothing(t *testing.T) {
 		t.Error("a request was sent without credentials")
 	}
 }
+
+// countingCreds records whether the configured credentials were used.
+type countingCreds struct{ used atomic.Int32 }
+
+func (c *countingCreds) Authenticate(_ context.Context, req *http.Request) error {
+	c.used.Add(1)
+	req.Header.Set("X-Auth-Token", "facade-token")
+	return nil
+}
+
+func (c *countingCreds) Refresh(context.Context, *http.Request) error {
+	c.used.Add(1)
+	return nil
+}
+
+// TestCallerTokenOnly: a call limited to the caller's token never touches
+// the configured credentials: without a token it sends nothing, with one
+// it sends only that token, and a stale-token answer is not "fixed" with
+// them, whatever other call options say.
+func TestCallerTokenOnly(t *testing.T) {
+	t.Parallel()
+	expired := `{"error_code":"ModelArts.0202","error_message":"Invalid token header because the token has expired."}`
+	tests := []struct {
+		name         string
+		opts         []modelarts.CallOption
+		status       int
+		body         string
+		wantErr      error
+		wantRequests int32
+		wantToken    string
+	}{
+		{"no_token", []modelarts.CallOption{modelarts.CallerTokenOnly("")}, 200, `{"instance_id":"x"}`, modelarts.ErrNoCredentials, 0, ""},
+		{"no_token_despite_caller_token_option_before", []modelarts.CallOption{modelarts.CallerToken(""), modelarts.CallerTokenOnly("")}, 200, `{"instance_id":"x"}`, modelarts.ErrNoCredentials, 0, ""},
+		{"token", []modelarts.CallOption{modelarts.CallerTokenOnly("caller-token")}, 200, `{"instance_id":"x"}`, nil, 1, "caller-token"},
+		{"stale_token_not_refreshed", []modelarts.CallOption{modelarts.CallerTokenOnly("caller-token")}, 401, expired, nil, 1, "caller-token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int32
+			var token atomic.Value
+			creds := &countingCreds{}
+			_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				token.Store(r.Header.Get("X-Auth-Token"))
+				answer(tt.status, tt.body)(w, r)
+			}, modelarts.WithCredentials(creds))
+			_, err := deleteInstance(t.Context(), c, testProject, testInstance, tt.opts...)
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v; want %v", err, tt.wantErr)
+			}
+			if n := requests.Load(); n != tt.wantRequests {
+				t.Errorf("requests = %d; want %d", n, tt.wantRequests)
+			}
+			if got, _ := token.Load().(string); tt.wantRequests > 0 && got != tt.wantToken {
+				t.Errorf("X-Auth-Token = %q; want %q", got, tt.wantToken)
+			}
+			if n := creds.used.Load(); n != 0 {
+				t.Errorf("the configured credentials were used %d times", n)
+			}
+		})
+	}
+}

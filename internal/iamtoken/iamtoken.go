@@ -1,0 +1,379 @@
+// Package iamtoken checks a caller's own IAM token with IAM before the
+// facade lets a call run on it: Keystone's "validate and show information
+// for token", GET {iam}/auth/tokens with the token to check in
+// X-Subject-Token. The token is also sent as X-Auth-Token: IAM lets a user
+// validate its own token without any particular permission, so the facade
+// needs no credentials of its own for this. IAM answers 200 with the
+// token's scope (its project) and expiry, and 401 or 404 for a token that
+// is not valid (unknown, expired, revoked).
+//
+// A [Validator] caches IAM's answers: a valid token until it expires, a
+// refusal for a short while ([Options].RejectedTTL). However many calls
+// check one token at once, one request goes to IAM. Entries are keyed by
+// the token's SHA-256, never the token, and both kinds are bounded in
+// number. No error, log line or description carries a token.
+package iamtoken
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
+)
+
+// Defaults of [Options].
+const (
+	// DefaultMaxValid bounds the valid tokens remembered.
+	DefaultMaxValid = 10_000
+	// DefaultMaxRejected bounds the refused tokens remembered.
+	DefaultMaxRejected = 10_000
+	// DefaultRejectedTTL is how long a refusal is remembered: long enough
+	// that a client retrying a bad token does not reach IAM on every
+	// call, short enough that a token that just became valid (a clock
+	// ahead of IAM's) is soon accepted.
+	DefaultRejectedTTL = 10 * time.Second
+	// DefaultTimeout bounds one request to IAM, whoever waits for it.
+	DefaultTimeout = 10 * time.Second
+)
+
+// maxAnswerBytes bounds how much of IAM's answer is read. A token's body
+// without its catalogue (nocatalog) is a few KiB.
+const maxAnswerBytes = 1 << 20
+
+// Scope is what IAM says about a valid token.
+type Scope struct {
+	// ProjectID and ProjectName are the project the token is scoped to;
+	// both are empty for a token scoped to a domain or to nothing.
+	ProjectID, ProjectName string
+	// ExpiresAt is when the token expires.
+	ExpiresAt time.Time
+}
+
+// ErrRejected is matched (errors.Is) by the error of a token IAM does not
+// accept; the error is a [*RejectedError].
+var ErrRejected = errors.New("iamtoken: IAM does not accept the token")
+
+// ErrUnavailable is matched (errors.Is) by the error of a check that got
+// no usable answer from IAM: it could not be reached, it failed (5xx), it
+// throttled, or it answered something that is not a token. The token may
+// be valid; the check may be retried.
+var ErrUnavailable = errors.New("iamtoken: IAM could not check the token")
+
+// RejectedError is IAM's refusal of a token.
+type RejectedError struct {
+	// HTTPStatus is IAM's status (401 or 404, say), or 200 when IAM
+	// answered the token as valid but it has already expired by the
+	// facade's clock.
+	HTTPStatus int
+	// Why says what was wrong, without the token.
+	Why string
+}
+
+// Error describes the refusal.
+func (e *RejectedError) Error() string { return "IAM does not accept the token: " + e.Why }
+
+// Is makes errors.Is(err, ErrRejected) hold.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+// HTTPClient sends the requests to IAM. It must not follow redirects: a
+// redirect would carry the caller's token elsewhere.
+type HTTPClient interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+// Options tune a [Validator]; zero values take the defaults.
+type Options struct {
+	// Now is the clock that expires cached answers; nil means time.Now.
+	Now func() time.Time
+	// MaxValid and MaxRejected bound the valid and refused tokens
+	// remembered. When one is full, expired entries are dropped first,
+	// then an arbitrary one. They are separate so that a flood of bad
+	// tokens cannot push out good ones.
+	MaxValid, MaxRejected int
+	// RejectedTTL is how long a refusal is remembered.
+	RejectedTTL time.Duration
+	// Timeout bounds one request to IAM.
+	Timeout time.Duration
+}
+
+// Validator checks tokens with IAM. It is safe for concurrent use.
+type Validator struct {
+	httpClient HTTPClient
+	tokensURL  string // {iam}/auth/tokens?nocatalog=true
+	endpoint   string // for String: scrubbed
+	opts       Options
+
+	flight singleflight.Group
+	mu     sync.Mutex
+	valid  map[[sha256.Size]byte]validEntry
+	bad    map[[sha256.Size]byte]badEntry
+
+	// waiting counts checks waiting on a request to IAM (for tests).
+	waiting atomic.Int64
+}
+
+type validEntry struct {
+	scope Scope
+}
+
+type badEntry struct {
+	err   *RejectedError
+	until time.Time
+}
+
+// New returns a validator that asks the IAM v3 endpoint, such as
+// "https://iam.eu-de.otc.t-systems.com/v3". The endpoint must be an http or
+// https URL without user info, query or fragment; errors describe it
+// without user info.
+func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, error) {
+	if httpClient == nil {
+		return nil, errors.New("iamtoken: nil HTTPClient")
+	}
+	u, err := scrub.ParseURL(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("iamtoken: IAM endpoint: %w", err)
+	}
+	switch {
+	case endpoint == "":
+		return nil, errors.New("iamtoken: no IAM endpoint")
+	case u.User != nil || strings.Contains(endpoint, "@"):
+		return nil, fmt.Errorf("iamtoken: IAM endpoint %q: user info is not allowed in the URL", scrub.URL(endpoint))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return nil, fmt.Errorf("iamtoken: IAM endpoint %q is not an http(s) URL", scrub.URL(endpoint))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("iamtoken: IAM endpoint %q: query and fragment are not allowed", scrub.URL(endpoint))
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/auth/tokens"
+	u.RawPath = ""
+	u.RawQuery = "nocatalog=true" // the service catalogue is large and unused
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxValid <= 0 {
+		opts.MaxValid = DefaultMaxValid
+	}
+	if opts.MaxRejected <= 0 {
+		opts.MaxRejected = DefaultMaxRejected
+	}
+	if opts.RejectedTTL <= 0 {
+		opts.RejectedTTL = DefaultRejectedTTL
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	return &Validator{
+		httpClient: httpClient,
+		tokensURL:  u.String(),
+		endpoint:   scrub.URL(endpoint),
+		opts:       opts,
+		valid:      map[[sha256.Size]byte]validEntry{},
+		bad:        map[[sha256.Size]byte]badEntry{},
+	}, nil
+}
+
+// String describes the validator (its IAM endpoint, without user info).
+func (v *Validator) String() string { return "IAM token validation at " + v.endpoint }
+
+// Validate returns the scope of token if IAM accepts it: from the cache
+// while a valid token has not expired, else from IAM. A token IAM refuses
+// gives a [*RejectedError] (remembered for RejectedTTL); no usable answer
+// gives an error matching [ErrUnavailable] (not remembered). ctx bounds
+// the wait, not the request to IAM, which other calls may be waiting for
+// too.
+func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
+	key := sha256.Sum256([]byte(token))
+	if a, ok := v.cached(key); ok {
+		return a.scope, a.err
+	}
+	v.waiting.Add(1)
+	ch := v.flight.DoChan(hex.EncodeToString(key[:]), func() (any, error) {
+		return v.check(key, token)
+	})
+	defer v.waiting.Add(-1)
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Scope{}, r.Err
+		}
+		return r.Val.(Scope), nil
+	case <-ctx.Done():
+		return Scope{}, fmt.Errorf("%w: waiting for IAM: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+// answer is a remembered outcome of a check.
+type answer struct {
+	scope Scope
+	err   error
+}
+
+// cached returns the remembered answer for key, if there is one that has
+// not expired.
+func (v *Validator) cached(key [sha256.Size]byte) (answer, bool) {
+	now := v.opts.Now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.valid[key]; ok {
+		if now.Before(e.scope.ExpiresAt) {
+			return answer{scope: e.scope}, true
+		}
+		delete(v.valid, key)
+	}
+	if e, ok := v.bad[key]; ok {
+		if now.Before(e.until) {
+			return answer{err: e.err}, true
+		}
+		delete(v.bad, key)
+	}
+	return answer{}, false
+}
+
+// check asks IAM and remembers a definite answer. It runs once per token
+// at a time, with its own timeout: the call that started it may go away,
+// others still wait for it.
+func (v *Validator) check(key [sha256.Size]byte, token string) (Scope, error) {
+	// A check that started just after another one finished finds its
+	// answer here instead of asking again.
+	if a, ok := v.cached(key); ok {
+		return a.scope, a.err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), v.opts.Timeout)
+	defer cancel()
+	scope, err := v.ask(ctx, token)
+	var rejected *RejectedError
+	switch {
+	case err == nil && !v.opts.Now().Before(scope.ExpiresAt):
+		rejected = &RejectedError{HTTPStatus: http.StatusOK, Why: "the token expired at " + scope.ExpiresAt.UTC().Format(time.RFC3339)}
+	case errors.As(err, &rejected):
+	case err != nil:
+		return Scope{}, err
+	default:
+		v.remember(key, scope, nil)
+		return scope, nil
+	}
+	v.remember(key, Scope{}, rejected)
+	return Scope{}, rejected
+}
+
+// remember stores an answer, keeping each map within its bound.
+func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError) {
+	now := v.opts.Now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if rejected != nil {
+		if len(v.bad) >= v.opts.MaxRejected {
+			for k, e := range v.bad {
+				if !now.Before(e.until) {
+					delete(v.bad, k)
+				}
+			}
+			for k := range v.bad {
+				if len(v.bad) < v.opts.MaxRejected {
+					break
+				}
+				delete(v.bad, k)
+			}
+		}
+		v.bad[key] = badEntry{err: rejected, until: now.Add(v.opts.RejectedTTL)}
+		return
+	}
+	delete(v.bad, key)
+	if len(v.valid) >= v.opts.MaxValid {
+		for k, e := range v.valid {
+			if !now.Before(e.scope.ExpiresAt) {
+				delete(v.valid, k)
+			}
+		}
+		for k := range v.valid {
+			if len(v.valid) < v.opts.MaxValid {
+				break
+			}
+			delete(v.valid, k)
+		}
+	}
+	v.valid[key] = validEntry{scope: scope}
+}
+
+// ask sends one validation request.
+func (v *Validator) ask(ctx context.Context, token string) (Scope, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.tokensURL, nil)
+	if err != nil {
+		return Scope{}, fmt.Errorf("%w: building the request: %w", ErrUnavailable, err)
+	}
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Subject-Token", token)
+	req.Header.Set("Accept", "application/json")
+	// IAM's reference lists Content-Type as required, even without a body.
+	req.Header.Set("Content-Type", "application/json;charset=utf8")
+	resp, err := v.httpClient.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL (the endpoint), never headers.
+		return Scope{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return Scope{}, fmt.Errorf("%w: reading the answer: %w", ErrUnavailable, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if len(raw) > maxAnswerBytes {
+			return Scope{}, fmt.Errorf("%w: IAM's answer exceeds %d bytes", ErrUnavailable, maxAnswerBytes)
+		}
+		scope, err := ParseToken(raw)
+		if err != nil {
+			return Scope{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return scope, nil
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		// The token is the only credential of the request: IAM's refusal
+		// is about it.
+		return Scope{}, &RejectedError{HTTPStatus: resp.StatusCode, Why: fmt.Sprintf("IAM answered HTTP %d", resp.StatusCode)}
+	}
+	return Scope{}, fmt.Errorf("%w: IAM answered HTTP %d", ErrUnavailable, resp.StatusCode)
+}
+
+// ParseToken reads the scope and expiry from the body of IAM's answer to a
+// token validation (or issue): {"token": {"expires_at": ..., "project":
+// {"id": ..., "name": ...}, ...}}. expires_at is required (RFC 3339, as
+// "2019-02-13T06:52:13.855000Z"); project is absent for a token that is
+// not scoped to a project. Errors never quote the body, which may hold
+// secrets of IAM's.
+func ParseToken(raw []byte) (Scope, error) {
+	var body struct {
+		Token *struct {
+			ExpiresAt string `json:"expires_at"`
+			Project   *struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"project"`
+		} `json:"token"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return Scope{}, errors.New("IAM's answer is not a token (not JSON)")
+	}
+	if body.Token == nil {
+		return Scope{}, errors.New("IAM's answer is not a token (no token object)")
+	}
+	expires, err := time.Parse(time.RFC3339Nano, body.Token.ExpiresAt)
+	if err != nil {
+		return Scope{}, errors.New("IAM's answer has no valid token.expires_at")
+	}
+	s := Scope{ExpiresAt: expires}
+	if p := body.Token.Project; p != nil {
+		s.ProjectID, s.ProjectName = p.ID, p.Name
+	}
+	return s, nil
+}
