@@ -54,6 +54,8 @@ type config struct {
 	logFormat                     string
 	debugAddr                     string
 	version                       bool
+	configFile                    string
+	printConfig                   bool
 	metrics                       bool
 
 	credentials string
@@ -70,6 +72,8 @@ func newFlags(cfg *config) *envflag.Set {
 	cfg.opts = server.DefaultOptions()
 	o := &cfg.opts
 	fs := envflag.New("devenv-facade")
+	fs.ConfigFile(&cfg.configFile, "config", "DEVENV_FACADE_CONFIG",
+		"YAML file of settings, keyed by flag name (upstream-timeout: 30s); flags and variables win over it; secrets only by their -file flags")
 	fs.String(&cfg.grpcAddr, "grpc-addr", "DEVENV_FACADE_GRPC_ADDR", "127.0.0.1:9090", "address the gRPC server listens on")
 	fs.String(&cfg.httpAddr, "http-addr", "DEVENV_FACADE_HTTP_ADDR", "127.0.0.1:8080", "address the REST mirror listens on; empty disables it")
 	fs.String(&cfg.adminAddr, "admin-addr", "DEVENV_FACADE_ADMIN_ADDR", "127.0.0.1:8081",
@@ -110,6 +114,8 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
 		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
 	fs.Bool(&cfg.version, "version", "", false, "print the version, commit and Go version, and exit")
+	fs.Bool(&cfg.printConfig, "print-config", "", false,
+		"print every setting's effective value and where it came from (flag, env, file or default), secrets redacted, and exit")
 
 	// Upstream credentials (package cloudauth).
 	c := &cfg.creds
@@ -185,6 +191,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	if err := cfg.check(); err != nil {
 		return fmt.Errorf("%w (see --help)", err)
+	}
+	if cfg.printConfig {
+		return fs.PrintConfig(stdout)
 	}
 	logger, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 	if err != nil {

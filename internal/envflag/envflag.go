@@ -14,6 +14,13 @@
 // naming a file that holds the value, so secrets need not appear in process
 // listings or the environment.
 //
+// A program may also take a YAML configuration file ([Set.ConfigFile]):
+// keys are flag names, values go through the same checks as on the command
+// line, and a flag wins over its variable, which wins over the file, which
+// wins over the default. Secrets are never read from the file itself, only
+// through their file twins. [Set.Settings] and [Set.PrintConfig] say what
+// each flag's value is and where it came from, secrets redacted.
+//
 // Commands that take arguments as well as flags parse with
 // [Set.ParseArgs], which accepts flags before, between and after the
 // arguments; a short name such as -o can be given to a flag with
@@ -40,8 +47,13 @@ type Set struct {
 	failed   *failure // the last value a flag.Value refused
 	given    map[string]bool
 	fromEnv  map[string]bool
+	fromFile map[string]bool
+	viaFile  map[string]bool   // secrets read from their file twins
 	aliases  map[string]string // alias -> flag name
 	warnings []string
+
+	config     *spec   // the flag naming the configuration file, if any
+	configPath *string // its value
 }
 
 // failure is a value a flag refused, with why.
@@ -54,11 +66,12 @@ type failure struct {
 type spec struct {
 	name, env, usage, def string
 	secret                bool
-	twin                  bool         // the file twin of a secret flag
-	value                 *string      // secret flags: the value
-	file                  *string      // secret flags: the path of the file twin
-	check                 func() error // range check, run after parsing
-	rangeText             string       // for the help text
+	twin                  bool                 // the file twin of a secret flag
+	value                 *string              // secret flags: the value
+	file                  *string              // secret flags: the path of the file twin
+	check                 func() error         // range check, run after parsing
+	validate              func(v string) error // parse and range check v without storing it
+	rangeText             string               // for the help text
 	current               func() string
 	aliases               []string
 }
@@ -73,12 +86,13 @@ func New(name string) *Set {
 // value is a flag.Value that records why it refused a value, so that Parse
 // can say it in the facade's words rather than the flag package's.
 type value[T any] struct {
-	set   *Set
-	name  string
-	p     *T
-	parse func(string) (T, error)
-	show  func(T) string
-	bool  bool
+	set     *Set
+	name    string
+	p       *T
+	parse   func(string) (T, error)
+	show    func(T) string
+	bool    bool
+	inRange func(T) error // nil: any value the parser accepts
 }
 
 func (v *value[T]) String() string {
@@ -101,13 +115,28 @@ func (v *value[T]) Set(s string) error {
 // IsBoolFlag lets boolean flags be given without a value (--insecure).
 func (v *value[T]) IsBoolFlag() bool { return v.bool }
 
-func define[T any](s *Set, p *T, name, env string, def T, usage string, parse func(string) (T, error), show func(T) string, isBool bool) *spec {
+// check applies the value's range, if it has one.
+func (v *value[T]) check(x T) error {
+	if v.inRange == nil {
+		return nil
+	}
+	return v.inRange(x)
+}
+
+func define[T any](s *Set, p *T, name, env string, def T, usage string, parse func(string) (T, error), show func(T) string, isBool bool) (*spec, *value[T]) {
 	*p = def
 	v := &value[T]{set: s, name: name, p: p, parse: parse, show: show, bool: isBool}
 	s.fs.Var(v, name, usage)
 	sp := &spec{name: name, env: env, usage: usage, def: show(def), current: v.String}
+	sp.validate = func(text string) error {
+		x, err := v.parse(text)
+		if err != nil {
+			return err
+		}
+		return v.check(x)
+	}
 	s.specs = append(s.specs, sp)
-	return sp
+	return sp, v
 }
 
 // String defines a string flag.
@@ -126,7 +155,7 @@ func (s *Set) Choice(p *string, name, env, def string, choices []string, usage s
 		}
 		return "", fmt.Errorf("want one of %s", strings.Join(choices, ", "))
 	}
-	sp := define(s, p, name, env, def, usage, parse, func(v string) string { return v }, false)
+	sp, _ := define(s, p, name, env, def, usage, parse, func(v string) string { return v }, false)
 	sp.rangeText = "one of " + strings.Join(choices, ", ")
 }
 
@@ -142,20 +171,20 @@ func (s *Set) Secret(p *string, name, env, usage string) {
 		fileEnv = env + "_FILE"
 	}
 	s.specs = append(s.specs, &spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
-		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name, twin: true})
+		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name, twin: true,
+			validate: func(string) error { return nil }, current: func() string { return *file }})
 }
 
 // DurationFlag is a duration flag, to be given a range.
 type DurationFlag struct {
-	s  *Set
 	sp *spec
-	p  *time.Duration
+	v  *value[time.Duration]
 }
 
 // Duration defines a duration flag, written like "30s" or "1m30s".
 func (s *Set) Duration(p *time.Duration, name, env string, def time.Duration, usage string) *DurationFlag {
-	sp := define(s, p, name, env, def, usage, parseDuration, time.Duration.String, false)
-	return &DurationFlag{s: s, sp: sp, p: p}
+	sp, v := define(s, p, name, env, def, usage, parseDuration, time.Duration.String, false)
+	return &DurationFlag{sp: sp, v: v}
 }
 
 func parseDuration(v string) (time.Duration, error) {
@@ -172,19 +201,20 @@ func parseDuration(v string) (time.Duration, error) {
 // Between makes values outside [lo, hi] an error.
 func (f *DurationFlag) Between(lo, hi time.Duration) *DurationFlag {
 	f.sp.rangeText = fmt.Sprintf("%s to %s", lo, hi)
-	f.sp.check = func() error {
-		if *f.p < lo || *f.p > hi {
+	f.v.inRange = func(d time.Duration) error {
+		if d < lo || d > hi {
 			return fmt.Errorf("must be between %s and %s", lo, hi)
 		}
 		return nil
 	}
+	f.sp.check = func() error { return f.v.check(*f.v.p) }
 	return f
 }
 
 // IntFlag is an integer flag, to be given a range.
 type IntFlag struct {
 	sp *spec
-	p  *int
+	v  *value[int]
 }
 
 // Int defines an integer flag.
@@ -196,19 +226,20 @@ func (s *Set) Int(p *int, name, env string, def int, usage string) *IntFlag {
 		}
 		return n, nil
 	}
-	sp := define(s, p, name, env, def, usage, parse, strconv.Itoa, false)
-	return &IntFlag{sp: sp, p: p}
+	sp, v := define(s, p, name, env, def, usage, parse, strconv.Itoa, false)
+	return &IntFlag{sp: sp, v: v}
 }
 
 // Between makes values outside [lo, hi] an error.
 func (f *IntFlag) Between(lo, hi int) *IntFlag {
 	f.sp.rangeText = fmt.Sprintf("%d to %d", lo, hi)
-	f.sp.check = func() error {
-		if *f.p < lo || *f.p > hi {
+	f.v.inRange = func(n int) error {
+		if n < lo || n > hi {
 			return fmt.Errorf("must be between %d and %d", lo, hi)
 		}
 		return nil
 	}
+	f.sp.check = func() error { return f.v.check(*f.v.p) }
 	return f
 }
 
@@ -233,8 +264,9 @@ var ErrHelp = flag.ErrHelp
 
 // Parse parses args, then fills every flag not given on the command line
 // from its environment variable, looked up with lookupEnv (os.LookupEnv in
-// production), reads the secret files, and checks every range. Positional
-// arguments are an error.
+// production), then every flag still unset from the configuration file
+// (see [Set.ConfigFile]), reads the secret files, and checks every range.
+// Positional arguments are an error.
 func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool)) error {
 	positional, err := s.parseCommandLine(args)
 	if err != nil {
@@ -286,9 +318,10 @@ func (s *Set) parseCommandLine(args []string) ([]string, error) {
 }
 
 // resolve fills the flags not given on the command line from their
-// variables, reads the secret files and checks the ranges.
+// variables, then from the configuration file, reads the secret files and
+// checks the ranges.
 func (s *Set) resolve(lookupEnv func(string) (string, bool)) error {
-	s.given, s.fromEnv = map[string]bool{}, map[string]bool{}
+	s.given, s.fromEnv, s.fromFile, s.viaFile = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	s.fs.Visit(func(f *flag.Flag) { s.given[f.Name] = true })
 	for alias, name := range s.aliases {
 		if s.given[alias] {
@@ -313,6 +346,11 @@ func (s *Set) resolve(lookupEnv func(string) (string, bool)) error {
 				return fmt.Errorf("environment variable %s=%q (--%s): %w", sp.env, v, sp.name, f.err)
 			}
 			return fmt.Errorf("environment variable %s: %w", sp.env, err)
+		}
+	}
+	if s.config != nil && *s.configPath != "" {
+		if err := s.loadConfigFile(*s.configPath); err != nil {
+			return err
 		}
 	}
 	for i, sp := range s.specs {
@@ -355,10 +393,25 @@ func (s *Set) Alias(alias, name string) {
 }
 
 // Given reports whether the flag name was set by the last Parse or
-// ParseArgs, on the command line (under its name or an alias) or by its
-// environment variable, rather than left at its default.
+// ParseArgs, on the command line (under its name or an alias), by its
+// environment variable or by the configuration file, rather than left at
+// its default.
 func (s *Set) Given(name string) bool {
-	return s.given[name] || s.fromEnv[name]
+	return s.given[name] || s.fromEnv[name] || s.fromFile[name]
+}
+
+// level ranks where a flag's value came from: 3 the command line, 2 its
+// variable, 1 the configuration file, 0 its default.
+func (s *Set) level(name string) int {
+	switch {
+	case s.given[name]:
+		return 3
+	case s.fromEnv[name]:
+		return 2
+	case s.fromFile[name]:
+		return 1
+	}
+	return 0
 }
 
 // source names where a flag's value came from, with the value, for an
@@ -373,30 +426,32 @@ func (s *Set) source(sp *spec) string {
 		return fmt.Sprintf("--%s %s", sp.name, v)
 	case s.fromEnv[sp.name]:
 		return fmt.Sprintf("%s=%s (--%s)", sp.env, v, sp.name)
+	case s.fromFile[sp.name]:
+		return fmt.Sprintf("config file %s: %s: %s (--%s)", *s.configPath, sp.name, v, sp.name)
 	}
 	return fmt.Sprintf("--%s (default %s)", sp.name, v)
 }
 
 // readSecretFile resolves a secret given both directly and as a file: the
-// command line wins over the environment; both at the same level is an
-// error. A file that wins is read into the value; a file others may read is
-// noted in [Set.Warnings].
+// higher source wins (command line, then variable, then configuration
+// file); both at the same level is an error. A file that wins is read into
+// the value; a file others may read is noted in [Set.Warnings].
 func (s *Set) readSecretFile(sp, fileSpec *spec) error {
 	fileName := fileSpec.name
 	if *sp.file == "" {
 		return nil
 	}
 	if *sp.value != "" {
+		lv, lf := s.level(sp.name), s.level(fileName)
 		switch {
-		case s.given[sp.name] && s.fromEnv[fileName]:
-			return nil // the flag wins over the variable's file
-		case s.given[fileName] && s.fromEnv[sp.name]:
-			// the file flag wins over the variable: read it below
-		case s.fromEnv[sp.name] && s.fromEnv[fileName]:
+		case lv > lf:
+			return nil // the value wins over a file given at a lower level
+		case lv == lf && lv == 2:
 			return fmt.Errorf("environment variables %s and %s are both set; set one", sp.env, fileSpec.env)
-		default:
+		case lv == lf:
 			return fmt.Errorf("--%s and --%s are both given; give one", sp.name, fileName)
 		}
+		// the file wins over a value given at a lower level: read it below
 	}
 	raw, err := os.ReadFile(*sp.file)
 	if err != nil {
@@ -406,11 +461,12 @@ func (s *Set) readSecretFile(sp, fileSpec *spec) error {
 	if v == "" {
 		return fmt.Errorf("--%s: %s is empty", fileName, *sp.file)
 	}
-	if fi, err := os.Stat(*sp.file); err == nil && fi.Mode().Perm()&0o044 != 0 {
+	if fi, err := os.Stat(*sp.file); err == nil && readableByOthers(fi) {
 		s.warnings = append(s.warnings, fmt.Sprintf("--%s: %s (mode %s) is readable by others than its owner; chmod go-r it",
 			fileName, *sp.file, fi.Mode().Perm()))
 	}
 	*sp.value = v
+	s.viaFile[sp.name] = true
 	return nil
 }
 
@@ -481,7 +537,11 @@ func (s *Set) PrintUsage(w io.Writer, header string) {
 	if header != "" {
 		fmt.Fprintf(w, "%s\n\n", strings.TrimRight(header, "\n"))
 	}
-	fmt.Fprintln(w, "Flags (each can also be set by the environment variable shown; a flag wins):")
+	if s.config != nil {
+		fmt.Fprintf(w, "Flags (each can also be set by the environment variable shown, or by its name in\nthe --%s file; a flag wins over its variable, which wins over the file):\n", s.config.name)
+	} else {
+		fmt.Fprintln(w, "Flags (each can also be set by the environment variable shown; a flag wins):")
+	}
 	for _, sp := range s.specs {
 		fmt.Fprint(w, " ")
 		for _, a := range sp.aliases {
@@ -493,6 +553,8 @@ func (s *Set) PrintUsage(w io.Writer, header string) {
 		}
 		fmt.Fprintf(w, "\n      %s", sp.usage)
 		switch {
+		case sp.secret && s.config != nil:
+			fmt.Fprintf(w, " (secret: its value is never printed, nor read from the --%s file: give --%s-file there)", s.config.name, sp.name)
 		case sp.secret:
 			fmt.Fprint(w, " (secret: its value is never printed)")
 		case sp.def != "" && sp.rangeText != "":
