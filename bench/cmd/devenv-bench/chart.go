@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -14,7 +15,7 @@ import (
 // writeChart plots p50 (solid) and p99 (dashed) latency against concurrency
 // for each scenario, both axes logarithmic.
 func writeChart(path string, points []point) error {
-	if len(points) == 0 {
+	if !slices.ContainsFunc(points, func(p point) bool { return p.op == opDelete }) {
 		return nil // nothing measured (an investigation run)
 	}
 	p := plot.New()
@@ -34,6 +35,9 @@ func writeChart(path string, points []point) error {
 	series := map[string][2]plotter.XYs{}
 	var order []string
 	for _, pt := range points {
+		if pt.op != opDelete {
+			continue
+		}
 		s, seen := series[pt.scenario]
 		if !seen {
 			order = append(order, pt.scenario)

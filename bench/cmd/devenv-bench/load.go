@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -20,11 +20,33 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 )
 
-// projectID is the emulator's sample project.
+// projectID is the emulator's sample project, where DeleteInstance runs.
 const projectID = "0123456789abcdef0123456789abcdef"
 
-// caller makes one DeleteInstance of the given instance.
-type caller func(ctx context.Context, instance string) error
+// readProject is the harness's own project for GetInstance and
+// ListInstances: seed fills it with exactly listSize instances.
+const readProject = "be4c00000000000000000000000b3e4c"
+
+// listSize is how many instances ListInstances returns.
+const listSize = 100
+
+// The operations measured. Each scenario (S0-S3) runs each of them.
+const (
+	opDelete = "delete" // DeleteInstance of a fresh fault instance
+	opGet    = "get"    // GetInstance of one seeded instance
+	opList   = "list"   // ListInstances of the listSize seeded instances
+)
+
+// opNames are the operations' names in the report.
+var opNames = map[string]string{
+	opDelete: "DeleteInstance",
+	opGet:    "GetInstance",
+	opList:   fmt.Sprintf("ListInstances (%d instances)", listSize),
+}
+
+// caller makes call n (a sequence number unique in the run) of one
+// operation and checks its answer.
+type caller func(ctx context.Context, n int64) error
 
 // driver makes a caller for worker i, and cleans up afterwards.
 type driver interface {
@@ -36,29 +58,63 @@ type driver interface {
 // instances ("fault-" and no fault) always delete successfully.
 func instanceID(n int64) string { return "fault-n" + strconv.FormatInt(n, 10) }
 
-// httpDriver sends DELETEs over HTTP/1.1 (S0 straight to the emulator, S2 to
-// the facade's REST mirror).
+// workload is what a driver calls: an operation, and for get the seeded
+// instance.
+type workload struct {
+	op       string
+	instance string // opGet only
+}
+
+// httpDriver sends vendor requests over HTTP/1.1 (S0 straight to the
+// emulator, S2 to the facade's REST mirror).
 type httpDriver struct {
 	base      string
 	token     string
+	wl        workload
 	client    *http.Client
 	transport *http.Transport
 }
 
-func newHTTPDriver(base, token string, conns int) *httpDriver {
+func newHTTPDriver(base, token string, conns int, wl workload) *httpDriver {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &httpDriver{base: base, token: token, client: &http.Client{Transport: tr}, transport: tr}
+	return &httpDriver{base: base, token: token, wl: wl, client: &http.Client{Transport: tr}, transport: tr}
 }
 
+// instanceKey starts every instance's ID in a body, in the emulator's JSON
+// and in the mirror's (neither puts a space after the colon); nested
+// objects' IDs (profile, user, workspace) do not start with "DE-".
+var instanceKey = []byte(`"id":"DE-`)
+
+// fullListCheck: every fullListCheck-th list answer over HTTP is decoded in
+// full, not only counted.
+const fullListCheck = 50
+
 func (d *httpDriver) caller(int) caller {
-	prefix := d.base + "/v1/" + projectID + "/demanager/instances/"
-	return func(ctx context.Context, instance string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, prefix+instance, nil)
+	var method, url string
+	var want []byte // for get: the instance's ID as a JSON member
+	switch d.wl.op {
+	case opDelete:
+		method, url = http.MethodDelete, d.base+"/v1/"+projectID+"/demanager/instances/"
+	case opGet:
+		method, url = http.MethodGet, d.base+"/v1/"+readProject+"/demanager/instances/"+d.wl.instance
+		want = []byte(`"id":"` + d.wl.instance + `"`)
+	case opList:
+		method, url = http.MethodGet, d.base+"/v1/"+readProject+"/demanager/instances?de_type=Notebook"
+	}
+	var body bytes.Buffer // reused: list answers are about 120 KiB
+	return func(ctx context.Context, n int64) error {
+		u := url
+		var instance string
+		if d.wl.op == opDelete {
+			instance = instanceID(n)
+			u += instance
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, nil)
 		if err != nil {
 			return err
 		}
@@ -69,16 +125,61 @@ func (d *httpDriver) caller(int) caller {
 		if err != nil {
 			return err
 		}
-		body, err := io.ReadAll(resp.Body)
+		body.Reset()
+		_, err = body.ReadFrom(resp.Body)
 		resp.Body.Close()
 		if err != nil {
 			return err
 		}
-		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(instance)) {
-			return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, body)
+		b := body.Bytes()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
+		}
+		switch d.wl.op {
+		case opDelete:
+			if !bytes.Contains(b, []byte(instance)) {
+				return fmt.Errorf("HTTP %d without the instance: %.200s", resp.StatusCode, b)
+			}
+		case opGet:
+			if !bytes.Contains(b, want) {
+				return fmt.Errorf("HTTP %d without the instance: %.200s", resp.StatusCode, b)
+			}
+		case opList:
+			return checkListBody(b, n%fullListCheck == 0)
 		}
 		return nil
 	}
+}
+
+// checkListBody checks a list answer over HTTP: listSize instances, counted
+// by their IDs; with full, decoded (total_count, and every instance with an
+// ID and RUNNING).
+func checkListBody(b []byte, full bool) error {
+	if c := bytes.Count(b, instanceKey); c != listSize {
+		return fmt.Errorf("%d instances, want %d: %.200s", c, listSize, b)
+	}
+	if !full {
+		return nil
+	}
+	var list struct {
+		TotalCount *int `json:"total_count"`
+		Instances  []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"instances"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("decoding the list: %w", err)
+	}
+	if list.TotalCount == nil || *list.TotalCount != listSize || len(list.Instances) != listSize {
+		return fmt.Errorf("total_count %v and %d instances, want %d", list.TotalCount, len(list.Instances), listSize)
+	}
+	for _, inst := range list.Instances {
+		if inst.ID == "" || inst.Status != "RUNNING" {
+			return fmt.Errorf("instance %q in status %q", inst.ID, inst.Status)
+		}
+	}
+	return nil
 }
 
 func (d *httpDriver) close() { d.transport.CloseIdleConnections() }
@@ -89,10 +190,11 @@ type grpcDriver struct {
 	conns   []*grpc.ClientConn
 	clients []devenvv1.DevEnvServiceClient
 	md      metadata.MD
+	wl      workload
 }
 
-func newGRPCDriver(addr, token string, conns int) (*grpcDriver, error) {
-	d := &grpcDriver{}
+func newGRPCDriver(addr, token string, conns int, wl workload) (*grpcDriver, error) {
+	d := &grpcDriver{wl: wl}
 	if token != "" {
 		d.md = metadata.Pairs("x-auth-token", token)
 	}
@@ -110,10 +212,36 @@ func newGRPCDriver(addr, token string, conns int) (*grpcDriver, error) {
 
 func (d *grpcDriver) caller(i int) caller {
 	client := d.clients[i%len(d.clients)]
-	return func(ctx context.Context, instance string) error {
+	return func(ctx context.Context, n int64) error {
 		if d.md != nil {
 			ctx = metadata.NewOutgoingContext(ctx, d.md)
 		}
+		switch d.wl.op {
+		case opGet:
+			resp, err := client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: readProject, InstanceId: d.wl.instance})
+			if err != nil {
+				return err
+			}
+			if got := resp.GetInstance().GetId(); got != d.wl.instance {
+				return fmt.Errorf("instance id %q; want %q", got, d.wl.instance)
+			}
+			return nil
+		case opList:
+			resp, err := client.ListInstances(ctx, &devenvv1.ListInstancesRequest{ProjectId: readProject, DeType: "Notebook"})
+			if err != nil {
+				return err
+			}
+			if len(resp.GetInstances()) != listSize || resp.GetTotalCount() != listSize {
+				return fmt.Errorf("%d instances, total_count %d; want %d", len(resp.GetInstances()), resp.GetTotalCount(), listSize)
+			}
+			for _, inst := range resp.GetInstances() {
+				if inst.GetId() == "" {
+					return fmt.Errorf("an instance without an ID")
+				}
+			}
+			return nil
+		}
+		instance := instanceID(n)
 		resp, err := client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: projectID, InstanceId: instance})
 		if err != nil {
 			return err
@@ -179,7 +307,7 @@ func drive(d driver, workers int, warmup, duration time.Duration, measure func(s
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				t0 := time.Now()
-				err := call(ctx, instanceID(callSeq.Add(1)))
+				err := call(ctx, callSeq.Add(1))
 				el := time.Since(t0)
 				cancel()
 				if !measuring.Load() {

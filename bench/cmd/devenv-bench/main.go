@@ -4,7 +4,8 @@
 // BENCHMARKS.md with a latency chart. Every figure comes from one run, all
 // contenders measured against the same emulator process.
 //
-// Scenarios:
+// Scenarios, each run with DeleteInstance, GetInstance and ListInstances
+// (100 instances):
 //
 //	S0 floor   HTTP client -> emulator
 //	S1 gRPC    gRPC client -> facade -> emulator
@@ -39,6 +40,9 @@ type config struct {
 	out, chart      string
 	duration        time.Duration
 	warmup          time.Duration
+	readDuration    time.Duration // GetInstance and ListInstances
+	readWarmup      time.Duration
+	ops             []string
 	concurrency     []int
 	s4Duration      time.Duration
 	s4Callers       int
@@ -61,12 +65,15 @@ func main() {
 	flag.StringVar(&cfg.chart, "chart", "../bench/latency.png", "latency chart to write (PNG)")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each measurement")
+	flag.DurationVar(&cfg.readDuration, "read-duration", 5*time.Second, "measured time per scenario and concurrency of GetInstance and ListInstances")
+	flag.DurationVar(&cfg.readWarmup, "read-warmup", time.Second, "unmeasured warm-up before each GetInstance and ListInstances measurement")
+	ops := flag.String("ops", "delete,get,list", "comma-separated operations to run S0-S3 with (for investigations; the report needs all)")
 	flag.StringVar(&conc, "concurrency", "1,16,64,256", "concurrency levels for S0-S3")
 	flag.DurationVar(&cfg.s4Duration, "s4-duration", 30*time.Second, "measured time of each S4 run")
 	flag.IntVar(&cfg.s4Callers, "s4-callers", 1000, "concurrent callers in S4")
 	flag.IntVar(&cfg.s4InFlight, "s4-inflight", 10000, "calls in flight for the facade's peak-RSS run")
 	flag.DurationVar(&cfg.s4InFlightTime, "s4-inflight-duration", 10*time.Second, "measured time of the in-flight run")
-	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save CPU and allocation profiles of the facade under S1 (c=64) here")
+	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save CPU and allocation profiles of the facade under S1 and S2 (c=64) of each operation here")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
 	flag.StringVar(&cfg.notes, "notes", "notes.md", "hand-written analysis appended to the report")
 	flag.StringVar(&extra, "facade-args", "", "extra flags for the facade, space-separated")
@@ -75,6 +82,7 @@ func main() {
 	flag.Parse()
 	if *smoke {
 		cfg.duration, cfg.warmup, cfg.s4Duration, cfg.s4InFlightTime = time.Second, 200*time.Millisecond, time.Second, time.Second
+		cfg.readDuration, cfg.readWarmup = time.Second, 200*time.Millisecond
 		cfg.s4Callers, cfg.s4InFlight, conc = 100, 500, "1,16"
 	}
 	for _, c := range strings.Split(conc, ",") {
@@ -84,6 +92,14 @@ func main() {
 			os.Exit(2)
 		}
 		cfg.concurrency = append(cfg.concurrency, n)
+	}
+	for _, op := range strings.Split(*ops, ",") {
+		op = strings.TrimSpace(op)
+		if opNames[op] == "" {
+			fmt.Fprintf(os.Stderr, "devenv-bench: unknown operation %q (delete, get, list)\n", op)
+			os.Exit(2)
+		}
+		cfg.ops = append(cfg.ops, op)
 	}
 	cfg.facadeExtraArgs = strings.Fields(extra)
 	if *only != "" {
@@ -124,7 +140,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 		}
 	}
 
-	emu, err := start(ctx, "emulator", filepath.Join(tmp, "modelarts-emulator"), addrLine, "--addr", "127.0.0.1:0", "--request-log", "0")
+	emu, err := start(ctx, "emulator", filepath.Join(tmp, "modelarts-emulator"), addrLine, "--addr", "127.0.0.1:0", "--request-log", "0", "--create-delay", "0")
 	if err != nil {
 		return err
 	}
@@ -134,7 +150,9 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	facadeArgs := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", mirrorAddr, "--modelarts-endpoint", emuURL,
 		"--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(2 * max(cfg.s4InFlight, cfg.s4Callers)),
 		"--debug-addr", debugAddr, "--admin-addr", ""}, cfg.facadeExtraArgs...)
-	grpcLine := regexp.MustCompile(`msg=serving grpc_addr=(\S+)`)
+	// The facade logs text on a terminal and JSON elsewhere (--log-format
+	// auto); its stderr here is a pipe.
+	grpcLine := regexp.MustCompile(`(?:msg=serving grpc_addr=|"msg":"serving","grpc_addr":")([^\s"]+)`)
 	fac, err := start(ctx, "facade", filepath.Join(tmp, "devenv-facade"), grpcLine, facadeArgs...)
 	if err != nil {
 		return err
@@ -148,58 +166,79 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	defer van.stop()
 	rep.procs = []*server{fac, van, emu}
 
+	getInstance, err := seed(emuURL, "bench-token")
+	if err != nil {
+		return err
+	}
+	if err := sameAnswers(ctx, fac.addr, van.addr, getInstance); err != nil {
+		return err
+	}
+	workloads := map[string]workload{opDelete: {op: opDelete}, opGet: {op: opGet, instance: getInstance}, opList: {op: opList}}
+
 	scenarios := []struct {
 		id, name string
 		servers  []*server
-		driver   func(c int) (driver, error)
+		driver   func(c int, wl workload) (driver, error)
 	}{
-		{"S0", "floor: HTTP -> emulator", []*server{emu}, func(c int) (driver, error) {
-			return newHTTPDriver(emuURL, "bench-token", c), nil
+		{"S0", "floor: HTTP -> emulator", []*server{emu}, func(c int, wl workload) (driver, error) {
+			return newHTTPDriver(emuURL, "bench-token", c, wl), nil
 		}},
-		{"S1", "gRPC -> facade -> emulator", []*server{fac, emu}, func(c int) (driver, error) {
-			return newGRPCDriver(fac.addr, "", min(c, 4))
+		{"S1", "gRPC -> facade -> emulator", []*server{fac, emu}, func(c int, wl workload) (driver, error) {
+			return newGRPCDriver(fac.addr, "", min(c, 4), wl)
 		}},
-		{"S2", "HTTP -> facade mirror -> emulator", []*server{fac, emu}, func(c int) (driver, error) {
-			return newHTTPDriver("http://"+mirrorAddr, "", c), nil
+		{"S2", "HTTP -> facade mirror -> emulator", []*server{fac, emu}, func(c int, wl workload) (driver, error) {
+			return newHTTPDriver("http://"+mirrorAddr, "", c, wl), nil
 		}},
-		{"S3", "gRPC -> vanguard -> emulator", []*server{van, emu}, func(c int) (driver, error) {
-			return newGRPCDriver(van.addr, "bench-token", min(c, 4))
+		{"S3", "gRPC -> vanguard -> emulator", []*server{van, emu}, func(c int, wl workload) (driver, error) {
+			return newGRPCDriver(van.addr, "bench-token", min(c, 4), wl)
 		}},
 	}
-	for _, sc := range scenarios {
-		if cfg.scenarios != nil && !cfg.scenarios[sc.id] {
-			continue
+	for _, op := range cfg.ops {
+		warmup, duration := cfg.readWarmup, cfg.readDuration
+		if op == opDelete {
+			warmup, duration = cfg.warmup, cfg.duration
 		}
-		for _, c := range cfg.concurrency {
-			d, err := sc.driver(c)
-			if err != nil {
-				return err
+		for _, sc := range scenarios {
+			if cfg.scenarios != nil && !cfg.scenarios[sc.id] {
+				continue
 			}
-			logf("%s c=%d", sc.id, c)
-			m := measure(append(sc.servers, self))
-			r := drive(d, c, cfg.warmup, cfg.duration, m.hook)
-			d.close()
-			if r.errors > 0 {
-				logf("  %d errors, first: %v", r.errors, r.firstErr)
+			for _, c := range cfg.concurrency {
+				d, err := sc.driver(c, workloads[op])
+				if err != nil {
+					return err
+				}
+				logf("%s %s c=%d", op, sc.id, c)
+				m := measure(append(sc.servers, self))
+				r := drive(d, c, warmup, duration, m.hook)
+				d.close()
+				if r.errors > 0 {
+					logf("  %d errors, first: %v", r.errors, r.firstErr)
+				}
+				rep.points = append(rep.points, point{op: op, scenario: sc.id, name: sc.name, concurrency: c, result: r, usage: m.usage})
+				logf("  %.0f calls/s, p50 %v, p99 %v", r.throughput(), r.percentile(50), r.percentile(99))
 			}
-			rep.points = append(rep.points, point{scenario: sc.id, name: sc.name, concurrency: c, result: r, usage: m.usage})
-			logf("  %.0f calls/s, p50 %v, p99 %v", r.throughput(), r.percentile(50), r.percentile(99))
 		}
 	}
 
 	if cfg.profileDir != "" {
-		logf("profiling the facade under S1 and S2, c=64")
-		gd, err := newGRPCDriver(fac.addr, "", 4)
-		if err != nil {
-			return err
+		for _, op := range cfg.ops {
+			logf("profiling the facade under S1 and S2 of %s, c=64", op)
+			duration := cfg.readDuration
+			if op == opDelete {
+				duration = cfg.duration
+			}
+			gd, err := newGRPCDriver(fac.addr, "", 4, workloads[op])
+			if err != nil {
+				return err
+			}
+			if err := profileFacade(ctx, cfg, debugAddr, profileName("S1", op), duration, gd); err != nil {
+				return err
+			}
+			if err := profileFacade(ctx, cfg, debugAddr, profileName("S2", op), duration, newHTTPDriver("http://"+mirrorAddr, "", 64, workloads[op])); err != nil {
+				return err
+			}
 		}
-		if err := profileFacade(ctx, cfg, fac, debugAddr, "S1", gd); err != nil {
-			return err
-		}
-		if err := profileFacade(ctx, cfg, fac, debugAddr, "S2", newHTTPDriver("http://"+mirrorAddr, "", 64)); err != nil {
-			return err
-		}
-		rep.breakdown = breakdownMarkdown(ctx, cfg.root, cfg.profileDir)
+		rep.breakdown = breakdownMarkdown(ctx, cfg.root, cfg.profileDir, cfg.ops)
 	}
 
 	rep.finished = time.Now()
@@ -210,14 +249,14 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	if err := setFault(emuURL, "lat100ms"); err != nil {
 		return err
 	}
-	floor := newHTTPDriver(emuURL, "bench-token", cfg.s4Callers)
+	floor := newHTTPDriver(emuURL, "bench-token", cfg.s4Callers, workloads[opDelete])
 	m := measure([]*server{emu, self})
 	rep.s4Floor = drive(floor, cfg.s4Callers, cfg.warmup, cfg.s4Duration, m.hook)
 	rep.s4FloorUsage = m.usage
 	floor.close()
 	logf("  S4-floor: %.0f calls/s", rep.s4Floor.throughput())
 
-	gd, err := newGRPCDriver(fac.addr, "", 16)
+	gd, err := newGRPCDriver(fac.addr, "", 16, workloads[opDelete])
 	if err != nil {
 		return err
 	}

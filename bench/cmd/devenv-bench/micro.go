@@ -16,7 +16,10 @@ type microResult struct {
 	nsPerOp, bytesPerOp, allocsPer string
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+
+// microPackages are the facade's packages with benchmarks.
+var microPackages = []string{"./internal/modelarts", "./internal/vendorjson", "./service"}
 
 // microBenchmarks runs the Go benchmarks of the facade's packages.
 func microBenchmarks(ctx context.Context, root string, smoke bool) ([]microResult, error) {
@@ -24,8 +27,7 @@ func microBenchmarks(ctx context.Context, root string, smoke bool) ([]microResul
 	if smoke {
 		benchtime = "100ms"
 	}
-	pkgs := []string{"./internal/modelarts", "./service"}
-	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, pkgs...)
+	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, microPackages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Stderr = root, os.Stderr
 	out, err := cmd.Output()

@@ -10,26 +10,35 @@ import (
 	"time"
 )
 
-// profileFacade drives S1 (over gRPC) or S2 (over the mirror) at
-// concurrency 64 while it takes a CPU profile and then an allocation profile
-// of the facade, saved in cfg.profileDir as facade-<scenario>-cpu.pprof and
-// facade-<scenario>-allocs.pprof.
-func profileFacade(ctx context.Context, cfg config, fac *server, debugAddr, scenario string, d driver) error {
+// profileName names the profiles of a scenario (S1 or S2) and an
+// operation: facade-<name>-cpu.pprof and facade-<name>-allocs.pprof.
+func profileName(scenario, op string) string { return scenario + "-" + op }
+
+// profileFacade drives d (S1 over gRPC or S2 over the mirror) with 64
+// callers while it takes a CPU profile of the facade for duration (at least
+// 2s, in whole seconds) and then an allocation profile, saved in
+// cfg.profileDir as facade-<name>-cpu.pprof and facade-<name>-allocs.pprof.
+func profileFacade(ctx context.Context, cfg config, debugAddr, name string, duration time.Duration, d driver) error {
 	if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
 		return err
 	}
 	defer d.close()
-	seconds := int(max(cfg.duration/time.Second, 2))
+	seconds := int(max(duration/time.Second, 2))
 	fetch := func(path, file string) error { return saveProfile(ctx, debugAddr, path, cfg.profileDir, file) }
 	var perr error
-	drive(d, 64, cfg.warmup, time.Duration(seconds)*time.Second+time.Second, func(start bool) {
+	// The hook blocks while the CPU profile is taken, with the load
+	// running; the measured second after it only lets the workers finish.
+	r := drive(d, 64, cfg.warmup, time.Second, func(start bool) {
 		if start {
-			perr = fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "facade-"+scenario+"-cpu.pprof")
+			perr = fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "facade-"+name+"-cpu.pprof")
 			if perr == nil {
-				perr = fetch("/debug/pprof/allocs", "facade-"+scenario+"-allocs.pprof")
+				perr = fetch("/debug/pprof/allocs", "facade-"+name+"-allocs.pprof")
 			}
 		}
 	})
+	if r.errors > 0 {
+		logf("  %s: %d errors while profiling, first: %v", name, r.errors, r.firstErr)
+	}
 	return perr
 }
 

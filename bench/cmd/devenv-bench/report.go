@@ -5,12 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
 // point is one scenario at one concurrency.
 type point struct {
+	op             string // opDelete, opGet, opList
 	scenario, name string
 	concurrency    int
 	result         result
@@ -31,9 +33,12 @@ type report struct {
 	breakdown                     string // markdown, from the profiles
 }
 
-func (r *report) find(scenario string, c int) (point, bool) {
+// opShort are the operations' short names, in ratios and column heads.
+var opShort = map[string]string{opDelete: "Delete", opGet: "Get", opList: fmt.Sprintf("List-%d", listSize)}
+
+func (r *report) find(op, scenario string, c int) (point, bool) {
 	for _, p := range r.points {
-		if p.scenario == scenario && p.concurrency == c {
+		if p.op == op && p.scenario == scenario && p.concurrency == c {
 			return p, true
 		}
 	}
@@ -74,13 +79,17 @@ func (r *report) markdown() string {
 	w("## Machine and method\n\n")
 	w("- Commands: `make bench` for this report; `make bench-smoke` for a quick check (CI runs it); `cd bench && go run ./cmd/devenv-bench -help` for the knobs (scenarios, concurrency, durations).\n")
 	w("- %s\n", machine())
-	w("- Three server processes on loopback, each built with `go build`: the ModelArts emulator (`cmd/modelarts-emulator --request-log 0`), the facade (`cmd/devenv-facade`, default settings but `--max-upstream-inflight %d` for S4 and a loopback `--debug-addr` for profiles; it logs one line per call at info level, as in production), and vanguard (`bench/cmd/vanguard-proxy`: connectrpc.com/vanguard v0.4.0 transcoding gRPC to REST from our proto's HTTP rules, nothing else).\n",
+	w("- Three server processes on loopback, each built with `go build`: the ModelArts emulator (`cmd/modelarts-emulator --request-log 0 --create-delay 0`), the facade (`cmd/devenv-facade`, default settings but `--max-upstream-inflight %d` for S4 and a loopback `--debug-addr` for profiles; it logs one line per call at info level, as in production), and vanguard (`bench/cmd/vanguard-proxy`: connectrpc.com/vanguard v0.4.0 transcoding gRPC to REST from our proto's HTTP rules, nothing else).\n",
 		2*max(r.cfg.s4InFlight, r.cfg.s4Callers))
-	w("- The load generator is the harness process itself, so its CPU is not counted against any server. Each caller loops: one DeleteInstance of a fresh instance (`fault-n<seq>`, which the emulator deletes successfully), then the next. gRPC callers share 4 connections (16 in S4); HTTP callers keep one connection each.\n")
-	w("- Per point: %s warm-up, then %s measured. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at its start.\n\n", r.cfg.warmup, r.cfg.duration)
+	w("- The load generator is the harness process itself, so its CPU is not counted against any server. gRPC callers share 4 connections (16 in S4); HTTP callers keep one connection each. Each caller loops on one operation, and every call is a real call whose answer is checked (HTTP 200 or gRPC OK, and the content below); a call that fails the check counts as an error:\n")
+	w("  - **DeleteInstance** of a fresh instance (`fault-n<seq>`, which the emulator deletes successfully); the answer must name the instance.\n")
+	w("  - **GetInstance** of one of %d instances the harness creates before the runs, in a project of its own (`%s`), straight at the emulator (started with `--create-delay 0`, so they are RUNNING at once); the answer must hold that instance's ID. Over the REST mirror and vanguard the body is the instance itself (`response_body: \"instance\"`).\n", listSize, readProject)
+	w("  - **ListInstances** of that project (`de_type=Notebook`; gRPC: `project_id` and `de_type: \"Notebook\"`), which answers all %d instances, about 120 KB of the vendor's JSON, so the JSON and protobuf conversions dominate. gRPC answers (S1, S3) are decoded in full by the client and must hold %d instances and `total_count` %d, each with an ID. HTTP answers (S0, S2) are checked on every call by counting the instances' IDs (`\"id\":\"DE-`, %d of them), and every %dth call is decoded in full (`total_count`, %d instances, each with an ID and RUNNING): decoding 120 KB of JSON on every call would make the load generator, which shares the two cores, the bottleneck.\n", listSize, listSize, listSize, listSize, fullListCheck, listSize)
+	w("- Per point: DeleteInstance %s warm-up, then %s measured; GetInstance and ListInstances, to keep the whole run near ten minutes, %s warm-up, then %s measured. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at its start.\n", r.cfg.warmup, r.cfg.duration, r.cfg.readWarmup, r.cfg.readDuration)
+	w("- vanguard cannot send ListInstances' query as ModelArts wants it: it names query parameters by the fields' JSON names (`deType`), with no option for the proto names ModelArts reads (`de_type`; without it ModelArts answers ModelArts.6335). `vanguard-proxy` renames them before forwarding; nothing else is added. Before the runs, the harness checks once that vanguard's GetInstance and ListInstances answers equal the facade's (`proto.Equal`): vanguard's JSON codec discards unknown fields and takes explicit nulls as absent by default, and takes GetInstance's instance from the whole body (`response_body: \"instance\"`).\n\n")
 
 	if len(r.micro) > 0 {
-		w("## Micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./internal/modelarts ./service`\n\n")
+		w("## Micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem %s`\n\n", strings.Join(microPackages, " "))
 		w("| package | benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")
 		for _, m := range r.micro {
 			w("| %s | %s | %s | %s | %s |\n", m.pkg, m.name, m.nsPerOp, m.bytesPerOp, m.allocsPer)
@@ -88,29 +97,36 @@ func (r *report) markdown() string {
 		w("\n")
 	}
 
-	fac, van, emu := r.server("facade"), r.server("vanguard"), r.server("emulator")
-	w("## S0-S3: one call at a time to 256 at a time\n\n")
-	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | facade CPU ms/1000 | vanguard CPU ms/1000 | emulator CPU ms/1000 | load gen. CPU ms/1000 | peak RSS MiB (facade / vanguard / emulator) |\n")
-	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
-	for _, p := range r.points {
-		cpu := func(s *server) string {
-			if d, ok := cpuPer1000(p, s); ok {
-				return ms(d)
-			}
-			return "-"
-		}
-		rss := func(s *server) string {
-			if u, ok := p.usage[s]; ok {
-				return fmt.Sprintf("%.0f", float64(u.peakRSS)/(1<<20))
-			}
-			return "-"
-		}
-		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s | %s / %s / %s |\n", p.scenario, p.name, p.concurrency,
-			p.result.throughput(), ms(p.result.percentile(50)), ms(p.result.percentile(90)), ms(p.result.percentile(99)),
-			p.result.errors, cpu(fac), cpu(van), cpu(emu), cpu(self), rss(fac), rss(van), rss(emu))
+	for _, op := range r.cfg.ops {
+		r.opSection(&b, op)
 	}
-	w("\n![p50 and p99 latency against concurrency, S0-S3](bench/latency.png)\n\n")
 
+	if r.cfg.skipS4 {
+		w("S4 was not run (`-skip-s4`).\n\n")
+	} else {
+		r.s4Section(&b)
+	}
+
+	b.WriteString(r.breakdown)
+	w("## Ratios and targets\n\n| ratio | value | target | |\n|---|---:|---:|---|\n")
+	for _, t := range r.targets() {
+		mark := "met"
+		if !t.ok {
+			mark = "**missed**"
+		}
+		w("| %s | %s | %s | %s |\n", t.name, t.value, t.target, mark)
+	}
+	w("\n")
+	if notes, err := os.ReadFile(r.cfg.notes); err == nil {
+		b.Write(notes)
+	}
+	return b.String()
+}
+
+// s4Section writes S4's tables.
+func (r *report) s4Section(b *strings.Builder) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	fac, emu := r.server("facade"), r.server("emulator")
 	w("## S4: Little's law at 100 ms\n\nThe emulator adds 100 ms to every answer (`PUT /emulator/faults lat100ms`). With %d callers the bound is %d ÷ 0.1 s = %d calls/s.\n\n",
 		r.cfg.s4Callers, r.cfg.s4Callers, r.cfg.s4Callers*10)
 	bound := float64(r.cfg.s4Callers * 10)
@@ -131,21 +147,84 @@ func (r *report) markdown() string {
 	w("CPU used during S4, in cores (this machine has %d):\n\n| run | facade | emulator | load generator |\n|---|---:|---:|---:|\n", runtime.NumCPU())
 	w("| S4-floor | - | %s | %s |\n", cores(r.s4FloorUsage, emu, r.s4Floor), cores(r.s4FloorUsage, self, r.s4Floor))
 	w("| S4 through the facade | %s | %s | %s |\n\n", cores(r.s4FacadeUsage, fac, r.s4Facade), cores(r.s4FacadeUsage, emu, r.s4Facade), cores(r.s4FacadeUsage, self, r.s4Facade))
+}
 
-	b.WriteString(r.breakdown)
-	w("## Ratios and targets\n\n| ratio | value | target | |\n|---|---:|---:|---|\n")
-	for _, t := range r.targets() {
-		mark := "met"
-		if !t.ok {
-			mark = "**missed**"
+// opSection writes the S0-S3 table of one operation and its ratios.
+func (r *report) opSection(b *strings.Builder, op string) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	fac, van, emu := r.server("facade"), r.server("vanguard"), r.server("emulator")
+	w("## S0-S3, %s: one call at a time to %d at a time\n\n", opNames[op], slices.Max(r.cfg.concurrency))
+	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | facade CPU ms/1000 | vanguard CPU ms/1000 | emulator CPU ms/1000 | load gen. CPU ms/1000 | peak RSS MiB (facade / vanguard / emulator) |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, p := range r.points {
+		if p.op != op {
+			continue
 		}
-		w("| %s | %s | %s | %s |\n", t.name, t.value, t.target, mark)
+		cpu := func(s *server) string {
+			if d, ok := cpuPer1000(p, s); ok {
+				return ms(d)
+			}
+			return "-"
+		}
+		rss := func(s *server) string {
+			if u, ok := p.usage[s]; ok {
+				return fmt.Sprintf("%.0f", float64(u.peakRSS)/(1<<20))
+			}
+			return "-"
+		}
+		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s | %s / %s / %s |\n", p.scenario, p.name, p.concurrency,
+			p.result.throughput(), ms(p.result.percentile(50)), ms(p.result.percentile(90)), ms(p.result.percentile(99)),
+			p.result.errors, cpu(fac), cpu(van), cpu(emu), cpu(self), rss(fac), rss(van), rss(emu))
+	}
+	if op == opDelete {
+		w("\n![p50 and p99 latency of DeleteInstance against concurrency, S0-S3](bench/latency.png)\n")
+	}
+	w("\nRatios, %s (CPU: per call of the proxy ÷ per request of the emulator, in the same point):\n\n", opNames[op])
+	w("| conc. | facade CPU ÷ emulator CPU, S1 | facade CPU ÷ emulator CPU, S2 | vanguard CPU ÷ emulator CPU, S3 | S1 ÷ S3 throughput | S2 ÷ S1 throughput |\n|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range r.cfg.concurrency {
+		w("| %d | %s | %s | %s | %s | %s |\n", c, r.cpuRatio(op, "S1", c, fac), r.cpuRatio(op, "S2", c, fac), r.cpuRatio(op, "S3", c, van),
+			r.throughputRatio(op, "S1", "S3", c), r.throughputRatio(op, "S2", "S1", c))
 	}
 	w("\n")
-	if notes, err := os.ReadFile(r.cfg.notes); err == nil {
-		b.Write(notes)
+}
+
+// cpuRatio is a proxy's CPU per call ÷ the emulator's per request, in one
+// point, or "-".
+func (r *report) cpuRatio(op, scenario string, c int, proxy *server) string {
+	if v, ok := r.cpuRatioValue(op, scenario, c, proxy); ok {
+		return fmt.Sprintf("%.2f", v)
 	}
-	return b.String()
+	return "-"
+}
+
+func (r *report) cpuRatioValue(op, scenario string, c int, proxy *server) (float64, bool) {
+	p, ok := r.find(op, scenario, c)
+	if !ok {
+		return 0, false
+	}
+	pcpu, okp := cpuPer1000(p, proxy)
+	ecpu, oke := cpuPer1000(p, r.server("emulator"))
+	if !okp || !oke || ecpu == 0 {
+		return 0, false
+	}
+	return float64(pcpu) / float64(ecpu), true
+}
+
+// throughputRatio is a's throughput ÷ b's at c callers, or "-".
+func (r *report) throughputRatio(op, a, b string, c int) string {
+	if v, ok := r.throughputRatioValue(op, a, b, c); ok {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return "-"
+}
+
+func (r *report) throughputRatioValue(op, a, b string, c int) (float64, bool) {
+	pa, oka := r.find(op, a, c)
+	pb, okb := r.find(op, b, c)
+	if !oka || !okb || pb.result.throughput() == 0 {
+		return 0, false
+	}
+	return pa.result.throughput() / pb.result.throughput(), true
 }
 
 type target struct {
@@ -155,34 +234,47 @@ type target struct {
 
 func (r *report) targets() []target {
 	var ts []target
-	fac, emu := r.server("facade"), r.server("emulator")
-	ratioAt := func(c int) {
-		s1, ok1 := r.find("S1", c)
-		fcpu, okf := cpuPer1000(s1, fac)
-		ecpu, oke := cpuPer1000(s1, emu)
-		if ok1 && okf && oke && ecpu > 0 {
-			v := float64(fcpu) / float64(ecpu)
-			ts = append(ts, target{fmt.Sprintf("facade CPU per call ÷ emulator CPU per request (S1, c=%d)", c), fmt.Sprintf("%.2f", v), "≤ 2.0", v <= 2.0})
-		}
-	}
-	for _, c := range r.cfg.concurrency {
-		ratioAt(c)
-	}
-	for _, c := range r.cfg.concurrency {
-		s1, ok1 := r.find("S1", c)
-		s2, ok2 := r.find("S2", c)
-		s3, ok3 := r.find("S3", c)
-		if ok1 && ok3 && c == 64 {
-			v := s1.result.throughput() / s3.result.throughput()
-			ts = append(ts, target{"S1 ÷ S3 throughput (c=64)", fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
-		}
-		if ok1 && ok2 {
-			v := s2.result.throughput() / s1.result.throughput()
-			tgt, ok := "≥ 0.9", v >= 0.9
-			if c != 64 {
-				tgt, ok = "(informative)", true
+	fac := r.server("facade")
+	has := func(op string) bool { return slices.Contains(r.cfg.ops, op) }
+	if has(opDelete) {
+		for _, c := range r.cfg.concurrency {
+			if v, ok := r.cpuRatioValue(opDelete, "S1", c, fac); ok {
+				ts = append(ts, target{fmt.Sprintf("Delete: facade CPU per call ÷ emulator CPU per request (S1, c=%d)", c), fmt.Sprintf("%.2f", v), "≤ 2.0", v <= 2.0})
 			}
-			ts = append(ts, target{fmt.Sprintf("S2 ÷ S1 throughput (c=%d)", c), fmt.Sprintf("%.2f", v), tgt, ok})
+		}
+		for _, c := range r.cfg.concurrency {
+			if v, ok := r.throughputRatioValue(opDelete, "S1", "S3", c); ok && c == 64 {
+				ts = append(ts, target{"Delete: S1 ÷ S3 throughput (c=64)", fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
+			}
+			if v, ok := r.throughputRatioValue(opDelete, "S2", "S1", c); ok {
+				tgt, met := "≥ 0.9", v >= 0.9
+				if c != 64 {
+					tgt, met = "(informative)", true
+				}
+				ts = append(ts, target{fmt.Sprintf("Delete: S2 ÷ S1 throughput (c=%d)", c), fmt.Sprintf("%.2f", v), tgt, met})
+			}
+		}
+	}
+	for _, op := range []string{opGet, opList} {
+		if !has(op) {
+			continue
+		}
+		for _, c := range r.cfg.concurrency {
+			if v, ok := r.throughputRatioValue(op, "S1", "S3", c); ok {
+				ts = append(ts, target{fmt.Sprintf("%s: S1 ÷ S3 throughput (c=%d)", opShort[op], c), fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
+			}
+		}
+		if v, ok := r.throughputRatioValue(op, "S2", "S1", 64); ok {
+			tgt, met := "(informative)", true
+			if op == opList {
+				tgt, met = "≥ 0.9", v >= 0.9
+			}
+			ts = append(ts, target{fmt.Sprintf("%s: S2 ÷ S1 throughput (c=64)", opShort[op]), fmt.Sprintf("%.2f", v), tgt, met})
+		}
+		for _, sc := range []string{"S1", "S2"} {
+			if v, ok := r.cpuRatioValue(op, sc, 64, fac); ok {
+				ts = append(ts, target{fmt.Sprintf("%s: facade CPU per call ÷ emulator CPU per request (%s, c=64)", opShort[op], sc), fmt.Sprintf("%.2f", v), "(informative)", true})
+			}
 		}
 	}
 	if f := r.s4Floor.throughput(); f > 0 {
@@ -192,8 +284,10 @@ func (r *report) targets() []target {
 		ts = append(ts, target{"S4-floor ÷ bound", fmt.Sprintf("%.3f", f/bound), "(informative)", true})
 		ts = append(ts, target{"S4 facade ÷ bound", fmt.Sprintf("%.3f", r.s4Facade.throughput()/bound), "(informative)", true})
 	}
-	rss := float64(r.s4InFlightRSS) / (1 << 20)
-	ts = append(ts, target{fmt.Sprintf("facade peak RSS, %d in flight", r.cfg.s4InFlight), fmt.Sprintf("%.0f MiB", rss), "< 512 MiB", rss < 512})
+	if r.s4InFlightRSS > 0 {
+		rss := float64(r.s4InFlightRSS) / (1 << 20)
+		ts = append(ts, target{fmt.Sprintf("facade peak RSS, %d in flight", r.cfg.s4InFlight), fmt.Sprintf("%.0f MiB", rss), "< 512 MiB", rss < 512})
+	}
 	return ts
 }
 

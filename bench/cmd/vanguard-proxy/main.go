@@ -5,6 +5,12 @@
 // mapping). It serves gRPC over cleartext HTTP/2 and forwards every request
 // header, X-Auth-Token included, to the backend.
 //
+// One thing vanguard cannot do for ModelArts is done around it: vanguard
+// writes query parameters under the fields' JSON names (lowerCamelCase:
+// deType), with no option for the proto names that ModelArts requires
+// (de_type; it answers a list without one with ModelArts.6335), so the
+// proxy renames them before forwarding (queryRenamer).
+//
 // It exists for the benchmark harness (devenv-bench) only.
 package main
 
@@ -24,6 +30,8 @@ import (
 	"time"
 
 	"connectrpc.com/vanguard"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 )
@@ -47,6 +55,16 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 		return fmt.Errorf("--backend %q is not a URL", backend)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(devenvv1.DevEnvService_ServiceDesc.ServiceName))
+	if err != nil {
+		return err
+	}
+	rename := queryRenamer(desc.(protoreflect.ServiceDescriptor))
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		rename(r.URL)
+	}
 	// The same transport tuning the facade uses, so neither side wins by
 	// connection reuse alone.
 	proxy.Transport = &http.Transport{
@@ -85,4 +103,47 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 		return err
 	}
 	return nil
+}
+
+// queryRenamer returns a function that renames the query parameters of a
+// URL from the JSON names of the service's request fields (what vanguard
+// writes) to their proto names (what ModelArts reads). Parameters that are
+// no field's JSON name are left alone.
+func queryRenamer(svc protoreflect.ServiceDescriptor) func(*url.URL) {
+	names := map[string]string{}
+	var walk func(prefixJSON, prefixProto string, md protoreflect.MessageDescriptor, depth int)
+	walk = func(prefixJSON, prefixProto string, md protoreflect.MessageDescriptor, depth int) {
+		fields := md.Fields()
+		for i := range fields.Len() {
+			fd := fields.Get(i)
+			j, p := prefixJSON+fd.JSONName(), prefixProto+string(fd.Name())
+			if j != p {
+				names[j] = p
+			}
+			if fd.Message() != nil && !fd.IsMap() && depth < 4 {
+				walk(j+".", p+".", fd.Message(), depth+1)
+			}
+		}
+	}
+	methods := svc.Methods()
+	for i := range methods.Len() {
+		walk("", "", methods.Get(i).Input(), 0)
+	}
+	return func(u *url.URL) {
+		if u.RawQuery == "" {
+			return
+		}
+		q := u.Query()
+		changed := false
+		for k, v := range q {
+			if p, ok := names[k]; ok {
+				delete(q, k)
+				q[p] = append(q[p], v...)
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
 }
