@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -172,34 +173,103 @@ const (
 	fzHasAIProject
 	fzHasAIProjectID
 	fzWait
+	// The grow bits repeat a field's string (see fzGrow), so that the
+	// fuzzer reaches the length limits with short inputs: long inputs make
+	// its minimization, and so the whole run, slow.
+	fzGrowName
+	fzGrowDescription
+	fzGrowProfile
+	fzGrowFlavor
+	fzGrowPath // path becomes "/bucket/" + path repeated + "/"
+	fzGrowAnnotationValue
+	fzGrowIDs // workspace, pool and AI project IDs
 )
 
+// fzGrow returns s repeated 1 + reps%1100 times (at most about 8 KiB), which
+// reaches every length limit of the rules and just past it.
+func fzGrow(s string, reps uint16) string {
+	n := 1 + int(reps)%1100
+	if s == "" {
+		return s
+	}
+	if len(s)*n > 8<<10 {
+		n = 8<<10/len(s) + 1
+	}
+	return strings.Repeat(s, n)
+}
+
+// fzFiller are 64 annotations that, with one more, make too many.
+var fzFiller = func() map[string]string {
+	m := map[string]string{}
+	for i := range 64 {
+		m[fmt.Sprintf("fill-%02d", i)] = "v"
+	}
+	return m
+}()
+
+// fzFieldNames returns the fields of vs, sorted.
+func fzFieldNames(vs []*violation) []string {
+	fields := make([]string, 0, len(vs))
+	for _, v := range vs {
+		fields = append(fields, v.GetField())
+	}
+	slices.Sort(fields)
+	return fields
+}
+
 func FuzzValidateCreateInstance(f *testing.F) {
-	const all = 1<<22 - 1
+	const all = fzGrowName - 1 // every part, nothing grown
 	valid := uint32(fzHasDescription | fzHasSpec | fzHasStorage | fzHasStorageType | fzHasLocation | fzHasAutoStop | fzHasEnable | fzEnable | fzHasDuration | fzHasWorkspace | fzHasWorkspaceID)
 	p := "0123456789abcdef0123456789abcdef"
 	type seed struct {
 		project, name, description, profile, flavor, stType, path, extType, extPath, annKey, annVal, ws, pool, ai string
 		duration                                                                                                  int32
 		flags                                                                                                     uint32
+		reps                                                                                                      uint16
 	}
+	const grown = fzGrowName | fzGrowDescription | fzGrowProfile | fzGrowFlavor | fzGrowPath | fzGrowAnnotationValue | fzGrowIDs
+	withAnn := uint32(valid | fzHasAnnotation | fzHasPool | fzHasPoolID | fzHasAIProject | fzHasAIProjectID)
 	for _, s := range []seed{
-		{p, "notebook-d115", "", "Power-Engine 1.0(python3)", "modelarts.kat1.xlarge", "obs", "/aaaaaaaaa/output/", "obsfs", "/fs/x/", "k", "v", "0", "pool-1", "default-ai-project", 3600, valid},
-		{p, strings.Repeat("n", 64), strings.Repeat("é", 512), strings.Repeat("p", 128), strings.Repeat("f", 128), "obs", "/b/" + strings.Repeat("d", 1020) + "/", "", "", "", "", "", "", "", 86400, valid},
-		{p, strings.Repeat("n", 65), strings.Repeat("é", 513), strings.Repeat("p", 129), strings.Repeat("f", 129), "obs", "/b/" + strings.Repeat("d", 1021) + "/", "", "", "", "", "", "", "", 86401, valid},
-		{p, "a b", "a/b", "a\tb", "a b", "OBS", "/bucket/", "nfs", "/x", "", "", "a/b", "", "a b", 3599, all},
-		{"", "", "<>&\"'", "", "", "", "", "", "", strings.Repeat("k", 129), strings.Repeat("v", 1025), strings.Repeat("w", 65), "", "", 0, all},
-		{p, "x", "a\x00b\u0085", "\xff", "é", "obs", "/bucket/../dir/", "obs", "//", "\xff", "\xfe", ".", "..", "-", -1, all &^ fzHasDuration},
-		{p, "x", "ok", strings.Repeat("名", 128), "f", "obs", "/b/d/", "", "", "", "", "", "", "", 3600, valid},
-		{p, "x", "ok", strings.Repeat("名", 129), "f", "obs", "/b/d/", "", "", "", "", "", "", "", 3600, valid},
-		{p, "x", "ok", "p", "f", "evs", "/home/ma-user/work", "", "", "", "", "", "", "", 0, valid &^ fzHasDuration &^ fzEnable},
-		{p, "x", "ok", "p", "f", "obs", "/bucket/./", "", "", "", "", "", "", "", 3600, valid | fzHasStopTimestamp | fzHasRemainTime},
-		{p, "x", "ok", "p", "f", "obs", "obs://bucket/dir/", "", "", "k", "v", "", "", "", 3600, valid | fzHasAnnotation | fzManyAnnotations},
+		{p, "notebook-d115", "", "Power-Engine 1.0(python3)", "modelarts.kat1.xlarge", "obs", "/aaaaaaaaa/output/", "obsfs", "/fs/x/", "k", "v", "0", "pool-1", "default-ai-project", 3600, valid, 0},
+		// The length limits, and one more: name 64, description 512
+		// characters, profile 128 characters, flavor 128, path 1024 bytes,
+		// annotation value 1024, IDs 64.
+		{p, "n", "é", "名", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 86400, withAnn | grown&^fzGrowDescription&^fzGrowPath&^fzGrowAnnotationValue, 63},
+		{p, "n", "é", "名", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 86400, withAnn | grown&^fzGrowDescription&^fzGrowPath&^fzGrowAnnotationValue, 64},
+		{p, "n", "é", "名", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowProfile | fzGrowFlavor, 127},
+		{p, "n", "é", "名", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowProfile | fzGrowFlavor, 128},
+		{p, "n", "é", "p", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowDescription, 511},
+		{p, "n", "é", "p", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowDescription, 512},
+		{p, "n", "é", "p", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowPath | fzGrowAnnotationValue, 1015},
+		{p, "n", "é", "p", "f", "obs", "d", "", "", "k", "v", "w", "p", "a", 3600, withAnn | fzGrowPath | fzGrowAnnotationValue, 1016},
+		// Bad values everywhere.
+		{p, "a b", "a/b", "a\tb", "a b", "OBS", "/bucket/", "nfs", "/x", "", "", "a/b", "", "a b", 3599, all, 0},
+		{"", "", "<>&\"'", "", "", "", "", "", "", "k", "v", "", "", "", 0, all, 0},
+		{p, "x", "a\x00b\u0085", "\xff", "é", "obs", "/bucket/../dir/", "obs", "//", "\xff", "\xfe", ".", "..", "-", -1, all &^ fzHasDuration, 0},
+		{p, "x", "ok", "p", "f", "evs", "/home/ma-user/work", "", "", "", "", "", "", "", 0, valid &^ fzHasDuration &^ fzEnable, 0},
+		{p, "x", "ok", "p", "f", "obs", "/bucket/./", "", "", "", "", "", "", "", 3600, valid | fzHasStopTimestamp | fzHasRemainTime, 0},
+		{p, "x", "ok", "p", "f", "obs", "obs://bucket/dir/", "", "", "k", "v", "", "", "", 3600, valid | fzHasAnnotation | fzManyAnnotations, 0},
 	} {
-		f.Add(s.project, s.name, s.description, s.profile, s.flavor, s.stType, s.path, s.extType, s.extPath, s.annKey, s.annVal, s.ws, s.pool, s.ai, s.duration, s.flags)
+		f.Add(s.project, s.name, s.description, s.profile, s.flavor, s.stType, s.path, s.extType, s.extPath, s.annKey, s.annVal, s.ws, s.pool, s.ai, s.duration, s.flags, s.reps)
 	}
-	f.Fuzz(func(t *testing.T, project, name, description, profile, flavor, stType, path, extType, extPath, annKey, annVal, ws, pool, ai string, duration int32, flags uint32) {
+	f.Fuzz(func(t *testing.T, project, name, description, profile, flavor, stType, path, extType, extPath, annKey, annVal, ws, pool, ai string, duration int32, flags uint32, reps uint16) {
 		has := func(bit uint32) bool { return flags&bit != 0 }
+		grow := func(bit uint32, s *string) {
+			if has(bit) {
+				*s = fzGrow(*s, reps)
+			}
+		}
+		grow(fzGrowName, &name)
+		grow(fzGrowDescription, &description)
+		grow(fzGrowProfile, &profile)
+		grow(fzGrowFlavor, &flavor)
+		grow(fzGrowAnnotationValue, &annVal)
+		grow(fzGrowIDs, &ws)
+		grow(fzGrowIDs, &pool)
+		grow(fzGrowIDs, &ai)
+		if has(fzGrowPath) {
+			path = "/bucket/" + fzGrow(path, reps) + "/"
+		}
 		opt := func(bit uint32, s string) *string {
 			if has(bit) {
 				return proto.String(s)
@@ -236,12 +306,11 @@ func FuzzValidateCreateInstance(f *testing.F) {
 				req.Spec.AutoStop = as
 			}
 			if has(fzHasAnnotation) {
-				req.Spec.Annotations = map[string]string{annKey: annVal}
+				req.Spec.Annotations = map[string]string{}
 				if has(fzManyAnnotations) {
-					for i := range 64 {
-						req.Spec.Annotations[fmt.Sprintf("fill-%02d", i)] = "v"
-					}
+					maps.Copy(req.Spec.Annotations, fzFiller)
 				}
+				req.Spec.Annotations[annKey] = annVal
 			}
 		}
 		if has(fzHasWorkspace) {
@@ -255,7 +324,7 @@ func FuzzValidateCreateInstance(f *testing.F) {
 		}
 
 		got := fzFields(t, validateCreateInstance(req))
-		if again := fzFields(t, validateCreateInstance(req)); !slices.Equal(got, again) {
+		if again := fzFieldNames(validateCreateInstance(req)); !slices.Equal(got, again) {
 			t.Fatalf("validating twice: %q, then %q", got, again)
 		}
 
@@ -386,21 +455,27 @@ const (
 	fzuHasDuration
 	fzuHasStopTimestamp
 	fzuHasRemainTime
+	fzuGrowDescription // description repeated as by fzGrow
 )
 
 func FuzzValidateUpdateInstance(f *testing.F) {
 	p := "0123456789abcdef0123456789abcdef"
 	id := "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
-	f.Add(p, id, "This is for test.", int32(0), uint8(fzuHasDescription))
-	f.Add(p, id, "", int32(3600), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable|fzuHasDuration))
-	f.Add(p, id, strings.Repeat("名", 512), int32(86400), uint8(0xff&^(fzuHasStopTimestamp|fzuHasRemainTime)))
-	f.Add(p, id, strings.Repeat("名", 513), int32(86401), uint8(0xff))
-	f.Add(p, id, "", int32(3599), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasDuration))
-	f.Add(p, id, "", int32(0), uint8(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable))
-	f.Add("", "", "a/b\x00", int32(-5), uint8(0xff))
-	f.Add(p, "../x", "\xff", int32(0), uint8(fzuHasDescription|fzuHasSpec))
-	f.Fuzz(func(t *testing.T, project, instance, description string, duration int32, flags uint8) {
-		has := func(bit uint8) bool { return flags&bit != 0 }
+	const set = fzuGrowDescription - 1 // every part
+	f.Add(p, id, "This is for test.", int32(0), uint16(fzuHasDescription), uint16(0))
+	f.Add(p, id, "", int32(3600), uint16(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable|fzuHasDuration), uint16(0))
+	f.Add(p, id, "名", int32(86400), uint16(set&^(fzuHasStopTimestamp|fzuHasRemainTime)|fzuGrowDescription), uint16(511))
+	f.Add(p, id, "名", int32(86401), uint16(set|fzuGrowDescription), uint16(512))
+	f.Add(p, id, "", int32(3599), uint16(fzuHasSpec|fzuHasAutoStop|fzuHasDuration), uint16(0))
+	f.Add(p, id, "", int32(0), uint16(fzuHasSpec|fzuHasAutoStop|fzuHasEnable|fzuEnable), uint16(0))
+	f.Add("", "", "a/b\x00", int32(-5), uint16(set), uint16(0))
+	f.Add(p, "../x", "\xff", int32(0), uint16(fzuHasDescription|fzuHasSpec), uint16(0))
+	f.Add(p, "i", "", int32(0), uint16(fzuHasSpec), uint16(0))
+	f.Fuzz(func(t *testing.T, project, instance, description string, duration int32, flags, reps uint16) {
+		has := func(bit uint16) bool { return flags&bit != 0 }
+		if has(fzuGrowDescription) {
+			description = fzGrow(description, reps)
+		}
 		req := &devenvv1.UpdateInstanceRequest{ProjectId: project, InstanceId: instance}
 		if has(fzuHasDescription) {
 			req.Description = proto.String(description)
