@@ -3219,7 +3219,7 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\tPoolOwner\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tH\x00R\tprojectId\x88\x01\x01B\r\n" +
-	"\v_project_id\"\x83\x06\n" +
+	"\v_project_id\"\x8c\x06\n" +
 	"\fNotebookSpec\x12\x1e\n" +
 	"\blog_path\x18\x01 \x01(\tH\x00R\alogPath\x88\x01\x01\x121\n" +
 	"\x12custom_script_path\x18\x02 \x01(\tH\x01R\x10customScriptPath\x88\x01\x01\x126\n" +
@@ -3227,8 +3227,8 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\x0eextend_storage\x18\x04 \x03(\v2\x1c.modelarts.devenv.v1.StorageR\rextendStorage\x12?\n" +
 	"\n" +
 	"repository\x18\x05 \x01(\v2\x1f.modelarts.devenv.v1.RepositoryR\n" +
-	"repository\x12C\n" +
-	"\x1bresource_reserved_timestamp\x18\x06 \x01(\x03H\x02R\x19resourceReservedTimestamp\x88\x01\x01\x12:\n" +
+	"repository\x12L\n" +
+	"\x1bresource_reserved_timestamp\x18\x06 \x01(\x03B\a\x92A\x04\x9a\x02\x01\x03H\x02R\x19resourceReservedTimestamp\x88\x01\x01\x12:\n" +
 	"\tauto_stop\x18\a \x01(\v2\x1d.modelarts.devenv.v1.AutoStopR\bautoStop\x12I\n" +
 	"\x0efailed_reasons\x18\b \x01(\v2\".modelarts.devenv.v1.FailedReasonsR\rfailedReasons\x12T\n" +
 	"\vannotations\x18\t \x03(\v22.modelarts.devenv.v1.NotebookSpec.AnnotationsEntryR\vannotations\x12<\n" +
@@ -3252,12 +3252,13 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"volumeUnit\x88\x01\x01B\a\n" +
 	"\x05_pathB\x0e\n" +
 	"\f_volume_sizeB\x0e\n" +
-	"\f_volume_unit\"\x87\x02\n" +
+	"\f_volume_unit\"\x8e\x02\n" +
 	"\bAutoStop\x12\x1b\n" +
 	"\x06enable\x18\x01 \x01(\bH\x00R\x06enable\x88\x01\x01\x12\x1f\n" +
 	"\bduration\x18\x02 \x01(\x05H\x01R\bduration\x88\x01\x01\x12\x1b\n" +
-	"\x06prompt\x18\x03 \x01(\bH\x02R\x06prompt\x88\x01\x01\x12/\n" +
-	"\x0estop_timestamp\x18\x04 \x01(\x03B\x03\xe0A\x03H\x03R\rstopTimestamp\x88\x01\x01\x12)\n" +
+	"\x06prompt\x18\x03 \x01(\bH\x02R\x06prompt\x88\x01\x01\x126\n" +
+	"\x0estop_timestamp\x18\x04 \x01(\x03B\n" +
+	"\x92A\x04\x9a\x02\x01\x03\xe0A\x03H\x03R\rstopTimestamp\x88\x01\x01\x12)\n" +
 	"\vremain_time\x18\x05 \x01(\x05B\x03\xe0A\x03H\x04R\n" +
 	"remainTime\x88\x01\x01B\t\n" +
 	"\a_enableB\v\n" +
@@ -3285,16 +3286,16 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01B\x05\n" +
 	"\x03_idB\a\n" +
-	"\x05_name\"\xe6\x03\n" +
+	"\x05_name\"\xf8\x03\n" +
 	"\vQueuingInfo\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x88\x01\x01\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x01R\x04name\x88\x01\x01\x12\x1c\n" +
 	"\ade_type\x18\x03 \x01(\tH\x02R\x06deType\x88\x01\x01\x12\x1b\n" +
 	"\x06flavor\x18\x04 \x01(\tH\x03R\x06flavor\x88\x01\x01\x12I\n" +
 	"\x0eflavor_details\x18\x05 \x01(\v2\".modelarts.devenv.v1.FlavorDetailsR\rflavorDetails\x12\x1b\n" +
-	"\x06status\x18\x06 \x01(\tH\x04R\x06status\x88\x01\x01\x12,\n" +
-	"\x0fbegin_timestamp\x18\a \x01(\x03H\x05R\x0ebeginTimestamp\x88\x01\x01\x12(\n" +
-	"\rend_timestamp\x18\b \x01(\x03H\x06R\fendTimestamp\x88\x01\x01\x12$\n" +
+	"\x06status\x18\x06 \x01(\tH\x04R\x06status\x88\x01\x01\x125\n" +
+	"\x0fbegin_timestamp\x18\a \x01(\x03B\a\x92A\x04\x9a\x02\x01\x03H\x05R\x0ebeginTimestamp\x88\x01\x01\x121\n" +
+	"\rend_timestamp\x18\b \x01(\x03B\a\x92A\x04\x9a\x02\x01\x03H\x06R\fendTimestamp\x88\x01\x01\x12$\n" +
 	"\vremain_time\x18\t \x01(\x05H\aR\n" +
 	"remainTime\x88\x01\x01\x12\x17\n" +
 	"\x04rank\x18\n" +
