@@ -98,11 +98,6 @@ const (
 	// ReasonUnknownMethod: gRPC only: the server does not serve this
 	// method.
 	ReasonUnknownMethod = "UNKNOWN_METHOD"
-	// ReasonRouteNotFound: REST only: no API at this path.
-	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
-	// ReasonMethodNotAllowed: REST only: the path exists, but not with
-	// this method.
-	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	// ReasonRequestTooLarge: REST only: the request body exceeds the
 	// mirror's limit.
 	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"

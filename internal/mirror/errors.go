@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -99,44 +98,72 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	writeJSON(w, v.httpStatus, v.body)
 }
 
-// writeRoutingError answers requests that match no API.
+// writeRoutingError answers requests that match no API: a path the mirror
+// does not serve, or one it serves with another method, is answered as
+// the vendor's API gateway answers an API it does not publish (see
+// [writeGatewayNotFound]); a path grpc-gateway cannot parse (a malformed
+// %-escape) is the facade's INVALID_ARGUMENT.
 func writeRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-	code, reason, msg := codes.InvalidArgument, apierror.ReasonInvalidArgument, "malformed request path"
 	switch httpStatus {
-	case http.StatusNotFound:
-		code, reason, msg = codes.NotFound, apierror.ReasonRouteNotFound, fmt.Sprintf("no API at %s", describePath(r))
-	case http.StatusMethodNotAllowed:
-		code, reason, msg = codes.Unimplemented, apierror.ReasonMethodNotAllowed, fmt.Sprintf("method %s is not allowed at %s", describeMethod(r.Method), describePath(r))
-		if allow := routeTable.allowed(r.URL.EscapedPath()); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		writeGatewayNotFound(w)
+		return
 	}
-	err := apierror.New(code, reason, msg, "")
+	err := apierror.New(codes.InvalidArgument, apierror.ReasonInvalidArgument, "malformed request path", "")
 	writeError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
 }
 
-// describePath quotes the request path for an error message, shortened.
-func describePath(r *http.Request) string {
-	p := r.URL.EscapedPath()
-	if len(p) > 200 {
-		p = p[:200] + "..."
-	}
-	return strconv.Quote(p)
+// The API gateway's answer for an API it does not publish, for every
+// method and path the vendor does not serve: HTTP 404 with
+// {"error_msg", "error_code", "request_id"}. The gateway names its message
+// error_msg where ModelArts says error_message (the vendor's reference,
+// response.rst, and the gateway's published errors), and it answers 404,
+// never 405, for a known path with another method.
+const (
+	gatewayNotFoundCode    = "APIGW.0101"
+	gatewayNotFoundMessage = "The API does not exist or has not been published in the environment"
+)
+
+// gatewayError is the API gateway's error shape.
+type gatewayError struct {
+	ErrorMsg  string `json:"error_msg"`
+	ErrorCode string `json:"error_code"`
+	RequestID string `json:"request_id"`
 }
 
-func describeMethod(m string) string {
-	if len(m) > 16 {
-		m = m[:16]
-	}
-	return strconv.Quote(m)
+// writeGatewayNotFound answers 404 APIGW.0101 with the request ID the
+// answer already carries in X-Request-Id ([WithRequestID]).
+func writeGatewayNotFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, gatewayError{ErrorMsg: gatewayNotFoundMessage, ErrorCode: gatewayNotFoundCode, RequestID: w.Header().Get(headerRequestID)})
 }
 
+// onlyRoutes answers the gateway's 404 for a method and path the API does
+// not serve before next runs: before caller authentication, as the
+// vendor's gateway finds the API before it authenticates, so that an
+// unknown path is a 404 for every caller. Routing by grpc-gateway stays the
+// second line (with the same answer).
+func onlyRoutes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !routeTable.serves(r.Method, r.URL.EscapedPath()) {
+			if r.ContentLength != 0 {
+				// The body stays unread: closing the connection after
+				// the answer keeps net/http from reading it first.
+				w.Header().Set("Connection", "close")
+			}
+			writeGatewayNotFound(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeJSON writes an error body. Like every body the mirror writes, and
+// like the vendor's, it ends with its closing brace: no newline follows.
 func writeJSON(w http.ResponseWriter, httpStatus int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		httpStatus, b = http.StatusInternalServerError, []byte(`{"error_code":"Facade.INTERNAL","error_message":"cannot encode the error"}`)
 	}
-	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(httpStatus)

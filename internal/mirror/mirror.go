@@ -8,7 +8,10 @@
 // ModelArts sent (HTTP 400 with ModelArts.6309 for a missing instance, even
 // though gRPC callers get NOT_FOUND). Errors the facade raises itself use
 // the HTTP status of their gRPC code and an error_code starting with
-// "Facade." (see [apierror.FacadeCodePrefix]).
+// "Facade." (see [apierror.FacadeCodePrefix]). A method or path the API
+// does not serve is answered as the vendor's API gateway answers it: 404
+// {"error_msg": ..., "error_code": "APIGW.0101", "request_id": ...}, never
+// 405. Every answer carries X-Request-Id, and no body ends with a newline.
 package mirror
 
 import (
@@ -46,7 +49,8 @@ import (
 // HTTP request instead where needed.
 //
 // The handler New returns runs, before the API: the request ID
-// ([WithRequestID]), the mark that tells the call's log line it came over
+// ([WithRequestID]), the vendor gateway's 404 for a method and path the API
+// does not serve, the mark that tells the call's log line it came over
 // REST, the body limit ([WithMaxBodyBytes]) and caller authentication
 // ([WithCallerAuth]), in that order.
 func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor, opts ...Option) (http.Handler, error) {
@@ -83,7 +87,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 	marked := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST)))
 	})
-	return WithRequestID(marked), nil
+	return WithRequestID(onlyRoutes(marked)), nil
 }
 
 // DefaultMaxBodyBytes bounds a request body unless [WithMaxBodyBytes] says

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -252,16 +253,54 @@ func TestMirror_routingAndParsing(t *testing.T) {
 		wantStatus         int
 		wantCode           string
 	}{
-		{"unknown_path", http.MethodDelete, "/v2/x", 404, "Facade.ROUTE_NOT_FOUND"},
-		{"extra_segment", http.MethodDelete, path + "/extra", 404, "Facade.ROUTE_NOT_FOUND"},
-		{"wrong_method", http.MethodPatch, path, 405, "Facade.METHOD_NOT_ALLOWED"},
+		{"unknown_path", http.MethodDelete, "/v2/x", 404, "APIGW.0101"},
+		{"root", http.MethodGet, "/", 404, "APIGW.0101"},
+		{"extra_segment", http.MethodDelete, path + "/extra", 404, "APIGW.0101"},
+		{"empty_segment", http.MethodDelete, "/v1//demanager/instances/DE-1", 404, "APIGW.0101"},
+		{"wrong_method", http.MethodPatch, path, 404, "APIGW.0101"},
+		{"head", http.MethodHead, path, 404, ""},
+		{"options", http.MethodOptions, path, 404, "APIGW.0101"},
+		{"custom_method", "BREW", path, 404, "APIGW.0101"},
+		{"post_on_an_instance", http.MethodPost, path, 404, "APIGW.0101"},
 		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "Facade.INVALID_ARGUMENT"},
 	}
 	for _, tt := range tests {
-		got := call(t, ts, tt.method, tt.path, nil)
-		if got.status != tt.wantStatus || got.body["error_code"] != tt.wantCode || got.body["error_message"] == "" {
-			t.Errorf("%s: %d %v; want %d with %s", tt.name, got.status, got.body, tt.wantStatus, tt.wantCode)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			rid := "rid-" + tt.name
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.URL+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Request-Id", rid)
+			resp, err := ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus || resp.Header.Get("X-Request-Id") != rid || resp.Header.Get("Allow") != "" {
+				t.Errorf("%d, X-Request-Id %q, Allow %q; want %d with X-Request-Id %q and no Allow", resp.StatusCode, resp.Header.Get("X-Request-Id"), resp.Header.Get("Allow"), tt.wantStatus, rid)
+			}
+			if tt.method == http.MethodHead {
+				return
+			}
+			if strings.HasSuffix(string(raw), "\n") {
+				t.Errorf("the body ends with a newline: %q", raw)
+			}
+			var body map[string]string
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Fatalf("body %q: %v", raw, err)
+			}
+			want := map[string]string{"error_code": tt.wantCode, "error_message": body["error_message"]}
+			if tt.wantCode == "APIGW.0101" {
+				want = map[string]string{"error_code": "APIGW.0101", "error_msg": "The API does not exist or has not been published in the environment", "request_id": rid}
+			} else if body["error_message"] == "" {
+				t.Error("no error_message")
+			}
+			if diff := cmp.Diff(want, body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
 	}
 	if len(fake.reqs) != 0 {
 		t.Errorf("the service was called %d times; want 0", len(fake.reqs))
@@ -271,5 +310,62 @@ func TestMirror_routingAndParsing(t *testing.T) {
 	call(t, ts, http.MethodDelete, "/v1/p/demanager/instances/a%2F..%2Fb", nil)
 	if len(fake.reqs) != 1 || fake.reqs[0].GetInstanceId() != "a/../b" {
 		t.Errorf("requests = %v; want one with instance_id \"a/../b\"", fake.reqs)
+	}
+}
+
+// TestMirror_unknownRoutesBeforeAuthentication: the gateway's 404 comes
+// before caller authentication, as the vendor's gateway finds the API
+// before it authenticates: an unknown path is a 404 for every caller.
+func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
+	t.Parallel()
+	var authenticated int
+	refuseAll := mirror.WithCallerAuth(func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			authenticated++
+			mirror.WriteError(w, r, apierror.New(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "no", ""), 0)
+		})
+	})
+	h, err := mirror.New(t.Context(), &fakeServer{}, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}, refuseAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	if got := call(t, ts, http.MethodDelete, "/v2/unknown", nil); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
+		t.Errorf("unknown path: %d %v; want the gateway's 404", got.status, got.body)
+	}
+	if got := call(t, ts, http.MethodPatch, path, nil); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
+		t.Errorf("unknown method: %d %v; want the gateway's 404", got.status, got.body)
+	}
+	if authenticated != 0 {
+		t.Errorf("caller authentication ran %d times for unknown routes", authenticated)
+	}
+	if got := call(t, ts, http.MethodDelete, path, nil); got.status != 401 {
+		t.Errorf("known route: %d %v; want caller authentication's 401", got.status, got.body)
+	}
+}
+
+// TestMirror_bodiesEndAlike: success and error bodies end the same way,
+// with their closing brace and no newline.
+func TestMirror_bodiesEndAlike(t *testing.T) {
+	t.Parallel()
+	ok := serve(t, &fakeServer{}, nil)
+	failing := serve(t, &fakeServer{err: apierror.New(codes.NotFound, apierror.ReasonInvalidArgument, "x", "")}, nil)
+	for name, c := range map[string]struct {
+		ts  *httptest.Server
+		url string
+	}{"success": {ok, ok.URL + path}, "error": {failing, failing.URL + path}, "gateway": {ok, ok.URL + "/nope"}} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete, c.url, nil)
+		resp, err := c.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(raw) == 0 || raw[len(raw)-1] != '}' || resp.Header.Get("Content-Length") != strconv.Itoa(len(raw)) {
+			t.Errorf("%s: body %q (Content-Length %s); want it to end with '}' and be counted", name, raw, resp.Header.Get("Content-Length"))
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"slices"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -20,7 +19,8 @@ type route struct {
 
 // routes lists the mirror's HTTP rules, read from the proto's
 // google.api.http options, so that it cannot drift from what grpc-gateway
-// serves.
+// serves; the mirror answers what they do not match as the vendor's
+// gateway does ([onlyRoutes]).
 type routes []route
 
 // routeTable holds the rules of DevEnvService.
@@ -73,18 +73,16 @@ func templateSegments(path string) []string {
 	return segs
 }
 
-// allowed returns the methods with a rule matching the escaped path, in
-// the form of an Allow header ("DELETE, GET"), or "" if none matches.
-func (rs routes) allowed(escapedPath string) string {
+// serves reports whether a rule has the method and matches the escaped
+// path.
+func (rs routes) serves(method, escapedPath string) bool {
 	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
-	var methods []string
 	for _, r := range rs {
-		if r.matches(segs) && !slices.Contains(methods, r.method) {
-			methods = append(methods, r.method)
+		if r.method == method && r.matches(segs) {
+			return true
 		}
 	}
-	slices.Sort(methods)
-	return strings.Join(methods, ", ")
+	return false
 }
 
 func (r route) matches(segs []string) bool {

@@ -624,15 +624,51 @@ func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {
 	}
 }
 
-// TestMirror_methodNotAllowedSaysAllow: a 405 names the methods the path
-// has.
-func TestMirror_methodNotAllowedSaysAllow(t *testing.T) {
+// TestMirror_unknownRoutesAnswerLikeTheGateway: a path or method the
+// mirror does not serve is answered as the vendor's API gateway answers it,
+// 404 APIGW.0101 with error_msg and the request ID, never 405, on an open
+// facade and, before authentication, on a secured one; ModelArts is not
+// called.
+func TestMirror_unknownRoutesAnswerLikeTheGateway(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
-	code, hdr, body := rest(t, http.MethodPatch, f.httpURL+"/v1/"+project+"/demanager/instances/x", nil)
-	if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != "DELETE, GET, PUT" || hdr.Get("X-Request-Id") == "" {
-		t.Errorf("PATCH: %d Allow=%q X-Request-Id=%q %v; want 405 with Allow: DELETE, GET, PUT and a request ID", code, hdr.Get("Allow"), hdr.Get("X-Request-Id"), body)
+	emu := emulator.New()
+	open := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	secured := callersFacade(t, emu, nil)
+	one := "/v1/" + project + "/demanager/instances/" + stopped
+	tests := []struct{ name, method, path string }{
+		{"unknown_path", http.MethodGet, "/v2/" + project + "/demanager/instances"},
+		{"unknown_service", http.MethodGet, "/v1/" + project + "/training-jobs"},
+		{"known_path_other_method", http.MethodPatch, one},
+		{"post_to_an_instance", http.MethodPost, one},
+		{"put_to_the_collection", http.MethodPut, "/v1/" + project + "/demanager/instances"},
 	}
+	for _, f := range []struct {
+		name string
+		f    *instance
+	}{{"open", open}, {"secured", secured}} {
+		for _, tt := range tests {
+			code, hdr, body := rest(t, tt.method, f.f.httpURL+tt.path, map[string]string{"X-Request-Id": "rid-" + tt.name})
+			want := map[string]string{"error_code": "APIGW.0101", "error_msg": "The API does not exist or has not been published in the environment", "request_id": "rid-" + tt.name}
+			if code != http.StatusNotFound || hdr.Get("X-Request-Id") != "rid-"+tt.name || hdr.Get("Allow") != "" || !equalMaps(body, want) {
+				t.Errorf("%s facade, %s %s: %d X-Request-Id=%q Allow=%q %v; want 404 %v", f.name, tt.method, tt.path, code, hdr.Get("X-Request-Id"), hdr.Get("Allow"), body, want)
+			}
+		}
+	}
+	if n := emu.RequestCount(); n != 0 {
+		t.Errorf("ModelArts received %d requests", n)
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // TestMirror_unauthenticatedBeforeBody: with caller authentication on, the
