@@ -16,8 +16,32 @@ BUF := go tool -modfile=internal/tools/go.mod buf
 GOOGLE_PROTO_FILES_VERSION := 6.0.1
 GOOGLE_PROTO_FILES_SHA256 := 711763f77ea15bbc7436aac53db013b421d2c7b86ae27f4013723970ce54a96e
 GOOGLE_API_PROTOS := annotations.proto http.proto field_behavior.proto
+# google/rpc is imported by nothing in proto/: it is generated for the
+# TypeScript and Python clients, which decode errors with it (gen/ts,
+# gen/python); Go callers have it from genproto.
+GOOGLE_RPC_PROTOS := status.proto error_details.proto
 THIRD_PARTY := third_party/proto
-THIRD_PARTY_STAMP := $(THIRD_PARTY)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)
+# The stamp names the package version and the files taken from it, so that a
+# change to either fetches again.
+THIRD_PARTY_STAMP := $(THIRD_PARTY)/.stamp-$(GOOGLE_PROTO_FILES_VERSION)-$(shell echo $(GOOGLE_API_PROTOS) $(GOOGLE_RPC_PROTOS) | sha256sum | cut -c1-12)
+
+# Debian (bookworm) packages of the Python client. protoc and the gRPC
+# Python plugin generate gen/python, so their versions decide its bytes;
+# python3-protobuf and python3-grpcio are the runtimes it is generated for.
+# Pinned like the Go tools; `make debian-packages` installs them when
+# missing (as root, or with sudo).
+DEBIAN_PACKAGES := \
+	protobuf-compiler=3.21.12-3+deb12u1 \
+	protobuf-compiler-grpc=1.51.1-3+b1 \
+	python3-protobuf=3.21.12-3+deb12u1 \
+	python3-grpcio=1.51.1-3+b1
+# Debian's interpreter: it sees Debian's Python modules, which another
+# python3 first on PATH (pyenv, a virtualenv) may not.
+PYTHON := /usr/bin/python3
+
+# npm ci installs package-lock.json (protoc-gen-es, the TypeScript client's
+# dependencies) into node_modules; npm writes this file last.
+NODE_MODULES := node_modules/.package-lock.json
 
 .PHONY: help
 help: ## Describe the useful make targets
@@ -79,9 +103,10 @@ breaking: $(THIRD_PARTY_STAMP) ## buf breaking (WIRE_JSON) of proto/ against git
 	$(BUF) breaking .tmp/current.binpb --against .tmp/breaking.binpb
 
 .PHONY: generate
-generate: $(THIRD_PARTY_STAMP) ## Regenerate gen/ from proto/
+generate: $(THIRD_PARTY_STAMP) $(NODE_MODULES) debian-packages ## Regenerate gen/ from proto/
 	$(BUF) format -w proto
 	$(BUF) generate
+	$(BUF) generate --template buf.gen.rpc.yaml
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail if gen/ differs from what is committed
@@ -90,19 +115,61 @@ checkgenerate: generate ## Fail if gen/ differs from what is committed
 		git status --porcelain -- gen proto; git --no-pager diff --stat -- gen proto; exit 1; fi
 
 .PHONY: third_party
-third_party: $(THIRD_PARTY_STAMP) ## Fetch the third-party protos proto/ imports
+third_party: $(THIRD_PARTY_STAMP) ## Fetch the third-party protos: those proto/ imports, and google/rpc for the clients
 
 $(THIRD_PARTY_STAMP):
-	rm -rf $(THIRD_PARTY) .tmp/npm && mkdir -p $(THIRD_PARTY)/google/api $(THIRD_PARTY)/protoc-gen-openapiv2/options .tmp/npm
+	rm -rf $(THIRD_PARTY) .tmp/npm && mkdir -p $(THIRD_PARTY)/google/api $(THIRD_PARTY)/google/rpc $(THIRD_PARTY)/protoc-gen-openapiv2/options .tmp/npm
 	cd .tmp/npm && npm pack --silent google-proto-files@$(GOOGLE_PROTO_FILES_VERSION) >/dev/null
 	echo "$(GOOGLE_PROTO_FILES_SHA256)  .tmp/npm/google-proto-files-$(GOOGLE_PROTO_FILES_VERSION).tgz" | sha256sum -c --quiet
 	tar -xzf .tmp/npm/google-proto-files-$(GOOGLE_PROTO_FILES_VERSION).tgz -C $(THIRD_PARTY)/google/api \
 		--strip-components=3 $(addprefix package/google/api/,$(GOOGLE_API_PROTOS))
+	tar -xzf .tmp/npm/google-proto-files-$(GOOGLE_PROTO_FILES_VERSION).tgz -C $(THIRD_PARTY)/google/rpc \
+		--strip-components=3 $(addprefix package/google/rpc/,$(GOOGLE_RPC_PROTOS))
 	go mod download github.com/grpc-ecosystem/grpc-gateway/v2
 	gw=$$(go list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway/v2) && \
 		install -m 0644 $$gw/protoc-gen-openapiv2/options/{annotations,openapiv2}.proto $(THIRD_PARTY)/protoc-gen-openapiv2/options/
 	touch $@
 
+$(NODE_MODULES): package.json package-lock.json clients/typescript/package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: debian-packages
+debian-packages: ## Install the pinned Debian packages of gen/python and the Python client when missing
+	@missing=(); \
+	for pkg in $(DEBIAN_PACKAGES); do \
+		name=$${pkg%%=*} want=$${pkg#*=}; \
+		have=$$(dpkg-query -W -f='$${db:Status-Status} $${Version}' "$$name" 2>/dev/null || true); \
+		case "$$have" in \
+		"installed $$want") ;; \
+		installed\ *) echo "Debian package $$name $${have#installed } is installed; gen/python and the Python client are pinned to $$want" >&2; exit 1 ;; \
+		*) missing+=("$$pkg") ;; \
+		esac; \
+	done; \
+	if [ $${#missing[@]} -gt 0 ]; then \
+		command -v apt-get >/dev/null || { echo "needs Debian's packages: $${missing[*]}" >&2; exit 1; }; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		echo "installing $${missing[*]}"; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends "$${missing[@]}"; \
+	fi
+
+.PHONY: test-clients
+test-clients: test-typescript test-python ## The TypeScript and Python clients' tests against the built facade (installs what they need)
+
+# Both suites start bin/devenv-facade, built here once, with the embedded
+# emulator on free loopback ports.
+.PHONY: facade-binary
+facade-binary:
+	go build -buildvcs=auto -o bin/ ./cmd/devenv-facade
+
+.PHONY: test-typescript
+test-typescript: $(NODE_MODULES) facade-binary ## The TypeScript client's tests (node --test), the OpenAPI document's validation included
+	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) npm test --workspace clients/typescript
+
+.PHONY: test-python
+test-python: debian-packages facade-binary ## The Python client's tests (unittest) with Debian's grpcio and protobuf
+	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) $(PYTHON) clients/python/run_tests.py
+
 .PHONY: clean
 clean: ## Remove fetched and temporary files (not gen/)
-	rm -rf .tmp third_party
+	rm -rf .tmp third_party node_modules clients/typescript/dist

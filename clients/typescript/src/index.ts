@@ -1,0 +1,168 @@
+// Copyright 2026 The devenv-facade Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+/**
+ * A client of devenv-facade for Node: the DevEnvService stub over gRPC
+ * (HTTP/2), built on the messages generated into gen/ts, and the facade's
+ * error details (google.rpc.ErrorInfo, BadRequest, RetryInfo) read into one
+ * plain object.
+ *
+ * ```ts
+ * const client = createDevEnvClient({ baseUrl: "http://127.0.0.1:9090" });
+ * try {
+ *   const { instance } = await client.getInstance({ projectId, instanceId });
+ * } catch (e) {
+ *   const err = facadeError(e);
+ *   console.log(err.codeName, err.errorCode); // NOT_FOUND ModelArts.6309
+ * }
+ * ```
+ */
+
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { DevEnvService } from "../../../gen/ts/modelarts/devenv/v1/devenv_pb.js";
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  RetryInfoSchema,
+  type BadRequest_FieldViolation,
+  type ErrorInfo,
+} from "../../../gen/ts/google/rpc/error_details_pb.js";
+
+export { Code, ConnectError } from "@connectrpc/connect";
+export * from "../../../gen/ts/modelarts/devenv/v1/devenv_pb.js";
+export {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  RetryInfoSchema,
+  type BadRequest,
+  type BadRequest_FieldViolation,
+  type ErrorInfo,
+  type RetryInfo,
+} from "../../../gen/ts/google/rpc/error_details_pb.js";
+export { StatusSchema, type Status } from "../../../gen/ts/google/rpc/status_pb.js";
+
+/** The metadata keys the facade reads and writes. */
+export const metadataKeys = {
+  /** The caller's own IAM token; ModelArts judges it instead of the facade's credentials. */
+  authToken: "x-auth-token",
+  /** A request ID, forwarded to ModelArts and echoed in the response headers and in ErrorInfo. */
+  requestId: "x-request-id",
+} as const;
+
+/** How to reach the facade, and as whom. */
+export interface DevEnvClientOptions {
+  /**
+   * The facade's gRPC listener as a URL: "http://127.0.0.1:9090" for
+   * plaintext HTTP/2, "https://facade.example:9090" for TLS.
+   */
+  baseUrl: string;
+  /**
+   * The caller's own IAM token, sent as x-auth-token on every call. The
+   * facade forwards it to ModelArts, which then judges the caller's
+   * credentials rather than the facade's (ErrorInfo says which:
+   * metadata "credentials" is "caller" or "facade").
+   */
+  authToken?: string;
+  /**
+   * The bearer token of the facade's caller authentication, sent as
+   * "authorization: Bearer ..."; the facade checks it and never forwards it.
+   */
+  bearerToken?: string;
+  /** Further interceptors, run after the ones that set the tokens. */
+  interceptors?: Interceptor[];
+}
+
+/** A DevEnvService client: one async method per RPC. */
+export type DevEnvClient = Client<typeof DevEnvService>;
+
+/**
+ * Returns a DevEnvService client speaking gRPC over HTTP/2 to the facade.
+ * Per-call options go in each method's second argument: `timeoutMs` (the
+ * deadline, sent as grpc-timeout; the facade passes it on to ModelArts),
+ * `headers` (x-request-id, say) and `onHeader`.
+ */
+export function createDevEnvClient(options: DevEnvClientOptions): DevEnvClient {
+  const setHeaders: Interceptor = (next) => (req) => {
+    if (options.authToken !== undefined && !req.header.has(metadataKeys.authToken)) {
+      req.header.set(metadataKeys.authToken, options.authToken);
+    }
+    if (options.bearerToken !== undefined && !req.header.has("authorization")) {
+      req.header.set("authorization", `Bearer ${options.bearerToken}`);
+    }
+    return next(req);
+  };
+  const transport = createGrpcTransport({
+    baseUrl: options.baseUrl,
+    interceptors: [setHeaders, ...(options.interceptors ?? [])],
+  });
+  return createClient(DevEnvService, transport);
+}
+
+/**
+ * A failed call as the facade describes it: the gRPC status and what its
+ * google.rpc.ErrorInfo, BadRequest and RetryInfo details say.
+ */
+export interface FacadeError {
+  /** The gRPC status code. */
+  code: Code;
+  /** The code's canonical name, such as "NOT_FOUND". */
+  codeName: string;
+  /** The status message. */
+  message: string;
+  /** ErrorInfo's domain: "modelarts" for ModelArts' errors, "devenv-facade" for the facade's own. */
+  domain?: string;
+  /** ErrorInfo's reason, such as "INSTANCE_NOT_FOUND". */
+  reason?: string;
+  /** The ModelArts error code ("ModelArts.6309") or the facade's ("Facade.INVALID_ARGUMENT"). */
+  errorCode?: string;
+  /** ModelArts' (or the facade's) message. */
+  errorMessage?: string;
+  /** The HTTP status ModelArts answered with, such as "400". */
+  httpStatus?: string;
+  /** The call's request ID: the caller's x-request-id, or one the facade made. */
+  requestId?: string;
+  /** Whose credentials ModelArts judged: "caller" (x-auth-token) or "facade". */
+  credentials?: string;
+  /** All of ErrorInfo's metadata. */
+  metadata: Record<string, string>;
+  /** One violation per invalid field (google.rpc.BadRequest). */
+  fieldViolations: BadRequest_FieldViolation[];
+  /** How long to wait before trying again (google.rpc.RetryInfo), in milliseconds. */
+  retryDelayMs?: number;
+  /** The error as connect raised it. */
+  cause: ConnectError;
+}
+
+/**
+ * Reads what the facade said about a failed call. Any thrown value is
+ * accepted; one that is not a ConnectError becomes UNKNOWN (or INTERNAL),
+ * without details.
+ */
+export function facadeError(err: unknown): FacadeError {
+  const cause = ConnectError.from(err);
+  const info: ErrorInfo | undefined = cause.findDetails(ErrorInfoSchema)[0];
+  const metadata = { ...(info?.metadata ?? {}) };
+  const retry = cause.findDetails(RetryInfoSchema)[0]?.retryDelay;
+  return {
+    code: cause.code,
+    codeName: codeName(cause.code),
+    message: cause.rawMessage,
+    domain: info?.domain,
+    reason: info?.reason,
+    errorCode: metadata["error_code"],
+    errorMessage: metadata["error_message"],
+    httpStatus: metadata["http_status"],
+    requestId: metadata["request_id"],
+    credentials: metadata["credentials"],
+    metadata,
+    fieldViolations: cause.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations),
+    retryDelayMs: retry === undefined ? undefined : Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6),
+    cause,
+  };
+}
+
+/** Returns gRPC's name of a code: Code.NotFound is "NOT_FOUND". */
+export function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
