@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -46,7 +48,8 @@ func incomingRequestID(ctx context.Context) (string, bool) {
 //     nothing of it;
 //   - writes one log line per call: method, code, duration, request ID and
 //     what the handler added (IDs, upstream error). Metadata, and so the
-//     caller's token, is never logged.
+//     caller's token, is never logged;
+//   - puts the request ID on the call's trace span, when one is recorded.
 func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
@@ -59,6 +62,9 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyRequestID, requestID))
 		cl := callctx.New(requestID)
 		ctx = callctx.NewContext(ctx, cl)
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("devenv.request_id", requestID))
+		}
 
 		defer func() {
 			if p := recover(); p != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/server"
+	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 )
 
 // embeddedToken is the token the facade sends to the embedded emulator when
@@ -283,6 +284,19 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if cfg.metrics {
 		opts.Metrics = metrics.New()
 	}
+	tracing, err := telemetry.FromEnv(ctx, lookupEnv, buildinfo.Read().Version)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		// The spans of the last calls still go out, within bounds.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("exporting the last spans failed", slog.Any("error", err))
+		}
+	}()
+	opts.Tracing = tracing
 	return server.Run(ctx, opts)
 }
 

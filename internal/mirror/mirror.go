@@ -23,6 +23,8 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -75,6 +77,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		runtime.WithDisableHTTPMethodOverride(),
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithWriteContentLength(),
+		runtime.WithMiddlewares(nameSpan),
 	)
 	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor}); err != nil {
 		return nil, err
@@ -88,6 +91,23 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		h.ServeHTTP(w, r.WithContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST)))
 	})
 	return WithRequestID(onlyRoutes(marked)), nil
+}
+
+// nameSpan names the request's server span, if one is recorded, after the
+// route it matched ("GET /v1/{project_id}/demanager/instances"), as the
+// OpenTelemetry HTTP conventions ask; the span is started before routing,
+// when only the method is known.
+func nameSpan(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			if pat, ok := runtime.HTTPPattern(r.Context()); ok {
+				route := strings.ReplaceAll(pat.String(), "=*}", "}")
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(attribute.String("http.route", route))
+			}
+		}
+		next(w, r, params)
+	}
 }
 
 // DefaultMaxBodyBytes bounds a request body unless [WithMaxBodyBytes] says

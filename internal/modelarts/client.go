@@ -23,12 +23,18 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
@@ -137,6 +143,8 @@ type Client struct {
 	limiter    *limiter
 	latency    latency
 	observer   Observer
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
 }
 
 // Option configures a [Client].
@@ -192,6 +200,16 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Client) { c.sleep = sleep }
 }
 
+// WithTracing makes each attempt of a call a client span of tp, and sends
+// the span's W3C trace context to ModelArts with p (traceparent). Without
+// it, no spans are recorded but a trace context the call's context carries
+// (a caller's) is still passed on.
+func WithTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) Option {
+	return func(c *Client) {
+		c.tracer, c.propagator = tp.Tracer("github.com/devenv-facade/devenv-facade/internal/modelarts"), p
+	}
+}
+
 // WithLogger sets the logger for events the caller cannot see in a return
 // value, such as a success answer with an unreadable body. The default
 // discards them.
@@ -233,6 +251,8 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		retry:      DefaultRetryPolicy(),
 		budget:     NewRetryBudget(10, 0.1),
 		observer:   nopObserver{},
+		tracer:     noop.NewTracerProvider().Tracer(""),
+		propagator: propagation.TraceContext{},
 	}
 	if u.RawPath != "" {
 		c.endpoint.RawPath = strings.TrimRight(u.RawPath, "/")
@@ -412,7 +432,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	for retries := 0; ; {
 		res.Attempts++
 		began := time.Now()
-		answer, req, sent, err := c.attempt(ctx, out, &cc, deadline, policy.AttemptTimeout)
+		answer, req, sent, err := c.attempt(ctx, out, &cc, deadline, policy.AttemptTimeout, res.Attempts-1)
 		if req == nil { // the request could not even be built
 			res.Attempts--
 			return nil, res, err
@@ -490,8 +510,9 @@ func isAnswer(err error) bool {
 // attempt builds, authenticates and sends one request, ending at deadline
 // or after timeout (if positive), whichever is sooner. It returns the
 // request it sent (nil if it could not build one) and whether the request
-// was written to the connection.
-func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, deadline time.Time, timeout time.Duration) (res *response, req *http.Request, sent bool, err error) {
+// was written to the connection. resends counts the call's attempts before
+// this one; each attempt is a client span of its own.
+func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, deadline time.Time, timeout time.Duration, resends int) (res *response, req *http.Request, sent bool, err error) {
 	if timeout > 0 {
 		if d := time.Now().Add(timeout); d.Before(deadline) {
 			deadline = d
@@ -499,20 +520,61 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	}
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	actx, span := c.tracer.Start(actx, out.op.Method+" "+out.op.Path, trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
 	var wrote atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	})
 	req, err = c.newRequest(actx, out, cc)
 	if err != nil {
+		span.SetStatus(codes.Error, "the request could not be built")
 		return nil, nil, false, err
 	}
+	// After authentication, so that a signature never covers it.
+	c.propagator.Inject(actx, propagation.HeaderCarrier(req.Header))
 	start := time.Now()
 	res, err = c.do(req, out, cc)
 	if err == nil || isAnswer(err) {
 		c.latency.observe(time.Since(start))
 	}
+	if span.IsRecording() {
+		recordAttempt(span, out, cc, resends, res, err)
+	}
 	return res, req, wrote.Load(), err
+}
+
+// recordAttempt describes an attempt on its span, with the OpenTelemetry
+// HTTP client conventions.
+func recordAttempt(span trace.Span, out *outgoing, cc *callConfig, resends int, res *response, err error) {
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", out.op.Method),
+		attribute.String("url.template", out.op.Path),
+		attribute.String("server.address", out.url.Hostname()),
+		attribute.String("modelarts.operation", out.op.Name),
+		attribute.String("devenv.request_id", cc.requestID),
+	}
+	if resends > 0 {
+		attrs = append(attrs, attribute.Int("http.request.resend_count", resends))
+	}
+	var apiErr *Error
+	switch {
+	case res != nil:
+		attrs = append(attrs, attribute.Int("http.response.status_code", res.status))
+	case errors.As(err, &apiErr):
+		attrs = append(attrs, attribute.Int("http.response.status_code", apiErr.HTTPStatus),
+			attribute.String("error.type", strconv.Itoa(apiErr.HTTPStatus)))
+		if apiErr.Code != "" {
+			attrs = append(attrs, attribute.String("modelarts.error_code", apiErr.Code))
+		}
+		if apiErr.HTTPStatus >= 500 {
+			span.SetStatus(codes.Error, "")
+		}
+	case err != nil:
+		attrs = append(attrs, attribute.String("error.type", "no_answer"))
+		span.SetStatus(codes.Error, "no answer from ModelArts")
+	}
+	span.SetAttributes(attrs...)
 }
 
 // newRequest builds and authenticates one attempt of a call.

@@ -16,6 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -34,6 +38,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
@@ -179,6 +184,13 @@ type Options struct {
 	// tokens) and Callers.
 	Metrics *metrics.Metrics
 
+	// Tracing, if set, traces calls: a server span per gRPC call and REST
+	// request, a client span per request to ModelArts, and W3C trace
+	// context from callers passed on to ModelArts. Nil is
+	// telemetry.Off(): nothing recorded, trace context still passed on.
+	// Its shutdown is the caller's.
+	Tracing *telemetry.Tracing
+
 	// ShutdownGrace is how long in-flight calls may run once the context is
 	// done, before they are cut off; zero cuts them off at once.
 	ShutdownGrace time.Duration
@@ -260,6 +272,11 @@ func New(opts Options) (_ *Server, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Every line logged for a call carries its request and trace IDs.
+	opts.Logger = slog.New(callctx.NewLogHandler(opts.Logger.Handler()))
+	if opts.Tracing == nil {
+		opts.Tracing = telemetry.Off()
+	}
 	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec()}
 
 	httpClient := opts.HTTPClient
@@ -274,6 +291,7 @@ func New(opts Options) (_ *Server, err error) {
 		modelarts.WithLogger(opts.Logger),
 		modelarts.WithRetryPolicy(opts.Retry),
 		modelarts.WithMaxInFlight(opts.MaxUpstreamInFlight, opts.MaxUpstreamWait),
+		modelarts.WithTracing(opts.Tracing.Provider, opts.Tracing.Propagator),
 	}
 	if opts.UserAgent != "" {
 		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
@@ -340,6 +358,10 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
 	}
+	s.mirror = otelhttp.NewHandler(s.mirror, "rest",
+		otelhttp.WithTracerProvider(opts.Tracing.Provider), otelhttp.WithPropagators(opts.Tracing.Propagator),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 	if opts.HTTPListener != nil {
 		s.httpServer = &http.Server{
 			Handler:           s.mirror,
@@ -413,6 +435,10 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.InTapHandle(s.tap),
+		grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator),
+			otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.UnaryInterceptor(interceptor),
 		grpc.ChainStreamInterceptor(streamInterceptors...),
@@ -567,6 +593,8 @@ func (s *Server) logStart() {
 		slog.String("upstream_credentials", describeCredentials(opts.Credentials)),
 		slog.Bool("caller_token_passthrough", !opts.DisableTokenPassthrough),
 		slog.String("modelarts_endpoint", s.client.Endpoint()),
+		slog.Bool("metrics", opts.Metrics != nil),
+		slog.String("tracing", opts.Tracing.Exporter),
 	}
 	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "serving", attrs...)
 	s.warnExposure()

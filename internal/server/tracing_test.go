@@ -1,0 +1,182 @@
+package server_test
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/logbuf"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+	"github.com/devenv-facade/devenv-facade/internal/telemetry"
+)
+
+// traceparents records the traceparent header of every request the
+// emulator receives.
+type traceparents struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []string
+}
+
+func (t *traceparents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	t.seen = append(t.seen, r.Header.Get("traceparent"))
+	t.mu.Unlock()
+	t.next.ServeHTTP(w, r)
+}
+
+func (t *traceparents) all() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.seen...)
+}
+
+// callerTrace is a caller's trace context, as its traceparent carries it.
+const (
+	callerTraceID   = "4bf92f3577b34da6a3ce929d0e0e4736"
+	callerSpanID    = "00f067aa0ba902b7"
+	callerParent    = "00-" + callerTraceID + "-" + callerSpanID + "-01"
+	deleteRetryOnce = "fault-s503-fail1-x9"
+)
+
+func attr(s sdktrace.ReadOnlySpan, key string) (attribute.Value, bool) {
+	for _, kv := range s.Attributes() {
+		if string(kv.Key) == key {
+			return kv.Value, true
+		}
+	}
+	return attribute.Value{}, false
+}
+
+// TestTracing: with a tracer, a gRPC call that arrives with a caller's
+// traceparent becomes a server span in the caller's trace, each request
+// to ModelArts a client span under it (the retry with
+// http.request.resend_count 1) whose context ModelArts receives in
+// traceparent; the request ID is on the server span and the trace ID on
+// the call's log line. A REST request's span is named after its route.
+func TestTracing(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	up := &traceparents{next: emulator.New()}
+	var logs logbuf.Buffer
+	f := startFacade(t, up, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.Tracing = &telemetry.Tracing{Provider: tp, Propagator: propagation.TraceContext{}, Exporter: "test"}
+		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent, "x-request-id", "trace-test-1")
+	if _, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: deleteRetryOnce}); err != nil {
+		t.Fatal(err)
+	}
+
+	var serverSpan sdktrace.ReadOnlySpan
+	var clientSpans []sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		switch s.SpanKind() {
+		case trace.SpanKindServer:
+			serverSpan = s
+		case trace.SpanKindClient:
+			clientSpans = append(clientSpans, s)
+		}
+	}
+	if serverSpan == nil {
+		t.Fatal("no server span")
+	}
+	if serverSpan.Name() != "modelarts.devenv.v1.DevEnvService/DeleteInstance" || serverSpan.SpanContext().TraceID().String() != callerTraceID ||
+		serverSpan.Parent().SpanID().String() != callerSpanID {
+		t.Errorf("server span %q in trace %s under %s; want DeleteInstance in the caller's trace under its span",
+			serverSpan.Name(), serverSpan.SpanContext().TraceID(), serverSpan.Parent().SpanID())
+	}
+	if v, _ := attr(serverSpan, "devenv.request_id"); v.AsString() != "trace-test-1" {
+		t.Errorf("server span devenv.request_id = %q; want trace-test-1", v.AsString())
+	}
+	if len(clientSpans) != 2 {
+		t.Fatalf("%d client spans; want 2 (an attempt answered 503, then the retry)", len(clientSpans))
+	}
+	seen := up.all()
+	for i, s := range clientSpans {
+		if s.Parent().SpanID() != serverSpan.SpanContext().SpanID() || s.SpanContext().TraceID() != serverSpan.SpanContext().TraceID() {
+			t.Errorf("client span %d is not a child of the server span", i)
+		}
+		if !strings.HasPrefix(s.Name(), "DELETE /v1/{project_id}/demanager/instances/{instance_id}") {
+			t.Errorf("client span %d is named %q", i, s.Name())
+		}
+		resend, has := attr(s, "http.request.resend_count")
+		if (i == 0 && has) || (i == 1 && resend.AsInt64() != 1) {
+			t.Errorf("client span %d: http.request.resend_count %v (present %v); want none on the first, 1 on the retry", i, resend.AsInt64(), has)
+		}
+		status, _ := attr(s, "http.response.status_code")
+		if want := []int64{503, 200}[i]; status.AsInt64() != want {
+			t.Errorf("client span %d: status %d; want %d", i, status.AsInt64(), want)
+		}
+		want := "00-" + callerTraceID + "-" + s.SpanContext().SpanID().String() + "-01"
+		if i >= len(seen) || seen[i] != want {
+			t.Errorf("request %d reached ModelArts with traceparent %q; want %q", i, seen, want)
+		}
+	}
+	if !strings.Contains(logs.String(), `"trace_id":"`+callerTraceID+`"`) {
+		t.Errorf("the call's log line has no trace_id:\n%s", logs.String())
+	}
+
+	// A REST request: its span is named after the route it matched.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.httpURL+"/v1/"+project+"/demanager/instances/"+running, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("traceparent", callerParent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	found := false
+	for _, s := range rec.Ended() {
+		if s.SpanKind() == trace.SpanKindServer && s.Name() == "GET /v1/{project_id}/demanager/instances/{instance_id}" {
+			found = s.SpanContext().TraceID().String() == callerTraceID
+		}
+	}
+	if !found {
+		var names []string
+		for _, s := range rec.Ended() {
+			names = append(names, s.Name())
+		}
+		t.Errorf("no REST server span named after its route in the caller's trace; spans: %q", names)
+	}
+}
+
+// TestTracing_off: without an exporter nothing is recorded, and a
+// caller's trace context still reaches ModelArts.
+func TestTracing_off(t *testing.T) {
+	t.Parallel()
+	up := &traceparents{next: emulator.New()}
+	f := startFacade(t, up, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent)
+	if _, err := f.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running}); err != nil {
+		t.Fatal(err)
+	}
+	seen := up.all()
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "00-"+callerTraceID+"-") {
+		t.Errorf("ModelArts received traceparent %q; want the caller's trace %s", seen, callerTraceID)
+	}
+	// Without a caller's trace, nothing is invented.
+	if _, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running}); err != nil {
+		t.Fatal(err)
+	}
+	if seen = up.all(); len(seen) != 2 || seen[1] != "" {
+		t.Errorf("ModelArts received traceparent %q on an untraced call; want none", seen[len(seen)-1])
+	}
+}
