@@ -94,9 +94,39 @@ export function createDevEnvClient(options: DevEnvClientOptions): DevEnvClient {
   };
   const transport = createGrpcTransport({
     baseUrl: options.baseUrl,
-    interceptors: [setHeaders, ...(options.interceptors ?? [])],
+    interceptors: [deadlineExceeded, setHeaders, ...(options.interceptors ?? [])],
   });
   return createClient(DevEnvService, transport);
+}
+
+/**
+ * Reports a call that ended by its deadline as DEADLINE_EXCEEDED. A gRPC
+ * server whose deadline for a call expires resets the stream with CANCEL
+ * (grpc-go, which the facade uses, does), and connect-node reports a reset
+ * that arrives before its own timer fires as CANCELED. gRPC's HTTP/2
+ * mapping leaves it to the client to tell the two apart; grpc-go's client
+ * turns a CANCEL after its deadline into DEADLINE_EXCEEDED, and so does this.
+ */
+const deadlineExceeded: Interceptor = (next) => async (req) => {
+  const timeoutMs = parseGrpcTimeout(req.header.get("grpc-timeout"));
+  const started = performance.now();
+  try {
+    return await next(req);
+  } catch (e) {
+    const err = ConnectError.from(e);
+    if (err.code === Code.Canceled && timeoutMs !== undefined && performance.now() - started >= timeoutMs) {
+      throw new ConnectError(`the call's deadline passed (${err.rawMessage})`, Code.DeadlineExceeded, err.metadata, undefined, err);
+    }
+    throw e;
+  }
+};
+
+const grpcTimeoutUnitsMs: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+/** Returns a grpc-timeout header's value ("300m") in milliseconds. */
+function parseGrpcTimeout(value: string | null): number | undefined {
+  const m = value === null ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
+  return m ? Number(m[1]) * grpcTimeoutUnitsMs[m[2]!]! : undefined;
 }
 
 /**

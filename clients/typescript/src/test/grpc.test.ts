@@ -138,6 +138,23 @@ describe("errors", () => {
     assert.equal(err.code, Code.DeadlineExceeded, `${err.codeName}: ${err.message}`);
     assert.ok(elapsed < 3000, `the call took ${Math.round(elapsed)}ms, not cut short by its 300ms deadline`);
   });
+
+  it("DEADLINE_EXCEEDED also when the facade's reset arrives before the client's own timer", async () => {
+    // At the deadline the facade resets the stream (RST_STREAM CANCEL).
+    // Holding the event loop past it lets that reset be read before the
+    // client's timer fires, which a plain connect client reports as
+    // CANCELED.
+    const call = failure(
+      client.getInstance({ projectId: sampleProject, instanceId: "fault-lat5s-x1" }, { timeoutMs: 300 }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const until = performance.now() + 600;
+    while (performance.now() < until) {
+      // busy: no timer fires, the socket is read afterwards
+    }
+    const err = await call;
+    assert.equal(err.code, Code.DeadlineExceeded, `${err.codeName}: ${err.message}`);
+  });
 });
 
 describe("metadata", () => {
