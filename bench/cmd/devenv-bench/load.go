@@ -270,6 +270,20 @@ type result struct {
 
 func (r result) throughput() float64 { return float64(r.calls) / r.elapsed.Seconds() }
 
+// merge adds another measurement of the same point; sort must follow.
+func (r *result) merge(o result) {
+	r.calls += o.calls
+	r.errors += o.errors
+	if r.firstErr == nil {
+		r.firstErr = o.firstErr
+	}
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+}
+
+// sort sorts the latencies after merges.
+func (r *result) sort() { slices.Sort(r.lat) }
+
 func (r result) percentile(p float64) time.Duration {
 	if len(r.lat) == 0 {
 		return 0

@@ -40,6 +40,7 @@ type config struct {
 	out, chart      string
 	duration        time.Duration
 	warmup          time.Duration
+	rounds          int           // slices per point, the scenarios taking turns
 	readDuration    time.Duration // GetInstance and ListInstances
 	readWarmup      time.Duration
 	ops             []string
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&cfg.chart, "chart", "../bench/latency.png", "latency chart to write (PNG)")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each measurement")
+	flag.IntVar(&cfg.rounds, "rounds", 5, "slices each point is measured in, the scenarios S0-S3 taking turns (each slice has its share of the warm-up, at least 200ms)")
 	flag.DurationVar(&cfg.readDuration, "read-duration", 5*time.Second, "measured time per scenario and concurrency of GetInstance and ListInstances")
 	flag.DurationVar(&cfg.readWarmup, "read-warmup", time.Second, "unmeasured warm-up before each GetInstance and ListInstances measurement")
 	ops := flag.String("ops", "delete,get,list", "comma-separated operations to run S0-S3 with (for investigations; the report needs all)")
@@ -82,7 +84,7 @@ func main() {
 	flag.Parse()
 	if *smoke {
 		cfg.duration, cfg.warmup, cfg.s4Duration, cfg.s4InFlightTime = time.Second, 200*time.Millisecond, time.Second, time.Second
-		cfg.readDuration, cfg.readWarmup = time.Second, 200*time.Millisecond
+		cfg.readDuration, cfg.readWarmup, cfg.rounds = time.Second, 200*time.Millisecond, 1
 		cfg.s4Callers, cfg.s4InFlight, conc = 100, 500, "1,16"
 	}
 	for _, c := range strings.Split(conc, ",") {
@@ -92,6 +94,10 @@ func main() {
 			os.Exit(2)
 		}
 		cfg.concurrency = append(cfg.concurrency, n)
+	}
+	if cfg.rounds < 1 {
+		fmt.Fprintf(os.Stderr, "devenv-bench: -rounds %d: at least 1\n", cfg.rounds)
+		os.Exit(2)
 	}
 	for _, op := range strings.Split(*ops, ",") {
 		op = strings.TrimSpace(op)
@@ -193,29 +199,53 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 			return newGRPCDriver(van.addr, "bench-token", min(c, 4), wl)
 		}},
 	}
+	// Each point is measured in cfg.rounds slices, the scenarios taking
+	// turns, so that a change in the machine's other load during the run
+	// falls on all of them alike and their ratios hold.
+	type key struct {
+		op, scenario string
+		c            int
+	}
+	measured := map[key]*point{}
 	for _, op := range cfg.ops {
 		warmup, duration := cfg.readWarmup, cfg.readDuration
 		if op == opDelete {
 			warmup, duration = cfg.warmup, cfg.duration
 		}
-		for _, sc := range scenarios {
-			if cfg.scenarios != nil && !cfg.scenarios[sc.id] {
-				continue
+		warmup, duration = max(warmup/time.Duration(cfg.rounds), 200*time.Millisecond), duration/time.Duration(cfg.rounds)
+		for _, c := range cfg.concurrency {
+			for round := 1; round <= cfg.rounds; round++ {
+				var line []string
+				for _, sc := range scenarios {
+					if cfg.scenarios != nil && !cfg.scenarios[sc.id] {
+						continue
+					}
+					d, err := sc.driver(c, workloads[op])
+					if err != nil {
+						return err
+					}
+					m := measure(append(sc.servers, self))
+					r := drive(d, c, warmup, duration, m.hook)
+					d.close()
+					if r.errors > 0 {
+						logf("  %s %s c=%d: %d errors, first: %v", op, sc.id, c, r.errors, r.firstErr)
+					}
+					k := key{op, sc.id, c}
+					if measured[k] == nil {
+						measured[k] = &point{op: op, scenario: sc.id, name: sc.name, concurrency: c, usage: map[*server]usage{}}
+					}
+					measured[k].add(r, m.usage)
+					line = append(line, fmt.Sprintf("%s %.0f/s", sc.id, r.throughput()))
+				}
+				logf("%s c=%d, round %d of %d: %s", op, c, round, cfg.rounds, strings.Join(line, ", "))
 			}
+		}
+		for _, sc := range scenarios {
 			for _, c := range cfg.concurrency {
-				d, err := sc.driver(c, workloads[op])
-				if err != nil {
-					return err
+				if p := measured[key{op, sc.id, c}]; p != nil {
+					p.result.sort()
+					rep.points = append(rep.points, *p)
 				}
-				logf("%s %s c=%d", op, sc.id, c)
-				m := measure(append(sc.servers, self))
-				r := drive(d, c, warmup, duration, m.hook)
-				d.close()
-				if r.errors > 0 {
-					logf("  %d errors, first: %v", r.errors, r.firstErr)
-				}
-				rep.points = append(rep.points, point{op: op, scenario: sc.id, name: sc.name, concurrency: c, result: r, usage: m.usage})
-				logf("  %.0f calls/s, p50 %v, p99 %v", r.throughput(), r.percentile(50), r.percentile(99))
 			}
 		}
 	}

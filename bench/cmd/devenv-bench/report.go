@@ -33,6 +33,18 @@ type report struct {
 	breakdown                     string // markdown, from the profiles
 }
 
+// add adds one slice of the point's measurement: its calls and time, the
+// servers' CPU time, and the largest peak RSS.
+func (p *point) add(r result, u map[*server]usage) {
+	p.result.merge(r)
+	for s, x := range u {
+		y := p.usage[s]
+		y.cpu += x.cpu
+		y.peakRSS = max(y.peakRSS, x.peakRSS)
+		p.usage[s] = y
+	}
+}
+
 // opShort are the operations' short names, in ratios and column heads.
 var opShort = map[string]string{opDelete: "Delete", opGet: "Get", opList: fmt.Sprintf("List-%d", listSize)}
 
@@ -85,7 +97,7 @@ func (r *report) markdown() string {
 	w("  - **DeleteInstance** of a fresh instance (`fault-n<seq>`, which the emulator deletes successfully); the answer must name the instance.\n")
 	w("  - **GetInstance** of one of %d instances the harness creates before the runs, in a project of its own (`%s`), straight at the emulator (started with `--create-delay 0`, so they are RUNNING at once); the answer must hold that instance's ID. Over the REST mirror and vanguard the body is the instance itself (`response_body: \"instance\"`).\n", listSize, readProject)
 	w("  - **ListInstances** of that project (`de_type=Notebook`; gRPC: `project_id` and `de_type: \"Notebook\"`), which answers all %d instances, about 120 KB of the vendor's JSON, so the JSON and protobuf conversions dominate. gRPC answers (S1, S3) are decoded in full by the client and must hold %d instances and `total_count` %d, each with an ID. HTTP answers (S0, S2) are checked on every call by counting the instances' IDs (`\"id\":\"DE-`, %d of them), and every %dth call is decoded in full (`total_count`, %d instances, each with an ID and RUNNING): decoding 120 KB of JSON on every call would make the load generator, which shares the two cores, the bottleneck.\n", listSize, listSize, listSize, listSize, fullListCheck, listSize)
-	w("- Per point: DeleteInstance %s warm-up, then %s measured; GetInstance and ListInstances, to keep the whole run near ten minutes, %s warm-up, then %s measured. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at its start.\n", r.cfg.warmup, r.cfg.duration, r.cfg.readWarmup, r.cfg.readDuration)
+	w("- Per point: DeleteInstance %s warm-up, then %s measured; GetInstance and ListInstances, to keep the whole run near ten minutes, %s warm-up, then %s measured. Each point is measured in %d slices (each with its share of the warm-up, at least 200 ms), S0 to S3 taking turns, so that the machine's other load during the run falls on all four alike. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at the start of each slice (the reset starts from the resident set of the moment, which may still hold memory of an earlier point).\n", r.cfg.warmup, r.cfg.duration, r.cfg.readWarmup, r.cfg.readDuration, r.cfg.rounds)
 	w("- vanguard cannot send ListInstances' query as ModelArts wants it: it names query parameters by the fields' JSON names (`deType`), with no option for the proto names ModelArts reads (`de_type`; without it ModelArts answers ModelArts.6335). `vanguard-proxy` renames them before forwarding; nothing else is added. Before the runs, the harness checks once that vanguard's GetInstance and ListInstances answers equal the facade's (`proto.Equal`): vanguard's JSON codec discards unknown fields and takes explicit nulls as absent by default, and takes GetInstance's instance from the whole body (`response_body: \"instance\"`).\n\n")
 
 	if len(r.micro) > 0 {
