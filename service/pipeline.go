@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -14,12 +17,15 @@ import (
 type call struct {
 	// requestID is the call's request ID.
 	requestID string
-	// opts carry the request ID and, when the caller sent one and
-	// pass-through is on, the caller's own token.
+	// opts carry the request ID and, when the call runs on the caller's
+	// own token, that token (for a token holder: that token only).
 	opts []modelarts.CallOption
 	// credentials is whose credentials the call uses
 	// (apierror.CredentialsCaller or CredentialsFacade).
 	credentials string
+	// caller is who the call runs as (callctx.Identity.Name), or "" without
+	// caller authentication.
+	caller string
 	// attempts counts the requests sent to ModelArts, over every upstream
 	// call the RPC makes.
 	attempts int
@@ -33,7 +39,7 @@ func (c *call) record(res modelarts.Result) {
 // apiCall is what an error of the call reports, with extra ErrorInfo
 // metadata.
 func (c *call) apiCall(extra map[string]string) apierror.Call {
-	return apierror.Call{RequestID: c.requestID, Credentials: c.credentials, Attempts: c.attempts, Extra: extra}
+	return apierror.Call{RequestID: c.requestID, Credentials: c.credentials, Caller: c.caller, Attempts: c.attempts, Extra: extra}
 }
 
 // projectScoped and instanceScoped are implemented by requests that name a
@@ -45,22 +51,24 @@ type (
 
 // handle runs one RPC through the pipeline every RPC shares:
 //
-//  1. the request ID (from the call interceptor) and the credentials: the
-//     caller's own token when it sent one and pass-through is on, else the
-//     facade's;
+//  1. the request ID (from the call interceptor) and the credentials
+//     ([Service.credentials]): a token holder's own token and nothing else;
+//     otherwise the caller's own token when it sent one and pass-through
+//     is on, else the facade's;
 //  2. validation of the request and of the caller's token: INVALID_ARGUMENT
 //     with one field violation per bad field, and nothing sent upstream;
-//  3. the project and instance IDs on the call's log line;
+//  3. the project and instance IDs, and whose credentials, on the call's
+//     log line;
 //  4. step, the RPC's upstream work;
 //  5. the attempts on the log line and, on error, the conversion to a
 //     status with ErrorInfo (statusFromError), the upstream error logged.
 func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
 	var zero Resp
 	requestID := callctx.RequestID(ctx)
-	c := &call{requestID: requestID, credentials: apierror.CredentialsFacade}
-	token := ""
-	if s.passthrough {
-		token = callerToken(ctx)
+	c := &call{requestID: requestID}
+	token, tokenOnly, err := s.credentials(ctx, c)
+	if err != nil {
+		return zero, err
 	}
 	bad := validate(req)
 	if v := checkCallerToken(token); v != nil {
@@ -69,22 +77,75 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	if len(bad) > 0 {
 		return zero, apierror.InvalidArgument(requestID, bad...)
 	}
-	if token != "" {
+	switch {
+	case tokenOnly:
 		c.credentials = apierror.CredentialsCaller
+		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID), modelarts.CallerTokenOnly(token)}
+	case token != "":
+		c.credentials = apierror.CredentialsCaller
+		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID), modelarts.CallerToken(token)}
+	default:
+		c.credentials = apierror.CredentialsFacade
+		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID)}
 	}
-	c.opts = []modelarts.CallOption{modelarts.RequestID(requestID), modelarts.CallerToken(token)}
 	if r, ok := any(req).(projectScoped); ok {
 		callctx.Annotate(ctx, slog.String("project_id", r.GetProjectId()))
 	}
 	if r, ok := any(req).(instanceScoped); ok {
 		callctx.Annotate(ctx, slog.String("instance_id", r.GetInstanceId()))
 	}
+	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
 
 	resp, err := step(ctx, c)
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
 	if err != nil {
-		callctx.Annotate(ctx, slog.String("credentials", c.credentials), slog.String("upstream_error", err.Error()))
+		callctx.Annotate(ctx, slog.String("upstream_error", err.Error()))
 		return zero, statusFromError(ctx, err, c.apiCall(nil)).Err()
 	}
 	return resp, nil
+}
+
+// credentials decides what the call's requests to ModelArts may carry, and
+// records who the call runs as in c. It returns the caller's own token
+// (x-auth-token), if the call may use it, and whether it must use nothing
+// else:
+//
+//   - a call signed with an access key (authorization: SDK-HMAC-SHA256 ...)
+//     is refused: the facade can neither verify nor forward the signature,
+//     and running it on the facade's credentials would act for someone the
+//     facade does not know;
+//   - with caller authentication required ([WithCallerAuthentication]), a
+//     call without the identity it establishes is refused, so that a call
+//     that bypassed it cannot fall through to the facade's credentials;
+//   - a token holder ([callctx.Identity].TokenOnly) gets its own token,
+//     whatever pass-through says, and tokenOnly: without a token it is
+//     refused;
+//   - any other call gets its token when pass-through is on.
+func (s *Service) credentials(ctx context.Context, c *call) (token string, tokenOnly bool, err error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if scheme, signed := callctx.SignatureScheme(v); signed {
+			callctx.Annotate(ctx, slog.String("caller_error", "signed with "+scheme))
+			return "", false, apierror.SignatureNotAccepted(c.requestID, "your IAM token as X-Auth-Token")
+		}
+	}
+	id, identified := callctx.IdentityFrom(ctx)
+	if identified {
+		c.caller = id.Name
+	}
+	switch {
+	case s.callerAuth && !identified:
+		return "", false, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
+			"caller authentication failed: the call carries no identity established by caller authentication", c.apiCall(nil)).Err()
+	case id.TokenOnly:
+		token = callerToken(ctx)
+		if token == "" {
+			return "", false, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
+				"caller authentication failed: the call was admitted on its own X-Auth-Token but carries none", c.apiCall(nil)).Err()
+		}
+		return token, true, nil
+	case s.passthrough:
+		return callerToken(ctx), false, nil
+	}
+	return "", false, nil
 }

@@ -34,6 +34,7 @@ type Service struct {
 	client      *modelarts.Client
 	logger      *slog.Logger
 	passthrough bool
+	callerAuth  bool
 
 	// Waiting (wait.go).
 	maxWait         time.Duration
@@ -58,6 +59,16 @@ func WithLogger(l *slog.Logger) Option {
 // tokens are ignored.
 func WithTokenPassthrough(on bool) Option {
 	return func(s *Service) { s.passthrough = on }
+}
+
+// WithCallerAuthentication says whether caller authentication runs in
+// front of the service (package callerauth's interceptor, which records
+// each call's [callctx.Identity]). On, a call that arrives without an
+// identity is refused with UNAUTHENTICATED before anything is sent: a call
+// that somehow bypassed caller authentication never runs on the facade's
+// credentials. Off by default.
+func WithCallerAuthentication(on bool) Option {
+	return func(s *Service) { s.callerAuth = on }
 }
 
 // WithWaiting sets how calls that wait for an instance's state poll it:

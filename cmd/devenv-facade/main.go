@@ -26,6 +26,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/iamtoken"
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/server"
@@ -65,6 +66,7 @@ type config struct {
 
 	callerTokensFile string
 	callersInterval  time.Duration
+	tokenHolders     string
 	tlsCert, tlsKey  string
 	clientCA         string
 }
@@ -146,6 +148,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"YAML file of callers (name, token_sha256, projects); enables caller authentication; re-read when its content changes and on SIGHUP")
 	fs.Duration(&cfg.callersInterval, "caller-tokens-check-interval", "DEVENV_FACADE_CALLER_TOKENS_CHECK_INTERVAL", 2*time.Second,
 		"how often the callers file is read to see whether its content changed").Between(100*time.Millisecond, 24*time.Hour)
+	fs.Choice(&cfg.tokenHolders, "token-holders", "DEVENV_FACADE_TOKEN_HOLDERS", callerauth.RefuseTokenHolders.String(), callerauth.TokenHolderPolicies(),
+		"with --caller-tokens-file, calls with their own X-Auth-Token but no bearer token or listed certificate: refuse them, forward them on their token alone (never the facade's credentials), or validate the token with IAM first (--iam-endpoint, or --cloud's)")
 	fs.String(&cfg.tlsCert, "tls-cert", "DEVENV_FACADE_TLS_CERT", "", "server certificate (PEM) for gRPC and the REST mirror")
 	fs.String(&cfg.tlsKey, "tls-key", "DEVENV_FACADE_TLS_KEY", "", "server private key (PEM)")
 	fs.String(&cfg.clientCA, "client-ca", "DEVENV_FACADE_CLIENT_CA", "", "CA certificates (PEM); clients must present a certificate they signed (mutual TLS)")
@@ -159,7 +163,37 @@ func (cfg *config) check() error {
 	if r := cfg.opts.Retry; r.MaxBackoff < r.InitialBackoff {
 		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", r.MaxBackoff, r.InitialBackoff)
 	}
+	if cfg.tokenHolders != callerauth.RefuseTokenHolders.String() {
+		switch {
+		case cfg.callerTokensFile == "":
+			return fmt.Errorf("--token-holders %s needs --caller-tokens-file: without caller authentication every caller's X-Auth-Token is forwarded already", cfg.tokenHolders)
+		case cfg.opts.DisableTokenPassthrough:
+			return fmt.Errorf("--token-holders %s admits callers on their own X-Auth-Token, which --no-token-passthrough ignores", cfg.tokenHolders)
+		}
+	}
 	return nil
+}
+
+// tokenHolderPolicy returns the token-holder policy the flags ask for and, to
+// validate tokens, a validator asking the IAM endpoint the credential flags
+// name (--iam-endpoint, else --cloud's).
+func (cfg *config) tokenHolderPolicy(httpClient *http.Client) (callerauth.TokenHolderPolicy, callerauth.TokenValidator, error) {
+	policy, err := callerauth.ParseTokenHolderPolicy(cfg.tokenHolders)
+	if err != nil || policy != callerauth.ValidateTokenHolders {
+		return policy, nil, err
+	}
+	endpoint, err := cloudauth.IAMEndpoint(cfg.creds)
+	switch {
+	case err != nil:
+		return 0, nil, fmt.Errorf("--token-holders validate: finding IAM: %w", err)
+	case endpoint == "":
+		return 0, nil, errors.New("--token-holders validate needs IAM's endpoint: set --iam-endpoint (OS_AUTH_URL), or a --cloud that names one")
+	}
+	v, err := iamtoken.New(httpClient, endpoint, iamtoken.Options{})
+	if err != nil {
+		return 0, nil, fmt.Errorf("--token-holders validate: %w", err)
+	}
+	return policy, v, nil
 }
 
 func main() {
@@ -265,6 +299,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer signal.Stop(hup)
 		go reloadOnHangup(ctx, hup, callers)
 	}
+	holders, validator, err := cfg.tokenHolderPolicy(httpClient)
+	if err != nil {
+		return err
+	}
 	var tlsConfig *tls.Config
 	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.clientCA != "" {
 		if tlsConfig, err = server.ServerTLSConfig(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
@@ -281,6 +319,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
 	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
 	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
+	opts.TokenHolders, opts.TokenValidator = holders, validator
 	if cfg.metrics {
 		opts.Metrics = metrics.New()
 	}

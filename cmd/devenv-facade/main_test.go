@@ -422,3 +422,39 @@ func TestRun_healthWithCallerAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_tokenHolders: --token-holders needs a callers file and token
+// pass-through, and validate needs IAM's endpoint; the serving line says
+// which policy is in force, and validate finds IAM as the credentials do.
+func TestRun_tokenHolders(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/callers.yaml"
+	h := sha256.Sum256([]byte("tok"))
+	if err := os.WriteFile(path, []byte("callers: [{name: c, token_sha256: "+hex.EncodeToString(h[:])+", projects: ['*']}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown_policy", []string{"--token-holders", "allow"}, nil, "refuse, forward, validate"},
+		{"without_callers_file", []string{"--token-holders", "forward"}, nil, "--token-holders forward needs --caller-tokens-file"},
+		{"env_without_callers_file", nil, map[string]string{"DEVENV_FACADE_TOKEN_HOLDERS": "validate"}, "--token-holders validate needs --caller-tokens-file"},
+		{"with_no_passthrough", []string{"--caller-tokens-file", path, "--token-holders", "forward", "--no-token-passthrough"}, nil, "--no-token-passthrough"},
+		{"validate_without_iam", []string{"--caller-tokens-file", path, "--token-holders", "validate"}, nil, "--iam-endpoint"},
+		{"validate_bad_iam", []string{"--caller-tokens-file", path, "--token-holders", "validate", "--iam-endpoint", "https://user:pw@iam.example/v3"}, nil, "user info"},
+	} {
+		var out logbuf.Buffer
+		lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		err := run(t.Context(), append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", ""}, tt.args...), lookup, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v; want an error mentioning %q", tt.name, err, tt.want)
+		}
+	}
+	serving, _ := start(t, []string{"--caller-tokens-file", path, "--token-holders", "validate", "--iam-endpoint", "http://127.0.0.1:9/v3"}, nil)
+	if !strings.Contains(serving.line, `"token_holders":"validate (IAM token validation at http://127.0.0.1:9/v3;`) {
+		t.Errorf("serving line %s does not name the policy and IAM", serving.line)
+	}
+}

@@ -98,6 +98,16 @@ const (
 	// ReasonUnknownMethod: gRPC only: the server does not serve this
 	// method.
 	ReasonUnknownMethod = "UNKNOWN_METHOD"
+	// ReasonCallerTokenRejected: a call admitted on its own IAM token
+	// alone (a token holder) carried a token IAM does not accept (unknown,
+	// expired, revoked) or one not scoped to a project. ModelArts was not
+	// called.
+	ReasonCallerTokenRejected = "CALLER_TOKEN_REJECTED"
+	// ReasonSignatureNotAccepted: the call was signed with an access key
+	// (Authorization: SDK-HMAC-SHA256 ...). The facade can neither verify
+	// nor forward such a signature; the caller should send an IAM token.
+	// ModelArts was not called.
+	ReasonSignatureNotAccepted = "SIGNATURE_NOT_ACCEPTED"
 	// ReasonRequestTooLarge: REST only: the request body exceeds the
 	// mirror's limit.
 	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
@@ -130,6 +140,11 @@ const (
 	// "facade" (the facade's configured credentials). An UNAUTHENTICATED
 	// answer with "facade" is the operator's to fix, not the caller's.
 	MetadataCredentials = "credentials"
+	// MetadataCaller is who the call ran as, when caller authentication
+	// is on: the caller's name from the callers file, or "token-holder"
+	// for a call admitted on its own IAM token alone (which ran on that
+	// token only).
+	MetadataCaller = "caller"
 	// MetadataAttempts is how many requests the call sent to ModelArts
 	// (retries included), in decimal, when it sent any.
 	MetadataAttempts = "upstream_attempts"
@@ -162,6 +177,9 @@ type Call struct {
 	// Credentials is CredentialsCaller, CredentialsFacade or "" (no
 	// request was sent).
 	Credentials string
+	// Caller is who the call ran as (see [MetadataCaller]), or "" without
+	// caller authentication.
+	Caller string
 	// Attempts is how many requests the call sent to ModelArts.
 	Attempts int
 	// Extra is further ErrorInfo metadata (keys from this package).
@@ -173,6 +191,9 @@ type Call struct {
 func (c Call) addTo(md map[string]string) {
 	if c.RequestID != "" && md[MetadataRequestID] == "" {
 		md[MetadataRequestID] = c.RequestID
+	}
+	if c.Caller != "" {
+		md[MetadataCaller] = c.Caller
 	}
 	if c.Attempts > 0 {
 		md[MetadataAttempts] = strconv.Itoa(c.Attempts)
@@ -201,6 +222,17 @@ func Facade(c codes.Code, reason, msg string, call Call, details ...protoadapt.M
 // message (which reaches the caller: never put a secret in it).
 func New(c codes.Code, reason, msg, requestID string) error {
 	return Facade(c, reason, msg, Call{RequestID: requestID}).Err()
+}
+
+// SignatureNotAccepted returns the error of a call signed with an access
+// key (Authorization: SDK-HMAC-SHA256 ...), reason
+// [ReasonSignatureNotAccepted]: the facade cannot verify such a signature
+// (it holds no caller's secret key) and never forwards one (the signature
+// covers the facade's host, not ModelArts'). send says what the caller
+// should send instead.
+func SignatureNotAccepted(requestID, send string) error {
+	return New(codes.Unauthenticated, ReasonSignatureNotAccepted,
+		"the facade does not accept requests signed with an access key (AK/SK): it cannot verify the signature and never forwards one; send "+send, requestID)
 }
 
 // Upstream describes an error ModelArts (or what stands in front of it)

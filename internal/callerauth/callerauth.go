@@ -25,7 +25,11 @@
 // [Authenticator] enforces the file in front of every RPC: no valid
 // identity gives UNAUTHENTICATED; a project outside the caller's lists, or
 // a change in a project it may only read, gives PERMISSION_DENIED before
-// anything reaches ModelArts. The file is re-read
+// anything reaches ModelArts. A call signed with an access key
+// (SDK-HMAC-SHA256) is refused: the facade cannot verify the signature and
+// never forwards one. Calls that bring their own IAM token instead of an
+// identity from the file (token holders) are refused, or admitted to run on
+// that token alone, as [Authenticator.AdmitTokenHolders] says. The file is re-read
 // when its content changes ([Authenticator.Watch]) or on request
 // ([Authenticator.Reload], for SIGHUP); a broken file never replaces a good
 // one.
@@ -54,18 +58,26 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
 // Caller is an authenticated caller.
 type Caller struct {
-	// Name is the caller's name from the file, for logs.
+	// Name is the caller's name from the file, for logs, or
+	// [callctx.TokenHolder].
 	Name     string
 	projects map[string]bool // read and change
 	all      bool
 	readOnly map[string]bool // read only
 	readAll  bool
+	// holder marks a caller admitted on its own IAM token alone.
+	holder bool
 }
+
+// TokenHolder reports whether the caller was admitted on its own IAM token
+// alone (see [TokenHolderPolicy]) rather than by the callers file.
+func (c *Caller) TokenHolder() bool { return c.holder }
 
 // MayAccess reports whether the caller may read and change projectID.
 func (c *Caller) MayAccess(projectID string) bool {
@@ -120,6 +132,8 @@ func parse(raw []byte) (*policy, error) {
 		switch {
 		case c.Name == "":
 			return nil, fmt.Errorf("%s: name is empty", where)
+		case c.Name == callctx.TokenHolder:
+			return nil, fmt.Errorf("%s: the name %q is reserved for callers admitted on their own IAM token; choose another", where, c.Name)
 		case names[c.Name]:
 			return nil, fmt.Errorf("%s: name %q appears twice", where, c.Name)
 		case c.TokenSHA256 == "" && len(c.ClientCertNames) == 0:
@@ -224,6 +238,7 @@ type Authenticator struct {
 	seenMode fs.FileMode
 
 	refusals refusalLog
+	holders  atomic.Pointer[tokenHolders]
 
 	// onReload, if set, is told of every reload (SetReloadObserver).
 	onReload func(err error)
@@ -243,6 +258,7 @@ func Load(path string, logger *slog.Logger) (*Authenticator, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Authenticator{path: path, logger: logger, now: time.Now}
+	a.holders.Store(&tokenHolders{})
 	if _, err := a.load(true); err != nil {
 		return nil, err
 	}
@@ -348,12 +364,15 @@ func (a *Authenticator) logReload(changed bool, err error) {
 	}
 }
 
-// ErrNoCredentials and ErrUnknownCredentials are the reasons Authenticate
-// refuses a call.
+// The reasons Authenticate refuses a call.
 var (
 	ErrNoCredentials      = errors.New("no bearer token and no client certificate listed in the callers file")
 	ErrUnknownCredentials = errors.New("the bearer token is not listed in the callers file")
 	ErrMalformedBearer    = errors.New(`the authorization header is not "Bearer <token>"`)
+	// ErrSignedRequest: the call is signed with an access key
+	// (Authorization: SDK-HMAC-SHA256 ...), which the facade neither
+	// verifies nor forwards.
+	ErrSignedRequest = errors.New("the request is signed with an access key (AK/SK)")
 )
 
 // Authenticate identifies the caller from a bearer token (authorization,
@@ -368,6 +387,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization []string
 func (a *Authenticator) authenticate(authorization []string, cert *x509.Certificate) (*Caller, error) {
 	p := a.policy.Load()
 	if len(authorization) > 0 {
+		for _, v := range authorization {
+			if _, signed := callctx.SignatureScheme(v); signed {
+				return nil, ErrSignedRequest
+			}
+		}
 		if len(authorization) != 1 {
 			return nil, ErrMalformedBearer
 		}

@@ -2,6 +2,7 @@ package callerauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,10 +64,13 @@ func (a *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 		return ctx, nil
 	}
 	caller, err := a.Authenticate(ctx, info.Header.Get("authorization"))
+	if errors.Is(err, ErrNoCredentials) {
+		caller, err = a.admitHolder(err, info.FullMethodName, info.Header.Get(callctx.MetadataKeyAuthToken))
+	}
 	if err != nil {
 		requestID := firstValid(info.Header.Get("x-request-id"))
 		a.refused(callctx.ProtocolGRPC, info.FullMethodName, requestID, err)
-		return nil, unauthenticated(err, requestID)
+		return nil, a.unauthenticated(err, requestID)
 	}
 	return context.WithValue(ctx, callerKey{}, caller), nil
 }
@@ -78,6 +82,9 @@ func (a *Authenticator) Tap(ctx context.Context, info *tap.Info) (context.Contex
 func (a *Authenticator) Middleware(next http.Handler, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := a.authenticate(r.Header.Values("Authorization"), leaf(r.TLS))
+		if errors.Is(err, ErrNoCredentials) {
+			caller, err = a.admitHolder(err, "", r.Header.Values("X-Auth-Token"))
+		}
 		if err != nil {
 			requestID := firstValid(r.Header.Values("X-Request-Id"))
 			a.refused(callctx.ProtocolREST, r.Method+" "+r.URL.EscapedPath(), requestID, err)
@@ -86,7 +93,7 @@ func (a *Authenticator) Middleware(next http.Handler, writeError func(http.Respo
 				// answer keeps net/http from reading it first.
 				w.Header().Set("Connection", "close")
 			}
-			writeError(w, r, unauthenticated(err, requestID))
+			writeError(w, r, a.unauthenticated(err, requestID))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
@@ -100,37 +107,56 @@ func firstValid(ids []string) string {
 	return callctx.NewRequestID()
 }
 
-func unauthenticated(err error, requestID string) error {
+// unauthenticated is the error of a call refused for err: a signed
+// request is told to send a token instead; any other is told what failed.
+func (a *Authenticator) unauthenticated(err error, requestID string) error {
+	if errors.Is(err, ErrSignedRequest) {
+		send := "a bearer token from the callers file (Authorization: Bearer)"
+		if a.holders.Load().policy != RefuseTokenHolders {
+			send = "your IAM token as X-Auth-Token, or " + send
+		}
+		return apierror.SignatureNotAccepted(requestID, send)
+	}
 	return apierror.New(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
 		"caller authentication failed: "+err.Error(), requestID)
 }
 
-// authorize finds (or, without the tap, establishes) the call's caller
-// and, for requests that name a project, checks the caller may call method
-// on it: read methods need the project in either list, others in
-// projects.
+// authorize finds (or, without the tap, establishes) the call's caller,
+// records who the call runs as ([callctx.WithIdentity]) and, for requests
+// that name a project, checks the caller may call method on it: read
+// methods need the project in either list, others in projects. A token
+// holder is authorized by [Authenticator.authorizeHolder].
 func (a *Authenticator) authorize(ctx context.Context, method string, req any) (context.Context, error) {
 	caller, ok := FromContext(ctx)
 	if !ok {
 		md, _ := metadata.FromIncomingContext(ctx)
 		var err error
-		if caller, err = a.Authenticate(ctx, md.Get("authorization")); err != nil {
+		caller, err = a.Authenticate(ctx, md.Get("authorization"))
+		if errors.Is(err, ErrNoCredentials) {
+			caller, err = a.admitHolder(err, method, md.Get(callctx.MetadataKeyAuthToken))
+		}
+		if err != nil {
 			callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
-			return nil, unauthenticated(err, callctx.RequestID(ctx))
+			return nil, a.unauthenticated(err, callctx.RequestID(ctx))
 		}
 		ctx = context.WithValue(ctx, callerKey{}, caller)
 	}
+	if caller.holder {
+		return a.authorizeHolder(ctx, req)
+	}
 	callctx.Annotate(ctx, slog.String("caller", caller.Name))
+	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: caller.Name})
+	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: caller.Name}
 	r, ok := req.(projectScoped)
 	switch {
 	case !ok || caller.MayAccess(r.GetProjectId()):
 	case caller.MayRead(r.GetProjectId()) && readOnly(method):
 	case caller.MayRead(r.GetProjectId()):
-		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), scrub.Text(method, maxMethodBytes, nil)), callctx.RequestID(ctx))
+		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
+			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), scrub.Text(method, maxMethodBytes, nil)), call).Err()
 	default:
-		return nil, apierror.New(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), callctx.RequestID(ctx))
+		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
+			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), call).Err()
 	}
 	return ctx, nil
 }

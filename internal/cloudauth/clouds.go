@@ -296,10 +296,7 @@ func (c Cloud) Config() (Config, error) {
 		}
 		return Config{Kind: KindAKSK, AccessKey: ak.value, SecretKey: sk.value, SecurityToken: st.value}, nil
 	case c.Auth.Password != "":
-		endpoint := c.Auth.AuthURL
-		if endpoint == "" && c.Profile == "otc" && c.RegionName != "" {
-			endpoint = "https://iam." + c.RegionName + ".otc.t-systems.com/v3"
-		}
+		endpoint := c.IAMEndpoint()
 		domain := firstOf(c.Auth.UserDomainName, c.Auth.DomainName, c.Auth.ProjectDomainName)
 		projectName := c.Auth.ProjectName
 		if c.Auth.ProjectID != "" {
@@ -330,6 +327,19 @@ func (c Cloud) Config() (Config, error) {
 	}
 	return fail("has no credentials: give ak and sk (or access_key and secret_key, at the top level or under auth), " +
 		"auth.username and auth.password, or auth.token")
+}
+
+// IAMEndpoint returns the IAM v3 endpoint the cloud names: auth.auth_url,
+// or with profile: otc and region_name,
+// https://iam.{region_name}.otc.t-systems.com/v3; "" if neither.
+func (c Cloud) IAMEndpoint() string {
+	if c.Auth.AuthURL != "" {
+		return c.Auth.AuthURL
+	}
+	if c.Profile == "otc" && c.RegionName != "" {
+		return "https://iam." + c.RegionName + ".otc.t-systems.com/v3"
+	}
+	return ""
 }
 
 // setting is a value and the YAML key it came from.

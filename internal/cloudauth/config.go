@@ -83,6 +83,26 @@ func (c Config) configured() []Kind {
 	return ks
 }
 
+// IAMEndpoint returns the IAM v3 endpoint cfg names, found as the
+// credentials find it: cfg.IAM.Endpoint (--iam-endpoint, OS_AUTH_URL), else
+// the endpoint of cfg.Cloud in clouds.yaml ([Cloud.IAMEndpoint]); "" if
+// neither names one. It reads clouds.yaml only for a cloud, and needs no
+// credentials in it.
+func IAMEndpoint(cfg Config) (string, error) {
+	if cfg.IAM.Endpoint != "" || cfg.Cloud == "" {
+		return cfg.IAM.Endpoint, nil
+	}
+	files := DefaultCloudsFiles()
+	if cfg.CloudsFiles != nil {
+		files = *cfg.CloudsFiles
+	}
+	cloud, err := LoadCloud(files, cfg.Cloud)
+	if err != nil {
+		return "", err
+	}
+	return cloud.IAMEndpoint(), nil
+}
+
 // New builds the credentials cfg selects. It returns nil credentials (and no
 // error) for KindNone. httpClient carries IAM token requests.
 func New(cfg Config, httpClient modelarts.HTTPClient) (modelarts.Credentials, error) {

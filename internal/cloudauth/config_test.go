@@ -407,3 +407,31 @@ func TestLoadCloud_warnsAboutReadableSecrets(t *testing.T) {
 		t.Errorf("warnings %q; want one about the clouds.yaml holding keys", cloud.Warnings)
 	}
 }
+
+// TestIAMEndpoint: the IAM endpoint is found as the credentials find it,
+// --iam-endpoint first, then the cloud's auth_url or OTC region, whatever
+// credentials the cloud holds.
+func TestIAMEndpoint(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"clouds.yaml": cloudsYAML})
+	files := &cloudauth.CloudsFiles{Clouds: []string{filepath.Join(dir, "clouds.yaml")}}
+	tests := []struct {
+		name    string
+		cfg     cloudauth.Config
+		want    string
+		wantErr bool
+	}{
+		{"flag", cloudauth.Config{IAM: cloudauth.IAMConfig{Endpoint: "https://iam.example/v3"}, Cloud: "with-url", CloudsFiles: files}, "https://iam.example/v3", false},
+		{"cloud_auth_url", cloudauth.Config{Cloud: "with-url", CloudsFiles: files}, "https://iam.eu-nl.otc.t-systems.com/v3", false},
+		{"cloud_otc_region_without_password", cloudauth.Config{Cloud: "otc-password", CloudsFiles: files}, "https://iam.eu-de.otc.t-systems.com/v3", false},
+		{"cloud_with_keys_only", cloudauth.Config{Cloud: "otcx-keys", CloudsFiles: files}, "", false},
+		{"nothing", cloudauth.Config{}, "", false},
+		{"unknown_cloud", cloudauth.Config{Cloud: "nope", CloudsFiles: files}, "", true},
+	}
+	for _, tt := range tests {
+		got, err := cloudauth.IAMEndpoint(tt.cfg)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("%s: %q, %v; want %q, error %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

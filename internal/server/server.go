@@ -153,6 +153,18 @@ type Options struct {
 	// Callers, if set, authenticates every call (bearer tokens or client
 	// certificates) and limits each caller to its projects.
 	Callers *callerauth.Authenticator
+	// TokenHolders, with Callers, says what becomes of a call that
+	// carries no identity from the callers file but its own IAM token
+	// (x-auth-token, X-Auth-Token): refused (the zero value), or admitted
+	// to run on that token alone, never on Credentials, after IAM has
+	// checked it with ValidateTokenHolders (see callerauth). Without
+	// Callers it must be the zero value; it cannot be combined with
+	// DisableTokenPassthrough.
+	TokenHolders callerauth.TokenHolderPolicy
+	// TokenValidator checks token holders' tokens with IAM (an
+	// *iamtoken.Validator); required with ValidateTokenHolders, unused
+	// otherwise.
+	TokenValidator callerauth.TokenValidator
 	// TLS, if set, serves both gRPC and the REST mirror over TLS (see
 	// [ServerTLSConfig]); with ClientCAs set, clients must present a
 	// certificate signed by one of them.
@@ -232,6 +244,12 @@ func (opts Options) check() error {
 		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
 	case opts.ShutdownGrace < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
 		return errors.New("server: negative limits are not allowed (zero means none)")
+	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.Callers == nil:
+		return fmt.Errorf("server: TokenHolders %s needs caller authentication (Callers): without it every caller's X-Auth-Token is forwarded already", opts.TokenHolders)
+	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.DisableTokenPassthrough:
+		return fmt.Errorf("server: TokenHolders %s admits callers on their own X-Auth-Token, which DisableTokenPassthrough ignores", opts.TokenHolders)
+	case (opts.TokenHolders == callerauth.ValidateTokenHolders) != (opts.TokenValidator != nil):
+		return errors.New("server: TokenValidator is needed with TokenHolders validate, and only then")
 	}
 	return nil
 }
@@ -313,7 +331,14 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, err
 	}
+	if opts.Callers != nil {
+		if err := opts.Callers.AdmitTokenHolders(opts.TokenHolders, opts.TokenValidator); err != nil {
+			s.closeHTTPClient()
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
 	svcOpts := []service.Option{service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
+		service.WithCallerAuthentication(opts.Callers != nil),
 		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval))}
 	if opts.WaitSleep != nil {
 		svcOpts = append(svcOpts, service.WithSleep(opts.WaitSleep))
@@ -590,6 +615,7 @@ func (s *Server) logStart() {
 		slog.String("admin_addr", listenerAddr(opts.AdminListener)),
 		slog.String("tls", tlsMode(opts.TLS)),
 		slog.String("caller_auth", callerAuthMode(opts.Callers, opts.TLS)),
+		slog.String("token_holders", tokenHoldersMode(opts)),
 		slog.String("upstream_credentials", describeCredentials(opts.Credentials)),
 		slog.Bool("caller_token_passthrough", !opts.DisableTokenPassthrough),
 		slog.String("modelarts_endpoint", s.client.Endpoint()),
@@ -625,6 +651,20 @@ func callerAuthMode(callers *callerauth.Authenticator, c *tls.Config) string {
 		return "client certificates only (any certificate from the CA may act on every project)"
 	}
 	return "off"
+}
+
+// tokenHoldersMode describes the policy for callers who bring only their
+// own IAM token.
+func tokenHoldersMode(opts Options) string {
+	switch {
+	case opts.Callers == nil:
+		return "n/a (no callers file)"
+	case opts.TokenHolders == callerauth.ValidateTokenHolders:
+		return fmt.Sprintf("validate (%v; each call runs on the caller's token only)", opts.TokenValidator)
+	case opts.TokenHolders == callerauth.ForwardTokenHolders:
+		return "forward (each call runs on the caller's token only)"
+	}
+	return opts.TokenHolders.String()
 }
 
 // describeCredentials names the credential source for the log, never its

@@ -1,0 +1,173 @@
+package callerauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/iamtoken"
+)
+
+// TokenHolderPolicy says what becomes of a call that proves no identity
+// the callers file knows (no bearer token, no listed client certificate)
+// but carries its own IAM token: x-auth-token metadata over gRPC, the
+// X-Auth-Token header over REST, as every ModelArts client sends. Such a
+// caller is a token holder.
+//
+// A token holder that is admitted runs as [callctx.TokenHolder] and only
+// on its own token: the call's identity says TokenOnly, and the service
+// then never uses the facade's credentials for it. The facade adds no
+// privilege to the token, so ModelArts alone decides what it may do.
+type TokenHolderPolicy int
+
+const (
+	// RefuseTokenHolders refuses token holders with UNAUTHENTICATED, like
+	// any call without an identity from the callers file.
+	RefuseTokenHolders TokenHolderPolicy = iota
+	// ForwardTokenHolders admits them on every project; ModelArts judges
+	// their token.
+	ForwardTokenHolders
+	// ValidateTokenHolders admits them once IAM has confirmed that the
+	// token is valid and scoped to the request's project (see package
+	// iamtoken); a token IAM refuses is UNAUTHENTICATED
+	// (CALLER_TOKEN_REJECTED), one for another project PERMISSION_DENIED
+	// (PROJECT_NOT_PERMITTED), both before anything is sent to ModelArts.
+	ValidateTokenHolders
+)
+
+// tokenHolderPolicyNames are the policies' names, in order.
+var tokenHolderPolicyNames = []string{"refuse", "forward", "validate"}
+
+// TokenHolderPolicies lists the names [ParseTokenHolderPolicy] accepts.
+func TokenHolderPolicies() []string { return append([]string(nil), tokenHolderPolicyNames...) }
+
+// String returns the policy's name: "refuse", "forward" or "validate".
+func (p TokenHolderPolicy) String() string {
+	if p < 0 || int(p) >= len(tokenHolderPolicyNames) {
+		return fmt.Sprintf("TokenHolderPolicy(%d)", int(p))
+	}
+	return tokenHolderPolicyNames[p]
+}
+
+// ParseTokenHolderPolicy returns the policy named s.
+func ParseTokenHolderPolicy(s string) (TokenHolderPolicy, error) {
+	for i, n := range tokenHolderPolicyNames {
+		if s == n {
+			return TokenHolderPolicy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown token-holder policy %q (want %s)", s, strings.Join(tokenHolderPolicyNames, ", "))
+}
+
+// TokenValidator checks a token holder's token with IAM; an
+// *iamtoken.Validator is one. Its errors match iamtoken.ErrRejected for a
+// token IAM refuses.
+type TokenValidator interface {
+	Validate(ctx context.Context, token string) (iamtoken.Scope, error)
+}
+
+// tokenHolders is the policy in force.
+type tokenHolders struct {
+	policy    TokenHolderPolicy
+	validator TokenValidator
+}
+
+// AdmitTokenHolders sets the policy for token holders (refused until it
+// is called). ValidateTokenHolders needs a validator; the other policies
+// take none. Call it before serving.
+func (a *Authenticator) AdmitTokenHolders(p TokenHolderPolicy, v TokenValidator) error {
+	switch {
+	case p < RefuseTokenHolders || p > ValidateTokenHolders:
+		return fmt.Errorf("callerauth: unknown token-holder policy %d", int(p))
+	case p == ValidateTokenHolders && v == nil:
+		return errors.New("callerauth: validating token holders needs a token validator (an IAM endpoint)")
+	case p != ValidateTokenHolders && v != nil:
+		return fmt.Errorf("callerauth: a token validator is only used with the validate policy, not %s", p)
+	}
+	a.holders.Store(&tokenHolders{policy: p, validator: v})
+	return nil
+}
+
+// TokenHolders returns the policy for token holders in force.
+func (a *Authenticator) TokenHolders() TokenHolderPolicy { return a.holders.Load().policy }
+
+// tokenHolder is the caller every admitted token holder is.
+var tokenHolder = &Caller{Name: callctx.TokenHolder, all: true, holder: true}
+
+// apiPrefix starts the full names of the methods token holders may call:
+// the API's, which all name a project.
+var apiPrefix = "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/"
+
+// admitHolder decides on a call that authenticate refused for lack of
+// credentials (refusal, ErrNoCredentials): it admits it as the token
+// holder if the policy allows token holders, the call is one of the API's
+// (method, a full gRPC method name; "" for a REST call, which is always
+// one) and it carries a token (tokens, the x-auth-token values). It
+// returns the refusal, told what the caller lacks, otherwise.
+func (a *Authenticator) admitHolder(refusal error, method string, tokens []string) (*Caller, error) {
+	if a.holders.Load().policy == RefuseTokenHolders {
+		return nil, refusal
+	}
+	switch {
+	case len(tokens) == 0 || tokens[0] == "":
+		return nil, fmt.Errorf("%w, and no X-Auth-Token of its own", refusal)
+	case method != "" && !strings.HasPrefix(method, apiPrefix):
+		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods only", refusal)
+	}
+	return tokenHolder, nil
+}
+
+// authorizeHolder lets an admitted token holder's call run on its own token
+// alone, after IAM's check when the policy validates tokens. Refusals say
+// so in ErrorInfo (caller: token-holder) and happen before anything is
+// sent to ModelArts.
+func (a *Authenticator) authorizeHolder(ctx context.Context, req any) (context.Context, error) {
+	callctx.Annotate(ctx, slog.String("caller", callctx.TokenHolder))
+	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: callctx.TokenHolder, TokenOnly: true})
+	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: callctx.TokenHolder}
+	r, ok := req.(projectScoped)
+	if !ok {
+		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
+			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods only", call).Err()
+	}
+	h := a.holders.Load()
+	if h.validator == nil {
+		return ctx, nil
+	}
+	token := ""
+	if v := metadata.ValueFromIncomingContext(ctx, callctx.MetadataKeyAuthToken); len(v) > 0 {
+		token = v[0]
+	}
+	if err := callctx.CheckAuthToken(token); err != nil {
+		// The same answer the service gives a malformed token; IAM is
+		// not asked about it.
+		return nil, apierror.InvalidArgument(call.RequestID, apierror.Violation(callctx.MetadataKeyAuthToken, apierror.ViolationMalformed, err.Error()))
+	}
+	scope, err := h.validator.Validate(ctx, token)
+	var rejected *iamtoken.RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		callctx.Annotate(ctx, slog.String("caller_error", rejected.Error()))
+		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
+			"IAM does not accept the caller's X-Auth-Token ("+rejected.Why+"); get a new token", call).Err()
+	case err != nil:
+		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
+		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonIAMUnavailable,
+			"IAM could not check the caller's X-Auth-Token; the call may be retried", call).Err()
+	case scope.ProjectID == "":
+		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
+			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call).Err()
+	case scope.ProjectID != r.GetProjectId():
+		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
+			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scope.ProjectID, shorten(r.GetProjectId())), call).Err()
+	}
+	return ctx, nil
+}
