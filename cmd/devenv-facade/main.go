@@ -112,6 +112,8 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "auto", []string{"auto", "text", "json"},
 		"log line format; auto: text on a terminal, JSON otherwise (a container, a file, a pipe)")
+	fs.Bool(&o.ReadinessRequiresUpstream, "readiness-requires-modelarts", "DEVENV_FACADE_READINESS_REQUIRES_MODELARTS", o.ReadinessRequiresUpstream,
+		"report not ready (/readyz, the service's gRPC health) while ModelArts has not answered 3 requests in a row for 30s")
 	fs.Bool(&cfg.metrics, "metrics", "DEVENV_FACADE_METRICS", true,
 		"keep Prometheus metrics and serve them at /metrics on the admin listener (--admin-addr)")
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",

@@ -108,6 +108,40 @@ type IAMPassword struct {
 
 	// observe, if set, is told of every token request (SetObserver).
 	observe func(refresh bool, err error)
+	// lastErr is the last token request's failure, nil after a success;
+	// lastFetch is when it ended.
+	lastErr   error
+	lastFetch time.Time
+}
+
+// readyRetry is how often, at most, Ready starts a token request after one
+// failed: a facade with a wrong password must not hammer IAM once a
+// second for its readiness probe.
+const readyRetry = 10 * time.Second
+
+// ErrNoToken is what [IAMPassword.Ready] reports until a token has been
+// obtained.
+var ErrNoToken = errors.New("cloudauth: no IAM token obtained yet")
+
+// Ready reports, without waiting, whether the credentials hold a usable
+// token: nil, or why not (the last token request's failure, or
+// [ErrNoToken]). When they hold none, it starts a token request in the
+// background, so that asking again later tells more.
+func (p *IAMPassword) Ready() error {
+	p.mu.Lock()
+	tok, lastErr, lastFetch := p.tok, p.lastErr, p.lastFetch
+	p.mu.Unlock()
+	now := p.now()
+	if tok != nil && now.Before(tok.usableUntil) {
+		return nil
+	}
+	if lastErr == nil || now.Sub(lastFetch) >= readyRetry {
+		p.flight.DoChan("token", p.fetch)
+	}
+	if lastErr != nil {
+		return lastErr
+	}
+	return ErrNoToken
 }
 
 // SetObserver has observe told of every token request: refresh is false
@@ -236,6 +270,9 @@ func (p *IAMPassword) fetch() (any, error) {
 	refresh := p.tok != nil
 	p.mu.Unlock()
 	v, err := p.request()
+	p.mu.Lock()
+	p.lastErr, p.lastFetch = err, p.now()
+	p.mu.Unlock()
 	if p.observe != nil {
 		p.observe(refresh, err)
 	}

@@ -143,6 +143,7 @@ type Client struct {
 	limiter    *limiter
 	latency    latency
 	observer   Observer
+	reach      reachability
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 }
@@ -443,6 +444,10 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 
 		var apiErr *Error
 		isAPIErr := errors.As(err, &apiErr)
+		if answered := answer != nil || isAPIErr; answered || ctx.Err() == nil {
+			// A call its caller gave up on says nothing about ModelArts.
+			c.reach.record(answered, time.Now())
+		}
 		switch {
 		case answer != nil:
 			c.observer.UpstreamAttempt(out.op.Name, res.Attempts > 1, answer.status, "", time.Since(began))

@@ -24,8 +24,10 @@ import (
 // authentication and in plaintext, for probes and operators:
 //
 //   - GET /healthz: 200 while the process serves (liveness);
-//   - GET /readyz: 200 while the facade accepts calls, 503 once it is
-//     shutting down (readiness);
+//   - GET /readyz: 200 "ready" while the facade should get calls; 503
+//     "not ready: <why>" before it serves, while its IAM token cannot be
+//     obtained, while ModelArts does not answer (see Server.readiness),
+//     and once it is shutting down (readiness);
 //   - GET /metrics: the Prometheus metrics, when the facade keeps them;
 //   - gRPC grpc.health.v1.Health (Check and Watch) over HTTP/2 without TLS
 //     ("h2c", as Kubernetes' gRPC probes speak it), sharing the main gRPC
@@ -37,6 +39,7 @@ import (
 // codes and counts, never callers, tokens or instance IDs.
 type adminServer struct {
 	ready  atomic.Bool
+	why    atomic.Pointer[string] // why not ready; nil: not said
 	grpc   *grpc.Server
 	server *http.Server
 }
@@ -74,7 +77,11 @@ func newAdminServer(hs *health.Server, logger *slog.Logger, metrics http.Handler
 			writeText(w, http.StatusOK, "ready")
 			return
 		}
-		writeText(w, http.StatusServiceUnavailable, "not ready")
+		text := "not ready"
+		if why := a.why.Load(); why != nil {
+			text += ": " + *why
+		}
+		writeText(w, http.StatusServiceUnavailable, text)
 	})
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
@@ -107,7 +114,11 @@ func writeText(w http.ResponseWriter, code int, text string) {
 	_, _ = io.WriteString(w, text+"\n")
 }
 
-func (a *adminServer) setReady(ready bool) { a.ready.Store(ready) }
+// setReady sets readiness, and why it is not ready ("" when it is).
+func (a *adminServer) setReady(ready bool, why string) {
+	a.why.Store(&why)
+	a.ready.Store(ready)
+}
 
 func (a *adminServer) serve(lis net.Listener) error {
 	if err := a.server.Serve(lis); !errors.Is(err, http.ErrServerClosed) {

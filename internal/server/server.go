@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -196,6 +197,14 @@ type Options struct {
 	// tokens) and Callers.
 	Metrics *metrics.Metrics
 
+	// ReadinessRequiresUpstream makes the facade not ready (readiness
+	// probes, and the service's gRPC health) while ModelArts does not
+	// answer: UnreachableAfterFailures requests in a row without an answer
+	// over at least UnreachableAfter (modelarts); one failed call does not
+	// flip it, and the first answer restores it. While not ready and idle,
+	// the facade probes the endpoint every probeInterval.
+	ReadinessRequiresUpstream bool
+
 	// Tracing, if set, traces calls: a server span per gRPC call and REST
 	// request, a client span per request to ModelArts, and W3C trace
 	// context from callers passed on to ModelArts. Nil is
@@ -225,6 +234,8 @@ func DefaultOptions() Options {
 		ShutdownGrace:       DefaultShutdownGrace,
 		MaxWait:             DefaultMaxWait,
 		PollInterval:        DefaultPollInterval,
+
+		ReadinessRequiresUpstream: true,
 	}
 }
 
@@ -273,6 +284,9 @@ type Server struct {
 	admin       *adminServer // nil without an admin listener
 	restCancel  context.CancelCauseFunc
 	restBaseCtx context.Context
+
+	now     func() time.Time // the readiness clock; tests replace it
+	probing atomic.Bool      // a probe of ModelArts is under way
 }
 
 // New assembles a facade from opts without serving anything yet. On error
@@ -295,7 +309,7 @@ func New(opts Options) (_ *Server, err error) {
 	if opts.Tracing == nil {
 		opts.Tracing = telemetry.Off()
 	}
-	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec()}
+	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(), now: time.Now}
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
@@ -366,7 +380,8 @@ func New(opts Options) (_ *Server, err error) {
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
 	s.streams.known = knownMethods(s.grpcServer)
-	s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	// The service is SERVING once Serve finds it ready (readiness.go).
+	s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
 
 	// REST calls run on a base context that shutdown cancels past the
 	// grace period; until then they outlive the Serve context.
@@ -592,9 +607,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		}()
 	}
 	s.logStart()
-	if s.admin != nil {
-		s.admin.setReady(true)
-	}
+	readyCtx, stopReadiness := context.WithCancel(context.Background())
+	readinessDone := make(chan struct{})
+	go func() {
+		defer close(readinessDone)
+		tick := time.NewTicker(readinessInterval)
+		defer tick.Stop()
+		s.watchReadiness(readyCtx, tick.C)
+	}()
 
 	var serveErr error
 	select {
@@ -602,6 +622,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	s.logger.Info("shutting down", slog.Duration("grace", opts.ShutdownGrace))
+	stopReadiness()
+	<-readinessDone
 	s.shutdown()
 	return serveErr
 }
@@ -686,7 +708,7 @@ func describeCredentials(creds modelarts.Credentials) string {
 func (s *Server) shutdown() {
 	opts := s.opts
 	if s.admin != nil {
-		s.admin.setReady(false)
+		s.admin.setReady(false, "shutting down")
 	}
 	s.health.Shutdown()
 	start := time.Now()

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// Readiness timing.
+const (
+	// readinessInterval is how often readiness is evaluated.
+	readinessInterval = time.Second
+	// probeInterval is how long ModelArts may go without a request before
+	// a facade that finds it unreachable probes it: without traffic (a
+	// facade that is not ready gets none) it would never learn that
+	// ModelArts is back.
+	probeInterval = 10 * time.Second
+	// probeTimeout bounds a probe.
+	probeTimeout = 5 * time.Second
+)
+
+// readiness reports whether the facade should get calls, and if not why,
+// in words safe to show anyone who can reach the admin listener (details
+// are in the log):
+//
+//   - its own IAM token, when its credentials use one, must have been
+//     obtained and be usable (a facade that cannot get one would fail
+//     every call that relies on it);
+//   - with ReadinessRequiresUpstream, ModelArts must answer (see
+//     modelarts.Client.Reachable: sustained failure, not one failed call).
+func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string) {
+	if c, ok := s.opts.Credentials.(interface{ Ready() error }); ok {
+		if err := c.Ready(); err != nil {
+			return false, "waiting for the facade's IAM token"
+		}
+	}
+	if s.opts.ReadinessRequiresUpstream {
+		var down *modelarts.UnreachableError
+		if err := s.client.Reachable(now); errors.As(err, &down) {
+			if now.Sub(s.client.LastAttempt()) >= probeInterval {
+				s.probe(ctx)
+			}
+			return false, "ModelArts has not answered since " + down.Since.UTC().Format(time.RFC3339)
+		}
+	}
+	return true, ""
+}
+
+// probe asks ModelArts for an answer in the background, one probe at a
+// time.
+func (s *Server) probe(ctx context.Context) {
+	if !s.probing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.probing.Store(false)
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		if err := s.client.Probe(pctx); err != nil {
+			s.logger.Debug("ModelArts probe got no answer", slog.Any("error", err))
+		}
+	}()
+}
+
+// watchReadiness evaluates readiness on every tick until ctx is done, and
+// publishes it: GET /readyz on the admin listener, and the gRPC health of
+// the DevEnvService (the server as a whole, "", stays SERVING while the
+// process serves: it is the liveness signal). Changes are logged.
+func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
+	ready, why := false, "starting"
+	publish := func() {
+		nowReady, nowWhy := s.readiness(ctx, s.now())
+		if nowReady == ready && nowWhy == why {
+			return
+		}
+		ready, why = nowReady, nowWhy
+		status := healthpb.HealthCheckResponse_NOT_SERVING
+		if ready {
+			status = healthpb.HealthCheckResponse_SERVING
+			s.logger.Info("ready")
+		} else {
+			s.logger.Warn("not ready", slog.String("why", why))
+		}
+		if s.admin != nil {
+			s.admin.setReady(ready, why)
+		}
+		// Health watchers hear of changes only.
+		s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, status)
+	}
+	publish()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+			publish()
+		}
+	}
+}

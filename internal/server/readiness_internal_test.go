@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// readyCreds are credentials whose readiness the test sets.
+type readyCreds struct{ err atomic.Pointer[error] }
+
+func (c *readyCreds) Authenticate(_ context.Context, r *http.Request) error {
+	r.Header.Set("X-Auth-Token", "t")
+	return nil
+}
+
+func (c *readyCreds) Ready() error {
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// flaky is an upstream that, while down, closes every connection without
+// an answer, and otherwise answers 404.
+type flaky struct{ down atomic.Bool }
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.down.Load() {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// TestReadiness: the facade is not ready while its IAM token is missing or
+// ModelArts has not answered for a while; an idle facade that finds
+// ModelArts unreachable probes it and is ready again once it answers; the
+// state reaches /readyz and the service's gRPC health, and the server's
+// own health ("") stays SERVING.
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	up := &flaky{}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer grpcLis.Close()
+	defer adminLis.Close()
+	creds := &readyCreds{}
+	opts := DefaultOptions()
+	opts.GRPCListener, opts.AdminListener, opts.Endpoint, opts.Credentials = grpcLis, adminLis, srv.URL, creds
+	opts.Retry.MaxAttempts = 1
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.closeHTTPClient()
+	ctx, cancel := context.WithCancel(t.Context())
+	t0 := time.Now()
+	clock := atomic.Pointer[time.Time]{}
+	clock.Store(&t0)
+	s.now = func() time.Time { return *clock.Load() }
+	ticks := make(chan time.Time)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchReadiness(ctx, ticks)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	tick := func(after time.Duration) {
+		at := t0.Add(after)
+		clock.Store(&at)
+		select {
+		case ticks <- at:
+		case <-time.After(10 * time.Second):
+			t.Fatal("watchReadiness does not take ticks")
+		}
+		// A second tick returns only once the first was published.
+		select {
+		case ticks <- at:
+		case <-time.After(10 * time.Second):
+			t.Fatal("watchReadiness does not take ticks")
+		}
+	}
+	check := func(what string, wantReady bool) {
+		t.Helper()
+		if got := s.admin.ready.Load(); got != wantReady {
+			t.Errorf("%s: /readyz ready = %v (%q); want %v", what, got, *s.admin.why.Load(), wantReady)
+		}
+		want := healthpb.HealthCheckResponse_NOT_SERVING
+		if wantReady {
+			want = healthpb.HealthCheckResponse_SERVING
+		}
+		resp, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{Service: devenvv1.DevEnvService_ServiceDesc.ServiceName})
+		if err != nil || resp.GetStatus() != want {
+			t.Errorf("%s: service health %v, %v; want %v", what, resp.GetStatus(), err, want)
+		}
+		if resp, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("%s: server health %v, %v; want SERVING (liveness)", what, resp.GetStatus(), err)
+		}
+	}
+	waitProbe := func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for s.probing.Load() {
+			if time.Now().After(deadline) {
+				t.Fatal("the probe did not end")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	call := func() {
+		_, _, _ = modelarts.GetInstance.Call(ctx, s.client, modelarts.Request{Params: []string{"0123456789abcdef0123456789abcdef", "x"}})
+	}
+
+	tick(0)
+	check("at start", true)
+
+	noToken := errors.New("IAM says no")
+	creds.err.Store(&noToken)
+	tick(time.Second)
+	check("without an IAM token", false)
+	if why := *s.admin.why.Load(); why != "waiting for the facade's IAM token" {
+		t.Errorf("why = %q: it must say what is missing, and nothing of IAM's answer", why)
+	}
+	creds.err.Store(nil)
+
+	up.down.Store(true)
+	for range modelarts.UnreachableAfterFailures {
+		call()
+	}
+	tick(2 * time.Second)
+	check("right after the failures", true) // not sustained yet
+	tick(modelarts.UnreachableAfter + time.Minute)
+	check("after failing for a minute", false)
+	waitProbe() // an idle facade probes; ModelArts is still down
+
+	up.down.Store(false)
+	tick(modelarts.UnreachableAfter + 2*time.Minute) // starts a probe, which gets an answer
+	waitProbe()
+	tick(modelarts.UnreachableAfter + 2*time.Minute + time.Second)
+	check("once a probe got an answer", true)
+}
