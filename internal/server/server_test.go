@@ -55,7 +55,7 @@ type instance struct {
 // startFacade runs the whole facade on loopback listeners in front of
 // upstream, itself served on loopback, with a plaintext gRPC client. Its
 // options are server.DefaultOptions as set (if not nil) changes them.
-func startFacade(t *testing.T, upstream http.Handler, set func(*server.Options)) *instance {
+func startFacade(t testing.TB, upstream http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
 	f := launch(t, upstream, set)
 	conn, err := grpc.NewClient(f.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -68,7 +68,7 @@ func startFacade(t *testing.T, upstream http.Handler, set func(*server.Options))
 }
 
 // launch runs the facade without connecting to it.
-func launch(t *testing.T, upstream http.Handler, set func(*server.Options)) *instance {
+func launch(t testing.TB, upstream http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
