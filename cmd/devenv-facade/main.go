@@ -103,6 +103,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
 	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", o.RequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
+	fs.Duration(&o.MaxConnectionAge, "max-connection-age", "DEVENV_FACADE_MAX_CONNECTION_AGE", o.MaxConnectionAge,
+		"how long a gRPC connection may live before the client is asked to reconnect (so that new replicas get clients; calls in flight finish); 0s: no limit").Between(0, 24*time.Hour)
 	fs.Int(&o.MaxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", o.MaxConnections,
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&o.MaxWait, "max-wait", "DEVENV_FACADE_MAX_WAIT", o.MaxWait,

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/mem"
@@ -954,5 +955,28 @@ func TestHandler_inMemory(t *testing.T) {
 	code, hdr, body := rest(t, http.MethodDelete, mem.URL+"/v1/"+project+"/demanager/instances/"+stopped, nil)
 	if code != http.StatusOK || body["instance_id"] != stopped || hdr.Get("X-Request-Id") == "" {
 		t.Errorf("DELETE through Handler: %d %v %v", code, hdr, body)
+	}
+}
+
+// TestMaxConnectionAge: a gRPC connection older than MaxConnectionAge is
+// asked to go away, so that balancing clients reconnect and find new
+// replicas; a call in flight on it still completes.
+func TestMaxConnectionAge(t *testing.T) {
+	t.Parallel()
+	f := startFacade(t, emulator.New(), func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.MaxConnectionAge = 300 * time.Millisecond
+	})
+	// A call that takes longer than the connection may live.
+	_, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: "fault-lat1s"})
+	if err != nil {
+		t.Fatalf("a call across the connection's end of life: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for state := f.conn.GetState(); state == connectivity.Ready; state = f.conn.GetState() {
+		if !f.conn.WaitForStateChange(ctx, state) {
+			t.Fatal("the connection is still READY 10s after MaxConnectionAge")
+		}
 	}
 }

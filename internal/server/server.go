@@ -58,6 +58,10 @@ const (
 	DefaultRequestReadTimeout = 10 * time.Second
 	// DefaultMaxConnections caps the open connections of each listener.
 	DefaultMaxConnections = 1024
+	// DefaultMaxConnectionAge bounds how long a client keeps one gRPC
+	// connection, so that new replicas get their share of long-lived
+	// clients.
+	DefaultMaxConnectionAge = 5 * time.Minute
 	// DefaultMaxWait bounds how long a call with wait set waits for the
 	// instance's state, whatever the caller's deadline.
 	DefaultMaxWait = service.DefaultMaxWait
@@ -146,6 +150,11 @@ type Options struct {
 	// but no request message is ended after it, and a REST request must be
 	// read within it. It must be positive.
 	RequestReadTimeout time.Duration
+	// MaxConnectionAge is how long a gRPC connection may live (with 10%
+	// jitter) before the server sends GOAWAY: the client reconnects, and
+	// one that balances across replicas looks for new ones; calls in
+	// flight finish. Zero means no limit.
+	MaxConnectionAge time.Duration
 	// MaxConnections caps the open connections on each of the gRPC and
 	// REST listeners; further connections wait in the listen backlog. Zero
 	// means no cap.
@@ -231,6 +240,7 @@ func DefaultOptions() Options {
 		MaxUpstreamWait:     DefaultMaxUpstreamWait,
 		RequestReadTimeout:  DefaultRequestReadTimeout,
 		MaxConnections:      DefaultMaxConnections,
+		MaxConnectionAge:    DefaultMaxConnectionAge,
 		ShutdownGrace:       DefaultShutdownGrace,
 		MaxWait:             DefaultMaxWait,
 		PollInterval:        DefaultPollInterval,
@@ -253,7 +263,7 @@ func (opts Options) check() error {
 	case opts.Retry.MaxAttempts < 1 || opts.Retry.InitialBackoff <= 0 || opts.Retry.MaxBackoff < opts.Retry.InitialBackoff ||
 		opts.Retry.Multiplier < 1 || opts.Retry.MaxRetryAfter <= 0 || opts.Retry.AttemptTimeout < 0:
 		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
-	case opts.ShutdownGrace < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
+	case opts.ShutdownGrace < 0 || opts.MaxConnectionAge < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
 		return errors.New("server: negative limits are not allowed (zero means none)")
 	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.Callers == nil:
 		return fmt.Errorf("server: TokenHolders %s needs caller authentication (Callers): without it every caller's X-Auth-Token is forwarded already", opts.TokenHolders)
@@ -473,7 +483,14 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		// connections are closed after 5 minutes; the server pings a
 		// silent connection after a minute and drops it 20s later.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}),
+		// A connection lives at most MaxConnectionAge (with jitter), then
+		// gets GOAWAY: clients reconnect, and those that balance across
+		// replicas (round_robin over a headless Service) re-resolve and
+		// find new ones. Calls in flight finish: the grace covers the
+		// longest wait a call may make.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second,
+			MaxConnectionAge:      opts.MaxConnectionAge, // zero: grpc-go's default, no limit
+			MaxConnectionAgeGrace: opts.MaxWait + opts.UpstreamTimeout}),
 		grpc.InTapHandle(s.tap),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator),
