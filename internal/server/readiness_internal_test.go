@@ -13,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -32,8 +33,11 @@ func (c *readyCreds) Ready() error {
 }
 
 // flaky is an upstream that, while down, closes every connection without
-// an answer, and otherwise answers 404.
-type flaky struct{ down atomic.Bool }
+// an answer, and otherwise is the emulator.
+type flaky struct {
+	down atomic.Bool
+	next http.Handler
+}
 
 func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.down.Load() {
@@ -42,7 +46,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	http.NotFound(w, r)
+	f.next.ServeHTTP(w, r)
 }
 
 // TestReadiness: the facade is not ready while its IAM token is missing or
@@ -52,7 +56,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // own health ("") stays SERVING.
 func TestReadiness(t *testing.T) {
 	t.Parallel()
-	up := &flaky{}
+	up := &flaky{next: emulator.New()}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")

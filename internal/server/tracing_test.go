@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,7 +79,9 @@ func TestTracing(t *testing.T) {
 		o.Tracing = &telemetry.Tracing{Provider: tp, Propagator: propagation.TraceContext{}, Exporter: "test"}
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})
-	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent, "x-request-id", "trace-test-1")
+	const callerToken = "caller-iam-token-that-must-never-be-logged"
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent, "x-request-id", "trace-test-1",
+		"x-auth-token", callerToken)
 	if _, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: deleteRetryOnce}); err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +131,22 @@ func TestTracing(t *testing.T) {
 			t.Errorf("request %d reached ModelArts with traceparent %q; want %q", i, seen, want)
 		}
 	}
-	if !strings.Contains(logs.String(), `"trace_id":"`+callerTraceID+`"`) {
-		t.Errorf("the call's log line has no trace_id:\n%s", logs.String())
+	// The call's log line is JSON with both IDs, and no token.
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("a log line is not JSON: %v\n%s", err, l)
+		}
+		if m["msg"] == "rpc" {
+			line = m
+		}
+	}
+	if line["request_id"] != "trace-test-1" || line["trace_id"] != callerTraceID {
+		t.Errorf("the call's log line: request_id %v, trace_id %v; want trace-test-1 and %s", line["request_id"], line["trace_id"], callerTraceID)
+	}
+	if strings.Contains(logs.String(), callerToken) {
+		t.Error("the log holds the caller's token")
 	}
 
 	// A REST request: its span is named after the route it matched.
