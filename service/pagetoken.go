@@ -18,15 +18,18 @@ import (
 //
 // A page token records where the previous page ended: the offset after it
 // and the ID of its last instance (the cursor), with a digest of the
-// filters and order it belongs to. The next page is read from a window
-// that starts pageOverlap instances before that offset and reaches as far
-// after it; the page starts right after the cursor wherever the cursor is
-// in the window. So instances deleted or created before the cursor between
-// two pages (up to pageOverlap of them) neither make the next page skip
-// instances nor repeat them. Beyond that, or when the cursor itself was
-// deleted, the page starts at the recorded offset: offset paging's usual
-// skips and repeats. ModelArts offers nothing stronger: no cursor, no
-// snapshot.
+// project, filters and order it belongs to. The next page is read from a
+// window that starts overlap instances before that offset (overlap is
+// maxPageOverlap, or fewer near the start of the list or for pages so
+// large that the window would pass the vendor's limit) and reaches
+// overlap after the page; the page starts right after the cursor wherever
+// the cursor is in the window. So up to overlap-1 instances deleted, or up
+// to overlap created, before the cursor between two pages neither make
+// the next page skip instances nor repeat them (more creations shorten the
+// page, never end the listing early). Beyond that, or when the cursor
+// itself was deleted, the page starts at the recorded offset: offset
+// paging's usual skips and repeats. ModelArts offers nothing stronger: no
+// cursor, no snapshot.
 
 // pageToken is a decoded page token.
 type pageToken struct {
@@ -39,9 +42,9 @@ type pageToken struct {
 // starts.
 const maxPageOverlap = 50
 
-// queryDigest identifies a list's filters and order.
-func queryDigest(q url.Values) uint64 {
-	sum := sha256.Sum256([]byte(q.Encode()))
+// queryDigest identifies a list: its project, filters and order.
+func queryDigest(project string, q url.Values) uint64 {
+	sum := sha256.Sum256([]byte(project + "?" + q.Encode()))
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
@@ -65,7 +68,7 @@ func (s *Service) listPage(ctx context.Context, c *call, req *devenvv1.ListInsta
 	if size == 0 {
 		size = defaultPageSize
 	}
-	digest := queryDigest(query)
+	digest := queryDigest(req.GetProjectId(), query)
 	tok := pageToken{Query: digest}
 	if req.GetPageToken() != "" {
 		var err error
@@ -75,20 +78,33 @@ func (s *Service) listPage(ctx context.Context, c *call, req *devenvv1.ListInsta
 		}
 		if tok.Query != digest {
 			return nil, apierror.InvalidArgument(c.requestID, newViolation("page_token", violationMalformed,
-				"page_token belongs to a list with other filters or another order; use the same ones as for the first page"))
+				"page_token belongs to a list of another project, with other filters or another order; use the same ones as for the first page"))
 		}
 	}
+	// The cursor may have moved past the window's end (many creations
+	// before it): the window after it is read then, once.
+	for range 2 {
+		out, resume, err := s.readPage(ctx, c, req.GetProjectId(), query, tok, size)
+		if err != nil || resume == nil {
+			return out, err
+		}
+		tok = *resume
+	}
+	return s.readPageFrom(ctx, c, req.GetProjectId(), query, tok, size)
+}
+
+// readPage reads the window for the page after tok. When the cursor is the
+// window's last instance and more follow, it returns no page but where to
+// resume: right after the window, with the same cursor.
+func (s *Service) readPage(ctx context.Context, c *call, project string, query url.Values, tok pageToken, size int) (*devenvv1.ListInstancesResponse, *pageToken, error) {
 	overlap := 0
 	if tok.Cursor != "" {
-		overlap = min(size, maxPageOverlap, tok.Offset)
+		overlap = min(maxPageOverlap, tok.Offset, (maxListLimit-size)/2)
 	}
 	start := tok.Offset - overlap
-	q := cloneQuery(query)
-	q.Set("offset", strconv.Itoa(start))
-	q.Set("limit", strconv.Itoa(size+2*overlap))
-	window, err := s.list(ctx, c, req.GetProjectId(), q)
+	window, err := s.listWindow(ctx, c, project, query, start, size+2*overlap)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	items := window.GetInstances()
 	from := min(overlap, len(items)) // where the page starts in the window
@@ -100,13 +116,39 @@ func (s *Service) listPage(ctx context.Context, c *call, req *devenvv1.ListInsta
 			}
 		}
 	}
-	page := items[from:min(from+size, len(items))]
+	if from == len(items) && from > 0 && start+len(items) < int(window.GetTotalCount()) {
+		return nil, &pageToken{Offset: start + len(items), Cursor: tok.Cursor, Query: tok.Query}, nil
+	}
+	return pageOf(window, items[from:min(from+size, len(items))], start+from, tok.Query), nil, nil
+}
+
+// readPageFrom reads the page at tok's offset, without looking for the
+// cursor.
+func (s *Service) readPageFrom(ctx context.Context, c *call, project string, query url.Values, tok pageToken, size int) (*devenvv1.ListInstancesResponse, error) {
+	window, err := s.listWindow(ctx, c, project, query, tok.Offset, size)
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(window, window.GetInstances(), tok.Offset, tok.Query), nil
+}
+
+// listWindow reads limit instances from offset.
+func (s *Service) listWindow(ctx context.Context, c *call, project string, query url.Values, offset, limit int) (*devenvv1.ListInstancesResponse, error) {
+	q := cloneQuery(query)
+	q.Set("offset", strconv.Itoa(offset))
+	q.Set("limit", strconv.Itoa(limit))
+	return s.list(ctx, c, project, q)
+}
+
+// pageOf answers page, which starts at offset in the list window belongs
+// to, with a token for the next page when more follow.
+func pageOf(window *devenvv1.ListInstancesResponse, page []*devenvv1.Instance, offset int, digest uint64) *devenvv1.ListInstancesResponse {
 	out := &devenvv1.ListInstancesResponse{TotalCount: window.TotalCount, Instances: page}
-	next := start + from + len(page)
+	next := offset + len(page)
 	if len(page) > 0 && next < int(window.GetTotalCount()) {
 		out.NextPageToken = pageToken{Offset: next, Cursor: page[len(page)-1].GetId(), Query: digest}.encode()
 	}
-	return out, nil
+	return out
 }
 
 func cloneQuery(q url.Values) url.Values {

@@ -179,3 +179,111 @@ func TestListInstances_vendorPaging(t *testing.T) {
 		t.Errorf("offset 4, limit 3: %v", resp)
 	}
 }
+
+// TestListInstances_pagesSurviveBoundaries: with small pages, deletions
+// and insertions before the cursor up to the documented bounds (49
+// deletions, 50 insertions) neither skip nor repeat; more insertions than
+// fit in the window never end the listing early; a token is bound to its
+// project.
+func TestListInstances_pagesSurviveBoundaries(t *testing.T) {
+	t.Parallel()
+	walkRest := func(t *testing.T, h *harness, token string) []string {
+		t.Helper()
+		var seen []string
+		req := &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2, PageToken: token}
+		for pages := 0; ; pages++ {
+			resp, err := h.client.ListInstances(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, inst := range resp.GetInstances() {
+				seen = append(seen, inst.GetName())
+			}
+			if resp.GetNextPageToken() == "" {
+				return seen
+			}
+			if pages > 200 {
+				t.Fatal("no end of pages")
+			}
+			req.PageToken = resp.GetNextPageToken()
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(up *vendorList)
+	}{
+		{"delete_49_before", func(up *vendorList) {
+			for i := 0; i < 49; i++ {
+				up.delete(fmt.Sprintf("nb-%03d", i))
+			}
+		}},
+		{"insert_50_before", func(up *vendorList) {
+			for i := range 50 {
+				up.add(fmt.Sprintf("nb-000-%03d", i))
+			}
+		}},
+		// The cursor lands on the window's last place: the page after it
+		// is in the next window.
+		{"insert_52_before", func(up *vendorList) {
+			for i := range 52 {
+				up.add(fmt.Sprintf("nb-000-%03d", i))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up := &vendorList{names: names(60)}
+			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+			// Walk to the page ending at nb-051.
+			req := &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2}
+			var token string
+			for range 26 {
+				resp, err := h.client.ListInstances(t.Context(), req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				token = resp.GetNextPageToken()
+				req.PageToken = token
+			}
+			tt.change(up)
+			got := walkRest(t, h, token)
+			if want := names(60)[52:]; !slices.Equal(got, want) {
+				t.Errorf("after the change the pages gave %v; want %v", got, want)
+			}
+		})
+	}
+	// Beyond the bounds: offset paging's repeats, but nothing skipped and
+	// no early end.
+	t.Run("insert_120_before", func(t *testing.T) {
+		t.Parallel()
+		up := &vendorList{names: names(60)}
+		h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+		resp, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2, Offset: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := resp.GetNextPageToken()
+		for i := range 120 {
+			up.add(fmt.Sprintf("nb-000-%03d", i))
+		}
+		got := walkRest(t, h, token)
+		if tail := got[max(0, len(got)-58):]; !slices.Equal(tail, names(60)[2:]) {
+			t.Errorf("the pages end with %v; want every instance after the first page, in order", tail)
+		}
+	})
+	t.Run("other_project", func(t *testing.T) {
+		t.Parallel()
+		up := &vendorList{names: names(10)}
+		h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+		first, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := "fedcba9876543210fedcba9876543210"
+		_, err = h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: other, PageSize: 2, PageToken: first.GetNextPageToken()})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("a token of another project: %v; want INVALID_ARGUMENT", err)
+		}
+	})
+}
