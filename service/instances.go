@@ -54,7 +54,7 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		switch {
 		case err == nil:
 		case lostAnswer(ctx, res, err) || errors.As(err, &decodeErr):
-			if inst, err = s.findCreated(ctx, c, project, req.GetName(), err); err != nil {
+			if inst, err = s.findCreated(ctx, c, req, err); err != nil {
 				return nil, err
 			}
 			setOutcomeInferred(ctx)
@@ -75,11 +75,23 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 // not have created the instance. Names are unique in a project, so an
 // instance with the name is the one created (or one that existed before,
 // which the create would have refused with ModelArts.6301; either way the
-// caller now has an instance of that name). cause is the create's error.
-func (s *Service) findCreated(ctx context.Context, c *call, project, name string, cause error) (*devenvv1.Instance, error) {
+// caller now has an instance of that name). The lookup lists where the
+// create put it: its workspace, pool and AI project (ModelArts lists
+// workspace "0" unless told otherwise). cause is the create's error.
+func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.CreateInstanceRequest, cause error) (*devenvv1.Instance, error) {
+	project, name := req.GetProjectId(), req.GetName()
 	s.logger.InfoContext(ctx, "a create reached ModelArts but its answer was lost; looking the name up",
 		slog.String("project_id", project), slog.String("name", name), slog.Any("cause", cause))
 	query := url.Values{"de_type": {"Notebook"}, "show_self": {"false"}}
+	if id := req.GetWorkspace().GetId(); id != "" {
+		query.Set("workspace_id", id)
+	}
+	if id := req.GetPool().GetId(); id != "" {
+		query.Set("pool_id", id)
+	}
+	if id := req.GetAiProject().GetId(); id != "" {
+		query.Set("ai_project", id)
+	}
 	answer, res, err := modelarts.ListInstances.Call(ctx, s.client, modelarts.Request{Params: []string{project}, Query: query}, c.opts...)
 	c.record(res)
 	var list devenvv1.ListInstancesResponse
@@ -93,11 +105,12 @@ func (s *Service) findCreated(ctx context.Context, c *call, project, name string
 	}
 	for _, inst := range list.GetInstances() {
 		if inst.GetName() == name {
+			withoutSecrets(inst)
 			return inst, nil
 		}
 	}
 	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamUnavailable, fmt.Sprintf(
-		"ModelArts received the create but its answer was lost; no instance named %q exists, so none was created and the call may be retried", name),
+		"ModelArts received the create but its answer was lost, and no instance named %q was found right after, so it most likely was not created; creating it again is safe: the name is unique, so a create that did happen answers ALREADY_EXISTS", name),
 		c.apiCall(nil)).Err()
 }
 
@@ -130,6 +143,9 @@ func (s *Service) list(ctx context.Context, c *call, project string, query url.V
 	var out devenvv1.ListInstancesResponse
 	if err := vendorjson.Unmarshal(*answer, &out); err != nil {
 		return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
+	}
+	for _, inst := range out.GetInstances() {
+		withoutSecrets(inst)
 	}
 	return &out, nil
 }
@@ -307,11 +323,13 @@ func setOutcomeInferred(ctx context.Context) {
 }
 
 // readInstance reads the vendor's JSON of an instance. Fields the API does
-// not know, the credentials among them, are dropped.
+// not know, the credentials among them, are dropped, and so are secrets in
+// fields it does know (withoutSecrets).
 func readInstance(raw []byte) (*devenvv1.Instance, error) {
 	var inst devenvv1.Instance
 	if err := vendorjson.Unmarshal(raw, &inst); err != nil {
 		return nil, err
 	}
+	withoutSecrets(&inst)
 	return &inst, nil
 }

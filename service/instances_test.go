@@ -181,6 +181,25 @@ func TestCreateInstance_lostAnswer(t *testing.T) {
 	}
 }
 
+// TestCreateInstance_lostAnswerInAWorkspace: the lookup of a lost create
+// searches the workspace the instance was created in (ModelArts lists
+// workspace "0" unless told otherwise).
+func TestCreateInstance_lostAnswerInAWorkspace(t *testing.T) {
+	t.Parallel()
+	up := newUpstream()
+	up.set(rules{lose: is(http.MethodPost, "/instances")})
+	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	req := createRequest("ws-nb")
+	req.Workspace = &devenvv1.Workspace{Id: proto.String("ws1")}
+	resp, err := h.client.CreateInstance(t.Context(), req)
+	if err != nil || resp.GetInstance().GetName() != "ws-nb" {
+		t.Fatalf("create in workspace ws1 with its answer lost: %v, %v; want the instance found", resp.GetInstance(), err)
+	}
+	if gets := up.requests(http.MethodGet); len(gets) != 1 || gets[0].query.Get("workspace_id") != "ws1" {
+		t.Errorf("lookups %v; want one in workspace ws1", gets)
+	}
+}
+
 // TestStartStop_lostAnswer: an action is sent once; when its answer is
 // lost, the instance's status decides: it shows the action took effect
 // (success, x-outcome: inferred), or it does not and the outcome is

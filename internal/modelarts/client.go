@@ -427,7 +427,10 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	}
 	policy := c.retry
 	if !out.op.Idempotent {
-		policy.MaxAttempts = 1
+		// Sent once: the attempt may take the whole call, since no retry
+		// needs the time, and cutting it short would only make its outcome
+		// unknown.
+		policy.MaxAttempts, policy.AttemptTimeout = 1, 0
 	}
 	refreshed := false
 	for retries := 0; ; {

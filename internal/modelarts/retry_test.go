@@ -2,6 +2,7 @@ package modelarts_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -139,8 +140,29 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	}
 	// The stalled attempt takes its 100ms timeout (real time: contexts
 	// follow the real clock).
-	if el := time.Since(start); el > time.Second || res.Attempts != 2 || !res.Ambiguous {
+	if el := time.Since(start); el > 3*time.Second || res.Attempts != 2 || !res.Ambiguous {
 		t.Errorf("took %v with %+v; want ~100ms, 2 attempts, the first ambiguous", el, res)
+	}
+}
+
+// TestAttemptTimeout_notForCallsSentOnce: a create is never resent, so the
+// per-attempt timeout (which leaves time for retries) does not cut it
+// short: cutting it would only make its outcome unknown.
+func TestAttemptTimeout_notForCallsSentOnce(t *testing.T) {
+	t.Parallel()
+	slow := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(300 * time.Millisecond): // longer than the attempt timeout
+			answer(200, `{"id":"DE-1","status":"CREATING"}`)(w, r)
+		case <-r.Context().Done():
+		}
+	}
+	_, c := newServer(t, slow, modelarts.WithRetryPolicy(modelarts.RetryPolicy{
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}))
+	_, res, err := modelarts.CreateInstance.Call(t.Context(), c,
+		modelarts.Request{Params: []string{testProject}, Body: json.RawMessage(`{"name":"x"}`)})
+	if err != nil || res.Attempts != 1 || res.Ambiguous {
+		t.Errorf("slow create: %v, %+v; want its answer, in one attempt", err, res)
 	}
 }
 

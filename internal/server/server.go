@@ -418,8 +418,9 @@ func New(opts Options) (_ *Server, err error) {
 			TLSConfig:         opts.TLS,
 			ReadHeaderTimeout: opts.RequestReadTimeout,
 			ReadTimeout:       opts.RequestReadTimeout,
-			// A call may wait for ModelArts up to the upstream timeout.
-			WriteTimeout:   opts.UpstreamTimeout + 10*time.Second,
+			// The longest call: a create (one upstream timeout), the
+			// lookup of its lost answer (another), then a wait.
+			WriteTimeout:   opts.MaxWait + 2*opts.UpstreamTimeout + 10*time.Second,
 			IdleTimeout:    2 * time.Minute,
 			MaxHeaderBytes: maxHeaderListSize,
 			ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
