@@ -114,14 +114,19 @@ type IAMPassword struct {
 	lastFetch time.Time
 }
 
-// readyRetry is how often, at most, Ready starts a token request after one
-// failed: a facade with a wrong password must not hammer IAM once a
-// second for its readiness probe.
-const readyRetry = 10 * time.Second
+// After a token request failed, how long a new one waits: IAM that refused
+// the password (a lockout of the service user is at stake) is asked again
+// after readyRetry, whatever the calls and readiness probes in between;
+// unreachable IAM after unreachableRetry. Calls in between fail at once
+// with the last failure.
+const (
+	readyRetry       = 10 * time.Second
+	unreachableRetry = time.Second
+)
 
 // ErrNoToken is what [IAMPassword.Ready] reports until a token has been
 // obtained.
-var ErrNoToken = errors.New("cloudauth: no IAM token obtained yet")
+var ErrNoToken = errors.New("cloudauth: no usable IAM token (none obtained yet, or the last one expired)")
 
 // Ready reports, without waiting, whether the credentials hold a usable
 // token: nil, or why not (the last token request's failure, or
@@ -133,6 +138,10 @@ func (p *IAMPassword) Ready() error {
 	p.mu.Unlock()
 	now := p.now()
 	if tok != nil && now.Before(tok.usableUntil) {
+		if !now.Before(tok.refreshAfter) {
+			// An idle facade renews its token too, before it expires.
+			p.flight.DoChan("token", p.fetch)
+		}
 		return nil
 	}
 	if lastErr == nil || now.Sub(lastFetch) >= readyRetry {
@@ -242,7 +251,7 @@ func (p *IAMPassword) Refresh(ctx context.Context, rejected *http.Request) error
 
 func (p *IAMPassword) token(ctx context.Context) (string, error) {
 	p.mu.Lock()
-	tok := p.tok
+	tok, lastErr, lastFetch := p.tok, p.lastErr, p.lastFetch
 	p.mu.Unlock()
 	now := p.now()
 	if tok != nil && now.Before(tok.usableUntil) {
@@ -250,6 +259,16 @@ func (p *IAMPassword) token(ctx context.Context) (string, error) {
 			p.flight.DoChan("token", p.fetch) // in the background; the result lands in p.tok
 		}
 		return tok.value, nil
+	}
+	if lastErr != nil {
+		var refused *IAMError
+		wait := unreachableRetry
+		if errors.As(lastErr, &refused) {
+			wait = readyRetry
+		}
+		if now.Sub(lastFetch) < wait {
+			return "", lastErr
+		}
 	}
 	select {
 	case r := <-p.flight.DoChan("token", p.fetch):

@@ -2,6 +2,7 @@ package cloudauth
 
 import (
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -47,5 +48,56 @@ func TestIAMPassword_Ready(t *testing.T) {
 	clock.advance(2 * time.Hour) // expired, never renewed
 	if err := p.Ready(); err == nil {
 		t.Error("Ready with an expired token")
+	}
+}
+
+// TestIAMPassword_refusalIsRemembered: after IAM refused the password,
+// calls fail at once with that refusal for readyRetry instead of asking
+// IAM again each (a lockout of the service user is at stake).
+func TestIAMPassword_refusalIsRemembered(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "other", Domain: "d"}),
+		emulator.WithClock(clock.now))
+	p, _ := newIAM(t, clock, emu)
+	req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+	for i := range 20 {
+		var iamErr *IAMError
+		if err := p.Authenticate(t.Context(), req); !errors.As(err, &iamErr) {
+			t.Fatalf("call %d: %v; want IAM's refusal", i, err)
+		}
+	}
+	if n := emu.TokenRequestCount(); n != 1 {
+		t.Errorf("20 calls with a refused password made %d token requests; want 1", n)
+	}
+	clock.advance(readyRetry)
+	_ = p.Authenticate(t.Context(), req)
+	if n := emu.TokenRequestCount(); n != 2 {
+		t.Errorf("after %s: %d token requests; want 2", readyRetry, n)
+	}
+}
+
+// TestIAMPassword_idleRenewal: an idle facade's readiness check renews the
+// token once it is due, so it never goes unready for want of traffic.
+func TestIAMPassword_idleRenewal(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}),
+		emulator.WithClock(clock.now), emulator.WithTokenLifetime(24*time.Hour))
+	p, _ := newIAM(t, clock, emu)
+	_ = p.Ready()
+	<-p.flight.DoChan("token", p.fetch)
+	first := emu.TokenRequestCount()
+	clock.advance(19 * time.Hour) // past three quarters of the lifetime
+	if err := p.Ready(); err != nil {
+		t.Fatalf("Ready with a valid token due for renewal: %v", err)
+	}
+	<-p.flight.DoChan("token", p.fetch) // the renewal Ready started (or one more)
+	if emu.TokenRequestCount() <= first {
+		t.Fatal("Ready did not renew the token due for renewal")
+	}
+	clock.advance(5*time.Hour + time.Minute) // the first token has expired
+	if err := p.Ready(); err != nil {
+		t.Errorf("Ready after the first token expired: %v; want the renewed one", err)
 	}
 }

@@ -26,18 +26,18 @@ const (
 )
 
 // readiness reports whether the facade should get calls, and if not why,
-// in words safe to show anyone who can reach the admin listener (details
-// are in the log):
+// in words safe to show anyone who can reach the admin listener, and the
+// error behind it, for the log:
 //
 //   - its own IAM token, when its credentials use one, must have been
 //     obtained and be usable (a facade that cannot get one would fail
 //     every call that relies on it);
 //   - with ReadinessRequiresUpstream, ModelArts must answer (see
 //     modelarts.Client.Reachable: sustained failure, not one failed call).
-func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string) {
+func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string, error) {
 	if c, ok := s.opts.Credentials.(interface{ Ready() error }); ok {
 		if err := c.Ready(); err != nil {
-			return false, "waiting for the facade's IAM token"
+			return false, "waiting for the facade's IAM token", err
 		}
 	}
 	if s.opts.ReadinessRequiresUpstream {
@@ -46,10 +46,10 @@ func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string) {
 			if now.Sub(s.client.LastAttempt()) >= probeInterval {
 				s.probe(ctx)
 			}
-			return false, "ModelArts has not answered since " + down.Since.UTC().Format(time.RFC3339)
+			return false, "ModelArts has not answered since " + down.Since.UTC().Format(time.RFC3339), down
 		}
 	}
-	return true, ""
+	return true, "", nil
 }
 
 // probe asks ModelArts for an answer in the background, one probe at a
@@ -75,7 +75,7 @@ func (s *Server) probe(ctx context.Context) {
 func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 	ready, why := false, "starting"
 	publish := func() {
-		nowReady, nowWhy := s.readiness(ctx, s.now())
+		nowReady, nowWhy, cause := s.readiness(ctx, s.now())
 		if nowReady == ready && nowWhy == why {
 			return
 		}
@@ -85,7 +85,7 @@ func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 			status = healthpb.HealthCheckResponse_SERVING
 			s.logger.Info("ready")
 		} else {
-			s.logger.Warn("not ready", slog.String("why", why))
+			s.logger.Warn("not ready", slog.String("why", why), slog.Any("error", cause))
 		}
 		if s.admin != nil {
 			s.admin.setReady(ready, why)
