@@ -14,10 +14,7 @@ import (
 type violation = errdetails.BadRequest_FieldViolation
 
 // Limits on IDs, as documented on the request fields in the proto.
-const (
-	projectIDLen     = 32
-	maxInstanceIDLen = 64
-)
+const maxInstanceIDLen = 64
 
 // fieldCallerToken names the caller's token in field violations: it is the
 // metadata key, not a request field.
@@ -53,11 +50,7 @@ func checkProjectID(id string) *violation {
 	if id == "" {
 		return newViolation(field, violationRequired, "project_id is required: 32 lowercase hexadecimal characters")
 	}
-	ok := len(id) == projectIDLen
-	for i := 0; ok && i < len(id); i++ {
-		ok = '0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f'
-	}
-	if !ok {
+	if !callctx.ValidProjectID(id) {
 		return newViolation(field, violationMalformed, fmt.Sprintf("project_id must be 32 lowercase hexadecimal characters; got %s", describe(id)))
 	}
 	return nil

@@ -91,3 +91,23 @@ func SignatureScheme(authorization string) (string, bool) {
 	}
 	return upper, true
 }
+
+// ProjectIDLen is the length of a project ID: 32 lowercase hexadecimal
+// characters.
+const ProjectIDLen = 32
+
+// ValidProjectID reports whether id is a project ID: exactly ProjectIDLen
+// lowercase hexadecimal characters. Every layer that looks at a caller's
+// project ID before the service validates the request (authorization)
+// checks it first with this.
+func ValidProjectID(id string) bool {
+	if len(id) != ProjectIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !('0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}

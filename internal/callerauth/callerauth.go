@@ -241,14 +241,14 @@ type Authenticator struct {
 	holders  atomic.Pointer[tokenHolders]
 
 	// onReload, if set, is told of every reload (SetReloadObserver).
-	onReload func(err error)
+	onReload atomic.Pointer[func(err error)]
 }
 
 // SetReloadObserver has observe told of every reload of the callers file
 // after Load: one that installed a changed file (err nil) or failed (the
 // previous callers stay in force). Checks that found the content unchanged
-// are not reloads. Call it before Watch.
-func (a *Authenticator) SetReloadObserver(observe func(err error)) { a.onReload = observe }
+// are not reloads. It may be called at any time, also while Watch runs.
+func (a *Authenticator) SetReloadObserver(observe func(err error)) { a.onReload.Store(&observe) }
 
 // Load reads the callers file at path. It fails if the file is missing or
 // invalid: the facade must not start with caller authentication half-on.
@@ -353,8 +353,8 @@ func (a *Authenticator) Watch(ctx context.Context, ticks <-chan time.Time) {
 }
 
 func (a *Authenticator) logReload(changed bool, err error) {
-	if a.onReload != nil && (changed || err != nil) {
-		a.onReload(err)
+	if observe := a.onReload.Load(); observe != nil && (changed || err != nil) {
+		(*observe)(err)
 	}
 	switch {
 	case err != nil:

@@ -317,7 +317,8 @@ func TestUnaryInterceptor(t *testing.T) {
 	}{
 		{"allowed", "Bearer alice-token", projectA, "", codes.OK, ""},
 		{"other_project", "Bearer alice-token", projectB, "", codes.PermissionDenied, apierror.ReasonProjectNotPermitted},
-		{"garbage_project", "Bearer alice-token", "../../x", "", codes.PermissionDenied, apierror.ReasonProjectNotPermitted},
+		{"garbage_project", "Bearer alice-token", "../../x", "", codes.InvalidArgument, apierror.ReasonInvalidArgument},
+		{"garbage_project_of_an_unknown_caller", "Bearer nope", "../../x", "", codes.Unauthenticated, apierror.ReasonCallerUnauthenticated},
 		{"no_token", "", projectA, "", codes.Unauthenticated, apierror.ReasonCallerUnauthenticated},
 		{"unknown_token", "Bearer nope", projectA, "", codes.Unauthenticated, apierror.ReasonCallerUnauthenticated},
 		{"health_is_exempt", "", projectA, "/grpc.health.v1.Health/Check", codes.OK, ""},
@@ -465,5 +466,53 @@ func TestReadOnlyProjects_conflicts(t *testing.T) {
 	file := "callers: [{name: a, token_sha256: " + hash("x") + ", projects: ['" + projectA + "'], read_only_projects: ['" + projectA + "']}]"
 	if _, err := callerauth.Load(writeFile(t, file), nil); err == nil || !strings.Contains(err.Error(), "both") {
 		t.Errorf("a project in both lists: %v; want an error saying so", err)
+	}
+}
+
+// TestReloadObserver: the observer hears of reloads that changed the
+// callers or failed, not of unchanged checks; setting it while Watch runs
+// is safe (the race detector watches this test).
+func TestReloadObserver(t *testing.T) {
+	t.Parallel()
+	path := writeFile(t, "callers:\n  - name: a\n    token_sha256: "+hash("a-token")+"\n    projects: [\"*\"]\n")
+	a, err := callerauth.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan time.Time)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Watch(ctx, ticks)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	heard := make(chan error, 10)
+	a.SetReloadObserver(func(err error) { heard <- err })
+	ticks <- time.Now() // unchanged: nothing heard
+	if err := os.WriteFile(path, []byte("callers:\n  - name: b\n    token_sha256: "+hash("b-token")+"\n    projects: [\"*\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Now()
+	if err := <-heard; err != nil {
+		t.Errorf("a changed file: observer heard %v; want nil", err)
+	}
+	if err := os.WriteFile(path, []byte("callers: [broken"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Now()
+	if err := <-heard; err == nil {
+		t.Error("a broken file: observer heard nil; want the error")
+	}
+	ticks <- time.Now() // a tick is taken only after the previous check: no more heard
+	select {
+	case err := <-heard:
+		if err == nil {
+			t.Errorf("an unchanged broken file was heard as a reload")
+		}
+	default:
 	}
 }

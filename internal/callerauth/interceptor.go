@@ -141,6 +141,13 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 		}
 		ctx = context.WithValue(ctx, callerKey{}, caller)
 	}
+	// A malformed project is a malformed request, whoever sends it: it
+	// gets the field violation the service would give, and no project
+	// check (nor, for a token holder, a question to IAM) is made of it.
+	if r, ok := req.(projectScoped); ok && !callctx.ValidProjectID(r.GetProjectId()) {
+		return nil, apierror.InvalidArgument(callctx.RequestID(ctx), apierror.Violation("project_id", apierror.ViolationMalformed,
+			"project_id must be 32 lowercase hexadecimal characters"))
+	}
 	if caller.holder {
 		return a.authorizeHolder(ctx, req)
 	}

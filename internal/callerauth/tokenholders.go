@@ -14,6 +14,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/iamtoken"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // TokenHolderPolicy says what becomes of a call that proves no identity
@@ -167,7 +168,7 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, req any) (context.C
 			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call).Err()
 	case scope.ProjectID != r.GetProjectId():
 		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scope.ProjectID, shorten(r.GetProjectId())), call).Err()
+			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scrub.Text(scope.ProjectID, 64, nil), shorten(r.GetProjectId())), call).Err()
 	}
 	return ctx, nil
 }
