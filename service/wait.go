@@ -75,15 +75,17 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			if t.gone {
 				return nil, nil
 			}
-			return nil, err
+			return nil, apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed,
+				fmt.Sprintf("ModelArts accepted the request, but instance %s was deleted while the facade waited for it %s", id, t.what),
+				c.apiCall(map[string]string{apierror.MetadataInstanceStatus: "DELETED", apierror.MetadataInstanceID: id})).Err()
 		case wctx.Err() != nil:
-			return nil, s.waitExpired(ctx, c, t, last)
+			return nil, s.waitExpired(ctx, c, id, t, last)
 		case !worthWaiting(err):
 			return nil, err
 		}
 		delay := interval/2 + rand.N(interval/2+1) // jitter in [interval/2, interval]
 		if s.sleep(wctx, delay) != nil {
-			return nil, s.waitExpired(ctx, c, t, last)
+			return nil, s.waitExpired(ctx, c, id, t, last)
 		}
 		interval = min(interval*3/2, s.maxPollInterval)
 	}
@@ -110,6 +112,7 @@ func (s *Service) failed(c *call, inst *devenvv1.Instance, t waitTarget) error {
 		msg += fmt.Sprintf(": %s (%s)", reasons.GetMessage(), reasons.GetCode())
 	}
 	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
+		apierror.MetadataInstanceID:     inst.GetId(),
 		apierror.MetadataInstanceStatus: inst.GetStatus(),
 		apierror.MetadataFailedCode:     reasons.GetCode(),
 		apierror.MetadataFailedMessage:  reasons.GetMessage(),
@@ -118,17 +121,17 @@ func (s *Service) failed(c *call, inst *devenvv1.Instance, t waitTarget) error {
 
 // waitExpired is the error of a wait that ran out of time: the caller's
 // deadline (ctx) or the service's maximum wait.
-func (s *Service) waitExpired(ctx context.Context, c *call, t waitTarget, last string) error {
+func (s *Service) waitExpired(ctx context.Context, c *call, id string, t waitTarget, last string) error {
 	why := "the call's deadline passed"
 	if ctx.Err() == nil {
 		why = fmt.Sprintf("the facade waits at most %s", s.maxWait)
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return apierror.Facade(codes.Canceled, apierror.ReasonCanceled,
-			fmt.Sprintf("the call was cancelled while waiting for the instance %s; it was last seen %s", t.what, last),
-			c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+			fmt.Sprintf("the call was cancelled while waiting for instance %s %s; it was last seen %s", id, t.what, last),
+			c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id})).Err()
 	}
 	return apierror.Facade(codes.DeadlineExceeded, apierror.ReasonDeadlineExceeded,
-		fmt.Sprintf("%s while waiting for the instance %s; ModelArts accepted the request, and the instance was last seen %s", why, t.what, last),
-		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+		fmt.Sprintf("%s while waiting for instance %s %s; ModelArts accepted the request, and the instance was last seen %s", why, id, t.what, last),
+		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id})).Err()
 }

@@ -88,7 +88,7 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.Duration(&o.ShutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", o.ShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled").Between(100*time.Millisecond, time.Hour)
 	fs.Int(&o.Retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", o.Retry.MaxAttempts,
-		"attempts per idempotent call (DELETE), the first included; 1 disables retries").Between(1, 10)
+		"attempts per idempotent call (get, list, update, delete), the first included; 1 disables retries; create, start and stop are always sent once").Between(1, 10)
 	fs.Duration(&o.Retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", o.Retry.InitialBackoff,
 		"upper bound of the first retry's jittered wait; doubles per retry").Between(time.Millisecond, time.Minute)
 	fs.Duration(&o.Retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", o.Retry.MaxBackoff,
@@ -203,6 +203,10 @@ func (cfg *config) tokenHolderPolicy(httpClient *http.Client) (callerauth.TokenH
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the graceful drain; from then on the signals
+	// have their default effect again, so a second Ctrl-C ends the process
+	// at once.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			return

@@ -152,6 +152,10 @@ const (
 	// that waited for it (with reasons INSTANCE_FAILED and
 	// DEADLINE_EXCEEDED).
 	MetadataInstanceStatus = "instance_status"
+	// MetadataInstanceID is the instance a call waited for: a call that
+	// created, started or stopped it and then could not see the wait
+	// through still tells the caller which instance it acted on.
+	MetadataInstanceID = "instance_id"
 	// MetadataFailedCode and MetadataFailedMessage are the vendor's
 	// failed_reasons of an instance that failed.
 	MetadataFailedCode    = "failed_code"
@@ -194,6 +198,10 @@ func (c Call) addTo(md map[string]string) {
 	}
 	if c.Caller != "" {
 		md[MetadataCaller] = c.Caller
+	}
+	if c.Credentials != "" && c.Attempts > 0 {
+		// Whose credentials the requests carried, once there were any.
+		md[MetadataCredentials] = c.Credentials
 	}
 	if c.Attempts > 0 {
 		md[MetadataAttempts] = strconv.Itoa(c.Attempts)

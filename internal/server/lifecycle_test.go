@@ -251,7 +251,8 @@ func TestInstanceWaits(t *testing.T) {
 		_, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailCreatePrefix+"-1"))
 		info := statustest.ErrorInfo(t, err)
 		if status.Code(err) != codes.FailedPrecondition || info.GetReason() != "INSTANCE_FAILED" ||
-			info.GetMetadata()["instance_status"] != "CREATE_FAILED" || info.GetMetadata()["failed_code"] == "" {
+			info.GetMetadata()["instance_status"] != "CREATE_FAILED" || info.GetMetadata()["failed_code"] == "" ||
+			!strings.HasPrefix(info.GetMetadata()["instance_id"], "DE-") {
 			t.Errorf("create that fails: %v, %v; want FAILED_PRECONDITION INSTANCE_FAILED with CREATE_FAILED and failed_code", err, info.GetMetadata())
 		}
 	})
@@ -283,6 +284,8 @@ func TestInstanceWaits(t *testing.T) {
 		_, err := f.client.CreateInstance(t.Context(), createReq("slow"))
 		info := statustest.ErrorInfo(t, err)
 		if status.Code(err) != codes.DeadlineExceeded || info.GetMetadata()["instance_status"] != "CREATING" ||
+			!strings.HasPrefix(info.GetMetadata()["instance_id"], "DE-") || info.GetMetadata()["credentials"] != "facade" ||
+			info.GetMetadata()["upstream_attempts"] == "" ||
 			!strings.Contains(status.Convert(err).Message(), "at most 1s") {
 			t.Errorf("create past --max-wait: %v, %v; want DEADLINE_EXCEEDED saying CREATING and the 1s bound", err, info.GetMetadata())
 		}

@@ -173,7 +173,7 @@ func writeValue(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protorefle
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("vendorjson: %s: %v is not a JSON number", fd.FullName(), f)
 		}
-		buf.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+		writeFloat(buf, f)
 	case protoreflect.EnumKind:
 		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
 			writeString(buf, string(ev.Name()))
@@ -293,7 +293,7 @@ func writeAny(buf *bytes.Buffer, v *structpb.Value) error {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("vendorjson: google.protobuf.Value: %v is not a JSON number", f)
 		}
-		buf.WriteString(strconv.FormatFloat(f, 'f', -1, 64))
+		writeFloat(buf, f)
 	case *structpb.Value_BoolValue:
 		buf.WriteString(strconv.FormatBool(k.BoolValue))
 	case *structpb.Value_StructValue:
@@ -304,4 +304,23 @@ func writeAny(buf *bytes.Buffer, v *structpb.Value) error {
 		buf.WriteString("null")
 	}
 	return nil
+}
+
+// writeFloat writes a finite number as encoding/json does: plain decimals
+// from 1e-6 up to 1e21, exponent notation beyond, so a huge number from a
+// hostile upstream is written in a few bytes, not hundreds.
+func writeFloat(buf *bytes.Buffer, f float64) {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(buf.AvailableBuffer(), f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	buf.Write(b)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,4 +243,25 @@ func types(v any) string {
 	walk("$", v)
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestFloatsAsEncodingJSON: free-form numbers are written as
+// encoding/json writes them, a huge one in a few bytes.
+func TestFloatsAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, f := range []float64{0, 1, -2.5, 1594891408723, 1e20, 1e21, 1e308, -1e-7, 1e-6, 123456789.123} {
+		in := []byte(fmt.Sprintf(`{"flavor_details":{"params":{"n":%s}}}`, strconv.FormatFloat(f, 'g', -1, 64)))
+		var inst devenvv1.Instance
+		if err := vendorjson.Unmarshal(in, &inst); err != nil {
+			t.Fatal(err)
+		}
+		out, err := vendorjson.Marshal(&inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(map[string]any{"flavor_details": map[string]any{"params": map[string]any{"n": f}}})
+		if string(out) != string(want) {
+			t.Errorf("%v: Marshal = %s; encoding/json: %s", f, out, want)
+		}
+	}
 }
