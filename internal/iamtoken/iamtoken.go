@@ -119,6 +119,10 @@ type Validator struct {
 	mu     sync.Mutex
 	valid  map[[sha256.Size]byte]validEntry
 	bad    map[[sha256.Size]byte]badEntry
+	// swept is when a full cache was last swept of expired entries: at
+	// most once per sweepInterval, so that a flood of new tokens does not
+	// make every insert scan the whole cache.
+	validSwept, badSwept time.Time
 
 	// waiting counts checks waiting on a request to IAM (for tests).
 	waiting atomic.Int64
@@ -268,17 +272,24 @@ func (v *Validator) check(key [sha256.Size]byte, token string) (Scope, error) {
 }
 
 // remember stores an answer, keeping each map within its bound.
+// sweepInterval is how often, at most, a full cache is swept of expired
+// entries; in between, a full cache makes room by evicting any one entry.
+const sweepInterval = time.Second
+
 func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError) {
 	now := v.opts.Now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if rejected != nil {
-		if len(v.bad) >= v.opts.MaxRejected {
+		if len(v.bad) >= v.opts.MaxRejected && now.Sub(v.badSwept) >= sweepInterval {
+			v.badSwept = now
 			for k, e := range v.bad {
 				if !now.Before(e.until) {
 					delete(v.bad, k)
 				}
 			}
+		}
+		if len(v.bad) >= v.opts.MaxRejected {
 			for k := range v.bad {
 				if len(v.bad) < v.opts.MaxRejected {
 					break
@@ -290,12 +301,15 @@ func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *Rejec
 		return
 	}
 	delete(v.bad, key)
-	if len(v.valid) >= v.opts.MaxValid {
+	if len(v.valid) >= v.opts.MaxValid && now.Sub(v.validSwept) >= sweepInterval {
+		v.validSwept = now
 		for k, e := range v.valid {
 			if !now.Before(e.scope.ExpiresAt) {
 				delete(v.valid, k)
 			}
 		}
+	}
+	if len(v.valid) >= v.opts.MaxValid {
 		for k := range v.valid {
 			if len(v.valid) < v.opts.MaxValid {
 				break
