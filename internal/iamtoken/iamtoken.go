@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -124,8 +123,9 @@ type Validator struct {
 	// make every insert scan the whole cache.
 	validSwept, badSwept time.Time
 
-	// waiting counts checks waiting on a request to IAM (for tests).
-	waiting atomic.Int64
+	// joined, if set (by tests), hears of every check that has joined the
+	// request to IAM for its token.
+	joined chan<- struct{}
 }
 
 type validEntry struct {
@@ -201,11 +201,12 @@ func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
 	if a, ok := v.cached(key); ok {
 		return a.scope, a.err
 	}
-	v.waiting.Add(1)
 	ch := v.flight.DoChan(hex.EncodeToString(key[:]), func() (any, error) {
 		return v.check(key, token)
 	})
-	defer v.waiting.Add(-1)
+	if v.joined != nil {
+		v.joined <- struct{}{}
+	}
 	select {
 	case r := <-ch:
 		if r.Err != nil {

@@ -42,6 +42,8 @@ func TestValidate_oneRequestPerToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			const callers = 20
+			joined := make(chan struct{}, callers)
+			v.joined = joined
 			var wg sync.WaitGroup
 			errs := make(chan error, callers)
 			for range callers {
@@ -50,13 +52,14 @@ func TestValidate_oneRequestPerToken(t *testing.T) {
 					errs <- err
 				})
 			}
-			// Every caller is waiting on the one request before IAM answers.
-			deadline := time.Now().Add(10 * time.Second)
-			for v.waiting.Load() < callers || requests.Load() < 1 {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d callers waiting, %d requests; want %d and 1", v.waiting.Load(), requests.Load(), callers)
+			// Every caller joins the one request before IAM answers (IAM
+			// holds its answer until release).
+			for i := range callers {
+				select {
+				case <-joined:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%d of %d callers joined the request to IAM", i, callers)
 				}
-				time.Sleep(time.Millisecond)
 			}
 			close(release)
 			wg.Wait()

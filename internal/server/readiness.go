@@ -58,7 +58,9 @@ func (s *Server) probe(ctx context.Context) {
 	if !s.probing.CompareAndSwap(false, true) {
 		return
 	}
+	s.probes.Add(1)
 	go func() {
+		defer s.probes.Done()
 		defer s.probing.Store(false)
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()

@@ -125,15 +125,7 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("%s: server health %v, %v; want SERVING (liveness)", what, resp.GetStatus(), err)
 		}
 	}
-	waitProbe := func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for s.probing.Load() {
-			if time.Now().After(deadline) {
-				t.Fatal("the probe did not end")
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
+	waitProbe := s.probes.Wait // a probe ends within probeTimeout
 	call := func() {
 		_, _, _ = modelarts.GetInstance.Call(ctx, s.client, modelarts.Request{Params: []string{"0123456789abcdef0123456789abcdef", "x"}})
 	}

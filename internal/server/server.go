@@ -297,6 +297,7 @@ type Server struct {
 
 	now     func() time.Time // the readiness clock; tests replace it
 	probing atomic.Bool      // a probe of ModelArts is under way
+	probes  sync.WaitGroup   // the probe's goroutine; Serve waits for it
 }
 
 // New assembles a facade from opts without serving anything yet. On error
@@ -642,6 +643,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.logger.Info("shutting down", slog.Duration("grace", opts.ShutdownGrace))
 	stopReadiness()
 	<-readinessDone
+	s.probes.Wait() // a probe ends within probeTimeout
 	s.shutdown()
 	return serveErr
 }
