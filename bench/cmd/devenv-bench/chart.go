@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"image/color"
-	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -15,8 +14,14 @@ import (
 // writeChart plots p50 (solid) and p99 (dashed) latency against concurrency
 // for each scenario, both axes logarithmic.
 func writeChart(path string, points []point) error {
-	if !slices.ContainsFunc(points, func(p point) bool { return p.op == opDelete }) {
-		return nil // nothing measured (an investigation run)
+	levels := map[int]bool{}
+	for _, p := range points {
+		if p.op == opDelete {
+			levels[p.concurrency] = true
+		}
+	}
+	if len(levels) < 2 {
+		return nil // nothing to plot (an investigation run)
 	}
 	p := plot.New()
 	p.Title.Text = "DeleteInstance latency against concurrency (solid p50, dashed p99)"
@@ -30,13 +35,15 @@ func writeChart(path string, points []point) error {
 		"S1": color.RGBA{0x1f, 0x77, 0xb4, 0xff},
 		"S2": color.RGBA{0x2c, 0xa0, 0x2c, 0xff},
 		"S3": color.RGBA{0xd6, 0x27, 0x28, 0xff},
+		"B1": color.RGBA{0x9e, 0xc7, 0xe8, 0xff},
+		"B2": color.RGBA{0x98, 0xdf, 0x8a, 0xff},
 	}
 	names := map[string]string{}
 	series := map[string][2]plotter.XYs{}
 	var order []string
 	for _, pt := range points {
-		if pt.op != opDelete {
-			continue
+		if pt.op != opDelete || colors[pt.scenario] == nil {
+			continue // the observability variants are measured at one concurrency
 		}
 		s, seen := series[pt.scenario]
 		if !seen {

@@ -266,6 +266,7 @@ type result struct {
 	firstErr error
 	elapsed  time.Duration
 	lat      []time.Duration // sorted
+	allCalls int             // calls made, the warm-up's included
 }
 
 func (r result) throughput() float64 { return float64(r.calls) / r.elapsed.Seconds() }
@@ -279,6 +280,7 @@ func (r *result) merge(o result) {
 	}
 	r.elapsed += o.elapsed
 	r.lat = append(r.lat, o.lat...)
+	r.allCalls += o.allCalls
 }
 
 // sort sorts the latencies after merges.
@@ -304,6 +306,7 @@ func drive(d driver, workers int, warmup, duration time.Duration, measure func(s
 		first  error
 	}
 	var measuring atomic.Bool
+	var all atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	results := make([]workerResult, workers)
@@ -324,6 +327,7 @@ func drive(d driver, workers int, warmup, duration time.Duration, measure func(s
 				err := call(ctx, callSeq.Add(1))
 				el := time.Since(t0)
 				cancel()
+				all.Add(1)
 				if !measuring.Load() {
 					continue
 				}
@@ -350,6 +354,7 @@ func drive(d driver, workers int, warmup, duration time.Duration, measure func(s
 
 	var r result
 	r.elapsed = elapsed
+	r.allCalls = int(all.Load())
 	for _, wr := range results {
 		r.lat = append(r.lat, wr.lat...)
 		r.errors += wr.errors

@@ -26,9 +26,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,6 +57,9 @@ type config struct {
 	facadeExtraArgs []string
 	scenarios       map[string]bool // nil: all
 	skipS4          bool
+	s4Rounds        int
+	observability   bool
+	compare         string // another source tree whose facade runs as C1 and C2
 }
 
 func main() {
@@ -75,7 +80,10 @@ func main() {
 	flag.IntVar(&cfg.s4Callers, "s4-callers", 1000, "concurrent callers in S4")
 	flag.IntVar(&cfg.s4InFlight, "s4-inflight", 10000, "calls in flight for the facade's peak-RSS run")
 	flag.DurationVar(&cfg.s4InFlightTime, "s4-inflight-duration", 10*time.Second, "measured time of the in-flight run")
-	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save CPU and allocation profiles of the facade under S1 and S2 (c=64) of each operation here")
+	flag.IntVar(&cfg.s4Rounds, "s4-rounds", 3, "slices S4's floor, facade and bare facade runs are measured in, taking turns (each with a warm-up of at least 1s)")
+	flag.StringVar(&cfg.compare, "compare", "", "another checkout of the repository: its facade runs too, as C1 (gRPC) and C2 (mirror) beside S1 and S2, for before/after measurements in one run (for investigations)")
+	flag.BoolVar(&cfg.observability, "observability", true, "also run the facade with --metrics=false and with its spans exported over OTLP (DeleteInstance, at 64 callers)")
+	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save CPU and allocation profiles (and, for DeleteInstance, execution traces) of the facade and the bare facade under gRPC and their mirrors (c=64) of each operation here")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
 	flag.StringVar(&cfg.notes, "notes", "notes.md", "hand-written analysis appended to the report")
 	flag.StringVar(&extra, "facade-args", "", "extra flags for the facade, space-separated")
@@ -85,7 +93,7 @@ func main() {
 	if *smoke {
 		cfg.duration, cfg.warmup, cfg.s4Duration, cfg.s4InFlightTime = time.Second, 200*time.Millisecond, time.Second, time.Second
 		cfg.readDuration, cfg.readWarmup, cfg.rounds = time.Second, 200*time.Millisecond, 1
-		cfg.s4Callers, cfg.s4InFlight, conc = 100, 500, "1,16"
+		cfg.s4Callers, cfg.s4InFlight, conc, cfg.s4Rounds = 100, 500, "1,16", 1
 	}
 	for _, c := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -95,8 +103,8 @@ func main() {
 		}
 		cfg.concurrency = append(cfg.concurrency, n)
 	}
-	if cfg.rounds < 1 {
-		fmt.Fprintf(os.Stderr, "devenv-bench: -rounds %d: at least 1\n", cfg.rounds)
+	if cfg.rounds < 1 || cfg.s4Rounds < 1 {
+		fmt.Fprintf(os.Stderr, "devenv-bench: -rounds %d, -s4-rounds %d: at least 1\n", cfg.rounds, cfg.s4Rounds)
 		os.Exit(2)
 	}
 	for _, op := range strings.Split(*ops, ",") {
@@ -138,7 +146,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 		return err
 	}
 
-	rep := &report{cfg: cfg, smoke: smoke, started: time.Now()}
+	rep := &report{cfg: cfg, smoke: smoke, started: time.Now(), perCall: map[string]*perCall{}}
 	if cfg.micro {
 		logf("micro-benchmarks")
 		if rep.micro, err = microBenchmarks(ctx, cfg.root, smoke); err != nil {
@@ -152,56 +160,134 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	}
 	defer emu.stop()
 	emuURL := "http://" + emu.addr
-	mirrorAddr, debugAddr, err := freeAddr(), freeAddr(), nil
-	facadeArgs := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", mirrorAddr, "--modelarts-endpoint", emuURL,
-		"--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(2 * max(cfg.s4InFlight, cfg.s4Callers)),
-		"--debug-addr", debugAddr, "--admin-addr", ""}, cfg.facadeExtraArgs...)
+	mirrorAddr, debugAddr := freeAddr(), freeAddr()
+	facadeArgs := func(mirror, debug string, extra ...string) []string {
+		args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", mirror, "--modelarts-endpoint", emuURL,
+			"--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(2 * max(cfg.s4InFlight, cfg.s4Callers)),
+			"--debug-addr", debug, "--admin-addr", ""}
+		return append(append(args, extra...), cfg.facadeExtraArgs...)
+	}
 	// The facade logs text on a terminal and JSON elsewhere (--log-format
 	// auto); its stderr here is a pipe.
 	grpcLine := regexp.MustCompile(`(?:msg=serving grpc_addr=|"msg":"serving","grpc_addr":")([^\s"]+)`)
-	fac, err := start(ctx, "facade", filepath.Join(tmp, "devenv-facade"), grpcLine, facadeArgs...)
+	facadeBin := filepath.Join(tmp, "devenv-facade")
+	fac, err := start(ctx, "facade", facadeBin, grpcLine, facadeArgs(mirrorAddr, debugAddr)...)
 	if err != nil {
 		return err
 	}
 	defer fac.stop()
+	bareMirror, bareDebug := freeAddr(), freeAddr()
+	bareLine := regexp.MustCompile(`msg="serving bare facade" grpc_addr=(\S+)`)
+	bare, err := start(ctx, "bare facade", filepath.Join(tmp, "bare-facade"), bareLine,
+		"--grpc-addr", "127.0.0.1:0", "--http-addr", bareMirror, "--debug-addr", bareDebug, "--backend", emuURL, "--token", "bench-token",
+		"--max-idle-conns", strconv.Itoa(2*max(cfg.s4InFlight, cfg.s4Callers)))
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
 	van, err := start(ctx, "vanguard", filepath.Join(tmp, "vanguard-proxy"), regexp.MustCompile(`msg="serving vanguard" addr=(\S+)`),
 		"--addr", "127.0.0.1:0", "--backend", emuURL)
 	if err != nil {
 		return err
 	}
 	defer van.stop()
-	rep.procs = []*server{fac, van, emu}
+	rep.procs = []*server{fac, bare, van, emu}
+	var cmp *server
+	cmpMirror := freeAddr()
+	if cfg.compare != "" {
+		logf("building the facade of %s", cfg.compare)
+		bin := filepath.Join(tmp, "devenv-facade-compare")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/devenv-facade")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = cfg.compare, os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building the facade of %s: %w", cfg.compare, err)
+		}
+		if cmp, err = start(ctx, "facade (compare)", bin, grpcLine, facadeArgs(cmpMirror, "")...); err != nil {
+			return err
+		}
+		defer cmp.stop()
+		rep.procs = append(rep.procs, cmp)
+	}
+	// Two more facades, for what metrics and tracing cost: one with
+	// --metrics=false, one exporting every span over OTLP to a sink in
+	// this process.
+	var facNoMetrics, facTraced *server
+	if cfg.observability {
+		if facNoMetrics, err = start(ctx, facadeNoMetrics, facadeBin, grpcLine, facadeArgs("", "", "--metrics=false")...); err != nil {
+			return err
+		}
+		defer facNoMetrics.stop()
+		if rep.sink, err = startOTLPSink(); err != nil {
+			return err
+		}
+		defer rep.sink.close()
+		env := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + rep.sink.addr, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+			"OTEL_TRACES_SAMPLER=parentbased_always_on", "OTEL_SDK_DISABLED=", "OTEL_TRACES_EXPORTER="}
+		if facTraced, err = startEnv(ctx, facadeTraced, facadeBin, grpcLine, env, facadeArgs("", "")...); err != nil {
+			return err
+		}
+		defer facTraced.stop()
+		rep.procs = append(rep.procs, facNoMetrics, facTraced)
+	}
 
 	getInstance, err := seed(emuURL, "bench-token")
 	if err != nil {
 		return err
 	}
-	if err := sameAnswers(ctx, fac.addr, van.addr, getInstance); err != nil {
+	if err := sameAnswers(ctx, fac.addr, "vanguard", van.addr, getInstance); err != nil {
+		return err
+	}
+	if err := sameAnswers(ctx, fac.addr, "the bare facade", bare.addr, getInstance); err != nil {
 		return err
 	}
 	workloads := map[string]workload{opDelete: {op: opDelete}, opGet: {op: opGet, instance: getInstance}, opList: {op: opList}}
 
-	scenarios := []struct {
-		id, name string
-		servers  []*server
-		driver   func(c int, wl workload) (driver, error)
-	}{
-		{"S0", "floor: HTTP -> emulator", []*server{emu}, func(c int, wl workload) (driver, error) {
+	// keyC is the concurrency the targets are set at (64), or the
+	// largest measured; the bare facade's reads and the observability
+	// variants run there only, to keep the run short.
+	keyC := keyConcurrency(cfg.concurrency)
+	atKey := func(op string, c int) bool { return c == keyC }
+	bareRuns := func(op string, c int) bool { return op == opDelete || c == keyC }
+	scenarios := []scenario{
+		{id: "S0", name: "floor: HTTP -> emulator", servers: []*server{emu}, driver: func(c int, wl workload) (driver, error) {
 			return newHTTPDriver(emuURL, "bench-token", c, wl), nil
 		}},
-		{"S1", "gRPC -> facade -> emulator", []*server{fac, emu}, func(c int, wl workload) (driver, error) {
+		{id: "S1", name: "gRPC -> facade -> emulator", proxy: fac, servers: []*server{fac, emu}, driver: func(c int, wl workload) (driver, error) {
 			return newGRPCDriver(fac.addr, "", min(c, 4), wl)
 		}},
-		{"S2", "HTTP -> facade mirror -> emulator", []*server{fac, emu}, func(c int, wl workload) (driver, error) {
+		{id: "B1", name: "gRPC -> bare facade -> emulator", proxy: bare, servers: []*server{bare, emu}, runs: bareRuns, driver: func(c int, wl workload) (driver, error) {
+			return newGRPCDriver(bare.addr, "", min(c, 4), wl)
+		}},
+		{id: "S2", name: "HTTP -> facade mirror -> emulator", proxy: fac, servers: []*server{fac, emu}, driver: func(c int, wl workload) (driver, error) {
 			return newHTTPDriver("http://"+mirrorAddr, "", c, wl), nil
 		}},
-		{"S3", "gRPC -> vanguard -> emulator", []*server{van, emu}, func(c int, wl workload) (driver, error) {
+		{id: "B2", name: "HTTP -> bare facade mirror -> emulator", proxy: bare, servers: []*server{bare, emu}, runs: bareRuns, driver: func(c int, wl workload) (driver, error) {
+			return newHTTPDriver("http://"+bareMirror, "", c, wl), nil
+		}},
+		{id: "S3", name: "gRPC -> vanguard -> emulator", proxy: van, servers: []*server{van, emu}, driver: func(c int, wl workload) (driver, error) {
 			return newGRPCDriver(van.addr, "bench-token", min(c, 4), wl)
 		}},
 	}
+	if cmp != nil {
+		scenarios = append(scenarios,
+			scenario{id: "C1", name: "gRPC -> facade (compare) -> emulator", proxy: cmp, servers: []*server{cmp, emu},
+				driver: func(c int, wl workload) (driver, error) { return newGRPCDriver(cmp.addr, "", min(c, 4), wl) }},
+			scenario{id: "C2", name: "HTTP -> facade (compare) mirror -> emulator", proxy: cmp, servers: []*server{cmp, emu},
+				driver: func(c int, wl workload) (driver, error) { return newHTTPDriver("http://"+cmpMirror, "", c, wl), nil }})
+	}
+	if cfg.observability {
+		deleteAtKey := func(op string, c int) bool { return op == opDelete && atKey(op, c) }
+		scenarios = append(scenarios,
+			scenario{id: "O1", name: "gRPC -> facade, metrics off -> emulator", proxy: facNoMetrics, servers: []*server{facNoMetrics, emu}, runs: deleteAtKey,
+				driver: func(c int, wl workload) (driver, error) { return newGRPCDriver(facNoMetrics.addr, "", min(c, 4), wl) }},
+			scenario{id: "O2", name: "gRPC -> facade, spans exported -> emulator", proxy: facTraced, servers: []*server{facTraced, emu}, runs: deleteAtKey,
+				driver: func(c int, wl workload) (driver, error) { return newGRPCDriver(facTraced.addr, "", min(c, 4), wl) }})
+	}
+	rep.scenarios = scenarios
 	// Each point is measured in cfg.rounds slices, the scenarios taking
-	// turns, so that a change in the machine's other load during the run
-	// falls on all of them alike and their ratios hold.
+	// turns (each round starting with another one), so that a change in
+	// the machine's other load during the run falls on all of them alike
+	// and their ratios hold.
 	type key struct {
 		op, scenario string
 		c            int
@@ -214,12 +300,16 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 		}
 		warmup, duration = max(warmup/time.Duration(cfg.rounds), 200*time.Millisecond), duration/time.Duration(cfg.rounds)
 		for _, c := range cfg.concurrency {
+			var active []scenario
+			for _, sc := range scenarios {
+				if (cfg.scenarios == nil || cfg.scenarios[sc.id]) && (sc.runs == nil || sc.runs(op, c)) {
+					active = append(active, sc)
+				}
+			}
 			for round := 1; round <= cfg.rounds; round++ {
 				var line []string
-				for _, sc := range scenarios {
-					if cfg.scenarios != nil && !cfg.scenarios[sc.id] {
-						continue
-					}
+				for i := range active {
+					sc := active[(i+round-1)%len(active)]
 					d, err := sc.driver(c, workloads[op])
 					if err != nil {
 						return err
@@ -232,9 +322,12 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 					}
 					k := key{op, sc.id, c}
 					if measured[k] == nil {
-						measured[k] = &point{op: op, scenario: sc.id, name: sc.name, concurrency: c, usage: map[*server]usage{}}
+						measured[k] = &point{op: op, scenario: sc.id, name: sc.name, proxy: sc.proxy, concurrency: c, usage: map[*server]usage{}}
 					}
 					measured[k].add(r, m.usage)
+					if sc.id == "O2" {
+						rep.tracedCalls += r.allCalls
+					}
 					line = append(line, fmt.Sprintf("%s %.0f/s", sc.id, r.throughput()))
 				}
 				logf("%s c=%d, round %d of %d: %s", op, c, round, cfg.rounds, strings.Join(line, ", "))
@@ -249,23 +342,48 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 			}
 		}
 	}
+	if rep.sink != nil {
+		// The facade exports in batches of 512 spans, or every 5s.
+		time.Sleep(6 * time.Second)
+		rep.tracedSpans = rep.sink.spans.Load()
+	}
 
 	if cfg.profileDir != "" {
+		// The allocations are counted on twins of the facade and the bare
+		// facade that record every allocation's stack
+		// (GODEBUG=memprofilerate=1), which would slow the measured ones.
+		countMirror, countDebug := freeAddr(), freeAddr()
+		facCount, err := startEnv(ctx, "facade (counting allocations)", facadeBin, grpcLine, []string{"GODEBUG=memprofilerate=1"}, facadeArgs(countMirror, countDebug)...)
+		if err != nil {
+			return err
+		}
+		defer facCount.stop()
+		bareCountMirror, bareCountDebug := freeAddr(), freeAddr()
+		bareCount, err := startEnv(ctx, "bare facade (counting allocations)", filepath.Join(tmp, "bare-facade"), bareLine, []string{"GODEBUG=memprofilerate=1"},
+			"--grpc-addr", "127.0.0.1:0", "--http-addr", bareCountMirror, "--debug-addr", bareCountDebug, "--backend", emuURL, "--token", "bench-token")
+		if err != nil {
+			return err
+		}
+		defer bareCount.stop()
+		targets := []profTarget{
+			{"facade", endpoint{fac.addr, "http://" + mirrorAddr, debugAddr}, endpoint{facCount.addr, "http://" + countMirror, countDebug}},
+			{"bare", endpoint{bare.addr, "http://" + bareMirror, bareDebug}, endpoint{bareCount.addr, "http://" + bareCountMirror, bareCountDebug}},
+		}
 		for _, op := range cfg.ops {
-			logf("profiling the facade under S1 and S2 of %s, c=64", op)
-			duration := cfg.readDuration
+			seconds := int(max(cfg.readDuration/time.Second, 2))
 			if op == opDelete {
-				duration = cfg.duration
+				seconds = int(max(cfg.duration/time.Second, 2))
 			}
-			gd, err := newGRPCDriver(fac.addr, "", 4, workloads[op])
-			if err != nil {
-				return err
-			}
-			if err := profileFacade(ctx, cfg, debugAddr, profileName("S1", op), duration, gd); err != nil {
-				return err
-			}
-			if err := profileFacade(ctx, cfg, debugAddr, profileName("S2", op), duration, newHTTPDriver("http://"+mirrorAddr, "", 64, workloads[op])); err != nil {
-				return err
+			for _, t := range targets {
+				logf("profiling the %s under gRPC and its mirror, %s, c=%d", t.name, op, profileCallers)
+				for _, sc := range []string{"S1", "S2"} {
+					name := t.name + "-" + profileName(sc, op)
+					pc, err := profileServer(ctx, cfg, name, sc, seconds, t, workloads[op], op == opDelete)
+					if err != nil {
+						return err
+					}
+					rep.perCall[name] = pc
+				}
 			}
 		}
 		rep.breakdown = breakdownMarkdown(ctx, cfg.root, cfg.profileDir, cfg.ops)
@@ -275,27 +393,92 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	if cfg.skipS4 {
 		return rep.write()
 	}
+	if err := runS4(ctx, cfg, rep, emuURL, fac, bare, emu, debugAddr, workloads[opDelete]); err != nil {
+		return err
+	}
+	rep.finished = time.Now()
+	return rep.write()
+}
+
+// Names of the facades that measure observability.
+const (
+	facadeNoMetrics = "facade (metrics off)"
+	facadeTraced    = "facade (spans exported)"
+)
+
+// scenario is one path the calls take.
+type scenario struct {
+	id, name string
+	proxy    *server   // the facade, bare facade or vanguard on the path; nil for S0
+	servers  []*server // the processes whose CPU is measured
+	driver   func(c int, wl workload) (driver, error)
+	runs     func(op string, c int) bool // nil: at every point
+}
+
+// keyConcurrency is 64 if measured, else the largest concurrency.
+func keyConcurrency(cs []int) int {
+	if slices.Contains(cs, 64) {
+		return 64
+	}
+	return slices.Max(cs)
+}
+
+// runS4 runs S4: with the emulator adding 100 ms to every answer, many
+// callers straight to it, through the facade and through the bare facade,
+// in cfg.s4Rounds slices taking turns; then cfg.s4InFlight calls in flight
+// through the facade.
+func runS4(ctx context.Context, cfg config, rep *report, emuURL string, fac, bare, emu *server, debugAddr string, wl workload) error {
 	logf("S4: the emulator adds 100 ms")
 	if err := setFault(emuURL, "lat100ms"); err != nil {
 		return err
 	}
-	floor := newHTTPDriver(emuURL, "bench-token", cfg.s4Callers, workloads[opDelete])
-	m := measure([]*server{emu, self})
-	rep.s4Floor = drive(floor, cfg.s4Callers, cfg.warmup, cfg.s4Duration, m.hook)
-	rep.s4FloorUsage = m.usage
-	floor.close()
-	logf("  S4-floor: %.0f calls/s", rep.s4Floor.throughput())
-
-	gd, err := newGRPCDriver(fac.addr, "", 16, workloads[opDelete])
+	floor := newHTTPDriver(emuURL, "bench-token", cfg.s4Callers, wl)
+	defer floor.close()
+	gd, err := newGRPCDriver(fac.addr, "", 16, wl)
 	if err != nil {
 		return err
 	}
-	m = measure([]*server{fac, emu, self})
-	rep.s4Facade = drive(gd, cfg.s4Callers, cfg.warmup, cfg.s4Duration, m.hook)
-	rep.s4FacadeUsage = m.usage
-	logf("  S4-facade: %.0f calls/s", rep.s4Facade.throughput())
+	defer gd.close()
+	bd, err := newGRPCDriver(bare.addr, "", 16, wl)
+	if err != nil {
+		return err
+	}
+	defer bd.close()
+	runs := []struct {
+		name    string
+		d       driver
+		servers []*server
+		res     *result
+		usage   map[*server]usage
+	}{
+		{"S4-floor", floor, []*server{emu, self}, &rep.s4Floor, map[*server]usage{}},
+		{"S4-facade", gd, []*server{fac, emu, self}, &rep.s4Facade, map[*server]usage{}},
+		{"S4-bare", bd, []*server{bare, emu, self}, &rep.s4Bare, map[*server]usage{}},
+	}
+	warmup := max(cfg.warmup/time.Duration(cfg.s4Rounds), time.Second)
+	for round := 1; round <= cfg.s4Rounds; round++ {
+		var line []string
+		for i := range runs {
+			r := &runs[(i+round-1)%len(runs)]
+			m := measure(r.servers)
+			res := drive(r.d, cfg.s4Callers, warmup, cfg.s4Duration/time.Duration(cfg.s4Rounds), m.hook)
+			r.res.merge(res)
+			for s, u := range m.usage {
+				x := r.usage[s]
+				x.cpu += u.cpu
+				x.peakRSS = max(x.peakRSS, u.peakRSS)
+				r.usage[s] = x
+			}
+			line = append(line, fmt.Sprintf("%s %.0f/s", r.name, res.throughput()))
+		}
+		logf("  S4 round %d of %d: %s", round, cfg.s4Rounds, strings.Join(line, ", "))
+	}
+	for _, r := range runs {
+		r.res.sort()
+	}
+	rep.s4FloorUsage, rep.s4FacadeUsage, rep.s4BareUsage = runs[0].usage, runs[1].usage, runs[2].usage
 
-	m = measure([]*server{fac})
+	m := measure([]*server{fac})
 	hook := m.hook
 	if cfg.profileDir != "" {
 		hook = func(start bool) {
@@ -309,13 +492,8 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	}
 	rep.s4InFlight = drive(gd, cfg.s4InFlight, cfg.warmup, cfg.s4InFlightTime, hook)
 	rep.s4InFlightRSS = m.usage[fac].peakRSS
-	gd.close()
 	logf("  %d in flight: %.0f calls/s, facade peak RSS %d MiB", cfg.s4InFlight, rep.s4InFlight.throughput(), rep.s4InFlightRSS>>20)
-	if err := setFault(emuURL, ""); err != nil {
-		return err
-	}
-	rep.finished = time.Now()
-	return rep.write()
+	return setFault(emuURL, "")
 }
 
 func (r *report) write() error {

@@ -18,8 +18,11 @@ type microResult struct {
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
 
-// microPackages are the facade's packages with benchmarks.
-var microPackages = []string{"./internal/modelarts", "./internal/vendorjson", "./service"}
+// microPackages are the facade's packages with benchmarks:
+// internal/server's BenchmarkObservability (metrics and tracing, per
+// call) and internal/telemetry's BenchmarkTracingOff (the tracing handler
+// without an exporter) among them.
+var microPackages = []string{"./internal/modelarts", "./internal/vendorjson", "./service", "./internal/server", "./internal/telemetry"}
 
 // microBenchmarks runs the Go benchmarks of the facade's packages.
 func microBenchmarks(ctx context.Context, root string, smoke bool) ([]microResult, error) {

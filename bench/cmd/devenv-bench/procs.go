@@ -21,6 +21,7 @@ func build(ctx context.Context, root, benchDir, dir string) error {
 		{root, "./cmd/devenv-facade", "devenv-facade"},
 		{root, "./cmd/modelarts-emulator", "modelarts-emulator"},
 		{benchDir, "./cmd/vanguard-proxy", "vanguard-proxy"},
+		{benchDir, "./cmd/bare-facade", "bare-facade"},
 	}
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, s.out), s.pkg)
@@ -53,7 +54,15 @@ func (s *server) pid() int {
 // first group is the address it serves on. The rest of its output is
 // discarded (but read, so the process never blocks on a full pipe).
 func start(ctx context.Context, name, bin string, addrPattern *regexp.Regexp, args ...string) (*server, error) {
+	return startEnv(ctx, name, bin, addrPattern, nil, args...)
+}
+
+// startEnv is start with env added to the harness's environment.
+func startEnv(ctx context.Context, name, bin string, addrPattern *regexp.Regexp, env []string, args ...string) (*server, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StderrPipe()

@@ -2,44 +2,120 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
+// profileCallers is how many callers drive a profiled server.
+const profileCallers = 64
+
 // profileName names the profiles of a scenario (S1 or S2) and an
-// operation: facade-<name>-cpu.pprof and facade-<name>-allocs.pprof.
+// operation: <server>-<name>-cpu.pprof and <server>-<name>-allocs.pprof.
 func profileName(scenario, op string) string { return scenario + "-" + op }
 
-// profileFacade drives d (S1 over gRPC or S2 over the mirror) with 64
-// callers while it takes a CPU profile of the facade for duration (at least
-// 2s, in whole seconds) and then an allocation profile, saved in
-// cfg.profileDir as facade-<name>-cpu.pprof and facade-<name>-allocs.pprof.
-func profileFacade(ctx context.Context, cfg config, debugAddr, name string, duration time.Duration, d driver) error {
+// profTarget is a server to profile: the one measured (run), and its twin
+// that records the stack of every allocation (count).
+type profTarget struct {
+	name       string
+	run, count endpoint
+}
+
+// endpoint is where a facade (or the bare facade) serves.
+type endpoint struct{ grpcAddr, mirrorURL, debugAddr string }
+
+// driver drives the endpoint over gRPC (S1) or its mirror (S2).
+func (e endpoint) driver(scenario string, wl workload) (driver, error) {
+	if scenario == "S1" {
+		return newGRPCDriver(e.grpcAddr, "", 4, wl)
+	}
+	return newHTTPDriver(e.mirrorURL, "", profileCallers, wl), nil
+}
+
+// profileServer drives t over gRPC (S1) or its mirror (S2) with
+// profileCallers callers and, after the warm-up, takes a CPU profile for
+// seconds (<name>-cpu.pprof in cfg.profileDir); with trace, then an
+// execution trace of one second (<name>.trace); then it drives t's
+// counting twin for a second between two allocation profiles
+// (<name>-allocs-before.pprof, <name>-allocs.pprof, each after a forced
+// GC, so that they are up to date). It returns what the server spent per
+// call in those windows.
+func profileServer(ctx context.Context, cfg config, name, scenario string, seconds int, t profTarget, wl workload, trace bool) (*perCall, error) {
 	if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
-		return err
+		return nil, err
+	}
+	dir := cfg.profileDir
+	fetch := func(e endpoint, path, file string) error { return saveProfile(ctx, e.debugAddr, path, dir, file) }
+	d, err := t.run.driver(scenario, wl)
+	if err != nil {
+		return nil, err
 	}
 	defer d.close()
-	seconds := int(max(duration/time.Second, 2))
-	fetch := func(path, file string) error { return saveProfile(ctx, debugAddr, path, cfg.profileDir, file) }
-	var perr error
-	// The hook blocks while the CPU profile is taken, with the load
-	// running; the measured second after it only lets the workers finish.
-	r := drive(d, 64, cfg.warmup, time.Second, func(start bool) {
+	cpuFile, before, after := name+"-cpu.pprof", name+"-allocs-before.pprof", name+"-allocs.pprof"
+	var cpuErr error
+	var wg sync.WaitGroup
+	r := drive(d, profileCallers, cfg.warmup, time.Duration(seconds)*time.Second, func(start bool) {
 		if start {
-			perr = fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "facade-"+name+"-cpu.pprof")
-			if perr == nil {
-				perr = fetch("/debug/pprof/allocs", "facade-"+name+"-allocs.pprof")
-			}
+			wg.Go(func() { cpuErr = fetch(t.run, fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), cpuFile) })
+			return
 		}
+		wg.Wait()
 	})
 	if r.errors > 0 {
 		logf("  %s: %d errors while profiling, first: %v", name, r.errors, r.firstErr)
 	}
-	return perr
+	if cpuErr != nil {
+		return nil, cpuErr
+	}
+	pc, err := analyseCPU(filepath.Join(dir, cpuFile), r.calls)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if trace {
+		var traceErr error
+		r = drive(d, profileCallers, 200*time.Millisecond, time.Second, func(start bool) {
+			if start {
+				wg.Go(func() { traceErr = fetch(t.run, "/debug/pprof/trace?seconds=1", name+".trace") })
+				return
+			}
+			wg.Wait()
+		})
+		if traceErr != nil {
+			return nil, traceErr
+		}
+		abs, _ := filepath.Abs(filepath.Join(dir, name+".trace"))
+		created, parks, err := traceCounts(ctx, cfg.root, abs)
+		if err != nil {
+			return nil, err
+		}
+		pc.addTrace(created, parks, r.calls)
+	}
+
+	cd, err := t.count.driver(scenario, wl)
+	if err != nil {
+		return nil, err
+	}
+	defer cd.close()
+	var beforeErr, afterErr error
+	r = drive(cd, profileCallers, 500*time.Millisecond, time.Second, func(start bool) {
+		if start {
+			beforeErr = fetch(t.count, "/debug/pprof/heap?gc=1", before)
+			return
+		}
+		afterErr = fetch(t.count, "/debug/pprof/heap?gc=1", after)
+	})
+	if err := errors.Join(beforeErr, afterErr); err != nil {
+		return nil, err
+	}
+	if err := pc.addAllocs(filepath.Join(dir, before), filepath.Join(dir, after), r.calls); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return pc, nil
 }
 
 // heapProfile saves the facade's heap profile now.

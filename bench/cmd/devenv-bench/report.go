@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -14,6 +16,7 @@ import (
 type point struct {
 	op             string // opDelete, opGet, opList
 	scenario, name string
+	proxy          *server // the facade, bare facade or vanguard on the path; nil for S0
 	concurrency    int
 	result         result
 	usage          map[*server]usage
@@ -24,13 +27,18 @@ type report struct {
 	smoke             bool
 	started, finished time.Time
 	micro             []microResult
-	procs             []*server // facade, vanguard, emulator
+	procs             []*server // facade, bare facade, vanguard, emulator, and the observability facades
+	scenarios         []scenario
 	points            []point
 
-	s4Floor, s4Facade, s4InFlight result
-	s4FacadeUsage, s4FloorUsage   map[*server]usage
-	s4InFlightRSS                 int64
-	breakdown                     string // markdown, from the profiles
+	s4Floor, s4Facade, s4Bare, s4InFlight    result
+	s4FacadeUsage, s4FloorUsage, s4BareUsage map[*server]usage
+	s4InFlightRSS                            int64
+	breakdown                                string              // markdown, from the profiles
+	perCall                                  map[string]*perCall // by profile name: facade-S1-delete, bare-S2-get, ...
+	sink                                     *otlpSink
+	tracedCalls                              int   // calls made to the facade whose spans are exported
+	tracedSpans                              int64 // spans its sink received
 }
 
 // add adds one slice of the point's measurement: its calls and time, the
@@ -91,14 +99,21 @@ func (r *report) markdown() string {
 	w("## Machine and method\n\n")
 	w("- Commands: `make bench` for this report; `make bench-smoke` for a quick check (CI runs it); `cd bench && go run ./cmd/devenv-bench -help` for the knobs (scenarios, concurrency, durations).\n")
 	w("- %s\n", machine())
-	w("- Three server processes on loopback, each built with `go build`: the ModelArts emulator (`cmd/modelarts-emulator --request-log 0 --create-delay 0`), the facade (`cmd/devenv-facade`, default settings but `--max-upstream-inflight %d` for S4 and a loopback `--debug-addr` for profiles; it logs one line per call at info level, as in production), and vanguard (`bench/cmd/vanguard-proxy`: connectrpc.com/vanguard v0.4.0 transcoding gRPC to REST from our proto's HTTP rules, nothing else).\n",
+	w("- Server processes on loopback, each built with `go build`: the ModelArts emulator (`cmd/modelarts-emulator --request-log 0 --create-delay 0`); the facade (`cmd/devenv-facade`, default settings but `--max-upstream-inflight %d` for S4 and a loopback `--debug-addr` for profiles; it logs one line per call at info level, as in production); the bare facade (`bench/cmd/bare-facade`, never shipped: DevEnvService on grpc-go, the mirror on grpc-gateway calling it in-process, one `http.Client` with a large idle pool, and the facade's own `vendorjson` for the vendor's JSON; no retries, logging, request IDs, authentication, limiter, metrics, tracing, validation or error mapping: the floor of the Go stack the facade is built on); and vanguard (`bench/cmd/vanguard-proxy`: connectrpc.com/vanguard v0.4.0 transcoding gRPC to REST from our proto's HTTP rules, nothing else, the generic peer).",
 		2*max(r.cfg.s4InFlight, r.cfg.s4Callers))
+	if r.cfg.observability {
+		w(" Two more facades, for what metrics and tracing cost: one with `--metrics=false`, one exporting every span over OTLP to a sink in the harness.")
+	}
+	if r.cfg.profileDir != "" {
+		w(" For the allocation counts of the per-call section, twins of the facade and of the bare facade that record every allocation (`GODEBUG=memprofilerate=1`), driven only for that.")
+	}
+	w("\n")
 	w("- The load generator is the harness process itself, so its CPU is not counted against any server. gRPC callers share 4 connections (16 in S4); HTTP callers keep one connection each. Each caller loops on one operation, and every call is a real call whose answer is checked (HTTP 200 or gRPC OK, and the content below); a call that fails the check counts as an error:\n")
 	w("  - **DeleteInstance** of a fresh instance (`fault-n<seq>`, which the emulator deletes successfully); the answer must name the instance.\n")
 	w("  - **GetInstance** of one of %d instances the harness creates before the runs, in a project of its own (`%s`), straight at the emulator (started with `--create-delay 0`, so they are RUNNING at once); the answer must hold that instance's ID. Over the REST mirror and vanguard the body is the instance itself (`response_body: \"instance\"`).\n", listSize, readProject)
-	w("  - **ListInstances** of that project (`de_type=Notebook`; gRPC: `project_id` and `de_type: \"Notebook\"`), which answers all %d instances, about 120 KB of the vendor's JSON, so the JSON and protobuf conversions dominate. gRPC answers (S1, S3) are decoded in full by the client and must hold %d instances and `total_count` %d, each with an ID. HTTP answers (S0, S2) are checked on every call by counting the instances' IDs (`\"id\":\"DE-`, %d of them), and every %dth call is decoded in full (`total_count`, %d instances, each with an ID and RUNNING): decoding 120 KB of JSON on every call would make the load generator, which shares the two cores, the bottleneck.\n", listSize, listSize, listSize, listSize, fullListCheck, listSize)
-	w("- Per point: DeleteInstance %s warm-up, then %s measured; GetInstance and ListInstances, to keep the whole run near ten minutes, %s warm-up, then %s measured. Each point is measured in %d slices (each with its share of the warm-up, at least 200 ms), S0 to S3 taking turns, so that the machine's other load during the run falls on all four alike. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at the start of each slice (the reset starts from the resident set of the moment, which may still hold memory of an earlier point).\n", r.cfg.warmup, r.cfg.duration, r.cfg.readWarmup, r.cfg.readDuration, r.cfg.rounds)
-	w("- vanguard cannot send ListInstances' query as ModelArts wants it: it names query parameters by the fields' JSON names (`deType`), with no option for the proto names ModelArts reads (`de_type`; without it ModelArts answers ModelArts.6335). `vanguard-proxy` renames them before forwarding; nothing else is added. Before the runs, the harness checks once that vanguard's GetInstance and ListInstances answers equal the facade's (`proto.Equal`): vanguard's JSON codec discards unknown fields and takes explicit nulls as absent by default, and takes GetInstance's instance from the whole body (`response_body: \"instance\"`).\n\n")
+	w("  - **ListInstances** of that project (`de_type=Notebook`; gRPC: `project_id` and `de_type: \"Notebook\"`), which answers all %d instances, about 120 KB of the vendor's JSON, so the JSON and protobuf conversions dominate. gRPC answers (S1, B1, S3) are decoded in full by the client and must hold %d instances and `total_count` %d, each with an ID. HTTP answers (S0, S2, B2) are checked on every call by counting the instances' IDs (`\"id\":\"DE-`, %d of them), and every %dth call is decoded in full (`total_count`, %d instances, each with an ID and RUNNING): decoding 120 KB of JSON on every call would make the load generator, which shares the two cores, the bottleneck.\n", listSize, listSize, listSize, listSize, fullListCheck, listSize)
+	w("- Per point: DeleteInstance %s warm-up, then %s measured; GetInstance and ListInstances, to keep the whole run near ten minutes, %s warm-up, then %s measured. Each point is measured in %d slices (each with its share of the warm-up, at least 200 ms), the scenarios taking turns and each round starting with the next one, so that the machine's other load during the run falls on all of them alike. The bare facade runs at every point of DeleteInstance, and GetInstance and ListInstances at %d callers only; the observability facades run DeleteInstance at %d callers. Server CPU is user+system time from `/proc/<pid>/stat` over the measured part; peak RSS is `VmHWM` from `/proc/<pid>/status`, reset through `/proc/<pid>/clear_refs` at the start of each slice (the reset starts from the resident set of the moment, which may still hold memory of an earlier point).\n", r.cfg.warmup, r.cfg.duration, r.cfg.readWarmup, r.cfg.readDuration, r.cfg.rounds, keyConcurrency(r.cfg.concurrency), keyConcurrency(r.cfg.concurrency))
+	w("- vanguard cannot send ListInstances' query as ModelArts wants it: it names query parameters by the fields' JSON names (`deType`), with no option for the proto names ModelArts reads (`de_type`; without it ModelArts answers ModelArts.6335). `vanguard-proxy` renames them before forwarding; nothing else is added. Before the runs, the harness checks once that vanguard's and the bare facade's GetInstance and ListInstances answers equal the facade's (`proto.Equal`): vanguard's JSON codec discards unknown fields and takes explicit nulls as absent by default, and takes GetInstance's instance from the whole body (`response_body: \"instance\"`).\n\n")
 
 	if len(r.micro) > 0 {
 		w("## Micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem %s`\n\n", strings.Join(microPackages, " "))
@@ -119,6 +134,8 @@ func (r *report) markdown() string {
 		r.s4Section(&b)
 	}
 
+	r.observabilitySection(&b)
+	r.perCallSection(&b)
 	b.WriteString(r.breakdown)
 	w("## Ratios and targets\n\n| ratio | value | target | |\n|---|---:|---:|---|\n")
 	for _, t := range r.targets() {
@@ -138,17 +155,24 @@ func (r *report) markdown() string {
 // s4Section writes S4's tables.
 func (r *report) s4Section(b *strings.Builder) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	fac, emu := r.server("facade"), r.server("emulator")
-	w("## S4: Little's law at 100 ms\n\nThe emulator adds 100 ms to every answer (`PUT /emulator/faults lat100ms`). With %d callers the bound is %d ÷ 0.1 s = %d calls/s.\n\n",
-		r.cfg.s4Callers, r.cfg.s4Callers, r.cfg.s4Callers*10)
+	fac, bare, emu := r.server("facade"), r.server("bare facade"), r.server("emulator")
+	w("## S4: Little's law at 100 ms\n\nThe emulator adds 100 ms to every answer (`PUT /emulator/faults lat100ms`). With %d callers the bound is %d ÷ 0.1 s = %d calls/s. The floor, the facade and the bare facade are measured in %d slices each, taking turns.\n\n",
+		r.cfg.s4Callers, r.cfg.s4Callers, r.cfg.s4Callers*10, r.cfg.s4Rounds)
 	bound := float64(r.cfg.s4Callers * 10)
 	w("| run | callers | calls/s | ÷ bound | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	w("| S4-floor: HTTP -> emulator | %d | %.0f | %.3f | %s | %s | %d |\n", r.cfg.s4Callers, r.s4Floor.throughput(), r.s4Floor.throughput()/bound,
-		ms(r.s4Floor.percentile(50)), ms(r.s4Floor.percentile(99)), r.s4Floor.errors)
-	w("| S4: gRPC -> facade -> emulator | %d | %.0f | %.3f | %s | %s | %d |\n", r.cfg.s4Callers, r.s4Facade.throughput(), r.s4Facade.throughput()/bound,
-		ms(r.s4Facade.percentile(50)), ms(r.s4Facade.percentile(99)), r.s4Facade.errors)
-	w("| %d in flight through the facade | %d | %.0f | %.3f | %s | %s | %d |\n\n", r.cfg.s4InFlight, r.cfg.s4InFlight, r.s4InFlight.throughput(),
-		r.s4InFlight.throughput()/float64(r.cfg.s4InFlight*10), ms(r.s4InFlight.percentile(50)), ms(r.s4InFlight.percentile(99)), r.s4InFlight.errors)
+	row := func(name string, callers int, res result, bound float64) {
+		w("| %s | %d | %.0f | %.3f | %s | %s | %d |\n", name, callers, res.throughput(), res.throughput()/bound,
+			ms(res.percentile(50)), ms(res.percentile(99)), res.errors)
+	}
+	row("S4-floor: HTTP -> emulator", r.cfg.s4Callers, r.s4Floor, bound)
+	row("S4: gRPC -> facade -> emulator", r.cfg.s4Callers, r.s4Facade, bound)
+	row("S4-bare: gRPC -> bare facade -> emulator", r.cfg.s4Callers, r.s4Bare, bound)
+	row(fmt.Sprintf("%d in flight through the facade", r.cfg.s4InFlight), r.cfg.s4InFlight, r.s4InFlight, float64(r.cfg.s4InFlight*10))
+	w("\n")
+	if t := r.s4Bare.throughput(); t > 0 {
+		w("Facade ÷ bare facade throughput: **%.3f**; facade ÷ floor: %.3f; bare facade ÷ floor: %.3f.\n\n",
+			r.s4Facade.throughput()/t, r.s4Facade.throughput()/r.s4Floor.throughput(), t/r.s4Floor.throughput())
+	}
 	w("Facade peak RSS with %d calls in flight: **%.0f MiB**.\n\n", r.cfg.s4InFlight, float64(r.s4InFlightRSS)/(1<<20))
 	cores := func(u map[*server]usage, s *server, res result) string {
 		if x, ok := u[s]; ok && res.elapsed > 0 {
@@ -156,18 +180,25 @@ func (r *report) s4Section(b *strings.Builder) {
 		}
 		return "-"
 	}
-	w("CPU used during S4, in cores (this machine has %d):\n\n| run | facade | emulator | load generator |\n|---|---:|---:|---:|\n", runtime.NumCPU())
-	w("| S4-floor | - | %s | %s |\n", cores(r.s4FloorUsage, emu, r.s4Floor), cores(r.s4FloorUsage, self, r.s4Floor))
-	w("| S4 through the facade | %s | %s | %s |\n\n", cores(r.s4FacadeUsage, fac, r.s4Facade), cores(r.s4FacadeUsage, emu, r.s4Facade), cores(r.s4FacadeUsage, self, r.s4Facade))
+	perCall := func(u map[*server]usage, s *server, res result) string {
+		if x, ok := u[s]; ok && res.calls > 0 {
+			return fmt.Sprintf("%.0f", float64(x.cpu.Microseconds())/float64(res.calls))
+		}
+		return "-"
+	}
+	w("CPU used during S4, in cores (this machine has %d), and the proxy's CPU per call:\n\n| run | proxy | emulator | load generator | proxy µs per call |\n|---|---:|---:|---:|---:|\n", runtime.NumCPU())
+	w("| S4-floor | - | %s | %s | - |\n", cores(r.s4FloorUsage, emu, r.s4Floor), cores(r.s4FloorUsage, self, r.s4Floor))
+	w("| S4 through the facade | %s | %s | %s | %s |\n", cores(r.s4FacadeUsage, fac, r.s4Facade), cores(r.s4FacadeUsage, emu, r.s4Facade), cores(r.s4FacadeUsage, self, r.s4Facade), perCall(r.s4FacadeUsage, fac, r.s4Facade))
+	w("| S4 through the bare facade | %s | %s | %s | %s |\n\n", cores(r.s4BareUsage, bare, r.s4Bare), cores(r.s4BareUsage, emu, r.s4Bare), cores(r.s4BareUsage, self, r.s4Bare), perCall(r.s4BareUsage, bare, r.s4Bare))
 }
 
-// opSection writes the S0-S3 table of one operation and its ratios.
+// opSection writes the table of one operation and its ratios.
 func (r *report) opSection(b *strings.Builder, op string) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	fac, van, emu := r.server("facade"), r.server("vanguard"), r.server("emulator")
-	w("## S0-S3, %s: one call at a time to %d at a time\n\n", opNames[op], slices.Max(r.cfg.concurrency))
-	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | facade CPU ms/1000 | vanguard CPU ms/1000 | emulator CPU ms/1000 | load gen. CPU ms/1000 | peak RSS MiB (facade / vanguard / emulator) |\n")
-	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	emu := r.server("emulator")
+	w("## %s: one call at a time to %d at a time\n\n", opNames[op], slices.Max(r.cfg.concurrency))
+	w("| scenario | conc. | calls/s | p50 ms | p90 ms | p99 ms | errors | proxy CPU ms/1000 | emulator CPU ms/1000 | load gen. CPU ms/1000 | peak RSS MiB (proxy / emulator) |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, p := range r.points {
 		if p.op != op {
 			continue
@@ -184,37 +215,222 @@ func (r *report) opSection(b *strings.Builder, op string) {
 			}
 			return "-"
 		}
-		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s | %s / %s / %s |\n", p.scenario, p.name, p.concurrency,
+		w("| %s %s | %d | %.0f | %s | %s | %s | %d | %s | %s | %s | %s / %s |\n", p.scenario, p.name, p.concurrency,
 			p.result.throughput(), ms(p.result.percentile(50)), ms(p.result.percentile(90)), ms(p.result.percentile(99)),
-			p.result.errors, cpu(fac), cpu(van), cpu(emu), cpu(self), rss(fac), rss(van), rss(emu))
+			p.result.errors, cpu(p.proxy), cpu(emu), cpu(self), rss(p.proxy), rss(emu))
 	}
 	if op == opDelete {
-		w("\n![p50 and p99 latency of DeleteInstance against concurrency, S0-S3](bench/latency.png)\n")
+		w("\n![p50 and p99 latency of DeleteInstance against concurrency, S0-S3 and the bare facade](bench/latency.png)\n")
 	}
-	w("\nRatios, %s (CPU: per call of the proxy ÷ per request of the emulator, in the same point):\n\n", opNames[op])
-	w("| conc. | facade CPU ÷ emulator CPU, S1 | facade CPU ÷ emulator CPU, S2 | vanguard CPU ÷ emulator CPU, S3 | S1 ÷ S3 throughput | S2 ÷ S1 throughput |\n|---:|---:|---:|---:|---:|---:|\n")
+	w("\nRatios, %s (CPU: per call of the proxy ÷ per request of the emulator, or of one proxy ÷ another, in the same points):\n\n", opNames[op])
+	w("| conc. | facade ÷ bare CPU per call, gRPC (S1 ÷ B1) | facade ÷ bare CPU per call, mirror (S2 ÷ B2) | facade ÷ bare throughput, gRPC (S1 ÷ B1) | facade ÷ bare throughput, mirror (S2 ÷ B2) | facade CPU ÷ emulator CPU, S1 | bare CPU ÷ emulator CPU, B1 | vanguard CPU ÷ emulator CPU, S3 | S1 ÷ S3 throughput | S2 ÷ S1 throughput | B2 ÷ B1 throughput |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range r.cfg.concurrency {
-		w("| %d | %s | %s | %s | %s | %s |\n", c, r.cpuRatio(op, "S1", c, fac), r.cpuRatio(op, "S2", c, fac), r.cpuRatio(op, "S3", c, van),
-			r.throughputRatio(op, "S1", "S3", c), r.throughputRatio(op, "S2", "S1", c))
+		w("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c,
+			fmtRatio(r.proxyCPURatioValue(op, "S1", "B1", c)), fmtRatio(r.proxyCPURatioValue(op, "S2", "B2", c)),
+			r.throughputRatio(op, "S1", "B1", c), r.throughputRatio(op, "S2", "B2", c),
+			r.cpuRatio(op, "S1", c), r.cpuRatio(op, "B1", c), r.cpuRatio(op, "S3", c),
+			r.throughputRatio(op, "S1", "S3", c), r.throughputRatio(op, "S2", "S1", c), r.throughputRatio(op, "B2", "B1", c))
+	}
+	w("\n")
+	if r.cfg.compare != "" {
+		w("Compared with the facade of `%s` (C1, C2; `-compare`):\n\n| conc. | CPU per call S1 ÷ C1 | S2 ÷ C2 | throughput S1 ÷ C1 | S2 ÷ C2 | C1 ÷ B1 CPU | S1 ÷ B1 CPU |\n|---:|---:|---:|---:|---:|---:|---:|\n", r.cfg.compare)
+		for _, c := range r.cfg.concurrency {
+			w("| %d | %s | %s | %s | %s | %s | %s |\n", c, fmtRatio(r.proxyCPURatioValue(op, "S1", "C1", c)), fmtRatio(r.proxyCPURatioValue(op, "S2", "C2", c)),
+				r.throughputRatio(op, "S1", "C1", c), r.throughputRatio(op, "S2", "C2", c),
+				fmtRatio(r.proxyCPURatioValue(op, "C1", "B1", c)), fmtRatio(r.proxyCPURatioValue(op, "S1", "B1", c)))
+		}
+		w("\n")
+	}
+}
+
+func fmtRatio(v float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// proxyCPURatioValue is the proxy of scenario a's CPU per call ÷ that of
+// scenario b's, at c callers.
+func (r *report) proxyCPURatioValue(op, a, b string, c int) (float64, bool) {
+	pa, oka := r.find(op, a, c)
+	pb, okb := r.find(op, b, c)
+	if !oka || !okb || pa.proxy == nil || pb.proxy == nil {
+		return 0, false
+	}
+	ca, oka := cpuPer1000(pa, pa.proxy)
+	cb, okb := cpuPer1000(pb, pb.proxy)
+	if !oka || !okb || cb == 0 {
+		return 0, false
+	}
+	return float64(ca) / float64(cb), true
+}
+
+// observabilitySection writes what metrics and tracing cost.
+func (r *report) observabilitySection(b *strings.Builder) {
+	c := keyConcurrency(r.cfg.concurrency)
+	s1, ok1 := r.find(opDelete, "S1", c)
+	o1, ok2 := r.find(opDelete, "O1", c)
+	o2, ok3 := r.find(opDelete, "O2", c)
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	w("## What metrics and tracing cost\n\n")
+	w("Three facades in the same rounds of DeleteInstance at %d callers over gRPC: one with `--metrics=false` (O1), the one measured above, with its metrics (S1, the default), and one that also records every span and exports it over OTLP/HTTP (protobuf) to a sink in the harness (O2: `OTEL_EXPORTER_OTLP_ENDPOINT`, the SDK's batch processor; the sink's CPU counts as the load generator's). Tracing without an exporter (the default) is in S1 and O1 alike; its handlers' cost is measured alone by the micro-benchmark `BenchmarkTracingOff`, and the in-process cost of each variant by `BenchmarkObservability`, above.\n\n", c)
+	w("| facade | calls/s | facade CPU µs per call | ÷ metrics off | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|\n")
+	base, _ := cpuPer1000(o1, o1.proxy)
+	for _, p := range []point{o1, s1, o2} {
+		cpu, _ := cpuPer1000(p, p.proxy)
+		label := map[string]string{"O1": "O1: metrics off, tracing off", "S1": "S1: metrics on, tracing off (default)", "O2": "O2: metrics on, every span exported"}[p.scenario]
+		w("| %s | %.0f | %.1f | %.3f | %s | %s |\n", label, p.result.throughput(), float64(cpu)/1e3/1e3, float64(cpu)/float64(base),
+			ms(p.result.percentile(50)), ms(p.result.percentile(99)))
+	}
+	if r.tracedCalls > 0 {
+		w("\nThe sink received %d spans for the %d calls made to O2, warm-ups included: %.2f per call (a server span and a client span per call; fewer means the batch processor dropped some).\n", r.tracedSpans, r.tracedCalls, float64(r.tracedSpans)/float64(r.tracedCalls))
 	}
 	w("\n")
 }
 
-// cpuRatio is a proxy's CPU per call ÷ the emulator's per request, in one
-// point, or "-".
-func (r *report) cpuRatio(op, scenario string, c int, proxy *server) string {
-	if v, ok := r.cpuRatioValue(op, scenario, c, proxy); ok {
-		return fmt.Sprintf("%.2f", v)
+// perCallSection writes what the facade and the bare facade spend per
+// call, from the profiles, and the facade's overhead by feature.
+func (r *report) perCallSection(b *strings.Builder) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	var ops []string
+	for _, op := range r.cfg.ops {
+		if r.perCall["facade-S1-"+op] != nil && r.perCall["bare-S1-"+op] != nil {
+			ops = append(ops, op)
+		}
 	}
-	return "-"
+	if len(ops) == 0 {
+		return
+	}
+	w("## Per call: the facade against the bare facade\n\n")
+	w("From profiles of each server under %d callers, the facade and the bare facade one after the other in the same run (`bench/%s/<server>-<S1|S2>-<operation>-*`). S1 is gRPC, S2 the mirror; for the bare facade they are B1 and B2. CPU is the CPU profile's samples (the profiler's own work left out; the profile sees less than `/proc`, so compare its figures with each other); allocations, bytes and timers (allocations of `time.newTimer`) are exact counts, the difference of two allocation profiles of the server's twin that records every allocation; goroutines and parks are the goroutine creations and Running->Waiting transitions of a one-second execution trace (DeleteInstance only). Each is divided by the calls made in its window.\n\n", profileCallers, filepath.Base(r.cfg.profileDir))
+	for _, op := range ops {
+		w("### %s\n\n", opNames[op])
+		cols := []struct{ label, key string }{{"facade S1", "facade-S1-" + op}, {"bare B1", "bare-S1-" + op}, {"facade S2", "facade-S2-" + op}, {"bare B2", "bare-S2-" + op}}
+		w("| per call | facade S1 | bare B1 | S1 ÷ B1 | facade S2 | bare B2 | S2 ÷ B2 |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		rows := []struct {
+			name string
+			f    func(*perCall) float64
+			prec int
+		}{
+			{"CPU µs (profile)", func(p *perCall) float64 { return p.cpuMicros }, 1},
+			{"allocations", func(p *perCall) float64 { return p.allocs }, 0},
+			{"KB allocated", func(p *perCall) float64 { return p.bytes / 1024 }, 1},
+			{"timers created", func(p *perCall) float64 { return p.timers }, 2},
+			{"goroutines created", func(p *perCall) float64 { return p.goroutines }, 2},
+			{"goroutine parks", func(p *perCall) float64 { return p.parks }, 1},
+		}
+		for _, row := range rows {
+			w("| %s |", row.name)
+			for i := 0; i < len(cols); i += 2 {
+				fa, ba := r.perCall[cols[i].key], r.perCall[cols[i+1].key]
+				if fa == nil || ba == nil {
+					w(" - | - | - |")
+					continue
+				}
+				x, y := row.f(fa), row.f(ba)
+				ratio := "-"
+				if y >= 0.01 {
+					ratio = fmt.Sprintf("%.2f", x/y)
+				}
+				w(" %.*f | %.*f | %s |", row.prec, x, row.prec, y, ratio)
+			}
+			w("\n")
+		}
+		if fa := r.perCall["facade-S1-"+op]; fa != nil && fa.traceCalls > 0 {
+			w("\nGoroutines created per call, by the function they run:\n\n")
+			for _, c := range cols {
+				if p := r.perCall[c.key]; p != nil && p.traceCalls > 0 {
+					w("- %s: %s\n", c.label, p.topStarted())
+				}
+			}
+		}
+		w("\nBy feature: CPU µs and allocations per call. The facade's features are found by the functions that do their work (`bench/cmd/devenv-bench/perf.go`, `featureRules`: a sample counts for the feature of the frame nearest its leaf); what both servers do (the HTTP exchange with ModelArts, reading the answer, the JSON and protobuf conversions, grpc-gateway, and everything outside the facade's code: the gRPC and HTTP servers, the runtime, garbage collection) is listed as common, by kind, for both.\n\n")
+		keys := map[string]bool{}
+		for _, c := range cols {
+			if p := r.perCall[c.key]; p != nil {
+				for k := range p.cpuBy {
+					keys[k] = true
+				}
+				for k := range p.allocsBy {
+					keys[k] = true
+				}
+			}
+		}
+		var features, common []string
+		for _, rule := range featureRules {
+			if !rule.common && keys[rule.name] {
+				features = append(features, rule.name)
+			}
+		}
+		for k := range keys {
+			if strings.HasPrefix(k, "common: ") {
+				common = append(common, k)
+			}
+		}
+		sort.Strings(common)
+		w("| feature | facade S1 µs | bare B1 µs | facade S1 allocs | bare B1 allocs | facade S2 µs | bare B2 µs | facade S2 allocs | bare B2 allocs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		order := []string{cols[0].key, cols[1].key, cols[2].key, cols[3].key}
+		cell := func(k string, pair int) []string { // pair 0: S1/B1, 1: S2/B2
+			out := make([]string, 4)
+			for i, key := range order[2*pair : 2*pair+2] {
+				p := r.perCall[key]
+				if p == nil {
+					out[i], out[i+2] = "-", "-"
+					continue
+				}
+				var us, n float64
+				switch k {
+				case "":
+					us, n = p.cpuMicros, p.allocs
+				case "features":
+					for _, f := range features {
+						us += p.cpuBy[f]
+						n += p.allocsBy[f]
+					}
+				case "common":
+					for _, f := range common {
+						us += p.cpuBy[f]
+						n += p.allocsBy[f]
+					}
+				default:
+					us, n = p.cpuBy[k], p.allocsBy[k]
+				}
+				out[i], out[i+2] = fmt.Sprintf("%.1f", us), fmt.Sprintf("%.1f", n)
+			}
+			return out
+		}
+		row := func(label, k string) {
+			w("| %s | %s | %s |\n", label, strings.Join(cell(k, 0), " | "), strings.Join(cell(k, 1), " | "))
+		}
+		for _, k := range features {
+			row(k, k)
+		}
+		row("**the facade's features**", "features")
+		for _, k := range common {
+			row(strings.TrimPrefix(k, "common: ")+" (common)", k)
+		}
+		row("**common work**", "common")
+		row("**total**", "")
+		w("\n")
+	}
 }
 
-func (r *report) cpuRatioValue(op, scenario string, c int, proxy *server) (float64, bool) {
+// cpuRatio is the proxy's CPU per call ÷ the emulator's per request, in
+// one point, or "-".
+func (r *report) cpuRatio(op, scenario string, c int) string {
+	return fmtRatio(r.cpuRatioValue(op, scenario, c))
+}
+
+func (r *report) cpuRatioValue(op, scenario string, c int) (float64, bool) {
 	p, ok := r.find(op, scenario, c)
-	if !ok {
+	if !ok || p.proxy == nil {
 		return 0, false
 	}
-	pcpu, okp := cpuPer1000(p, proxy)
+	pcpu, okp := cpuPer1000(p, p.proxy)
 	ecpu, oke := cpuPer1000(p, r.server("emulator"))
 	if !okp || !oke || ecpu == 0 {
 		return 0, false
@@ -246,25 +462,45 @@ type target struct {
 
 func (r *report) targets() []target {
 	var ts []target
-	fac := r.server("facade")
 	has := func(op string) bool { return slices.Contains(r.cfg.ops, op) }
+	keyC := keyConcurrency(r.cfg.concurrency)
+	for _, op := range r.cfg.ops {
+		for _, c := range r.cfg.concurrency {
+			if v, ok := r.proxyCPURatioValue(op, "S1", "B1", c); ok {
+				tgt, met := "(informative)", true
+				if op == opDelete && c == keyC {
+					tgt, met = "≤ 1.10", v <= 1.10
+				}
+				ts = append(ts, target{fmt.Sprintf("%s: facade CPU per call ÷ bare facade's, gRPC (S1 ÷ B1, c=%d)", opShort[op], c), fmt.Sprintf("%.2f", v), tgt, met})
+			}
+		}
+		if v, ok := r.proxyCPURatioValue(op, "S2", "B2", keyC); ok {
+			ts = append(ts, target{fmt.Sprintf("%s: facade CPU per call ÷ bare facade's, mirror (S2 ÷ B2, c=%d)", opShort[op], keyC), fmt.Sprintf("%.2f", v), "(informative)", true})
+		}
+		if v, ok := r.throughputRatioValue(op, "S1", "B1", keyC); ok {
+			ts = append(ts, target{fmt.Sprintf("%s: facade ÷ bare facade throughput, gRPC (S1 ÷ B1, c=%d)", opShort[op], keyC), fmt.Sprintf("%.2f", v), "(informative)", true})
+		}
+	}
 	if has(opDelete) {
 		for _, c := range r.cfg.concurrency {
-			if v, ok := r.cpuRatioValue(opDelete, "S1", c, fac); ok {
+			if v, ok := r.cpuRatioValue(opDelete, "S1", c); ok {
 				ts = append(ts, target{fmt.Sprintf("Delete: facade CPU per call ÷ emulator CPU per request (S1, c=%d)", c), fmt.Sprintf("%.2f", v), "≤ 2.0", v <= 2.0})
 			}
 		}
 		for _, c := range r.cfg.concurrency {
-			if v, ok := r.throughputRatioValue(opDelete, "S1", "S3", c); ok && c == 64 {
-				ts = append(ts, target{"Delete: S1 ÷ S3 throughput (c=64)", fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
+			if v, ok := r.throughputRatioValue(opDelete, "S1", "S3", c); ok && c == keyC {
+				ts = append(ts, target{fmt.Sprintf("Delete: S1 ÷ S3 throughput (c=%d)", c), fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
 			}
 			if v, ok := r.throughputRatioValue(opDelete, "S2", "S1", c); ok {
 				tgt, met := "≥ 0.9", v >= 0.9
-				if c != 64 {
+				if c != keyC {
 					tgt, met = "(informative)", true
 				}
 				ts = append(ts, target{fmt.Sprintf("Delete: S2 ÷ S1 throughput (c=%d)", c), fmt.Sprintf("%.2f", v), tgt, met})
 			}
+		}
+		if v, ok := r.throughputRatioValue(opDelete, "B2", "B1", keyC); ok {
+			ts = append(ts, target{fmt.Sprintf("Delete: bare facade's mirror ÷ its gRPC throughput (B2 ÷ B1, c=%d)", keyC), fmt.Sprintf("%.2f", v), "(informative)", true})
 		}
 	}
 	for _, op := range []string{opGet, opList} {
@@ -276,25 +512,49 @@ func (r *report) targets() []target {
 				ts = append(ts, target{fmt.Sprintf("%s: S1 ÷ S3 throughput (c=%d)", opShort[op], c), fmt.Sprintf("%.2f", v), "≥ 1.2", v >= 1.2})
 			}
 		}
-		if v, ok := r.throughputRatioValue(op, "S2", "S1", 64); ok {
+		if v, ok := r.throughputRatioValue(op, "S2", "S1", keyC); ok {
 			tgt, met := "(informative)", true
 			if op == opList {
 				tgt, met = "≥ 0.9", v >= 0.9
 			}
-			ts = append(ts, target{fmt.Sprintf("%s: S2 ÷ S1 throughput (c=64)", opShort[op]), fmt.Sprintf("%.2f", v), tgt, met})
+			ts = append(ts, target{fmt.Sprintf("%s: S2 ÷ S1 throughput (c=%d)", opShort[op], keyC), fmt.Sprintf("%.2f", v), tgt, met})
 		}
 		for _, sc := range []string{"S1", "S2"} {
-			if v, ok := r.cpuRatioValue(op, sc, 64, fac); ok {
-				ts = append(ts, target{fmt.Sprintf("%s: facade CPU per call ÷ emulator CPU per request (%s, c=64)", opShort[op], sc), fmt.Sprintf("%.2f", v), "(informative)", true})
+			if v, ok := r.cpuRatioValue(op, sc, keyC); ok {
+				ts = append(ts, target{fmt.Sprintf("%s: facade CPU per call ÷ emulator CPU per request (%s, c=%d)", opShort[op], sc, keyC), fmt.Sprintf("%.2f", v), "(informative)", true})
+			}
+		}
+	}
+	if s1, ok := r.find(opDelete, "S1", keyC); ok {
+		base, _ := cpuPer1000(s1, s1.proxy)
+		for _, o := range []struct{ id, name string }{{"O1", "metrics"}, {"O2", "exported tracing"}} {
+			p, ok := r.find(opDelete, o.id, keyC)
+			if !ok {
+				continue
+			}
+			cpu, _ := cpuPer1000(p, p.proxy)
+			if o.id == "O1" {
+				v := float64(base)/float64(cpu) - 1
+				ts = append(ts, target{fmt.Sprintf("Delete: CPU per call of metrics (S1 ÷ O1 − 1, c=%d)", keyC), fmt.Sprintf("%+.1f%%", 100*v), "< 5%", v < 0.05})
+			} else {
+				v := float64(cpu)/float64(base) - 1
+				ts = append(ts, target{fmt.Sprintf("Delete: CPU per call of exporting every span (O2 ÷ S1 − 1, c=%d)", keyC), fmt.Sprintf("%+.1f%%", 100*v), "(informative)", true})
 			}
 		}
 	}
 	if f := r.s4Floor.throughput(); f > 0 {
+		if b := r.s4Bare.throughput(); b > 0 {
+			v := r.s4Facade.throughput() / b
+			ts = append(ts, target{"S4 facade ÷ S4-bare throughput", fmt.Sprintf("%.3f", v), "≥ 0.95", v >= 0.95})
+		}
 		v := r.s4Facade.throughput() / f
 		ts = append(ts, target{"S4 facade ÷ S4-floor throughput", fmt.Sprintf("%.3f", v), "≥ 0.97", v >= 0.97})
 		bound := float64(r.cfg.s4Callers * 10)
 		ts = append(ts, target{"S4-floor ÷ bound", fmt.Sprintf("%.3f", f/bound), "(informative)", true})
 		ts = append(ts, target{"S4 facade ÷ bound", fmt.Sprintf("%.3f", r.s4Facade.throughput()/bound), "(informative)", true})
+		if b := r.s4Bare.throughput(); b > 0 {
+			ts = append(ts, target{"S4-bare ÷ bound", fmt.Sprintf("%.3f", b/bound), "(informative)", true})
+		}
 	}
 	if r.s4InFlightRSS > 0 {
 		rss := float64(r.s4InFlightRSS) / (1 << 20)

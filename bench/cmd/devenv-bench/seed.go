@@ -78,12 +78,14 @@ func seed(emuURL, token string) (string, error) {
 	return first, nil
 }
 
-// sameAnswers checks, once, that vanguard (S3) transcodes GetInstance and
+// sameAnswers checks, once, that another proxy (vanguard, S3; the bare
+// facade, B1) answers GetInstance and ListInstances as the facade does;
+// for vanguard, that it transcodes GetInstance and
 // ListInstances into the same messages the facade (S1) answers: the
 // emulator's JSON read with unknown fields discarded and nulls taken as
 // absent, the instance of GetInstance taken from the whole body
 // (response_body: "instance").
-func sameAnswers(ctx context.Context, facAddr, vanAddr, instance string) error {
+func sameAnswers(ctx context.Context, facAddr, otherName, vanAddr, instance string) error {
 	fd, err := newGRPCDriver(facAddr, "", 1, workload{})
 	if err != nil {
 		return err
@@ -104,10 +106,10 @@ func sameAnswers(ctx context.Context, facAddr, vanAddr, instance string) error {
 	}
 	vg, err := vd.clients[0].GetInstance(vctx, getReq)
 	if err != nil {
-		return fmt.Errorf("GetInstance through vanguard: %w", err)
+		return fmt.Errorf("GetInstance through %s: %w", otherName, err)
 	}
 	if !proto.Equal(fg, vg) {
-		return fmt.Errorf("GetInstance: the facade answers %v, vanguard %v", fg, vg)
+		return fmt.Errorf("GetInstance: the facade answers %v, %s %v", fg, otherName, vg)
 	}
 	listReq := &devenvv1.ListInstancesRequest{ProjectId: readProject, DeType: "Notebook"}
 	fl, err := fd.clients[0].ListInstances(ctx, listReq)
@@ -116,11 +118,11 @@ func sameAnswers(ctx context.Context, facAddr, vanAddr, instance string) error {
 	}
 	vl, err := vd.clients[0].ListInstances(vctx, listReq)
 	if err != nil {
-		return fmt.Errorf("ListInstances through vanguard: %w", err)
+		return fmt.Errorf("ListInstances through %s: %w", otherName, err)
 	}
 	if len(fl.GetInstances()) != listSize || !proto.Equal(fl, vl) {
-		return fmt.Errorf("ListInstances: the facade answers %d instances, vanguard %d, or they differ", len(fl.GetInstances()), len(vl.GetInstances()))
+		return fmt.Errorf("ListInstances: the facade answers %d instances, %s %d, or they differ", len(fl.GetInstances()), otherName, len(vl.GetInstances()))
 	}
-	logf("vanguard's GetInstance and ListInstances answers equal the facade's")
+	logf("%s's GetInstance and ListInstances answers equal the facade's", otherName)
 	return nil
 }
