@@ -144,7 +144,7 @@ type Client struct {
 	latency    latency
 	observer   Observer
 	reach      reachability
-	tracer     trace.Tracer
+	tracer     trace.Tracer // nil: no spans (a no-op provider's would carry the caller's span context unchanged)
 	propagator propagation.TextMapPropagator
 }
 
@@ -203,13 +203,19 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 
 // WithTracing makes each attempt of a call a client span of tp, and sends
 // the span's W3C trace context to ModelArts with p (traceparent). Without
-// it, no spans are recorded but a trace context the call's context carries
-// (a caller's) is still passed on.
+// it, or with a no-op tp, no spans are made but a trace context the call's
+// context carries (a caller's) is still passed on.
 func WithTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) Option {
 	return func(c *Client) {
-		c.tracer, c.propagator = tp.Tracer("github.com/devenv-facade/devenv-facade/internal/modelarts"), p
+		c.tracer, c.propagator = nil, p
+		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
+			c.tracer = tp.Tracer("github.com/devenv-facade/devenv-facade/internal/modelarts")
+		}
 	}
 }
+
+// clientSpan is the start option of every attempt's span.
+var clientSpan = trace.WithSpanKind(trace.SpanKindClient)
 
 // WithLogger sets the logger for events the caller cannot see in a return
 // value, such as a success answer with an unreadable body. The default
@@ -252,7 +258,6 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		retry:      DefaultRetryPolicy(),
 		budget:     NewRetryBudget(10, 0.1),
 		observer:   nopObserver{},
-		tracer:     noop.NewTracerProvider().Tracer(""),
 		propagator: propagation.TraceContext{},
 	}
 	if u.RawPath != "" {
@@ -528,15 +533,20 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	}
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	actx, span := c.tracer.Start(actx, out.op.Method+" "+out.op.Path, trace.WithSpanKind(trace.SpanKindClient))
-	defer span.End()
+	var span trace.Span
+	if c.tracer != nil {
+		actx, span = c.tracer.Start(actx, out.op.spanName, clientSpan)
+		defer span.End()
+	}
 	var wrote atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
 	})
 	req, err = c.newRequest(actx, out, cc)
 	if err != nil {
-		span.SetStatus(codes.Error, "the request could not be built")
+		if span != nil {
+			span.SetStatus(codes.Error, "the request could not be built")
+		}
 		return nil, nil, false, err
 	}
 	// After authentication, so that a signature never covers it.
@@ -546,7 +556,7 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	if err == nil || isAnswer(err) {
 		c.latency.observe(time.Since(start))
 	}
-	if span.IsRecording() {
+	if span != nil && span.IsRecording() {
 		recordAttempt(span, out, cc, resends, res, err)
 	}
 	return res, req, wrote.Load(), err

@@ -33,10 +33,12 @@ type Operation struct {
 
 	segments []string // the template split at "/"; "" marks a parameter
 	params   []string // the parameters' names, in order
+	spanName string   // "DELETE /v1/{project_id}/...", each attempt's span's
 }
 
 // compile parses the path template.
 func (op *Operation) compile() error {
+	op.spanName = op.Method + " " + op.Path
 	if !strings.HasPrefix(op.Path, "/") {
 		return fmt.Errorf("modelarts: operation %s: path %q does not start with /", op.Name, op.Path)
 	}

@@ -375,6 +375,11 @@ func New(opts Options) (_ *Server, err error) {
 	// then the call tracking (shutdown and request timeouts), then the
 	// caller's authorization.
 	var interceptors []grpc.UnaryServerInterceptor
+	if !opts.Tracing.Recording() {
+		// Without OpenTelemetry's handler, a caller's trace context is
+		// carried through by this step (propagation.go).
+		interceptors = append(interceptors, traceContextInterceptor(opts.Tracing.Propagator))
+	}
 	if opts.Metrics != nil {
 		interceptors = append(interceptors, opts.Metrics.UnaryServerInterceptor())
 	}
@@ -409,10 +414,14 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
 	}
-	s.mirror = otelhttp.NewHandler(s.mirror, "rest",
-		otelhttp.WithTracerProvider(opts.Tracing.Provider), otelhttp.WithPropagators(opts.Tracing.Propagator),
-		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	if opts.Tracing.Recording() {
+		s.mirror = otelhttp.NewHandler(s.mirror, "rest",
+			otelhttp.WithTracerProvider(opts.Tracing.Provider), otelhttp.WithPropagators(opts.Tracing.Propagator),
+			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	} else {
+		s.mirror = traceContextHandler(s.mirror, opts.Tracing.Propagator)
+	}
 	if opts.HTTPListener != nil {
 		s.httpServer = &http.Server{
 			Handler:           s.mirror,
@@ -494,13 +503,15 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 			MaxConnectionAge:      opts.MaxConnectionAge, // zero: grpc-go's default, no limit
 			MaxConnectionAgeGrace: opts.MaxWait + opts.UpstreamTimeout}),
 		grpc.InTapHandle(s.tap),
-		grpc.StatsHandler(otelgrpc.NewServerHandler(
-			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator),
-			otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
-			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.UnaryInterceptor(interceptor),
 		grpc.ChainStreamInterceptor(streamInterceptors...),
+	}
+	if opts.Tracing.Recording() {
+		serverOpts = append(serverOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(opts.Tracing.Provider), otelgrpc.WithPropagators(opts.Tracing.Propagator),
+			otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))))
 	}
 	if opts.TLS != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))

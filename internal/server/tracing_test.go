@@ -176,12 +176,17 @@ func TestTracing(t *testing.T) {
 }
 
 // TestTracing_off: without an exporter nothing is recorded, and a
-// caller's trace context still reaches ModelArts.
+// caller's trace context still reaches ModelArts, over gRPC and REST, and
+// the call's log line.
 func TestTracing_off(t *testing.T) {
 	t.Parallel()
 	up := &traceparents{next: emulator.New()}
-	f := startFacade(t, up, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
-	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent)
+	var logs logbuf.Buffer
+	f := startFacade(t, up, func(o *server.Options) {
+		o.Credentials = cloudauth.Token("t")
+		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", callerParent, "x-request-id", "trace-off-1")
 	if _, err := f.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +200,41 @@ func TestTracing_off(t *testing.T) {
 	}
 	if seen = up.all(); len(seen) != 2 || seen[1] != "" {
 		t.Errorf("ModelArts received traceparent %q on an untraced call; want none", seen[len(seen)-1])
+	}
+	// Over REST too.
+	for i, parent := range []string{callerParent, ""} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.httpURL+"/v1/"+project+"/demanager/instances/"+running, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if parent != "" {
+			req.Header.Set("traceparent", parent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		seen = up.all()
+		if got := seen[len(seen)-1]; (parent != "") != strings.HasPrefix(got, "00-"+callerTraceID+"-") || (parent == "" && got != "") {
+			t.Errorf("REST request %d (traceparent %q): ModelArts received traceparent %q", i, parent, got)
+		}
+	}
+	// The traced gRPC call's log line carries the caller's trace ID.
+	found := false
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("a log line is not JSON: %v\n%s", err, l)
+		}
+		if m["msg"] == "rpc" && m["request_id"] == "trace-off-1" {
+			found = true
+			if m["trace_id"] != callerTraceID {
+				t.Errorf("the traced call's log line has trace_id %v; want %s", m["trace_id"], callerTraceID)
+			}
+		}
+	}
+	if !found {
+		t.Error("no log line of the traced call")
 	}
 }

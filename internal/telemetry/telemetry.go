@@ -40,14 +40,22 @@ type Tracing struct {
 	Exporter string
 
 	shutdown func(context.Context) error
+	// off is set by Off: nothing is recorded.
+	off bool
 }
 
 // Off is tracing without an exporter: no spans are recorded, trace
 // context is still propagated.
 func Off() *Tracing {
 	return &Tracing{Provider: noop.NewTracerProvider(), Propagator: propagation.TraceContext{}, Exporter: "off",
-		shutdown: func(context.Context) error { return nil }}
+		shutdown: func(context.Context) error { return nil }, off: true}
 }
+
+// Recording reports whether spans are recorded: false for [Off], true for
+// an exporter (and for any Tracing built with a provider of its own, as
+// tests do). Without recording, the server needs no OpenTelemetry
+// handlers, only a step that carries a caller's trace context through.
+func (t *Tracing) Recording() bool { return !t.off }
 
 // FromEnv configures tracing from the OpenTelemetry environment variables
 // lookup reads (os.LookupEnv in production):

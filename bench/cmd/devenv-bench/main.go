@@ -328,7 +328,11 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 					if sc.id == "O2" {
 						rep.tracedCalls += r.allCalls
 					}
-					line = append(line, fmt.Sprintf("%s %.0f/s", sc.id, r.throughput()))
+					if u, ok := m.usage[sc.proxy]; ok && sc.proxy != nil && r.calls > 0 {
+						line = append(line, fmt.Sprintf("%s %.0f/s %.1fµs", sc.id, r.throughput(), float64(u.cpu.Nanoseconds())/1e3/float64(r.calls)))
+					} else {
+						line = append(line, fmt.Sprintf("%s %.0f/s", sc.id, r.throughput()))
+					}
 				}
 				logf("%s c=%d, round %d of %d: %s", op, c, round, cfg.rounds, strings.Join(line, ", "))
 			}
