@@ -547,6 +547,7 @@ func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerI
 			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
 				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
 		}
+		defer s.streams.finish(st)
 		if fields != nil {
 			return nil, invalidUTF8(callctx.RequestID(ctx), fields)
 		}

@@ -49,6 +49,9 @@ type stream struct {
 	cancel  context.CancelCauseFunc
 	started time.Time
 	state   streamState
+	// stop unregisters the function that forgets the stream when its
+	// context ends (context.AfterFunc's stop).
+	stop func() bool
 }
 
 type streamKey struct{}
@@ -68,7 +71,8 @@ func (c *streamCtx) Value(key any) any {
 }
 
 // streams tracks every gRPC stream from the moment its headers arrive (the
-// tap handle) to the end of its handler, so that the facade can
+// tap handle) to the end of its handler (or of the stream, for one that
+// never reaches a handler), so that the facade can
 //
 //   - end streams that never deliver their request (requestTimeout after
 //     their headers), which would otherwise hold a goroutine and their
@@ -125,9 +129,20 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	r.mu.Unlock()
 	// grpc-go cancels a stream's context when the stream ends, however it
 	// ends (answered, reset by the client, refused before any handler):
-	// that is when the record goes.
-	context.AfterFunc(cctx, func() { r.done(s) })
+	// that is when the record goes, unless a handler ran and forgot it at
+	// its end ([streams.finish]), which spares the goroutine AfterFunc
+	// starts.
+	s.stop = context.AfterFunc(cctx, func() { r.done(s) })
 	return &streamCtx{Context: cctx, s: s}, nil
+}
+
+// finish forgets a stream whose handler has returned: nothing is left to
+// track (shutdown waits for the stream through grpc-go itself), and the
+// function registered to forget it when its context ends need not run.
+func (r *streams) finish(s *stream) {
+	if s.stop() {
+		r.done(s)
+	}
 }
 
 // streamFrom returns the stream ctx belongs to, or nil.
@@ -281,6 +296,7 @@ func (r *streams) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.St
 	if err := r.openLongLived(s, requestIDOf(ss.Context())); err != nil {
 		return err
 	}
+	defer r.finish(s)
 	return handler(srv, ss)
 }
 
