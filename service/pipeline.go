@@ -122,8 +122,9 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 //     refused;
 //   - any other call gets its token when pass-through is on.
 func (s *Service) credentials(ctx context.Context, c *call) (token string, tokenOnly bool, err error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
+	// ValueFromIncomingContext reads the one key; FromIncomingContext would
+	// copy all of the call's metadata.
+	for _, v := range metadata.ValueFromIncomingContext(ctx, "authorization") {
 		if scheme, signed := callctx.SignatureScheme(v); signed {
 			callctx.Annotate(ctx, slog.String("caller_error", "signed with "+scheme))
 			return "", false, apierror.SignatureNotAccepted(c.requestID, "your IAM token as X-Auth-Token")

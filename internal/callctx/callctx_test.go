@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
@@ -63,5 +65,26 @@ func TestProtocol(t *testing.T) {
 	}
 	if p := callctx.Protocol(callctx.WithProtocol(context.Background(), callctx.ProtocolREST)); p != callctx.ProtocolREST {
 		t.Errorf("marked call: %q; want rest", p)
+	}
+}
+
+// TestNewRequestID: request IDs are version 4 UUIDs (as uuid.Parse reads
+// them) and do not repeat.
+func TestNewRequestID(t *testing.T) {
+	t.Parallel()
+	seen := make(map[string]bool, 10000)
+	for range 10000 {
+		id := callctx.NewRequestID()
+		u, err := uuid.Parse(id)
+		if err != nil {
+			t.Fatalf("NewRequestID() = %q: %v", id, err)
+		}
+		if u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
+			t.Fatalf("NewRequestID() = %q: version %d, variant %v; want a canonical version 4 UUID", id, u.Version(), u.Variant())
+		}
+		if seen[id] {
+			t.Fatalf("NewRequestID() repeated %q", id)
+		}
+		seen[id] = true
 	}
 }

@@ -11,19 +11,17 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
-	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -51,7 +49,7 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // Create it with [New]; it is safe for concurrent use.
 type Metrics struct {
 	registry *prometheus.Registry
-	server   *grpcprom.ServerMetrics
+	server   *serverMetrics
 
 	upstreamDuration *prometheus.HistogramVec // operation, outcome
 	upstreamAnswers  *prometheus.CounterVec   // operation, http_status, error_code
@@ -61,6 +59,27 @@ type Metrics struct {
 	inFlight         prometheus.Gauge
 	iamTokens        *prometheus.CounterVec // kind (initial, refresh), result (ok, failed)
 	callersReloads   *prometheus.CounterVec // result (ok, failed)
+
+	// attempts caches the series an upstream attempt records, by the
+	// attempt's labels (a bounded set: operations, statuses and table
+	// codes), so that recording one looks up one map entry instead of
+	// hashing the label values of three series.
+	attempts sync.Map // attemptKey -> *attemptSeries
+}
+
+// attemptKey is what an upstream attempt's series depend on.
+type attemptKey struct {
+	op         string
+	retry      bool
+	httpStatus int    // 0: no answer
+	code       string // a table code, codeOther or ""
+}
+
+// attemptSeries are the series one kind of upstream attempt records.
+type attemptSeries struct {
+	attempts prometheus.Counter
+	duration prometheus.Observer
+	answers  prometheus.Counter // nil without an answer
 }
 
 // New returns the facade's metrics, registered with a registry of their
@@ -68,9 +87,7 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		server: grpcprom.NewServerMetrics(
-			grpcprom.WithServerHandlingTimeHistogram(grpcprom.WithHistogramBuckets(latencyBuckets)),
-			grpcprom.WithContextLabels("protocol")),
+		server:   newServerMetrics(),
 		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "upstream_request_duration_seconds",
 			Help:    "Duration of the requests sent to ModelArts, one per attempt, by operation and outcome (success, error_answer, no_answer).",
@@ -126,22 +143,20 @@ func (m *Metrics) Handler() http.Handler {
 // Registry returns the registry the metrics are registered with.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
-// UnaryServerInterceptor counts and times the calls it sees, as
-// grpc_server_started_total, grpc_server_handled_total and
-// grpc_server_handling_seconds, with a protocol label: "grpc", or "rest"
-// for calls through the mirror, which run through the same interceptors.
+// UnaryServerInterceptor counts and times the calls it sees, with
+// go-grpc-middleware's standard names (grpc_server_started_total,
+// grpc_server_handled_total, grpc_server_msg_received_total,
+// grpc_server_msg_sent_total, grpc_server_handling_seconds) and a protocol
+// label: "grpc", or "rest" for calls through the mirror, which run through
+// the same interceptors.
 func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
-	return m.server.UnaryServerInterceptor(grpcprom.WithLabelsFromContext(protocolLabel))
+	return m.server.unaryInterceptor
 }
 
 // StreamServerInterceptor is UnaryServerInterceptor for streaming calls
 // (health watches, reflection).
 func (m *Metrics) StreamServerInterceptor() grpc.StreamServerInterceptor {
-	return m.server.StreamServerInterceptor(grpcprom.WithLabelsFromContext(protocolLabel))
-}
-
-func protocolLabel(ctx context.Context) prometheus.Labels {
-	return prometheus.Labels{"protocol": callctx.Protocol(ctx)}
+	return m.server.streamInterceptor
 }
 
 // UpstreamAttempt records one request sent to ModelArts: its operation,
@@ -149,26 +164,44 @@ func protocolLabel(ctx context.Context) prometheus.Labels {
 // ModelArts code, and how long it took. It implements
 // [modelarts.Observer].
 func (m *Metrics) UpstreamAttempt(op string, retry bool, httpStatus int, code string, d time.Duration) {
-	attempt := "first"
-	if retry {
-		attempt = "retry"
-	}
-	m.upstreamAttempts.WithLabelValues(op, attempt).Inc()
-	outcome := OutcomeSuccess
-	switch {
-	case httpStatus == 0:
-		outcome = OutcomeNoAnswer
-	case httpStatus < 200 || httpStatus > 299:
-		outcome = OutcomeErrorAnswer
-	}
-	m.upstreamDuration.WithLabelValues(op, outcome).Observe(d.Seconds())
 	if httpStatus == 0 {
-		return
-	}
-	if code != "" && !modelarts.KnownCode(code) {
+		code = ""
+	} else if code != "" && !modelarts.KnownCode(code) {
 		code = codeOther
 	}
-	m.upstreamAnswers.WithLabelValues(op, statusLabel(httpStatus), code).Inc()
+	key := attemptKey{op: op, retry: retry, httpStatus: httpStatus, code: code}
+	s, ok := m.attempts.Load(key)
+	if !ok {
+		s, _ = m.attempts.LoadOrStore(key, m.newAttemptSeries(key))
+	}
+	as := s.(*attemptSeries)
+	as.attempts.Inc()
+	as.duration.Observe(d.Seconds())
+	if as.answers != nil {
+		as.answers.Inc()
+	}
+}
+
+func (m *Metrics) newAttemptSeries(k attemptKey) *attemptSeries {
+	attempt := "first"
+	if k.retry {
+		attempt = "retry"
+	}
+	outcome := OutcomeSuccess
+	switch {
+	case k.httpStatus == 0:
+		outcome = OutcomeNoAnswer
+	case k.httpStatus < 200 || k.httpStatus > 299:
+		outcome = OutcomeErrorAnswer
+	}
+	s := &attemptSeries{
+		attempts: m.upstreamAttempts.WithLabelValues(k.op, attempt),
+		duration: m.upstreamDuration.WithLabelValues(k.op, outcome),
+	}
+	if k.httpStatus != 0 {
+		s.answers = m.upstreamAnswers.WithLabelValues(k.op, statusLabel(k.httpStatus), k.code)
+	}
+	return s
 }
 
 // UpstreamRetryRefused records a retry the budget did not allow. It

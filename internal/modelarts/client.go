@@ -29,13 +29,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -411,7 +411,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		return nil, res, ErrNoCredentials
 	}
 	if cc.requestID == "" {
-		cc.requestID = uuid.NewString()
+		cc.requestID = callctx.NewRequestID()
 	}
 	if err := c.limiter.acquire(ctx); err != nil {
 		if errors.Is(err, ErrOverloaded) {
@@ -531,17 +531,23 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 			deadline = d
 		}
 	}
-	actx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	// A context of its own only when the attempt must end before the call
+	// does: a caller's deadline already bounds the call (grpc-go and the
+	// caller's context enforce it), and a second timer would only cost.
+	actx := ctx
+	if d, ok := ctx.Deadline(); !ok || deadline.Before(d) {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	var span trace.Span
 	if c.tracer != nil {
 		actx, span = c.tracer.Start(actx, out.op.spanName, clientSpan)
 		defer span.End()
 	}
-	var wrote atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
-	})
+	wrote := new(wroteRequest)
+	wrote.trace.WroteRequest = wrote.done
+	actx = httptrace.WithClientTrace(actx, &wrote.trace)
 	req, err = c.newRequest(actx, out, cc)
 	if err != nil {
 		if span != nil {
@@ -561,6 +567,16 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	}
 	return res, req, wrote.Load(), err
 }
+
+// wroteRequest learns, through the request's client trace, whether an
+// attempt's request was written to the connection: the trace and the flag
+// in one allocation.
+type wroteRequest struct {
+	atomic.Bool
+	trace httptrace.ClientTrace
+}
+
+func (w *wroteRequest) done(httptrace.WroteRequestInfo) { w.Store(true) }
 
 // recordAttempt describes an attempt on its span, with the OpenTelemetry
 // HTTP client conventions.
@@ -608,15 +624,22 @@ func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) 
 	// The URL is already built and escaped; setting it directly avoids
 	// formatting and parsing it again.
 	req.URL, req.Host = out.url, out.url.Host
-	req.Header.Set(headerRequestID, cc.requestID)
-	req.Header.Set(headerUserAgent, c.userAgent)
-	req.Header.Set(headerAccept, "application/json")
+	// The header's values share one slice (as [http.Header.Clone] does):
+	// one allocation instead of one per header. The names are canonical.
+	vals := make([]string, 0, 5)
+	set := func(name, value string) {
+		vals = append(vals, value)
+		req.Header[name] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	set(headerRequestID, cc.requestID)
+	set(headerUserAgent, c.userAgent)
+	set(headerAccept, "application/json")
 	if out.contentType != "" {
-		req.Header.Set(headerContentType, out.contentType)
+		set(headerContentType, out.contentType)
 	}
 	switch {
 	case cc.token != "":
-		req.Header.Set(headerAuthToken, cc.token)
+		set(headerAuthToken, cc.token)
 		return req, nil
 	case cc.tokenOnly:
 		// send refuses this first; the configured credentials are

@@ -136,10 +136,10 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 		return nil, fmt.Errorf("modelarts: %s takes %d path parameters, not %d", op.Name, len(op.params), len(req.Params))
 	}
 	u := c.endpoint
-	var path, raw strings.Builder
-	path.WriteString(u.Path)
-	raw.WriteString(u.EscapedPath())
-	p := 0
+	// The escaped path is built first; the plain one only when they differ
+	// (an endpoint path or an ID with characters that need escaping).
+	base := u.EscapedPath()
+	n, p, escaped := len(base), 0, u.RawPath != "" || base != u.Path
 	for _, seg := range op.segments {
 		if seg == "" {
 			v := req.Params[p]
@@ -147,14 +147,19 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 				return nil, err
 			}
 			p++
-			path.WriteString("/" + v)
-			raw.WriteString("/" + EscapePathSegment(v))
+			e := EscapePathSegment(v)
+			escaped = escaped || e != v
+			n += 1 + len(e)
 			continue
 		}
-		path.WriteString("/" + seg)
-		raw.WriteString("/" + seg)
+		n += 1 + len(seg)
 	}
-	u.Path, u.RawPath = path.String(), raw.String()
+	raw := joinPath(base, op.segments, req.Params, n, EscapePathSegment)
+	if escaped {
+		u.Path, u.RawPath = joinPath(u.Path, op.segments, req.Params, 0, nil), raw
+	} else {
+		u.Path, u.RawPath = raw, ""
+	}
 	if len(req.Query) > 0 {
 		u.RawQuery = req.Query.Encode()
 	}
@@ -167,6 +172,30 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 		out.body, out.contentType = b, "application/json"
 	}
 	return out, nil
+}
+
+// joinPath appends the template's segments to base, with the parameters'
+// values (through escape, if not nil) in place of the parameters; size is
+// the result's length, if known.
+func joinPath(base string, segments, params []string, size int, escape func(string) string) string {
+	var b strings.Builder
+	b.Grow(max(size, len(base)+64))
+	b.WriteString(base)
+	p := 0
+	for _, seg := range segments {
+		b.WriteByte('/')
+		if seg == "" {
+			v := params[p]
+			p++
+			if escape != nil {
+				v = escape(v)
+			}
+			b.WriteString(v)
+			continue
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
 }
 
 // checkSegment rejects values that are not one path segment after escaping.

@@ -949,6 +949,7 @@ func TestHandler_inMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	t.Cleanup(func() { lis.Close() })
 	mem := httptest.NewServer(s.Handler())
 	t.Cleanup(mem.Close)

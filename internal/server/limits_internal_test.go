@@ -29,7 +29,7 @@ func TestRESTWriteTimeoutCoversTheLongestCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.closeHTTPClient()
+	defer s.Close()
 	if longest := opts.MaxWait + 2*opts.UpstreamTimeout; s.httpServer.WriteTimeout <= longest {
 		t.Errorf("REST write timeout %s; the longest call takes up to %s", s.httpServer.WriteTimeout, longest)
 	}

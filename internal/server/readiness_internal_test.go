@@ -77,7 +77,7 @@ func TestReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.closeHTTPClient()
+	defer s.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	t0 := time.Now()
 	clock := atomic.Pointer[time.Time]{}

@@ -44,8 +44,12 @@ const (
 	stateLongLived
 )
 
-// stream is the registry's record of one gRPC stream.
+// stream is the registry's record of one gRPC stream, and the stream's
+// context: one allocation that cancels the stream, finds its record again
+// and forgets it when the context ends.
 type stream struct {
+	context.Context
+	r       *streams
 	cancel  context.CancelCauseFunc
 	started time.Time
 	state   streamState
@@ -56,19 +60,16 @@ type stream struct {
 
 type streamKey struct{}
 
-// streamCtx is the context of a registered stream: one allocation that
-// both cancels the stream and finds its record again.
-type streamCtx struct {
-	context.Context
-	s *stream
+// Value finds the stream's record ([streamFrom]).
+func (s *stream) Value(key any) any {
+	if key == (streamKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
 }
 
-func (c *streamCtx) Value(key any) any {
-	if key == (streamKey{}) {
-		return c.s
-	}
-	return c.Context.Value(key)
-}
+// ended forgets the stream; it runs when the stream's context ends.
+func (s *stream) ended() { s.r.done(s) }
 
 // streams tracks every gRPC stream from the moment its headers arrive (the
 // tap handle) to the end of its handler (or of the stream, for one that
@@ -116,7 +117,7 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 			"unknown method "+scrub.Text(info.FullMethodName, maxMethodBytes, nil), headerRequestID(info))
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
-	s := &stream{started: now, cancel: cancel}
+	s := &stream{Context: cctx, r: r, started: now, cancel: cancel}
 	r.mu.Lock()
 	if r.pending >= r.maxPending {
 		r.mu.Unlock()
@@ -132,8 +133,8 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	// that is when the record goes, unless a handler ran and forgot it at
 	// its end ([streams.finish]), which spares the goroutine AfterFunc
 	// starts.
-	s.stop = context.AfterFunc(cctx, func() { r.done(s) })
-	return &streamCtx{Context: cctx, s: s}, nil
+	s.stop = context.AfterFunc(cctx, s.ended)
+	return s, nil
 }
 
 // finish forgets a stream whose handler has returned: nothing is left to
