@@ -1,0 +1,112 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/metrics"
+)
+
+// fakeStream receives n messages, then io.EOF, and sends what it is given.
+type fakeStream struct {
+	grpc.ServerStream
+	ctx context.Context
+	n   int
+}
+
+func (f *fakeStream) Context() context.Context { return f.ctx }
+func (f *fakeStream) SendMsg(any) error         { return nil }
+func (f *fakeStream) RecvMsg(any) error {
+	if f.n == 0 {
+		return io.EOF
+	}
+	f.n--
+	return nil
+}
+
+// TestServerMetrics: the calls' series carry go-grpc-middleware's names and
+// labels and the protocol; handled counts each code that happened and only
+// those; streaming calls count their messages and their type.
+func TestServerMetrics(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	unary := m.UnaryServerInterceptor()
+	info := &grpc.UnaryServerInfo{FullMethod: "/modelarts.devenv.v1.DevEnvService/GetInstance"}
+	ok := func(context.Context, any) (any, error) { return "resp", nil }
+	notFound := func(context.Context, any) (any, error) { return nil, status.Error(codes.NotFound, "gone") }
+	plain := func(context.Context, any) (any, error) { return nil, errors.New("not a status") }
+	rest := callctx.WithProtocol(context.Background(), callctx.ProtocolREST)
+	for _, c := range []struct {
+		ctx context.Context
+		h   grpc.UnaryHandler
+	}{{context.Background(), ok}, {context.Background(), ok}, {context.Background(), notFound}, {rest, ok}, {rest, plain}} {
+		_, _ = unary(c.ctx, "req", info, c.h)
+	}
+
+	stream := m.StreamServerInterceptor()
+	watch := &grpc.StreamServerInfo{FullMethod: "/grpc.health.v1.Health/Watch", IsServerStream: true}
+	err := stream(nil, &fakeStream{ctx: context.Background(), n: 1}, watch, func(_ any, ss grpc.ServerStream) error {
+		for ss.RecvMsg(nil) == nil {
+		}
+		_ = ss.SendMsg("a")
+		_ = ss.SendMsg("b")
+		return status.Error(codes.Canceled, "client went away")
+	})
+	if status.Code(err) != codes.Canceled {
+		t.Fatalf("stream interceptor returned %v; want the handler's error", err)
+	}
+
+	want := `
+# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.
+# TYPE grpc_server_handled_total counter
+grpc_server_handled_total{grpc_code="Canceled",grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
+grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 1
+grpc_server_handled_total{grpc_code="OK",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 2
+grpc_server_handled_total{grpc_code="OK",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
+grpc_server_handled_total{grpc_code="Unknown",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
+# HELP grpc_server_started_total Total number of RPCs started on the server.
+# TYPE grpc_server_started_total counter
+grpc_server_started_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 3
+grpc_server_started_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 2
+grpc_server_started_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
+# HELP grpc_server_msg_received_total Total number of RPC stream messages received on the server.
+# TYPE grpc_server_msg_received_total counter
+grpc_server_msg_received_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 3
+grpc_server_msg_received_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 2
+grpc_server_msg_received_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
+# HELP grpc_server_msg_sent_total Total number of gRPC stream messages sent by the server.
+# TYPE grpc_server_msg_sent_total counter
+grpc_server_msg_sent_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 2
+grpc_server_msg_sent_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
+grpc_server_msg_sent_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"grpc_server_handled_total", "grpc_server_started_total", "grpc_server_msg_received_total", "grpc_server_msg_sent_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(m.Registry(), "grpc_server_handling_seconds"); n != 3 {
+		t.Errorf("%d handling-time series; want 3 (GetInstance over gRPC and REST, Watch)", n)
+	}
+}
+
+// BenchmarkUnaryServerInterceptor is what the server metrics add to a call.
+func BenchmarkUnaryServerInterceptor(b *testing.B) {
+	m := metrics.New()
+	unary := m.UnaryServerInterceptor()
+	info := &grpc.UnaryServerInfo{FullMethod: "/modelarts.devenv.v1.DevEnvService/GetInstance"}
+	h := func(context.Context, any) (any, error) { return "resp", nil }
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = unary(ctx, "req", info, h)
+	}
+}
