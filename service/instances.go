@@ -50,10 +50,9 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 				err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
 			}
 		}
-		var decodeErr *modelarts.DecodeError
 		switch {
 		case err == nil:
-		case lostAnswer(ctx, res, err) || errors.As(err, &decodeErr):
+		case lostAnswer(ctx, res, err) || isDecodeError(err):
 			if inst, err = s.findCreated(ctx, c, req, err); err != nil {
 				return nil, err
 			}
@@ -286,11 +285,10 @@ func (s *Service) act(ctx context.Context, c *call, project, id, action string) 
 	ar, res, err := modelarts.InstanceAction.Call(ctx, s.client,
 		modelarts.Request{Params: []string{project, id}, Body: modelarts.ActionRequest{Action: action}}, c.opts...)
 	c.record(res)
-	var decodeErr *modelarts.DecodeError
 	switch {
 	case err == nil:
 		return ar, nil
-	case errors.As(err, &decodeErr):
+	case isDecodeError(err):
 		// ModelArts accepted the action; only its report is unusable.
 		return &modelarts.ActionResponse{}, nil
 	case !lostAnswer(ctx, res, err):
@@ -312,8 +310,15 @@ func (s *Service) act(ctx context.Context, c *call, project, id, action string) 
 // lostAnswer reports whether a call's request reached ModelArts without an
 // answer coming back (and the caller is still waiting).
 func lostAnswer(ctx context.Context, res modelarts.Result, err error) bool {
-	var answer *modelarts.Error
-	return err != nil && res.Ambiguous && !errors.As(err, &answer) && ctx.Err() == nil
+	_, answered := errors.AsType[*modelarts.Error](err)
+	return err != nil && res.Ambiguous && !answered && ctx.Err() == nil
+}
+
+// isDecodeError reports whether err is a success answer whose body could
+// not be used ([modelarts.DecodeError]).
+func isDecodeError(err error) bool {
+	_, ok := errors.AsType[*modelarts.DecodeError](err)
+	return ok
 }
 
 // setOutcomeInferred tells the caller a success was inferred.

@@ -29,6 +29,8 @@ type call struct {
 	// attempts counts the requests sent to ModelArts, over every upstream
 	// call the RPC makes.
 	attempts int
+	// optsBuf is opts' first array: one allocation less per call.
+	optsBuf [2]modelarts.CallOption
 }
 
 // record adds an upstream call's Result to the statistics.
@@ -80,13 +82,13 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	switch {
 	case tokenOnly:
 		c.credentials = apierror.CredentialsCaller
-		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID), modelarts.CallerTokenOnly(token)}
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID), modelarts.CallerTokenOnly(token))
 	case token != "":
 		c.credentials = apierror.CredentialsCaller
-		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID), modelarts.CallerToken(token)}
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID), modelarts.CallerToken(token))
 	default:
 		c.credentials = apierror.CredentialsFacade
-		c.opts = []modelarts.CallOption{modelarts.RequestID(requestID)}
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID))
 	}
 	if r, ok := any(req).(projectScoped); ok {
 		callctx.Annotate(ctx, slog.String("project_id", r.GetProjectId()))

@@ -123,11 +123,11 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 		resp, res, err := modelarts.DeleteInstance.Call(ctx, s.client,
 			modelarts.Request{Params: []string{req.GetProjectId(), instanceID}}, c.opts...)
 		c.record(res)
-		var decodeErr *modelarts.DecodeError
+		decodeErr, decodeFailed := errors.AsType[*modelarts.DecodeError](err)
 		switch {
 		case err != nil && req.GetAllowMissing() && hasCode(err, modelarts.CodeInstanceNotFound):
 			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", modelarts.CodeInstanceNotFound))
-		case errors.As(err, &decodeErr):
+		case decodeFailed:
 			s.logger.WarnContext(ctx, "ModelArts accepted a delete but its answer is unusable; reporting the requested instance deleted",
 				slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.Any("decode_error", decodeErr.Err))
 		case err != nil:
@@ -151,8 +151,8 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 // hasCode reports whether err is a ModelArts answer with the code. A 404
 // from a gateway (no such API) has another code.
 func hasCode(err error, code string) bool {
-	var e *modelarts.Error
-	return errors.As(err, &e) && e.Code == code
+	e, ok := errors.AsType[*modelarts.Error](err)
+	return ok && e.Code == code
 }
 
 // sleepCtx waits d or until ctx is done.

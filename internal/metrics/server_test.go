@@ -24,7 +24,7 @@ type fakeStream struct {
 }
 
 func (f *fakeStream) Context() context.Context { return f.ctx }
-func (f *fakeStream) SendMsg(any) error         { return nil }
+func (f *fakeStream) SendMsg(any) error        { return nil }
 func (f *fakeStream) RecvMsg(any) error {
 	if f.n == 0 {
 		return io.EOF

@@ -79,18 +79,20 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		runtime.WithWriteContentLength(),
 		runtime.WithMiddlewares(nameSpan),
 	)
-	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor}); err != nil {
+	infos := map[string]*grpc.UnaryServerInfo{}
+	for _, m := range devenvv1.DevEnvService_ServiceDesc.Methods {
+		name := "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/" + m.MethodName
+		infos[name] = &grpc.UnaryServerInfo{Server: srv, FullMethod: name}
+	}
+	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor, infos: infos}); err != nil {
 		return nil, err
 	}
-	h := withPeer(mux)
+	var h http.Handler = mux
 	if cfg.auth != nil {
 		h = cfg.auth(h)
 	}
 	h = limitBody(h, cfg.maxBody)
-	marked := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST)))
-	})
-	return WithRequestID(onlyRoutes(marked)), nil
+	return WithRequestID(onlyRoutes(asCall(h))), nil
 }
 
 // nameSpan names the request's server span, if one is recorded, after the
@@ -149,16 +151,19 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 	})
 }
 
-// withPeer records the HTTP client as the call's gRPC peer, with its TLS
-// state, as a gRPC server would: interceptors that identify callers by
-// client certificate then work the same over both protocols.
-func withPeer(next http.Handler) http.Handler {
+// asCall marks a request as a call over REST ([callctx.ProtocolREST]) and
+// records the HTTP client as the call's gRPC peer, with its TLS state, as a
+// gRPC server would: interceptors that identify callers by client
+// certificate then work the same over both protocols. (One copy of the
+// request for both.)
+func asCall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
 		if r.TLS != nil {
 			p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
-		next.ServeHTTP(w, r.WithContext(peer.NewContext(r.Context(), p)))
+		ctx := peer.NewContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST), p)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -229,6 +234,7 @@ type intercepted struct {
 
 	srv         devenvv1.DevEnvServiceServer
 	interceptor grpc.UnaryServerInterceptor
+	infos       map[string]*grpc.UnaryServerInfo // by full method name, made once
 }
 
 // CreateInstance implements [devenvv1.DevEnvServiceServer].
@@ -275,8 +281,7 @@ func (s *intercepted) DeleteInstance(ctx context.Context, req *devenvv1.DeleteIn
 
 // invoke calls handler through the interceptor.
 func invoke[Req, Resp any](ctx context.Context, s *intercepted, method string, req Req, handler func(context.Context, Req) (Resp, error)) (Resp, error) {
-	info := &grpc.UnaryServerInfo{Server: s.srv, FullMethod: method}
-	resp, err := s.interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+	resp, err := s.interceptor(ctx, req, s.infos[method], func(ctx context.Context, req any) (any, error) {
 		return handler(ctx, req.(Req))
 	})
 	out, _ := resp.(Resp)

@@ -358,7 +358,8 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // outgoing is what every attempt of a call sends.
 type outgoing struct {
 	op          *Operation
-	url         *url.URL
+	url         *url.URL // &u
+	u           url.URL
 	body        []byte // nil: no body
 	contentType string
 }
@@ -450,8 +451,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 			res.Ambiguous = true
 		}
 
-		var apiErr *Error
-		isAPIErr := errors.As(err, &apiErr)
+		apiErr, isAPIErr := errors.AsType[*Error](err)
 		if answered := answer != nil || isAPIErr; answered || ctx.Err() == nil {
 			// A call its caller gave up on says nothing about ModelArts.
 			c.reach.record(answered, time.Now())
@@ -516,8 +516,8 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 // isAnswer reports whether err is an answer from ModelArts (as opposed to
 // no answer at all).
 func isAnswer(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
+	_, ok := errors.AsType[*Error](err)
+	return ok
 }
 
 // attempt builds, authenticates and sends one request, ending at deadline

@@ -111,8 +111,7 @@ func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts .
 		return nil, Result{}, err
 	}
 	answer, res, err := c.send(ctx, out, opts)
-	var apiErr *Error
-	if err != nil && res.Ambiguous && errors.As(err, &apiErr) && slices.Contains(e.op.InferredBy, apiErr.Code) {
+	if apiErr, ok := errors.AsType[*Error](err); ok && res.Ambiguous && slices.Contains(e.op.InferredBy, apiErr.Code) {
 		c.logger.InfoContext(ctx, "an attempt got no answer and a retry found its work done; reporting success",
 			slog.String("operation", e.op.Name), slog.String("path", out.url.Path),
 			slog.String("error_code", apiErr.Code), slog.Int("attempts", res.Attempts))
@@ -135,7 +134,9 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 	if len(req.Params) != len(op.params) {
 		return nil, fmt.Errorf("modelarts: %s takes %d path parameters, not %d", op.Name, len(op.params), len(req.Params))
 	}
-	u := c.endpoint
+	out := &outgoing{op: op, u: c.endpoint}
+	out.url = &out.u
+	u := &out.u
 	// The escaped path is built first; the plain one only when they differ
 	// (an endpoint path or an ID with characters that need escaping).
 	base := u.EscapedPath()
@@ -163,7 +164,6 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 	if len(req.Query) > 0 {
 		u.RawQuery = req.Query.Encode()
 	}
-	out := &outgoing{op: op, url: &u}
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
 		if err != nil {
