@@ -179,14 +179,16 @@ func remoteAddr(s string) net.Addr {
 // Authorization (by grpc-gateway itself) as "authorization", and the headers
 // grpc-gateway forwards by default.
 func incomingHeader(key string) (string, bool) {
-	switch strings.ToLower(key) {
-	case "authorization":
+	// EqualFold, not a switch on strings.ToLower: the matcher sees every
+	// header of every request, and lowering a canonical name allocates.
+	switch {
+	case strings.EqualFold(key, "authorization"):
 		// grpc-gateway always forwards Authorization as "authorization";
 		// matching it here would send it twice.
 		return "", false
-	case callctx.MetadataKeyAuthToken:
+	case strings.EqualFold(key, callctx.MetadataKeyAuthToken):
 		return callctx.MetadataKeyAuthToken, true
-	case callctx.MetadataKeyRequestID:
+	case strings.EqualFold(key, callctx.MetadataKeyRequestID):
 		return callctx.MetadataKeyRequestID, true
 	}
 	return runtime.DefaultHeaderMatcher(key)
