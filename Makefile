@@ -65,7 +65,7 @@ shorttest: ## Run the tests without the race detector, quickly
 	go test -short ./...
 
 .PHONY: bench
-bench: ## Full benchmark run: writes BENCHMARKS.md and bench/latency.png (about 10 minutes)
+bench: ## Full benchmark run: writes BENCHMARKS.md and bench/latency.png (about 15 minutes)
 	cd bench && go run ./cmd/devenv-bench -profile profiles
 
 .PHONY: bench-smoke
