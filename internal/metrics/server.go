@@ -140,8 +140,20 @@ func (m *serverMetrics) handledFor(s *methodSeries, code codes.Code) prometheus.
 
 // done records the end of a call.
 func (m *serverMetrics) done(s *methodSeries, err error, d time.Duration) {
-	m.handledFor(s, status.Code(err)).Inc()
+	m.handledFor(s, code(err)).Inc()
 	s.handling.Observe(d.Seconds())
+}
+
+// code is the gRPC code of a handler's error as go-grpc-middleware's
+// provider reports it, and as grpc-go sends it: a status's code, else
+// that of a context error (a bare or wrapped context.Canceled or
+// DeadlineExceeded), else Unknown.
+func code(err error) codes.Code {
+	st, ok := status.FromError(err)
+	if !ok {
+		st = status.FromContextError(err)
+	}
+	return st.Code()
 }
 
 // splitMethod splits "/package.Service/Method" into its service and method.

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func (f *fakeStream) RecvMsg(any) error {
 
 // TestServerMetrics: the calls' series carry go-grpc-middleware's names and
 // labels and the protocol; handled counts each code that happened and only
-// those; streaming calls count their messages and their type.
+// those (a context error by its own code, an error without a status as
+// Unknown); streaming calls count their messages and their type.
 func TestServerMetrics(t *testing.T) {
 	t.Parallel()
 	m := metrics.New()
@@ -44,11 +46,14 @@ func TestServerMetrics(t *testing.T) {
 	ok := func(context.Context, any) (any, error) { return "resp", nil }
 	notFound := func(context.Context, any) (any, error) { return nil, status.Error(codes.NotFound, "gone") }
 	plain := func(context.Context, any) (any, error) { return nil, errors.New("not a status") }
+	late := func(context.Context, any) (any, error) {
+		return nil, fmt.Errorf("waiting: %w", context.DeadlineExceeded)
+	}
 	rest := callctx.WithProtocol(context.Background(), callctx.ProtocolREST)
 	for _, c := range []struct {
 		ctx context.Context
 		h   grpc.UnaryHandler
-	}{{context.Background(), ok}, {context.Background(), ok}, {context.Background(), notFound}, {rest, ok}, {rest, plain}} {
+	}{{context.Background(), ok}, {context.Background(), ok}, {context.Background(), notFound}, {rest, ok}, {rest, plain}, {rest, late}} {
 		_, _ = unary(c.ctx, "req", info, c.h)
 	}
 
@@ -70,18 +75,19 @@ func TestServerMetrics(t *testing.T) {
 # TYPE grpc_server_handled_total counter
 grpc_server_handled_total{grpc_code="Canceled",grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
 grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 1
+grpc_server_handled_total{grpc_code="DeadlineExceeded",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
 grpc_server_handled_total{grpc_code="OK",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 2
 grpc_server_handled_total{grpc_code="OK",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
 grpc_server_handled_total{grpc_code="Unknown",grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 1
 # HELP grpc_server_started_total Total number of RPCs started on the server.
 # TYPE grpc_server_started_total counter
 grpc_server_started_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 3
-grpc_server_started_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 2
+grpc_server_started_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 3
 grpc_server_started_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
 # HELP grpc_server_msg_received_total Total number of RPC stream messages received on the server.
 # TYPE grpc_server_msg_received_total counter
 grpc_server_msg_received_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 3
-grpc_server_msg_received_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 2
+grpc_server_msg_received_total{grpc_method="GetInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="rest"} 3
 grpc_server_msg_received_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream",protocol="grpc"} 1
 # HELP grpc_server_msg_sent_total Total number of gRPC stream messages sent by the server.
 # TYPE grpc_server_msg_sent_total counter

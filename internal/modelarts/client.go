@@ -570,7 +570,7 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 
 // wroteRequest learns, through the request's client trace, whether an
 // attempt's request was written to the connection: the trace and the flag
-// in one allocation.
+// share an allocation (the hook, a method value, is another).
 type wroteRequest struct {
 	atomic.Bool
 	trace httptrace.ClientTrace

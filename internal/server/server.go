@@ -507,11 +507,10 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		grpc.InTapHandle(s.tap),
 		// Calls run on a pool of goroutines whose stacks have grown to
 		// what a call needs, instead of a new goroutine per call whose stack
-		// grows from 2 KiB by copying (three times: 13% of the facade's CPU
-		// under load); when every worker is busy, a call gets a goroutine
-		// of its own as before. Sized for the calls a core keeps in flight:
-		// more idle workers measured slower (their stacks go cold), fewer
-		// leave calls without one (see BENCHMARKS.md).
+		// grows from 2 KiB by copying (13% of the facade's CPU under load);
+		// when every worker is busy, a call gets a goroutine of its own as
+		// before. More idle workers measured slower (their stacks go cold),
+		// fewer leave more calls without one (see BENCHMARKS.md).
 		grpc.NumStreamWorkers(uint32(streamWorkersPerCPU * runtime.GOMAXPROCS(0))),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.UnaryInterceptor(interceptor),
@@ -529,9 +528,10 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 	return serverOpts
 }
 
-// streamWorkersPerCPU sizes grpc-go's pool of call goroutines: at 64
-// callers on 2 cores, 32 per core cost 4-5% less CPU per call than 16 or 64
-// per core, and 4-18% less than a goroutine per call.
+// streamWorkersPerCPU sizes grpc-go's pool of call goroutines. Measured
+// only on 2 cores, at 64 callers: 64 workers cost 4-5% less CPU per call
+// than 128 and 5-6% less than 32; 128 cost 4-15% less than a goroutine
+// per call.
 const streamWorkersPerCPU = 32
 
 // tap runs when a gRPC call's headers arrive, before grpc-go reads anything

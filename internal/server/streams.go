@@ -45,8 +45,9 @@ const (
 )
 
 // stream is the registry's record of one gRPC stream, and the stream's
-// context: one allocation that cancels the stream, finds its record again
-// and forgets it when the context ends.
+// context: the same object cancels the stream, finds its record again and
+// forgets it when the context ends (one allocation fewer than a record and
+// a context wrapper).
 type stream struct {
 	context.Context
 	r       *streams
