@@ -53,6 +53,19 @@ func writeFile(t *testing.T, content string) string {
 	return p
 }
 
+// replaceFile replaces the file at path with content in one step (a
+// rename), so that a concurrent reader sees the old file or the new one.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func callersFile() string {
 	return `callers:
   - name: alice
@@ -493,16 +506,15 @@ func TestReloadObserver(t *testing.T) {
 	heard := make(chan error, 10)
 	a.SetReloadObserver(func(err error) { heard <- err })
 	ticks <- time.Now() // unchanged: nothing heard
-	if err := os.WriteFile(path, []byte("callers:\n  - name: b\n    token_sha256: "+hash("b-token")+"\n    projects: [\"*\"]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Replaced whole (written beside it, then renamed), as the watcher may
+	// still be reading it for the previous tick: an in-place write could be
+	// read half done.
+	replaceFile(t, path, "callers:\n  - name: b\n    token_sha256: "+hash("b-token")+"\n    projects: [\"*\"]\n")
 	ticks <- time.Now()
 	if err := <-heard; err != nil {
 		t.Errorf("a changed file: observer heard %v; want nil", err)
 	}
-	if err := os.WriteFile(path, []byte("callers: [broken"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	replaceFile(t, path, "callers: [broken")
 	ticks <- time.Now()
 	if err := <-heard; err == nil {
 		t.Error("a broken file: observer heard nil; want the error")
