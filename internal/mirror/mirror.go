@@ -16,7 +16,9 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -25,10 +27,12 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -71,7 +75,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		// Match on the escaped path, so "%2F" stays inside one segment and
 		// reaches validation as "/" instead of changing which route matches.
 		runtime.WithUnescapingMode(runtime.UnescapingModeAllExceptReserved),
-		runtime.WithErrorHandler(writeError),
+		runtime.WithErrorHandler(cfg.logUnread(writeError)),
 		runtime.WithRoutingErrorHandler(writeRoutingError),
 		// ModelArts knows neither X-HTTP-Method-Override nor POST-for-GET.
 		runtime.WithDisableHTTPMethodOverride(),
@@ -91,7 +95,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 	if cfg.auth != nil {
 		h = cfg.auth(h)
 	}
-	h = limitBody(h, cfg.maxBody)
+	h = cfg.limitBody(h)
 	return WithRequestID(onlyRoutes(asCall(h))), nil
 }
 
@@ -119,6 +123,7 @@ const DefaultMaxBodyBytes = 1 << 20
 type config struct {
 	maxBody int64
 	auth    func(http.Handler) http.Handler
+	logger  *slog.Logger // nil: nothing logged
 }
 
 // Option configures [New].
@@ -130,6 +135,14 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBody = n }
 }
 
+// WithLogger logs a line for each request the mirror answers with an error
+// before the request reached the service's interceptors, which log every
+// call they see: a body, query or path grpc-gateway could not read into
+// the API's message, or a body over the size limit.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
 // WithCallerAuth puts an authenticating middleware in front of the API,
 // after the request ID and body limit and before any body is read. It
 // answers refused calls itself (with [WriteError], for the vendor's shape).
@@ -137,13 +150,15 @@ func WithCallerAuth(wrap func(http.Handler) http.Handler) Option {
 	return func(c *config) { c.auth = wrap }
 }
 
-// limitBody refuses request bodies over limit: 413 at once when the length
-// is declared, an error on read when it is not.
-func limitBody(next http.Handler, limit int64) http.Handler {
+// limitBody refuses request bodies over c.maxBody: 413 at once (and a log
+// line) when the length is declared, an error on read when it is not.
+func (c *config) limitBody(next http.Handler) http.Handler {
+	limit := c.maxBody
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge,
-				fmt.Sprintf("the request body exceeds %d bytes", limit), r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
+			why := fmt.Sprintf("the request body exceeds %d bytes", limit)
+			c.logUnreadRequest(r.Context(), r, codes.InvalidArgument, why)
+			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge, why, r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -288,4 +303,63 @@ func invoke[Req, Resp any](ctx context.Context, s *intercepted, method string, r
 	})
 	out, _ := resp.(Resp)
 	return out, err
+}
+
+// logUnread wraps the mux's error handler: an error that never passed
+// through the service's pipeline (grpc-gateway's own, without the
+// ErrorInfo every error of the pipeline carries) is logged as the call's
+// line, since no interceptor saw the call. Only the code is logged, not
+// the decoder's message, which may quote the request's body.
+func (c *config) logUnread(next runtime.ErrorHandlerFunc) runtime.ErrorHandlerFunc {
+	if c.logger == nil {
+		return next
+	}
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		if !fromPipeline(err) {
+			c.logUnreadRequest(ctx, r, unreadCode(err), "the request could not be read into the API's message")
+		}
+		next(ctx, mux, m, w, r, err)
+	}
+}
+
+// logUnreadRequest writes the line of a request refused before the service
+// saw it.
+func (c *config) logUnreadRequest(ctx context.Context, r *http.Request, code codes.Code, why string) {
+	if c.logger == nil {
+		return
+	}
+	method, _ := runtime.RPCMethod(ctx)
+	c.logger.LogAttrs(ctx, slog.LevelInfo, "rpc",
+		slog.String("method", method),
+		slog.String("protocol", callctx.ProtocolREST),
+		slog.String("code", code.String()),
+		slog.String("request_id", r.Header.Get(headerRequestID)),
+		slog.String("peer", r.RemoteAddr),
+		slog.String("caller_error", why))
+}
+
+// fromPipeline reports whether err was made by the service's pipeline,
+// which puts ErrorInfo on every error.
+func fromPipeline(err error) bool {
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			if _, ok := d.(*errdetails.ErrorInfo); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unreadCode is the gRPC code of an error grpc-gateway raised itself: its
+// status's, or, for a plain error it wrapped with HTTP 400 (a malformed
+// %-escape), INVALID_ARGUMENT, as writeError answers it.
+func unreadCode(err error) codes.Code {
+	if e, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
+		if _, isStatus := status.FromError(e.Err); !isStatus && e.HTTPStatus == http.StatusBadRequest {
+			return codes.InvalidArgument
+		}
+		err = e.Err
+	}
+	return status.Code(err)
 }

@@ -403,7 +403,7 @@ func New(opts Options) (_ *Server, err error) {
 	// REST calls run on a base context that shutdown cancels past the
 	// grace period; until then they outlive the Serve context.
 	s.restBaseCtx, s.restCancel = context.WithCancelCause(context.Background())
-	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody)}
+	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger)}
 	if opts.Callers != nil {
 		mirrorOpts = append(mirrorOpts, mirror.WithCallerAuth(func(next http.Handler) http.Handler {
 			return opts.Callers.Middleware(next, func(w http.ResponseWriter, r *http.Request, err error) {
