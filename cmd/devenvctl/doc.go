@@ -20,7 +20,9 @@
 // project also falls back to OS_PROJECT_ID); a flag wins over its variable.
 // The tokens also have file twins (--token-file, DEVENVCTL_TOKEN_FILE),
 // are never printed, and are only sent over TLS unless the facade is on
-// loopback (or --insecure-plaintext is given).
+// loopback (or --insecure-plaintext is given); a name such as localhost
+// counts as loopback only if every address it resolves to is one, checked
+// when connecting.
 //
 // Output is a table for people, or, with -o json, one JSON document for
 // scripts: the API's messages in the vendor's JSON (its snake_case field

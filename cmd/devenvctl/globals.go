@@ -151,7 +151,7 @@ func visibleASCII(s string) bool {
 // isLocal reports whether a gRPC target is on this host: a Unix socket, or
 // a loopback address or localhost.
 func isLocal(target string) bool {
-	if strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:") {
+	if isUnix(target) {
 		return true
 	}
 	target = strings.TrimPrefix(target, "dns:///")
@@ -165,6 +165,43 @@ func isLocal(target string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isUnix reports whether a gRPC target is a Unix socket.
+func isUnix(target string) bool {
+	return strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:")
+}
+
+// dialLoopback connects to addr (host:port, as the resolver gives it) only
+// if it is a loopback address, or a name all of whose addresses are: a
+// token sent in plain text must not leave the host, even when "localhost"
+// resolves elsewhere (a tampered hosts file or resolver).
+func dialLoopback(ctx context.Context, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		found, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		ips = ips[:0]
+		for _, a := range found {
+			ips = append(ips, a.IP)
+		}
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("%s has no address", host)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return nil, fmt.Errorf("%s is %s, not a loopback address: a token would travel in plain text; use --tls (or --insecure-plaintext on a network you trust)", host, ip)
+		}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", net.JoinHostPort(ips[0].String(), port))
 }
 
 // tlsConfig returns the client TLS configuration the flags ask for.
@@ -214,10 +251,18 @@ func (s *session) connect() (closeConn func(), err error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	conn, err := grpc.NewClient(g.addr,
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithUserAgent("devenvctl/"+buildinfo.Read().Version),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseSize)))
+		grpc.WithUserAgent("devenvctl/" + buildinfo.Read().Version),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseSize)),
+	}
+	if (g.token != "" || g.authToken != "") && !g.useTLS && !g.insecurePlaintext && !isUnix(g.addr) {
+		// validate let a plaintext token through because the target names
+		// this host; the connection itself must then go to a loopback
+		// address, whatever a name such as "localhost" resolves to.
+		opts = append(opts, grpc.WithContextDialer(dialLoopback))
+	}
+	conn, err := grpc.NewClient(g.addr, opts...)
 	if err != nil {
 		return nil, usagef("--addr %s: %v", g.addr, err)
 	}

@@ -327,3 +327,45 @@ func TestTLS(t *testing.T) {
 		t.Error("no call arrived over mutual TLS")
 	}
 }
+
+// TestDialLoopback: with a token in plain text, the connection goes only
+// to loopback addresses: an IP beyond loopback is refused without a
+// connection attempt, and a name is resolved and all of its addresses must
+// be loopback.
+func TestDialLoopback(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	_, port, _ := net.SplitHostPort(lis.Addr().String())
+	tests := []struct {
+		addr    string
+		wantErr string // "" for a connection
+	}{
+		{"127.0.0.1:" + port, ""},
+		{"localhost:" + port, ""},
+		{"192.0.2.10:" + port, "not a loopback address"},
+		{"[2001:db8::1]:" + port, "not a loopback address"},
+		{"no-port", "missing port"},
+	}
+	for _, tt := range tests {
+		if strings.HasPrefix(tt.addr, "localhost:") {
+			if _, err := net.DefaultResolver.LookupIPAddr(t.Context(), "localhost"); err != nil {
+				t.Logf("localhost does not resolve here (%v); not tried", err)
+				continue
+			}
+		}
+		conn, err := dialLoopback(t.Context(), tt.addr)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("dialLoopback(%s): %v; want a connection", tt.addr, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("dialLoopback(%s): %v; want an error with %q", tt.addr, err, tt.wantErr)
+		}
+		if conn != nil {
+			conn.Close()
+		}
+	}
+}
