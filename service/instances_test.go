@@ -52,6 +52,9 @@ type upstream struct {
 // rules choose the requests upstream mistreats; nil matches none.
 type rules struct {
 	lose, reset, fail func(r *http.Request) bool
+	// ignore answers an action as accepted (the current status is the one
+	// asked for being reached) without passing it to the emulator.
+	ignore func(r *http.Request) bool
 }
 
 func newUpstream(opts ...emulator.Option) *upstream {
@@ -89,6 +92,9 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case match(rs.fail):
 		w.WriteHeader(http.StatusServiceUnavailable)
+	case match(rs.ignore):
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"current_status":"STOPPING","previous_state":"RUNNING"}`)
 	case match(rs.lose), match(rs.reset):
 		if match(rs.lose) {
 			u.emu.ServeHTTP(httptest.NewRecorder(), r) // the emulator acts, its answer is lost
@@ -291,6 +297,30 @@ func TestWait_ridesOutTransientErrors(t *testing.T) {
 	}
 	if n := len(up.requests(http.MethodGet)); n < 4 {
 		t.Errorf("%d reads; want the 3 failures and at least one more", n)
+	}
+}
+
+// TestWait_contraryStateEndsIt: a wait for STOPPED that keeps reading
+// RUNNING (the stop did not take effect) ends with FAILED_PRECONDITION
+// after contraryLimit of waiting, not at the maximum wait.
+func TestWait_contraryStateEndsIt(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	up := newUpstream(emulator.WithClock(clock.Now))
+	up.set(rules{ignore: is(http.MethodPost, "/action")})
+	h := startWith(t, up, []service.Option{service.WithSleep(clock.sleep)},
+		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	begin := clock.Now()
+	_, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("stop with wait, instance staying RUNNING: %v; want FAILED_PRECONDITION", err)
+	}
+	info := statustest.ErrorInfo(t, err)
+	if info.GetReason() != "INSTANCE_FAILED" || info.GetMetadata()["instance_status"] != "RUNNING" || info.GetMetadata()["instance_id"] != running {
+		t.Errorf("ErrorInfo %s %v; want INSTANCE_FAILED, instance_status RUNNING, instance_id %s", info.GetReason(), info.GetMetadata(), running)
+	}
+	if waited := clock.Now().Sub(begin); waited < 30*time.Second || waited > 45*time.Second {
+		t.Errorf("the wait lasted %s; want about 30s (not the 10m maximum)", waited)
 	}
 }
 

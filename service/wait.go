@@ -31,20 +31,31 @@ const (
 // DevEnviron ever send it, it is not worth waiting out.
 var failedStates = []string{"CREATE_FAILED", "START_FAILED", "RESIZE_FAILED", "ERROR", "DELETED"}
 
+// contraryLimit is how long a wait bears the instance in the state
+// opposite to its target (STOPPED while waiting for RUNNING, RUNNING while
+// waiting for STOPPED): ModelArts answers a start with STARTING and a stop
+// with STOPPING at once, so a contrary state that lasts means someone else
+// acted, or the request did not take effect, and waiting on would only run
+// to the maximum wait.
+const contraryLimit = 30 * time.Second
+
 // waitTarget is what a wait waits for.
 type waitTarget struct {
 	// what names the target in messages ("to be RUNNING").
 	what string
 	// statuses end the wait successfully.
 	statuses []string
+	// contrary is the stable state opposite to the target, or "": seen
+	// for contraryLimit of waiting in a row, it ends the wait.
+	contrary string
 	// gone ends the wait successfully when the instance does not exist
 	// (ModelArts.6309) or is DELETED.
 	gone bool
 }
 
 var (
-	waitRunning = waitTarget{what: "to be RUNNING", statuses: []string{"RUNNING"}}
-	waitStopped = waitTarget{what: "to be STOPPED", statuses: []string{"STOPPED"}}
+	waitRunning = waitTarget{what: "to be RUNNING", statuses: []string{"RUNNING"}, contrary: "STOPPED"}
+	waitStopped = waitTarget{what: "to be STOPPED", statuses: []string{"STOPPED"}, contrary: "RUNNING"}
 	waitGone    = waitTarget{what: "to be deleted", gone: true}
 )
 
@@ -52,7 +63,8 @@ var (
 // backoff between reads, and returns it (nil when t.gone). The wait ends
 // at the caller's deadline or after the service's maximum wait, whichever
 // is sooner, with DEADLINE_EXCEEDED naming the status seen last; a failure
-// state ends it with FAILED_PRECONDITION and the vendor's failed_reasons.
+// state ends it with FAILED_PRECONDITION and the vendor's failed_reasons,
+// and so does the contrary state held for contraryLimit of waiting.
 // Answers worth trying again (ModelArts busy, unreachable) do not end it;
 // final ones (the token was refused, the instance vanished) do.
 func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t waitTarget) (*devenvv1.Instance, error) {
@@ -60,6 +72,10 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 	defer cancel()
 	interval := s.pollInterval
 	last := "unknown"
+	// waited is the time spent between reads; contrarySince, the value it
+	// had when the contrary state was first read in a row (-1: not now).
+	var waited time.Duration
+	contrarySince := time.Duration(-1)
 	for {
 		inst, err := s.get(wctx, c, project, id)
 		switch {
@@ -70,6 +86,14 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 				return inst, nil
 			case slices.Contains(failedStates, last):
 				return nil, s.failed(c, inst, t)
+			case t.contrary != "" && last == t.contrary:
+				if contrarySince < 0 {
+					contrarySince = waited
+				} else if waited-contrarySince >= contraryLimit {
+					return nil, s.contrary(c, inst, t, waited-contrarySince)
+				}
+			default:
+				contrarySince = -1
 			}
 		case hasCode(err, modelarts.CodeInstanceNotFound):
 			if t.gone {
@@ -87,6 +111,7 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 		if s.sleep(wctx, delay) != nil {
 			return nil, s.waitExpired(ctx, c, id, t, last)
 		}
+		waited += delay
 		interval = min(interval*3/2, s.maxPollInterval)
 	}
 }
@@ -116,6 +141,17 @@ func (s *Service) failed(c *call, inst *devenvv1.Instance, t waitTarget) error {
 		apierror.MetadataInstanceStatus: inst.GetStatus(),
 		apierror.MetadataFailedCode:     reasons.GetCode(),
 		apierror.MetadataFailedMessage:  reasons.GetMessage(),
+	})).Err()
+}
+
+// contrary is the error of a wait that saw the instance stay in the state
+// opposite to its target.
+func (s *Service) contrary(c *call, inst *devenvv1.Instance, t waitTarget, held time.Duration) error {
+	msg := fmt.Sprintf("waited for instance %s %s, but it has been %s for %s: someone else changed it, or ModelArts did not act on the request; read the instance before trying again",
+		inst.GetId(), t.what, inst.GetStatus(), held.Round(time.Second))
+	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
+		apierror.MetadataInstanceID:     inst.GetId(),
+		apierror.MetadataInstanceStatus: inst.GetStatus(),
 	})).Err()
 }
 

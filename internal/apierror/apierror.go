@@ -88,7 +88,8 @@ const (
 	// about whether the instance exists.
 	ReasonProjectNotPermitted = "PROJECT_NOT_PERMITTED"
 	// ReasonInstanceFailed: the instance a call waited for ended in a
-	// failure state (CREATE_FAILED, START_FAILED); metadata
+	// failure state (CREATE_FAILED, START_FAILED), or stayed in the state
+	// opposite to the target (STOPPED while waiting for RUNNING); metadata
 	// instance_status, failed_code and failed_message say why.
 	ReasonInstanceFailed = "INSTANCE_FAILED"
 	// ReasonOutcomeUnknown: a call that is never resent (create, start,

@@ -828,8 +828,8 @@ type StartInstanceRequest struct {
 	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
 	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	// If true, the call returns once the instance is RUNNING (and fails with
-	// FAILED_PRECONDITION if it ends in START_FAILED). The call's deadline
-	// bounds the wait.
+	// FAILED_PRECONDITION if it ends in START_FAILED, or stays STOPPED for
+	// 30 seconds of waiting). The call's deadline bounds the wait.
 	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -959,8 +959,9 @@ type StopInstanceRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
 	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	// If true, the call returns once the instance is STOPPED. The call's
-	// deadline bounds the wait.
+	// If true, the call returns once the instance is STOPPED (and fails with
+	// FAILED_PRECONDITION if it stays RUNNING for 30 seconds of waiting). The
+	// call's deadline bounds the wait.
 	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -506,8 +506,8 @@ export declare type StartInstanceRequest = Message<"modelarts.devenv.v1.StartIns
 
   /**
    * If true, the call returns once the instance is RUNNING (and fails with
-   * FAILED_PRECONDITION if it ends in START_FAILED). The call's deadline
-   * bounds the wait.
+   * FAILED_PRECONDITION if it ends in START_FAILED, or stays STOPPED for
+   * 30 seconds of waiting). The call's deadline bounds the wait.
    *
    * @generated from field: bool wait = 3;
    */
@@ -577,8 +577,9 @@ export declare type StopInstanceRequest = Message<"modelarts.devenv.v1.StopInsta
   instanceId: string;
 
   /**
-   * If true, the call returns once the instance is STOPPED. The call's
-   * deadline bounds the wait.
+   * If true, the call returns once the instance is STOPPED (and fails with
+   * FAILED_PRECONDITION if it stays RUNNING for 30 seconds of waiting). The
+   * call's deadline bounds the wait.
    *
    * @generated from field: bool wait = 3;
    */
