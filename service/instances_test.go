@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
@@ -460,4 +461,66 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	return nil
+}
+
+// TestWait_boundedByMaxWaits: beyond WithMaxWaits calls waiting at once, a
+// call with wait is refused with RESOURCE_EXHAUSTED (OVERLOADED, RetryInfo)
+// before anything is sent; calls without wait are not affected; a slot is
+// free again once its wait ends.
+func TestWait_boundedByMaxWaits(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	sleeping, release := make(chan struct{}, 1), make(chan struct{})
+	sleep := func(ctx context.Context, d time.Duration) error {
+		select {
+		case sleeping <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release: // from then on, waits run on the fake clock
+			return clock.sleep(ctx, d)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	up := newUpstream(emulator.WithClock(clock.Now))
+	h := startWith(t, up, []service.Option{service.WithMaxWaits(1), service.WithSleep(sleep)},
+		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
+		first <- err
+	}()
+	<-sleeping // the first call waits
+
+	posts := len(up.requests(http.MethodPost))
+	refusedCtx, cancelRefused := context.WithTimeout(t.Context(), 5*time.Second) // were it admitted, it would wait
+	defer cancelRefused()
+	_, err := h.client.StartInstance(refusedCtx, &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: stopped, Wait: true})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a second wait: %v; want RESOURCE_EXHAUSTED", err)
+	}
+	if info := statustest.ErrorInfo(t, err); info.GetReason() != "OVERLOADED" {
+		t.Errorf("reason %s; want OVERLOADED", info.GetReason())
+	}
+	if d := apierror.RetryDelay(status.Convert(err)); d <= 0 {
+		t.Error("no RetryInfo")
+	}
+	if n := len(up.requests(http.MethodPost)); n != posts {
+		t.Errorf("the refused call sent %d requests; want none", n-posts)
+	}
+	if _, err := h.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
+		t.Errorf("a call without wait: %v; want it unaffected", err)
+	}
+
+	// The first wait ends (its answer is sent after its slot is freed);
+	// the next one is admitted.
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("the first call: %v; want it to end with the instance STOPPED", err)
+	}
+	if _, err := h.client.StartInstance(t.Context(), &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: stopped, Wait: true}); err != nil {
+		t.Errorf("a wait after the first ended: %v; want it admitted and done", err)
+	}
 }

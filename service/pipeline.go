@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
@@ -49,6 +50,9 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 type (
 	projectScoped  interface{ GetProjectId() string }
 	instanceScoped interface{ GetInstanceId() string }
+	// waiting is implemented by requests that may wait for the instance's
+	// state (create, start, stop, delete).
+	waiting interface{ GetWait() bool }
 )
 
 // handle runs one RPC through the pipeline every RPC shares:
@@ -97,6 +101,15 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 		callctx.Annotate(ctx, slog.String("instance_id", r.GetInstanceId()))
 	}
 	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
+	if r, ok := any(req).(waiting); ok && r.GetWait() {
+		// Reserved before anything is sent: a refused call did nothing.
+		if !s.reserveWait() {
+			return zero, apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded, fmt.Sprintf(
+				"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo, or call without wait and read the instance", s.maxWaits),
+				c.apiCall(nil), apierror.RetryInfo(overloadRetryDelay)).Err()
+		}
+		defer s.waits.Add(-1)
+	}
 
 	resp, err := step(ctx, c)
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
@@ -105,6 +118,15 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 		return zero, statusFromError(ctx, err, c.apiCall(nil)).Err()
 	}
 	return resp, nil
+}
+
+// reserveWait counts a call that will wait, if the bound allows it.
+func (s *Service) reserveWait() bool {
+	if n := s.waits.Add(1); s.maxWaits > 0 && n > s.maxWaits {
+		s.waits.Add(-1)
+		return false
+	}
+	return true
 }
 
 // credentials decides what the call's requests to ModelArts may carry, and

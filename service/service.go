@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -41,6 +42,8 @@ type Service struct {
 	pollInterval    time.Duration
 	maxPollInterval time.Duration
 	sleep           func(ctx context.Context, d time.Duration) error
+	maxWaits        int64        // calls that may wait at once; 0: no bound
+	waits           atomic.Int64 // calls waiting (or about to) now
 }
 
 // Option configures a [Service].
@@ -87,6 +90,16 @@ func WithWaiting(maxWait, interval, maxInterval time.Duration) Option {
 			s.maxPollInterval = max(maxInterval, s.pollInterval)
 		}
 	}
+}
+
+// WithMaxWaits bounds the calls that may wait for an instance's state at
+// once (n <= 0: no bound, the default). A call with wait set beyond it is
+// refused with RESOURCE_EXHAUSTED (reason OVERLOADED, RetryInfo) before
+// anything is sent to ModelArts, so that it may be retried as it is: a wait
+// holds a stream and a goroutine for up to the maximum wait, which the
+// in-flight cap on requests to ModelArts does not bound.
+func WithMaxWaits(n int) Option {
+	return func(s *Service) { s.maxWaits = int64(n) }
 }
 
 // WithSleep replaces how waits pause between reads of an instance: sleep

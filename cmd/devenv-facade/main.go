@@ -109,6 +109,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&o.MaxWait, "max-wait", "DEVENV_FACADE_MAX_WAIT", o.MaxWait,
 		"longest a call with wait set (create, start, stop, delete) waits for the instance's state, whatever the caller's deadline").Between(time.Second, 2*time.Hour)
+	fs.Int(&o.MaxWaits, "max-waits", "DEVENV_FACADE_MAX_WAITS", o.MaxWaits,
+		"most calls with wait set waiting at once; beyond it they get RESOURCE_EXHAUSTED before anything is sent to ModelArts (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", o.PollInterval,
 		"first pause between reads of an instance a call waits for; grows by half, with jitter, up to 5s (or this, if longer)").Between(100*time.Millisecond, time.Minute)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")

@@ -63,6 +63,9 @@ const (
 	// connection, so that new replicas get their share of long-lived
 	// clients.
 	DefaultMaxConnectionAge = 5 * time.Minute
+	// DefaultMaxWaits bounds the calls that may wait for an instance's
+	// state at once.
+	DefaultMaxWaits = 1024
 	// DefaultMaxWait bounds how long a call with wait set waits for the
 	// instance's state, whatever the caller's deadline.
 	DefaultMaxWait = service.DefaultMaxWait
@@ -190,6 +193,10 @@ type Options struct {
 	// deadline; a wait cut short fails with DEADLINE_EXCEEDED. It must be
 	// positive.
 	MaxWait time.Duration
+	// MaxWaits bounds the calls with wait set that may wait at once; one
+	// beyond it is refused with RESOURCE_EXHAUSTED before anything is sent
+	// to ModelArts. Zero means no bound.
+	MaxWaits int
 	// PollInterval is the first pause between reads of an instance a call
 	// waits for; pauses grow by half, with jitter, up to
 	// service.DefaultMaxPollInterval (or PollInterval, if larger). It must
@@ -244,6 +251,7 @@ func DefaultOptions() Options {
 		MaxConnectionAge:    DefaultMaxConnectionAge,
 		ShutdownGrace:       DefaultShutdownGrace,
 		MaxWait:             DefaultMaxWait,
+		MaxWaits:            DefaultMaxWaits,
 		PollInterval:        DefaultPollInterval,
 
 		ReadinessRequiresUpstream: true,
@@ -264,7 +272,7 @@ func (opts Options) check() error {
 	case opts.Retry.MaxAttempts < 1 || opts.Retry.InitialBackoff <= 0 || opts.Retry.MaxBackoff < opts.Retry.InitialBackoff ||
 		opts.Retry.Multiplier < 1 || opts.Retry.MaxRetryAfter <= 0 || opts.Retry.AttemptTimeout < 0:
 		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
-	case opts.ShutdownGrace < 0 || opts.MaxConnectionAge < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0:
+	case opts.ShutdownGrace < 0 || opts.MaxConnectionAge < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0 || opts.MaxWaits < 0:
 		return errors.New("server: negative limits are not allowed (zero means none)")
 	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.Callers == nil:
 		return fmt.Errorf("server: TokenHolders %s needs caller authentication (Callers): without it every caller's X-Auth-Token is forwarded already", opts.TokenHolders)
@@ -365,7 +373,8 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	svcOpts := []service.Option{service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
 		service.WithCallerAuthentication(opts.Callers != nil),
-		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval))}
+		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval)),
+		service.WithMaxWaits(opts.MaxWaits)}
 	if opts.WaitSleep != nil {
 		svcOpts = append(svcOpts, service.WithSleep(opts.WaitSleep))
 	}
