@@ -411,6 +411,20 @@ func TestRun_healthWithCallerAuth(t *testing.T) {
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("gRPC health on the admin listener: %v %v", resp, err)
 	}
+	// The service is ready once the first readiness check, which runs
+	// beside Serve, passed: watch for it before asking /readyz.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{Service: "modelarts.devenv.v1.DevEnvService"})
+	for err == nil {
+		var h *healthpb.HealthCheckResponse
+		if h, err = watch.Recv(); err == nil && h.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("the service's health on the admin listener: %v; want SERVING", err)
+	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		r, err := http.Get("http://" + serving.Admin + p)
 		if err != nil {

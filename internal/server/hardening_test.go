@@ -78,6 +78,11 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 func TestAdminListener(t *testing.T) {
 	t.Parallel()
 	f := callersFacade(t, emulator.New(), nil)
+	conn := dial(t, f.adminAddr)
+	// Ready once the first readiness check, which runs beside Serve, passed.
+	if err := waitServing(t, conn, "modelarts.devenv.v1.DevEnvService"); err != nil {
+		t.Fatalf("gRPC health on the admin listener: %v; want SERVING", err)
+	}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + f.adminAddr + path)
 		if err != nil {
@@ -98,11 +103,6 @@ func TestAdminListener(t *testing.T) {
 		t.Errorf("the API on the admin listener: %s; want 404", resp.Status)
 	}
 
-	conn := dial(t, f.adminAddr)
-	hc, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: "modelarts.devenv.v1.DevEnvService"})
-	if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("gRPC health on the admin listener: %v %v; want SERVING", hc, err)
-	}
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -169,9 +169,8 @@ func TestTour(t *testing.T) {
 
 	// Health reports SERVING, for the server and for the service.
 	for _, name := range []string{"", "modelarts.devenv.v1.DevEnvService"} {
-		h, err := healthpb.NewHealthClient(f.conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: name})
-		if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			t.Errorf("health of %q: %v, %v; want SERVING", name, h, err)
+		if err := waitServing(t, f.conn, name); err != nil {
+			t.Errorf("health of %q: %v; want SERVING", name, err)
 		}
 	}
 
@@ -500,4 +499,21 @@ func TestNew_refusesOptionsItCannotServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitServing watches the health of service on conn until it is SERVING
+// (the service's turns so once its first readiness check passed, which
+// runs beside Serve), for at most 10 seconds.
+func waitServing(t *testing.T, conn *grpc.ClientConn, service string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{Service: service})
+	for err == nil {
+		var h *healthpb.HealthCheckResponse
+		if h, err = watch.Recv(); err == nil && h.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+	}
+	return err
 }
