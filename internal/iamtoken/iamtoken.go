@@ -272,53 +272,44 @@ func (v *Validator) check(key [sha256.Size]byte, token string) (Scope, error) {
 	return Scope{}, rejected
 }
 
-// remember stores an answer, keeping each map within its bound.
 // sweepInterval is how often, at most, a full cache is swept of expired
 // entries; in between, a full cache makes room by evicting any one entry.
 const sweepInterval = time.Second
 
+// remember stores an answer, keeping each map within its bound.
 func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError) {
 	now := v.opts.Now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if rejected != nil {
-		if len(v.bad) >= v.opts.MaxRejected && now.Sub(v.badSwept) >= sweepInterval {
-			v.badSwept = now
-			for k, e := range v.bad {
-				if !now.Before(e.until) {
-					delete(v.bad, k)
-				}
-			}
-		}
-		if len(v.bad) >= v.opts.MaxRejected {
-			for k := range v.bad {
-				if len(v.bad) < v.opts.MaxRejected {
-					break
-				}
-				delete(v.bad, k)
-			}
-		}
+		makeRoom(v.bad, v.opts.MaxRejected, now, &v.badSwept, func(e badEntry) time.Time { return e.until })
 		v.bad[key] = badEntry{err: rejected, until: now.Add(v.opts.RejectedTTL)}
 		return
 	}
 	delete(v.bad, key)
-	if len(v.valid) >= v.opts.MaxValid && now.Sub(v.validSwept) >= sweepInterval {
-		v.validSwept = now
-		for k, e := range v.valid {
-			if !now.Before(e.scope.ExpiresAt) {
-				delete(v.valid, k)
-			}
-		}
-	}
-	if len(v.valid) >= v.opts.MaxValid {
-		for k := range v.valid {
-			if len(v.valid) < v.opts.MaxValid {
-				break
-			}
-			delete(v.valid, k)
-		}
-	}
+	makeRoom(v.valid, v.opts.MaxValid, now, &v.validSwept, func(e validEntry) time.Time { return e.scope.ExpiresAt })
 	v.valid[key] = validEntry{scope: scope}
+}
+
+// makeRoom leaves room for one more entry in m, which holds at most limit:
+// a full map is swept of the entries expired at now (their until), at most
+// once per sweepInterval (*swept records when); if it is still full, any
+// entries go until there is room.
+func makeRoom[K comparable, E any](m map[K]E, limit int, now time.Time, swept *time.Time, until func(E) time.Time) {
+	if len(m) >= limit && now.Sub(*swept) >= sweepInterval {
+		*swept = now
+		for k, e := range m {
+			if !now.Before(until(e)) {
+				delete(m, k)
+			}
+		}
+	}
+	for k := range m {
+		if len(m) < limit {
+			break
+		}
+		delete(m, k)
+	}
 }
 
 // ask sends one validation request.

@@ -421,8 +421,7 @@ func New(opts Options) (_ *Server, err error) {
 		}))
 	}
 	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
-		s.grpcServer.Stop() // ends its stream workers
-		s.closeHTTPClient()
+		s.Close() // the gRPC server's stream workers, the idle connections
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
 	}
 	if opts.Tracing.Recording() {
