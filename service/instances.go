@@ -60,7 +60,7 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		default:
 			return nil, err
 		}
-		callctx.Annotate(ctx, slog.String("instance_id", inst.GetId()))
+		callctx.Annotate(ctx, slog.String("instance_id", c.quote(inst.GetId(), maxQuotedID)))
 		if req.GetWait() {
 			if inst, err = s.waitFor(ctx, c, project, inst.GetId(), waitRunning); err != nil {
 				return nil, err
@@ -80,7 +80,7 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.CreateInstanceRequest, cause error) (*devenvv1.Instance, error) {
 	project, name := req.GetProjectId(), req.GetName()
 	s.logger.InfoContext(ctx, "a create reached ModelArts but its answer was lost; looking the name up",
-		slog.String("project_id", project), slog.String("name", name), slog.Any("cause", cause))
+		slog.String("project_id", project), slog.String("name", name), slog.String("cause", c.quoteErr(cause)))
 	query := url.Values{"de_type": {"Notebook"}, "show_self": {"false"}}
 	if id := req.GetWorkspace().GetId(); id != "" {
 		query.Set("workspace_id", id)
@@ -295,13 +295,13 @@ func (s *Service) act(ctx context.Context, c *call, project, id, action string) 
 		return nil, err
 	}
 	s.logger.InfoContext(ctx, "an action reached ModelArts but its answer was lost; reading the instance's status",
-		slog.String("action", action), slog.Any("cause", err))
+		slog.String("action", action), slog.String("cause", c.quoteErr(err)))
 	inst, gerr := s.get(ctx, c, project, id)
 	if gerr == nil && slices.Contains(actionReached[action], inst.GetStatus()) {
 		setOutcomeInferred(ctx)
 		return &modelarts.ActionResponse{CurrentStatus: inst.GetStatus()}, nil
 	}
-	last := inst.GetStatus()
+	last := c.quote(inst.GetStatus(), maxQuotedStatus)
 	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
 		"ModelArts received the %s but its answer was lost, and the instance's status (%q) does not show whether it took effect; read the instance before trying again", action, last),
 		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()

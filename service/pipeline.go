@@ -11,6 +11,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // call is what the pipeline hands an RPC's upstream step: the options every
@@ -32,6 +33,13 @@ type call struct {
 	attempts int
 	// optsBuf is opts' first array: one allocation less per call.
 	optsBuf [2]modelarts.CallOption
+
+	// For quote (quote.go): the client, whose configured secrets quoted
+	// text must not repeat, the caller's token, and the secrets once made.
+	upstream    *modelarts.Client
+	token       string
+	secrets     *scrub.Secrets
+	secretsMade bool
 }
 
 // record adds an upstream call's Result to the statistics.
@@ -71,7 +79,7 @@ type (
 func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
 	var zero Resp
 	requestID := callctx.RequestID(ctx)
-	c := &call{requestID: requestID}
+	c := &call{requestID: requestID, upstream: s.client}
 	token, tokenOnly, err := s.credentials(ctx, c)
 	if err != nil {
 		return zero, err
@@ -83,6 +91,7 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	if len(bad) > 0 {
 		return zero, apierror.InvalidArgument(requestID, bad...)
 	}
+	c.token = token
 	switch {
 	case tokenOnly:
 		c.credentials = apierror.CredentialsCaller
@@ -114,7 +123,7 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	resp, err := step(ctx, c)
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
 	if err != nil {
-		callctx.Annotate(ctx, slog.String("upstream_error", err.Error()))
+		callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
 		return zero, statusFromError(ctx, err, c.apiCall(nil)).Err()
 	}
 	return resp, nil

@@ -142,7 +142,7 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", modelarts.CodeInstanceNotFound))
 		case decodeFailed:
 			s.logger.WarnContext(ctx, "ModelArts accepted a delete but its answer is unusable; reporting the requested instance deleted",
-				slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.Any("decode_error", decodeErr.Err))
+				slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.String("decode_error", c.quoteErr(decodeErr.Err)))
 		case err != nil:
 			return nil, err
 		case res.Inferred:

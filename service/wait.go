@@ -64,7 +64,8 @@ var (
 // at the caller's deadline or after the service's maximum wait, whichever
 // is sooner, with DEADLINE_EXCEEDED naming the status seen last; a failure
 // state ends it with FAILED_PRECONDITION and the vendor's failed_reasons,
-// and so does the contrary state held for contraryLimit of waiting.
+// and so does the contrary state held for contraryLimit of waiting. What
+// the errors quote of ModelArts' answers goes through call.quote.
 // Answers worth trying again (ModelArts busy, unreachable) do not end it;
 // final ones (the token was refused, the instance vanished) do.
 func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t waitTarget) (*devenvv1.Instance, error) {
@@ -85,12 +86,12 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			case slices.Contains(t.statuses, last), t.gone && last == "DELETED":
 				return inst, nil
 			case slices.Contains(failedStates, last):
-				return nil, s.failed(c, inst, t)
+				return nil, s.failed(c, id, inst, t)
 			case t.contrary != "" && last == t.contrary:
 				if contrarySince < 0 {
 					contrarySince = waited
 				} else if waited-contrarySince >= contraryLimit {
-					return nil, s.contrary(c, inst, t, waited-contrarySince)
+					return nil, s.contrary(c, id, inst, t, waited-contrarySince)
 				}
 			default:
 				contrarySince = -1
@@ -99,9 +100,10 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			if t.gone {
 				return nil, nil
 			}
+			shownID := c.quote(id, maxQuotedID)
 			return nil, apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed,
-				fmt.Sprintf("ModelArts accepted the request, but instance %s was deleted while the facade waited for it %s", id, t.what),
-				c.apiCall(map[string]string{apierror.MetadataInstanceStatus: "DELETED", apierror.MetadataInstanceID: id})).Err()
+				fmt.Sprintf("ModelArts accepted the request, but instance %s was deleted while the facade waited for it %s", shownID, t.what),
+				c.apiCall(map[string]string{apierror.MetadataInstanceStatus: "DELETED", apierror.MetadataInstanceID: shownID})).Err()
 		case wctx.Err() != nil:
 			return nil, s.waitExpired(ctx, c, id, t, last)
 		case !worthWaiting(err):
@@ -129,35 +131,40 @@ func worthWaiting(err error) bool {
 		!errors.Is(err, modelarts.ErrCredentialsRejected)
 }
 
-// failed is the error of a wait that saw the instance fail.
-func (s *Service) failed(c *call, inst *devenvv1.Instance, t waitTarget) error {
+// failed is the error of a wait for instance id that saw it fail. The
+// status and the vendor's failed_reasons are quoted (quote.go).
+func (s *Service) failed(c *call, id string, inst *devenvv1.Instance, t waitTarget) error {
 	reasons := inst.GetSpec().GetFailedReasons()
-	msg := fmt.Sprintf("waited for instance %s %s, but it is %s", inst.GetId(), t.what, inst.GetStatus())
-	if reasons.GetMessage() != "" || reasons.GetCode() != "" {
-		msg += fmt.Sprintf(": %s (%s)", reasons.GetMessage(), reasons.GetCode())
+	shownID, status := c.quote(id, maxQuotedID), c.quote(inst.GetStatus(), maxQuotedStatus)
+	code, why := c.quote(reasons.GetCode(), maxQuotedCode), c.quote(reasons.GetMessage(), maxQuotedMessage)
+	msg := fmt.Sprintf("waited for instance %s %s, but it is %s", shownID, t.what, status)
+	if why != "" || code != "" {
+		msg += fmt.Sprintf(": %s (%s)", why, code)
 	}
 	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
-		apierror.MetadataInstanceID:     inst.GetId(),
-		apierror.MetadataInstanceStatus: inst.GetStatus(),
-		apierror.MetadataFailedCode:     reasons.GetCode(),
-		apierror.MetadataFailedMessage:  reasons.GetMessage(),
+		apierror.MetadataInstanceID:     shownID,
+		apierror.MetadataInstanceStatus: status,
+		apierror.MetadataFailedCode:     code,
+		apierror.MetadataFailedMessage:  why,
 	})).Err()
 }
 
-// contrary is the error of a wait that saw the instance stay in the state
-// opposite to its target.
-func (s *Service) contrary(c *call, inst *devenvv1.Instance, t waitTarget, held time.Duration) error {
+// contrary is the error of a wait for instance id that saw it stay in the
+// state opposite to its target.
+func (s *Service) contrary(c *call, id string, inst *devenvv1.Instance, t waitTarget, held time.Duration) error {
+	shownID, status := c.quote(id, maxQuotedID), c.quote(inst.GetStatus(), maxQuotedStatus)
 	msg := fmt.Sprintf("waited for instance %s %s, but it has been %s for %s: someone else changed it, or ModelArts did not act on the request; read the instance before trying again",
-		inst.GetId(), t.what, inst.GetStatus(), held.Round(time.Second))
+		shownID, t.what, status, held.Round(time.Second))
 	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
-		apierror.MetadataInstanceID:     inst.GetId(),
-		apierror.MetadataInstanceStatus: inst.GetStatus(),
+		apierror.MetadataInstanceID:     shownID,
+		apierror.MetadataInstanceStatus: status,
 	})).Err()
 }
 
 // waitExpired is the error of a wait that ran out of time: the caller's
 // deadline (ctx) or the service's maximum wait.
 func (s *Service) waitExpired(ctx context.Context, c *call, id string, t waitTarget, last string) error {
+	id, last = c.quote(id, maxQuotedID), c.quote(last, maxQuotedStatus)
 	why := "the call's deadline passed"
 	if ctx.Err() == nil {
 		why = fmt.Sprintf("the facade waits at most %s", s.maxWait)

@@ -275,6 +275,18 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 	return c, nil
 }
 
+// Secrets returns the secrets of the configured credentials (see
+// [SecretCredentials]), or nil: what text from ModelArts must never
+// repeat, besides the credentials a call carries. The client removes them
+// from its own errors and answers; callers that quote an answer's text
+// (an instance's failure reason in an error) remove them there.
+func (c *Client) Secrets() []string {
+	if sc, ok := c.creds.(SecretCredentials); ok {
+		return sc.Secrets()
+	}
+	return nil
+}
+
 // Endpoint returns the endpoint the client calls, without a trailing "/".
 func (c *Client) Endpoint() string {
 	return c.endpoint.String()
@@ -347,9 +359,10 @@ type DecodeError struct {
 	Err error
 }
 
-// Error describes the failure.
+// Error describes the failure, cleaned and bounded like upstream text (see
+// [Error]): a decoder's complaint may quote the body.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("modelarts: HTTP %d answer with an unusable body: %v", e.HTTPStatus, e.Err)
+	return scrub.Text(fmt.Sprintf("modelarts: HTTP %d answer with an unusable body: %v", e.HTTPStatus, e.Err), maxErrorText, nil)
 }
 
 // Unwrap returns the cause.
@@ -657,8 +670,13 @@ func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		// *url.Error quotes the URL, which holds only the endpoint and the
-		// IDs; credentials travel in headers and cannot appear here.
-		return nil, fmt.Errorf("modelarts: %s %s (request id %s): %w", out.op.Name, out.url.Path, cc.requestID, err)
+		// IDs; credentials travel in headers. But the cause may quote what
+		// the server sent (a malformed status line), so the text is
+		// scrubbed like an error answer's.
+		return nil, &transportError{
+			msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, scrub.NewSecrets(c.secrets(req)...)),
+			err: err,
+		}
 	}
 	defer resp.Body.Close()
 
@@ -666,11 +684,34 @@ func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if readErr != nil {
 			readErr = fmt.Errorf("modelarts: reading HTTP %d body: %w", resp.StatusCode, readErr)
+		} else {
+			body = c.answerWithoutSecrets(req, body)
 		}
 		return &response{status: resp.StatusCode, body: body, readErr: readErr}, nil
 	}
 	return nil, c.newError(req, resp, body, cc.requestID)
 }
+
+// answerWithoutSecrets returns body, a success answer to req, with every
+// secret of the call in its strings replaced (see [Endpoint.Call]): the
+// answer is passed on, so a secret ModelArts echoes must go.
+func (c *Client) answerWithoutSecrets(req *http.Request, body []byte) []byte {
+	return scrub.NewSecrets(c.secrets(req)...).JSON(body)
+}
+
+// maxErrorText bounds the text of the errors the client makes from what
+// it could not use (transport failures, unusable bodies).
+const maxErrorText = 1024
+
+// transportError is a call's failure to get an answer. Its text is
+// scrubbed; errors.Is and errors.As see the cause through it.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
 
 // errBodyTooLarge reports a body longer than the client's cap.
 var errBodyTooLarge = errors.New("body exceeds the size limit")

@@ -130,7 +130,7 @@ func (c *Client) newError(req *http.Request, resp *http.Response, body []byte, s
 // secrets lists what upstream text must not repeat: the values of req's
 // credential headers (X-Auth-Token, X-Security-Token, Authorization, and the
 // signature and access key inside Authorization) and the configured
-// secrets. It runs only for error answers.
+// secrets.
 func (c *Client) secrets(req *http.Request) []string {
 	var out []string
 	for _, name := range [...]string{headerAuthToken, headerSecurityToken, headerAuthorization} {
@@ -139,10 +139,7 @@ func (c *Client) secrets(req *http.Request) []string {
 	for _, v := range req.Header.Values(headerAuthorization) {
 		out = appendAuthorizationSecrets(out, v)
 	}
-	if sc, ok := c.creds.(SecretCredentials); ok {
-		out = append(out, sc.Secrets()...)
-	}
-	return out
+	return append(out, c.Secrets()...)
 }
 
 // appendAuthorizationSecrets appends the secret parts of an Authorization

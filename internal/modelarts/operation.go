@@ -105,6 +105,12 @@ type Request struct {
 // body is handed over unchecked, for its reader to judge; otherwise a
 // wrapped transport or context error. A call whose success was
 // inferred ([Result].Inferred) returns a nil Resp and no error.
+//
+// Nothing the call returns repeats a secret of the call: the credentials
+// its request carried and the configured secrets ([Client.Secrets]). Error
+// text is scrubbed (see [Error]); in a 2xx answer's body every JSON string
+// that holds one has it replaced with "[REDACTED]" and is otherwise left
+// as ModelArts wrote it (see [scrub.Secrets.JSON] for what it finds).
 func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts ...CallOption) (*Resp, Result, error) {
 	out, err := c.outgoing(e.op, req)
 	if err != nil {

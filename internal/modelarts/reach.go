@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // When ModelArts counts as unreachable ([Client.Reachable]): so many
@@ -94,7 +96,7 @@ func (c *Client) Probe(ctx context.Context) error {
 	resp, err := c.httpClient.Do(req)
 	c.reach.record(err == nil, time.Now())
 	if err != nil {
-		return fmt.Errorf("modelarts: probe: %w", err)
+		return &transportError{msg: scrub.Text("modelarts: probe: "+err.Error(), maxErrorText, nil), err: err}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -197,6 +198,61 @@ func TestParseError_redactsGivenSecrets(t *testing.T) {
 			}
 			if wantID := map[bool]string{true: "[REDACTED]", false: secret}[len(tt.secrets) > 0 && tt.secrets[0] == secret]; e.RequestID != wantID {
 				t.Errorf("RequestID = %q; want %q", e.RequestID, wantID)
+			}
+		})
+	}
+}
+
+// TestAnswersAndFailuresRepeatNoSecret: a success answer that echoes the
+// request's token has it replaced in its strings, the rest kept as it
+// came; a broken answer whose status line echoes it gives a transport
+// error whose text has it removed (and no control or bidirectional
+// characters), while errors.Is still sees the cause.
+func TestAnswersAndFailuresRepeatNoSecret(t *testing.T) {
+	t.Parallel()
+	const (
+		configured = "CONFIGURED-token-0a1b2c3d"
+		caller     = "CALLER-token-4e5f6a7b"
+	)
+	for _, token := range []string{"", caller} {
+		t.Run("caller_token="+token, func(t *testing.T) {
+			t.Parallel()
+			sent := configured
+			if token != "" {
+				sent = token
+			}
+			_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				echo := r.Header.Get("X-Auth-Token")
+				if r.Method == http.MethodGet {
+					_, _ = w.Write([]byte(`{"id":"x","description":"\u001b\u202e` + echo + `","` + echo + `":1}`))
+					return
+				}
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					panic(err)
+				}
+				_, _ = buf.WriteString("HTTP/1.1 \x1b\u202e" + echo + "\r\n\r\n")
+				_ = buf.Flush()
+				conn.Close()
+			}, modelarts.WithCredentials(cloudauth.Token(configured)))
+			got, _, err := modelarts.GetInstance.Call(t.Context(), c, modelarts.Request{Params: []string{testProject, testInstance}}, modelarts.CallerToken(token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The string that held the token is written anew; the rest
+			// is as it came.
+			if want := `{"id":"x","description":"\u001b` + "\u202e" + `[REDACTED]","[REDACTED]":1}`; string(*got) != want {
+				t.Errorf("answer %s; want %s", *got, want)
+			}
+			_, _, err = deleteInstanceResult(t.Context(), c, testProject, testInstance, modelarts.CallerToken(token))
+			if err == nil {
+				t.Fatal("a broken answer gave no error")
+			}
+			if msg := err.Error(); strings.Contains(msg, sent) || strings.ContainsAny(msg, "\x1b\u202e") || !strings.Contains(msg, "[REDACTED]") {
+				t.Errorf("transport error %q; want the token redacted, no ESC or U+202E", msg)
+			}
+			if _, ok := errors.AsType[*url.Error](err); !ok {
+				t.Errorf("transport error %v: the cause is lost", err)
 			}
 		})
 	}

@@ -5,8 +5,9 @@
 // [Text] returns valid UTF-8 with no control characters and no invisible
 // formatting characters (Unicode category Cf: bidirectional overrides such
 // as U+202E, zero-width spaces and joiners, U+FEFF), bounded in length, with
-// every known secret replaced by [Redacted]. [URL] describes a URL without
-// its user info.
+// every known secret replaced by [Redacted]. [Secrets.JSON] takes the
+// secrets out of the strings of a JSON answer whose content is passed on as
+// it is. [URL] describes a URL without its user info.
 //
 // Redaction is a safety net for an upstream that echoes what it was sent; it
 // matches secrets byte for byte (and in their JSON-escaped forms), so text
@@ -41,6 +42,10 @@ type Secrets struct {
 	// first makes a secret that contains another (an Authorization header
 	// and its signature) disappear whole.
 	forms []string
+	// raw holds forms as bytes, for looking through a body without
+	// converting it, and probes a piece of each to look for first (see
+	// probe).
+	raw, probes [][]byte
 }
 
 // NewSecrets prepares values for redaction. Values shorter than
@@ -73,7 +78,30 @@ func NewSecrets(values ...string) *Secrets {
 		}
 		return strings.Compare(a, b)
 	})
-	return &Secrets{forms: slices.Compact(forms)}
+	forms = slices.Compact(forms)
+	raw, probes := make([][]byte, len(forms)), make([][]byte, len(forms))
+	for i, f := range forms {
+		raw[i] = []byte(f)
+		probes[i] = probe(raw[i])
+	}
+	return &Secrets{forms: forms, raw: raw, probes: probes}
+}
+
+// probe returns the piece of a secret's form that a search of a long text
+// looks for first: up to 32 bytes starting at the first byte that is rare
+// in JSON answers (not a lowercase letter, digit, space or common
+// punctuation), or the form's start if it has none early enough. A search
+// runs from one occurrence of the piece's first byte to the next, so
+// starting at a rare byte makes it several times faster than starting at,
+// say, an "a".
+func probe(f []byte) []byte {
+	const size = 32
+	for i := 0; i+MinSecretLen <= len(f); i++ {
+		if c := f[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte(` "_:,.-/`, c) >= 0) {
+			return f[i:min(len(f), i+size)]
+		}
+	}
+	return f[:min(len(f), size)]
 }
 
 // plain reports whether v is printable ASCII that neither cleaning nor JSON
