@@ -57,7 +57,7 @@ password-file: `+password+`
 		`(?m)^shutdown-grace: 25s +# flag --shutdown-grace$`,
 		`(?m)^retry-max-attempts: 5 +# env DEVENV_FACADE_RETRY_MAX_ATTEMPTS$`,
 		`(?m)^# auth-token: \[REDACTED\] +# env OS_TOKEN; secret, not in a config file$`,
-		`(?m)^# password: \[REDACTED\] +# read from the file --password-file names \(file \S+\); secret, not in a config file$`,
+		`(?m)^# password: \[REDACTED\] +# in the file --password-file names \(file \S+\); secret, not in a config file$`,
 		`(?m)^password-file: \S+/password +# file `,
 		`(?m)^# version: false +# default; not in a config file$`,
 		`(?m)^# print-config: true +# flag --print-config; not in a config file$`,

@@ -123,7 +123,7 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
 		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
 	fs.Bool(&cfg.version, "version", "", false, "print the version, commit and Go version, and exit")
-	fs.Bool(&cfg.printConfig, "print-config", "", false,
+	fs.PrintConfigFlag(&cfg.printConfig, "print-config",
 		"print every setting's effective value and where it came from (flag, env, file or default), secrets redacted, and exit")
 
 	// Upstream credentials (package cloudauth).

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 )
 
 // Deadlines of a call when --timeout is not given.
@@ -204,11 +204,14 @@ func dialLoopback(ctx context.Context, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", net.JoinHostPort(ips[0].String(), port))
 }
 
+// maxPEMFile bounds each of --ca-file, --cert-file and --key-file.
+const maxPEMFile = 1 << 20
+
 // tlsConfig returns the client TLS configuration the flags ask for.
 func (g *globals) tlsConfig() (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: g.serverName}
 	if g.caFile != "" {
-		pem, err := os.ReadFile(g.caFile)
+		pem, err := smallfile.Read(g.caFile, maxPEMFile)
 		if err != nil {
 			return nil, usagef("--ca-file: %v", err)
 		}
@@ -218,7 +221,15 @@ func (g *globals) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	if g.certFile != "" {
-		cert, err := tls.LoadX509KeyPair(g.certFile, g.keyFile)
+		certPEM, err := smallfile.Read(g.certFile, maxPEMFile)
+		if err != nil {
+			return nil, usagef("--cert-file: %v", err)
+		}
+		keyPEM, err := smallfile.Read(g.keyFile, maxPEMFile)
+		if err != nil {
+			return nil, usagef("--key-file: %v", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, usagef("--cert-file %s, --key-file %s: %v", g.certFile, g.keyFile, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
@@ -43,11 +43,15 @@ type fileConfig struct {
 // so naming them does not reveal a secret.
 var unknownFieldPattern = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
 
+// maxConfigFile bounds the --config file.
+const maxConfigFile = 1 << 20
+
 // readConfig reads the --config file strictly: an unknown key is an error
 // naming it. Other errors give a line, never the file's content, which
-// holds passwords and secret keys. An empty file configures nothing.
+// holds passwords and secret keys. An empty file configures nothing; one
+// that is not a regular file, or larger than maxConfigFile, is refused.
 func readConfig(path string) (*fileConfig, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := smallfile.Read(path, maxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("--config: %w", err)
 	}

@@ -59,6 +59,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
@@ -233,9 +234,11 @@ type Authenticator struct {
 	now    func() time.Time
 	policy atomic.Pointer[policy]
 
-	mu       sync.Mutex // serialises reloads
-	seen     [sha256.Size]byte
-	seenMode fs.FileMode
+	mu        sync.Mutex        // serialises reloads
+	seen      [sha256.Size]byte // the content in force; zeroed by a failure, so that any good content is installed and heard of
+	seenMode  fs.FileMode
+	failed    string // what the last failed check failed on (content hash or error text); "" after a success
+	failedErr error  // and its error
 
 	refusals refusalLog
 	holders  atomic.Pointer[tokenHolders]
@@ -265,32 +268,65 @@ func Load(path string, logger *slog.Logger) (*Authenticator, error) {
 	return a, nil
 }
 
+// maxFileSize bounds the callers file: a caller takes one line or a few,
+// so this is room for thousands.
+const maxFileSize = 1 << 20
+
+// outcome is what a check of the file did.
+type outcome int
+
+const (
+	unchanged   outcome = iota // the content is the one in force
+	installed                  // a new policy is in force
+	failed                     // the file cannot be read or is invalid
+	failedAgain                // as the check before, on the same content
+)
+
 // load reads the file, and installs it if its content changed (or if
-// force). It reports whether a new policy was installed. The content is
-// compared, not the modification time or size: a file replaced with one of
-// the same size and time (cp -p, rsync -t, tar) is still seen.
-func (a *Authenticator) load(force bool) (bool, error) {
+// force). The content is compared, not the modification time or size: a
+// file replaced with one of the same size and time (cp -p, rsync -t, tar)
+// is still seen. A failure on the content (or with the error) the last
+// check failed on is failedAgain, unless force.
+func (a *Authenticator) load(force bool) (outcome, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	raw, err := os.ReadFile(a.path)
+	raw, err := smallfile.Read(a.path, maxFileSize)
 	if err != nil {
-		return false, fmt.Errorf("callers file: %w", err)
+		err = fmt.Errorf("callers file: %w", err)
+		return a.fail(force, "read: "+err.Error(), err)
 	}
 	a.checkMode()
 	sum := sha256.Sum256(raw)
 	if !force && sum == a.seen {
-		return false, nil
+		return unchanged, nil
+	}
+	key := "content: " + hex.EncodeToString(sum[:])
+	if !force && key == a.failed {
+		return failedAgain, a.failedErr
 	}
 	p, err := parse(raw)
 	if err != nil {
-		return false, fmt.Errorf("callers file %s: %w", a.path, err)
+		return a.fail(force, key, fmt.Errorf("callers file %s: %w", a.path, err))
 	}
-	a.seen = sum
+	a.seen, a.failed, a.failedErr = sum, "", nil
 	a.policy.Store(p)
 	if len(p.entries) == 0 {
 		a.logger.Warn("the callers file lists no callers: every call will be refused", slog.String("path", a.path))
 	}
-	return true, nil
+	return installed, nil
+}
+
+// fail records a failed check, on key (the content, or what kept it from
+// being read), and says whether it is news. The content in force is
+// forgotten, so that the file's next good content, even the same as before
+// the failure, is installed and reported. a.mu is held.
+func (a *Authenticator) fail(force bool, key string, err error) (outcome, error) {
+	again := !force && key == a.failed
+	a.failed, a.failedErr, a.seen = key, err, [sha256.Size]byte{}
+	if again {
+		return failedAgain, err
+	}
+	return failed, err
 }
 
 // checkMode warns, on every check but once per mode, when group or others
@@ -323,19 +359,23 @@ func (a *Authenticator) HasCertificateCallers() bool {
 }
 
 // Reload re-reads the file now. If it is invalid, the current callers stay
-// in force and the error is returned (and logged).
+// in force and the error is returned (and logged, and reported to the
+// reload observer, every time: a reload is asked for).
 func (a *Authenticator) Reload() error {
-	changed, err := a.load(true)
-	a.logReload(changed, err)
+	o, err := a.load(true)
+	a.logReload(o, err)
 	return err
 }
 
-// Check re-reads the file and installs it if its content changed. If it is
-// invalid, the current callers stay in force and the error is returned (and
-// logged).
+// Check re-reads the file and installs it if its content changed. If it
+// cannot be read or is invalid, the current callers stay in force and the
+// error is returned; it is logged (at ERROR) and reported to the reload
+// observer once, not again on every check while the content (or, if the
+// file cannot be read, the error) stays the same. A changed or repaired
+// file is logged again.
 func (a *Authenticator) Check() error {
-	changed, err := a.load(false)
-	a.logReload(changed, err)
+	o, err := a.load(false)
+	a.logReload(o, err)
 	return err
 }
 
@@ -352,14 +392,14 @@ func (a *Authenticator) Watch(ctx context.Context, ticks <-chan time.Time) {
 	}
 }
 
-func (a *Authenticator) logReload(changed bool, err error) {
-	if observe := a.onReload.Load(); observe != nil && (changed || err != nil) {
+func (a *Authenticator) logReload(o outcome, err error) {
+	if observe := a.onReload.Load(); observe != nil && (o == installed || o == failed) {
 		(*observe)(err)
 	}
-	switch {
-	case err != nil:
-		a.logger.Error("cannot reload the callers file; keeping the callers loaded before", slog.Any("error", err))
-	case changed:
+	switch o {
+	case failed:
+		a.logger.Error("cannot reload the callers file; keeping the callers loaded before (logged again when the file changes)", slog.Any("error", err))
+	case installed:
 		a.logger.Info("reloaded the callers file", slog.String("path", a.path), slog.Int("callers", a.Count()))
 	}
 }

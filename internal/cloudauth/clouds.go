@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
@@ -172,10 +173,15 @@ func appendModeWarning(warnings []string, path string) []string {
 	return warnings
 }
 
-// readFirst parses the "clouds" map of the first file in paths that exists.
+// maxCloudsFile bounds clouds.yaml and secure.yaml, which describe a few
+// clouds in a few KiB.
+const maxCloudsFile = 1 << 20
+
+// readFirst parses the "clouds" map of the first file in paths that
+// exists. It must be a regular file of at most maxCloudsFile bytes.
 func readFirst(paths []string) (string, map[string]any, error) {
 	for _, p := range paths {
-		raw, err := os.ReadFile(p)
+		raw, err := smallfile.Read(p, maxCloudsFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -6,17 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
 
 // maxConfigSize bounds a configuration file; one line per flag needs a few
-// KiB.
+// KiB. It is read only if it is a regular file: a named pipe or a device is
+// refused at once.
 const maxConfigSize = 1 << 20
 
 // ConfigFile defines the flag (and its variable, env) naming a YAML
@@ -54,9 +56,12 @@ type entry struct {
 // loadConfigFile reads the configuration file at path, checks every entry
 // and sets the flags neither the command line nor a variable set.
 func (s *Set) loadConfigFile(path string) error {
-	data, err := readConfig(path)
-	if err != nil {
-		return err
+	data, err := smallfile.Read(path, maxConfigSize)
+	switch {
+	case errors.Is(err, smallfile.ErrTooLarge):
+		return fmt.Errorf("config file (--%s): %w; a config file holds one line per flag", s.config.name, err)
+	case err != nil:
+		return fmt.Errorf("config file (--%s): %w", s.config.name, err)
 	}
 	entries, err := parseConfig(data)
 	if le, ok := errors.AsType[*lineError](err); ok {
@@ -66,23 +71,6 @@ func (s *Set) loadConfigFile(path string) error {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	return s.applyConfig(path, entries)
-}
-
-// readConfig reads at most maxConfigSize bytes of the file at path.
-func readConfig(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
-	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("config file %s: larger than %d KiB; a config file holds one line per flag", path, maxConfigSize>>10)
-	}
-	return data, nil
 }
 
 // lineError is an error at a line of a configuration file.
@@ -328,13 +316,17 @@ type Setting struct {
 	ViaFile string
 	// Secret marks a secret flag, whose value is redacted.
 	Secret bool
+	// Masked reports that part of Value, the user info of a URL (which
+	// may hold a password), is replaced by [Redacted].
+	Masked bool
 	// InFile reports whether a configuration file may set the flag.
 	InFile bool
 }
 
 // Settings returns every flag's value after the last Parse or ParseArgs,
 // in the order the flags were defined, file twins of secrets right after
-// their secret, with secret values redacted.
+// their secret, with secret values redacted, and so is the user info of
+// any value that is a URL (https://user:password@host).
 func (s *Set) Settings() []Setting {
 	out := make([]Setting, 0, len(s.specs))
 	for i, sp := range s.specs {
@@ -342,14 +334,14 @@ func (s *Set) Settings() []Setting {
 		name := sp.name
 		switch {
 		case sp.secret:
-			if *sp.value != "" {
+			if *sp.value != "" || s.viaFile[sp.name] {
 				st.Value = Redacted
 			}
 			if twin := s.specs[i+1]; s.viaFile[sp.name] {
 				st.ViaFile, name = twin.name, twin.name
 			}
 		case sp.current != nil:
-			st.Value = sp.current()
+			st.Value, st.Masked = redactUserinfo(sp.current())
 		}
 		src := s.specSource(name)
 		st.Source = src
@@ -364,6 +356,29 @@ func (s *Set) Settings() []Setting {
 		out = append(out, st)
 	}
 	return out
+}
+
+// schemePrefix matches the scheme of a URL ("https:").
+var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+
+// redactUserinfo replaces the user info of v, if v is a URL that has one,
+// with Redacted: everything between the scheme (and "//") and the last "@".
+// The last "@", because a password may hold an "@", "/" or "#" that cut a
+// URL parser's idea of the user info short. A value that is not a URL
+// ("alice@example.com", with no scheme) is left as it is.
+func redactUserinfo(v string) (string, bool) {
+	at := strings.LastIndexByte(v, '@')
+	if at < 0 {
+		return v, false
+	}
+	start := len(schemePrefix.FindString(v))
+	switch {
+	case strings.HasPrefix(v[start:], "//"):
+		start += len("//")
+	case start == 0:
+		return v, false // neither a scheme nor "//": not a URL
+	}
+	return v[:start] + Redacted + v[at:], true
 }
 
 // specSource says where the named flag's value came from.
@@ -419,7 +434,10 @@ func (s *Set) PrintConfig(w io.Writer) error {
 			l.comment = st.Source.String() + " " + st.From
 		}
 		if st.ViaFile != "" {
-			l.comment = "read from the file --" + st.ViaFile + " names (" + l.comment + ")"
+			l.comment = "in the file --" + st.ViaFile + " names (" + l.comment + ")"
+		}
+		if st.Masked {
+			l.comment += "; user info redacted"
 		}
 		if !st.InFile {
 			if st.Secret {

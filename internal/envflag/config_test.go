@@ -182,7 +182,7 @@ func TestConfigFile_fileErrors(t *testing.T) {
 		{"missing", []string{"--config", dir + "/nope.yaml"}, nil, []string{"config file", "nope.yaml", "no such file"}},
 		{"missing_from_env", nil, map[string]string{"PROG_CONFIG": dir + "/nope.yaml"}, []string{"config file", "nope.yaml"}},
 		{"directory", []string{"--config", dir}, nil, []string{"config file", "directory"}},
-		{"too_big", []string{"--config", big}, nil, []string{"larger than 1024 KiB"}},
+		{"too_big", []string{"--config", big}, nil, []string{"larger than 1 MiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,7 +292,7 @@ func TestSettings_sourcesAndRedaction(t *testing.T) {
 	for _, w := range []string{
 		"# config: " + cfg, "# flag --config; not in a config file",
 		"addr: 127.0.0.1:1", "# default",
-		"# token: [REDACTED]", "# read from the file --token-file names (file " + cfg + "); secret, not in a config file",
+		"# token: [REDACTED]", "# in the file --token-file names (file " + cfg + "); secret, not in a config file",
 		"token-file: " + tok, "# file " + cfg,
 		"timeout: 45s", "count: 5", "# flag --count",
 		"level: debug", "# env PROG_LEVEL",
@@ -449,5 +449,48 @@ func TestConfigFile_helpStillWorks(t *testing.T) {
 	var c configured
 	if err := newConfigured(&c).Parse([]string{"--config", "/nonexistent", "--help"}, env(nil)); !errors.Is(err, envflag.ErrHelp) {
 		t.Errorf("--help with a config file: %v; want ErrHelp (the file is not read)", err)
+	}
+}
+
+// TestSettings_redactsURLUserinfo: a URL's user info may hold a password;
+// Settings and PrintConfig show [REDACTED] in its place, and leave values
+// that are not URLs as they are.
+func TestSettings_redactsURLUserinfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"https://user:s3cret-pw@host.example/v3", "https://[REDACTED]@host.example/v3"},
+		{"https://s3cret-pw@host.example", "https://[REDACTED]@host.example"},
+		{"https://user:s3cret/pw@host.example/", "https://[REDACTED]@host.example/"},
+		{"https://user:s3c@ret-pw@host.example/", "https://[REDACTED]@host.example/"},
+		{"https:user:s3cret-pw@host.example", "https:[REDACTED]@host.example"},
+		{"//user:s3cret-pw@host.example/x", "//[REDACTED]@host.example/x"},
+		{"https://host.example/v3", "https://host.example/v3"},
+		{"alice@example.com", "alice@example.com"},
+		{"0.0.0.0:9090", "0.0.0.0:9090"},
+	}
+	for _, tt := range tests {
+		var addr string
+		fs := envflag.New("prog")
+		fs.String(&addr, "endpoint", "PROG_ENDPOINT", "", "a URL")
+		if err := fs.Parse([]string{"--endpoint", tt.in}, env(nil)); err != nil {
+			t.Fatal(err)
+		}
+		st := fs.Settings()[0]
+		if st.Value != tt.want || st.Masked != (tt.in != tt.want) {
+			t.Errorf("Settings of %q: value %q, masked %v; want %q", tt.in, st.Value, st.Masked, tt.want)
+		}
+		var b strings.Builder
+		if err := fs.PrintConfig(&b); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "s3c") {
+			t.Errorf("PrintConfig of %q shows the password:\n%s", tt.in, b.String())
+		}
+		if st.Masked && !strings.Contains(b.String(), "# flag --endpoint; user info redacted") {
+			t.Errorf("PrintConfig of %q does not say the user info is redacted:\n%s", tt.in, b.String())
+		}
+		if addr != tt.in {
+			t.Errorf("the flag's value became %q; want %q (only its display is redacted)", addr, tt.in)
+		}
 	}
 }

@@ -37,6 +37,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 )
 
 // Set is a set of flags with environment twins.
@@ -48,12 +50,14 @@ type Set struct {
 	given    map[string]bool
 	fromEnv  map[string]bool
 	fromFile map[string]bool
-	viaFile  map[string]bool   // secrets read from their file twins
+	viaFile  map[string]bool   // secrets whose file twins win (and were read, unless only printing)
 	aliases  map[string]string // alias -> flag name
 	warnings []string
 
 	config     *spec   // the flag naming the configuration file, if any
 	configPath *string // its value
+
+	printConfig *bool // set by the flag PrintConfigFlag defined, if any
 }
 
 // failure is a value a flag refused, with why.
@@ -173,6 +177,18 @@ func (s *Set) Secret(p *string, name, env, usage string) {
 	s.specs = append(s.specs, &spec{name: name, env: env, usage: usage, secret: true, value: p, file: file},
 		&spec{name: name + "-file", env: fileEnv, usage: "file holding the value of --" + name, twin: true,
 			validate: func(string) error { return nil }, current: func() string { return *file }})
+}
+
+// PrintConfigFlag defines the boolean flag, for the command line only, that
+// asks the program to print its configuration with [Set.PrintConfig]
+// instead of starting. When it is given, Parse reads no secret's file: it
+// still decides whether a secret or its file twin wins, but what only
+// reading can check (that the file exists, is a regular file, is not
+// empty) is left to a start without the flag, so printing the
+// configuration never opens a secret.
+func (s *Set) PrintConfigFlag(p *bool, name, usage string) {
+	s.Bool(p, name, "", false, usage)
+	s.printConfig = p
 }
 
 // DurationFlag is a duration flag, to be given a range.
@@ -355,7 +371,7 @@ func (s *Set) resolve(lookupEnv func(string) (string, bool)) error {
 	}
 	for i, sp := range s.specs {
 		if sp.secret {
-			if err := s.readSecretFile(sp, s.specs[i+1]); err != nil {
+			if err := s.resolveSecretFile(sp, s.specs[i+1]); err != nil {
 				return err
 			}
 		}
@@ -432,11 +448,17 @@ func (s *Set) source(sp *spec) string {
 	return fmt.Sprintf("--%s (default %s)", sp.name, v)
 }
 
-// readSecretFile resolves a secret given both directly and as a file: the
-// higher source wins (command line, then variable, then configuration
+// maxSecretFile bounds a secret's file: IAM tokens, the longest secrets,
+// take a few KiB.
+const maxSecretFile = 64 << 10
+
+// resolveSecretFile resolves a secret given both directly and as a file:
+// the higher source wins (command line, then variable, then configuration
 // file); both at the same level is an error. A file that wins is read into
-// the value; a file others may read is noted in [Set.Warnings].
-func (s *Set) readSecretFile(sp, fileSpec *spec) error {
+// the value, unless the configuration is only to be printed
+// ([Set.PrintConfigFlag]); a file others may read is noted in
+// [Set.Warnings].
+func (s *Set) resolveSecretFile(sp, fileSpec *spec) error {
 	fileName := fileSpec.name
 	if *sp.file == "" {
 		return nil
@@ -451,9 +473,20 @@ func (s *Set) readSecretFile(sp, fileSpec *spec) error {
 		case lv == lf:
 			return fmt.Errorf("--%s and --%s are both given; give one", sp.name, fileName)
 		}
-		// the file wins over a value given at a lower level: read it below
+		// the file wins over a value given at a lower level
+		*sp.value = ""
 	}
-	raw, err := os.ReadFile(*sp.file)
+	s.viaFile[sp.name] = true
+	if s.printConfig != nil && *s.printConfig {
+		return nil // printing reads no secret: the start reads and checks the file
+	}
+	return s.readSecretFile(sp, fileName)
+}
+
+// readSecretFile reads the secret's file (a regular file of at most
+// maxSecretFile bytes) into its value.
+func (s *Set) readSecretFile(sp *spec, fileName string) error {
+	raw, err := smallfile.Read(*sp.file, maxSecretFile)
 	if err != nil {
 		return fmt.Errorf("--%s: %w", fileName, err)
 	}
@@ -466,7 +499,6 @@ func (s *Set) readSecretFile(sp, fileSpec *spec) error {
 			fileName, *sp.file, fi.Mode().Perm()))
 	}
 	*sp.value = v
-	s.viaFile[sp.name] = true
 	return nil
 }
 

@@ -7,31 +7,47 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
+
+	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 )
+
+// maxPEMFile bounds each TLS file: a certificate chain or a bundle of CAs
+// takes a few KiB, the largest public bundles a few hundred.
+const maxPEMFile = 1 << 20
 
 // ServerTLSConfig loads a server certificate and key (PEM). With
 // clientCAFile set, every client must present a certificate signed by one of
 // its CAs (mutual TLS); its names can then identify the caller in the
-// callers file.
+// callers file. Each file must be a regular file of at most 1 MiB; errors
+// name the flag and the file, never the content.
 func ServerTLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certPEM, err := smallfile.Read(certFile, maxPEMFile)
 	if err != nil {
-		// The error names the files, not their content.
-		return nil, fmt.Errorf("TLS certificate: %w", err)
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := smallfile.Read(keyFile, maxPEMFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key: %w", err)
+	}
+	var caPEM []byte
+	if clientCAFile != "" {
+		if caPEM, err = smallfile.Read(clientCAFile, maxPEMFile); err != nil {
+			return nil, fmt.Errorf("--client-ca: %w", err)
+		}
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		// The error says what is wrong, not the content.
+		return nil, fmt.Errorf("TLS certificate --tls-cert %s, key --tls-key %s: %w", certFile, keyFile, err)
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if clientCAFile != "" {
-		pem, err := os.ReadFile(clientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("client CA: %w", err)
-		}
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client CA: %s holds no PEM certificate", clientCAFile)
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, fmt.Errorf("--client-ca: %s holds no PEM certificate", clientCAFile)
 		}
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}

@@ -1,0 +1,84 @@
+//go:build unix
+
+package callerauth_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+)
+
+// TestLoadAndCheck_onlySmallRegularFiles: the callers file must be a
+// regular file of at most 1 MiB, at start and at every check: /dev/zero, a
+// named pipe, a directory or a larger file is refused at once (not read
+// without end, not waited on), and a check keeps the callers in force.
+func TestLoadAndCheck_onlySmallRegularFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big") // a valid start, then 1 MiB of comment
+	if err := os.WriteFile(big, []byte("callers: []\n#"+strings.Repeat("x", 1<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, why string }{
+		{"dev_zero", "/dev/zero", " is a device, not a regular file"},
+		{"fifo", fifo, " is a named pipe (FIFO), not a regular file"},
+		{"directory", dir, " is a directory, not a regular file"},
+		{"too_large", big, " is larger than 1 MiB"},
+	}
+	// within fails the test if f has not returned in 30s; a blocked pipe
+	// is then released by opening it for writing.
+	within := func(what string, f func() error) error {
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		timer := time.NewTimer(30 * time.Second)
+		defer timer.Stop()
+		select {
+		case err := <-done:
+			return err
+		case <-timer.C:
+			t.Errorf("%s still blocked after 30s", what)
+			if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				w.Close()
+			}
+			return <-done
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := within("Load", func() error { _, err := callerauth.Load(tt.path, nil); return err })
+			if want := "callers file: " + tt.path + tt.why; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load: %v; want an error with %q", err, want)
+			}
+
+			// The file in force is replaced by the bad one (a symbolic
+			// link renamed over it, as a mounted Secret's files are).
+			path := writeFile(t, callersFile())
+			a, err := callerauth.Load(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := path + ".link"
+			if err := os.Symlink(tt.path, link); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(link, path); err != nil {
+				t.Fatal(err)
+			}
+			if err, want := within("Check", a.Check), "callers file: "+path+tt.why; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Check: %v; want an error with %q", err, want)
+			}
+			if _, err := a.Authenticate(t.Context(), []string{"Bearer alice-token"}); err != nil {
+				t.Errorf("after a failed check, the callers in force: %v", err)
+			}
+		})
+	}
+}
