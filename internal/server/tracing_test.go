@@ -1,17 +1,19 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
@@ -52,6 +54,63 @@ const (
 	deleteRetryOnce = "fault-s503-fail1-x9"
 )
 
+// endedSpans is a span processor that keeps the spans that ended and lets
+// a test wait for one: a server span ends after the answer has left (the
+// gRPC stats handler ends it once the status is written), so a client can
+// have its answer before the span has ended.
+type endedSpans struct {
+	mu      sync.Mutex
+	spans   []sdktrace.ReadOnlySpan
+	changed chan struct{} // closed and replaced when a span ends
+}
+
+func newEndedSpans() *endedSpans { return &endedSpans{changed: make(chan struct{})} }
+
+func (e *endedSpans) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (e *endedSpans) Shutdown(context.Context) error                  { return nil }
+func (e *endedSpans) ForceFlush(context.Context) error                { return nil }
+
+func (e *endedSpans) OnEnd(s sdktrace.ReadOnlySpan) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.spans = append(e.spans, s)
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// Ended returns the spans that have ended, in the order they ended.
+func (e *endedSpans) Ended() []sdktrace.ReadOnlySpan {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.spans)
+}
+
+// waitFor returns the first ended span that match accepts, waiting for
+// spans to end until there is one; it fails the test if ctx ends first.
+func (e *endedSpans) waitFor(t *testing.T, ctx context.Context, what string, match func(sdktrace.ReadOnlySpan) bool) sdktrace.ReadOnlySpan {
+	t.Helper()
+	for {
+		e.mu.Lock()
+		spans, changed := e.spans, e.changed
+		e.mu.Unlock()
+		for _, s := range spans {
+			if match(s) {
+				return s
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			var names []string
+			for _, s := range e.Ended() {
+				names = append(names, s.Name())
+			}
+			t.Fatalf("no %s among the spans that ended: %q", what, names)
+			return nil
+		}
+	}
+}
+
 func attr(s sdktrace.ReadOnlySpan, key string) (attribute.Value, bool) {
 	for _, kv := range s.Attributes() {
 		if string(kv.Key) == key {
@@ -69,8 +128,11 @@ func attr(s sdktrace.ReadOnlySpan, key string) (attribute.Value, bool) {
 // the call's log line. A REST request's span is named after its route.
 func TestTracing(t *testing.T) {
 	t.Parallel()
-	rec := tracetest.NewSpanRecorder()
+	rec := newEndedSpans()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	// The spans end after the answers; the wait is only a bound.
+	wait, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
 	up := &traceparents{next: emulator.New()}
 	var logs logbuf.Buffer
@@ -86,18 +148,13 @@ func TestTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var serverSpan sdktrace.ReadOnlySpan
+	// The client spans end before the call's answer, the server span after.
+	serverSpan := rec.waitFor(t, wait, "gRPC server span", func(s sdktrace.ReadOnlySpan) bool { return s.SpanKind() == trace.SpanKindServer })
 	var clientSpans []sdktrace.ReadOnlySpan
 	for _, s := range rec.Ended() {
-		switch s.SpanKind() {
-		case trace.SpanKindServer:
-			serverSpan = s
-		case trace.SpanKindClient:
+		if s.SpanKind() == trace.SpanKindClient {
 			clientSpans = append(clientSpans, s)
 		}
-	}
-	if serverSpan == nil {
-		t.Fatal("no server span")
 	}
 	if serverSpan.Name() != "modelarts.devenv.v1.DevEnvService/DeleteInstance" || serverSpan.SpanContext().TraceID().String() != callerTraceID ||
 		serverSpan.Parent().SpanID().String() != callerSpanID {
@@ -160,18 +217,11 @@ func TestTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	found := false
-	for _, s := range rec.Ended() {
-		if s.SpanKind() == trace.SpanKindServer && s.Name() == "GET /v1/{project_id}/demanager/instances/{instance_id}" {
-			found = s.SpanContext().TraceID().String() == callerTraceID
-		}
-	}
-	if !found {
-		var names []string
-		for _, s := range rec.Ended() {
-			names = append(names, s.Name())
-		}
-		t.Errorf("no REST server span named after its route in the caller's trace; spans: %q", names)
+	rest := rec.waitFor(t, wait, "REST server span named after its route", func(s sdktrace.ReadOnlySpan) bool {
+		return s.SpanKind() == trace.SpanKindServer && s.Name() == "GET /v1/{project_id}/demanager/instances/{instance_id}"
+	})
+	if got := rest.SpanContext().TraceID().String(); got != callerTraceID {
+		t.Errorf("the REST server span is in trace %s; want the caller's, %s", got, callerTraceID)
 	}
 }
 
