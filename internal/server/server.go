@@ -685,7 +685,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	s.logger.Info("shutting down", slog.Duration("grace", opts.ShutdownGrace))
+	s.logger.Info("shutting down", slog.Int64("grace_ms", opts.ShutdownGrace.Milliseconds()))
 	stopReadiness()
 	<-readinessDone
 	s.probes.Wait() // a probe ends within probeTimeout
@@ -831,7 +831,7 @@ func (s *Server) shutdown() {
 	if s.admin != nil {
 		s.admin.close()
 	}
-	s.logger.Info("stopped", slog.Duration("shutdown", time.Since(start).Round(time.Millisecond)))
+	s.logger.Info("stopped", slog.Int64("shutdown_ms", time.Since(start).Milliseconds()))
 }
 
 // closeListeners closes the listeners in opts, for a New that fails.
