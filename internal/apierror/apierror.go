@@ -73,9 +73,10 @@ const (
 	// ReasonIAMUnavailable: the facade could not obtain a token because IAM
 	// could not be reached.
 	ReasonIAMUnavailable = "IAM_UNAVAILABLE"
-	// ReasonOverloaded: the facade already has its maximum of calls in
-	// flight to ModelArts (--max-upstream-inflight) and shed this one
-	// without sending it. A RetryInfo says when to try again.
+	// ReasonOverloaded: the facade is at one of its bounds (calls in
+	// flight to ModelArts, --max-upstream-inflight; calls waiting for an
+	// instance, --max-waits; tokens being checked with IAM) and shed this
+	// call without sending anything. A RetryInfo says when to try again.
 	ReasonOverloaded = "OVERLOADED"
 	// ReasonShuttingDown: the facade is shutting down and the call did not
 	// finish within the grace period; it was cancelled.

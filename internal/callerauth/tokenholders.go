@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -74,6 +75,11 @@ func ParseTokenHolderPolicy(s string) (TokenHolderPolicy, error) {
 type TokenValidator interface {
 	Validate(ctx context.Context, token string) (iamtoken.Scope, error)
 }
+
+// busyRetryDelay is the RetryInfo of a call refused because too many
+// tokens are being checked with IAM: as long as the facade asks any caller
+// it sheds to wait.
+const busyRetryDelay = time.Second
 
 // tokenHolders is the policy in force.
 type tokenHolders struct {
@@ -159,6 +165,11 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, req any) (context.C
 		callctx.Annotate(ctx, slog.String("caller_error", rejected.Error()))
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
 			"IAM does not accept the caller's X-Auth-Token ("+rejected.Why+"); get a new token", call).Err()
+	case errors.Is(err, iamtoken.ErrBusy):
+		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
+		return nil, apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded,
+			"the facade is checking as many X-Auth-Tokens with IAM as it may at once; nothing was sent to IAM or ModelArts: retry after the delay in RetryInfo", call,
+			apierror.RetryInfo(busyRetryDelay)).Err()
 	case err != nil:
 		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
 		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonIAMUnavailable,

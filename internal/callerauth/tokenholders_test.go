@@ -30,7 +30,8 @@ const (
 
 // fakeValidator answers as IAM would for the tokens it knows: holderToken
 // is scoped to projectA, "unscoped" to no project, "down" finds IAM
-// unreachable, anything else is refused.
+// unreachable, "busy" finds too many checks under way, anything else is
+// refused.
 type fakeValidator struct{ calls atomic.Int32 }
 
 func (v *fakeValidator) Validate(_ context.Context, token string) (iamtoken.Scope, error) {
@@ -43,6 +44,8 @@ func (v *fakeValidator) Validate(_ context.Context, token string) (iamtoken.Scop
 		return iamtoken.Scope{ExpiresAt: exp}, nil
 	case "down":
 		return iamtoken.Scope{}, iamtoken.ErrUnavailable
+	case "busy":
+		return iamtoken.Scope{}, iamtoken.ErrBusy
 	}
 	return iamtoken.Scope{}, &iamtoken.RejectedError{HTTPStatus: 401, Why: "IAM answered HTTP 401"}
 }
@@ -139,6 +142,7 @@ func TestTokenHolders_unary(t *testing.T) {
 		{"validate/rejected_token", callerauth.ValidateTokenHolders, []string{"x-auth-token", "forged"}, projectA, want{code: codes.Unauthenticated, reason: apierror.ReasonCallerTokenRejected, iamCalled: true}},
 		{"validate/unscoped_token", callerauth.ValidateTokenHolders, []string{"x-auth-token", "unscoped"}, projectA, want{code: codes.Unauthenticated, reason: apierror.ReasonCallerTokenRejected, iamCalled: true}},
 		{"validate/iam_down", callerauth.ValidateTokenHolders, []string{"x-auth-token", "down"}, projectA, want{code: codes.Unavailable, reason: apierror.ReasonIAMUnavailable, iamCalled: true}},
+		{"validate/too_many_checks", callerauth.ValidateTokenHolders, []string{"x-auth-token", "busy"}, projectA, want{code: codes.ResourceExhausted, reason: apierror.ReasonOverloaded, iamCalled: true}},
 		{"validate/malformed_token_not_sent_to_iam", callerauth.ValidateTokenHolders, []string{"x-auth-token", "has space"}, projectA, want{code: codes.InvalidArgument, reason: apierror.ReasonInvalidArgument}},
 		{"validate/listed_caller_not_validated", callerauth.ValidateTokenHolders, []string{"authorization", "Bearer alice-token", "x-auth-token", "forged"}, projectA, want{identity: callctx.Identity{Name: "alice"}}},
 	}
@@ -182,6 +186,9 @@ func TestTokenHolders_unary(t *testing.T) {
 				info := statustest.ErrorInfo(t, err)
 				if info.GetReason() != tt.want.reason {
 					t.Errorf("reason %q; want %q", info.GetReason(), tt.want.reason)
+				}
+				if d := apierror.RetryDelay(status.Convert(err)); (d > 0) != (tt.want.code == codes.ResourceExhausted) {
+					t.Errorf("RetryInfo delay %v; want one exactly when the call is shed", d)
 				}
 				if tt.want.iamCalled && info.GetMetadata()[apierror.MetadataCaller] != callctx.TokenHolder {
 					t.Errorf("ErrorInfo caller %q; want %q", info.GetMetadata()[apierror.MetadataCaller], callctx.TokenHolder)

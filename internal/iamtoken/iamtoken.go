@@ -9,15 +9,17 @@
 //
 // A [Validator] caches IAM's answers: a valid token until it expires, a
 // refusal for a short while ([Options].RejectedTTL). However many calls
-// check one token at once, one request goes to IAM. Entries are keyed by
-// the token's SHA-256, never the token, and both kinds are bounded in
-// number. No error, log line or description carries a token.
+// check one token at once, one request goes to IAM; at most
+// [Options].MaxChecks tokens are checked at once, and a token beyond that is
+// refused at once ([ErrBusy]) without asking IAM. A request whose every
+// caller has stopped waiting is cancelled. Entries are keyed by the token's
+// SHA-256, never the token, and both kinds are bounded in number. No error,
+// log line or description carries a token.
 package iamtoken
 
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +28,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
@@ -45,6 +45,12 @@ const (
 	DefaultRejectedTTL = 10 * time.Second
 	// DefaultTimeout bounds one request to IAM, whoever waits for it.
 	DefaultTimeout = 10 * time.Second
+	// DefaultMaxChecks bounds the checks in flight with IAM: each holds a
+	// goroutine and a connection to IAM until IAM answers (up to
+	// DefaultTimeout). 64 checks at IAM's usual tenth of a second let
+	// hundreds of new tokens a second through, far more than clients
+	// that keep their token for its day of validity bring.
+	DefaultMaxChecks = 64
 )
 
 // maxAnswerBytes bounds how much of IAM's answer is read. A token's body
@@ -69,6 +75,11 @@ var ErrRejected = errors.New("iamtoken: IAM does not accept the token")
 // throttled, or it answered something that is not a token. The token may
 // be valid; the check may be retried.
 var ErrUnavailable = errors.New("iamtoken: IAM could not check the token")
+
+// ErrBusy is matched (errors.Is) by the error of a check refused because
+// [Options].MaxChecks other tokens are being checked with IAM already:
+// nothing was sent to IAM; the check may be retried shortly.
+var ErrBusy = errors.New("iamtoken: too many tokens are being checked with IAM at once")
 
 // RejectedError is IAM's refusal of a token.
 type RejectedError struct {
@@ -105,6 +116,11 @@ type Options struct {
 	RejectedTTL time.Duration
 	// Timeout bounds one request to IAM.
 	Timeout time.Duration
+	// MaxChecks bounds the tokens checked with IAM at once (one request
+	// each); a token that needs a check beyond it is refused with
+	// [ErrBusy]. A check abandoned by every caller counts until its
+	// request has ended.
+	MaxChecks int
 }
 
 // Validator checks tokens with IAM. It is safe for concurrent use.
@@ -114,10 +130,14 @@ type Validator struct {
 	endpoint   string // for String: scrubbed
 	opts       Options
 
-	flight singleflight.Group
-	mu     sync.Mutex
-	valid  map[[sha256.Size]byte]validEntry
-	bad    map[[sha256.Size]byte]badEntry
+	mu    sync.Mutex
+	valid map[[sha256.Size]byte]validEntry
+	bad   map[[sha256.Size]byte]badEntry
+	// flights are the checks under way that callers may still join, by
+	// token hash; checking counts every check whose request has not ended,
+	// abandoned ones included (at most opts.MaxChecks).
+	flights  map[[sha256.Size]byte]*flight
+	checking int
 	// swept is when a full cache was last swept of expired entries: at
 	// most once per sweepInterval, so that a flood of new tokens does not
 	// make every insert scan the whole cache.
@@ -126,6 +146,17 @@ type Validator struct {
 	// joined, if set (by tests), hears of every check that has joined the
 	// request to IAM for its token.
 	joined chan<- struct{}
+}
+
+// flight is one check of a token with IAM, shared by every caller that
+// waits for it.
+type flight struct {
+	done   chan struct{} // closed once answer is set
+	answer answer
+	// waiters counts the callers waiting (v.mu); when the last one goes,
+	// cancel aborts the request.
+	waiters int
+	cancel  context.CancelFunc
 }
 
 type validEntry struct {
@@ -177,6 +208,9 @@ func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, erro
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.MaxChecks <= 0 {
+		opts.MaxChecks = DefaultMaxChecks
+	}
 	return &Validator{
 		httpClient: httpClient,
 		tokensURL:  u.String(),
@@ -184,6 +218,7 @@ func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, erro
 		opts:       opts,
 		valid:      map[[sha256.Size]byte]validEntry{},
 		bad:        map[[sha256.Size]byte]badEntry{},
+		flights:    map[[sha256.Size]byte]*flight{},
 	}, nil
 }
 
@@ -193,29 +228,57 @@ func (v *Validator) String() string { return "IAM token validation at " + v.endp
 // Validate returns the scope of token if IAM accepts it: from the cache
 // while a valid token has not expired, else from IAM. A token IAM refuses
 // gives a [*RejectedError] (remembered for RejectedTTL); no usable answer
-// gives an error matching [ErrUnavailable] (not remembered). ctx bounds
-// the wait, not the request to IAM, which other calls may be waiting for
-// too.
+// gives an error matching [ErrUnavailable] (not remembered); a token that
+// would need a check while MaxChecks others are under way gives an error
+// matching [ErrBusy], at once. ctx bounds the wait; the request to IAM,
+// which other calls may be waiting for too, is cancelled once no call
+// waits for it any more.
 func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
 	key := sha256.Sum256([]byte(token))
+	v.mu.Lock()
 	if a, ok := v.cached(key); ok {
+		v.mu.Unlock()
 		return a.scope, a.err
 	}
-	ch := v.flight.DoChan(hex.EncodeToString(key[:]), func() (any, error) {
-		return v.check(key, token)
-	})
+	f := v.flights[key]
+	if f == nil {
+		if v.checking >= v.opts.MaxChecks {
+			v.mu.Unlock()
+			return Scope{}, fmt.Errorf("%w (%d)", ErrBusy, v.opts.MaxChecks)
+		}
+		checkCtx, cancel := context.WithTimeout(context.Background(), v.opts.Timeout)
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		v.flights[key] = f
+		v.checking++
+		go v.check(checkCtx, key, token, f)
+	}
+	f.waiters++
+	v.mu.Unlock()
 	if v.joined != nil {
 		v.joined <- struct{}{}
 	}
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return Scope{}, r.Err
-		}
-		return r.Val.(Scope), nil
+	case <-f.done:
+		return f.answer.scope, f.answer.err
 	case <-ctx.Done():
+		v.leave(key, f)
 		return Scope{}, fmt.Errorf("%w: waiting for IAM: %w", ErrUnavailable, ctx.Err())
 	}
+}
+
+// leave records that a caller stopped waiting for f; the last one to go
+// cancels the request, and the next call with the token starts a new
+// check.
+func (v *Validator) leave(key [sha256.Size]byte, f *flight) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if f.waiters--; f.waiters > 0 {
+		return
+	}
+	if v.flights[key] == f {
+		delete(v.flights, key)
+	}
+	f.cancel()
 }
 
 // answer is a remembered outcome of a check.
@@ -225,11 +288,9 @@ type answer struct {
 }
 
 // cached returns the remembered answer for key, if there is one that has
-// not expired.
+// not expired; v.mu is held.
 func (v *Validator) cached(key [sha256.Size]byte) (answer, bool) {
 	now := v.opts.Now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	if e, ok := v.valid[key]; ok {
 		if now.Before(e.scope.ExpiresAt) {
 			return answer{scope: e.scope}, true
@@ -245,42 +306,50 @@ func (v *Validator) cached(key [sha256.Size]byte) (answer, bool) {
 	return answer{}, false
 }
 
-// check asks IAM and remembers a definite answer. It runs once per token
-// at a time, with its own timeout: the call that started it may go away,
-// others still wait for it.
-func (v *Validator) check(key [sha256.Size]byte, token string) (Scope, error) {
-	// A check that started just after another one finished finds its
-	// answer here instead of asking again.
-	if a, ok := v.cached(key); ok {
-		return a.scope, a.err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), v.opts.Timeout)
-	defer cancel()
+// check asks IAM about token within ctx (which bounds it to the timeout
+// and is cancelled when every waiter has gone), remembers a definite
+// answer and hands the outcome to f's waiters. It runs on a goroutine of
+// its own, once per token at a time.
+func (v *Validator) check(ctx context.Context, key [sha256.Size]byte, token string, f *flight) {
+	defer f.cancel()
 	scope, err := v.ask(ctx, token)
 	var rejected *RejectedError
+	a := answer{scope: scope}
 	switch {
 	case err == nil && !v.opts.Now().Before(scope.ExpiresAt):
 		rejected = &RejectedError{HTTPStatus: http.StatusOK, Why: "the token expired at " + scope.ExpiresAt.UTC().Format(time.RFC3339)}
+		a = answer{err: rejected}
 	case errors.As(err, &rejected):
+		a = answer{err: rejected}
 	case err != nil:
-		return Scope{}, err
-	default:
-		v.remember(key, scope, nil)
-		return scope, nil
+		a = answer{err: err}
 	}
-	v.remember(key, Scope{}, rejected)
-	return Scope{}, rejected
+	now := v.opts.Now()
+	v.mu.Lock()
+	// The answer is remembered and the flight forgotten at once: a call
+	// that finds no flight finds the answer.
+	switch {
+	case rejected != nil:
+		v.remember(key, Scope{}, rejected, now)
+	case err == nil:
+		v.remember(key, scope, nil, now)
+	}
+	if v.flights[key] == f {
+		delete(v.flights, key)
+	}
+	v.checking--
+	v.mu.Unlock()
+	f.answer = a
+	close(f.done)
 }
 
 // sweepInterval is how often, at most, a full cache is swept of expired
 // entries; in between, a full cache makes room by evicting any one entry.
 const sweepInterval = time.Second
 
-// remember stores an answer, keeping each map within its bound.
-func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError) {
-	now := v.opts.Now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
+// remember stores an answer at now, keeping each map within its bound;
+// v.mu is held.
+func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError, now time.Time) {
 	if rejected != nil {
 		makeRoom(v.bad, v.opts.MaxRejected, now, &v.badSwept, func(e badEntry) time.Time { return e.until })
 		v.bad[key] = badEntry{err: rejected, until: now.Add(v.opts.RejectedTTL)}

@@ -1,7 +1,9 @@
 package iamtoken
 
 import (
+	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -132,5 +134,186 @@ func TestCacheBounds(t *testing.T) {
 	v.mu.Unlock()
 	if !byHash {
 		t.Error("the latest valid token is not cached under its SHA-256")
+	}
+}
+
+// blockingIAM is a fake IAM that holds every request until release is
+// closed (then answers the token valid) or the request is cancelled: each
+// arrival and each cancellation is announced, by token.
+type blockingIAM struct {
+	srv       *httptest.Server
+	release   chan struct{}
+	arrived   chan string
+	cancelled chan string
+	requests  atomic.Int64
+}
+
+func newBlockingIAM(t *testing.T) *blockingIAM {
+	t.Helper()
+	b := &blockingIAM{release: make(chan struct{}), arrived: make(chan string, 100), cancelled: make(chan string, 100)}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.requests.Add(1)
+		token := r.Header.Get("X-Subject-Token")
+		b.arrived <- token
+		select {
+		case <-b.release:
+			answerValid(w, time.Now().Add(time.Hour))
+		case <-r.Context().Done():
+			b.cancelled <- token
+		}
+	}))
+	t.Cleanup(b.srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-b.release:
+		default:
+			close(b.release)
+		}
+	})
+	return b
+}
+
+// receive returns the next value of ch, failing after 10s.
+func receive(t *testing.T, ch <-chan string, what string) string {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		return ""
+	}
+}
+
+// checksInFlight returns how many checks have not ended.
+func (v *Validator) checksInFlight() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.checking
+}
+
+// TestValidate_checksAreBounded: at most MaxChecks tokens are checked with
+// IAM at once; a new token beyond them is refused at once with ErrBusy,
+// and nothing is sent to IAM, while a call with a token already being
+// checked joins its check; once checks end, new tokens are checked again.
+func TestValidate_checksAreBounded(t *testing.T) {
+	t.Parallel()
+	iam := newBlockingIAM(t)
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	v, err := New(hc, iam.srv.URL+"/v3", Options{MaxChecks: 3, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan struct{}, 10)
+	v.joined = joined
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	validate := func(token string) {
+		wg.Go(func() {
+			_, err := v.Validate(context.Background(), token)
+			errs <- err
+		})
+	}
+	for i := range 3 {
+		validate(fmt.Sprint("token-", i))
+		receive(t, iam.arrived, "a check to reach IAM")
+	}
+	// A fourth token: refused at once, IAM not asked. (Without the
+	// bound, it would wait for IAM: the deadline ends that wait.)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := v.Validate(ctx, "token-3"); !errors.Is(err, ErrBusy) {
+		t.Errorf("a fourth token while three are checked: %v; want ErrBusy", err)
+	}
+	// A call with a token under check joins it.
+	validate("token-0")
+	for range 4 {
+		<-joined
+	}
+	close(iam.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a check under way: %v", err)
+		}
+	}
+	if n := iam.requests.Load(); n != 3 {
+		t.Errorf("IAM received %d requests; want 3", n)
+	}
+	// The checks have ended: the fourth token is checked now.
+	if _, err := v.Validate(t.Context(), "token-3"); err != nil {
+		t.Errorf("the fourth token once the checks ended: %v", err)
+	}
+}
+
+// TestValidate_abandonedCheckIsCancelled: a check runs while any call
+// waits for it; when the last one stops waiting, its request to IAM is
+// cancelled, its slot is freed once the request has ended, and the next
+// call with that token starts a new check.
+func TestValidate_abandonedCheckIsCancelled(t *testing.T) {
+	t.Parallel()
+	iam := newBlockingIAM(t)
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	// A timeout far beyond the test's waits: only the callers' going
+	// away can end the request.
+	v, err := New(hc, iam.srv.URL+"/v3", Options{MaxChecks: 1, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan struct{}, 10)
+	v.joined = joined
+
+	// One caller goes, another stays: the request goes on.
+	ctx1, cancel1 := context.WithCancel(t.Context())
+	done1 := make(chan error, 1)
+	go func() { _, err := v.Validate(ctx1, "shared"); done1 <- err }()
+	receive(t, iam.arrived, "the check to reach IAM")
+	<-joined
+	done2 := make(chan error, 1)
+	go func() { _, err := v.Validate(t.Context(), "shared"); done2 <- err }()
+	<-joined
+	cancel1()
+	if err := <-done1; !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("the caller that gave up: %v; want ErrUnavailable wrapping its cancellation", err)
+	}
+	close(iam.release)
+	if err := <-done2; err != nil {
+		t.Errorf("the caller that stayed: %v; want IAM's answer", err)
+	}
+
+	// The only caller goes: the request is cancelled, the slot freed.
+	iam2 := newBlockingIAM(t)
+	v2, err := New(hc, iam2.srv.URL+"/v3", Options{MaxChecks: 1, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { _, err := v2.Validate(ctx, "abandoned"); done <- err }()
+	receive(t, iam2.arrived, "the check to reach IAM")
+	cancel()
+	<-done
+	if got := receive(t, iam2.cancelled, "IAM to see the abandoned request cancelled"); got != "abandoned" {
+		t.Errorf("IAM saw the request for %q cancelled", got)
+	}
+	// The check's goroutine ends once the HTTP client has returned.
+	deadline := time.Now().Add(10 * time.Second)
+	for v2.checksInFlight() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned check still counts against MaxChecks")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// A new call with the token starts a new check (and one slot is free
+	// for it).
+	close(iam2.release)
+	if _, err := v2.Validate(t.Context(), "abandoned"); err != nil {
+		t.Errorf("the token after its check was abandoned: %v", err)
+	}
+	if n := iam2.requests.Load(); n != 2 {
+		t.Errorf("IAM received %d requests; want 2", n)
 	}
 }

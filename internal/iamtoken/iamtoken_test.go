@@ -230,8 +230,8 @@ func TestValidate_cache(t *testing.T) {
 	check("good", iamtoken.ErrUnavailable, 5) // not remembered
 }
 
-// TestValidate_waitEndsWithTheCall: the caller's context bounds its wait;
-// the request to IAM is not abandoned for the others.
+// TestValidate_waitEndsWithTheCall: the caller's context bounds its wait
+// (the request to IAM then ends too: TestValidate_abandonedCheckIsCancelled).
 func TestValidate_waitEndsWithTheCall(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
@@ -436,5 +439,108 @@ func TestNew_tokenHolderOptions(t *testing.T) {
 		if _, err := server.New(opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v; want an error naming %s", tt.name, err, tt.want)
 		}
+	}
+}
+
+// slowIAM is an IAM that holds every token check until it is released or
+// cancelled, announcing each arrival and each cancellation, and records
+// how many checks it held at once.
+type slowIAM struct {
+	url                string
+	release            chan struct{}
+	arrived, cancelled chan struct{}
+	mu                 sync.Mutex
+	open, peak         int
+}
+
+func newSlowIAM(t *testing.T, capacity int) *slowIAM {
+	t.Helper()
+	s := &slowIAM{release: make(chan struct{}), arrived: make(chan struct{}, capacity), cancelled: make(chan struct{}, capacity)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.open++
+		s.peak = max(s.peak, s.open)
+		s.mu.Unlock()
+		defer func() { s.mu.Lock(); s.open--; s.mu.Unlock() }()
+		s.arrived <- struct{}{}
+		select {
+		case <-s.release:
+			_, _ = io.WriteString(w, `{"token":{"expires_at":"`+time.Now().Add(time.Hour).UTC().Format(time.RFC3339)+`","project":{"id":"`+project+`"}}}`)
+		case <-r.Context().Done():
+			s.cancelled <- struct{}{}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-s.release:
+		default:
+			close(s.release)
+		}
+	})
+	s.url = srv.URL + "/v3"
+	return s
+}
+
+// TestTokenHolders_validateChecksAreBounded: under validate, at most
+// MaxChecks tokens are checked with IAM at once; a call with a new token
+// beyond them is refused at once with RESOURCE_EXHAUSTED (OVERLOADED, with
+// RetryInfo) and nothing is sent to IAM or ModelArts; a check whose callers
+// have all given up is cancelled, which frees its slot.
+func TestTokenHolders_validateChecksAreBounded(t *testing.T) {
+	t.Parallel()
+	const maxChecks = 4
+	iam := newSlowIAM(t, 100)
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	v, err := iamtoken.New(hc, iam.url, iamtoken.Options{MaxChecks: maxChecks, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := emulator.New()
+	f := callersFacade(t, emu, func(o *server.Options) { o.TokenHolders, o.TokenValidator = callerauth.ValidateTokenHolders, v })
+	get := func(ctx context.Context, token string) error {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-auth-token", token)
+		_, err := f.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running})
+		return err
+	}
+
+	// maxChecks callers whose checks IAM holds, as long as they wait.
+	ctx, giveUp := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	for i := range maxChecks {
+		wg.Go(func() {
+			if err := get(ctx, "MIIwaiting-"+strconv.Itoa(i)); status.Code(err) != codes.Canceled {
+				t.Errorf("a caller that gave up: %v; want CANCELED", err)
+			}
+		})
+	}
+	await(t, iam.arrived, maxChecks)
+	// One more token: refused at once, without asking IAM. (Without the
+	// bound, it would wait for IAM: the deadline ends that wait.)
+	shortCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err = get(shortCtx, "MIIone-too-many")
+	if status.Code(err) != codes.ResourceExhausted || statustest.ErrorInfo(t, err).GetReason() != "OVERLOADED" ||
+		apierror.RetryDelay(status.Convert(err)) <= 0 {
+		t.Errorf("a new token beyond the checks in flight: %v; want RESOURCE_EXHAUSTED, OVERLOADED, with RetryInfo", err)
+	}
+	// The callers give up: IAM sees each check cancelled.
+	giveUp()
+	wg.Wait()
+	await(t, iam.cancelled, maxChecks)
+	// The slots are free again (once each cancelled check has returned).
+	close(iam.release)
+	waitUntil(t, "a new token to be checked once the abandoned checks ended", func() bool {
+		return get(t.Context(), "MIIafterwards") == nil
+	})
+	iam.mu.Lock()
+	peak := iam.peak
+	iam.mu.Unlock()
+	if peak > maxChecks {
+		t.Errorf("IAM held %d checks at once; want at most %d", peak, maxChecks)
+	}
+	if n := len(modelArtsRequests(emu)); n != 1 {
+		t.Errorf("ModelArts received %d requests; want only the last call's", n)
 	}
 }
