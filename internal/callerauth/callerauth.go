@@ -74,6 +74,9 @@ type Caller struct {
 	readAll  bool
 	// holder marks a caller admitted on its own IAM token alone.
 	holder bool
+	// vouched is, for a token holder whose token IAM had accepted when
+	// the call arrived, the token's SHA-256.
+	vouched string
 }
 
 // TokenHolder reports whether the caller was admitted on its own IAM token

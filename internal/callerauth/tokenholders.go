@@ -2,6 +2,7 @@ package callerauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -74,6 +75,9 @@ func ParseTokenHolderPolicy(s string) (TokenHolderPolicy, error) {
 // token IAM refuses.
 type TokenValidator interface {
 	Validate(ctx context.Context, token string) (iamtoken.Scope, error)
+	// Accepted reports, without asking IAM and at once, whether IAM has
+	// accepted token before and that answer still holds.
+	Accepted(token string) bool
 }
 
 // busyRetryDelay is the RetryInfo of a call refused because too many
@@ -117,8 +121,10 @@ var apiPrefix = "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/"
 // credentials (refusal, ErrNoCredentials): it admits it as the token
 // holder if the policy allows token holders, the call is one of the API's
 // (method, a full gRPC method name; "" for a REST call, which is always
-// one) and it carries a token (tokens, the x-auth-token values). It
-// returns the refusal, told what the caller lacks, otherwise.
+// one) and it carries a token (tokens, the x-auth-token values); one whose
+// token IAM has accepted before (validate) is marked as vouched for, by
+// the token's SHA-256 ([StandingOf]). It returns the refusal, told what
+// the caller lacks, otherwise.
 func (a *Authenticator) admitHolder(refusal error, method string, tokens []string) (*Caller, error) {
 	if a.holders.Load().policy == RefuseTokenHolders {
 		return nil, refusal
@@ -128,6 +134,10 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 		return nil, fmt.Errorf("%w, and no X-Auth-Token of its own", refusal)
 	case method != "" && !strings.HasPrefix(method, apiPrefix):
 		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods only", refusal)
+	}
+	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil && v.Accepted(tokens[0]) {
+		sum := sha256.Sum256([]byte(tokens[0]))
+		return &Caller{Name: callctx.TokenHolder, all: true, holder: true, vouched: string(sum[:])}, nil
 	}
 	return tokenHolder, nil
 }

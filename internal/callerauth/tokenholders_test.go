@@ -2,6 +2,7 @@ package callerauth_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,6 +34,9 @@ const (
 // unreachable, "busy" finds too many checks under way, anything else is
 // refused.
 type fakeValidator struct{ calls atomic.Int32 }
+
+// Accepted vouches for holderToken only.
+func (v *fakeValidator) Accepted(token string) bool { return token == holderToken }
 
 func (v *fakeValidator) Validate(_ context.Context, token string) (iamtoken.Scope, error) {
 	v.calls.Add(1)
@@ -295,5 +299,54 @@ func TestTokenHolders_middleware(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestStandingOf: what the tap finds of a caller decides its standing: a
+// listed caller by name, a token holder vouched for by IAM (validate, its
+// token accepted before) by its token's hash, one not verified yet (any
+// token under forward; an unknown one under validate), and health checks
+// unidentified.
+func TestStandingOf(t *testing.T) {
+	t.Parallel()
+	get := devenvv1.DevEnvService_GetInstance_FullMethodName
+	holderKey := sha256.Sum256([]byte(holderToken))
+	tests := []struct {
+		name    string
+		policy  callerauth.TokenHolderPolicy
+		method  string
+		md      metadata.MD
+		want    callerauth.Standing
+		wantKey string
+	}{
+		{"listed", callerauth.ForwardTokenHolders, get, metadata.Pairs("authorization", "Bearer alice-token"), callerauth.Listed, "alice"},
+		{"listed_with_own_token", callerauth.ValidateTokenHolders, get, metadata.Pairs("authorization", "Bearer alice-token", "x-auth-token", holderToken), callerauth.Listed, "alice"},
+		{"forward_holder", callerauth.ForwardTokenHolders, get, metadata.Pairs("x-auth-token", holderToken), callerauth.UnverifiedHolder, ""},
+		{"validate_vouched_holder", callerauth.ValidateTokenHolders, get, metadata.Pairs("x-auth-token", holderToken), callerauth.VouchedHolder, string(holderKey[:])},
+		{"validate_unknown_holder", callerauth.ValidateTokenHolders, get, metadata.Pairs("x-auth-token", "MIInew"), callerauth.UnverifiedHolder, ""},
+		{"health", callerauth.ForwardTokenHolders, "/grpc.health.v1.Health/Check", metadata.MD{}, callerauth.Unidentified, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v callerauth.TokenValidator
+			if tt.policy == callerauth.ValidateTokenHolders {
+				v = &fakeValidator{}
+			}
+			if err := a.AdmitTokenHolders(tt.policy, v); err != nil {
+				t.Fatal(err)
+			}
+			ctx, err := a.Tap(t.Context(), &tap.Info{FullMethodName: tt.method, Header: tt.md})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, key := callerauth.StandingOf(ctx); got != tt.want || key != tt.wantKey {
+				t.Errorf("standing %d, key %q; want %d, %q", got, key, tt.want, tt.wantKey)
+			}
+		})
 	}
 }

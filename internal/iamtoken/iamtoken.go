@@ -266,6 +266,18 @@ func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
 	}
 }
 
+// Accepted reports whether IAM's acceptance of token is remembered and the
+// token has not expired, without asking IAM: for deciding, before a call's
+// request arrives, whether its token is one IAM vouched for. Validate must
+// still check the call (the token's project, among others).
+func (v *Validator) Accepted(token string) bool {
+	key := sha256.Sum256([]byte(token))
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	a, ok := v.cached(key)
+	return ok && a.err == nil
+}
+
 // leave records that a caller stopped waiting for f; the last one to go
 // cancels the request, and the next call with the token starts a new
 // check.

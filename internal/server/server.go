@@ -399,7 +399,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	interceptor := chainUnary(interceptors...)
 
-	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), maxLongLivedStreams)
+	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), opts.Callers != nil, maxLongLivedStreams)
 	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor)...)
 	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
 	s.health = health.NewServer()
@@ -412,14 +412,17 @@ func New(opts Options) (_ *Server, err error) {
 	// REST calls run on a base context that shutdown cancels past the
 	// grace period; until then they outlive the Serve context.
 	s.restBaseCtx, s.restCancel = context.WithCancelCause(context.Background())
-	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger)}
+	// A REST request whose body is still to be read counts as a call
+	// waiting for its request, once its caller is known.
+	authenticate := s.streams.holdREST
 	if opts.Callers != nil {
-		mirrorOpts = append(mirrorOpts, mirror.WithCallerAuth(func(next http.Handler) http.Handler {
-			return opts.Callers.Middleware(next, func(w http.ResponseWriter, r *http.Request, err error) {
+		authenticate = func(next http.Handler) http.Handler {
+			return opts.Callers.Middleware(s.streams.holdREST(next), func(w http.ResponseWriter, r *http.Request, err error) {
 				mirror.WriteError(w, r, err, 0)
 			})
-		}))
+		}
 	}
+	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger), mirror.WithCallerAuth(authenticate)}
 	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
 		s.Close() // the gRPC server's stream workers, the idle connections
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
@@ -457,8 +460,9 @@ func New(opts Options) (_ *Server, err error) {
 	return s, nil
 }
 
-// maxPendingStreams bounds the gRPC streams waiting for their request:
-// twice the in-flight cap, or 8192 without one.
+// maxPendingStreams bounds the calls waiting for their request (gRPC
+// streams, REST requests with a body): twice the in-flight cap, or 8192
+// without one. pendingShares divides them by caller.
 func maxPendingStreams(inflight int) int {
 	if inflight <= 0 {
 		return 8192
@@ -562,7 +566,7 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 // than the CANCELLED its cancellation would give. A call that succeeded
 // still reports its success: its outcome is not lost.
 func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if st := streamFrom(ctx); st != nil { // gRPC; REST calls have no stream
+	if st := streamFrom(ctx); st != nil { // gRPC, and REST with a body
 		// Taken first, whatever happens next: the codec's record of the
 		// request must not outlive the call.
 		fields := s.codec.invalidFields(req)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -54,6 +55,11 @@ type stream struct {
 	cancel  context.CancelCauseFunc
 	started time.Time
 	state   streamState
+	// share, key and bytes are what the stream holds of pending calls'
+	// room while it is pending (pending.go).
+	share *share
+	key   string
+	bytes int
 	// stop unregisters the function that forgets the stream when its
 	// context ends (context.AfterFunc's stop).
 	stop func() bool
@@ -79,8 +85,9 @@ func (s *stream) ended() { s.r.done(s) }
 //   - end streams that never deliver their request (requestTimeout after
 //     their headers), which would otherwise hold a goroutine and their
 //     headers for as long as the client likes;
-//   - bound how many streams may wait for their request, and how many
-//     long-lived streaming calls (health watches, reflection) may be open;
+//   - bound what streams waiting for their request may hold, shared by
+//     what is known of their caller (pending.go), and how many long-lived
+//     streaming calls (health watches, reflection) may be open;
 //   - at shutdown, end long-lived streams and streams without a request at
 //     once, and cancel calls still running after the grace period, without
 //     a context or timer of its own per call.
@@ -88,14 +95,18 @@ func (s *stream) ended() { s.r.done(s) }
 // The transport cancels a stream by cancelling the context the tap handle
 // returned: grpc-go reads the request through that context, so a blocked
 // read ends, and the handler's context derives from it.
+//
+// REST requests with a body are tracked the same way while their body is
+// read ([streams.holdREST]), in the same shares; net/http's read timeout
+// ends their read.
 type streams struct {
 	requestTimeout time.Duration
-	maxPending     int
 	maxLongLived   int
 	known          map[string]bool // full method names served; nil: all
 
 	mu        sync.Mutex
 	all       map[*stream]struct{}
+	shares    [callerauth.UnverifiedHolder + 1]*share
 	pending   int
 	longLived int
 	// cutoff, once set (at shutdown), replaces requestTimeout: streams
@@ -103,28 +114,45 @@ type streams struct {
 	cutoff time.Time
 }
 
-func newStreams(requestTimeout time.Duration, maxPending, maxLongLived int) *streams {
-	return &streams{requestTimeout: requestTimeout, maxPending: maxPending, maxLongLived: maxLongLived,
-		all: make(map[*stream]struct{})}
+// newStreams returns a registry that ends streams waiting for their
+// request after requestTimeout, lets maxPending of them wait, shared as
+// pendingShares says (callerAuth: whether callers are authenticated), and
+// bounds long-lived streams to maxLongLived.
+func newStreams(requestTimeout time.Duration, maxPending int, callerAuth bool, maxLongLived int) *streams {
+	return &streams{requestTimeout: requestTimeout, maxLongLived: maxLongLived,
+		all: make(map[*stream]struct{}), shares: pendingShares(maxPending, callerAuth)}
 }
 
 // tap registers a new stream (a grpc tap.ServerInHandle). It refuses
 // methods the server does not serve and streams beyond the bounds, before
 // grpc-go creates the stream; its refusals carry ErrorInfo with the
-// caller's request ID (or a new one).
+// caller's request ID (or a new one). It runs after caller authentication's
+// tap, whose findings ([callerauth.StandingOf]) decide the stream's share.
 func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (context.Context, error) {
 	if r.known != nil && !r.known[info.FullMethodName] {
 		return nil, apierror.New(codes.Unimplemented, apierror.ReasonUnknownMethod,
 			"unknown method "+scrub.Text(info.FullMethodName, maxMethodBytes, nil), headerRequestID(info))
 	}
+	s, err := r.admit(ctx, metadataBytes(info.Header), now, func() string { return headerRequestID(info) })
+	if err != nil {
+		return nil, err // not a nil *stream in a non-nil context.Context
+	}
+	return s, nil
+}
+
+// admit registers a pending call (a stream, or a REST request with a body)
+// whose headers hold bytes, in its caller's share, or refuses it with
+// RESOURCE_EXHAUSTED (OVERLOADED) if the share is full; requestID gives
+// the refusal's request ID.
+func (r *streams) admit(ctx context.Context, bytes int, now time.Time, requestID func() string) (*stream, error) {
+	standing, key := callerauth.StandingOf(ctx)
 	cctx, cancel := context.WithCancelCause(ctx)
-	s := &stream{Context: cctx, r: r, started: now, cancel: cancel}
+	s := &stream{Context: cctx, r: r, started: now, cancel: cancel, share: r.shares[standing], key: key, bytes: bytes}
 	r.mu.Lock()
-	if r.pending >= r.maxPending {
+	if why := s.share.reserve(key, bytes); why != "" {
 		r.mu.Unlock()
 		cancel(nil)
-		return nil, apierror.New(codes.ResourceExhausted, apierror.ReasonOverloaded,
-			"too many calls are waiting to send their request; retry later", headerRequestID(info))
+		return nil, overloaded(ctx, why, requestID())
 	}
 	r.pending++
 	r.all[s] = struct{}{}
@@ -162,10 +190,17 @@ func (r *streams) activate(s *stream) bool {
 		return false
 	}
 	if s.state == statePending {
-		r.pending--
+		r.unpend(s)
 		s.state = stateActive
 	}
 	return true
+}
+
+// unpend gives back what a pending stream held of pending calls' room;
+// r.mu is held.
+func (r *streams) unpend(s *stream) {
+	r.pending--
+	s.share.release(s.key, s.bytes)
 }
 
 // openLongLived marks a streaming call, which may stay open indefinitely,
@@ -184,7 +219,7 @@ func (r *streams) openLongLived(s *stream, requestID string) error {
 			"too many streaming calls are open; retry later", requestID)
 	}
 	if s.state == statePending {
-		r.pending--
+		r.unpend(s)
 	}
 	s.state = stateLongLived
 	r.longLived++
@@ -212,7 +247,7 @@ func (r *streams) forget(s *stream) {
 	delete(r.all, s)
 	switch s.state {
 	case statePending:
-		r.pending--
+		r.unpend(s)
 	case stateLongLived:
 		r.longLived--
 	}

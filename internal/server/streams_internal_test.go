@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
+
+	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 )
 
 func (r *streams) count() (all, pending int) {
@@ -20,7 +23,7 @@ func (r *streams) count() (all, pending int) {
 // without waiting for its context to end; one that never reaches a
 // handler is forgotten when its context ends.
 func TestStreams_finish(t *testing.T) {
-	r := newStreams(time.Minute, 10, 10)
+	r := newStreams(time.Minute, 10, false, 10)
 	info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
 
 	parent, end := context.WithCancel(t.Context())
@@ -61,4 +64,60 @@ func TestStreams_finish(t *testing.T) {
 			t.Fatalf("a stream that ended without a handler: %d streams, %d pending; want none", all, pending)
 		}
 	})
+}
+
+// TestPendingShares: each standing's calls take room from their own share,
+// and a listed caller (or vouched token) from its own part of it, in calls
+// and in header bytes; what a call gives back is free again, and a caller
+// with nothing pending is forgotten.
+func TestPendingShares(t *testing.T) {
+	t.Parallel()
+	shares := pendingShares(256, true)
+	listed, unverified := shares[callerauth.Listed], shares[callerauth.UnverifiedHolder]
+	if listed.total.calls != 128 || listed.perKey.calls != 32 || shares[callerauth.VouchedHolder].perKey.calls != 16 ||
+		unverified.total.calls != 32 || shares[callerauth.Unidentified].total.calls != 32 {
+		t.Fatalf("shares of 256: listed %d (%d each), vouched %d each, unverified %d, unidentified %d; want 128 (32), 16, 32, 32",
+			listed.total.calls, listed.perKey.calls, shares[callerauth.VouchedHolder].perKey.calls, unverified.total.calls, shares[callerauth.Unidentified].total.calls)
+	}
+	// One caller: its 32 calls, not one more; another caller still has room.
+	for i := range 32 {
+		if why := listed.reserve("ci", 100); why != "" {
+			t.Fatalf("call %d of ci: %s", i, why)
+		}
+	}
+	if why := listed.reserve("ci", 100); !strings.Contains(why, "this caller already has") {
+		t.Errorf("ci's 33rd call: %q; want refused for ci's own part", why)
+	}
+	if why := listed.reserve("other", 100); why != "" {
+		t.Errorf("other's first call beside ci's 32: %s", why)
+	}
+	// Header bytes: ci's part is 32 × 16 KiB; 64 KiB calls fill it at 8.
+	listed.release("other", 100)
+	for range 32 {
+		listed.release("ci", 100)
+	}
+	if len(listed.byKey) != 0 || listed.used != (budget{}) {
+		t.Fatalf("after every release: %d callers, %+v used; want none", len(listed.byKey), listed.used)
+	}
+	n := 0
+	for listed.reserve("ci", 64<<10) == "" {
+		n++
+	}
+	if n != 8 {
+		t.Errorf("ci holds %d calls with 64 KiB of headers; want 8 (512 KiB)", n)
+	}
+	// Shares without callers' parts bound only their total.
+	for i := range 32 {
+		if why := unverified.reserve("", 100); why != "" {
+			t.Fatalf("unverified call %d: %s", i, why)
+		}
+	}
+	if why := unverified.reserve("", 100); !strings.Contains(why, "token holders whose token is not verified yet") {
+		t.Errorf("the 33rd unverified call: %q; want refused naming the share", why)
+	}
+	// Without caller authentication, one share has everything.
+	open := pendingShares(256, false)[callerauth.Unidentified]
+	if open.total.calls != 256 || open.byKey != nil {
+		t.Errorf("without caller authentication: %+v; want one share of 256", open)
+	}
 }
