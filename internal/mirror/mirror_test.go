@@ -315,7 +315,8 @@ func TestMirror_routingAndParsing(t *testing.T) {
 
 // TestMirror_unknownRoutesBeforeAuthentication: the gateway's 404 comes
 // before caller authentication, as the vendor's gateway finds the API
-// before it authenticates: an unknown path is a 404 for every caller.
+// before it authenticates: an unknown path is a 404 for every caller,
+// known paths with a trailing slash or an empty segment included.
 func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
 	t.Parallel()
 	var authenticated int
@@ -336,8 +337,18 @@ func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
 	if got := call(t, ts, http.MethodDelete, "/v2/unknown", nil); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
 		t.Errorf("unknown path: %d %v; want the gateway's 404", got.status, got.body)
 	}
-	if got := call(t, ts, http.MethodPatch, path, nil); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
-		t.Errorf("unknown method: %d %v; want the gateway's 404", got.status, got.body)
+	for _, tt := range []struct{ method, path string }{
+		{http.MethodPatch, path},
+		{http.MethodGet, path + "/"},
+		{http.MethodDelete, path + "/"},
+		{http.MethodGet, "/v1/0123456789abcdef0123456789abcdef/demanager/instances/"},
+		{http.MethodPost, path + "/action/"},
+		{http.MethodGet, path + "//"},
+		{http.MethodGet, "//v1/0123456789abcdef0123456789abcdef/demanager/instances"},
+	} {
+		if got := call(t, ts, tt.method, tt.path, nil); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
+			t.Errorf("%s %s: %d %v; want the gateway's 404", tt.method, tt.path, got.status, got.body)
+		}
 	}
 	if authenticated != 0 {
 		t.Errorf("caller authentication ran %d times for unknown routes", authenticated)

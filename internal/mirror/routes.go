@@ -74,9 +74,10 @@ func templateSegments(path string) []string {
 }
 
 // serves reports whether a rule has the method and matches the escaped
-// path.
+// path exactly: a trailing slash makes another path (the vendor's gateway
+// publishes none with one), and so does an empty segment.
 func (rs routes) serves(method, escapedPath string) bool {
-	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
 	for _, r := range rs {
 		if r.method == method && r.matches(segs) {
 			return true

@@ -642,6 +642,8 @@ func TestMirror_unknownRoutesAnswerLikeTheGateway(t *testing.T) {
 		{"known_path_other_method", http.MethodPatch, one},
 		{"post_to_an_instance", http.MethodPost, one},
 		{"put_to_the_collection", http.MethodPut, "/v1/" + project + "/demanager/instances"},
+		{"trailing_slash", http.MethodGet, one + "/"},
+		{"collection_trailing_slash", http.MethodGet, "/v1/" + project + "/demanager/instances/"},
 	}
 	for _, f := range []struct {
 		name string
