@@ -168,7 +168,8 @@ func listQuery(req *devenvv1.ListInstancesRequest) url.Values {
 	set("sortby", req.GetSortby())
 	set("order", req.GetOrder())
 	set("workspace_id", req.GetWorkspaceId())
-	set("show_self", req.GetShowSelf())
+	showSelf, _ := showSelfValue(req.GetShowSelf()) // "True" as the reference writes it: "true"
+	set("show_self", showSelf)
 	set("pool_id", req.GetPoolId())
 	set("ai_project", req.GetAiProject())
 	return q

@@ -405,6 +405,9 @@ func TestListInstances_query(t *testing.T) {
 		want url.Values
 	}{
 		{&devenvv1.ListInstancesRequest{}, url.Values{"de_type": {"Notebook"}}},
+		// As the vendor's Python clients send it; the reference's form
+		// goes upstream.
+		{&devenvv1.ListInstancesRequest{ShowSelf: "True"}, url.Values{"de_type": {"Notebook"}, "show_self": {"true"}}},
 		{&devenvv1.ListInstancesRequest{DeType: "Notebook", ProvisionType: "Docker", Status: "RUNNING", Sortby: "creation_timestamp",
 			Order: "desc", Offset: 2, Limit: 3, WorkspaceId: "0", ShowSelf: "false", PoolId: "pool-1", AiProject: "default-ai-project"},
 			url.Values{"de_type": {"Notebook"}, "provision_type": {"Docker"}, "status": {"RUNNING"}, "sortby": {"creation_timestamp"},

@@ -91,7 +91,7 @@ func validateListInstances(req *devenvv1.ListInstancesRequest) []*violation {
 		checkOneOf("status", req.GetStatus(), instanceStatuses),
 		checkOneOf("sortby", req.GetSortby(), sortFields),
 		checkOneOf("order", req.GetOrder(), sortOrders),
-		checkOneOf("show_self", req.GetShowSelf(), []string{"true", "false"}),
+		checkShowSelf(req.GetShowSelf()),
 		checkOptionalID("workspace_id", req.GetWorkspaceId()),
 		checkOptionalID("pool_id", req.GetPoolId()),
 		checkOptionalID("ai_project", req.GetAiProject()),
@@ -301,6 +301,35 @@ func checkOneOf(field, v string, values []string) *violation {
 		return nil
 	}
 	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be one of %s; got %s", field, strings.Join(values, ", "), describe(v)))
+}
+
+// checkShowSelf accepts "true" and "false" in any (ASCII) case: the vendor
+// types show_self as a string, and its Python clients send "True" and
+// "False".
+func checkShowSelf(v string) *violation {
+	if _, ok := showSelfValue(v); v == "" || ok {
+		return nil
+	}
+	return newViolation("show_self", violationMalformed, "show_self must be true or false (in any case); got "+describe(v))
+}
+
+// showSelfValue returns show_self as the reference writes it, "true" or
+// "false", and whether v is one of them in some case. Only ASCII letters
+// are folded: "falſe" (with a long s) is not "false".
+func showSelfValue(v string) (string, bool) {
+	for _, want := range [...]string{"true", "false"} {
+		if len(v) != len(want) {
+			continue
+		}
+		same := true
+		for i := 0; same && i < len(v); i++ {
+			same = v[i]|0x20 == want[i]
+		}
+		if same {
+			return want, true
+		}
+	}
+	return "", false
 }
 
 // checkRange accepts lo to hi.

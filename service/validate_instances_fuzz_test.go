@@ -419,7 +419,13 @@ func FuzzValidateListInstances(f *testing.F) {
 		bad(oneOf(st, statuses...), "status")
 		bad(oneOf(sortby, "name", "creation_timestamp"), "sortby")
 		bad(oneOf(order, "asc", "desc"), "order")
-		bad(oneOf(showSelf, "true", "false"), "show_self")
+		asciiLower := strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, showSelf)
+		bad(oneOf(asciiLower, "true", "false"), "show_self")
 		bad(fzOptIDRE.MatchString(ws), "workspace_id")
 		bad(fzOptIDRE.MatchString(pool), "pool_id")
 		bad(fzOptIDRE.MatchString(ai), "ai_project")

@@ -531,7 +531,7 @@ func TestListInstances_validation(t *testing.T) {
 		{"order", func(r *devenvv1.ListInstancesRequest, v string) { r.Order = v },
 			[]string{"asc", "desc"}, []string{"ASC", "descending", "up"}},
 		{"show_self", func(r *devenvv1.ListInstancesRequest, v string) { r.ShowSelf = v },
-			[]string{"true", "false"}, []string{"True", "1", "yes", "FALSE"}},
+			[]string{"true", "false", "True", "False", "TRUE", "fAlSe"}, []string{"1", "yes", "t", "true ", "truee", "falſe", "\u0000rue", "tru\u0005"}},
 	}
 	for _, e := range enums {
 		for _, v := range e.good {

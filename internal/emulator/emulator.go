@@ -36,7 +36,7 @@
 //     (6335) and "Notebook" (6336); filters status, provision_type
 //     ("Docker"), workspace_id (default "0"), pool_id, ai_project and
 //     show_self ("true", the default, shows [SampleUser]'s instances:
-//     every caller is taken to be that user); a value outside its
+//     every caller is taken to be that user; any case); a value outside its
 //     enumeration is 6336; sortby name (default) or creation_timestamp
 //     (else 6303), ties broken by ID; order asc (default) or desc (else
 //     6336); offset (default 0) and limit (default 0: all), 6332 if not

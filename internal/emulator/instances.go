@@ -394,9 +394,10 @@ type listQuery struct {
 // parseListQuery reads the list's query parameters. An empty parameter
 // counts as absent. de_type is required (6335) and must be "Notebook"
 // (6336); sortby other than name and creation_timestamp is 6303; a value
-// outside its enumeration (provision_type, status, order, show_self) is
-// 6336; offset and limit that are not integers are 6332, negative ones
-// 6336 (the codes other than 6303 are inferred: the reference names none).
+// outside its enumeration (provision_type, status, order, show_self: true
+// or false in any case) is 6336; offset and limit that are not integers
+// are 6332, negative ones 6336 (the codes other than 6303 are inferred: the
+// reference names none).
 func parseListQuery(r *http.Request) (listQuery, *vendorError) {
 	qv := r.URL.Query()
 	get := func(k string) string { return qv.Get(k) }
@@ -448,7 +449,11 @@ func parseListQuery(r *http.Request) (listQuery, *vendorError) {
 	if ws := get("workspace_id"); ws != "" {
 		q.workspace = ws
 	}
-	switch get("show_self") {
+	// show_self is a String whose default is "true" (the list page's
+	// query parameters); its case does not matter (inferred: the vendor's
+	// own Python clients send "True" and "False", and ModelArts accepts
+	// them, issue 19 finding 9).
+	switch strings.ToLower(get("show_self")) {
 	case "", "true":
 	case "false":
 		q.showSelf = false

@@ -70,6 +70,8 @@ func TestList(t *testing.T) {
 		{"de_type=Notebook&ai_project=proj-x", []string{"id-c"}, 1},
 		{"de_type=Notebook&show_self=false", []string{"id-a", "id-b", "id-c", "id-e"}, 4},
 		{"de_type=Notebook&show_self=true", []string{"id-a", "id-b", "id-c"}, 3},
+		{"de_type=Notebook&show_self=False", []string{"id-a", "id-b", "id-c", "id-e"}, 4},
+		{"de_type=Notebook&show_self=True", []string{"id-a", "id-b", "id-c"}, 3},
 		{"de_type=Notebook&status=&sortby=&order=", []string{"id-a", "id-b", "id-c"}, 3}, // empty is absent
 		// Pages: total_count counts every match.
 		{"de_type=Notebook&offset=1", []string{"id-b", "id-c"}, 3},

@@ -47,6 +47,7 @@ type vendorError struct {
 // parameter) gets a facade code named after its gRPC code.
 func toVendorError(st *status.Status) vendorError {
 	v := vendorError{httpStatus: runtime.HTTPStatusFromCode(st.Code())}
+	var first *errdetails.BadRequest_FieldViolation
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -59,7 +60,14 @@ func toVendorError(st *status.Status) vendorError {
 			}
 		case *errdetails.RetryInfo:
 			v.retryAfter = d.GetRetryDelay().AsDuration().Seconds()
+		case *errdetails.BadRequest:
+			if vs := d.GetFieldViolations(); len(vs) > 0 {
+				first = vs[0]
+			}
 		}
+	}
+	if code := vendorValidationCode(first); code != "" && v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonInvalidArgument {
+		v.body.ErrorCode = code
 	}
 	if v.body.ErrorCode == "" {
 		v.body.ErrorCode = apierror.FacadeCodePrefix + codeName(st.Code())
@@ -68,6 +76,39 @@ func toVendorError(st *status.Status) vendorError {
 		v.body.ErrorMessage = st.Message()
 	}
 	return v
+}
+
+// vendorValidationCodes are the vendor's codes for request values it checks
+// itself, by the field a violation names, for its two reasons (required,
+// malformed): ModelArts.6335 "'{}' is a required property.", 6336 "'{}'
+// property value is incorrect." and, for sortby, 6303 "The field does not
+// support sorting." (the error-code table; the emulator answers them). A
+// REST caller whose request the facade refuses for such a field gets the
+// code ModelArts would have answered, with the facade's description, which
+// says what was expected; gRPC callers keep INVALID_ARGUMENT and its
+// BadRequest.
+var vendorValidationCodes = map[string][2]string{
+	"action":         {"ModelArts.6335", "ModelArts.6336"},
+	"show_self":      {"", "ModelArts.6336"},
+	"de_type":        {"", "ModelArts.6336"},
+	"provision_type": {"", "ModelArts.6336"},
+	"status":         {"", "ModelArts.6336"},
+	"order":          {"", "ModelArts.6336"},
+	"sortby":         {"", "ModelArts.6303"},
+}
+
+// vendorValidationCode returns the vendor's code for a violation, or "".
+func vendorValidationCode(v *errdetails.BadRequest_FieldViolation) string {
+	codes, ok := vendorValidationCodes[v.GetField()]
+	switch {
+	case !ok:
+		return ""
+	case v.GetReason() == apierror.ViolationRequired:
+		return codes[0]
+	case v.GetReason() == apierror.ViolationMalformed:
+		return codes[1]
+	}
+	return ""
 }
 
 // codeName returns the google.rpc.Code name of c, such as "INVALID_ARGUMENT".

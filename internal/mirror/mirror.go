@@ -8,7 +8,9 @@
 // ModelArts sent (HTTP 400 with ModelArts.6309 for a missing instance, even
 // though gRPC callers get NOT_FOUND). Errors the facade raises itself use
 // the HTTP status of their gRPC code and an error_code starting with
-// "Facade." (see [apierror.FacadeCodePrefix]). A method or path the API
+// "Facade." (see [apierror.FacadeCodePrefix]), except where ModelArts has a
+// code of its own for the same refusal (a request value it checks itself,
+// such as an unknown action: see vendorValidationCodes). A method or path the API
 // does not serve is answered as the vendor's API gateway answers it: 404
 // {"error_msg": ..., "error_code": "APIGW.0101", "request_id": ...}, never
 // 405. Every answer carries X-Request-Id, and no body ends with a newline.

@@ -208,6 +208,30 @@ func TestMirror_errors(t *testing.T) {
 			wantBody:   map[string]any{"error_code": "Facade.UPSTREAM_UNAVAILABLE", "error_message": "down"},
 		},
 		{
+			name:       "vendor_checked_value",
+			err:        apierror.InvalidArgument("rid", apierror.Violation("show_self", apierror.ViolationMalformed, `show_self must be true or false; got "maybe"`)),
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "ModelArts.6336", "error_message": `show_self must be true or false; got "maybe"`},
+		},
+		{
+			name:       "vendor_checked_required",
+			err:        apierror.InvalidArgument("rid", apierror.Violation("action", apierror.ViolationRequired, "action is required")),
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "ModelArts.6335", "error_message": "action is required"},
+		},
+		{
+			name:       "sortby",
+			err:        apierror.InvalidArgument("rid", apierror.Violation("sortby", apierror.ViolationMalformed, "sortby must be name or creation_timestamp")),
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "ModelArts.6303", "error_message": "sortby must be name or creation_timestamp"},
+		},
+		{
+			name:       "facade_checked_value",
+			err:        apierror.InvalidArgument("rid", apierror.Violation("instance_id", apierror.ViolationMalformed, "bad id")),
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "Facade.INVALID_ARGUMENT", "error_message": "bad id"},
+		},
+		{
 			name:       "status_without_error_info",
 			err:        status.Error(codes.DeadlineExceeded, "too slow"),
 			wantStatus: 504,

@@ -15,7 +15,8 @@ import (
 // TestMirror_rejectsBadInputBeforeUpstream: over the REST mirror, with the
 // vendor's request bodies and query parameters, a bad field is answered
 // HTTP 400 with the ModelArts-shaped body {"error_code":
-// "Facade.INVALID_ARGUMENT", "error_message": ...} naming it, and nothing
+// "Facade.INVALID_ARGUMENT" (or ModelArts' own code for a value it checks
+// itself), "error_message": ...} naming it, and nothing
 // reaches ModelArts; the same requests with the field fixed do reach it.
 // (service/validate_instances_test.go has every rule over gRPC.)
 func TestMirror_rejectsBadInputBeforeUpstream(t *testing.T) {
@@ -47,29 +48,30 @@ func TestMirror_rejectsBadInputBeforeUpstream(t *testing.T) {
 	bad := []struct {
 		name, method, url, body string
 		fields                  []string // in the order validation names them
+		code                    string   // "": Facade.INVALID_ARGUMENT
 	}{
 		{"create_bad_name", http.MethodPost, base, create(func(b map[string]any) { b["name"] = "notebook d115!" }),
-			[]string{"name"}},
+			[]string{"name"}, ""},
 		{"create_without_name", http.MethodPost, base, create(func(b map[string]any) { delete(b, "name") }),
-			[]string{"name"}},
+			[]string{"name"}, ""},
 		{"create_bucket_root", http.MethodPost, base,
 			create(func(b map[string]any) {
 				spec(b)["storage"].(map[string]any)["location"] = map[string]any{"path": "/aaaaaaaaa/"}
 			}),
-			[]string{"spec.storage.location.path"}},
+			[]string{"spec.storage.location.path"}, ""},
 		{"create_two_bad", http.MethodPost, base, create(func(b map[string]any) {
 			b["name"] = "a/b"
 			spec(b)["auto_stop"] = map[string]any{"enable": true, "duration": 86401}
-		}), []string{"name", "spec.auto_stop.duration"}},
-		{"list_sortby_bad", http.MethodGet, base + "?de_type=Notebook&sortby=bad", "", []string{"sortby"}},
-		{"list_de_type_lowercase", http.MethodGet, base + "?de_type=notebook", "", []string{"de_type"}},
-		{"list_limit_1001", http.MethodGet, base + "?de_type=Notebook&limit=1001", "", []string{"limit"}},
-		{"list_page_size_with_offset", http.MethodGet, base + "?de_type=Notebook&offset=5&page_size=10", "", []string{"page_token"}},
-		{"action_restart", http.MethodPost, base + "/" + stopped + "/action", `{"action":"restart"}`, []string{"action"}},
-		{"action_missing", http.MethodPost, base + "/" + stopped + "/action", `{}`, []string{"action"}},
+		}), []string{"name", "spec.auto_stop.duration"}, ""},
+		{"list_sortby_bad", http.MethodGet, base + "?de_type=Notebook&sortby=bad", "", []string{"sortby"}, "ModelArts.6303"},
+		{"list_de_type_lowercase", http.MethodGet, base + "?de_type=notebook", "", []string{"de_type"}, "ModelArts.6336"},
+		{"list_limit_1001", http.MethodGet, base + "?de_type=Notebook&limit=1001", "", []string{"limit"}, ""},
+		{"list_page_size_with_offset", http.MethodGet, base + "?de_type=Notebook&offset=5&page_size=10", "", []string{"page_token"}, ""},
+		{"action_restart", http.MethodPost, base + "/" + stopped + "/action", `{"action":"restart"}`, []string{"action"}, "ModelArts.6336"},
+		{"action_missing", http.MethodPost, base + "/" + stopped + "/action", `{}`, []string{"action"}, "ModelArts.6335"},
 		{"update_duration_3599", http.MethodPut, base + "/" + stopped, `{"spec":{"auto_stop":{"enable":true,"duration":3599}}}`,
-			[]string{"spec.auto_stop.duration"}},
-		{"update_description_slash", http.MethodPut, base + "/" + stopped, `{"description":"a/b"}`, []string{"description"}},
+			[]string{"spec.auto_stop.duration"}, ""},
+		{"update_description_slash", http.MethodPut, base + "/" + stopped, `{"description":"a/b"}`, []string{"description"}, ""},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,8 +91,12 @@ func TestMirror_rejectsBadInputBeforeUpstream(t *testing.T) {
 			if !slices.Equal(keys, []string{"error_code", "error_message"}) {
 				t.Errorf("body keys %v; want error_code and error_message: %v", keys, body)
 			}
-			if body["error_code"] != "Facade.INVALID_ARGUMENT" {
-				t.Errorf("error_code = %v; want Facade.INVALID_ARGUMENT", body["error_code"])
+			want := tc.code
+			if want == "" {
+				want = "Facade.INVALID_ARGUMENT"
+			}
+			if body["error_code"] != want {
+				t.Errorf("error_code = %v; want %s", body["error_code"], want)
 			}
 			msg, _ := body["error_message"].(string)
 			if !strings.Contains(msg, tc.fields[0]) {
