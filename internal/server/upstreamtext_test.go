@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -22,26 +21,26 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
 // The tokens of TestUpstreamTextIsScrubbed: the facade's own and a
-// caller's, which the echoing upstream repeats.
+// caller's, which the echoing upstream repeats; and the start of the
+// request IDs of calls whose wait runs out.
 const (
 	echoFacadeToken = "FACADE-token-echo-5e1f0c"
 	echoCallerToken = "CALLER-token-echo-9a7d2b"
+	expireRequestID = "expire-"
 )
 
 // echoUpstream is a ModelArts that repeats what it must not: every text it
 // writes starts with ESC, a terminal color sequence, U+202E and the
 // request's X-Auth-Token. Which answer it gives depends on the instance ID
 // (or, for a create, the name); see ServeHTTP.
-type echoUpstream struct {
-	mu   sync.Mutex
-	gets map[string]int // GETs per instance ID and request ID
-}
+type echoUpstream struct{}
 
 // hostile is the text the upstream puts wherever it writes text.
 func hostile(r *http.Request) string {
@@ -53,7 +52,7 @@ func hugeReason(r *http.Request) string {
 	return hostile(r) + " " + strings.Repeat("the node ran out of disk; ", 900<<10/26)
 }
 
-func (e *echoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (echoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := hostile(r)
 	answer := func(status int, v any) {
 		b, _ := json.Marshal(v)
@@ -117,26 +116,13 @@ func (e *echoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodDelete:
 		raw(h)
 	default: // get
-		// Counted per call: the facade sends every request of a call
-		// with the call's request ID.
-		e.mu.Lock()
-		key := id + " " + r.Header.Get("X-Request-Id")
-		e.gets[key]++
-		n := e.gets[key]
-		e.mu.Unlock()
 		switch id {
 		case "echo-failed":
 			answer(200, map[string]any{"id": h, "status": "START_FAILED",
 				"spec": map[string]any{"failed_reasons": map[string]any{"code": h, "message": hugeReason(r), "detail": map[string]string{h: h}}}})
 		case "echo-contrary":
 			answer(200, map[string]any{"id": h, "status": "STOPPED"})
-		case "echo-expired":
-			if n > 1 {
-				<-r.Context().Done() // the second read outlasts the wait
-				return
-			}
-			answer(200, map[string]any{"id": h, "status": h})
-		case "echo-lost":
+		case "echo-expired", "echo-lost":
 			answer(200, map[string]any{"id": h, "status": h})
 		case "echo-undecodable":
 			raw(`{"id":"x","status":` + r.Header.Get("X-Auth-Token") + `}`)
@@ -164,11 +150,17 @@ func (e *echoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestUpstreamTextIsScrubbed(t *testing.T) {
 	t.Parallel()
 	var logs logbuf.Buffer
-	f := startFacade(t, &echoUpstream{gets: map[string]int{}}, func(o *server.Options) {
+	f := startFacade(t, echoUpstream{}, func(o *server.Options) {
 		o.Credentials = cloudauth.Token(echoFacadeToken)
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		o.MaxWait = time.Second // the wait that runs out
-		o.WaitSleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+		// Waits do not wait; a call whose request ID says so runs out of
+		// time in its first pause, right after its first read.
+		o.WaitSleep = func(ctx context.Context, _ time.Duration) error {
+			if strings.HasPrefix(callctx.RequestID(ctx), expireRequestID) {
+				return context.DeadlineExceeded
+			}
+			return ctx.Err()
+		}
 	})
 	create := func(name string, wait bool) *devenvv1.CreateInstanceRequest {
 		return &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: "p", Flavor: "modelarts.vm.cpu.2u", Wait: wait,
@@ -233,9 +225,14 @@ func TestUpstreamTextIsScrubbed(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/caller_token=%t", tt.name, caller != ""), func(t *testing.T) {
 				t.Parallel()
-				ctx := t.Context()
+				ctx, header := t.Context(), map[string]string{}
 				if caller != "" {
 					ctx = metadata.AppendToOutgoingContext(ctx, "x-auth-token", caller)
+					header["X-Auth-Token"] = caller
+				}
+				if tt.name == "wait_expired" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", expireRequestID+"grpc")
+					header["X-Request-Id"] = expireRequestID + "rest"
 				}
 				resp, err := tt.grpc(ctx)
 				switch {
@@ -263,7 +260,7 @@ func TestUpstreamTextIsScrubbed(t *testing.T) {
 				if tt.rest == nil {
 					return
 				}
-				code, body := restRaw(t, tt.rest.method, tt.rest.url, tt.rest.body, caller)
+				code, body := restRaw(t, tt.rest.method, tt.rest.url, tt.rest.body, header)
 				switch {
 				case tt.ok && code != http.StatusOK:
 					t.Fatalf("REST: %d %s; want 200", code, body)
@@ -361,17 +358,17 @@ func checkAnswer(t *testing.T, what, body string, keep bool) {
 	}
 }
 
-// restRaw sends a request to the mirror, with the caller's token if not
-// empty, and returns the answer's status and body.
-func restRaw(t *testing.T, method, url, body, token string) (int, string) {
+// restRaw sends a request to the mirror, with the given headers, and
+// returns the answer's status and body.
+func restRaw(t *testing.T, method, url, body string, header map[string]string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("X-Auth-Token", token)
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
