@@ -149,7 +149,7 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 			"project_id must be 32 lowercase hexadecimal characters"))
 	}
 	if caller.holder {
-		return a.authorizeHolder(ctx, req)
+		return a.authorizeHolder(ctx, method, req)
 	}
 	callctx.Annotate(ctx, slog.String("caller", caller.Name))
 	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: caller.Name})
@@ -193,8 +193,8 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 }
 
 // StreamInterceptor enforces the callers file on streaming calls (server
-// reflection): it authenticates the caller if the tap did not; streams
-// name no project.
+// reflection): it authenticates the caller if the tap did not, and checks
+// a token holder's token as the policy says; streams name no project.
 func (a *Authenticator) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if isExempt(info.FullMethod) {

@@ -117,14 +117,32 @@ var tokenHolder = &Caller{Name: callctx.TokenHolder, all: true, holder: true}
 // the API's, which all name a project.
 var apiPrefix = "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/"
 
+// reflectionPrefixes start the full names of server reflection's methods
+// (v1, and v1alpha, which grpcurl falls back to). Token holders may call
+// them too: reflection describes the API's schema, the same for every
+// caller, and nothing of any project; it sends nothing to ModelArts.
+var reflectionPrefixes = []string{"/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"}
+
+// isReflection reports whether method, a full gRPC method name, is one of
+// server reflection's.
+func isReflection(method string) bool {
+	for _, p := range reflectionPrefixes {
+		if strings.HasPrefix(method, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // admitHolder decides on a call that authenticate refused for lack of
 // credentials (refusal, ErrNoCredentials): it admits it as the token
 // holder if the policy allows token holders, the call is one of the API's
-// (method, a full gRPC method name; "" for a REST call, which is always
-// one) and it carries a token (tokens, the x-auth-token values); one whose
-// token IAM has accepted before (validate) is marked as vouched for, by
-// the token's SHA-256 ([StandingOf]). It returns the refusal, told what
-// the caller lacks, otherwise.
+// or server reflection (method, a full gRPC method name; "" for a REST
+// call, which is always one of the API's) and it carries a token (tokens,
+// the x-auth-token values); one whose token IAM has accepted before
+// (validate) is marked as vouched for, by the token's SHA-256
+// ([StandingOf]). It returns the refusal, told what the caller lacks,
+// otherwise.
 func (a *Authenticator) admitHolder(refusal error, method string, tokens []string) (*Caller, error) {
 	if a.holders.Load().policy == RefuseTokenHolders {
 		return nil, refusal
@@ -132,8 +150,8 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	switch {
 	case len(tokens) == 0 || tokens[0] == "":
 		return nil, fmt.Errorf("%w, and no X-Auth-Token of its own", refusal)
-	case method != "" && !strings.HasPrefix(method, apiPrefix):
-		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods only", refusal)
+	case method != "" && !strings.HasPrefix(method, apiPrefix) && !isReflection(method):
+		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods and server reflection only", refusal)
 	}
 	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil && v.Accepted(tokens[0]) {
 		sum := sha256.Sum256([]byte(tokens[0]))
@@ -142,18 +160,19 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	return tokenHolder, nil
 }
 
-// authorizeHolder lets an admitted token holder's call run on its own token
-// alone, after IAM's check when the policy validates tokens. Refusals say
-// so in ErrorInfo (caller: token-holder) and happen before anything is
-// sent to ModelArts.
-func (a *Authenticator) authorizeHolder(ctx context.Context, req any) (context.Context, error) {
+// authorizeHolder lets an admitted token holder's call of method run on its
+// own token alone, after IAM's check when the policy validates tokens. A
+// call of server reflection, which names no project, needs only a token
+// IAM accepts (with validation). Refusals say so in ErrorInfo (caller:
+// token-holder) and happen before anything is sent to ModelArts.
+func (a *Authenticator) authorizeHolder(ctx context.Context, method string, req any) (context.Context, error) {
 	callctx.Annotate(ctx, slog.String("caller", callctx.TokenHolder))
 	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: callctx.TokenHolder, TokenOnly: true})
 	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: callctx.TokenHolder}
-	r, ok := req.(projectScoped)
-	if !ok {
+	r, scoped := req.(projectScoped)
+	if !scoped && !isReflection(method) {
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
-			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods only", call).Err()
+			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods and server reflection only", call).Err()
 	}
 	h := a.holders.Load()
 	if h.validator == nil {
@@ -184,6 +203,9 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, req any) (context.C
 		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
 		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonIAMUnavailable,
 			"IAM could not check the caller's X-Auth-Token; the call may be retried", call).Err()
+	case !scoped:
+		// Server reflection: a token IAM accepts, of whatever project.
+		return ctx, nil
 	case scope.ProjectID == "":
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
 			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call).Err()

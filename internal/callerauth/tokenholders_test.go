@@ -211,7 +211,8 @@ func TestTokenHolders_unary(t *testing.T) {
 }
 
 // TestTokenHolders_tap: at the gRPC headers, a token holder is admitted for
-// the API's methods only, and a signed call is refused with its own reason.
+// the API's methods and server reflection only, and a signed call is
+// refused with its own reason.
 func TestTokenHolders_tap(t *testing.T) {
 	t.Parallel()
 	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
@@ -227,7 +228,11 @@ func TestTokenHolders_tap(t *testing.T) {
 		wantReason   string // "" when admitted
 	}{
 		{"api_method", devenvv1.DevEnvService_GetInstance_FullMethodName, metadata.Pairs("x-auth-token", holderToken), ""},
-		{"reflection", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", metadata.Pairs("x-auth-token", holderToken), apierror.ReasonCallerUnauthenticated},
+		{"reflection", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", metadata.Pairs("x-auth-token", holderToken), ""},
+		{"reflection_v1alpha", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", metadata.Pairs("x-auth-token", holderToken), ""},
+		{"reflection_without_token", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", metadata.MD{}, apierror.ReasonCallerUnauthenticated},
+		{"other_service", "/grpc.channelz.v1.Channelz/GetTopChannels", metadata.Pairs("x-auth-token", holderToken), apierror.ReasonCallerUnauthenticated},
+		{"lookalike_of_reflection", "/grpc.reflection.v1.ServerReflectionX/ServerReflectionInfo", metadata.Pairs("x-auth-token", holderToken), apierror.ReasonCallerUnauthenticated},
 		{"no_token", devenvv1.DevEnvService_GetInstance_FullMethodName, metadata.MD{}, apierror.ReasonCallerUnauthenticated},
 		{"signed", devenvv1.DevEnvService_GetInstance_FullMethodName, metadata.Pairs("authorization", signature, "x-auth-token", holderToken), apierror.ReasonSignatureNotAccepted},
 	}
@@ -346,6 +351,80 @@ func TestStandingOf(t *testing.T) {
 			}
 			if got, key := callerauth.StandingOf(ctx); got != tt.want || key != tt.wantKey {
 				t.Errorf("standing %d, key %q; want %d, %q", got, key, tt.want, tt.wantKey)
+			}
+		})
+	}
+}
+
+// contextStream is a server stream that has nothing but its context.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s contextStream) Context() context.Context { return s.ctx }
+
+// TestTokenHolders_reflection: server reflection, which describes the API
+// and names no project, is open to token holders under forward and, under
+// validate, to those whose token IAM accepts (of any project); other
+// streaming methods stay closed to them, and refuse keeps refusing.
+func TestTokenHolders_reflection(t *testing.T) {
+	t.Parallel()
+	const reflection = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+	tests := []struct {
+		name, method string
+		policy       callerauth.TokenHolderPolicy
+		token        string
+		wantReason   string // "" when admitted
+		iamCalled    bool
+	}{
+		{"refuse", reflection, callerauth.RefuseTokenHolders, holderToken, apierror.ReasonCallerUnauthenticated, false},
+		{"forward", reflection, callerauth.ForwardTokenHolders, holderToken, "", false},
+		{"forward/v1alpha", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", callerauth.ForwardTokenHolders, holderToken, "", false},
+		{"forward/no_token", reflection, callerauth.ForwardTokenHolders, "", apierror.ReasonCallerUnauthenticated, false},
+		{"forward/other_stream", "/grpc.channelz.v1.Channelz/GetTopChannels", callerauth.ForwardTokenHolders, holderToken, apierror.ReasonCallerUnauthenticated, false},
+		{"validate/accepted", reflection, callerauth.ValidateTokenHolders, holderToken, "", true},
+		{"validate/accepted_unscoped", reflection, callerauth.ValidateTokenHolders, "unscoped", "", true},
+		{"validate/rejected", reflection, callerauth.ValidateTokenHolders, "forged", apierror.ReasonCallerTokenRejected, true},
+		{"validate/iam_down", reflection, callerauth.ValidateTokenHolders, "down", apierror.ReasonIAMUnavailable, true},
+		{"validate/malformed", reflection, callerauth.ValidateTokenHolders, "has space", apierror.ReasonInvalidArgument, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := &fakeValidator{}
+			var validator callerauth.TokenValidator
+			if tt.policy == callerauth.ValidateTokenHolders {
+				validator = v
+			}
+			if err := a.AdmitTokenHolders(tt.policy, validator); err != nil {
+				t.Fatal(err)
+			}
+			md := metadata.MD{}
+			if tt.token != "" {
+				md = metadata.Pairs("x-auth-token", tt.token)
+			}
+			// As the server runs them: the tap at the headers, then the
+			// stream interceptor.
+			ctx, err := a.Tap(callctx.NewContext(t.Context(), callctx.New("rid")), &tap.Info{FullMethodName: tt.method, Header: md})
+			called := false
+			if err == nil {
+				ss := contextStream{ctx: metadata.NewIncomingContext(ctx, md)}
+				err = a.StreamInterceptor()(nil, ss, &grpc.StreamServerInfo{FullMethod: tt.method, IsClientStream: true, IsServerStream: true},
+					func(any, grpc.ServerStream) error { called = true; return nil })
+			}
+			switch {
+			case tt.wantReason == "" && (err != nil || !called):
+				t.Errorf("%v, handler called %v; want admitted", err, called)
+			case tt.wantReason != "" && (called || statustest.ErrorInfo(t, err).GetReason() != tt.wantReason):
+				t.Errorf("%v, handler called %v; want refused with %s", err, called, tt.wantReason)
+			}
+			if (v.calls.Load() > 0) != tt.iamCalled {
+				t.Errorf("IAM asked %d times; want asked %v", v.calls.Load(), tt.iamCalled)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -398,6 +399,71 @@ func TestTokenHolders_validate(t *testing.T) {
 	}
 	if !strings.Contains(logs, "reason=CALLER_TOKEN_REJECTED") || !strings.Contains(logs, "caller=token-holder") {
 		t.Errorf("the log does not show the refusal and who it was:\n%s", logs)
+	}
+}
+
+// listServices asks f's server reflection, with the given metadata, for
+// the services it serves.
+func listServices(ctx context.Context, f *holderFacade, md ...string) ([]string, error) {
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(ctx, md...))
+	defer cancel()
+	stream, err := reflectionpb.NewServerReflectionClient(f.conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		return nil, err
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	return names, stream.CloseSend()
+}
+
+// TestTokenHolders_reflection: a token holder lists the API with server
+// reflection, as grpcurl does with -H "x-auth-token: ...": under forward
+// with any token, under validate with a token IAM accepts; a token IAM
+// refuses and a call without credentials are refused; ModelArts hears of
+// none of it.
+func TestTokenHolders_reflection(t *testing.T) {
+	t.Parallel()
+	emuForward := emulator.New()
+	forward := startHolderFacade(t, emuForward, callerauth.ForwardTokenHolders, nil)
+	emuValidate := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "alice-pw", Domain: "acme"}))
+	validate := startHolderFacade(t, emuValidate, callerauth.ValidateTokenHolders, nil)
+	accepted := issueToken(t, validate.iam, "eu-de")
+	for _, tt := range []struct {
+		name       string
+		f          *holderFacade
+		md         []string
+		wantReason string // "" when it lists the API
+	}{
+		{"forward", forward, []string{"x-auth-token", "MIIany-token"}, ""},
+		{"forward/bearer", forward, []string{"authorization", "Bearer good-token"}, ""},
+		{"forward/nothing", forward, nil, "CALLER_UNAUTHENTICATED"},
+		{"validate", validate, []string{"x-auth-token", accepted}, ""},
+		{"validate/forged", validate, []string{"x-auth-token", "MIIforged-token"}, "CALLER_TOKEN_REJECTED"},
+	} {
+		names, err := listServices(t.Context(), tt.f, tt.md...)
+		if tt.wantReason == "" {
+			if err != nil || !strings.Contains(strings.Join(names, ","), devenvv1.DevEnvService_ServiceDesc.ServiceName) {
+				t.Errorf("%s: reflection lists %v, %v; want the API", tt.name, names, err)
+			}
+			continue
+		}
+		if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != tt.wantReason {
+			t.Errorf("%s: %v, %v; want UNAUTHENTICATED %s", tt.name, names, err, tt.wantReason)
+		}
+	}
+	for _, emu := range []*emulator.Server{emuForward, emuValidate} {
+		if n := len(modelArtsRequests(emu)); n != 0 {
+			t.Errorf("reflection sent %d requests to ModelArts", n)
+		}
 	}
 }
 
