@@ -83,20 +83,31 @@ IMAGE ?= devenv-facade:$(VERSION)
 IMAGE_DIR := bin/image
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
+# build_image builds the image tagged $(IMAGE) into the directory $(1):
+# the static binary, then the docker-archive tarball and the OCI layout.
+define build_image
+rm -rf $(1) && mkdir -p $(1)
+CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -buildvcs=auto \
+	-ldflags "-s -w -X github.com/devenv-facade/devenv-facade/internal/buildinfo.Version=$(VERSION)" \
+	-o $(1)/devenv-facade-linux-$(IMAGE_ARCH) ./cmd/devenv-facade
+cd deploy && go run ./cmd/build-image -binary $(abspath $(1))/devenv-facade-linux-$(IMAGE_ARCH) -arch $(IMAGE_ARCH) \
+	-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -created $(SOURCE_DATE_EPOCH) \
+	-tag $(IMAGE) -tar $(abspath $(1))/devenv-facade.tar -oci $(abspath $(1))/oci
+endef
+
 .PHONY: image
 image: ## Build the container image into bin/image/: docker-archive tarball and OCI layout (IMAGE, IMAGE_ARCH)
-	rm -rf $(IMAGE_DIR) && mkdir -p $(IMAGE_DIR)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -buildvcs=auto \
-		-ldflags "-s -w -X github.com/devenv-facade/devenv-facade/internal/buildinfo.Version=$(VERSION)" \
-		-o $(IMAGE_DIR)/devenv-facade-linux-$(IMAGE_ARCH) ./cmd/devenv-facade
-	cd deploy && go run ./cmd/build-image -binary ../$(IMAGE_DIR)/devenv-facade-linux-$(IMAGE_ARCH) -arch $(IMAGE_ARCH) \
-		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -created $(SOURCE_DATE_EPOCH) \
-		-tag $(IMAGE) -tar ../$(IMAGE_DIR)/devenv-facade.tar -oci ../$(IMAGE_DIR)/oci
+	$(call build_image,$(IMAGE_DIR))
+
+# make test-image builds its own copy, so that what `make image` left in
+# bin/image/ (say, IMAGE=devenv-facade:dev for the kustomization) stays.
+TEST_IMAGE_DIR := bin/image-test
 
 .PHONY: test-image
-test-image: image ## Build the image, then inspect it: entrypoint, user, files, no shell, size, the binary runs
-	cd deploy && DEVENV_FACADE_IMAGE=$(abspath $(IMAGE_DIR)/devenv-facade.tar) DEVENV_FACADE_IMAGE_ARCH=$(IMAGE_ARCH) \
-		go test -count=1 -run '^TestImage' -v ./image
+test-image: ## Build the image into bin/image-test/ (bin/image/ is left alone), then inspect it: tag, entrypoint, user, files, no shell, size, the binary runs (IMAGE, IMAGE_ARCH)
+	$(call build_image,$(TEST_IMAGE_DIR))
+	cd deploy && DEVENV_FACADE_IMAGE=$(abspath $(TEST_IMAGE_DIR)/devenv-facade.tar) DEVENV_FACADE_IMAGE_ARCH=$(IMAGE_ARCH) \
+		DEVENV_FACADE_IMAGE_TAG=$(IMAGE) go test -count=1 -run '^TestImage' -v ./image
 
 .PHONY: test-deploy
 test-deploy: ## The deploy module: vet, and its tests (image builder, Kubernetes manifests decoded strictly)

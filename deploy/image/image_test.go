@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -28,11 +29,15 @@ import (
 	"github.com/devenv-facade/devenv-facade/deploy/image"
 )
 
-// The image under test: the one `make image` wrote when
+// The image under test: the one the Makefile built when
 // DEVENV_FACADE_IMAGE names its tarball (make test-image; the OCI layout
-// is expected next to it, in oci/), otherwise one this test builds from a
-// freshly built facade.
-const imageEnv = "DEVENV_FACADE_IMAGE"
+// is expected next to it, in oci/, and DEVENV_FACADE_IMAGE_TAG names the
+// tag it was given), otherwise one this test builds from a freshly built
+// facade.
+const (
+	imageEnv    = "DEVENV_FACADE_IMAGE"
+	imageTagEnv = "DEVENV_FACADE_IMAGE_TAG"
+)
 
 // maxCompressed bounds what a pull transfers; the facade is about 8 MiB
 // compressed.
@@ -45,6 +50,7 @@ const maxUncompressed = 40 << 20
 type built struct {
 	tarPath, ociDir string
 	arch            string
+	tag             string // the tag it was given, if known
 	version         string // the version the facade reports, if known
 	binary          string // the binary it was built from (self-built only)
 	created         time.Time
@@ -68,7 +74,7 @@ func TestMain(m *testing.M) {
 func underTest(t *testing.T) built {
 	t.Helper()
 	if tarPath := os.Getenv(imageEnv); tarPath != "" {
-		return built{tarPath: tarPath, ociDir: filepath.Join(filepath.Dir(tarPath), "oci"), arch: os.Getenv("DEVENV_FACADE_IMAGE_ARCH")}
+		return built{tarPath: tarPath, ociDir: filepath.Join(filepath.Dir(tarPath), "oci"), arch: os.Getenv("DEVENV_FACADE_IMAGE_ARCH"), tag: os.Getenv(imageTagEnv)}
 	}
 	buildOnce.Do(func() { buildOut, buildErr = buildImage() })
 	if buildErr != nil {
@@ -86,7 +92,7 @@ func buildImage() (built, error) {
 	}
 	b := built{
 		tarPath: filepath.Join(dir, "devenv-facade.tar"), ociDir: filepath.Join(dir, "oci"),
-		arch: runtime.GOARCH, version: "v0.0.0-imagetest", binary: filepath.Join(dir, "devenv-facade"),
+		arch: runtime.GOARCH, tag: "devenv-facade:imagetest", version: "v0.0.0-imagetest", binary: filepath.Join(dir, "devenv-facade"),
 		created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -102,10 +108,10 @@ func buildImage() (built, error) {
 	if err != nil {
 		return built{}, err
 	}
-	if err := image.WriteTarball(img, b.tarPath, "devenv-facade:imagetest"); err != nil {
+	if err := image.WriteTarball(img, b.tarPath, b.tag); err != nil {
 		return built{}, err
 	}
-	return b, image.WriteLayout(img, b.ociDir, "devenv-facade:imagetest")
+	return b, image.WriteLayout(img, b.ociDir, b.tag)
 }
 
 // load reads the image back from the tarball, as docker load would.
@@ -399,6 +405,75 @@ func TestImage_ociLayout(t *testing.T) {
 	for _, l := range layers {
 		if mt, err := l.MediaType(); err != nil || mt != types.OCILayer {
 			t.Errorf("layer media type %s (%v); want %s", mt, err, types.OCILayer)
+		}
+	}
+}
+
+// TestImage_tag: the tarball and the OCI layout carry the tag the image was
+// built with (make test-image: IMAGE), which docker load and podman load
+// give the image they load.
+func TestImage_tag(t *testing.T) {
+	t.Parallel()
+	b := underTest(t)
+	if b.tag == "" {
+		t.Skip(imageTagEnv + " is not set: the tag the image was given is unknown")
+	}
+	want, err := name.NewTag(b.tag)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", imageTagEnv, b.tag, err)
+	}
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(b.tarPath) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || len(m[0].RepoTags) != 1 {
+		t.Fatalf("the tarball's manifest %+v; want one image with one tag", m)
+	}
+	if got, err := name.NewTag(m[0].RepoTags[0]); err != nil || got.Name() != want.Name() {
+		t.Errorf("the tarball is tagged %q; want %q", m[0].RepoTags[0], b.tag)
+	}
+	p, err := layout.FromPath(b.ociDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 1 || im.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != want.TagStr() {
+		t.Errorf("the OCI layout's index %+v; want one image named %q", im.Manifests, want.TagStr())
+	}
+}
+
+// TestMakeTestImage_leavesTheImageAlone: `make test-image` builds and
+// inspects its own copy, so the image `make image IMAGE=...` wrote into
+// bin/image/ (the kustomization's devenv-facade:dev, say) survives it.
+// make -n prints what it would run, with the variables expanded.
+func TestMakeTestImage_leavesTheImageAlone(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-n", "test-image", "IMAGE=devenv-facade:checked")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n test-image: %v\n%s", err, out)
+	}
+	// bin/image/ and bin/image (at the end of a word) are make image's;
+	// bin/image-test/ is not.
+	if loc := regexp.MustCompile(`\bbin/image(/|\s|$)`).FindIndex(out); loc != nil {
+		t.Errorf("make test-image touches make image's bin/image/:\n%s", out)
+	}
+	for _, want := range []string{"-tag devenv-facade:checked", "DEVENV_FACADE_IMAGE_TAG=devenv-facade:checked", "go test"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make -n test-image lacks %q:\n%s", want, out)
 		}
 	}
 }
