@@ -35,6 +35,11 @@ DEBIAN_PACKAGES := \
 	protobuf-compiler-grpc=1.51.1-3+b1 \
 	python3-protobuf=3.21.12-3+deb12u1 \
 	python3-grpcio=1.51.1-3+b1
+# Debian packages that build and install the Python client's wheel (make
+# client-packages, make test-examples): setuptools and wheel build it
+# offline, venv (with its bundled pip) installs it into a fresh
+# environment. Their versions change no byte of gen/python: any will do.
+DEBIAN_TOOL_PACKAGES := python3-setuptools python3-wheel python3-venv
 # Debian's interpreter: it sees Debian's Python modules, which another
 # python3 first on PATH (pyenv, a virtualenv) may not.
 PYTHON := /usr/bin/python3
@@ -176,7 +181,7 @@ $(NODE_MODULES): package.json package-lock.json clients/typescript/package.json
 	touch $@
 
 .PHONY: debian-packages
-debian-packages: ## Install the pinned Debian packages of gen/python and the Python client when missing
+debian-packages: ## Install the pinned Debian packages of gen/python and the Python client, and those that build its wheel, when missing
 	@missing=(); \
 	for pkg in $(DEBIAN_PACKAGES); do \
 		name=$${pkg%%=*} want=$${pkg#*=}; \
@@ -187,6 +192,12 @@ debian-packages: ## Install the pinned Debian packages of gen/python and the Pyt
 		*) missing+=("$$pkg") ;; \
 		esac; \
 	done; \
+	for name in $(DEBIAN_TOOL_PACKAGES); do \
+		case "$$(dpkg-query -W -f='$${db:Status-Status}' "$$name" 2>/dev/null || true)" in \
+		installed) ;; \
+		*) missing+=("$$name") ;; \
+		esac; \
+	done; \
 	if [ $${#missing[@]} -gt 0 ]; then \
 		command -v apt-get >/dev/null || { echo "needs Debian's packages: $${missing[*]}" >&2; exit 1; }; \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
@@ -195,7 +206,7 @@ debian-packages: ## Install the pinned Debian packages of gen/python and the Pyt
 	fi
 
 .PHONY: test-clients
-test-clients: test-typescript test-python ## The TypeScript and Python clients' tests against the built facade (installs what they need)
+test-clients: test-typescript test-python test-examples ## The TypeScript and Python clients' tests, and the examples from projects of their own, against the built facade (installs what they need)
 
 # Both suites start bin/devenv-facade, built here once, with the embedded
 # emulator on free loopback ports.
@@ -211,6 +222,23 @@ test-typescript: $(NODE_MODULES) facade-binary ## The TypeScript client's tests 
 test-python: debian-packages facade-binary ## The Python client's tests (unittest) with Debian's grpcio and protobuf
 	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) $(PYTHON) clients/python/run_tests.py
 
+# The clients as packages, for projects outside this repository (README,
+# "From a project of your own"): the npm tarball (its prepack script builds
+# the client with a copy of gen/ts) and the Python wheel (devenv_client and
+# gen/python, built offline by Debian's setuptools).
+CLIENTS_DIR := bin/clients
+
+.PHONY: client-packages
+client-packages: $(NODE_MODULES) debian-packages ## Pack the TypeScript client (npm tarball) and the Python client (wheel) into bin/clients/
+	rm -rf $(CLIENTS_DIR) && mkdir -p $(CLIENTS_DIR)
+	npm pack --silent --workspace clients/typescript --pack-destination $(CLIENTS_DIR) >/dev/null
+	$(PYTHON) clients/python/build_wheel.py $(CLIENTS_DIR) >/dev/null
+	@ls -1 $(CLIENTS_DIR)
+
+.PHONY: test-examples
+test-examples: facade-binary ## The README's use of the stubs from a project of one's own, per language, in a fresh directory outside the repository, against the built facade
+	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) examples/test-outside.sh
+
 .PHONY: clean
 clean: ## Remove fetched and temporary files (not gen/)
-	rm -rf .tmp third_party node_modules clients/typescript/dist
+	rm -rf .tmp third_party node_modules clients/typescript/dist clients/typescript/gen clients/typescript/LICENSE

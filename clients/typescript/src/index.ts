@@ -20,17 +20,17 @@
 
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { DevEnvService } from "../../../gen/ts/modelarts/devenv/v1/devenv_pb.js";
+import { DevEnvService } from "../gen/modelarts/devenv/v1/devenv_pb.js";
 import {
   BadRequestSchema,
   ErrorInfoSchema,
   RetryInfoSchema,
   type BadRequest_FieldViolation,
   type ErrorInfo,
-} from "../../../gen/ts/google/rpc/error_details_pb.js";
+} from "../gen/google/rpc/error_details_pb.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
-export * from "../../../gen/ts/modelarts/devenv/v1/devenv_pb.js";
+export * from "../gen/modelarts/devenv/v1/devenv_pb.js";
 export {
   BadRequestSchema,
   ErrorInfoSchema,
@@ -39,8 +39,8 @@ export {
   type BadRequest_FieldViolation,
   type ErrorInfo,
   type RetryInfo,
-} from "../../../gen/ts/google/rpc/error_details_pb.js";
-export { StatusSchema, type Status } from "../../../gen/ts/google/rpc/status_pb.js";
+} from "../gen/google/rpc/error_details_pb.js";
+export { StatusSchema, type Status } from "../gen/google/rpc/status_pb.js";
 
 /** The metadata keys the facade reads and writes. */
 export const metadataKeys = {
