@@ -62,12 +62,26 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		}
 		callctx.Annotate(ctx, slog.String("instance_id", c.quote(inst.GetId(), maxQuotedID)))
 		if req.GetWait() {
+			announceCreated(ctx, inst.GetId())
 			if inst, err = s.waitFor(ctx, c, project, inst.GetId(), waitRunning); err != nil {
 				return nil, err
 			}
 		}
 		return &devenvv1.CreateInstanceResponse{Instance: inst}, nil
 	})
+}
+
+// announceCreated sends the call's response header metadata now, with the
+// created instance's ID ([callctx.MetadataKeyInstanceID]), before a create
+// waits for the instance: a caller that gives up waiting still learns that
+// the create succeeded and which instance it made. Only an ID the API
+// takes as an instance_id is sent (it comes from ModelArts). Header
+// metadata set after this is not sent.
+func announceCreated(ctx context.Context, id string) {
+	if checkInstanceID(id) != nil {
+		return
+	}
+	_ = grpc.SendHeader(ctx, metadata.Pairs(callctx.MetadataKeyInstanceID, id))
 }
 
 // findCreated resolves a create whose answer was lost: ModelArts may or may

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -279,7 +280,11 @@ func setupCreate(fs *envflag.Set) action {
 		}
 		var resp *devenvv1.CreateInstanceResponse
 		err = s.call(ctx, req.Wait, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
-			resp, err = s.client.CreateInstance(ctx, req, opts...)
+			if req.Wait {
+				resp, err = s.createWaiting(ctx, req, opts...)
+			} else {
+				resp, err = s.client.CreateInstance(ctx, req, opts...)
+			}
 			return err
 		})
 		if err != nil {
@@ -287,6 +292,37 @@ func setupCreate(fs *envflag.Set) action {
 		}
 		return s.printInstance(resp.GetInstance())
 	}
+}
+
+// createWaiting is CreateInstance with wait set, made as a stream so that
+// the header the facade sends once ModelArts has accepted the create, with
+// the new instance's ID, is seen before the answer: devenvctl says on
+// stderr which instance it waits for, and, if the wait is cut short
+// (Ctrl-C, --timeout), the error says the instance was created (see
+// describeCall).
+func (s *session) createWaiting(ctx context.Context, req *devenvv1.CreateInstanceRequest, opts ...grpc.CallOption) (*devenvv1.CreateInstanceResponse, error) {
+	cs, err := s.conn.NewStream(ctx, &grpc.StreamDesc{StreamName: "CreateInstance"}, devenvv1.DevEnvService_CreateInstance_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	// A failed send (io.EOF) leaves the call's status to RecvMsg.
+	if err := cs.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return nil, err
+	}
+	if md, err := cs.Header(); err == nil {
+		if ids := md.Get(mdInstanceID); len(ids) == 1 {
+			fmt.Fprintf(s.stderr, "devenvctl: created instance %s; waiting until it is RUNNING (Ctrl-C stops the wait, not the instance)\n",
+				scrub.Text(ids[0], maxErrorText, s.secrets))
+		}
+	}
+	resp := new(devenvv1.CreateInstanceResponse)
+	if err := cs.RecvMsg(resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // readRequest reads a request in protobuf JSON from path into m.

@@ -37,7 +37,15 @@
 // facade, until the instance reaches its target state; ModelArts takes
 // minutes to create or start an instance). The facade never waits past the
 // deadline; a wait cut short fails with DEADLINE_EXCEEDED and says which
-// state it saw last. With list --all, each page is a call of its own.
+// state it saw last. create --wait says on stderr which instance it waits
+// for once ModelArts has accepted the create (the facade sends the ID in
+// the header x-instance-id before it waits); if the wait is cut short
+// (Ctrl-C, --timeout), the error says the instance was created. With list
+// --all, each page is a call of its own.
+//
+// A connection the facade closes at once (a TLS port reached without
+// --tls) or answers in plain text (a plaintext port reached with --tls)
+// gets a hint saying which flag to change.
 //
 // Errors are printed on stderr: the gRPC code, the ModelArts (or facade)
 // error code and message from the google.rpc.ErrorInfo detail and the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
@@ -45,8 +47,9 @@ func (c *e2eClock) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // startRealFacade runs the whole facade on loopback in front of an
-// emulator on clock, until the test ends, and returns its gRPC address.
-func startRealFacade(t *testing.T, clock *e2eClock) string {
+// emulator on clock, until the test ends, and returns its gRPC address;
+// set, if given, changes its options first.
+func startRealFacade(t *testing.T, clock *e2eClock, set ...func(*server.Options)) string {
 	t.Helper()
 	up := httptest.NewServer(emulator.New(emulator.WithClock(clock.Now)))
 	t.Cleanup(up.Close)
@@ -59,6 +62,9 @@ func startRealFacade(t *testing.T, clock *e2eClock) string {
 	opts.Credentials = cloudauth.Token("facade-token")
 	opts.WaitSleep = clock.sleep
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, f := range set {
+		f(&opts)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, opts) }()
@@ -135,5 +141,99 @@ func TestEndToEnd(t *testing.T) {
 	r = ctl(4, "get", id)
 	if !strings.Contains(r.stderr, "NOT_FOUND") || !strings.Contains(r.stderr, "ModelArts.6309") {
 		t.Errorf("get after delete: stderr %q; want NOT_FOUND and ModelArts.6309", r.stderr)
+	}
+}
+
+// TestEndToEnd_createWaitInterrupted: Ctrl-C during create --wait stops
+// the wait, not the create: devenvctl said which instance it waits for as
+// soon as the facade had it, and the error says the instance was created
+// and how to see it; it is there.
+func TestEndToEnd_createWaitInterrupted(t *testing.T) {
+	t.Parallel()
+	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	// The wait never ends by itself: the instance stays CREATING, and the
+	// pause between reads lasts until the call is cancelled.
+	addr := startRealFacade(t, clock, func(o *server.Options) {
+		o.WaitSleep = func(ctx context.Context, _ time.Duration) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	})
+	env := map[string]string{"DEVENVCTL_ADDR": addr, "DEVENVCTL_PROJECT": emulator.SampleProjectID}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+
+	ctx, interrupt := context.WithCancel(t.Context())
+	defer interrupt()
+	var stdout strings.Builder
+	var stderr logbuf.Buffer
+	// The line is awaited until devenvctl ends, or for 30s at most: a
+	// bound, not a pause.
+	wctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"create", "--name", "interrupted", "--profile-id", "Multi-Engine 1.0 (python3)-cpu",
+			"--flavor", "modelarts.vm.cpu.2u", "--storage-path", "/bucket/interrupted/", "--wait"}, lookup, &stdout, &stderr)
+		cancel()
+	}()
+	line, err := stderr.WaitFor(wctx, "devenvctl: created instance ", "; waiting until it is RUNNING")
+	if err != nil {
+		t.Fatalf("devenvctl did not say which instance it waits for (%v); stderr:\n%s", err, stderr.String())
+	}
+	id := strings.Fields(strings.TrimPrefix(line, "devenvctl: created instance "))[0]
+	id = strings.TrimSuffix(id, ";")
+	interrupt() // Ctrl-C
+	err = <-done
+	if code := exitCode(err); code != 130 {
+		t.Errorf("exit %d; want 130 (CANCELLED)", code)
+	}
+	want := "  instance " + id + " was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get " + id + "\n"
+	if got := stderr.String(); !strings.Contains(got, "devenvctl: CANCELLED: ") || !strings.HasSuffix(got, want) {
+		t.Errorf("stderr:\n%s\nwant CANCELLED, then:\n%s", got, want)
+	}
+	if stdout.String() != "" {
+		t.Errorf("stdout %q; want nothing", stdout.String())
+	}
+	r := invoke(t.Context(), env, "get", id, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "interrupted"`) {
+		t.Errorf("get %s: exit %d\n%s%s; want the instance created", id, r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestEndToEnd_tlsMismatch: devenvctl without --tls against the facade
+// serving TLS, and with --tls against one serving plain text, says which
+// flag to change.
+func TestEndToEnd_tlsMismatch(t *testing.T) {
+	t.Parallel()
+	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	p := newPKI(t)
+	tlsAddr := startRealFacade(t, clock, func(o *server.Options) {
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}, MinVersion: tls.VersionTLS12}
+	})
+	plainAddr := startRealFacade(t, clock)
+	tests := []struct {
+		name, addr string
+		args       []string
+		want       string
+	}{
+		{"plaintext_to_tls", tlsAddr, nil, "  the facade closed the connection at once: if it serves TLS (--tls-cert), add --tls"},
+		{"tls_to_plaintext", plainAddr, []string{"--tls"}, "  the facade answered in plain text, not TLS: it serves no certificate (no --tls-cert), so drop --tls"},
+		{"ca_file_to_plaintext", plainAddr, []string{"--ca-file", p.caFile}, "so drop --tls (and --ca-file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"DEVENVCTL_ADDR": tt.addr, "DEVENVCTL_PROJECT": emulator.SampleProjectID}
+			r := invoke(t.Context(), env, append([]string{"list", "--timeout", "30s"}, tt.args...)...)
+			if r.code != 8 || !strings.Contains(r.stderr, "devenvctl: UNAVAILABLE: ") || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant 8 and %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+	// The right way round works, and says nothing of TLS.
+	r := invoke(t.Context(), map[string]string{"DEVENVCTL_ADDR": tlsAddr, "DEVENVCTL_PROJECT": emulator.SampleProjectID,
+		"DEVENVCTL_CA_FILE": p.caFile}, "list")
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("--ca-file against TLS: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -106,8 +106,10 @@ func usagef(format string, args ...any) error {
 type callError struct {
 	st        *status.Status
 	addr      string        // the facade's address
+	tls       bool          // whether devenvctl spoke TLS to it
 	timeout   time.Duration // the call's deadline
 	requestID string        // from the response metadata, or the one sent
+	created   string        // the instance a create made before it failed (waiting), or ""
 }
 
 func (e *callError) Error() string { return e.st.Err().Error() }
@@ -178,5 +180,31 @@ func describeCall(ce *callError, clean func(string) string) []string {
 	if d := apierror.RetryDelay(st); d > 0 {
 		lines = append(lines, "  retry after "+d.String())
 	}
+	if info == nil && st.Code() == codes.Unavailable {
+		lines = append(lines, tlsHint(ce.tls, st.Message())...)
+	}
+	if ce.created != "" && md[apierror.MetadataInstanceID] == "" {
+		// The facade's own errors about a wait name the instance; a wait
+		// cut short by devenvctl's side (Ctrl-C, --timeout, a lost
+		// connection) has only the header the facade sent before waiting.
+		id := clean(ce.created)
+		lines = append(lines, "  instance "+id+" was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get "+id)
+	}
 	return lines
+}
+
+// tlsHint explains a connection that failed because devenvctl and the
+// facade disagree about TLS, from the message gRPC gives: without --tls, a
+// TLS port closes the connection when its first bytes are not a TLS
+// handshake (gRPC says "error reading server preface"); with --tls, a
+// plaintext port answers in HTTP/2 ("first record does not look like a TLS
+// handshake").
+func tlsHint(useTLS bool, msg string) []string {
+	switch {
+	case !useTLS && strings.Contains(msg, "error reading server preface"):
+		return []string{"  the facade closed the connection at once: if it serves TLS (--tls-cert), add --tls (and --ca-file if its certificate is not from a CA this system trusts)"}
+	case useTLS && strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return []string{"  the facade answered in plain text, not TLS: it serves no certificate (no --tls-cert), so drop --tls (and --ca-file, --cert-file, --key-file, --server-name)"}
+	}
+	return nil
 }

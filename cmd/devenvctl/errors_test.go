@@ -369,3 +369,44 @@ func TestHelp(t *testing.T) {
 		t.Error("--help shows a secret")
 	}
 }
+
+// TestCreateWait_cutShortSaysCreated: when a create with --wait fails after
+// the facade announced the instance (header x-instance-id), the error says
+// the instance was created, unless the facade's own error already names
+// it (ErrorInfo instance_id); a create that announced nothing says nothing
+// of the kind.
+func TestCreateWait_cutShortSaysCreated(t *testing.T) {
+	t.Parallel()
+	waitFailed := apierror.Facade(codes.DeadlineExceeded, apierror.ReasonDeadlineExceeded, "the facade waits at most 10m0s for instance DE-announced",
+		apierror.Call{RequestID: "rid-9", Extra: map[string]string{apierror.MetadataInstanceID: "DE-announced"}})
+	tests := []struct {
+		name     string
+		announce bool
+		err      error
+		wantLine bool
+	}{
+		{"deadline_after_announcement", true, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), true},
+		{"connection_lost_after_announcement", true, status.Error(codes.Unavailable, "connection reset"), true},
+		{"facade_names_the_instance", true, waitFailed.Err(), false},
+		{"no_announcement", false, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false},
+	}
+	const line = "  instance DE-announced was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get DE-announced\n"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := startFake(t, func(ctx context.Context, _ string, _ proto.Message) (proto.Message, error) {
+				if tt.announce {
+					_ = grpc.SendHeader(ctx, metadata.Pairs(mdInstanceID, "DE-announced"))
+				}
+				return nil, tt.err
+			})
+			r := f.run(t, "create", "--name", "x", "--wait")
+			if strings.Contains(r.stderr, line) != tt.wantLine {
+				t.Errorf("stderr:\n%s\nwant the line %q: %v", r.stderr, line, tt.wantLine)
+			}
+			if announced := strings.Contains(r.stderr, "devenvctl: created instance DE-announced; waiting until it is RUNNING"); announced != tt.announce {
+				t.Errorf("stderr:\n%s\nwant the progress line: %v", r.stderr, tt.announce)
+			}
+		})
+	}
+}

@@ -35,6 +35,10 @@ const (
 	mdAuthToken     = "x-auth-token"
 	mdRequestID     = "x-request-id"
 	mdDeleteOutcome = "x-delete-outcome"
+	// mdInstanceID is the header metadata the facade sends as soon as a
+	// create with wait set is accepted, before it waits: the new
+	// instance's ID.
+	mdInstanceID = "x-instance-id"
 )
 
 // Bounds of what devenvctl sends in metadata, as the facade accepts it.
@@ -242,6 +246,7 @@ func (g *globals) tlsConfig() (*tls.Config, error) {
 // and where to write.
 type session struct {
 	g              *globals
+	conn           grpc.ClientConnInterface
 	client         devenvv1.DevEnvServiceClient
 	stdout, stderr io.Writer
 	secrets        *scrub.Secrets
@@ -277,7 +282,7 @@ func (s *session) connect() (closeConn func(), err error) {
 	if err != nil {
 		return nil, usagef("--addr %s: %v", g.addr, err)
 	}
-	s.client = devenvv1.NewDevEnvServiceClient(conn)
+	s.conn, s.client = conn, devenvv1.NewDevEnvServiceClient(conn)
 	s.md = metadata.MD{}
 	if g.token != "" {
 		s.md.Set(mdAuthorization, "Bearer "+g.token)
@@ -326,9 +331,12 @@ func (s *session) call(ctx context.Context, wait bool, fn func(ctx context.Conte
 	if !ok {
 		return fmt.Errorf("%s: %w", s.g.addr, err)
 	}
-	ce := &callError{st: st, addr: s.g.addr, timeout: timeout, requestID: s.g.requestID}
+	ce := &callError{st: st, addr: s.g.addr, tls: s.g.useTLS, timeout: timeout, requestID: s.g.requestID}
 	if ids := s.header.Get(mdRequestID); len(ids) > 0 {
 		ce.requestID = ids[0]
+	}
+	if ids := s.header.Get(mdInstanceID); len(ids) > 0 {
+		ce.created = ids[0]
 	}
 	return ce
 }

@@ -293,7 +293,7 @@ func TestTLS(t *testing.T) {
 		{"unknown_ca", []string{"--tls", "--cert-file", p.clientCert, "--key-file", p.clientKey}, nil, 8, "certificate"},
 		{"no_client_certificate", []string{"--ca-file", p.caFile}, nil, 8, "UNAVAILABLE"},
 		{"client_certificate_of_another_ca", []string{"--ca-file", p.caFile, "--cert-file", p.strangerCert, "--key-file", p.strangerKey}, nil, 8, "UNAVAILABLE"},
-		{"plain_text_to_tls", nil, nil, 8, "UNAVAILABLE"},
+		{"plain_text_to_tls", nil, nil, 8, "if it serves TLS (--tls-cert), add --tls"},
 	}
 	// The subtests run in parallel; the group ends when they all have.
 	t.Run("connect", func(t *testing.T) {

@@ -37,6 +37,13 @@ const (
 	// confirming it: its answer was lost, and the instance's state shows
 	// the call took effect. Its value is "inferred".
 	MetadataKeyOutcome = "x-outcome"
+	// MetadataKeyInstanceID is set in the response header metadata of a
+	// CreateInstance with wait set, and the header is sent at once, as
+	// soon as ModelArts has accepted the create and before the wait: a
+	// caller that stops waiting (Ctrl-C, its deadline) knows the ID of the
+	// instance it created. (Over gRPC only; the REST mirror answers as
+	// ModelArts does.)
+	MetadataKeyInstanceID = "x-instance-id"
 )
 
 // MaxRequestIDLen bounds a caller-supplied request ID.
