@@ -11,6 +11,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -70,7 +71,13 @@ type (
 //     otherwise the caller's own token when it sent one and pass-through
 //     is on, else the facade's;
 //  2. validation of the request and of the caller's token: INVALID_ARGUMENT
-//     with one field violation per bad field, and nothing sent upstream;
+//     with one field violation per bad field (at most
+//     apierror.MaxViolations), and nothing sent upstream. What the check of
+//     the request's encoded form found (package reqcheck: a repeated field
+//     or map over its bound, invalid UTF-8) is answered first, alone: the
+//     request was decoded without what was over a bound. This runs after
+//     caller authorization (an interceptor before the handler) and step 1,
+//     so a caller who may not make the call learns nothing of its body;
 //  3. the project and instance IDs, and whose credentials, on the call's
 //     log line;
 //  4. step, the RPC's upstream work;
@@ -83,6 +90,9 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 	token, tokenOnly, err := s.credentials(ctx, c)
 	if err != nil {
 		return zero, err
+	}
+	if found := reqcheck.FromContext(ctx); found != nil {
+		return zero, found.Err(requestID)
 	}
 	bad := validate(req)
 	if v := checkCallerToken(token); v != nil {

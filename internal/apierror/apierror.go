@@ -13,6 +13,7 @@ package apierror
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,7 +175,17 @@ const (
 const (
 	ViolationRequired  = "REQUIRED"
 	ViolationMalformed = "MALFORMED"
+	// ViolationOmitted marks the last violation of an error that lists
+	// only the first [MaxViolations]: its description says how many more
+	// were found, and its field is empty.
+	ViolationOmitted = "OMITTED"
 )
+
+// MaxViolations bounds the field violations an error lists, so that a
+// request with any number of bad fields gets an error of bounded size:
+// beyond it, one more violation (reason [ViolationOmitted]) says how many
+// were left out.
+const MaxViolations = 20
 
 // Call is what every error of a call reports besides the error itself.
 type Call struct {
@@ -299,15 +310,71 @@ func Violation(field, reason, description string) *errdetails.BadRequest_FieldVi
 }
 
 // InvalidArgument returns the INVALID_ARGUMENT error for violations (at
-// least one), with a google.rpc.BadRequest listing them; its message is the
-// first violation's description.
+// least one), with a google.rpc.BadRequest listing the first
+// [MaxViolations] of them (see [Violations]); its message is the first
+// violation's description and how many more there are.
 func InvalidArgument(requestID string, violations ...*errdetails.BadRequest_FieldViolation) error {
-	br := &errdetails.BadRequest{FieldViolations: violations}
-	msg := "invalid request"
-	if len(violations) > 0 {
-		msg = violations[0].GetDescription()
+	if len(violations) == 0 {
+		return Facade(codes.InvalidArgument, ReasonInvalidArgument, "invalid request", Call{RequestID: requestID}).Err()
 	}
-	if n := len(violations); n > 1 {
+	var vs Violations
+	for _, v := range violations {
+		vs.Add(v)
+	}
+	return vs.Err(requestID)
+}
+
+// Violations gathers the field violations of one request: it keeps the
+// first [MaxViolations] and counts the others, so that gathering them
+// costs bounded memory however many a request has. A violation equal to
+// one already kept (same field, reason and description) is not counted
+// again. The zero value is empty and ready to use.
+type Violations struct {
+	kept    []*errdetails.BadRequest_FieldViolation
+	omitted int
+}
+
+// Add records v.
+func (vs *Violations) Add(v *errdetails.BadRequest_FieldViolation) {
+	for _, k := range vs.kept {
+		if k.GetField() == v.GetField() && k.GetReason() == v.GetReason() && k.GetDescription() == v.GetDescription() {
+			return
+		}
+	}
+	if len(vs.kept) < MaxViolations {
+		vs.kept = append(vs.kept, v)
+		return
+	}
+	vs.omitted++
+}
+
+// Merge adds the violations of other after those of vs.
+func (vs *Violations) Merge(other *Violations) {
+	for _, v := range other.kept {
+		vs.Add(v)
+	}
+	vs.omitted += other.omitted
+}
+
+// Len returns how many violations were recorded, kept or not.
+func (vs *Violations) Len() int { return len(vs.kept) + vs.omitted }
+
+// Err returns the INVALID_ARGUMENT error for the violations, or nil if
+// there are none: a google.rpc.BadRequest with the kept violations and, if
+// some were left out, one that says how many; its message is the first
+// violation's description and how many more there are.
+func (vs *Violations) Err(requestID string) error {
+	if vs.Len() == 0 {
+		return nil
+	}
+	list := vs.kept
+	if vs.omitted > 0 {
+		list = append(slices.Clip(list), Violation("", ViolationOmitted,
+			fmt.Sprintf("%d more invalid field(s) not listed: only the first %d are", vs.omitted, MaxViolations)))
+	}
+	br := &errdetails.BadRequest{FieldViolations: list}
+	msg := list[0].GetDescription()
+	if n := vs.Len(); n > 1 {
 		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
 	}
 	return Facade(codes.InvalidArgument, ReasonInvalidArgument, msg, Call{RequestID: requestID}, br).Err()

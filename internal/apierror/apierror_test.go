@@ -1,12 +1,15 @@
 package apierror_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
@@ -56,5 +59,38 @@ func TestInvalidArgument(t *testing.T) {
 	}
 	if apierror.ErrorInfo(st).GetReason() != apierror.ReasonInvalidArgument {
 		t.Errorf("ErrorInfo %v", apierror.ErrorInfo(st))
+	}
+}
+
+// TestInvalidArgument_bounded: however many violations a request has, the
+// error lists the first MaxViolations and one that says how many more, and
+// its size stays bounded; repeats of a listed violation are not counted.
+func TestInvalidArgument_bounded(t *testing.T) {
+	var vs apierror.Violations
+	for i := range 100_000 {
+		vs.Add(apierror.Violation(fmt.Sprintf("spec.extend_storage[%d].type", i), apierror.ViolationRequired, "type is required"))
+		vs.Add(apierror.Violation("spec.annotations", apierror.ViolationMalformed, "a key is not valid UTF-8"))
+	}
+	if vs.Len() != 100_001 {
+		t.Errorf("Len = %d; want 100001 (the repeated violation once)", vs.Len())
+	}
+	st := status.Convert(vs.Err("rid"))
+	got := apierror.FieldViolations(st)
+	if len(got) != apierror.MaxViolations+1 {
+		t.Fatalf("%d violations listed; want %d", len(got), apierror.MaxViolations+1)
+	}
+	last := got[len(got)-1]
+	if last.GetReason() != apierror.ViolationOmitted || last.GetField() != "" || !strings.HasPrefix(last.GetDescription(), "99981 more invalid field(s) not listed") {
+		t.Errorf("last violation %v; want OMITTED saying 99981 more", last)
+	}
+	if st.Message() != "type is required (and 100000 more invalid field(s))" {
+		t.Errorf("message %q", st.Message())
+	}
+	if n := proto.Size(st.Proto()); n > 4<<10 {
+		t.Errorf("the status is %d bytes; want a few KiB at most", n)
+	}
+	var none apierror.Violations
+	if err := none.Err("rid"); err != nil {
+		t.Errorf("no violations: %v; want nil", err)
 	}
 }

@@ -6,15 +6,18 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // vendorMarshaler writes answers as ModelArts does (package vendorjson:
 // the fields ModelArts sent, 64-bit numbers as JSON numbers) and reads
 // requests as grpc-gateway's JSONPb does, ignoring unknown fields and
-// accepting explicit nulls, as the vendor's clients send them.
+// accepting explicit nulls, as the vendor's clients send them, after check
+// ([vendorMarshaler.NewDecoder]).
 type vendorMarshaler struct {
 	runtime.JSONPb
+	check *reqcheck.Checker
 }
 
 // Marshal writes v, a proto message, in the vendor's JSON.

@@ -40,6 +40,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 )
 
 // New returns the REST mirror for srv. Every call runs through interceptor,
@@ -70,7 +71,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &vendorMarshaler{JSONPb: runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-		}}),
+		}, check: cfg.check}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithOutgoingTrailerMatcher(func(string) (string, bool) { return "", false }),
@@ -125,7 +126,8 @@ const DefaultMaxBodyBytes = 1 << 20
 type config struct {
 	maxBody int64
 	auth    func(http.Handler) http.Handler
-	logger  *slog.Logger // nil: nothing logged
+	logger  *slog.Logger      // nil: nothing logged
+	check   *reqcheck.Checker // nil: bodies that fail the check are refused at once
 }
 
 // Option configures [New].

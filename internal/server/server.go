@@ -40,6 +40,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 	"github.com/devenv-facade/devenv-facade/service"
 )
@@ -297,6 +298,7 @@ type Server struct {
 	health      *health.Server
 	streams     *streams
 	codec       *codec
+	check       *reqcheck.Checker // the requests' check before decoding
 	calls       calls
 	mirror      http.Handler // the REST mirror with its middleware
 	httpServer  *http.Server // nil without an HTTP listener
@@ -329,7 +331,8 @@ func New(opts Options) (_ *Server, err error) {
 	if opts.Tracing == nil {
 		opts.Tracing = telemetry.Off()
 	}
-	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(), now: time.Now}
+	check := new(reqcheck.Checker)
+	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(check), check: check, now: time.Now}
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
@@ -380,11 +383,13 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.svc = service.New(s.client, svcOpts...)
 
-	// Metrics see every call first; then the service's interceptor, so
-	// that refused and drained calls are logged with their request ID too;
-	// then the call tracking (shutdown and request timeouts), then the
-	// caller's authorization.
-	var interceptors []grpc.UnaryServerInterceptor
+	// What the check of a request's encoded form found is moved into the
+	// call's context before anything can refuse the call (the service
+	// answers it after authorization); metrics see every call next; then
+	// the service's interceptor, so that refused and drained calls are
+	// logged with their request ID too; then the call tracking (shutdown
+	// and request timeouts), then the caller's authorization.
+	interceptors := []grpc.UnaryServerInterceptor{s.check.UnaryInterceptor()}
 	if !opts.Tracing.Recording() {
 		// Without OpenTelemetry's handler, a caller's trace context is
 		// carried through by this step (propagation.go).
@@ -422,7 +427,8 @@ func New(opts Options) (_ *Server, err error) {
 			})
 		}
 	}
-	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger), mirror.WithCallerAuth(authenticate)}
+	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger), mirror.WithCallerAuth(authenticate),
+		mirror.WithRequestCheck(s.check)}
 	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
 		s.Close() // the gRPC server's stream workers, the idle connections
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
@@ -567,17 +573,11 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 // still reports its success: its outcome is not lost.
 func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if st := streamFrom(ctx); st != nil { // gRPC, and REST with a body
-		// Taken first, whatever happens next: the codec's record of the
-		// request must not outlive the call.
-		fields := s.codec.invalidFields(req)
 		if !s.streams.activate(st) {
 			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
 				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
 		}
 		defer s.streams.finish(st)
-		if fields != nil {
-			return nil, invalidUTF8(callctx.RequestID(ctx), fields)
-		}
 	}
 	s.calls.begin()
 	defer s.calls.end()

@@ -1,0 +1,73 @@
+package reqcheck
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+)
+
+// TestEveryRequestListIsBounded: every repeated field and map of every
+// request of DevEnvService, at any depth, has its own bound in the table,
+// so a field added later cannot go unbounded (or fall back to the default)
+// unnoticed.
+func TestEveryRequestListIsBounded(t *testing.T) {
+	svc := devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService")
+	seen := map[protoreflect.FullName]bool{}
+	var visit func(md protoreflect.MessageDescriptor)
+	visit = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		for i := range md.Fields().Len() {
+			fd := md.Fields().Get(i)
+			if fd.IsList() || fd.IsMap() {
+				if _, ok := bounds[fd.FullName()]; !ok {
+					t.Errorf("%s has no bound", fd.FullName())
+				}
+			}
+			if fd.IsMap() {
+				fd = fd.MapValue()
+			}
+			if fd.Message() != nil {
+				visit(fd.Message())
+			}
+		}
+	}
+	for i := range svc.Methods().Len() {
+		visit(svc.Methods().Get(i).Input())
+	}
+	for name := range bounds {
+		if !seen[name.Parent()] {
+			t.Errorf("bound for %s, which is in no request", name)
+		}
+	}
+}
+
+// TestNothingOutlivesTheCall: what was found in a request is taken by the
+// first interceptor, whatever the call does next.
+func TestNothingOutlivesTheCall(t *testing.T) {
+	var c Checker
+	b := protowire.AppendTag(nil, 2, protowire.BytesType)
+	b = protowire.AppendBytes(b, []byte("\xff"))
+	req := new(devenvv1.GetInstanceRequest)
+	if err := c.DecodeProto(b, req); err != nil {
+		t.Fatal(err)
+	}
+	if c.pending() != 1 {
+		t.Fatalf("%d requests pending; want 1", c.pending())
+	}
+	var found bool
+	_, _ = c.UnaryInterceptor()(context.Background(), req, &grpc.UnaryServerInfo{}, func(ctx context.Context, _ any) (any, error) {
+		found = FromContext(ctx) != nil
+		return nil, nil
+	})
+	if !found || c.pending() != 0 {
+		t.Errorf("found in the call: %v, pending after: %d; want true, 0", found, c.pending())
+	}
+}
