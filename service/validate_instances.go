@@ -2,12 +2,15 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 )
 
 // Rules of the vendor's reference (spec §1.1, §1.2), checked before
@@ -20,9 +23,11 @@ const (
 	maxPathLen          = 1024
 	minAutoStopDuration = 3600
 	maxAutoStopDuration = 86400
-	maxAnnotations      = 64
+	maxAnnotations      = reqcheck.MaxAnnotations
 	maxAnnotationKey    = 128
 	maxAnnotationValue  = 1024
+	maxExtendStorage    = reqcheck.MaxExtendStorage
+	maxVolumeUnit       = 16
 	maxListLimit        = 1000
 	maxListOffset       = 1_000_000
 	defaultPageSize     = 100
@@ -61,8 +66,13 @@ func validateCreateInstance(req *devenvv1.CreateInstanceRequest) []*violation {
 	} else {
 		vs = append(vs, checkStorage("spec.storage", spec.GetStorage())...)
 	}
-	for i, st := range spec.GetExtendStorage() {
-		vs = append(vs, checkStorage(fmt.Sprintf("spec.extend_storage[%d]", i), st)...)
+	if n := len(spec.GetExtendStorage()); n > maxExtendStorage {
+		vs = append(vs, newViolation("spec.extend_storage", violationMalformed,
+			fmt.Sprintf("spec.extend_storage may have at most %d entries; got %d", maxExtendStorage, n)))
+	} else {
+		for i, st := range spec.GetExtendStorage() {
+			vs = append(vs, checkStorage(fmt.Sprintf("spec.extend_storage[%d]", i), st)...)
+		}
 	}
 	if spec.GetAutoStop() != nil {
 		vs = append(vs, checkAutoStop("spec.auto_stop", spec.GetAutoStop())...)
@@ -76,6 +86,12 @@ func validateCreateInstance(req *devenvv1.CreateInstanceRequest) []*violation {
 			vs = append(vs, newViolation("pool.id", violationRequired, "pool.id is required when pool is set"))
 		} else {
 			vs = appendIf(vs, checkOptionalID("pool.id", p.GetId()))
+		}
+		vs = appendIf(vs, checkOptionalID("pool.name", p.GetName()))
+		vs = appendIf(vs, checkOptionalID("pool.type", p.GetType()))
+		if id := p.GetOwner().GetProjectId(); id != "" && !callctx.ValidProjectID(id) {
+			vs = append(vs, newViolation("pool.owner.project_id", violationMalformed,
+				fmt.Sprintf("pool.owner.project_id must be 32 lowercase hexadecimal characters; got %s", describe(id))))
 		}
 	}
 	if a := req.GetAiProject(); a != nil {
@@ -171,24 +187,35 @@ func isIDString(s string, max int) bool {
 }
 
 // checkOptionalID accepts "" or an ID of 1 to 64 characters from A-Z,
-// a-z, 0-9, ".", "-" and "_".
+// a-z, 0-9, ".", "-" and "_" that starts with a letter or digit (so ".."
+// and "-x" are not IDs).
 func checkOptionalID(field, id string) *violation {
-	if id == "" {
+	if id == "" || isDottedID(id, maxIDLen) {
 		return nil
 	}
-	ok := len(id) <= maxIDLen
-	for i := 0; ok && i < len(id); i++ {
-		c := id[i]
-		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
-	}
-	if !ok {
-		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_'; got %s", field, maxIDLen, describe(id)))
-	}
-	return nil
+	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_', starting with a letter or digit; got %s", field, maxIDLen, describe(id)))
 }
 
-// checkDescription accepts at most 512 characters of valid UTF-8 without
-// control characters or any of & < > " ' /.
+// isDottedID reports whether s is 1 to max characters from A-Z, a-z, 0-9,
+// ".", "-" and "_", the first a letter or digit.
+func isDottedID(s string, max int) bool {
+	if s == "" || len(s) > max || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// checkDescription accepts at most 512 characters of text (see notText)
+// without any of & < > " ' /.
 func checkDescription(field, d string) *violation {
 	switch {
 	case !utf8.ValidString(d):
@@ -197,10 +224,42 @@ func checkDescription(field, d string) *violation {
 		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be at most %d characters; got %d", field, maxDescriptionLen, utf8.RuneCountInString(d)))
 	case strings.ContainsAny(d, forbiddenInDescription):
 		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain any of %s; got %s", field, forbiddenInDescription, describe(d)))
-	case strings.IndexFunc(d, unicode.IsControl) >= 0:
-		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain control characters; got %s", field, describe(d)))
+	}
+	if i := strings.IndexFunc(d, notText); i >= 0 {
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain %s; got %s", field, notTextWhat(d[i:]), describe(d)))
 	}
 	return nil
+}
+
+// notText reports whether r is not a character of free text: a control
+// character (C0, DEL, C1, so also newline, tab and ESC), a format character
+// (Unicode category Cf: the bidirectional controls such as U+202E, the
+// zero-width characters U+200B-U+200D and U+2060, the byte order mark
+// U+FEFF, the soft hyphen), a line or paragraph separator (U+2028,
+// U+2029), or a noncharacter (U+FDD0-U+FDEF, U+FFFE and U+FFFF of every
+// plane). Private use and unassigned code points are text (a character
+// added to Unicode later may be an emoji). The vendor's charset for its
+// text fields excludes only & < > " ' /; these are refused too because
+// they change how text reads or where it breaks without being seen.
+func notText(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) ||
+		0xFDD0 <= r && r <= 0xFDEF || r&0xFFFE == 0xFFFE
+}
+
+// notTextWhat names the character s starts with, and its kind, for an
+// error: "U+2028 (a line or paragraph separator)".
+func notTextWhat(s string) string {
+	r, _ := utf8.DecodeRuneInString(s)
+	kind := "a noncharacter"
+	switch {
+	case unicode.Is(unicode.Cc, r):
+		kind = "a control character"
+	case unicode.Is(unicode.Cf, r):
+		kind = "a format character: bidirectional control, zero-width character or byte order mark"
+	case unicode.In(r, unicode.Zl, unicode.Zp):
+		kind = "a line or paragraph separator"
+	}
+	return fmt.Sprintf("%U (%s)", r, kind)
 }
 
 // checkProfileID accepts 1 to 128 printable characters (characters, not
@@ -217,26 +276,21 @@ func checkProfileID(id string) *violation {
 }
 
 // checkFlavor accepts 1 to 128 characters from A-Z, a-z, 0-9, ".", "-"
-// and "_" ("modelarts.vm.cpu.2u").
+// and "_", starting with a letter or digit ("modelarts.vm.cpu.2u").
 func checkFlavor(f string) *violation {
 	const field = "flavor"
 	if f == "" {
 		return newViolation(field, violationRequired, "flavor is required, for example \"modelarts.vm.cpu.2u\"")
 	}
-	ok := len(f) <= maxFlavorLen
-	for i := 0; ok && i < len(f); i++ {
-		c := f[i]
-		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
-	}
-	if !ok {
-		return newViolation(field, violationMalformed, fmt.Sprintf("flavor must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_'; got %s", maxFlavorLen, describe(f)))
+	if !isDottedID(f, maxFlavorLen) {
+		return newViolation(field, violationMalformed, fmt.Sprintf("flavor must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-' and '_', starting with a letter or digit; got %s", maxFlavorLen, describe(f)))
 	}
 	return nil
 }
 
-// checkStorage checks a storage definition: a known type and, for OBS, a
-// directory path ending in "/" that is not a bucket root. A "." segment is
-// refused like ".." and an empty one: "/bucket/./" is the bucket root.
+// checkStorage checks a storage definition: a known type, a path of the
+// type's form (see checkPath) and, if set, a volume size of 0 or more and
+// a unit of 1 to 16 letters ("GB").
 func checkStorage(field string, st *devenvv1.Storage) []*violation {
 	var vs []*violation
 	switch t := st.GetType(); {
@@ -251,21 +305,40 @@ func checkStorage(field string, st *devenvv1.Storage) []*violation {
 	case path == "" && st.GetType() == "obs":
 		vs = append(vs, newViolation(pf, violationRequired, pf+" is required for OBS storage: a directory such as \"/bucket/dir/\""))
 	case path == "":
-	case len(path) > maxPathLen || !utf8.ValidString(path) || strings.IndexFunc(path, unicode.IsControl) >= 0:
-		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be at most %d printable characters; got %s", pf, maxPathLen, describe(path))))
-	case st.GetType() != "obs":
-	case !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/"):
-		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be an OBS directory starting and ending with \"/\", such as \"/bucket/dir/\"; got %s", pf, describe(path))))
-	case strings.Contains(path, "//") || slices.ContainsFunc(strings.Split(path, "/"), isDotSegment):
-		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must not contain empty, \".\" or \"..\" segments; got %s", pf, describe(path))))
-	case strings.Count(path, "/") < 3:
-		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be a directory inside a bucket, not the bucket root; got %s", pf, describe(path))))
+	case len(path) > maxPathLen || !utf8.ValidString(path):
+		vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s must be at most %d bytes of UTF-8; got %s", pf, maxPathLen, describe(path))))
+	default:
+		if why := checkPath(st.GetType(), path); why != "" {
+			vs = append(vs, newViolation(pf, violationMalformed, fmt.Sprintf("%s %s; got %s", pf, why, describe(path))))
+		}
+	}
+	loc := st.GetLocation()
+	if loc == nil {
+		return vs
+	}
+	if loc.VolumeSize != nil && loc.GetVolumeSize() < 0 {
+		vs = append(vs, newViolation(field+".location.volume_size", violationMalformed,
+			fmt.Sprintf("%s.location.volume_size must be 0 or more; got %d", field, loc.GetVolumeSize())))
+	}
+	if u := loc.GetVolumeUnit(); loc.VolumeUnit != nil && !isLetters(u, maxVolumeUnit) {
+		vs = append(vs, newViolation(field+".location.volume_unit", violationMalformed,
+			fmt.Sprintf("%s.location.volume_unit must be 1 to %d letters, such as \"GB\"; got %s", field, maxVolumeUnit, describe(u))))
 	}
 	return vs
 }
 
-// isDotSegment reports whether a path segment is "." or "..".
-func isDotSegment(s string) bool { return s == "." || s == ".." }
+// isLetters reports whether s is 1 to max characters from A-Z and a-z.
+func isLetters(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // checkAutoStop accepts a duration of 3600 to 86400 seconds, required when
 // auto-stop is enabled.
@@ -282,17 +355,45 @@ func checkAutoStop(field string, as *devenvv1.AutoStop) []*violation {
 	return nil
 }
 
-// checkAnnotations bounds the annotations' number and sizes.
+// checkAnnotations accepts at most 64 annotations; keys of 1 to 128
+// characters from A-Z, a-z, 0-9, ".", "-", "_" and "/", starting with a
+// letter or digit (the characters of Kubernetes annotation keys); values
+// of at most 1024 bytes of text (see notText). It reports the first bad
+// entry in key order.
 func checkAnnotations(field string, m map[string]string) []*violation {
 	if len(m) > maxAnnotations {
 		return []*violation{newViolation(field, violationMalformed, fmt.Sprintf("%s may have at most %d entries; got %d", field, maxAnnotations, len(m)))}
 	}
-	for k, v := range m {
-		if k == "" || len(k) > maxAnnotationKey || len(v) > maxAnnotationValue || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return []*violation{newViolation(field, violationMalformed, fmt.Sprintf("%s keys must be 1 to %d bytes and values at most %d; %s is not", field, maxAnnotationKey, maxAnnotationValue, describe(k)))}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		switch {
+		case !isAnnotationKey(k):
+			return []*violation{newViolation(field, violationMalformed, fmt.Sprintf(
+				"%s keys must be 1 to %d characters from A-Z, a-z, 0-9, '.', '-', '_' and '/', starting with a letter or digit; got %s", field, maxAnnotationKey, describe(k)))}
+		case len(v) > maxAnnotationValue || !utf8.ValidString(v):
+			return []*violation{newViolation(field, violationMalformed, fmt.Sprintf(
+				"%s values must be at most %d bytes of UTF-8; the value of %s is not", field, maxAnnotationValue, describe(k)))}
+		}
+		if i := strings.IndexFunc(v, notText); i >= 0 {
+			return []*violation{newViolation(field, violationMalformed, fmt.Sprintf(
+				"%s values must not contain %s; the value of %s does", field, notTextWhat(v[i:]), describe(k)))}
 		}
 	}
 	return nil
+}
+
+// isAnnotationKey reports whether k is 1 to 128 characters from A-Z, a-z,
+// 0-9, ".", "-", "_" and "/", the first a letter or digit.
+func isAnnotationKey(k string) bool {
+	if k == "" || len(k) > maxAnnotationKey || !isAlnum(k[0]) {
+		return false
+	}
+	for i := 1; i < len(k); i++ {
+		if c := k[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' && c != '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkOneOf accepts "" or one of values.

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"maps"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -29,9 +31,27 @@ import (
 var (
 	fzProjectRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	fzNameRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) // name and instance_id
-	fzFlavorRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-	fzOptIDRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`) // workspace, pool, AI project
+	fzFlavorRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	fzOptIDRE   = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$`) // workspace, pool, AI project
+	fzAnnKeyRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
+	fzBucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	fzMountRE   = regexp.MustCompile(`^(/[A-Za-z0-9._][A-Za-z0-9._-]*)+/?$`) // evs, efs
 )
+
+// fzInvisible reports whether r is refused in free text: controls,
+// formats, the line and paragraph separators (the only characters of
+// their categories) and the noncharacters. Private use and unassigned
+// code points are text.
+func fzInvisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029 ||
+		r >= 0xFDD0 && r <= 0xFDEF || r%0x10000 >= 0xFFFE
+}
+
+// fzText reports whether s is valid UTF-8 without an fzInvisible
+// character.
+func fzText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexFunc(s, fzInvisible) < 0
+}
 
 // fzControl reports whether s holds a control character: C0, DEL or C1.
 func fzControl(s string) bool {
@@ -44,9 +64,9 @@ func fzControl(s string) bool {
 }
 
 // fzDescriptionOK: at most 512 characters of UTF-8, none of & < > " ' /,
-// no control characters.
+// no control, format, separator or noncharacters.
 func fzDescriptionOK(d string) bool {
-	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= 512 && !strings.ContainsAny(d, `&<>"'/`) && !fzControl(d)
+	return fzText(d) && utf8.RuneCountInString(d) <= 512 && !strings.ContainsAny(d, `&<>"'/`) && !fzControl(d)
 }
 
 // fzProfileOK: 1 to 128 characters of printable UTF-8 (unicode.IsPrint: letters,
@@ -58,18 +78,47 @@ func fzProfileOK(p string) bool {
 	return strings.IndexFunc(p, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
 }
 
-// fzOBSDir: "/bucket/dir/...": starts and ends with "/", at least two
-// segments between, none empty, "." or "..".
-func fzOBSDir(p string) bool {
+// fzOBSDir: "/bucket/dir/...": starts and ends with "/"; a bucket name of
+// OBS (3 to 63 of a-z 0-9 - ., alphanumeric at both ends, no "..", ".-",
+// "-.", not an IP address); directory segments (at least one unless root
+// is allowed), none empty, "." or "..", none holding what OBS says to
+// avoid or invisible characters; and all of it again after NFKC.
+func fzOBSDir(p string, root bool) bool {
+	if !fzOBSDirAsWritten(p, root) {
+		return false
+	}
+	n := norm.NFKC.String(p)
+	return n == p || strings.Count(n, "/") == strings.Count(p, "/") && !strings.Contains(n, `\`) && fzOBSDirAsWritten(n, root)
+}
+
+func fzOBSDirAsWritten(p string, root bool) bool {
 	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
 		return false
 	}
 	segs := strings.Split(p[1:len(p)-1], "/")
-	if len(segs) < 2 {
+	b := segs[0]
+	if !fzBucketRE.MatchString(b) || strings.Contains(b, "..") || strings.Contains(b, ".-") || strings.Contains(b, "-.") || net.ParseIP(b) != nil {
 		return false
 	}
-	for _, s := range segs {
-		if s == "" || s == "." || s == ".." {
+	if len(segs) < 2 && !root {
+		return false
+	}
+	for _, s := range segs[1:] {
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "\\{}^%`[]\"<>~#|?") || !fzText(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// fzMountPath: an absolute path of POSIX portable names, none "." or ".."
+// or starting with "-".
+func fzMountPath(p string) bool {
+	if !fzMountRE.MatchString(p) {
+		return false
+	}
+	for _, s := range strings.Split(p, "/") {
+		if s == "." || s == ".." {
 			return false
 		}
 	}
@@ -88,10 +137,12 @@ func fzStorageBad(prefix string, st *devenvv1.Storage) []string {
 	switch {
 	case path == "":
 		ok = typ != "obs"
-	case len(path) > 1024 || !utf8.ValidString(path) || fzControl(path):
+	case len(path) > 1024 || !utf8.ValidString(path):
 		ok = false
-	case typ == "obs":
-		ok = fzOBSDir(path)
+	case typ == "obs" || typ == "obsfs":
+		ok = fzOBSDir(path, typ == "obsfs")
+	case typ == "evs" || typ == "efs":
+		ok = fzMountPath(path)
 	}
 	if !ok {
 		bad = append(bad, prefix+".location.path")
@@ -353,7 +404,7 @@ func FuzzValidateCreateInstance(f *testing.F) {
 		}
 		annOK := len(spec.GetAnnotations()) <= 64
 		for k, v := range spec.GetAnnotations() {
-			annOK = annOK && k != "" && len(k) <= 128 && len(v) <= 1024 && utf8.ValidString(k) && utf8.ValidString(v)
+			annOK = annOK && fzAnnKeyRE.MatchString(k) && len(v) <= 1024 && fzText(v)
 		}
 		bad(annOK, "spec.annotations")
 		bad(req.Workspace == nil || fzOptIDRE.MatchString(req.GetWorkspace().GetId()), "workspace.id")
@@ -368,13 +419,20 @@ func FuzzValidateCreateInstance(f *testing.F) {
 		if !fzNameRE.MatchString(req.GetName()) || !fzProjectRE.MatchString(req.GetProjectId()) {
 			t.Fatalf("accepted name %q, project %q", req.GetName(), req.GetProjectId())
 		}
-		if d := req.GetDescription(); strings.ContainsAny(d, `&<>"'/`) || fzControl(d) || utf8.RuneCountInString(d) > 512 || !utf8.ValidString(d) {
+		if d := req.GetDescription(); strings.ContainsAny(d, `&<>"'/`) || fzControl(d) || utf8.RuneCountInString(d) > 512 || !utf8.ValidString(d) ||
+			strings.ContainsAny(d, "\u202e\u200b\u200d\ufeff\u2028\u2029") {
 			t.Fatalf("accepted description %q", d)
 		}
-		st := req.GetSpec().GetStorage()
-		if p := st.GetLocation().GetPath(); st.GetType() == "obs" && (!strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") ||
-			strings.Contains(p, "//") || strings.Count(p, "/") < 3 || slices.Contains(strings.Split(p, "/"), "..") || slices.Contains(strings.Split(p, "/"), ".")) {
-			t.Fatalf("accepted OBS path %q", p)
+		for _, st := range append([]*devenvv1.Storage{req.GetSpec().GetStorage()}, req.GetSpec().GetExtendStorage()...) {
+			p := st.GetLocation().GetPath()
+			segs := strings.Split(norm.NFKC.String(p), "/")
+			if p != "" && (!strings.HasPrefix(p, "/") || strings.Contains(p, "//") || slices.Contains(segs, "..") || slices.Contains(segs, ".") ||
+				strings.ContainsAny(p, "\\%?#") || fzControl(p)) {
+				t.Fatalf("accepted %s path %q", st.GetType(), p)
+			}
+			if st.GetType() == "obs" && (!strings.HasSuffix(p, "/") || strings.Count(p, "/") < 3) {
+				t.Fatalf("accepted OBS path %q", p)
+			}
 		}
 		if as := req.GetSpec().GetAutoStop(); as.GetEnable() && (as.Duration == nil || as.GetDuration() < 3600 || as.GetDuration() > 86400) {
 			t.Fatalf("accepted auto-stop %v", as)

@@ -347,9 +347,15 @@ func TestCreateInstance_validation(t *testing.T) {
 	for _, c := range `&<>"'/` {
 		bad(fmt.Sprintf("description_%c", c), []string{malformed("description")}, desc("a "+string(c)+" b"))
 	}
-	for _, s := range []string{"a\nb", "a\tb", "a\rb", "a\x00b", "a\x1bb", "a\x7fb", "a\u0085b", "a\u009fb", notUTF8} {
+	for _, s := range []string{"a\nb", "a\tb", "a\rb", "a\x00b", "a\x1bb", "a\x7fb", "a\u0085b", "a\u009fb", notUTF8,
+		// Format characters: bidirectional controls, zero-width, BOM, soft
+		// hyphen; line and paragraph separators; noncharacters.
+		"evil\u202egnp.exe", "a\u202ab", "a\u2066b\u2069", "a\u200eb", "a\u200bb", "a\u200cb", "a\u200db", "a\u2060b", "\ufeffa",
+		"a\u00adb", "a\u2028b", "a\u2029b", "a\ufdd0b", "a\uffffb", "a\U0001fffeb", "a\U000e0001b"} {
 		bad(fmt.Sprintf("description_%q", s), []string{malformed("description")}, desc(s))
 	}
+	// Marks, other spaces, private use and emoji presentation stay.
+	ok("description_text", desc("Cafe\u0301 \u00a0\u3000 \u2764\ufe0f \ue000 \u00e9\u0308 \u0645\u0631\u062d\u0628\u0627"))
 
 	// profile_id: required, 1 to 128 printable characters (not bytes).
 	bad("profile_empty", []string{required("profile_id")}, func(r *devenvv1.CreateInstanceRequest) { r.ProfileId = "" })
@@ -367,7 +373,7 @@ func TestCreateInstance_validation(t *testing.T) {
 	// flavor: required, 1 to 128 of A-Z a-z 0-9 . - _.
 	bad("flavor_empty", []string{required("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = "" })
 	bad("flavor_129", []string{malformed("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = strings.Repeat("f", 129) })
-	for _, s := range []string{"modelarts vm", "a/b", "a:b", "é", "a\n"} {
+	for _, s := range []string{"modelarts vm", "a/b", "a:b", "é", "a\n", "..", ".", "-f", ".modelarts"} {
 		bad(fmt.Sprintf("flavor_%q", s), []string{malformed("flavor")}, func(r *devenvv1.CreateInstanceRequest) { r.Flavor = s })
 	}
 	ok("flavor_other", func(r *devenvv1.CreateInstanceRequest) { r.Flavor = "modelarts.vm.cpu.8u" })
@@ -381,14 +387,52 @@ func TestCreateInstance_validation(t *testing.T) {
 	for _, s := range []string{"OBS", "s3", "nfs", "obs "} {
 		bad("storage_type_"+s, []string{malformed(fType)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(s, "/bucket/dir/") })
 	}
-	for _, s := range []string{"evs", "efs", "obsfs"} {
+	for _, s := range []string{"evs", "efs"} {
 		okUpstream("storage_type_"+s, "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(s, "/home/ma-user/work") })
 	}
+	okUpstream("storage_type_obsfs", "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("obsfs", "/fs-bucket/data/") })
 	okUpstream("storage_evs_without_path", "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) {
 		r.Spec.Storage = &devenvv1.Storage{Type: proto.String("evs")}
 	})
-	bad("storage_evs_control_path", []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("evs", "/home/\x00") })
 	bad("storage_evs_path_1025", []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("evs", path1025) })
+
+	// evs and efs paths: a mount point, an absolute path of POSIX portable
+	// names (A-Z a-z 0-9 . _ -), none "." or "..", none starting with "-".
+	for _, typ := range []string{"evs", "efs"} {
+		for _, p := range []string{"/home/ma-user/work", "/home/ma-user/work/", "/data", "/a.b/c_d/E-9", "/.cache"} {
+			okUpstream(fmt.Sprintf("path_%s_%q", typ, p), "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(typ, p) })
+		}
+		for _, p := range []string{
+			"/../../etc/", "/home/../etc", "/home/./x", "/..", // climbing
+			"home/ma-user", "./work", "/", "//x", "/home//x", "/home/x//", // not absolute, empty segments
+			"/home/-rf", "/home/a b", "/home/é", "/home/a\x00", "/home/a%2e%2e", "/home/a\\b", "/home/a?b", "/home/a#b", "/home/a:b",
+			"/home/\uff0e\uff0e", "/home/a\u202eb", "/home/a\u200bb",
+		} {
+			bad(fmt.Sprintf("path_%s_%q", typ, p), []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage(typ, p) })
+		}
+	}
+
+	// obsfs paths: a directory of an OBS parallel file system, "/fs/" or
+	// "/fs/dir/", with the rules of OBS paths.
+	for _, p := range []string{"/fs-bucket/", "/fs-bucket/data/", "/fs.bucket-1/a b/c/"} {
+		okUpstream(fmt.Sprintf("path_obsfs_%q", p), "ModelArts.6324", func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("obsfs", p) })
+	}
+	for _, p := range []string{"/../../etc/", "/fs-bucket/../x/", "/fs/x/", "/fs-bucket", "fs-bucket/", "/FS-bucket/d/", "/fs-bucket/%2e%2e/", "/fs-bucket/\uff0e\uff0e/"} {
+		bad(fmt.Sprintf("path_obsfs_%q", p), []string{malformed(fPath)}, func(r *devenvv1.CreateInstanceRequest) { r.Spec.Storage = storage("obsfs", p) })
+	}
+
+	// location.volume_size and volume_unit, when set.
+	volume := func(size *int32, unit *string) mod {
+		return func(r *devenvv1.CreateInstanceRequest) {
+			r.Spec.Storage = &devenvv1.Storage{Type: proto.String("evs"), Location: &devenvv1.StorageLocation{VolumeSize: size, VolumeUnit: unit}}
+		}
+	}
+	okUpstream("volume_5_GB", "ModelArts.6324", volume(proto.Int32(5), proto.String("GB")))
+	okUpstream("volume_0", "ModelArts.6324", volume(proto.Int32(0), nil))
+	bad("volume_negative", []string{malformed("spec.storage.location.volume_size")}, volume(proto.Int32(-1), nil))
+	for _, u := range []string{"", "G B", "GB\n", "Gigabytes-16chars", "GB/s"} {
+		bad(fmt.Sprintf("volume_unit_%q", u), []string{malformed("spec.storage.location.volume_unit")}, volume(nil, proto.String(u)))
+	}
 
 	// spec.storage.location.path for OBS: required, "/bucket/dir/": starts
 	// and ends with "/", not a bucket root, no empty, "." or ".." segments, at
@@ -404,6 +448,19 @@ func TestCreateInstance_validation(t *testing.T) {
 		"/bucket/../dir/", "/bucket/dir/../", "/../dir/", "/bucket/dir/../../", // ".." segments
 		"/bucket/./", "/./dir/", "/bucket/./dir/", "/bucket/dir/./", // "." segments ("/bucket/./" is the root)
 		"/bucket/a\nb/", "/bucket/\x00/", "/bucket/" + notUTF8 + "/", // not printable
+		// What OBS says to avoid, and what changes a URL: percent-escapes,
+		// backslashes, queries, fragments.
+		"/bucket/%2e%2e/", "/bucket/%2E%2E/dir/", "/bucket/a%2Fb/", "/bucket/a\\b/", "/bucket/..\\..\\/", "/bucket/dir?x=1/",
+		"/bucket/dir#x/", "/bucket/a{b}/", "/bucket/a^b/", "/bucket/a`b/", "/bucket/a[b]/", "/bucket/a\"b/", "/bucket/a<b>/",
+		"/bucket/a~b/", "/bucket/a|b/",
+		// Look-alikes of ".", "/" and "\" (refused after NFKC), invisible
+		// characters.
+		"/bucket/\uff0e\uff0e/", "/bucket/\uff0e/", "/bucket/\u2025/", "/bucket/\u2024\u2024/", "/bucket/a\uff0fb/", "/bucket/a\uff3cb/",
+		"/bucket/\ufe52\ufe52/", "/bucket/a\u202eb/", "/bucket/a\u200bb/", "/bucket/\ufeffdir/", "/bucket/a\u2028b/", "/bucket/a\tb/",
+		// Bucket names OBS does not allow.
+		"/Bucket/dir/", "/ab/dir/", "/" + strings.Repeat("b", 64) + "/dir/", "/-bucket/dir/", "/bucket-/dir/", "/bucket./dir/",
+		"/my..bucket/dir/", "/my-.bucket/dir/", "/my.-bucket/dir/", "/192.168.0.1/dir/", "/my_bucket/dir/", "/bücket/dir/",
+		"/\uff42ucket/dir/",
 	} {
 		bad(fmt.Sprintf("path_%q", p), []string{malformed(fPath)}, path(p))
 	}
@@ -412,6 +469,8 @@ func TestCreateInstance_validation(t *testing.T) {
 	ok("path_deeper", path("/bucket/dir/sub/"))
 	ok("path_dots_in_names", path("/bucket.v2/..dir/dir../a.b/"))
 	ok("path_one_character_directory", path("/bkt/d/"))
+	ok("path_unicode_and_safe_punctuation", path("/bucket/Daten für Tests/名前/a!*'()@=+,;:$&/"))
+	ok("path_bucket_63_digits_first", path("/0"+strings.Repeat("b", 62)+"/dir/"))
 
 	// spec.extend_storage: each entry as spec.storage.
 	ok("extend_obsfs", extend(storage("obsfs", "/fs-bucket/data/")))
@@ -424,6 +483,14 @@ func TestCreateInstance_validation(t *testing.T) {
 		extend(&devenvv1.Storage{Type: proto.String("obs")}))
 	bad("extend_two_bad", []string{malformed("spec.extend_storage[0].location.path"), malformed("spec.extend_storage[2].type")},
 		extend(obsStorage("/bucket"), obsStorage("/bucket/ok/"), storage("OBS", "/bucket/dir/")))
+	bad("extend_obsfs_climbing", []string{malformed("spec.extend_storage[0].location.path")}, extend(storage("obsfs", "/../../etc/")))
+	// At most 16 entries.
+	sixteen := make([]*devenvv1.Storage, 16)
+	for i := range sixteen {
+		sixteen[i] = storage("obsfs", fmt.Sprintf("/fs-bucket/d%d/", i))
+	}
+	ok("extend_16", extend(sixteen...))
+	bad("extend_17", []string{malformed("spec.extend_storage")}, extend(append(sixteen, storage("obsfs", "/fs-bucket/x/"))...))
 
 	// spec.auto_stop: duration 3600 to 86400, required when enabled.
 	ok("auto_stop_3600", duration(true, 3600))
@@ -452,10 +519,24 @@ func TestCreateInstance_validation(t *testing.T) {
 	bad("annotations_key_129", []string{malformed("spec.annotations")}, annotate(annotations(1, 129, 1)))
 	bad("annotations_value_1025", []string{malformed("spec.annotations")}, annotate(annotations(1, 8, 1025)))
 	bad("annotations_key_not_utf8", []string{malformed("spec.annotations")}, annotate(map[string]string{notUTF8: "v"}))
+	// Keys: A-Z a-z 0-9 . - _ /, starting with a letter or digit. Values:
+	// text without control, format or separator characters.
+	for _, k := range []string{"app.kubernetes.io/name", "team", "a_b-c.d/e", "0"} {
+		ok(fmt.Sprintf("annotations_key_%q", k), annotate(map[string]string{k: "v"}))
+	}
+	for _, k := range []string{"a b", "-x", ".x", "/x", "_x", "k\n", "ké", "k\u202e", "k:v", "k=v", "k\x1b"} {
+		bad(fmt.Sprintf("annotations_key_%q", k), []string{malformed("spec.annotations")}, annotate(map[string]string{k: "v"}))
+	}
+	for _, v := range []string{"https://x.example/z?a=b&c=d", "名前", "a b\u00a0c", "it's <b>", ""} {
+		ok(fmt.Sprintf("annotations_value_%q", v), annotate(map[string]string{"k": v}))
+	}
+	for _, v := range []string{"a\nb", "a\tb", "\x1b[31mred", "a\u202eb", "a\u200bb", "\ufeff", "a\u2028b", "a\u2029b", "a\x7f"} {
+		bad(fmt.Sprintf("annotations_value_%q", v), []string{malformed("spec.annotations")}, annotate(map[string]string{"k": v}))
+	}
 
 	// workspace.id, pool.id (required when pool is set), ai_project.id:
 	// 1 to 64 of A-Z a-z 0-9 . - _.
-	for _, id := range []string{"a/b", "a b", "a&b", "é", id65} {
+	for _, id := range []string{"a/b", "a b", "a&b", "é", id65, ".", "..", "-", "-a", ".hidden", "_a", "a\u202e"} {
 		bad(fmt.Sprintf("workspace_%q", id), []string{malformed("workspace.id")}, func(r *devenvv1.CreateInstanceRequest) {
 			r.Workspace = &devenvv1.Workspace{Id: proto.String(id)}
 		})
@@ -473,6 +554,21 @@ func TestCreateInstance_validation(t *testing.T) {
 	ok("ai_project_without_id", func(r *devenvv1.CreateInstanceRequest) { r.AiProject = &devenvv1.AIProject{} })
 	bad("pool_without_id", []string{required("pool.id")}, func(r *devenvv1.CreateInstanceRequest) { r.Pool = &devenvv1.Pool{Name: proto.String("p")} })
 	bad("pool_empty_id", []string{required("pool.id")}, func(r *devenvv1.CreateInstanceRequest) { r.Pool = &devenvv1.Pool{Id: proto.String("")} })
+	// The pool's other fields reach ModelArts too: name and type are IDs,
+	// owner.project_id a project ID.
+	ok("pool_all_fields", func(r *devenvv1.CreateInstanceRequest) {
+		r.Pool = &devenvv1.Pool{Id: proto.String("pool-1"), Name: proto.String("pool-name_1"), Type: proto.String("USER_DEFINED"),
+			Owner: &devenvv1.PoolOwner{ProjectId: proto.String(hex32)}}
+	})
+	bad("pool_name_bad", []string{malformed("pool.name")}, func(r *devenvv1.CreateInstanceRequest) {
+		r.Pool = &devenvv1.Pool{Id: proto.String("p"), Name: proto.String("../x")}
+	})
+	bad("pool_type_bad", []string{malformed("pool.type")}, func(r *devenvv1.CreateInstanceRequest) {
+		r.Pool = &devenvv1.Pool{Id: proto.String("p"), Type: proto.String("USER DEFINED")}
+	})
+	bad("pool_owner_bad", []string{malformed("pool.owner.project_id")}, func(r *devenvv1.CreateInstanceRequest) {
+		r.Pool = &devenvv1.Pool{Id: proto.String("p"), Owner: &devenvv1.PoolOwner{ProjectId: proto.String("../" + hex32)}}
+	})
 
 	// Several bad fields, one violation each.
 	bad("two_bad", []string{malformed(fPath), malformed(fDuration)}, path("/bucket/"), duration(true, 86401))
@@ -561,7 +657,7 @@ func TestListInstances_validation(t *testing.T) {
 			id.set(r, v)
 			ok(fmt.Sprintf("%s_%.10s", id.field, v), r)
 		}
-		for _, v := range []string{id65, "a/b", "a&b=c", "a b", "é", notUTF8} {
+		for _, v := range []string{id65, "a/b", "a&b=c", "a b", "é", notUTF8, "..", ".", "-a"} {
 			r := &devenvv1.ListInstancesRequest{}
 			id.set(r, v)
 			add(fmt.Sprintf("%s_%.12q", id.field, v), []string{malformed(id.field)}, r)
@@ -703,7 +799,7 @@ func TestUpdateInstance_validation(t *testing.T) {
 	for _, c := range `&<>"'/` {
 		add(fmt.Sprintf("description_%c", c), []string{malformed("description")}, desc(string(c)))
 	}
-	for _, s := range []string{"\n", "\t", "\x00", "\x7f", "\u0080", notUTF8} {
+	for _, s := range []string{"\n", "\t", "\x00", "\x7f", "\u0080", notUTF8, "\u202e", "\u200b", "\ufeff", "\u2028", "\u2029"} {
 		add(fmt.Sprintf("description_%q", s), []string{malformed("description")}, desc("a"+s))
 	}
 

@@ -25,8 +25,10 @@
 //     "error_code" ("Facade." followed by the reason) and "error_message".
 //
 // Invalid requests also carry a google.rpc.BadRequest detail naming the
-// offending field, and answers that ask the caller to come back later carry a
-// google.rpc.RetryInfo detail when the delay is known.
+// offending fields (the first 20; then one more violation, reason
+// "OMITTED", says how many were left out), and answers that ask the caller
+// to come back later carry a google.rpc.RetryInfo detail when the delay is
+// known.
 
 package devenvv1
 
@@ -58,21 +60,33 @@ type CreateInstanceRequest struct {
 	// The instance's name, unique in the project: 1 to 64 characters from
 	// A-Z, a-z, 0-9, "-" and "_".
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// A description of at most 512 characters, without any of & < > " ' /.
+	// A description of at most 512 characters, without any of & < > " ' /
+	// (the vendor's rule) and, the facade's rule, without control characters
+	// (newline, tab, ESC), format characters (bidirectional controls such as
+	// U+202E, zero-width characters such as U+200B, the byte order mark
+	// U+FEFF), line or paragraph separators (U+2028, U+2029) or
+	// noncharacters.
 	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
 	// The environment image (profile) ID, for example
 	// "Multi-Engine 1.0 (python3)-gpu": 1 to 128 printable characters.
 	ProfileId string `protobuf:"bytes,4,opt,name=profile_id,json=profileId,proto3" json:"profile_id,omitempty"`
 	// The machine flavor, for example "modelarts.vm.cpu.2u": 1 to 128
-	// characters from A-Z, a-z, 0-9, ".", "-" and "_".
+	// characters from A-Z, a-z, 0-9, ".", "-" and "_", starting with a
+	// letter or digit.
 	Flavor string `protobuf:"bytes,5,opt,name=flavor,proto3" json:"flavor,omitempty"`
 	// Storage, auto-stop and annotations of the instance.
 	Spec *CreateInstanceSpec `protobuf:"bytes,6,opt,name=spec,proto3" json:"spec,omitempty"`
-	// The workspace; ModelArts' default is the workspace "0".
+	// The workspace; ModelArts' default is the workspace "0". Its id, if
+	// set: 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and "_",
+	// starting with a letter or digit.
 	Workspace *Workspace `protobuf:"bytes,7,opt,name=workspace,proto3" json:"workspace,omitempty"`
-	// A dedicated resource pool to run in; its id is required when set.
+	// A dedicated resource pool to run in. Its id is required when set; id,
+	// name and type are 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and
+	// "_", starting with a letter or digit (so never ".."); owner.project_id,
+	// if set, is 32 lowercase hexadecimal characters.
 	Pool *Pool `protobuf:"bytes,8,opt,name=pool,proto3" json:"pool,omitempty"`
-	// The AI project (reserved by the vendor).
+	// The AI project (reserved by the vendor). Its id, if set, as the
+	// workspace's.
 	AiProject *AIProject `protobuf:"bytes,9,opt,name=ai_project,json=aiProject,proto3" json:"ai_project,omitempty"`
 	// If true, the call returns once the instance is RUNNING rather than at
 	// once (CREATING), and fails with FAILED_PRECONDITION if it ends in
@@ -185,15 +199,24 @@ func (x *CreateInstanceRequest) GetWait() bool {
 // CreateInstanceSpec is the spec part of a create request.
 type CreateInstanceSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The instance's storage. For type "obs", location.path is an OBS
-	// directory ending in "/" and not a bucket root ("/bucket/dir/").
+	// The instance's storage: type "obs", "obsfs", "evs" or "efs", and a
+	// location.path of the type's form (see Storage). For "obs", the path is
+	// required: an OBS directory ending in "/" and not a bucket root
+	// ("/bucket/dir/").
 	Storage *Storage `protobuf:"bytes,1,opt,name=storage,proto3" json:"storage,omitempty"`
-	// Extra storage (OBS file systems, dedicated pools only).
+	// Extra storage (OBS parallel file systems, "obsfs", of dedicated pools
+	// only), each as storage: at most 16 entries (the facade's bound;
+	// ModelArts documents none).
 	ExtendStorage []*Storage `protobuf:"bytes,2,rep,name=extend_storage,json=extendStorage,proto3" json:"extend_storage,omitempty"`
 	// Automatic stop. When enabled, duration is required: 3600 to 86400
 	// seconds.
 	AutoStop *AutoStop `protobuf:"bytes,3,opt,name=auto_stop,json=autoStop,proto3" json:"auto_stop,omitempty"`
-	// Free-form annotations.
+	// Free-form annotations. ModelArts documents no rules for them; the
+	// facade's: at most 64 entries; keys of 1 to 128 characters from A-Z,
+	// a-z, 0-9, ".", "-", "_" and "/", starting with a letter or digit (the
+	// characters of Kubernetes annotation keys); values of at most 1024 bytes
+	// without control, format (bidirectional, zero-width, byte order mark)
+	// or line-separator characters, as for description.
 	Annotations   map[string]string `protobuf:"bytes,4,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -331,7 +354,8 @@ type ListInstancesRequest struct {
 	// default: all) to 1000. Not with page_size.
 	Limit int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Only instances of this workspace ID; empty for the default workspace
-	// "0".
+	// "0". An ID is 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and "_",
+	// starting with a letter or digit (as pool_id and ai_project).
 	WorkspaceId string `protobuf:"bytes,9,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// "true" (ModelArts' default) for the caller's own instances only,
 	// "false" for all the caller may see.
@@ -659,7 +683,8 @@ type UpdateInstanceRequest struct {
 	// The instance: 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
 	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	// A new description: at most 512 characters, without any of
-	// & < > " ' /.
+	// & < > " ' / nor control, format or line-separator characters (see
+	// CreateInstanceRequest.description).
 	Description *string `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
 	// New auto-stop settings.
 	Spec          *UpdateInstanceSpec `protobuf:"bytes,4,opt,name=spec,proto3" json:"spec,omitempty"`
@@ -2300,7 +2325,9 @@ func (x *NotebookSpec) GetExtendParams() *structpb.Struct {
 // Storage is storage of an instance.
 type Storage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The storage type: "obs" (object storage), "evs" (a volume), "obsfs".
+	// The storage type: "obs" (object storage), "obsfs" (an OBS parallel file
+	// system), "evs" (a volume) or "efs" (a file system); a request may set
+	// no other.
 	Type *string `protobuf:"bytes,1,opt,name=type,proto3,oneof" json:"type,omitempty"`
 	// Where the storage is.
 	Location      *StorageLocation `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
@@ -2357,10 +2384,29 @@ type StorageLocation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The path: for OBS, a directory ending in "/" ("/bucket/dir/"); for a
 	// volume, its mount point.
+	//
+	// In a request, at most 1024 bytes, by type (ModelArts' rule for "obs"
+	// is "a directory of a bucket, ending in /, not the bucket's root"; the
+	// rest is the facade's):
+	//
+	//   - "obs": "/bucket/dir/": starts and ends with "/"; the bucket name
+	//     follows OBS's naming rules (3 to 63 characters from a-z, 0-9, "-"
+	//     and ".", starting with a letter or digit, ending with neither "-"
+	//     nor ".", without "..", ".-" or "-.", not an IP address); at least
+	//     one directory; no empty, "." or ".." segment; no character OBS says
+	//     to avoid in object names (\ { } ^ % ` [ ] " < > ~ # |) nor "?";
+	//     no control, format or line-separator character; and all of it
+	//     again after Unicode NFKC normalization (so no fullwidth dots or
+	//     slashes);
+	//   - "obsfs": the same, the file system's root ("/fs-name/") allowed;
+	//   - "evs", "efs": a mount point such as "/home/ma-user/work": an
+	//     absolute path of names from the POSIX portable filename characters
+	//     (A-Z, a-z, 0-9, ".", "_", "-"), none starting with "-", none "." or
+	//     "..", no empty segment but a trailing "/".
 	Path *string `protobuf:"bytes,1,opt,name=path,proto3,oneof" json:"path,omitempty"`
-	// The size of a volume.
+	// The size of a volume; 0 or more in a request.
 	VolumeSize *int32 `protobuf:"varint,2,opt,name=volume_size,json=volumeSize,proto3,oneof" json:"volume_size,omitempty"`
-	// The unit of volume_size, such as "GB".
+	// The unit of volume_size, such as "GB"; 1 to 16 letters in a request.
 	VolumeUnit    *string `protobuf:"bytes,3,opt,name=volume_unit,json=volumeUnit,proto3,oneof" json:"volume_unit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -10,7 +10,12 @@ class DevEnvServiceStub(object):
 
     Every RPC checks its input before calling ModelArts: a malformed field
     fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
-    field, and never reaches the cloud. ModelArts error codes are translated
+    field, and never reaches the cloud. Repeated fields and maps have bounds
+    (see the fields), checked before the request is decoded, so no request
+    costs more than its size. The caller is authorized before its request is
+    checked: one who may not make the call gets UNAUTHENTICATED or
+    PERMISSION_DENIED whatever the request holds (only a malformed
+    project_id is INVALID_ARGUMENT first). ModelArts error codes are translated
     into the matching gRPC status (for example ModelArts.6309, which ModelArts
     sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
     the google.rpc.ErrorInfo detail.
@@ -97,7 +102,12 @@ class DevEnvServiceServicer(object):
 
     Every RPC checks its input before calling ModelArts: a malformed field
     fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
-    field, and never reaches the cloud. ModelArts error codes are translated
+    field, and never reaches the cloud. Repeated fields and maps have bounds
+    (see the fields), checked before the request is decoded, so no request
+    costs more than its size. The caller is authorized before its request is
+    checked: one who may not make the call gets UNAUTHENTICATED or
+    PERMISSION_DENIED whatever the request holds (only a malformed
+    project_id is INVALID_ARGUMENT first). ModelArts error codes are translated
     into the matching gRPC status (for example ModelArts.6309, which ModelArts
     sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
     the google.rpc.ErrorInfo detail.
@@ -310,7 +320,12 @@ class DevEnvService(object):
 
     Every RPC checks its input before calling ModelArts: a malformed field
     fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
-    field, and never reaches the cloud. ModelArts error codes are translated
+    field, and never reaches the cloud. Repeated fields and maps have bounds
+    (see the fields), checked before the request is decoded, so no request
+    costs more than its size. The caller is authorized before its request is
+    checked: one who may not make the call gets UNAUTHENTICATED or
+    PERMISSION_DENIED whatever the request holds (only a malformed
+    project_id is INVALID_ARGUMENT first). ModelArts error codes are translated
     into the matching gRPC status (for example ModelArts.6309, which ModelArts
     sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
     the google.rpc.ErrorInfo detail.

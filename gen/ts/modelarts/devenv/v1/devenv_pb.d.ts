@@ -23,8 +23,10 @@
 //     "error_code" ("Facade." followed by the reason) and "error_message".
 //
 // Invalid requests also carry a google.rpc.BadRequest detail naming the
-// offending field, and answers that ask the caller to come back later carry a
-// google.rpc.RetryInfo detail when the delay is known.
+// offending fields (the first 20; then one more violation, reason
+// "OMITTED", says how many were left out), and answers that ask the caller
+// to come back later carry a google.rpc.RetryInfo detail when the delay is
+// known.
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -58,7 +60,12 @@ export declare type CreateInstanceRequest = Message<"modelarts.devenv.v1.CreateI
   name: string;
 
   /**
-   * A description of at most 512 characters, without any of & < > " ' /.
+   * A description of at most 512 characters, without any of & < > " ' /
+   * (the vendor's rule) and, the facade's rule, without control characters
+   * (newline, tab, ESC), format characters (bidirectional controls such as
+   * U+202E, zero-width characters such as U+200B, the byte order mark
+   * U+FEFF), line or paragraph separators (U+2028, U+2029) or
+   * noncharacters.
    *
    * @generated from field: optional string description = 3;
    */
@@ -74,7 +81,8 @@ export declare type CreateInstanceRequest = Message<"modelarts.devenv.v1.CreateI
 
   /**
    * The machine flavor, for example "modelarts.vm.cpu.2u": 1 to 128
-   * characters from A-Z, a-z, 0-9, ".", "-" and "_".
+   * characters from A-Z, a-z, 0-9, ".", "-" and "_", starting with a
+   * letter or digit.
    *
    * @generated from field: string flavor = 5;
    */
@@ -88,21 +96,27 @@ export declare type CreateInstanceRequest = Message<"modelarts.devenv.v1.CreateI
   spec?: CreateInstanceSpec | undefined;
 
   /**
-   * The workspace; ModelArts' default is the workspace "0".
+   * The workspace; ModelArts' default is the workspace "0". Its id, if
+   * set: 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and "_",
+   * starting with a letter or digit.
    *
    * @generated from field: modelarts.devenv.v1.Workspace workspace = 7;
    */
   workspace?: Workspace | undefined;
 
   /**
-   * A dedicated resource pool to run in; its id is required when set.
+   * A dedicated resource pool to run in. Its id is required when set; id,
+   * name and type are 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and
+   * "_", starting with a letter or digit (so never ".."); owner.project_id,
+   * if set, is 32 lowercase hexadecimal characters.
    *
    * @generated from field: modelarts.devenv.v1.Pool pool = 8;
    */
   pool?: Pool | undefined;
 
   /**
-   * The AI project (reserved by the vendor).
+   * The AI project (reserved by the vendor). Its id, if set, as the
+   * workspace's.
    *
    * @generated from field: modelarts.devenv.v1.AIProject ai_project = 9;
    */
@@ -131,15 +145,19 @@ export declare const CreateInstanceRequestSchema: GenMessage<CreateInstanceReque
  */
 export declare type CreateInstanceSpec = Message<"modelarts.devenv.v1.CreateInstanceSpec"> & {
   /**
-   * The instance's storage. For type "obs", location.path is an OBS
-   * directory ending in "/" and not a bucket root ("/bucket/dir/").
+   * The instance's storage: type "obs", "obsfs", "evs" or "efs", and a
+   * location.path of the type's form (see Storage). For "obs", the path is
+   * required: an OBS directory ending in "/" and not a bucket root
+   * ("/bucket/dir/").
    *
    * @generated from field: modelarts.devenv.v1.Storage storage = 1;
    */
   storage?: Storage | undefined;
 
   /**
-   * Extra storage (OBS file systems, dedicated pools only).
+   * Extra storage (OBS parallel file systems, "obsfs", of dedicated pools
+   * only), each as storage: at most 16 entries (the facade's bound;
+   * ModelArts documents none).
    *
    * @generated from field: repeated modelarts.devenv.v1.Storage extend_storage = 2;
    */
@@ -154,7 +172,12 @@ export declare type CreateInstanceSpec = Message<"modelarts.devenv.v1.CreateInst
   autoStop?: AutoStop | undefined;
 
   /**
-   * Free-form annotations.
+   * Free-form annotations. ModelArts documents no rules for them; the
+   * facade's: at most 64 entries; keys of 1 to 128 characters from A-Z,
+   * a-z, 0-9, ".", "-", "_" and "/", starting with a letter or digit (the
+   * characters of Kubernetes annotation keys); values of at most 1024 bytes
+   * without control, format (bidirectional, zero-width, byte order mark)
+   * or line-separator characters, as for description.
    *
    * @generated from field: map<string, string> annotations = 4;
    */
@@ -259,7 +282,8 @@ export declare type ListInstancesRequest = Message<"modelarts.devenv.v1.ListInst
 
   /**
    * Only instances of this workspace ID; empty for the default workspace
-   * "0".
+   * "0". An ID is 1 to 64 characters from A-Z, a-z, 0-9, ".", "-" and "_",
+   * starting with a letter or digit (as pool_id and ai_project).
    *
    * @generated from field: string workspace_id = 9;
    */
@@ -421,7 +445,8 @@ export declare type UpdateInstanceRequest = Message<"modelarts.devenv.v1.UpdateI
 
   /**
    * A new description: at most 512 characters, without any of
-   * & < > " ' /.
+   * & < > " ' / nor control, format or line-separator characters (see
+   * CreateInstanceRequest.description).
    *
    * @generated from field: optional string description = 3;
    */
@@ -1364,7 +1389,9 @@ export declare const NotebookSpecSchema: GenMessage<NotebookSpec>;
  */
 export declare type Storage = Message<"modelarts.devenv.v1.Storage"> & {
   /**
-   * The storage type: "obs" (object storage), "evs" (a volume), "obsfs".
+   * The storage type: "obs" (object storage), "obsfs" (an OBS parallel file
+   * system), "evs" (a volume) or "efs" (a file system); a request may set
+   * no other.
    *
    * @generated from field: optional string type = 1;
    */
@@ -1394,19 +1421,38 @@ export declare type StorageLocation = Message<"modelarts.devenv.v1.StorageLocati
    * The path: for OBS, a directory ending in "/" ("/bucket/dir/"); for a
    * volume, its mount point.
    *
+   * In a request, at most 1024 bytes, by type (ModelArts' rule for "obs"
+   * is "a directory of a bucket, ending in /, not the bucket's root"; the
+   * rest is the facade's):
+   *
+   *   - "obs": "/bucket/dir/": starts and ends with "/"; the bucket name
+   *     follows OBS's naming rules (3 to 63 characters from a-z, 0-9, "-"
+   *     and ".", starting with a letter or digit, ending with neither "-"
+   *     nor ".", without "..", ".-" or "-.", not an IP address); at least
+   *     one directory; no empty, "." or ".." segment; no character OBS says
+   *     to avoid in object names (\ { } ^ % ` [ ] " < > ~ # |) nor "?";
+   *     no control, format or line-separator character; and all of it
+   *     again after Unicode NFKC normalization (so no fullwidth dots or
+   *     slashes);
+   *   - "obsfs": the same, the file system's root ("/fs-name/") allowed;
+   *   - "evs", "efs": a mount point such as "/home/ma-user/work": an
+   *     absolute path of names from the POSIX portable filename characters
+   *     (A-Z, a-z, 0-9, ".", "_", "-"), none starting with "-", none "." or
+   *     "..", no empty segment but a trailing "/".
+   *
    * @generated from field: optional string path = 1;
    */
   path?: string | undefined;
 
   /**
-   * The size of a volume.
+   * The size of a volume; 0 or more in a request.
    *
    * @generated from field: optional int32 volume_size = 2;
    */
   volumeSize?: number | undefined;
 
   /**
-   * The unit of volume_size, such as "GB".
+   * The unit of volume_size, such as "GB"; 1 to 16 letters in a request.
    *
    * @generated from field: optional string volume_unit = 3;
    */
@@ -1740,7 +1786,12 @@ export declare const ConnectionInfoSchema: GenMessage<ConnectionInfo>;
  *
  * Every RPC checks its input before calling ModelArts: a malformed field
  * fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
- * field, and never reaches the cloud. ModelArts error codes are translated
+ * field, and never reaches the cloud. Repeated fields and maps have bounds
+ * (see the fields), checked before the request is decoded, so no request
+ * costs more than its size. The caller is authorized before its request is
+ * checked: one who may not make the call gets UNAUTHENTICATED or
+ * PERMISSION_DENIED whatever the request holds (only a malformed
+ * project_id is INVALID_ARGUMENT first). ModelArts error codes are translated
  * into the matching gRPC status (for example ModelArts.6309, which ModelArts
  * sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
  * the google.rpc.ErrorInfo detail.

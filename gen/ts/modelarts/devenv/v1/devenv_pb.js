@@ -23,8 +23,10 @@
 //     "error_code" ("Facade." followed by the reason) and "error_message".
 //
 // Invalid requests also carry a google.rpc.BadRequest detail naming the
-// offending field, and answers that ask the caller to come back later carry a
-// google.rpc.RetryInfo detail when the delay is known.
+// offending fields (the first 20; then one more violation, reason
+// "OMITTED", says how many were left out), and answers that ask the caller
+// to come back later carry a google.rpc.RetryInfo detail when the delay is
+// known.
 
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
@@ -309,7 +311,12 @@ export const ConnectionInfoSchema = /*@__PURE__*/
  *
  * Every RPC checks its input before calling ModelArts: a malformed field
  * fails with INVALID_ARGUMENT, a google.rpc.BadRequest detail naming each bad
- * field, and never reaches the cloud. ModelArts error codes are translated
+ * field, and never reaches the cloud. Repeated fields and maps have bounds
+ * (see the fields), checked before the request is decoded, so no request
+ * costs more than its size. The caller is authorized before its request is
+ * checked: one who may not make the call gets UNAUTHENTICATED or
+ * PERMISSION_DENIED whatever the request holds (only a malformed
+ * project_id is INVALID_ARGUMENT first). ModelArts error codes are translated
  * into the matching gRPC status (for example ModelArts.6309, which ModelArts
  * sends with HTTP 400, becomes NOT_FOUND) and the original code is kept in
  * the google.rpc.ErrorInfo detail.
