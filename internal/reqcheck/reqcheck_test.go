@@ -261,10 +261,16 @@ func allocated(f func()) uint64 {
 
 // TestCostInProportionToSize: checking and decoding the largest requests
 // that fit the transports' 1 MiB, made of the smallest elements, allocates
-// less than their size, not hundreds of times it.
+// a few times their size at most (the copy of a request over a bound is
+// written only when something was found), not hundreds of times it.
 func TestCostInProportionToSize(t *testing.T) {
 	// Not parallel: the allocation count is the process's.
 	pb := emptyStorages(500_000)
+	// 250,000 occurrences of spec, one entry each: merged, the same list.
+	merged := wire(nil).str(1, project)
+	for range 250_000 {
+		merged = merged.msg(6, wire(nil).msg(2, nil))
+	}
 	js := []byte(jsonBody(350_000, "extend_storage"))
 	for _, tc := range []struct {
 		name string
@@ -273,6 +279,9 @@ func TestCostInProportionToSize(t *testing.T) {
 	}{
 		{"protobuf", len(pb), func() error {
 			return (&reqcheck.Checker{}).DecodeProto(pb, new(devenvv1.CreateInstanceRequest))
+		}},
+		{"protobuf_merged", len(merged), func() error {
+			return (&reqcheck.Checker{}).DecodeProto(merged, new(devenvv1.CreateInstanceRequest))
 		}},
 		{"json", len(js), func() error {
 			return (&reqcheck.Checker{}).DecodeJSON(js, new(devenvv1.CreateInstanceRequest), protojson.UnmarshalOptions{})
@@ -284,8 +293,8 @@ func TestCostInProportionToSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s: %d bytes allocated for a %d-byte request", tc.name, n, tc.size)
-		if n > uint64(tc.size) {
-			t.Errorf("%s: %d bytes allocated for a %d-byte request; want less than its size", tc.name, n, tc.size)
+		if n > uint64(4*tc.size) {
+			t.Errorf("%s: %d bytes allocated for a %d-byte request; want at most 4 times its size", tc.name, n, tc.size)
 		}
 	}
 }

@@ -73,6 +73,8 @@ type walker struct {
 	over []*count
 	// utf8 gathers the strings that are not valid UTF-8.
 	utf8 apierror.Violations
+	// scratch holds, by depth, a buffer for the copy of a nested message.
+	scratch [][]byte
 }
 
 // count is the number of elements of one repeated field or map of one
@@ -196,14 +198,20 @@ func (w *walker) occurrence(out, field []byte, tagLen int, fd protoreflect.Field
 // bytes), as a message of md whose counts are in sc.
 func (w *walker) nested(out, field []byte, tagLen int, md protoreflect.MessageDescriptor, sc *scope, depth int) ([]byte, error) {
 	payload, _ := protowire.ConsumeBytes(field[tagLen:])
-	var inner []byte
-	if w.fix {
-		inner = make([]byte, 0, min(len(payload), fixBuffer))
-	}
-	inner, err := w.walk(inner, payload, md, sc, depth+1)
-	if err != nil || !w.fix {
+	if !w.fix {
+		_, err := w.walk(nil, payload, md, sc, depth+1)
 		return out, err
 	}
+	// The copy of the nested message goes to a buffer of its depth,
+	// reused by the next message at that depth once appended to out.
+	for len(w.scratch) <= depth {
+		w.scratch = append(w.scratch, nil)
+	}
+	inner, err := w.walk(w.scratch[depth][:0], payload, md, sc, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	w.scratch[depth] = inner
 	return appendField(out, field[:tagLen], inner), nil
 }
 
