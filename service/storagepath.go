@@ -27,7 +27,7 @@ const charsOBSAvoids = `\{}^%` + "`" + `[]"<>~#|?`
 //   - obs: an OBS directory, "/bucket/dir/" (see checkOBSPath), not a
 //     bucket's root;
 //   - obsfs: a directory of an OBS parallel file system, "/fs/" or
-//     "/fs/dir/": the same rules, the root allowed;
+//     "/fs-name/dir/": the same rules, the root allowed;
 //   - evs, efs: a mount point in the instance, "/home/ma-user/work" (see
 //     checkMountPath);
 //   - any other type (refused for its type): no rule of its own.

@@ -164,10 +164,10 @@ func TestUpstreamTextIsScrubbed(t *testing.T) {
 	})
 	create := func(name string, wait bool) *devenvv1.CreateInstanceRequest {
 		return &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: "p", Flavor: "modelarts.vm.cpu.2u", Wait: wait,
-			Spec: &devenvv1.CreateInstanceSpec{Storage: &devenvv1.Storage{Type: proto.String("obs"), Location: &devenvv1.StorageLocation{Path: proto.String("/b/d/")}}}}
+			Spec: &devenvv1.CreateInstanceSpec{Storage: &devenvv1.Storage{Type: proto.String("obs"), Location: &devenvv1.StorageLocation{Path: proto.String("/bucket/dir/")}}}}
 	}
 	createBody := func(name string, wait bool) string {
-		return fmt.Sprintf(`{"name":%q,"profile_id":"p","flavor":"modelarts.vm.cpu.2u","wait":%t,"spec":{"storage":{"type":"obs","location":{"path":"/b/d/"}}}}`, name, wait)
+		return fmt.Sprintf(`{"name":%q,"profile_id":"p","flavor":"modelarts.vm.cpu.2u","wait":%t,"spec":{"storage":{"type":"obs","location":{"path":"/bucket/dir/"}}}}`, name, wait)
 	}
 	base := f.httpURL + "/v1/" + project + "/demanager/instances"
 	type restCall struct{ method, url, body string }
