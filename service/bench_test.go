@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
@@ -89,6 +91,27 @@ func BenchmarkGetInstanceInProcess(b *testing.B) {
 		resp, err := svc.GetInstance(b.Context(), req)
 		if err != nil || resp.GetInstance().GetId() != id {
 			b.Fatal(resp, err)
+		}
+	}
+}
+
+// BenchmarkListInstances100REST is ListInstances answering 100 instances
+// over the REST mirror, in process (no socket between the caller and the
+// mirror): the mirror's routing and answer writing, the service, the
+// client and the emulator over loopback HTTP.
+func BenchmarkListInstances100REST(b *testing.B) {
+	svc, _ := readEmulator(b)
+	h, err := mirror.New(b.Context(), svc, svc.UnaryInterceptor())
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := "/v1/" + readProject + "/demanager/instances?de_type=Notebook"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(b.Context(), http.MethodGet, url, nil))
+		if w.Code != http.StatusOK || w.Body.Len() < 100_000 {
+			b.Fatal(w.Code, w.Body.Len())
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		c.record(res)
 		var inst *devenvv1.Instance
 		if err == nil {
-			if inst, err = readInstance(*answer); err != nil {
+			if inst, err = readInstance(ctx, *answer); err != nil {
 				err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
 			}
 		}
@@ -107,9 +107,9 @@ func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.Create
 	}
 	answer, res, err := modelarts.ListInstances.Call(ctx, s.client, modelarts.Request{Params: []string{project}, Query: query}, c.opts...)
 	c.record(res)
-	var list devenvv1.ListInstancesResponse
+	var list *devenvv1.ListInstancesResponse
 	if err == nil {
-		err = vendorjson.Unmarshal(*answer, &list)
+		list, err = readList(ctx, *answer, answerInstances)
 	}
 	if err != nil {
 		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
@@ -118,7 +118,6 @@ func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.Create
 	}
 	for _, inst := range list.GetInstances() {
 		if inst.GetName() == name {
-			withoutSecrets(inst)
 			return inst, nil
 		}
 	}
@@ -140,27 +139,24 @@ func (s *Service) ListInstances(ctx context.Context, req *devenvv1.ListInstances
 			if req.GetLimit() != 0 {
 				query.Set("limit", strconv.Itoa(int(req.GetLimit())))
 			}
-			return s.list(ctx, c, req.GetProjectId(), query)
+			return s.list(ctx, c, req.GetProjectId(), query, answerList)
 		}
 		return s.listPage(ctx, c, req, query)
 	})
 }
 
 // list calls the vendor's list once.
-func (s *Service) list(ctx context.Context, c *call, project string, query url.Values) (*devenvv1.ListInstancesResponse, error) {
+func (s *Service) list(ctx context.Context, c *call, project string, query url.Values, use listUse) (*devenvv1.ListInstancesResponse, error) {
 	answer, res, err := modelarts.ListInstances.Call(ctx, s.client, modelarts.Request{Params: []string{project}, Query: query}, c.opts...)
 	c.record(res)
 	if err != nil {
 		return nil, err
 	}
-	var out devenvv1.ListInstancesResponse
-	if err := vendorjson.Unmarshal(*answer, &out); err != nil {
+	out, err := readList(ctx, *answer, use)
+	if err != nil {
 		return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
 	}
-	for _, inst := range out.GetInstances() {
-		withoutSecrets(inst)
-	}
-	return &out, nil
+	return out, nil
 }
 
 // listQuery is the vendor's query for req's filters and order; de_type
@@ -207,7 +203,7 @@ func (s *Service) get(ctx context.Context, c *call, project, id string) (*devenv
 	if err != nil {
 		return nil, err
 	}
-	inst, err := readInstance(*answer)
+	inst, err := readInstance(ctx, *answer)
 	if err != nil {
 		return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
 	}
@@ -230,7 +226,7 @@ func (s *Service) UpdateInstance(ctx context.Context, req *devenvv1.UpdateInstan
 		if err != nil {
 			return nil, err
 		}
-		inst, err := readInstance(*answer)
+		inst, err := readInstance(ctx, *answer)
 		if err != nil {
 			return nil, &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: err}
 		}
@@ -340,16 +336,4 @@ func isDecodeError(err error) bool {
 func setOutcomeInferred(ctx context.Context) {
 	_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyOutcome, outcomeInferred))
 	callctx.Annotate(ctx, slog.String("outcome", outcomeInferred))
-}
-
-// readInstance reads the vendor's JSON of an instance. Fields the API does
-// not know, the credentials among them, are dropped, and so are secrets in
-// fields it does know (withoutSecrets).
-func readInstance(raw []byte) (*devenvv1.Instance, error) {
-	var inst devenvv1.Instance
-	if err := vendorjson.Unmarshal(raw, &inst); err != nil {
-		return nil, err
-	}
-	withoutSecrets(&inst)
-	return &inst, nil
 }

@@ -137,7 +137,7 @@ func (s *Service) listWindow(ctx context.Context, c *call, project string, query
 	q := cloneQuery(query)
 	q.Set("offset", strconv.Itoa(offset))
 	q.Set("limit", strconv.Itoa(limit))
-	return s.list(ctx, c, project, q)
+	return s.list(ctx, c, project, q, answerInstances)
 }
 
 // pageOf answers page, which starts at offset in the list window belongs

@@ -10,7 +10,8 @@ import (
 // withoutSecrets removes what an instance may carry that is a secret yet
 // has a field in the API: a password (or, on http(s), a token) in a code
 // repository's URL. The credential objects ModelArts returns have no field
-// and are dropped when the answer is read.
+// and are dropped when the answer is read; forCallers (answer.go) removes
+// the same from the vendor JSON REST callers get.
 func withoutSecrets(inst *devenvv1.Instance) {
 	for _, r := range []*devenvv1.Repository{inst.GetRepository(), inst.GetSpec().GetRepository()} {
 		if ci := r.GetConnectionInfo(); ci != nil && ci.Url != nil {

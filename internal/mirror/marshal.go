@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"context"
 	"io"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -20,12 +21,39 @@ type vendorMarshaler struct {
 	check *reqcheck.Checker
 }
 
-// Marshal writes v, a proto message, in the vendor's JSON.
+// Marshal writes v, a proto message or an answer of [asModelArtsSent], in
+// the vendor's JSON.
 func (m *vendorMarshaler) Marshal(v any) ([]byte, error) {
-	if msg, ok := v.(proto.Message); ok {
-		return vendorjson.Marshal(msg)
+	switch v := v.(type) {
+	case answer:
+		return vendorjson.MarshalWith(v.msg, v.originals)
+	case proto.Message:
+		return vendorjson.Marshal(v)
 	}
 	return m.JSONPb.Marshal(v)
+}
+
+// answer is a call's answer (the part of the response the HTTP rule
+// answers) with what the service kept of ModelArts' JSON.
+type answer struct {
+	msg       proto.Message
+	originals *vendorjson.Originals
+}
+
+// asModelArtsSent is the mux's response rewriter: it pairs the answer
+// with the call's vendorjson.Originals, so that what the service read from
+// ModelArts' JSON is written as ModelArts sent it (its nulls, the fields
+// the API does not declare), less the secrets the service removed.
+func asModelArtsSent(ctx context.Context, resp proto.Message) (any, error) {
+	var msg any = resp
+	if rb, ok := resp.(interface{ XXX_ResponseBody() any }); ok {
+		msg = rb.XXX_ResponseBody() // the rule's response_body: the instance
+	}
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return msg, nil
+	}
+	return answer{msg: m, originals: vendorjson.OriginalsFrom(ctx)}, nil
 }
 
 // NewEncoder returns an encoder that writes like Marshal.

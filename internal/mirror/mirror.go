@@ -41,6 +41,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // New returns the REST mirror for srv. Every call runs through interceptor,
@@ -85,6 +86,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithWriteContentLength(),
 		runtime.WithMiddlewares(nameSpan),
+		runtime.WithForwardResponseRewriter(asModelArtsSent),
 	)
 	infos := map[string]*grpc.UnaryServerInfo{}
 	for _, m := range devenvv1.DevEnvService_ServiceDesc.Methods {
@@ -173,8 +175,10 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 // asCall marks a request as a call over REST ([callctx.ProtocolREST]) and
 // records the HTTP client as the call's gRPC peer, with its TLS state, as a
 // gRPC server would: interceptors that identify callers by client
-// certificate then work the same over both protocols. (One copy of the
-// request for both.)
+// certificate then work the same over both protocols. It also gives the
+// call a vendorjson.Originals, in which the service keeps ModelArts' JSON
+// beside the messages it reads from it, for the answer ([asModelArtsSent]).
+// (One copy of the request for all three.)
 func asCall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
@@ -182,6 +186,7 @@ func asCall(next http.Handler) http.Handler {
 			p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
 		ctx := peer.NewContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST), p)
+		ctx = vendorjson.WithOriginals(ctx, new(vendorjson.Originals))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -416,8 +416,8 @@ func TestInstanceLifecycle_mirror(t *testing.T) {
 
 // TestMirrorAnswersHaveTheVendorsShape: for every sample instance the
 // emulator holds, including one with credentials, the mirror's get and
-// list answers have the keys and JSON types of ModelArts' own, minus
-// credentials and nulls, and no secret.
+// list answers have the keys and JSON types of ModelArts' own, its nulls
+// included, minus credentials, and no secret.
 func TestMirrorAnswersHaveTheVendorsShape(t *testing.T) {
 	t.Parallel()
 	f, direct := startLifecycle(t, newFakeClock(), nil)
@@ -454,8 +454,8 @@ func fetchDirect(t *testing.T, url string) map[string]any {
 }
 
 // sameShape fails the test unless got has exactly the keys of want, with
-// the same JSON types, recursively; want's nulls and credential objects
-// are not expected.
+// the same JSON types, recursively, want's nulls included; want's
+// credential objects must be absent.
 func sameShape(t *testing.T, what string, want, got map[string]any) {
 	t.Helper()
 	var diffs []string
@@ -474,21 +474,22 @@ func compareShape(path string, want, got any, diffs *[]string) {
 			return
 		}
 		for k, wv := range w {
-			if wv == nil || k == "credential" {
-				if _, present := g[k]; present && k == "credential" {
+			gv, present := g[k]
+			switch {
+			case k == "credential":
+				if present {
 					*diffs = append(*diffs, fmt.Sprintf("%s.%s: a credential reached the caller", path, k))
 				}
-				continue
-			}
-			gv, present := g[k]
-			if !present {
+			case !present:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: missing", path, k))
-				continue
+			case wv == nil && gv != nil:
+				*diffs = append(*diffs, fmt.Sprintf("%s.%s: %v; ModelArts sent null", path, k, gv))
+			case wv != nil:
+				compareShape(path+"."+k, wv, gv, diffs)
 			}
-			compareShape(path+"."+k, wv, gv, diffs)
 		}
 		for k := range g {
-			if wv, ok := w[k]; !ok || wv == nil {
+			if _, ok := w[k]; !ok {
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: not in ModelArts' answer", path, k))
 			}
 		}

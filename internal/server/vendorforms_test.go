@@ -1,8 +1,18 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
 // TestMirror_answersLikeModelArts sends requests in the forms the vendor's
@@ -40,4 +50,95 @@ func TestMirror_answersLikeModelArts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMirror_passesOnWhatModelArtsSent: the mirror answers an instance or
+// a list as ModelArts sent it, byte for byte when it holds no secret (its
+// layout, explicit nulls, fields the API does not declare, numbers as
+// written), and otherwise in the same order without the secrets: the
+// credential objects, any member named as a secret, a repository URL's
+// password. Pages of the facade's own paging are made of the instances as
+// ModelArts sent them. gRPC answers hold none of the secrets either.
+func TestMirror_passesOnWhatModelArtsSent(t *testing.T) {
+	t.Parallel()
+	plain := `{
+  "id": "DE-plain",
+  "name": "n",
+  "status": "RUNNING",
+  "future_field": {"list": [1, null, "x"], "flag": true},
+  "profile": {"provision": {"spec": {"params": {"annotations": null}}}},
+  "spec": {"repository": null, "failed_reasons": null, "extend_storage": null, "extend_params": null, "future_spec": 1.50}
+}`
+	secret := `{"id":"DE-secret","name":"s","spec":{"credential":{"ssh_private_key":"KEY-0a9f","access_token":"TOK-1b8e"},` +
+		`"repository":{"connection_info":{"url":"https://user:PW-2c7d@git.example/r.git","credential":{"access_token":"TOK-3d6c"}}}},` +
+		`"new_api_token":"TOK-4e5b","future_field":null}`
+	secretForCallers := `{"id":"DE-secret","name":"s","spec":{"repository":{"connection_info":{"url":"https://git.example/r.git"}}},"future_field":null}`
+	list := `{"total_count": 2, "instances": [` + plain + `,` + secret + `], "future_top": null}`
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/instances"):
+			if r.Method == http.MethodPost {
+				_, _ = io.WriteString(w, plain)
+				return
+			}
+			_, _ = io.WriteString(w, list)
+		case strings.HasSuffix(r.URL.Path, "/DE-secret"):
+			_, _ = io.WriteString(w, secret)
+		default:
+			_, _ = io.WriteString(w, plain)
+		}
+	})
+	f := startFacade(t, upstream, func(o *server.Options) { o.Credentials = cloudauth.Token("facade-token") })
+	base := f.httpURL + "/v1/" + project + "/demanager/instances"
+	create := `{"name":"n","profile_id":"p","flavor":"modelarts.vm.cpu.2u","spec":{"storage":{"type":"obs","location":{"path":"/bucket/dir/"}}}}`
+	tests := []struct {
+		name, method, url, body, want string
+	}{
+		{"get", http.MethodGet, base + "/DE-plain", "", plain},
+		{"get_with_secrets", http.MethodGet, base + "/DE-secret", "", secretForCallers},
+		{"update", http.MethodPut, base + "/DE-plain", `{"description":"d"}`, plain},
+		{"create", http.MethodPost, base, create, plain},
+		{"list", http.MethodGet, base + "?de_type=Notebook", "", `{"total_count":2,"instances":[` + compact(t, plain) + `,` + secretForCallers + `],"future_top":null}`},
+	}
+	for _, tt := range tests {
+		code, body := restRaw(t, tt.method, tt.url, tt.body, nil)
+		if code != http.StatusOK || body != tt.want {
+			t.Errorf("%s: %d\n%s\nwant 200\n%s", tt.name, code, body, tt.want)
+		}
+	}
+
+	// A page of the facade's paging: the instance as ModelArts sent it
+	// (written anew, in the same order, as the list held a secret).
+	code, body := restRaw(t, http.MethodGet, base+"?de_type=Notebook&page_size=1", "", nil)
+	var page struct {
+		TotalCount    int               `json:"total_count"`
+		Instances     []json.RawMessage `json:"instances"`
+		NextPageToken string            `json:"next_page_token"`
+	}
+	if err := json.Unmarshal([]byte(body), &page); code != http.StatusOK || err != nil || len(page.Instances) != 1 ||
+		page.NextPageToken == "" || page.TotalCount != 2 || string(page.Instances[0]) != compact(t, plain) {
+		t.Errorf("page: %d %s (%v); want the first instance as ModelArts sent it, and a next page", code, body, err)
+	}
+
+	got, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: "DE-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := protojson.Marshal(got)
+	for _, s := range []string{"KEY-0a9f", "TOK-1b8e", "PW-2c7d", "TOK-3d6c", "TOK-4e5b"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("the gRPC answer holds %s: %s", s, b)
+		}
+	}
+}
+
+// compact returns s, a JSON text, without its insignificant space.
+func compact(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

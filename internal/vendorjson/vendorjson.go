@@ -10,7 +10,9 @@
 // fields without presence only when not zero. Reading accepts what
 // ModelArts and its clients send: numbers or strings for integers,
 // explicit nulls for absent values, and fields this API does not know
-// (ignored).
+// (ignored). What reading drops can be written back: a reader keeps the
+// JSON beside the messages it read in an [Originals], and [MarshalWith]
+// writes those messages as that JSON.
 package vendorjson
 
 import (
@@ -40,6 +42,17 @@ const maxPooledBuffer = 4 << 20
 
 // Marshal writes m as ModelArts would.
 func Marshal(m proto.Message) ([]byte, error) {
+	return MarshalWith(m, nil)
+}
+
+// MarshalWith writes m as Marshal does, except that m, or any message in
+// it, that o keeps (see [Originals]) is written as the JSON it was read
+// from. When o keeps m itself, the answer is that JSON, shared, not
+// copied.
+func MarshalWith(m proto.Message, o *Originals) ([]byte, error) {
+	if raw, ok := o.of(m); ok {
+		return raw, nil
+	}
 	buf := marshalBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooledBuffer {
@@ -47,10 +60,17 @@ func Marshal(m proto.Message) ([]byte, error) {
 			marshalBuffers.Put(buf)
 		}
 	}()
-	if err := write(buf, m.ProtoReflect()); err != nil {
+	w := writer{buf: buf, originals: o}
+	if err := w.message(m.ProtoReflect()); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(buf.Bytes()), nil
+}
+
+// writer writes a message into buf, each message o keeps as it came.
+type writer struct {
+	buf       *bytes.Buffer
+	originals *Originals
 }
 
 // unmarshalOptions read vendor JSON: unknown fields are ignored.
@@ -72,7 +92,12 @@ var wellKnown = map[protoreflect.FullName]bool{
 	"google.protobuf.FieldMask": true,
 }
 
-func write(buf *bytes.Buffer, m protoreflect.Message) error {
+func (w writer) message(m protoreflect.Message) error {
+	buf := w.buf
+	if raw, ok := w.originals.of(m.Interface()); ok {
+		buf.Write(raw)
+		return nil
+	}
 	switch v := m.Interface().(type) {
 	case *structpb.Struct:
 		return writeStruct(buf, v)
@@ -104,7 +129,7 @@ func write(buf *bytes.Buffer, m protoreflect.Message) error {
 		first = false
 		writeString(buf, string(fd.Name()))
 		buf.WriteByte(':')
-		if err := writeField(buf, fd, m.Get(fd)); err != nil {
+		if err := w.field(fd, m.Get(fd)); err != nil {
 			return err
 		}
 	}
@@ -112,7 +137,8 @@ func write(buf *bytes.Buffer, m protoreflect.Message) error {
 	return nil
 }
 
-func writeField(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+func (w writer) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	buf := w.buf
 	switch {
 	case fd.IsList():
 		l := v.List()
@@ -121,7 +147,7 @@ func writeField(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protorefle
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if err := writeValue(buf, fd, l.Get(i)); err != nil {
+			if err := w.value(fd, l.Get(i)); err != nil {
 				return err
 			}
 		}
@@ -145,20 +171,21 @@ func writeField(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protorefle
 			}
 			writeString(buf, e.key)
 			buf.WriteByte(':')
-			if err := writeValue(buf, fd.MapValue(), e.val); err != nil {
+			if err := w.value(fd.MapValue(), e.val); err != nil {
 				return err
 			}
 		}
 		buf.WriteByte('}')
 		return nil
 	}
-	return writeValue(buf, fd, v)
+	return w.value(fd, v)
 }
 
-func writeValue(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+func (w writer) value(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	buf := w.buf
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		return write(buf, v.Message())
+		return w.message(v.Message())
 	case protoreflect.StringKind:
 		writeString(buf, v.String())
 	case protoreflect.BoolKind:

@@ -265,3 +265,34 @@ func TestFloatsAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalWith: a message the Originals keep is written as the JSON it
+// was read from, at the top or inside another; the others as Marshal
+// writes them; a nil Originals changes nothing.
+func TestMarshalWith(t *testing.T) {
+	t.Parallel()
+	kept := &devenvv1.Instance{Id: proto.String("kept")}
+	other := &devenvv1.Instance{Id: proto.String("other")}
+	list := &devenvv1.ListInstancesResponse{TotalCount: proto.Int32(2), Instances: []*devenvv1.Instance{kept, other}}
+	var o vendorjson.Originals
+	o.Keep(kept, []byte(`{"id": "kept", "future": null}`))
+	tests := []struct {
+		name string
+		m    proto.Message
+		o    *vendorjson.Originals
+		want string
+	}{
+		{"inside", list, &o, `{"total_count":2,"instances":[{"id": "kept", "future": null},{"id":"other"}]}`},
+		{"top", kept, &o, `{"id": "kept", "future": null}`},
+		{"not_kept", other, &o, `{"id":"other"}`},
+		{"nil_originals", list, nil, `{"total_count":2,"instances":[{"id":"kept"},{"id":"other"}]}`},
+	}
+	for _, tt := range tests {
+		got, err := vendorjson.MarshalWith(tt.m, tt.o)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%s: %s, %v; want %s", tt.name, got, err, tt.want)
+		}
+	}
+	var none *vendorjson.Originals
+	none.Keep(kept, []byte(`{}`)) // keeps nothing, does not panic
+}

@@ -1,0 +1,58 @@
+package vendorjson
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Originals holds the vendor JSON that messages were read from, so that
+// they can be written back as ModelArts sent them ([MarshalWith]): with
+// its explicit nulls and the fields the API does not declare, which
+// reading drops. The reader decides what of the JSON may be written back
+// (secrets removed); Originals only keeps it.
+//
+// One call's answer uses one Originals, from one goroutine at a time; it
+// keeps every message it was given until it is dropped. A nil *Originals
+// keeps nothing.
+type Originals struct {
+	byMessage map[proto.Message][]byte
+}
+
+type originalsKey struct{}
+
+// WithOriginals returns a context that asks readers of vendor JSON to keep
+// what they read in o (see [OriginalsFrom]): the REST mirror, which
+// answers in the vendor's JSON, gives each call one.
+func WithOriginals(ctx context.Context, o *Originals) context.Context {
+	return context.WithValue(ctx, originalsKey{}, o)
+}
+
+// OriginalsFrom returns the Originals of ctx, or nil when the call's
+// answer will not be written as vendor JSON (a gRPC call): readers then
+// skip the work of keeping anything.
+func OriginalsFrom(ctx context.Context) *Originals {
+	o, _ := ctx.Value(originalsKey{}).(*Originals)
+	return o
+}
+
+// Keep records that m was read from raw, a JSON object, which [MarshalWith]
+// then writes in m's place. raw is kept as it is, not copied.
+func (o *Originals) Keep(m proto.Message, raw []byte) {
+	if o == nil {
+		return
+	}
+	if o.byMessage == nil {
+		o.byMessage = make(map[proto.Message][]byte)
+	}
+	o.byMessage[m] = raw
+}
+
+// of returns the JSON m was read from, if o keeps it.
+func (o *Originals) of(m proto.Message) ([]byte, bool) {
+	if o == nil || o.byMessage == nil {
+		return nil, false
+	}
+	raw, ok := o.byMessage[m]
+	return raw, ok
+}

@@ -1,0 +1,207 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
+)
+
+// What callers get of ModelArts' answers. gRPC callers get the API's
+// messages, read from the vendor's JSON: fields the API does not declare
+// are dropped, the credentials among them, and so are secrets in fields it
+// declares (withoutSecrets). REST callers get the vendor's JSON itself, as
+// ModelArts sent it (its explicit nulls, fields the API does not declare,
+// its order), less the same secrets (forCallers): the service keeps it
+// beside the messages it read, in the call's vendorjson.Originals, which
+// the mirror writes in their place. (The client has already replaced the
+// call's own tokens in both.)
+
+// readInstance reads the vendor's JSON of an instance, for the call of ctx.
+func readInstance(ctx context.Context, raw []byte) (*devenvv1.Instance, error) {
+	var inst devenvv1.Instance
+	if err := vendorjson.Unmarshal(raw, &inst); err != nil {
+		return nil, err
+	}
+	withoutSecrets(&inst)
+	if o := vendorjson.OriginalsFrom(ctx); o != nil {
+		clean, err := forCallers(raw)
+		if err != nil {
+			return nil, err
+		}
+		o.Keep(&inst, clean)
+	}
+	return &inst, nil
+}
+
+// listUse says what a list read from ModelArts answers: the list itself,
+// or some of its instances (a page, a lookup).
+type listUse bool
+
+const (
+	answerList      listUse = false
+	answerInstances listUse = true
+)
+
+// readList reads the vendor's JSON of a list of instances, for the call of
+// ctx. REST callers get the list as ModelArts sent it, or, when use is
+// answerInstances, each instance as ModelArts sent it (splitting the list
+// costs a second reading of it, so it is done only then).
+func readList(ctx context.Context, raw []byte, use listUse) (*devenvv1.ListInstancesResponse, error) {
+	var list devenvv1.ListInstancesResponse
+	if err := vendorjson.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	for _, inst := range list.GetInstances() {
+		withoutSecrets(inst)
+	}
+	o := vendorjson.OriginalsFrom(ctx)
+	if o == nil {
+		return &list, nil
+	}
+	clean, err := forCallers(raw)
+	if err != nil {
+		return nil, err
+	}
+	o.Keep(&list, clean)
+	if use != answerInstances {
+		return &list, nil
+	}
+	var items struct {
+		Instances []json.RawMessage `json:"instances"`
+	}
+	if err := json.Unmarshal(clean, &items); err != nil {
+		return nil, err
+	}
+	if len(items.Instances) == len(list.GetInstances()) {
+		for i, inst := range list.GetInstances() {
+			o.Keep(inst, items.Instances[i])
+		}
+	}
+	return &list, nil
+}
+
+// secretKeyParts name the members of ModelArts' answers that are never
+// passed on, wherever they are: spec.credential and
+// repository.connection_info.credential (an SSH private key and a
+// repository's access token), and any member ModelArts may add whose name
+// says it holds a secret. A member whose key holds one of them is dropped.
+// Names are matched as written: ModelArts names members in lower snake
+// case.
+var secretKeyParts = []string{"credential", "password", "passwd", "secret", "token", "private_key", "access_key"}
+
+// secretKey reports whether an answer's member named key is dropped.
+func secretKey(key string) bool {
+	for _, p := range secretKeyParts {
+		if strings.Contains(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// forCallers returns raw, the vendor's JSON of an instance or a list
+// (already read as such), without what callers must not see: the members secretKey names, and the
+// password or token in a repository's connection_info.url
+// (repositoryURL). Everything else is kept as ModelArts wrote it. raw
+// itself is returned when it can hold none of that (the common case, one
+// search per name part); otherwise the JSON is written anew, in the same
+// order.
+func forCallers(raw []byte) ([]byte, error) {
+	suspect := bytes.Contains(raw, []byte(`"connection_info"`))
+	for _, p := range secretKeyParts {
+		suspect = suspect || bytes.Contains(raw, []byte(p))
+	}
+	if !suspect {
+		return raw, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out bytes.Buffer
+	out.Grow(len(raw))
+	if err := copyValue(d, &out, "", ""); err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("vendor JSON: data after the value")
+	}
+	return out.Bytes(), nil
+}
+
+// copyValue copies the next JSON value of d to out, without the members
+// secretKey names; key is the member the value belongs to ("" in an array
+// or at the top) and parent the member of the object around it.
+func copyValue(d *json.Decoder, out *bytes.Buffer, parent, key string) error {
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			out.WriteByte('{')
+			first := true
+			for d.More() {
+				k, err := d.Token()
+				if err != nil {
+					return err
+				}
+				name, _ := k.(string)
+				if secretKey(name) {
+					var skip json.RawMessage
+					if err := d.Decode(&skip); err != nil {
+						return err
+					}
+					continue
+				}
+				if !first {
+					out.WriteByte(',')
+				}
+				first = false
+				writeJSON(out, name)
+				out.WriteByte(':')
+				if err := copyValue(d, out, key, name); err != nil {
+					return err
+				}
+			}
+			out.WriteByte('}')
+		case '[':
+			out.WriteByte('[')
+			for i := 0; d.More(); i++ {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				if err := copyValue(d, out, key, ""); err != nil {
+					return err
+				}
+			}
+			out.WriteByte(']')
+		}
+		_, err := d.Token() // the closing delimiter
+		return err
+	case string:
+		if parent == "connection_info" && key == "url" {
+			t = repositoryURL(t)
+		}
+		writeJSON(out, t)
+	case json.Number:
+		out.WriteString(t.String())
+	case bool, nil:
+		writeJSON(out, t)
+	}
+	return nil
+}
+
+// writeJSON writes a string, bool or null as JSON.
+func writeJSON(out *bytes.Buffer, v any) {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // cannot fail for these
+	out.Truncate(out.Len() - 1)
+}

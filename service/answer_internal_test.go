@@ -1,0 +1,88 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestForCallers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"nothing_to_remove_kept_as_sent", `{ "a" : [1.50, null, {"b": "x"}] }`, `{ "a" : [1.50, null, {"b": "x"}] }`},
+		{"credential", `{"spec":{"credential":{"ssh_private_key":"k"},"x":1}}`, `{"spec":{"x":1}}`},
+		{"first_and_last_members", `{"token":1,"a":2,"secret_x":3}`, `{"a":2}`},
+		{"only_member", `{"password":"p"}`, `{}`},
+		{"named_as_written", `{"access_key":"a","new_secret_key":"s","my_password":"p","ok":true,"Token":"as named by no one"}`, `{"ok":true,"Token":"as named by no one"}`},
+		{"inside_arrays", `[{"refresh_token":"t","n":1},[{"passwd":"p"}]]`, `[{"n":1},[{}]]`},
+		{"repository_url", `{"connection_info":{"url":"https://u:pw@h/r.git","protocol":"https"}}`, `{"connection_info":{"url":"https://h/r.git","protocol":"https"}}`},
+		{"url_elsewhere_kept", `{"connection_info":{},"annotations":{"url":"https://u:pw@h/"}}`, `{"connection_info":{},"annotations":{"url":"https://u:pw@h/"}}`},
+		{"strings_and_numbers_as_written", `{"token":0,"d":"a\u00e9<b>","n":1e3,"m":-0.0}`, `{"d":"aé<b>","n":1e3,"m":-0.0}`},
+		{"a_value_that_names_a_secret_is_a_value", `{"description":"my token is not here"}`, `{"description":"my token is not here"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := forCallers([]byte(tt.in))
+			if err != nil || string(got) != tt.want {
+				t.Errorf("forCallers(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`{"token":`, `{"token":1} {"b":2}`, `{"password":1,}`} {
+		if got, err := forCallers([]byte(bad)); err == nil {
+			t.Errorf("forCallers(%s) = %s; want an error", bad, got)
+		}
+	}
+}
+
+func FuzzForCallers(f *testing.F) {
+	f.Add(`{"spec":{"credential":{"k":"v"}},"a":[1,null,true]}`)
+	f.Add(`{"connection_info":{"url":"ssh://git:pw@h/r"}}`)
+	f.Add(`[{"Token":"x"},"password"]`)
+	f.Add("2" + strings.Repeat("0", 320)) // beyond float64
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := forCallers([]byte(in))
+		if err != nil {
+			return
+		}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(got))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			if json.Valid([]byte(in)) {
+				t.Fatalf("forCallers(%q) = %q: not JSON: %v", in, got, err)
+			}
+			return
+		}
+		var walk func(any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case []any:
+				for _, e := range v {
+					walk(e)
+				}
+			case map[string]any:
+				for k, e := range v {
+					if secretKey(k) {
+						t.Fatalf("forCallers(%q) = %q: member %q is left", in, got, k)
+					}
+					if k == "connection_info" {
+						if ci, ok := e.(map[string]any); ok {
+							if u, ok := ci["url"].(string); ok && u != repositoryURL(u) {
+								t.Fatalf("forCallers(%q) = %q: url %q keeps its secret", in, got, u)
+							}
+						}
+					}
+					walk(e)
+				}
+			}
+		}
+		if !strings.Contains(in, "\\") { // escapes can hide a name from the fast path's search
+			walk(v)
+		}
+	})
+}
