@@ -1847,7 +1847,7 @@ type DockerImage struct {
 	ImageName *string `protobuf:"bytes,2,opt,name=image_name,json=imageName,proto3,oneof" json:"image_name,omitempty"`
 	// The image tag.
 	ImageTag *string `protobuf:"bytes,3,opt,name=image_tag,json=imageTag,proto3,oneof" json:"image_tag,omitempty"`
-	// Annotations.
+	// Annotations. ModelArts sends null when there are none.
 	Annotations   map[string]string `protobuf:"bytes,4,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2204,19 +2204,21 @@ type NotebookSpec struct {
 	CustomScriptPath *string `protobuf:"bytes,2,opt,name=custom_script_path,json=customScriptPath,proto3,oneof" json:"custom_script_path,omitempty"`
 	// The instance's storage.
 	Storage *Storage `protobuf:"bytes,3,opt,name=storage,proto3" json:"storage,omitempty"`
-	// Extra storage.
+	// Extra storage. ModelArts sends null when there is none.
 	ExtendStorage []*Storage `protobuf:"bytes,4,rep,name=extend_storage,json=extendStorage,proto3" json:"extend_storage,omitempty"`
-	// A code repository.
+	// A code repository. ModelArts sends null when there is none.
 	Repository *Repository `protobuf:"bytes,5,opt,name=repository,proto3" json:"repository,omitempty"`
 	// When resources were reserved: milliseconds since the Unix epoch.
 	ResourceReservedTimestamp *int64 `protobuf:"varint,6,opt,name=resource_reserved_timestamp,json=resourceReservedTimestamp,proto3,oneof" json:"resource_reserved_timestamp,omitempty"`
 	// Automatic stop.
 	AutoStop *AutoStop `protobuf:"bytes,7,opt,name=auto_stop,json=autoStop,proto3" json:"auto_stop,omitempty"`
-	// Why the instance failed, for instances in a failure state.
+	// Why the instance failed, for instances in a failure state. ModelArts
+	// sends null when there is nothing to say.
 	FailedReasons *FailedReasons `protobuf:"bytes,8,opt,name=failed_reasons,json=failedReasons,proto3" json:"failed_reasons,omitempty"`
 	// Annotations, such as target_domain and url.
 	Annotations map[string]string `protobuf:"bytes,9,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Extension parameters, free-form.
+	// Extension parameters, free-form. ModelArts sends null when there are
+	// none.
 	ExtendParams  *structpb.Struct `protobuf:"bytes,10,opt,name=extend_params,json=extendParams,proto3" json:"extend_params,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3208,13 +3210,15 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\rProvisionSpec\x12\x1b\n" +
 	"\x06engine\x18\x01 \x01(\tH\x00R\x06engine\x88\x01\x01\x128\n" +
 	"\x06params\x18\x02 \x01(\v2 .modelarts.devenv.v1.DockerImageR\x06paramsB\t\n" +
-	"\a_engine\"\xb6\x02\n" +
+	"\a_engine\"\xce\x02\n" +
 	"\vDockerImage\x12!\n" +
 	"\tnamespace\x18\x01 \x01(\tH\x00R\tnamespace\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"image_name\x18\x02 \x01(\tH\x01R\timageName\x88\x01\x01\x12 \n" +
-	"\timage_tag\x18\x03 \x01(\tH\x02R\bimageTag\x88\x01\x01\x12S\n" +
-	"\vannotations\x18\x04 \x03(\v21.modelarts.devenv.v1.DockerImage.AnnotationsEntryR\vannotations\x1a>\n" +
+	"\timage_tag\x18\x03 \x01(\tH\x02R\bimageTag\x88\x01\x01\x12k\n" +
+	"\vannotations\x18\x04 \x03(\v21.modelarts.devenv.v1.DockerImage.AnnotationsEntryB\x16\x92A\x13\x82\x03\x10\n" +
+	"\n" +
+	"x-nullable\x12\x02 \x01R\vannotations\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\f\n" +
@@ -3266,21 +3270,29 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\tPoolOwner\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tH\x00R\tprojectId\x88\x01\x01B\r\n" +
-	"\v_project_id\"\x8c\x06\n" +
+	"\v_project_id\"\xec\x06\n" +
 	"\fNotebookSpec\x12\x1e\n" +
 	"\blog_path\x18\x01 \x01(\tH\x00R\alogPath\x88\x01\x01\x121\n" +
 	"\x12custom_script_path\x18\x02 \x01(\tH\x01R\x10customScriptPath\x88\x01\x01\x126\n" +
-	"\astorage\x18\x03 \x01(\v2\x1c.modelarts.devenv.v1.StorageR\astorage\x12C\n" +
-	"\x0eextend_storage\x18\x04 \x03(\v2\x1c.modelarts.devenv.v1.StorageR\rextendStorage\x12?\n" +
+	"\astorage\x18\x03 \x01(\v2\x1c.modelarts.devenv.v1.StorageR\astorage\x12[\n" +
+	"\x0eextend_storage\x18\x04 \x03(\v2\x1c.modelarts.devenv.v1.StorageB\x16\x92A\x13\x82\x03\x10\n" +
 	"\n" +
-	"repository\x18\x05 \x01(\v2\x1f.modelarts.devenv.v1.RepositoryR\n" +
+	"x-nullable\x12\x02 \x01R\rextendStorage\x12W\n" +
+	"\n" +
+	"repository\x18\x05 \x01(\v2\x1f.modelarts.devenv.v1.RepositoryB\x16\x92A\x13\x82\x03\x10\n" +
+	"\n" +
+	"x-nullable\x12\x02 \x01R\n" +
 	"repository\x12L\n" +
 	"\x1bresource_reserved_timestamp\x18\x06 \x01(\x03B\a\x92A\x04\x9a\x02\x01\x03H\x02R\x19resourceReservedTimestamp\x88\x01\x01\x12:\n" +
-	"\tauto_stop\x18\a \x01(\v2\x1d.modelarts.devenv.v1.AutoStopR\bautoStop\x12I\n" +
-	"\x0efailed_reasons\x18\b \x01(\v2\".modelarts.devenv.v1.FailedReasonsR\rfailedReasons\x12T\n" +
-	"\vannotations\x18\t \x03(\v22.modelarts.devenv.v1.NotebookSpec.AnnotationsEntryR\vannotations\x12<\n" +
+	"\tauto_stop\x18\a \x01(\v2\x1d.modelarts.devenv.v1.AutoStopR\bautoStop\x12a\n" +
+	"\x0efailed_reasons\x18\b \x01(\v2\".modelarts.devenv.v1.FailedReasonsB\x16\x92A\x13\x82\x03\x10\n" +
+	"\n" +
+	"x-nullable\x12\x02 \x01R\rfailedReasons\x12T\n" +
+	"\vannotations\x18\t \x03(\v22.modelarts.devenv.v1.NotebookSpec.AnnotationsEntryR\vannotations\x12T\n" +
 	"\rextend_params\x18\n" +
-	" \x01(\v2\x17.google.protobuf.StructR\fextendParams\x1a>\n" +
+	" \x01(\v2\x17.google.protobuf.StructB\x16\x92A\x13\x82\x03\x10\n" +
+	"\n" +
+	"x-nullable\x12\x02 \x01R\fextendParams\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +

@@ -1112,7 +1112,7 @@ export declare type DockerImage = Message<"modelarts.devenv.v1.DockerImage"> & {
   imageTag?: string | undefined;
 
   /**
-   * Annotations.
+   * Annotations. ModelArts sends null when there are none.
    *
    * @generated from field: map<string, string> annotations = 4;
    */
@@ -1327,14 +1327,14 @@ export declare type NotebookSpec = Message<"modelarts.devenv.v1.NotebookSpec"> &
   storage?: Storage | undefined;
 
   /**
-   * Extra storage.
+   * Extra storage. ModelArts sends null when there is none.
    *
    * @generated from field: repeated modelarts.devenv.v1.Storage extend_storage = 4;
    */
   extendStorage: Storage[];
 
   /**
-   * A code repository.
+   * A code repository. ModelArts sends null when there is none.
    *
    * @generated from field: modelarts.devenv.v1.Repository repository = 5;
    */
@@ -1355,7 +1355,8 @@ export declare type NotebookSpec = Message<"modelarts.devenv.v1.NotebookSpec"> &
   autoStop?: AutoStop | undefined;
 
   /**
-   * Why the instance failed, for instances in a failure state.
+   * Why the instance failed, for instances in a failure state. ModelArts
+   * sends null when there is nothing to say.
    *
    * @generated from field: modelarts.devenv.v1.FailedReasons failed_reasons = 8;
    */
@@ -1369,7 +1370,8 @@ export declare type NotebookSpec = Message<"modelarts.devenv.v1.NotebookSpec"> &
   annotations: { [key: string]: string };
 
   /**
-   * Extension parameters, free-form.
+   * Extension parameters, free-form. ModelArts sends null when there are
+   * none.
    *
    * @generated from field: google.protobuf.Struct extend_params = 10;
    */
