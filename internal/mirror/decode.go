@@ -22,18 +22,33 @@ func WithRequestCheck(c *reqcheck.Checker) Option {
 
 // NewDecoder returns a decoder that reads a request body as JSONPb does
 // (the first JSON value; unknown fields ignored, explicit nulls accepted),
-// checked by m.check first.
+// checked by m.check first. A body it cannot read (empty, not JSON, a
+// value of the wrong type, too large) fails with a *readError, which it
+// also records in the request's body (r, a *requestBody) for writeError.
 func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	d := json.NewDecoder(r)
+	body, _ := r.(*requestBody)
 	return runtime.DecoderFunc(func(v any) error {
 		msg, ok := v.(proto.Message)
 		if !ok {
 			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
 		}
 		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			return err
+		err := d.Decode(&raw)
+		if err == nil {
+			err = m.check.DecodeJSON(raw, msg, m.UnmarshalOptions)
 		}
-		return m.check.DecodeJSON(raw, msg, m.UnmarshalOptions)
+		if err == nil {
+			return nil
+		}
+		var limit int64
+		if body != nil {
+			limit = body.limit
+		}
+		e := bodyError(err, raw, msg.ProtoReflect().Descriptor(), limit)
+		if body != nil {
+			body.failure = e
+		}
+		return e
 	})
 }

@@ -117,7 +117,13 @@ func codeName(c codes.Code) string {
 }
 
 // writeError is the mux's error handler.
-func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if body, ok := r.Body.(*requestBody); ok && body.failure != nil && !fromPipeline(err) {
+		// The body could not be read; grpc-gateway passed on only the
+		// decoder's text.
+		writeJSON(w, body.failure.httpStatus, errorBody{ErrorCode: body.failure.code, ErrorMessage: body.failure.message})
+		return
+	}
 	var override *runtime.HTTPStatusError
 	if errors.As(err, &override) {
 		err = override.Err

@@ -96,7 +96,7 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor, infos: infos}); err != nil {
 		return nil, err
 	}
-	var h http.Handler = mux
+	var h http.Handler = cfg.checkQuery(mux)
 	if cfg.auth != nil {
 		h = cfg.auth(h)
 	}
@@ -167,7 +167,7 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge, why, r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
 		next.ServeHTTP(w, r)
 	})
 }

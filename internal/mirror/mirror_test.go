@@ -286,7 +286,7 @@ func TestMirror_routingAndParsing(t *testing.T) {
 		{"options", http.MethodOptions, path, 404, "APIGW.0101"},
 		{"custom_method", "BREW", path, 404, "APIGW.0101"},
 		{"post_on_an_instance", http.MethodPost, path, 404, "APIGW.0101"},
-		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "Facade.INVALID_ARGUMENT"},
+		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "ModelArts.6332"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

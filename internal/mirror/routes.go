@@ -11,10 +11,15 @@ import (
 )
 
 // route is one HTTP rule of the API: a method and a path template split
-// into segments, where "*" stands for a variable ({project_id}).
+// into segments, where "*" stands for a variable ({project_id}); the
+// request message, the fields the path sets, and whether the body sets
+// the rest (body "*": then the query sets nothing).
 type route struct {
-	method   string
-	segments []string
+	method    string
+	segments  []string
+	input     protoreflect.MessageDescriptor
+	vars      []string
+	wholeBody bool
 }
 
 // routes lists the mirror's HTTP rules, read from the proto's
@@ -37,7 +42,8 @@ func readRoutes(svc protoreflect.ServiceDescriptor) routes {
 		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
 			method, path := httpRule(r)
 			if method != "" {
-				rs = append(rs, route{method: method, segments: templateSegments(path)})
+				segs, vars := templateSegments(path)
+				rs = append(rs, route{method: method, segments: segs, input: methods.Get(i).Input(), vars: vars, wholeBody: r.GetBody() == "*"})
 			}
 		}
 	}
@@ -62,28 +68,36 @@ func httpRule(r *annotations.HttpRule) (method, path string) {
 	return "", ""
 }
 
-// templateSegments splits "/v1/{project_id}/x" into ["v1", "*", "x"].
-func templateSegments(path string) []string {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+// templateSegments splits "/v1/{project_id}/x" into ["v1", "*", "x"] and
+// ["project_id"].
+func templateSegments(path string) (segs, vars []string) {
+	segs = strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {
 		if strings.HasPrefix(s, "{") {
 			segs[i] = "*"
+			vars = append(vars, strings.Trim(s, "{}"))
 		}
 	}
-	return segs
+	return segs, vars
 }
 
 // serves reports whether a rule has the method and matches the escaped
 // path exactly: a trailing slash makes another path (the vendor's gateway
 // publishes none with one), and so does an empty segment.
 func (rs routes) serves(method, escapedPath string) bool {
+	return rs.find(method, escapedPath) != nil
+}
+
+// find returns the rule that has the method and matches the escaped path,
+// or nil.
+func (rs routes) find(method, escapedPath string) *route {
 	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
-	for _, r := range rs {
-		if r.method == method && r.matches(segs) {
-			return true
+	for i := range rs {
+		if rs[i].method == method && rs[i].matches(segs) {
+			return &rs[i]
 		}
 	}
-	return false
+	return nil
 }
 
 func (r route) matches(segs []string) bool {

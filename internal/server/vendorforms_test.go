@@ -18,8 +18,9 @@ import (
 // TestMirror_answersLikeModelArts sends requests in the forms the vendor's
 // clients use, good and bad, to the mirror and to the emulator (which
 // answers as ModelArts does) and expects the same HTTP status and, for
-// errors, the same error_code: show_self as Python clients send it, and
-// the vendor's own codes for values ModelArts checks itself.
+// errors, the same error_code: show_self as Python clients send it, the
+// vendor's own codes for values ModelArts checks itself, and for bodies
+// and query values that cannot be read.
 func TestMirror_answersLikeModelArts(t *testing.T) {
 	t.Parallel()
 	f, direct := startLifecycle(t, newFakeClock(), nil)
@@ -38,6 +39,12 @@ func TestMirror_answersLikeModelArts(t *testing.T) {
 		{"sortby_bad", http.MethodGet, list + "?de_type=Notebook&sortby=status", "", 400, "ModelArts.6303"},
 		{"action_unknown", http.MethodPost, action, `{"action":"jump"}`, 400, "ModelArts.6336"},
 		{"action_missing", http.MethodPost, action, `{}`, 400, "ModelArts.6335"},
+		{"action_empty", http.MethodPost, action, "", 400, "ModelArts.6400"},
+		{"action_not_json", http.MethodPost, action, `start`, 400, "ModelArts.6400"},
+		{"action_truncated", http.MethodPost, action, `{"action":`, 400, "ModelArts.6400"},
+		{"action_not_an_object", http.MethodPost, action, `["start"]`, 400, "ModelArts.6400"},
+		{"action_wrong_type", http.MethodPost, action, `{"action": 1}`, 400, "ModelArts.6332"},
+		{"limit_not_a_number", http.MethodGet, list + "?de_type=Notebook&limit=abc", "", 400, "ModelArts.6332"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
