@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
@@ -37,6 +39,19 @@ func readInstance(ctx context.Context, raw []byte) (*devenvv1.Instance, error) {
 		o.Keep(&inst, clean)
 	}
 	return &inst, nil
+}
+
+// keepOriginal keeps raw, ModelArts' JSON answer (or nil), for REST
+// callers, as m, the answer made of it, when the call's answer is vendor
+// JSON.
+func keepOriginal(ctx context.Context, m proto.Message, raw []byte) {
+	o := vendorjson.OriginalsFrom(ctx)
+	if o == nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return // not an object (an empty or null answer): the facade's own
+	}
+	if clean, err := forCallers(raw); err == nil {
+		o.Keep(m, clean)
+	}
 }
 
 // listUse says what a list read from ModelArts answers: the list itself,

@@ -237,7 +237,7 @@ func (s *Service) UpdateInstance(ctx context.Context, req *devenvv1.UpdateInstan
 // StartInstance starts an instance; see the proto for the contract.
 func (s *Service) StartInstance(ctx context.Context, req *devenvv1.StartInstanceRequest) (*devenvv1.StartInstanceResponse, error) {
 	return handle(ctx, s, req, validateStartInstance, func(ctx context.Context, c *call) (*devenvv1.StartInstanceResponse, error) {
-		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStart)
+		ar, _, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStart)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +255,7 @@ func (s *Service) StartInstance(ctx context.Context, req *devenvv1.StartInstance
 // StopInstance stops an instance; see the proto for the contract.
 func (s *Service) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRequest) (*devenvv1.StopInstanceResponse, error) {
 	return handle(ctx, s, req, validateStopInstance, func(ctx context.Context, c *call) (*devenvv1.StopInstanceResponse, error) {
-		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStop)
+		ar, _, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), actionStop)
 		if err != nil {
 			return nil, err
 		}
@@ -273,11 +273,13 @@ func (s *Service) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRe
 // ActOnInstance runs the vendor's action endpoint; see the proto.
 func (s *Service) ActOnInstance(ctx context.Context, req *devenvv1.ActOnInstanceRequest) (*devenvv1.ActOnInstanceResponse, error) {
 	return handle(ctx, s, req, validateActOnInstance, func(ctx context.Context, c *call) (*devenvv1.ActOnInstanceResponse, error) {
-		ar, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), req.GetAction())
+		ar, raw, err := s.act(ctx, c, req.GetProjectId(), req.GetInstanceId(), req.GetAction())
 		if err != nil {
 			return nil, err
 		}
-		return &devenvv1.ActOnInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}, nil
+		out := &devenvv1.ActOnInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}
+		keepOriginal(ctx, out, raw)
+		return out, nil
 	})
 }
 
@@ -290,30 +292,31 @@ var actionReached = map[string][]string{
 // act sends an action. An action is never resent: when its answer is lost,
 // the instance's status tells whether it took effect (STARTING or RUNNING
 // after a start, STOPPING or STOPPED after a stop); if it does not, the
-// outcome is unknown and the caller is told so.
-func (s *Service) act(ctx context.Context, c *call, project, id, action string) (*modelarts.ActionResponse, error) {
+// outcome is unknown and the caller is told so. It returns ModelArts'
+// answer, decoded and as it came (nil when there is none to pass on).
+func (s *Service) act(ctx context.Context, c *call, project, id, action string) (*modelarts.ActionResponse, []byte, error) {
 	callctx.Annotate(ctx, slog.String("action", action))
 	ar, res, err := modelarts.InstanceAction.Call(ctx, s.client,
 		modelarts.Request{Params: []string{project, id}, Body: modelarts.ActionRequest{Action: action}}, c.opts...)
 	c.record(res)
 	switch {
 	case err == nil:
-		return ar, nil
+		return ar, res.Body, nil
 	case isDecodeError(err):
 		// ModelArts accepted the action; only its report is unusable.
-		return &modelarts.ActionResponse{}, nil
+		return &modelarts.ActionResponse{}, nil, nil
 	case !lostAnswer(ctx, res, err):
-		return nil, err
+		return nil, nil, err
 	}
 	s.logger.InfoContext(ctx, "an action reached ModelArts but its answer was lost; reading the instance's status",
 		slog.String("action", action), slog.String("cause", c.quoteErr(err)))
 	inst, gerr := s.get(ctx, c, project, id)
 	if gerr == nil && slices.Contains(actionReached[action], inst.GetStatus()) {
 		setOutcomeInferred(ctx)
-		return &modelarts.ActionResponse{CurrentStatus: inst.GetStatus()}, nil
+		return &modelarts.ActionResponse{CurrentStatus: inst.GetStatus()}, nil, nil
 	}
 	last := c.quote(inst.GetStatus(), maxQuotedStatus)
-	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
+	return nil, nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
 		"ModelArts received the %s but its answer was lost, and the instance's status (%q) does not show whether it took effect; read the instance before trying again", action, last),
 		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
 }

@@ -136,6 +136,7 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 		resp, res, err := modelarts.DeleteInstance.Call(ctx, s.client,
 			modelarts.Request{Params: []string{req.GetProjectId(), instanceID}}, c.opts...)
 		c.record(res)
+		var raw []byte // ModelArts' answer, when it is the one passed on
 		decodeErr, decodeFailed := errors.AsType[*modelarts.DecodeError](err)
 		switch {
 		case err != nil && req.GetAllowMissing() && hasCode(err, modelarts.CodeInstanceNotFound):
@@ -150,14 +151,16 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 			_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
 			callctx.Annotate(ctx, slog.String("delete_outcome", outcomeInferred))
 		case resp.InstanceID != "":
-			instanceID = resp.InstanceID
+			instanceID, raw = resp.InstanceID, res.Body
 		}
 		if req.GetWait() {
 			if _, err := s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
 				return nil, err
 			}
 		}
-		return &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}, nil
+		out := &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}
+		keepOriginal(ctx, out, raw)
+		return out, nil
 	})
 }
 

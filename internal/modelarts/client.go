@@ -348,6 +348,10 @@ type Result struct {
 	Inferred bool
 	// HTTPStatus is the status of the success answer, or 0.
 	HTTPStatus int
+	// Body is the success answer's body as the call decoded it (the
+	// call's secrets replaced, see [Endpoint.Call]), or nil: for callers
+	// that pass on what ModelArts answered beyond the response type.
+	Body []byte
 }
 
 // DecodeError reports a success answer whose body could not be read or

@@ -128,6 +128,9 @@ func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts .
 		return nil, res, err
 	}
 	res.HTTPStatus = answer.status
+	if answer.readErr == nil {
+		res.Body = answer.body
+	}
 	resp := new(Resp)
 	if err := answer.decode(resp); err != nil {
 		return nil, res, err

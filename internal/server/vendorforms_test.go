@@ -59,8 +59,8 @@ func TestMirror_answersLikeModelArts(t *testing.T) {
 	}
 }
 
-// TestMirror_passesOnWhatModelArtsSent: the mirror answers an instance or
-// a list as ModelArts sent it, byte for byte when it holds no secret (its
+// TestMirror_passesOnWhatModelArtsSent: the mirror answers an instance, a
+// list, an action or a delete as ModelArts sent it, byte for byte when it holds no secret (its
 // layout, explicit nulls, fields the API does not declare, numbers as
 // written), and otherwise in the same order without the secrets: the
 // credential objects, any member named as a secret, a repository URL's
@@ -81,9 +81,15 @@ func TestMirror_passesOnWhatModelArtsSent(t *testing.T) {
 		`"new_api_token":"TOK-4e5b","future_field":null}`
 	secretForCallers := `{"id":"DE-secret","name":"s","spec":{"repository":{"connection_info":{"url":"https://git.example/r.git"}}},"future_field":null}`
 	list := `{"total_count": 2, "instances": [` + plain + `,` + secret + `], "future_top": null}`
+	action := `{"current_status": "STARTING", "previous_state": "STOPPED", "queue": null}`
+	deleted := `{"instance_id": "DE-plain", "job_id": 7}`
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
+		case strings.HasSuffix(r.URL.Path, "/action"):
+			_, _ = io.WriteString(w, action)
+		case r.Method == http.MethodDelete:
+			_, _ = io.WriteString(w, deleted)
 		case strings.HasSuffix(r.URL.Path, "/instances"):
 			if r.Method == http.MethodPost {
 				_, _ = io.WriteString(w, plain)
@@ -106,6 +112,8 @@ func TestMirror_passesOnWhatModelArtsSent(t *testing.T) {
 		{"get_with_secrets", http.MethodGet, base + "/DE-secret", "", secretForCallers},
 		{"update", http.MethodPut, base + "/DE-plain", `{"description":"d"}`, plain},
 		{"create", http.MethodPost, base, create, plain},
+		{"action", http.MethodPost, base + "/DE-plain/action", `{"action":"start"}`, action},
+		{"delete", http.MethodDelete, base + "/DE-plain", "", deleted},
 		{"list", http.MethodGet, base + "?de_type=Notebook", "", `{"total_count":2,"instances":[` + compact(t, plain) + `,` + secretForCallers + `],"future_top":null}`},
 	}
 	for _, tt := range tests {
