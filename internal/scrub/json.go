@@ -10,28 +10,41 @@ import (
 // [Text] it neither cleans nor bounds anything: an answer's content is
 // passed on as the upstream wrote it, except for the secrets. A string
 // that holds none keeps its bytes, so does everything outside strings,
-// and when no string holds a secret, b itself is returned: the cost is
-// then one search of b per form of each secret.
+// and when no string holds a secret, b itself is returned.
 //
 // A string is searched once its escapes are decoded, so a secret written
-// with escapes is found too, provided its plain or JSON-escaped form also
-// appears somewhere in b (the search that decides whether to look closer).
+// with escapes ("\u004dII...", "a\/b") is found too. The cost is one
+// search of b per form of each secret; when none is found and b holds a
+// backslash, also one pass over b that decodes only the strings with
+// escapes (a string without any is a piece of b, so it holds no secret
+// either).
+//
 // A secret outside any string (inside a number, or in a text that is not
 // JSON) is left alone: it is not text, and replacing it would change what
 // the answer means. A nil *Secrets returns b.
 func (ss *Secrets) JSON(b []byte) []byte {
-	if ss == nil || !ss.inBytes(b) {
+	if ss == nil {
+		return b
+	}
+	inPlain := ss.inBytes(b) // else only a string with escapes can hold one
+	if !inPlain && bytes.IndexByte(b, '\\') < 0 {
 		return b
 	}
 	var out []byte // nil until a string changes
 	done := 0      // b[:done] is in out
 	for i := 0; i < len(b); i++ {
-		if b[i] != '"' {
-			continue
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			break
 		}
+		i += q
 		end, escaped := stringEnd(b, i)
 		if end < 0 {
 			break // an unterminated string: not JSON from here on
+		}
+		if !inPlain && !escaped {
+			i = end - 1
+			continue
 		}
 		s := string(b[i+1 : end-1])
 		if escaped {

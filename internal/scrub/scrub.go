@@ -10,9 +10,9 @@
 // it is. [URL] describes a URL without its user info.
 //
 // Redaction is a safety net for an upstream that echoes what it was sent; it
-// matches secrets byte for byte (and in their JSON-escaped forms), so text
-// that encodes a secret some other way (reversed, base64, case-folded)
-// passes. Keep secrets out of upstream requests where they do not belong.
+// matches secrets byte for byte (and in their JSON-escaped forms; in a JSON
+// answer, in its strings once their escapes are decoded), so text that
+// encodes a secret some other way (reversed, base64, case-folded) passes. Keep secrets out of upstream requests where they do not belong.
 package scrub
 
 import (
