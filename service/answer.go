@@ -105,15 +105,63 @@ func readList(ctx context.Context, raw []byte, use listUse) (*devenvv1.ListInsta
 // passed on, wherever they are: spec.credential and
 // repository.connection_info.credential (an SSH private key and a
 // repository's access token), and any member ModelArts may add whose name
-// says it holds a secret. A member whose key holds one of them is dropped.
-// Names are matched as written: ModelArts names members in lower snake
-// case.
-var secretKeyParts = []string{"credential", "password", "passwd", "secret", "token", "private_key", "access_key"}
+// says it holds a secret. A member whose key, folded (foldKey), holds one
+// of them is dropped.
+var secretKeyParts = []string{"credential", "password", "passwd", "secret", "token", "privatekey", "accesskey"}
+
+// suspectWords are what an answer that may hold a member forCallers
+// changes holds, in ASCII lower case: a piece of each secretKeyParts
+// without "_" or "-" in it, and the start of connection_info.
+var suspectWords = [][]byte{[]byte("credential"), []byte("passw"), []byte("secret"), []byte("token"),
+	[]byte("private"), []byte("access"), []byte("connection")}
+
+// foldKey returns a member's name as secretKey and copyValue compare it:
+// in ASCII lower case, without "_" and "-". ModelArts names members in
+// lower snake case, but the API's reader also takes the lowerCamelCase
+// JSON names (connectionInfo for connection_info), so a gRPC answer read
+// from such a name has its secrets removed: the vendor's JSON REST callers
+// get must lose the same, whatever the case or separators.
+func foldKey(key string) string {
+	b := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c == '_' || c == '-':
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
 
 // secretKey reports whether an answer's member named key is dropped.
 func secretKey(key string) bool {
+	k := foldKey(key)
 	for _, p := range secretKeyParts {
-		if strings.Contains(key, p) {
+		if strings.Contains(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// suspect reports whether raw may hold a member forCallers drops or
+// changes: a suspect word in any ASCII case, or an escape (\u) that
+// could spell a member's name.
+func suspect(raw []byte) bool {
+	if bytes.Contains(raw, []byte(`\u`)) {
+		return true
+	}
+	lower := make([]byte, len(raw))
+	for i, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	for _, w := range suspectWords {
+		if bytes.Contains(lower, w) {
 			return true
 		}
 	}
@@ -121,18 +169,14 @@ func secretKey(key string) bool {
 }
 
 // forCallers returns raw, the vendor's JSON of an instance or a list
-// (already read as such), without what callers must not see: the members secretKey names, and the
-// password or token in a repository's connection_info.url
-// (repositoryURL). Everything else is kept as ModelArts wrote it. raw
-// itself is returned when it can hold none of that (the common case, one
-// search per name part); otherwise the JSON is written anew, in the same
-// order.
+// (already read as such), without what callers must not see: the members
+// secretKey names, and the password or token in a repository's
+// connection_info.url (repositoryURL). Everything else is kept as
+// ModelArts wrote it. raw itself is returned when it can hold none of
+// that (suspect: the common case, one pass and a search per word);
+// otherwise the JSON is written anew, in the same order.
 func forCallers(raw []byte) ([]byte, error) {
-	suspect := bytes.Contains(raw, []byte(`"connection_info"`))
-	for _, p := range secretKeyParts {
-		suspect = suspect || bytes.Contains(raw, []byte(p))
-	}
-	if !suspect {
+	if !suspect(raw) {
 		return raw, nil
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
@@ -150,7 +194,8 @@ func forCallers(raw []byte) ([]byte, error) {
 
 // copyValue copies the next JSON value of d to out, without the members
 // secretKey names; key is the member the value belongs to ("" in an array
-// or at the top) and parent the member of the object around it.
+// or at the top) and parent the member of the object around it, both
+// folded (foldKey).
 func copyValue(d *json.Decoder, out *bytes.Buffer, parent, key string) error {
 	tok, err := d.Token()
 	if err != nil {
@@ -181,7 +226,7 @@ func copyValue(d *json.Decoder, out *bytes.Buffer, parent, key string) error {
 				first = false
 				writeJSON(out, name)
 				out.WriteByte(':')
-				if err := copyValue(d, out, key, name); err != nil {
+				if err := copyValue(d, out, key, foldKey(name)); err != nil {
 					return err
 				}
 			}
@@ -201,7 +246,7 @@ func copyValue(d *json.Decoder, out *bytes.Buffer, parent, key string) error {
 		_, err := d.Token() // the closing delimiter
 		return err
 	case string:
-		if parent == "connection_info" && key == "url" {
+		if parent == "connectioninfo" && key == "url" {
 			t = repositoryURL(t)
 		}
 		writeJSON(out, t)

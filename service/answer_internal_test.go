@@ -16,7 +16,11 @@ func TestForCallers(t *testing.T) {
 		{"credential", `{"spec":{"credential":{"ssh_private_key":"k"},"x":1}}`, `{"spec":{"x":1}}`},
 		{"first_and_last_members", `{"token":1,"a":2,"secret_x":3}`, `{"a":2}`},
 		{"only_member", `{"password":"p"}`, `{}`},
-		{"named_as_written", `{"access_key":"a","new_secret_key":"s","my_password":"p","ok":true,"Token":"as named by no one"}`, `{"ok":true,"Token":"as named by no one"}`},
+		{"snake_case", `{"access_key":"a","new_secret_key":"s","my_password":"p","ok":true}`, `{"ok":true}`},
+		{"any_case_and_separators", `{"Token":"t","accessKey":"a","Private-Key":"k","PASSWORD":"p","SecretAccessKey":"s","ok":1}`, `{"ok":1}`},
+		{"escaped_names", `{"pass\u0077ord":"p","\u0074oken":"t","ok":1}`, `{"ok":1}`},
+		{"camel_case_repository_url", `{"repository":{"connectionInfo":{"url":"https://ghp_tok@h/r.git"}}}`, `{"repository":{"connectionInfo":{"url":"https://h/r.git"}}}`},
+		{"escaped_repository_url", `{"connection\u005finfo":{"\u0075rl":"ssh://git:pw@h/r"}}`, `{"connection_info":{"url":"ssh://git@h/r"}}`},
 		{"inside_arrays", `[{"refresh_token":"t","n":1},[{"passwd":"p"}]]`, `[{"n":1},[{}]]`},
 		{"repository_url", `{"connection_info":{"url":"https://u:pw@h/r.git","protocol":"https"}}`, `{"connection_info":{"url":"https://h/r.git","protocol":"https"}}`},
 		{"url_elsewhere_kept", `{"connection_info":{},"annotations":{"url":"https://u:pw@h/"}}`, `{"connection_info":{},"annotations":{"url":"https://u:pw@h/"}}`},
@@ -43,6 +47,7 @@ func FuzzForCallers(f *testing.F) {
 	f.Add(`{"spec":{"credential":{"k":"v"}},"a":[1,null,true]}`)
 	f.Add(`{"connection_info":{"url":"ssh://git:pw@h/r"}}`)
 	f.Add(`[{"Token":"x"},"password"]`)
+	f.Add(`{"connectionInfo":{"url":"https://t@h/"},"pass\u0077ord":1}`)
 	f.Add("2" + strings.Repeat("0", 320)) // beyond float64
 	f.Fuzz(func(t *testing.T, in string) {
 		got, err := forCallers([]byte(in))
@@ -70,7 +75,7 @@ func FuzzForCallers(f *testing.F) {
 					if secretKey(k) {
 						t.Fatalf("forCallers(%q) = %q: member %q is left", in, got, k)
 					}
-					if k == "connection_info" {
+					if foldKey(k) == "connectioninfo" {
 						if ci, ok := e.(map[string]any); ok {
 							if u, ok := ci["url"].(string); ok && u != repositoryURL(u) {
 								t.Fatalf("forCallers(%q) = %q: url %q keeps its secret", in, got, u)
@@ -81,8 +86,6 @@ func FuzzForCallers(f *testing.F) {
 				}
 			}
 		}
-		if !strings.Contains(in, "\\") { // escapes can hide a name from the fast path's search
-			walk(v)
-		}
+		walk(v)
 	})
 }
