@@ -13,6 +13,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // Defaults of the waits' polling ([WithWaiting]).
@@ -108,6 +109,10 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			return nil, s.waitExpired(ctx, c, id, t, last)
 		case !worthWaiting(err):
 			return nil, err
+		}
+		if inst != nil {
+			// Not the answer: what the REST mirror kept of this read goes.
+			vendorjson.OriginalsFrom(ctx).Drop(inst)
 		}
 		delay := interval/2 + rand.N(interval/2+1) // jitter in [interval/2, interval]
 		if s.sleep(wctx, delay) != nil {

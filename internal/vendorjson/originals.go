@@ -13,7 +13,8 @@ import (
 // (secrets removed); Originals only keeps it.
 //
 // One call's answer uses one Originals, from one goroutine at a time; it
-// keeps every message it was given until it is dropped. A nil *Originals
+// keeps every message it was given until the message is dropped ([Originals.Drop])
+// or the Originals is. A nil *Originals
 // keeps nothing.
 type Originals struct {
 	byMessage map[proto.Message][]byte
@@ -46,6 +47,15 @@ func (o *Originals) Keep(m proto.Message, raw []byte) {
 		o.byMessage = make(map[proto.Message][]byte)
 	}
 	o.byMessage[m] = raw
+}
+
+// Drop forgets m: a reader that read a message it will not answer with
+// (a wait's reads of an instance before the last) drops it, so that what a
+// call keeps does not grow with how often it reads.
+func (o *Originals) Drop(m proto.Message) {
+	if o != nil {
+		delete(o.byMessage, m)
+	}
 }
 
 // of returns the JSON m was read from, if o keeps it.
