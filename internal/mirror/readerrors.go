@@ -65,7 +65,8 @@ func (e *readError) write(c *config, w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, e.httpStatus, errorBody{ErrorCode: e.code, ErrorMessage: e.message})
 }
 
-// quoted describes a value a caller sent, at most 64 bytes of it.
+// quoted describes a value a caller sent, at most 64 bytes of it, in Go's
+// quoted form: control, bidirectional and invisible characters escaped.
 func quoted(v string) string {
 	if len(v) > 64 {
 		return strconv.Quote(strings.ToValidUTF8(v[:64], "")) + "..."
@@ -282,8 +283,8 @@ func checkField(d *json.Decoder, fd protoreflect.FieldDescriptor, field string) 
 			if err != nil {
 				return nil, err
 			}
-			key, _ := k.(string)
-			if e, err := checkValue(d, fd.MapValue(), field+"."+key); e != nil || err != nil {
+			key, _ := k.(string) // the caller's: quoted, and cut if long
+			if e, err := checkValue(d, fd.MapValue(), field+"["+quoted(key)+"]"); e != nil || err != nil {
 				return e, err
 			}
 		}
