@@ -116,8 +116,8 @@ func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 // but opens no secret's file, as the README says (what only a start can
 // check is left to the start): a missing file, an empty one, a pipe or a
 // device there still prints, with the secret shown as coming from its file.
-// URLs' user info (a password in --modelarts-endpoint or --iam-endpoint) is
-// redacted.
+// URLs' user info (a password in --modelarts-endpoint or --iam-endpoint)
+// and query (a token) are redacted.
 func TestRun_printConfigReadsNoSecretFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -132,7 +132,7 @@ func TestRun_printConfigReadsNoSecretFile(t *testing.T) {
 		"--access-key-file", filepath.Join(dir, "missing"),
 		"--secret-key-file", empty,
 		"--modelarts-endpoint", "https://user:s3cret-pw@modelarts.example",
-		"--iam-endpoint", "https://user:s3cret-pw@iam.example/v3",
+		"--iam-endpoint", "https://user:s3cret-pw@iam.example/v3?token=s3cret-tok#s3cret",
 	}
 	out, err := runOrBlocked(t, args, map[string]string{"OS_SECURITY_TOKEN_FILE": fifo}, fifo)
 	if err != nil {
@@ -148,7 +148,7 @@ func TestRun_printConfigReadsNoSecretFile(t *testing.T) {
 		`(?m)^# secret-key: \[REDACTED\] +# in the file --secret-key-file names \(flag --secret-key-file\)`,
 		`(?m)^# security-token: \[REDACTED\] +# in the file --security-token-file names \(env OS_SECURITY_TOKEN_FILE\)`,
 		`(?m)^modelarts-endpoint: https://\[REDACTED\]@modelarts\.example +# flag --modelarts-endpoint; user info redacted$`,
-		`(?m)^iam-endpoint: https://\[REDACTED\]@iam\.example/v3 +# flag --iam-endpoint; user info redacted$`,
+		`(?m)^iam-endpoint: https://\[REDACTED\]@iam\.example/v3\?\[REDACTED\] +# flag --iam-endpoint; user info and query redacted$`,
 	} {
 		if !matches(re, out) {
 			t.Errorf("--print-config lacks a line matching %s:\n%s", re, out)

@@ -316,17 +316,19 @@ type Setting struct {
 	ViaFile string
 	// Secret marks a secret flag, whose value is redacted.
 	Secret bool
-	// Masked reports that part of Value, the user info of a URL (which
-	// may hold a password), is replaced by [Redacted].
-	Masked bool
+	// Masked names the parts of Value, a URL, replaced by [Redacted]
+	// because they may hold a secret: "user info" (a password), "query"
+	// (?token=..., and the fragment), or both; "" when none is.
+	Masked string
 	// InFile reports whether a configuration file may set the flag.
 	InFile bool
 }
 
 // Settings returns every flag's value after the last Parse or ParseArgs,
 // in the order the flags were defined, file twins of secrets right after
-// their secret, with secret values redacted, and so is the user info of
-// any value that is a URL (https://user:password@host).
+// their secret, with secret values redacted, and so are the user info and
+// the query of any value that is a URL (https://user:password@host,
+// https://host/?token=...).
 func (s *Set) Settings() []Setting {
 	out := make([]Setting, 0, len(s.specs))
 	for i, sp := range s.specs {
@@ -341,7 +343,7 @@ func (s *Set) Settings() []Setting {
 				st.ViaFile, name = twin.name, twin.name
 			}
 		case sp.current != nil:
-			st.Value, st.Masked = redactUserinfo(sp.current())
+			st.Value, st.Masked = redactURL(sp.current())
 		}
 		src := s.specSource(name)
 		st.Source = src
@@ -361,24 +363,32 @@ func (s *Set) Settings() []Setting {
 // schemePrefix matches the scheme of a URL ("https:").
 var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
-// redactUserinfo replaces the user info of v, if v is a URL that has one,
-// with Redacted: everything between the scheme (and "//") and the last "@".
-// The last "@", because a password may hold an "@", "/" or "#" that cut a
-// URL parser's idea of the user info short. A value that is not a URL
-// ("alice@example.com", with no scheme) is left as it is.
-func redactUserinfo(v string) (string, bool) {
-	at := strings.LastIndexByte(v, '@')
-	if at < 0 {
-		return v, false
-	}
+// redactURL replaces what may hold a secret in v, if v is a URL, with
+// Redacted, and names what it replaced (see [Setting].Masked): the user
+// info, everything between the scheme (and "//") and the last "@" (the
+// last, because a password may hold an "@", "/" or "#" that cut a URL
+// parser's idea of the user info short); and the query and fragment,
+// everything after the first "?" or "#" that follows. A value that is not
+// a URL ("alice@example.com", with no scheme) is left as it is.
+func redactURL(v string) (string, string) {
 	start := len(schemePrefix.FindString(v))
 	switch {
 	case strings.HasPrefix(v[start:], "//"):
 		start += len("//")
 	case start == 0:
-		return v, false // neither a scheme nor "//": not a URL
+		return v, "" // neither a scheme nor "//": not a URL
 	}
-	return v[:start] + Redacted + v[at:], true
+	var masked []string
+	if at := strings.LastIndexByte(v, '@'); at >= start {
+		v = v[:start] + Redacted + v[at:]
+		start += len(Redacted)
+		masked = append(masked, "user info")
+	}
+	if q := strings.IndexAny(v[start:], "?#"); q >= 0 {
+		v = v[:start+q+1] + Redacted
+		masked = append(masked, "query")
+	}
+	return v, strings.Join(masked, " and ")
 }
 
 // specSource says where the named flag's value came from.
@@ -436,8 +446,8 @@ func (s *Set) PrintConfig(w io.Writer) error {
 		if st.ViaFile != "" {
 			l.comment = "in the file --" + st.ViaFile + " names (" + l.comment + ")"
 		}
-		if st.Masked {
-			l.comment += "; user info redacted"
+		if st.Masked != "" {
+			l.comment += "; " + st.Masked + " redacted"
 		}
 		if !st.InFile {
 			if st.Secret {

@@ -452,9 +452,9 @@ func TestConfigFile_helpStillWorks(t *testing.T) {
 	}
 }
 
-// TestSettings_redactsURLUserinfo: a URL's user info may hold a password;
-// Settings and PrintConfig show [REDACTED] in its place, and leave values
-// that are not URLs as they are.
+// TestSettings_redactsURLUserinfo: a URL's user info may hold a password,
+// its query or fragment a token; Settings and PrintConfig show [REDACTED]
+// in their place, and leave values that are not URLs as they are.
 func TestSettings_redactsURLUserinfo(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
@@ -467,6 +467,11 @@ func TestSettings_redactsURLUserinfo(t *testing.T) {
 		{"https://host.example/v3", "https://host.example/v3"},
 		{"alice@example.com", "alice@example.com"},
 		{"0.0.0.0:9090", "0.0.0.0:9090"},
+		{"localhost:9090", "localhost:9090"},
+		{"https://host.example/v3?token=s3cret&x=1", "https://host.example/v3?[REDACTED]"},
+		{"https://host.example/#s3cret", "https://host.example/#[REDACTED]"},
+		{"https://user:s3cret@host.example/v3?password=s3cret#s3c", "https://[REDACTED]@host.example/v3?[REDACTED]"},
+		{"https:host.example?s3cret", "https:host.example?[REDACTED]"},
 	}
 	for _, tt := range tests {
 		var addr string
@@ -476,8 +481,8 @@ func TestSettings_redactsURLUserinfo(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := fs.Settings()[0]
-		if st.Value != tt.want || st.Masked != (tt.in != tt.want) {
-			t.Errorf("Settings of %q: value %q, masked %v; want %q", tt.in, st.Value, st.Masked, tt.want)
+		if st.Value != tt.want || (st.Masked != "") != (tt.in != tt.want) {
+			t.Errorf("Settings of %q: value %q, masked %q; want %q", tt.in, st.Value, st.Masked, tt.want)
 		}
 		var b strings.Builder
 		if err := fs.PrintConfig(&b); err != nil {
@@ -486,8 +491,8 @@ func TestSettings_redactsURLUserinfo(t *testing.T) {
 		if strings.Contains(b.String(), "s3c") {
 			t.Errorf("PrintConfig of %q shows the password:\n%s", tt.in, b.String())
 		}
-		if st.Masked && !strings.Contains(b.String(), "# flag --endpoint; user info redacted") {
-			t.Errorf("PrintConfig of %q does not say the user info is redacted:\n%s", tt.in, b.String())
+		if st.Masked != "" && !strings.Contains(b.String(), "# flag --endpoint; "+st.Masked+" redacted") {
+			t.Errorf("PrintConfig of %q does not say the %s is redacted:\n%s", tt.in, st.Masked, b.String())
 		}
 		if addr != tt.in {
 			t.Errorf("the flag's value became %q; want %q (only its display is redacted)", addr, tt.in)
