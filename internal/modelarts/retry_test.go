@@ -133,15 +133,14 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	stalled := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.WithRetryPolicy(modelarts.RetryPolicy{
 		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}))
-	start := time.Now()
+	// The call has no deadline: only the attempt's 100ms timeout ends the
+	// stalled attempt.
 	_, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
 	if err != nil {
 		t.Fatalf("err = %v; want success on the second attempt", err)
 	}
-	// The stalled attempt takes its 100ms timeout (real time: contexts
-	// follow the real clock).
-	if el := time.Since(start); el > 3*time.Second || res.Attempts != 2 || !res.Ambiguous {
-		t.Errorf("took %v with %+v; want ~100ms, 2 attempts, the first ambiguous", el, res)
+	if res.Attempts != 2 || !res.Ambiguous {
+		t.Errorf("result %+v; want 2 attempts, the first ambiguous", res)
 	}
 }
 

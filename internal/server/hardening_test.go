@@ -142,7 +142,7 @@ func TestAdminListener(t *testing.T) {
 // call is in flight, and readiness reports the shutdown.
 func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	for _, addr := range []string{f.grpcAddr, f.adminAddr} {
 		w, err := healthpb.NewHealthClient(dial(t, addr)).Watch(context.Background(), &healthpb.HealthCheckRequest{})
 		if err != nil {
@@ -167,13 +167,10 @@ func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 	if _, err := rs.Recv(); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// The grace period is an hour: a stop that returns (f.stop fails after
+	// 30s) did not wait for it.
 	if err := f.stop(); err != nil {
 		t.Fatal(err)
-	}
-	// Streams without a request get requestSettle (1s); none are open here.
-	if el := time.Since(start); el > 3*time.Second {
-		t.Errorf("shutdown with idle watchers took %v; want well under the 10s grace", el)
 	}
 	if _, err := rs.Recv(); err == nil {
 		t.Error("the reflection stream is still open after shutdown")
@@ -238,12 +235,12 @@ func await(t *testing.T, ch <-chan struct{}, n int) {
 
 // waitUntil polls cond until it holds, for conditions no event reports
 // (an HTTP answer that changes, a call that succeeds again); it fails
-// after 5s.
+// after 30s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for !cond() {
 		select {
 		case <-tick.C:
@@ -396,14 +393,12 @@ func TestStreamWithoutRequestIsEnded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start := time.Now()
+	// Nothing but the request read timeout ends these streams (ends fails
+	// after 20s, a hundred times the timeout).
 	for id, code := range c.ends(ids, 20*time.Second) {
 		if code != int(codes.Canceled) && code != -1 {
 			t.Errorf("stream %d ended with %d; want CANCELLED or a reset", id, code)
 		}
-	}
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("streams without a request lasted %v; want about the 200ms timeout", el)
 	}
 	if emu.RequestCount() != 0 {
 		t.Error("a call without a request reached ModelArts")
@@ -418,7 +413,7 @@ func TestStreamWithoutRequestIsEnded(t *testing.T) {
 // request ends within requestSettle of shutdown, not at the grace period.
 func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil); err != nil {
 		t.Fatal(err)
@@ -426,12 +421,10 @@ func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 	// The client's HTTP/2 stack stays responsive (it acknowledges pings,
 	// as the server's GOAWAY needs); only the call is stuck.
 	go c.respond()
-	start := time.Now()
+	// The grace period is an hour: a stop that returns (f.stop fails after
+	// 30s) did not wait for it.
 	if err := f.stop(); err != nil {
 		t.Fatal(err)
-	}
-	if el := time.Since(start); el > 4*time.Second {
-		t.Errorf("shutdown with a stuck stream took %v; want about 1s, not the 10s grace", el)
 	}
 }
 
@@ -901,7 +894,7 @@ func TestStartupWarnings(t *testing.T) {
 // checking does) is refused, so it cannot hold the drain.
 func TestShutdown_reopenedWatchDoesNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 10 * time.Second })
+	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	hc := healthpb.NewHealthClient(dial(t, f.grpcAddr))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -925,12 +918,10 @@ func TestShutdown_reopenedWatchDoesNotDelay(t *testing.T) {
 		}
 	}()
 	<-first
-	start := time.Now()
+	// The grace period is an hour: a stop that returns (f.stop fails after
+	// 30s) did not wait for it.
 	if err := f.stop(); err != nil {
 		t.Fatal(err)
-	}
-	if el := time.Since(start); el > 4*time.Second {
-		t.Errorf("shutdown with a watcher that reopens took %v; want well under the 10s grace", el)
 	}
 }
 

@@ -129,14 +129,12 @@ describe("errors", () => {
   });
 
   it("DEADLINE_EXCEEDED when the deadline passes before a slow instance answers", async () => {
-    // The emulator answers for instance "fault-lat5s" after 5 seconds.
-    const started = performance.now();
+    // The emulator answers for instance "fault-lat5s" after 5 seconds: an
+    // answer before it can only be the deadline's.
     const err = await failure(
       client.getInstance({ projectId: sampleProject, instanceId: "fault-lat5s" }, { timeoutMs: 300 }),
     );
-    const elapsed = performance.now() - started;
     assert.equal(err.code, Code.DeadlineExceeded, `${err.codeName}: ${err.message}`);
-    assert.ok(elapsed < 3000, `the call took ${Math.round(elapsed)}ms, not cut short by its 300ms deadline`);
   });
 
   it("DEADLINE_EXCEEDED also when the facade's reset arrives before the client's own timer", async () => {
