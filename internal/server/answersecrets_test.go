@@ -52,18 +52,9 @@ func TestAnswersLoseSecretsInEveryForm(t *testing.T) {
 			if b, _ := protojson.Marshal(resp); leaks(string(b)) {
 				t.Errorf("gRPC answer holds a secret: %s", b)
 			}
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.httpURL+"/v1/"+project+"/demanager/instances/"+id, nil)
-			req.Header.Set("X-Auth-Token", callerToken)
-			tr := &http.Transport{}
-			defer tr.CloseIdleConnections()
-			hr, err := (&http.Client{Transport: tr}).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer hr.Body.Close()
-			b, _ := io.ReadAll(hr.Body)
-			if hr.StatusCode != http.StatusOK || leaks(string(b)) {
-				t.Errorf("REST answer: %d %s; want 200 without a secret", hr.StatusCode, b)
+			code, b := restRaw(t, http.MethodGet, f.httpURL+"/v1/"+project+"/demanager/instances/"+id, "", map[string]string{"X-Auth-Token": callerToken})
+			if code != http.StatusOK || leaks(b) {
+				t.Errorf("REST answer: %d %s; want 200 without a secret", code, b)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -54,18 +53,9 @@ func TestWaitOverRESTKeepsOnlyItsAnswer(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	body := `{"name":"waits","profile_id":"p","flavor":"modelarts.vm.cpu.2u","wait":true,"spec":{"storage":{"type":"obs","location":{"path":"/bucket/dir/"}}}}`
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.httpURL+"/v1/"+project+"/demanager/instances", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), `"status":"RUNNING"`) {
-		t.Fatalf("create with wait: %d %.200s; want 200 with the RUNNING instance", resp.StatusCode, answer)
+	code, answer := restRaw(t, http.MethodPost, f.httpURL+"/v1/"+project+"/demanager/instances", body, nil)
+	if code != http.StatusOK || !strings.Contains(answer, `"status":"RUNNING"`) {
+		t.Fatalf("create with wait: %d %.200s; want 200 with the RUNNING instance", code, answer)
 	}
 	if pauses.Load() < reads {
 		t.Fatalf("the wait paused %d times; want at least %d", pauses.Load(), reads)
