@@ -43,11 +43,19 @@ func readInstance(ctx context.Context, raw []byte) (*devenvv1.Instance, error) {
 
 // keepOriginal keeps raw, ModelArts' JSON answer (or nil), for REST
 // callers, as m, the answer made of it, when the call's answer is vendor
-// JSON.
+// JSON. m was made by the client's reader (encoding/json, which takes a
+// member's name in any case and the last of duplicates); raw is kept only
+// if the API's reader makes m of it too, so that REST callers, whose
+// readers match names as written, are told what gRPC callers are. When it
+// does not, REST callers get m as the facade writes it.
 func keepOriginal(ctx context.Context, m proto.Message, raw []byte) {
 	o := vendorjson.OriginalsFrom(ctx)
 	if o == nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 		return // not an object (an empty or null answer): the facade's own
+	}
+	read := m.ProtoReflect().New().Interface()
+	if vendorjson.Unmarshal(raw, read) != nil || !proto.Equal(read, m) {
+		return // {"current_status": "A", "Current_Status": "B"}: m says B
 	}
 	if clean, err := forCallers(raw); err == nil {
 		o.Keep(m, clean)
