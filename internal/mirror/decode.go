@@ -11,9 +11,9 @@ import (
 )
 
 // WithRequestCheck checks request bodies with c before they are decoded
-// (package reqcheck): a body over the API's bounds, or with invalid UTF-8,
-// is decoded without what is over a bound and with U+FFFD, and c keeps
-// what was found for the call's pipeline, which answers it after
+// (package reqcheck): of a body over the API's bounds, or with invalid
+// UTF-8, nothing is decoded (the request's IDs come from the path), and c
+// keeps what was found for the call's pipeline, which answers it after
 // authorization (the pipeline's interceptor must include
 // c.UnaryInterceptor). Without it, such a body is refused at once.
 func WithRequestCheck(c *reqcheck.Checker) Option {

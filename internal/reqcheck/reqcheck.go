@@ -2,15 +2,16 @@
 // protobuf (gRPC) or JSON (the REST mirror), before it is decoded into
 // messages: no repeated field or map holds more than its bound ([Bound]),
 // and every string is valid UTF-8. It does so in one pass over the bytes
-// that allocates nothing per element, so a request costs memory in
-// proportion to its size whatever its shape: 500,000 empty list entries in
-// 1 MB are counted, not built.
+// that allocates nothing per element or token, so a request costs memory
+// in proportion to its size whatever its shape: 500,000 empty list entries
+// in 1 MB are counted, not built.
 //
 // A request that fails is not refused here, because the caller has not
 // been authorized yet (authorization reads the request's project). It is
 // decoded with what authorization needs and no more than the bounds allow
-// (over gRPC: without the elements past a bound, with U+FFFD for invalid
-// UTF-8; over REST: nothing of the body, as the IDs are in the path), and
+// (over gRPC: without the elements past a bound and without the strings
+// that are not UTF-8; over REST: nothing of the body, as the IDs are in
+// the path), and
 // what was found is kept by the [Checker] for that request: the first
 // interceptor of the call ([Checker.UnaryInterceptor]) moves it into the
 // call's context, and the service answers it ([FromContext]) after
@@ -58,6 +59,46 @@ func Bound(fd protoreflect.FieldDescriptor) int {
 		return n
 	}
 	return defaultBound
+}
+
+// badUTF8 gathers the fields holding a string that is not valid UTF-8,
+// each once however often it occurs (a singular field may occur any number
+// of times, the last one counting): only a field not reported yet costs an
+// allocation. Fields are few (list elements past a bound are not walked),
+// so seen stays small.
+type badUTF8 struct {
+	vs apierror.Violations
+	// seen holds, by field path, the parts already reported.
+	seen map[string]part
+}
+
+// part is what of a field holds the bad string.
+type part uint8
+
+const (
+	whole    part = 1 << iota // the field's value
+	mapKey                    // a key of the map
+	mapValue                  // a value of the map
+)
+
+// add reports that the string at path (the part p of it) is not UTF-8.
+func (b *badUTF8) add(path []byte, p part) {
+	if b.seen[string(path)]&p != 0 {
+		return
+	}
+	if b.seen == nil {
+		b.seen = map[string]part{}
+	}
+	field := string(path)
+	b.seen[field] |= p
+	what := ""
+	switch p {
+	case mapKey:
+		what = "a key of "
+	case mapValue:
+		what = "a value of "
+	}
+	b.vs.Add(apierror.Violation(field, apierror.ViolationMalformed, what+field+" is not valid UTF-8"))
 }
 
 // Checker checks requests as they are decoded ([Checker.DecodeProto],

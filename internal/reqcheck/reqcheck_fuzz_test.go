@@ -34,7 +34,7 @@ func FuzzDecodeProto(f *testing.F) {
 		var got devenvv1.CreateInstanceRequest
 		err := c.DecodeProto(b, &got)
 		var plain devenvv1.CreateInstanceRequest
-		plainErr := proto.Unmarshal(b, &plain)
+		plainErr := proto.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, &plain)
 		if err != nil {
 			if plainErr == nil && withinBounds(&plain) {
 				t.Fatalf("refused %x, which decodes within the bounds: %v", b, err)
@@ -63,6 +63,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add("{\"name\":\"\xff\",\"spec\":{\"annotations\":{\"k\":\"v\"},\"x\":[{},[]]}}")
 	f.Add(`{"spec":{"extend_storage":null,"storage":{"location":{"path":"/b/d/"}}}}`)
 	f.Add(`[1,{"a":2}]`)
+	f.Add(`{"sp\u0065c":{"extend\u005fstorage":[{},{"type":"\"\\"}],"x\ud83d\ude00":{"\"":[1,true,null,-2.5e3]}},"n\u0061me":"a\tb"}`)
 	opts := protojson.UnmarshalOptions{DiscardUnknown: true}
 	f.Fuzz(func(t *testing.T, s string) {
 		if !json.Valid([]byte(s)) {

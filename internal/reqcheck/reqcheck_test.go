@@ -120,8 +120,8 @@ func TestUnmarshalProto(t *testing.T) {
 			found: []string{"name: name is not valid UTF-8", "spec.extend_storage[1].type: spec.extend_storage[1].type is not valid UTF-8",
 				"spec.annotations: a value of spec.annotations is not valid UTF-8"},
 			check: func(r *devenvv1.CreateInstanceRequest) string {
-				if r.GetName() != "n\uFFFDb" || r.GetSpec().GetExtendStorage()[1].GetType() != "\uFFFD" || r.GetSpec().GetAnnotations()["k"] != "\uFFFD" {
-					return fmt.Sprintf("decoded %v; want U+FFFD for each bad byte", r)
+				if r.GetProjectId() != project || r.Name != "" || r.GetSpec().GetExtendStorage()[1].Type != nil || r.GetSpec().GetAnnotations()["k"] != "" {
+					return fmt.Sprintf("decoded %v; want the project, and the strings that are not UTF-8 left out", r)
 				}
 				return ""
 			}},
@@ -207,6 +207,15 @@ func TestUnmarshalJSON(t *testing.T) {
 			}},
 		{name: "json_name", in: jsonBody(17, "extendStorage"),
 			found: []string{"spec.extend_storage: spec.extend_storage may have at most 16 entries; got 17"}},
+		{name: "escaped_names", in: strings.Replace(strings.Replace(jsonBody(17, `extend\u005Fstor\u0061ge`), `"spec"`, `"sp\u0065c"`, 1), `"name"`, `"n\u0061me"`, 1),
+			found: []string{"spec.extend_storage: spec.extend_storage may have at most 16 entries; got 17"}},
+		{name: "escapes_elsewhere", in: `{"name":"n\"b\\","spec":{"annotations":{"k\"}":"v\\\"]"},"x\ud83d\ude00":[{"\"":"}"}],"extend_storage":[{"type":"a\"b"}]}}`,
+			check: func(r *devenvv1.CreateInstanceRequest) string {
+				if r.GetName() != `n"b\` || r.GetSpec().GetAnnotations()[`k"}`] != `v\"]` || r.GetSpec().GetExtendStorage()[0].GetType() != `a"b` {
+					return fmt.Sprintf("decoded %v", r)
+				}
+				return ""
+			}},
 		{name: "annotations_100000", in: `{"spec":{"annotations":{"k":"v"` + ann.String() + `}}}`,
 			found: []string{"spec.annotations: spec.annotations may have at most 64 entries; got 100001",
 				"spec.annotations: a key of spec.annotations is not valid UTF-8"}},
@@ -271,7 +280,40 @@ func TestCostInProportionToSize(t *testing.T) {
 	for range 250_000 {
 		merged = merged.msg(6, wire(nil).msg(2, nil))
 	}
+	// 1 MiB of strings that are not UTF-8 in singular fields, each field
+	// over and over (the last occurrence wins), one after the other.
+	badNames := wire(nil).str(1, project)
+	for len(badNames) < 1<<20-16 {
+		badNames = badNames.str(2, "\xff").str(5, "\xff")
+	}
+	// 1 MiB of fields the API does not know, and an entry over a bound.
+	unknown := wire(nil).str(1, project)
+	for len(unknown) < 1<<20-64 {
+		unknown = unknown.str(99, "")
+	}
+	unknownOver := unknown[:len(unknown):len(unknown)].msg(6, emptyStorages(17)[len(project)+2:])
+	// 1 MiB of JSON tokens that are not lists: members the API does not
+	// know, in a message it knows and in one it does not; numbers; the
+	// same string member, not UTF-8, over and over.
+	repeat := func(head, elem, tail string) []byte {
+		var b strings.Builder
+		b.WriteString(head)
+		for b.Len() < 1<<20-len(tail)-len(elem) {
+			b.WriteString(elem)
+		}
+		b.WriteString(tail)
+		return []byte(b.String())
+	}
 	js := []byte(jsonBody(350_000, "extend_storage"))
+	jsonUnknownMembers := repeat(`{"spec":{"storage":{"a":0`, `,"ab":0`, `}}}`)
+	jsonNumbers := repeat(`{"other":[0`, `,0`, `]}`)
+	jsonStrings := repeat(`{"other":{"a":""`, `,"":""`, `}}`)
+	jsonBadNames := repeat(`{"name":"a"`, ",\"name\":\"\xff\",\"flavor\":\"\xff\"", `}`)
+	decodeJSON := func(b []byte) func() error {
+		return func() error {
+			return (&reqcheck.Checker{}).DecodeJSON(b, new(devenvv1.CreateInstanceRequest), protojson.UnmarshalOptions{DiscardUnknown: true})
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		size int
@@ -283,9 +325,20 @@ func TestCostInProportionToSize(t *testing.T) {
 		{"protobuf_merged", len(merged), func() error {
 			return (&reqcheck.Checker{}).DecodeProto(merged, new(devenvv1.CreateInstanceRequest))
 		}},
-		{"json", len(js), func() error {
-			return (&reqcheck.Checker{}).DecodeJSON(js, new(devenvv1.CreateInstanceRequest), protojson.UnmarshalOptions{})
+		{"protobuf_invalid_utf8_repeated", len(badNames), func() error {
+			return (&reqcheck.Checker{}).DecodeProto(badNames, new(devenvv1.CreateInstanceRequest))
 		}},
+		{"protobuf_unknown", len(unknown), func() error {
+			return (&reqcheck.Checker{}).DecodeProto(unknown, new(devenvv1.CreateInstanceRequest))
+		}},
+		{"protobuf_unknown_over_bound", len(unknownOver), func() error {
+			return (&reqcheck.Checker{}).DecodeProto(unknownOver, new(devenvv1.CreateInstanceRequest))
+		}},
+		{"json", len(js), decodeJSON(js)},
+		{"json_unknown_members", len(jsonUnknownMembers), decodeJSON(jsonUnknownMembers)},
+		{"json_numbers", len(jsonNumbers), decodeJSON(jsonNumbers)},
+		{"json_strings", len(jsonStrings), decodeJSON(jsonStrings)},
+		{"json_invalid_utf8_repeated", len(jsonBadNames), decodeJSON(jsonBadNames)},
 	} {
 		var err error
 		n := allocated(func() { err = tc.f() })

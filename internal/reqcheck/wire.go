@@ -3,8 +3,8 @@ package reqcheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -19,8 +19,9 @@ import (
 // requests nest four deep.
 const maxDepth = 32
 
-// fixBuffer is the most a copy of a message reserves before it grows: the
-// copy of a request over a bound is much smaller than the request.
+// fixBuffer is what a copy of a request reserves before it grows (see
+// grow): the copy of a request over a bound is much smaller than the
+// request.
 const fixBuffer = 4 << 10
 
 // ErrMalformed is the error of a request that is not a protobuf message
@@ -29,41 +30,48 @@ var ErrMalformed = errors.New("the request is not a valid protobuf message")
 
 // DecodeProto decodes b, the protobuf wire form of a request, into m
 // after checking it (see the package comment). When it finds something, m
-// receives b without the elements over a bound and with invalid UTF-8
-// replaced, and what it found is kept for m's call. Bytes that are not a
-// protobuf message are an error ([ErrMalformed]), and nothing is decoded
-// from them.
+// receives b without the elements over a bound and without the strings
+// that are not valid UTF-8, and what it found is kept for m's call. Bytes
+// that are not a protobuf message are an error ([ErrMalformed]), and
+// nothing is decoded from them. Fields the API does not know are
+// discarded, as the mirror's JSON decoder discards them: kept, they would
+// only cost memory (five times their size, as the decoder gathers them).
 func (c *Checker) DecodeProto(b []byte, m proto.Message) error {
 	md := m.ProtoReflect().Descriptor()
 	var check walker
 	if _, err := check.walk(nil, b, md, nil, 0); err != nil {
 		return err
 	}
-	if len(check.over) == 0 && check.utf8.Len() == 0 {
-		return proto.Unmarshal(b, m)
+	if len(check.over) == 0 && check.utf8.vs.Len() == 0 {
+		return unmarshal.Unmarshal(b, m)
 	}
 	vs := new(apierror.Violations)
 	for _, c := range check.over {
 		vs.Add(overBound(c))
 	}
-	vs.Merge(&check.utf8)
+	vs.Merge(&check.utf8.vs)
 
 	fix := walker{fix: true}
 	fixed, err := fix.walk(make([]byte, 0, min(len(b), fixBuffer)), b, md, nil, 0)
 	if err != nil {
 		return err
 	}
-	if err := proto.Unmarshal(fixed, m); err != nil {
+	if err := unmarshal.Unmarshal(fixed, m); err != nil {
 		return err
 	}
 	return c.keep(m, vs)
 }
 
+// unmarshal decodes requests.
+var unmarshal = proto.UnmarshalOptions{DiscardUnknown: true}
+
 // walker walks a request's wire form: it counts the elements of each
 // repeated field and map and checks strings or, with fix, copies the
-// request without the elements over a bound and with invalid UTF-8
-// replaced. It allocates nothing per element: elements past a bound are
-// counted and skipped.
+// request without the elements over a bound and without the strings that
+// are not valid UTF-8. It allocates nothing per element: elements past a
+// bound are counted and skipped, a bad string costs an allocation the
+// first time its field is reported only, and a copy is never larger than
+// what it copies.
 type walker struct {
 	fix bool
 	// path is the field being walked ("spec.extend_storage[2].type"),
@@ -72,7 +80,7 @@ type walker struct {
 	// over lists the repeated fields and maps found over their bound.
 	over []*count
 	// utf8 gathers the strings that are not valid UTF-8.
-	utf8 apierror.Violations
+	utf8 badUTF8
 	// scratch holds, by depth, a buffer for the copy of a nested message.
 	scratch [][]byte
 }
@@ -137,10 +145,7 @@ func (w *walker) walk(out, b []byte, md protoreflect.MessageDescriptor, sc *scop
 		b = b[len(field):]
 		fd := fields.ByNumber(num)
 		if fd == nil || !wireTypeFits(fd, typ) {
-			// The decoder keeps it as unknown bytes, which cost their
-			// size.
-			out = w.copy(out, field)
-			continue
+			continue // unknown to the decoder, which discards it
 		}
 		mark := len(w.path)
 		if !md.IsMapEntry() {
@@ -189,7 +194,7 @@ func (w *walker) occurrence(out, field []byte, tagLen int, fd protoreflect.Field
 	case protoreflect.MessageKind:
 		return w.nested(out, field, tagLen, fd.Message(), sub, depth)
 	case protoreflect.StringKind:
-		return w.str(out, field, tagLen, ""), nil
+		return w.str(out, field, tagLen, whole), nil
 	}
 	return w.copy(out, field), nil
 }
@@ -229,15 +234,15 @@ func (w *walker) mapEntry(out, field []byte, tagLen int, md protoreflect.Message
 		fd := md.Fields().ByNumber(num)
 		switch {
 		case fd == nil || !wireTypeFits(fd, typ):
-			inner = w.copy(inner, f)
+			// Unknown to the decoder, which discards it.
 		case fd.Kind() == protoreflect.MessageKind:
 			if inner, err = w.nested(inner, f, n, fd.Message(), nil, depth+1); err != nil {
 				return nil, err
 			}
 		case fd.Kind() == protoreflect.StringKind && fd.Number() == 1:
-			inner = w.str(inner, f, n, "a key of ")
+			inner = w.str(inner, f, n, mapKey)
 		case fd.Kind() == protoreflect.StringKind:
-			inner = w.str(inner, f, n, "a value of ")
+			inner = w.str(inner, f, n, mapValue)
 		default:
 			inner = w.copy(inner, f)
 		}
@@ -249,24 +254,23 @@ func (w *walker) mapEntry(out, field []byte, tagLen int, md protoreflect.Message
 }
 
 // str checks field, an occurrence of a string field (its tag is tagLen
-// bytes): invalid UTF-8 is reported as what+path, or replaced.
-func (w *walker) str(out, field []byte, tagLen int, what string) []byte {
+// bytes; p says what of the field at w.path it is): invalid UTF-8 is
+// reported or, when fixing, left out.
+func (w *walker) str(out, field []byte, tagLen int, p part) []byte {
 	s, _ := protowire.ConsumeBytes(field[tagLen:])
 	switch {
 	case utf8.Valid(s):
 		return w.copy(out, field)
-	case w.fix:
-		return appendField(out, field[:tagLen], []byte(strings.ToValidUTF8(string(s), "\uFFFD")))
+	case !w.fix:
+		w.utf8.add(w.path, p)
 	}
-	path := string(w.path)
-	w.utf8.Add(apierror.Violation(path, apierror.ViolationMalformed, what+path+" is not valid UTF-8"))
 	return out
 }
 
 // copy appends field unchanged, when fixing.
 func (w *walker) copy(out, field []byte) []byte {
 	if w.fix {
-		return append(out, field...)
+		return append(grow(out, len(field)), field...)
 	}
 	return out
 }
@@ -287,7 +291,20 @@ func next(b []byte) (field []byte, tagLen int, num protowire.Number, typ protowi
 
 // appendField appends a length-delimited field: tag, then v.
 func appendField(out, tag, v []byte) []byte {
+	out = grow(out, len(tag)+protowire.SizeBytes(len(v)))
 	return protowire.AppendBytes(append(out, tag...), v)
+}
+
+// grow returns out with room for n more bytes, at least doubling its
+// capacity when it must grow: append grows a large slice by a quarter at a
+// time, which makes a copy built piece by piece allocate five times its
+// size; doubling, twice at most. A copy is never larger than what it
+// copies.
+func grow(out []byte, n int) []byte {
+	if cap(out)-len(out) >= n {
+		return out
+	}
+	return slices.Grow(out, max(n, cap(out)))
 }
 
 // overBound is the violation of a field with more elements than its bound.
