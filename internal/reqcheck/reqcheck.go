@@ -137,8 +137,10 @@ func (c *Checker) take(req any) *apierror.Violations {
 	return nil
 }
 
-// pending returns how many decoded requests await their call, for tests.
-func (c *Checker) pending() int {
+// Held returns how many decoded requests hold what was found in them until
+// their call's first interceptor takes it: none once every call decoded so
+// far has started. For tests.
+func (c *Checker) Held() int {
 	n := 0
 	c.found.Range(func(any, any) bool { n++; return true })
 	return n

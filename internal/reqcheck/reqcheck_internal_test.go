@@ -59,15 +59,15 @@ func TestNothingOutlivesTheCall(t *testing.T) {
 	if err := c.DecodeProto(b, req); err != nil {
 		t.Fatal(err)
 	}
-	if c.pending() != 1 {
-		t.Fatalf("%d requests pending; want 1", c.pending())
+	if c.Held() != 1 {
+		t.Fatalf("%d requests pending; want 1", c.Held())
 	}
 	var found bool
 	_, _ = c.UnaryInterceptor()(context.Background(), req, &grpc.UnaryServerInfo{}, func(ctx context.Context, _ any) (any, error) {
 		found = FromContext(ctx) != nil
 		return nil, nil
 	})
-	if !found || c.pending() != 0 {
-		t.Errorf("found in the call: %v, pending after: %d; want true, 0", found, c.pending())
+	if !found || c.Held() != 0 {
+		t.Errorf("found in the call: %v, pending after: %d; want true, 0", found, c.Held())
 	}
 }
