@@ -467,8 +467,9 @@ func New(opts Options) (_ *Server, err error) {
 }
 
 // maxPendingStreams bounds the calls waiting for their request (gRPC
-// streams, REST requests with a body): twice the in-flight cap, or 8192
-// without one. pendingShares divides them by caller.
+// streams, REST requests with a body): twice the in-flight cap but at
+// least 256 (so that every share of pendingShares, which divides them by
+// caller, has room), or 8192 without a cap.
 func maxPendingStreams(inflight int) int {
 	if inflight <= 0 {
 		return 8192
