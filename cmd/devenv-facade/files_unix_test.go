@@ -3,40 +3,26 @@
 package main
 
 import (
-	"os"
+	"fmt"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile/smallfiletest"
 )
 
-// runOrBlocked runs the facade with args and fails the test if run has not
-// returned in 30s (a named pipe blocks a reader until a writer comes,
-// /dev/zero never ends). A blocked pipe is then released by opening it for
-// writing; /dev/zero is not, so the test binary ends on its timeout (or out
-// of memory) instead.
+// runOrBlocked runs the facade with args and env, within
+// smallfiletest.FailSafe (see smallfiletest.Within; fifo is the named pipe
+// to release if it blocks).
 func runOrBlocked(t *testing.T, args []string, env map[string]string, fifo string) (string, error) {
 	t.Helper()
 	var out logbuf.Buffer
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	done := make(chan error, 1)
-	go func() { done <- run(t.Context(), args, lookup, &out, &out) }()
-	timer := time.NewTimer(30 * time.Second)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		return out.String(), err
-	case <-timer.C:
-		t.Errorf("devenv-facade %q %v still running after 30s", args, env)
-		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-			f.Close()
-		}
-		err := <-done
-		return out.String(), err
-	}
+	err := smallfiletest.Within(t, fmt.Sprintf("devenv-facade %q %v", args, env), fifo, func() error {
+		return run(t.Context(), args, lookup, &out, &out)
+	})
+	return out.String(), err
 }
 
 // TestRun_fileFlagsTakeSmallRegularFilesOnly: every flag that names a file
@@ -46,29 +32,9 @@ func runOrBlocked(t *testing.T, args []string, env map[string]string, fifo strin
 // them is read without bound or waited on.
 func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sub := filepath.Join(dir, "dir")
-	if err := os.Mkdir(sub, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big") // 1 GiB, sparse
-	if err := os.WriteFile(big, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, 1<<30); err != nil {
-		t.Fatal(err)
-	}
+	bad := smallfiletest.Refused(t)
+	fifo := bad["fifo"].Path
 	regular := writeConfig(t, "regular.pem", "not PEM, but a regular file\n")
-	bad := map[string]struct{ path, why string }{
-		"dev_zero":  {"/dev/zero", "/dev/zero is a device, not a regular file"},
-		"fifo":      {fifo, fifo + " is a named pipe (FIFO), not a regular file"},
-		"directory": {sub, sub + " is a directory, not a regular file"},
-		"too_large": {big, big + " is larger than"},
-	}
 	// Each flag with what else it needs to be read, and how its error
 	// names it.
 	flags := []struct {
@@ -91,11 +57,11 @@ func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 	listen := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", ""}
 	for _, f := range flags {
 		for kind, b := range bad {
-			args := append(append([]string{f.flag, b.path}, f.other...), listen...)
+			args := append(append([]string{f.flag, b.Path}, f.other...), listen...)
 			t.Run(strings.TrimPrefix(f.flag, "--")+"_"+kind, func(t *testing.T) {
 				t.Parallel()
 				out, err := runOrBlocked(t, args, nil, fifo)
-				if want := f.names + b.why; err == nil || !strings.Contains(err.Error(), want) {
+				if want := f.names + b.Why; err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("run %q: %v; want an error with %q\n%s", args, err, want, out)
 				}
 			})
@@ -105,7 +71,7 @@ func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 			t.Parallel()
 			args := append(append([]string{}, f.other...), listen...)
 			out, err := runOrBlocked(t, args, map[string]string{f.env: "/dev/zero"}, fifo)
-			if want := f.names + bad["dev_zero"].why; err == nil || !strings.Contains(err.Error(), want) {
+			if want := f.names + bad["dev_zero"].Why; err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("run %q with %s=/dev/zero: %v; want an error with %q\n%s", args, f.env, err, want, out)
 			}
 		})
@@ -121,10 +87,7 @@ func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 func TestRun_printConfigReadsNoSecretFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := smallfiletest.Refused(t)["fifo"].Path
 	empty := writeConfig(t, "empty", "")
 	args := []string{"--print-config",
 		"--auth-token-file", "/dev/zero",

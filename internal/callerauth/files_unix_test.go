@@ -6,11 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile/smallfiletest"
 )
 
 // TestLoadAndCheck_onlySmallRegularFiles: the callers file must be a
@@ -19,39 +18,19 @@ import (
 // without end, not waited on), and a check keeps the callers in force.
 func TestLoadAndCheck_onlySmallRegularFiles(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big") // a valid start, then 1 MiB of comment
+	refused := smallfiletest.Refused(t)
+	fifo := refused["fifo"].Path
+	big := filepath.Join(t.TempDir(), "big") // a valid start, then 1 MiB of comment
 	if err := os.WriteFile(big, []byte("callers: []\n#"+strings.Repeat("x", 1<<20)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ name, path, why string }{
-		{"dev_zero", "/dev/zero", " is a device, not a regular file"},
+		{"dev_zero", refused["dev_zero"].Path, " is a device, not a regular file"},
 		{"fifo", fifo, " is a named pipe (FIFO), not a regular file"},
-		{"directory", dir, " is a directory, not a regular file"},
+		{"directory", refused["directory"].Path, " is a directory, not a regular file"},
 		{"too_large", big, " is larger than 1 MiB"},
 	}
-	// within fails the test if f has not returned in 30s; a blocked pipe
-	// is then released by opening it for writing.
-	within := func(what string, f func() error) error {
-		done := make(chan error, 1)
-		go func() { done <- f() }()
-		timer := time.NewTimer(30 * time.Second)
-		defer timer.Stop()
-		select {
-		case err := <-done:
-			return err
-		case <-timer.C:
-			t.Errorf("%s still blocked after 30s", what)
-			if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-				w.Close()
-			}
-			return <-done
-		}
-	}
+	within := func(what string, f func() error) error { return smallfiletest.Within(t, what, fifo, f) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := within("Load", func() error { _, err := callerauth.Load(tt.path, nil); return err })

@@ -3,67 +3,23 @@
 package envflag_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile/smallfiletest"
 )
 
-// badFiles makes, in a fresh directory, a path of each kind a secret or
-// configuration file must not be: a device, a named pipe with no writer, a
-// directory, and a regular file larger than every limit (sparse: it takes
-// no space). It returns them by name, with the text each error must hold.
-func badFiles(t *testing.T) map[string]struct{ path, why string } {
-	t.Helper()
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sub := filepath.Join(dir, "dir")
-	if err := os.Mkdir(sub, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, 1<<30); err != nil {
-		t.Fatal(err)
-	}
-	return map[string]struct{ path, why string }{
-		"dev_zero":  {"/dev/zero", "/dev/zero is a device, not a regular file"},
-		"fifo":      {fifo, fifo + " is a named pipe (FIFO), not a regular file"},
-		"directory": {sub, sub + " is a directory, not a regular file"},
-		"too_large": {big, big + " is larger than"},
-	}
-}
-
-// parseOrBlocked parses args with fs and fails the test if Parse has not
-// returned in 30s: reading a named pipe blocks until a writer comes, and
-// /dev/zero never ends. A blocked pipe is then released by opening it for
-// writing; /dev/zero is not, so the test binary ends on its timeout (or
-// out of memory) instead.
+// parseOrBlocked parses args with fs, within smallfiletest.FailSafe (see
+// smallfiletest.Within; fifo is the named pipe to release if it blocks).
 func parseOrBlocked(t *testing.T, fs *envflag.Set, args []string, environ map[string]string, fifo string) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- fs.Parse(args, env(environ)) }()
-	timer := time.NewTimer(30 * time.Second)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-timer.C:
-		t.Errorf("Parse %q %v still blocked after 30s", args, environ)
-		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-			f.Close()
-		}
-		return <-done
-	}
+	return smallfiletest.Within(t, fmt.Sprintf("Parse %q %v", args, environ), fifo, func() error {
+		return fs.Parse(args, env(environ))
+	})
 }
 
 // TestSecretFiles_onlySmallRegularFiles: a secret's file must be a regular
@@ -72,7 +28,7 @@ func parseOrBlocked(t *testing.T, fs *envflag.Set, args []string, environ map[st
 // variable) and the file.
 func TestSecretFiles_onlySmallRegularFiles(t *testing.T) {
 	t.Parallel()
-	files := badFiles(t)
+	files := smallfiletest.Refused(t)
 	for name, f := range files {
 		for _, via := range []struct {
 			name string
@@ -80,15 +36,15 @@ func TestSecretFiles_onlySmallRegularFiles(t *testing.T) {
 			env  map[string]string
 			want string
 		}{
-			{"flag", []string{"--token-file", f.path}, nil, "--token-file: "},
-			{"env", nil, map[string]string{"PROG_TOKEN_FILE": f.path}, "--token-file: "},
+			{"flag", []string{"--token-file", f.Path}, nil, "--token-file: "},
+			{"env", nil, map[string]string{"PROG_TOKEN_FILE": f.Path}, "--token-file: "},
 		} {
 			t.Run(name+"_"+via.name, func(t *testing.T) {
 				t.Parallel()
 				var s settings
-				err := parseOrBlocked(t, newSet(&s), via.args, via.env, files["fifo"].path)
-				if err == nil || !strings.Contains(err.Error(), via.want+f.why) {
-					t.Errorf("err = %v; want one with %q", err, via.want+f.why)
+				err := parseOrBlocked(t, newSet(&s), via.args, via.env, files["fifo"].Path)
+				if err == nil || !strings.Contains(err.Error(), via.want+f.Why) {
+					t.Errorf("err = %v; want one with %q", err, via.want+f.Why)
 				}
 			})
 		}
@@ -108,13 +64,13 @@ func TestSecretFiles_onlySmallRegularFiles(t *testing.T) {
 // file, whose limit is 1 MiB.
 func TestConfigFile_onlySmallRegularFiles(t *testing.T) {
 	t.Parallel()
-	files := badFiles(t)
+	files := smallfiletest.Refused(t)
 	for name, f := range files {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var c configured
-			err := parseOrBlocked(t, newConfigured(&c), []string{"--config", f.path}, nil, files["fifo"].path)
-			if want := "config file (--config): " + f.why; err == nil || !strings.Contains(err.Error(), want) {
+			err := parseOrBlocked(t, newConfigured(&c), []string{"--config", f.Path}, nil, files["fifo"].Path)
+			if want := "config file (--config): " + f.Why; err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("err = %v; want one with %q", err, want)
 			}
 		})
@@ -127,7 +83,7 @@ func TestConfigFile_onlySmallRegularFiles(t *testing.T) {
 // without the flag, the same files are errors.
 func TestPrintConfigFlag_readsNoSecretFile(t *testing.T) {
 	t.Parallel()
-	files := badFiles(t)
+	files := smallfiletest.Refused(t)
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
@@ -135,7 +91,7 @@ func TestPrintConfigFlag_readsNoSecretFile(t *testing.T) {
 	}
 	paths := map[string]string{"missing": filepath.Join(dir, "missing"), "empty": empty}
 	for name, f := range files {
-		paths[name] = f.path
+		paths[name] = f.Path
 	}
 	newPrinting := func(s *settings, print *bool) *envflag.Set {
 		fs := newSet(s)
@@ -148,7 +104,7 @@ func TestPrintConfigFlag_readsNoSecretFile(t *testing.T) {
 			var s settings
 			var print bool
 			fs := newPrinting(&s, &print)
-			if err := parseOrBlocked(t, fs, []string{"--token-file", path, "--print-config"}, map[string]string{"PROG_TOKEN": "env-token"}, files["fifo"].path); err != nil {
+			if err := parseOrBlocked(t, fs, []string{"--token-file", path, "--print-config"}, map[string]string{"PROG_TOKEN": "env-token"}, files["fifo"].Path); err != nil {
 				t.Fatalf("with --print-config: %v", err)
 			}
 			if !print || s.token != "" {
@@ -169,7 +125,7 @@ func TestPrintConfigFlag_readsNoSecretFile(t *testing.T) {
 			// Without --print-config, the file is read, and refused.
 			var s2 settings
 			fs2 := newPrinting(&s2, new(bool))
-			if err := parseOrBlocked(t, fs2, []string{"--token-file", path}, nil, files["fifo"].path); err == nil || !strings.Contains(err.Error(), "--token-file: ") {
+			if err := parseOrBlocked(t, fs2, []string{"--token-file", path}, nil, files["fifo"].Path); err == nil || !strings.Contains(err.Error(), "--token-file: ") {
 				t.Errorf("without --print-config: %v; want an error about --token-file", err)
 			}
 		})

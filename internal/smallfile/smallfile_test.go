@@ -7,45 +7,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
+	"github.com/devenv-facade/devenv-facade/internal/smallfile/smallfiletest"
 )
 
-// failSafe is how long a Read may take before the test calls it blocked.
-// Every case answers in microseconds; the bound only turns a hang into a
-// failure that says what hung.
-const failSafe = 30 * time.Second
-
-// readOrBlocked runs Read in a goroutine and fails the test if it has not
-// returned within failSafe; release, if not nil, is then called to let it
-// return (a named pipe is opened for writing).
-func readOrBlocked(t *testing.T, path string, limit int64, release func()) ([]byte, error) {
+// readOrBlocked is Read within smallfiletest.FailSafe: a Read that blocks
+// fails the test, and fifo, a named pipe, is then opened for writing to
+// let it return.
+func readOrBlocked(t *testing.T, path string, limit int64, fifo string) ([]byte, error) {
 	t.Helper()
-	type result struct {
-		data []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		data, err := smallfile.Read(path, limit)
-		done <- result{data, err}
-	}()
-	timer := time.NewTimer(failSafe)
-	defer timer.Stop()
-	select {
-	case r := <-done:
-		return r.data, r.err
-	case <-timer.C:
-		t.Errorf("Read(%s) still blocked after %s", path, failSafe)
-		if release != nil {
-			release()
-		}
-		r := <-done
-		return r.data, r.err
-	}
+	var data []byte
+	err := smallfiletest.Within(t, "Read("+path+")", fifo, func() error {
+		var err error
+		data, err = smallfile.Read(path, limit)
+		return err
+	})
+	return data, err
 }
 
 func TestRead(t *testing.T) {
@@ -74,15 +53,7 @@ func TestRead(t *testing.T) {
 	if err := os.Truncate(huge, 1<<40); err != nil {
 		t.Fatal(err)
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	releaseFIFO := func() {
-		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-			f.Close()
-		}
-	}
+	fifo := smallfiletest.Refused(t)["fifo"].Path
 	linkToZero := filepath.Join(dir, "zero-link")
 	if err := os.Symlink("/dev/zero", linkToZero); err != nil {
 		t.Fatal(err)
@@ -91,25 +62,24 @@ func TestRead(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
-		release func()
 		want    int    // bytes read, on success
 		wantErr error  // errors.Is
 		wantIn  string // in the error
 	}{
-		{"at_limit", atLimit, nil, 100, nil, ""},
-		{"empty", empty, nil, 0, nil, ""},
-		{"symlink_to_regular", link, nil, 100, nil, ""},
-		{"over_limit", overLimit, nil, 0, smallfile.ErrTooLarge, overLimit + " is larger than 100 bytes"},
-		{"huge", huge, nil, 0, smallfile.ErrTooLarge, "larger than"},
-		{"dev_zero", "/dev/zero", nil, 0, smallfile.ErrNotRegular, "/dev/zero is a device, not a regular file"},
-		{"symlink_to_dev_zero", linkToZero, nil, 0, smallfile.ErrNotRegular, "is a device"},
-		{"fifo_without_writer", fifo, releaseFIFO, 0, smallfile.ErrNotRegular, fifo + " is a named pipe (FIFO), not a regular file"},
-		{"directory", dir, nil, 0, smallfile.ErrNotRegular, dir + " is a directory, not a regular file"},
-		{"missing", filepath.Join(dir, "missing"), nil, 0, os.ErrNotExist, "missing"},
+		{"at_limit", atLimit, 100, nil, ""},
+		{"empty", empty, 0, nil, ""},
+		{"symlink_to_regular", link, 100, nil, ""},
+		{"over_limit", overLimit, 0, smallfile.ErrTooLarge, overLimit + " is larger than 100 bytes"},
+		{"huge", huge, 0, smallfile.ErrTooLarge, "larger than"},
+		{"dev_zero", "/dev/zero", 0, smallfile.ErrNotRegular, "/dev/zero is a device, not a regular file"},
+		{"symlink_to_dev_zero", linkToZero, 0, smallfile.ErrNotRegular, "is a device"},
+		{"fifo_without_writer", fifo, 0, smallfile.ErrNotRegular, fifo + " is a named pipe (FIFO), not a regular file"},
+		{"directory", dir, 0, smallfile.ErrNotRegular, dir + " is a directory, not a regular file"},
+		{"missing", filepath.Join(dir, "missing"), 0, os.ErrNotExist, "missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data, err := readOrBlocked(t, tt.path, 100, tt.release)
+			data, err := readOrBlocked(t, tt.path, 100, fifo)
 			if tt.wantErr == nil {
 				if err != nil || len(data) != tt.want {
 					t.Errorf("Read: %d bytes, %v; want %d bytes", len(data), err, tt.want)
