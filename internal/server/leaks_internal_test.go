@@ -178,7 +178,7 @@ func TestNothingHeldAfterCalls(t *testing.T) {
 	// Handlers forget their calls as they return, streams that end
 	// without one when their context ends: both may come just after the
 	// answer.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		held := s.streams.held()
 		if n := s.check.Held(); n != 0 {
