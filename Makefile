@@ -222,7 +222,7 @@ test-typescript: $(NODE_MODULES) facade-binary ## The TypeScript client's tests 
 test-python: debian-packages facade-binary ## The Python client's tests (unittest) with Debian's grpcio and protobuf
 	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) $(PYTHON) clients/python/run_tests.py
 
-# The clients as packages, for projects outside this repository (README,
+# The clients as packages, for projects outside this repository (docs/clients.md,
 # "From a project of your own"): the npm tarball (its prepack script builds
 # the client with a copy of gen/ts) and the Python wheel (devenv_client and
 # gen/python, built offline by Debian's setuptools).
@@ -236,7 +236,7 @@ client-packages: $(NODE_MODULES) debian-packages ## Pack the TypeScript client (
 	@ls -1 $(CLIENTS_DIR)
 
 .PHONY: test-examples
-test-examples: facade-binary ## The README's use of the stubs from a project of one's own, per language, in a fresh directory outside the repository, against the built facade
+test-examples: facade-binary ## docs/clients.md's use of the stubs from a project of one's own, per language, in a fresh directory outside the repository, against the built facade
 	DEVENV_FACADE_BIN=$(abspath bin/devenv-facade) examples/test-outside.sh
 
 .PHONY: clean

@@ -1,5 +1,5 @@
-// Package examples_test keeps the README's "Calling from other languages"
-// true to the programs in examples/ and to what test-outside.sh runs.
+// Package examples_test keeps docs/clients.md ("Calling from other
+// languages") true to the programs in examples/ and to what test-outside.sh runs.
 package examples_test
 
 import (
@@ -12,9 +12,9 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/readme"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's example sections from examples/")
+var update = flag.Bool("update", false, "rewrite the example sections of docs/clients.md from examples/")
 
-// TestREADME_examples: the README shows each example program whole, as it
+// TestREADME_examples: docs/clients.md shows each example program whole, as it
 // is in examples/ (go test ./examples -run README -update rewrites them).
 func TestREADME_examples(t *testing.T) {
 	want := map[string]string{}
@@ -29,21 +29,21 @@ func TestREADME_examples(t *testing.T) {
 		}
 		want[ex.section] = "```" + ex.lang + "\n" + string(src) + "```\n"
 	}
-	readme.Check(t, "../README.md", want, *update, "go test ./examples -run README -update")
+	readme.Check(t, "../docs/clients.md", want, *update, "go test ./examples -run README -update")
 }
 
-// TestREADME_commandsAreTested: every command of the README's "From a
+// TestREADME_commandsAreTested: every command of docs/clients.md's "From a
 // project of your own" is one test-outside.sh runs, verbatim but for the
-// facade's address, so that make test-examples tests what the README says.
+// facade's address, so that make test-examples tests what the docs say.
 func TestREADME_commandsAreTested(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile("../docs/clients.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(raw)
-	start := strings.Index(text, "\n### From a project of your own\n")
+	start := strings.Index(text, "\n## From a project of your own\n")
 	if start < 0 {
-		t.Fatal(`README.md has no "### From a project of your own" section`)
+		t.Fatal(`docs/clients.md has no "## From a project of your own" section`)
 	}
 	section := text[start+1:]
 	if end := regexp.MustCompile(`(?m)^##`).FindAllStringIndex(section, 2); len(end) == 2 {
@@ -67,7 +67,7 @@ func TestREADME_commandsAreTested(t *testing.T) {
 			line = strings.ReplaceAll(line, "127.0.0.1:9090", "$ADDR")
 			commands++
 			if !strings.Contains(string(script), line) {
-				t.Errorf("the README's command %q is not run by examples/test-outside.sh", line)
+				t.Errorf("docs/clients.md's command %q is not run by examples/test-outside.sh", line)
 			}
 		}
 	}

@@ -2,14 +2,14 @@
 # Copyright 2026 The devenv-facade Authors.
 # SPDX-License-Identifier: Apache-2.0
 #
-# Runs the README's "From a project of your own" as written, for Go,
+# Runs docs/clients.md's "From a project of your own" as written, for Go,
 # TypeScript and Python: each in a fresh directory outside the repository,
 # each calling a facade (DEVENV_FACADE_BIN, else bin/devenv-facade, with
 # its embedded emulator, on a free loopback port) with the example program
-# from examples/, whose output must be what the README says. `make
+# from examples/, whose output must be what the docs say. `make
 # test-examples` runs it.
 #
-# The README's command lines appear here verbatim (examples/examples_test.go
+# The docs' command lines appear here verbatim (examples/examples_test.go
 # checks that), with the facade's address for 127.0.0.1:9090. It needs no
 # network beyond what `make client-packages` needs: Go takes the modules
 # from the module cache (GOPROXY=off), npm the dependencies' tarballs from

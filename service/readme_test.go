@@ -15,12 +15,12 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/readme"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated sections of README.md")
+var update = flag.Bool("update", false, "rewrite the generated sections of docs/errors.md")
 
-// TestREADME_errorMapping keeps README.md's error-mapping tables in step with
+// TestREADME_errorMapping keeps docs/errors.md's error-mapping tables in step with
 // the code. Run `go test ./service -run README -update` after changing a rule.
 func TestREADME_errorMapping(t *testing.T) {
-	readme.Check(t, "../README.md", map[string]string{
+	readme.Check(t, "../docs/errors.md", map[string]string{
 		"error-codes":     modelArtsRulesMarkdown(),
 		"status-fallback": statusFallbackMarkdown(),
 	}, *update, "go test ./service -run README -update")
@@ -40,7 +40,7 @@ func modelArtsRulesMarkdown() string {
 }
 
 // fallbackStatuses lists the statuses StatusRule names explicitly, in the
-// order the README shows them.
+// order docs/errors.md shows them.
 var fallbackStatuses = []int{400, 413, 415, 422, 401, 403, 404, 405, 501, 408, 504, 409, 412, 429, 502, 503}
 
 func statusFallbackMarkdown() string {
@@ -59,11 +59,11 @@ func statusFallbackMarkdown() string {
 	return b.String()
 }
 
-// TestREADME_documentsEveryReason checks that README.md names every reason
+// TestREADME_documentsEveryReason checks that docs/errors.md names every reason
 // constant the facade can put in ErrorInfo (package apierror).
 func TestREADME_documentsEveryReason(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/errors.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestREADME_documentsEveryReason(t *testing.T) {
 			found++
 			reason, _ := strconv.Unquote(lit.Value)
 			if !strings.Contains(string(readme), "`"+reason+"`") {
-				t.Errorf("README.md does not document reason %s (%s)", reason, vs.Names[0].Name)
+				t.Errorf("docs/errors.md does not document reason %s (%s)", reason, vs.Names[0].Name)
 			}
 			return true
 		})

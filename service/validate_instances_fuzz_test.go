@@ -21,7 +21,7 @@ import (
 
 // The fuzz targets of this file drive validateCreateInstance,
 // validateListInstances and validateUpdateInstance with arbitrary requests
-// and hold them to an oracle restating README's "Input rules" on its own
+// and hold them to an oracle restating docs/api.md's "Input rules" on its own
 // terms (regular expressions, segment lists): the fields a request is
 // rejected for must be exactly those the oracle finds bad, a request that
 // passes must satisfy every rule, and nothing may panic. `make fuzz` runs

@@ -25,7 +25,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
-// The tests of this file prove the input rules of README's "Input rules"
+// The tests of this file prove the input rules of docs/api.md's "Input rules"
 // (spec §1.1-§1.2) for every instance RPC: each bad request fails with
 // INVALID_ARGUMENT, a BadRequest naming exactly its bad fields (with the
 // reason REQUIRED or MALFORMED) and ErrorInfo reason INVALID_ARGUMENT, and

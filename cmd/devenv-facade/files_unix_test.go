@@ -79,8 +79,8 @@ func TestRun_fileFlagsTakeSmallRegularFilesOnly(t *testing.T) {
 }
 
 // TestRun_printConfigReadsNoSecretFile: --print-config checks the settings
-// but opens no secret's file, as the README says (what only a start can
-// check is left to the start): a missing file, an empty one, a pipe or a
+// but opens no secret's file, as docs/configuration.md says (what only a
+// start can check is left to the start): a missing file, an empty one, a pipe or a
 // device there still prints, with the secret shown as coming from its file.
 // URLs' user info (a password in --modelarts-endpoint or --iam-endpoint)
 // and query (a token) are redacted.

@@ -9,12 +9,12 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/readme"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated sections of README.md")
+var update = flag.Bool("update", false, "rewrite the generated sections of docs/configuration.md")
 
-// TestREADME_flags keeps README.md's table of flags in step with the code.
+// TestREADME_flags keeps docs/configuration.md's table of flags in step with the code.
 func TestREADME_flags(t *testing.T) {
 	var cfg config
-	readme.Check(t, "../../README.md", map[string]string{"facade-flags": flagTable(newFlags(&cfg).Flags())},
+	readme.Check(t, "../../docs/configuration.md", map[string]string{"facade-flags": flagTable(newFlags(&cfg).Flags())},
 		*update, "go test ./cmd/devenv-facade -run README -update")
 }
 

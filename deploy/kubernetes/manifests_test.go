@@ -414,7 +414,7 @@ type pod struct {
 	env  []string
 }
 
-// secretFixtures are the Secrets the operator creates (README,
+// secretFixtures are the Secrets the operator creates (docs/kubernetes.md,
 // "Kubernetes"), with stand-in contents of the right form.
 func secretFixtures(t *testing.T) map[string]map[string][]byte {
 	t.Helper()
@@ -500,7 +500,7 @@ func materialize(t *testing.T, ports map[int32]int32) pod {
 		case v.Secret != nil:
 			data = secrets[v.Secret.SecretName]
 			if data == nil {
-				t.Fatalf("the Deployment mounts Secret %s, which the README does not tell operators to create", v.Secret.SecretName)
+				t.Fatalf("the Deployment mounts Secret %s, which docs/kubernetes.md does not tell operators to create", v.Secret.SecretName)
 			}
 			items = v.Secret.Items
 		default:
@@ -961,11 +961,11 @@ func TestImage(t *testing.T) {
 	}
 }
 
-// TestREADME_secrets: the README tells operators to create every Secret
+// TestREADME_secrets: docs/kubernetes.md tells operators to create every Secret
 // the Deployment mounts, with the keys it mounts.
 func TestREADME_secrets(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/kubernetes.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -975,11 +975,11 @@ func TestREADME_secrets(t *testing.T) {
 			continue
 		}
 		if !regexp.MustCompile(`kubectl -n devenv-facade create secret \w+ ` + regexp.QuoteMeta(v.Secret.SecretName) + ` `).Match(readme) {
-			t.Errorf("README.md has no `kubectl -n devenv-facade create secret ... %s` for the Secret the Deployment mounts", v.Secret.SecretName)
+			t.Errorf("docs/kubernetes.md has no `kubectl -n devenv-facade create secret ... %s` for the Secret the Deployment mounts", v.Secret.SecretName)
 		}
 		for _, it := range v.Secret.Items {
 			if !bytes.Contains(readme, []byte(it.Key)) {
-				t.Errorf("README.md does not mention the key %s of Secret %s", it.Key, v.Secret.SecretName)
+				t.Errorf("docs/kubernetes.md does not mention the key %s of Secret %s", it.Key, v.Secret.SecretName)
 			}
 		}
 	}

@@ -380,25 +380,25 @@ func TestUnaryInterceptor(t *testing.T) {
 	}
 }
 
-// TestREADMEExample keeps the callers file shown in README.md valid.
+// TestREADMEExample keeps the callers file shown in docs/securing.md valid.
 func TestREADMEExample(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/securing.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(readme), "```yaml\ncallers:")
 	if !ok {
-		t.Fatal("README.md has no ```yaml block starting with callers:")
+		t.Fatal("docs/securing.md has no ```yaml block starting with callers:")
 	}
 	block, _, _ := strings.Cut(rest, "```")
 	a, err := callerauth.Load(writeFile(t, "callers:"+block), nil)
 	if err != nil {
-		t.Fatalf("the README's example does not load: %v", err)
+		t.Fatalf("the example of docs/securing.md does not load: %v", err)
 	}
 	for token, name := range map[string]string{"janitor-example-token": "notebook-janitor", "admin-example-token": "platform-admin", "dashboard-example-token": "dashboard"} {
 		if c, err := a.Authenticate(t.Context(), []string{"Bearer " + token}); err != nil || c.Name != name {
-			t.Errorf("README token %q: %v, %v; want caller %s", token, c, err, name)
+			t.Errorf("docs/securing.md token %q: %v, %v; want caller %s", token, c, err, name)
 		}
 	}
 }

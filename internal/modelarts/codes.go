@@ -53,7 +53,7 @@ const (
 	RetryByFacade
 )
 
-// String names the class as the README's table does.
+// String names the class as the table in docs/errors.md does.
 func (c RetryClass) String() string {
 	switch c {
 	case RetryByCaller:
