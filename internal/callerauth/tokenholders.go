@@ -2,7 +2,6 @@ package callerauth
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,8 +75,9 @@ func ParseTokenHolderPolicy(s string) (TokenHolderPolicy, error) {
 type TokenValidator interface {
 	Validate(ctx context.Context, token string) (iamtoken.Scope, error)
 	// Accepted reports, without asking IAM and at once, whether IAM has
-	// accepted token before and that answer still holds.
-	Accepted(token string) bool
+	// accepted the token whose key ([iamtoken.KeyOf]) is key before and
+	// that answer still holds.
+	Accepted(key iamtoken.Key) bool
 }
 
 // busyRetryDelay is the RetryInfo of a call refused because too many
@@ -153,9 +153,10 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	case method != "" && !strings.HasPrefix(method, apiPrefix) && !isReflection(method):
 		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods and server reflection only", refusal)
 	}
-	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil && v.Accepted(tokens[0]) {
-		sum := sha256.Sum256([]byte(tokens[0]))
-		return &Caller{Name: callctx.TokenHolder, all: true, holder: true, vouched: string(sum[:])}, nil
+	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil {
+		if key := iamtoken.KeyOf(tokens[0]); v.Accepted(key) {
+			return &Caller{Name: callctx.TokenHolder, all: true, holder: true, vouched: string(key[:])}, nil
+		}
 	}
 	return tokenHolder, nil
 }

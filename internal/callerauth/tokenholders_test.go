@@ -36,7 +36,7 @@ const (
 type fakeValidator struct{ calls atomic.Int32 }
 
 // Accepted vouches for holderToken only.
-func (v *fakeValidator) Accepted(token string) bool { return token == holderToken }
+func (v *fakeValidator) Accepted(key iamtoken.Key) bool { return key == iamtoken.KeyOf(holderToken) }
 
 func (v *fakeValidator) Validate(_ context.Context, token string) (iamtoken.Scope, error) {
 	v.calls.Add(1)

@@ -131,12 +131,12 @@ type Validator struct {
 	opts       Options
 
 	mu    sync.Mutex
-	valid map[[sha256.Size]byte]validEntry
-	bad   map[[sha256.Size]byte]badEntry
+	valid map[Key]validEntry
+	bad   map[Key]badEntry
 	// flights are the checks under way that callers may still join, by
 	// token hash; checking counts every check whose request has not ended,
 	// abandoned ones included (at most opts.MaxChecks).
-	flights  map[[sha256.Size]byte]*flight
+	flights  map[Key]*flight
 	checking int
 	// swept is when a full cache was last swept of expired entries: at
 	// most once per sweepInterval, so that a flood of new tokens does not
@@ -216,9 +216,9 @@ func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, erro
 		tokensURL:  u.String(),
 		endpoint:   scrub.URL(endpoint),
 		opts:       opts,
-		valid:      map[[sha256.Size]byte]validEntry{},
-		bad:        map[[sha256.Size]byte]badEntry{},
-		flights:    map[[sha256.Size]byte]*flight{},
+		valid:      map[Key]validEntry{},
+		bad:        map[Key]badEntry{},
+		flights:    map[Key]*flight{},
 	}, nil
 }
 
@@ -230,15 +230,22 @@ func (v *Validator) String() string { return "IAM token validation at " + v.endp
 // gives a [*RejectedError] (remembered for RejectedTTL); no usable answer
 // gives an error matching [ErrUnavailable] (not remembered); a token that
 // would need a check while MaxChecks others are under way gives an error
-// matching [ErrBusy], at once. ctx bounds the wait; the request to IAM,
+// matching [ErrBusy], at once. ctx bounds the wait (once it has ended, no
+// check is started: the call gets the error of an ended wait); the request to IAM,
 // which other calls may be waiting for too, is cancelled once no call
 // waits for it any more.
 func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
-	key := sha256.Sum256([]byte(token))
+	key := KeyOf(token)
 	v.mu.Lock()
 	if a, ok := v.cached(key); ok {
 		v.mu.Unlock()
 		return a.scope, a.err
+	}
+	if err := ctx.Err(); err != nil {
+		// The caller has given up already: no check is started for it,
+		// nor joined.
+		v.mu.Unlock()
+		return Scope{}, waitEnded(err)
 	}
 	f := v.flights[key]
 	if f == nil {
@@ -262,16 +269,28 @@ func (v *Validator) Validate(ctx context.Context, token string) (Scope, error) {
 		return f.answer.scope, f.answer.err
 	case <-ctx.Done():
 		v.leave(key, f)
-		return Scope{}, fmt.Errorf("%w: waiting for IAM: %w", ErrUnavailable, ctx.Err())
+		return Scope{}, waitEnded(ctx.Err())
 	}
 }
 
-// Accepted reports whether IAM's acceptance of token is remembered and the
-// token has not expired, without asking IAM: for deciding, before a call's
-// request arrives, whether its token is one IAM vouched for. Validate must
-// still check the call (the token's project, among others).
-func (v *Validator) Accepted(token string) bool {
-	key := sha256.Sum256([]byte(token))
+// waitEnded is the error of a call whose context ended (err) before IAM
+// answered, or before a check was started for it.
+func waitEnded(err error) error {
+	return fmt.Errorf("%w: waiting for IAM: %w", ErrUnavailable, err)
+}
+
+// Key is what a [Validator] knows a token by: its SHA-256.
+type Key [sha256.Size]byte
+
+// KeyOf returns token's Key.
+func KeyOf(token string) Key { return sha256.Sum256([]byte(token)) }
+
+// Accepted reports whether IAM's acceptance of the token whose Key is key
+// is remembered and the token has not expired, without asking IAM: for
+// deciding, before a call's request arrives, whether its token is one IAM
+// vouched for. Validate must still check the call (the token's project,
+// among others).
+func (v *Validator) Accepted(key Key) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	a, ok := v.cached(key)
@@ -281,7 +300,7 @@ func (v *Validator) Accepted(token string) bool {
 // leave records that a caller stopped waiting for f; the last one to go
 // cancels the request, and the next call with the token starts a new
 // check.
-func (v *Validator) leave(key [sha256.Size]byte, f *flight) {
+func (v *Validator) leave(key Key, f *flight) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if f.waiters--; f.waiters > 0 {
@@ -301,7 +320,7 @@ type answer struct {
 
 // cached returns the remembered answer for key, if there is one that has
 // not expired; v.mu is held.
-func (v *Validator) cached(key [sha256.Size]byte) (answer, bool) {
+func (v *Validator) cached(key Key) (answer, bool) {
 	now := v.opts.Now()
 	if e, ok := v.valid[key]; ok {
 		if now.Before(e.scope.ExpiresAt) {
@@ -322,7 +341,7 @@ func (v *Validator) cached(key [sha256.Size]byte) (answer, bool) {
 // and is cancelled when every waiter has gone), remembers a definite
 // answer and hands the outcome to f's waiters. It runs on a goroutine of
 // its own, once per token at a time.
-func (v *Validator) check(ctx context.Context, key [sha256.Size]byte, token string, f *flight) {
+func (v *Validator) check(ctx context.Context, key Key, token string, f *flight) {
 	defer f.cancel()
 	scope, err := v.ask(ctx, token)
 	var rejected *RejectedError
@@ -361,7 +380,7 @@ const sweepInterval = time.Second
 
 // remember stores an answer at now, keeping each map within its bound;
 // v.mu is held.
-func (v *Validator) remember(key [sha256.Size]byte, scope Scope, rejected *RejectedError, now time.Time) {
+func (v *Validator) remember(key Key, scope Scope, rejected *RejectedError, now time.Time) {
 	if rejected != nil {
 		makeRoom(v.bad, v.opts.MaxRejected, now, &v.badSwept, func(e badEntry) time.Time { return e.until })
 		v.bad[key] = badEntry{err: rejected, until: now.Add(v.opts.RejectedTTL)}

@@ -317,3 +317,46 @@ func TestValidate_abandonedCheckIsCancelled(t *testing.T) {
 		t.Errorf("IAM received %d requests; want 2", n)
 	}
 }
+
+// TestValidate_noCheckAfterTheDeadline: a call whose deadline has passed
+// before its token is checked starts no check (nor joins one): it gets the
+// error of an ended wait at once, and IAM is not asked. A token IAM has
+// answered already is answered from the cache as before.
+func TestValidate_noCheckAfterTheDeadline(t *testing.T) {
+	t.Parallel()
+	iam := newBlockingIAM(t)
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	v, err := New(hc, iam.srv.URL+"/v3", Options{MaxChecks: 1, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan struct{}, 10)
+	v.joined = joined
+	past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	for _, token := range []string{"late", "late"} {
+		if _, err := v.Validate(past, token); !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a call past its deadline: %v; want ErrUnavailable wrapping the deadline", err)
+		}
+	}
+	if n := len(joined); n != 0 {
+		t.Errorf("calls past their deadline joined %d checks; want none", n)
+	}
+	if n := v.checksInFlight(); n != 0 {
+		t.Errorf("checks in flight after calls past their deadline: %d; want 0", n)
+	}
+	// The one slot (MaxChecks 1) is free: a live call is checked, and
+	// only its request reached IAM.
+	close(iam.release)
+	if _, err := v.Validate(t.Context(), "live"); err != nil {
+		t.Errorf("a live call after them: %v", err)
+	}
+	if got := receive(t, iam.arrived, "the live call's check"); got != "live" || iam.requests.Load() != 1 {
+		t.Errorf("IAM saw %d requests, the first for %q; want 1, for \"live\"", iam.requests.Load(), got)
+	}
+	// Answered from the cache, even past the deadline.
+	if _, err := v.Validate(past, "live"); err != nil {
+		t.Errorf("a remembered token past the deadline: %v; want the remembered answer", err)
+	}
+}
