@@ -159,8 +159,19 @@ func describeCall(ce *callError, clean func(string) string) []string {
 		first += clean(c) + ": "
 	}
 	first += clean(msg)
+	// created says the instance a create made before its wait ended on
+	// devenvctl's side (Ctrl-C, --timeout, a lost connection), when the
+	// facade's own error does not name it: the header the facade sent
+	// before waiting is all there is.
+	created := ""
+	if ce.created != "" && md[apierror.MetadataInstanceID] == "" {
+		created = clean(ce.created)
+	}
 	switch {
 	case info != nil:
+	case st.Code() == codes.DeadlineExceeded && created != "":
+		// The outcome is known: the instance exists, only the wait ended.
+		first += fmt.Sprintf(" (--timeout %s passed while waiting for the instance)", ce.timeout)
 	case st.Code() == codes.DeadlineExceeded:
 		first += fmt.Sprintf(" (--timeout %s passed; the outcome is unknown)", ce.timeout)
 	case st.Code() == codes.Unavailable:
@@ -183,12 +194,8 @@ func describeCall(ce *callError, clean func(string) string) []string {
 	if info == nil && st.Code() == codes.Unavailable {
 		lines = append(lines, tlsHint(ce.tls, st.Message())...)
 	}
-	if ce.created != "" && md[apierror.MetadataInstanceID] == "" {
-		// The facade's own errors about a wait name the instance; a wait
-		// cut short by devenvctl's side (Ctrl-C, --timeout, a lost
-		// connection) has only the header the facade sent before waiting.
-		id := clean(ce.created)
-		lines = append(lines, "  instance "+id+" was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get "+id)
+	if created != "" {
+		lines = append(lines, "  instance "+created+" was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get "+created)
 	}
 	return lines
 }

@@ -374,21 +374,32 @@ func TestHelp(t *testing.T) {
 // the facade announced the instance (header x-instance-id), the error says
 // the instance was created, unless the facade's own error already names
 // it (ErrorInfo instance_id); a create that announced nothing says nothing
-// of the kind.
+// of the kind. An error that says the instance was created says nothing
+// else of the outcome: a deadline then passed while waiting for it, where
+// without the announcement the outcome is unknown.
 func TestCreateWait_cutShortSaysCreated(t *testing.T) {
 	t.Parallel()
 	waitFailed := apierror.Facade(codes.DeadlineExceeded, apierror.ReasonDeadlineExceeded, "the facade waits at most 10m0s for instance DE-announced",
 		apierror.Call{RequestID: "rid-9", Extra: map[string]string{apierror.MetadataInstanceID: "DE-announced"}})
+	const unknown = "the outcome is unknown"
 	tests := []struct {
 		name     string
 		announce bool
 		err      error
 		wantLine bool
+		// want is on the first line of the error.
+		want string
 	}{
-		{"deadline_after_announcement", true, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), true},
-		{"connection_lost_after_announcement", true, status.Error(codes.Unavailable, "connection reset"), true},
-		{"facade_names_the_instance", true, waitFailed.Err(), false},
-		{"no_announcement", false, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false},
+		{"deadline_after_announcement", true, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), true,
+			"devenvctl: DEADLINE_EXCEEDED: context deadline exceeded (--timeout 15m0s passed while waiting for the instance)"},
+		{"cancelled_after_announcement", true, status.Error(codes.Canceled, "context canceled"), true,
+			"devenvctl: CANCELLED: context canceled"},
+		{"connection_lost_after_announcement", true, status.Error(codes.Unavailable, "connection reset"), true,
+			"devenvctl: UNAVAILABLE: connection reset"},
+		{"facade_names_the_instance", true, waitFailed.Err(), false,
+			"devenvctl: DEADLINE_EXCEEDED: Facade.DEADLINE_EXCEEDED: the facade waits at most 10m0s for instance DE-announced"},
+		{"no_announcement", false, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false,
+			"devenvctl: DEADLINE_EXCEEDED: context deadline exceeded (--timeout 15m0s passed; " + unknown + ")"},
 	}
 	const line = "  instance DE-announced was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get DE-announced\n"
 	for _, tt := range tests {
@@ -403,6 +414,12 @@ func TestCreateWait_cutShortSaysCreated(t *testing.T) {
 			r := f.run(t, "create", "--name", "x", "--wait")
 			if strings.Contains(r.stderr, line) != tt.wantLine {
 				t.Errorf("stderr:\n%s\nwant the line %q: %v", r.stderr, line, tt.wantLine)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr:\n%s\nwant %q", r.stderr, tt.want)
+			}
+			if tt.wantLine && strings.Contains(r.stderr, unknown) {
+				t.Errorf("stderr:\n%s\nsays the instance was created and that %s", r.stderr, unknown)
 			}
 			if announced := strings.Contains(r.stderr, "devenvctl: created instance DE-announced; waiting until it is RUNNING"); announced != tt.announce {
 				t.Errorf("stderr:\n%s\nwant the progress line: %v", r.stderr, tt.announce)
