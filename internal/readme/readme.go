@@ -1,6 +1,8 @@
-// Package readme keeps generated sections of a Markdown file in step with
-// the code that defines them, for tests: a section lies between
-// "<!-- BEGIN generated:NAME -->" and "<!-- END generated:NAME -->" lines.
+// Package readme holds the tests' helpers for the project's Markdown
+// (README.md, docs/, BENCHMARKS.md): generated sections kept in step with
+// the code that defines them (a section lies between
+// "<!-- BEGIN generated:NAME -->" and "<!-- END generated:NAME -->" lines),
+// and relative links and #anchors checked as GitHub resolves them.
 package readme
 
 import (
