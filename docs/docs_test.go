@@ -45,3 +45,20 @@ func TestEveryPageLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchmarksNotes: the hand-written part of BENCHMARKS.md is
+// bench/notes.md, which make bench appends to the tables it generates; an
+// edit made to BENCHMARKS.md alone would be lost at the next run.
+func TestBenchmarksNotes(t *testing.T) {
+	report, err := os.ReadFile("../BENCHMARKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := os.ReadFile("../bench/notes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(report), "\n"+string(notes)) {
+		t.Error("BENCHMARKS.md does not end with bench/notes.md: edit bench/notes.md and copy it over the end of BENCHMARKS.md (make bench does that)")
+	}
+}

@@ -85,7 +85,7 @@ func main() {
 	flag.BoolVar(&cfg.observability, "observability", true, "also run the facade with --metrics=false and with its spans exported over OTLP (DeleteInstance, at 64 callers)")
 	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save CPU and allocation profiles (and, for DeleteInstance, execution traces) of the facade and the bare facade under gRPC and their mirrors (c=64) of each operation here")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
-	flag.StringVar(&cfg.notes, "notes", "notes.md", "hand-written analysis appended to the report")
+	flag.StringVar(&cfg.notes, "notes", "notes.md", "hand-written reading of the tables, appended to the report (empty: none); BENCHMARKS.md must end with it (docs/docs_test.go)")
 	flag.StringVar(&extra, "facade-args", "", "extra flags for the facade, space-separated")
 	only := flag.String("scenarios", "", "comma-separated subset of S0,S1,S2,S3 to run (for investigations; the report needs all)")
 	flag.BoolVar(&cfg.skipS4, "skip-s4", false, "skip S4 (for investigations)")
@@ -120,6 +120,12 @@ func main() {
 		cfg.scenarios = map[string]bool{}
 		for _, id := range strings.Split(*only, ",") {
 			cfg.scenarios[strings.TrimSpace(id)] = true
+		}
+	}
+	if cfg.notes != "" {
+		if _, err := os.Stat(cfg.notes); err != nil {
+			fmt.Fprintf(os.Stderr, "devenv-bench: -notes: %v (run it from bench/, or give -notes \"\" for a report without them)\n", err)
+			os.Exit(2)
 		}
 	}
 	wd, _ := os.Getwd()

@@ -146,8 +146,10 @@ func (r *report) markdown() string {
 		w("| %s | %s | %s | %s |\n", t.name, t.value, t.target, mark)
 	}
 	w("\n")
-	if notes, err := os.ReadFile(r.cfg.notes); err == nil {
-		b.Write(notes)
+	if r.cfg.notes != "" {
+		if notes, err := os.ReadFile(r.cfg.notes); err == nil {
+			b.Write(notes)
+		}
 	}
 	return b.String()
 }
