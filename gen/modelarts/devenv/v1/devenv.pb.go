@@ -90,7 +90,8 @@ type CreateInstanceRequest struct {
 	AiProject *AIProject `protobuf:"bytes,9,opt,name=ai_project,json=aiProject,proto3" json:"ai_project,omitempty"`
 	// If true, the call returns once the instance is RUNNING rather than at
 	// once (CREATING), and fails with FAILED_PRECONDITION if it ends in
-	// CREATE_FAILED. The call's deadline bounds the wait. Not a vendor field.
+	// CREATE_FAILED. The call's deadline and the facade's --max-wait bound
+	// the wait. Not a vendor field.
 	Wait          bool `protobuf:"varint,20,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -854,7 +855,8 @@ type StartInstanceRequest struct {
 	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	// If true, the call returns once the instance is RUNNING (and fails with
 	// FAILED_PRECONDITION if it ends in START_FAILED, or stays STOPPED for
-	// 30 seconds of waiting). The call's deadline bounds the wait.
+	// 30 seconds of waiting). The call's deadline and the facade's --max-wait
+	// bound the wait.
 	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -986,7 +988,7 @@ type StopInstanceRequest struct {
 	InstanceId string `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	// If true, the call returns once the instance is STOPPED (and fails with
 	// FAILED_PRECONDITION if it stays RUNNING for 30 seconds of waiting). The
-	// call's deadline bounds the wait.
+	// call's deadline and the facade's --max-wait bound the wait.
 	Wait          bool `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1246,8 +1248,9 @@ type DeleteInstanceRequest struct {
 	// mirror this is the query parameter "allow_missing=true".
 	AllowMissing bool `protobuf:"varint,3,opt,name=allow_missing,json=allowMissing,proto3" json:"allow_missing,omitempty"`
 	// If true, the call returns once ModelArts no longer knows the instance,
-	// rather than when it accepted the delete. The call's deadline bounds the
-	// wait. Over the REST mirror this is the query parameter "wait=true".
+	// rather than when it accepted the delete. The call's deadline and the
+	// facade's --max-wait bound the wait. Over the REST mirror this is the
+	// query parameter "wait=true".
 	Wait          bool `protobuf:"varint,4,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1314,8 +1317,10 @@ func (x *DeleteInstanceRequest) GetWait() bool {
 // DeleteInstanceResponse reports the deleted instance.
 type DeleteInstanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The ID of the deleted instance, as reported by ModelArts. It equals the
-	// requested instance_id.
+	// The ID of the deleted instance: the one ModelArts reports, which equals
+	// the requested instance_id, or the requested instance_id itself when
+	// ModelArts' answer names none (allow_missing, a success inferred after a
+	// lost answer, an answer whose body cannot be read).
 	InstanceId    string `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1421,11 +1426,15 @@ func (x *ErrorBody) GetErrorMessage() string {
 // Instance is a development environment (notebook) instance, as ModelArts
 // describes it: field names and JSON types are the vendor's. Scalar fields
 // have presence, so that a value ModelArts sent (even "" or 0) is passed on
-// and one it did not send is not. The REST mirror answers exactly the
-// fields ModelArts sent; a field ModelArts sent as null is omitted. The
+// and one it did not send (or sent as null) is not. The REST mirror answers
+// the vendor's JSON as ModelArts sent it instead (its explicit nulls, fields
+// this message does not declare, its order), less the secrets. The
 // credentials ModelArts may return with an instance (spec.credential and a
 // repository's connection_info.credential: SSH private keys, access tokens)
-// have no field here: they are never passed on.
+// have no field here and are never passed on; on the REST mirror, every
+// member whose name holds "credential", "password", "passwd", "secret",
+// "token", "private_key" or "access_key" (in any case, with or without "_"
+// or "-") is dropped too.
 type Instance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The instance ID, for example "DE-7d558ef8-c73d-11ea-964c-0255ac100033".
@@ -2983,7 +2992,9 @@ type ConnectionInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "ssh" or "https".
 	Protocol *string `protobuf:"bytes,1,opt,name=protocol,proto3,oneof" json:"protocol,omitempty"`
-	// The repository URL.
+	// The repository URL, without its secrets: on http(s) without any user
+	// information (a token often stands there as the user name), elsewhere
+	// without a password ("ssh://git:pw@host/r" becomes "ssh://git@host/r").
 	Url           *string `protobuf:"bytes,2,opt,name=url,proto3,oneof" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -125,7 +125,8 @@ export declare type CreateInstanceRequest = Message<"modelarts.devenv.v1.CreateI
   /**
    * If true, the call returns once the instance is RUNNING rather than at
    * once (CREATING), and fails with FAILED_PRECONDITION if it ends in
-   * CREATE_FAILED. The call's deadline bounds the wait. Not a vendor field.
+   * CREATE_FAILED. The call's deadline and the facade's --max-wait bound
+   * the wait. Not a vendor field.
    *
    * @generated from field: bool wait = 20;
    */
@@ -532,7 +533,8 @@ export declare type StartInstanceRequest = Message<"modelarts.devenv.v1.StartIns
   /**
    * If true, the call returns once the instance is RUNNING (and fails with
    * FAILED_PRECONDITION if it ends in START_FAILED, or stays STOPPED for
-   * 30 seconds of waiting). The call's deadline bounds the wait.
+   * 30 seconds of waiting). The call's deadline and the facade's --max-wait
+   * bound the wait.
    *
    * @generated from field: bool wait = 3;
    */
@@ -604,7 +606,7 @@ export declare type StopInstanceRequest = Message<"modelarts.devenv.v1.StopInsta
   /**
    * If true, the call returns once the instance is STOPPED (and fails with
    * FAILED_PRECONDITION if it stays RUNNING for 30 seconds of waiting). The
-   * call's deadline bounds the wait.
+   * call's deadline and the facade's --max-wait bound the wait.
    *
    * @generated from field: bool wait = 3;
    */
@@ -751,8 +753,9 @@ export declare type DeleteInstanceRequest = Message<"modelarts.devenv.v1.DeleteI
 
   /**
    * If true, the call returns once ModelArts no longer knows the instance,
-   * rather than when it accepted the delete. The call's deadline bounds the
-   * wait. Over the REST mirror this is the query parameter "wait=true".
+   * rather than when it accepted the delete. The call's deadline and the
+   * facade's --max-wait bound the wait. Over the REST mirror this is the
+   * query parameter "wait=true".
    *
    * @generated from field: bool wait = 4;
    */
@@ -772,8 +775,10 @@ export declare const DeleteInstanceRequestSchema: GenMessage<DeleteInstanceReque
  */
 export declare type DeleteInstanceResponse = Message<"modelarts.devenv.v1.DeleteInstanceResponse"> & {
   /**
-   * The ID of the deleted instance, as reported by ModelArts. It equals the
-   * requested instance_id.
+   * The ID of the deleted instance: the one ModelArts reports, which equals
+   * the requested instance_id, or the requested instance_id itself when
+   * ModelArts' answer names none (allow_missing, a success inferred after a
+   * lost answer, an answer whose body cannot be read).
    *
    * @generated from field: string instance_id = 1;
    */
@@ -822,11 +827,15 @@ export declare const ErrorBodySchema: GenMessage<ErrorBody>;
  * Instance is a development environment (notebook) instance, as ModelArts
  * describes it: field names and JSON types are the vendor's. Scalar fields
  * have presence, so that a value ModelArts sent (even "" or 0) is passed on
- * and one it did not send is not. The REST mirror answers exactly the
- * fields ModelArts sent; a field ModelArts sent as null is omitted. The
+ * and one it did not send (or sent as null) is not. The REST mirror answers
+ * the vendor's JSON as ModelArts sent it instead (its explicit nulls, fields
+ * this message does not declare, its order), less the secrets. The
  * credentials ModelArts may return with an instance (spec.credential and a
  * repository's connection_info.credential: SSH private keys, access tokens)
- * have no field here: they are never passed on.
+ * have no field here and are never passed on; on the REST mirror, every
+ * member whose name holds "credential", "password", "passwd", "secret",
+ * "token", "private_key" or "access_key" (in any case, with or without "_"
+ * or "-") is dropped too.
  *
  * @generated from message modelarts.devenv.v1.Instance
  */
@@ -1770,7 +1779,9 @@ export declare type ConnectionInfo = Message<"modelarts.devenv.v1.ConnectionInfo
   protocol?: string | undefined;
 
   /**
-   * The repository URL.
+   * The repository URL, without its secrets: on http(s) without any user
+   * information (a token often stands there as the user name), elsewhere
+   * without a password ("ssh://git:pw@host/r" becomes "ssh://git@host/r").
    *
    * @generated from field: optional string url = 2;
    */
@@ -1800,15 +1811,22 @@ export declare const ConnectionInfoSchema: GenMessage<ConnectionInfo>;
  *
  * Credentials: a caller may send its own IAM token in the "x-auth-token"
  * metadata key; it is forwarded to ModelArts and takes precedence over the
- * credentials the facade is configured with. A caller may also send
+ * credentials the facade is configured with (unless the facade ignores
+ * callers' tokens: --no-token-passthrough). Where the facade authenticates
+ * its callers, a caller sends "authorization: Bearer <token>" (checked by
+ * the facade, never forwarded) or a client certificate, and may act only on
+ * the projects the facade lists for it. A caller may also send
  * "x-request-id"; it is forwarded to ModelArts and echoed in the response
  * header metadata (a new one is generated when absent).
  *
  * Instances change state asynchronously: creating, starting, stopping and
  * deleting return at once while ModelArts works. CreateInstance,
  * StartInstance, StopInstance and DeleteInstance can instead wait for the
- * outcome ("wait": true): the facade polls the instance until it reaches
- * the target state, a failure state, or the call's deadline.
+ * outcome ("wait": true): the facade reads the instance, at growing
+ * intervals, until it reaches the target state or a failure state, within
+ * the call's deadline and the facade's own bound (--max-wait, 10 minutes
+ * by default); the facade lets a bounded number of calls wait at once
+ * (--max-waits).
  *
  * Errors callers should expect from every RPC:
  *

@@ -323,15 +323,22 @@ export const ConnectionInfoSchema = /*@__PURE__*/
  *
  * Credentials: a caller may send its own IAM token in the "x-auth-token"
  * metadata key; it is forwarded to ModelArts and takes precedence over the
- * credentials the facade is configured with. A caller may also send
+ * credentials the facade is configured with (unless the facade ignores
+ * callers' tokens: --no-token-passthrough). Where the facade authenticates
+ * its callers, a caller sends "authorization: Bearer <token>" (checked by
+ * the facade, never forwarded) or a client certificate, and may act only on
+ * the projects the facade lists for it. A caller may also send
  * "x-request-id"; it is forwarded to ModelArts and echoed in the response
  * header metadata (a new one is generated when absent).
  *
  * Instances change state asynchronously: creating, starting, stopping and
  * deleting return at once while ModelArts works. CreateInstance,
  * StartInstance, StopInstance and DeleteInstance can instead wait for the
- * outcome ("wait": true): the facade polls the instance until it reaches
- * the target state, a failure state, or the call's deadline.
+ * outcome ("wait": true): the facade reads the instance, at growing
+ * intervals, until it reaches the target state or a failure state, within
+ * the call's deadline and the facade's own bound (--max-wait, 10 minutes
+ * by default); the facade lets a bounded number of calls wait at once
+ * (--max-waits).
  *
  * Errors callers should expect from every RPC:
  *
