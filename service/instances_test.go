@@ -23,6 +23,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -277,8 +278,8 @@ func TestStartStop_lostAnswer(t *testing.T) {
 // do not end the wait.
 func TestWait_ridesOutTransientErrors(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	up := newUpstream(emulator.WithClock(clock.Now))
+	clock := advancingClock()
+	up := newUpstream(emulator.WithClock(clock))
 	failures := 3
 	var mu sync.Mutex
 	up.set(rules{fail: func(r *http.Request) bool {
@@ -290,7 +291,7 @@ func TestWait_ridesOutTransientErrors(t *testing.T) {
 		}
 		return false
 	}})
-	h := startWith(t, up, []service.Option{service.WithSleep(clock.sleep)},
+	h := startWith(t, up, []service.Option{service.WithClock(clock)},
 		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 	r, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
 	if err != nil || r.GetCurrentStatus() != "STOPPED" || r.GetInstance().GetStatus() != "STOPPED" {
@@ -306,10 +307,10 @@ func TestWait_ridesOutTransientErrors(t *testing.T) {
 // after contraryLimit of waiting, not at the maximum wait.
 func TestWait_contraryStateEndsIt(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	up := newUpstream(emulator.WithClock(clock.Now))
+	clock := advancingClock()
+	up := newUpstream(emulator.WithClock(clock))
 	up.set(rules{ignore: is(http.MethodPost, "/action")})
-	h := startWith(t, up, []service.Option{service.WithSleep(clock.sleep)},
+	h := startWith(t, up, []service.Option{service.WithClock(clock)},
 		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 	begin := clock.Now()
 	_, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
@@ -438,27 +439,13 @@ func jsonEqual(t *testing.T, a, b string) bool {
 	return cmp.Equal(x, y)
 }
 
-// fakeClock is the emulator's clock: it moves when the service pauses
-// between two reads of an instance it waits for.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return nil
+// advancingClock is a fake clock for the emulator and the service that
+// moves as the service pauses between two reads of an instance it waits
+// for.
+func advancingClock() *clocktest.Fake {
+	c := clocktest.New(clocktest.Start)
+	c.AdvanceOnWait(true)
+	return c
 }
 
 // TestWait_boundedByMaxWaits: beyond WithMaxWaits calls waiting at once, a
@@ -467,22 +454,11 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 // free again once its wait ends.
 func TestWait_boundedByMaxWaits(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	sleeping, release := make(chan struct{}, 1), make(chan struct{})
-	sleep := func(ctx context.Context, d time.Duration) error {
-		select {
-		case sleeping <- struct{}{}:
-		default:
-		}
-		select {
-		case <-release: // from then on, waits run on the fake clock
-			return clock.sleep(ctx, d)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	up := newUpstream(emulator.WithClock(clock.Now))
-	h := startWith(t, up, []service.Option{service.WithMaxWaits(1), service.WithSleep(sleep)},
+	// The clock moves only when told: the first call's wait holds its
+	// slot until the test releases it.
+	clock := clocktest.New(clocktest.Start)
+	up := newUpstream(emulator.WithClock(clock))
+	h := startWith(t, up, []service.Option{service.WithMaxWaits(1), service.WithClock(clock)},
 		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 
 	first := make(chan error, 1)
@@ -490,7 +466,9 @@ func TestWait_boundedByMaxWaits(t *testing.T) {
 		_, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
 		first <- err
 	}()
-	<-sleeping // the first call waits
+	if err := clock.BlockUntil(t.Context(), 1); err != nil { // the first call waits
+		t.Fatal(err)
+	}
 
 	posts := len(up.requests(http.MethodPost))
 	refusedCtx, cancelRefused := context.WithTimeout(t.Context(), 5*time.Second) // were it admitted, it would wait
@@ -514,7 +492,8 @@ func TestWait_boundedByMaxWaits(t *testing.T) {
 
 	// The first wait ends (its answer is sent after its slot is freed);
 	// the next one is admitted.
-	close(release)
+	clock.AdvanceOnWait(true)                     // from then on, waits move the clock
+	clock.Advance(service.DefaultMaxPollInterval) // past the pending pause
 	if err := <-first; err != nil {
 		t.Fatalf("the first call: %v; want it to end with the instance STOPPED", err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -41,7 +42,7 @@ type Service struct {
 	maxWait         time.Duration
 	pollInterval    time.Duration
 	maxPollInterval time.Duration
-	sleep           func(ctx context.Context, d time.Duration) error
+	clock           clock.Clock  // pauses between reads of an instance
 	maxWaits        int64        // calls that may wait at once; 0: no bound
 	waits           atomic.Int64 // calls waiting (or about to) now
 }
@@ -102,17 +103,17 @@ func WithMaxWaits(n int) Option {
 	return func(s *Service) { s.maxWaits = int64(n) }
 }
 
-// WithSleep replaces how waits pause between reads of an instance: sleep
-// must wait d or until ctx is done, and return ctx's error then. Tests
-// pass one that returns at once (and advance the emulator's clock).
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *Service) { s.sleep = sleep }
+// WithClock sets the clock waits pause on between reads of an instance.
+// The default is the system clock; tests give a fake that the emulator
+// shares, so that an instance changes state as the service polls it.
+func WithClock(c clock.Clock) Option {
+	return func(s *Service) { s.clock = clock.Or(c) }
 }
 
 // New returns a Service that calls ModelArts through client.
 func New(client *modelarts.Client, opts ...Option) *Service {
 	s := &Service{client: client, logger: slog.New(slog.DiscardHandler), passthrough: true,
-		maxWait: DefaultMaxWait, pollInterval: DefaultPollInterval, maxPollInterval: DefaultMaxPollInterval, sleep: sleepCtx}
+		maxWait: DefaultMaxWait, pollInterval: DefaultPollInterval, maxPollInterval: DefaultMaxPollInterval, clock: clock.Real()}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -169,16 +170,4 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 func hasCode(err error, code string) bool {
 	e, ok := errors.AsType[*modelarts.Error](err)
 	return ok && e.Code == code
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

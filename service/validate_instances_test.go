@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -18,6 +17,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -43,20 +43,24 @@ type valFixture struct {
 
 // noSleep makes waits poll at once: the emulator deletes at once, so a
 // delete's wait ends at its first read.
-func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+func noSleep() service.Option {
+	c := clocktest.New(clocktest.Start)
+	c.AdvanceOnWait(true)
+	return service.WithClock(c)
+}
 
 func startValidation(t *testing.T) *valFixture {
 	t.Helper()
 	emu := emulator.New()
 	creds := modelarts.WithCredentials(cloudauth.Token("t"))
-	h := startWith(t, emu, []service.Option{service.WithSleep(noSleep)}, creds)
+	h := startWith(t, emu, []service.Option{noSleep()}, creds)
 	up := httptest.NewServer(emu)
 	t.Cleanup(up.Close)
 	mc, err := modelarts.NewClient(up.Client(), up.URL, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &valFixture{emu: emu, client: h.client, svc: service.New(mc, service.WithSleep(noSleep))}
+	return &valFixture{emu: emu, client: h.client, svc: service.New(mc, noSleep())}
 }
 
 // required and malformed name a field violation as the cases expect it:

@@ -115,7 +115,7 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			vendorjson.OriginalsFrom(ctx).Drop(inst)
 		}
 		delay := interval/2 + rand.N(interval/2+1) // jitter in [interval/2, interval]
-		if s.sleep(wctx, delay) != nil {
+		if s.clock.Sleep(wctx, delay) != nil {
 			return nil, s.waitExpired(ctx, c, id, t, last)
 		}
 		waited += delay

@@ -256,11 +256,18 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		logger.Warn(w)
 	}
 
+	var m *metrics.Metrics
+	if cfg.metrics {
+		m = metrics.New()
+	}
 	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight)
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
 	cfg.creds.Logger = logger
+	if m != nil {
+		cfg.creds.OnTokenRequest = m.IAMTokenRequest
+	}
 	creds, err := cloudauth.New(cfg.creds, httpClient)
 	if err != nil {
 		return err
@@ -330,9 +337,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
 	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
 	opts.TokenHolders, opts.TokenValidator = holders, validator
-	if cfg.metrics {
-		opts.Metrics = metrics.New()
-	}
+	opts.Metrics = m
 	tracing, err := telemetry.FromEnv(ctx, lookupEnv, buildinfo.Read().Version)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)

@@ -9,9 +9,10 @@ import (
 	"net"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
@@ -19,39 +20,21 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
-// e2eClock is the emulator's clock: it moves when the test advances it or
-// the facade pauses between two reads of an instance it waits for.
-type e2eClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *e2eClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *e2eClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *e2eClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
+// newE2EClock returns the clock the emulator and the facade share: it
+// moves when the test advances it or the facade pauses between two reads
+// of an instance it waits for.
+func newE2EClock() *clocktest.Fake {
+	c := clocktest.New(clocktest.Start)
+	c.AdvanceOnWait(true)
+	return c
 }
 
 // startRealFacade runs the whole facade on loopback in front of an
 // emulator on clock, until the test ends, and returns its gRPC address;
 // set, if given, changes its options first.
-func startRealFacade(t *testing.T, clock *e2eClock, set ...func(*server.Options)) string {
+func startRealFacade(t *testing.T, clock *clocktest.Fake, set ...func(*server.Options)) string {
 	t.Helper()
-	up := httptest.NewServer(emulator.New(emulator.WithClock(clock.Now)))
+	up := httptest.NewServer(emulator.New(emulator.WithClock(clock)))
 	t.Cleanup(up.Close)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +43,7 @@ func startRealFacade(t *testing.T, clock *e2eClock, set ...func(*server.Options)
 	opts := server.DefaultOptions()
 	opts.GRPCListener, opts.Endpoint = lis, up.URL
 	opts.Credentials = cloudauth.Token("facade-token")
-	opts.WaitSleep = clock.sleep
+	opts.Clock = clock
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, f := range set {
 		f(&opts)
@@ -88,7 +71,7 @@ func startRealFacade(t *testing.T, clock *e2eClock, set ...func(*server.Options)
 // (exit 6, ModelArts.6304), stop --wait, delete --wait, get (exit 4).
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := newE2EClock()
 	env := map[string]string{"DEVENVCTL_ADDR": startRealFacade(t, clock), "DEVENVCTL_PROJECT": emulator.SampleProjectID}
 	ctl := func(want int, args ...string) result {
 		t.Helper()
@@ -150,15 +133,10 @@ func TestEndToEnd(t *testing.T) {
 // and how to see it; it is there.
 func TestEndToEnd_createWaitInterrupted(t *testing.T) {
 	t.Parallel()
-	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	// The wait never ends by itself: the instance stays CREATING, and the
-	// pause between reads lasts until the call is cancelled.
-	addr := startRealFacade(t, clock, func(o *server.Options) {
-		o.WaitSleep = func(ctx context.Context, _ time.Duration) error {
-			<-ctx.Done()
-			return ctx.Err()
-		}
-	})
+	// The wait never ends by itself: the clock moves only when told, so
+	// the instance stays CREATING and the pause between reads lasts until
+	// the call is cancelled.
+	addr := startRealFacade(t, clocktest.New(clocktest.Start))
 	env := map[string]string{"DEVENVCTL_ADDR": addr, "DEVENVCTL_PROJECT": emulator.SampleProjectID}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
@@ -205,7 +183,7 @@ func TestEndToEnd_createWaitInterrupted(t *testing.T) {
 // flag to change.
 func TestEndToEnd_tlsMismatch(t *testing.T) {
 	t.Parallel()
-	clock := &e2eClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := newE2EClock()
 	p := newPKI(t)
 	tlsAddr := startRealFacade(t, clock, func(o *server.Options) {
 		o.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}, MinVersion: tls.VersionTLS12}

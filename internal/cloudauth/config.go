@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -53,6 +54,14 @@ type Config struct {
 	// Logger receives warnings, such as a clouds.yaml with secrets that
 	// others may read. Nil discards them.
 	Logger *slog.Logger
+	// Clock dates signatures and expires IAM tokens. Nil means the system
+	// clock.
+	Clock clock.Clock
+	// OnTokenRequest, if set, is told of every IAM token request (password
+	// credentials): refresh is false for the first token (or one requested
+	// after the last expired or was rejected), true when a still usable
+	// one is replaced; err is the request's failure, or nil.
+	OnTokenRequest func(refresh bool, err error)
 }
 
 // String describes the configuration without secrets.
@@ -122,13 +131,15 @@ func New(cfg Config, httpClient modelarts.HTTPClient) (modelarts.Credentials, er
 		}
 		return Token(cfg.Token), nil
 	case KindPassword:
-		return NewIAMPassword(httpClient, cfg.IAM)
+		return newIAMPassword(httpClient, cfg.IAM, cfg.Clock, cfg.OnTokenRequest)
 	case KindAKSK:
 		s, err := NewSigner(cfg.AccessKey, cfg.SecretKey, cfg.SigningForm, cfg.SigningRegion, cfg.SigningService)
 		if err != nil {
 			return nil, err
 		}
-		return NewAKSK(s, cfg.SecurityToken), nil
+		a := NewAKSK(s, cfg.SecurityToken)
+		a.clock = clock.Or(cfg.Clock)
+		return a, nil
 	case KindCloud:
 		if cfg.Cloud == "" {
 			return nil, errors.New("cloudauth: cloud credentials need a cloud name (--cloud, OS_CLOUD)")
@@ -151,6 +162,7 @@ func New(cfg Config, httpClient modelarts.HTTPClient) (modelarts.Credentials, er
 			return nil, err
 		}
 		sub.SigningForm, sub.SigningRegion, sub.SigningService = cfg.SigningForm, cfg.SigningRegion, cfg.SigningService
+		sub.Logger, sub.Clock, sub.OnTokenRequest = cfg.Logger, cfg.Clock, cfg.OnTokenRequest
 		return New(sub, httpClient)
 	}
 	return nil, fmt.Errorf("cloudauth: unknown credential kind %q (want auto, none, token, password, aksk or cloud)", kind)

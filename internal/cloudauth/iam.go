@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
@@ -100,13 +101,14 @@ type IAMPassword struct {
 	cfg        *IAMConfig // a pointer, so that fmt never prints its fields
 	tokensURL  string
 	httpClient modelarts.HTTPClient
-	now        func() time.Time
+	clock      clock.Clock
 
 	flight singleflight.Group
 	mu     sync.Mutex
 	tok    *iamToken
 
-	// observe, if set, is told of every token request (SetObserver).
+	// observe, if set, is told of every token request
+	// (Config.OnTokenRequest).
 	observe func(refresh bool, err error)
 	// lastErr is the last token request's failure, nil after a success;
 	// lastFetch is when it ended.
@@ -136,7 +138,7 @@ func (p *IAMPassword) Ready() error {
 	p.mu.Lock()
 	tok, lastErr, lastFetch := p.tok, p.lastErr, p.lastFetch
 	p.mu.Unlock()
-	now := p.now()
+	now := p.clock.Now()
 	if tok != nil && now.Before(tok.usableUntil) {
 		if !now.Before(tok.refreshAfter) {
 			// An idle facade renews its token too, before it expires.
@@ -153,24 +155,25 @@ func (p *IAMPassword) Ready() error {
 	return ErrNoToken
 }
 
-// SetObserver has observe told of every token request: refresh is false
-// for the first token (or one requested after the last expired or was
-// rejected), true when a still usable one is replaced; err is the
-// request's failure, or nil. Call it before the credentials are used.
-func (p *IAMPassword) SetObserver(observe func(refresh bool, err error)) { p.observe = observe }
-
 type iamToken struct {
 	value        string
 	refreshAfter time.Time // fetch a new one in the background from here on
 	usableUntil  time.Time // stop using it from here on
 }
 
-// NewIAMPassword returns IAM password credentials. httpClient carries the
-// requests to IAM (one that does not follow redirects, such as
-// [modelarts.NewHTTPClient]). The endpoint must be an http or https URL
-// without user info (no "@"); errors describe it without user info, query
-// or fragment.
+// NewIAMPassword returns IAM password credentials on the system clock,
+// telling no one of their token requests ([New] with a [Config] of
+// KindPassword sets both). httpClient carries the requests to IAM (one
+// that does not follow redirects, such as [modelarts.NewHTTPClient]). The
+// endpoint must be an http or https URL without user info (no "@"); errors
+// describe it without user info, query or fragment.
 func NewIAMPassword(httpClient modelarts.HTTPClient, cfg IAMConfig) (*IAMPassword, error) {
+	return newIAMPassword(httpClient, cfg, nil, nil)
+}
+
+// newIAMPassword is NewIAMPassword on clk (nil: the system clock),
+// telling observe (if not nil) of every token request.
+func newIAMPassword(httpClient modelarts.HTTPClient, cfg IAMConfig, clk clock.Clock, observe func(refresh bool, err error)) (*IAMPassword, error) {
 	switch {
 	case cfg.Endpoint == "":
 		return nil, errors.New("cloudauth: IAM password authentication needs the IAM endpoint (--iam-endpoint, OS_AUTH_URL)")
@@ -195,7 +198,7 @@ func NewIAMPassword(httpClient modelarts.HTTPClient, cfg IAMConfig) (*IAMPasswor
 	u.Path = strings.TrimRight(u.Path, "/") + "/auth/tokens"
 	u.RawPath = ""
 	u.RawQuery = "nocatalog=true" // the service catalogue is large and unused
-	return &IAMPassword{cfg: &cfg, tokensURL: u.String(), httpClient: httpClient, now: time.Now}, nil
+	return &IAMPassword{cfg: &cfg, tokensURL: u.String(), httpClient: httpClient, clock: clock.Or(clk), observe: observe}, nil
 }
 
 // String describes the credentials without the password or token.
@@ -253,7 +256,7 @@ func (p *IAMPassword) token(ctx context.Context) (string, error) {
 	p.mu.Lock()
 	tok, lastErr, lastFetch := p.tok, p.lastErr, p.lastFetch
 	p.mu.Unlock()
-	now := p.now()
+	now := p.clock.Now()
 	if tok != nil && now.Before(tok.usableUntil) {
 		if !now.Before(tok.refreshAfter) {
 			p.flight.DoChan("token", p.fetch) // in the background; the result lands in p.tok
@@ -290,7 +293,7 @@ func (p *IAMPassword) fetch() (any, error) {
 	p.mu.Unlock()
 	v, err := p.request()
 	p.mu.Lock()
-	p.lastErr, p.lastFetch = err, p.now()
+	p.lastErr, p.lastFetch = err, p.clock.Now()
 	p.mu.Unlock()
 	if p.observe != nil {
 		p.observe(refresh, err)
@@ -312,7 +315,7 @@ func (p *IAMPassword) request() (any, error) {
 	}
 	req.Header.Set("Content-Type", "application/json;charset=utf8")
 	req.Header.Set("Accept", "application/json")
-	issued := p.now()
+	issued := p.clock.Now()
 	resp, err := p.httpClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cloudauth: requesting an IAM token: %w", err)

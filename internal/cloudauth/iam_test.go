@@ -9,10 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 
 	"go.uber.org/goleak"
 
@@ -23,28 +24,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeClock is a settable clock shared by the emulator and the source.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newIAM(t *testing.T, clock *fakeClock, handler http.Handler) (*IAMPassword, *httptest.Server) {
+func newIAM(t *testing.T, clock *clocktest.Fake, handler http.Handler) (*IAMPassword, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	p, err := NewIAMPassword(srv.Client(), IAMConfig{Endpoint: srv.URL + "/v3/", Username: "u", Password: "pw", DomainName: "d", ProjectName: emulator.SampleProjectName})
+	p, err := newIAMPassword(srv.Client(), IAMConfig{Endpoint: srv.URL + "/v3/", Username: "u", Password: "pw", DomainName: "d", ProjectName: emulator.SampleProjectName}, clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.now = clock.now
 	return p, srv
 }
 
@@ -59,22 +46,22 @@ func authenticate(t *testing.T, p *IAMPassword) string {
 
 func TestIAMPassword_cachesAndRefreshesEarly(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}),
-		emulator.WithClock(clock.now), emulator.WithTokenLifetime(24*time.Hour))
+		emulator.WithClock(clock), emulator.WithTokenLifetime(24*time.Hour))
 	p, _ := newIAM(t, clock, emu)
 
 	first := authenticate(t, p)
 	if first == "" || emu.TokenRequestCount() != 1 {
 		t.Fatalf("first token %q after %d requests", first, emu.TokenRequestCount())
 	}
-	clock.advance(17 * time.Hour)
+	clock.Advance(17 * time.Hour)
 	if got := authenticate(t, p); got != first || emu.TokenRequestCount() != 1 {
 		t.Errorf("at 17h: token changed or IAM asked again (%d requests); want the cached token", emu.TokenRequestCount())
 	}
 	// Past three quarters of the lifetime the cached token is still served,
 	// while a new one is fetched in the background.
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	if got := authenticate(t, p); got != first {
 		t.Errorf("at 19h the caller waited for a new token instead of using the valid one")
 	}
@@ -91,8 +78,8 @@ func TestIAMPassword_cachesAndRefreshesEarly(t *testing.T) {
 
 func TestIAMPassword_refreshOnlyReplacesTheRejectedToken(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Now()}
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}), emulator.WithClock(clock.now))
+	clock := clocktest.New(time.Now())
+	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}), emulator.WithClock(clock))
 	p, _ := newIAM(t, clock, emu)
 	old := authenticate(t, p)
 
@@ -125,7 +112,7 @@ func TestIAMPassword_waitersHonourTheirContext(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"token":{"expires_at":"2999-01-01T00:00:00.000000Z"}}`))
 	})
-	p, _ := newIAM(t, &fakeClock{t: time.Now()}, slow)
+	p, _ := newIAM(t, clocktest.New(time.Now()), slow)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequest(http.MethodDelete, "http://x/", nil)
@@ -161,7 +148,7 @@ func TestIAMPassword_errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _ := newIAM(t, &fakeClock{t: time.Now()}, tt.handler)
+			p, _ := newIAM(t, clocktest.New(time.Now()), tt.handler)
 			req, _ := http.NewRequest(http.MethodDelete, "http://x/", nil)
 			err := p.Authenticate(t.Context(), req)
 			var ie *IAMError

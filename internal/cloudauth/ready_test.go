@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 )
 
@@ -15,9 +17,9 @@ import (
 // token is held, not ready again once it expires unrenewed.
 func TestIAMPassword_Ready(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "other", Domain: "d"}),
-		emulator.WithClock(clock.now), emulator.WithTokenLifetime(time.Hour))
+		emulator.WithClock(clock), emulator.WithTokenLifetime(time.Hour))
 	p, _ := newIAM(t, clock, emu)
 
 	if err := p.Ready(); !errors.Is(err, ErrNoToken) {
@@ -39,13 +41,13 @@ func TestIAMPassword_Ready(t *testing.T) {
 
 	// The password is fixed; after readyRetry Ready asks again.
 	p.cfg.Password = "other"
-	clock.advance(readyRetry)
+	clock.Advance(readyRetry)
 	_ = p.Ready()
 	<-p.flight.DoChan("token", p.fetch)
 	if err := p.Ready(); err != nil {
 		t.Fatalf("Ready once a token was obtained: %v", err)
 	}
-	clock.advance(2 * time.Hour) // expired, never renewed
+	clock.Advance(2 * time.Hour) // expired, never renewed
 	if err := p.Ready(); err == nil {
 		t.Error("Ready with an expired token")
 	}
@@ -56,9 +58,9 @@ func TestIAMPassword_Ready(t *testing.T) {
 // IAM again each (a lockout of the service user is at stake).
 func TestIAMPassword_refusalIsRemembered(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "other", Domain: "d"}),
-		emulator.WithClock(clock.now))
+		emulator.WithClock(clock))
 	p, _ := newIAM(t, clock, emu)
 	req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
 	for i := range 20 {
@@ -70,7 +72,7 @@ func TestIAMPassword_refusalIsRemembered(t *testing.T) {
 	if n := emu.TokenRequestCount(); n != 1 {
 		t.Errorf("20 calls with a refused password made %d token requests; want 1", n)
 	}
-	clock.advance(readyRetry)
+	clock.Advance(readyRetry)
 	_ = p.Authenticate(t.Context(), req)
 	if n := emu.TokenRequestCount(); n != 2 {
 		t.Errorf("after %s: %d token requests; want 2", readyRetry, n)
@@ -81,14 +83,14 @@ func TestIAMPassword_refusalIsRemembered(t *testing.T) {
 // token once it is due, so it never goes unready for want of traffic.
 func TestIAMPassword_idleRenewal(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}),
-		emulator.WithClock(clock.now), emulator.WithTokenLifetime(24*time.Hour))
+		emulator.WithClock(clock), emulator.WithTokenLifetime(24*time.Hour))
 	p, _ := newIAM(t, clock, emu)
 	_ = p.Ready()
 	<-p.flight.DoChan("token", p.fetch)
 	first := emu.TokenRequestCount()
-	clock.advance(19 * time.Hour) // past three quarters of the lifetime
+	clock.Advance(19 * time.Hour) // past three quarters of the lifetime
 	if err := p.Ready(); err != nil {
 		t.Fatalf("Ready with a valid token due for renewal: %v", err)
 	}
@@ -96,7 +98,7 @@ func TestIAMPassword_idleRenewal(t *testing.T) {
 	if emu.TokenRequestCount() <= first {
 		t.Fatal("Ready did not renew the token due for renewal")
 	}
-	clock.advance(5*time.Hour + time.Minute) // the first token has expired
+	clock.Advance(5*time.Hour + time.Minute) // the first token has expired
 	if err := p.Ready(); err != nil {
 		t.Errorf("Ready after the first token expired: %v; want the renewed one", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -250,13 +251,15 @@ func canonicalQuery(raw string) string {
 type AKSK struct {
 	signer        *Signer
 	securityToken string
-	now           func() time.Time
+	clock         clock.Clock // dates the signatures (X-Sdk-Date)
 }
 
-// NewAKSK returns AK/SK credentials. securityToken is sent as
-// X-Security-Token for temporary keys and may be empty.
+// NewAKSK returns AK/SK credentials that date their signatures by the
+// system clock ([New] with a [Config] of KindAKSK takes Config.Clock).
+// securityToken is sent as X-Security-Token for temporary keys and may be
+// empty.
 func NewAKSK(signer *Signer, securityToken string) *AKSK {
-	return &AKSK{signer: signer, securityToken: securityToken, now: time.Now}
+	return &AKSK{signer: signer, securityToken: securityToken, clock: clock.Real()}
 }
 
 // Secrets returns the access key, the secret key and the security token,
@@ -292,5 +295,5 @@ func (a *AKSK) Authenticate(_ context.Context, req *http.Request) error {
 			signed = append(signed, strings.ToLower(h))
 		}
 	}
-	return a.signer.Sign(req, signed, a.now())
+	return a.signer.Sign(req, signed, a.clock.Now())
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 )
 
@@ -53,7 +54,7 @@ func TestSignatures(t *testing.T) {
 	t.Parallel()
 	vectorTime := time.Date(2019, 11, 15, 3, 40, 0, 0, time.UTC)
 	emu := emulator.New(
-		emulator.WithClock(func() time.Time { return vectorTime }),
+		emulator.WithClock(clocktest.New(vectorTime)),
 		emulator.WithAccessKeys(emulator.AccessKey{ID: guideAK, Secret: guideSK}, emulator.AccessKey{ID: "TEMPAK", Secret: guideSK, SecurityToken: "st"}),
 	)
 	srv := httptest.NewServer(emu)
@@ -108,7 +109,7 @@ func TestIAMTokens(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "pw", Domain: "acme"}),
-		emulator.WithClock(func() time.Time { return now }), emulator.WithTokenLifetime(time.Hour))
+		emulator.WithClock(clocktest.New(now)), emulator.WithTokenLifetime(time.Hour))
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 

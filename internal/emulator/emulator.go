@@ -132,6 +132,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 )
 
 // DefaultRequestLogSize is how many requests [Server.Requests] keeps unless
@@ -142,7 +144,7 @@ const DefaultRequestLogSize = 1000
 type Server struct {
 	mux *http.ServeMux
 
-	now           func() time.Time
+	clock         clock.Clock
 	tokenLifetime time.Duration
 	users         []IAMUser
 	projectNames  map[string]string // IAM project name → project ID
@@ -186,10 +188,11 @@ func WithTokens(tokens map[string]string) Option {
 
 // WithClock sets the emulator's clock, for token expiry, the X-Sdk-Date
 // check, the instances' timestamps and their lifecycle ([WithLifecycle]).
-// The default is time.Now. Tests give a clock they advance, rather than
-// sleep.
-func WithClock(now func() time.Time) Option {
-	return func(s *Server) { s.now = now }
+// The default is the system clock. Tests give a fake they advance, rather
+// than sleep. Injected latency ([Fault]) imitates the network and runs on
+// real time.
+func WithClock(c clock.Clock) Option {
+	return func(s *Server) { s.clock = clock.Or(c) }
 }
 
 // WithoutSamples starts the server with no instances instead of [Samples].
@@ -216,7 +219,7 @@ const (
 func New(opts ...Option) *Server {
 	s := &Server{
 		log:           make([]Request, DefaultRequestLogSize),
-		now:           time.Now,
+		clock:         clock.Real(),
 		tokenLifetime: DefaultTokenLifetime,
 		projectNames:  map[string]string{SampleProjectName: SampleProjectID},
 		lifecycle:     DefaultLifecycle(),
@@ -245,6 +248,9 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
+
+// now reads the emulator's clock.
+func (s *Server) now() time.Time { return s.clock.Now() }
 
 // ServeHTTP implements [http.Handler].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -8,32 +8,12 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 )
-
-// clock is a fake clock that tests advance instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testLifecycle is the lifecycle the tests run with: distinct delays, so
 // that a test can tell which one applied.
@@ -43,15 +23,15 @@ var testLifecycle = emulator.Lifecycle{Create: 10 * time.Second, Start: 5 * time
 type fixture struct {
 	emu   *emulator.Server
 	srv   *httptest.Server
-	clock *clock
+	clock *clocktest.Fake
 }
 
 // newFixture starts an emulator with the test lifecycle and a fake clock,
 // plus opts.
 func newFixture(t *testing.T, opts ...emulator.Option) *fixture {
 	t.Helper()
-	c := newClock()
-	emu := emulator.New(append([]emulator.Option{emulator.WithClock(c.Now), emulator.WithLifecycle(testLifecycle)}, opts...)...)
+	c := clocktest.New(time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC))
+	emu := emulator.New(append([]emulator.Option{emulator.WithClock(c), emulator.WithLifecycle(testLifecycle)}, opts...)...)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	return &fixture{emu: emu, srv: srv, clock: c}

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -105,8 +106,9 @@ type HTTPClient interface {
 
 // Options tune a [Validator]; zero values take the defaults.
 type Options struct {
-	// Now is the clock that expires cached answers; nil means time.Now.
-	Now func() time.Time
+	// Clock expires cached answers and tokens; nil means the system
+	// clock.
+	Clock clock.Clock
 	// MaxValid and MaxRejected bound the valid and refused tokens
 	// remembered. When one is full, expired entries are dropped first,
 	// then an arbitrary one. They are separate so that a flood of bad
@@ -193,9 +195,7 @@ func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, erro
 	u.Path = strings.TrimRight(u.Path, "/") + "/auth/tokens"
 	u.RawPath = ""
 	u.RawQuery = "nocatalog=true" // the service catalogue is large and unused
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Clock = clock.Or(opts.Clock)
 	if opts.MaxValid <= 0 {
 		opts.MaxValid = DefaultMaxValid
 	}
@@ -321,7 +321,7 @@ type answer struct {
 // cached returns the remembered answer for key, if there is one that has
 // not expired; v.mu is held.
 func (v *Validator) cached(key Key) (answer, bool) {
-	now := v.opts.Now()
+	now := v.opts.Clock.Now()
 	if e, ok := v.valid[key]; ok {
 		if now.Before(e.scope.ExpiresAt) {
 			return answer{scope: e.scope}, true
@@ -347,7 +347,7 @@ func (v *Validator) check(ctx context.Context, key Key, token string, f *flight)
 	var rejected *RejectedError
 	a := answer{scope: scope}
 	switch {
-	case err == nil && !v.opts.Now().Before(scope.ExpiresAt):
+	case err == nil && !v.opts.Clock.Now().Before(scope.ExpiresAt):
 		rejected = &RejectedError{HTTPStatus: http.StatusOK, Why: "the token expired at " + scope.ExpiresAt.UTC().Format(time.RFC3339)}
 		a = answer{err: rejected}
 	case errors.As(err, &rejected):
@@ -355,7 +355,7 @@ func (v *Validator) check(ctx context.Context, key Key, token string, f *flight)
 	case err != nil:
 		a = answer{err: err}
 	}
-	now := v.opts.Now()
+	now := v.opts.Clock.Now()
 	v.mu.Lock()
 	// The answer is remembered and the flight forgotten at once: a call
 	// that finds no flight finds the answer.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 )
 
 const testProject = "0123456789abcdef0123456789abcdef"
@@ -83,20 +85,18 @@ func TestValidate_oneRequestPerToken(t *testing.T) {
 // ones.
 func TestCacheBounds(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := clocktest.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		if len(r.Header.Get("X-Subject-Token")) > 4 && r.Header.Get("X-Subject-Token")[:4] == "good" {
-			answerValid(w, clock().Add(time.Hour))
+			answerValid(w, clock.Now().Add(time.Hour))
 			return
 		}
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer srv.Close()
-	v, err := New(srv.Client(), srv.URL+"/v3", Options{Now: clock, MaxValid: 3, MaxRejected: 5})
+	v, err := New(srv.Client(), srv.URL+"/v3", Options{Clock: clock, MaxValid: 3, MaxRejected: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 
 	"go.uber.org/goleak"
 
@@ -23,25 +24,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// clock is a fake clock that tests advance.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock returns the fake clock the tests advance.
+func newClock() *clocktest.Fake { return clocktest.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)) }
 
 // iam serves handler as IAM on loopback and counts its requests.
 type iam struct {
@@ -131,7 +115,7 @@ func TestValidate_answers(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))
 			})
-			v := newValidator(t, i.srv.URL+"/v3/", iamtoken.Options{Now: c.Now})
+			v := newValidator(t, i.srv.URL+"/v3/", iamtoken.Options{Clock: c})
 			scope, err := v.Validate(t.Context(), token)
 			if b := bad.Load(); b != nil {
 				t.Errorf("request: %v", b)
@@ -158,7 +142,7 @@ func TestValidate_answers(t *testing.T) {
 func TestValidate_againstTheEmulator(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	emu := emulator.New(emulator.WithClock(c.Now), emulator.WithTokenLifetime(time.Hour),
+	emu := emulator.New(emulator.WithClock(c), emulator.WithTokenLifetime(time.Hour),
 		emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "pw", Domain: "acme"}))
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
@@ -169,7 +153,7 @@ func TestValidate_againstTheEmulator(t *testing.T) {
 	}
 	resp.Body.Close()
 	token := resp.Header.Get("X-Subject-Token")
-	v := newValidator(t, srv.URL+"/v3", iamtoken.Options{Now: c.Now})
+	v := newValidator(t, srv.URL+"/v3", iamtoken.Options{Clock: c})
 
 	scope, err := v.Validate(t.Context(), token)
 	if err != nil || scope.ProjectID != emulator.SampleProjectID || scope.ProjectName != emulator.SampleProjectName || !scope.ExpiresAt.Equal(c.Now().Add(time.Hour).Truncate(time.Microsecond)) {
@@ -205,7 +189,7 @@ func TestValidate_cache(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 		}
 	})
-	v := newValidator(t, i.srv.URL+"/v3", iamtoken.Options{Now: c.Now, RejectedTTL: 10 * time.Second})
+	v := newValidator(t, i.srv.URL+"/v3", iamtoken.Options{Clock: c, RejectedTTL: 10 * time.Second})
 	check := func(token string, wantErr error, wantRequests int64) {
 		t.Helper()
 		_, err := v.Validate(t.Context(), token)

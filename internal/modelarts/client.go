@@ -36,6 +36,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -136,8 +137,7 @@ type Client struct {
 	maxBody    int64
 	timeout    time.Duration
 	logger     *slog.Logger
-	now        func() time.Time                                 // resolves HTTP-date Retry-After values
-	sleep      func(ctx context.Context, d time.Duration) error // waits between attempts
+	clock      clock.Clock // resolves HTTP-date Retry-After values, dates reachability, waits between attempts and for a slot
 	retry      RetryPolicy
 	budget     *RetryBudget
 	limiter    *limiter
@@ -193,12 +193,13 @@ func WithMaxInFlight(n int, wait time.Duration) Option {
 	}
 }
 
-// WithSleep replaces how the client waits between attempts: sleep must
-// wait d or until ctx is done, and return ctx's error in the latter case.
-// Tests pass one that records the waits and returns at once. Deadlines
-// still follow the real clock, as contexts do.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *Client) { c.sleep = sleep }
+// WithClock sets the clock that resolves HTTP-date Retry-After values,
+// dates what [Client.Reachable] and [Client.LastAttempt] report, and
+// times the waits between attempts and for a slot under the in-flight
+// cap. The default is the system clock. A call's deadline and its
+// attempts' are contexts', on real time (see package clock).
+func WithClock(clk clock.Clock) Option {
+	return func(c *Client) { c.clock = clock.Or(clk) }
 }
 
 // WithTracing makes each attempt of a call a client span of tp, and sends
@@ -253,8 +254,7 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 		endpoint:   url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")},
 		userAgent:  DefaultUserAgent,
 		logger:     slog.New(slog.DiscardHandler),
-		now:        time.Now,
-		sleep:      sleepCtx,
+		clock:      clock.Real(),
 		retry:      DefaultRetryPolicy(),
 		budget:     NewRetryBudget(10, 0.1),
 		observer:   nopObserver{},
@@ -431,7 +431,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	if cc.requestID == "" {
 		cc.requestID = callctx.NewRequestID()
 	}
-	if err := c.limiter.acquire(ctx); err != nil {
+	if err := c.limiter.acquire(ctx, c.clock); err != nil {
 		if errors.Is(err, ErrOverloaded) {
 			c.observer.UpstreamShed(out.op.Name)
 		}
@@ -443,7 +443,9 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 
 	// The call ends at the caller's deadline or after the client's timeout,
 	// whichever is sooner. Only attempts get a context of their own: one
-	// context per attempt is all the hot path pays for.
+	// context per attempt is all the hot path pays for. Deadlines, like
+	// the durations measured for the observer and the latency estimate,
+	// are real time (package clock): they bound and measure real I/O.
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -471,7 +473,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		apiErr, isAPIErr := errors.AsType[*Error](err)
 		if answered := answer != nil || isAPIErr; answered || ctx.Err() == nil {
 			// A call its caller gave up on says nothing about ModelArts.
-			c.reach.record(answered, time.Now())
+			c.reach.record(answered, c.clock.Now())
 		}
 		switch {
 		case answer != nil:
@@ -524,7 +526,7 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 		if time.Until(deadline) < delay+c.latency.estimate() {
 			return answer, res, err // the next attempt could not finish in time
 		}
-		if c.sleep(ctx, delay) != nil {
+		if c.clock.Sleep(ctx, delay) != nil {
 			return answer, res, err
 		}
 	}

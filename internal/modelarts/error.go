@@ -124,7 +124,7 @@ func parseError(status int, header http.Header, body []byte, sentRequestID strin
 // newError builds the Error for an answer to req, with the credentials req
 // carried and the configured secrets redacted.
 func (c *Client) newError(req *http.Request, resp *http.Response, body []byte, sentRequestID string) *Error {
-	return parseError(resp.StatusCode, resp.Header, body, sentRequestID, c.now(), scrub.NewSecrets(c.secrets(req)...))
+	return parseError(resp.StatusCode, resp.Header, body, sentRequestID, c.clock.Now(), scrub.NewSecrets(c.secrets(req)...))
 }
 
 // secrets lists what upstream text must not repeat: the values of req's

@@ -94,7 +94,7 @@ func (c *Client) Probe(ctx context.Context) error {
 	}
 	req.Header.Set(headerUserAgent, c.userAgent)
 	resp, err := c.httpClient.Do(req)
-	c.reach.record(err == nil, time.Now())
+	c.reach.record(err == nil, c.clock.Now())
 	if err != nil {
 		return &transportError{msg: scrub.Text("modelarts: probe: "+err.Error(), maxErrorText, nil), err: err}
 	}

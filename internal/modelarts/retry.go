@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 )
 
 // RetryPolicy says how the client retries idempotent operations (see
@@ -121,9 +123,9 @@ type limiter struct {
 	wait  time.Duration
 }
 
-// acquire takes a slot, waiting at most l.wait. A nil limiter has no cap.
-// Every successful acquire must be paired with a release.
-func (l *limiter) acquire(ctx context.Context) error {
+// acquire takes a slot, waiting at most l.wait on clk. A nil limiter has
+// no cap. Every successful acquire must be paired with a release.
+func (l *limiter) acquire(ctx context.Context, clk clock.Clock) error {
 	if l == nil {
 		return nil
 	}
@@ -135,12 +137,10 @@ func (l *limiter) acquire(ctx context.Context) error {
 	if l.wait <= 0 {
 		return ErrOverloaded
 	}
-	t := time.NewTimer(l.wait)
-	defer t.Stop()
 	select {
 	case l.slots <- struct{}{}:
 		return nil
-	case <-t.C:
+	case <-clk.After(l.wait):
 		return ErrOverloaded
 	case <-ctx.Done():
 		return ctx.Err()
@@ -173,19 +173,4 @@ func (l *latency) observe(d time.Duration) {
 
 func (l *latency) estimate() time.Duration {
 	return max(time.Duration(l.ewma.Load()), minAttemptEstimate)
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 )
 
 func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
@@ -69,23 +71,33 @@ func TestRetryBudget(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	t.Parallel()
+	clk := clocktest.New(clocktest.Start)
 	full := func(wait time.Duration) (*limiter, func()) {
 		l := &limiter{slots: make(chan struct{}, 2), wait: wait}
-		err1 := l.acquire(t.Context())
-		err2 := l.acquire(t.Context())
+		err1 := l.acquire(t.Context(), clk)
+		err2 := l.acquire(t.Context(), clk)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
 		return l, func() { l.release(); l.release() }
 	}
 
+	// Shed once the wait has passed on the clock, not before.
 	l, release := full(20 * time.Millisecond)
-	start := time.Now()
-	if err := l.acquire(t.Context()); !errors.Is(err, ErrOverloaded) {
-		t.Errorf("acquire when full: %v; want ErrOverloaded", err)
+	shed := make(chan error, 1)
+	go func() { shed <- l.acquire(t.Context(), clk) }()
+	if err := clk.BlockUntil(t.Context(), 1); err != nil {
+		t.Fatal(err)
 	}
-	if el := time.Since(start); el < 20*time.Millisecond {
-		t.Errorf("shed after %v; want after the 20ms wait", el)
+	clk.Advance(19 * time.Millisecond)
+	select {
+	case err := <-shed:
+		t.Fatalf("acquire when full returned %v before its wait had passed", err)
+	default:
+	}
+	clk.Advance(time.Millisecond)
+	if err := <-shed; !errors.Is(err, ErrOverloaded) {
+		t.Errorf("acquire when full: %v; want ErrOverloaded", err)
 	}
 	release()
 
@@ -93,7 +105,7 @@ func TestLimiter(t *testing.T) {
 	freed := make(chan struct{})
 	go func() { <-freed; release() }()
 	close(freed)
-	if err := l.acquire(t.Context()); err != nil {
+	if err := l.acquire(t.Context(), clk); err != nil {
 		t.Errorf("acquire while slots free within the wait: %v", err)
 	} else {
 		l.release()
@@ -103,12 +115,12 @@ func TestLimiter(t *testing.T) {
 	defer release()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := l.acquire(ctx); err == nil {
+	if err := l.acquire(ctx, clk); err == nil {
 		t.Error("acquire on a cancelled context succeeded while full")
 	}
 
 	var none *limiter
-	if err := none.acquire(t.Context()); err != nil {
+	if err := none.acquire(t.Context(), clk); err != nil {
 		t.Error(err)
 	}
 	none.release()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -26,17 +27,25 @@ var fastRetries = modelarts.WithRetryPolicy(modelarts.RetryPolicy{
 	MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Multiplier: 2, MaxRetryAfter: 2 * time.Second,
 })
 
-// waits records the client's waits between attempts instead of waiting.
+// waits is a fake clock that moves as the client waits between attempts,
+// and records those waits.
 type waits struct {
+	*clocktest.Fake
 	mu sync.Mutex
 	d  []time.Duration
 }
 
-func (w *waits) sleep(ctx context.Context, d time.Duration) error {
+func newWaits() *waits {
+	w := &waits{Fake: clocktest.New(clocktest.Start)}
+	w.AdvanceOnWait(true)
+	return w
+}
+
+func (w *waits) Sleep(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.d = append(w.d, d)
-	return ctx.Err()
+	w.mu.Unlock()
+	return w.Fake.Sleep(ctx, d)
 }
 
 func (w *waits) all() []time.Duration {
@@ -87,8 +96,8 @@ func TestRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var count atomic.Int32
-			var w waits
-			_, c := newServer(t, sequence(&count, tt.handlers...), append([]modelarts.Option{fastRetries, modelarts.WithSleep(w.sleep)}, tt.opts...)...)
+			w := newWaits()
+			_, c := newServer(t, sequence(&count, tt.handlers...), append([]modelarts.Option{fastRetries, modelarts.WithClock(w)}, tt.opts...)...)
 			ctx := t.Context()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc

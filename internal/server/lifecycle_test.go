@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +12,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,53 +30,26 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
-// fakeClock is the emulator's clock in the lifecycle tests: it moves only
-// when the test advances it or the facade pauses between two reads of an
-// instance it waits for.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// sleep is the facade's pause between polls: it advances the clock
-// instead of waiting, unless ctx is already done.
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
+// newFakeClock returns the clock of the lifecycle tests, which the
+// emulator and the facade share: it moves only when the test advances it
+// or the facade pauses between two reads of an instance it waits for.
+func newFakeClock() *clocktest.Fake {
+	c := clocktest.New(clocktest.Start)
+	c.AdvanceOnWait(true)
+	return c
 }
 
 // startLifecycle runs the facade in front of a fresh emulator on clock
 // (with the default lifecycle: create 5s, start 3s, stop 2s) and returns
 // both, the emulator also served on its own for direct requests.
-func startLifecycle(t *testing.T, clock *fakeClock, set func(*server.Options), emuOpts ...emulator.Option) (*instance, string) {
+func startLifecycle(t *testing.T, clock *clocktest.Fake, set func(*server.Options), emuOpts ...emulator.Option) (*instance, string) {
 	t.Helper()
-	emu := emulator.New(append([]emulator.Option{emulator.WithClock(clock.Now)}, emuOpts...)...)
+	emu := emulator.New(append([]emulator.Option{emulator.WithClock(clock)}, emuOpts...)...)
 	direct := httptest.NewServer(emu)
 	t.Cleanup(direct.Close)
 	f := startFacade(t, emu, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("facade-token")
-		o.WaitSleep = clock.sleep
+		o.Clock = clock
 		if set != nil {
 			set(o)
 		}
@@ -279,7 +252,7 @@ func TestInstanceWaits(t *testing.T) {
 		// The facade waits at most 1s of real time; the emulator creates in
 		// an hour and the facade's pauses do not move its clock.
 		f, _ := startLifecycle(t, newFakeClock(), func(o *server.Options) {
-			o.MaxWait, o.PollInterval, o.WaitSleep = time.Second, 50*time.Millisecond, nil
+			o.MaxWait, o.PollInterval, o.Clock = time.Second, 50*time.Millisecond, nil
 		}, emulator.WithLifecycle(emulator.Lifecycle{Create: time.Hour}))
 		_, err := f.client.CreateInstance(t.Context(), createReq("slow"))
 		info := statustest.ErrorInfo(t, err)

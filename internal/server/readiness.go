@@ -77,7 +77,7 @@ func (s *Server) probe(ctx context.Context) {
 func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 	ready, why := false, "starting"
 	publish := func() {
-		nowReady, nowWhy, cause := s.readiness(ctx, s.now())
+		nowReady, nowWhy, cause := s.readiness(ctx, s.opts.Clock.Now())
 		if nowReady == ready && nowWhy == why {
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -70,19 +72,18 @@ func TestReadiness(t *testing.T) {
 	defer grpcLis.Close()
 	defer adminLis.Close()
 	creds := &readyCreds{}
+	t0 := time.Now()
+	clock := clocktest.New(t0)
 	opts := DefaultOptions()
 	opts.GRPCListener, opts.AdminListener, opts.Endpoint, opts.Credentials = grpcLis, adminLis, srv.URL, creds
 	opts.Retry.MaxAttempts = 1
+	opts.Clock = clock
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	ctx, cancel := context.WithCancel(t.Context())
-	t0 := time.Now()
-	clock := atomic.Pointer[time.Time]{}
-	clock.Store(&t0)
-	s.now = func() time.Time { return *clock.Load() }
 	ticks := make(chan time.Time)
 	done := make(chan struct{})
 	go func() {
@@ -95,7 +96,7 @@ func TestReadiness(t *testing.T) {
 	}()
 	tick := func(after time.Duration) {
 		at := t0.Add(after)
-		clock.Store(&at)
+		clock.Advance(at.Sub(clock.Now()))
 		select {
 		case ticks <- at:
 		case <-time.After(10 * time.Second):

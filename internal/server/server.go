@@ -37,6 +37,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -203,16 +204,20 @@ type Options struct {
 	// service.DefaultMaxPollInterval (or PollInterval, if larger). It must
 	// be positive.
 	PollInterval time.Duration
-	// WaitSleep, if set, replaces how waits pause between reads of an
-	// instance: it must wait d or until ctx is done, and return ctx's
-	// error then. Nil means real time; tests pass one that advances the
-	// emulator's clock and returns at once.
-	WaitSleep func(ctx context.Context, d time.Duration) error
+	// Clock is the time the facade acts on (package clock): the pauses of
+	// waits between reads of an instance, the client's waits between
+	// attempts and for a slot, the Retry-After dates it reads, and
+	// readiness's judgement of how long ModelArts has gone without
+	// answering. Nil means the system clock; tests give a fake that the
+	// emulator shares. Deadlines (UpstreamTimeout, RequestReadTimeout,
+	// ShutdownGrace, a caller's) are real time whatever it says.
+	Clock clock.Clock
 
-	// Metrics, if set, counts and times calls, upstream requests, IAM token
-	// requests and callers-file reloads, and the admin listener serves it
-	// at /metrics. New connects it to Credentials (when they request IAM
-	// tokens) and Callers.
+	// Metrics, if set, counts and times calls and upstream requests, and
+	// the admin listener serves it at /metrics. IAM token requests and
+	// callers-file reloads reach it through the credentials' and the
+	// callers' own options (cloudauth.Config.OnTokenRequest, and
+	// Metrics.CallersReload given to Callers).
 	Metrics *metrics.Metrics
 
 	// ReadinessRequiresUpstream makes the facade not ready (readiness
@@ -306,9 +311,8 @@ type Server struct {
 	restCancel  context.CancelCauseFunc
 	restBaseCtx context.Context
 
-	now     func() time.Time // the readiness clock; tests replace it
-	probing atomic.Bool      // a probe of ModelArts is under way
-	probes  sync.WaitGroup   // the probe's goroutine; Serve waits for it
+	probing atomic.Bool    // a probe of ModelArts is under way
+	probes  sync.WaitGroup // the probe's goroutine; Serve waits for it
 }
 
 // New assembles a facade from opts without serving anything yet. On error
@@ -331,8 +335,9 @@ func New(opts Options) (_ *Server, err error) {
 	if opts.Tracing == nil {
 		opts.Tracing = telemetry.Off()
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	check := new(reqcheck.Checker)
-	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(check), check: check, now: time.Now}
+	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(check), check: check}
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
@@ -347,15 +352,13 @@ func New(opts Options) (_ *Server, err error) {
 		modelarts.WithRetryPolicy(opts.Retry),
 		modelarts.WithMaxInFlight(opts.MaxUpstreamInFlight, opts.MaxUpstreamWait),
 		modelarts.WithTracing(opts.Tracing.Provider, opts.Tracing.Propagator),
+		modelarts.WithClock(opts.Clock),
 	}
 	if opts.UserAgent != "" {
 		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
 	}
 	if opts.Metrics != nil {
 		clientOpts = append(clientOpts, modelarts.WithObserver(opts.Metrics))
-		if c, ok := opts.Credentials.(interface{ SetObserver(func(bool, error)) }); ok {
-			c.SetObserver(opts.Metrics.IAMTokenRequest)
-		}
 		if opts.Callers != nil {
 			opts.Callers.SetReloadObserver(opts.Metrics.CallersReload)
 		}
@@ -377,10 +380,7 @@ func New(opts Options) (_ *Server, err error) {
 	svcOpts := []service.Option{service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
 		service.WithCallerAuthentication(opts.Callers != nil),
 		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval)),
-		service.WithMaxWaits(opts.MaxWaits)}
-	if opts.WaitSleep != nil {
-		svcOpts = append(svcOpts, service.WithSleep(opts.WaitSleep))
-	}
+		service.WithMaxWaits(opts.MaxWaits), service.WithClock(opts.Clock)}
 	s.svc = service.New(s.client, svcOpts...)
 
 	// What the check of a request's encoded form found is moved into the

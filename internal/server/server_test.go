@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -513,3 +516,20 @@ func waitServing(t *testing.T, conn *grpc.ClientConn, service string) error {
 	}
 	return err
 }
+
+// pausing is the facade's clock in tests that act at its pauses (between
+// reads of an instance it waits for, between attempts): a fake that moves
+// as the facade waits, whose Sleep is the test's.
+type pausing struct {
+	*clocktest.Fake
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// atPause returns a clock whose Sleep is sleep.
+func atPause(sleep func(ctx context.Context, d time.Duration) error) clock.Clock {
+	f := clocktest.New(clocktest.Start)
+	f.AdvanceOnWait(true)
+	return pausing{Fake: f, sleep: sleep}
+}
+
+func (p pausing) Sleep(ctx context.Context, d time.Duration) error { return p.sleep(ctx, d) }

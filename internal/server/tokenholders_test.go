@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -51,7 +53,7 @@ type holderFacade struct {
 	iam  string // the emulator's IAM endpoint
 }
 
-func startHolderFacade(t *testing.T, emu *emulator.Server, policy callerauth.TokenHolderPolicy, clock func() time.Time) *holderFacade {
+func startHolderFacade(t *testing.T, emu *emulator.Server, policy callerauth.TokenHolderPolicy, clk clock.Clock) *holderFacade {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	sum := sha256.Sum256([]byte("good-token"))
@@ -68,7 +70,7 @@ func startHolderFacade(t *testing.T, emu *emulator.Server, policy callerauth.Tok
 		if policy == callerauth.ValidateTokenHolders {
 			hc := &http.Client{Transport: &http.Transport{}}
 			t.Cleanup(hc.CloseIdleConnections)
-			v, err := iamtoken.New(hc, h.iam, iamtoken.Options{Now: clock})
+			v, err := iamtoken.New(hc, h.iam, iamtoken.Options{Clock: clk})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,10 +305,10 @@ func TestTokenHolders_validate(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	other := strings.Repeat("e", 32)
-	emu := emulator.New(emulator.WithClock(clock.Now), emulator.WithTokenLifetime(time.Hour),
+	emu := emulator.New(emulator.WithClock(clock), emulator.WithTokenLifetime(time.Hour),
 		emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "alice-pw", Domain: "acme"}),
 		emulator.WithProjects(map[string]string{"eu-nl": other}))
-	f := startHolderFacade(t, emu, callerauth.ValidateTokenHolders, clock.Now)
+	f := startHolderFacade(t, emu, callerauth.ValidateTokenHolders, clock)
 	sample, elsewhere := issueToken(t, f.iam, "eu-de"), issueToken(t, f.iam, "eu-nl")
 	base := f.httpURL + "/v1/" + project + "/demanager/instances/"
 	checks := func() int64 { return emu.TokenValidationCount() }

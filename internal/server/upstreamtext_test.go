@@ -155,12 +155,12 @@ func TestUpstreamTextIsScrubbed(t *testing.T) {
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		// Waits do not wait; a call whose request ID says so runs out of
 		// time in its first pause, right after its first read.
-		o.WaitSleep = func(ctx context.Context, _ time.Duration) error {
+		o.Clock = atPause(func(ctx context.Context, _ time.Duration) error {
 			if strings.HasPrefix(callctx.RequestID(ctx), expireRequestID) {
 				return context.DeadlineExceeded
 			}
 			return ctx.Err()
-		}
+		})
 	})
 	create := func(name string, wait bool) *devenvv1.CreateInstanceRequest {
 		return &devenvv1.CreateInstanceRequest{ProjectId: project, Name: name, ProfileId: "p", Flavor: "modelarts.vm.cpu.2u", Wait: wait,

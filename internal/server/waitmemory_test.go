@@ -42,13 +42,13 @@ func TestWaitOverRESTKeepsOnlyItsAnswer(t *testing.T) {
 	var pauses atomic.Int32
 	f := startFacade(t, up, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("facade-token-wait")
-		o.WaitSleep = func(ctx context.Context, _ time.Duration) error {
+		o.Clock = atPause(func(ctx context.Context, _ time.Duration) error {
 			if pauses.Add(1) == reads { // the call is at its last read
 				runtime.GC()
 				runtime.ReadMemStats(&during)
 			}
 			return ctx.Err()
-		}
+		})
 	})
 	runtime.GC()
 	runtime.ReadMemStats(&before)
