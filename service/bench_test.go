@@ -12,13 +12,14 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // BenchmarkDeleteInstanceInProcess is the whole in-process path: service
 // (validation, mapping) -> client -> emulator over loopback HTTP.
 func BenchmarkDeleteInstanceInProcess(b *testing.B) {
-	srv := httptest.NewServer(emulator.New(emulator.WithRequestLog(0)))
+	srv := httptest.NewServer(emulator.MustNew(emulator.Options{RequestLog: options.None}))
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()
@@ -47,7 +48,7 @@ const readProject = "be4c00000000000000000000000b3e4c"
 // returns the service and the first instance's ID.
 func readEmulator(b *testing.B) (*service.Service, string) {
 	b.Helper()
-	emu := emulator.New(emulator.WithRequestLog(0), emulator.WithoutSamples())
+	emu := emulator.MustNew(emulator.Options{RequestLog: options.None, NoSamples: true})
 	for i := range 100 {
 		emu.AddInstance(readProject, emulator.Instance{
 			ID: fmt.Sprintf("DE-00000000-0000-0000-0000-%012d", i), Name: fmt.Sprintf("bench-%03d", i),

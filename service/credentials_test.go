@@ -98,7 +98,7 @@ func TestCredentialChoice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			emu := emulator.New()
+			emu := emulator.MustNew(emulator.Options{})
 			client, logs := startIdentified(t, emu, tt.svcOpts...)
 			ctx := t.Context()
 			if tt.md != nil {

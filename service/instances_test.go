@@ -59,8 +59,8 @@ type rules struct {
 	ignore func(r *http.Request) bool
 }
 
-func newUpstream(opts ...emulator.Option) *upstream {
-	return &upstream{emu: emulator.New(opts...)}
+func newUpstream(opts emulator.Options) *upstream {
+	return &upstream{emu: emulator.MustNew(opts)}
 }
 
 // set changes which requests are mistreated.
@@ -150,7 +150,7 @@ func TestCreateInstance_lostAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			up := newUpstream()
+			up := newUpstream(emulator.Options{})
 			up.set(tt.rules)
 			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 			var hdr metadata.MD
@@ -194,7 +194,7 @@ func TestCreateInstance_lostAnswer(t *testing.T) {
 // workspace "0" unless told otherwise).
 func TestCreateInstance_lostAnswerInAWorkspace(t *testing.T) {
 	t.Parallel()
-	up := newUpstream()
+	up := newUpstream(emulator.Options{})
 	up.set(rules{lose: is(http.MethodPost, "/instances")})
 	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 	req := createRequest("ws-nb")
@@ -232,7 +232,7 @@ func TestStartStop_lostAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			up := newUpstream()
+			up := newUpstream(emulator.Options{})
 			var fail func(*http.Request) bool
 			if tt.failGet {
 				fail = is(http.MethodGet, tt.instance)
@@ -279,7 +279,7 @@ func TestStartStop_lostAnswer(t *testing.T) {
 func TestWait_ridesOutTransientErrors(t *testing.T) {
 	t.Parallel()
 	clock := advancingClock()
-	up := newUpstream(emulator.WithClock(clock))
+	up := newUpstream(emulator.Options{Clock: clock})
 	failures := 3
 	var mu sync.Mutex
 	up.set(rules{fail: func(r *http.Request) bool {
@@ -308,7 +308,7 @@ func TestWait_ridesOutTransientErrors(t *testing.T) {
 func TestWait_contraryStateEndsIt(t *testing.T) {
 	t.Parallel()
 	clock := advancingClock()
-	up := newUpstream(emulator.WithClock(clock))
+	up := newUpstream(emulator.Options{Clock: clock})
 	up.set(rules{ignore: is(http.MethodPost, "/action")})
 	h := startWith(t, up, []service.Option{service.WithClock(clock)},
 		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
@@ -331,7 +331,7 @@ func TestWait_contraryStateEndsIt(t *testing.T) {
 // time: the emulator's create takes an hour.
 func TestWait_endsAtTheCallersDeadline(t *testing.T) {
 	t.Parallel()
-	up := newUpstream(emulator.WithLifecycle(emulator.Lifecycle{Create: time.Hour}))
+	up := newUpstream(emulator.Options{Lifecycle: emulator.Lifecycle{Create: time.Hour}})
 	h := startWith(t, up, []service.Option{service.WithWaiting(0, 20*time.Millisecond, 50*time.Millisecond)},
 		modelarts.WithCredentials(cloudauth.Token("t")))
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
@@ -368,7 +368,7 @@ func TestUpdateInstance_sendsOnlyWhatIsGiven(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			up := newUpstream()
+			up := newUpstream(emulator.Options{})
 			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
 			tt.req.ProjectId, tt.req.InstanceId = project, running
 			resp, err := h.client.UpdateInstance(t.Context(), tt.req)
@@ -394,7 +394,7 @@ func TestUpdateInstance_sendsOnlyWhatIsGiven(t *testing.T) {
 // limit pass through.
 func TestListInstances_query(t *testing.T) {
 	t.Parallel()
-	up := newUpstream()
+	up := newUpstream(emulator.Options{})
 	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		req  *devenvv1.ListInstancesRequest
@@ -457,7 +457,7 @@ func TestWait_boundedByMaxWaits(t *testing.T) {
 	// The clock moves only when told: the first call's wait holds its
 	// slot until the test releases it.
 	clock := clocktest.New(clocktest.Start)
-	up := newUpstream(emulator.WithClock(clock))
+	up := newUpstream(emulator.Options{Clock: clock})
 	h := startWith(t, up, []service.Option{service.WithMaxWaits(1), service.WithClock(clock)},
 		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
 

@@ -82,7 +82,7 @@ func startWith(t *testing.T, upstream http.Handler, svcOpts []service.Option, cl
 
 func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name, project, instance string
@@ -144,7 +144,7 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 
 func TestDeleteInstance_againstEmulator(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name         string
@@ -197,7 +197,7 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	other := strings.Repeat("e", 32)
 	// The service token is scoped to another project: if it were used
 	// instead of the caller's, ModelArts would answer 403.
-	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
+	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{"caller-token": project, "service-token": other}})
 	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("service-token")))
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
@@ -327,7 +327,7 @@ func TestDeleteInstance_callerTokenWithNonHeaderBytes(t *testing.T) {
 	t.Parallel()
 	// A gRPC client refuses to send these in metadata, but other clients
 	// (and other transports into the service) may not.
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	up := httptest.NewServer(emu)
 	t.Cleanup(up.Close)
 	mc, err := modelarts.NewClient(up.Client(), up.URL)
@@ -349,7 +349,7 @@ func TestDeleteInstance_callerTokenWithNonHeaderBytes(t *testing.T) {
 
 func TestDeleteInstance_requestID(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
 	tests := []struct {
 		name, sent string
@@ -405,7 +405,7 @@ func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 func TestLogs_neverContainTokens(t *testing.T) {
 	t.Parallel()
 	const serviceToken, callerToken = "svc-SECRET-0d9f", "caller-SECRET-7a1c"
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token(serviceToken)))
 	calls := []context.Context{
 		t.Context(),

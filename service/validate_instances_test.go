@@ -51,7 +51,7 @@ func noSleep() service.Option {
 
 func startValidation(t *testing.T) *valFixture {
 	t.Helper()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	creds := modelarts.WithCredentials(cloudauth.Token("t"))
 	h := startWith(t, emu, []service.Option{noSleep()}, creds)
 	up := httptest.NewServer(emu)

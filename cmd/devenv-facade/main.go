@@ -441,8 +441,13 @@ func startEmulator(ctx context.Context, logger *slog.Logger) (*embedded, error) 
 	if err != nil {
 		return nil, fmt.Errorf("embedded emulator: %w", err)
 	}
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		lis.Close()
+		return nil, fmt.Errorf("embedded emulator: %w", err)
+	}
 	srv := &http.Server{
-		Handler:           emulator.New(),
+		Handler:           emu,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -34,7 +34,7 @@ func newE2EClock() *clocktest.Fake {
 // set, if given, changes its options first.
 func startRealFacade(t *testing.T, clock *clocktest.Fake, set ...func(*server.Options)) string {
 	t.Helper()
-	up := httptest.NewServer(emulator.New(emulator.WithClock(clock)))
+	up := httptest.NewServer(emulator.MustNew(emulator.Options{Clock: clock}))
 	t.Cleanup(up.Close)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -295,25 +295,11 @@ func gather(configFile string, flags flagCredentials) (*credentials, error) {
 	return c, nil
 }
 
-// options turns the credentials into emulator options. With no tokens and
-// no IAM users, the emulator accepts any token (access keys do not change
+// options returns opts with the credentials set. With no tokens and no
+// IAM users, the emulator accepts any token (access keys do not change
 // that).
-func (c *credentials) options() []emulator.Option {
-	var opts []emulator.Option
-	if len(c.tokens) > 0 {
-		opts = append(opts, emulator.WithTokens(c.tokens))
-	}
-	if len(c.users) > 0 {
-		opts = append(opts, emulator.WithIAMUsers(c.users...))
-	}
-	if len(c.keys) > 0 {
-		opts = append(opts, emulator.WithAccessKeys(c.keys...))
-	}
-	if len(c.projects) > 0 {
-		opts = append(opts, emulator.WithProjects(c.projects))
-	}
-	if c.lifetime > 0 {
-		opts = append(opts, emulator.WithTokenLifetime(c.lifetime))
-	}
+func (c *credentials) options(opts emulator.Options) emulator.Options {
+	opts.Tokens, opts.IAMUsers, opts.AccessKeys, opts.Projects = c.tokens, c.users, c.keys, c.projects
+	opts.TokenLifetime = c.lifetime
 	return opts
 }

@@ -54,6 +54,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 const helpHeader = `modelarts-emulator serves an in-memory ModelArts DevEnviron v1 API, seeded
@@ -135,14 +136,18 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
-	opts := append([]emulator.Option{emulator.WithRequestLog(requestLog), emulator.WithLifecycle(lifecycle), emulator.WithInstanceQuota(quota)},
-		creds.options()...)
+	// The flags' 0 is none at all: no log, no delay, no quota.
+	opts := creds.options(emulator.Options{RequestLog: options.ZeroMeans(requestLog, options.None), InstanceQuota: options.ZeroMeans(quota, options.NoLimit),
+		Lifecycle: emulator.Lifecycle{Create: options.ZeroMeans(lifecycle.Create, options.None), Start: options.ZeroMeans(lifecycle.Start, options.None),
+			Stop: options.ZeroMeans(lifecycle.Stop, options.None)}})
 	if fault != "" {
-		f, err := emulator.ParseFault(fault)
-		if err != nil {
+		if opts.Fault, err = emulator.ParseFault(fault); err != nil {
 			return fmt.Errorf("--fault: %w", err)
 		}
-		opts = append(opts, emulator.WithFault(f))
+	}
+	emu, err := emulator.New(opts)
+	if err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -152,7 +157,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	srv := &http.Server{
-		Handler:           emulator.New(opts...),
+		Handler:           emu,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

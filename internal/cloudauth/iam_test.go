@@ -47,8 +47,7 @@ func authenticate(t *testing.T, p *IAMPassword) string {
 func TestIAMPassword_cachesAndRefreshesEarly(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}),
-		emulator.WithClock(clock), emulator.WithTokenLifetime(24*time.Hour))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "pw", Domain: "d"}}, Clock: clock, TokenLifetime: 24 * time.Hour})
 	p, _ := newIAM(t, clock, emu)
 
 	first := authenticate(t, p)
@@ -79,7 +78,7 @@ func TestIAMPassword_cachesAndRefreshesEarly(t *testing.T) {
 func TestIAMPassword_refreshOnlyReplacesTheRejectedToken(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Now())
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}), emulator.WithClock(clock))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "pw", Domain: "d"}}, Clock: clock})
 	p, _ := newIAM(t, clock, emu)
 	old := authenticate(t, p)
 

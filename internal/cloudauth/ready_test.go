@@ -18,8 +18,7 @@ import (
 func TestIAMPassword_Ready(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "other", Domain: "d"}),
-		emulator.WithClock(clock), emulator.WithTokenLifetime(time.Hour))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "other", Domain: "d"}}, Clock: clock, TokenLifetime: time.Hour})
 	p, _ := newIAM(t, clock, emu)
 
 	if err := p.Ready(); !errors.Is(err, ErrNoToken) {
@@ -59,8 +58,7 @@ func TestIAMPassword_Ready(t *testing.T) {
 func TestIAMPassword_refusalIsRemembered(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "other", Domain: "d"}),
-		emulator.WithClock(clock))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "other", Domain: "d"}}, Clock: clock})
 	p, _ := newIAM(t, clock, emu)
 	req, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
 	for i := range 20 {
@@ -84,8 +82,7 @@ func TestIAMPassword_refusalIsRemembered(t *testing.T) {
 func TestIAMPassword_idleRenewal(t *testing.T) {
 	t.Parallel()
 	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: "pw", Domain: "d"}),
-		emulator.WithClock(clock), emulator.WithTokenLifetime(24*time.Hour))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "pw", Domain: "d"}}, Clock: clock, TokenLifetime: 24 * time.Hour})
 	p, _ := newIAM(t, clock, emu)
 	_ = p.Ready()
 	<-p.flight.DoChan("token", p.fetch)

@@ -19,7 +19,7 @@ import (
 type grant struct {
 	project string    // project ID, or "*"
 	expires time.Time // zero: never
-	// Set for tokens IAM issued (zero for those given to WithTokens).
+	// Set for tokens IAM issued (zero for those given in Options.Tokens).
 	issued      time.Time
 	projectName string
 	user        string
@@ -27,7 +27,7 @@ type grant struct {
 }
 
 // AccessKey is an access key pair the emulator accepts signatures from
-// ([WithAccessKeys]). Keys are account-wide: they may act on any project.
+// (Options.AccessKeys). Keys are account-wide: they may act on any project.
 type AccessKey struct {
 	// ID is the access key (AK).
 	ID string
@@ -38,21 +38,8 @@ type AccessKey struct {
 	SecurityToken string
 }
 
-// WithAccessKeys makes the server accept SDK-HMAC-SHA256 signatures made
-// with these keys.
-func WithAccessKeys(keys ...AccessKey) Option {
-	return func(s *Server) {
-		if s.accessKeys == nil {
-			s.accessKeys = map[string]AccessKey{}
-		}
-		for _, k := range keys {
-			s.accessKeys[k.ID] = k
-		}
-	}
-}
-
 // ExpireTokens makes every token issued by the emulator's IAM expired, as
-// if a day had passed. Tokens given to [WithTokens] are not affected.
+// if a day had passed. Tokens given to Options.Tokens are not affected.
 func (s *Server) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -53,10 +53,7 @@ func signedDelete(t *testing.T, srv *httptest.Server, authorization string, extr
 func TestSignatures(t *testing.T) {
 	t.Parallel()
 	vectorTime := time.Date(2019, 11, 15, 3, 40, 0, 0, time.UTC)
-	emu := emulator.New(
-		emulator.WithClock(clocktest.New(vectorTime)),
-		emulator.WithAccessKeys(emulator.AccessKey{ID: guideAK, Secret: guideSK}, emulator.AccessKey{ID: "TEMPAK", Secret: guideSK, SecurityToken: "st"}),
-	)
+	emu := emulator.MustNew(emulator.Options{Clock: clocktest.New(vectorTime), AccessKeys: []emulator.AccessKey{{ID: guideAK, Secret: guideSK}, {ID: "TEMPAK", Secret: guideSK, SecurityToken: "st"}}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	const (
@@ -108,8 +105,7 @@ func passwordRequest(user, password, domain, scope string) string {
 func TestIAMTokens(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "pw", Domain: "acme"}),
-		emulator.WithClock(clocktest.New(now)), emulator.WithTokenLifetime(time.Hour))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "pw", Domain: "acme"}}, Clock: clocktest.New(now), TokenLifetime: time.Hour})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 // TestCreate_validation sends bodies that break each of the reference's
@@ -15,7 +16,7 @@ import (
 // must succeed. A refused create stores nothing.
 func TestCreate_validation(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	long := func(n int, s string) string { return strings.Repeat(s, n) }
 	const (
 		payload  = "ModelArts.6400"
@@ -117,7 +118,7 @@ func TestCreate_validation(t *testing.T) {
 // CREATING until the create delay has passed on the clock, then is RUNNING.
 func TestCreate_lifecycle(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	t0 := f.clock.Now()
 	got := f.create(t, createBody(t, "name", "life", "spec.annotations", map[string]any{"team": "a"}))
 	if got.status != http.StatusOK {
@@ -181,7 +182,7 @@ func TestCreate_lifecycle(t *testing.T) {
 // with failed_reasons.
 func TestCreate_failure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	got := f.create(t, createBody(t, "name", emulator.FailCreatePrefix+"-1"))
 	if got.status != http.StatusOK || str(t, got.body, "status") != "CREATING" {
 		t.Fatalf("create: %d %s; want 200 CREATING", got.status, got.raw)
@@ -217,7 +218,7 @@ func TestCreate_failure(t *testing.T) {
 // and a project holds at most the quota (6302).
 func TestCreate_uniqueNameAndQuota(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithInstanceQuota(len(emulator.Samples())+2))
+	f := newFixture(t, emulator.Options{InstanceQuota: len(emulator.Samples()) + 2})
 	other := "/v1/" + strings.Repeat("e", 32) + "/demanager/instances"
 	steps := []struct {
 		name, path, body string
@@ -251,7 +252,7 @@ func TestCreate_uniqueNameAndQuota(t *testing.T) {
 // TestCreate_noQuota: WithInstanceQuota(0) lifts the limit.
 func TestCreate_noQuota(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples(), emulator.WithInstanceQuota(0))
+	f := newFixture(t, emulator.Options{NoSamples: true, InstanceQuota: options.NoLimit})
 	for i := range 3 {
 		if got := f.create(t, createBody(t, "name", "n"+strings.Repeat("x", i))); got.status != http.StatusOK {
 			t.Fatalf("create %d: %s", i, got.raw)
@@ -263,7 +264,7 @@ func TestCreate_noQuota(t *testing.T) {
 // and annotations are kept and answered, and the list filters find them.
 func TestCreate_optionalFields(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	got := f.create(t, createBody(t,
 		"workspace.id", "ws-1",
 		"pool", map[string]any{"id": "pool-9", "type": "USER_DEFINED", "name": "gpus", "owner": map[string]any{"project_id": project}},
@@ -306,7 +307,7 @@ func TestCreate_optionalFields(t *testing.T) {
 // exactly one succeeds.
 func TestCreate_concurrentSameName(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	const n = 8
 	statuses := make(chan string, n)
 	var wg sync.WaitGroup

@@ -29,7 +29,7 @@
 //     below a bucket's root (6358); spec.auto_stop.duration within
 //     3600-86400 when given (6349) and given when enable is true (6348);
 //     pool.id required with a pool (6335); then a name already used in the
-//     project (6301) and the project's instance quota ([WithInstanceQuota],
+//     project (6301) and the project's instance quota (Options.InstanceQuota,
 //     6302). It answers the new instance "DE-<uuid>" in CREATING; it is
 //     RUNNING after [Lifecycle].Create.
 //   - GET /v1/{project_id}/demanager/instances (list): de_type required
@@ -76,11 +76,11 @@
 //
 // # Lifecycle
 //
-// Status changes follow the emulator's clock ([WithClock]), computed when an
+// Status changes follow the emulator's clock (Options.Clock), computed when an
 // instance is next looked at: a test advances its clock instead of
 // sleeping. Create goes CREATING → RUNNING after [Lifecycle].Create, start
 // STARTING → RUNNING after [Lifecycle].Start, stop STOPPING → STOPPED after
-// [Lifecycle].Stop ([WithLifecycle]; [DefaultLifecycle] takes a few
+// [Lifecycle].Stop (Options.Lifecycle; [DefaultLifecycle] takes a few
 // seconds). A RUNNING instance with auto-stop enabled becomes STOPPED once
 // it has run for its duration. [Server.Instance] and [Server.Instances]
 // show the state as of the clock's now; [Instance.Next] is the pending
@@ -94,19 +94,19 @@
 // # Authentication
 //
 //   - Token authentication: 401 ModelArts.0205 without X-Auth-Token (or a
-//     signature); with [WithTokens] or [WithIAMUsers], 401 ModelArts.0203
+//     signature); with Options.Tokens or IAMUsers, 401 ModelArts.0203
 //     for an unknown token, 401 ModelArts.0202 for an expired one and 403
 //     ModelArts.0210 for a token scoped to another project; 400
 //     ModelArts.0210 for a malformed project ID.
-//   - AK/SK authentication ([WithAccessKeys]): SDK-HMAC-SHA256 signatures
+//   - AK/SK authentication (Options.AccessKeys): SDK-HMAC-SHA256 signatures
 //     in both wire forms ("Access=" and "Credential="), verified by an
 //     implementation of its own; 401 ModelArts.0206 for a malformed
 //     Authorization header, 401 ModelArts.0208 for a missing or skewed
 //     X-Sdk-Date, 403 ModelArts.0206 for an unknown key or a wrong
 //     signature.
-//   - IAM: POST /v3/auth/tokens with the password method ([WithIAMUsers])
+//   - IAM: POST /v3/auth/tokens with the password method (Options.IAMUsers)
 //     issues project-scoped tokens (201, X-Subject-Token) that expire after
-//     [WithTokenLifetime]. GET (or HEAD) /v3/auth/tokens validates a token
+//     Options.TokenLifetime. GET (or HEAD) /v3/auth/tokens validates a token
 //     as Keystone does: X-Subject-Token is the token to check, X-Auth-Token
 //     a valid token allowed to check it (the same token: a user checks its
 //     own); 200 with X-Subject-Token echoed and the token's project and
@@ -118,7 +118,7 @@
 // Fault injection (latency, error answers, throttling, connection resets,
 // stalls, truncated and non-JSON bodies, N failures then success) works on
 // every endpoint: per request (header X-Emulator-Fault), globally
-// ([WithFault], PUT /emulator/faults), per instance ID "fault-<spec>" and
+// (Options.Fault, PUT /emulator/faults), per instance ID "fault-<spec>" and
 // per created name "fault-<spec>": see [CheckFault].
 package emulator
 
@@ -134,10 +134,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 // DefaultRequestLogSize is how many requests [Server.Requests] keeps unless
-// [WithRequestLog] says otherwise.
+// Options.RequestLog says otherwise.
 const DefaultRequestLogSize = 1000
 
 // Server is the emulated ModelArts endpoint. It is safe for concurrent use.
@@ -151,8 +152,7 @@ type Server struct {
 	accessKeys    map[string]AccessKey
 
 	lifecycle Lifecycle
-	quota     int  // instances per project; ≤ 0: no limit
-	noSamples bool // WithoutSamples
+	quota     int // instances per project; options.NoLimit: no limit
 
 	mu        sync.Mutex
 	projects  map[string]map[string]*Instance // project ID → instance ID → instance
@@ -168,42 +168,81 @@ type Server struct {
 	tokenValidationCount atomic.Int64
 }
 
-// Option configures a [Server].
-type Option func(*Server)
+// Options configures a [Server]. The zero value of every field means its
+// default (package options): an emulator that accepts any token, holds
+// the [Samples] and runs on the system clock.
+type Options struct {
+	// Tokens makes the server accept only these tokens (and those its IAM
+	// issues), each scoped to a project ID ("*" for any project), as IAM
+	// project-scoped tokens are. They never expire. Without Tokens or
+	// IAMUsers, any non-empty X-Auth-Token is accepted for any project.
+	Tokens map[string]string
+	// IAMUsers enables IAM password authentication for these users. Tokens
+	// it issues are scoped to the requested project and expire after
+	// TokenLifetime; ModelArts then accepts only tokens it knows.
+	IAMUsers []IAMUser
+	// Projects adds IAM projects (name → ID) that tokens can be scoped to
+	// by name. [SampleProjectName] → [SampleProjectID] is always there.
+	Projects map[string]string
+	// TokenLifetime is how long issued tokens live; zero means
+	// [DefaultTokenLifetime].
+	TokenLifetime time.Duration
+	// AccessKeys makes the server accept SDK-HMAC-SHA256 signatures made
+	// with these keys.
+	AccessKeys []AccessKey
 
-// WithTokens makes the server accept only the given tokens (and those its
-// IAM issues), each scoped to a project ID ("*" for any project), as IAM
-// project-scoped tokens are. They never expire. Without WithTokens or
-// [WithIAMUsers], any non-empty X-Auth-Token is accepted for any project.
-func WithTokens(tokens map[string]string) Option {
-	return func(s *Server) {
-		if s.tokens == nil {
-			s.tokens = map[string]grant{}
-		}
-		for t, p := range tokens {
-			s.tokens[t] = grant{project: p}
-		}
+	// Lifecycle holds the delays of the asynchronous operations; a zero
+	// delay means its [DefaultLifecycle] value, [options.None] completes
+	// the operation the next time the instance is looked at.
+	Lifecycle Lifecycle
+	// InstanceQuota is how many instances a project may hold: a create
+	// beyond it fails with ModelArts.6302. Zero means
+	// [DefaultInstanceQuota]; [options.NoLimit], no limit.
+	InstanceQuota int
+	// NoSamples starts the server with no instances instead of [Samples].
+	NoSamples bool
+
+	// Fault, if set, is injected into every ModelArts API request, until
+	// [Server.SetFault] replaces it.
+	Fault Fault
+	// RequestLog is how many recent requests [Server.Requests] keeps. Zero
+	// means [DefaultRequestLogSize]; [options.None] keeps none (only
+	// [Server.RequestCount] counts them), the cheapest.
+	RequestLog int
+
+	// Clock is the emulator's clock, for token expiry, the X-Sdk-Date
+	// check, the instances' timestamps and their lifecycle. Nil means the
+	// system clock; tests give a fake they advance, rather than sleep.
+	// Injected latency ([Fault]) imitates the network and runs on real
+	// time.
+	Clock clock.Clock
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	o.TokenLifetime = options.Or(o.TokenLifetime, DefaultTokenLifetime)
+	d := DefaultLifecycle()
+	o.Lifecycle = Lifecycle{Create: options.Or(o.Lifecycle.Create, d.Create), Start: options.Or(o.Lifecycle.Start, d.Start),
+		Stop: options.Or(o.Lifecycle.Stop, d.Stop)}
+	o.InstanceQuota = options.Or(o.InstanceQuota, DefaultInstanceQuota)
+	o.RequestLog = options.Or(o.RequestLog, DefaultRequestLogSize)
+	o.Clock = clock.Or(o.Clock)
+	return o
+}
+
+// validate refuses what withDefaults left that New cannot use.
+func (o Options) validate() error {
+	switch {
+	case o.TokenLifetime < 0:
+		return options.Errorf("emulator", "{TokenLifetime} %s is negative", o.TokenLifetime)
+	case o.Lifecycle.Create < options.None || o.Lifecycle.Start < options.None || o.Lifecycle.Stop < options.None:
+		return options.Errorf("emulator", "{Lifecycle} %+v has a negative delay other than options.None", o.Lifecycle)
+	case o.InstanceQuota < options.NoLimit:
+		return options.Errorf("emulator", "{InstanceQuota} %d is negative (options.NoLimit lifts the limit)", o.InstanceQuota)
+	case o.RequestLog < options.None:
+		return options.Errorf("emulator", "{RequestLog} %d is negative (options.None keeps none)", o.RequestLog)
 	}
-}
-
-// WithClock sets the emulator's clock, for token expiry, the X-Sdk-Date
-// check, the instances' timestamps and their lifecycle ([WithLifecycle]).
-// The default is the system clock. Tests give a fake they advance, rather
-// than sleep. Injected latency ([Fault]) imitates the network and runs on
-// real time.
-func WithClock(c clock.Clock) Option {
-	return func(s *Server) { s.clock = clock.Or(c) }
-}
-
-// WithoutSamples starts the server with no instances instead of [Samples].
-func WithoutSamples() Option {
-	return func(s *Server) { s.noSamples = true }
-}
-
-// WithRequestLog sets how many recent requests [Server.Requests] keeps.
-// Zero keeps none (only [Server.RequestCount] counts them).
-func WithRequestLog(n int) Option {
-	return func(s *Server) { s.log = make([]Request, max(n, 0)) }
+	return nil
 }
 
 // The DevEnviron v1 paths.
@@ -215,21 +254,41 @@ const (
 	createPattern = "POST " + instancesPath
 )
 
-// New returns a server holding the [Samples] instances.
-func New(opts ...Option) *Server {
+// New returns a server configured by opts, holding the [Samples]
+// instances unless opts.NoSamples. It fails on options it cannot use (a
+// negative TokenLifetime, say).
+func New(opts Options) (*Server, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{
-		log:           make([]Request, DefaultRequestLogSize),
-		clock:         clock.Real(),
-		tokenLifetime: DefaultTokenLifetime,
+		log:           make([]Request, max(opts.RequestLog, 0)),
+		clock:         opts.Clock,
+		tokenLifetime: opts.TokenLifetime,
 		projectNames:  map[string]string{SampleProjectName: SampleProjectID},
-		lifecycle:     DefaultLifecycle(),
-		quota:         DefaultInstanceQuota,
+		lifecycle:     opts.Lifecycle,
+		quota:         opts.InstanceQuota,
 		projects:      map[string]map[string]*Instance{},
+		users:         slices.Clone(opts.IAMUsers),
 	}
-	for _, opt := range opts {
-		opt(s)
+	s.faults.global = opts.Fault.f
+	for n, id := range opts.Projects {
+		s.projectNames[n] = id
 	}
-	if !s.noSamples {
+	if len(opts.Tokens) > 0 || len(opts.IAMUsers) > 0 {
+		s.tokens = map[string]grant{}
+		for t, p := range opts.Tokens {
+			s.tokens[t] = grant{project: p}
+		}
+	}
+	if len(opts.AccessKeys) > 0 {
+		s.accessKeys = map[string]AccessKey{}
+		for _, k := range opts.AccessKeys {
+			s.accessKeys[k.ID] = k
+		}
+	}
+	if !opts.NoSamples {
 		now := s.now()
 		for _, inst := range Samples() {
 			s.put(SampleProjectID, normalize(inst, now))
@@ -246,6 +305,16 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("DELETE "+instancePath, s.api(s.authenticated(s.deleteInstance)))
 	s.mux.HandleFunc("POST "+instancePath+"/action", s.api(s.authenticated(s.actionInstance)))
 	s.mux.HandleFunc("/", s.notFound)
+	return s, nil
+}
+
+// MustNew is New for options written in code (tests, the command's
+// defaults): it panics on options New refuses.
+func MustNew(opts Options) *Server {
+	s, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
 	return s
 }
 
@@ -280,7 +349,7 @@ type Request struct {
 func (s *Server) RequestCount() int64 { return s.requestCount.Load() }
 
 // Requests returns the most recent requests, oldest first (at most
-// [DefaultRequestLogSize], or the size given to [WithRequestLog]).
+// [DefaultRequestLogSize], or Options.RequestLog).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

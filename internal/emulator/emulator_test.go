@@ -3,13 +3,18 @@ package emulator_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -65,7 +70,7 @@ func vendorError(status int, code, msg string) answer {
 
 func TestDelete(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	tok := map[string]string{"X-Auth-Token": "any"}
@@ -111,7 +116,7 @@ func TestDelete(t *testing.T) {
 
 func TestDelete_guards(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithoutSamples())
+	emu := emulator.MustNew(emulator.Options{NoSamples: true})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	tests := []struct {
@@ -137,7 +142,7 @@ func TestDelete_guards(t *testing.T) {
 func TestTokens(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("b", 32)
-	emu := emulator.New(emulator.WithTokens(map[string]string{"sample-token": project, "admin-token": "*"}))
+	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{"sample-token": project, "admin-token": "*"}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	tests := []struct {
@@ -159,7 +164,7 @@ func TestTokens(t *testing.T) {
 
 func TestRequests(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithRequestLog(2))
+	emu := emulator.MustNew(emulator.Options{RequestLog: 2})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	for _, id := range []string{"a", "b", "c"} {
@@ -180,13 +185,42 @@ func TestRequests(t *testing.T) {
 	}
 }
 
+// TestNew_options: zero options take the defaults, options.None keeps no
+// request log, and New refuses negative values other than the named ones,
+// naming the field.
+func TestNew_options(t *testing.T) {
+	t.Parallel()
+	emu := emulator.MustNew(emulator.Options{RequestLog: options.None})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	do(t, srv, "DELETE", instancePath(project, "a"), map[string]string{"X-Auth-Token": "t"})
+	if n := len(emu.Requests()); n != 0 || emu.RequestCount() != 1 {
+		t.Errorf("RequestLog None: %d requests kept, %d counted; want none kept, 1 counted", n, emu.RequestCount())
+	}
+	for _, tt := range []struct {
+		opts  emulator.Options
+		field string
+	}{
+		{emulator.Options{TokenLifetime: -time.Second}, "TokenLifetime"},
+		{emulator.Options{Lifecycle: emulator.Lifecycle{Stop: -2}}, "Lifecycle"},
+		{emulator.Options{InstanceQuota: -2}, "InstanceQuota"},
+		{emulator.Options{RequestLog: -5}, "RequestLog"},
+	} {
+		_, err := emulator.New(tt.opts)
+		var oe *options.Error
+		if !errors.As(err, &oe) || !slices.Equal(oe.Fields(), []string{tt.field}) {
+			t.Errorf("New(%+v) = %v; want an *options.Error naming %s", tt.opts, err, tt.field)
+		}
+	}
+}
+
 // TestErrorsMatchVendorTable checks every ModelArts error the emulator can
 // send against the vendor's error-code table: same HTTP status, same code,
 // same message.
 func TestErrorsMatchVendorTable(t *testing.T) {
 	t.Parallel()
 	table := readVendorTable(t)
-	emu := emulator.New(emulator.WithTokens(map[string]string{"t": project}))
+	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{"t": project}})
 	emu.AddInstance(project, emulator.Instance{ID: "stopping", Status: emulator.StatusStopping})
 	emu.AddInstance(project, emulator.Instance{ID: "creating", Status: emulator.StatusCreating})
 	srv := httptest.NewServer(emu)
@@ -202,12 +236,12 @@ func TestErrorsMatchVendorTable(t *testing.T) {
 		do(t, srv, "DELETE", instancePath(project, running), map[string]string{"X-Auth-Token": "bad"}),
 		do(t, srv, "DELETE", instancePath(strings.Repeat("c", 32), running), tok),
 	}
-	emu2 := httptest.NewServer(emulator.New())
+	emu2 := httptest.NewServer(emulator.MustNew(emulator.Options{}))
 	defer emu2.Close()
 	answers = append(answers, do(t, emu2, "DELETE", instancePath("bad", running), tok))
 
 	// Every error of the six operations.
-	f := newFixture(t, emulator.WithInstanceQuota(len(emulator.Samples())+1))
+	f := newFixture(t, emulator.Options{InstanceQuota: len(emulator.Samples()) + 1})
 	f.emu.AddInstance(project, emulator.Instance{ID: "failed-start", Name: "failed-start", Status: emulator.StatusStartFailed})
 	for _, r := range []reply{
 		f.create(t, ""),

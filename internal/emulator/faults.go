@@ -89,7 +89,7 @@ var faultMessages = map[string]string{
 //     that name (so a second create of it gives 6301, the name being
 //     taken).
 //   - per request: the header X-Emulator-Fault: <spec>.
-//   - globally: [WithFault], the emulator command's --fault flag, or
+//   - globally: Options.Fault, the emulator command's --fault flag, or
 //     PUT /emulator/faults with the spec as body (DELETE clears it; GET
 //     shows it).
 //
@@ -210,11 +210,6 @@ func MustParseFault(spec string) Fault {
 		panic(err)
 	}
 	return f
-}
-
-// WithFault injects a global fault into every ModelArts API request.
-func WithFault(f Fault) Option {
-	return func(s *Server) { s.faults.global = f.f }
 }
 
 // SetFault replaces the global fault; an empty spec clears it.

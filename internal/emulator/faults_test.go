@@ -45,7 +45,7 @@ func sendFault(t *testing.T, srv *httptest.Server, id, header string, timeout ti
 
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(emulator.New())
+	srv := httptest.NewServer(emulator.MustNew(emulator.Options{}))
 	t.Cleanup(srv.Close) // the parallel subtests outlive this function
 	tests := []struct {
 		name, id, header string
@@ -132,7 +132,7 @@ func TestFaults(t *testing.T) {
 
 func TestFaults_failThenSucceed(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(emulator.New())
+	srv := httptest.NewServer(emulator.MustNew(emulator.Options{}))
 	defer srv.Close()
 	var got []int
 	for range 4 {
@@ -145,7 +145,7 @@ func TestFaults_failThenSucceed(t *testing.T) {
 
 func TestFaults_global(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("s503-c6200")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("s503-c6200")})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	if o := sendFault(t, srv, "missing", "", time.Second); o.status != 503 {
@@ -264,7 +264,7 @@ func TestCheckFault_listsTheForms(t *testing.T) {
 // answers 400 naming the bad token, and leaves the global fault alone.
 func TestFaults_badSpecsAreRefused(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat1ms")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("lat1ms")})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	call := func(t *testing.T, method, path, body string, header map[string]string) (int, string) {
@@ -316,7 +316,7 @@ func TestFaults_badSpecsAreRefused(t *testing.T) {
 // instance, and a fault name no fault hits is created.
 func TestFaults_everyEndpoint(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	before := len(f.emu.Instances(project))
 	type endpoint struct {
 		name, method, path, body string
@@ -386,7 +386,7 @@ func TestFaults_everyEndpoint(t *testing.T) {
 // answer is lost, so a retry finds the name taken.
 func TestFaults_createDropped(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	const name = "fault-drop-fail1-x4"
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+instancesPath, strings.NewReader(createBody(t, "name", name)))
 	if err != nil {
@@ -409,7 +409,7 @@ func TestFaults_createDropped(t *testing.T) {
 // TestFaults_globalOnList: the global fault reaches the list too.
 func TestFaults_globalOnList(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithFault(emulator.MustParseFault("s429-c6101-ra1")))
+	f := newFixture(t, emulator.Options{Fault: emulator.MustParseFault("s429-c6101-ra1")})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+instancesPath+"?de_type=Notebook", nil)
 	req.Header.Set("X-Auth-Token", "t")
 	resp, err := f.srv.Client().Do(req)

@@ -26,12 +26,16 @@ type fixture struct {
 	clock *clocktest.Fake
 }
 
-// newFixture starts an emulator with the test lifecycle and a fake clock,
-// plus opts.
-func newFixture(t *testing.T, opts ...emulator.Option) *fixture {
+// newFixture starts an emulator with opts, on a fake clock and with the
+// test lifecycle unless opts set them.
+func newFixture(t *testing.T, opts emulator.Options) *fixture {
 	t.Helper()
 	c := clocktest.New(time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC))
-	emu := emulator.New(append([]emulator.Option{emulator.WithClock(c), emulator.WithLifecycle(testLifecycle)}, opts...)...)
+	opts.Clock = c
+	if opts.Lifecycle == (emulator.Lifecycle{}) {
+		opts.Lifecycle = testLifecycle
+	}
+	emu := emulator.MustNew(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	return &fixture{emu: emu, srv: srv, clock: c}

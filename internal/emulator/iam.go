@@ -17,37 +17,10 @@ const DefaultTokenLifetime = 24 * time.Hour
 // names projects after their region.
 const SampleProjectName = "eu-de"
 
-// IAMUser is a user the emulator's IAM issues tokens to ([WithIAMUsers]).
+// IAMUser is a user the emulator's IAM issues tokens to (Options.IAMUsers).
 type IAMUser struct {
 	// Name, Password and Domain (the account name) identify the user.
 	Name, Password, Domain string
-}
-
-// WithIAMUsers enables IAM password authentication for these users. Tokens
-// it issues are scoped to the requested project and expire after the
-// token lifetime; ModelArts then accepts only tokens it knows.
-func WithIAMUsers(users ...IAMUser) Option {
-	return func(s *Server) {
-		s.users = append(s.users, users...)
-		if s.tokens == nil {
-			s.tokens = map[string]grant{}
-		}
-	}
-}
-
-// WithProjects adds IAM projects (name → ID) that tokens can be scoped to
-// by name. [SampleProjectName] → [SampleProjectID] is always there.
-func WithProjects(projects map[string]string) Option {
-	return func(s *Server) {
-		for n, id := range projects {
-			s.projectNames[n] = id
-		}
-	}
-}
-
-// WithTokenLifetime sets how long issued tokens live.
-func WithTokenLifetime(d time.Duration) Option {
-	return func(s *Server) { s.tokenLifetime = d }
 }
 
 // TokenRequestCount returns how many token requests IAM has received.
@@ -130,7 +103,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 const iamTimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // tokenBody is the "token" object IAM answers for a token: its methods,
-// times, project scope and user. A token given to [WithTokens] has no
+// times, project scope and user. A token given to Options.Tokens has no
 // issue time, expiry or user of its own: it is shown as issued now and
 // expiring a token lifetime later (inferred), and one for every project
 // ("*") as scoped to no project, since IAM has no such scope.
@@ -175,7 +148,7 @@ func (s *Server) TokenValidationCount() int64 { return s.tokenValidationCount.Lo
 // any particular permission; checking another user's token needs an
 // administrator's, which the emulator has none of (so 403, as Keystone's
 // default policy, admin_or_token_subject, answers: inferred). A token given
-// to [WithTokens] belongs to no user and may check only itself. Answers:
+// to Options.Tokens belongs to no user and may check only itself. Answers:
 //
 //   - 401 when X-Auth-Token is missing, unknown or expired;
 //   - 400 when X-Subject-Token is missing (inferred);
@@ -186,7 +159,7 @@ func (s *Server) TokenValidationCount() int64 { return s.tokenValidationCount.Lo
 //     service catalogue, which nocatalog leaves out, is never included.
 //
 // Errors use Keystone's {"error": {code, title, message}} shape, and never
-// quote a token. Without tokens configured ([WithTokens], [WithIAMUsers])
+// quote a token. Without tokens configured (Options.Tokens, IAMUsers)
 // IAM knows no token, so every validation is refused with 401.
 func (s *Server) validateToken(w http.ResponseWriter, r *http.Request) {
 	s.tokenValidationCount.Add(1)

@@ -46,10 +46,7 @@ func validate(t *testing.T, f *fixture, method, auth, subject string) (int, http
 func TestValidateToken(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("1", 32)
-	f := newFixture(t,
-		emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "pw", Domain: "acme"}),
-		emulator.WithTokens(map[string]string{"static-token": other, "any-project-token": "*"}),
-		emulator.WithTokenLifetime(time.Hour))
+	f := newFixture(t, emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "pw", Domain: "acme"}}, Tokens: map[string]string{"static-token": other, "any-project-token": "*"}, TokenLifetime: time.Hour})
 	code, tok, _ := iamToken(t, f.srv, passwordRequest("alice", "pw", "acme", `{"name":"eu-de"}`))
 	if code != http.StatusCreated {
 		t.Fatalf("token request: %d", code)
@@ -139,7 +136,7 @@ func TestValidateToken(t *testing.T) {
 // ModelArts knows none at IAM.
 func TestValidateToken_permissive(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	if code, _, _ := validate(t, f, http.MethodGet, "any", "any"); code != http.StatusUnauthorized {
 		t.Errorf("validation on a permissive emulator: %d; want 401", code)
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // Lifecycle says how long the asynchronous operations take on the
-// emulator's clock ([WithClock]).
+// emulator's clock (Options.Clock).
 type Lifecycle struct {
 	// Create is how long an instance stays CREATING before it is RUNNING
 	// (or CREATE_FAILED).
@@ -19,28 +19,15 @@ type Lifecycle struct {
 }
 
 // DefaultLifecycle returns the delays a [Server] uses unless
-// [WithLifecycle] says otherwise: a few seconds each, so that a client
+// Options.Lifecycle says otherwise: a few seconds each, so that a client
 // sees the intermediate states without waiting long.
 func DefaultLifecycle() Lifecycle {
 	return Lifecycle{Create: 5 * time.Second, Start: 3 * time.Second, Stop: 2 * time.Second}
 }
 
-// WithLifecycle sets the delays of the asynchronous operations, taken as
-// given: a zero (or negative) delay completes the operation the next time
-// the instance is looked at.
-func WithLifecycle(l Lifecycle) Option {
-	return func(s *Server) { s.lifecycle = l }
-}
-
 // DefaultInstanceQuota is how many instances a project may hold unless
-// [WithInstanceQuota] says otherwise.
+// Options.InstanceQuota says otherwise.
 const DefaultInstanceQuota = 1000
-
-// WithInstanceQuota sets how many instances a project may hold: a create
-// beyond it fails with ModelArts.6302. Zero or less means no limit.
-func WithInstanceQuota(n int) Option {
-	return func(s *Server) { s.quota = n }
-}
 
 // Names that make operations fail, for tests (see the package
 // documentation).

@@ -15,7 +15,7 @@ import (
 // TestAction_guards tries start and stop on an instance in each status.
 func TestAction_guards(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	const ok = ""
 	tests := []struct {
 		status            emulator.Status
@@ -60,7 +60,7 @@ func TestAction_guards(t *testing.T) {
 
 func TestAction_badRequests(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	path := instancesPath + "/" + stopped + "/action"
 	tests := []struct {
 		name, path, body, code, msg string
@@ -91,7 +91,7 @@ func TestAction_badRequests(t *testing.T) {
 // the guards apply on the way.
 func TestAction_startStop(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	id := stopped
 	expect := func(step, want string) {
 		t.Helper()
@@ -160,7 +160,7 @@ func TestAction_startStop(t *testing.T) {
 // which it can be started again.
 func TestAction_startFails(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	c := f.create(t, createBody(t, "name", emulator.FailStartPrefix+"-x"))
 	id := str(t, c.body, "id")
 	f.clock.Advance(testLifecycle.Create)
@@ -194,7 +194,7 @@ func TestAction_startFails(t *testing.T) {
 // counts again.
 func TestAutoStop(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	id := str(t, f.create(t, createBody(t, "name", "auto", "spec.auto_stop.duration", 7200)).body, "id")
 	if g := f.get(t, id); at(t, g.body, "spec.auto_stop") == nil || hasKey(at(t, g.body, "spec.auto_stop"), "stop_timestamp") {
 		t.Errorf("auto_stop while CREATING: %v; want no stop_timestamp", at(t, g.body, "spec.auto_stop"))
@@ -233,7 +233,7 @@ func TestAutoStop(t *testing.T) {
 // started, as its auto_stop says.
 func TestAutoStop_sample(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	g := f.get(t, running)
 	if num(t, g.body, "spec.auto_stop.stop_timestamp") != f.clock.Now().Add(24*time.Hour).UnixMilli() || num(t, g.body, "spec.auto_stop.remain_time") != 86400 {
 		t.Errorf("the running sample's auto_stop: %v; want a stop in a day", at(t, g.body, "spec.auto_stop"))
@@ -256,7 +256,7 @@ func hasKey(v any, key string) bool {
 
 func TestUpdate(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	f.clock.Advance(time.Minute)
 	steps := []struct {
 		name, id, body string
@@ -335,7 +335,7 @@ func TestUpdate(t *testing.T) {
 // enabling schedules one.
 func TestUpdate_autoStopWhileRunning(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	stopAt := f.clock.Now().Add(24 * time.Hour) // the running sample's
 	f.clock.Advance(10 * time.Minute)
 	autoStop := func() any {
@@ -372,7 +372,7 @@ func TestUpdate_autoStopWhileRunning(t *testing.T) {
 // clock, and copies that do not alias the server's.
 func TestInstanceAccessors(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	inst, ok := f.emu.Instance(project, emulator.SampleCredentialInstanceID)
 	if !ok || inst.Credential == nil || inst.Repository == nil || inst.Repository.Credential == nil {
 		t.Fatalf("Instance(credential sample) = %+v, %v; want its credentials", inst, ok)

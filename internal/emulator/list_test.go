@@ -15,7 +15,7 @@ import (
 // orders them differently.
 func listFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	t0 := f.clock.Now().Add(-time.Hour)
 	other := emulator.User{ID: "0000000000000000000000000000ffff", Name: "someone-else"}
 	for _, inst := range []emulator.Instance{
@@ -100,7 +100,7 @@ func TestList(t *testing.T) {
 // TestList_tiesByID: equal sort keys are ordered by ID, reversed by desc.
 func TestList_tiesByID(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, emulator.WithoutSamples())
+	f := newFixture(t, emulator.Options{NoSamples: true})
 	t0 := f.clock.Now()
 	for _, id := range []string{"id-2", "id-3", "id-1"} {
 		f.emu.AddInstance(project, emulator.Instance{ID: id, Name: "same", Status: emulator.StatusStopped, CreatedAt: t0})
@@ -148,7 +148,7 @@ func TestList_errors(t *testing.T) {
 // answers, secrets included.
 func TestList_samples(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	got := f.list(t, "de_type=Notebook")
 	gotIDs, total := ids(t, got)
 	if int(total) != len(emulator.Samples()) || len(gotIDs) != len(emulator.Samples()) {

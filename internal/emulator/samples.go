@@ -241,7 +241,7 @@ func SampleSecrets() []string {
 var sampleEpoch = time.UnixMilli(1594887749962)
 
 // Samples returns the instances a new [Server] holds in [SampleProjectID]
-// (unless [WithoutSamples] is given):
+// (unless Options.NoSamples):
 //
 //	ID                                        name               status
 //	6fa459ea-ee8a-3ca4-894e-db77e160355e      notebook-sample    STOPPED

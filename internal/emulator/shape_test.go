@@ -113,7 +113,7 @@ func TestShape_matchesReferenceSamples(t *testing.T) {
 	free := []string{"flavor_details.params"}
 	t.Run("create", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t, emulator.WithoutSamples())
+		f := newFixture(t, emulator.Options{NoSamples: true})
 		req, _ := readSample(t, "create-request.json")
 		_, sample := readSample(t, "create-response.json")
 		got := f.create(t, req)
@@ -129,7 +129,7 @@ func TestShape_matchesReferenceSamples(t *testing.T) {
 	})
 	t.Run("get", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, emulator.Options{})
 		_, sample := readSample(t, "get-response.json")
 		got := f.get(t, running)
 		for _, d := range sameShape("", sample, got.body, shapeRules{freeForm: free}) {
@@ -142,7 +142,7 @@ func TestShape_matchesReferenceSamples(t *testing.T) {
 	})
 	t.Run("update", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, emulator.Options{})
 		req, _ := readSample(t, "update-request.json")
 		_, sample := readSample(t, "update-response.json")
 		got := f.update(t, running, req)
@@ -158,7 +158,7 @@ func TestShape_matchesReferenceSamples(t *testing.T) {
 	})
 	t.Run("action", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, emulator.Options{})
 		req, _ := readSample(t, "action-request.json")
 		_, sample := readSample(t, "action-response.json")
 		got := f.call(t, http.MethodPost, instancesPath+"/"+stopped+"/action", req)
@@ -170,7 +170,7 @@ func TestShape_matchesReferenceSamples(t *testing.T) {
 		t.Parallel()
 		// No list sample: its items are get's objects (TestList_samples);
 		// total_count is a number.
-		f := newFixture(t)
+		f := newFixture(t, emulator.Options{})
 		got := f.list(t, "de_type=Notebook")
 		if jsonKind(at(t, got.body, "total_count")) != "number" || jsonKind(at(t, got.body, "instances")) != "array" {
 			t.Errorf("list: %s; want total_count a number and instances an array", got.raw)
@@ -199,7 +199,7 @@ func checkTimestamps(t *testing.T, inst any) {
 // (in spec and at the top level); the other samples carry none.
 func TestSamples_secrets(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	g := f.get(t, emulator.SampleCredentialInstanceID)
 	secrets := emulator.SampleSecrets()
 	want := map[string]string{
@@ -231,7 +231,7 @@ func TestSamples_secrets(t *testing.T) {
 // TestSamples_statuses: the samples keep their IDs, names and statuses.
 func TestSamples_statuses(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, emulator.Options{})
 	want := map[string][2]string{
 		stopped: {"notebook-sample", "STOPPED"},
 		"DE-2b1f6c3e-5a4d-11ee-8c99-0242ac120002": {"notebook-train", "STOPPED"},

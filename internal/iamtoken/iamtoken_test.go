@@ -142,8 +142,7 @@ func TestValidate_answers(t *testing.T) {
 func TestValidate_againstTheEmulator(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	emu := emulator.New(emulator.WithClock(c), emulator.WithTokenLifetime(time.Hour),
-		emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "pw", Domain: "acme"}))
+	emu := emulator.MustNew(emulator.Options{Clock: c, TokenLifetime: time.Hour, IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "pw", Domain: "acme"}}})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	resp, err := srv.Client().Post(srv.URL+"/v3/auth/tokens", "application/json", bytes.NewBufferString(

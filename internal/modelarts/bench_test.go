@@ -8,12 +8,13 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 // BenchmarkDeleteInstance is the client alone against the emulator over
 // loopback HTTP/1.1.
 func BenchmarkDeleteInstance(b *testing.B) {
-	srv := httptest.NewServer(emulator.New(emulator.WithRequestLog(0)))
+	srv := httptest.NewServer(emulator.MustNew(emulator.Options{RequestLog: options.None}))
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()

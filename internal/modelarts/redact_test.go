@@ -93,7 +93,7 @@ func TestDeleteInstance_errorTextNeverCarriesSecrets(t *testing.T) {
 		password    = `pass"word\with<specials>`
 		iamProject  = "0123456789abcdef0123456789abcdef"
 	)
-	iam := httptest.NewServer(emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: password, Domain: "d"})))
+	iam := httptest.NewServer(emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: password, Domain: "d"}}}))
 	t.Cleanup(iam.Close)
 	signer, err := cloudauth.NewSigner(accessKey, secretKey, cloudauth.FormCredential, "", "")
 	if err != nil {

@@ -52,7 +52,7 @@ func TestAKSKSigning(t *testing.T) {
 	for _, form := range []cloudauth.SigningForm{cloudauth.FormCredential, cloudauth.FormAccess} {
 		t.Run(string(form), func(t *testing.T) {
 			t.Parallel()
-			emu := emulator.New(emulator.WithAccessKeys(emulator.AccessKey{ID: ak, Secret: sk}))
+			emu := emulator.MustNew(emulator.Options{AccessKeys: []emulator.AccessKey{{ID: ak, Secret: sk}}})
 			signer, err := cloudauth.NewSigner(ak, sk, form, "", "")
 			if err != nil {
 				t.Fatal(err)
@@ -81,7 +81,7 @@ func TestAKSKSigning(t *testing.T) {
 
 func TestAKSKSecurityToken(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithAccessKeys(emulator.AccessKey{ID: "TEMPAK", Secret: "temp-sk", SecurityToken: "temp-st"}))
+	emu := emulator.MustNew(emulator.Options{AccessKeys: []emulator.AccessKey{{ID: "TEMPAK", Secret: "temp-sk", SecurityToken: "temp-st"}}})
 	signer, _ := cloudauth.NewSigner("TEMPAK", "temp-sk", "", "", "")
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.NewAKSK(signer, "temp-st") })
 	if _, err := f.client.DeleteInstance(t.Context(), del(stopped)); err != nil {
@@ -112,7 +112,7 @@ func iamFacade(t *testing.T, emu *emulator.Server, password string) (*instance, 
 
 func TestIAMPassword_oneTokenForConcurrentCalls(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "svc-user", Password: "svc-password", Domain: "acme"}))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "svc-user", Password: "svc-password", Domain: "acme"}}})
 	f, _ := iamFacade(t, emu, "svc-password")
 
 	const calls = 100
@@ -166,7 +166,7 @@ func TestIAMPassword_oneTokenForConcurrentCalls(t *testing.T) {
 
 func TestIAMPassword_rejected(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "svc-user", Password: "svc-password", Domain: "acme"}))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "svc-user", Password: "svc-password", Domain: "acme"}}})
 	f, _ := iamFacade(t, emu, "wrong-password-x7")
 	_, err := f.client.DeleteInstance(t.Context(), del(stopped))
 	if status.Code(err) != codes.FailedPrecondition || statustest.ErrorInfo(t, err).GetReason() != "CREDENTIALS_REJECTED" {
@@ -194,7 +194,7 @@ func TestCallerAuthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("service-token"); o.Callers = callers })
 	bearer := func(tok string) context.Context {
 		return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
@@ -366,7 +366,7 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := launch(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.TLS = tlsConfig; o.Callers = callers })
 
 	dial := func(cert *tls.Certificate) devenvv1.DevEnvServiceClient {
@@ -422,11 +422,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"caller token":   "CALLER-tok-c3a9",
 		"caller bearer":  "BEARER-tok-0b7e",
 	}
-	emu := emulator.New(
-		emulator.WithTokens(map[string]string{secrets["static token"]: project, secrets["caller token"]: project}),
-		emulator.WithIAMUsers(emulator.IAMUser{Name: "u", Password: secrets["password"], Domain: "d"}),
-		emulator.WithAccessKeys(emulator.AccessKey{ID: secrets["access key"], Secret: secrets["secret key"], SecurityToken: secrets["security token"]}),
-	)
+	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{secrets["static token"]: project, secrets["caller token"]: project}, IAMUsers: []emulator.IAMUser{{Name: "u", Password: secrets["password"], Domain: "d"}}, AccessKeys: []emulator.AccessKey{{ID: secrets["access key"], Secret: secrets["secret key"], SecurityToken: secrets["security token"]}}})
 	iam := httptest.NewServer(emu)
 	t.Cleanup(iam.Close)
 	hc := &http.Client{Transport: &http.Transport{}}

@@ -119,7 +119,7 @@ func TestPendingStreams_tokenHoldersCannotLockOutListedCallers(t *testing.T) {
 	for _, policy := range []callerauth.TokenHolderPolicy{callerauth.ForwardTokenHolders, callerauth.ValidateTokenHolders} {
 		t.Run(policy.String(), func(t *testing.T) {
 			t.Parallel()
-			emu := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "alice-pw", Domain: "acme"}))
+			emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "alice-pw", Domain: "acme"}}})
 			f, iam := fairFacade(t, emu, policy)
 			// The emulator, which knows an IAM user, wants tokens its
 			// IAM issued: the listed caller sends one of its own.
@@ -159,7 +159,7 @@ func TestPendingStreams_tokenHoldersCannotLockOutListedCallers(t *testing.T) {
 // calls keep succeeding, and so do a token holder's.
 func TestPendingStreams_listedCallerCannotLockOutOthers(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f, _ := fairFacade(t, emu, callerauth.ForwardTokenHolders)
 	floodPending(t, f.grpcAddr, 3, fairInFlight, func(int) map[string]string {
 		return map[string]string{"authorization": "Bearer ci-token"}
@@ -182,7 +182,7 @@ func TestPendingStreams_listedCallerCannotLockOutOthers(t *testing.T) {
 // Facade.OVERLOADED, unread, and a listed caller's create still succeeds.
 func TestPendingREST_tokenHoldersTakeOnlyTheirShare(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithoutSamples())
+	emu := emulator.MustNew(emulator.Options{NoSamples: true})
 	f, _ := fairFacade(t, emu, callerauth.ForwardTokenHolders)
 	const share, extra = fairInFlight / 4, 20 // 256 pending / 8
 	refused := make(chan string, share+extra)
@@ -232,7 +232,7 @@ func TestPendingStreams_memoryIsBounded(t *testing.T) {
 		t.Skip("sends 96 MiB of metadata over loopback")
 	}
 	// Not parallel: the measure is the whole process's.
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startHolderFacade(t, emu, callerauth.ForwardTokenHolders, nil)
 	// '~' has a long Huffman code: HPACK sends it as it is, which spares
 	// both ends the coding of 96 MiB.

@@ -77,7 +77,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 // only the health service; the API is not served there.
 func TestAdminListener(t *testing.T) {
 	t.Parallel()
-	f := callersFacade(t, emulator.New(), nil)
+	f := callersFacade(t, emulator.MustNew(emulator.Options{}), nil)
 	conn := dial(t, f.adminAddr)
 	// Ready once the first readiness check, which runs beside Serve, passed.
 	if err := waitServing(t, conn, "modelarts.devenv.v1.DevEnvService"); err != nil {
@@ -142,7 +142,7 @@ func TestAdminListener(t *testing.T) {
 // call is in flight, and readiness reports the shutdown.
 func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	for _, addr := range []string{f.grpcAddr, f.adminAddr} {
 		w, err := healthpb.NewHealthClient(dial(t, addr)).Watch(context.Background(), &healthpb.HealthCheckRequest{})
 		if err != nil {
@@ -181,7 +181,7 @@ func TestShutdown_idleWatchersDoNotDelay(t *testing.T) {
 // has begun, while calls drain.
 func TestReadiness_turnsUnreadyOnShutdown(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat400ms")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("lat400ms")})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
 	done := make(chan error, 1)
 	go func() {
@@ -381,7 +381,7 @@ func (c *h2conn) ends(ids []uint32, timeout time.Duration) map[uint32]int {
 // shutdown.
 func TestStreamWithoutRequestIsEnded(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.RequestReadTimeout = 200 * time.Millisecond
@@ -413,7 +413,7 @@ func TestStreamWithoutRequestIsEnded(t *testing.T) {
 // request ends within requestSettle of shutdown, not at the grace period.
 func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil); err != nil {
 		t.Fatal(err)
@@ -434,7 +434,7 @@ func TestShutdown_streamWithoutRequestDoesNotDelay(t *testing.T) {
 // refusal carries ErrorInfo.
 func TestUnauthenticatedStreamsAreRefusedAtHeaders(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := callersFacade(t, emu, nil)
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/DeleteInstance", map[string]string{"authorization": "Bearer wrong"}); err != nil {
@@ -469,7 +469,7 @@ func TestOversizedMetadataIsRefused(t *testing.T) {
 		t.Skip("sends 400 MiB over loopback")
 	}
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	// No caller authentication: the metadata limit alone must refuse the
 	// streams, long before the request read timeout (here 30s) would end
 	// them.
@@ -608,7 +608,7 @@ func (c *h2conn) endedOrClosed(id uint32, timeout time.Duration) bool {
 // UNIMPLEMENTED without reading a request.
 func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	c := dialH2(t, f.grpcAddr)
 	if err := c.headers(1, "/modelarts.devenv.v1.DevEnvService/Nope", nil); err != nil {
 		t.Fatal(err)
@@ -625,7 +625,7 @@ func TestUnknownMethodIsRefusedAtHeaders(t *testing.T) {
 // called.
 func TestMirror_unknownRoutesAnswerLikeTheGateway(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	open := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	secured := callersFacade(t, emu, nil)
 	one := "/v1/" + project + "/demanager/instances/" + stopped
@@ -672,7 +672,7 @@ func equalMaps(a, b map[string]string) bool {
 // the vendor's error shape, WWW-Authenticate and a request ID.
 func TestMirror_unauthenticatedBeforeBody(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := callersFacade(t, emu, nil)
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -699,7 +699,7 @@ func TestMirror_unauthenticatedBeforeBody(t *testing.T) {
 // beyond the bound are refused with RESOURCE_EXHAUSTED.
 func TestLongLivedStreamsAreBounded(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	hc := healthpb.NewHealthClient(f.conn)
@@ -727,7 +727,7 @@ func TestLongLivedStreamsAreBounded(t *testing.T) {
 // REST, and never reaches ModelArts.
 func TestInvalidUTF8IsInvalidArgument(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	var logs logbuf.Buffer
 	f := startFacade(t, emu, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
@@ -789,7 +789,7 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // waiting for their request: a regular call afterwards is served.
 func TestResetStreamsFreeTheirSlot(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	// 100 in flight: at most 256 calls may wait for their request.
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxUpstreamInFlight = 100 })
 	c := dialH2(t, f.grpcAddr)
@@ -819,7 +819,7 @@ func TestResetStreamsFreeTheirSlot(t *testing.T) {
 // listen backlog until another closes.
 func TestConnectionCap(t *testing.T) {
 	t.Parallel()
-	f := launch(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxConnections = 2 })
+	f := launch(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxConnections = 2 })
 	var held []*h2conn
 	for range 2 {
 		c := dialH2(t, f.grpcAddr)
@@ -845,7 +845,7 @@ func TestConnectionCap(t *testing.T) {
 // many concurrent calls as may be in flight upstream, and no more.
 func TestStreamsPerConnectionFollowTheInFlightCap(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxUpstreamInFlight = 100 })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.MaxUpstreamInFlight = 100 })
 	c := dialH2(t, f.grpcAddr)
 	block := headerBlock("/modelarts.devenv.v1.DevEnvService/DeleteInstance", nil)
 	for i := range 101 {
@@ -873,7 +873,7 @@ func TestStartupWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs logbuf.Buffer
-	f := launch(t, emulator.New(), func(o *server.Options) {
+	f := launch(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.Callers = callers
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -894,7 +894,7 @@ func TestStartupWarnings(t *testing.T) {
 // checking does) is refused, so it cannot hold the drain.
 func TestShutdown_reopenedWatchDoesNotDelay(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = time.Hour })
 	hc := healthpb.NewHealthClient(dial(t, f.grpcAddr))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -929,7 +929,7 @@ func TestShutdown_reopenedWatchDoesNotDelay(t *testing.T) {
 // pipeline, for tests that serve it themselves.
 func TestHandler_inMemory(t *testing.T) {
 	t.Parallel()
-	up := httptest.NewServer(emulator.New())
+	up := httptest.NewServer(emulator.MustNew(emulator.Options{}))
 	t.Cleanup(up.Close)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -957,7 +957,7 @@ func TestHandler_inMemory(t *testing.T) {
 // replicas; a call in flight on it still completes.
 func TestMaxConnectionAge(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) {
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.MaxConnectionAge = 300 * time.Millisecond
 	})

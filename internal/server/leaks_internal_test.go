@@ -53,7 +53,7 @@ func (r *streams) held() string {
 // request arrived, or its REST body could not be read.
 func TestNothingHeldAfterCalls(t *testing.T) {
 	t.Parallel()
-	up := httptest.NewServer(emulator.New(emulator.WithoutSamples()))
+	up := httptest.NewServer(emulator.MustNew(emulator.Options{NoSamples: true}))
 	defer up.Close()
 	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	path := filepath.Join(t.TempDir(), "callers.yaml")

@@ -42,9 +42,10 @@ func newFakeClock() *clocktest.Fake {
 // startLifecycle runs the facade in front of a fresh emulator on clock
 // (with the default lifecycle: create 5s, start 3s, stop 2s) and returns
 // both, the emulator also served on its own for direct requests.
-func startLifecycle(t *testing.T, clock *clocktest.Fake, set func(*server.Options), emuOpts ...emulator.Option) (*instance, string) {
+func startLifecycle(t *testing.T, clock *clocktest.Fake, set func(*server.Options), emuOpts emulator.Options) (*instance, string) {
 	t.Helper()
-	emu := emulator.New(append([]emulator.Option{emulator.WithClock(clock)}, emuOpts...)...)
+	emuOpts.Clock = clock
+	emu := emulator.MustNew(emuOpts)
 	direct := httptest.NewServer(emu)
 	t.Cleanup(direct.Close)
 	f := startFacade(t, emu, func(o *server.Options) {
@@ -64,7 +65,7 @@ func startLifecycle(t *testing.T, clock *clocktest.Fake, set func(*server.Option
 func TestInstanceLifecycle_gRPC(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	f, _ := startLifecycle(t, clock, nil)
+	f, _ := startLifecycle(t, clock, nil, emulator.Options{})
 	ctx := t.Context()
 	c := f.client
 
@@ -212,7 +213,7 @@ func TestInstanceWaits(t *testing.T) {
 
 	t.Run("create_waits_until_running", func(t *testing.T) {
 		t.Parallel()
-		f, _ := startLifecycle(t, newFakeClock(), nil)
+		f, _ := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
 		r, err := f.client.CreateInstance(t.Context(), createReq("waits"))
 		if err != nil || r.GetInstance().GetStatus() != "RUNNING" {
 			t.Fatalf("create with wait: %v, %v; want RUNNING", r.GetInstance().GetStatus(), err)
@@ -220,7 +221,7 @@ func TestInstanceWaits(t *testing.T) {
 	})
 	t.Run("create_failed", func(t *testing.T) {
 		t.Parallel()
-		f, _ := startLifecycle(t, newFakeClock(), nil)
+		f, _ := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
 		_, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailCreatePrefix+"-1"))
 		info := statustest.ErrorInfo(t, err)
 		if status.Code(err) != codes.FailedPrecondition || info.GetReason() != "INSTANCE_FAILED" ||
@@ -232,7 +233,7 @@ func TestInstanceWaits(t *testing.T) {
 	t.Run("start_failed", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
-		f, _ := startLifecycle(t, clock, nil)
+		f, _ := startLifecycle(t, clock, nil, emulator.Options{})
 		r, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailStartPrefix+"-1"))
 		if err != nil {
 			t.Fatalf("create: %v", err)
@@ -253,7 +254,7 @@ func TestInstanceWaits(t *testing.T) {
 		// an hour and the facade's pauses do not move its clock.
 		f, _ := startLifecycle(t, newFakeClock(), func(o *server.Options) {
 			o.MaxWait, o.PollInterval, o.Clock = time.Second, 50*time.Millisecond, nil
-		}, emulator.WithLifecycle(emulator.Lifecycle{Create: time.Hour}))
+		}, emulator.Options{Lifecycle: emulator.Lifecycle{Create: time.Hour}})
 		_, err := f.client.CreateInstance(t.Context(), createReq("slow"))
 		info := statustest.ErrorInfo(t, err)
 		if status.Code(err) != codes.DeadlineExceeded || info.GetMetadata()["instance_status"] != "CREATING" ||
@@ -315,7 +316,7 @@ func referenceBody(t *testing.T, name string) string {
 func TestInstanceLifecycle_mirror(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	f, direct := startLifecycle(t, clock, nil, emulator.WithoutSamples())
+	f, direct := startLifecycle(t, clock, nil, emulator.Options{NoSamples: true})
 	base := f.httpURL + "/v1/" + project + "/demanager/instances"
 
 	code, in := mirrorCall(t, http.MethodPost, base, referenceBody(t, "create-request.json"))
@@ -393,7 +394,7 @@ func TestInstanceLifecycle_mirror(t *testing.T) {
 // included, minus credentials, and no secret.
 func TestMirrorAnswersHaveTheVendorsShape(t *testing.T) {
 	t.Parallel()
-	f, direct := startLifecycle(t, newFakeClock(), nil)
+	f, direct := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
 	path := "/v1/" + project + "/demanager/instances"
 	for _, inst := range emulator.Samples() {
 		code, got := mirrorCall(t, http.MethodGet, f.httpURL+path+"/"+inst.ID, "")
@@ -498,7 +499,7 @@ func TestInstanceSecretsReachNoOne(t *testing.T) {
 	var logs logbuf.Buffer
 	f, _ := startLifecycle(t, newFakeClock(), func(o *server.Options) {
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
+	}, emulator.Options{})
 	id := emulator.SampleCredentialInstanceID
 	var answers []string
 	get, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: id})

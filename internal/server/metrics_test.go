@@ -89,7 +89,7 @@ func value(fams map[string]*dto.MetricFamily, family string, labels map[string]s
 // in flight), and the build.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) {
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.Metrics = metrics.New()
 	})
@@ -170,7 +170,7 @@ func TestMetrics(t *testing.T) {
 // TestMetrics_off: without Metrics, /metrics is not served.
 func TestMetrics_off(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+f.adminAddr+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)

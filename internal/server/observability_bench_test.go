@@ -41,7 +41,7 @@ func BenchmarkObservability(b *testing.B) {
 	}
 	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {
-			f := startFacade(b, emulator.New(), func(o *server.Options) {
+			f := startFacade(b, emulator.MustNew(emulator.Options{}), func(o *server.Options) {
 				o.Credentials = cloudauth.Token("t")
 				o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 				v.set(o)

@@ -58,7 +58,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // own health ("") stays SERVING.
 func TestReadiness(t *testing.T) {
 	t.Parallel()
-	up := &flaky{next: emulator.New()}
+	up := &flaky{next: emulator.MustNew(emulator.Options{})}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")

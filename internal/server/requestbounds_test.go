@@ -97,7 +97,7 @@ func gc() {
 // Not parallel: the allocation count is the process's, and parallel tests
 // run only after this one.
 func TestHugeRequestsCostTheirSize(t *testing.T) {
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	pb := hugeCreate(500_000, emptyStorage)
 	js := hugeCreateJSON()
@@ -193,7 +193,7 @@ func TestAuthorizationBeforeValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) {
 		o.Callers, o.Credentials, o.TokenHolders = callers, cloudauth.Token("facade-token"), callerauth.ValidateTokenHolders
 		hc := &http.Client{Transport: &http.Transport{}}

@@ -70,7 +70,7 @@ func TestFaultMatrix(t *testing.T) {
 		t.Run(tt.fault, func(t *testing.T) {
 			t.Parallel()
 			// A facade each: the cases must not share a retry budget.
-			emu := emulator.New()
+			emu := emulator.MustNew(emulator.Options{})
 			f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 			id := "fault-" + tt.fault + "-x" + strconv.Itoa(i)
 			ctx, cancel := context.WithTimeout(t.Context(), tt.deadline)
@@ -95,7 +95,7 @@ func TestFaultMatrix(t *testing.T) {
 
 func TestRetryInfoForLongRetryAfter(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	_, err := f.client.DeleteInstance(t.Context(), del("fault-s429-c6101-ra9-x1"))
 	if d := statustest.RetryDelay(err); d != 9*time.Second {
 		t.Errorf("RetryInfo = %v; want the 9s ModelArts asked for", d)
@@ -107,7 +107,7 @@ func TestRetryInfoForLongRetryAfter(t *testing.T) {
 // success and says the outcome was inferred.
 func TestUnknownOutcomeThenNotFound(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("drop-fail1")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("drop-fail1")})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	var header metadata.MD
 	resp, err := f.client.DeleteInstance(t.Context(), del(stopped), grpc.Header(&header))
@@ -137,7 +137,7 @@ func TestUnknownOutcomeThenNotFound(t *testing.T) {
 // near one per call.
 func TestRetryBudget_hardDownUpstream(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("s503-c6200")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("s503-c6200")})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	const calls = 200
 	var wg sync.WaitGroup
@@ -167,7 +167,7 @@ func TestRetryBudget_hardDownUpstream(t *testing.T) {
 // which lets them through only after every other call has been answered.
 func TestLoadShedding(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	// The upstream holds each request until its gate opens: the first
 	// calls' (release), then the REST part's (releaseSlow, for "slow").
 	release, releaseSlow := make(chan struct{}), make(chan struct{})
@@ -246,7 +246,7 @@ func TestLoadShedding(t *testing.T) {
 // ModelArts, not cut off.
 func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("lat300ms")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("lat300ms")})
 	upstream, arrived := arrivals(emu, 100)
 	f := startFacade(t, upstream, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.ShutdownGrace = 5 * time.Second })
 	const calls = 50
@@ -304,7 +304,7 @@ func TestShutdown_inFlightCallsGetRealAnswers(t *testing.T) {
 // period ends are cancelled and answered UNAVAILABLE (503 on REST).
 func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.WithFault(emulator.MustParseFault("stall")))
+	emu := emulator.MustNew(emulator.Options{Fault: emulator.MustParseFault("stall")})
 	upstream, arrived := arrivals(emu, 2)
 	f := startFacade(t, upstream, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
@@ -339,7 +339,7 @@ func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 // TestServerLimits: oversized requests are refused before the service.
 func TestServerLimits(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	huge := strings.Repeat("a", 2<<20)
 	if _, err := f.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: huge}); status.Code(err) != codes.ResourceExhausted {

@@ -147,7 +147,7 @@ func rest(t *testing.T, method, url string, header map[string]string) (int, http
 // TestTour is the README's five-minute tour as a test.
 func TestTour(t *testing.T) {
 	t.Parallel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 
 	// Reflection lists the service.
 	stream, err := reflectionpb.NewServerReflectionClient(f.conn).ServerReflectionInfo(t.Context())
@@ -210,7 +210,7 @@ func TestTour(t *testing.T) {
 
 func TestBadInputNeverReachesUpstream(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	for _, id := range []string{"a/b", "..", ".", "%2F", "a b", "a\tb", strings.Repeat("x", 65), "", "a?b", "é"} {
 		_, err := f.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
@@ -236,7 +236,7 @@ func TestBadInputNeverReachesUpstream(t *testing.T) {
 func TestCallerTokenWinsOverServiceToken(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("f", 32)
-	emu := emulator.New(emulator.WithTokens(map[string]string{"caller-token": project, "service-token": other}))
+	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{"caller-token": project, "service-token": other}})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("service-token") })
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")

@@ -22,6 +22,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
@@ -38,7 +39,7 @@ func TestSoak(t *testing.T) {
 	runtime.GC()
 	baseGoroutines, baseRSS := runtime.NumGoroutine(), rssKiB()
 
-	emu := emulator.New(emulator.WithRequestLog(0))
+	emu := emulator.MustNew(emulator.Options{RequestLog: options.None})
 	upstream := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t"); o.HTTPClient = upstream })
 

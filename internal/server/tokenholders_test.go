@@ -140,7 +140,7 @@ func errorBody(t *testing.T, raw []byte) map[string]string {
 // refused as before.
 func TestTokenHolders_forward(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startHolderFacade(t, emu, callerauth.ForwardTokenHolders, nil)
 	const own = "MIIvendor-client-token"
 	base := f.httpURL + "/v1/" + project + "/demanager/instances/"
@@ -221,7 +221,7 @@ func TestSignedRequestsAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emuSecured, emuOpen := emulator.New(), emulator.New()
+	emuSecured, emuOpen := emulator.MustNew(emulator.Options{}), emulator.MustNew(emulator.Options{})
 	secured := startHolderFacade(t, emuSecured, callerauth.ForwardTokenHolders, nil)
 	open := startFacade(t, emuOpen, func(o *server.Options) { o.Credentials = cloudauth.Token(facadeToken) })
 	for _, f := range []struct {
@@ -305,9 +305,7 @@ func TestTokenHolders_validate(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	other := strings.Repeat("e", 32)
-	emu := emulator.New(emulator.WithClock(clock), emulator.WithTokenLifetime(time.Hour),
-		emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "alice-pw", Domain: "acme"}),
-		emulator.WithProjects(map[string]string{"eu-nl": other}))
+	emu := emulator.MustNew(emulator.Options{Clock: clock, TokenLifetime: time.Hour, IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "alice-pw", Domain: "acme"}}, Projects: map[string]string{"eu-nl": other}})
 	f := startHolderFacade(t, emu, callerauth.ValidateTokenHolders, clock)
 	sample, elsewhere := issueToken(t, f.iam, "eu-de"), issueToken(t, f.iam, "eu-nl")
 	base := f.httpURL + "/v1/" + project + "/demanager/instances/"
@@ -434,9 +432,9 @@ func listServices(ctx context.Context, f *holderFacade, md ...string) ([]string,
 // none of it.
 func TestTokenHolders_reflection(t *testing.T) {
 	t.Parallel()
-	emuForward := emulator.New()
+	emuForward := emulator.MustNew(emulator.Options{})
 	forward := startHolderFacade(t, emuForward, callerauth.ForwardTokenHolders, nil)
-	emuValidate := emulator.New(emulator.WithIAMUsers(emulator.IAMUser{Name: "alice", Password: "alice-pw", Domain: "acme"}))
+	emuValidate := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "alice", Password: "alice-pw", Domain: "acme"}}})
 	validate := startHolderFacade(t, emuValidate, callerauth.ValidateTokenHolders, nil)
 	accepted := issueToken(t, validate.iam, "eu-de")
 	for _, tt := range []struct {
@@ -565,7 +563,7 @@ func TestTokenHolders_validateChecksAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := callersFacade(t, emu, func(o *server.Options) { o.TokenHolders, o.TokenValidator = callerauth.ValidateTokenHolders, v })
 	get := func(ctx context.Context, token string) error {
 		ctx = metadata.AppendToOutgoingContext(ctx, "x-auth-token", token)

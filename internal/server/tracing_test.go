@@ -134,7 +134,7 @@ func TestTracing(t *testing.T) {
 	wait, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	up := &traceparents{next: emulator.New()}
+	up := &traceparents{next: emulator.MustNew(emulator.Options{})}
 	var logs logbuf.Buffer
 	f := startFacade(t, up, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
@@ -230,7 +230,7 @@ func TestTracing(t *testing.T) {
 // the call's log line.
 func TestTracing_off(t *testing.T) {
 	t.Parallel()
-	up := &traceparents{next: emulator.New()}
+	up := &traceparents{next: emulator.MustNew(emulator.Options{})}
 	var logs logbuf.Buffer
 	f := startFacade(t, up, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")

@@ -27,7 +27,7 @@ func TestMirror_unreadRequestsAreLogged(t *testing.T) {
 	// The line is written before the answer; the wait is only a bound.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	f := startFacade(t, emulator.New(), func(o *server.Options) {
+	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})

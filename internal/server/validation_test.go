@@ -21,7 +21,7 @@ import (
 // (service/validate_instances_test.go has every rule over gRPC.)
 func TestMirror_rejectsBadInputBeforeUpstream(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New()
+	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	base := f.httpURL + "/v1/" + project + "/demanager/instances"
 

@@ -12,6 +12,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
@@ -23,7 +24,7 @@ import (
 // and query values that cannot be read.
 func TestMirror_answersLikeModelArts(t *testing.T) {
 	t.Parallel()
-	f, direct := startLifecycle(t, newFakeClock(), nil)
+	f, direct := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
 	list := "/v1/" + project + "/demanager/instances"
 	action := list + "/" + stopped + "/action"
 	tests := []struct {
