@@ -33,6 +33,7 @@
 package devenvv1
 
 import (
+	_ "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
 	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -3048,7 +3049,7 @@ var File_modelarts_devenv_v1_devenv_proto protoreflect.FileDescriptor
 
 const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\n" +
-	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe7\x03\n" +
+	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a%devenvfacade/rpc/v1/declaration.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe7\x03\n" +
 	"\x15CreateInstanceRequest\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x17\n" +
@@ -3399,46 +3400,48 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\bprotocol\x18\x01 \x01(\tH\x00R\bprotocol\x88\x01\x01\x12\x15\n" +
 	"\x03url\x18\x02 \x01(\tH\x01R\x03url\x88\x01\x01B\v\n" +
 	"\t_protocolB\x06\n" +
-	"\x04_url2\xad\r\n" +
-	"\rDevEnvService\x12\xf1\x01\n" +
-	"\x0eCreateInstance\x12*.modelarts.devenv.v1.CreateInstanceRequest\x1a+.modelarts.devenv.v1.CreateInstanceResponse\"\x85\x01\x92AI\n" +
+	"\x04_url2\xfe\r\n" +
+	"\rDevEnvService\x12\xfb\x01\n" +
+	"\x0eCreateInstance\x12*.modelarts.devenv.v1.CreateInstanceRequest\x1a+.modelarts.devenv.v1.CreateInstanceResponse\"\x8f\x01\x92AI\n" +
 	"\n" +
 	"DevEnviron\x12)Create a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x023:\x01*b\binstance\"$/v1/{project_id}/demanager/instances\x12\xe0\x01\n" +
-	"\rListInstances\x12).modelarts.devenv.v1.ListInstancesRequest\x1a*.modelarts.devenv.v1.ListInstancesResponse\"x\x92AF\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x02\x18\x02\x82\xd3\xe4\x93\x023:\x01*b\binstance\"$/v1/{project_id}/demanager/instances\x12\xeb\x01\n" +
+	"\rListInstances\x12).modelarts.devenv.v1.ListInstancesRequest\x1a*.modelarts.devenv.v1.ListInstancesResponse\"\x82\x01\x92AF\n" +
 	"\n" +
 	"DevEnviron\x12&List development environment instancesb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02&\x12$/v1/{project_id}/demanager/instances\x90\x02\x01\x12\xf3\x01\n" +
-	"\vGetInstance\x12'.modelarts.devenv.v1.GetInstanceRequest\x1a(.modelarts.devenv.v1.GetInstanceResponse\"\x90\x01\x92AF\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x01\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/{project_id}/demanager/instances\x90\x02\x01\x12\xfd\x01\n" +
+	"\vGetInstance\x12'.modelarts.devenv.v1.GetInstanceRequest\x1a(.modelarts.devenv.v1.GetInstanceResponse\"\x9a\x01\x92AF\n" +
 	"\n" +
 	"DevEnviron\x12&Get a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02>b\binstance\x122/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x01\x12\x82\x02\n" +
-	"\x0eUpdateInstance\x12*.modelarts.devenv.v1.UpdateInstanceRequest\x1a+.modelarts.devenv.v1.UpdateInstanceResponse\"\x96\x01\x92AI\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x01\x18\x01\x82\xd3\xe4\x93\x02>b\binstance\x122/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x01\x12\x8c\x02\n" +
+	"\x0eUpdateInstance\x12*.modelarts.devenv.v1.UpdateInstanceRequest\x1a+.modelarts.devenv.v1.UpdateInstanceResponse\"\xa0\x01\x92AI\n" +
 	"\n" +
 	"DevEnviron\x12)Update a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02A:\x01*b\binstance\x1a2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02\x12h\n" +
-	"\rStartInstance\x12).modelarts.devenv.v1.StartInstanceRequest\x1a*.modelarts.devenv.v1.StartInstanceResponse\"\x00\x12e\n" +
-	"\fStopInstance\x12(.modelarts.devenv.v1.StopInstanceRequest\x1a).modelarts.devenv.v1.StopInstanceResponse\"\x00\x12\x80\x02\n" +
-	"\rActOnInstance\x12).modelarts.devenv.v1.ActOnInstanceRequest\x1a*.modelarts.devenv.v1.ActOnInstanceResponse\"\x97\x01\x92AP\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x02\x18\x01\x82\xd3\xe4\x93\x02A:\x01*b\binstance\x1a2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02\x12r\n" +
+	"\rStartInstance\x12).modelarts.devenv.v1.StartInstanceRequest\x1a*.modelarts.devenv.v1.StartInstanceResponse\"\n" +
+	"\u00a0\x19\x06\b\x03\x10\x02\x18\x02\x12o\n" +
+	"\fStopInstance\x12(.modelarts.devenv.v1.StopInstanceRequest\x1a).modelarts.devenv.v1.StopInstanceResponse\"\n" +
+	"\u00a0\x19\x06\b\x03\x10\x02\x18\x02\x12\x8a\x02\n" +
+	"\rActOnInstance\x12).modelarts.devenv.v1.ActOnInstanceRequest\x1a*.modelarts.devenv.v1.ActOnInstanceResponse\"\xa1\x01\x92AP\n" +
 	"\n" +
 	"DevEnviron\x120Start or stop a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{project_id}/demanager/instances/{instance_id}/action\x12\xf5\x01\n" +
-	"\x0eDeleteInstance\x12*.modelarts.devenv.v1.DeleteInstanceRequest\x1a+.modelarts.devenv.v1.DeleteInstanceResponse\"\x89\x01\x92AI\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x02\x18\x01\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{project_id}/demanager/instances/{instance_id}/action\x12\xff\x01\n" +
+	"\x0eDeleteInstance\x12*.modelarts.devenv.v1.DeleteInstanceRequest\x1a+.modelarts.devenv.v1.DeleteInstanceResponse\"\x93\x01\x92AI\n" +
 	"\n" +
 	"DevEnviron\x12)Delete a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\x82\xd3\xe4\x93\x024*2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02B\xfa\x06\x92A\x99\x05\x12\xdb\x01\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x02\x18\x02\x82\xd3\xe4\x93\x024*2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02B\xfa\x06\x92A\x99\x05\x12\xdb\x01\n" +
 	"\x1bModelArts DevEnviron facade\x12\xb7\x01REST mirror of the ModelArts DevEnviron v1 API, served by devenv-facade. Paths, field names and error bodies are those of ModelArts, so a client written for ModelArts works unchanged.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonR\xff\x01\n" +
 	"\adefault\x12\xf3\x01\n" +
 	"\xcc\x01An error in the ModelArts shape. Errors from ModelArts keep their HTTP status and code (HTTP 400 with ModelArts.6309 for a missing instance); errors raised by the facade use codes starting with \"Facade.\".\x12\"\n" +

@@ -1,3 +1,4 @@
+from devenvfacade.rpc.v1 import declaration_pb2 as _declaration_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
