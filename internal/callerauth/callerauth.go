@@ -19,13 +19,19 @@
 // common name, DNS name or URI is in client_cert_names. The file holds only
 // hashes, never tokens. projects lists the project IDs the caller may read
 // and change; read_only_projects those it may only read (list and get: the
-// RPCs whose proto says idempotency_level NO_SIDE_EFFECTS); "*" means every
-// project.
+// RPCs whose proto declares access ACCESS_READ, see package rpcdecl); "*"
+// means every project. An RPC that reads every user's resources in a
+// project (ACCESS_READ_ALL_USERS, such as listing every user's notebooks)
+// needs the project in projects. An RPC on no project may be called by
+// any caller if it only reads (server reflection), else only by callers
+// with projects ["*"]; so may an RPC whose proto declares nothing: it fails
+// closed for callers limited to some projects.
 //
 // [Authenticator] enforces the file in front of every RPC: no valid
-// identity gives UNAUTHENTICATED; a project outside the caller's lists, or
-// a change in a project it may only read, gives PERMISSION_DENIED before
-// anything reaches ModelArts. A call signed with an access key
+// identity gives UNAUTHENTICATED; a project outside the caller's lists, a
+// change in a project it may only read, or an RPC the caller may not make
+// by its declaration gives PERMISSION_DENIED before anything reaches
+// ModelArts. A call signed with an access key
 // (SDK-HMAC-SHA256) is refused: the facade cannot verify the signature and
 // never forwards one. Calls that bring their own IAM token instead of an
 // identity from the file (token holders) are refused, or admitted to run on
@@ -59,6 +65,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
 )
@@ -245,6 +252,9 @@ type Authenticator struct {
 
 	refusals refusalLog
 	holders  atomic.Pointer[tokenHolders]
+	// rpcs declares what each RPC acts on and whether it only reads:
+	// rpcdecl.Served(), or a test's.
+	rpcs *rpcdecl.Table
 
 	// onReload, if set, is told of every reload (SetReloadObserver).
 	onReload atomic.Pointer[func(err error)]
@@ -263,7 +273,7 @@ func Load(path string, logger *slog.Logger) (*Authenticator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Authenticator{path: path, logger: logger, now: time.Now}
+	a := &Authenticator{path: path, logger: logger, now: time.Now, rpcs: rpcdecl.Served()}
 	a.holders.Store(&tokenHolders{})
 	if _, err := a.load(true); err != nil {
 		return nil, err

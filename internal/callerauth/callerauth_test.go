@@ -380,6 +380,29 @@ func TestUnaryInterceptor(t *testing.T) {
 	}
 }
 
+// TestUndeclaredMethodsFailClosed: a method the facade does not declare
+// (package rpcdecl), whose request names no project, is refused to a
+// caller limited to some projects, and allowed to one that may change
+// every project.
+func TestUndeclaredMethodsFailClosed(t *testing.T) {
+	t.Parallel()
+	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		token string
+		want  codes.Code
+	}{{"alice-token", codes.PermissionDenied}, {"ops-token", codes.OK}} {
+		ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+tt.token))
+		_, err := a.UnaryInterceptor()(ctx, &devenvv1.ErrorBody{}, &grpc.UnaryServerInfo{FullMethod: "/other.v1.Other/Do"},
+			func(context.Context, any) (any, error) { return nil, nil })
+		if status.Code(err) != tt.want {
+			t.Errorf("an undeclared method by %s: %v; want %v", tt.token, err, tt.want)
+		}
+	}
+}
+
 // TestREADMEExample keeps the callers file shown in docs/securing.md valid.
 func TestREADMEExample(t *testing.T) {
 	t.Parallel()

@@ -14,9 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
@@ -46,11 +44,6 @@ type callerKey struct{}
 func FromContext(ctx context.Context) (*Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(*Caller)
 	return c, ok
-}
-
-// projectScoped is implemented by every request that names a project.
-type projectScoped interface {
-	GetProjectId() string
 }
 
 // Tap authenticates a gRPC call from its headers, as a grpc tap handle
@@ -122,10 +115,23 @@ func (a *Authenticator) unauthenticated(err error, requestID string) error {
 }
 
 // authorize finds (or, without the tap, establishes) the call's caller,
-// records who the call runs as ([callctx.WithIdentity]) and, for requests
-// that name a project, checks the caller may call method on it: read
-// methods need the project in either list, others in projects. A token
-// holder is authorized by [Authenticator.authorizeHolder].
+// records who the call runs as ([callctx.WithIdentity]) and checks the
+// caller may call method with req, as the method's declaration says
+// (package rpcdecl):
+//
+//   - an RPC on a project (SCOPE_PROJECT, SCOPE_INSTANCE) that only reads
+//     what the call's credentials own (ACCESS_READ) needs the project in
+//     either of the caller's lists; any other (ACCESS_WRITE, and
+//     ACCESS_READ_ALL_USERS, which reads every user's resources) needs it
+//     in projects;
+//   - an RPC on no project (SCOPE_NONE, such as server reflection) may be
+//     called by any caller if it only reads; otherwise only by callers
+//     that may change every project (projects: ["*"]);
+//   - an RPC without a complete declaration, or one the table does not
+//     know, only by callers that may change every project: the call fails
+//     closed for callers limited to some projects.
+//
+// A token holder is authorized by [Authenticator.authorizeHolder].
 func (a *Authenticator) authorize(ctx context.Context, method string, req any) (context.Context, error) {
 	caller, ok := FromContext(ctx)
 	if !ok {
@@ -141,29 +147,43 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 		}
 		ctx = context.WithValue(ctx, callerKey{}, caller)
 	}
+	rpc := a.rpcs.Lookup(method)
+	msg, _ := req.(proto.Message)
+	project := rpc.ProjectID(msg)
 	// A malformed project is a malformed request, whoever sends it: it
 	// gets the field violation the service would give, and no project
 	// check (nor, for a token holder, a question to IAM) is made of it.
-	if r, ok := req.(projectScoped); ok && !callctx.ValidProjectID(r.GetProjectId()) {
-		return nil, apierror.InvalidArgument(callctx.RequestID(ctx), apierror.Violation("project_id", apierror.ViolationMalformed,
-			"project_id must be 32 lowercase hexadecimal characters"))
+	if rpc.NamesProject() && !callctx.ValidProjectID(project) {
+		return nil, apierror.InvalidArgument(callctx.RequestID(ctx), apierror.Violation(rpc.ProjectField(), apierror.ViolationMalformed,
+			rpc.ProjectField()+" must be 32 lowercase hexadecimal characters"))
 	}
 	if caller.holder {
-		return a.authorizeHolder(ctx, method, req)
+		return a.authorizeHolder(ctx, method, rpc, project)
 	}
 	callctx.Annotate(ctx, slog.String("caller", caller.Name))
 	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: caller.Name})
 	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: caller.Name}
-	r, ok := req.(projectScoped)
+	refuse := func(format string, args ...any) (context.Context, error) {
+		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted, fmt.Sprintf(format, args...), call).Err()
+	}
 	switch {
-	case !ok || caller.MayAccess(r.GetProjectId()):
-	case caller.MayRead(r.GetProjectId()) && readOnly(method):
-	case caller.MayRead(r.GetProjectId()):
-		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(r.GetProjectId()), scrub.Text(method, maxMethodBytes, nil)), call).Err()
+	case rpc.NamesProject() && caller.MayAccess(project):
+	case rpc.NamesProject() && caller.MayRead(project) && rpc.ReadsAllUsers():
+		return refuse("caller %q may only read project %q (what the facade's credentials own); %s reads every user's resources in it, which needs the project in projects",
+			caller.Name, shorten(project), scrub.Text(method, maxMethodBytes, nil))
+	case rpc.NamesProject() && caller.MayRead(project) && rpc.ReadOnly():
+	case rpc.NamesProject() && caller.MayRead(project):
+		return refuse("caller %q may only read project %q (list and get); %s changes it", caller.Name, shorten(project), scrub.Text(method, maxMethodBytes, nil))
+	case rpc.NamesProject():
+		return refuse("caller %q may not act on project %q", caller.Name, shorten(project))
+	case rpc.NamesNoProject() && rpc.ReadOnly() && !rpc.ReadsAllUsers():
+	case caller.all:
+	case rpc.NamesNoProject():
+		return refuse("caller %q may not call %s: it acts on no project, and changes things; only callers that may change every project may call it",
+			caller.Name, scrub.Text(method, maxMethodBytes, nil))
 	default:
-		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("caller %q may not act on project %q", caller.Name, shorten(r.GetProjectId())), call).Err()
+		return refuse("caller %q may not call %s: it does not declare which project it acts on; only callers that may change every project may call it",
+			caller.Name, scrub.Text(method, maxMethodBytes, nil))
 	}
 	return ctx, nil
 }
@@ -193,8 +213,9 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 }
 
 // StreamInterceptor enforces the callers file on streaming calls (server
-// reflection): it authenticates the caller if the tap did not, and checks
-// a token holder's token as the policy says; streams name no project.
+// reflection): it authenticates the caller if the tap did not, checks a
+// token holder's token as the policy says, and authorizes the call as its
+// declaration says (streams name no project).
 func (a *Authenticator) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if isExempt(info.FullMethod) {
@@ -239,25 +260,4 @@ func (a *Authenticator) refused(protocol, method, requestID string, err error) {
 	r.mu.Unlock()
 	attrs = append(attrs, slog.Int("refused_since_last_line", suppressed))
 	a.logger.LogAttrs(context.Background(), slog.LevelWarn, "refused an unauthenticated call (at most one such line per 10s; the rest at debug level)", attrs...)
-}
-
-// readOnlyMethods caches readOnly's answers by full method name.
-var readOnlyMethods sync.Map
-
-// readOnly reports whether the RPC only reads: its proto declares
-// idempotency_level NO_SIDE_EFFECTS (as GetInstance and ListInstances do).
-// A method the registry does not know changes things.
-func readOnly(fullMethod string) bool {
-	if v, ok := readOnlyMethods.Load(fullMethod); ok {
-		return v.(bool)
-	}
-	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(fullMethod, "/"), "/", "."))
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
-	ro := false
-	if md, ok := d.(protoreflect.MethodDescriptor); err == nil && ok {
-		opts, _ := md.Options().(*descriptorpb.MethodOptions)
-		ro = opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-	}
-	readOnlyMethods.Store(fullMethod, ro)
-	return ro
 }

@@ -11,10 +11,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/iamtoken"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -113,32 +113,20 @@ func (a *Authenticator) TokenHolders() TokenHolderPolicy { return a.holders.Load
 // tokenHolder is the caller every admitted token holder is.
 var tokenHolder = &Caller{Name: callctx.TokenHolder, all: true, holder: true}
 
-// apiPrefix starts the full names of the methods token holders may call:
-// the API's, which all name a project.
-var apiPrefix = "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/"
-
-// reflectionPrefixes start the full names of server reflection's methods
-// (v1, and v1alpha, which grpcurl falls back to). Token holders may call
-// them too: reflection describes the API's schema, the same for every
-// caller, and nothing of any project; it sends nothing to ModelArts.
-var reflectionPrefixes = []string{"/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"}
-
-// isReflection reports whether method, a full gRPC method name, is one of
-// server reflection's.
-func isReflection(method string) bool {
-	for _, p := range reflectionPrefixes {
-		if strings.HasPrefix(method, p) {
-			return true
-		}
-	}
-	return false
+// holderMayCall reports whether a token holder may call rpc: an RPC
+// declared to act on a project, which the holder's token must be good
+// for; or one declared to act on no project and only read (server
+// reflection, which describes the API's schema, the same for every
+// caller, and sends nothing to ModelArts).
+func holderMayCall(rpc *rpcdecl.RPC) bool {
+	return rpc.NamesProject() || rpc.NamesNoProject() && rpc.ReadOnly() && !rpc.ReadsAllUsers()
 }
 
 // admitHolder decides on a call that authenticate refused for lack of
 // credentials (refusal, ErrNoCredentials): it admits it as the token
-// holder if the policy allows token holders, the call is one of the API's
-// or server reflection (method, a full gRPC method name; "" for a REST
-// call, which is always one of the API's) and it carries a token (tokens,
+// holder if the policy allows token holders, the call is one a token
+// holder may make ([holderMayCall]: method, a full gRPC method name; ""
+// for a REST call, which is always one of the API's) and it carries a token (tokens,
 // the x-auth-token values); one whose token IAM has accepted before
 // (validate) is marked as vouched for, by the token's SHA-256
 // ([StandingOf]). It returns the refusal, told what the caller lacks,
@@ -150,7 +138,7 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	switch {
 	case len(tokens) == 0 || tokens[0] == "":
 		return nil, fmt.Errorf("%w, and no X-Auth-Token of its own", refusal)
-	case method != "" && !strings.HasPrefix(method, apiPrefix) && !isReflection(method):
+	case method != "" && !holderMayCall(a.rpcs.Lookup(method)):
 		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods and server reflection only", refusal)
 	}
 	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil {
@@ -161,17 +149,18 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	return tokenHolder, nil
 }
 
-// authorizeHolder lets an admitted token holder's call of method run on its
-// own token alone, after IAM's check when the policy validates tokens. A
-// call of server reflection, which names no project, needs only a token
-// IAM accepts (with validation). Refusals say so in ErrorInfo (caller:
-// token-holder) and happen before anything is sent to ModelArts.
-func (a *Authenticator) authorizeHolder(ctx context.Context, method string, req any) (context.Context, error) {
+// authorizeHolder lets an admitted token holder's call of rpc (method)
+// on project run on its own token alone, after IAM's check when the
+// policy validates tokens. A call of an RPC that names no project (server
+// reflection) needs only a token IAM accepts (with validation). Refusals
+// say so in ErrorInfo (caller: token-holder) and happen before anything is
+// sent to ModelArts.
+func (a *Authenticator) authorizeHolder(ctx context.Context, method string, rpc *rpcdecl.RPC, project string) (context.Context, error) {
 	callctx.Annotate(ctx, slog.String("caller", callctx.TokenHolder))
 	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: callctx.TokenHolder, TokenOnly: true})
 	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: callctx.TokenHolder}
-	r, scoped := req.(projectScoped)
-	if !scoped && !isReflection(method) {
+	scoped := rpc.NamesProject()
+	if !holderMayCall(rpc) {
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
 			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods and server reflection only", call).Err()
 	}
@@ -210,9 +199,9 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, method string, req 
 	case scope.ProjectID == "":
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
 			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call).Err()
-	case scope.ProjectID != r.GetProjectId():
+	case scope.ProjectID != project:
 		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scrub.Text(scope.ProjectID, 64, nil), shorten(r.GetProjectId())), call).Err()
+			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scrub.Text(scope.ProjectID, 64, nil), shorten(project)), call).Err()
 	}
 	return ctx, nil
 }

@@ -89,6 +89,15 @@ func (r *RPC) ReadsAllUsers() bool {
 // the RPC names no project or req is not its request.
 func (r *RPC) ProjectID(req proto.Message) string { return r.stringField(r.projectField(), req) }
 
+// ProjectField returns the name of the request's field that names the
+// project, for errors about it: the declared one, or "project_id".
+func (r *RPC) ProjectField() string {
+	if fd := r.projectField(); fd != nil {
+		return string(fd.Name())
+	}
+	return DefaultProjectField
+}
+
 // InstanceID returns the instance req names, by the declared field: ""
 // when the RPC names no instance or req is not its request.
 func (r *RPC) InstanceID(req proto.Message) string { return r.stringField(r.instanceField(), req) }
