@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
@@ -54,16 +55,6 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 	return apierror.Call{RequestID: c.requestID, Credentials: c.credentials, Caller: c.caller, Attempts: c.attempts, Extra: extra}
 }
 
-// projectScoped and instanceScoped are implemented by requests that name a
-// project or an instance; their IDs annotate the call's log line.
-type (
-	projectScoped  interface{ GetProjectId() string }
-	instanceScoped interface{ GetInstanceId() string }
-	// waiting is implemented by requests that may wait for the instance's
-	// state (create, start, stop, delete).
-	waiting interface{ GetWait() bool }
-)
-
 // handle runs one RPC through the pipeline every RPC shares:
 //
 //  1. the request ID (from the call interceptor) and the credentials
@@ -80,10 +71,16 @@ type (
 //     so a caller who may not make the call learns nothing of its body;
 //  3. the project and instance IDs, and whose credentials, on the call's
 //     log line;
-//  4. step, the RPC's upstream work;
-//  5. the attempts on the log line and, on error, the conversion to a
+//  4. a --max-waits slot ([WithMaxWaits]), held until the call ends, if
+//     the call waits: as its RPC declares (package rpcdecl), because its
+//     request asks to or by its nature; an RPC the table does not
+//     declare is taken to wait;
+//  5. step, the RPC's upstream work;
+//  6. the attempts on the log line and, on error, the conversion to a
 //     status with ErrorInfo (statusFromError), the upstream error logged.
-func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
+//
+// Steps 3 and 4 read the RPC's declaration, found by req's message type.
+func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
 	var zero Resp
 	requestID := callctx.RequestID(ctx)
 	c := &call{requestID: requestID, upstream: s.client}
@@ -113,18 +110,23 @@ func handle[Req, Resp any](ctx context.Context, s *Service, req Req, validate fu
 		c.credentials = apierror.CredentialsFacade
 		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID))
 	}
-	if r, ok := any(req).(projectScoped); ok {
-		callctx.Annotate(ctx, slog.String("project_id", r.GetProjectId()))
+	rpc := s.rpcs.ForRequest(req)
+	if rpc.NamesProject() {
+		callctx.Annotate(ctx, slog.String("project_id", rpc.ProjectID(req)))
 	}
-	if r, ok := any(req).(instanceScoped); ok {
-		callctx.Annotate(ctx, slog.String("instance_id", r.GetInstanceId()))
+	if rpc.NamesInstance() {
+		callctx.Annotate(ctx, slog.String("instance_id", rpc.InstanceID(req)))
 	}
 	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
-	if r, ok := any(req).(waiting); ok && r.GetWait() {
+	if rpc.Waits(req) {
 		// Reserved before anything is sent: a refused call did nothing.
 		if !s.reserveWait() {
+			instead := ""
+			if rpc.WaitsOnRequest() {
+				instead = ", or call without wait and read the instance"
+			}
 			return zero, apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded, fmt.Sprintf(
-				"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo, or call without wait and read the instance", s.maxWaits),
+				"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo%s", s.maxWaits, instead),
 				c.apiCall(nil), apierror.RetryInfo(overloadRetryDelay)).Err()
 		}
 		defer s.waits.Add(-1)

@@ -26,6 +26,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
 // Service implements [devenvv1.DevEnvServiceServer] on top of a ModelArts
@@ -34,6 +35,7 @@ type Service struct {
 	devenvv1.UnimplementedDevEnvServiceServer
 
 	client      *modelarts.Client
+	rpcs        *rpcdecl.Table // what each RPC is: rpcdecl.Served(), or a test's
 	logger      *slog.Logger
 	passthrough bool
 	callerAuth  bool
@@ -112,7 +114,7 @@ func WithClock(c clock.Clock) Option {
 
 // New returns a Service that calls ModelArts through client.
 func New(client *modelarts.Client, opts ...Option) *Service {
-	s := &Service{client: client, logger: slog.New(slog.DiscardHandler), passthrough: true,
+	s := &Service{client: client, rpcs: rpcdecl.Served(), logger: slog.New(slog.DiscardHandler), passthrough: true,
 		maxWait: DefaultMaxWait, pollInterval: DefaultPollInterval, maxPollInterval: DefaultMaxPollInterval, clock: clock.Real()}
 	for _, opt := range opts {
 		opt(s)

@@ -69,6 +69,15 @@ func (r *RPC) Declared() bool { return r != nil && r.declared }
 // SCOPE_INSTANCE.
 func (r *RPC) NamesProject() bool { return r.Declared() && r.project != nil }
 
+// NamesInstance reports whether the RPC acts on one instance of a
+// project, which its requests name ([RPC.InstanceID]): it is declared
+// SCOPE_INSTANCE.
+func (r *RPC) NamesInstance() bool { return r.Declared() && r.instance != nil }
+
+// WaitsOnRequest reports whether the RPC is declared WAIT_ON_REQUEST: its
+// callers may call it without waiting.
+func (r *RPC) WaitsOnRequest() bool { return r.Declared() && r.Wait == rpcv1.Wait_WAIT_ON_REQUEST }
+
 // NamesNoProject reports whether the RPC is declared SCOPE_NONE: it acts
 // on no project.
 func (r *RPC) NamesNoProject() bool { return r.Declared() && r.Scope == rpcv1.Scope_SCOPE_NONE }

@@ -66,6 +66,12 @@ func TestDevEnvService(t *testing.T) {
 		if got := r.ProjectID(tt.req); got != tt.project {
 			t.Errorf("%s: ProjectID %q, want %q", tt.method, got, tt.project)
 		}
+		if r.NamesInstance() != (tt.instance != "") {
+			t.Errorf("%s: NamesInstance %v", tt.method, r.NamesInstance())
+		}
+		if r.WaitsOnRequest() != (r.Wait == rpcv1.Wait_WAIT_ON_REQUEST) {
+			t.Errorf("%s: WaitsOnRequest %v", tt.method, r.WaitsOnRequest())
+		}
 		if got := r.InstanceID(tt.req); got != tt.instance {
 			t.Errorf("%s: InstanceID %q, want %q", tt.method, got, tt.instance)
 		}
@@ -155,7 +161,7 @@ func TestUndeclared(t *testing.T) {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("Err does not name %s:\n%v", name, err)
 		}
-		if r.Declared() || r.NamesProject() || r.NamesNoProject() || r.ProjectID(req) != "" || r.InstanceID(req) != "" || r.ReadOnly() || !r.Waits(req) {
+		if r.Declared() || r.NamesProject() || r.NamesInstance() || r.NamesNoProject() || r.WaitsOnRequest() || r.ProjectID(req) != "" || r.InstanceID(req) != "" || r.ReadOnly() || !r.Waits(req) {
 			t.Errorf("%s: Declared %v, NamesProject %v, NamesNoProject %v, ProjectID %q, InstanceID %q, ReadOnly %v, Waits %v; want an undeclared RPC",
 				name, r.Declared(), r.NamesProject(), r.NamesNoProject(), r.ProjectID(req), r.InstanceID(req), r.ReadOnly(), r.Waits(req))
 		}
