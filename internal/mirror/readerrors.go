@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/jsontok"
 )
 
 // A request the mirror cannot read into the API's message (a body that is
@@ -221,104 +222,111 @@ func bodyError(err error, raw []byte, md protoreflect.MessageDescriptor, limit i
 }
 
 // typeMismatch returns the error of the first member of raw, a JSON
-// object, whose value has a JSON type its field does not take, or nil.
+// object, whose value has a JSON type its field does not take, or nil. It
+// reads raw in place (package jsontok), allocating nothing per token: a
+// body that fails costs memory in proportion to its size like one that
+// does not.
 func typeMismatch(raw []byte, md protoreflect.MessageDescriptor) *readError {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	tok, err := d.Token()
-	if err != nil || tok != json.Delim('{') {
+	w := typeWalk{tokens: jsontok.New(raw)}
+	kind, _, err := w.tokens.Next()
+	if err != nil || kind != '{' {
 		return nil
 	}
-	e, _ := checkObject(d, md, "")
+	e, _ := w.object(md, "")
 	return e
 }
 
-// checkObject checks the members of an object of md, after its "{"; path
-// names the object. It stops at the first mismatch, or at a token it
-// cannot read (err).
-func checkObject(d *json.Decoder, md protoreflect.MessageDescriptor, path string) (*readError, error) {
-	seen := map[protoreflect.Name]bool{}
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
+// typeWalk walks a body's tokens along its message's descriptor, for
+// typeMismatch.
+type typeWalk struct {
+	tokens *jsontok.Scanner
+}
+
+// object checks the members of an object of md, after its "{"; path names
+// the object. It stops at the first mismatch, or at a token it cannot read
+// (err). The objects it walks are those of the message's fields, each at
+// most once (a member given twice ends the walk), and the elements of
+// lists and maps within their bounds (a body with more is not decoded:
+// package reqcheck), so they are few whatever the body's size.
+func (w *typeWalk) object(md protoreflect.MessageDescriptor, path string) (*readError, error) {
+	fields := jsontok.Fields(md)
+	seen := make([]bool, md.Fields().Len())
+	for {
+		kind, text, err := w.tokens.Next()
+		if err != nil || kind == '}' {
 			return nil, err
 		}
-		name, _ := tok.(string)
-		fd := md.Fields().ByJSONName(name)
-		if fd == nil {
-			fd = md.Fields().ByTextName(name)
-		}
+		fd := fields[string(w.tokens.Unescape(text))]
 		if fd == nil { // unknown: ignored
-			if err := skipValue(d); err != nil {
+			if err := w.tokens.SkipValue(); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		field := join(path, string(fd.Name()))
-		if seen[fd.Name()] {
+		if seen[fd.Index()] {
 			return payloadError(field + " is given twice"), nil
 		}
-		seen[fd.Name()] = true
-		if e, err := checkField(d, fd, field); e != nil || err != nil {
+		seen[fd.Index()] = true
+		if e, err := w.field(fd, field); e != nil || err != nil {
 			return e, err
 		}
 	}
-	_, err := d.Token() // "}"
-	return nil, err
 }
 
-// checkField checks the value of fd, a member of an object.
-func checkField(d *json.Decoder, fd protoreflect.FieldDescriptor, field string) (*readError, error) {
-	tok, err := d.Token()
-	if err != nil || tok == nil { // null: absent
+// field checks the value of fd, a member of an object.
+func (w *typeWalk) field(fd protoreflect.FieldDescriptor, field string) (*readError, error) {
+	kind, text, err := w.tokens.Next()
+	if err != nil || isNull(kind, text) { // null: absent
 		return nil, err
 	}
 	switch {
 	case fd.IsMap():
-		if tok != json.Delim('{') {
-			return typeError(field, "object", jsonType(tok)), nil
+		if kind != '{' {
+			return typeError(field, "object", jsonType(kind, text)), nil
 		}
-		for d.More() {
-			k, err := d.Token()
-			if err != nil {
+		for {
+			kind, text, err := w.tokens.Next()
+			if err != nil || kind == '}' {
 				return nil, err
 			}
-			key, _ := k.(string) // the caller's: quoted, and cut if long
-			if e, err := checkValue(d, fd.MapValue(), field+"["+quoted(key)+"]"); e != nil || err != nil {
+			// The caller's key: quoted, and cut if long.
+			key := quoted(string(w.tokens.Unescape(text)))
+			if e, err := w.value(fd.MapValue(), field+"["+key+"]"); e != nil || err != nil {
 				return e, err
 			}
 		}
-		_, err := d.Token()
-		return nil, err
 	case fd.IsList():
-		if tok != json.Delim('[') {
-			return typeError(field, "array", jsonType(tok)), nil
+		if kind != '[' {
+			return typeError(field, "array", jsonType(kind, text)), nil
 		}
-		for i := 0; d.More(); i++ {
-			if e, err := checkValue(d, fd, fmt.Sprintf("%s[%d]", field, i)); e != nil || err != nil {
+		for i := 0; ; i++ {
+			kind, text, err := w.tokens.Next()
+			if err != nil || kind == ']' {
+				return nil, err
+			}
+			if e, err := w.single(fd, fmt.Sprintf("%s[%d]", field, i), kind, text); e != nil || err != nil {
 				return e, err
 			}
 		}
-		_, err := d.Token()
-		return nil, err
 	}
-	return checkToken(d, fd, field, tok)
+	return w.single(fd, field, kind, text)
 }
 
-// checkValue checks the next value, one of fd's (an element or a map
-// value).
-func checkValue(d *json.Decoder, fd protoreflect.FieldDescriptor, field string) (*readError, error) {
-	tok, err := d.Token()
+// value checks the next value, one of fd's (a map value).
+func (w *typeWalk) value(fd protoreflect.FieldDescriptor, field string) (*readError, error) {
+	kind, text, err := w.tokens.Next()
 	if err != nil {
 		return nil, err
 	}
-	return checkToken(d, fd, field, tok)
+	return w.single(fd, field, kind, text)
 }
 
-// checkToken checks one value of fd whose first token is tok, as protojson
-// reads it: strings for strings and bytes, true or false, numbers (or
-// strings holding them) for numbers, objects for messages.
-func checkToken(d *json.Decoder, fd protoreflect.FieldDescriptor, field string, tok json.Token) (*readError, error) {
+// single checks one value of fd whose first token is kind (text, for a
+// string or a literal), as protojson reads it: strings for strings and
+// bytes, true or false, numbers (or strings holding them) for numbers,
+// objects for messages.
+func (w *typeWalk) single(fd protoreflect.FieldDescriptor, field string, kind jsontok.Kind, text []byte) (*readError, error) {
 	want := ""
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -326,61 +334,68 @@ func checkToken(d *json.Decoder, fd protoreflect.FieldDescriptor, field string, 
 		case fd.Message().ParentFile().Package() == "google.protobuf":
 			// Well-known types have JSON forms of their own (the API's
 			// requests have none): left to the decoder.
-			if tok == json.Delim('{') || tok == json.Delim('[') {
-				return nil, skipRest(d)
-			}
-			return nil, nil
-		case tok == json.Delim('{'):
-			return checkObject(d, fd.Message(), field)
+			return nil, w.tokens.Skip(kind)
+		case kind == '{':
+			return w.object(fd.Message(), field)
 		}
 		want = "object"
 	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.EnumKind:
-		if _, ok := tok.(string); ok {
+		if kind == '"' {
 			return nil, nil
 		}
 		want = "string"
 	case protoreflect.BoolKind:
-		if _, ok := tok.(bool); ok {
+		if kind == jsontok.Literal && (string(text) == "true" || string(text) == "false") {
 			return nil, nil
 		}
 		want = "boolean"
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		want = "number"
-		if _, ok := number(tok); ok {
+		if _, ok := w.number(kind, text); ok {
 			return nil, nil
 		}
 	default: // integers
 		want = "integer"
-		if f, ok := number(tok); ok && f == math.Trunc(f) {
+		if f, ok := w.number(kind, text); ok && f == math.Trunc(f) {
 			lo, hi := intRange(fd.Kind())
 			if f < lo || f > hi {
-				return rangeError(field, fmt.Sprintf("%v is beyond the range of %s (%.0f to %.0f)", tok, fd.Kind(), lo, hi)), nil
+				return rangeError(field, fmt.Sprintf("%s is beyond the range of %s (%.0f to %.0f)", w.numberText(kind, text), fd.Kind(), lo, hi)), nil
 			}
 			return nil, nil
 		}
 	}
-	if tok == json.Delim('{') || tok == json.Delim('[') {
-		if err := skipRest(d); err != nil {
-			return nil, err
-		}
-	}
-	return typeError(field, want, jsonType(tok)), nil
+	return typeError(field, want, jsonType(kind, text)), nil
 }
 
-// number returns the value of tok if it is a number, or a string holding
-// one (protojson takes both).
-func number(tok json.Token) (float64, bool) {
-	var s string
-	switch t := tok.(type) {
-	case json.Number:
-		s = t.String()
-	case string:
-		s = t
-	default:
+// number returns the value of a number, or of a string holding one
+// (protojson takes both).
+func (w *typeWalk) number(kind jsontok.Kind, text []byte) (float64, bool) {
+	if kind != '"' && (kind != jsontok.Literal || isWord(text)) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(w.numberText(kind, text), 64)
 	return f, err == nil
+}
+
+// numberText is the text of a number, or of a string holding one.
+func (w *typeWalk) numberText(kind jsontok.Kind, text []byte) string {
+	if kind == '"' {
+		return string(w.tokens.Unescape(text))
+	}
+	return string(text)
+}
+
+// isWord reports whether a literal is true, false or null.
+func isWord(text []byte) bool {
+	switch string(text) {
+	case "true", "false", "null":
+		return true
+	}
+	return false
+}
+
+func isNull(kind jsontok.Kind, text []byte) bool {
+	return kind == jsontok.Literal && string(text) == "null"
 }
 
 // intRange returns the values an integer kind holds.
@@ -396,47 +411,24 @@ func intRange(k protoreflect.Kind) (lo, hi float64) {
 	return math.MinInt64, math.MaxInt64
 }
 
-// jsonType names the JSON type of a value whose first token is tok, for
-// "got ...".
-func jsonType(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '{' {
-			return "an object"
-		}
+// jsonType names the JSON type of a value whose first token is kind
+// (text, for a literal), for "got ...".
+func jsonType(kind jsontok.Kind, text []byte) string {
+	switch kind {
+	case '{':
+		return "an object"
+	case '[':
 		return "an array"
-	case string:
+	case '"':
 		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
+	}
+	switch string(text) {
+	case "true", "false":
 		return "a boolean"
+	case "null":
+		return "null"
 	}
-	return "null"
-}
-
-// skipValue skips the next value.
-func skipValue(d *json.Decoder) error {
-	var v json.RawMessage
-	return d.Decode(&v)
-}
-
-// skipRest skips the rest of an object or array whose first token was
-// read.
-func skipRest(d *json.Decoder) error {
-	for depth := 1; depth > 0; {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-	}
-	return nil
+	return "a number"
 }
 
 func join(path, name string) string {
