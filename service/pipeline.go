@@ -63,10 +63,12 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 //     is on, else the facade's;
 //  2. validation of the request and of the caller's token: INVALID_ARGUMENT
 //     with one field violation per bad field (at most
-//     apierror.MaxViolations), and nothing sent upstream. What the check of
-//     the request's encoded form found (package reqcheck: a repeated field
-//     or map over its bound, invalid UTF-8) is answered first, alone: the
-//     request was decoded without what was over a bound. This runs after
+//     apierror.MaxViolations), and nothing sent upstream. What was found
+//     as the request was read (package reqcheck: a repeated field or map
+//     over its bound, invalid UTF-8; over REST also a body or query value
+//     the mirror could not read, in the vendor's shape) is answered first,
+//     alone: the request was decoded without what was over a bound, or
+//     without its body or query. This runs after
 //     caller authorization (an interceptor before the handler) and step 1,
 //     so a caller who may not make the call learns nothing of its body;
 //  3. the project and instance IDs, and whose credentials, on the call's

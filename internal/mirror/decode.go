@@ -3,6 +3,7 @@ package mirror
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -15,7 +16,11 @@ import (
 // UTF-8, nothing is decoded (the request's IDs come from the path), and c
 // keeps what was found for the call's pipeline, which answers it after
 // authorization (the pipeline's interceptor must include
-// c.UnaryInterceptor). Without it, such a body is refused at once.
+// c.UnaryInterceptor, and the service must answer reqcheck.FromContext).
+// A body or query string that cannot be read into the API's message (not
+// JSON, a value of the wrong type, a query value that is not a number) is
+// held the same way, as the vendor-shaped error it is answered with. Without
+// it, such requests are refused at once.
 func WithRequestCheck(c *reqcheck.Checker) Option {
 	return func(cfg *config) { cfg.check = c }
 }
@@ -23,8 +28,13 @@ func WithRequestCheck(c *reqcheck.Checker) Option {
 // NewDecoder returns a decoder that reads a request body as JSONPb does
 // (the first JSON value; unknown fields ignored, explicit nulls accepted),
 // checked by m.check first. A body it cannot read (empty, not JSON, a
-// value of the wrong type, too large) fails with a *readError, which it
-// also records in the request's body (r, a *requestBody) for writeError.
+// value of the wrong type) is described by a *readError, which m.check
+// holds for the call, to be answered after authorization, the message
+// left empty (its IDs come from the path). Without m.check, and for a body
+// over the size limit (the transport's bound, answered at once whoever
+// sends it, as for a declared length over it), the decoder fails with the
+// *readError, which it also records in the request's body (r, a
+// *requestBody) for writeError.
 func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	d := json.NewDecoder(r)
 	body, _ := r.(*requestBody)
@@ -46,6 +56,11 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			limit = body.limit
 		}
 		e := bodyError(err, raw, msg.ProtoReflect().Descriptor(), limit)
+		if m.check != nil && e.httpStatus != http.StatusRequestEntityTooLarge {
+			// Nothing of the body is decoded.
+			proto.Reset(msg)
+			return m.check.Hold(msg, e)
+		}
 		if body != nil {
 			body.failure = e
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/jsontok"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 )
 
 // A request the mirror cannot read into the API's message (a body that is
@@ -36,6 +37,12 @@ import (
 //
 // The emulator answers the same codes (internal/emulator, decodeBody and
 // parseListQuery).
+//
+// With a request check ([WithRequestCheck]), as the facade runs the mirror,
+// such a request is answered after authorization: the error is held for
+// the call (package reqcheck) and nothing of the body or query string is
+// decoded, so a caller who may not make the call is told that, not what is
+// wrong with its request.
 
 // readError is why a request could not be read, as the mirror answers it.
 type readError struct {
@@ -59,6 +66,22 @@ func rangeError(field, why string) *readError {
 	return &readError{http.StatusBadRequest, "ModelArts.6336", fmt.Sprintf("'%s' property value is incorrect: %s.", field, why)}
 }
 
+// Err returns e as the error of a call that reached the service
+// (reqcheck.Finding: the call answers e after authorization): its
+// ErrorInfo carries e's code, message and HTTP status, which the mirror
+// answers as they are (toVendorError), so the answer is the one write
+// gives.
+func (e *readError) Err(requestID string) error {
+	reason := apierror.ReasonInvalidArgument
+	if e.httpStatus == http.StatusRequestEntityTooLarge {
+		reason = apierror.ReasonRequestTooLarge
+	}
+	return apierror.Facade(codes.InvalidArgument, reason, e.message, apierror.Call{RequestID: requestID, Extra: map[string]string{
+		apierror.MetadataErrorCode:  e.code,
+		apierror.MetadataHTTPStatus: strconv.Itoa(e.httpStatus),
+	}}).Err()
+}
+
 // write answers r with e, and logs the request as one that never reached
 // the service.
 func (e *readError) write(c *config, w http.ResponseWriter, r *http.Request) {
@@ -75,10 +98,15 @@ func quoted(v string) string {
 	return strconv.Quote(v)
 }
 
-// checkQuery answers a request whose query parameters do not fit the
-// fields of its route's message before next (grpc-gateway, which would
-// answer with its parser's words) reads them. Parameters the API does not
-// know are left alone, as grpc-gateway ignores them.
+// checkQuery checks a request's query parameters against the fields of
+// its route's message before next (grpc-gateway, which would answer with
+// its parser's words, before the call is authorized) reads them. Query
+// parameters that do not fit are answered after authorization, as the
+// body's are: the error goes into the request's context
+// (reqcheck.WithFinding), for the service to answer once the call is
+// authorized, and next sees no query string. Without c.check, such a
+// request is answered at once. Parameters the API does not know are left
+// alone, as grpc-gateway ignores them.
 func (c *config) checkQuery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt := routeTable.find(r.Method, r.URL.EscapedPath())
@@ -87,8 +115,14 @@ func (c *config) checkQuery(next http.Handler) http.Handler {
 			return
 		}
 		if e := queryError(rt, r.URL.RawQuery); e != nil {
-			e.write(c, w, r)
-			return
+			if c.check == nil {
+				e.write(c, w, r)
+				return
+			}
+			u := *r.URL
+			u.RawQuery = ""
+			r = r.WithContext(reqcheck.WithFinding(r.Context(), e))
+			r.URL = &u
 		}
 		next.ServeHTTP(w, r)
 	})

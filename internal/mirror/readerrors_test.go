@@ -7,23 +7,57 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc"
 
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 )
 
 // TestMirror_readErrors: a body or query the mirror cannot read into the
 // API's message is answered in words that name the parameter and what it
 // takes, with ModelArts' code where it has one, never with a decoder's
-// own message.
+// own message. The answer is the same whether the mirror refuses the
+// request at once (without a request check) or holds the error for the
+// call, which answers it after authorization (with one, as the facade
+// runs it: the call then sees none of the body or query).
 func TestMirror_readErrors(t *testing.T) {
 	t.Parallel()
+	t.Run("at_once", func(t *testing.T) {
+		t.Parallel()
+		testReadErrors(t, nil)
+	})
+	t.Run("held_for_the_call", func(t *testing.T) {
+		t.Parallel()
+		testReadErrors(t, new(reqcheck.Checker))
+	})
+}
+
+func testReadErrors(t *testing.T, check *reqcheck.Checker) {
 	fake := &fakeServer{}
-	h, err := mirror.New(t.Context(), fake, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	var answered atomic.Int32 // findings the call answered
+	var opts []mirror.Option
+	interceptor := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
-	}, mirror.WithMaxBodyBytes(256))
+	}
+	if check != nil {
+		opts = append(opts, mirror.WithRequestCheck(check))
+		// The service's part: what was found is answered (after
+		// authorization, which this test has none of), and nothing of
+		// the request reaches the handler.
+		interceptor = func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return check.UnaryInterceptor()(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+				if f := reqcheck.FromContext(ctx); f != nil {
+					answered.Add(1)
+					return nil, f.Err("rid-read")
+				}
+				return h(ctx, req)
+			})
+		}
+	}
+	h, err := mirror.New(t.Context(), fake, interceptor, append(opts, mirror.WithMaxBodyBytes(256))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,34 +96,61 @@ func TestMirror_readErrors(t *testing.T) {
 		{"query_two_names", http.MethodGet, base + "?page_size=1&pageSize=2", "", 400, "ModelArts.6336", ""},
 		{"query_escape", http.MethodGet, base + "?status=%zz", "", 400, "Facade.INVALID_ARGUMENT", `the query string holds "%zz", which is not a %-escape (%XX, with two hexadecimal digits)`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var body io.Reader
-			if tt.body != "" {
-				body = io.MultiReader(strings.NewReader(tt.body)) // length not declared
-			}
-			req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.URL+tt.path, body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := ts.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
-			var got map[string]string
-			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatalf("%d %s: %v", resp.StatusCode, raw, err)
-			}
-			if resp.StatusCode != tt.wantStatus || got["error_code"] != tt.wantCode || tt.wantMessage != "" && got["error_message"] != tt.wantMessage {
-				t.Errorf("%d %s\nwant %d %s %q", resp.StatusCode, raw, tt.wantStatus, tt.wantCode, tt.wantMessage)
-			}
-		})
-	}
+	// The requests, in parallel, end before the checks that follow.
+	t.Run("requests", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				var body io.Reader
+				if tt.body != "" {
+					body = io.MultiReader(strings.NewReader(tt.body)) // length not declared
+				}
+				req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.URL+tt.path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := ts.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				raw, _ := io.ReadAll(resp.Body)
+				var got map[string]string
+				if err := json.Unmarshal(raw, &got); err != nil {
+					t.Fatalf("%d %s: %v", resp.StatusCode, raw, err)
+				}
+				if resp.StatusCode != tt.wantStatus || got["error_code"] != tt.wantCode || tt.wantMessage != "" && got["error_message"] != tt.wantMessage {
+					t.Errorf("%d %s\nwant %d %s %q", resp.StatusCode, raw, tt.wantStatus, tt.wantCode, tt.wantMessage)
+				}
+			})
+		}
+	})
 	// Parameters the API does not know pass, as before.
 	if got := call(t, ts, http.MethodDelete, path+"?unknown=abc&x.y=1", nil); got.status != 200 {
 		t.Errorf("unknown query parameters: %d %v; want them ignored", got.status, got.body)
+	}
+	// No request the mirror could not read reached the handler, and
+	// nothing is held past its call.
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.reqs) != 1 {
+		t.Errorf("the handler received %d requests; want only the one with unknown parameters", len(fake.reqs))
+	}
+	if check == nil {
+		return
+	}
+	if check.Held() != 0 {
+		t.Errorf("%d requests still held after their calls", check.Held())
+	}
+	// Every error but the size limit's (the transport's, answered at
+	// once) reached the call.
+	want := 0
+	for _, tt := range tests {
+		if tt.wantStatus != http.StatusRequestEntityTooLarge {
+			want++
+		}
+	}
+	if n := answered.Load(); int(n) != want {
+		t.Errorf("%d errors answered by the call; want %d", n, want)
 	}
 }

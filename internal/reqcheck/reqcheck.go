@@ -11,12 +11,17 @@
 // decoded with what authorization needs and no more than the bounds allow
 // (over gRPC: without the elements past a bound and without the strings
 // that are not UTF-8; over REST: nothing of the body, as the IDs are in
-// the path), and
-// what was found is kept by the [Checker] for that request: the first
-// interceptor of the call ([Checker.UnaryInterceptor]) moves it into the
-// call's context, and the service answers it ([FromContext]) after
-// authorization, as INVALID_ARGUMENT with a bounded list of field
-// violations ([apierror.Violations]).
+// the path), and what was found is kept by the [Checker] for that
+// request: the first interceptor of the call ([Checker.UnaryInterceptor])
+// moves it into the call's context, and the service answers it
+// ([FromContext]) after authorization, as INVALID_ARGUMENT with a bounded
+// list of field violations ([apierror.Violations]).
+//
+// A decoder that cannot read a request at all (the REST mirror's, for a
+// body that is not JSON or a value of the wrong type, or a query value
+// that is not a number) does the same with its own error: it decodes
+// nothing of the request and holds the error for the call
+// ([Checker.Hold], [WithFinding]), which answers it after authorization.
 package reqcheck
 
 import (
@@ -101,38 +106,58 @@ func (b *badUTF8) add(path []byte, p part) {
 	b.vs.Add(apierror.Violation(field, apierror.ViolationMalformed, what+field+" is not valid UTF-8"))
 }
 
+// A Finding is what was found wrong with a request as it was read, which
+// its call answers once the caller is authorized ([FromContext]): the
+// violations the check finds (an *[apierror.Violations]), or what a
+// decoder found it could not read ([Checker.Hold], [WithFinding]).
+type Finding interface {
+	// Err returns the call's error; requestID is the call's.
+	Err(requestID string) error
+}
+
 // Checker checks requests as they are decoded ([Checker.DecodeProto],
-// [Checker.DecodeJSON]) and keeps what it found in each until the call
-// takes it ([Checker.UnaryInterceptor]). The zero value is ready to use; a
-// nil *Checker keeps nothing, and its decoders refuse a request that fails
-// at once.
+// [Checker.DecodeJSON]) and keeps what it found in each, or what a decoder
+// holds in it ([Checker.Hold]), until the call takes it
+// ([Checker.UnaryInterceptor]). The zero value is ready to use; a nil
+// *Checker keeps nothing, and its decoders refuse a request that fails at
+// once.
 type Checker struct {
-	// found maps a decoded request (its pointer) to its violations, from
-	// its decoding until its call's first interceptor takes them. Every
-	// request decoded without an error reaches that interceptor (gRPC
-	// handlers and the mirror's call the interceptor chain once the
-	// request is decoded), so no entry outlives its call.
+	// found maps a decoded request (its pointer) to its Finding, from its
+	// decoding until its call's first interceptor takes it. Every request
+	// decoded without an error reaches that interceptor (gRPC handlers and
+	// the mirror's call the interceptor chain once the request is
+	// decoded), so no entry outlives its call.
 	found sync.Map
 }
 
-// keep records vs for the decoded request m, or, without a Checker,
-// returns them as the error.
-func (c *Checker) keep(m proto.Message, vs *apierror.Violations) error {
+// Hold keeps f, what a decoder found wrong with a request it did not
+// decode, for the call of m, the request's message, which the decoder
+// hands on as decoded (without an error) with nothing of the request's
+// body in it: the call answers f after authorization, as it answers what
+// the check finds. Without a Checker, it returns f's error, for the
+// decoder to refuse the request at once.
+func (c *Checker) Hold(m proto.Message, f Finding) error {
+	return c.keep(m, f)
+}
+
+// keep records f for the decoded request m, or, without a Checker,
+// returns its error.
+func (c *Checker) keep(m proto.Message, f Finding) error {
 	if c == nil {
-		return vs.Err("")
+		return f.Err("")
 	}
-	c.found.Store(m, vs)
+	c.found.Store(m, f)
 	return nil
 }
 
 // take returns, once, what was found in req.
-func (c *Checker) take(req any) *apierror.Violations {
+func (c *Checker) take(req any) Finding {
 	m, ok := req.(proto.Message)
 	if c == nil || !ok {
 		return nil
 	}
-	if vs, ok := c.found.LoadAndDelete(m); ok {
-		return vs.(*apierror.Violations)
+	if f, ok := c.found.LoadAndDelete(m); ok {
+		return f.(Finding)
 	}
 	return nil
 }
@@ -152,8 +177,8 @@ func (c *Checker) Held() int {
 // it.
 func (c *Checker) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if vs := c.take(req); vs != nil {
-			ctx = context.WithValue(ctx, foundKey{}, vs)
+		if f := c.take(req); f != nil {
+			ctx = WithFinding(ctx, f)
 		}
 		return handler(ctx, req)
 	}
@@ -161,10 +186,22 @@ func (c *Checker) UnaryInterceptor() grpc.UnaryServerInterceptor {
 
 type foundKey struct{}
 
-// FromContext returns the violations found in the encoded form of the
-// call's request, or nil. The caller answers them (vs.Err) once the call is
-// authorized; the decoded request lacks the elements over a bound.
-func FromContext(ctx context.Context) *apierror.Violations {
-	vs, _ := ctx.Value(foundKey{}).(*apierror.Violations)
-	return vs
+// WithFinding returns ctx carrying f for the call that runs in it
+// ([FromContext]): for what is found wrong with a request before any of
+// its messages is decoded (the REST mirror's query string), which the call
+// answers after authorization. [Checker.UnaryInterceptor] uses it for what
+// it takes.
+func WithFinding(ctx context.Context, f Finding) context.Context {
+	return context.WithValue(ctx, foundKey{}, f)
+}
+
+// FromContext returns what was found wrong with the call's request as it
+// was read, or nil: the violations found in its encoded form, or what a
+// decoder could not read. The caller answers it (f.Err) once the call is
+// authorized; the decoded request lacks the elements over a bound, or,
+// when a decoder could not read it, holds only what the call's path and
+// metadata give.
+func FromContext(ctx context.Context) Finding {
+	f, _ := ctx.Value(foundKey{}).(Finding)
+	return f
 }

@@ -49,16 +49,16 @@ func emptyStorages(n int) wire {
 // what it found, as field violations.
 func found(t *testing.T, c *reqcheck.Checker, req proto.Message) []string {
 	t.Helper()
-	var vs *apierror.Violations
+	var f reqcheck.Finding
 	_, _ = c.UnaryInterceptor()(t.Context(), req, nil, func(ctx context.Context, _ any) (any, error) {
-		vs = reqcheck.FromContext(ctx)
+		f = reqcheck.FromContext(ctx)
 		return nil, nil
 	})
-	if vs == nil {
+	if f == nil {
 		return nil
 	}
 	var out []string
-	for _, v := range apierror.FieldViolations(status.Convert(vs.Err("rid"))) {
+	for _, v := range apierror.FieldViolations(status.Convert(f.Err("rid"))) {
 		out = append(out, v.GetField()+": "+v.GetDescription())
 	}
 	return out

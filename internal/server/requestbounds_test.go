@@ -179,7 +179,13 @@ func TestHugeRequestsCostTheirSize(t *testing.T) {
 // caller and a caller of another project get PERMISSION_DENIED (403), a
 // token holder whose token IAM refuses (--token-holders validate) gets
 // CALLER_TOKEN_REJECTED (401); a caller allowed to write gets the bounded
-// INVALID_ARGUMENT. Nothing reaches ModelArts.
+// INVALID_ARGUMENT. The same holds over REST for a body or query value
+// the mirror cannot read (not JSON, a value of the wrong type, a query
+// value that is not a number or not %-escaped): a caller who may make the
+// call gets the vendor-shaped 400 it got before authorization came first
+// (TestMirror_readErrors words each), anyone else its refusal; a
+// read-only caller's read is made by a caller who may, so it gets the 400.
+// Nothing reaches ModelArts.
 func TestAuthorizationBeforeValidation(t *testing.T) {
 	t.Parallel()
 	other := strings.Repeat("e", 32)
@@ -234,7 +240,38 @@ func TestAuthorizationBeforeValidation(t *testing.T) {
 		{"annotation_keys_colliding", "{\"name\":\"nb\",\"spec\":{\"annotations\":{\"\xff\":\"\",\"\xfe\":\"\"}}}"},
 		{"bad_name", `{"name":"a b"}`},
 	}
+	list := f.httpURL + "/v1/" + project + "/demanager/instances"
+	one := list + "/DE-0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"
+	restReads := []struct {
+		name, method, url, body string
+		read                    bool   // a read: the read-only caller may make it
+		code                    string // the answer of a caller who may make the call (HTTP 400)
+	}{
+		{"create_not_json", http.MethodPost, list, `{"name":`, false, "ModelArts.6400"},
+		{"create_not_an_object", http.MethodPost, list, `["nb"]`, false, "ModelArts.6400"},
+		{"create_wrong_type", http.MethodPost, list, `{"name": 5}`, false, "ModelArts.6332"},
+		{"create_empty", http.MethodPost, list, ``, false, "ModelArts.6400"},
+		{"update_wrong_type", http.MethodPut, one, `{"description": ["x"]}`, false, "ModelArts.6332"},
+		{"action_not_json", http.MethodPost, one + "/action", `start`, false, "ModelArts.6400"},
+		{"delete_wait_not_boolean", http.MethodDelete, one + "?wait=maybe", ``, false, "ModelArts.6332"},
+		{"list_limit_not_a_number", http.MethodGet, list + "?de_type=Notebook&limit=abc", ``, true, "ModelArts.6332"},
+		{"list_bad_escape", http.MethodGet, list + "?status=%zz", ``, true, "Facade.INVALID_ARGUMENT"},
+	}
 	for _, ck := range callerKinds {
+		for _, r := range restReads {
+			t.Run("rest_read/"+ck.name+"/"+r.name, func(t *testing.T) {
+				t.Parallel()
+				wantStatus, wantCode := ck.httpSts, apierror.FacadeCodePrefix+ck.reason
+				if ck.name == "writer" || ck.name == "read_only" && r.read {
+					wantStatus, wantCode = http.StatusBadRequest, r.code
+				}
+				header := map[string]string{ck.header[0]: ck.header[1]}
+				code, _, raw := vendorCall(t, r.method, r.url, header, r.body)
+				if code != wantStatus || errorBody(t, raw)["error_code"] != wantCode {
+					t.Errorf("%d %.300s; want %d %s", code, raw, wantStatus, wantCode)
+				}
+			})
+		}
 		for _, b := range grpcBodies {
 			t.Run("grpc/"+ck.name+"/"+b.name, func(t *testing.T) {
 				t.Parallel()
