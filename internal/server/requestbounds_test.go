@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -98,7 +99,12 @@ func gc() {
 // run only after this one.
 func TestHugeRequestsCostTheirSize(t *testing.T) {
 	emu := emulator.MustNew(emulator.Options{})
-	f := startFacade(t, emu, func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
+	f := startFacade(t, emu, func(o *server.Options) {
+		// Four 1 MiB requests at once, checked under -race on a loaded
+		// machine, can take longer to arrive than the default 10s: this
+		// test is about their cost, not the time given to deliver them.
+		o.Credentials, o.RequestReadTimeout = cloudauth.Token("t"), time.Hour
+	})
 	pb := hugeCreate(500_000, emptyStorage)
 	js := hugeCreateJSON()
 	if len(pb) > 1<<20 || len(js) > 1<<20 {
