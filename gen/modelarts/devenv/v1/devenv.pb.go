@@ -360,7 +360,8 @@ type ListInstancesRequest struct {
 	// starting with a letter or digit (as pool_id and ai_project).
 	WorkspaceId string `protobuf:"bytes,9,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// "true" (ModelArts' default) for the caller's own instances only,
-	// "false" for all the caller may see.
+	// "false" for all the caller may see; in any case ("True", as the
+	// vendor's Python clients send it), passed on in lower case.
 	ShowSelf string `protobuf:"bytes,10,opt,name=show_self,json=showSelf,proto3" json:"show_self,omitempty"`
 	// Only instances of this dedicated pool.
 	PoolId string `protobuf:"bytes,11,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`

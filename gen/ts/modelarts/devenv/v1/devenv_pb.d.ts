@@ -292,7 +292,8 @@ export declare type ListInstancesRequest = Message<"modelarts.devenv.v1.ListInst
 
   /**
    * "true" (ModelArts' default) for the caller's own instances only,
-   * "false" for all the caller may see.
+   * "false" for all the caller may see; in any case ("True", as the
+   * vendor's Python clients send it), passed on in lower case.
    *
    * @generated from field: string show_self = 10;
    */
