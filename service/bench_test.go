@@ -23,11 +23,11 @@ func BenchmarkDeleteInstanceInProcess(b *testing.B) {
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()
-	mc, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	mc, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := service.New(mc)
+	svc := newService(b, mc, service.Options{})
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -60,11 +60,11 @@ func readEmulator(b *testing.B) (*service.Service, string) {
 	b.Cleanup(srv.Close)
 	hc := modelarts.NewHTTPClient(0)
 	b.Cleanup(hc.CloseIdleConnections)
-	mc, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	mc, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return service.New(mc), "DE-00000000-0000-0000-0000-000000000000"
+	return newService(b, mc, service.Options{}), "DE-00000000-0000-0000-0000-000000000000"
 }
 
 // BenchmarkListInstances100InProcess is ListInstances answering 100
@@ -102,7 +102,7 @@ func BenchmarkGetInstanceInProcess(b *testing.B) {
 // client and the emulator over loopback HTTP.
 func BenchmarkListInstances100REST(b *testing.B) {
 	svc, _ := readEmulator(b)
-	h, err := mirror.New(b.Context(), svc, svc.UnaryInterceptor())
+	h, err := mirror.New(b.Context(), svc, svc.UnaryInterceptor(), mirror.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

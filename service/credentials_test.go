@@ -33,16 +33,20 @@ const testIdentityKey = "x-test-identity"
 // startIdentified serves the service as the server does with caller
 // authentication: the service's interceptor, then one that records the
 // call's identity (here from test metadata), then the handler.
-func startIdentified(t *testing.T, emu *emulator.Server, svcOpts ...service.Option) (devenvv1.DevEnvServiceClient, *logbuf.Buffer) {
+func startIdentified(t *testing.T, emu *emulator.Server, svcOpts service.Options) (devenvv1.DevEnvServiceClient, *logbuf.Buffer) {
 	t.Helper()
 	up := httptest.NewServer(emu)
 	t.Cleanup(up.Close)
-	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.WithCredentials(cloudauth.Token("facade-own-token")))
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{Credentials: cloudauth.Token("facade-own-token")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &logbuf.Buffer{}
-	svc := service.New(mc, append([]service.Option{service.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))}, svcOpts...)...)
+	svcOpts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	svc, err := service.New(mc, svcOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	identify := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		if v := metadata.ValueFromIncomingContext(ctx, testIdentityKey); len(v) > 0 {
 			ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: v[0], TokenOnly: v[0] == callctx.TokenHolder})
@@ -74,7 +78,7 @@ func TestCredentialChoice(t *testing.T) {
 	signed := "SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, Signature=404ea51e128690dcbc68cbd7251d668d78f339fd51e1abc1d3a30e7b56728ecf"
 	tests := []struct {
 		name         string
-		svcOpts      []service.Option
+		svcOpts      service.Options
 		md           []string
 		wantCode     codes.Code // deleting the running sample: FAILED_PRECONDITION once ModelArts answers
 		wantReason   string
@@ -82,24 +86,24 @@ func TestCredentialChoice(t *testing.T) {
 		wantCaller   string // ErrorInfo caller
 		wantCreds    string // ErrorInfo and log credentials
 	}{
-		{"no_caller_auth/facade", nil, nil, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "", "facade"},
-		{"no_caller_auth/passthrough", nil, []string{"x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, "", "caller"},
-		{"no_caller_auth/passthrough_off", []service.Option{service.WithTokenPassthrough(false)}, []string{"x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "", "facade"},
-		{"no_caller_auth/signed", nil, []string{"authorization", signed}, codes.Unauthenticated, apierror.ReasonSignatureNotAccepted, "", "", ""},
-		{"caller_auth/listed_caller", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, "alice"}, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "alice", "facade"},
-		{"caller_auth/listed_caller_own_token", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, "alice", "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, "alice", "caller"},
-		{"caller_auth/token_holder", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, callctx.TokenHolder, "caller"},
-		{"caller_auth/token_holder_despite_passthrough_off", []service.Option{service.WithCallerAuthentication(true), service.WithTokenPassthrough(false)}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, callctx.TokenHolder, "caller"},
-		{"caller_auth/token_holder_without_token", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, callctx.TokenHolder}, codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "", callctx.TokenHolder, ""},
-		{"caller_auth/token_holder_malformed_token", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", "two words"}, codes.InvalidArgument, apierror.ReasonInvalidArgument, "", "", ""},
-		{"caller_auth/no_identity", []service.Option{service.WithCallerAuthentication(true)}, []string{"x-auth-token", own}, codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "", "", ""},
-		{"caller_auth/signed_token_holder", []service.Option{service.WithCallerAuthentication(true)}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own, "authorization", signed}, codes.Unauthenticated, apierror.ReasonSignatureNotAccepted, "", "", ""},
+		{"no_caller_auth/facade", service.Options{}, nil, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "", "facade"},
+		{"no_caller_auth/passthrough", service.Options{}, []string{"x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, "", "caller"},
+		{"no_caller_auth/passthrough_off", service.Options{DisableTokenPassthrough: true}, []string{"x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "", "facade"},
+		{"no_caller_auth/signed", service.Options{}, []string{"authorization", signed}, codes.Unauthenticated, apierror.ReasonSignatureNotAccepted, "", "", ""},
+		{"caller_auth/listed_caller", service.Options{CallerAuthentication: true}, []string{testIdentityKey, "alice"}, codes.FailedPrecondition, "INSTANCE_RUNNING", "facade-own-token", "alice", "facade"},
+		{"caller_auth/listed_caller_own_token", service.Options{CallerAuthentication: true}, []string{testIdentityKey, "alice", "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, "alice", "caller"},
+		{"caller_auth/token_holder", service.Options{CallerAuthentication: true}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, callctx.TokenHolder, "caller"},
+		{"caller_auth/token_holder_despite_passthrough_off", service.Options{CallerAuthentication: true, DisableTokenPassthrough: true}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own}, codes.FailedPrecondition, "INSTANCE_RUNNING", own, callctx.TokenHolder, "caller"},
+		{"caller_auth/token_holder_without_token", service.Options{CallerAuthentication: true}, []string{testIdentityKey, callctx.TokenHolder}, codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "", callctx.TokenHolder, ""},
+		{"caller_auth/token_holder_malformed_token", service.Options{CallerAuthentication: true}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", "two words"}, codes.InvalidArgument, apierror.ReasonInvalidArgument, "", "", ""},
+		{"caller_auth/no_identity", service.Options{CallerAuthentication: true}, []string{"x-auth-token", own}, codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "", "", ""},
+		{"caller_auth/signed_token_holder", service.Options{CallerAuthentication: true}, []string{testIdentityKey, callctx.TokenHolder, "x-auth-token", own, "authorization", signed}, codes.Unauthenticated, apierror.ReasonSignatureNotAccepted, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			emu := emulator.MustNew(emulator.Options{})
-			client, logs := startIdentified(t, emu, tt.svcOpts...)
+			client, logs := startIdentified(t, emu, tt.svcOpts)
 			ctx := t.Context()
 			if tt.md != nil {
 				ctx = metadata.AppendToOutgoingContext(ctx, tt.md...)

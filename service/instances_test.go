@@ -152,7 +152,7 @@ func TestCreateInstance_lostAnswer(t *testing.T) {
 			t.Parallel()
 			up := newUpstream(emulator.Options{})
 			up.set(tt.rules)
-			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+			h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 			var hdr metadata.MD
 			resp, err := h.client.CreateInstance(t.Context(), createRequest("lost-"+tt.name), grpc.Header(&hdr))
 			if status.Code(err) != tt.wantCode {
@@ -196,7 +196,7 @@ func TestCreateInstance_lostAnswerInAWorkspace(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(emulator.Options{})
 	up.set(rules{lose: is(http.MethodPost, "/instances")})
-	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 	req := createRequest("ws-nb")
 	req.Workspace = &devenvv1.Workspace{Id: proto.String("ws1")}
 	resp, err := h.client.CreateInstance(t.Context(), req)
@@ -238,7 +238,7 @@ func TestStartStop_lostAnswer(t *testing.T) {
 				fail = is(http.MethodGet, tt.instance)
 			}
 			up.set(rules{lose: is(http.MethodPost, "/action"), fail: fail})
-			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+			h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 			var hdr metadata.MD
 			var current string
 			var err error
@@ -291,8 +291,7 @@ func TestWait_ridesOutTransientErrors(t *testing.T) {
 		}
 		return false
 	}})
-	h := startWith(t, up, []service.Option{service.WithClock(clock)},
-		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	h := startWith(t, up, service.Options{Clock: clock}, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 	r, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
 	if err != nil || r.GetCurrentStatus() != "STOPPED" || r.GetInstance().GetStatus() != "STOPPED" {
 		t.Fatalf("stop with wait through 3 failed reads: %v, %v; want STOPPED", r, err)
@@ -310,8 +309,7 @@ func TestWait_contraryStateEndsIt(t *testing.T) {
 	clock := advancingClock()
 	up := newUpstream(emulator.Options{Clock: clock})
 	up.set(rules{ignore: is(http.MethodPost, "/action")})
-	h := startWith(t, up, []service.Option{service.WithClock(clock)},
-		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	h := startWith(t, up, service.Options{Clock: clock}, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 	begin := clock.Now()
 	_, err := h.client.StopInstance(t.Context(), &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: running, Wait: true})
 	if status.Code(err) != codes.FailedPrecondition {
@@ -332,8 +330,7 @@ func TestWait_contraryStateEndsIt(t *testing.T) {
 func TestWait_endsAtTheCallersDeadline(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(emulator.Options{Lifecycle: emulator.Lifecycle{Create: time.Hour}})
-	h := startWith(t, up, []service.Option{service.WithWaiting(0, 20*time.Millisecond, 50*time.Millisecond)},
-		modelarts.WithCredentials(cloudauth.Token("t")))
+	h := startWith(t, up, service.Options{PollInterval: 20 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond}, modelarts.Options{Credentials: cloudauth.Token("t")})
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	req := createRequest("slow")
@@ -369,7 +366,7 @@ func TestUpdateInstance_sendsOnlyWhatIsGiven(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			up := newUpstream(emulator.Options{})
-			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+			h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 			tt.req.ProjectId, tt.req.InstanceId = project, running
 			resp, err := h.client.UpdateInstance(t.Context(), tt.req)
 			if err != nil {
@@ -395,7 +392,7 @@ func TestUpdateInstance_sendsOnlyWhatIsGiven(t *testing.T) {
 func TestListInstances_query(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(emulator.Options{})
-	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 	tests := []struct {
 		req  *devenvv1.ListInstancesRequest
 		want url.Values
@@ -448,7 +445,7 @@ func advancingClock() *clocktest.Fake {
 	return c
 }
 
-// TestWait_boundedByMaxWaits: beyond WithMaxWaits calls waiting at once, a
+// TestWait_boundedByMaxWaits: beyond Options.MaxWaits calls waiting at once, a
 // call with wait is refused with RESOURCE_EXHAUSTED (OVERLOADED, RetryInfo)
 // before anything is sent; calls without wait are not affected; a slot is
 // free again once its wait ends.
@@ -458,8 +455,7 @@ func TestWait_boundedByMaxWaits(t *testing.T) {
 	// slot until the test releases it.
 	clock := clocktest.New(clocktest.Start)
 	up := newUpstream(emulator.Options{Clock: clock})
-	h := startWith(t, up, []service.Option{service.WithMaxWaits(1), service.WithClock(clock)},
-		modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+	h := startWith(t, up, service.Options{MaxWaits: 1, Clock: clock}, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 
 	first := make(chan error, 1)
 	go func() {

@@ -80,7 +80,7 @@ func TestListInstances_pages(t *testing.T) {
 		t.Run(order, func(t *testing.T) {
 			t.Parallel()
 			up := &vendorList{names: names(23)}
-			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+			h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 			var seen []string
 			req := &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 5, Order: order}
 			for pages := 0; ; pages++ {
@@ -119,7 +119,7 @@ func TestListInstances_pages(t *testing.T) {
 func TestListInstances_pagesSurviveChanges(t *testing.T) {
 	t.Parallel()
 	up := &vendorList{names: names(20)}
-	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 	first, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func TestListInstances_pagesSurviveChanges(t *testing.T) {
 func TestListInstances_tokenChecks(t *testing.T) {
 	t.Parallel()
 	up := &vendorList{names: names(10)}
-	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 	first, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestListInstances_tokenChecks(t *testing.T) {
 func TestListInstances_vendorPaging(t *testing.T) {
 	t.Parallel()
 	up := &vendorList{names: names(10)}
-	h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 	resp, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, Offset: 4, Limit: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestListInstances_pagesSurviveBoundaries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			up := &vendorList{names: names(60)}
-			h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+			h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 			// Walk to the page ending at nb-051.
 			req := &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2}
 			var token string
@@ -258,7 +258,7 @@ func TestListInstances_pagesSurviveBoundaries(t *testing.T) {
 	t.Run("insert_120_before", func(t *testing.T) {
 		t.Parallel()
 		up := &vendorList{names: names(60)}
-		h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+		h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 		resp, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2, Offset: 0})
 		if err != nil {
 			t.Fatal(err)
@@ -275,7 +275,7 @@ func TestListInstances_pagesSurviveBoundaries(t *testing.T) {
 	t.Run("other_project", func(t *testing.T) {
 		t.Parallel()
 		up := &vendorList{names: names(10)}
-		h := start(t, up, modelarts.WithCredentials(cloudauth.Token("t")))
+		h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
 		first, err := h.client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: project, PageSize: 2})
 		if err != nil {
 			t.Fatal(err)

@@ -161,7 +161,7 @@ func (s *Service) reserveWait() bool {
 //     is refused: the facade can neither verify nor forward the signature,
 //     and running it on the facade's credentials would act for someone the
 //     facade does not know;
-//   - with caller authentication required ([WithCallerAuthentication]), a
+//   - with caller authentication required (Options.CallerAuthentication), a
 //     call without the identity it establishes is refused, so that a call
 //     that bypassed it cannot fall through to the facade's credentials;
 //   - a token holder ([callctx.Identity].TokenOnly) gets its own token,

@@ -26,6 +26,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
@@ -49,77 +50,84 @@ type Service struct {
 	waits           atomic.Int64 // calls waiting (or about to) now
 }
 
-// Option configures a [Service].
-type Option func(*Service)
-
-// WithLogger sets the logger for the per-call log lines written by
-// [Service.UnaryInterceptor] and the events the service logs. The default
-// discards them.
-func WithLogger(l *slog.Logger) Option {
-	return func(s *Service) { s.logger = l }
+// Options configures a [Service]. The zero value of every field means its
+// default (package options).
+type Options struct {
+	// Logger receives the per-call log lines written by
+	// [Service.UnaryInterceptor] and the events the service logs. Nil
+	// discards them.
+	Logger *slog.Logger
+	// DisableTokenPassthrough ignores a caller's own token (x-auth-token
+	// metadata, X-Auth-Token on the REST mirror), which is otherwise
+	// forwarded to ModelArts in place of the client's credentials.
+	DisableTokenPassthrough bool
+	// CallerAuthentication says that caller authentication runs in front
+	// of the service (package callerauth's interceptor, which records each
+	// call's [callctx.Identity]): a call that arrives without an identity
+	// is then refused with UNAUTHENTICATED before anything is sent, so
+	// that a call that somehow bypassed caller authentication never runs
+	// on the facade's credentials.
+	CallerAuthentication bool
+	// MaxWait bounds how long a call waits for an instance's state,
+	// whatever the caller's deadline. Zero means [DefaultMaxWait].
+	MaxWait time.Duration
+	// PollInterval is the first pause between reads of an instance a call
+	// waits for; pauses grow by half, with jitter, up to MaxPollInterval.
+	// Zero means [DefaultPollInterval]; MaxPollInterval's zero means
+	// [DefaultMaxPollInterval], or PollInterval if longer.
+	PollInterval, MaxPollInterval time.Duration
+	// MaxWaits bounds the calls that may wait for an instance's state at
+	// once. A call with wait set beyond it is refused with
+	// RESOURCE_EXHAUSTED (reason OVERLOADED, RetryInfo) before anything is
+	// sent to ModelArts, so that it may be retried as it is: a wait holds
+	// a stream and a goroutine for up to MaxWait, which the in-flight cap
+	// on requests to ModelArts does not bound. Zero means
+	// [DefaultMaxWaits]; options.NoLimit, no bound.
+	MaxWaits int
+	// Clock times the pauses between reads of an instance. Nil means the
+	// system clock; tests give a fake that the emulator shares, so that an
+	// instance changes state as the service polls it.
+	Clock clock.Clock
 }
 
-// WithTokenPassthrough sets whether a caller's own token (x-auth-token
-// metadata, X-Auth-Token on the REST mirror) is forwarded to ModelArts in
-// place of the client's credentials. It is on by default; off, callers'
-// tokens are ignored.
-func WithTokenPassthrough(on bool) Option {
-	return func(s *Service) { s.passthrough = on }
-}
-
-// WithCallerAuthentication says whether caller authentication runs in
-// front of the service (package callerauth's interceptor, which records
-// each call's [callctx.Identity]). On, a call that arrives without an
-// identity is refused with UNAUTHENTICATED before anything is sent: a call
-// that somehow bypassed caller authentication never runs on the facade's
-// credentials. Off by default.
-func WithCallerAuthentication(on bool) Option {
-	return func(s *Service) { s.callerAuth = on }
-}
-
-// WithWaiting sets how calls that wait for an instance's state poll it:
-// at most maxWait whatever the caller's deadline (zero: DefaultMaxWait),
-// first after interval, growing by half up to maxInterval (zero: the
-// defaults).
-func WithWaiting(maxWait, interval, maxInterval time.Duration) Option {
-	return func(s *Service) {
-		if maxWait > 0 {
-			s.maxWait = maxWait
-		}
-		if interval > 0 {
-			s.pollInterval = interval
-		}
-		if maxInterval > 0 {
-			s.maxPollInterval = max(maxInterval, s.pollInterval)
-		}
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.MaxWait = options.Or(o.MaxWait, DefaultMaxWait)
+	o.PollInterval = options.Or(o.PollInterval, DefaultPollInterval)
+	o.MaxPollInterval = options.Or(o.MaxPollInterval, max(DefaultMaxPollInterval, o.PollInterval))
+	o.MaxWaits = options.Or(o.MaxWaits, DefaultMaxWaits)
+	o.Clock = clock.Or(o.Clock)
+	return o
 }
 
-// WithMaxWaits bounds the calls that may wait for an instance's state at
-// once (n <= 0: no bound, the default). A call with wait set beyond it is
-// refused with RESOURCE_EXHAUSTED (reason OVERLOADED, RetryInfo) before
-// anything is sent to ModelArts, so that it may be retried as it is: a wait
-// holds a stream and a goroutine for up to the maximum wait, which the
-// in-flight cap on requests to ModelArts does not bound.
-func WithMaxWaits(n int) Option {
-	return func(s *Service) { s.maxWaits = int64(n) }
-}
-
-// WithClock sets the clock waits pause on between reads of an instance.
-// The default is the system clock; tests give a fake that the emulator
-// shares, so that an instance changes state as the service polls it.
-func WithClock(c clock.Clock) Option {
-	return func(s *Service) { s.clock = clock.Or(c) }
-}
-
-// New returns a Service that calls ModelArts through client.
-func New(client *modelarts.Client, opts ...Option) *Service {
-	s := &Service{client: client, rpcs: rpcdecl.Served(), logger: slog.New(slog.DiscardHandler), passthrough: true,
-		maxWait: DefaultMaxWait, pollInterval: DefaultPollInterval, maxPollInterval: DefaultMaxPollInterval, clock: clock.Real()}
-	for _, opt := range opts {
-		opt(s)
+// validate refuses what withDefaults left that a Service cannot use.
+func (o Options) validate() error {
+	switch {
+	case o.MaxWait < 0:
+		return options.Errorf("service", "{MaxWait} %s is negative", o.MaxWait)
+	case o.PollInterval < 0:
+		return options.Errorf("service", "{PollInterval} %s is negative", o.PollInterval)
+	case o.MaxPollInterval < o.PollInterval:
+		return options.Errorf("service", "{MaxPollInterval} %s is below {PollInterval} %s", o.MaxPollInterval, o.PollInterval)
+	case o.MaxWaits < options.NoLimit:
+		return options.Errorf("service", "{MaxWaits} %d is negative (options.NoLimit lifts the bound)", o.MaxWaits)
 	}
-	return s
+	return nil
+}
+
+// New returns a Service that calls ModelArts through client, configured by
+// opts. It fails on options it cannot use, naming them (*options.Error).
+func New(client *modelarts.Client, opts Options) (*Service, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Service{client: client, rpcs: rpcdecl.Served(), logger: opts.Logger, passthrough: !opts.DisableTokenPassthrough, callerAuth: opts.CallerAuthentication,
+		maxWait: opts.MaxWait, pollInterval: opts.PollInterval, maxPollInterval: opts.MaxPollInterval, clock: opts.Clock,
+		maxWaits: int64(max(opts.MaxWaits, 0))}, nil
 }
 
 // DeleteInstance deletes a development environment instance. See the proto

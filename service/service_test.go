@@ -3,14 +3,19 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -46,24 +51,39 @@ type harness struct {
 	logs   *logbuf.Buffer
 }
 
-// start serves the service over a real gRPC server on loopback, in front of
-// upstream served over loopback HTTP.
-func start(t *testing.T, upstream http.Handler, clientOpts ...modelarts.Option) *harness {
-	t.Helper()
-	return startWith(t, upstream, nil, clientOpts...)
+// newService is service.New for options a test writes.
+func newService(tb testing.TB, mc *modelarts.Client, opts service.Options) *service.Service {
+	tb.Helper()
+	svc, err := service.New(mc, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return svc
 }
 
-// startWith is start with options for the service.
-func startWith(t *testing.T, upstream http.Handler, svcOpts []service.Option, clientOpts ...modelarts.Option) *harness {
+// start serves the service over a real gRPC server on loopback, in front of
+// upstream served over loopback HTTP.
+func start(t *testing.T, upstream http.Handler, clientOpts modelarts.Options) *harness {
+	t.Helper()
+	return startWith(t, upstream, service.Options{}, clientOpts)
+}
+
+// startWith is start with options for the service; the service's Logger is
+// the harness's.
+func startWith(t *testing.T, upstream http.Handler, svcOpts service.Options, clientOpts modelarts.Options) *harness {
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
-	mc, err := modelarts.NewClient(up.Client(), up.URL, clientOpts...)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, clientOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &logbuf.Buffer{}
-	svc := service.New(mc, append([]service.Option{service.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, svcOpts...)...)
+	svcOpts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := service.New(mc, svcOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	devenvv1.RegisterDevEnvServiceServer(gs, svc)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -83,7 +103,7 @@ func startWith(t *testing.T, upstream http.Handler, svcOpts []service.Option, cl
 func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 	t.Parallel()
 	emu := emulator.MustNew(emulator.Options{})
-	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token("t")})
 	tests := []struct {
 		name, project, instance string
 		wantFields              []string
@@ -145,7 +165,7 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 func TestDeleteInstance_againstEmulator(t *testing.T) {
 	t.Parallel()
 	emu := emulator.MustNew(emulator.Options{})
-	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token("t")})
 	tests := []struct {
 		name         string
 		req          *devenvv1.DeleteInstanceRequest
@@ -182,7 +202,7 @@ func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
 		w.WriteHeader(404)
 		_, _ = w.Write([]byte(`{"error_code":"APIGW.0101","error_msg":"The API does not exist"}`))
 	})
-	h := start(t, gateway, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, gateway, modelarts.Options{Credentials: cloudauth.Token("t")})
 	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped, AllowMissing: true})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err = %v; want NotFound", err)
@@ -198,7 +218,7 @@ func TestDeleteInstance_credentials(t *testing.T) {
 	// The service token is scoped to another project: if it were used
 	// instead of the caller's, ModelArts would answer 403.
 	emu := emulator.MustNew(emulator.Options{Tokens: map[string]string{"caller-token": project, "service-token": other}})
-	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("service-token")))
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token("service-token")})
 
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "caller-token")
 	if _, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped}); err != nil {
@@ -212,7 +232,7 @@ func TestDeleteInstance_credentials(t *testing.T) {
 		t.Errorf("with the service token on another project: %v; want PermissionDenied from ModelArts.0210", err)
 	}
 
-	bare := start(t, emu) // no configured token
+	bare := start(t, emu, modelarts.Options{}) // no configured token
 	before := emu.RequestCount()
 	_, err = bare.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
 	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != apierror.ReasonCredentialsMissing {
@@ -236,7 +256,7 @@ func TestDeleteInstance_upstreamEchoReachesNoOne(t *testing.T) {
 		})
 		_, _ = w.Write(body)
 	})
-	h := start(t, echo, modelarts.WithCredentials(cloudauth.Token(serviceToken)))
+	h := start(t, echo, modelarts.Options{Credentials: cloudauth.Token(serviceToken)})
 	var outputs []string
 	for _, ctx := range []context.Context{t.Context(), metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", callerToken)} {
 		_, err := h.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
@@ -267,7 +287,7 @@ func TestDeleteInstance_callerTokenBounds(t *testing.T) {
 		mu.Unlock()
 		_, _ = w.Write([]byte(`{"instance_id":"` + stopped + `"}`))
 	})
-	h := start(t, upstream, modelarts.WithCredentials(cloudauth.Token("service-token")))
+	h := start(t, upstream, modelarts.Options{Credentials: cloudauth.Token("service-token")})
 	tests := []struct {
 		name, token string
 		wantErr     string // "" if the call must reach ModelArts with the token
@@ -330,11 +350,11 @@ func TestDeleteInstance_callerTokenWithNonHeaderBytes(t *testing.T) {
 	emu := emulator.MustNew(emulator.Options{})
 	up := httptest.NewServer(emu)
 	t.Cleanup(up.Close)
-	mc, err := modelarts.NewClient(up.Client(), up.URL)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(mc)
+	svc := newService(t, mc, service.Options{})
 	for _, tok := range []string{"tok\r\nX-Injected: 1", "tok\x00", "tok\ten", "tök", "tok\x7f", " tok"} {
 		ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("x-auth-token", tok))
 		_, err := svc.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
@@ -350,7 +370,7 @@ func TestDeleteInstance_callerTokenWithNonHeaderBytes(t *testing.T) {
 func TestDeleteInstance_requestID(t *testing.T) {
 	t.Parallel()
 	emu := emulator.MustNew(emulator.Options{})
-	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token("t")))
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token("t")})
 	tests := []struct {
 		name, sent string
 		wantKept   bool
@@ -383,7 +403,7 @@ func TestDeleteInstance_requestID(t *testing.T) {
 func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 	t.Parallel()
 	logs := &logbuf.Buffer{}
-	svc := service.New(nil, service.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	svc := newService(t, nil, service.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	info := &grpc.UnaryServerInfo{FullMethod: "/x/Y"}
 	resp, err := svc.UnaryInterceptor()(t.Context(), nil, info, func(context.Context, any) (any, error) {
 		panic("boom: password=hunter2")
@@ -406,7 +426,7 @@ func TestLogs_neverContainTokens(t *testing.T) {
 	t.Parallel()
 	const serviceToken, callerToken = "svc-SECRET-0d9f", "caller-SECRET-7a1c"
 	emu := emulator.MustNew(emulator.Options{})
-	h := start(t, emu, modelarts.WithCredentials(cloudauth.Token(serviceToken)))
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token(serviceToken)})
 	calls := []context.Context{
 		t.Context(),
 		metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", callerToken),
@@ -423,6 +443,29 @@ func TestLogs_neverContainTokens(t *testing.T) {
 	for _, secret := range []string{serviceToken, callerToken, "SECRET"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+}
+
+// TestNew_options: New refuses options it cannot use, naming the field;
+// options.NoLimit lifts the bound on waits.
+func TestNew_options(t *testing.T) {
+	t.Parallel()
+	if _, err := service.New(nil, service.Options{MaxWaits: options.NoLimit}); err != nil {
+		t.Errorf("MaxWaits NoLimit: %v", err)
+	}
+	for _, tt := range []struct {
+		opts service.Options
+		want []string
+	}{
+		{service.Options{MaxWait: -time.Second}, []string{"MaxWait"}},
+		{service.Options{PollInterval: -time.Second}, []string{"PollInterval"}},
+		{service.Options{PollInterval: 2 * time.Second, MaxPollInterval: time.Second}, []string{"MaxPollInterval", "PollInterval"}},
+		{service.Options{MaxWaits: -2}, []string{"MaxWaits"}},
+	} {
+		var oe *options.Error
+		if _, err := service.New(nil, tt.opts); !errors.As(err, &oe) || !slices.Equal(oe.Fields(), tt.want) {
+			t.Errorf("New(%+v) = %v; want an *options.Error naming %v", tt.opts, err, tt.want)
 		}
 	}
 }

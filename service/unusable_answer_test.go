@@ -51,7 +51,7 @@ func TestCreateInstance_unusableAnswer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			emu := emulator.MustNew(emulator.Options{})
-			h := start(t, garbled{emu, body}, modelarts.WithCredentials(cloudauth.Token("t")), modelarts.WithRetryPolicy(noRetries))
+			h := start(t, garbled{emu, body}, modelarts.Options{Credentials: cloudauth.Token("t"), Retry: noRetries})
 			var hdr metadata.MD
 			resp, err := h.client.CreateInstance(t.Context(), createRequest("garbled-"+name), grpc.Header(&hdr))
 			if status.Code(err) != codes.OK {

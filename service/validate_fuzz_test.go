@@ -58,11 +58,11 @@ func FuzzValidateDeleteInstance(f *testing.F) {
 		_, _ = w.Write([]byte(`{"instance_id":"ok"}`))
 	}))
 	defer up.Close()
-	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := service.New(mc)
+	svc := newService(f, mc, service.Options{})
 
 	f.Fuzz(func(t *testing.T, project, instance, token string) {
 		mu.Lock()

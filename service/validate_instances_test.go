@@ -43,24 +43,24 @@ type valFixture struct {
 
 // noSleep makes waits poll at once: the emulator deletes at once, so a
 // delete's wait ends at its first read.
-func noSleep() service.Option {
+func noSleep() service.Options {
 	c := clocktest.New(clocktest.Start)
 	c.AdvanceOnWait(true)
-	return service.WithClock(c)
+	return service.Options{Clock: c}
 }
 
 func startValidation(t *testing.T) *valFixture {
 	t.Helper()
 	emu := emulator.MustNew(emulator.Options{})
-	creds := modelarts.WithCredentials(cloudauth.Token("t"))
-	h := startWith(t, emu, []service.Option{noSleep()}, creds)
+	creds := modelarts.Options{Credentials: cloudauth.Token("t")}
+	h := startWith(t, emu, noSleep(), creds)
 	up := httptest.NewServer(emu)
 	t.Cleanup(up.Close)
 	mc, err := modelarts.NewClient(up.Client(), up.URL, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &valFixture{emu: emu, client: h.client, svc: service.New(mc, noSleep())}
+	return &valFixture{emu: emu, client: h.client, svc: newService(t, mc, noSleep())}
 }
 
 // required and malformed name a field violation as the cases expect it:

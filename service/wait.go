@@ -16,8 +16,10 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
-// Defaults of the waits' polling ([WithWaiting]).
+// Defaults of the waits (Options).
 const (
+	// DefaultMaxWaits bounds the calls that may wait at once.
+	DefaultMaxWaits = 1024
 	// DefaultMaxWait bounds a wait whatever the caller's deadline.
 	DefaultMaxWait = 10 * time.Minute
 	// DefaultPollInterval is the first wait between two reads of the

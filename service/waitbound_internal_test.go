@@ -34,7 +34,10 @@ func TestWaitBound_byDeclaration(t *testing.T) {
 		rpcdecltest.Method{Name: "Never", Decl: decl(rpcv1.Wait_WAIT_NEVER)},
 		rpcdecltest.Method{Name: "Undeclared"},
 	)
-	s := New(nil, WithMaxWaits(1))
+	s, err := New(nil, Options{MaxWaits: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.rpcs = rpcdecl.New(svc)
 	request := func(method string, wait bool) *dynamicpb.Message {
 		return rpcdecltest.Request(t, svc.Methods().ByName(protoName(method)), map[string]any{

@@ -7,23 +7,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 )
-
-// WithRequestCheck checks request bodies with c before they are decoded
-// (package reqcheck): of a body over the API's bounds, or with invalid
-// UTF-8, nothing is decoded (the request's IDs come from the path), and c
-// keeps what was found for the call's pipeline, which answers it after
-// authorization (the pipeline's interceptor must include
-// c.UnaryInterceptor, and the service must answer reqcheck.FromContext).
-// A body or query string that cannot be read into the API's message (not
-// JSON, a value of the wrong type, a query value that is not a number) is
-// held the same way, as the vendor-shaped error it is answered with. Without
-// it, such requests are refused at once.
-func WithRequestCheck(c *reqcheck.Checker) Option {
-	return func(cfg *config) { cfg.check = c }
-}
 
 // NewDecoder returns a decoder that reads a request body as JSONPb does
 // (the first JSON value; unknown fields ignored, explicit nulls accepted),

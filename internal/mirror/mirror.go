@@ -40,6 +40,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
@@ -61,13 +62,13 @@ import (
 // The handler New returns runs, before the API: the request ID
 // ([WithRequestID]), the vendor gateway's 404 for a method and path the API
 // does not serve, the mark that tells the call's log line it came over
-// REST, the body limit ([WithMaxBodyBytes]) and caller authentication
-// ([WithCallerAuth]), in that order.
-func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor, opts ...Option) (http.Handler, error) {
-	cfg := config{maxBody: DefaultMaxBodyBytes}
-	for _, opt := range opts {
-		opt(&cfg)
+// REST, the body limit (Options.MaxBodyBytes) and caller authentication
+// (Options.CallerAuth), in that order.
+func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
+	if opts.MaxBodyBytes < 0 {
+		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
 	}
+	cfg := config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &vendorMarshaler{JSONPb: runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
@@ -121,39 +122,48 @@ func nameSpan(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-// DefaultMaxBodyBytes bounds a request body unless [WithMaxBodyBytes] says
-// otherwise.
+// DefaultMaxBodyBytes bounds a request body unless Options.MaxBodyBytes
+// says otherwise.
 const DefaultMaxBodyBytes = 1 << 20
 
+// Options configures [New]. The zero value of every field means its
+// default (package options).
+type Options struct {
+	// MaxBodyBytes bounds request bodies: a larger declared length is
+	// refused at once with 413, a larger body fails when it is read. Zero
+	// means [DefaultMaxBodyBytes].
+	MaxBodyBytes int64
+	// Logger, if set, gets a line for each request the mirror answers with
+	// an error before the request reached the service's interceptors,
+	// which log every call they see: a body, query or path grpc-gateway
+	// could not read into the API's message, or a body over the size
+	// limit. Nil logs nothing.
+	Logger *slog.Logger
+	// CallerAuth, if set, wraps the API in an authenticating middleware,
+	// after the request ID and body limit and before any body is read. It
+	// answers refused calls itself (with [WriteError], for the vendor's
+	// shape).
+	CallerAuth func(http.Handler) http.Handler
+	// RequestCheck, if set, checks request bodies before they are decoded
+	// (package reqcheck): of a body over the API's bounds, or with invalid
+	// UTF-8, nothing is decoded (the request's IDs come from the path), and
+	// the checker keeps what it found for the call's pipeline, which
+	// answers it after authorization (the pipeline's interceptor must
+	// include RequestCheck.UnaryInterceptor, and the service must answer
+	// reqcheck.FromContext). A body or query string that cannot be read
+	// into the API's message (not JSON, a value of the wrong type, a query
+	// value that is not a number) is held the same way, as the
+	// vendor-shaped error it is answered with. Nil refuses such requests at
+	// once.
+	RequestCheck *reqcheck.Checker
+}
+
+// config is the mirror's options, with defaults filled in.
 type config struct {
 	maxBody int64
 	auth    func(http.Handler) http.Handler
 	logger  *slog.Logger      // nil: nothing logged
 	check   *reqcheck.Checker // nil: bodies that fail the check are refused at once
-}
-
-// Option configures [New].
-type Option func(*config)
-
-// WithMaxBodyBytes bounds request bodies: a larger declared length is
-// refused at once with 413, a larger body fails when it is read.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) { c.maxBody = n }
-}
-
-// WithLogger logs a line for each request the mirror answers with an error
-// before the request reached the service's interceptors, which log every
-// call they see: a body, query or path grpc-gateway could not read into
-// the API's message, or a body over the size limit.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
-}
-
-// WithCallerAuth puts an authenticating middleware in front of the API,
-// after the request ID and body limit and before any body is read. It
-// answers refused calls itself (with [WriteError], for the vendor's shape).
-func WithCallerAuth(wrap func(http.Handler) http.Handler) Option {
-	return func(c *config) { c.auth = wrap }
 }
 
 // limitBody refuses request bodies over c.maxBody: 413 at once (and a log

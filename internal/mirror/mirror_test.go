@@ -61,7 +61,7 @@ func serve(t *testing.T, srv devenvv1.DevEnvServiceServer, interceptor grpc.Unar
 			return h(ctx, req)
 		}
 	}
-	h, err := mirror.New(t.Context(), srv, interceptor)
+	h, err := mirror.New(t.Context(), srv, interceptor, mirror.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,12 +344,12 @@ func TestMirror_routingAndParsing(t *testing.T) {
 func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
 	t.Parallel()
 	var authenticated int
-	refuseAll := mirror.WithCallerAuth(func(http.Handler) http.Handler {
+	refuseAll := mirror.Options{CallerAuth: func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			authenticated++
 			mirror.WriteError(w, r, apierror.New(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "no", ""), 0)
 		})
-	})
+	}}
 	h, err := mirror.New(t.Context(), &fakeServer{}, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
 	}, refuseAll)

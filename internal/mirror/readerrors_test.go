@@ -38,12 +38,12 @@ func TestMirror_readErrors(t *testing.T) {
 func testReadErrors(t *testing.T, check *reqcheck.Checker) {
 	fake := &fakeServer{}
 	var answered atomic.Int32 // findings the call answered
-	var opts []mirror.Option
+	opts := mirror.Options{MaxBodyBytes: 256}
 	interceptor := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
 	}
 	if check != nil {
-		opts = append(opts, mirror.WithRequestCheck(check))
+		opts.RequestCheck = check
 		// The service's part: what was found is answered (after
 		// authorization, which this test has none of), and nothing of
 		// the request reaches the handler.
@@ -57,7 +57,7 @@ func testReadErrors(t *testing.T, check *reqcheck.Checker) {
 			})
 		}
 	}
-	h, err := mirror.New(t.Context(), fake, interceptor, append(opts, mirror.WithMaxBodyBytes(256))...)
+	h, err := mirror.New(t.Context(), fake, interceptor, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func BenchmarkOutgoing(b *testing.B) {
-	c, err := NewClient(http.DefaultClient, "https://modelarts.eu-de.otc.t-systems.com")
+	c, err := NewClient(http.DefaultClient, "https://modelarts.eu-de.otc.t-systems.com", Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func (s staticSecrets) Secrets() []string                                 { retu
 // secrets to redact.
 func BenchmarkNewError(b *testing.B) {
 	c, err := NewClient(http.DefaultClient, "https://modelarts.eu-de.otc.t-systems.com",
-		WithCredentials(staticSecrets{"a-configured-password", "AKIDACCESSKEY0001"}))
+		Options{Credentials: staticSecrets{"a-configured-password", "AKIDACCESSKEY0001"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func BenchmarkDecodeList100(b *testing.B) {
 func BenchmarkAnswerWithoutSecretsList100(b *testing.B) {
 	token := strings.Repeat("MIIDbQYJKoZIhvcNAQcCoIIDXjCCA1oCAQExDTALBglghkgBZQMEAgEwggG7Bgkq", 64)
 	c, err := NewClient(http.DefaultClient, "https://modelarts.eu-de.otc.t-systems.com",
-		WithCredentials(staticSecrets{"correct-Horse-battery-9", token}))
+		Options{Credentials: staticSecrets{"correct-Horse-battery-9", token}})
 	if err != nil {
 		b.Fatal(err)
 	}

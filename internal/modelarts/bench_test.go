@@ -18,7 +18,7 @@ func BenchmarkDeleteInstance(b *testing.B) {
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		b.Fatal(err)
 	}

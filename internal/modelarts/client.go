@@ -9,7 +9,7 @@
 //
 // Every call takes the caller's context: its deadline and cancellation
 // reach the upstream request, and a call without a deadline is bounded by
-// the client's timeout (see [WithTimeout]).
+// the client's timeout (Options.Timeout).
 package modelarts
 
 import (
@@ -37,18 +37,24 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
-// Defaults used when the corresponding [Option] is not given.
+// Defaults of [Options].
 const (
 	// DefaultTimeout bounds a call whose context has no earlier deadline.
 	DefaultTimeout = 30 * time.Second
+	// DefaultMaxInFlight caps the calls in flight to ModelArts.
+	DefaultMaxInFlight = 1024
+	// DefaultMaxInFlightWait is how long a call beyond the cap may wait for
+	// a slot before it is shed.
+	DefaultMaxInFlightWait = 100 * time.Millisecond
 	// DefaultMaxBodyBytes caps how much of a response body is read.
 	// DevEnviron responses are a few KiB; anything near 1 MiB is not an
 	// answer from ModelArts.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultUserAgent is sent when no [WithUserAgent] option is given.
+	// DefaultUserAgent is sent unless Options.UserAgent says otherwise.
 	DefaultUserAgent = "devenv-facade"
 )
 
@@ -67,7 +73,7 @@ const (
 
 // ErrNoCredentials is returned, before any request is sent, when a call has
 // neither a caller token ([CallerToken]) nor configured credentials
-// ([WithCredentials]).
+// (Options.Credentials).
 var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token and no configured credentials")
 
 // ErrCredentials wraps a failure of the configured [Credentials] to
@@ -148,82 +154,85 @@ type Client struct {
 	propagator propagation.TextMapPropagator
 }
 
-// Option configures a [Client].
-type Option func(*Client)
-
-// WithCredentials sets how requests are authenticated when a call carries
-// no [CallerToken]. Without it, every call needs a caller token.
-func WithCredentials(creds Credentials) Option {
-	return func(c *Client) { c.creds = creds }
+// Options configures a [Client]. The zero value of every field means its
+// default (package options).
+type Options struct {
+	// Credentials authenticate the calls that carry no [CallerToken]. Nil
+	// means every call needs a caller token.
+	Credentials Credentials
+	// UserAgent is sent as User-Agent; empty means [DefaultUserAgent].
+	UserAgent string
+	// Timeout bounds each call, whatever the context's deadline; the
+	// earlier of the two applies. Zero means [DefaultTimeout].
+	Timeout time.Duration
+	// Retry is how idempotent calls are retried; its zero fields take
+	// [DefaultRetryPolicy]'s values, and MaxAttempts 1 disables retries.
+	Retry RetryPolicy
+	// RetryBudget, if set, is shared with other clients; nil means the
+	// client's own NewRetryBudget(10, 0.1).
+	RetryBudget *RetryBudget
+	// MaxInFlight caps the calls in flight to ModelArts. A call beyond the
+	// cap waits up to MaxInFlightWait for a slot, then fails with
+	// [ErrOverloaded] without sending anything: load is shed, never queued
+	// without bound. Zero means [DefaultMaxInFlight]; options.NoLimit, no
+	// cap.
+	MaxInFlight int
+	// MaxInFlightWait is how long a call beyond MaxInFlight may wait for a
+	// slot. Zero means [DefaultMaxInFlightWait]; options.None sheds it at
+	// once.
+	MaxInFlightWait time.Duration
+	// TracerProvider, unless nil or a no-op provider, makes each attempt
+	// of a call a client span of its own.
+	TracerProvider trace.TracerProvider
+	// Propagator sends the W3C trace context of the call's span (or of
+	// the caller's span its context carries, without TracerProvider) to
+	// ModelArts; nil means propagation.TraceContext.
+	Propagator propagation.TextMapPropagator
+	// Observer, if set, is told what the client does, for metrics.
+	Observer Observer
+	// Logger receives events the caller cannot see in a return value, such
+	// as a success answer with an unreadable body. Nil discards them.
+	Logger *slog.Logger
+	// Clock resolves HTTP-date Retry-After values, dates what
+	// [Client.Reachable] and [Client.LastAttempt] report, and times the
+	// waits between attempts and for a slot. Nil means the system clock. A
+	// call's deadline and its attempts' are contexts', on real time
+	// (package clock).
+	Clock clock.Clock
 }
 
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(c *Client) { c.userAgent = ua }
-}
-
-// WithTimeout bounds each call, whatever the context's deadline; the earlier
-// of the two applies. Zero or negative means [DefaultTimeout].
-func WithTimeout(d time.Duration) Option {
-	return func(c *Client) { c.timeout = d }
-}
-
-// WithRetryPolicy sets how idempotent calls are retried. Without it,
-// [DefaultRetryPolicy] applies; MaxAttempts 1 disables retries.
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *Client) { c.retry = p.normalized() }
-}
-
-// WithRetryBudget shares a retry budget between calls (and clients). Without
-// it, each client has its own NewRetryBudget(10, 0.1).
-func WithRetryBudget(b *RetryBudget) Option {
-	return func(c *Client) { c.budget = b }
-}
-
-// WithMaxInFlight caps the calls in flight to ModelArts at n. A call beyond
-// the cap waits up to wait for a slot, then fails with [ErrOverloaded]
-// without sending anything: load is shed, never queued without bound. Zero
-// or negative n means no cap.
-func WithMaxInFlight(n int, wait time.Duration) Option {
-	return func(c *Client) {
-		c.limiter = nil
-		if n > 0 {
-			c.limiter = &limiter{slots: make(chan struct{}, n), wait: wait}
-		}
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	o.UserAgent = options.Or(o.UserAgent, DefaultUserAgent)
+	o.Timeout = options.Or(o.Timeout, DefaultTimeout)
+	o.Retry = o.Retry.withDefaults()
+	o.MaxInFlight = options.Or(o.MaxInFlight, DefaultMaxInFlight)
+	o.MaxInFlightWait = options.Or(o.MaxInFlightWait, DefaultMaxInFlightWait)
+	if o.Propagator == nil {
+		o.Propagator = propagation.TraceContext{}
 	}
-}
-
-// WithClock sets the clock that resolves HTTP-date Retry-After values,
-// dates what [Client.Reachable] and [Client.LastAttempt] report, and
-// times the waits between attempts and for a slot under the in-flight
-// cap. The default is the system clock. A call's deadline and its
-// attempts' are contexts', on real time (see package clock).
-func WithClock(clk clock.Clock) Option {
-	return func(c *Client) { c.clock = clock.Or(clk) }
-}
-
-// WithTracing makes each attempt of a call a client span of tp, and sends
-// the span's W3C trace context to ModelArts with p (traceparent). Without
-// it, or with a no-op tp, no spans are made but a trace context the call's
-// context carries (a caller's) is still passed on.
-func WithTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) Option {
-	return func(c *Client) {
-		c.tracer, c.propagator = nil, p
-		if _, isNoop := tp.(noop.TracerProvider); !isNoop {
-			c.tracer = tp.Tracer("github.com/devenv-facade/devenv-facade/internal/modelarts")
-		}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Clock = clock.Or(o.Clock)
+	return o
+}
+
+// validate refuses what withDefaults left that a Client cannot use.
+func (o Options) validate() error {
+	switch {
+	case o.Timeout < 0:
+		return options.Errorf("modelarts", "{Timeout} %s is negative", o.Timeout)
+	case o.MaxInFlight < options.NoLimit:
+		return options.Errorf("modelarts", "{MaxInFlight} %d is negative (options.NoLimit lifts the cap)", o.MaxInFlight)
+	case o.MaxInFlightWait < options.None:
+		return options.Errorf("modelarts", "{MaxInFlightWait} %s is negative (options.None sheds at once)", o.MaxInFlightWait)
+	}
+	return options.In(o.Retry.Validate(), "modelarts", "Retry")
 }
 
 // clientSpan is the start option of every attempt's span.
 var clientSpan = trace.WithSpanKind(trace.SpanKindClient)
-
-// WithLogger sets the logger for events the caller cannot see in a return
-// value, such as a success answer with an unreadable body. The default
-// discards them.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) { c.logger = l }
-}
 
 // NewClient returns a client for the ModelArts endpoint, an absolute http or
 // https URL such as "https://modelarts.eu-de.otc.t-systems.com". A path in
@@ -231,9 +240,13 @@ func WithLogger(l *slog.Logger) Option {
 // in front of every request path; a query, fragment or user info (any "@")
 // is an error. Errors describe the endpoint without its user info, query
 // or fragment, so that a password in the URL is never printed.
-func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client, error) {
+func NewClient(httpClient HTTPClient, endpoint string, opts Options) (*Client, error) {
 	if httpClient == nil {
 		return nil, errors.New("modelarts: nil HTTPClient")
+	}
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	u, err := scrub.ParseURL(endpoint)
 	if err != nil {
@@ -252,25 +265,31 @@ func NewClient(httpClient HTTPClient, endpoint string, opts ...Option) (*Client,
 	c := &Client{
 		httpClient: httpClient,
 		endpoint:   url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")},
-		userAgent:  DefaultUserAgent,
-		logger:     slog.New(slog.DiscardHandler),
-		clock:      clock.Real(),
-		retry:      DefaultRetryPolicy(),
-		budget:     NewRetryBudget(10, 0.1),
-		observer:   nopObserver{},
-		propagator: propagation.TraceContext{},
+		creds:      opts.Credentials,
+		userAgent:  opts.UserAgent,
+		maxBody:    DefaultMaxBodyBytes,
+		timeout:    opts.Timeout,
+		logger:     opts.Logger,
+		clock:      opts.Clock,
+		retry:      opts.Retry,
+		budget:     opts.RetryBudget,
+		observer:   opts.Observer,
+		propagator: opts.Propagator,
+	}
+	if c.budget == nil {
+		c.budget = NewRetryBudget(10, 0.1)
+	}
+	if c.observer == nil {
+		c.observer = nopObserver{}
+	}
+	if opts.MaxInFlight > 0 {
+		c.limiter = &limiter{slots: make(chan struct{}, opts.MaxInFlight), wait: opts.MaxInFlightWait}
+	}
+	if _, isNoop := opts.TracerProvider.(noop.TracerProvider); opts.TracerProvider != nil && !isNoop {
+		c.tracer = opts.TracerProvider.Tracer("github.com/devenv-facade/devenv-facade/internal/modelarts")
 	}
 	if u.RawPath != "" {
 		c.endpoint.RawPath = strings.TrimRight(u.RawPath, "/")
-	}
-	for _, opt := range opts {
-		opt(c)
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.maxBody <= 0 {
-		c.maxBody = DefaultMaxBodyBytes
 	}
 	return c, nil
 }

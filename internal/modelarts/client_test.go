@@ -33,11 +33,15 @@ const (
 )
 
 // newServer starts a loopback server and returns it with a client for it.
-func newServer(t testing.TB, h http.HandlerFunc, opts ...modelarts.Option) (*httptest.Server, *modelarts.Client) {
+// Without credentials in opts, the client sends "service-token".
+func newServer(t testing.TB, h http.HandlerFunc, opts modelarts.Options) (*httptest.Server, *modelarts.Client) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := modelarts.NewClient(srv.Client(), srv.URL, append([]modelarts.Option{modelarts.WithCredentials(cloudauth.Token("service-token"))}, opts...)...)
+	if opts.Credentials == nil {
+		opts.Credentials = cloudauth.Token("service-token")
+	}
+	c, err := modelarts.NewClient(srv.Client(), srv.URL, opts)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -78,7 +82,7 @@ func TestDeleteInstance_sendsRequest(t *testing.T) {
 	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
 		answer(http.StatusOK, `{"instance_id":"`+testInstance+`"}`)(w, r)
-	}, modelarts.WithUserAgent("test-agent/1"))
+	}, modelarts.Options{UserAgent: "test-agent/1"})
 
 	got, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.RequestID("req-123"))
 	if err != nil {
@@ -116,7 +120,7 @@ func TestDeleteInstance_requestIDAndToken(t *testing.T) {
 	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
 		answer(http.StatusOK, `{"instance_id":"x"}`)(w, r)
-	})
+	}, modelarts.Options{})
 	if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
 		t.Fatal(err)
 	}
@@ -143,11 +147,11 @@ func TestDeleteInstance_refusedBeforeSending(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls.Add(1) }))
 	defer srv.Close()
-	noToken, err := modelarts.NewClient(srv.Client(), srv.URL)
+	noToken, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	withToken, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	withToken, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +188,8 @@ func TestDeleteInstance_escapesPathSegments(t *testing.T) {
 	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
 		answer(http.StatusOK, `{"instance_id":"x"}`)(w, r)
-	})
-	c, err := modelarts.NewClient(srv.Client(), srv.URL+"/prefix/", modelarts.WithCredentials(cloudauth.Token("t")))
+	}, modelarts.Options{})
+	c, err := modelarts.NewClient(srv.Client(), srv.URL+"/prefix/", modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,13 +223,13 @@ func TestDeleteInstance_escapesPathSegments(t *testing.T) {
 func TestNewClient_rejectsBadEndpoints(t *testing.T) {
 	t.Parallel()
 	for _, ep := range []string{"", "modelarts.example.com", "ftp://x", "http://", "https://user:pw@x", "https://x/?q=1", "https://x/#f", "://"} {
-		if _, err := modelarts.NewClient(http.DefaultClient, ep); err == nil {
+		if _, err := modelarts.NewClient(http.DefaultClient, ep, modelarts.Options{}); err == nil {
 			t.Errorf("NewClient(%q) succeeded; want an error", ep)
 		} else if strings.Contains(err.Error(), "pw") {
 			t.Errorf("NewClient(%q) error leaks user info: %v", ep, err)
 		}
 	}
-	if _, err := modelarts.NewClient(nil, "https://x"); err == nil {
+	if _, err := modelarts.NewClient(nil, "https://x", modelarts.Options{}); err == nil {
 		t.Error("NewClient(nil, ...) succeeded; want an error")
 	}
 }
@@ -258,7 +262,7 @@ func TestNewClient_errorsNeverShowUserInfo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := modelarts.NewClient(http.DefaultClient, tt.endpoint)
+			_, err := modelarts.NewClient(http.DefaultClient, tt.endpoint, modelarts.Options{})
 			if err == nil {
 				t.Fatalf("NewClient(%q) succeeded; want an error", tt.endpoint)
 			}
@@ -329,7 +333,7 @@ func TestDeleteInstance_errorAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, c := newServer(t, tt.handler)
+			_, c := newServer(t, tt.handler, modelarts.Options{})
 			_, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.RequestID("rid"))
 			var got *modelarts.Error
 			if !errors.As(err, &got) {
@@ -366,7 +370,7 @@ func TestCall_unusableSuccessBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, c := newServer(t, tt.handler)
+			_, c := newServer(t, tt.handler, modelarts.Options{})
 			got, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
 			if tt.wantStatus == 0 {
 				if err != nil || got.InstanceID != "from-body" {
@@ -398,7 +402,7 @@ func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
 	cancelled := make(chan struct{})
 	policy := modelarts.DefaultRetryPolicy()
 	policy.AttemptTimeout = time.Hour
-	_, c := newServer(t, stall(cancelled), modelarts.WithTimeout(time.Hour), modelarts.WithRetryPolicy(policy))
+	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: time.Hour, Retry: policy})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	_, err := deleteInstance(ctx, c, testProject, testInstance)
@@ -415,7 +419,7 @@ func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
 func TestDeleteInstance_clientTimeout(t *testing.T) {
 	t.Parallel()
 	cancelled := make(chan struct{})
-	_, c := newServer(t, stall(cancelled), modelarts.WithTimeout(50*time.Millisecond))
+	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: 50 * time.Millisecond})
 	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
@@ -438,7 +442,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 		lis.Close()
 		hc := &http.Client{Transport: modelarts.NewTransport(0)}
 		defer hc.CloseIdleConnections()
-		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.WithCredentials(cloudauth.Token("secret-token")))
+		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.Options{Credentials: cloudauth.Token("secret-token")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,7 +456,7 @@ func TestDeleteInstance_transportFailures(t *testing.T) {
 	})
 	t.Run("connection_reset", func(t *testing.T) {
 		t.Parallel()
-		_, c := newServer(t, resetConnection)
+		_, c := newServer(t, resetConnection, modelarts.Options{})
 		_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 		var merr *modelarts.Error
 		if err == nil || errors.As(err, &merr) {
@@ -489,7 +493,7 @@ func TestDeleteInstance_hugeBodyMemoryIsBounded(t *testing.T) {
 				return // the client stopped reading and closed
 			}
 		}
-	})
+	}, modelarts.Options{})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -520,7 +524,7 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 	defer srv.Close()
 	hc := &http.Client{Transport: modelarts.NewTransport(0)}
 	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +554,7 @@ func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
 	defer srv.Close()
 	hc := modelarts.NewHTTPClient(0)
 	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.WithCredentials(cloudauth.Token("t")))
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +595,7 @@ func TestCall_bodyAndQuery(t *testing.T) {
 		bodies = append(bodies, string(b))
 		mu.Unlock()
 		w.WriteHeader(http.StatusServiceUnavailable)
-	})
+	}, modelarts.Options{})
 	op := modelarts.MustEndpoint[map[string]any](modelarts.Operation{Name: "Post", Method: http.MethodPost, Path: "/v1/{project_id}/things"})
 	_, res, err := op.Call(t.Context(), c, modelarts.Request{
 		Params: []string{testProject},

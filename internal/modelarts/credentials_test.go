@@ -64,7 +64,7 @@ func TestDeleteInstance_refreshesStaleTokenOnce(t *testing.T) {
 					return
 				}
 				answer(tt.status, tt.body)(w, r)
-			}, modelarts.WithCredentials(creds))
+			}, modelarts.Options{Credentials: creds})
 			_, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.CallerToken(tt.callerToken))
 			if (err != nil) != tt.wantErr {
 				t.Errorf("err = %v; want error %v", err, tt.wantErr)
@@ -83,7 +83,7 @@ func TestDeleteInstance_credentialFailureSendsNothing(t *testing.T) {
 	t.Parallel()
 	var requests atomic.Int32
 	iamDown := errors.New("IAM is down")
-	_, c := newServer(t, func(http.ResponseWriter, *http.Request) { requests.Add(1) }, modelarts.WithCredentials(&rotating{failAuth: iamDown}))
+	_, c := newServer(t, func(http.ResponseWriter, *http.Request) { requests.Add(1) }, modelarts.Options{Credentials: &rotating{failAuth: iamDown}})
 	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
 	if !errors.Is(err, modelarts.ErrCredentials) || !errors.Is(err, iamDown) {
 		t.Errorf("err = %v; want ErrCredentials wrapping the cause", err)
@@ -138,7 +138,7 @@ func TestCallerTokenOnly(t *testing.T) {
 				requests.Add(1)
 				token.Store(r.Header.Get("X-Auth-Token"))
 				answer(tt.status, tt.body)(w, r)
-			}, modelarts.WithCredentials(creds))
+			}, modelarts.Options{Credentials: creds})
 			_, err := deleteInstance(t.Context(), c, testProject, testInstance, tt.opts...)
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v; want %v", err, tt.wantErr)

@@ -23,12 +23,6 @@ type Observer interface {
 	UpstreamInFlight(delta int)
 }
 
-// WithObserver reports what the client does to o. Without it, nothing is
-// reported.
-func WithObserver(o Observer) Option {
-	return func(c *Client) { c.observer = o }
-}
-
 // nopObserver reports nothing.
 type nopObserver struct{}
 

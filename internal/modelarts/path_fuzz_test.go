@@ -35,7 +35,7 @@ func FuzzDeleteInstancePath(f *testing.F) {
 	_, c := newServer(f, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r)
 		_, _ = io.WriteString(w, `{"instance_id":"x"}`)
-	})
+	}, modelarts.Options{})
 	f.Fuzz(func(t *testing.T, project, instance string) {
 		before := len(rec.all())
 		_, err := deleteInstance(t.Context(), c, project, instance)

@@ -57,7 +57,7 @@ func TestProbe(t *testing.T) {
 	t.Parallel()
 	up := httptest.NewServer(http.NotFoundHandler())
 	defer up.Close()
-	c, err := NewClient(up.Client(), up.URL)
+	c, err := NewClient(up.Client(), up.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestProbe(t *testing.T) {
 	}
 	addr := lis.Addr().String()
 	lis.Close() // nothing listens there now
-	down, err := NewClient(&http.Client{}, "http://"+addr)
+	down, err := NewClient(&http.Client{}, "http://"+addr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestReachable_fromCalls(t *testing.T) {
 	lis.Close()
 	p := DefaultRetryPolicy()
 	p.MaxAttempts = 1
-	c, err := NewClient(&http.Client{}, "http://"+addr, WithCredentials(staticToken("t")), WithRetryPolicy(p))
+	c, err := NewClient(&http.Client{}, "http://"+addr, Options{Credentials: staticToken("t"), Retry: p})
 	if err != nil {
 		t.Fatal(err)
 	}

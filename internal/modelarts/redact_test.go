@@ -128,11 +128,7 @@ func TestDeleteInstance_errorTextNeverCarriesSecrets(t *testing.T) {
 				up := &hostile{known: tt.known}
 				srv := httptest.NewServer(up.handler(html))
 				t.Cleanup(srv.Close)
-				opts := []modelarts.Option{modelarts.WithRetryPolicy(modelarts.RetryPolicy{MaxAttempts: 1})}
-				if tt.creds != nil {
-					opts = append(opts, modelarts.WithCredentials(tt.creds))
-				}
-				c, err := modelarts.NewClient(srv.Client(), srv.URL, opts...)
+				c, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Retry: modelarts.RetryPolicy{MaxAttempts: 1}, Credentials: tt.creds})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -234,7 +230,7 @@ func TestAnswersAndFailuresRepeatNoSecret(t *testing.T) {
 				_, _ = buf.WriteString("HTTP/1.1 \x1b\u202e" + echo + "\r\n\r\n")
 				_ = buf.Flush()
 				conn.Close()
-			}, modelarts.WithCredentials(cloudauth.Token(configured)))
+			}, modelarts.Options{Credentials: cloudauth.Token(configured)})
 			got, _, err := modelarts.GetInstance.Call(t.Context(), c, modelarts.Request{Params: []string{testProject, testInstance}}, modelarts.CallerToken(token))
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 // RetryPolicy says how the client retries idempotent operations (see
@@ -22,24 +23,26 @@ import (
 // Retry-After header or the delay the vendor documents for the code, and no
 // attempt starts that could not finish before the call's deadline.
 type RetryPolicy struct {
-	// MaxAttempts counts the first attempt too; 1 disables retries.
+	// MaxAttempts counts the first attempt too; 1 disables retries. Zero
+	// means 3.
 	MaxAttempts int
 	// InitialBackoff and MaxBackoff bound the wait before retry n, drawn
 	// uniformly from [0, min(MaxBackoff, InitialBackoff*Multiplier^(n-1))).
+	// Zero means 100ms and 2s (or InitialBackoff, if longer).
 	InitialBackoff, MaxBackoff time.Duration
-	// Multiplier grows the backoff.
+	// Multiplier grows the backoff; at least 1. Zero means 2.
 	Multiplier float64
 	// MaxRetryAfter is the longest Retry-After the client waits out; an
 	// answer asking for more is returned to the caller at once. Zero
-	// means the default (5s). Zero values of InitialBackoff, MaxBackoff
-	// and Multiplier mean their defaults too.
+	// means 5s.
 	MaxRetryAfter time.Duration
 	// AttemptTimeout bounds one attempt, so that a stalled connection
-	// leaves time for another; zero means no bound but the call's.
+	// leaves time for another. Zero means 10s; options.NoLimit, no bound
+	// but the call's.
 	AttemptTimeout time.Duration
 }
 
-// DefaultRetryPolicy returns the policy used without [WithRetryPolicy]:
+// DefaultRetryPolicy returns the policy a zero RetryPolicy stands for:
 // 3 attempts, backoff from 100ms up to 2s (doubling, full jitter),
 // Retry-After honoured up to 5s, 10s per attempt.
 func DefaultRetryPolicy() RetryPolicy {
@@ -47,24 +50,39 @@ func DefaultRetryPolicy() RetryPolicy {
 		Multiplier: 2, MaxRetryAfter: 5 * time.Second, AttemptTimeout: 10 * time.Second}
 }
 
-func (p RetryPolicy) normalized() RetryPolicy {
+// withDefaults returns p with its zero fields set to their defaults.
+func (p RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy()
-	if p.MaxAttempts < 1 {
-		p.MaxAttempts = 1
-	}
-	if p.InitialBackoff <= 0 {
-		p.InitialBackoff = d.InitialBackoff
-	}
-	if p.MaxBackoff < p.InitialBackoff {
-		p.MaxBackoff = p.InitialBackoff
-	}
-	if p.Multiplier < 1 {
-		p.Multiplier = d.Multiplier
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = d.MaxRetryAfter
-	}
+	p.MaxAttempts = options.Or(p.MaxAttempts, d.MaxAttempts)
+	p.InitialBackoff = options.Or(p.InitialBackoff, d.InitialBackoff)
+	p.MaxBackoff = options.Or(p.MaxBackoff, max(d.MaxBackoff, p.InitialBackoff))
+	p.Multiplier = options.Or(p.Multiplier, d.Multiplier)
+	p.MaxRetryAfter = options.Or(p.MaxRetryAfter, d.MaxRetryAfter)
+	p.AttemptTimeout = options.Or(p.AttemptTimeout, d.AttemptTimeout)
 	return p
+}
+
+// Validate reports, as an *options.Error naming the fields, what makes p
+// unusable once its zero fields take their defaults: a negative field
+// (AttemptTimeout may be options.NoLimit), a Multiplier below 1, or a
+// MaxBackoff below InitialBackoff. [NewClient] refuses such a policy.
+func (p RetryPolicy) Validate() error {
+	p = p.withDefaults()
+	switch {
+	case p.MaxAttempts < 1:
+		return options.Errorf("modelarts", "{MaxAttempts} %d is negative", p.MaxAttempts)
+	case p.InitialBackoff < 0 || p.MaxBackoff < 0:
+		return options.Errorf("modelarts", "{InitialBackoff} %s and {MaxBackoff} %s must not be negative", p.InitialBackoff, p.MaxBackoff)
+	case p.MaxBackoff < p.InitialBackoff:
+		return options.Errorf("modelarts", "{MaxBackoff} %s is below {InitialBackoff} %s", p.MaxBackoff, p.InitialBackoff)
+	case p.Multiplier < 1:
+		return options.Errorf("modelarts", "{Multiplier} %g is below 1", p.Multiplier)
+	case p.MaxRetryAfter < 0:
+		return options.Errorf("modelarts", "{MaxRetryAfter} %s is negative", p.MaxRetryAfter)
+	case p.AttemptTimeout < options.NoLimit:
+		return options.Errorf("modelarts", "{AttemptTimeout} %s is negative (options.NoLimit: no bound but the call's)", p.AttemptTimeout)
+	}
+	return nil
 }
 
 // backoff returns the jittered wait before retry number n (1 for the first
@@ -114,7 +132,7 @@ func (b *RetryBudget) allow() bool {
 
 // ErrOverloaded is returned, before any request is sent, when the client
 // already has its maximum of calls in flight and none finished within the
-// short wait allowed ([WithMaxInFlight]).
+// short wait allowed (Options.MaxInFlight, MaxInFlightWait).
 var ErrOverloaded = errors.New("modelarts: too many calls in flight to ModelArts")
 
 // limiter caps concurrent calls.

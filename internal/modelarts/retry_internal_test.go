@@ -3,15 +3,18 @@ package modelarts
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 )
 
 func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
 	t.Parallel()
-	p := RetryPolicy{MaxAttempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Multiplier: 2}.normalized()
+	p := RetryPolicy{MaxAttempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Multiplier: 2}.withDefaults()
 	for n, ceiling := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 300 * time.Millisecond, 9: 300 * time.Millisecond} {
 		var lo, hi time.Duration = time.Hour, 0
 		for range 2000 {
@@ -28,11 +31,34 @@ func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
 	}
 }
 
-func TestRetryPolicy_normalized(t *testing.T) {
+// TestRetryPolicy_defaults: a zero policy is DefaultRetryPolicy; a zero
+// MaxBackoff is never below InitialBackoff; Validate refuses, naming the
+// fields, what the defaults cannot mend.
+func TestRetryPolicy_defaults(t *testing.T) {
 	t.Parallel()
-	p := RetryPolicy{}.normalized()
-	if p.MaxAttempts != 1 || p.InitialBackoff <= 0 || p.MaxBackoff < p.InitialBackoff || p.Multiplier < 1 {
-		t.Errorf("zero policy normalized to %+v", p)
+	if p := (RetryPolicy{}).withDefaults(); p != DefaultRetryPolicy() {
+		t.Errorf("zero policy with defaults: %+v; want DefaultRetryPolicy", p)
+	}
+	if p := (RetryPolicy{InitialBackoff: 3 * time.Second}).withDefaults(); p.MaxBackoff != 3*time.Second {
+		t.Errorf("MaxBackoff %v for InitialBackoff 3s; want 3s", p.MaxBackoff)
+	}
+	if err := (RetryPolicy{MaxAttempts: 1, AttemptTimeout: options.NoLimit}).Validate(); err != nil {
+		t.Errorf("MaxAttempts 1, AttemptTimeout NoLimit: %v", err)
+	}
+	for _, tt := range []struct {
+		p    RetryPolicy
+		want []string
+	}{
+		{RetryPolicy{MaxAttempts: -1}, []string{"MaxAttempts"}},
+		{RetryPolicy{InitialBackoff: 3 * time.Second, MaxBackoff: time.Second}, []string{"MaxBackoff", "InitialBackoff"}},
+		{RetryPolicy{Multiplier: 0.5}, []string{"Multiplier"}},
+		{RetryPolicy{MaxRetryAfter: -time.Second}, []string{"MaxRetryAfter"}},
+		{RetryPolicy{AttemptTimeout: -time.Second}, []string{"AttemptTimeout"}},
+	} {
+		var oe *options.Error
+		if err := tt.p.Validate(); !errors.As(err, &oe) || !slices.Equal(oe.Fields(), tt.want) {
+			t.Errorf("Validate(%+v) = %v; want an *options.Error naming %v", tt.p, err, tt.want)
+		}
 	}
 }
 

@@ -23,9 +23,9 @@ func sequence(count *atomic.Int32, handlers ...http.HandlerFunc) http.HandlerFun
 	}
 }
 
-var fastRetries = modelarts.WithRetryPolicy(modelarts.RetryPolicy{
+var fastRetries = modelarts.RetryPolicy{
 	MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Multiplier: 2, MaxRetryAfter: 2 * time.Second,
-})
+}
 
 // waits is a fake clock that moves as the client waits between attempts,
 // and records those waits.
@@ -67,37 +67,41 @@ func TestRetries(t *testing.T) {
 	tests := []struct {
 		name         string
 		handlers     []http.HandlerFunc
-		opts         []modelarts.Option
+		retry        modelarts.RetryPolicy // zero: fastRetries
 		deadline     time.Duration
 		wantErr      bool
 		wantAttempts int32
 		wantInferred bool
 		minWait      time.Duration // the longest wait between attempts at least
 	}{
-		{"flaky_then_ok", []http.HandlerFunc{unavailable, unavailable, ok}, nil, 0, false, 3, false, 0},
-		{"still_failing", []http.HandlerFunc{unavailable}, nil, 0, true, 3, false, 0},
-		{"final_answer_not_retried", []http.HandlerFunc{notFound}, nil, 0, true, 1, false, 0},
-		{"reset_then_ok", []http.HandlerFunc{resetConnection, ok}, nil, 0, false, 2, false, 0},
-		{"lost_answer_then_6309_is_success", []http.HandlerFunc{resetConnection, notFound}, nil, 0, false, 2, true, 0},
-		{"retry_after_honoured", []http.HandlerFunc{busy, ok}, nil, 0, false, 2, false, time.Second},
-		{"retry_after_past_deadline", []http.HandlerFunc{busy, ok}, nil, 500 * time.Millisecond, true, 1, false, 0},
-		{"retry_after_too_long", []http.HandlerFunc{answer(429, ``, "Retry-After", "30"), ok}, nil, 0, true, 1, false, 0},
-		{"retries_disabled", []http.HandlerFunc{unavailable, ok}, []modelarts.Option{modelarts.WithRetryPolicy(modelarts.RetryPolicy{MaxAttempts: 1})}, 0, true, 1, false, 0},
+		{"flaky_then_ok", []http.HandlerFunc{unavailable, unavailable, ok}, modelarts.RetryPolicy{}, 0, false, 3, false, 0},
+		{"still_failing", []http.HandlerFunc{unavailable}, modelarts.RetryPolicy{}, 0, true, 3, false, 0},
+		{"final_answer_not_retried", []http.HandlerFunc{notFound}, modelarts.RetryPolicy{}, 0, true, 1, false, 0},
+		{"reset_then_ok", []http.HandlerFunc{resetConnection, ok}, modelarts.RetryPolicy{}, 0, false, 2, false, 0},
+		{"lost_answer_then_6309_is_success", []http.HandlerFunc{resetConnection, notFound}, modelarts.RetryPolicy{}, 0, false, 2, true, 0},
+		{"retry_after_honoured", []http.HandlerFunc{busy, ok}, modelarts.RetryPolicy{}, 0, false, 2, false, time.Second},
+		{"retry_after_past_deadline", []http.HandlerFunc{busy, ok}, modelarts.RetryPolicy{}, 500 * time.Millisecond, true, 1, false, 0},
+		{"retry_after_too_long", []http.HandlerFunc{answer(429, ``, "Retry-After", "30"), ok}, modelarts.RetryPolicy{}, 0, true, 1, false, 0},
+		{"retries_disabled", []http.HandlerFunc{unavailable, ok}, modelarts.RetryPolicy{MaxAttempts: 1}, 0, true, 1, false, 0},
 		// The code table decides (codes.go): try-again-soon codes are
 		// retried, a documented wait longer than the facade's is left to
 		// the caller.
-		{"6102_retried", []http.HandlerFunc{vendorAnswer(500, "ModelArts.6102"), ok}, nil, 0, false, 2, false, 0},
-		{"1002_retried", []http.HandlerFunc{vendorAnswer(400, "ModelArts.1002"), ok}, nil, 0, false, 2, false, 0},
-		{"6355_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6355"), ok}, nil, 0, true, 1, false, 0},
-		{"6333_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6333"), ok}, nil, 0, true, 1, false, 0},
-		{"6306_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6306"), ok}, nil, 0, true, 1, false, 0},
+		{"6102_retried", []http.HandlerFunc{vendorAnswer(500, "ModelArts.6102"), ok}, modelarts.RetryPolicy{}, 0, false, 2, false, 0},
+		{"1002_retried", []http.HandlerFunc{vendorAnswer(400, "ModelArts.1002"), ok}, modelarts.RetryPolicy{}, 0, false, 2, false, 0},
+		{"6355_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6355"), ok}, modelarts.RetryPolicy{}, 0, true, 1, false, 0},
+		{"6333_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6333"), ok}, modelarts.RetryPolicy{}, 0, true, 1, false, 0},
+		{"6306_left_to_the_caller", []http.HandlerFunc{vendorAnswer(400, "ModelArts.6306"), ok}, modelarts.RetryPolicy{}, 0, true, 1, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var count atomic.Int32
 			w := newWaits()
-			_, c := newServer(t, sequence(&count, tt.handlers...), append([]modelarts.Option{fastRetries, modelarts.WithClock(w)}, tt.opts...)...)
+			retry := tt.retry
+			if retry == (modelarts.RetryPolicy{}) {
+				retry = fastRetries
+			}
+			_, c := newServer(t, sequence(&count, tt.handlers...), modelarts.Options{Retry: retry, Clock: w})
 			ctx := t.Context()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
@@ -125,7 +129,7 @@ func TestRetries_budgetSharedAcrossCalls(t *testing.T) {
 	t.Parallel()
 	var count atomic.Int32
 	budget := modelarts.NewRetryBudget(4, 0.1)
-	_, c := newServer(t, sequence(&count, answer(503, "")), fastRetries, modelarts.WithRetryBudget(budget))
+	_, c := newServer(t, sequence(&count, answer(503, "")), modelarts.Options{Retry: fastRetries, RetryBudget: budget})
 	for range 20 {
 		_, _ = deleteInstance(t.Context(), c, testProject, testInstance)
 	}
@@ -140,8 +144,8 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	t.Parallel()
 	var count atomic.Int32
 	stalled := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
-	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.WithRetryPolicy(modelarts.RetryPolicy{
-		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}))
+	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.Options{Retry: modelarts.RetryPolicy{
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}})
 	// The call has no deadline: only the attempt's 100ms timeout ends the
 	// stalled attempt.
 	_, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
@@ -165,8 +169,8 @@ func TestAttemptTimeout_notForCallsSentOnce(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}
-	_, c := newServer(t, slow, modelarts.WithRetryPolicy(modelarts.RetryPolicy{
-		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}))
+	_, c := newServer(t, slow, modelarts.Options{Retry: modelarts.RetryPolicy{
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}})
 	_, res, err := modelarts.CreateInstance.Call(t.Context(), c,
 		modelarts.Request{Params: []string{testProject}, Body: json.RawMessage(`{"name":"x"}`)})
 	if err != nil || res.Attempts != 1 || res.Ambiguous {
@@ -181,7 +185,7 @@ func TestMaxInFlight(t *testing.T) {
 		entered <- struct{}{}
 		<-release
 		answer(200, `{"instance_id":"x"}`)(w, r)
-	}, modelarts.WithMaxInFlight(1, 10*time.Millisecond))
+	}, modelarts.Options{MaxInFlight: 1, MaxInFlightWait: 10 * time.Millisecond})
 	done := make(chan error)
 	go func() {
 		_, err := deleteInstance(context.Background(), c, testProject, testInstance)

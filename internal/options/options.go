@@ -18,6 +18,7 @@
 package options
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -77,6 +78,17 @@ func (e *Error) In(pkg, parent string) *Error {
 	c := *e
 	c.pkg, c.prefix = pkg, parent+"."+e.prefix
 	return &c
+}
+
+// In returns err as the package pkg reports it for its field parent: an
+// *Error's fields become parent.Field; any other error (nil included) is
+// returned as it is.
+func In(err error, pkg, parent string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.In(pkg, parent)
+	}
+	return err
 }
 
 // Fields returns the fields e names, in order.

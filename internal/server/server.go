@@ -41,6 +41,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 	"github.com/devenv-facade/devenv-facade/service"
@@ -345,25 +346,19 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient = hc.CloseIdleConnections
 		httpClient = hc
 	}
-	clientOpts := []modelarts.Option{
-		modelarts.WithCredentials(opts.Credentials),
-		modelarts.WithTimeout(opts.UpstreamTimeout),
-		modelarts.WithLogger(opts.Logger),
-		modelarts.WithRetryPolicy(opts.Retry),
-		modelarts.WithMaxInFlight(opts.MaxUpstreamInFlight, opts.MaxUpstreamWait),
-		modelarts.WithTracing(opts.Tracing.Provider, opts.Tracing.Propagator),
-		modelarts.WithClock(opts.Clock),
-	}
-	if opts.UserAgent != "" {
-		clientOpts = append(clientOpts, modelarts.WithUserAgent(opts.UserAgent))
-	}
+	retry := opts.Retry
+	retry.AttemptTimeout = options.ZeroMeans(retry.AttemptTimeout, options.NoLimit)
+	clientOpts := modelarts.Options{Credentials: opts.Credentials, UserAgent: opts.UserAgent, Timeout: opts.UpstreamTimeout,
+		Retry: retry, MaxInFlight: options.ZeroMeans(opts.MaxUpstreamInFlight, options.NoLimit),
+		MaxInFlightWait: options.ZeroMeans(opts.MaxUpstreamWait, options.None),
+		TracerProvider:  opts.Tracing.Provider, Propagator: opts.Tracing.Propagator, Logger: opts.Logger, Clock: opts.Clock}
 	if opts.Metrics != nil {
-		clientOpts = append(clientOpts, modelarts.WithObserver(opts.Metrics))
+		clientOpts.Observer = opts.Metrics
 		if opts.Callers != nil {
 			opts.Callers.SetReloadObserver(opts.Metrics.CallersReload)
 		}
 	}
-	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts...); err != nil {
+	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts); err != nil {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -377,11 +372,12 @@ func New(opts Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
-	svcOpts := []service.Option{service.WithLogger(opts.Logger), service.WithTokenPassthrough(!opts.DisableTokenPassthrough),
-		service.WithCallerAuthentication(opts.Callers != nil),
-		service.WithWaiting(opts.MaxWait, opts.PollInterval, max(service.DefaultMaxPollInterval, opts.PollInterval)),
-		service.WithMaxWaits(opts.MaxWaits), service.WithClock(opts.Clock)}
-	s.svc = service.New(s.client, svcOpts...)
+	if s.svc, err = service.New(s.client, service.Options{Logger: opts.Logger, DisableTokenPassthrough: opts.DisableTokenPassthrough,
+		CallerAuthentication: opts.Callers != nil, MaxWait: opts.MaxWait, PollInterval: opts.PollInterval,
+		MaxWaits: options.ZeroMeans(opts.MaxWaits, options.NoLimit), Clock: opts.Clock}); err != nil {
+		s.closeHTTPClient()
+		return nil, fmt.Errorf("server: %w", err)
+	}
 
 	// What the check of a request's encoded form found is moved into the
 	// call's context before anything can refuse the call (the service
@@ -427,9 +423,8 @@ func New(opts Options) (_ *Server, err error) {
 			})
 		}
 	}
-	mirrorOpts := []mirror.Option{mirror.WithMaxBodyBytes(maxRequestBody), mirror.WithLogger(opts.Logger), mirror.WithCallerAuth(authenticate),
-		mirror.WithRequestCheck(s.check)}
-	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts...); err != nil {
+	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check}
+	if s.mirror, err = mirror.New(s.restBaseCtx, s.svc, interceptor, mirrorOpts); err != nil {
 		s.Close() // the gRPC server's stream workers, the idle connections
 		return nil, fmt.Errorf("server: REST mirror: %w", err)
 	}
