@@ -287,10 +287,18 @@ func (p *IAMPassword) token(ctx context.Context) (string, error) {
 // fetch requests a token and stores it. It runs under singleflight with its
 // own timeout: the caller that started it may go away, the others still
 // wait for it.
+//
+// A caller decides to fetch after reading p.tok outside the flight, so a
+// fetch may start just after another one stored a fresh token; it then
+// answers that token instead of asking IAM again.
 func (p *IAMPassword) fetch() (any, error) {
 	p.mu.Lock()
-	refresh := p.tok != nil
+	tok := p.tok
 	p.mu.Unlock()
+	if tok != nil && p.clock.Now().Before(tok.refreshAfter) {
+		return tok.value, nil
+	}
+	refresh := tok != nil
 	v, err := p.request()
 	p.mu.Lock()
 	p.lastErr, p.lastFetch = err, p.clock.Now()

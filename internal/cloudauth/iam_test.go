@@ -303,3 +303,30 @@ func TestNewIAMPassword_endpointErrorsNeverShowUserInfo(t *testing.T) {
 		})
 	}
 }
+
+// A fetch that starts right after another one stored a fresh token (its
+// caller read the token before that one finished) answers that token: 100
+// concurrent calls on a cold facade once made two token requests.
+func TestIAMPassword_fetchAfterAFreshTokenAsksNothing(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "u", Password: "pw", Domain: "d"}}, Clock: clock, TokenLifetime: 24 * time.Hour})
+	p, _ := newIAM(t, clock, emu)
+	first := authenticate(t, p)
+	// What a caller that read no token before the first fetch ended runs.
+	v, err := p.fetch()
+	if err != nil || v != first {
+		t.Fatalf("fetch = %v, %v; want the fresh token", v, err)
+	}
+	if n := emu.TokenRequestCount(); n != 1 {
+		t.Errorf("token requests = %d; want 1 (the fresh token answers the late fetch)", n)
+	}
+	// Due for refresh, a fetch asks IAM.
+	clock.Advance(19 * time.Hour)
+	if _, err := p.fetch(); err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.TokenRequestCount(); n != 2 {
+		t.Errorf("token requests after 19h = %d; want 2 (a refresh)", n)
+	}
+}
