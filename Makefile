@@ -225,7 +225,9 @@ test-python: debian-packages facade-binary ## The Python client's tests (unittes
 # The clients as packages, for projects outside this repository (docs/clients.md,
 # "From a project of your own"): the npm tarball (its prepack script builds
 # the client with a copy of gen/ts) and the Python wheel (devenv_client and
-# gen/python, built offline by Debian's setuptools).
+# the packages gen/python holds of the project's own protos, depending on
+# the PyPI distributions of the others; built offline by Debian's
+# setuptools).
 CLIENTS_DIR := bin/clients
 
 .PHONY: client-packages

@@ -14,7 +14,11 @@
 # network beyond what `make client-packages` needs: Go takes the modules
 # from the module cache (GOPROXY=off), npm the dependencies' tarballs from
 # its cache (npm ci filled both caches; npm still asks the registry for
-# their metadata), pip nothing but the wheel.
+# their metadata), pip no index (PIP_NO_INDEX): the wheel's dependencies
+# on the common protos, which a user's pip takes from PyPI, resolve to
+# test-only stand-ins built from gen/python
+# (clients/python/build_standin_wheels.py) in a directory pip is pointed at
+# (PIP_FIND_LINKS); grpcio and protobuf are Debian's.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,18 +98,30 @@ cd "$WORK" && (
 ) >"$WORK/node.out" 2>&1 || true
 check typescript "$WORK/node.out" "notebook-d115 RUNNING" "NOT_FOUND ModelArts.6309 400 my-request-1"
 
-echo "== Python (wheel)"
+echo "== Python (wheel, its common protos from stand-ins)"
+/usr/bin/python3 -B "$REPO/clients/python/build_standin_wheels.py" "$WORK/pypi-standins" >"$WORK/standins.log" 2>&1 ||
+	{ cat "$WORK/standins.log" >&2; exit 1; }
+export PIP_NO_INDEX=1 PIP_FIND_LINKS=$WORK/pypi-standins PIP_DISABLE_PIP_VERSION_CHECK=1
 cd "$WORK" && (
 	mkdir notebooks-py && cd notebooks-py
 	/usr/bin/python3 -m venv --system-site-packages .venv
-	.venv/bin/pip install --no-index $REPO/bin/clients/devenv_facade_client-0.1.0-py3-none-any.whl >/dev/null
+	.venv/bin/pip install $REPO/bin/clients/devenv_facade_client-0.1.0-py3-none-any.whl >/dev/null
 	cp $REPO/examples/python/example.py .
 	.venv/bin/python example.py $ADDR
 ) >"$WORK/python.out" 2>&1 || true
 check python "$WORK/python.out" "notebook-d115 RUNNING" "NOT_FOUND ModelArts.6309 400"
+# pip installed the stand-ins as the wheel's dependencies; uninstalling
+# the wheel leaves their modules, which it never held.
+(
+	cd "$WORK/notebooks-py"
+	.venv/bin/pip list 2>/dev/null | grep -E '^(googleapis-common-protos|protoc-gen-openapiv2) ' | sed 's/  */ /g'
+	.venv/bin/pip uninstall -y devenv-facade-client >/dev/null
+	.venv/bin/python -c 'import google.api.annotations_pb2, google.rpc.error_details_pb2, protoc_gen_openapiv2.options.annotations_pb2; print("common protos intact")'
+) >"$WORK/python-uninstall.out" 2>&1 || true
+check python_dependencies "$WORK/python-uninstall.out" "googleapis-common-protos 1.56.2+standin" "protoc-gen-openapiv2 0.0.1+standin" "common protos intact"
 
 if [ "$failed" -ne 0 ]; then
 	echo "== the facade's log"; cat "$WORK/facade.log"
 	exit 1
 fi
-echo "examples: 3 passed"
+echo "examples: 4 passed"
