@@ -10,6 +10,10 @@
 // that gives every call a request ID, recovers panics and writes one log
 // line per call; the gRPC server and the REST mirror both run calls through
 // it.
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which New fills in and checks in one
+// place.
 package service
 
 import (

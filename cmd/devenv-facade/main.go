@@ -29,6 +29,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/iamtoken"
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 )
@@ -44,11 +45,13 @@ modelarts.devenv.v1.DevEnvService and as a REST mirror of the ModelArts paths.
 Without --modelarts-endpoint it runs against an embedded ModelArts emulator
 on loopback, seeded with sample instances in project ` + emulator.SampleProjectID + `.`
 
-// config is what the flags set: the server's options (from
-// server.DefaultOptions, the one place defaults live) and what main needs to
-// build the rest.
+// config is what the flags set: the server's options (their defaults are
+// the server's, server.Options.WithDefaults) and what main needs to build
+// the rest. Flags whose 0 means none hold 0 here; [config.options] turns
+// it into options.NoLimit or None.
 type config struct {
-	opts server.Options
+	opts              server.Options
+	readinessRequires bool
 
 	grpcAddr, httpAddr, adminAddr string
 	endpoint                      string
@@ -72,7 +75,7 @@ type config struct {
 }
 
 func newFlags(cfg *config) *envflag.Set {
-	cfg.opts = server.DefaultOptions()
+	defaults := server.Options{}.WithDefaults()
 	o := &cfg.opts
 	fs := envflag.New("devenv-facade")
 	fs.ConfigFile(&cfg.configFile, "config", "DEVENV_FACADE_CONFIG",
@@ -83,40 +86,40 @@ func newFlags(cfg *config) *envflag.Set {
 		"address of the admin listener: HTTP /healthz and /readyz and gRPC health, plaintext and without caller authentication, for probes (in Kubernetes, bind the pod IP or 0.0.0.0); empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
-	fs.Duration(&o.UpstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", o.UpstreamTimeout,
+	fs.Duration(&o.UpstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", defaults.UpstreamTimeout,
 		"longest wait for one ModelArts call (retries included), whatever the caller's deadline").Between(100*time.Millisecond, 10*time.Minute)
-	fs.Duration(&o.ShutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", o.ShutdownGrace,
+	fs.Duration(&o.ShutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", defaults.ShutdownGrace,
 		"on SIGINT/SIGTERM, how long in-flight calls may finish before they are cancelled").Between(100*time.Millisecond, time.Hour)
-	fs.Int(&o.Retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", o.Retry.MaxAttempts,
+	fs.Int(&o.Retry.MaxAttempts, "retry-max-attempts", "DEVENV_FACADE_RETRY_MAX_ATTEMPTS", defaults.Retry.MaxAttempts,
 		"attempts per idempotent call (get, list, update, delete), the first included; 1 disables retries; create, start and stop are always sent once").Between(1, 10)
-	fs.Duration(&o.Retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", o.Retry.InitialBackoff,
+	fs.Duration(&o.Retry.InitialBackoff, "retry-initial-backoff", "DEVENV_FACADE_RETRY_INITIAL_BACKOFF", defaults.Retry.InitialBackoff,
 		"upper bound of the first retry's jittered wait; doubles per retry").Between(time.Millisecond, time.Minute)
-	fs.Duration(&o.Retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", o.Retry.MaxBackoff,
+	fs.Duration(&o.Retry.MaxBackoff, "retry-max-backoff", "DEVENV_FACADE_RETRY_MAX_BACKOFF", defaults.Retry.MaxBackoff,
 		"largest upper bound of a retry's jittered wait; at least --retry-initial-backoff").Between(time.Millisecond, 5*time.Minute)
-	fs.Duration(&o.Retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", o.Retry.MaxRetryAfter,
+	fs.Duration(&o.Retry.MaxRetryAfter, "retry-max-retry-after", "DEVENV_FACADE_RETRY_MAX_RETRY_AFTER", defaults.Retry.MaxRetryAfter,
 		"longest Retry-After the facade waits out before retrying; longer ones go back to the caller").Between(time.Second, 10*time.Minute)
-	fs.Duration(&o.Retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", o.Retry.AttemptTimeout,
+	fs.Duration(&o.Retry.AttemptTimeout, "upstream-attempt-timeout", "DEVENV_FACADE_UPSTREAM_ATTEMPT_TIMEOUT", defaults.Retry.AttemptTimeout,
 		"longest wait for one attempt, so a stalled connection leaves time to retry; 0s: no bound but the call's").Between(0, 10*time.Minute)
-	fs.Int(&o.MaxUpstreamInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", o.MaxUpstreamInFlight,
+	fs.Int(&o.MaxUpstreamInFlight, "max-upstream-inflight", "DEVENV_FACADE_MAX_UPSTREAM_INFLIGHT", defaults.MaxUpstreamInFlight,
 		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
-	fs.Duration(&o.MaxUpstreamWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", o.MaxUpstreamWait,
+	fs.Duration(&o.MaxUpstreamWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", defaults.MaxUpstreamWait,
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
-	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", o.RequestReadTimeout,
+	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", defaults.RequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
-	fs.Duration(&o.MaxConnectionAge, "max-connection-age", "DEVENV_FACADE_MAX_CONNECTION_AGE", o.MaxConnectionAge,
+	fs.Duration(&o.MaxConnectionAge, "max-connection-age", "DEVENV_FACADE_MAX_CONNECTION_AGE", defaults.MaxConnectionAge,
 		"how long a gRPC connection may live before the client is asked to reconnect (so that new replicas get clients; calls in flight finish); 0s: no limit").Between(0, 24*time.Hour)
-	fs.Int(&o.MaxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", o.MaxConnections,
+	fs.Int(&o.MaxConnections, "max-connections", "DEVENV_FACADE_MAX_CONNECTIONS", defaults.MaxConnections,
 		"most open connections on each of the gRPC and REST listeners; more wait in the listen backlog (0: no cap)").Between(0, 1_000_000)
-	fs.Duration(&o.MaxWait, "max-wait", "DEVENV_FACADE_MAX_WAIT", o.MaxWait,
+	fs.Duration(&o.MaxWait, "max-wait", "DEVENV_FACADE_MAX_WAIT", defaults.MaxWait,
 		"longest a call with wait set (create, start, stop, delete) waits for the instance's state, whatever the caller's deadline").Between(time.Second, 2*time.Hour)
-	fs.Int(&o.MaxWaits, "max-waits", "DEVENV_FACADE_MAX_WAITS", o.MaxWaits,
+	fs.Int(&o.MaxWaits, "max-waits", "DEVENV_FACADE_MAX_WAITS", defaults.MaxWaits,
 		"most calls with wait set waiting at once; beyond it they get RESOURCE_EXHAUSTED before anything is sent to ModelArts (0: no cap)").Between(0, 1_000_000)
-	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", o.PollInterval,
+	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", defaults.PollInterval,
 		"first pause between reads of an instance a call waits for; grows by half, with jitter, up to 5s (or this, if longer)").Between(100*time.Millisecond, time.Minute)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "auto", []string{"auto", "text", "json"},
 		"log line format; auto: text on a terminal, JSON otherwise (a container, a file, a pipe)")
-	fs.Bool(&o.ReadinessRequiresUpstream, "readiness-requires-modelarts", "DEVENV_FACADE_READINESS_REQUIRES_MODELARTS", o.ReadinessRequiresUpstream,
+	fs.Bool(&cfg.readinessRequires, "readiness-requires-modelarts", "DEVENV_FACADE_READINESS_REQUIRES_MODELARTS", !defaults.ReadinessIgnoresUpstream,
 		"report not ready (/readyz, the service's gRPC health) while ModelArts has not answered 3 requests in a row for 30s")
 	fs.Bool(&cfg.metrics, "metrics", "DEVENV_FACADE_METRICS", true,
 		"keep Prometheus metrics and serve them at /metrics on the admin listener (--admin-addr)")
@@ -164,20 +167,74 @@ func newFlags(cfg *config) *envflag.Set {
 	return fs
 }
 
-// check rejects combinations of settings that each flag alone cannot.
+// options returns the server's options the flags ask for: a flag's 0
+// that means none becomes options.NoLimit or None, which the server takes
+// for none (its zero means the default).
+func (cfg *config) options() server.Options {
+	o := cfg.opts
+	o.MaxUpstreamInFlight = options.ZeroMeans(o.MaxUpstreamInFlight, options.NoLimit)
+	o.MaxUpstreamWait = options.ZeroMeans(o.MaxUpstreamWait, options.None)
+	o.MaxConnectionAge = options.ZeroMeans(o.MaxConnectionAge, options.NoLimit)
+	o.MaxConnections = options.ZeroMeans(o.MaxConnections, options.NoLimit)
+	o.MaxWaits = options.ZeroMeans(o.MaxWaits, options.NoLimit)
+	o.Retry.AttemptTimeout = options.ZeroMeans(o.Retry.AttemptTimeout, options.NoLimit)
+	o.ReadinessIgnoresUpstream = !cfg.readinessRequires
+	return o
+}
+
+// check refuses settings the facade would refuse, before it starts
+// anything: the server's own check of its options (server.Options.Validate),
+// said with the flags' names, and the one thing only flags can get wrong:
+// a token-holder policy without the callers file it belongs to.
 func (cfg *config) check() error {
-	if r := cfg.opts.Retry; r.MaxBackoff < r.InitialBackoff {
-		return fmt.Errorf("--retry-max-backoff %s is below --retry-initial-backoff %s", r.MaxBackoff, r.InitialBackoff)
+	if cfg.tokenHolders != callerauth.RefuseTokenHolders.String() && cfg.callerTokensFile == "" {
+		return fmt.Errorf("--token-holders %s needs --caller-tokens-file: without caller authentication every caller's X-Auth-Token is forwarded already", cfg.tokenHolders)
 	}
-	if cfg.tokenHolders != callerauth.RefuseTokenHolders.String() {
-		switch {
-		case cfg.callerTokensFile == "":
-			return fmt.Errorf("--token-holders %s needs --caller-tokens-file: without caller authentication every caller's X-Auth-Token is forwarded already", cfg.tokenHolders)
-		case cfg.opts.DisableTokenPassthrough:
-			return fmt.Errorf("--token-holders %s admits callers on their own X-Auth-Token, which --no-token-passthrough ignores", cfg.tokenHolders)
+	return withFlagNames(cfg.options().Validate())
+}
+
+// optionFlags names the flag that sets each server option an
+// *options.Error may name.
+var optionFlags = map[string]string{
+	"UpstreamTimeout":          "upstream-timeout",
+	"ShutdownGrace":            "shutdown-grace",
+	"Retry.MaxAttempts":        "retry-max-attempts",
+	"Retry.InitialBackoff":     "retry-initial-backoff",
+	"Retry.MaxBackoff":         "retry-max-backoff",
+	"Retry.MaxRetryAfter":      "retry-max-retry-after",
+	"Retry.AttemptTimeout":     "upstream-attempt-timeout",
+	"MaxUpstreamInFlight":      "max-upstream-inflight",
+	"MaxUpstreamWait":          "max-upstream-wait",
+	"RequestReadTimeout":       "request-read-timeout",
+	"MaxConnectionAge":         "max-connection-age",
+	"MaxConnections":           "max-connections",
+	"MaxWait":                  "max-wait",
+	"MaxWaits":                 "max-waits",
+	"PollInterval":             "poll-interval",
+	"ReadinessIgnoresUpstream": "readiness-requires-modelarts",
+	"DisableTokenPassthrough":  "no-token-passthrough",
+	"Insecure":                 "insecure",
+	"Callers":                  "caller-tokens-file",
+	"Callers.TokenHolders":     "token-holders",
+	"TLS":                      "tls-cert",
+	"TLS.ClientCAs":            "client-ca",
+	"GRPCListener":             "grpc-addr",
+	"Endpoint":                 "modelarts-endpoint",
+}
+
+// withFlagNames says err, if it is an *options.Error, with the flags'
+// names instead of the options'.
+func withFlagNames(err error) error {
+	var oe *options.Error
+	if !errors.As(err, &oe) {
+		return err
+	}
+	return errors.New(oe.Describe(func(field string) string {
+		if f, ok := optionFlags[field]; ok {
+			return "--" + f
 		}
-	}
-	return nil
+		return field
+	}))
 }
 
 // tokenHolderPolicy returns the token-holder policy the flags ask for and, to
@@ -260,7 +317,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if cfg.metrics {
 		m = metrics.New()
 	}
-	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight)
+	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight) // 0 (no cap): the client's default
 	defer httpClient.CloseIdleConnections()
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
@@ -303,7 +360,15 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	var callers *callerauth.Authenticator
 	if cfg.callerTokensFile != "" {
-		if callers, err = callerauth.Load(cfg.callerTokensFile, logger); err != nil {
+		holders, validator, err := cfg.tokenHolderPolicy(httpClient)
+		if err != nil {
+			return err
+		}
+		callerOpts := callerauth.Options{Logger: logger, TokenHolders: holders, TokenValidator: validator}
+		if m != nil {
+			callerOpts.OnReload = m.CallersReload
+		}
+		if callers, err = callerauth.Load(cfg.callerTokensFile, callerOpts); err != nil {
 			return err
 		}
 		ticker := time.NewTicker(cfg.callersInterval)
@@ -316,10 +381,6 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		defer signal.Stop(hup)
 		go reloadOnHangup(ctx, hup, callers)
 	}
-	holders, validator, err := cfg.tokenHolderPolicy(httpClient)
-	if err != nil {
-		return err
-	}
 	var tlsConfig *tls.Config
 	if cfg.tlsCert != "" || cfg.tlsKey != "" || cfg.clientCA != "" {
 		if tlsConfig, err = server.ServerTLSConfig(cfg.tlsCert, cfg.tlsKey, cfg.clientCA); err != nil {
@@ -327,17 +388,22 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}
 
+	opts := cfg.options()
+	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
+	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
+	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
+	opts.Metrics = m
+	// With the callers in hand, what the settings alone could not show
+	// (callers admitted on their own token by a facade that ignores
+	// callers' tokens) is refused before anything listens.
+	if err := opts.Validate(); err != nil {
+		return withFlagNames(err)
+	}
 	listeners, err := listen(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	opts := cfg.opts
 	opts.GRPCListener, opts.HTTPListener, opts.AdminListener = listeners.grpc, listeners.http, listeners.admin
-	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
-	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
-	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
-	opts.TokenHolders, opts.TokenValidator = holders, validator
-	opts.Metrics = m
 	tracing, err := telemetry.FromEnv(ctx, lookupEnv, buildinfo.Read().Version)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -351,7 +417,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		}
 	}()
 	opts.Tracing = tracing
-	return server.Run(ctx, opts)
+	return withFlagNames(server.Run(ctx, opts))
 }
 
 // listeners are the facade's listeners; http and admin may be nil.

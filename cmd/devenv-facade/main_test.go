@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/options"
+	"github.com/devenv-facade/devenv-facade/internal/server"
+
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -93,6 +96,43 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 				t.Errorf("run %q %v: %v; want an error mentioning %q", tt.args, tt.env, err, want)
 			}
 		}
+	}
+}
+
+// TestOptionFlags: every option the command names by a flag is named by
+// one the command has; flags whose 0 means none reach the server as
+// options.NoLimit or None, and their defaults are the server's.
+func TestOptionFlags(t *testing.T) {
+	t.Parallel()
+	var cfg config
+	fs := newFlags(&cfg)
+	flags := map[string]bool{}
+	for _, f := range fs.Flags() {
+		flags[f.Name] = true
+	}
+	for field, flag := range optionFlags {
+		if !flags[flag] {
+			t.Errorf("option %s is said as --%s, which is not a flag", field, flag)
+		}
+	}
+	zero := []string{"--max-upstream-inflight", "0", "--max-upstream-wait", "0s", "--max-connection-age", "0s", "--max-connections", "0",
+		"--max-waits", "0", "--upstream-attempt-timeout", "0s", "--readiness-requires-modelarts=false"}
+	if err := fs.Parse(zero, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.options()
+	if o.MaxUpstreamInFlight != options.NoLimit || o.MaxUpstreamWait != options.None || o.MaxConnectionAge != options.NoLimit ||
+		o.MaxConnections != options.NoLimit || o.MaxWaits != options.NoLimit || o.Retry.AttemptTimeout != options.NoLimit || !o.ReadinessIgnoresUpstream {
+		t.Errorf("the flags' 0 became %+v; want NoLimit and None", o)
+	}
+	var defaults config
+	if err := newFlags(&defaults).Parse(nil, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := defaults.options(), (server.Options{}).WithDefaults(); got.UpstreamTimeout != want.UpstreamTimeout ||
+		got.MaxUpstreamInFlight != want.MaxUpstreamInFlight || got.Retry.WithDefaults() != want.Retry || got.MaxWaits != want.MaxWaits ||
+		got.ShutdownGrace != want.ShutdownGrace || got.ReadinessIgnoresUpstream {
+		t.Errorf("the flags' defaults give %+v; want the server's defaults", got)
 	}
 }
 

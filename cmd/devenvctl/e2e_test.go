@@ -40,7 +40,7 @@ func startRealFacade(t *testing.T, clock *clocktest.Fake, set ...func(*server.Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := server.DefaultOptions()
+	opts := server.Options{}
 	opts.GRPCListener, opts.Endpoint = lis, up.URL
 	opts.Credentials = cloudauth.Token("facade-token")
 	opts.Clock = clock

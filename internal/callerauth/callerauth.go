@@ -35,10 +35,14 @@
 // (SDK-HMAC-SHA256) is refused: the facade cannot verify the signature and
 // never forwards one. Calls that bring their own IAM token instead of an
 // identity from the file (token holders) are refused, or admitted to run on
-// that token alone, as [Authenticator.AdmitTokenHolders] says. The file is re-read
+// that token alone, as Options.TokenHolders says. The file is re-read
 // when its content changes ([Authenticator.Watch]) or on request
 // ([Authenticator.Reload], for SIGHUP); a broken file never replaces a good
 // one.
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which Load fills in and checks in one
+// place.
 package callerauth
 
 import (
@@ -65,6 +69,8 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 	"github.com/devenv-facade/devenv-facade/internal/yamlerr"
@@ -239,10 +245,12 @@ func (p *policy) byCertificate(cert *x509.Certificate) *Caller {
 // Authenticator authenticates callers against a callers file and keeps it
 // current. It is safe for concurrent use.
 type Authenticator struct {
-	path   string
-	logger *slog.Logger
-	now    func() time.Time
-	policy atomic.Pointer[policy]
+	path     string
+	logger   *slog.Logger
+	clock    clock.Clock
+	holders  tokenHolders    // the policy for token holders
+	onReload func(err error) // nil: no one is told of reloads
+	policy   atomic.Pointer[policy]
 
 	mu        sync.Mutex        // serialises reloads
 	seen      [sha256.Size]byte // the content in force; zeroed by a failure, so that any good content is installed and heard of
@@ -251,30 +259,62 @@ type Authenticator struct {
 	failedErr error  // and its error
 
 	refusals refusalLog
-	holders  atomic.Pointer[tokenHolders]
 	// rpcs declares what each RPC acts on and whether it only reads:
 	// rpcdecl.Served(), or a test's.
 	rpcs *rpcdecl.Table
-
-	// onReload, if set, is told of every reload (SetReloadObserver).
-	onReload atomic.Pointer[func(err error)]
 }
 
-// SetReloadObserver has observe told of every reload of the callers file
-// after Load: one that installed a changed file (err nil) or failed (the
-// previous callers stay in force). Checks that found the content unchanged
-// are not reloads. It may be called at any time, also while Watch runs.
-func (a *Authenticator) SetReloadObserver(observe func(err error)) { a.onReload.Store(&observe) }
+// Options configures an [Authenticator]. The zero value of every field
+// means its default (package options): token holders refused, nothing
+// logged, the system clock.
+type Options struct {
+	// Logger receives the reloads, the refused calls (sampled) and a
+	// warning when others than the owner may write the file. Nil discards
+	// them.
+	Logger *slog.Logger
+	// OnReload, if set, is told of every reload of the callers file after
+	// Load: one that installed a changed file (err nil) or failed (the
+	// previous callers stay in force). Checks that found the content
+	// unchanged are not reloads.
+	OnReload func(err error)
+	// TokenHolders is the policy for callers who bring only their own IAM
+	// token (see [TokenHolderPolicy]); zero refuses them.
+	TokenHolders TokenHolderPolicy
+	// TokenValidator checks token holders' tokens with IAM (an
+	// *iamtoken.Validator). Required with ValidateTokenHolders, refused
+	// with the other policies.
+	TokenValidator TokenValidator
+	// Clock paces the log lines of refused calls. Nil means the system
+	// clock.
+	Clock clock.Clock
+}
+
+// validate refuses options an Authenticator cannot use.
+func (o Options) validate() error {
+	switch {
+	case o.TokenHolders < RefuseTokenHolders || o.TokenHolders > ValidateTokenHolders:
+		return options.Errorf("callerauth", "{TokenHolders}: unknown token-holder policy %d", int(o.TokenHolders))
+	case o.TokenHolders == ValidateTokenHolders && o.TokenValidator == nil:
+		return options.Errorf("callerauth", "{TokenHolders} validate needs a {TokenValidator} (an IAM endpoint)")
+	case o.TokenHolders != ValidateTokenHolders && o.TokenValidator != nil:
+		return options.Errorf("callerauth", "a {TokenValidator} is only used with {TokenHolders} validate, not %s", o.TokenHolders)
+	}
+	return nil
+}
 
 // Load reads the callers file at path. It fails if the file is missing or
-// invalid: the facade must not start with caller authentication half-on.
-// It warns (on logger) when others than the owner may write the file.
-func Load(path string, logger *slog.Logger) (*Authenticator, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// invalid (the facade must not start with caller authentication half-on),
+// or on options it cannot use (an *options.Error naming them). It warns
+// (on opts.Logger) when others than the owner may write the file.
+func Load(path string, opts Options) (*Authenticator, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
-	a := &Authenticator{path: path, logger: logger, now: time.Now, rpcs: rpcdecl.Served()}
-	a.holders.Store(&tokenHolders{})
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Authenticator{path: path, logger: opts.Logger, clock: clock.Or(opts.Clock), onReload: opts.OnReload, rpcs: rpcdecl.Served(),
+		holders: tokenHolders{policy: opts.TokenHolders, validator: opts.TokenValidator}}
 	if _, err := a.load(true); err != nil {
 		return nil, err
 	}
@@ -406,8 +446,8 @@ func (a *Authenticator) Watch(ctx context.Context, ticks <-chan time.Time) {
 }
 
 func (a *Authenticator) logReload(o outcome, err error) {
-	if observe := a.onReload.Load(); observe != nil && (o == installed || o == failed) {
-		(*observe)(err)
+	if observe := a.onReload; observe != nil && (o == installed || o == failed) {
+		observe(err)
 	}
 	switch o {
 	case failed:

@@ -97,7 +97,7 @@ func TestLoad_rejectsBadFiles(t *testing.T) {
 	}
 	for name, content := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := callerauth.Load(writeFile(t, content), nil)
+			_, err := callerauth.Load(writeFile(t, content), callerauth.Options{})
 			if err == nil {
 				t.Fatal("Load succeeded; want an error")
 			}
@@ -106,18 +106,18 @@ func TestLoad_rejectsBadFiles(t *testing.T) {
 			}
 		})
 	}
-	if _, err := callerauth.Load(filepath.Join(t.TempDir(), "missing.yaml"), nil); err == nil {
+	if _, err := callerauth.Load(filepath.Join(t.TempDir(), "missing.yaml"), callerauth.Options{}); err == nil {
 		t.Error("Load of a missing file succeeded")
 	}
 	// JSON is YAML.
-	if _, err := callerauth.Load(writeFile(t, `{"callers": [{"name": "a", "token_sha256": "`+h+`", "projects": ["*"]}]}`), nil); err != nil {
+	if _, err := callerauth.Load(writeFile(t, `{"callers": [{"name": "a", "token_sha256": "`+h+`", "projects": ["*"]}]}`), callerauth.Options{}); err != nil {
 		t.Errorf("JSON file: %v", err)
 	}
 }
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestAuthenticate(t *testing.T) {
 func TestReload(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, callersFile())
-	a, err := callerauth.Load(path, nil)
+	a, err := callerauth.Load(path, callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestCheck_sameSizeAndTime(t *testing.T) {
 		return "callers: [{name: a, token_sha256: " + hash(token) + ", projects: ['*']}]\n"
 	}
 	path := writeFile(t, file("old-token-1"))
-	a, err := callerauth.Load(path, nil)
+	a, err := callerauth.Load(path, callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestCheck_sameSizeAndTime(t *testing.T) {
 func TestWatch(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, callersFile())
-	a, err := callerauth.Load(path, nil)
+	a, err := callerauth.Load(path, callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestLoad_warnsAboutWritableFile(t *testing.T) {
 	}
 	var buf strings.Builder
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	if _, err := callerauth.Load(path, logger); err != nil {
+	if _, err := callerauth.Load(path, callerauth.Options{Logger: logger}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "writable by others") {
@@ -304,7 +304,7 @@ func TestLoad_warnsAboutWritableFile(t *testing.T) {
 	}
 	buf.Reset()
 	path2 := writeFile(t, callersFile())
-	if _, err := callerauth.Load(path2, logger); err != nil {
+	if _, err := callerauth.Load(path2, callerauth.Options{Logger: logger}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "writable") {
@@ -314,7 +314,7 @@ func TestLoad_warnsAboutWritableFile(t *testing.T) {
 
 func TestUnaryInterceptor(t *testing.T) {
 	t.Parallel()
-	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestUnaryInterceptor(t *testing.T) {
 // every project.
 func TestUndeclaredMethodsFailClosed(t *testing.T) {
 	t.Parallel()
-	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestREADMEExample(t *testing.T) {
 		t.Fatal("docs/securing.md has no ```yaml block starting with callers:")
 	}
 	block, _, _ := strings.Cut(rest, "```")
-	a, err := callerauth.Load(writeFile(t, "callers:"+block), nil)
+	a, err := callerauth.Load(writeFile(t, "callers:"+block), callerauth.Options{})
 	if err != nil {
 		t.Fatalf("the example of docs/securing.md does not load: %v", err)
 	}
@@ -439,7 +439,7 @@ func TestReadOnlyProjects(t *testing.T) {
     token_sha256: ` + hash("audit-token") + `
     read_only_projects: ["*"]
 `
-	a, err := callerauth.Load(writeFile(t, file), nil)
+	a, err := callerauth.Load(writeFile(t, file), callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,18 +500,18 @@ func TestReadOnlyProjects(t *testing.T) {
 func TestReadOnlyProjects_conflicts(t *testing.T) {
 	t.Parallel()
 	file := "callers: [{name: a, token_sha256: " + hash("x") + ", projects: ['" + projectA + "'], read_only_projects: ['" + projectA + "']}]"
-	if _, err := callerauth.Load(writeFile(t, file), nil); err == nil || !strings.Contains(err.Error(), "both") {
+	if _, err := callerauth.Load(writeFile(t, file), callerauth.Options{}); err == nil || !strings.Contains(err.Error(), "both") {
 		t.Errorf("a project in both lists: %v; want an error saying so", err)
 	}
 }
 
-// TestReloadObserver: the observer hears of reloads that changed the
-// callers or failed, not of unchanged checks; setting it while Watch runs
-// is safe (the race detector watches this test).
+// TestReloadObserver: OnReload hears of reloads that changed the callers
+// or failed, not of unchanged checks nor of the first load.
 func TestReloadObserver(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, "callers:\n  - name: a\n    token_sha256: "+hash("a-token")+"\n    projects: [\"*\"]\n")
-	a, err := callerauth.Load(path, nil)
+	heard := make(chan error, 10)
+	a, err := callerauth.Load(path, callerauth.Options{OnReload: func(err error) { heard <- err }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,8 +526,6 @@ func TestReloadObserver(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	heard := make(chan error, 10)
-	a.SetReloadObserver(func(err error) { heard <- err })
 	ticks <- time.Now() // unchanged: nothing heard
 	// Replaced whole (written beside it, then renamed), as the watcher may
 	// still be reading it for the previous tick: an in-place write could be

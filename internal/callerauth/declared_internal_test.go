@@ -59,14 +59,11 @@ func TestAuthorizationFollowsDeclarations(t *testing.T) {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := Load(path, nil)
+	a, err := Load(path, Options{TokenHolders: ForwardTokenHolders})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.rpcs = rpcdecl.New(svc)
-	if err := a.AdmitTokenHolders(ForwardTokenHolders, nil); err != nil {
-		t.Fatal(err)
-	}
 	// Who may call each method on project A ("B": on project B), in the
 	// order limited, reader, admin, auditor, and a token holder.
 	tests := []struct {

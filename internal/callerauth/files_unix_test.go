@@ -33,7 +33,7 @@ func TestLoadAndCheck_onlySmallRegularFiles(t *testing.T) {
 	within := func(what string, f func() error) error { return smallfiletest.Within(t, what, fifo, f) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := within("Load", func() error { _, err := callerauth.Load(tt.path, nil); return err })
+			err := within("Load", func() error { _, err := callerauth.Load(tt.path, callerauth.Options{}); return err })
 			if want := "callers file: " + tt.path + tt.why; err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("Load: %v; want an error with %q", err, want)
 			}
@@ -41,7 +41,7 @@ func TestLoadAndCheck_onlySmallRegularFiles(t *testing.T) {
 			// The file in force is replaced by the bad one (a symbolic
 			// link renamed over it, as a mounted Secret's files are).
 			path := writeFile(t, callersFile())
-			a, err := callerauth.Load(path, nil)
+			a, err := callerauth.Load(path, callerauth.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

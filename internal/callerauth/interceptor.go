@@ -105,7 +105,7 @@ func firstValid(ids []string) string {
 func (a *Authenticator) unauthenticated(err error, requestID string) error {
 	if errors.Is(err, ErrSignedRequest) {
 		send := "a bearer token from the callers file (Authorization: Bearer)"
-		if a.holders.Load().policy != RefuseTokenHolders {
+		if a.holders.policy != RefuseTokenHolders {
 			send = "your IAM token as X-Auth-Token, or " + send
 		}
 		return apierror.SignatureNotAccepted(requestID, send)
@@ -247,7 +247,7 @@ func (a *Authenticator) refused(protocol, method, requestID string, err error) {
 	attrs := []slog.Attr{slog.String("protocol", protocol), slog.String("method", scrub.Text(method, maxMethodBytes, nil)),
 		slog.String("request_id", requestID), slog.String("caller_error", err.Error())}
 	a.logger.LogAttrs(context.Background(), slog.LevelDebug, "refused an unauthenticated call", attrs...)
-	now := a.now()
+	now := a.clock.Now()
 	r := &a.refusals
 	r.mu.Lock()
 	if !r.last.IsZero() && now.Sub(r.last) < refusalLogInterval {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
 )
 
@@ -15,13 +17,13 @@ import (
 // DEBUG only.
 func TestRefusedCallsAreSampled(t *testing.T) {
 	var logs logbuf.Buffer
-	now := time.Unix(1000, 0)
-	a := &Authenticator{logger: slog.New(slog.NewTextHandler(&logs, nil)), now: func() time.Time { return now }}
+	clock := clocktest.New(time.Unix(1000, 0))
+	a := &Authenticator{logger: slog.New(slog.NewTextHandler(&logs, nil)), clock: clock}
 	for range 1000 {
 		a.refused("grpc", "/m", "rid", errors.New("bad token"))
-		now = now.Add(time.Millisecond) // 1000 refusals in one second
+		clock.Advance(time.Millisecond) // 1000 refusals in one second
 	}
-	now = now.Add(refusalLogInterval)
+	clock.Advance(refusalLogInterval)
 	a.refused("rest", "DELETE /x", "rid", errors.New("bad token"))
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != 2 {

@@ -22,7 +22,8 @@ func TestCheck_brokenFileReportedOncePerContent(t *testing.T) {
 	good := "callers:\n  - name: a\n    token_sha256: " + hash("a-token") + "\n    projects: [\"*\"]\n"
 	path := writeFile(t, good)
 	var logs logbuf.Buffer
-	a, err := callerauth.Load(path, slog.New(slog.NewTextHandler(&logs, nil)))
+	heard := make(chan error, 100)
+	a, err := callerauth.Load(path, callerauth.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), OnReload: func(err error) { heard <- err }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +38,6 @@ func TestCheck_brokenFileReportedOncePerContent(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	heard := make(chan error, 100)
-	a.SetReloadObserver(func(err error) { heard <- err })
 	// check makes Watch check n times and waits for the checks to be
 	// done: Watch takes a tick only once the check before it is over, so
 	// after the (n+1)th tick is taken the nth check has finished.

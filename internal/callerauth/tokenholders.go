@@ -91,24 +91,12 @@ type tokenHolders struct {
 	validator TokenValidator
 }
 
-// AdmitTokenHolders sets the policy for token holders (refused until it
-// is called). ValidateTokenHolders needs a validator; the other policies
-// take none. Call it before serving.
-func (a *Authenticator) AdmitTokenHolders(p TokenHolderPolicy, v TokenValidator) error {
-	switch {
-	case p < RefuseTokenHolders || p > ValidateTokenHolders:
-		return fmt.Errorf("callerauth: unknown token-holder policy %d", int(p))
-	case p == ValidateTokenHolders && v == nil:
-		return errors.New("callerauth: validating token holders needs a token validator (an IAM endpoint)")
-	case p != ValidateTokenHolders && v != nil:
-		return fmt.Errorf("callerauth: a token validator is only used with the validate policy, not %s", p)
-	}
-	a.holders.Store(&tokenHolders{policy: p, validator: v})
-	return nil
-}
-
 // TokenHolders returns the policy for token holders in force.
-func (a *Authenticator) TokenHolders() TokenHolderPolicy { return a.holders.Load().policy }
+func (a *Authenticator) TokenHolders() TokenHolderPolicy { return a.holders.policy }
+
+// TokenValidator returns the validator of token holders' tokens, or nil
+// unless the policy is ValidateTokenHolders.
+func (a *Authenticator) TokenValidator() TokenValidator { return a.holders.validator }
 
 // tokenHolder is the caller every admitted token holder is.
 var tokenHolder = &Caller{Name: callctx.TokenHolder, all: true, holder: true}
@@ -132,7 +120,7 @@ func holderMayCall(rpc *rpcdecl.RPC) bool {
 // ([StandingOf]). It returns the refusal, told what the caller lacks,
 // otherwise.
 func (a *Authenticator) admitHolder(refusal error, method string, tokens []string) (*Caller, error) {
-	if a.holders.Load().policy == RefuseTokenHolders {
+	if a.holders.policy == RefuseTokenHolders {
 		return nil, refusal
 	}
 	switch {
@@ -141,7 +129,7 @@ func (a *Authenticator) admitHolder(refusal error, method string, tokens []strin
 	case method != "" && !holderMayCall(a.rpcs.Lookup(method)):
 		return nil, fmt.Errorf("%w; a caller with only its own X-Auth-Token may call the API's methods and server reflection only", refusal)
 	}
-	if v := a.holders.Load().validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil {
+	if v := a.holders.validator; v != nil && callctx.CheckAuthToken(tokens[0]) == nil {
 		if key := iamtoken.KeyOf(tokens[0]); v.Accepted(key) {
 			return &Caller{Name: callctx.TokenHolder, all: true, holder: true, vouched: string(key[:])}, nil
 		}
@@ -164,7 +152,7 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, method string, rpc 
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
 			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods and server reflection only", call).Err()
 	}
-	h := a.holders.Load()
+	h := &a.holders
 	if h.validator == nil {
 		return ctx, nil
 	}

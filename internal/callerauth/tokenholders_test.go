@@ -3,12 +3,16 @@ package callerauth_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -70,9 +74,10 @@ func TestTokenHolderPolicy_names(t *testing.T) {
 	}
 }
 
-func TestAdmitTokenHolders_arguments(t *testing.T) {
+func TestLoad_tokenHolderOptions(t *testing.T) {
 	t.Parallel()
-	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	path := writeFile(t, callersFile())
+	a, err := callerauth.Load(path, callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,15 +97,20 @@ func TestAdmitTokenHolders_arguments(t *testing.T) {
 		{callerauth.ForwardTokenHolders, v, false},
 		{callerauth.TokenHolderPolicy(9), nil, false},
 	} {
-		if err := a.AdmitTokenHolders(tt.p, tt.v); (err == nil) != tt.ok {
-			t.Errorf("AdmitTokenHolders(%v, %v): %v; want ok %v", tt.p, tt.v != nil, err, tt.ok)
+		a, err := callerauth.Load(path, callerauth.Options{TokenHolders: tt.p, TokenValidator: tt.v})
+		var oe *options.Error
+		switch {
+		case tt.ok && (err != nil || a.TokenHolders() != tt.p):
+			t.Errorf("Load with policy %v, validator %v: %v; want the policy in force", tt.p, tt.v != nil, err)
+		case !tt.ok && (!errors.As(err, &oe) || !slices.Contains(oe.Fields(), "TokenHolders")):
+			t.Errorf("Load with policy %v, validator %v: %v; want an *options.Error naming TokenHolders", tt.p, tt.v != nil, err)
 		}
 	}
 }
 
 func TestLoad_reservesTheTokenHolderName(t *testing.T) {
 	t.Parallel()
-	_, err := callerauth.Load(writeFile(t, "callers: [{name: token-holder, token_sha256: "+hash("x")+", projects: ['*']}]\n"), nil)
+	_, err := callerauth.Load(writeFile(t, "callers: [{name: token-holder, token_sha256: "+hash("x")+", projects: ['*']}]\n"), callerauth.Options{})
 	if err == nil || !strings.Contains(err.Error(), "reserved") {
 		t.Errorf("a caller named token-holder: %v; want refused as reserved", err)
 	}
@@ -153,16 +163,13 @@ func TestTokenHolders_unary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := callerauth.Load(writeFile(t, callersFile()), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			v := &fakeValidator{}
 			var validator callerauth.TokenValidator
 			if tt.policy == callerauth.ValidateTokenHolders {
 				validator = v
 			}
-			if err := a.AdmitTokenHolders(tt.policy, validator); err != nil {
+			a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{TokenHolders: tt.policy, TokenValidator: validator})
+			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := callctx.NewContext(t.Context(), callctx.New("rid"))
@@ -215,11 +222,8 @@ func TestTokenHolders_unary(t *testing.T) {
 // refused with its own reason.
 func TestTokenHolders_tap(t *testing.T) {
 	t.Parallel()
-	a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+	a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{TokenHolders: callerauth.ForwardTokenHolders})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.AdmitTokenHolders(callerauth.ForwardTokenHolders, nil); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -257,11 +261,8 @@ func TestTokenHolders_tap(t *testing.T) {
 func TestTokenHolders_middleware(t *testing.T) {
 	t.Parallel()
 	for _, policy := range []callerauth.TokenHolderPolicy{callerauth.RefuseTokenHolders, callerauth.ForwardTokenHolders} {
-		a, err := callerauth.Load(writeFile(t, callersFile()), nil)
+		a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{TokenHolders: policy})
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.AdmitTokenHolders(policy, nil); err != nil {
 			t.Fatal(err)
 		}
 		var reached *callerauth.Caller
@@ -334,15 +335,12 @@ func TestStandingOf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := callerauth.Load(writeFile(t, callersFile()), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var v callerauth.TokenValidator
 			if tt.policy == callerauth.ValidateTokenHolders {
 				v = &fakeValidator{}
 			}
-			if err := a.AdmitTokenHolders(tt.policy, v); err != nil {
+			a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{TokenHolders: tt.policy, TokenValidator: v})
+			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, err := a.Tap(t.Context(), &tap.Info{FullMethodName: tt.method, Header: tt.md})
@@ -392,16 +390,13 @@ func TestTokenHolders_reflection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := callerauth.Load(writeFile(t, callersFile()), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			v := &fakeValidator{}
 			var validator callerauth.TokenValidator
 			if tt.policy == callerauth.ValidateTokenHolders {
 				validator = v
 			}
-			if err := a.AdmitTokenHolders(tt.policy, validator); err != nil {
+			a, err := callerauth.Load(writeFile(t, callersFile()), callerauth.Options{TokenHolders: tt.policy, TokenValidator: validator})
+			if err != nil {
 				t.Fatal(err)
 			}
 			md := metadata.MD{}

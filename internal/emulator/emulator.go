@@ -120,6 +120,10 @@
 // every endpoint: per request (header X-Emulator-Fault), globally
 // (Options.Fault, PUT /emulator/faults), per instance ID "fault-<spec>" and
 // per created name "fault-<spec>": see [CheckFault].
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which New fills in and checks in one
+// place.
 package emulator
 
 import (

@@ -15,6 +15,10 @@
 // caller has stopped waiting is cancelled. Entries are keyed by the token's
 // SHA-256, never the token, and both kinds are bounded in number. No error,
 // log line or description carries a token.
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which New fills in and checks in one
+// place.
 package iamtoken
 
 import (
@@ -30,6 +34,7 @@ import (
 	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -104,7 +109,8 @@ type HTTPClient interface {
 	Do(req *http.Request) (*http.Response, error)
 }
 
-// Options tune a [Validator]; zero values take the defaults.
+// Options tune a [Validator]. The zero value of every field means its
+// default (package options); negative values are refused.
 type Options struct {
 	// Clock expires cached answers and tokens; nil means the system
 	// clock.
@@ -123,6 +129,30 @@ type Options struct {
 	// [ErrBusy]. A check abandoned by every caller counts until its
 	// request has ended.
 	MaxChecks int
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	o.Clock = clock.Or(o.Clock)
+	o.MaxValid = options.Or(o.MaxValid, DefaultMaxValid)
+	o.MaxRejected = options.Or(o.MaxRejected, DefaultMaxRejected)
+	o.RejectedTTL = options.Or(o.RejectedTTL, DefaultRejectedTTL)
+	o.Timeout = options.Or(o.Timeout, DefaultTimeout)
+	o.MaxChecks = options.Or(o.MaxChecks, DefaultMaxChecks)
+	return o
+}
+
+// validate refuses negative bounds.
+func (o Options) validate() error {
+	switch {
+	case o.MaxValid < 0 || o.MaxRejected < 0:
+		return options.Errorf("iamtoken", "{MaxValid} %d and {MaxRejected} %d must not be negative", o.MaxValid, o.MaxRejected)
+	case o.RejectedTTL < 0 || o.Timeout < 0:
+		return options.Errorf("iamtoken", "{RejectedTTL} %s and {Timeout} %s must not be negative", o.RejectedTTL, o.Timeout)
+	case o.MaxChecks < 0:
+		return options.Errorf("iamtoken", "{MaxChecks} %d is negative", o.MaxChecks)
+	}
+	return nil
 }
 
 // Validator checks tokens with IAM. It is safe for concurrent use.
@@ -195,21 +225,9 @@ func New(httpClient HTTPClient, endpoint string, opts Options) (*Validator, erro
 	u.Path = strings.TrimRight(u.Path, "/") + "/auth/tokens"
 	u.RawPath = ""
 	u.RawQuery = "nocatalog=true" // the service catalogue is large and unused
-	opts.Clock = clock.Or(opts.Clock)
-	if opts.MaxValid <= 0 {
-		opts.MaxValid = DefaultMaxValid
-	}
-	if opts.MaxRejected <= 0 {
-		opts.MaxRejected = DefaultMaxRejected
-	}
-	if opts.RejectedTTL <= 0 {
-		opts.RejectedTTL = DefaultRejectedTTL
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.MaxChecks <= 0 {
-		opts.MaxChecks = DefaultMaxChecks
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	return &Validator{
 		httpClient: httpClient,

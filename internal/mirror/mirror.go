@@ -14,6 +14,10 @@
 // does not serve is answered as the vendor's API gateway answers it: 404
 // {"error_msg": ..., "error_code": "APIGW.0101", "request_id": ...}, never
 // 405. Every answer carries X-Request-Id, and no body ends with a newline.
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which New fills in and checks in one
+// place.
 package mirror
 
 import (

@@ -10,6 +10,10 @@
 // Every call takes the caller's context: its deadline and cancellation
 // reach the upstream request, and a call without a deadline is bounded by
 // the client's timeout (Options.Timeout).
+//
+// Configuration follows package options: [Options] is a struct whose zero
+// fields mean their defaults, which NewClient fills in and checks in one
+// place.
 package modelarts
 
 import (
@@ -205,7 +209,7 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	o.UserAgent = options.Or(o.UserAgent, DefaultUserAgent)
 	o.Timeout = options.Or(o.Timeout, DefaultTimeout)
-	o.Retry = o.Retry.withDefaults()
+	o.Retry = o.Retry.WithDefaults()
 	o.MaxInFlight = options.Or(o.MaxInFlight, DefaultMaxInFlight)
 	o.MaxInFlightWait = options.Or(o.MaxInFlightWait, DefaultMaxInFlightWait)
 	if o.Propagator == nil {

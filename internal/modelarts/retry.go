@@ -50,8 +50,8 @@ func DefaultRetryPolicy() RetryPolicy {
 		Multiplier: 2, MaxRetryAfter: 5 * time.Second, AttemptTimeout: 10 * time.Second}
 }
 
-// withDefaults returns p with its zero fields set to their defaults.
-func (p RetryPolicy) withDefaults() RetryPolicy {
+// WithDefaults returns p with its zero fields set to their defaults.
+func (p RetryPolicy) WithDefaults() RetryPolicy {
 	d := DefaultRetryPolicy()
 	p.MaxAttempts = options.Or(p.MaxAttempts, d.MaxAttempts)
 	p.InitialBackoff = options.Or(p.InitialBackoff, d.InitialBackoff)
@@ -67,7 +67,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // (AttemptTimeout may be options.NoLimit), a Multiplier below 1, or a
 // MaxBackoff below InitialBackoff. [NewClient] refuses such a policy.
 func (p RetryPolicy) Validate() error {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	switch {
 	case p.MaxAttempts < 1:
 		return options.Errorf("modelarts", "{MaxAttempts} %d is negative", p.MaxAttempts)

@@ -14,7 +14,7 @@ import (
 
 func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
 	t.Parallel()
-	p := RetryPolicy{MaxAttempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Multiplier: 2}.withDefaults()
+	p := RetryPolicy{MaxAttempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, Multiplier: 2}.WithDefaults()
 	for n, ceiling := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 300 * time.Millisecond, 9: 300 * time.Millisecond} {
 		var lo, hi time.Duration = time.Hour, 0
 		for range 2000 {
@@ -36,10 +36,10 @@ func TestRetryPolicy_backoffIsFullJitterWithinBounds(t *testing.T) {
 // fields, what the defaults cannot mend.
 func TestRetryPolicy_defaults(t *testing.T) {
 	t.Parallel()
-	if p := (RetryPolicy{}).withDefaults(); p != DefaultRetryPolicy() {
+	if p := (RetryPolicy{}).WithDefaults(); p != DefaultRetryPolicy() {
 		t.Errorf("zero policy with defaults: %+v; want DefaultRetryPolicy", p)
 	}
-	if p := (RetryPolicy{InitialBackoff: 3 * time.Second}).withDefaults(); p.MaxBackoff != 3*time.Second {
+	if p := (RetryPolicy{InitialBackoff: 3 * time.Second}).WithDefaults(); p.MaxBackoff != 3*time.Second {
 		t.Errorf("MaxBackoff %v for InitialBackoff 3s; want 3s", p.MaxBackoff)
 	}
 	if err := (RetryPolicy{MaxAttempts: 1, AttemptTimeout: options.NoLimit}).Validate(); err != nil {

@@ -18,7 +18,7 @@ func TestEveryServedRPCDeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer grpcLis.Close()
-	opts := DefaultOptions()
+	opts := Options{}
 	opts.GRPCListener, opts.Endpoint = grpcLis, "http://127.0.0.1:1"
 	s, err := New(opts)
 	if err != nil {

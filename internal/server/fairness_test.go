@@ -48,24 +48,16 @@ func fairFacade(t *testing.T, emu *emulator.Server, policy callerauth.TokenHolde
 		list = append(list, "{name: "+name+", token_sha256: "+hex.EncodeToString(sum[:])+", projects: ['*']}")
 	}
 	writeTestFile(t, path, "callers: ["+strings.Join(list, ", ")+"]\n")
-	callers, err := callerauth.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var iam string
 	f := startFacade(t, emu, func(o *server.Options) {
-		o.Callers, o.Credentials, o.TokenHolders = callers, cloudauth.Token(facadeToken), policy
+		o.Credentials = cloudauth.Token(facadeToken)
 		o.MaxUpstreamInFlight, o.RequestReadTimeout = fairInFlight, time.Hour
 		iam = o.Endpoint + "/v3"
+		callerOpts := callerauth.Options{TokenHolders: policy}
 		if policy == callerauth.ValidateTokenHolders {
-			hc := &http.Client{Transport: &http.Transport{}}
-			t.Cleanup(hc.CloseIdleConnections)
-			v, err := iamtoken.New(hc, iam, iamtoken.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.TokenValidator = v
+			callerOpts.TokenValidator = iamValidator(t, iam, iamtoken.Options{})
 		}
+		o.Callers = loadCallers(t, path, callerOpts)
 	})
 	return f, iam
 }

@@ -47,13 +47,16 @@ import (
 // token "good-token", every project.
 func callersFacade(t *testing.T, emu http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
+	return callersFacadeWith(t, emu, callerauth.Options{}, set)
+}
+
+// callersFacadeWith is callersFacade with the callers' options.
+func callersFacadeWith(t *testing.T, emu http.Handler, callerOpts callerauth.Options, set func(*server.Options)) *instance {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	sum := sha256.Sum256([]byte("good-token"))
 	writeTestFile(t, path, "callers: [{name: ci, token_sha256: "+hex.EncodeToString(sum[:])+", projects: ['*']}]\n")
-	callers, err := callerauth.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	callers := loadCallers(t, path, callerOpts)
 	return startFacade(t, emu, func(o *server.Options) {
 		o.Callers, o.Credentials = callers, cloudauth.Token("facade-token")
 		if set != nil {
@@ -868,7 +871,7 @@ func TestStartupWarnings(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	writeTestFile(t, path, "callers: [{name: batch, client_cert_names: [batch.example], projects: ['*']}]\n")
-	callers, err := callerauth.Load(path, nil)
+	callers, err := callerauth.Load(path, callerauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -935,7 +938,7 @@ func TestHandler_inMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := server.DefaultOptions()
+	opts := server.Options{}
 	opts.GRPCListener, opts.Endpoint, opts.Credentials = lis, up.URL, cloudauth.Token("t")
 	opts.HTTPClient = up.Client()
 	s, err := server.New(opts)

@@ -63,7 +63,7 @@ func TestNothingHeldAfterCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	callers, err := callerauth.Load(path, nil)
+	callers, err := callerauth.Load(path, callerauth.Options{TokenHolders: callerauth.ForwardTokenHolders})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +74,9 @@ func TestNothingHeldAfterCalls(t *testing.T) {
 		}
 		return l
 	}
-	opts := DefaultOptions()
+	opts := Options{}
 	opts.GRPCListener, opts.HTTPListener, opts.Endpoint = listen(), listen(), up.URL
-	opts.Credentials, opts.Callers, opts.TokenHolders = cloudauth.Token("t"), callers, callerauth.ForwardTokenHolders
+	opts.Credentials, opts.Callers = cloudauth.Token("t"), callers
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := New(opts)
 	if err != nil {

@@ -22,7 +22,7 @@ func TestRESTWriteTimeoutCoversTheLongestCall(t *testing.T) {
 	}
 	defer grpcLis.Close()
 	defer httpLis.Close()
-	opts := DefaultOptions()
+	opts := Options{}
 	opts.GRPCListener, opts.HTTPListener, opts.Endpoint = grpcLis, httpLis, "http://127.0.0.1:1"
 	opts.MaxWait, opts.UpstreamTimeout = 30*time.Minute, 45*time.Second
 	s, err := New(opts)

@@ -32,7 +32,7 @@ const (
 //   - its own IAM token, when its credentials use one, must have been
 //     obtained and be usable (a facade that cannot get one would fail
 //     every call that relies on it);
-//   - with ReadinessRequiresUpstream, ModelArts must answer (see
+//   - unless ReadinessIgnoresUpstream, ModelArts must answer (see
 //     modelarts.Client.Reachable: sustained failure, not one failed call).
 func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string, error) {
 	if c, ok := s.opts.Credentials.(interface{ Ready() error }); ok {
@@ -40,7 +40,7 @@ func (s *Server) readiness(ctx context.Context, now time.Time) (bool, string, er
 			return false, "waiting for the facade's IAM token", err
 		}
 	}
-	if s.opts.ReadinessRequiresUpstream {
+	if !s.opts.ReadinessIgnoresUpstream {
 		var down *modelarts.UnreachableError
 		if err := s.client.Reachable(now); errors.As(err, &down) {
 			if now.Sub(s.client.LastAttempt()) >= probeInterval {

@@ -74,7 +74,7 @@ func TestReadiness(t *testing.T) {
 	creds := &readyCreds{}
 	t0 := time.Now()
 	clock := clocktest.New(t0)
-	opts := DefaultOptions()
+	opts := Options{}
 	opts.GRPCListener, opts.AdminListener, opts.Endpoint, opts.Credentials = grpcLis, adminLis, srv.URL, creds
 	opts.Retry.MaxAttempts = 1
 	opts.Clock = clock

@@ -201,20 +201,11 @@ func TestAuthorizationBeforeValidation(t *testing.T) {
 		"  - {name: writer, token_sha256: "+sum("writer-token")+", projects: ['"+project+"']}\n"+
 		"  - {name: reader, token_sha256: "+sum("reader-token")+", read_only_projects: ['"+project+"']}\n"+
 		"  - {name: elsewhere, token_sha256: "+sum("elsewhere-token")+", projects: ['"+other+"']}\n")
-	callers, err := callerauth.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	emu := emulator.MustNew(emulator.Options{})
 	f := startFacade(t, emu, func(o *server.Options) {
-		o.Callers, o.Credentials, o.TokenHolders = callers, cloudauth.Token("facade-token"), callerauth.ValidateTokenHolders
-		hc := &http.Client{Transport: &http.Transport{}}
-		t.Cleanup(hc.CloseIdleConnections)
-		v, err := iamtoken.New(hc, o.Endpoint+"/v3", iamtoken.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.TokenValidator = v
+		o.Credentials = cloudauth.Token("facade-token")
+		o.Callers = loadCallers(t, path, callerauth.Options{TokenHolders: callerauth.ValidateTokenHolders,
+			TokenValidator: iamValidator(t, o.Endpoint+"/v3", iamtoken.Options{})})
 	})
 
 	callerKinds := []struct {

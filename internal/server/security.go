@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 )
 
@@ -72,9 +73,9 @@ func checkExposure(opts Options) error {
 	if opts.TLS != nil {
 		why = "TLS encrypts the connection but does not say who is calling: " + why
 	}
-	return fmt.Errorf("server: refusing to listen on %s with no caller authentication: %s; "+
-		"add --caller-tokens-file (bearer tokens) or --client-ca (mutual TLS), listen on 127.0.0.1, "+
-		"or pass --insecure to accept the risk", addr, why)
+	return options.Errorf("server", "refusing to listen on %s with no caller authentication: %s; "+
+		"add {Callers} (bearer tokens) or {TLS.ClientCAs} (mutual TLS), listen on 127.0.0.1, "+
+		"or set {Insecure} to accept the risk", addr, why)
 }
 
 // requiresClientCerts reports whether c makes every client present a

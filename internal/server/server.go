@@ -3,6 +3,12 @@
 // the REST mirror and the admin listener (health and readiness for probes),
 // served on listeners the caller owns, with a graceful shutdown when the
 // context ends.
+//
+// [Options] follow package options: the zero value of every field means
+// its default, options.NoLimit switches a cap or limit off and
+// options.None makes a wait or grace none; New fills the defaults
+// ([Options.WithDefaults]) and validates ([Options.Validate]) in one place,
+// refusing with an *options.Error that names the fields.
 package server
 
 import (
@@ -37,44 +43,11 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
-	"github.com/devenv-facade/devenv-facade/internal/clock"
-	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
-	"github.com/devenv-facade/devenv-facade/internal/telemetry"
 	"github.com/devenv-facade/devenv-facade/service"
-)
-
-// Defaults of [DefaultOptions].
-const (
-	DefaultShutdownGrace   = 20 * time.Second
-	DefaultUpstreamTimeout = modelarts.DefaultTimeout
-	// DefaultMaxUpstreamInFlight caps concurrent calls to ModelArts.
-	DefaultMaxUpstreamInFlight = 1024
-	// DefaultMaxUpstreamWait is how long a call beyond the cap may wait
-	// for a slot before it is shed.
-	DefaultMaxUpstreamWait = 100 * time.Millisecond
-	// DefaultRequestReadTimeout is how long a caller has to deliver its
-	// request once it has started a call (sent the gRPC headers, or
-	// opened a REST request).
-	DefaultRequestReadTimeout = 10 * time.Second
-	// DefaultMaxConnections caps the open connections of each listener.
-	DefaultMaxConnections = 1024
-	// DefaultMaxConnectionAge bounds how long a client keeps one gRPC
-	// connection, so that new replicas get their share of long-lived
-	// clients.
-	DefaultMaxConnectionAge = 5 * time.Minute
-	// DefaultMaxWaits bounds the calls that may wait for an instance's
-	// state at once.
-	DefaultMaxWaits = 1024
-	// DefaultMaxWait bounds how long a call with wait set waits for the
-	// instance's state, whatever the caller's deadline.
-	DefaultMaxWait = service.DefaultMaxWait
-	// DefaultPollInterval is the first pause between reads of an instance
-	// a call waits for.
-	DefaultPollInterval = service.DefaultPollInterval
 )
 
 // Server limits, set deliberately rather than left to library defaults.
@@ -107,189 +80,6 @@ const (
 	// their headers still have to deliver their request.
 	requestSettle = time.Second
 )
-
-// Options configures a [Server]. Start from [DefaultOptions], the one place
-// defaults are set; New takes every field literally (a zero cap is no cap).
-type Options struct {
-	// GRPCListener is where the gRPC server accepts connections. Required.
-	GRPCListener net.Listener
-	// HTTPListener is where the REST mirror accepts connections. Optional:
-	// nil serves gRPC only.
-	HTTPListener net.Listener
-	// AdminListener, if set, serves health and readiness for probes:
-	// HTTP GET /healthz and /readyz, and gRPC health (grpc.health.v1, with
-	// reflection listing only it) over plaintext HTTP/2. It needs no
-	// caller authentication and reveals nothing but the serving status,
-	// so it may listen beyond loopback (a pod IP, for Kubernetes probes).
-	AdminListener net.Listener
-
-	// Endpoint is the ModelArts base URL, for example
-	// "https://modelarts.eu-de.otc.t-systems.com". Required.
-	Endpoint string
-	// Credentials authenticate requests to ModelArts when a caller sends no
-	// token of its own (see package cloudauth). Nil means callers must.
-	Credentials modelarts.Credentials
-	// DisableTokenPassthrough ignores callers' x-auth-token / X-Auth-Token:
-	// every request then uses Credentials.
-	DisableTokenPassthrough bool
-	// UpstreamTimeout bounds each ModelArts call, retries included,
-	// whatever the caller's deadline. It must be positive.
-	UpstreamTimeout time.Duration
-	// HTTPClient sends the ModelArts requests. Nil means
-	// modelarts.NewHTTPClient, keeping as many idle connections as calls
-	// may be in flight.
-	HTTPClient modelarts.HTTPClient
-	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.
-	UserAgent string
-	// Retry is how idempotent calls are retried; MaxAttempts 1 disables
-	// retries.
-	Retry modelarts.RetryPolicy
-	// MaxUpstreamInFlight caps concurrent calls to ModelArts; calls beyond
-	// it wait up to MaxUpstreamWait, then get RESOURCE_EXHAUSTED. Zero
-	// means no cap.
-	MaxUpstreamInFlight int
-	// MaxUpstreamWait is how long a call beyond the cap may wait for a
-	// slot; zero sheds it at once.
-	MaxUpstreamWait time.Duration
-
-	// RequestReadTimeout is how long a caller may take to deliver its
-	// request after starting a call: a gRPC stream that sent its headers
-	// but no request message is ended after it, and a REST request must be
-	// read within it. It must be positive.
-	RequestReadTimeout time.Duration
-	// MaxConnectionAge is how long a gRPC connection may live (with 10%
-	// jitter) before the server sends GOAWAY: the client reconnects, and
-	// one that balances across replicas looks for new ones; calls in
-	// flight finish. Zero means no limit.
-	MaxConnectionAge time.Duration
-	// MaxConnections caps the open connections on each of the gRPC and
-	// REST listeners; further connections wait in the listen backlog. Zero
-	// means no cap.
-	MaxConnections int
-
-	// Callers, if set, authenticates every call (bearer tokens or client
-	// certificates) and limits each caller to its projects.
-	Callers *callerauth.Authenticator
-	// TokenHolders, with Callers, says what becomes of a call that
-	// carries no identity from the callers file but its own IAM token
-	// (x-auth-token, X-Auth-Token): refused (the zero value), or admitted
-	// to run on that token alone, never on Credentials, after IAM has
-	// checked it with ValidateTokenHolders (see callerauth). Without
-	// Callers it must be the zero value; it cannot be combined with
-	// DisableTokenPassthrough.
-	TokenHolders callerauth.TokenHolderPolicy
-	// TokenValidator checks token holders' tokens with IAM (an
-	// *iamtoken.Validator); required with ValidateTokenHolders, unused
-	// otherwise.
-	TokenValidator callerauth.TokenValidator
-	// TLS, if set, serves both gRPC and the REST mirror over TLS (see
-	// [ServerTLSConfig]); with ClientCAs set, clients must present a
-	// certificate signed by one of them.
-	TLS *tls.Config
-	// Insecure allows listening beyond loopback without a way to tell
-	// callers apart (neither Callers nor client certificates). Without it
-	// New refuses.
-	Insecure bool
-
-	// MaxWait bounds how long a call with wait set (create, start, stop,
-	// delete) waits for the instance's state, whatever the caller's
-	// deadline; a wait cut short fails with DEADLINE_EXCEEDED. It must be
-	// positive.
-	MaxWait time.Duration
-	// MaxWaits bounds the calls with wait set that may wait at once; one
-	// beyond it is refused with RESOURCE_EXHAUSTED before anything is sent
-	// to ModelArts. Zero means no bound.
-	MaxWaits int
-	// PollInterval is the first pause between reads of an instance a call
-	// waits for; pauses grow by half, with jitter, up to
-	// service.DefaultMaxPollInterval (or PollInterval, if larger). It must
-	// be positive.
-	PollInterval time.Duration
-	// Clock is the time the facade acts on (package clock): the pauses of
-	// waits between reads of an instance, the client's waits between
-	// attempts and for a slot, the Retry-After dates it reads, and
-	// readiness's judgement of how long ModelArts has gone without
-	// answering. Nil means the system clock; tests give a fake that the
-	// emulator shares. Deadlines (UpstreamTimeout, RequestReadTimeout,
-	// ShutdownGrace, a caller's) are real time whatever it says.
-	Clock clock.Clock
-
-	// Metrics, if set, counts and times calls and upstream requests, and
-	// the admin listener serves it at /metrics. IAM token requests and
-	// callers-file reloads reach it through the credentials' and the
-	// callers' own options (cloudauth.Config.OnTokenRequest, and
-	// Metrics.CallersReload given to Callers).
-	Metrics *metrics.Metrics
-
-	// ReadinessRequiresUpstream makes the facade not ready (readiness
-	// probes, and the service's gRPC health) while ModelArts does not
-	// answer: UnreachableAfterFailures requests in a row without an answer
-	// over at least UnreachableAfter (modelarts); one failed call does not
-	// flip it, and the first answer restores it. While not ready and idle,
-	// the facade probes the endpoint every probeInterval.
-	ReadinessRequiresUpstream bool
-
-	// Tracing, if set, traces calls: a server span per gRPC call and REST
-	// request, a client span per request to ModelArts, and W3C trace
-	// context from callers passed on to ModelArts. Nil is
-	// telemetry.Off(): nothing recorded, trace context still passed on.
-	// Its shutdown is the caller's.
-	Tracing *telemetry.Tracing
-
-	// ShutdownGrace is how long in-flight calls may run once the context is
-	// done, before they are cut off; zero cuts them off at once.
-	ShutdownGrace time.Duration
-	// Logger receives one line per call and the lifecycle events. Nil
-	// discards them.
-	Logger *slog.Logger
-}
-
-// DefaultOptions returns the options the facade runs with unless told
-// otherwise: the defaults above and modelarts.DefaultRetryPolicy. Listeners,
-// endpoint and credentials are left for the caller to set.
-func DefaultOptions() Options {
-	return Options{
-		UpstreamTimeout:     DefaultUpstreamTimeout,
-		Retry:               modelarts.DefaultRetryPolicy(),
-		MaxUpstreamInFlight: DefaultMaxUpstreamInFlight,
-		MaxUpstreamWait:     DefaultMaxUpstreamWait,
-		RequestReadTimeout:  DefaultRequestReadTimeout,
-		MaxConnections:      DefaultMaxConnections,
-		MaxConnectionAge:    DefaultMaxConnectionAge,
-		ShutdownGrace:       DefaultShutdownGrace,
-		MaxWait:             DefaultMaxWait,
-		MaxWaits:            DefaultMaxWaits,
-		PollInterval:        DefaultPollInterval,
-
-		ReadinessRequiresUpstream: true,
-	}
-}
-
-// check refuses options New cannot serve with.
-func (opts Options) check() error {
-	switch {
-	case opts.GRPCListener == nil:
-		return errors.New("server: no gRPC listener")
-	case opts.UpstreamTimeout <= 0:
-		return errors.New("server: UpstreamTimeout must be positive")
-	case opts.RequestReadTimeout <= 0:
-		return errors.New("server: RequestReadTimeout must be positive")
-	case opts.MaxWait <= 0 || opts.PollInterval <= 0:
-		return errors.New("server: MaxWait and PollInterval must be positive")
-	case opts.Retry.MaxAttempts < 1 || opts.Retry.InitialBackoff <= 0 || opts.Retry.MaxBackoff < opts.Retry.InitialBackoff ||
-		opts.Retry.Multiplier < 1 || opts.Retry.MaxRetryAfter <= 0 || opts.Retry.AttemptTimeout < 0:
-		return errors.New("server: Retry needs MaxAttempts ≥ 1, 0 < InitialBackoff ≤ MaxBackoff, Multiplier ≥ 1, MaxRetryAfter > 0 (start from DefaultOptions)")
-	case opts.ShutdownGrace < 0 || opts.MaxConnectionAge < 0 || opts.MaxUpstreamWait < 0 || opts.MaxUpstreamInFlight < 0 || opts.MaxConnections < 0 || opts.MaxWaits < 0:
-		return errors.New("server: negative limits are not allowed (zero means none)")
-	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.Callers == nil:
-		return fmt.Errorf("server: TokenHolders %s needs caller authentication (Callers): without it every caller's X-Auth-Token is forwarded already", opts.TokenHolders)
-	case opts.TokenHolders != callerauth.RefuseTokenHolders && opts.DisableTokenPassthrough:
-		return fmt.Errorf("server: TokenHolders %s admits callers on their own X-Auth-Token, which DisableTokenPassthrough ignores", opts.TokenHolders)
-	case (opts.TokenHolders == callerauth.ValidateTokenHolders) != (opts.TokenValidator != nil):
-		return errors.New("server: TokenValidator is needed with TokenHolders validate, and only then")
-	}
-	return nil
-}
 
 // Server is an assembled facade, ready to serve. Create it with [New].
 type Server struct {
@@ -325,56 +115,40 @@ func New(opts Options) (_ *Server, err error) {
 			closeListeners(opts)
 		}
 	}()
-	if err := opts.check(); err != nil {
-		return nil, err
+	switch {
+	case opts.GRPCListener == nil:
+		return nil, options.Errorf("server", "{GRPCListener} is required")
+	case opts.Endpoint == "":
+		return nil, options.Errorf("server", "{Endpoint} is required")
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	// Every line logged for a call carries its request and trace IDs.
 	opts.Logger = slog.New(callctx.NewLogHandler(opts.Logger.Handler()))
-	if opts.Tracing == nil {
-		opts.Tracing = telemetry.Off()
-	}
-	opts.Clock = clock.Or(opts.Clock)
 	check := new(reqcheck.Checker)
 	s := &Server{opts: opts, logger: opts.Logger, closeHTTPClient: func() {}, codec: newCodec(check), check: check}
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
-		hc := modelarts.NewHTTPClient(opts.MaxUpstreamInFlight)
+		hc := modelarts.NewHTTPClient(positive(opts.MaxUpstreamInFlight))
 		s.closeHTTPClient = hc.CloseIdleConnections
 		httpClient = hc
 	}
-	retry := opts.Retry
-	retry.AttemptTimeout = options.ZeroMeans(retry.AttemptTimeout, options.NoLimit)
 	clientOpts := modelarts.Options{Credentials: opts.Credentials, UserAgent: opts.UserAgent, Timeout: opts.UpstreamTimeout,
-		Retry: retry, MaxInFlight: options.ZeroMeans(opts.MaxUpstreamInFlight, options.NoLimit),
-		MaxInFlightWait: options.ZeroMeans(opts.MaxUpstreamWait, options.None),
-		TracerProvider:  opts.Tracing.Provider, Propagator: opts.Tracing.Propagator, Logger: opts.Logger, Clock: opts.Clock}
+		Retry: opts.Retry, MaxInFlight: opts.MaxUpstreamInFlight, MaxInFlightWait: opts.MaxUpstreamWait,
+		TracerProvider: opts.Tracing.Provider, Propagator: opts.Tracing.Propagator, Logger: opts.Logger, Clock: opts.Clock}
 	if opts.Metrics != nil {
 		clientOpts.Observer = opts.Metrics
-		if opts.Callers != nil {
-			opts.Callers.SetReloadObserver(opts.Metrics.CallersReload)
-		}
 	}
 	if s.client, err = modelarts.NewClient(httpClient, opts.Endpoint, clientOpts); err != nil {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if err := checkExposure(opts); err != nil {
-		s.closeHTTPClient()
-		return nil, err
-	}
-	if opts.Callers != nil {
-		if err := opts.Callers.AdmitTokenHolders(opts.TokenHolders, opts.TokenValidator); err != nil {
-			s.closeHTTPClient()
-			return nil, fmt.Errorf("server: %w", err)
-		}
-	}
 	if s.svc, err = service.New(s.client, service.Options{Logger: opts.Logger, DisableTokenPassthrough: opts.DisableTokenPassthrough,
 		CallerAuthentication: opts.Callers != nil, MaxWait: opts.MaxWait, PollInterval: opts.PollInterval,
-		MaxWaits: options.ZeroMeans(opts.MaxWaits, options.NoLimit), Clock: opts.Clock}); err != nil {
+		MaxWaits: opts.MaxWaits, Clock: opts.Clock}); err != nil {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -516,7 +290,7 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		// find new ones. Calls in flight finish: the grace covers the
 		// longest wait a call may make.
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second,
-			MaxConnectionAge:      opts.MaxConnectionAge, // zero: grpc-go's default, no limit
+			MaxConnectionAge:      positive(opts.MaxConnectionAge), // zero: grpc-go's default, no limit
 			MaxConnectionAgeGrace: opts.MaxWait + opts.UpstreamTimeout}),
 		grpc.InTapHandle(s.tap),
 		// Calls run on a pool of goroutines whose stacks have grown to
@@ -702,7 +476,7 @@ func (s *Server) logStart() {
 		slog.String("admin_addr", listenerAddr(opts.AdminListener)),
 		slog.String("tls", tlsMode(opts.TLS)),
 		slog.String("caller_auth", callerAuthMode(opts.Callers, opts.TLS)),
-		slog.String("token_holders", tokenHoldersMode(opts)),
+		slog.String("token_holders", tokenHoldersMode(opts.Callers)),
 		slog.String("upstream_credentials", describeCredentials(opts.Credentials)),
 		slog.Bool("caller_token_passthrough", !opts.DisableTokenPassthrough),
 		slog.String("modelarts_endpoint", s.client.Endpoint()),
@@ -742,16 +516,16 @@ func callerAuthMode(callers *callerauth.Authenticator, c *tls.Config) string {
 
 // tokenHoldersMode describes the policy for callers who bring only their
 // own IAM token.
-func tokenHoldersMode(opts Options) string {
+func tokenHoldersMode(callers *callerauth.Authenticator) string {
 	switch {
-	case opts.Callers == nil:
+	case callers == nil:
 		return "n/a (no callers file)"
-	case opts.TokenHolders == callerauth.ValidateTokenHolders:
-		return fmt.Sprintf("validate (%v; each call runs on the caller's token only)", opts.TokenValidator)
-	case opts.TokenHolders == callerauth.ForwardTokenHolders:
+	case callers.TokenHolders() == callerauth.ValidateTokenHolders:
+		return fmt.Sprintf("validate (%v; each call runs on the caller's token only)", callers.TokenValidator())
+	case callers.TokenHolders() == callerauth.ForwardTokenHolders:
 		return "forward (each call runs on the caller's token only)"
 	}
-	return opts.TokenHolders.String()
+	return callers.TokenHolders().String()
 }
 
 // describeCredentials names the credential source for the log, never its

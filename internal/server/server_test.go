@@ -9,10 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
@@ -89,7 +93,7 @@ func launch(t testing.TB, upstream http.Handler, set func(*server.Options)) *ins
 	}
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)
-	opts := server.DefaultOptions()
+	opts := server.Options{}
 	opts.GRPCListener, opts.HTTPListener, opts.AdminListener, opts.Endpoint = grpcLis, httpLis, adminLis, up.URL
 	opts.Logger, opts.HTTPClient = slog.New(slog.NewTextHandler(io.Discard, nil)), hc
 	if set != nil {
@@ -452,7 +456,7 @@ func TestRun_closesListenersOnBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := server.DefaultOptions()
+	opts := server.Options{}
 	opts.GRPCListener, opts.Endpoint = lis, "not a url"
 	err = server.Run(t.Context(), opts)
 	if err == nil {
@@ -463,21 +467,36 @@ func TestRun_closesListenersOnBadOptions(t *testing.T) {
 	}
 }
 
-// TestNew_refusesOptionsItCannotServe: New names the option a zero or
-// negative value of which would leave a call without a bound.
-func TestNew_refusesOptionsItCannotServe(t *testing.T) {
+// TestNew_options: zero options serve with the defaults; New refuses,
+// with an *options.Error naming the fields, a negative value that would
+// leave a call without a bound, negative values other than the named
+// ones, a retry policy modelarts refuses, and missing required fields.
+func TestNew_options(t *testing.T) {
 	t.Parallel()
+	defaults := server.Options{}.WithDefaults()
+	if defaults.UpstreamTimeout != server.DefaultUpstreamTimeout || defaults.MaxUpstreamInFlight != server.DefaultMaxUpstreamInFlight ||
+		defaults.Retry != modelarts.DefaultRetryPolicy() || defaults.ShutdownGrace != server.DefaultShutdownGrace {
+		t.Errorf("Options{}.WithDefaults() = %+v; want the Default constants", defaults)
+	}
+	if err := (server.Options{MaxConnections: options.NoLimit, MaxUpstreamWait: options.None, ShutdownGrace: options.None}).Validate(); err != nil {
+		t.Errorf("NoLimit and None where the fields take them: %v", err)
+	}
 	tests := []struct {
 		name string
 		set  func(*server.Options)
-		want string
+		want []string
 	}{
-		{"no_upstream_timeout", func(o *server.Options) { o.UpstreamTimeout = 0 }, "UpstreamTimeout"},
-		{"no_request_read_timeout", func(o *server.Options) { o.RequestReadTimeout = 0 }, "RequestReadTimeout"},
-		{"no_max_wait", func(o *server.Options) { o.MaxWait = 0 }, "MaxWait"},
-		{"no_poll_interval", func(o *server.Options) { o.PollInterval = -time.Second }, "PollInterval"},
-		{"no_attempts", func(o *server.Options) { o.Retry.MaxAttempts = 0 }, "Retry"},
-		{"negative_cap", func(o *server.Options) { o.MaxUpstreamInFlight = -1 }, "negative"},
+		{"negative_upstream_timeout", func(o *server.Options) { o.UpstreamTimeout = -time.Second }, []string{"UpstreamTimeout"}},
+		{"negative_request_read_timeout", func(o *server.Options) { o.RequestReadTimeout = -time.Second }, []string{"RequestReadTimeout"}},
+		{"negative_max_wait", func(o *server.Options) { o.MaxWait = -time.Second }, []string{"MaxWait"}},
+		{"negative_poll_interval", func(o *server.Options) { o.PollInterval = -time.Second }, []string{"PollInterval"}},
+		{"negative_attempts", func(o *server.Options) { o.Retry.MaxAttempts = -1 }, []string{"Retry.MaxAttempts"}},
+		{"backoffs_crossed", func(o *server.Options) { o.Retry.InitialBackoff, o.Retry.MaxBackoff = 3*time.Second, time.Second },
+			[]string{"Retry.MaxBackoff", "Retry.InitialBackoff"}},
+		{"negative_cap", func(o *server.Options) { o.MaxUpstreamInFlight = -2 }, []string{"MaxUpstreamInFlight"}},
+		{"negative_grace", func(o *server.Options) { o.ShutdownGrace = -time.Second }, []string{"ShutdownGrace"}},
+		{"no_listener", func(o *server.Options) { o.GRPCListener.Close(); o.GRPCListener = nil }, []string{"GRPCListener"}},
+		{"no_endpoint", func(o *server.Options) { o.Endpoint = "" }, []string{"Endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -486,15 +505,12 @@ func TestNew_refusesOptionsItCannotServe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer lis.Close()
-			opts := server.DefaultOptions()
-			opts.GRPCListener, opts.Endpoint = lis, "http://127.0.0.1:1"
+			opts := server.Options{GRPCListener: lis, Endpoint: "http://127.0.0.1:1"} // New closes lis
 			tt.set(&opts)
-			if _, err = server.New(opts); err == nil {
-				t.Fatalf("New accepted the options; want an error naming %s", tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New: %v; want it to name %s", err, tt.want)
+			_, err = server.New(opts)
+			var oe *options.Error
+			if !errors.As(err, &oe) || !slices.Equal(oe.Fields(), tt.want) {
+				t.Errorf("New: %v; want an *options.Error naming %v", err, tt.want)
 			}
 		})
 	}

@@ -6,17 +6,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock"
 
@@ -58,24 +62,16 @@ func startHolderFacade(t *testing.T, emu *emulator.Server, policy callerauth.Tok
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	sum := sha256.Sum256([]byte("good-token"))
 	writeTestFile(t, path, "callers: [{name: ci, token_sha256: "+hex.EncodeToString(sum[:])+", projects: ['*']}]\n")
-	callers, err := callerauth.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &holderFacade{emu: emu, logs: &logbuf.Buffer{}}
 	h.instance = startFacade(t, emu, func(o *server.Options) {
-		o.Callers, o.Credentials, o.TokenHolders = callers, cloudauth.Token(facadeToken), policy
+		o.Credentials = cloudauth.Token(facadeToken)
 		o.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		h.iam = o.Endpoint + "/v3"
+		callerOpts := callerauth.Options{TokenHolders: policy}
 		if policy == callerauth.ValidateTokenHolders {
-			hc := &http.Client{Transport: &http.Transport{}}
-			t.Cleanup(hc.CloseIdleConnections)
-			v, err := iamtoken.New(hc, h.iam, iamtoken.Options{Clock: clk})
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.TokenValidator = v
+			callerOpts.TokenValidator = iamValidator(t, h.iam, iamtoken.Options{Clock: clk})
 		}
+		o.Callers = loadCallers(t, path, callerOpts)
 	})
 	return h
 }
@@ -467,45 +463,46 @@ func TestTokenHolders_reflection(t *testing.T) {
 	}
 }
 
-// TestNew_tokenHolderOptions: the policy needs caller authentication and
-// token pass-through, and validation needs a validator (and only it).
-func TestNew_tokenHolderOptions(t *testing.T) {
+// TestNew_tokenHoldersNeedPassthrough: callers admitted on their own
+// token cannot be combined with ignoring callers' tokens; New says so,
+// naming both options.
+func TestNew_tokenHoldersNeedPassthrough(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "callers.yaml")
 	writeTestFile(t, path, "callers: []\n")
-	callers, err := callerauth.Load(path, nil)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := iamtoken.New(http.DefaultClient, "http://127.0.0.1:1/v3", iamtoken.Options{})
+	opts := server.Options{GRPCListener: lis, Endpoint: "http://127.0.0.1:1", DisableTokenPassthrough: true, // New closes lis
+		Callers: loadCallers(t, path, callerauth.Options{TokenHolders: callerauth.ForwardTokenHolders})}
+	_, err = server.New(opts)
+	var oe *options.Error
+	if !errors.As(err, &oe) || !slices.Equal(oe.Fields(), []string{"Callers.TokenHolders", "DisableTokenPassthrough"}) {
+		t.Errorf("New: %v; want an *options.Error naming Callers.TokenHolders and DisableTokenPassthrough", err)
+	}
+}
+
+// loadCallers loads the callers file at path with opts.
+func loadCallers(t *testing.T, path string, opts callerauth.Options) *callerauth.Authenticator {
+	t.Helper()
+	callers, err := callerauth.Load(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct {
-		name string
-		set  func(*server.Options)
-		want string
-	}{
-		{"forward_without_callers", func(o *server.Options) { o.TokenHolders = callerauth.ForwardTokenHolders }, "needs caller authentication"},
-		{"forward_without_passthrough", func(o *server.Options) {
-			o.Callers, o.TokenHolders, o.DisableTokenPassthrough = callers, callerauth.ForwardTokenHolders, true
-		}, "DisableTokenPassthrough"},
-		{"validate_without_validator", func(o *server.Options) { o.Callers, o.TokenHolders = callers, callerauth.ValidateTokenHolders }, "TokenValidator"},
-		{"validator_without_validate", func(o *server.Options) {
-			o.Callers, o.TokenHolders, o.TokenValidator = callers, callerauth.ForwardTokenHolders, v
-		}, "TokenValidator"},
-	} {
-		opts := server.DefaultOptions()
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.GRPCListener, opts.Endpoint = lis, "http://127.0.0.1:1" // New closes it
-		tt.set(&opts)
-		if _, err := server.New(opts); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v; want an error naming %s", tt.name, err, tt.want)
-		}
+	return callers
+}
+
+// iamValidator returns a validator of tokens with the IAM at endpoint.
+func iamValidator(t *testing.T, endpoint string, opts iamtoken.Options) *iamtoken.Validator {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	v, err := iamtoken.New(hc, endpoint, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return v
 }
 
 // slowIAM is an IAM that holds every token check until it is released or
@@ -557,14 +554,9 @@ func TestTokenHolders_validateChecksAreBounded(t *testing.T) {
 	t.Parallel()
 	const maxChecks = 4
 	iam := newSlowIAM(t, 100)
-	hc := &http.Client{Transport: &http.Transport{}}
-	t.Cleanup(hc.CloseIdleConnections)
-	v, err := iamtoken.New(hc, iam.url, iamtoken.Options{MaxChecks: maxChecks, Timeout: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := iamValidator(t, iam.url, iamtoken.Options{MaxChecks: maxChecks, Timeout: time.Hour})
 	emu := emulator.MustNew(emulator.Options{})
-	f := callersFacade(t, emu, func(o *server.Options) { o.TokenHolders, o.TokenValidator = callerauth.ValidateTokenHolders, v })
+	f := callersFacadeWith(t, emu, callerauth.Options{TokenHolders: callerauth.ValidateTokenHolders, TokenValidator: v}, nil)
 	get := func(ctx context.Context, token string) error {
 		ctx = metadata.AppendToOutgoingContext(ctx, "x-auth-token", token)
 		_, err := f.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running})
@@ -586,7 +578,7 @@ func TestTokenHolders_validateChecksAreBounded(t *testing.T) {
 	// bound, it would wait for IAM: the deadline ends that wait.)
 	shortCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	err = get(shortCtx, "MIIone-too-many")
+	err := get(shortCtx, "MIIone-too-many")
 	if status.Code(err) != codes.ResourceExhausted || statustest.ErrorInfo(t, err).GetReason() != "OVERLOADED" ||
 		apierror.RetryDelay(status.Convert(err)) <= 0 {
 		t.Errorf("a new token beyond the checks in flight: %v; want RESOURCE_EXHAUSTED, OVERLOADED, with RetryInfo", err)
