@@ -20,7 +20,9 @@ const apiPackage = "modelarts.devenv.v1"
 // before any interceptor ran) becomes a field violation. What the check
 // finds is answered after the caller is authorized, as INVALID_ARGUMENT.
 // Requests of other services (health, reflection) are decoded as grpc-go
-// does.
+// does. What the check and the hand-over of its findings cost and buy
+// (BenchmarkCodec) is in BENCHMARKS.md, "What the request check costs and
+// buys".
 type codec struct {
 	base  encoding.CodecV2
 	check *reqcheck.Checker

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+)
+
+// unaryInterceptor returns the interceptors every call runs through, over
+// gRPC and the REST mirror alike, chained into one.
+func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
+	// What the check of a request's encoded form found is moved into the
+	// call's context before anything can refuse the call (the service
+	// answers it after authorization); metrics see every call next; then
+	// the service's interceptor, so that refused and drained calls are
+	// logged with their request ID too; then the call tracking (shutdown
+	// and request timeouts), then the caller's authorization.
+	opts := s.opts
+	interceptors := []grpc.UnaryServerInterceptor{s.check.UnaryInterceptor()}
+	if !opts.Tracing.Recording() {
+		// Without OpenTelemetry's handler, a caller's trace context is
+		// carried through by this step (propagation.go).
+		interceptors = append(interceptors, traceContextInterceptor(opts.Tracing.Propagator))
+	}
+	if opts.Metrics != nil {
+		interceptors = append(interceptors, opts.Metrics.UnaryServerInterceptor())
+	}
+	interceptors = append(interceptors, s.svc.UnaryInterceptor(), s.trackCall)
+	if opts.Callers != nil {
+		interceptors = append(interceptors, opts.Callers.UnaryInterceptor())
+	}
+	return chainUnary(interceptors...)
+}
+
+// tap runs when a gRPC call's headers arrive, before grpc-go reads anything
+// else of it: unknown methods, unauthenticated callers and streams beyond
+// the bounds are refused here, so they cannot make the facade buffer their
+// request.
+func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if s.opts.Callers != nil {
+		var err error
+		if ctx, err = s.opts.Callers.Tap(ctx, info); err != nil {
+			return nil, err
+		}
+	}
+	return s.streams.tap(ctx, info, time.Now())
+}
+
+// trackCall is the unary interceptor that tracks a call from the moment
+// its request arrived: shutdown waits for it, and cancels it past the grace
+// period, which makes it answer UNAVAILABLE (reason SHUTTING_DOWN) rather
+// than the CANCELLED its cancellation would give. A call that succeeded
+// still reports its success: its outcome is not lost.
+func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if st := streamFrom(ctx); st != nil { // gRPC, and REST with a body
+		if !s.streams.activate(st) {
+			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
+				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
+		}
+		defer s.streams.finish(st)
+	}
+	s.calls.begin()
+	defer s.calls.end()
+	resp, err := handler(ctx, req)
+	// Only a call the shutdown cut off answers SHUTTING_DOWN; an answer it
+	// got before (NOT_FOUND, say) stands.
+	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) && cutOff(err) {
+		return nil, apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
+			"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
+			callctx.RequestID(ctx))
+	}
+	return resp, err
+}
+
+// cutOff reports whether err is what a cancelled call answers: CANCELLED
+// or DEADLINE_EXCEEDED, or a context error.
+func cutOff(err error) bool {
+	switch status.Code(err) {
+	case codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.Canceled)
+}
+
+// chainUnary runs the interceptors in order, outermost first, then the
+// handler. The gRPC server and the REST mirror both run calls through the
+// one chain it returns: grpc-go chains interceptors only inside its server
+// (grpc.ChainUnaryInterceptor is a ServerOption, with no function that
+// returns the chain), and the mirror, which calls the service in process,
+// needs the chain as one interceptor. Using grpc-go's chain for gRPC and
+// this one for REST would give the two protocols two chains to keep
+// alike; these fifteen lines give them one.
+func chainUnary(interceptors ...grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return interceptors[0](ctx, req, info, chained(interceptors[1:], info, handler))
+	}
+}
+
+func chained(rest []grpc.UnaryServerInterceptor, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) grpc.UnaryHandler {
+	if len(rest) == 0 {
+		return handler
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return rest[0](ctx, req, info, chained(rest[1:], info, handler))
+	}
+}
