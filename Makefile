@@ -8,6 +8,8 @@ MAKEFLAGS += --no-builtin-rules
 # buf lives in its own modfile: its dependency graph would otherwise pull a
 # pre-release protobuf runtime into the service's go.mod.
 BUF := go tool -modfile=internal/tools/go.mod buf
+# staticcheck (honnef.co/go/tools) is pinned beside buf.
+STATICCHECK := go tool -modfile=$(CURDIR)/internal/tools/go.mod staticcheck
 
 # Third-party protos imported by proto/ come from pinned packages, not from
 # copies committed by hand: google/api from the npm package google-proto-files
@@ -132,8 +134,11 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	done
 
 .PHONY: lint
-lint: $(THIRD_PARTY_STAMP) ## go vet, gofmt, buf lint and buf format
+lint: $(THIRD_PARTY_STAMP) ## go vet, staticcheck, gofmt, buf lint and buf format
 	go vet ./...
+	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) ./...
+	cd deploy && $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(BUF) lint

@@ -49,16 +49,6 @@ type reply struct {
 	raw    string
 }
 
-// obj returns the body as a JSON object.
-func (r reply) obj(t *testing.T) map[string]any {
-	t.Helper()
-	m, ok := r.body.(map[string]any)
-	if !ok {
-		t.Fatalf("the answer is not a JSON object: %d %s", r.status, r.raw)
-	}
-	return m
-}
-
 // code returns the error_code of an error answer.
 func (r reply) code() string {
 	m, _ := r.body.(map[string]any)

@@ -54,17 +54,15 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 	if err != nil || target.Host == "" {
 		return fmt.Errorf("--backend %q is not a URL", backend)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(devenvv1.DevEnvService_ServiceDesc.ServiceName))
 	if err != nil {
 		return err
 	}
 	rename := queryRenamer(desc.(protoreflect.ServiceDescriptor))
-	direct := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		direct(r)
-		rename(r.URL)
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		rename(r.Out.URL)
+	}}
 	// The same transport tuning the facade uses, so neither side wins by
 	// connection reuse alone.
 	proxy.Transport = &http.Transport{
