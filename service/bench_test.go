@@ -102,7 +102,7 @@ func BenchmarkGetInstanceInProcess(b *testing.B) {
 // client and the emulator over loopback HTTP.
 func BenchmarkListInstances100REST(b *testing.B) {
 	svc, _ := readEmulator(b)
-	h, err := mirror.New(b.Context(), svc, svc.UnaryInterceptor(), mirror.Options{})
+	h, err := mirror.New(b.Context(), []mirror.Service{mirror.DevEnvService(svc)}, svc.UnaryInterceptor(), mirror.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

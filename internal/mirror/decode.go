@@ -28,7 +28,13 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
 		}
 		var raw json.RawMessage
+		if body != nil {
+			body.decoding = true
+		}
 		err := d.Decode(&raw)
+		if body != nil {
+			body.decoding = false
+		}
 		if err == nil {
 			err = m.check.DecodeJSON(raw, msg, m.UnmarshalOptions)
 		}
@@ -50,4 +56,17 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return e
 	})
+}
+
+// Read reads the body while the mirror's decoder reads it, and otherwise
+// reports its end. grpc-gateway's client handlers read what is left of a
+// body after decoding it (and all of a body a route does not take, a GET's
+// say) before the call; the mirror leaves it unread instead, as the call
+// does not need it: the call starts without waiting for it, and net/http
+// discards a little of it after the answer, or closes the connection.
+func (b *requestBody) Read(p []byte) (int, error) {
+	if !b.decoding {
+		return 0, io.EOF
+	}
+	return b.ReadCloser.Read(p)
 }

@@ -1,7 +1,9 @@
-// Package mirror serves the REST mirror of DevEnvService: the ModelArts
-// DevEnviron paths, request and response bodies with the vendor's snake_case
-// names, and errors in the vendor's shape, so that a client written for
-// ModelArts works unchanged against the facade.
+// Package mirror serves the REST mirror of the API's services
+// (DevEnvService): the ModelArts paths of their RPCs' google.api.http
+// rules, request and response bodies with the vendor's snake_case names,
+// and errors in the vendor's shape, so that a client written for ModelArts
+// works unchanged against the facade. Nothing is written per RPC (see
+// [New]).
 //
 // Errors are written as {"error_code": "...", "error_message": "..."}. When
 // the error came from ModelArts, the body and the HTTP status are the ones
@@ -41,7 +43,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/options"
@@ -49,26 +50,29 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
-// New returns the REST mirror for srv. Every call runs through interceptor,
-// the same one the gRPC server uses, so request IDs, panic recovery and
-// logging behave the same over both protocols.
+// New returns the REST mirror of services. Every call runs through
+// interceptor, the same one the gRPC server uses, so request IDs, panic
+// recovery and logging behave the same over both protocols.
 //
-// The mirror calls the service in-process (grpc-gateway's "HandlerServer"
-// registration) rather than dialing the facade's own gRPC port. A gRPC hop
-// on loopback would add a second HTTP/2 exchange, two protobuf round trips
-// and a connection to manage, for nothing the in-process call lacks: the
-// interceptor chain is applied here explicitly, status details pass through
-// untouched, and header metadata set with grpc.SetHeader reaches the HTTP
-// response. What is lost is only what needs a real gRPC transport (peer
-// address, per-connection credentials), which the mirror reads from the
-// HTTP request instead where needed.
+// The mirror calls the services in-process rather than dialing the
+// facade's own gRPC port: each service's grpc-gateway client handlers
+// ([Service].Register) call an in-process connection whose Invoke runs the
+// method's handler with interceptor, as a gRPC server would. A gRPC hop on
+// loopback would add a second HTTP/2 exchange, two protobuf round trips
+// and a connection to manage, for nothing the in-process call lacks:
+// status details (and the errors themselves) pass through untouched, and
+// header metadata set with grpc.SetHeader reaches the HTTP response. What
+// is lost is only what needs a real gRPC transport (peer address,
+// per-connection credentials), which the mirror reads from the HTTP
+// request instead where needed. Nothing is written per RPC: an RPC is
+// served over REST when its proto gives it a google.api.http rule.
 //
 // The handler New returns runs, before the API: the request ID
 // ([WithRequestID]), the vendor gateway's 404 for a method and path the API
 // does not serve, the mark that tells the call's log line it came over
 // REST, the body limit (Options.MaxBodyBytes) and caller authentication
 // (Options.CallerAuth), in that order.
-func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
+func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
 	if opts.MaxBodyBytes < 0 {
 		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
 	}
@@ -93,13 +97,14 @@ func New(ctx context.Context, srv devenvv1.DevEnvServiceServer, interceptor grpc
 		runtime.WithMiddlewares(nameSpan),
 		runtime.WithForwardResponseRewriter(asModelArtsSent),
 	)
-	infos := map[string]*grpc.UnaryServerInfo{}
-	for _, m := range devenvv1.DevEnvService_ServiceDesc.Methods {
-		name := "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/" + m.MethodName
-		infos[name] = &grpc.UnaryServerInfo{Server: srv, FullMethod: name}
-	}
-	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, &intercepted{srv: srv, interceptor: interceptor, infos: infos}); err != nil {
+	if err := routeTable.checkOrder(); err != nil {
 		return nil, err
+	}
+	conn := newInProcess(interceptor, services)
+	for _, svc := range services {
+		if err := svc.Register(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
+		}
 	}
 	var h http.Handler = cfg.checkQuery(mux)
 	if cfg.auth != nil {
@@ -263,70 +268,6 @@ func WithRequestID(next http.Handler) http.Handler {
 }
 
 const headerRequestID = "X-Request-Id"
-
-// intercepted runs each call of a DevEnvServiceServer through a unary
-// interceptor, as a gRPC server would. It embeds the Unsafe interface rather
-// than UnimplementedDevEnvServiceServer on purpose: a new RPC then fails to
-// compile here until it is wired, instead of answering Unimplemented on the
-// mirror only.
-type intercepted struct {
-	devenvv1.UnsafeDevEnvServiceServer
-
-	srv         devenvv1.DevEnvServiceServer
-	interceptor grpc.UnaryServerInterceptor
-	infos       map[string]*grpc.UnaryServerInfo // by full method name, made once
-}
-
-// CreateInstance implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) CreateInstance(ctx context.Context, req *devenvv1.CreateInstanceRequest) (*devenvv1.CreateInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_CreateInstance_FullMethodName, req, s.srv.CreateInstance)
-}
-
-// ListInstances implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) ListInstances(ctx context.Context, req *devenvv1.ListInstancesRequest) (*devenvv1.ListInstancesResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_ListInstances_FullMethodName, req, s.srv.ListInstances)
-}
-
-// GetInstance implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) GetInstance(ctx context.Context, req *devenvv1.GetInstanceRequest) (*devenvv1.GetInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_GetInstance_FullMethodName, req, s.srv.GetInstance)
-}
-
-// UpdateInstance implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) UpdateInstance(ctx context.Context, req *devenvv1.UpdateInstanceRequest) (*devenvv1.UpdateInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_UpdateInstance_FullMethodName, req, s.srv.UpdateInstance)
-}
-
-// StartInstance implements [devenvv1.DevEnvServiceServer]; it has no HTTP
-// rule, so the mirror never calls it.
-func (s *intercepted) StartInstance(ctx context.Context, req *devenvv1.StartInstanceRequest) (*devenvv1.StartInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_StartInstance_FullMethodName, req, s.srv.StartInstance)
-}
-
-// StopInstance implements [devenvv1.DevEnvServiceServer]; it has no HTTP
-// rule, so the mirror never calls it.
-func (s *intercepted) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRequest) (*devenvv1.StopInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_StopInstance_FullMethodName, req, s.srv.StopInstance)
-}
-
-// ActOnInstance implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) ActOnInstance(ctx context.Context, req *devenvv1.ActOnInstanceRequest) (*devenvv1.ActOnInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_ActOnInstance_FullMethodName, req, s.srv.ActOnInstance)
-}
-
-// DeleteInstance implements [devenvv1.DevEnvServiceServer].
-func (s *intercepted) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
-	return invoke(ctx, s, devenvv1.DevEnvService_DeleteInstance_FullMethodName, req, s.srv.DeleteInstance)
-}
-
-// invoke calls handler through the interceptor.
-func invoke[Req, Resp any](ctx context.Context, s *intercepted, method string, req Req, handler func(context.Context, Req) (Resp, error)) (Resp, error) {
-	resp, err := s.interceptor(ctx, req, s.infos[method], func(ctx context.Context, req any) (any, error) {
-		return handler(ctx, req.(Req))
-	})
-	out, _ := resp.(Resp)
-	return out, err
-}
 
 // logUnread wraps the mux's error handler: an error that never passed
 // through the service's pipeline (grpc-gateway's own, without the

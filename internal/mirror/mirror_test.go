@@ -61,7 +61,7 @@ func serve(t *testing.T, srv devenvv1.DevEnvServiceServer, interceptor grpc.Unar
 			return h(ctx, req)
 		}
 	}
-	h, err := mirror.New(t.Context(), srv, interceptor, mirror.Options{})
+	h, err := mirror.New(t.Context(), []mirror.Service{mirror.DevEnvService(srv)}, interceptor, mirror.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
 			mirror.WriteError(w, r, apierror.New(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated, "no", ""), 0)
 		})
 	}}
-	h, err := mirror.New(t.Context(), &fakeServer{}, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	h, err := mirror.New(t.Context(), []mirror.Service{mirror.DevEnvService(&fakeServer{})}, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
 	}, refuseAll)
 	if err != nil {

@@ -217,11 +217,13 @@ func queryValueError(key string, fd protoreflect.FieldDescriptor, v string) *rea
 
 // requestBody is a request's body, which the mirror's decoder reads; it
 // carries why the body could not be read, for the error handler
-// (writeError), since grpc-gateway keeps only a decoder error's text.
+// (writeError), since grpc-gateway keeps only a decoder error's text. Only
+// the decoder reads it ([requestBody.Read]).
 type requestBody struct {
 	io.ReadCloser
-	limit   int64
-	failure *readError
+	limit    int64
+	failure  *readError
+	decoding bool // the decoder is reading
 }
 
 // bodyError returns why a body could not be read into a message of md:

@@ -57,7 +57,7 @@ func testReadErrors(t *testing.T, check *reqcheck.Checker) {
 			})
 		}
 	}
-	h, err := mirror.New(t.Context(), fake, interceptor, opts)
+	h, err := mirror.New(t.Context(), []mirror.Service{mirror.DevEnvService(fake)}, interceptor, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,20 +1,23 @@
 package mirror
 
 import (
+	"fmt"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
 // route is one HTTP rule of the API: a method and a path template split
 // into segments, where "*" stands for a variable ({project_id}); the
 // request message, the fields the path sets, and whether the body sets
-// the rest (body "*": then the query sets nothing).
+// the rest (body "*": then the query sets nothing); and the RPC's full
+// method name and rule, for errors.
 type route struct {
+	rpc       string
+	template  string
 	method    string
 	segments  []string
 	input     protoreflect.MessageDescriptor
@@ -28,22 +31,21 @@ type route struct {
 // gateway does ([onlyRoutes]).
 type routes []route
 
-// routeTable holds the rules of DevEnvService.
-var routeTable = readRoutes(devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService"))
+// routeTable holds the rules of the RPCs the facade serves (package
+// rpcdecl), those of every service [New] may be given.
+var routeTable = readRoutes(rpcdecl.Served())
 
-func readRoutes(svc protoreflect.ServiceDescriptor) routes {
+func readRoutes(table *rpcdecl.Table) routes {
 	var rs routes
-	methods := svc.Methods()
-	for i := range methods.Len() {
-		rule, ok := proto.GetExtension(methods.Get(i).Options(), annotations.E_Http).(*annotations.HttpRule)
-		if !ok || rule == nil {
+	for _, rpc := range table.RPCs() {
+		if rpc.HTTP == nil {
 			continue
 		}
-		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+		for _, r := range append([]*annotations.HttpRule{rpc.HTTP}, rpc.HTTP.GetAdditionalBindings()...) {
 			method, path := httpRule(r)
 			if method != "" {
 				segs, vars := templateSegments(path)
-				rs = append(rs, route{method: method, segments: segs, input: methods.Get(i).Input(), vars: vars, wholeBody: r.GetBody() == "*"})
+				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*"})
 			}
 		}
 	}
@@ -89,15 +91,70 @@ func (rs routes) serves(method, escapedPath string) bool {
 }
 
 // find returns the rule that has the method and matches the escaped path,
-// or nil.
+// or nil. Of two rules that match, the one with a literal segment where
+// the other has a variable, at the first segment where they differ, is
+// the one (GET .../notebooks/all rather than .../notebooks/{id}), as
+// grpc-gateway's mux chooses when the proto declares the literal rule
+// after the other (TestRoutesAsTheGatewayRoutes).
 func (rs routes) find(method, escapedPath string) *route {
 	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
+	var found *route
 	for i := range rs {
-		if rs[i].method == method && rs[i].matches(segs) {
-			return &rs[i]
+		if rs[i].method == method && rs[i].matches(segs) && (found == nil || rs[i].moreLiteral(found)) {
+			found = &rs[i]
+		}
+	}
+	return found
+}
+
+// checkOrder reports an error if grpc-gateway's mux would route a path
+// of rs to another rule of the same service than [routes.find] does. The
+// mux tries the rules in the reverse order of their registration (the
+// generated code registers a service's rules in the order of its RPCs in
+// the proto), so of two rules that both match a path, the one declared
+// later wins: a rule with a literal segment where an earlier rule has a
+// variable (GET .../notebooks/all beside GET .../notebooks/{id}) must
+// come later. (Services have paths of their own; rules of two services
+// are not compared.)
+func (rs routes) checkOrder() error {
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if rs[i].method == rs[j].method && sameService(rs[i].rpc, rs[j].rpc) && rs[i].overlaps(&rs[j]) && rs[i].moreLiteral(&rs[j]) {
+				return fmt.Errorf("mirror: %s %s (%s) is declared before %s %s (%s), which grpc-gateway would then choose for %s's paths: declare %s after %s in the proto",
+					rs[i].method, rs[i].template, rs[i].rpc, rs[j].method, rs[j].template, rs[j].rpc, rs[i].template, rs[i].rpc, rs[j].rpc)
+			}
 		}
 	}
 	return nil
+}
+
+// sameService reports whether two full method names are of one service.
+func sameService(a, b string) bool {
+	return a[:strings.LastIndexByte(a, '/')] == b[:strings.LastIndexByte(b, '/')]
+}
+
+// overlaps reports whether some path matches both r and o.
+func (r *route) overlaps(o *route) bool {
+	if len(r.segments) != len(o.segments) {
+		return false
+	}
+	for i, s := range r.segments {
+		if s != o.segments[i] && s != "*" && o.segments[i] != "*" {
+			return false
+		}
+	}
+	return true
+}
+
+// moreLiteral reports whether r, of the same length as o, has a literal
+// segment where o has a variable, at the first segment where they differ.
+func (r *route) moreLiteral(o *route) bool {
+	for i, s := range r.segments {
+		if s != o.segments[i] {
+			return s != "*" && o.segments[i] == "*"
+		}
+	}
+	return false
 }
 
 func (r route) matches(segs []string) bool {

@@ -58,6 +58,18 @@ func (o *Originals) Drop(m proto.Message) {
 	}
 }
 
+// Move makes what o keeps for from be kept for to instead: the REST
+// mirror moves a call's answer into the message the gateway writes.
+func (o *Originals) Move(from, to proto.Message) {
+	if o == nil || o.byMessage == nil {
+		return
+	}
+	if raw, ok := o.byMessage[from]; ok {
+		delete(o.byMessage, from)
+		o.byMessage[to] = raw
+	}
+}
+
 // of returns the JSON m was read from, if o keeps it.
 func (o *Originals) of(m proto.Message) ([]byte, bool) {
 	if o == nil || o.byMessage == nil {

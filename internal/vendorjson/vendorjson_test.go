@@ -296,3 +296,30 @@ func TestMarshalWith(t *testing.T) {
 	var none *vendorjson.Originals
 	none.Keep(kept, []byte(`{}`)) // keeps nothing, does not panic
 }
+
+// TestOriginalsMove: what was kept for one message is kept for another
+// after Move, and no longer for the first; moving what was not kept, or
+// with a nil Originals, changes nothing.
+func TestOriginalsMove(t *testing.T) {
+	t.Parallel()
+	from := &devenvv1.ActOnInstanceResponse{CurrentStatus: "STARTING"}
+	to := &devenvv1.ActOnInstanceResponse{CurrentStatus: "STARTING"}
+	var o vendorjson.Originals
+	o.Keep(from, []byte(`{"current_status": "STARTING", "extra": null}`))
+	o.Move(from, to)
+	for _, tt := range []struct {
+		m    proto.Message
+		want string
+	}{{to, `{"current_status": "STARTING", "extra": null}`}, {from, `{"current_status":"STARTING"}`}} {
+		if got, err := vendorjson.MarshalWith(tt.m, &o); err != nil || string(got) != tt.want {
+			t.Errorf("%p: %s, %v; want %s", tt.m, got, err, tt.want)
+		}
+	}
+	other := &devenvv1.ActOnInstanceResponse{}
+	o.Move(other, from)
+	if got, _ := vendorjson.MarshalWith(from, &o); string(got) != `{"current_status":"STARTING"}` {
+		t.Errorf("moving what was not kept: %s", got)
+	}
+	var none *vendorjson.Originals
+	none.Move(from, to) // does nothing, does not panic
+}
