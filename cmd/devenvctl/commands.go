@@ -131,7 +131,7 @@ func setupList(fs *envflag.Set) action {
 		seen := map[string]bool{}
 		for {
 			var resp *devenvv1.ListInstancesResponse
-			err := s.call(ctx, false, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+			err := s.call(ctx, devenvv1.DevEnvService_ListInstances_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 				resp, err = s.client.ListInstances(ctx, req, opts...)
 				return err
 			})
@@ -174,8 +174,9 @@ func setupGet(*envflag.Set) action {
 			return err
 		}
 		var resp *devenvv1.GetInstanceResponse
-		err = s.call(ctx, false, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
-			resp, err = s.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: args[0]}, opts...)
+		req := &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: args[0]}
+		err = s.call(ctx, devenvv1.DevEnvService_GetInstance_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+			resp, err = s.client.GetInstance(ctx, req, opts...)
 			return err
 		})
 		if err != nil {
@@ -279,7 +280,7 @@ func setupCreate(fs *envflag.Set) action {
 			req.Wait = f.wait
 		}
 		var resp *devenvv1.CreateInstanceResponse
-		err = s.call(ctx, req.Wait, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+		err = s.call(ctx, devenvv1.DevEnvService_CreateInstance_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 			if req.Wait {
 				resp, err = s.createWaiting(ctx, req, opts...)
 			} else {
@@ -391,7 +392,7 @@ func setupUpdate(fs *envflag.Set) action {
 			return usagef("nothing to update: give --description, --auto-stop or --no-auto-stop")
 		}
 		var resp *devenvv1.UpdateInstanceResponse
-		err = s.call(ctx, false, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+		err = s.call(ctx, devenvv1.DevEnvService_UpdateInstance_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 			resp, err = s.client.UpdateInstance(ctx, req, opts...)
 			return err
 		})
@@ -425,11 +426,17 @@ func setupAction(start bool) func(fs *envflag.Set) action {
 				return err
 			}
 			var resp transition
-			err = s.call(ctx, wait, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+			startReq := &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: args[0], Wait: wait}
+			stopReq := &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: args[0], Wait: wait}
+			method, req := devenvv1.DevEnvService_StopInstance_FullMethodName, proto.Message(stopReq)
+			if start {
+				method, req = devenvv1.DevEnvService_StartInstance_FullMethodName, startReq
+			}
+			err = s.call(ctx, method, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 				if start {
-					resp, err = s.client.StartInstance(ctx, &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: args[0], Wait: wait}, opts...)
+					resp, err = s.client.StartInstance(ctx, startReq, opts...)
 				} else {
-					resp, err = s.client.StopInstance(ctx, &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: args[0], Wait: wait}, opts...)
+					resp, err = s.client.StopInstance(ctx, stopReq, opts...)
 				}
 				return err
 			})
@@ -455,7 +462,7 @@ func setupDelete(fs *envflag.Set) action {
 		}
 		req := &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: args[0], AllowMissing: allowMissing, Wait: wait}
 		var resp *devenvv1.DeleteInstanceResponse
-		err = s.call(ctx, wait, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+		err = s.call(ctx, devenvv1.DevEnvService_DeleteInstance_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 			resp, err = s.client.DeleteInstance(ctx, req, opts...)
 			return err
 		})

@@ -15,10 +15,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
 )
@@ -308,14 +310,15 @@ func (s *session) project(fallback string) (string, error) {
 	return "", usagef("no project: give --project, or set DEVENVCTL_PROJECT or OS_PROJECT_ID")
 }
 
-// call runs one RPC, fn, with the deadline (--timeout, or its default for
-// a waiting call or not) and the metadata, keeping the answer's metadata.
-// A failure comes back as a *callError.
-func (s *session) call(ctx context.Context, wait bool, fn func(ctx context.Context, opts ...grpc.CallOption) error) error {
+// call runs one RPC, fn, a call of method with req, with the deadline
+// (--timeout, or its default: defaultWaitTimeout when the RPC's
+// declaration says the call waits, package rpcdecl) and the metadata,
+// keeping the answer's metadata. A failure comes back as a *callError.
+func (s *session) call(ctx context.Context, method string, req proto.Message, fn func(ctx context.Context, opts ...grpc.CallOption) error) error {
 	timeout := s.g.timeout
 	if timeout == 0 {
 		timeout = defaultTimeout
-		if wait {
+		if rpcdecl.Served().Lookup(method).Waits(req) {
 			timeout = defaultWaitTimeout
 		}
 	}
