@@ -171,6 +171,7 @@ func (r *RPC) stringField(fd protoreflect.FieldDescriptor, req proto.Message) st
 type Table struct {
 	byMethod  map[string]*RPC
 	byRequest map[protoreflect.FullName]*RPC
+	requests  map[protoreflect.FullName]bool // of the services' RPCs, declared or not
 	rpcs      []*RPC
 	problems  []error
 }
@@ -181,7 +182,7 @@ type Table struct {
 // only read and never wait. What is missing or wrong is reported by
 // [Table.Err]; such an RPC is in the table, not [RPC.Declared].
 func New(services ...protoreflect.ServiceDescriptor) *Table {
-	t := &Table{byMethod: map[string]*RPC{}, byRequest: map[protoreflect.FullName]*RPC{}}
+	t := &Table{byMethod: map[string]*RPC{}, byRequest: map[protoreflect.FullName]*RPC{}, requests: map[protoreflect.FullName]bool{}}
 	for _, svc := range services {
 		methods := svc.Methods()
 		for i := range methods.Len() {
@@ -191,6 +192,7 @@ func New(services ...protoreflect.ServiceDescriptor) *Table {
 	requests := map[protoreflect.FullName]int{}
 	for _, r := range t.rpcs {
 		requests[r.Desc.Input().FullName()]++
+		t.requests[r.Desc.Input().FullName()] = true
 	}
 	for _, r := range t.rpcs {
 		if n := requests[r.Desc.Input().FullName()]; n > 1 {
@@ -319,6 +321,13 @@ func (t *Table) ForRequest(req proto.Message) *RPC {
 		return nil
 	}
 	return t.byRequest[req.ProtoReflect().Descriptor().FullName()]
+}
+
+// IsRequest reports whether m is the request message of an RPC of the
+// services the table was made of (declared or not; not of the foreign
+// services): the requests the gRPC server checks before decoding them.
+func (t *Table) IsRequest(m proto.Message) bool {
+	return m != nil && t.requests[m.ProtoReflect().Descriptor().FullName()]
 }
 
 // RPCs returns every RPC of the table: the services' in their order, then

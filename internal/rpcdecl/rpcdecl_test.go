@@ -57,6 +57,9 @@ func TestDevEnvService(t *testing.T) {
 		{devenvv1.DevEnvService_DeleteInstance_FullMethodName, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: instance, Wait: true}, project, instance, false, true, true},
 	} {
 		r := rpcdecl.Served().Lookup(tt.method)
+		if !rpcdecl.Served().IsRequest(tt.req) {
+			t.Errorf("%s: IsRequest is false", tt.method)
+		}
 		if got := rpcdecl.Served().ForRequest(tt.req); got != r {
 			t.Errorf("%s: ForRequest is %v, not the RPC", tt.method, got)
 		}
@@ -90,6 +93,9 @@ func TestDevEnvService(t *testing.T) {
 		if r.ProjectID(other) != "" || r.InstanceID(other) != "" || r.Waits(other) != (r.Wait != rpcv1.Wait_WAIT_NEVER) {
 			t.Errorf("%s: another message: ProjectID %q, InstanceID %q, Waits %v", tt.method, r.ProjectID(other), r.InstanceID(other), r.Waits(other))
 		}
+	}
+	if rpcdecl.Served().IsRequest(&devenvv1.ErrorBody{}) || rpcdecl.Served().IsRequest(&devenvv1.GetInstanceResponse{}) || rpcdecl.Served().IsRequest(nil) {
+		t.Error("IsRequest is true for a message that is no RPC's request")
 	}
 	for _, name := range []string{"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
 		"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"} {

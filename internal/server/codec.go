@@ -7,12 +7,11 @@ import (
 	protov2 "google.golang.org/protobuf/proto"
 
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
-// apiPackage is the proto package whose requests the codec checks.
-const apiPackage = "modelarts.devenv.v1"
-
-// codec is grpc-go's proto codec, except for requests of the API: those
+// codec is grpc-go's proto codec, except for requests of the API (those
+// of the RPCs of the services the facade serves, package rpcdecl): those
 // are checked in their wire form before they are decoded (package
 // reqcheck), so that no request makes the facade build more elements than
 // the API's bounds allow, and a string field with invalid UTF-8 (which the
@@ -41,7 +40,7 @@ func (c *codec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(
 // Unmarshal decodes as the proto codec does, but see [codec].
 func (c *codec) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(protov2.Message)
-	if !ok || m.ProtoReflect().Descriptor().ParentFile().Package() != apiPackage {
+	if !ok || !rpcdecl.Served().IsRequest(m) {
 		return c.base.Unmarshal(data, v)
 	}
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
