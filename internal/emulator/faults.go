@@ -212,7 +212,9 @@ func MustParseFault(spec string) Fault {
 	return f
 }
 
-// SetFault replaces the global fault; an empty spec clears it.
+// SetFault replaces the global fault; an empty spec clears it. It changes
+// the emulator while it serves (as PUT /emulator/faults does), which is not
+// configuration: Options.Fault sets the fault it starts with.
 func (s *Server) SetFault(spec string) error {
 	var f *fault
 	if spec != "" {

@@ -51,6 +51,7 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 			return nil, err
 		}
 	}
+	// Real time, not Options.Clock: the request read timeout bounds I/O.
 	return s.streams.tap(ctx, info, time.Now())
 }
 

@@ -31,6 +31,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	grpcLis, httpLis := s.limitListeners()
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
+	// The streams' deadlines and the shutdown's bound real I/O: they run on
+	// real time, whatever Options.Clock says (package clock).
 	ticker := time.NewTicker(min(opts.RequestReadTimeout/4, time.Second))
 	defer ticker.Stop()
 	go s.streams.sweepEvery(sweepCtx, ticker.C, time.Now)

@@ -61,7 +61,8 @@ type instance struct {
 
 // startFacade runs the whole facade on loopback listeners in front of
 // upstream, itself served on loopback, with a plaintext gRPC client. Its
-// options are server.DefaultOptions as set (if not nil) changes them.
+// options are the defaults (server.Options{}) as set (if not nil) changes
+// them.
 func startFacade(t testing.TB, upstream http.Handler, set func(*server.Options)) *instance {
 	t.Helper()
 	f := launch(t, upstream, set)
