@@ -76,7 +76,7 @@ func (s *Server) authenticated(next http.HandlerFunc) http.HandlerFunc {
 			verr = errInvalidProjectID
 		}
 		if verr != nil {
-			writeError(w, verr)
+			writeErrorFor(w, r, verr)
 			return
 		}
 		next(w, r)

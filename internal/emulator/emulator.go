@@ -159,7 +159,9 @@ type Server struct {
 	quota     int // instances per project; options.NoLimit: no limit
 
 	mu        sync.Mutex
-	projects  map[string]map[string]*Instance // project ID → instance ID → instance
+	projects  map[string]map[string]*Instance // project ID → instance ID → instance (old API)
+	notebooks map[string]map[string]*Notebook // project ID → notebook ID → notebook (new API)
+	images    map[string]map[string]*Image    // project ID → image ID → DEDICATED image
 	tokens    map[string]grant                // nil while any token is accepted
 	log       []Request                       // ring buffer of the last requests
 	logNext   int
@@ -199,11 +201,15 @@ type Options struct {
 	// delay means its [DefaultLifecycle] value, [options.None] completes
 	// the operation the next time the instance is looked at.
 	Lifecycle Lifecycle
-	// InstanceQuota is how many instances a project may hold: a create
-	// beyond it fails with ModelArts.6302. Zero means
-	// [DefaultInstanceQuota]; [options.NoLimit], no limit.
+	// InstanceQuota is how many instances a project may hold, in each API
+	// apart: a create beyond it fails with ModelArts.6302 (old API) or
+	// ModelArts.0113 (new API). Zero means [DefaultInstanceQuota];
+	// [options.NoLimit], no limit.
 	InstanceQuota int
-	// NoSamples starts the server with no instances instead of [Samples].
+	// NoSamples starts the server with no instances instead of [Samples],
+	// no notebooks instead of [SampleNotebooks] and no DEDICATED images
+	// instead of [SampleImages] (the built-in images stay: they are the
+	// catalog, as the flavors are).
 	NoSamples bool
 
 	// Fault, if set, is injected into every ModelArts API request, until
@@ -225,9 +231,7 @@ type Options struct {
 // withDefaults returns o with its zero fields set to their defaults.
 func (o Options) withDefaults() Options {
 	o.TokenLifetime = options.Or(o.TokenLifetime, DefaultTokenLifetime)
-	d := DefaultLifecycle()
-	o.Lifecycle = Lifecycle{Create: options.Or(o.Lifecycle.Create, d.Create), Start: options.Or(o.Lifecycle.Start, d.Start),
-		Stop: options.Or(o.Lifecycle.Stop, d.Stop)}
+	o.Lifecycle = o.Lifecycle.withDefaults()
 	o.InstanceQuota = options.Or(o.InstanceQuota, DefaultInstanceQuota)
 	o.RequestLog = options.Or(o.RequestLog, DefaultRequestLogSize)
 	o.Clock = clock.Or(o.Clock)
@@ -239,7 +243,7 @@ func (o Options) validate() error {
 	switch {
 	case o.TokenLifetime < 0:
 		return options.Errorf("emulator", "{TokenLifetime} %s is negative", o.TokenLifetime)
-	case o.Lifecycle.Create < options.None || o.Lifecycle.Start < options.None || o.Lifecycle.Stop < options.None:
+	case o.Lifecycle.negative():
 		return options.Errorf("emulator", "{Lifecycle} %+v has a negative delay other than options.None", o.Lifecycle)
 	case o.InstanceQuota < options.NoLimit:
 		return options.Errorf("emulator", "{InstanceQuota} %d is negative (options.NoLimit lifts the limit)", o.InstanceQuota)
@@ -274,6 +278,8 @@ func New(opts Options) (*Server, error) {
 		lifecycle:     opts.Lifecycle,
 		quota:         opts.InstanceQuota,
 		projects:      map[string]map[string]*Instance{},
+		notebooks:     map[string]map[string]*Notebook{},
+		images:        map[string]map[string]*Image{},
 		users:         slices.Clone(opts.IAMUsers),
 	}
 	s.faults.global = opts.Fault.f
@@ -297,6 +303,12 @@ func New(opts Options) (*Server, error) {
 		for _, inst := range Samples() {
 			s.put(SampleProjectID, normalize(inst, now))
 		}
+		for _, nb := range SampleNotebooks() {
+			s.putNotebook(SampleProjectID, normalizeNotebook(nb, now))
+		}
+		for _, img := range SampleImages() {
+			s.putImage(SampleProjectID, normalizeImage(img, now))
+		}
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v3/auth/tokens", s.issueToken)
@@ -308,6 +320,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("PUT "+instancePath, s.api(s.authenticated(s.updateInstance)))
 	s.mux.HandleFunc("DELETE "+instancePath, s.api(s.authenticated(s.deleteInstance)))
 	s.mux.HandleFunc("POST "+instancePath+"/action", s.api(s.authenticated(s.actionInstance)))
+	s.routeNotebookAPI()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

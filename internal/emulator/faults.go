@@ -249,7 +249,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 		}
 		list, keys = append(list, f), append(keys, "header:"+h+":"+r.URL.Path)
 	}
-	if id := r.PathValue("instance_id"); strings.HasPrefix(id, FaultInstancePrefix) {
+	if id := cmpFirst(r.PathValue("instance_id"), r.PathValue("id")); strings.HasPrefix(id, FaultInstancePrefix) {
 		f, err := parseFault(strings.TrimPrefix(id, FaultInstancePrefix))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -283,7 +283,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 // createName returns the name in a create request's body, or "" for
 // another request or a body without one. The body stays readable.
 func createName(r *http.Request) string {
-	if r.Pattern != createPattern {
+	if r.Pattern != createPattern && r.Pattern != notebookCreatePattern {
 		return ""
 	}
 	b, err := readBody(r)
@@ -368,7 +368,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, f *fault) {
 	if !ok {
 		msg = "Emulated fault."
 	}
-	writeJSON(w, f.status, map[string]string{"error_code": f.code, "error_message": msg})
+	writeErrorFor(w, r, &vendorError{status: f.status, code: f.code, message: msg})
 }
 
 // serveFaultAdmin implements GET, PUT and DELETE /emulator/faults.

@@ -17,7 +17,8 @@ import (
 
 // testLifecycle is the lifecycle the tests run with: distinct delays, so
 // that a test can tell which one applied.
-var testLifecycle = emulator.Lifecycle{Create: 10 * time.Second, Start: 5 * time.Second, Stop: 3 * time.Second}
+var testLifecycle = emulator.Lifecycle{Create: 10 * time.Second, Start: 5 * time.Second, Stop: 3 * time.Second,
+	Delete: 7 * time.Second, Snapshot: 8 * time.Second, Mount: 4 * time.Second, Unmount: 6 * time.Second, Resize: 9 * time.Second}
 
 // fixture is an emulator on a fake clock, served over loopback.
 type fixture struct {

@@ -3,10 +3,14 @@ package emulator
 import (
 	"strings"
 	"time"
+
+	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
 // Lifecycle says how long the asynchronous operations take on the
-// emulator's clock (Options.Clock).
+// emulator's clock (Options.Clock). Create, Start and Stop apply to both
+// APIs' instances; the others to the new API's notebooks only (the old
+// API deletes at once and has no images or mounts).
 type Lifecycle struct {
 	// Create is how long an instance stays CREATING before it is RUNNING
 	// (or CREATE_FAILED).
@@ -16,13 +20,53 @@ type Lifecycle struct {
 	Start time.Duration
 	// Stop is how long it stays STOPPING before it is STOPPED.
 	Stop time.Duration
+	// Delete is how long a notebook stays DELETING before it is gone (or
+	// DELETE_FAILED).
+	Delete time.Duration
+	// Snapshot is how long saving an image takes: the notebook is
+	// SNAPSHOTTING and the image INIT for the first half, CREATING for the
+	// second, then ACTIVE and the notebook RUNNING again.
+	Snapshot time.Duration
+	// Mount is how long an OBS mount stays MOUNTING before it is MOUNTED
+	// (or MOUNT_FAILED); Unmount how long it stays UNMOUNTING before it
+	// is gone.
+	Mount, Unmount time.Duration
+	// Resize is how long an EVS volume that grows stays RESIZING.
+	Resize time.Duration
 }
 
 // DefaultLifecycle returns the delays a [Server] uses unless
 // Options.Lifecycle says otherwise: a few seconds each, so that a client
 // sees the intermediate states without waiting long.
 func DefaultLifecycle() Lifecycle {
-	return Lifecycle{Create: 5 * time.Second, Start: 3 * time.Second, Stop: 2 * time.Second}
+	return Lifecycle{Create: 5 * time.Second, Start: 3 * time.Second, Stop: 2 * time.Second, Delete: 2 * time.Second,
+		Snapshot: 6 * time.Second, Mount: 2 * time.Second, Unmount: 2 * time.Second, Resize: 3 * time.Second}
+}
+
+// delays returns pointers to the delays, for the checks that treat them
+// alike.
+func (l *Lifecycle) delays() []*time.Duration {
+	return []*time.Duration{&l.Create, &l.Start, &l.Stop, &l.Delete, &l.Snapshot, &l.Mount, &l.Unmount, &l.Resize}
+}
+
+// withDefaults returns l with its zero delays set to [DefaultLifecycle]'s.
+func (l Lifecycle) withDefaults() Lifecycle {
+	d := DefaultLifecycle()
+	defs := d.delays()
+	for i, p := range l.delays() {
+		*p = options.Or(*p, *defs[i])
+	}
+	return l
+}
+
+// negative reports whether a delay is negative other than [options.None].
+func (l Lifecycle) negative() bool {
+	for _, p := range l.delays() {
+		if *p < options.None {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultInstanceQuota is how many instances a project may hold unless

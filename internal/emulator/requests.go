@@ -146,7 +146,11 @@ type (
 // checkName applies the reference's name rules: required (6335), only
 // letters, digits, "-" and "_" (6334, naming the first other character),
 // at most 64 characters (6336).
-func checkName(name *string) *vendorError {
+func checkName(name *string) *vendorError { return checkNameUpTo(name, maxNameLen) }
+
+// checkNameUpTo applies the name rules with a length limit of its own
+// (the new API's is 128).
+func checkNameUpTo(name *string, limit int) *vendorError {
 	if name == nil || *name == "" {
 		return errRequired("name")
 	}
@@ -155,7 +159,7 @@ func checkName(name *string) *vendorError {
 			return errForbiddenChar(c)
 		}
 	}
-	if len(*name) > maxNameLen {
+	if len(*name) > limit {
 		return errBadValue("name")
 	}
 	return nil
@@ -163,8 +167,12 @@ func checkName(name *string) *vendorError {
 
 // checkDescription applies the reference's description rules: none of
 // & < > " ' / (6334), at most 512 characters (6336).
-func checkDescription(d string) *vendorError {
-	if i := strings.IndexAny(d, descriptionForbidden); i >= 0 {
+func checkDescription(d string) *vendorError { return checkDescriptionWithout(d, descriptionForbidden) }
+
+// checkDescriptionWithout applies the description rules with a set of
+// forbidden characters of its own (the new API's update allows ').
+func checkDescriptionWithout(d, forbidden string) *vendorError {
+	if i := strings.IndexAny(d, forbidden); i >= 0 {
 		c, _ := utf8.DecodeRuneInString(d[i:])
 		return errForbiddenChar(c)
 	}
