@@ -1,9 +1,15 @@
-// Command modelarts-emulator serves the in-memory ModelArts DevEnviron API
-// of package emulator on its own, for trying clients against it.
+// Command modelarts-emulator serves the in-memory ModelArts DevEnviron APIs
+// of package emulator on its own, for trying clients against it: the old
+// API (/v1/{project_id}/demanager/instances) and the new one
+// (/v1/{project_id}/notebooks, /v1/{project_id}/images), side by side.
 //
 // Run it with --help for the flags. --create-delay, --start-delay and
-// --stop-delay set how long instances stay CREATING, STARTING and
-// STOPPING; --instance-quota how many a project may hold.
+// --stop-delay set how long instances and notebooks stay CREATING,
+// STARTING and STOPPING; --delete-delay, --snapshot-delay, --mount-delay,
+// --unmount-delay and --resize-delay how long a notebook stays DELETING,
+// SNAPSHOTTING (an image being saved), an OBS mount MOUNTING or
+// UNMOUNTING, an EVS volume RESIZING; --instance-quota how many instances,
+// and how many notebooks, a project may hold.
 //
 // By default it accepts any token. To try every kind of credentials, give
 // it IAM users (for password tokens from POST /v3/auth/tokens), access keys
@@ -57,16 +63,23 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/options"
 )
 
-const helpHeader = `modelarts-emulator serves an in-memory ModelArts DevEnviron v1 API, seeded
-with sample instances in project ` + emulator.SampleProjectID + ` (IAM project eu-de),
-and IAM's POST /v3/auth/tokens.
+const helpHeader = `modelarts-emulator serves in-memory ModelArts DevEnviron APIs, seeded with
+sample instances, notebooks and images in project ` + emulator.SampleProjectID + `
+(IAM project eu-de), and IAM's POST /v3/auth/tokens.
 
-It serves the six DevEnviron operations: create, list, get, update, action
-(start and stop) and delete. Created instances are CREATING for --create-delay,
-then RUNNING; start and stop pass through STARTING (--start-delay) and
-STOPPING (--stop-delay). A name starting with fail-create makes the creation
-end in CREATE_FAILED; one starting with fail-start makes every start end in
-START_FAILED.
+It serves the old API's six operations (/v1/{project_id}/demanager/instances:
+create, list, get, update, action and delete) and the new API's 22
+(/v1/{project_id}/notebooks and /v1/{project_id}/images: notebooks, their
+lease, flavors, OBS mounts and images), each with its own instances. Created
+instances and notebooks are CREATING for --create-delay, then RUNNING; start
+and stop pass through STARTING (--start-delay) and STOPPING (--stop-delay). A
+notebook is DELETING for --delete-delay and SNAPSHOTTING for --snapshot-delay
+while an image is saved; a mount is MOUNTING for --mount-delay, UNMOUNTING for
+--unmount-delay; a growing EVS volume RESIZING for --resize-delay. A RUNNING
+notebook stops when its lease runs out. A name starting with fail-create
+makes the creation end in CREATE_FAILED; one starting with fail-start makes
+every start end in START_FAILED; fail-delete, a notebook's deletion end in
+DELETE_FAILED.
 
 It accepts any token unless given tokens or IAM users. Tokens, IAM users,
 access keys and projects come from flags or from the YAML file named by
@@ -123,8 +136,19 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		"how long a started instance stays STARTING before it is RUNNING (0: at once)").Between(0, time.Hour)
 	fs.Duration(&lifecycle.Stop, "stop-delay", "MODELARTS_EMULATOR_STOP_DELAY", lifecycle.Stop,
 		"how long a stopped instance stays STOPPING before it is STOPPED (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Delete, "delete-delay", "MODELARTS_EMULATOR_DELETE_DELAY", lifecycle.Delete,
+		"how long a deleted notebook (new API) stays DELETING before it is gone (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Snapshot, "snapshot-delay", "MODELARTS_EMULATOR_SNAPSHOT_DELAY", lifecycle.Snapshot,
+		"how long saving an image takes: the notebook SNAPSHOTTING, the image INIT then CREATING, then ACTIVE (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Mount, "mount-delay", "MODELARTS_EMULATOR_MOUNT_DELAY", lifecycle.Mount,
+		"how long an OBS mount stays MOUNTING before it is MOUNTED (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Unmount, "unmount-delay", "MODELARTS_EMULATOR_UNMOUNT_DELAY", lifecycle.Unmount,
+		"how long an OBS mount stays UNMOUNTING before it is gone (0: at once)").Between(0, time.Hour)
+	fs.Duration(&lifecycle.Resize, "resize-delay", "MODELARTS_EMULATOR_RESIZE_DELAY", lifecycle.Resize,
+		"how long a growing EVS volume stays RESIZING (0: at once)").Between(0, time.Hour)
 	fs.Int(&quota, "instance-quota", "MODELARTS_EMULATOR_INSTANCE_QUOTA", emulator.DefaultInstanceQuota,
-		"how many instances a project may hold; a create beyond it fails with ModelArts.6302 (0: no limit)").Between(0, 1_000_000)
+		"how many instances, and apart how many notebooks, a project may hold; a create beyond it fails with "+
+			"ModelArts.6302 (old API) or ModelArts.0113 (new API) (0: no limit)").Between(0, 1_000_000)
 	if err := fs.Parse(args, lookupEnv); err != nil {
 		if errors.Is(err, envflag.ErrHelp) {
 			fs.PrintUsage(stdout, helpHeader)
@@ -137,9 +161,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	// The flags' 0 is none at all: no log, no delay, no quota.
+	for _, d := range []*time.Duration{&lifecycle.Create, &lifecycle.Start, &lifecycle.Stop, &lifecycle.Delete, &lifecycle.Snapshot,
+		&lifecycle.Mount, &lifecycle.Unmount, &lifecycle.Resize} {
+		*d = options.ZeroMeans(*d, options.None)
+	}
 	opts := creds.options(emulator.Options{RequestLog: options.ZeroMeans(requestLog, options.None), InstanceQuota: options.ZeroMeans(quota, options.NoLimit),
-		Lifecycle: emulator.Lifecycle{Create: options.ZeroMeans(lifecycle.Create, options.None), Start: options.ZeroMeans(lifecycle.Start, options.None),
-			Stop: options.ZeroMeans(lifecycle.Stop, options.None)}})
+		Lifecycle: lifecycle})
 	if fault != "" {
 		if opts.Fault, err = emulator.ParseFault(fault); err != nil {
 			return fmt.Errorf("--fault: %w", err)

@@ -300,7 +300,9 @@ func TestHelp(t *testing.T) {
 	help := out.String()
 	for _, want := range []string{"--config", "MODELARTS_EMULATOR_CONFIG", "--iam-users", "--access-keys", "--projects", "--token-lifetime",
 		"prefer --config", "iam_users:", "access_keys:", "token_lifetime:",
-		"--create-delay", "--start-delay", "--stop-delay", "--instance-quota", "MODELARTS_EMULATOR_CREATE_DELAY", "fail-create", "fail-start"} {
+		"--create-delay", "--start-delay", "--stop-delay", "--instance-quota", "MODELARTS_EMULATOR_CREATE_DELAY", "fail-create", "fail-start",
+		"--delete-delay", "--snapshot-delay", "--mount-delay", "--unmount-delay", "--resize-delay", "MODELARTS_EMULATOR_SNAPSHOT_DELAY",
+		"/v1/{project_id}/notebooks", "fail-delete"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("--help lacks %q", want)
 		}
@@ -368,6 +370,85 @@ func TestRun_lifecycleFlags(t *testing.T) {
 	for _, st := range steps {
 		if got := call(st.method, st.path, st.body); got[st.key] != st.want {
 			t.Errorf("%s %s: %v; want %s %s", st.method, st.path, got, st.key, st.want)
+		}
+	}
+}
+
+// TestRun_notebookLifecycleFlags: the new API's delay flags (and their
+// environment twins) set its notebooks' lifecycle: with zero delays an
+// operation completes by the next call, with an hour it is still under
+// way.
+func TestRun_notebookLifecycleFlags(t *testing.T) {
+	t.Parallel()
+	env := func(k string) (string, bool) {
+		if k == "MODELARTS_EMULATOR_SNAPSHOT_DELAY" {
+			return "0s", true
+		}
+		return "", false
+	}
+	url, _ := start(t, []string{"--create-delay", "0", "--mount-delay", "0", "--unmount-delay", "1h", "--resize-delay", "0",
+		"--delete-delay", "1h"}, env)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	base := url + "/v1/" + emulator.SampleProjectID
+	call := func(method, path, body string) map[string]any {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Auth-Token", "t")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	created := call(http.MethodPost, "/notebooks", `{"name":"flags","flavor":"modelarts.vm.cpu.2u",`+
+		`"image_id":"`+emulator.SampleImageID+`","volume":{"category":"EVS","ownership":"MANAGED"}}`)
+	id, _ := created["id"].(string)
+	if created["status"] != "CREATING" || id == "" {
+		t.Fatalf("create: %v; want CREATING", created)
+	}
+	nb := "/notebooks/" + id
+	var mount, image string
+	steps := []struct {
+		method, path, body string
+		key, want          string
+		keep               *string
+	}{
+		{http.MethodGet, nb, "", "status", "RUNNING", nil}, // --create-delay 0
+		{http.MethodPost, nb + "/storage", `{"category":"OBS","mount_path":"/data/a/","uri":"obs://b/a/"}`, "status", "MOUNTING", &mount},
+		{http.MethodGet, nb + "/storage/{mount}", "", "status", "MOUNTED", nil}, // --mount-delay 0
+		{http.MethodDelete, nb + "/storage/{mount}", "", "status", "UNMOUNTING", nil},
+		{http.MethodGet, nb + "/storage/{mount}", "", "status", "UNMOUNTING", nil}, // --unmount-delay 1h
+		{http.MethodPost, nb + "/create-image", `{"name":"img","namespace":"ns"}`, "status", "INIT", &image},
+		{http.MethodGet, "/images/{image}", "", "status", "ACTIVE", nil}, // MODELARTS_EMULATOR_SNAPSHOT_DELAY=0s
+		{http.MethodGet, nb, "", "status", "RUNNING", nil},
+		{http.MethodPut, nb, `{"storage_new_size":10}`, "volume", "", nil},
+		{http.MethodDelete, nb, "", "status", "DELETING", nil},
+		{http.MethodGet, nb, "", "status", "DELETING", nil}, // --delete-delay 1h
+	}
+	for _, st := range steps {
+		path := strings.NewReplacer("{mount}", mount, "{image}", image).Replace(st.path)
+		got := call(st.method, path, st.body)
+		if st.key == "volume" {
+			if v, _ := got["volume"].(map[string]any); v["capacity"] != 10.0 || v["status"] != nil {
+				t.Errorf("%s %s: volume %v; want 10 GB, not RESIZING (--resize-delay 0)", st.method, path, got["volume"])
+			}
+			continue
+		}
+		if got[st.key] != st.want {
+			t.Errorf("%s %s: %v; want %s %s", st.method, path, got, st.key, st.want)
+		}
+		if st.keep != nil {
+			*st.keep, _ = got["id"].(string)
 		}
 	}
 }

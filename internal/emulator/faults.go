@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,11 +84,14 @@ var faultMessages = map[string]string{
 //     stopped one: get shows it, update answers it updated (without
 //     keeping anything), start answers STARTING, stop 6307 (already
 //     stopped), delete succeeds. This is the way through the facade, which
-//     forwards IDs.
-//   - per created name: a create whose body has the name "fault-<spec>"
-//     gets the fault; when no fault applies, the instance is created with
-//     that name (so a second create of it gives 6301, the name being
-//     taken).
+//     forwards IDs. The new API's notebook IDs (every route with {id} or
+//     {instance_id}) and image IDs work alike: a quiet fault notebook is a
+//     stopped notebook (stop gives 6357, what needs RUNNING 6327), never
+//     kept; a quiet fault image an ACTIVE DEDICATED one.
+//   - per created name: a create (of either API) whose body has the name
+//     "fault-<spec>" gets the fault; when no fault applies, the instance is
+//     created with that name (so a second create of it gives 6301 in the
+//     old API, the name being taken; the new API allows duplicates).
 //   - per request: the header X-Emulator-Fault: <spec>.
 //   - globally: Options.Fault, the emulator command's --fault flag, or
 //     PUT /emulator/faults with the spec as body (DELETE clears it; GET
@@ -249,7 +253,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, next http.
 		}
 		list, keys = append(list, f), append(keys, "header:"+h+":"+r.URL.Path)
 	}
-	if id := cmpFirst(r.PathValue("instance_id"), r.PathValue("id")); strings.HasPrefix(id, FaultInstancePrefix) {
+	if id := cmp.Or(r.PathValue("instance_id"), r.PathValue("id")); strings.HasPrefix(id, FaultInstancePrefix) {
 		f, err := parseFault(strings.TrimPrefix(id, FaultInstancePrefix))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -85,7 +86,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	now := s.now()
 	nb := s.targetNotebook(projectID, r.PathValue("id"), now)
-	img.Tag = cmpFirst(img.Tag, now.UTC().Format("20060102150405"))
+	img.Tag = cmp.Or(img.Tag, now.UTC().Format("20060102150405"))
 	switch {
 	case nb == nil:
 		verr = errInstanceNotFound

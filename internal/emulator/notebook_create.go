@@ -220,7 +220,9 @@ func checkPoolID(id string) *vendorError {
 func checkNotebookCreate(req *notebookCreateRequest) (Notebook, leaseSetting, *vendorError) {
 	var nb Notebook
 	var set leaseSetting
-	fail := func(verr *vendorError) (Notebook, leaseSetting, *vendorError) { return Notebook{}, leaseSetting{}, verr }
+	fail := func(verr *vendorError) (Notebook, leaseSetting, *vendorError) {
+		return Notebook{}, leaseSetting{}, verr
+	}
 	if verr := checkNameUpTo(req.Name, maxNotebookNameLen); verr != nil {
 		return fail(verr)
 	}

@@ -28,19 +28,19 @@ type wireGPU struct {
 
 // wireFlavor is a NotebookFlavor on the wire.
 type wireFlavor struct {
-	Arch        string       `json:"arch"`
-	Billing     wireBilling  `json:"billing"`
-	Category    string       `json:"category"`
-	Description string       `json:"description"`
-	Feature     string       `json:"feature"`
-	Free        bool         `json:"free"`
-	GPU         *wireGPU     `json:"gpu,omitempty"`
-	ID          string       `json:"id"`
-	Memory      int64        `json:"memory"`
-	Name        string       `json:"name"`
-	SoldOut     bool         `json:"sold_out"`
-	Storages    []string     `json:"storages"`
-	VCPUs       int          `json:"vcpus"`
+	Arch        string      `json:"arch"`
+	Billing     wireBilling `json:"billing"`
+	Category    string      `json:"category"`
+	Description string      `json:"description"`
+	Feature     string      `json:"feature"`
+	Free        bool        `json:"free"`
+	GPU         *wireGPU    `json:"gpu,omitempty"`
+	ID          string      `json:"id"`
+	Memory      int64       `json:"memory"`
+	Name        string      `json:"name"`
+	SoldOut     bool        `json:"sold_out"`
+	Storages    []string    `json:"storages"`
+	VCPUs       int         `json:"vcpus"`
 }
 
 type wireBilling struct {

@@ -118,3 +118,13 @@ func cut(path string) (head, rest string, more bool) {
 
 // millis is the epoch milliseconds of t, as the new API's numbers carry it.
 func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// advanceTo moves the fixture's clock forward to when.
+func (f *fixture) advanceTo(t *testing.T, when time.Time) {
+	t.Helper()
+	d := when.Sub(f.clock.Now())
+	if d < 0 {
+		t.Fatalf("advanceTo %s: the clock is already at %s", when, f.clock.Now())
+	}
+	f.clock.Advance(d)
+}

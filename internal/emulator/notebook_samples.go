@@ -1,6 +1,9 @@
 package emulator
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // The sample notebooks, images and mount of the new API that tests and
 // the documentation name.
@@ -101,9 +104,9 @@ var builtinImages = func() map[string]*Image {
 			SWRPath: "swr.xxxxx.com/atelier/notebook2.0-mul-kernel-cpu-cp36:3.3.2-release_v1", ResourceCategories: []string{"CPU"},
 			ServiceType: "COMMON", CreatedAt: ms(1638234504492), UpdatedAt: ms(1638234504492)},
 		{ID: "278e88d1-5b71-4766-8502-b3ba72e824d9", Name: "pytorch1.8-cuda10.2-cudnn7-ubuntu18.04",
-			Description: "CPU and GPU general algorithm development and training, preconfigured with AI engine PyTorch1.8",
-			Tag:         "pytorch_1.8.0-cuda_10.2-py_3.7-ubuntu_18.04-x86_64-20220926104358-041ba2e",
-			SWRPath:     "swr.xxx.com/atelier/pytorch_1_8:pytorch_1.8.0-cuda_10.2-py_3.7-ubuntu_18.04-x86_64-20220926104358-041ba2e",
+			Description:        "CPU and GPU general algorithm development and training, preconfigured with AI engine PyTorch1.8",
+			Tag:                "pytorch_1.8.0-cuda_10.2-py_3.7-ubuntu_18.04-x86_64-20220926104358-041ba2e",
+			SWRPath:            "swr.xxx.com/atelier/pytorch_1_8:pytorch_1.8.0-cuda_10.2-py_3.7-ubuntu_18.04-x86_64-20220926104358-041ba2e",
 			ResourceCategories: []string{"GPU", "CPU"}, ServiceType: "COMMON", CreatedAt: ms(1638234504492), UpdatedAt: ms(1638234504492)},
 		{ID: "e1a07296-22a8-4f05-8bc8-e936c8e54103", Name: "modelbox1.3.0-libtorch1.9.1-cuda10.2-cudnn8-euler2.9.6",
 			Description: "AI inference application development, preconfigured ModelBox and AI engine LibTorch, only SSH connection supported.",
@@ -111,9 +114,9 @@ var builtinImages = func() map[string]*Image {
 			DevServices: []string{"AI_FLOW", "SSH"}, ResourceCategories: []string{"GPU"}, ServiceType: "TRAIN",
 			CreatedAt: ms(1638841805439), UpdatedAt: ms(1638234504492)},
 		{ID: "e1a07296-22a8-4f05-8bc8-e936c8e54100", Name: "tensorflow2.1-cuda10.1-cudnn7-ubuntu18.04",
-			Description: "CPU and GPU general algorithm development and training, preconfigured with AI engine TensorFlow2.1",
-			Tag:         "tensorflow_2.1.0-cuda_10.1-py_3.7-ubuntu_18.04-x86_64-20221121111529-d65d817",
-			SWRPath:     "swr.com/atelier/tensorflow_2_1:tensorflow_2.1.0-cuda_10.1-py_3.7-ubuntu_18.04-x86_64-20221121111529-d65d817",
+			Description:        "CPU and GPU general algorithm development and training, preconfigured with AI engine TensorFlow2.1",
+			Tag:                "tensorflow_2.1.0-cuda_10.1-py_3.7-ubuntu_18.04-x86_64-20221121111529-d65d817",
+			SWRPath:            "swr.com/atelier/tensorflow_2_1:tensorflow_2.1.0-cuda_10.1-py_3.7-ubuntu_18.04-x86_64-20221121111529-d65d817",
 			ResourceCategories: []string{"CPU", "GPU"}, ServiceType: "COMMON", CreatedAt: ms(1643166780367), UpdatedAt: ms(1643166780367)},
 		{ID: "0b2d0728-4c01-11ec-994f-001a7dda7112", Name: "spark2.4.5-ubuntu18.04",
 			Description: "CPU algorithm development and training, preconfigured PySpark 2.4.5 and scala 2.11.12 for code development in local notebook and remote spark cluster including MRS and DLI",
@@ -133,7 +136,7 @@ var builtinImages = func() map[string]*Image {
 	out := map[string]*Image{}
 	for _, img := range list {
 		img.Type, img.Namespace, img.Status, img.WorkspaceID = "BUILD_IN", "atelier", ImageActive, "0"
-		img.Arch = cmpFirst(img.Arch, "x86_64")
+		img.Arch = cmp.Or(img.Arch, "x86_64")
 		if img.DevServices == nil {
 			img.DevServices = []string{"NOTEBOOK", "SSH"}
 		}

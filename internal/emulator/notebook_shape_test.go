@@ -156,7 +156,7 @@ func join(path, k string) string {
 
 // readNotebookSample reads a sample of the new API's reference pages,
 // numbers as json.Number.
-func readNotebookSample(t *testing.T, name string) (raw string, v any) {
+func readNotebookSample(t testing.TB, name string) (raw string, v any) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/notebook-reference/" + name)
 	if err != nil {
@@ -217,7 +217,9 @@ func TestNotebookShape_samples(t *testing.T) {
 		{"list_images_use_case", "GET", imagesPath, "", "usecase-images-response.json", pageOf(image), nil},
 		{"register_image", "POST", imagesPath, "register-request.json", "register-response.json", image, nil},
 		{"image_groups", "GET", imagesPath + "/group", "", "image-groups-response.json", pageOf(map[string][]string{"": groupFields}),
-			func(t *testing.T, f *fixture) { wantOK(t, "register", f.call(t, "POST", imagesPath, mustRead(t, "register-request.json"))) }},
+			func(t *testing.T, f *fixture) {
+				wantOK(t, "register", f.call(t, "POST", imagesPath, mustRead(t, "register-request.json")))
+			}},
 		{"show_image", "GET", imagesPath + "/278e88d1-5b71-4766-8502-b3ba72e824d9", "", "image-show-response.json", image, nil},
 		{"delete_image", "DELETE", imagesPath + "/" + mockImage, "", "image-delete-response.json", image, nil},
 	}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,7 +97,7 @@ func parseNotebookQuery(q query) (f notebookFilter, order sortOrder, offset, lim
 		return
 	}
 	f.status = NotebookStatus(st)
-	if ws := cmpFirst(q.str("workspaceId"), q.str("workspace_id")); ws != "" {
+	if ws := cmp.Or(q.str("workspaceId"), q.str("workspace_id")); ws != "" {
 		f.workspace = ws
 	}
 	if order, verr = q.sort(sortKeys, "create_at"); verr != nil {
@@ -113,14 +114,6 @@ func statusNames() []string {
 		out[i] = string(st)
 	}
 	return out
-}
-
-// cmpFirst returns the first non-empty string.
-func cmpFirst(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // matches reports whether nb passes the filter. The owner filter applies
