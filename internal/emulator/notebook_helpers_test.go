@@ -17,6 +17,16 @@ const (
 // (suffix "/start", "/lease"...).
 func notebookPath(id, suffix string) string { return notebooksPath + "/" + id + suffix }
 
+// obj returns the body as a JSON object.
+func (r reply) obj(t *testing.T) map[string]any {
+	t.Helper()
+	m, ok := r.body.(map[string]any)
+	if !ok {
+		t.Fatalf("the answer is not a JSON object: %d %s", r.status, r.raw)
+	}
+	return m
+}
+
 // msg returns the error_msg of an error answer of the new API.
 func (r reply) msg() string {
 	m, _ := r.body.(map[string]any)
