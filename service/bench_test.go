@@ -5,7 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
@@ -113,6 +117,44 @@ func BenchmarkListInstances100REST(b *testing.B) {
 		h.ServeHTTP(w, httptest.NewRequestWithContext(b.Context(), http.MethodGet, url, nil))
 		if w.Code != http.StatusOK || w.Body.Len() < 100_000 {
 			b.Fatal(w.Code, w.Body.Len())
+		}
+	}
+}
+
+// BenchmarkGetInstanceNotFoundInProcess is the error path of a call:
+// GetInstance of an instance ModelArts does not know (HTTP 400,
+// ModelArts.6309), service -> client -> emulator over loopback HTTP, and
+// the error the service returns read as a gRPC server would send it
+// (status.Convert).
+func BenchmarkGetInstanceNotFoundInProcess(b *testing.B) {
+	svc, _ := readEmulator(b)
+	req := &devenvv1.GetInstanceRequest{ProjectId: readProject, InstanceId: "DE-00000000-0000-0000-0000-00000000dead"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := svc.GetInstance(b.Context(), req)
+		if st := status.Convert(err); st.Code() != codes.NotFound || len(st.Proto().GetDetails()) == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetInstanceNotFoundREST is the error path over the REST mirror,
+// in process: GetInstance of an instance ModelArts does not know, through
+// the call interceptor (with its log line, to a discarding handler) and
+// the mirror's vendor-shaped error answer.
+func BenchmarkGetInstanceNotFoundREST(b *testing.B) {
+	svc, _ := readEmulator(b)
+	h, err := mirror.New(b.Context(), []mirror.Service{mirror.DevEnvService(svc)}, svc.UnaryInterceptor(), mirror.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := "/v1/" + readProject + "/demanager/instances/DE-00000000-0000-0000-0000-00000000dead"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(b.Context(), http.MethodGet, url, nil))
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "ModelArts.6309") {
+			b.Fatal(w.Code, w.Body.String())
 		}
 	}
 }
