@@ -1,12 +1,10 @@
 package service
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -38,16 +36,5 @@ func BenchmarkLookupRule(b *testing.B) {
 		if r := modelarts.LookupRule(400, "ModelArts.6309"); r == nil {
 			b.Fatal("no rule")
 		}
-	}
-}
-
-// BenchmarkStatusFromError is the whole mapping of a ModelArts error into a
-// gRPC status with its ErrorInfo.
-func BenchmarkStatusFromError(b *testing.B) {
-	err := &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid"}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = statusFromError(ctx, err, apierror.Call{RequestID: "rid", Credentials: apierror.CredentialsFacade, Attempts: 1})
 	}
 }

@@ -112,10 +112,10 @@ func TestCredentialChoice(t *testing.T) {
 			if status.Code(err) != tt.wantCode {
 				t.Fatalf("code %v (%v); want %v", status.Code(err), err, tt.wantCode)
 			}
-			info := statustest.ErrorInfo(t, err)
-			md := info.GetMetadata()
-			if info.GetReason() != tt.wantReason || md[apierror.MetadataCaller] != tt.wantCaller || md[apierror.MetadataCredentials] != tt.wantCreds {
-				t.Errorf("ErrorInfo %s %v; want reason %s, caller %q, credentials %q", info.GetReason(), md, tt.wantReason, tt.wantCaller, tt.wantCreds)
+			info := statustest.Error(t, err)
+			md := info.Metadata()
+			if info.Reason() != tt.wantReason || md[apierror.MetadataCaller] != tt.wantCaller || md[apierror.MetadataCredentials] != tt.wantCreds {
+				t.Errorf("ErrorInfo %s %v; want reason %s, caller %q, credentials %q", info.Reason(), md, tt.wantReason, tt.wantCaller, tt.wantCreds)
 			}
 			reqs := emu.Requests()
 			switch {

@@ -114,7 +114,7 @@ func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.Create
 	if err != nil {
 		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
 			"ModelArts received the create but its answer was lost, and looking the name %q up failed; list the instances before creating it again", name),
-			c.apiCall(nil)).Err()
+			c.apiCall(nil))
 	}
 	for _, inst := range list.GetInstances() {
 		if inst.GetName() == name {
@@ -123,7 +123,7 @@ func (s *Service) findCreated(ctx context.Context, c *call, req *devenvv1.Create
 	}
 	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamUnavailable, fmt.Sprintf(
 		"ModelArts received the create but its answer was lost, and no instance named %q was found right after, so it most likely was not created; creating it again is safe: the name is unique, so a create that did happen answers ALREADY_EXISTS", name),
-		c.apiCall(nil)).Err()
+		c.apiCall(nil))
 }
 
 // ListInstances lists instances; see the proto for the contract. The
@@ -318,7 +318,7 @@ func (s *Service) act(ctx context.Context, c *call, project, id, action string) 
 	last := c.quote(inst.GetStatus(), maxQuotedStatus)
 	return nil, nil, apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
 		"ModelArts received the %s but its answer was lost, and the instance's status (%q) does not show whether it took effect; read the instance before trying again", action, last),
-		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last})).Err()
+		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last}))
 }
 
 // lostAnswer reports whether a call's request reached ModelArts without an

@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
@@ -159,7 +158,7 @@ func TestCreateInstance_lostAnswer(t *testing.T) {
 				t.Fatalf("create: %v; want %v", err, tt.wantCode)
 			}
 			if err != nil {
-				if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
+				if r := statustest.Error(t, err).Reason(); r != tt.wantReason {
 					t.Errorf("reason %s; want %s", r, tt.wantReason)
 				}
 			} else {
@@ -255,9 +254,9 @@ func TestStartStop_lostAnswer(t *testing.T) {
 				t.Fatalf("%s: %v; want %v", tt.action, err, tt.wantCode)
 			}
 			if err != nil {
-				info := statustest.ErrorInfo(t, err)
-				if info.GetReason() != "OUTCOME_UNKNOWN" || info.GetMetadata()["instance_status"] != tt.wantStatus {
-					t.Errorf("ErrorInfo %s %v; want OUTCOME_UNKNOWN, instance_status %q", info.GetReason(), info.GetMetadata(), tt.wantStatus)
+				info := statustest.Error(t, err)
+				if info.Reason() != "OUTCOME_UNKNOWN" || info.Metadata()["instance_status"] != tt.wantStatus {
+					t.Errorf("ErrorInfo %s %v; want OUTCOME_UNKNOWN, instance_status %q", info.Reason(), info.Metadata(), tt.wantStatus)
 				}
 			} else {
 				if current != tt.wantStatus {
@@ -315,9 +314,9 @@ func TestWait_contraryStateEndsIt(t *testing.T) {
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("stop with wait, instance staying RUNNING: %v; want FAILED_PRECONDITION", err)
 	}
-	info := statustest.ErrorInfo(t, err)
-	if info.GetReason() != "INSTANCE_FAILED" || info.GetMetadata()["instance_status"] != "RUNNING" || info.GetMetadata()["instance_id"] != running {
-		t.Errorf("ErrorInfo %s %v; want INSTANCE_FAILED, instance_status RUNNING, instance_id %s", info.GetReason(), info.GetMetadata(), running)
+	info := statustest.Error(t, err)
+	if info.Reason() != "INSTANCE_FAILED" || info.Metadata()["instance_status"] != "RUNNING" || info.Metadata()["instance_id"] != running {
+		t.Errorf("ErrorInfo %s %v; want INSTANCE_FAILED, instance_status RUNNING, instance_id %s", info.Reason(), info.Metadata(), running)
 	}
 	if waited := clock.Now().Sub(begin); waited < 30*time.Second || waited > 45*time.Second {
 		t.Errorf("the wait lasted %s; want about 30s (not the 10m maximum)", waited)
@@ -473,10 +472,10 @@ func TestWait_boundedByMaxWaits(t *testing.T) {
 	if status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("a second wait: %v; want RESOURCE_EXHAUSTED", err)
 	}
-	if info := statustest.ErrorInfo(t, err); info.GetReason() != "OVERLOADED" {
-		t.Errorf("reason %s; want OVERLOADED", info.GetReason())
+	if info := statustest.Error(t, err); info.Reason() != "OVERLOADED" {
+		t.Errorf("reason %s; want OVERLOADED", info.Reason())
 	}
-	if d := apierror.RetryDelay(status.Convert(err)); d <= 0 {
+	if d := statustest.Error(t, err).RetryDelay(); d <= 0 {
 		t.Error("no RetryInfo")
 	}
 	if n := len(up.requests(http.MethodPost)); n != posts {

@@ -2,15 +2,16 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -79,10 +80,20 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
+// logCall writes the call's log line. What it says of an error (code,
+// reason, error_code, http_status) it reads from the error's typed fields
+// ([apierror.Error]); it never builds the error's status nor parses it.
 func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callctx.Call, err error) {
-	st := status.Convert(err)
+	e, typed := errors.AsType[*apierror.Error](err)
+	code := codes.OK
+	switch {
+	case typed:
+		code = e.Code()
+	case err != nil:
+		code = status.Code(err)
+	}
 	level := slog.LevelInfo
-	switch st.Code() {
+	switch code {
 	case codes.Internal, codes.Unknown, codes.DataLoss:
 		level = slog.LevelError
 	case codes.Unavailable, codes.DeadlineExceeded:
@@ -99,21 +110,19 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 	attrs = append(attrs,
 		slog.String("method", method),
 		slog.String("protocol", callctx.Protocol(ctx)),
-		slog.String("code", st.Code().String()),
+		slog.String("code", code.String()),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("request_id", requestID))
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		attrs = append(attrs, slog.String("peer", p.Addr.String()))
 	}
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			attrs = append(attrs, slog.String("reason", info.GetReason()))
-			if c := info.GetMetadata()[apierror.MetadataErrorCode]; c != "" {
-				attrs = append(attrs, slog.String("error_code", c))
-			}
-			if h := info.GetMetadata()[apierror.MetadataHTTPStatus]; h != "" {
-				attrs = append(attrs, slog.String("http_status", h))
-			}
+	if typed && e.Domain() != "" {
+		attrs = append(attrs, slog.String("reason", e.Reason()))
+		if c := e.VendorCode(); c != "" {
+			attrs = append(attrs, slog.String("error_code", c))
+		}
+		if h := e.HTTPStatus(); h != 0 {
+			attrs = append(attrs, slog.String("http_status", strconv.Itoa(h)))
 		}
 	}
 	attrs = cl.AppendAttrs(attrs)

@@ -78,8 +78,8 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 //     request asks to or by its nature; an RPC the table does not
 //     declare is taken to wait;
 //  5. step, the RPC's upstream work;
-//  6. the attempts on the log line and, on error, the conversion to a
-//     status with ErrorInfo (statusFromError), the upstream error logged.
+//  6. the attempts on the log line and, on error, the conversion to the
+//     caller's error (modelarts.APIError), the upstream error logged.
 //
 // Steps 3 and 4 read the RPC's declaration, found by req's message type.
 func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
@@ -127,9 +127,9 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 			if rpc.WaitsOnRequest() {
 				instead = ", or call without wait and read the instance"
 			}
-			return zero, apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded, fmt.Sprintf(
+			return zero, apierror.Overloaded(fmt.Sprintf(
 				"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo%s", s.maxWaits, instead),
-				c.apiCall(nil), apierror.RetryInfo(overloadRetryDelay)).Err()
+				c.apiCall(nil), overloadRetryDelay)
 		}
 		defer s.waits.Add(-1)
 	}
@@ -138,7 +138,7 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
 	if err != nil {
 		callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
-		return zero, statusFromError(ctx, err, c.apiCall(nil)).Err()
+		return zero, modelarts.APIError(ctx, err, c.apiCall(nil))
 	}
 	return resp, nil
 }
@@ -184,12 +184,12 @@ func (s *Service) credentials(ctx context.Context, c *call) (token string, token
 	switch {
 	case s.callerAuth && !identified:
 		return "", false, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
-			"caller authentication failed: the call carries no identity established by caller authentication", c.apiCall(nil)).Err()
+			"caller authentication failed: the call carries no identity established by caller authentication", c.apiCall(nil))
 	case id.TokenOnly:
 		token = callerToken(ctx)
 		if token == "" {
 			return "", false, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
-				"caller authentication failed: the call was admitted on its own X-Auth-Token but carries none", c.apiCall(nil)).Err()
+				"caller authentication failed: the call was admitted on its own X-Auth-Token but carries none", c.apiCall(nil))
 		}
 		return token, true, nil
 	case s.passthrough:

@@ -134,20 +134,16 @@ func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {
 				t.Fatalf("code = %v (%v); want InvalidArgument", st.Code(), err)
 			}
 			var fields []string
-			for _, d := range st.Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					for _, v := range br.GetFieldViolations() {
-						fields = append(fields, v.GetField())
-						if v.GetDescription() == "" || v.GetReason() == "" {
-							t.Errorf("violation %v lacks a description or reason", v)
-						}
-					}
+			for _, v := range statustest.Error(t, err).Violations() {
+				fields = append(fields, v.GetField())
+				if v.GetDescription() == "" || v.GetReason() == "" {
+					t.Errorf("violation %v lacks a description or reason", v)
 				}
 			}
 			if diff := cmp.Diff(tt.wantFields, fields); diff != "" {
 				t.Errorf("field violations (-want +got):\n%s", diff)
 			}
-			if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonInvalidArgument || info.GetDomain() != apierror.DomainFacade {
+			if info := statustest.Error(t, err); info.Reason() != apierror.ReasonInvalidArgument || info.Domain() != apierror.DomainFacade {
 				t.Errorf("ErrorInfo = %v; want %s/%s", info, apierror.DomainFacade, apierror.ReasonInvalidArgument)
 			}
 		})
@@ -183,7 +179,7 @@ func TestDeleteInstance_againstEmulator(t *testing.T) {
 			t.Fatalf("%s: %v; want %v", tt.name, err, tt.wantCode)
 		}
 		if err != nil {
-			md := statustest.ErrorInfo(t, err).GetMetadata()
+			md := statustest.Error(t, err).Metadata()
 			if md["error_code"] != tt.wantUpstream || md["http_status"] != "400" || md["error_message"] == "" || md["request_id"] == "" {
 				t.Errorf("%s: ErrorInfo metadata = %v; want error_code %s, http_status 400", tt.name, md, tt.wantUpstream)
 			}
@@ -207,7 +203,7 @@ func TestDeleteInstance_allowMissingNeedsModelArtsNotFound(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err = %v; want NotFound", err)
 	}
-	if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonUnmappedErrorCode || info.GetMetadata()["error_code"] != "APIGW.0101" {
+	if info := statustest.Error(t, err); info.Reason() != apierror.ReasonUnmappedErrorCode || info.Metadata()["error_code"] != "APIGW.0101" {
 		t.Errorf("ErrorInfo = %v", info)
 	}
 }
@@ -228,14 +224,14 @@ func TestDeleteInstance_credentials(t *testing.T) {
 		t.Errorf("ModelArts got X-Auth-Token %q; want the caller's", got)
 	}
 	_, err := h.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.PermissionDenied || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.0210" {
+	if status.Code(err) != codes.PermissionDenied || statustest.Error(t, err).Metadata()["error_code"] != "ModelArts.0210" {
 		t.Errorf("with the service token on another project: %v; want PermissionDenied from ModelArts.0210", err)
 	}
 
 	bare := start(t, emu, modelarts.Options{}) // no configured token
 	before := emu.RequestCount()
 	_, err = bare.client.DeleteInstance(t.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != apierror.ReasonCredentialsMissing {
+	if status.Code(err) != codes.Unauthenticated || statustest.Error(t, err).Reason() != apierror.ReasonCredentialsMissing {
 		t.Errorf("without any token: %v; want Unauthenticated/%s", err, apierror.ReasonCredentialsMissing)
 	}
 	if emu.RequestCount() != before {
@@ -263,7 +259,7 @@ func TestDeleteInstance_upstreamEchoReachesNoOne(t *testing.T) {
 		if status.Code(err) != codes.NotFound {
 			t.Fatalf("err = %v; want NotFound", err)
 		}
-		md := statustest.ErrorInfo(t, err).GetMetadata()
+		md := statustest.Error(t, err).Metadata()
 		if md["error_message"] != "no instance for [REDACTED]" || md["request_id"] != "[REDACTED]" {
 			t.Errorf("ErrorInfo metadata = %v; want the echo redacted", md)
 		}
@@ -321,17 +317,12 @@ func TestDeleteInstance_callerTokenBounds(t *testing.T) {
 			if st.Code() != codes.InvalidArgument || st.Message() != tt.wantErr {
 				t.Fatalf("status = %v %q; want InvalidArgument %q", st.Code(), st.Message(), tt.wantErr)
 			}
-			var violations []*errdetails.BadRequest_FieldViolation
-			for _, d := range st.Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					violations = append(violations, br.GetFieldViolations()...)
-				}
-			}
+			violations := statustest.Error(t, err).Violations()
 			if len(violations) != 1 || violations[0].GetField() != "x-auth-token" || violations[0].GetDescription() != tt.wantErr {
 				t.Errorf("field violations = %v; want one for x-auth-token", violations)
 			}
-			if info := statustest.ErrorInfo(t, err); info.GetReason() != apierror.ReasonInvalidArgument {
-				t.Errorf("ErrorInfo reason = %q; want %s", info.GetReason(), apierror.ReasonInvalidArgument)
+			if info := statustest.Error(t, err); info.Reason() != apierror.ReasonInvalidArgument {
+				t.Errorf("ErrorInfo reason = %q; want %s", info.Reason(), apierror.ReasonInvalidArgument)
 			}
 			if strings.Contains(err.Error(), "tttttttt") || strings.Contains(err.Error(), "caller") {
 				t.Errorf("the error quotes the token: %.200s", err)
@@ -414,11 +405,52 @@ func TestUnaryInterceptor_recoversPanics(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("the panic value reached the caller: %v", err)
 	}
-	if statustest.ErrorInfo(t, err).GetReason() != apierror.ReasonInternal {
-		t.Errorf("reason = %q; want %s", statustest.ErrorInfo(t, err).GetReason(), apierror.ReasonInternal)
+	if statustest.Error(t, err).Reason() != apierror.ReasonInternal {
+		t.Errorf("reason = %q; want %s", statustest.Error(t, err).Reason(), apierror.ReasonInternal)
 	}
 	if !strings.Contains(logs.String(), "panic in handler") {
 		t.Errorf("the panic was not logged: %s", logs)
+	}
+}
+
+// twoFaced is an error whose gRPC status says one thing and whose typed
+// error another: the log line tells which of the two it read.
+type twoFaced struct {
+	typed  *apierror.Error
+	status *status.Status
+}
+
+func (e twoFaced) Error() string              { return e.typed.Error() }
+func (e twoFaced) Unwrap() error              { return e.typed }
+func (e twoFaced) GRPCStatus() *status.Status { return e.status }
+
+// TestUnaryInterceptor_logsTheTypedError: the call's log line says what
+// the typed error says (code, reason, error_code, http_status), not what
+// its status's details would parse to.
+func TestUnaryInterceptor_logsTheTypedError(t *testing.T) {
+	t.Parallel()
+	logs := &logbuf.Buffer{}
+	svc := newService(t, nil, service.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	typed := apierror.FromUpstream(apierror.Upstream{Code: codes.NotFound, Domain: apierror.DomainModelArts, Reason: "INSTANCE_NOT_FOUND",
+		Message: "gone (ModelArts.6309)", ErrorCode: "ModelArts.6309", ErrorMessage: "gone", HTTPStatus: 400}, apierror.Call{})
+	other, err := status.New(codes.Unavailable, "the details").WithDetails(&errdetails.ErrorInfo{Domain: apierror.DomainFacade, Reason: "OTHER",
+		Metadata: map[string]string{"error_code": "Facade.OTHER", "http_status": "503"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/x/Y"}
+	_, _ = svc.UnaryInterceptor()(t.Context(), nil, info, func(context.Context, any) (any, error) {
+		return nil, twoFaced{typed: typed, status: other}
+	})
+	var line map[string]any
+	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
+		t.Fatalf("log line %q: %v", logs, err)
+	}
+	want := map[string]any{"code": "NotFound", "reason": "INSTANCE_NOT_FOUND", "error_code": "ModelArts.6309", "http_status": "400"}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log line %s = %v; want %v (the typed error's)", k, line[k], v)
+		}
 	}
 }
 

@@ -9,13 +9,13 @@ import (
 	"sync"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
@@ -109,12 +109,8 @@ func FuzzValidateDeleteInstance(f *testing.F) {
 			t.Fatalf("invalid (%q, %q): %v; want InvalidArgument", project, instance, err)
 		}
 		gotBad := map[string]bool{}
-		for _, d := range st.Details() {
-			if br, ok := d.(*errdetails.BadRequest); ok {
-				for _, v := range br.GetFieldViolations() {
-					gotBad[v.GetField()] = true
-				}
-			}
+		for _, v := range apierror.FromStatus(st).Violations() {
+			gotBad[v.GetField()] = true
 		}
 		if !maps.Equal(gotBad, wantBad) {
 			t.Fatalf("invalid (%q, %q): violations %v; want %v", project, instance, gotBad, wantBad)

@@ -106,7 +106,7 @@ func (s *Service) waitFor(ctx context.Context, c *call, project, id string, t wa
 			shownID := c.quote(id, maxQuotedID)
 			return nil, apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed,
 				fmt.Sprintf("ModelArts accepted the request, but instance %s was deleted while the facade waited for it %s", shownID, t.what),
-				c.apiCall(map[string]string{apierror.MetadataInstanceStatus: "DELETED", apierror.MetadataInstanceID: shownID})).Err()
+				c.apiCall(map[string]string{apierror.MetadataInstanceStatus: "DELETED", apierror.MetadataInstanceID: shownID}))
 		case wctx.Err() != nil:
 			return nil, s.waitExpired(ctx, c, id, t, last)
 		case !worthWaiting(err):
@@ -134,8 +134,8 @@ func worthWaiting(err error) bool {
 		_, _, retry, _ := e.Meaning()
 		return retry != modelarts.RetryFinal
 	}
-	return !errors.Is(err, modelarts.ErrNoCredentials) && !errors.Is(err, modelarts.ErrInvalidPathSegment) &&
-		!errors.Is(err, modelarts.ErrCredentialsRejected)
+	_, rejected := errors.AsType[modelarts.CredentialsRejection](err)
+	return !errors.Is(err, modelarts.ErrNoCredentials) && !errors.Is(err, modelarts.ErrInvalidPathSegment) && !rejected
 }
 
 // failed is the error of a wait for instance id that saw it fail. The
@@ -153,7 +153,7 @@ func (s *Service) failed(c *call, id string, inst *devenvv1.Instance, t waitTarg
 		apierror.MetadataInstanceStatus: status,
 		apierror.MetadataFailedCode:     code,
 		apierror.MetadataFailedMessage:  why,
-	})).Err()
+	}))
 }
 
 // contrary is the error of a wait for instance id that saw it stay in the
@@ -165,7 +165,7 @@ func (s *Service) contrary(c *call, id string, inst *devenvv1.Instance, t waitTa
 	return apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, msg, c.apiCall(map[string]string{
 		apierror.MetadataInstanceID:     shownID,
 		apierror.MetadataInstanceStatus: status,
-	})).Err()
+	}))
 }
 
 // waitExpired is the error of a wait that ran out of time: the caller's
@@ -179,9 +179,9 @@ func (s *Service) waitExpired(ctx context.Context, c *call, id string, t waitTar
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return apierror.Facade(codes.Canceled, apierror.ReasonCanceled,
 			fmt.Sprintf("the call was cancelled while waiting for instance %s %s; it was last seen %s", id, t.what, last),
-			c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id})).Err()
+			c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id}))
 	}
 	return apierror.Facade(codes.DeadlineExceeded, apierror.ReasonDeadlineExceeded,
 		fmt.Sprintf("%s while waiting for instance %s %s; ModelArts accepted the request, and the instance was last seen %s", why, id, t.what, last),
-		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id})).Err()
+		c.apiCall(map[string]string{apierror.MetadataInstanceStatus: last, apierror.MetadataInstanceID: id}))
 }

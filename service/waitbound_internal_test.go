@@ -10,10 +10,10 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	rpcv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
-	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl/rpcdecltest"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
 // TestWaitBound_byDeclaration: a call of an RPC that waits by its nature
@@ -85,7 +85,7 @@ func TestWaitBound_byDeclaration(t *testing.T) {
 			if tt.refused {
 				if status.Code(err) != codes.ResourceExhausted || ran {
 					t.Errorf("while %s waits, %s (wait %v): %v, step ran %v; want RESOURCE_EXHAUSTED before the step", holder.method, tt.method, tt.wait, err, ran)
-				} else if d := apierror.RetryDelay(status.Convert(err)); d <= 0 {
+				} else if d := statustest.Error(t, err).RetryDelay(); d <= 0 {
 					t.Errorf("%s refused without RetryInfo", tt.method)
 				}
 				continue

@@ -9,10 +9,10 @@ import (
 
 	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
+	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // Exit statuses that do not come from a gRPC code.
@@ -72,7 +72,7 @@ func exitCode(err error) int {
 	}
 	var ce *callError
 	if errors.As(err, &ce) {
-		return exitForCode(ce.st.Code())
+		return exitForCode(ce.err.Code())
 	}
 	return exitFailure
 }
@@ -104,15 +104,15 @@ func usagef(format string, args ...any) error {
 // callError is a call that failed, with what the error message needs
 // besides the status.
 type callError struct {
-	st        *status.Status
-	addr      string        // the facade's address
-	tls       bool          // whether devenvctl spoke TLS to it
-	timeout   time.Duration // the call's deadline
-	requestID string        // from the response metadata, or the one sent
-	created   string        // the instance a create made before it failed (waiting), or ""
+	err       *service.Error // as the facade (or the gRPC client) reported it
+	addr      string         // the facade's address
+	tls       bool           // whether devenvctl spoke TLS to it
+	timeout   time.Duration  // the call's deadline
+	requestID string         // from the response metadata, or the one sent
+	created   string         // the instance a create made before it failed (waiting), or ""
 }
 
-func (e *callError) Error() string { return e.st.Err().Error() }
+func (e *callError) Error() string { return e.err.Error() }
 
 // codeName returns a gRPC code as the API spells it: NOT_FOUND.
 func codeName(c codes.Code) string {
@@ -147,15 +147,17 @@ func printError(w io.Writer, err error, secrets *scrub.Secrets) {
 // describeCall returns the lines printError writes for a failed call,
 // with clean applied to each piece of text from the server.
 func describeCall(ce *callError, clean func(string) string) []string {
-	st := ce.st
-	info := apierror.ErrorInfo(st)
-	md := info.GetMetadata()
-	first := "devenvctl: " + codeName(st.Code()) + ": "
-	msg := st.Message()
-	if m := md[apierror.MetadataErrorMessage]; m != "" {
+	e := ce.err
+	// The facade's errors carry ErrorInfo (a domain); those of the gRPC
+	// client itself (a connection it could not make, its own deadline)
+	// do not.
+	fromFacade := e.Domain() != ""
+	first := "devenvctl: " + codeName(e.Code()) + ": "
+	msg := e.Message()
+	if m := e.VendorMessage(); m != "" {
 		msg = m
 	}
-	if c := md[apierror.MetadataErrorCode]; c != "" {
+	if c := e.VendorCode(); c != "" {
 		first += clean(c) + ": "
 	}
 	first += clean(msg)
@@ -164,20 +166,20 @@ func describeCall(ce *callError, clean func(string) string) []string {
 	// facade's own error does not name it: the header the facade sent
 	// before waiting is all there is.
 	created := ""
-	if ce.created != "" && md[apierror.MetadataInstanceID] == "" {
+	if ce.created != "" && e.Metadata()[apierror.MetadataInstanceID] == "" {
 		created = clean(ce.created)
 	}
 	switch {
-	case info != nil:
-	case st.Code() == codes.DeadlineExceeded && created != "":
+	case fromFacade:
+	case e.Code() == codes.DeadlineExceeded && created != "":
 		// The outcome is known: the instance exists, only the wait ended.
 		first += fmt.Sprintf(" (--timeout %s passed while waiting for the instance)", ce.timeout)
-	case st.Code() == codes.DeadlineExceeded:
+	case e.Code() == codes.DeadlineExceeded:
 		first += fmt.Sprintf(" (--timeout %s passed; the outcome is unknown)", ce.timeout)
-	case st.Code() == codes.Unavailable:
+	case e.Code() == codes.Unavailable:
 		first += " (the facade at " + ce.addr + ")"
 	}
-	requestID := md[apierror.MetadataRequestID]
+	requestID := e.RequestID()
 	if requestID == "" {
 		requestID = ce.requestID
 	}
@@ -185,14 +187,14 @@ func describeCall(ce *callError, clean func(string) string) []string {
 		first += " (request id " + clean(requestID) + ")"
 	}
 	lines := []string{first}
-	for _, v := range apierror.FieldViolations(st) {
+	for _, v := range e.Violations() {
 		lines = append(lines, "  field "+clean(v.GetField())+": "+clean(v.GetDescription()))
 	}
-	if d := apierror.RetryDelay(st); d > 0 {
+	if d := e.RetryDelay(); d > 0 {
 		lines = append(lines, "  retry after "+d.String())
 	}
-	if info == nil && st.Code() == codes.Unavailable {
-		lines = append(lines, tlsHint(ce.tls, st.Message())...)
+	if !fromFacade && e.Code() == codes.Unavailable {
+		lines = append(lines, tlsHint(ce.tls, e.Message())...)
 	}
 	if created != "" {
 		lines = append(lines, "  instance "+created+" was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get "+created)

@@ -22,7 +22,7 @@ func modelArtsError(c codes.Code, errorCode, msg, requestID string, retry time.D
 	return apierror.FromUpstream(apierror.Upstream{
 		Code: c, Domain: apierror.DomainModelArts, Reason: "SOME_REASON", Message: msg + " (" + errorCode + ")",
 		ErrorCode: errorCode, ErrorMessage: msg, HTTPStatus: 400, RequestID: requestID, RetryDelay: retry,
-	}, apierror.Call{Credentials: apierror.CredentialsFacade, Attempts: 1}).Err()
+	}, apierror.Call{Credentials: apierror.CredentialsFacade, Attempts: 1})
 }
 
 // failWith answers every call with err.
@@ -396,7 +396,7 @@ func TestCreateWait_cutShortSaysCreated(t *testing.T) {
 			"devenvctl: CANCELLED: context canceled"},
 		{"connection_lost_after_announcement", true, status.Error(codes.Unavailable, "connection reset"), true,
 			"devenvctl: UNAVAILABLE: connection reset"},
-		{"facade_names_the_instance", true, waitFailed.Err(), false,
+		{"facade_names_the_instance", true, waitFailed, false,
 			"devenvctl: DEADLINE_EXCEEDED: Facade.DEADLINE_EXCEEDED: the facade waits at most 10m0s for instance DE-announced"},
 		{"no_announcement", false, status.Error(codes.DeadlineExceeded, "context deadline exceeded"), false,
 			"devenvctl: DEADLINE_EXCEEDED: context deadline exceeded (--timeout 15m0s passed; " + unknown + ")"},

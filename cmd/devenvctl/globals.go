@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
@@ -23,6 +22,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/internal/smallfile"
+	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // Deadlines of a call when --timeout is not given.
@@ -330,11 +330,11 @@ func (s *session) call(ctx context.Context, method string, req proto.Message, fn
 	if err == nil {
 		return nil
 	}
-	st, ok := status.FromError(err)
+	e, ok := service.ErrorFrom(err)
 	if !ok {
 		return fmt.Errorf("%s: %w", s.g.addr, err)
 	}
-	ce := &callError{st: st, addr: s.g.addr, tls: s.g.useTLS, timeout: timeout, requestID: s.g.requestID}
+	ce := &callError{err: e, addr: s.g.addr, tls: s.g.useTLS, timeout: timeout, requestID: s.g.requestID}
 	if ids := s.header.Get(mdRequestID); len(ids) > 0 {
 		ce.requestID = ids[0]
 	}

@@ -1,28 +1,26 @@
-// Package apierror is the facade's error model: the one place that builds
-// and reads the details every error carries (google.rpc.ErrorInfo, and
-// BadRequest or RetryInfo where they apply), and that names the facade's own
-// reasons and the ErrorInfo metadata keys.
+// Package apierror is the facade's error model: [Error], the one error type
+// every layer returns and reads, from the ModelArts client's outcome to the
+// gRPC status and the REST mirror's vendor-shaped answer; the facade's own
+// reasons; and the ErrorInfo metadata keys.
 //
-// Every error the facade returns is a gRPC status with an ErrorInfo. Errors
+// An [Error] keeps both sides of an error typed: its gRPC code, reason,
+// domain, message and ErrorInfo metadata, and, for errors ModelArts
+// answered, the HTTP status and the vendor's error_code and error_message;
+// a retry delay, the field violations of a bad request, and the error that
+// caused it. Its gRPC status (google.rpc.Status with an ErrorInfo, and a
+// BadRequest or RetryInfo where they apply) is built once, when gRPC asks
+// for it ([Error.GRPCStatus]); the REST mirror and the call's log line read
+// the typed fields and never parse the details back. [FromError] is the
+// other direction: it rebuilds an Error from a status received over the
+// wire.
+//
+// Every error the facade returns is an Error with an ErrorInfo. Errors
 // ModelArts reported are in [DomainModelArts] with a reason naming the
 // ModelArts code's meaning; errors the facade raises itself are in
 // [DomainFacade] with one of the Reason constants, and their metadata
 // error_code is "Facade.<reason>", which the REST mirror sends as the
 // vendor-shaped error_code.
 package apierror
-
-import (
-	"fmt"
-	"slices"
-	"strconv"
-	"time"
-
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
-	"google.golang.org/protobuf/types/known/durationpb"
-)
 
 // Error domains, the google.rpc.ErrorInfo.domain of every error the facade
 // returns.
@@ -186,237 +184,3 @@ const (
 // beyond it, one more violation (reason [ViolationOmitted]) says how many
 // were left out.
 const MaxViolations = 20
-
-// Call is what every error of a call reports besides the error itself.
-type Call struct {
-	// RequestID is the call's request ID.
-	RequestID string
-	// Credentials is CredentialsCaller, CredentialsFacade or "" (no
-	// request was sent).
-	Credentials string
-	// Caller is who the call ran as (see [MetadataCaller]), or "" without
-	// caller authentication.
-	Caller string
-	// Attempts is how many requests the call sent to ModelArts.
-	Attempts int
-	// Extra is further ErrorInfo metadata (keys from this package).
-	Extra map[string]string
-}
-
-// addTo records the call in ErrorInfo metadata, keeping a request ID
-// already there (the one ModelArts reported).
-func (c Call) addTo(md map[string]string) {
-	if c.RequestID != "" && md[MetadataRequestID] == "" {
-		md[MetadataRequestID] = c.RequestID
-	}
-	if c.Caller != "" {
-		md[MetadataCaller] = c.Caller
-	}
-	if c.Credentials != "" && c.Attempts > 0 {
-		// Whose credentials the requests carried, once there were any.
-		md[MetadataCredentials] = c.Credentials
-	}
-	if c.Attempts > 0 {
-		md[MetadataAttempts] = strconv.Itoa(c.Attempts)
-	}
-	for k, v := range c.Extra {
-		md[k] = v
-	}
-}
-
-// Facade returns the status of an error the facade raises itself, in
-// [DomainFacade], with extra details after the ErrorInfo.
-func Facade(c codes.Code, reason, msg string, call Call, details ...protoadapt.MessageV1) *status.Status {
-	info := &errdetails.ErrorInfo{
-		Reason: reason,
-		Domain: DomainFacade,
-		Metadata: map[string]string{
-			MetadataErrorCode:    FacadeCodePrefix + reason,
-			MetadataErrorMessage: msg,
-		},
-	}
-	call.addTo(info.Metadata)
-	return withDetails(status.New(c, msg), append([]protoadapt.MessageV1{info}, details...)...)
-}
-
-// New returns an error in [DomainFacade] with the given code, reason and
-// message (which reaches the caller: never put a secret in it).
-func New(c codes.Code, reason, msg, requestID string) error {
-	return Facade(c, reason, msg, Call{RequestID: requestID}).Err()
-}
-
-// SignatureNotAccepted returns the error of a call signed with an access
-// key (Authorization: SDK-HMAC-SHA256 ...), reason
-// [ReasonSignatureNotAccepted]: the facade cannot verify such a signature
-// (it holds no caller's secret key) and never forwards one (the signature
-// covers the facade's host, not ModelArts'). send says what the caller
-// should send instead.
-func SignatureNotAccepted(requestID, send string) error {
-	return New(codes.Unauthenticated, ReasonSignatureNotAccepted,
-		"the facade does not accept requests signed with an access key (AK/SK): it cannot verify the signature and never forwards one; send "+send, requestID)
-}
-
-// Upstream describes an error ModelArts (or what stands in front of it)
-// answered, for [FromUpstream].
-type Upstream struct {
-	// Code is the canonical code the caller gets.
-	Code codes.Code
-	// Domain and Reason go to ErrorInfo.
-	Domain, Reason string
-	// Message is the status message.
-	Message string
-	// ErrorCode and ErrorMessage are the vendor's, or the facade's
-	// description when there is no vendor code.
-	ErrorCode, ErrorMessage string
-	// HTTPStatus is the status ModelArts answered with.
-	HTTPStatus int
-	// RequestID is the one ModelArts reported, or "".
-	RequestID string
-	// RetryDelay, if positive, becomes a RetryInfo.
-	RetryDelay time.Duration
-}
-
-// FromUpstream returns the status of an error answer from ModelArts.
-func FromUpstream(u Upstream, call Call) *status.Status {
-	info := &errdetails.ErrorInfo{
-		Domain: u.Domain,
-		Reason: u.Reason,
-		Metadata: map[string]string{
-			MetadataErrorCode:    u.ErrorCode,
-			MetadataErrorMessage: u.ErrorMessage,
-			MetadataHTTPStatus:   strconv.Itoa(u.HTTPStatus),
-			MetadataRequestID:    u.RequestID,
-		},
-	}
-	if call.Credentials != "" {
-		info.Metadata[MetadataCredentials] = call.Credentials
-	}
-	call.addTo(info.Metadata)
-	details := []protoadapt.MessageV1{info}
-	if u.RetryDelay > 0 {
-		details = append(details, RetryInfo(u.RetryDelay))
-	}
-	return withDetails(status.New(u.Code, u.Message), details...)
-}
-
-// RetryInfo returns a google.rpc.RetryInfo asking to wait d.
-func RetryInfo(d time.Duration) *errdetails.RetryInfo {
-	return &errdetails.RetryInfo{RetryDelay: durationpb.New(d)}
-}
-
-// Violation returns a field violation.
-func Violation(field, reason, description string) *errdetails.BadRequest_FieldViolation {
-	return &errdetails.BadRequest_FieldViolation{Field: field, Reason: reason, Description: description}
-}
-
-// InvalidArgument returns the INVALID_ARGUMENT error for violations (at
-// least one), with a google.rpc.BadRequest listing the first
-// [MaxViolations] of them (see [Violations]); its message is the first
-// violation's description and how many more there are.
-func InvalidArgument(requestID string, violations ...*errdetails.BadRequest_FieldViolation) error {
-	if len(violations) == 0 {
-		return Facade(codes.InvalidArgument, ReasonInvalidArgument, "invalid request", Call{RequestID: requestID}).Err()
-	}
-	var vs Violations
-	for _, v := range violations {
-		vs.Add(v)
-	}
-	return vs.Err(requestID)
-}
-
-// Violations gathers the field violations of one request: it keeps the
-// first [MaxViolations] and counts the others, so that gathering them
-// costs bounded memory however many a request has. A violation equal to
-// one already kept (same field, reason and description) is not counted
-// again. The zero value is empty and ready to use.
-type Violations struct {
-	kept    []*errdetails.BadRequest_FieldViolation
-	omitted int
-}
-
-// Add records v.
-func (vs *Violations) Add(v *errdetails.BadRequest_FieldViolation) {
-	for _, k := range vs.kept {
-		if k.GetField() == v.GetField() && k.GetReason() == v.GetReason() && k.GetDescription() == v.GetDescription() {
-			return
-		}
-	}
-	if len(vs.kept) < MaxViolations {
-		vs.kept = append(vs.kept, v)
-		return
-	}
-	vs.omitted++
-}
-
-// Merge adds the violations of other after those of vs.
-func (vs *Violations) Merge(other *Violations) {
-	for _, v := range other.kept {
-		vs.Add(v)
-	}
-	vs.omitted += other.omitted
-}
-
-// Len returns how many violations were recorded, kept or not.
-func (vs *Violations) Len() int { return len(vs.kept) + vs.omitted }
-
-// Err returns the INVALID_ARGUMENT error for the violations, or nil if
-// there are none: a google.rpc.BadRequest with the kept violations and, if
-// some were left out, one that says how many; its message is the first
-// violation's description and how many more there are.
-func (vs *Violations) Err(requestID string) error {
-	if vs.Len() == 0 {
-		return nil
-	}
-	list := vs.kept
-	if vs.omitted > 0 {
-		list = append(slices.Clip(list), Violation("", ViolationOmitted,
-			fmt.Sprintf("%d more invalid field(s) not listed: only the first %d are", vs.omitted, MaxViolations)))
-	}
-	br := &errdetails.BadRequest{FieldViolations: list}
-	msg := list[0].GetDescription()
-	if n := vs.Len(); n > 1 {
-		msg = fmt.Sprintf("%s (and %d more invalid field(s))", msg, n-1)
-	}
-	return Facade(codes.InvalidArgument, ReasonInvalidArgument, msg, Call{RequestID: requestID}, br).Err()
-}
-
-func withDetails(st *status.Status, details ...protoadapt.MessageV1) *status.Status {
-	withd, err := st.WithDetails(details...)
-	if err != nil {
-		// WithDetails fails only for an OK status or a detail that cannot
-		// be marshalled; neither happens here, but never lose the error.
-		return st
-	}
-	return withd
-}
-
-// ErrorInfo returns st's google.rpc.ErrorInfo, or nil if it has none.
-func ErrorInfo(st *status.Status) *errdetails.ErrorInfo {
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
-	}
-	return nil
-}
-
-// RetryDelay returns the delay of st's google.rpc.RetryInfo, or zero if it
-// has none.
-func RetryDelay(st *status.Status) time.Duration {
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return ri.GetRetryDelay().AsDuration()
-		}
-	}
-	return 0
-}
-
-// FieldViolations returns st's google.rpc.BadRequest violations, or nil.
-func FieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation {
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			return br.GetFieldViolations()
-		}
-	}
-	return nil
-}

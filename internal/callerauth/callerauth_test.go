@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -28,6 +27,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/statustest"
 )
 
 func TestMain(m *testing.M) {
@@ -363,13 +363,7 @@ func TestUnaryInterceptor(t *testing.T) {
 				t.Errorf("handler called = %v; want %v", called, tt.wantCode == codes.OK)
 			}
 			if tt.wantReason != "" {
-				var reason string
-				for _, d := range status.Convert(err).Details() {
-					if info, ok := d.(*errdetails.ErrorInfo); ok {
-						reason = info.GetReason()
-					}
-				}
-				if reason != tt.wantReason {
+				if reason := statustest.Error(t, err).Reason(); reason != tt.wantReason {
 					t.Errorf("reason = %q; want %q", reason, tt.wantReason)
 				}
 				if strings.Contains(err.Error(), "alice-token") {

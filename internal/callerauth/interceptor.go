@@ -164,7 +164,7 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 	ctx = callctx.WithIdentity(ctx, callctx.Identity{Name: caller.Name})
 	call := apierror.Call{RequestID: callctx.RequestID(ctx), Caller: caller.Name}
 	refuse := func(format string, args ...any) (context.Context, error) {
-		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted, fmt.Sprintf(format, args...), call).Err()
+		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted, fmt.Sprintf(format, args...), call)
 	}
 	switch {
 	case rpc.NamesProject() && caller.MayAccess(project):

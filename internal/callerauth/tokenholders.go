@@ -150,7 +150,7 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, method string, rpc 
 	scoped := rpc.NamesProject()
 	if !holderMayCall(rpc) {
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerUnauthenticated,
-			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods and server reflection only", call).Err()
+			"caller authentication failed: a caller with only its own X-Auth-Token may call the API's methods and server reflection only", call)
 	}
 	h := &a.holders
 	if h.validator == nil {
@@ -171,25 +171,25 @@ func (a *Authenticator) authorizeHolder(ctx context.Context, method string, rpc 
 	case errors.As(err, &rejected):
 		callctx.Annotate(ctx, slog.String("caller_error", rejected.Error()))
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
-			"IAM does not accept the caller's X-Auth-Token ("+rejected.Why+"); get a new token", call).Err()
+			"IAM does not accept the caller's X-Auth-Token ("+rejected.Why+"); get a new token", call)
 	case errors.Is(err, iamtoken.ErrBusy):
 		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
-		return nil, apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded,
+		return nil, apierror.Overloaded(
 			"the facade is checking as many X-Auth-Tokens with IAM as it may at once; nothing was sent to IAM or ModelArts: retry after the delay in RetryInfo", call,
-			apierror.RetryInfo(busyRetryDelay)).Err()
+			busyRetryDelay)
 	case err != nil:
 		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
 		return nil, apierror.Facade(codes.Unavailable, apierror.ReasonIAMUnavailable,
-			"IAM could not check the caller's X-Auth-Token; the call may be retried", call).Err()
+			"IAM could not check the caller's X-Auth-Token; the call may be retried", call)
 	case !scoped:
 		// Server reflection: a token IAM accepts, of whatever project.
 		return ctx, nil
 	case scope.ProjectID == "":
 		return nil, apierror.Facade(codes.Unauthenticated, apierror.ReasonCallerTokenRejected,
-			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call).Err()
+			"the caller's X-Auth-Token is not scoped to a project; ModelArts needs a project-scoped token", call)
 	case scope.ProjectID != project:
 		return nil, apierror.Facade(codes.PermissionDenied, apierror.ReasonProjectNotPermitted,
-			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scrub.Text(scope.ProjectID, 64, nil), shorten(project)), call).Err()
+			fmt.Sprintf("the caller's X-Auth-Token is scoped to project %q, not %q", scrub.Text(scope.ProjectID, 64, nil), shorten(project)), call)
 	}
 	return ctx, nil
 }

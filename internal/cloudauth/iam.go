@@ -80,12 +80,11 @@ func (e *IAMError) Error() string {
 	return fmt.Sprintf("IAM refused the token request: HTTP %d: %s", e.HTTPStatus, e.Message)
 }
 
-// Is makes errors.Is(err, modelarts.ErrCredentialsRejected) hold: IAM
-// refused the configured credentials.
-func (e *IAMError) Is(target error) bool { return target == modelarts.ErrCredentialsRejected }
-
-// RejectedStatus returns IAM's HTTP status.
+// RejectedStatus returns IAM's HTTP status. With it, an IAMError is a
+// [modelarts.CredentialsRejection]: IAM refused the configured credentials.
 func (e *IAMError) RejectedStatus() int { return e.HTTPStatus }
+
+var _ modelarts.CredentialsRejection = (*IAMError)(nil)
 
 // IAMPassword authenticates requests with a project-scoped IAM token that it
 // obtains with a user name and password (POST {iam}/auth/tokens; the token

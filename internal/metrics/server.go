@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
 
@@ -145,10 +147,14 @@ func (m *serverMetrics) done(s *methodSeries, err error, d time.Duration) {
 }
 
 // code is the gRPC code of a handler's error as go-grpc-middleware's
-// provider reports it, and as grpc-go sends it: a status's code, else
-// that of a context error (a bare or wrapped context.Canceled or
-// DeadlineExceeded), else Unknown.
+// provider reports it, and as grpc-go sends it: a status's code (an
+// apierror.Error's read without building its status), else that of a
+// context error (a bare or wrapped context.Canceled or DeadlineExceeded),
+// else Unknown.
 func code(err error) codes.Code {
+	if e, ok := errors.AsType[*apierror.Error](err); ok {
+		return e.Code()
+	}
 	st, ok := status.FromError(err)
 	if !ok {
 		st = status.FromContextError(err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	rpccode "google.golang.org/genproto/googleapis/rpc/code"
@@ -18,8 +19,8 @@ import (
 )
 
 // WriteError answers r with err in the ModelArts error shape, with the given
-// HTTP status (or, if zero, the status err's details call for). Handlers in
-// front of the mirror use it to answer like the mirror does.
+// HTTP status (or, if zero, the status err calls for: see toVendorError).
+// Handlers in front of the mirror use it to answer like the mirror does.
 func WriteError(w http.ResponseWriter, r *http.Request, err error, httpStatus int) {
 	if httpStatus != 0 {
 		err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err}
@@ -37,43 +38,44 @@ type errorBody struct {
 type vendorError struct {
 	httpStatus int
 	body       errorBody
-	retryAfter float64 // seconds, 0 for none
+	retryAfter time.Duration // 0 for none
 }
 
-// toVendorError converts a gRPC status into the ModelArts error shape. The
-// google.rpc.ErrorInfo metadata, present on every error the service returns,
-// holds the code, message and (for ModelArts errors) the upstream HTTP
-// status; a status without it (grpc-gateway's own, for a malformed query
-// parameter) gets a facade code named after its gRPC code.
-func toVendorError(st *status.Status) vendorError {
-	v := vendorError{httpStatus: runtime.HTTPStatusFromCode(st.Code())}
-	var first *errdetails.BadRequest_FieldViolation
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			md := d.GetMetadata()
-			v.body.ErrorCode, v.body.ErrorMessage = md[apierror.MetadataErrorCode], md[apierror.MetadataErrorMessage]
-			// Only a real error status can be replayed; ModelArts' table
-			// lists one code with "100", which is no final answer.
-			if hs, err := strconv.Atoi(md[apierror.MetadataHTTPStatus]); err == nil && hs >= 400 && hs <= 599 {
-				v.httpStatus = hs
-			}
-		case *errdetails.RetryInfo:
-			v.retryAfter = d.GetRetryDelay().AsDuration().Seconds()
-		case *errdetails.BadRequest:
-			if vs := d.GetFieldViolations(); len(vs) > 0 {
-				first = vs[0]
-			}
+// toVendorError converts an error into the ModelArts error shape. An
+// [apierror.Error], what the service's pipeline returns for every error,
+// says it in its typed fields: the vendor-shaped error_code and
+// error_message and, for an answer from ModelArts, its HTTP status, which
+// is replayed; the facade's own errors take the HTTP status of their gRPC
+// code. Any other error (grpc-gateway's own, for a malformed query
+// parameter) gets a facade code named after its gRPC code. Nothing is
+// read back from a gRPC status's details: the status is not even built.
+func toVendorError(err error) vendorError {
+	e, ok := errors.AsType[*apierror.Error](err)
+	if !ok {
+		st := status.Convert(err)
+		return vendorError{httpStatus: runtime.HTTPStatusFromCode(st.Code()),
+			body: errorBody{ErrorCode: apierror.FacadeCodePrefix + codeName(st.Code()), ErrorMessage: st.Message()}}
+	}
+	v := vendorError{
+		httpStatus: runtime.HTTPStatusFromCode(e.Code()),
+		body:       errorBody{ErrorCode: e.VendorCode(), ErrorMessage: e.VendorMessage()},
+		retryAfter: e.RetryDelay(),
+	}
+	// Only a real error status can be replayed; ModelArts' table lists
+	// one code with "100", which is no final answer.
+	if hs := e.HTTPStatus(); hs >= 400 && hs <= 599 {
+		v.httpStatus = hs
+	}
+	if vs := e.Violations(); len(vs) > 0 && v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonInvalidArgument {
+		if code := vendorValidationCode(vs[0]); code != "" {
+			v.body.ErrorCode = code
 		}
 	}
-	if code := vendorValidationCode(first); code != "" && v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonInvalidArgument {
-		v.body.ErrorCode = code
-	}
 	if v.body.ErrorCode == "" {
-		v.body.ErrorCode = apierror.FacadeCodePrefix + codeName(st.Code())
+		v.body.ErrorCode = apierror.FacadeCodePrefix + codeName(e.Code())
 	}
 	if v.body.ErrorMessage == "" {
-		v.body.ErrorMessage = st.Message()
+		v.body.ErrorMessage = e.Message()
 	}
 	return v
 }
@@ -127,22 +129,32 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	var override *runtime.HTTPStatusError
 	if errors.As(err, &override) {
 		err = override.Err
-		if _, ok := status.FromError(err); !ok && override.HTTPStatus == http.StatusBadRequest {
+		if override.HTTPStatus == http.StatusBadRequest && !isStatus(err) {
 			// grpc-gateway's own complaint, such as a malformed %-escape.
 			err = apierror.New(codes.InvalidArgument, apierror.ReasonInvalidArgument, err.Error(), "")
 		}
 	}
-	v := toVendorError(status.Convert(err))
+	v := toVendorError(err)
 	if override != nil {
 		v.httpStatus = override.HTTPStatus
 	}
 	if v.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter)), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(v.retryAfter.Seconds())), 10))
 	}
 	if v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonCallerUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devenv-facade"`)
 	}
 	writeJSON(w, v.httpStatus, v.body)
+}
+
+// isStatus reports whether err is a status: an [apierror.Error] (whose
+// status is not built for the question) or a gRPC status error.
+func isStatus(err error) bool {
+	if _, ok := errors.AsType[*apierror.Error](err); ok {
+		return true
+	}
+	_, ok := status.FromError(err)
+	return ok
 }
 
 // writeRoutingError answers requests that match no API: a path the mirror

@@ -35,7 +35,6 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -270,8 +269,8 @@ func WithRequestID(next http.Handler) http.Handler {
 const headerRequestID = "X-Request-Id"
 
 // logUnread wraps the mux's error handler: an error that never passed
-// through the service's pipeline (grpc-gateway's own, without the
-// ErrorInfo every error of the pipeline carries) is logged as the call's
+// through the service's pipeline (grpc-gateway's own, not the
+// apierror.Error every error of the pipeline is) is logged as the call's
 // line, since no interceptor saw the call. Only the code is logged, not
 // the decoder's message, which may quote the request's body.
 func (c *config) logUnread(next runtime.ErrorHandlerFunc) runtime.ErrorHandlerFunc {
@@ -303,16 +302,10 @@ func (c *config) logUnreadRequest(ctx context.Context, r *http.Request, code cod
 }
 
 // fromPipeline reports whether err was made by the service's pipeline,
-// which puts ErrorInfo on every error.
+// whose every error is an [apierror.Error].
 func fromPipeline(err error) bool {
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			if _, ok := d.(*errdetails.ErrorInfo); ok {
-				return true
-			}
-		}
-	}
-	return false
+	_, ok := errors.AsType[*apierror.Error](err)
+	return ok
 }
 
 // unreadCode is the gRPC code of an error grpc-gateway raised itself: its

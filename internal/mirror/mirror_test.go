@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -144,30 +145,42 @@ func TestMirror_success(t *testing.T) {
 	}
 }
 
-func withDetails(t *testing.T, c codes.Code, msg string, details ...any) error {
+// fromModelArts is the error the service returns for an error answer of
+// ModelArts.
+func fromModelArts(c codes.Code, msg, code, vendorMsg string, httpStatus int, retry time.Duration) error {
+	return apierror.FromUpstream(apierror.Upstream{Code: c, Domain: apierror.DomainModelArts, Reason: "R", Message: msg,
+		ErrorCode: code, ErrorMessage: vendorMsg, HTTPStatus: httpStatus, RetryDelay: retry}, apierror.Call{RequestID: "rid"})
+}
+
+// twoFaced is an error whose gRPC status says one thing (status) and whose
+// typed error says another (typed): what the mirror answers tells which
+// of the two it read.
+type twoFaced struct {
+	typed  *apierror.Error
+	status *status.Status
+}
+
+func (e twoFaced) Error() string              { return e.typed.Error() }
+func (e twoFaced) Unwrap() error              { return e.typed }
+func (e twoFaced) GRPCStatus() *status.Status { return e.status }
+
+// detailsSayOtherwise is a status whose details contradict every field
+// the mirror writes: another code, message and HTTP status, and a
+// RetryInfo.
+func detailsSayOtherwise(t *testing.T) *status.Status {
 	t.Helper()
-	st := status.New(c, msg)
-	for _, d := range details {
-		var err error
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			st, err = st.WithDetails(d)
-		case *errdetails.RetryInfo:
-			st, err = st.WithDetails(d)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	st, err := status.New(codes.Unavailable, "the details").WithDetails(
+		&errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "OTHER", Metadata: map[string]string{
+			"error_code": "ModelArts.9999", "error_message": "the details", "http_status": "503"}},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(30 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return st.Err()
+	return st
 }
 
 func TestMirror_errors(t *testing.T) {
 	t.Parallel()
-	modelArtsInfo := func(code, msg, httpStatus string) *errdetails.ErrorInfo {
-		return &errdetails.ErrorInfo{Domain: apierror.DomainModelArts, Reason: "R", Metadata: map[string]string{
-			"error_code": code, "error_message": msg, "http_status": httpStatus}}
-	}
 	tests := []struct {
 		name           string
 		err            error
@@ -177,21 +190,20 @@ func TestMirror_errors(t *testing.T) {
 	}{
 		{
 			name:       "modelarts_status_is_replayed",
-			err:        withDetails(t, codes.NotFound, "The instance does not exist. (ModelArts.6309)", modelArtsInfo("ModelArts.6309", "The instance does not exist.", "400")),
+			err:        fromModelArts(codes.NotFound, "The instance does not exist. (ModelArts.6309)", "ModelArts.6309", "The instance does not exist.", 400, 0),
 			wantStatus: 400,
 			wantBody:   map[string]any{"error_code": "ModelArts.6309", "error_message": "The instance does not exist."},
 		},
 		{
-			name: "throttling_sets_retry_after",
-			err: withDetails(t, codes.ResourceExhausted, "busy", modelArtsInfo("ModelArts.6101", "busy", "429"),
-				&errdetails.RetryInfo{RetryDelay: durationpb.New(1500 * time.Millisecond)}),
+			name:           "throttling_sets_retry_after",
+			err:            fromModelArts(codes.ResourceExhausted, "busy", "ModelArts.6101", "busy", 429, 1500*time.Millisecond),
 			wantStatus:     429,
 			wantBody:       map[string]any{"error_code": "ModelArts.6101", "error_message": "busy"},
 			wantRetryAfter: "2",
 		},
 		{
 			name:       "non_error_upstream_status_is_not_replayed",
-			err:        withDetails(t, codes.ResourceExhausted, "quota", modelArtsInfo("ModelArts.0116", "quota", "100")),
+			err:        fromModelArts(codes.ResourceExhausted, "quota", "ModelArts.0116", "quota", 100, 0),
 			wantStatus: 429,
 			wantBody:   map[string]any{"error_code": "ModelArts.0116", "error_message": "quota"},
 		},
@@ -230,6 +242,24 @@ func TestMirror_errors(t *testing.T) {
 			err:        apierror.InvalidArgument("rid", apierror.Violation("instance_id", apierror.ViolationMalformed, "bad id")),
 			wantStatus: 400,
 			wantBody:   map[string]any{"error_code": "Facade.INVALID_ARGUMENT", "error_message": "bad id"},
+		},
+		{
+			// The vendor's answer is written from the typed error; its
+			// status's details are never parsed back.
+			name: "typed_fields_not_details",
+			err: twoFaced{
+				typed:  fromModelArts(codes.NotFound, "The instance does not exist. (ModelArts.6309)", "ModelArts.6309", "The instance does not exist.", 400, 0).(*apierror.Error),
+				status: detailsSayOtherwise(t),
+			},
+			wantStatus: 400,
+			wantBody:   map[string]any{"error_code": "ModelArts.6309", "error_message": "The instance does not exist."},
+		},
+		{
+			name:           "wrapped",
+			err:            fmt.Errorf("wrapped: %w", fromModelArts(codes.ResourceExhausted, "busy", "ModelArts.6101", "busy", 429, 2*time.Second)),
+			wantStatus:     429,
+			wantBody:       map[string]any{"error_code": "ModelArts.6101", "error_message": "busy"},
+			wantRetryAfter: "2",
 		},
 		{
 			name:       "status_without_error_info",

@@ -67,19 +67,15 @@ func rangeError(field, why string) *readError {
 }
 
 // Err returns e as the error of a call that reached the service
-// (reqcheck.Finding: the call answers e after authorization): its
-// ErrorInfo carries e's code, message and HTTP status, which the mirror
-// answers as they are (toVendorError), so the answer is the one write
-// gives.
+// (reqcheck.Finding: the call answers e after authorization): its vendor
+// code and HTTP status are e's, which the mirror answers as they are
+// (toVendorError), so the answer is the one write gives.
 func (e *readError) Err(requestID string) error {
 	reason := apierror.ReasonInvalidArgument
 	if e.httpStatus == http.StatusRequestEntityTooLarge {
 		reason = apierror.ReasonRequestTooLarge
 	}
-	return apierror.Facade(codes.InvalidArgument, reason, e.message, apierror.Call{RequestID: requestID, Extra: map[string]string{
-		apierror.MetadataErrorCode:  e.code,
-		apierror.MetadataHTTPStatus: strconv.Itoa(e.httpStatus),
-	}}).Err()
+	return apierror.FacadeAsVendor(codes.InvalidArgument, reason, e.message, apierror.Call{RequestID: requestID}, e.code, e.httpStatus)
 }
 
 // write answers r with e, and logs the request as one that never reached

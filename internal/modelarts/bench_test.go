@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -30,4 +31,24 @@ func BenchmarkDeleteInstance(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAPIError is the mapping of a ModelArts error answer into the
+// caller's error: the typed error alone (what the REST mirror and the log
+// line read), and with the gRPC status built from it (what gRPC sends).
+func BenchmarkAPIError(b *testing.B) {
+	err := &modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid"}
+	call := apierror.Call{RequestID: "rid", Credentials: apierror.CredentialsFacade, Attempts: 1}
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = modelarts.APIError(b.Context(), err, call)
+		}
+	})
+	b.Run("status", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = modelarts.APIError(b.Context(), err, call).GRPCStatus()
+		}
+	})
 }

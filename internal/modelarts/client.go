@@ -83,14 +83,9 @@ var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token an
 // ErrCredentials wraps a failure of the configured [Credentials] to
 // authenticate a request (an identity service that cannot be reached or
 // rejects the facade's password, for example). No request reached ModelArts.
+// A refusal of the credentials themselves is a [CredentialsRejection] in
+// the chain.
 var ErrCredentials = errors.New("modelarts: cannot authenticate the request")
-
-// ErrCredentialsRejected is matched (errors.Is) by a credentials error that
-// is a refusal of the configured credentials themselves, such as IAM
-// answering that the password is wrong, as opposed to an identity service
-// that could not be reached. Such an error should also implement
-// RejectedStatus() int, the refusing service's HTTP status.
-var ErrCredentialsRejected = errors.New("modelarts: the configured credentials were refused")
 
 // ErrInvalidPathSegment is returned, before any request is sent, when a path
 // parameter cannot be a single URL path segment: it is empty, "." or "..".

@@ -12,17 +12,9 @@ import (
 // (json.RawMessage): the client does not interpret them, the service reads
 // them into the API's messages.
 
-// Codes the endpoints and their callers refer to.
-const (
-	// CodeInstanceNotFound is ModelArts' "the instance does not exist".
-	CodeInstanceNotFound = "ModelArts.6309"
-	// CodeInstanceRunning is "please stop the instance before deleting".
-	CodeInstanceRunning = "ModelArts.6304"
-	// CodeAlreadyRunning is "the instance is already running".
-	CodeAlreadyRunning = "ModelArts.6305"
-	// CodeAlreadyStopped is "the instance is already stopped".
-	CodeAlreadyStopped = "ModelArts.6307"
-)
+// CodeInstanceNotFound is ModelArts' "the instance does not exist": a
+// delete with allow_missing and a wait for an instance to go read it.
+const CodeInstanceNotFound = "ModelArts.6309"
 
 // instancesPath and instancePath are the collection's and an instance's
 // paths.

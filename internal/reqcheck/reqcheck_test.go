@@ -58,7 +58,7 @@ func found(t *testing.T, c *reqcheck.Checker, req proto.Message) []string {
 		return nil
 	}
 	var out []string
-	for _, v := range apierror.FieldViolations(status.Convert(f.Err("rid"))) {
+	for _, v := range apierror.FromStatus(status.Convert(f.Err("rid"))).Violations() {
 		out = append(out, v.GetField()+": "+v.GetDescription())
 	}
 	return out

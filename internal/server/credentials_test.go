@@ -28,7 +28,6 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/options"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -75,7 +74,7 @@ func TestAKSKSigning(t *testing.T) {
 			if status.Code(err) != codes.Unauthenticated {
 				t.Fatalf("wrong secret key: %v; want Unauthenticated", err)
 			}
-			md := statustest.ErrorInfo(t, err).GetMetadata()
+			md := statustest.Error(t, err).Metadata()
 			if md["error_code"] != "ModelArts.0206" || md["http_status"] != "403" || md["credentials"] != "facade" {
 				t.Errorf("ErrorInfo metadata = %v; want ModelArts' 403 ModelArts.0206 against the facade's credentials", md)
 			}
@@ -173,7 +172,7 @@ func TestIAMPassword_rejected(t *testing.T) {
 	emu := emulator.MustNew(emulator.Options{IAMUsers: []emulator.IAMUser{{Name: "svc-user", Password: "svc-password", Domain: "acme"}}})
 	f, _ := iamFacade(t, emu, "wrong-password-x7")
 	_, err := f.client.DeleteInstance(t.Context(), del(stopped))
-	if status.Code(err) != codes.FailedPrecondition || statustest.ErrorInfo(t, err).GetReason() != "CREDENTIALS_REJECTED" {
+	if status.Code(err) != codes.FailedPrecondition || statustest.Error(t, err).Reason() != "CREDENTIALS_REJECTED" {
 		t.Fatalf("wrong IAM password: %v; want FailedPrecondition/CREDENTIALS_REJECTED", err)
 	}
 	if strings.Contains(err.Error(), "wrong-password-x7") {
@@ -211,7 +210,7 @@ func TestCallerAuthorization(t *testing.T) {
 		t.Errorf("unknown token: %v; want Unauthenticated", err)
 	}
 	_, err = f.client.DeleteInstance(bearer("bob-bearer"), del(stopped))
-	if status.Code(err) != codes.PermissionDenied || statustest.ErrorInfo(t, err).GetReason() != "PROJECT_NOT_PERMITTED" {
+	if status.Code(err) != codes.PermissionDenied || statustest.Error(t, err).Reason() != "PROJECT_NOT_PERMITTED" {
 		t.Errorf("wrong project: %v; want PermissionDenied/PROJECT_NOT_PERMITTED", err)
 	}
 	if n := emu.RequestCount(); n != 0 {
@@ -468,11 +467,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				if err != nil {
 					b, _ := protojson.Marshal(status.Convert(err).Proto())
 					outputs = append(outputs, err.Error(), string(b))
-					for _, d := range status.Convert(err).Details() {
-						if info, ok := d.(*errdetails.ErrorInfo); ok {
-							outputs = append(outputs, sprint(info.GetMetadata()))
-						}
-					}
+					outputs = append(outputs, sprint(statustest.Error(t, err).Metadata()))
 				}
 			}
 			_, _, body := rest(t, http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/missing", map[string]string{

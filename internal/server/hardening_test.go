@@ -22,7 +22,6 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -452,7 +451,7 @@ func TestUnauthenticatedStreamsAreRefusedAtHeaders(t *testing.T) {
 		}
 	}
 	_, err := f.client.DeleteInstance(t.Context(), del(stopped))
-	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != "CALLER_UNAUTHENTICATED" {
+	if status.Code(err) != codes.Unauthenticated || statustest.Error(t, err).Reason() != "CALLER_UNAUTHENTICATED" {
 		t.Errorf("unauthenticated call: %v; want Unauthenticated with reason CALLER_UNAUTHENTICATED", err)
 	}
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer good-token")
@@ -748,12 +747,8 @@ func TestInvalidUTF8IsInvalidArgument(t *testing.T) {
 		t.Fatalf("invalid UTF-8 over gRPC: %v; want InvalidArgument", err)
 	}
 	var fields []string
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField())
-			}
-		}
+	for _, v := range statustest.Error(t, err).Violations() {
+		fields = append(fields, v.GetField())
 	}
 	if strings.Join(fields, ",") != "instance_id" {
 		t.Errorf("field violations %v; want instance_id", fields)

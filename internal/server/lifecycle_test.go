@@ -152,7 +152,7 @@ func TestInstanceLifecycle_gRPC(t *testing.T) {
 
 	// Delete while running: ModelArts.6304, FAILED_PRECONDITION.
 	_, err = c.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
-	if status.Code(err) != codes.FailedPrecondition || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6304" {
+	if status.Code(err) != codes.FailedPrecondition || statustest.Error(t, err).Metadata()["error_code"] != "ModelArts.6304" {
 		t.Fatalf("delete while running: %v; want FAILED_PRECONDITION with ModelArts.6304", err)
 	}
 
@@ -176,7 +176,7 @@ func TestInstanceLifecycle_gRPC(t *testing.T) {
 		t.Fatalf("start: %v, %v; want STARTING", start, err)
 	}
 	_, err = c.StopInstance(ctx, &devenvv1.StopInstanceRequest{ProjectId: project, InstanceId: id})
-	if status.Code(err) != codes.Aborted || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6306" {
+	if status.Code(err) != codes.Aborted || statustest.Error(t, err).Metadata()["error_code"] != "ModelArts.6306" {
 		t.Errorf("stop while starting: %v; want ABORTED with ModelArts.6306", err)
 	}
 	clock.Advance(emulator.DefaultLifecycle().Start)
@@ -193,7 +193,7 @@ func TestInstanceLifecycle_gRPC(t *testing.T) {
 		t.Fatalf("delete with wait: %v, %v", del, err)
 	}
 	_, err = c.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: id})
-	if status.Code(err) != codes.NotFound || statustest.ErrorInfo(t, err).GetMetadata()["error_code"] != "ModelArts.6309" {
+	if status.Code(err) != codes.NotFound || statustest.Error(t, err).Metadata()["error_code"] != "ModelArts.6309" {
 		t.Errorf("get after delete: %v; want NOT_FOUND with ModelArts.6309", err)
 	}
 }
@@ -223,11 +223,11 @@ func TestInstanceWaits(t *testing.T) {
 		t.Parallel()
 		f, _ := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
 		_, err := f.client.CreateInstance(t.Context(), createReq(emulator.FailCreatePrefix+"-1"))
-		info := statustest.ErrorInfo(t, err)
-		if status.Code(err) != codes.FailedPrecondition || info.GetReason() != "INSTANCE_FAILED" ||
-			info.GetMetadata()["instance_status"] != "CREATE_FAILED" || info.GetMetadata()["failed_code"] == "" ||
-			!strings.HasPrefix(info.GetMetadata()["instance_id"], "DE-") {
-			t.Errorf("create that fails: %v, %v; want FAILED_PRECONDITION INSTANCE_FAILED with CREATE_FAILED and failed_code", err, info.GetMetadata())
+		info := statustest.Error(t, err)
+		if status.Code(err) != codes.FailedPrecondition || info.Reason() != "INSTANCE_FAILED" ||
+			info.Metadata()["instance_status"] != "CREATE_FAILED" || info.Metadata()["failed_code"] == "" ||
+			!strings.HasPrefix(info.Metadata()["instance_id"], "DE-") {
+			t.Errorf("create that fails: %v, %v; want FAILED_PRECONDITION INSTANCE_FAILED with CREATE_FAILED and failed_code", err, info.Metadata())
 		}
 	})
 	t.Run("start_failed", func(t *testing.T) {
@@ -243,9 +243,9 @@ func TestInstanceWaits(t *testing.T) {
 			t.Fatalf("stop: %v", err)
 		}
 		_, err = f.client.StartInstance(t.Context(), &devenvv1.StartInstanceRequest{ProjectId: project, InstanceId: id, Wait: true})
-		info := statustest.ErrorInfo(t, err)
-		if status.Code(err) != codes.FailedPrecondition || info.GetMetadata()["instance_status"] != "START_FAILED" {
-			t.Errorf("start that fails: %v, %v; want FAILED_PRECONDITION with START_FAILED", err, info.GetMetadata())
+		info := statustest.Error(t, err)
+		if status.Code(err) != codes.FailedPrecondition || info.Metadata()["instance_status"] != "START_FAILED" {
+			t.Errorf("start that fails: %v, %v; want FAILED_PRECONDITION with START_FAILED", err, info.Metadata())
 		}
 	})
 	t.Run("max_wait", func(t *testing.T) {
@@ -256,12 +256,12 @@ func TestInstanceWaits(t *testing.T) {
 			o.MaxWait, o.PollInterval, o.Clock = time.Second, 50*time.Millisecond, nil
 		}, emulator.Options{Lifecycle: emulator.Lifecycle{Create: time.Hour}})
 		_, err := f.client.CreateInstance(t.Context(), createReq("slow"))
-		info := statustest.ErrorInfo(t, err)
-		if status.Code(err) != codes.DeadlineExceeded || info.GetMetadata()["instance_status"] != "CREATING" ||
-			!strings.HasPrefix(info.GetMetadata()["instance_id"], "DE-") || info.GetMetadata()["credentials"] != "facade" ||
-			info.GetMetadata()["upstream_attempts"] == "" ||
+		info := statustest.Error(t, err)
+		if status.Code(err) != codes.DeadlineExceeded || info.Metadata()["instance_status"] != "CREATING" ||
+			!strings.HasPrefix(info.Metadata()["instance_id"], "DE-") || info.Metadata()["credentials"] != "facade" ||
+			info.Metadata()["upstream_attempts"] == "" ||
 			!strings.Contains(status.Convert(err).Message(), "at most 1s") {
-			t.Errorf("create past --max-wait: %v, %v; want DEADLINE_EXCEEDED saying CREATING and the 1s bound", err, info.GetMetadata())
+			t.Errorf("create past --max-wait: %v, %v; want DEADLINE_EXCEEDED saying CREATING and the 1s bound", err, info.Metadata())
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
@@ -149,8 +148,7 @@ func overloaded(ctx context.Context, why, requestID string) error {
 	if c, ok := callerauth.FromContext(ctx); ok {
 		call.Caller = c.Name
 	}
-	return apierror.Facade(codes.ResourceExhausted, apierror.ReasonOverloaded, why+"; retry after the delay in RetryInfo", call,
-		apierror.RetryInfo(pendingRetryDelay)).Err()
+	return apierror.Overloaded(why+"; retry after the delay in RetryInfo", call, pendingRetryDelay)
 }
 
 // metadataBytes is the size of a gRPC call's headers as the facade holds

@@ -157,7 +157,7 @@ func TestHugeRequestsCostTheirSize(t *testing.T) {
 				continue
 			}
 			st := status.Convert(err)
-			vs := apierror.FieldViolations(st)
+			vs := apierror.FromStatus(st).Violations()
 			if st.Code() != codes.InvalidArgument || len(vs) != 1 || vs[0].GetField() != "spec.extend_storage" ||
 				vs[0].GetDescription() != "spec.extend_storage may have at most 16 entries; got 500000" {
 				t.Errorf("%s: %v %v; want INVALID_ARGUMENT naming the bound", tc.name, st.Code(), vs)
@@ -275,10 +275,10 @@ func TestAuthorizationBeforeValidation(t *testing.T) {
 				ctx := metadata.AppendToOutgoingContext(t.Context(), ck.header[0], ck.header[1])
 				var out rawMessage
 				err := f.conn.Invoke(ctx, createMethod, b.req, &out, grpc.ForceCodecV2(rawCodec{}))
-				if status.Code(err) != ck.code || statustest.ErrorInfo(t, err).GetReason() != ck.reason {
+				if status.Code(err) != ck.code || statustest.Error(t, err).Reason() != ck.reason {
 					t.Errorf("%v; want %v %s", trim(err), ck.code, ck.reason)
 				}
-				if n := len(apierror.FieldViolations(status.Convert(err))); n > apierror.MaxViolations+1 {
+				if n := len(statustest.Error(t, err).Violations()); n > apierror.MaxViolations+1 {
 					t.Errorf("%d field violations; want at most %d", n, apierror.MaxViolations+1)
 				}
 			})

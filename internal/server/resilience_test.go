@@ -82,7 +82,7 @@ func TestFaultMatrix(t *testing.T) {
 			// On DEADLINE_EXCEEDED the caller's own gRPC client usually
 			// gives up before the facade's answer (with its details) lands.
 			if err != nil && tt.wantCode != codes.DeadlineExceeded {
-				if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
+				if r := statustest.Error(t, err).Reason(); r != tt.wantReason {
 					t.Errorf("reason %s; want %s", r, tt.wantReason)
 				}
 			}
@@ -97,7 +97,7 @@ func TestRetryInfoForLongRetryAfter(t *testing.T) {
 	t.Parallel()
 	f := startFacade(t, emulator.MustNew(emulator.Options{}), func(o *server.Options) { o.Credentials = cloudauth.Token("t") })
 	_, err := f.client.DeleteInstance(t.Context(), del("fault-s429-c6101-ra9-x1"))
-	if d := statustest.RetryDelay(err); d != 9*time.Second {
+	if d := statustest.Error(t, err).RetryDelay(); d != 9*time.Second {
 		t.Errorf("RetryInfo = %v; want the 9s ModelArts asked for", d)
 	}
 }
@@ -215,7 +215,7 @@ func TestLoadShedding(t *testing.T) {
 	for range calls - 2 {
 		if err := next(); status.Code(err) != codes.ResourceExhausted {
 			t.Errorf("call answered while two calls hold the slots: %v; want RESOURCE_EXHAUSTED", err)
-		} else if statustest.ErrorInfo(t, err).GetReason() != "OVERLOADED" || statustest.RetryDelay(err) <= 0 {
+		} else if statustest.Error(t, err).Reason() != "OVERLOADED" || statustest.Error(t, err).RetryDelay() <= 0 {
 			t.Errorf("shed call: %v; want reason OVERLOADED with RetryInfo", err)
 		}
 	}
@@ -328,7 +328,7 @@ func TestShutdown_pastGraceIsUnavailable(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	wg.Wait()
-	if status.Code(grpcErr) != codes.Unavailable || statustest.ErrorInfo(t, grpcErr).GetReason() != "SHUTTING_DOWN" {
+	if status.Code(grpcErr) != codes.Unavailable || statustest.Error(t, grpcErr).Reason() != "SHUTTING_DOWN" {
 		t.Errorf("gRPC call past the grace period: %v; want Unavailable/SHUTTING_DOWN", grpcErr)
 	}
 	if restCode != http.StatusServiceUnavailable || restBody["error_code"] != "Facade.SHUTTING_DOWN" {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -191,7 +190,7 @@ func TestTour(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("second delete: %v; want NotFound", err)
 	}
-	if md := statustest.ErrorInfo(t, err).GetMetadata(); md["error_code"] != "ModelArts.6309" || md["http_status"] != "400" {
+	if md := statustest.Error(t, err).Metadata(); md["error_code"] != "ModelArts.6309" || md["http_status"] != "400" {
 		t.Errorf("ErrorInfo metadata = %v; want error_code ModelArts.6309, http_status 400", md)
 	}
 
@@ -371,16 +370,10 @@ func TestHostileUpstreams(t *testing.T) {
 			if status.Code(err) != tt.wantCode {
 				t.Fatalf("gRPC: %v; want %v", err, tt.wantCode)
 			}
-			if r := statustest.ErrorInfo(t, err).GetReason(); r != tt.wantReason {
+			if r := statustest.Error(t, err).Reason(); r != tt.wantReason {
 				t.Errorf("reason = %s; want %s", r, tt.wantReason)
 			}
-			hasRetry := false
-			for _, d := range status.Convert(err).Details() {
-				if _, ok := d.(*errdetails.RetryInfo); ok {
-					hasRetry = true
-				}
-			}
-			if hasRetry != tt.wantRetry {
+			if hasRetry := statustest.Error(t, err).RetryDelay() > 0; hasRetry != tt.wantRetry {
 				t.Errorf("RetryInfo present = %v; want %v", hasRetry, tt.wantRetry)
 			}
 			code, _, body := rest(t, http.MethodDelete, f.httpURL+"/v1/"+project+"/demanager/instances/"+stopped, nil)

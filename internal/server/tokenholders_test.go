@@ -30,7 +30,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
@@ -159,7 +158,7 @@ func TestTokenHolders_forward(t *testing.T) {
 		t.Errorf("gRPC GetInstance with x-auth-token only: %v", err)
 	}
 	_, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	md := statustest.ErrorInfo(t, err).GetMetadata()
+	md := statustest.Error(t, err).Metadata()
 	if status.Code(err) != codes.FailedPrecondition || md["caller"] != "token-holder" || md["credentials"] != "caller" {
 		t.Errorf("gRPC delete of a running instance: %v %v; want FAILED_PRECONDITION, caller token-holder, credentials caller", err, md)
 	}
@@ -264,7 +263,7 @@ func TestSignedRequestsAreRefused(t *testing.T) {
 	// gRPC callers that sign get the same answer.
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "SDK-HMAC-SHA256 Access=CALLERAK, SignedHeaders=x-sdk-date, Signature=00")
 	_, err = secured.client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running})
-	if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != "SIGNATURE_NOT_ACCEPTED" {
+	if status.Code(err) != codes.Unauthenticated || statustest.Error(t, err).Reason() != "SIGNATURE_NOT_ACCEPTED" {
 		t.Errorf("gRPC signed call: %v; want UNAUTHENTICATED SIGNATURE_NOT_ACCEPTED", err)
 	}
 }
@@ -343,8 +342,8 @@ func TestTokenHolders_validate(t *testing.T) {
 	}
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", elsewhere)
 	_, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: running})
-	if info := statustest.ErrorInfo(t, err); status.Code(err) != codes.PermissionDenied || info.GetMetadata()["caller"] != "token-holder" {
-		t.Errorf("gRPC, other project's token: %v %v; want PERMISSION_DENIED for the token holder", err, info.GetMetadata())
+	if info := statustest.Error(t, err); status.Code(err) != codes.PermissionDenied || info.Metadata()["caller"] != "token-holder" {
+		t.Errorf("gRPC, other project's token: %v %v; want PERMISSION_DENIED for the token holder", err, info.Metadata())
 	}
 	if n := len(modelArtsRequests(emu)); n != reached {
 		t.Errorf("refused tokens reached ModelArts (%d requests, want %d)", n, reached)
@@ -452,7 +451,7 @@ func TestTokenHolders_reflection(t *testing.T) {
 			}
 			continue
 		}
-		if status.Code(err) != codes.Unauthenticated || statustest.ErrorInfo(t, err).GetReason() != tt.wantReason {
+		if status.Code(err) != codes.Unauthenticated || statustest.Error(t, err).Reason() != tt.wantReason {
 			t.Errorf("%s: %v, %v; want UNAUTHENTICATED %s", tt.name, names, err, tt.wantReason)
 		}
 	}
@@ -579,8 +578,8 @@ func TestTokenHolders_validateChecksAreBounded(t *testing.T) {
 	shortCtx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err := get(shortCtx, "MIIone-too-many")
-	if status.Code(err) != codes.ResourceExhausted || statustest.ErrorInfo(t, err).GetReason() != "OVERLOADED" ||
-		apierror.RetryDelay(status.Convert(err)) <= 0 {
+	if status.Code(err) != codes.ResourceExhausted || statustest.Error(t, err).Reason() != "OVERLOADED" ||
+		statustest.Error(t, err).RetryDelay() <= 0 {
 		t.Errorf("a new token beyond the checks in flight: %v; want RESOURCE_EXHAUSTED, OVERLOADED, with RetryInfo", err)
 	}
 	// The callers give up: IAM sees each check cancelled.

@@ -246,14 +246,14 @@ func TestUpstreamTextIsScrubbed(t *testing.T) {
 				default:
 					st := status.Convert(err)
 					checkQuoted(t, "gRPC status message", st.Message(), 4<<10)
-					info := apierror.ErrorInfo(st)
-					if info.GetReason() != tt.reason {
+					info := apierror.FromStatus(st)
+					if info.Reason() != tt.reason {
 						t.Fatalf("gRPC: %v: ErrorInfo %v; want reason %s", err, info, tt.reason)
 					}
-					for k, v := range info.GetMetadata() {
+					for k, v := range info.Metadata() {
 						checkQuoted(t, "ErrorInfo metadata "+k, v, 2<<10)
 					}
-					if s, ok := info.GetMetadata()[apierror.MetadataInstanceStatus]; ok && s == "unknown" {
+					if s, ok := info.Metadata()[apierror.MetadataInstanceStatus]; ok && s == "unknown" {
 						t.Errorf("gRPC: %v: the instance was never read", err)
 					}
 				}

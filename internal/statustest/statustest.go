@@ -1,34 +1,25 @@
-// Package statustest reads the details of gRPC errors in tests.
+// Package statustest reads the facade's errors in tests as a client reads
+// them off the wire.
 package statustest
 
 import (
 	"testing"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
+
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
-// ErrorInfo returns err's google.rpc.ErrorInfo detail, failing the test if
-// there is none: every error the facade returns must carry one.
-func ErrorInfo(tb testing.TB, err error) *errdetails.ErrorInfo {
+// Error returns the facade's error that err carries, rebuilt from its gRPC
+// status (apierror.FromStatus; what service.ErrorFrom gives a client), not
+// taken as the *apierror.Error a handler returned in process: a test that
+// reads it checks what the wire carries. It fails the test if the status
+// has no ErrorInfo: every error the facade returns must carry one.
+func Error(tb testing.TB, err error) *apierror.Error {
 	tb.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
+	e := apierror.FromStatus(status.Convert(err))
+	if e.Domain() == "" && e.Reason() == "" && e.Metadata() == nil {
+		tb.Fatalf("%v carries no ErrorInfo", err)
 	}
-	tb.Fatalf("%v carries no ErrorInfo", err)
-	return nil
-}
-
-// RetryDelay returns the delay of err's google.rpc.RetryInfo detail, or
-// zero if it has none.
-func RetryDelay(err error) time.Duration {
-	for _, d := range status.Convert(err).Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return ri.GetRetryDelay().AsDuration()
-		}
-	}
-	return 0
+	return e
 }

@@ -116,11 +116,14 @@ type DevEnvServiceClient interface {
 	// the instance is RUNNING (FAILED_PRECONDITION with the vendor's
 	// failed_reasons if it fails).
 	//
-	// Creating is not idempotent and never retried blindly. When an attempt
-	// reached ModelArts but its answer was lost, the facade looks the name up
+	// A create is sent once and never resent. When it reached ModelArts but
+	// its answer was lost (or was unreadable), the facade looks the name up
 	// (names are unique in a project): if an instance with that name exists
-	// now, it is returned; otherwise the call fails with UNAVAILABLE and no
-	// instance was created.
+	// now, it is returned, with the response header "x-outcome: inferred";
+	// otherwise the call fails with UNAVAILABLE (reason UPSTREAM_UNAVAILABLE:
+	// the instance was most likely not created, and creating it again is
+	// safe, since a create that did happen answers ALREADY_EXISTS), or, if
+	// the lookup fails too, UNAVAILABLE with reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: ALREADY_EXISTS when the name is taken
 	// (ModelArts.6301); RESOURCE_EXHAUSTED when the instance quota is reached
@@ -150,9 +153,17 @@ type DevEnvServiceClient interface {
 	//
 	// It calls ModelArts POST .../{instance_id}/action with {"action":"start"}.
 	// The instance passes through STARTING to RUNNING (or START_FAILED); with
-	// wait set, the call returns once it is RUNNING. Starting is not retried
-	// blindly: when an attempt's answer was lost and a retry hears "already
-	// running" (ModelArts.6305), the start is taken as done.
+	// wait set, the call returns once it is RUNNING.
+	//
+	// A start is sent once and never resent. When it reached ModelArts but
+	// its answer was lost, the facade reads the instance: STARTING or RUNNING
+	// shows the start took effect, and the call succeeds with the response
+	// header "x-outcome: inferred"; any other status fails with UNAVAILABLE,
+	// reason OUTCOME_UNKNOWN (read the instance before starting again). A
+	// caller that starts again itself after an unknown outcome and hears
+	// "already running" (ModelArts.6305) or "starting" (ModelArts.6306) knows
+	// its first start took effect; the facade reports those answers as the
+	// errors below, never as a success.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
 	// already running (ModelArts.6305); ABORTED while it is starting, stopping
@@ -162,9 +173,17 @@ type DevEnvServiceClient interface {
 	//
 	// It calls ModelArts POST .../{instance_id}/action with {"action":"stop"}.
 	// The instance passes through STOPPING to STOPPED; with wait set, the call
-	// returns once it is STOPPED. When an attempt's answer was lost and a
-	// retry hears "already stopped" (ModelArts.6307), the stop is taken as
-	// done.
+	// returns once it is STOPPED.
+	//
+	// A stop is sent once and never resent. When it reached ModelArts but its
+	// answer was lost, the facade reads the instance: STOPPING or STOPPED
+	// shows the stop took effect, and the call succeeds with the response
+	// header "x-outcome: inferred"; any other status fails with UNAVAILABLE,
+	// reason OUTCOME_UNKNOWN (read the instance before stopping again). A
+	// caller that stops again itself after an unknown outcome and hears
+	// "already stopped" (ModelArts.6307) or "stopping" (ModelArts.6308) knows
+	// its first stop took effect; the facade reports those answers as the
+	// errors below, never as a success.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
 	// already stopped (ModelArts.6307); ABORTED while it is starting, stopping
@@ -172,8 +191,9 @@ type DevEnvServiceClient interface {
 	StopInstance(ctx context.Context, in *StopInstanceRequest, opts ...grpc.CallOption) (*StopInstanceResponse, error)
 	// ActOnInstance is the vendor's action endpoint as one RPC, for the REST
 	// mirror: POST /v1/{project_id}/demanager/instances/{instance_id}/action
-	// with {"action":"start"} or {"action":"stop"}. gRPC callers should use
-	// StartInstance and StopInstance, which can also wait.
+	// with {"action":"start"} or {"action":"stop"}. It is sent once and a lost
+	// answer is resolved as for StartInstance and StopInstance, which gRPC
+	// callers should use: they can also wait.
 	ActOnInstance(ctx context.Context, in *ActOnInstanceRequest, opts ...grpc.CallOption) (*ActOnInstanceResponse, error)
 	// DeleteInstance deletes a development environment instance.
 	//
@@ -343,11 +363,14 @@ type DevEnvServiceServer interface {
 	// the instance is RUNNING (FAILED_PRECONDITION with the vendor's
 	// failed_reasons if it fails).
 	//
-	// Creating is not idempotent and never retried blindly. When an attempt
-	// reached ModelArts but its answer was lost, the facade looks the name up
+	// A create is sent once and never resent. When it reached ModelArts but
+	// its answer was lost (or was unreadable), the facade looks the name up
 	// (names are unique in a project): if an instance with that name exists
-	// now, it is returned; otherwise the call fails with UNAVAILABLE and no
-	// instance was created.
+	// now, it is returned, with the response header "x-outcome: inferred";
+	// otherwise the call fails with UNAVAILABLE (reason UPSTREAM_UNAVAILABLE:
+	// the instance was most likely not created, and creating it again is
+	// safe, since a create that did happen answers ALREADY_EXISTS), or, if
+	// the lookup fails too, UNAVAILABLE with reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: ALREADY_EXISTS when the name is taken
 	// (ModelArts.6301); RESOURCE_EXHAUSTED when the instance quota is reached
@@ -377,9 +400,17 @@ type DevEnvServiceServer interface {
 	//
 	// It calls ModelArts POST .../{instance_id}/action with {"action":"start"}.
 	// The instance passes through STARTING to RUNNING (or START_FAILED); with
-	// wait set, the call returns once it is RUNNING. Starting is not retried
-	// blindly: when an attempt's answer was lost and a retry hears "already
-	// running" (ModelArts.6305), the start is taken as done.
+	// wait set, the call returns once it is RUNNING.
+	//
+	// A start is sent once and never resent. When it reached ModelArts but
+	// its answer was lost, the facade reads the instance: STARTING or RUNNING
+	// shows the start took effect, and the call succeeds with the response
+	// header "x-outcome: inferred"; any other status fails with UNAVAILABLE,
+	// reason OUTCOME_UNKNOWN (read the instance before starting again). A
+	// caller that starts again itself after an unknown outcome and hears
+	// "already running" (ModelArts.6305) or "starting" (ModelArts.6306) knows
+	// its first start took effect; the facade reports those answers as the
+	// errors below, never as a success.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
 	// already running (ModelArts.6305); ABORTED while it is starting, stopping
@@ -389,9 +420,17 @@ type DevEnvServiceServer interface {
 	//
 	// It calls ModelArts POST .../{instance_id}/action with {"action":"stop"}.
 	// The instance passes through STOPPING to STOPPED; with wait set, the call
-	// returns once it is STOPPED. When an attempt's answer was lost and a
-	// retry hears "already stopped" (ModelArts.6307), the stop is taken as
-	// done.
+	// returns once it is STOPPED.
+	//
+	// A stop is sent once and never resent. When it reached ModelArts but its
+	// answer was lost, the facade reads the instance: STOPPING or STOPPED
+	// shows the stop took effect, and the call succeeds with the response
+	// header "x-outcome: inferred"; any other status fails with UNAVAILABLE,
+	// reason OUTCOME_UNKNOWN (read the instance before stopping again). A
+	// caller that stops again itself after an unknown outcome and hears
+	// "already stopped" (ModelArts.6307) or "stopping" (ModelArts.6308) knows
+	// its first stop took effect; the facade reports those answers as the
+	// errors below, never as a success.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the instance is
 	// already stopped (ModelArts.6307); ABORTED while it is starting, stopping
@@ -399,8 +438,9 @@ type DevEnvServiceServer interface {
 	StopInstance(context.Context, *StopInstanceRequest) (*StopInstanceResponse, error)
 	// ActOnInstance is the vendor's action endpoint as one RPC, for the REST
 	// mirror: POST /v1/{project_id}/demanager/instances/{instance_id}/action
-	// with {"action":"start"} or {"action":"stop"}. gRPC callers should use
-	// StartInstance and StopInstance, which can also wait.
+	// with {"action":"start"} or {"action":"stop"}. It is sent once and a lost
+	// answer is resolved as for StartInstance and StopInstance, which gRPC
+	// callers should use: they can also wait.
 	ActOnInstance(context.Context, *ActOnInstanceRequest) (*ActOnInstanceResponse, error)
 	// DeleteInstance deletes a development environment instance.
 	//

@@ -1,11 +1,13 @@
-package service
+package modelarts_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -22,7 +24,11 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
-func TestStatusFromError(t *testing.T) {
+// TestAPIError is the mapping of every kind of client outcome, checked as
+// the caller receives it: the gRPC code and the ErrorInfo and RetryInfo
+// details of the status gRPC sends, and the typed fields the REST mirror
+// and the log line read.
+func TestAPIError(t *testing.T) {
 	t.Parallel()
 	live := context.Background()
 	expired, cancel := context.WithDeadline(live, time.Now().Add(-time.Second))
@@ -41,6 +47,7 @@ func TestStatusFromError(t *testing.T) {
 		wantCode    codes.Code
 		wantInfo    *errdetails.ErrorInfo
 		wantRetry   time.Duration
+		passThrough bool // err is returned as it is (and not as its own cause)
 	}{
 		{
 			name: "6309_is_not_found", ctx: live,
@@ -151,11 +158,37 @@ func TestStatusFromError(t *testing.T) {
 			name: "anything_else", ctx: live, err: errors.New("tls: bad certificate"), wantCode: codes.Unavailable,
 			wantInfo: facadeInfo(apierror.ReasonUpstreamUnavailable, "ModelArts could not be reached (transport error); the call may be retried"),
 		},
+		{
+			name: "unusable_success_answer", ctx: live, wantCode: codes.Unavailable,
+			err:      fmt.Errorf("x: %w", &modelarts.DecodeError{HTTPStatus: 200, Err: io.ErrUnexpectedEOF}),
+			wantInfo: facadeInfo(apierror.ReasonUpstreamBadAnswer, "ModelArts answered HTTP 200 with an unusable body; the call may be retried"),
+		},
+		{
+			name: "invalid_path_segment", ctx: live, wantCode: codes.InvalidArgument,
+			err:      fmt.Errorf("%w: instance_id %q", modelarts.ErrInvalidPathSegment, ".."),
+			wantInfo: facadeInfo(apierror.ReasonInvalidArgument, "an ID is not a valid path segment"),
+		},
+		{
+			// A step's own error is the caller's as it is.
+			name: "facade_error_passes_through", ctx: expired, passThrough: true, wantCode: codes.FailedPrecondition,
+			err:      apierror.Facade(codes.FailedPrecondition, apierror.ReasonInstanceFailed, "failed", apierror.Call{RequestID: "rid"}),
+			wantInfo: facadeInfo(apierror.ReasonInstanceFailed, "failed"),
+		},
+		{
+			name: "wrapped_facade_error_passes_through", ctx: cancelled, passThrough: true, wantCode: codes.ResourceExhausted,
+			err:       fmt.Errorf("x: %w", apierror.Overloaded("busy", apierror.Call{RequestID: "rid"}, time.Second)),
+			wantInfo:  facadeInfo(apierror.ReasonOverloaded, "busy"),
+			wantRetry: time.Second,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := statusFromError(tt.ctx, tt.err, apierror.Call{RequestID: "rid", Credentials: tt.credentials})
-			if st.Code() != tt.wantCode {
+			e := modelarts.APIError(tt.ctx, tt.err, apierror.Call{RequestID: "rid", Credentials: tt.credentials})
+			if cause := errors.Unwrap(e); tt.passThrough == (cause == tt.err) {
+				t.Errorf("cause = %v; want %v", cause, map[bool]any{true: nil, false: tt.err}[tt.passThrough])
+			}
+			st := e.GRPCStatus()
+			if st.Code() != tt.wantCode || e.Code() != tt.wantCode {
 				t.Errorf("code = %v; want %v", st.Code(), tt.wantCode)
 			}
 			info, retry := detailsOf(t, st)
@@ -169,13 +202,21 @@ func TestStatusFromError(t *testing.T) {
 			if diff := cmp.Diff(wantRetry, retry, protocmp.Transform()); diff != "" {
 				t.Errorf("RetryInfo (-want +got):\n%s", diff)
 			}
+			md := tt.wantInfo.GetMetadata()
+			wantHTTP, _ := strconv.Atoi(md["http_status"])
+			if e.Reason() != tt.wantInfo.GetReason() || e.Domain() != tt.wantInfo.GetDomain() || e.HTTPStatus() != wantHTTP ||
+				e.VendorCode() != md["error_code"] || e.VendorMessage() != md["error_message"] || e.RequestID() != md["request_id"] ||
+				e.RetryDelay() != tt.wantRetry {
+				t.Errorf("typed fields: reason %q domain %q HTTP %d vendor code %q message %q request ID %q retry %v; want those of the details",
+					e.Reason(), e.Domain(), e.HTTPStatus(), e.VendorCode(), e.VendorMessage(), e.RequestID(), e.RetryDelay())
+			}
 		})
 	}
 }
 
-func TestStatusFromError_attempts(t *testing.T) {
+func TestAPIError_attempts(t *testing.T) {
 	t.Parallel()
-	st := statusFromError(context.Background(), &modelarts.Error{HTTPStatus: 503, Message: "x", RequestID: "up-rid"}, apierror.Call{RequestID: "rid", Attempts: 3})
+	st := modelarts.APIError(context.Background(), &modelarts.Error{HTTPStatus: 503, Message: "x", RequestID: "up-rid"}, apierror.Call{RequestID: "rid", Attempts: 3}).GRPCStatus()
 	info, _ := detailsOf(t, st)
 	if md := info.GetMetadata(); md["upstream_attempts"] != "3" || md["request_id"] != "up-rid" {
 		t.Errorf("metadata = %v; want upstream_attempts 3 and ModelArts' request ID", md)
