@@ -1,7 +1,7 @@
 // Command example calls the facade with the generated Go stub: it gets a
 // sample instance of the embedded emulator, then one that does not exist,
-// and prints what the facade says about it. The facade's gRPC address is
-// the first argument (default 127.0.0.1:9090).
+// and prints what the facade says about it, read with service.ErrorFrom.
+// The facade's gRPC address is the first argument (default 127.0.0.1:9090).
 package main
 
 import (
@@ -12,10 +12,9 @@ import (
 	"time"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"github.com/devenv-facade/devenv-facade/service"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 )
 
 func main() {
@@ -41,10 +40,7 @@ func main() {
 	fmt.Println(resp.GetInstance().GetName(), resp.GetInstance().GetStatus()) // notebook-d115 RUNNING
 
 	_, err = client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: "notebook-gone"})
-	st := status.Convert(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			fmt.Println(st.Code(), info.GetMetadata()["error_code"], info.GetMetadata()["http_status"]) // NotFound ModelArts.6309 400
-		}
+	if e, ok := service.ErrorFrom(err); ok {
+		fmt.Println(e.Code(), e.VendorCode(), e.HTTPStatus()) // NotFound ModelArts.6309 400
 	}
 }
