@@ -66,8 +66,9 @@ var featureRules = []featureRule{
 	{"reachability, retry budget, latency estimate", false, regexp.MustCompile(facadePkg + `internal/modelarts\.(\(\*reachability\)|\(\*RetryBudget\)|\(\*latency\))`)},
 	{"attempt: context, deadline timer, httptrace", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*Client\)\.attempt|^net/http/httptrace\.`)},
 	{"upstream request: URL, headers, credentials", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*Client\)\.(newRequest|outgoing)|` + facadePkg + `internal/cloudauth\.|` + facadePkg + `internal/modelarts\.(EscapePathSegment|checkSegment)`)},
+	// Before the client's rule, which would take modelarts.APIError.
+	{"pipeline: credentials, validation, error mapping", false, regexp.MustCompile(facadePkg + `service\.(handle|\(\*Service\)\.credentials|validate|checkCallerToken|callerToken|\(\*call\))|` + facadePkg + `internal/apierror\.|` + facadePkg + `internal/modelarts\.(APIError|upstreamError|transportCause)$`)},
 	{"client: send and retry loop, answer handling", false, regexp.MustCompile(facadePkg + `internal/modelarts\.`)},
-	{"pipeline: credentials, validation, error mapping", false, regexp.MustCompile(facadePkg + `service\.(handle|\(\*Service\)\.credentials|validate|checkCallerToken|callerToken|statusFromError|\(\*call\))|` + facadePkg + `internal/apierror\.`)},
 	{"interceptor chain and the service interceptor", false, regexp.MustCompile(facadePkg + `(internal/server\.(chainUnary|chained)|service\.\(\*Service\)\.UnaryInterceptor|internal/mirror\.(invoke|\(\*intercepted\)))`)},
 	{"mirror middleware (routes, body limit, peer, protocol)", false, regexp.MustCompile(facadePkg + `internal/mirror\.`)},
 	{"other facade code (the RPC's own step)", false, regexp.MustCompile(facadePkg)},
