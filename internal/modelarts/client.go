@@ -88,9 +88,12 @@ var ErrNoCredentials = errors.New("modelarts: no credentials: no caller token an
 var ErrCredentials = errors.New("modelarts: cannot authenticate the request")
 
 // ErrInvalidPathSegment is returned, before any request is sent, when a path
-// parameter cannot be a single URL path segment: it is empty, "." or "..".
-// Every other value is percent-escaped, so it can never change the path's
-// shape; callers should still validate IDs more strictly.
+// parameter cannot be a single URL path segment (it is empty, "." or "..")
+// or is one of the values its operation reserves because another route of
+// the vendor's has that literal segment there ("all" as a notebook ID; see
+// [Operation].Reserved). Every other value is percent-escaped, so it can
+// never change the path's shape; callers should still validate IDs more
+// strictly.
 var ErrInvalidPathSegment = errors.New("modelarts: invalid path segment")
 
 // Credentials authenticate requests to ModelArts: they set X-Auth-Token, or

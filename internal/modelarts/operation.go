@@ -30,10 +30,19 @@ type Operation struct {
 	// did what was asked: for a delete, ModelArts.6309 ("the instance
 	// does not exist"). The call then succeeds with [Result].Inferred set.
 	InferredBy []string
+	// Reserved lists, by path parameter name, values the parameter refuses
+	// besides "", "." and "..": the literal segments the vendor's routes
+	// put where the parameter sits ("all" and "flavors" beside a
+	// notebook's {id}, "group" beside an image's {id}). Such a value
+	// would reach another operation: GET .../notebooks/all is the list of
+	// every user's notebooks, not the notebook "all". They are compared
+	// without regard to case and refused with [ErrInvalidPathSegment].
+	Reserved map[string][]string
 
-	segments []string // the template split at "/"; "" marks a parameter
-	params   []string // the parameters' names, in order
-	spanName string   // "DELETE /v1/{project_id}/...", each attempt's span's
+	segments []string   // the template split at "/"; "" marks a parameter
+	params   []string   // the parameters' names, in order
+	reserved [][]string // Reserved by parameter position
+	spanName string     // "DELETE /v1/{project_id}/...", each attempt's span's
 }
 
 // compile parses the path template.
@@ -52,6 +61,14 @@ func (op *Operation) compile() error {
 		default:
 			op.segments = append(op.segments, seg)
 		}
+	}
+	op.reserved = make([][]string, len(op.params))
+	for name, values := range op.Reserved {
+		i := slices.Index(op.params, name)
+		if i < 0 {
+			return fmt.Errorf("modelarts: operation %s: reserved values for %q, which is not a parameter of %q", op.Name, name, op.Path)
+		}
+		op.reserved[i] = slices.Clone(values)
 	}
 	return nil
 }
@@ -83,10 +100,29 @@ func MustEndpoint[Resp any](op Operation) Endpoint[Resp] {
 // Operation returns the endpoint's operation.
 func (e Endpoint[Resp]) Operation() Operation { return *e.op }
 
+// Operations returns the operations of the package's endpoints: the old
+// DevEnviron API's six (instances.go) and the current one's 22
+// (notebooks.go, mounts.go, images.go), in that order.
+func Operations() []Operation {
+	declared := [...]interface{ Operation() Operation }{
+		CreateInstance, ListInstances, GetInstance, UpdateInstance, InstanceAction, DeleteInstance,
+		CreateNotebook, ListNotebooks, ListAllNotebooks, GetNotebook, UpdateNotebook, DeleteNotebook,
+		StartNotebook, StopNotebook, GetLease, RenewLease, ListFlavors, ListSwitchableFlavors,
+		ListStorageMounts, AttachStorageMount, GetStorageMount, DetachStorageMount,
+		CreateImage, ListImages, RegisterImage, ListImageGroups, GetImage, DeleteImage,
+	}
+	ops := make([]Operation, len(declared))
+	for i, e := range declared {
+		ops[i] = e.Operation()
+	}
+	return ops
+}
+
 // Request is what one call sends besides its operation.
 type Request struct {
 	// Params are the path parameters, in the template's order. Each is
-	// escaped into exactly one segment; "", "." and ".." are refused
+	// escaped into exactly one segment; "", "." and "..", and the values
+	// the operation reserves ([Operation].Reserved), are refused
 	// ([ErrInvalidPathSegment]).
 	Params []string
 	// Query is the query string, or nil.
@@ -153,7 +189,7 @@ func (c *Client) outgoing(op *Operation, req Request) (*outgoing, error) {
 	for _, seg := range op.segments {
 		if seg == "" {
 			v := req.Params[p]
-			if err := checkSegment(op.params[p], v); err != nil {
+			if err := checkSegment(op.params[p], v, op.reserved[p]); err != nil {
 				return nil, err
 			}
 			p++
@@ -207,11 +243,17 @@ func joinPath(base string, segments, params []string, size int, escape func(stri
 	return b.String()
 }
 
-// checkSegment rejects values that are not one path segment after escaping.
-func checkSegment(name, v string) error {
+// checkSegment rejects values that are not one path segment after
+// escaping, and the parameter's reserved values (see [Operation].Reserved).
+func checkSegment(name, v string, reserved []string) error {
 	switch v {
 	case "", ".", "..":
 		return fmt.Errorf("%w: %s %q", ErrInvalidPathSegment, name, v)
+	}
+	for _, r := range reserved {
+		if strings.EqualFold(v, r) {
+			return fmt.Errorf("%w: %s %q names another operation's route", ErrInvalidPathSegment, name, v)
+		}
 	}
 	return nil
 }
