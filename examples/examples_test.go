@@ -14,9 +14,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the example sections of docs/clients.md from examples/")
 
-// TestREADME_examples: docs/clients.md shows each example program whole, as it
-// is in examples/ (go test ./examples -run README -update rewrites them).
-func TestREADME_examples(t *testing.T) {
+// TestDocs_examples: docs/clients.md shows each example program whole, as it
+// is in examples/ (go test ./examples -run Docs -update rewrites them).
+func TestDocs_examples(t *testing.T) {
 	want := map[string]string{}
 	for _, ex := range []struct{ section, file, lang string }{
 		{"example-go", "go/main.go", "go"},
@@ -29,13 +29,13 @@ func TestREADME_examples(t *testing.T) {
 		}
 		want[ex.section] = "```" + ex.lang + "\n" + string(src) + "```\n"
 	}
-	readme.Check(t, "../docs/clients.md", want, *update, "go test ./examples -run README -update")
+	readme.Check(t, "../docs/clients.md", want, *update, "go test ./examples -run Docs -update")
 }
 
-// TestREADME_commandsAreTested: every command of docs/clients.md's "From a
+// TestDocs_commandsAreTested: every command of docs/clients.md's "From a
 // project of your own" is one test-outside.sh runs, verbatim but for the
 // facade's address, so that make test-examples tests what the docs say.
-func TestREADME_commandsAreTested(t *testing.T) {
+func TestDocs_commandsAreTested(t *testing.T) {
 	raw, err := os.ReadFile("../docs/clients.md")
 	if err != nil {
 		t.Fatal(err)

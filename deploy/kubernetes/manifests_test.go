@@ -504,9 +504,9 @@ func TestImage(t *testing.T) {
 	}
 }
 
-// TestREADME_secrets: docs/kubernetes.md tells operators to create every Secret
+// TestDocs_secrets: docs/kubernetes.md tells operators to create every Secret
 // the Deployment mounts, with the keys it mounts.
-func TestREADME_secrets(t *testing.T) {
+func TestDocs_secrets(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../../docs/kubernetes.md")
 	if err != nil {

@@ -397,8 +397,8 @@ func TestUndeclaredMethodsFailClosed(t *testing.T) {
 	}
 }
 
-// TestREADMEExample keeps the callers file shown in docs/securing.md valid.
-func TestREADMEExample(t *testing.T) {
+// TestDocs_callersExample keeps the callers file shown in docs/securing.md valid.
+func TestDocs_callersExample(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../../docs/securing.md")
 	if err != nil {

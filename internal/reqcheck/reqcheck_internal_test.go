@@ -7,16 +7,18 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
 // TestEveryRequestListIsBounded: every repeated field and map of every
-// request of DevEnvService, at any depth, has its own bound in the table,
-// so a field added later cannot go unbounded (or fall back to the default)
-// unnoticed.
+// request of the API (the RPCs of every service the facade serves but
+// health and reflection, package rpcdecl), at any depth, has its own bound
+// in the table, so a field or RPC added later cannot go unbounded (or fall
+// back to the default) unnoticed.
 func TestEveryRequestListIsBounded(t *testing.T) {
-	svc := devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService")
 	seen := map[protoreflect.FullName]bool{}
 	var visit func(md protoreflect.MessageDescriptor)
 	visit = func(md protoreflect.MessageDescriptor) {
@@ -39,8 +41,15 @@ func TestEveryRequestListIsBounded(t *testing.T) {
 			}
 		}
 	}
-	for i := range svc.Methods().Len() {
-		visit(svc.Methods().Get(i).Input())
+	requests := 0
+	for _, rpc := range rpcdecl.Served().RPCs() {
+		if req := rpc.Desc.Input(); rpcdecl.Served().IsRequest(dynamicpb.NewMessage(req)) {
+			visit(req)
+			requests++
+		}
+	}
+	if requests < 7 {
+		t.Fatalf("visited %d requests; want every RPC's of the API", requests)
 	}
 	for name := range bounds {
 		if !seen[name.Parent()] {

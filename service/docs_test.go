@@ -17,13 +17,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated sections of docs/errors.md")
 
-// TestREADME_errorMapping keeps docs/errors.md's error-mapping tables in step with
-// the code. Run `go test ./service -run README -update` after changing a rule.
-func TestREADME_errorMapping(t *testing.T) {
+// TestDocs_errorMapping keeps docs/errors.md's error-mapping tables in step with
+// the code. Run `go test ./service -run Docs -update` after changing a rule.
+func TestDocs_errorMapping(t *testing.T) {
 	readme.Check(t, "../docs/errors.md", map[string]string{
 		"error-codes":     modelArtsRulesMarkdown(),
 		"status-fallback": statusFallbackMarkdown(),
-	}, *update, "go test ./service -run README -update")
+	}, *update, "go test ./service -run Docs -update")
 }
 
 func modelArtsRulesMarkdown() string {
@@ -59,9 +59,9 @@ func statusFallbackMarkdown() string {
 	return b.String()
 }
 
-// TestREADME_documentsEveryReason checks that docs/errors.md names every reason
+// TestDocs_documentsEveryReason checks that docs/errors.md names every reason
 // constant the facade can put in ErrorInfo (package apierror).
-func TestREADME_documentsEveryReason(t *testing.T) {
+func TestDocs_documentsEveryReason(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../docs/errors.md")
 	if err != nil {

@@ -11,11 +11,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated sections of docs/configuration.md")
 
-// TestREADME_flags keeps docs/configuration.md's table of flags in step with the code.
-func TestREADME_flags(t *testing.T) {
+// TestDocs_flags keeps docs/configuration.md's table of flags in step with the code.
+func TestDocs_flags(t *testing.T) {
 	var cfg config
 	readme.Check(t, "../../docs/configuration.md", map[string]string{"facade-flags": flagTable(newFlags(&cfg).Flags())},
-		*update, "go test ./cmd/devenv-facade -run README -update")
+		*update, "go test ./cmd/devenv-facade -run Docs -update")
 }
 
 // flagTable renders flags as a Markdown table.
