@@ -315,8 +315,8 @@ func TestNotebookEndpoints_readRetriedAfterFault(t *testing.T) {
 			if res.Attempts != 2 || len(em.Requests()) != 2 || !strings.Contains(string(*resp), `"status":"STOPPED"`) {
 				t.Errorf("%d attempts, %d requests, answer %s; want 2, 2 and the (stopped) fault notebook", res.Attempts, len(em.Requests()), *resp)
 			}
-			if strings.Contains(id, "ra1") && slices.Max(append(w.all(), 0)) < time.Second {
-				t.Errorf("waits %v; want the Retry-After of 1s honoured", w.all())
+			if strings.Contains(id, "ra1") && slices.Max(append(w.Started(), 0)) < time.Second {
+				t.Errorf("waits %v; want the Retry-After of 1s honoured", w.Started())
 			}
 		})
 	}

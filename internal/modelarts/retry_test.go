@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,31 +26,12 @@ var fastRetries = modelarts.RetryPolicy{
 	MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Multiplier: 2, MaxRetryAfter: 2 * time.Second,
 }
 
-// waits is a fake clock that moves as the client waits between attempts,
-// and records those waits.
-type waits struct {
-	*clocktest.Fake
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func newWaits() *waits {
-	w := &waits{Fake: clocktest.New(clocktest.Start)}
+// newWaits returns a fake clock that moves as the client waits between
+// attempts; its Started lists those waits.
+func newWaits() *clocktest.Fake {
+	w := clocktest.New(clocktest.Start)
 	w.AdvanceOnWait(true)
 	return w
-}
-
-func (w *waits) Sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.d = append(w.d, d)
-	w.mu.Unlock()
-	return w.Fake.Sleep(ctx, d)
-}
-
-func (w *waits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.d...)
 }
 
 func vendorAnswer(status int, code string, header ...string) http.HandlerFunc {
@@ -118,7 +98,7 @@ func TestRetries(t *testing.T) {
 			if res.Inferred != tt.wantInferred {
 				t.Errorf("Inferred = %v; want %v", res.Inferred, tt.wantInferred)
 			}
-			if got := slices.Max(append(w.all(), 0)); got < tt.minWait {
+			if got := slices.Max(append(w.Started(), 0)); got < tt.minWait {
 				t.Errorf("longest wait %v; want at least %v", got, tt.minWait)
 			}
 		})

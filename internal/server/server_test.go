@@ -527,19 +527,13 @@ func waitServing(t *testing.T, conn *grpc.ClientConn, service string) error {
 	return err
 }
 
-// pausing is the facade's clock in tests that act at its pauses (between
-// reads of an instance it waits for, between attempts): a fake that moves
-// as the facade waits, whose Sleep is the test's.
-type pausing struct {
-	*clocktest.Fake
-	sleep func(ctx context.Context, d time.Duration) error
-}
-
-// atPause returns a clock whose Sleep is sleep.
-func atPause(sleep func(ctx context.Context, d time.Duration) error) clock.Clock {
+// atPause returns the facade's clock for tests that act at its pauses
+// (between reads of an instance it waits for, between attempts): a fake
+// that moves as the facade waits, and calls hook at each pause (see
+// clocktest.Fake.OnSleep).
+func atPause(hook func(ctx context.Context, d time.Duration) error) clock.Clock {
 	f := clocktest.New(clocktest.Start)
 	f.AdvanceOnWait(true)
-	return pausing{Fake: f, sleep: sleep}
+	f.OnSleep(hook)
+	return f
 }
-
-func (p pausing) Sleep(ctx context.Context, d time.Duration) error { return p.sleep(ctx, d) }

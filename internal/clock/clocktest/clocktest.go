@@ -17,14 +17,17 @@ var Start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 // Fake is a [clock.Clock] that moves only when told: by [Fake.Advance],
 // or, once [Fake.AdvanceOnWait] is on, by every wait its users start. A
 // wait (After, Sleep) ends when the fake reaches its end; [Fake.BlockUntil]
-// lets a test wait, without sleeping, until the code under test waits. It
-// is safe for concurrent use.
+// lets a test wait, without sleeping, until the code under test waits;
+// [Fake.Started] tells which waits it started, and [Fake.OnSleep] lets a
+// test act at each of its pauses. It is safe for concurrent use.
 type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
 	onWait  bool
 	waiters []*waiter
 	changed chan struct{} // closed, and replaced, when waiters change
+	started []time.Duration
+	onSleep func(ctx context.Context, d time.Duration) error
 }
 
 var _ clock.Clock = (*Fake)(nil)
@@ -52,6 +55,14 @@ func (f *Fake) Now() time.Time {
 // d past now: at once if d ≤ 0, or with AdvanceOnWait, which moves it
 // there first.
 func (f *Fake) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	f.started = append(f.started, d)
+	f.mu.Unlock()
+	return f.after(d)
+}
+
+// after is After without the record in started.
+func (f *Fake) after(d time.Duration) <-chan time.Time {
 	c := make(chan time.Time, 1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -68,12 +79,22 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 }
 
 // Sleep waits until the fake has moved d past now, or until ctx is done,
-// as [clock.Clock] says.
+// as [clock.Clock] says; but first it calls the [Fake.OnSleep] hook, if
+// one is set, and returns the hook's error at once if it is not nil.
 func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.started = append(f.started, d)
+	hook := f.onSleep
+	f.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, d); err != nil {
+			return err
+		}
+	}
 	if err := ctx.Err(); err != nil || d <= 0 {
 		return err
 	}
-	c := f.After(d)
+	c := f.after(d)
 	select {
 	case <-c:
 		return nil
@@ -98,6 +119,26 @@ func (f *Fake) AdvanceOnWait(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.onWait = on
+}
+
+// OnSleep sets the hook every Sleep calls first, with its context and
+// duration: a test acts there at the code's pauses (reads memory at the
+// third, makes the call's deadline pass at the first). A hook that
+// returns an error ends the Sleep at once with it, without moving the
+// fake; nil lets the Sleep wait as usual. OnSleep(nil) removes the hook.
+// The hook runs on the sleeping goroutine, without the fake's lock.
+func (f *Fake) OnSleep(hook func(ctx context.Context, d time.Duration) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onSleep = hook
+}
+
+// Started returns the duration of every wait (After, Sleep) started so
+// far, in the order they started.
+func (f *Fake) Started() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.started)
 }
 
 // Waiters returns how many waits are in progress.

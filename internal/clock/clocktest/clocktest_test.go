@@ -2,6 +2,7 @@ package clocktest_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,6 +102,47 @@ func TestFake_advanceOnWait(t *testing.T) {
 	<-f.After(time.Second) // moves to 3s, which ends the pending wait too
 	if !received(pending) {
 		t.Error("a wait from before AdvanceOnWait did not end when the fake reached it")
+	}
+}
+
+// TestFake_onSleepAndStarted: the OnSleep hook sees every Sleep first; its
+// error ends the Sleep at once, without moving the fake; nil lets the
+// Sleep wait as usual. Started lists every wait, After's and Sleep's, in
+// order.
+func TestFake_onSleepAndStarted(t *testing.T) {
+	t.Parallel()
+	f := clocktest.New(clocktest.Start)
+	f.AdvanceOnWait(true)
+	var seen []time.Duration
+	f.OnSleep(func(ctx context.Context, d time.Duration) error {
+		seen = append(seen, d)
+		if d == time.Hour {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	if err := f.Sleep(t.Context(), time.Hour); err != context.DeadlineExceeded {
+		t.Errorf("Sleep with the hook refusing = %v; want its error", err)
+	}
+	if got := f.Now(); !got.Equal(clocktest.Start) {
+		t.Errorf("a refused Sleep moved the fake to %v", got)
+	}
+	if err := f.Sleep(t.Context(), time.Second); err != nil {
+		t.Errorf("Sleep with the hook passing = %v", err)
+	}
+	<-f.After(2 * time.Second)
+	f.OnSleep(nil)
+	if err := f.Sleep(t.Context(), 3*time.Second); err != nil {
+		t.Errorf("Sleep without the hook = %v", err)
+	}
+	if want := []time.Duration{time.Hour, time.Second}; !slices.Equal(seen, want) {
+		t.Errorf("the hook saw %v; want %v", seen, want)
+	}
+	if got, want := f.Started(), []time.Duration{time.Hour, time.Second, 2 * time.Second, 3 * time.Second}; !slices.Equal(got, want) {
+		t.Errorf("Started = %v; want %v", got, want)
+	}
+	if got, want := f.Now(), clocktest.Start.Add(6*time.Second); !got.Equal(want) {
+		t.Errorf("Now = %v; want %v", got, want)
 	}
 }
 
