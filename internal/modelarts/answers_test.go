@@ -1,0 +1,313 @@
+package modelarts_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+func TestDeleteInstance_errorAnswers(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("x", 3<<20)
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    modelarts.Error
+	}{
+		{
+			name:    "modelarts_error",
+			handler: answer(400, `{"error_message":"The instance does not exist.","error_code":"ModelArts.6309"}`, "Content-Type", "application/json"),
+			want:    modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "The instance does not exist.", RequestID: "rid", ContentType: "application/json"},
+		},
+		{
+			name:    "gateway_error_msg_and_request_id",
+			handler: answer(404, `{"error_msg":"The API does not exist","error_code":"APIGW.0101","request_id":"gw-1"}`),
+			want:    modelarts.Error{HTTPStatus: 404, Code: "APIGW.0101", Message: "The API does not exist", RequestID: "gw-1", ContentType: "text/plain; charset=utf-8"},
+		},
+		{
+			name:    "upstream_request_id_header_wins",
+			handler: answer(401, `{"error_code":"ModelArts.0205","error_message":"No authorization request header.","request_id":"body-id"}`, "X-Request-Id", "hdr-id", "Content-Type", "application/json"),
+			want:    modelarts.Error{HTTPStatus: 401, Code: "ModelArts.0205", Message: "No authorization request header.", RequestID: "hdr-id", ContentType: "application/json"},
+		},
+		{
+			name:    "throttled_with_retry_after",
+			handler: answer(429, `{"error_code":"ModelArts.6101","error_message":"The system is busy now. Please try again later."}`, "Retry-After", "7", "Content-Type", "application/json"),
+			want:    modelarts.Error{HTTPStatus: 429, Code: "ModelArts.6101", Message: "The system is busy now. Please try again later.", RequestID: "rid", RetryAfter: 7 * time.Second, ContentType: "application/json"},
+		},
+		{
+			name:    "html_from_load_balancer",
+			handler: answer(502, "<html><body>Bad Gateway</body></html>", "Content-Type", "text/html"),
+			want:    modelarts.Error{HTTPStatus: 502, Message: "HTTP 502 Bad Gateway with a body that is not a ModelArts error (text/html)", RequestID: "rid", ContentType: "text/html", Body: []byte("<html><body>Bad Gateway</body></html>")},
+		},
+		{
+			name:    "empty_503",
+			handler: answer(503, ""),
+			want:    modelarts.Error{HTTPStatus: 503, Message: "HTTP 503 Service Unavailable with an empty body", RequestID: "rid"},
+		},
+		{
+			name:    "json_without_error_code",
+			handler: answer(500, `{"message":"oops"}`, "Content-Type", "application/json"),
+			want:    modelarts.Error{HTTPStatus: 500, Message: "HTTP 500 Internal Server Error with a body that is not a ModelArts error (application/json)", RequestID: "rid", ContentType: "application/json", Body: []byte(`{"message":"oops"}`)},
+		},
+		{
+			name:    "huge_body",
+			handler: answer(500, huge, "Content-Type", "text/plain"),
+			want:    modelarts.Error{HTTPStatus: 500, Message: "HTTP 500 Internal Server Error with a body that is not a ModelArts error (text/plain)", RequestID: "rid", ContentType: "text/plain", Body: []byte(huge[:512])},
+		},
+		{
+			name:    "control_characters_and_bad_utf8",
+			handler: answer(400, "{\"error_code\":\"ModelArts.6309\",\"error_message\":\"line1\\nline2\\u0000 \xff\"}"),
+			want:    modelarts.Error{HTTPStatus: 400, Code: "ModelArts.6309", Message: "line1 line2  \uFFFD", RequestID: "rid", ContentType: "text/plain; charset=utf-8"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, c := newServer(t, tt.handler, modelarts.Options{})
+			_, err := deleteInstance(t.Context(), c, testProject, testInstance, modelarts.RequestID("rid"))
+			var got *modelarts.Error
+			if !errors.As(err, &got) {
+				t.Fatalf("err = %v (%T); want *modelarts.Error", err, err)
+			}
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCall_unusableSuccessBody: a 2xx answer whose body cannot be read or
+// decoded is a *DecodeError that keeps the status: the operation succeeded,
+// and the caller decides what that means (the service reports a delete
+// done).
+func TestCall_unusableSuccessBody(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		handler    http.HandlerFunc
+		wantStatus int // 0: decodes
+	}{
+		{"reported_id", answer(200, `{"instance_id":"from-body"}`), 0},
+		{"not_json", answer(200, `<html>ok</html>`), 200},
+		{"empty", answer(204, ``), 204},
+		{"too_large", answer(200, `{"instance_id":"`+strings.Repeat("x", 2<<20)+`"}`), 200},
+		{"truncated", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			_, _ = io.WriteString(w, `{"instance_id":"DE-`)
+		}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, c := newServer(t, tt.handler, modelarts.Options{})
+			got, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
+			if tt.wantStatus == 0 {
+				if err != nil || got.InstanceID != "from-body" {
+					t.Fatalf("DeleteInstance = %v, %v; want the body's ID", got, err)
+				}
+				return
+			}
+			var de *modelarts.DecodeError
+			if !errors.As(err, &de) || de.HTTPStatus != tt.wantStatus || res.Attempts != 1 {
+				t.Errorf("DeleteInstance: %v (%+v); want a DecodeError with status %d after one attempt", err, res, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// stall answers nothing until the request is cancelled, and reports that.
+func stall(cancelled chan<- struct{}) http.HandlerFunc {
+	return func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		close(cancelled)
+	}
+}
+
+// TestDeleteInstance_deadlineReachesUpstream: the caller's deadline ends
+// the upstream request. The client's own bounds are an hour here, so
+// nothing else can end it.
+func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
+	t.Parallel()
+	cancelled := make(chan struct{})
+	policy := modelarts.DefaultRetryPolicy()
+	policy.AttemptTimeout = time.Hour
+	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: time.Hour, Retry: policy})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := deleteInstance(ctx, c, testProject, testInstance)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(time.Minute):
+		t.Error("the upstream request was not cancelled within a minute of the caller's deadline")
+	}
+}
+
+func TestDeleteInstance_clientTimeout(t *testing.T) {
+	t.Parallel()
+	cancelled := make(chan struct{})
+	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: 50 * time.Millisecond})
+	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
+	}
+	if t.Context().Err() != nil {
+		t.Fatal("the test context ended; the timeout must come from the client")
+	}
+	<-cancelled
+}
+
+func TestDeleteInstance_transportFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("connection_refused", func(t *testing.T) {
+		t.Parallel()
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := lis.Addr().String()
+		lis.Close()
+		hc := &http.Client{Transport: modelarts.NewTransport(0)}
+		defer hc.CloseIdleConnections()
+		c, err := modelarts.NewClient(hc, "http://"+addr, modelarts.Options{Credentials: cloudauth.Token("secret-token")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = deleteInstance(t.Context(), c, testProject, testInstance)
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("err = %v; want ECONNREFUSED", err)
+		}
+		if strings.Contains(err.Error(), "secret-token") {
+			t.Errorf("error leaks the token: %v", err)
+		}
+	})
+	t.Run("connection_reset", func(t *testing.T) {
+		t.Parallel()
+		_, c := newServer(t, resetConnection, modelarts.Options{})
+		_, err := deleteInstance(t.Context(), c, testProject, testInstance)
+		var merr *modelarts.Error
+		if err == nil || errors.As(err, &merr) {
+			t.Fatalf("err = %v; want a transport error", err)
+		}
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.EOF) {
+			t.Errorf("err = %v; want ECONNRESET or EOF", err)
+		}
+	})
+}
+
+// resetConnection closes the connection with a TCP RST before answering.
+func resetConnection(w http.ResponseWriter, _ *http.Request) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+func TestDeleteInstance_hugeBodyMemoryIsBounded(t *testing.T) {
+	// Not parallel: it measures the process's allocations.
+	const bodySize = 256 << 20
+	done := make(chan struct{})
+	_, c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		w.WriteHeader(500)
+		chunk := make([]byte, 64<<10)
+		for written := 0; written < bodySize; written += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return // the client stopped reading and closed
+			}
+		}
+	}, modelarts.Options{})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
+	runtime.ReadMemStats(&after)
+	var merr *modelarts.Error
+	if !errors.As(err, &merr) || merr.HTTPStatus != 500 {
+		t.Fatalf("err = %v; want an HTTP 500 *modelarts.Error", err)
+	}
+	// The client reads at most 1 MiB; allow for the buffer's growth and
+	// the test server's own allocations.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("allocated %d MiB reading a %d MiB body; want it bounded by the body cap", alloc>>20, bodySize>>20)
+	}
+	<-done
+}
+
+func TestDeleteInstance_reusesConnections(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(answer(200, `{"instance_id":"x"}`))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	hc := &http.Client{Transport: modelarts.NewTransport(0)}
+	defer hc.CloseIdleConnections()
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Error answers must not cost a connection either.
+	srv.Config.Handler = answer(400, `{"error_code":"ModelArts.6309","error_message":"The instance does not exist."}`)
+	for range 50 {
+		if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err == nil {
+			t.Fatal("want an error")
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("100 sequential calls opened %d connections; want 1", n)
+	}
+}
+
+func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	var followed atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed.Store(true) }))
+	defer target.Close()
+	srv := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+	defer srv.Close()
+	hc := modelarts.NewHTTPClient(0)
+	defer hc.CloseIdleConnections()
+	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = deleteInstance(t.Context(), c, testProject, testInstance)
+	var merr *modelarts.Error
+	if !errors.As(err, &merr) || merr.HTTPStatus != http.StatusTemporaryRedirect {
+		t.Errorf("err = %v; want a 307 *modelarts.Error", err)
+	}
+	if followed.Load() {
+		t.Error("the redirect was followed, resending the token elsewhere")
+	}
+}

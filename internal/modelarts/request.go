@@ -1,0 +1,132 @@
+package modelarts
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/devenv-facade/devenv-facade/internal/scrub"
+)
+
+// newRequest builds and authenticates one attempt of a call.
+func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) (*http.Request, error) {
+	var body io.Reader
+	if out.body != nil {
+		body = bytes.NewReader(out.body) // sets GetBody, which signing reads
+	}
+	req, err := http.NewRequestWithContext(ctx, out.op.Method, "", body)
+	if err != nil {
+		return nil, fmt.Errorf("modelarts: building %s request: %w", out.op.Name, err)
+	}
+	// The URL is already built and escaped; setting it directly avoids
+	// formatting and parsing it again.
+	req.URL, req.Host = out.url, out.url.Host
+	// The header's values share one slice (as [http.Header.Clone] does):
+	// one allocation instead of one per header. The names are canonical.
+	vals := make([]string, 0, 5)
+	set := func(name, value string) {
+		vals = append(vals, value)
+		req.Header[name] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	set(headerRequestID, cc.requestID)
+	set(headerUserAgent, c.userAgent)
+	set(headerAccept, "application/json")
+	if out.contentType != "" {
+		set(headerContentType, out.contentType)
+	}
+	switch {
+	case cc.token != "":
+		set(headerAuthToken, cc.token)
+		return req, nil
+	case cc.tokenOnly:
+		// send refuses this first; the configured credentials are
+		// guarded here too, where they would be used.
+		return nil, ErrNoCredentials
+	}
+	if err := c.creds.Authenticate(ctx, req); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+	return req, nil
+}
+
+// do sends req and reads the answer.
+func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response, error) {
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL, which holds only the endpoint and the
+		// IDs; credentials travel in headers. But the cause may quote what
+		// the server sent (a malformed status line), so the text is
+		// scrubbed like an error answer's.
+		return nil, &transportError{
+			msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, scrub.NewSecrets(c.secrets(req)...)),
+			err: err,
+		}
+	}
+	defer resp.Body.Close()
+
+	body, readErr := readBody(resp.Body, c.maxBody)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if readErr != nil {
+			readErr = fmt.Errorf("modelarts: reading HTTP %d body: %w", resp.StatusCode, readErr)
+		} else {
+			body = c.answerWithoutSecrets(req, body)
+		}
+		return &response{status: resp.StatusCode, body: body, readErr: readErr}, nil
+	}
+	return nil, c.newError(req, resp, body, cc.requestID)
+}
+
+// answerWithoutSecrets returns body, a success answer to req, with every
+// secret of the call in its strings replaced (see [Endpoint.Call]): the
+// answer is passed on, so a secret ModelArts echoes must go.
+func (c *Client) answerWithoutSecrets(req *http.Request, body []byte) []byte {
+	return scrub.NewSecrets(c.secrets(req)...).JSON(body)
+}
+
+// maxErrorText bounds the text of the errors the client makes from what
+// it could not use (transport failures, unusable bodies).
+const maxErrorText = 1024
+
+// transportError is a call's failure to get an answer. Its text is
+// scrubbed; errors.Is and errors.As see the cause through it.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
+
+// errBodyTooLarge reports a body longer than the client's cap.
+var errBodyTooLarge = errors.New("body exceeds the size limit")
+
+// bodyBuffers are the buffers bodies are read into, reused: a body of
+// unannounced length (ModelArts and the emulator send long ones chunked)
+// grows its buffer by doubling, which for a list of 100 instances (120 KB)
+// allocated and copied 256 KB per call.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads at most limit bytes. It returns a copy of what it read
+// (exactly as long) and an error if reading failed or the body is longer
+// than limit; the rest is not read, so memory stays bounded whatever the
+// server sends.
+func readBody(r io.Reader, limit int64) ([]byte, error) {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		bodyBuffers.Put(buf)
+	}()
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	body := bytes.Clone(buf.Bytes())
+	if err != nil {
+		return body, err
+	}
+	if n > limit {
+		return body[:limit], errBodyTooLarge
+	}
+	return body, nil
+}
