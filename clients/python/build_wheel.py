@@ -6,7 +6,7 @@
 
 The wheel holds devenv_client (this folder) and the packages generated into
 gen/python from the project's own protos (modelarts.devenv.v1,
-devenvfacade.rpc.v1), so that a project of one's own installs it without
+modelarts.notebook.v1, devenvfacade.rpc.v1), so that a project of one's own installs it without
 this repository on its path. The generated packages of protos that are not
 the project's are left out: other distributions own those files, and the
 wheel depends on them instead (pyproject.toml), so that installing it

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -35,6 +36,14 @@ func DevEnvService(srv devenvv1.DevEnvServiceServer) Service {
 	return Service{Desc: &devenvv1.DevEnvService_ServiceDesc, Impl: srv,
 		Register: func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return devenvv1.RegisterDevEnvServiceHandlerClient(ctx, mux, devenvv1.NewDevEnvServiceClient(conn))
+		}}
+}
+
+// NotebookService is NotebookService, implemented by srv, for [New].
+func NotebookService(srv notebookv1.NotebookServiceServer) Service {
+	return Service{Desc: &notebookv1.NotebookService_ServiceDesc, Impl: srv,
+		Register: func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return notebookv1.RegisterNotebookServiceHandlerClient(ctx, mux, notebookv1.NewNotebookServiceClient(conn))
 		}}
 }
 

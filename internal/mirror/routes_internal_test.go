@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 // TestRoutesAsTheGatewayRoutes: for a path of each of the API's rules,
@@ -19,7 +20,7 @@ import (
 func TestRoutesAsTheGatewayRoutes(t *testing.T) {
 	t.Parallel()
 	var called string
-	h, err := New(t.Context(), []Service{DevEnvService(devenvv1.UnimplementedDevEnvServiceServer{})},
+	h, err := New(t.Context(), []Service{DevEnvService(devenvv1.UnimplementedDevEnvServiceServer{}), NotebookService(notebookv1.UnimplementedNotebookServiceServer{})},
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			called = info.FullMethod
 			return handler(ctx, req)

@@ -44,6 +44,22 @@ const (
 	MaxExtendStorage = 16
 	// MaxAnnotations bounds spec.annotations of a create.
 	MaxAnnotations = 64
+
+	// MaxEndpoints bounds the endpoints of a notebook's create or update:
+	// one per service (NOTEBOOK, SSH).
+	MaxEndpoints = 2
+	// MaxKeyPairNames bounds an endpoint's key_pair_names (ModelArts
+	// documents no bound).
+	MaxKeyPairNames = 10
+	// MaxAllowedAccessIPs bounds an endpoint's allowed_access_ips:
+	// ModelArts' own bound.
+	MaxAllowedAccessIPs = 5
+	// MaxImageResourceCategories bounds the resource_category of an image
+	// registration: CPU and GPU.
+	MaxImageResourceCategories = 2
+	// MaxImageServices bounds the services of an image registration:
+	// NOTEBOOK and SSH.
+	MaxImageServices = 2
 )
 
 // bounds holds the bound of every repeated field and map of every request
@@ -51,6 +67,13 @@ const (
 var bounds = map[protoreflect.FullName]int{
 	"modelarts.devenv.v1.CreateInstanceSpec.extend_storage": MaxExtendStorage,
 	"modelarts.devenv.v1.CreateInstanceSpec.annotations":    MaxAnnotations,
+
+	"modelarts.notebook.v1.CreateNotebookRequest.endpoints":        MaxEndpoints,
+	"modelarts.notebook.v1.UpdateNotebookRequest.endpoints":        MaxEndpoints,
+	"modelarts.notebook.v1.EndpointRequest.key_pair_names":         MaxKeyPairNames,
+	"modelarts.notebook.v1.EndpointRequest.allowed_access_ips":     MaxAllowedAccessIPs,
+	"modelarts.notebook.v1.RegisterImageRequest.resource_category": MaxImageResourceCategories,
+	"modelarts.notebook.v1.RegisterImageRequest.services":          MaxImageServices,
 }
 
 // defaultBound bounds a repeated field or map that bounds does not name

@@ -28,6 +28,7 @@ import (
 
 	rpcv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 // Field names a declaration means when it names none.
@@ -338,8 +339,11 @@ func (t *Table) RPCs() []*RPC { return t.rpcs }
 func (t *Table) Err() error { return errors.Join(t.problems...) }
 
 // served is the table of the services the facade serves.
-var served = New(devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService"))
+var served = New(
+	devenvv1.File_modelarts_devenv_v1_devenv_proto.Services().ByName("DevEnvService"),
+	notebookv1.File_modelarts_notebook_v1_notebook_proto.Services().ByName("NotebookService"),
+)
 
 // Served returns the table of the services the facade serves:
-// DevEnvService, health and server reflection.
+// DevEnvService, NotebookService, health and server reflection.
 func Served() *Table { return served }

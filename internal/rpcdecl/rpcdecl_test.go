@@ -4,11 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	rpcv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl/rpcdecltest"
 )
@@ -22,10 +25,12 @@ func TestServedDeclared(t *testing.T) {
 	if err := table.Err(); err != nil {
 		t.Fatalf("declarations missing or wrong:\n%v", err)
 	}
-	for _, m := range devenvv1.DevEnvService_ServiceDesc.Methods {
-		name := "/" + devenvv1.DevEnvService_ServiceDesc.ServiceName + "/" + m.MethodName
-		if !table.Lookup(name).Declared() {
-			t.Errorf("%s is not declared", name)
+	for _, svc := range []*grpc.ServiceDesc{&devenvv1.DevEnvService_ServiceDesc, &notebookv1.NotebookService_ServiceDesc} {
+		for _, m := range svc.Methods {
+			name := "/" + svc.ServiceName + "/" + m.MethodName
+			if !table.Lookup(name).Declared() {
+				t.Errorf("%s is not declared", name)
+			}
 		}
 	}
 	for _, r := range table.RPCs() {
@@ -103,6 +108,135 @@ func TestDevEnvService(t *testing.T) {
 			t.Errorf("%s: NamesNoProject %v, ReadOnly %v, Waits %v; want true, true, false", name, r.NamesNoProject(), r.ReadOnly(), r.Waits(nil))
 		}
 	}
+}
+
+// TestNotebookService: the declarations of NotebookService's 22 RPCs, as
+// the table reads them: what each acts on, whether it only reads (and
+// whose notebooks), whether it waits, and its route on the vendor's path.
+func TestNotebookService(t *testing.T) {
+	t.Parallel()
+	const (
+		project  = "0123456789abcdef0123456789abcdef"
+		notebook = "f9937afa-4451-42db-a76b-72d624749f66"
+	)
+	const (
+		instanceScope = rpcv1.Scope_SCOPE_INSTANCE
+		projectScope  = rpcv1.Scope_SCOPE_PROJECT
+		read          = rpcv1.Access_ACCESS_READ
+		write         = rpcv1.Access_ACCESS_WRITE
+		allUsers      = rpcv1.Access_ACCESS_READ_ALL_USERS
+		never         = rpcv1.Wait_WAIT_NEVER
+		onRequest     = rpcv1.Wait_WAIT_ON_REQUEST
+	)
+	p := "/v1/{project_id}"
+	nb := p + "/notebooks/{notebook_id}"
+	for _, tt := range []struct {
+		method string
+		// req names the project (and the notebook, for SCOPE_INSTANCE);
+		// waiting is req asking to wait, for WAIT_ON_REQUEST.
+		req, waiting proto.Message
+		scope        rpcv1.Scope
+		access       rpcv1.Access
+		wait         rpcv1.Wait
+		verb, path   string
+	}{
+		{notebookv1.NotebookService_CreateNotebook_FullMethodName, &notebookv1.CreateNotebookRequest{ProjectId: project},
+			&notebookv1.CreateNotebookRequest{ProjectId: project, Wait: true}, projectScope, write, onRequest, "POST", p + "/notebooks"},
+		{notebookv1.NotebookService_ListNotebooks_FullMethodName, &notebookv1.ListNotebooksRequest{ProjectId: project},
+			nil, projectScope, read, never, "GET", p + "/notebooks"},
+		{notebookv1.NotebookService_GetNotebook_FullMethodName, &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, read, never, "GET", nb},
+		{notebookv1.NotebookService_ListAllNotebooks_FullMethodName, &notebookv1.ListAllNotebooksRequest{ProjectId: project},
+			nil, projectScope, allUsers, never, "GET", p + "/notebooks/all"},
+		{notebookv1.NotebookService_UpdateNotebook_FullMethodName, &notebookv1.UpdateNotebookRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, write, never, "PUT", nb},
+		{notebookv1.NotebookService_DeleteNotebook_FullMethodName, &notebookv1.DeleteNotebookRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.DeleteNotebookRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "DELETE", nb},
+		{notebookv1.NotebookService_StartNotebook_FullMethodName, &notebookv1.StartNotebookRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.StartNotebookRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "POST", nb + "/start"},
+		{notebookv1.NotebookService_StopNotebook_FullMethodName, &notebookv1.StopNotebookRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.StopNotebookRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "POST", nb + "/stop"},
+		{notebookv1.NotebookService_GetLease_FullMethodName, &notebookv1.GetLeaseRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, read, never, "GET", nb + "/lease"},
+		{notebookv1.NotebookService_RenewLease_FullMethodName, &notebookv1.RenewLeaseRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, write, never, "PATCH", nb + "/lease"},
+		{notebookv1.NotebookService_ListSwitchableFlavors_FullMethodName, &notebookv1.ListSwitchableFlavorsRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, read, never, "GET", nb + "/flavors"},
+		{notebookv1.NotebookService_ListFlavors_FullMethodName, &notebookv1.ListFlavorsRequest{ProjectId: project},
+			nil, projectScope, read, never, "GET", p + "/notebooks/flavors"},
+		{notebookv1.NotebookService_ListStorageMounts_FullMethodName, &notebookv1.ListStorageMountsRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, read, never, "GET", nb + "/storage"},
+		{notebookv1.NotebookService_AttachStorageMount_FullMethodName, &notebookv1.AttachStorageMountRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.AttachStorageMountRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "POST", nb + "/storage"},
+		{notebookv1.NotebookService_GetStorageMount_FullMethodName, &notebookv1.GetStorageMountRequest{ProjectId: project, NotebookId: notebook},
+			nil, instanceScope, read, never, "GET", nb + "/storage/{storage_id}"},
+		{notebookv1.NotebookService_DetachStorageMount_FullMethodName, &notebookv1.DetachStorageMountRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.DetachStorageMountRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "DELETE", nb + "/storage/{storage_id}"},
+		{notebookv1.NotebookService_CreateImage_FullMethodName, &notebookv1.CreateImageRequest{ProjectId: project, NotebookId: notebook},
+			&notebookv1.CreateImageRequest{ProjectId: project, NotebookId: notebook, Wait: true}, instanceScope, write, onRequest, "POST", nb + "/create-image"},
+		{notebookv1.NotebookService_ListImages_FullMethodName, &notebookv1.ListImagesRequest{ProjectId: project},
+			nil, projectScope, read, never, "GET", p + "/images"},
+		{notebookv1.NotebookService_RegisterImage_FullMethodName, &notebookv1.RegisterImageRequest{ProjectId: project},
+			nil, projectScope, write, never, "POST", p + "/images"},
+		{notebookv1.NotebookService_GetImage_FullMethodName, &notebookv1.GetImageRequest{ProjectId: project, ImageId: "i-1"},
+			nil, projectScope, read, never, "GET", p + "/images/{image_id}"},
+		{notebookv1.NotebookService_ListImageGroups_FullMethodName, &notebookv1.ListImageGroupsRequest{ProjectId: project},
+			nil, projectScope, read, never, "GET", p + "/images/group"},
+		{notebookv1.NotebookService_DeleteImage_FullMethodName, &notebookv1.DeleteImageRequest{ProjectId: project, ImageId: "i-1"},
+			nil, projectScope, write, never, "DELETE", p + "/images/{image_id}"},
+	} {
+		table := rpcdecl.Served()
+		r := table.Lookup(tt.method)
+		if !r.Declared() {
+			t.Errorf("%s is not declared", tt.method)
+			continue
+		}
+		if r.Scope != tt.scope || r.Access != tt.access || r.Wait != tt.wait {
+			t.Errorf("%s: declared %v, %v, %v; want %v, %v, %v", tt.method, r.Scope, r.Access, r.Wait, tt.scope, tt.access, tt.wait)
+		}
+		if !table.IsRequest(tt.req) || table.ForRequest(tt.req) != r {
+			t.Errorf("%s: IsRequest %v, ForRequest %v; want the RPC", tt.method, table.IsRequest(tt.req), table.ForRequest(tt.req))
+		}
+		if !r.NamesProject() || r.NamesNoProject() || r.ProjectID(tt.req) != project {
+			t.Errorf("%s: NamesProject %v, NamesNoProject %v, ProjectID %q", tt.method, r.NamesProject(), r.NamesNoProject(), r.ProjectID(tt.req))
+		}
+		wantInstance := ""
+		if tt.scope == instanceScope {
+			wantInstance = notebook
+		}
+		if r.NamesInstance() != (wantInstance != "") || r.InstanceID(tt.req) != wantInstance {
+			t.Errorf("%s: NamesInstance %v, InstanceID %q; want %q", tt.method, r.NamesInstance(), r.InstanceID(tt.req), wantInstance)
+		}
+		if r.ReadOnly() != (tt.access != write) || r.ReadsAllUsers() != (tt.access == allUsers) {
+			t.Errorf("%s: ReadOnly %v, ReadsAllUsers %v", tt.method, r.ReadOnly(), r.ReadsAllUsers())
+		}
+		if r.Waits(tt.req) || (tt.waiting != nil) != r.WaitsOnRequest() || tt.waiting != nil && !r.Waits(tt.waiting) {
+			t.Errorf("%s: Waits %v, WaitsOnRequest %v", tt.method, r.Waits(tt.req), r.WaitsOnRequest())
+		}
+		if verb, path := httpRule(r.HTTP); verb != tt.verb || path != tt.path {
+			t.Errorf("%s: route %s %s; want %s %s", tt.method, verb, path, tt.verb, tt.path)
+		}
+	}
+	if n := len(notebookv1.NotebookService_ServiceDesc.Methods); n != 22 {
+		t.Errorf("NotebookService has %d RPCs; this test knows 22", n)
+	}
+}
+
+// httpRule returns a rule's method and path.
+func httpRule(r *annotations.HttpRule) (verb, path string) {
+	switch p := r.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		return "GET", p.Get
+	case *annotations.HttpRule_Post:
+		return "POST", p.Post
+	case *annotations.HttpRule_Put:
+		return "PUT", p.Put
+	case *annotations.HttpRule_Patch:
+		return "PATCH", p.Patch
+	case *annotations.HttpRule_Delete:
+		return "DELETE", p.Delete
+	}
+	return "", ""
 }
 
 // TestUndeclared: an RPC the table does not know, or whose declaration is
