@@ -1228,7 +1228,9 @@ type GetNotebookRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId    string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1336,7 +1338,9 @@ type UpdateNotebookRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// A new name: 1 to 128 characters from A-Z, a-z, 0-9, "-" and "_". Names
@@ -1521,7 +1525,9 @@ type DeleteNotebookRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// If true, the call returns once ModelArts no longer knows the notebook, and
@@ -1642,7 +1648,9 @@ type StartNotebookRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// Milliseconds the notebook runs from its start before it stops by itself:
@@ -1783,7 +1791,9 @@ type StopNotebookRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// If true, the call returns once the notebook is STOPPED. Over the REST
@@ -1901,7 +1911,9 @@ type GetLeaseRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId    string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2022,7 +2034,9 @@ type RenewLeaseRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// The query's duration: milliseconds the notebook runs from now, -1 (no
@@ -2166,7 +2180,9 @@ type ListSwitchableFlavorsRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// The vendor's paging: at most this many records, 1 to 1000; 0 is not sent
@@ -2615,7 +2631,9 @@ type ListStorageMountsRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId    string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2761,7 +2779,9 @@ type AttachStorageMountRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// "OBS" (or "OBSFS"), in any case: an OBS parallel file system. ModelArts on
@@ -2923,7 +2943,9 @@ type GetStorageMountRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// The mount, as AttachStorageMount or ListStorageMounts returned its id (a
@@ -3040,7 +3062,9 @@ type DetachStorageMountRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// The mount, as AttachStorageMount or ListStorageMounts returned its id (a
@@ -3171,7 +3195,9 @@ type CreateImageRequest struct {
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The notebook (the vendor's {id}; {instance_id} on the storage paths), as
 	// CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-	// characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+	// characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+	// "flavors" in any case (the vendor's literal routes .../notebooks/all and
+	// .../notebooks/flavors sit where the ID does). Any other value (slashes,
 	// dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
 	NotebookId string `protobuf:"bytes,2,opt,name=notebook_id,json=notebookId,proto3" json:"notebook_id,omitempty"`
 	// The image name: 1 to 512 characters from a-z, 0-9, ".", "_" and "-".
@@ -3987,8 +4013,9 @@ type GetImageRequest struct {
 	// INVALID_ARGUMENT.
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The image (the vendor's {id} on the images paths): 1 to 64 characters from
-	// A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it). Any other
-	// value is rejected with INVALID_ARGUMENT.
+	// A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it), and not
+	// "group" in any case (the vendor's literal route .../images/group sits
+	// where the ID does). Any other value is rejected with INVALID_ARGUMENT.
 	ImageId       string `protobuf:"bytes,2,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4093,8 +4120,9 @@ type DeleteImageRequest struct {
 	// INVALID_ARGUMENT.
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The image (the vendor's {id} on the images paths): 1 to 64 characters from
-	// A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it). Any other
-	// value is rejected with INVALID_ARGUMENT.
+	// A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it), and not
+	// "group" in any case (the vendor's literal route .../images/group sits
+	// where the ID does). Any other value is rejected with INVALID_ARGUMENT.
 	ImageId string `protobuf:"bytes,2,opt,name=image_id,json=imageId,proto3" json:"image_id,omitempty"`
 	// If true, the image's content is deleted from SWR too (for a private
 	// image). Over the REST mirror this is the query parameter "force=true".

@@ -800,7 +800,9 @@ export declare type GetNotebookRequest = Message<"modelarts.notebook.v1.GetNoteb
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -854,7 +856,9 @@ export declare type UpdateNotebookRequest = Message<"modelarts.notebook.v1.Updat
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -971,7 +975,9 @@ export declare type DeleteNotebookRequest = Message<"modelarts.notebook.v1.Delet
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1036,7 +1042,9 @@ export declare type StartNotebookRequest = Message<"modelarts.notebook.v1.StartN
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1117,7 +1125,9 @@ export declare type StopNotebookRequest = Message<"modelarts.notebook.v1.StopNot
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1179,7 +1189,9 @@ export declare type GetLeaseRequest = Message<"modelarts.notebook.v1.GetLeaseReq
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1244,7 +1256,9 @@ export declare type RenewLeaseRequest = Message<"modelarts.notebook.v1.RenewLeas
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1328,7 +1342,9 @@ export declare type ListSwitchableFlavorsRequest = Message<"modelarts.notebook.v
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1623,7 +1639,9 @@ export declare type ListStorageMountsRequest = Message<"modelarts.notebook.v1.Li
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1707,7 +1725,9 @@ export declare type AttachStorageMountRequest = Message<"modelarts.notebook.v1.A
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1807,7 +1827,9 @@ export declare type GetStorageMountRequest = Message<"modelarts.notebook.v1.GetS
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1868,7 +1890,9 @@ export declare type DetachStorageMountRequest = Message<"modelarts.notebook.v1.D
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -1941,7 +1965,9 @@ export declare type CreateImageRequest = Message<"modelarts.notebook.v1.CreateIm
   /**
    * The notebook (the vendor's {id}; {instance_id} on the storage paths), as
    * CreateNotebook or ListNotebooks returned its id (a UUID): 1 to 64
-   * characters from A-Z, a-z, 0-9, "-" and "_". Any other value (slashes,
+   * characters from A-Z, a-z, 0-9, "-" and "_", and neither "all" nor
+   * "flavors" in any case (the vendor's literal routes .../notebooks/all and
+   * .../notebooks/flavors sit where the ID does). Any other value (slashes,
    * dots, percent-escapes, spaces) is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string notebook_id = 2;
@@ -2465,8 +2491,9 @@ export declare type GetImageRequest = Message<"modelarts.notebook.v1.GetImageReq
 
   /**
    * The image (the vendor's {id} on the images paths): 1 to 64 characters from
-   * A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it). Any other
-   * value is rejected with INVALID_ARGUMENT.
+   * A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it), and not
+   * "group" in any case (the vendor's literal route .../images/group sits
+   * where the ID does). Any other value is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string image_id = 2;
    */
@@ -2517,8 +2544,9 @@ export declare type DeleteImageRequest = Message<"modelarts.notebook.v1.DeleteIm
 
   /**
    * The image (the vendor's {id} on the images paths): 1 to 64 characters from
-   * A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it). Any other
-   * value is rejected with INVALID_ARGUMENT.
+   * A-Z, a-z, 0-9, "-" and "_" (a UUID, as ListImages returns it), and not
+   * "group" in any case (the vendor's literal route .../images/group sits
+   * where the ID does). Any other value is rejected with INVALID_ARGUMENT.
    *
    * @generated from field: string image_id = 2;
    */
