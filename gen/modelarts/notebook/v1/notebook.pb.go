@@ -53,7 +53,8 @@ const (
 )
 
 // CreateNotebookRequest describes the notebook to create. Over the REST mirror
-// its fields (but project_id and wait) are the vendor's request body.
+// its fields (but project_id) are the request body: the vendor's fields, and
+// wait, the facade's.
 type CreateNotebookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The project to create the notebook in: 32 lowercase hexadecimal
@@ -87,7 +88,8 @@ type CreateNotebookRequest struct {
 	// 0-9. ModelArts' default is "0".
 	WorkspaceId *string `protobuf:"bytes,9,opt,name=workspace_id,json=workspaceId,proto3,oneof" json:"workspace_id,omitempty"`
 	// Remote access over SSH (from an IDE or an SSH client): at most 2 entries
-	// (one per service; the facade's bound), no two naming the same service.
+	// (one per service; the facade's bound), no two naming the same service (an
+	// entry without one names none).
 	Endpoints []*EndpointRequest `protobuf:"bytes,10,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
 	// Scripts run as the notebook's container starts.
 	Hooks *CustomHooks `protobuf:"bytes,11,opt,name=hooks,proto3" json:"hooks,omitempty"`
@@ -2770,7 +2772,8 @@ func (x *ListStorageMountsResponse) GetTotal() int64 {
 }
 
 // AttachStorageMountRequest describes the OBS directory to mount. Over the
-// REST mirror its fields (but the IDs) are the vendor's request body.
+// REST mirror its fields (but the IDs) are the request body: the vendor's
+// fields, and wait, the facade's.
 type AttachStorageMountRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The project: 32 lowercase hexadecimal characters, for example
@@ -3185,8 +3188,8 @@ func (x *DetachStorageMountResponse) GetStorageMount() *StorageMount {
 }
 
 // CreateImageRequest names the notebook to save and the image to save it as.
-// Over the REST mirror its fields (but the IDs and wait) are the vendor's
-// request body.
+// Over the REST mirror its fields (but the IDs) are the request body: the
+// vendor's fields, and wait, the facade's.
 type CreateImageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The project: 32 lowercase hexadecimal characters, for example

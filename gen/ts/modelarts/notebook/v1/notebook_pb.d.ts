@@ -41,7 +41,8 @@ export declare const file_modelarts_notebook_v1_notebook: GenFile;
 
 /**
  * CreateNotebookRequest describes the notebook to create. Over the REST mirror
- * its fields (but project_id and wait) are the vendor's request body.
+ * its fields (but project_id) are the request body: the vendor's fields, and
+ * wait, the facade's.
  *
  * @generated from message modelarts.notebook.v1.CreateNotebookRequest
  */
@@ -123,7 +124,8 @@ export declare type CreateNotebookRequest = Message<"modelarts.notebook.v1.Creat
 
   /**
    * Remote access over SSH (from an IDE or an SSH client): at most 2 entries
-   * (one per service; the facade's bound), no two naming the same service.
+   * (one per service; the facade's bound), no two naming the same service (an
+   * entry without one names none).
    *
    * @generated from field: repeated modelarts.notebook.v1.EndpointRequest endpoints = 10;
    */
@@ -1708,7 +1710,8 @@ export declare const ListStorageMountsResponseSchema: GenMessage<ListStorageMoun
 
 /**
  * AttachStorageMountRequest describes the OBS directory to mount. Over the
- * REST mirror its fields (but the IDs) are the vendor's request body.
+ * REST mirror its fields (but the IDs) are the request body: the vendor's
+ * fields, and wait, the facade's.
  *
  * @generated from message modelarts.notebook.v1.AttachStorageMountRequest
  */
@@ -1947,8 +1950,8 @@ export declare const DetachStorageMountResponseSchema: GenMessage<DetachStorageM
 
 /**
  * CreateImageRequest names the notebook to save and the image to save it as.
- * Over the REST mirror its fields (but the IDs and wait) are the vendor's
- * request body.
+ * Over the REST mirror its fields (but the IDs) are the request body: the
+ * vendor's fields, and wait, the facade's.
  *
  * @generated from message modelarts.notebook.v1.CreateImageRequest
  */
