@@ -197,8 +197,9 @@
 // Notebooks are shaped like the reference's samples, with every field its
 // response tables list or its samples show: a token (a secret, rotated by
 // every start), url and a NOTEBOOK endpoint (the JupyterLab URL), the SSH
-// endpoints configured (their address, host:port, is what a facade must
-// not pass on: [SampleNotebookSecrets]), action_progress while CREATING or
+// endpoints configured (their address, host:port, which a client needs to
+// connect; the token is what a facade must not pass on:
+// [SampleNotebookSecrets]), action_progress while CREATING or
 // STARTING (steps 4 to 1, completing as the delay passes) and after a
 // failure, billing_items ["COMPUTE"] while RUNNING, user and user_id, the
 // volume at /home/ma-user/work/ (status RESIZING while it grows), tags and

@@ -82,15 +82,16 @@ func SampleNotebooks() []Notebook {
 }
 
 // SampleNotebookSecrets returns the secrets the sample notebooks carry as
-// ModelArts returns them (their tokens, until a start rotates one, and
-// the SSH endpoint's address), for tests that prove a facade never passes
-// them on.
+// ModelArts returns them (their tokens, until a start rotates one), for
+// tests that prove a facade never passes them on. The SSH endpoint's
+// address (host:port) is not among them: a client needs it to connect, and
+// logging in takes the key pair's private key, which ModelArts never holds.
 func SampleNotebookSecrets() []string {
 	var out []string
 	for _, nb := range SampleNotebooks() {
 		out = append(out, nb.Token)
 	}
-	return append(out, sshURI(SampleSSHNotebookID))
+	return out
 }
 
 // builtinImages are the BUILD_IN images, visible in every project: the
