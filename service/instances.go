@@ -63,7 +63,7 @@ func (s *Service) CreateInstance(ctx context.Context, req *devenvv1.CreateInstan
 		callctx.Annotate(ctx, slog.String("instance_id", c.quote(inst.GetId(), maxQuotedID)))
 		if req.GetWait() {
 			announceCreated(ctx, inst.GetId())
-			if inst, err = s.waitFor(ctx, c, project, inst.GetId(), waitRunning); err != nil {
+			if inst, err = s.waitInstance(ctx, c, project, inst.GetId(), waitRunning); err != nil {
 				return nil, err
 			}
 		}
@@ -243,7 +243,7 @@ func (s *Service) StartInstance(ctx context.Context, req *devenvv1.StartInstance
 		}
 		out := &devenvv1.StartInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}
 		if req.GetWait() {
-			if out.Instance, err = s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitRunning); err != nil {
+			if out.Instance, err = s.waitInstance(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitRunning); err != nil {
 				return nil, err
 			}
 			out.CurrentStatus = out.Instance.GetStatus()
@@ -261,7 +261,7 @@ func (s *Service) StopInstance(ctx context.Context, req *devenvv1.StopInstanceRe
 		}
 		out := &devenvv1.StopInstanceResponse{CurrentStatus: ar.CurrentStatus, PreviousState: ar.PreviousState}
 		if req.GetWait() {
-			if out.Instance, err = s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitStopped); err != nil {
+			if out.Instance, err = s.waitInstance(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitStopped); err != nil {
 				return nil, err
 			}
 			out.CurrentStatus = out.Instance.GetStatus()

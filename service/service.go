@@ -1,4 +1,5 @@
-// Package service implements the gRPC DevEnvService: it validates requests,
+// Package service implements the gRPC services DevEnvService (the old
+// DevEnviron API) and NotebookService (the new one): it validates requests,
 // calls ModelArts through the modelarts client, and turns every outcome into
 // a gRPC answer with a precise status code and a google.rpc.ErrorInfo detail.
 //
@@ -27,6 +28,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
@@ -34,10 +36,12 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
-// Service implements [devenvv1.DevEnvServiceServer] on top of a ModelArts
-// client. It is safe for concurrent use.
+// Service implements [devenvv1.DevEnvServiceServer] (the old DevEnviron
+// API) and [notebookv1.NotebookServiceServer] (the new one) on top of a
+// ModelArts client. It is safe for concurrent use.
 type Service struct {
 	devenvv1.UnimplementedDevEnvServiceServer
+	notebookv1.UnimplementedNotebookServiceServer
 
 	client      *modelarts.Client
 	rpcs        *rpcdecl.Table // what each RPC is: rpcdecl.Served(), or a test's
@@ -169,7 +173,7 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 			instanceID, raw = resp.InstanceID, res.Body
 		}
 		if req.GetWait() {
-			if _, err := s.waitFor(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
+			if _, err := s.waitInstance(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
 				return nil, err
 			}
 		}

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
@@ -47,8 +48,9 @@ const (
 )
 
 type harness struct {
-	client devenvv1.DevEnvServiceClient
-	logs   *logbuf.Buffer
+	client    devenvv1.DevEnvServiceClient
+	notebooks notebookv1.NotebookServiceClient
+	logs      *logbuf.Buffer
 }
 
 // newService is service.New for options a test writes.
@@ -86,6 +88,7 @@ func startWith(t *testing.T, upstream http.Handler, svcOpts service.Options, cli
 	}
 	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	devenvv1.RegisterDevEnvServiceServer(gs, svc)
+	notebookv1.RegisterNotebookServiceServer(gs, svc)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func startWith(t *testing.T, upstream http.Handler, svcOpts service.Options, cli
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &harness{client: devenvv1.NewDevEnvServiceClient(conn), logs: logs}
+	return &harness{client: devenvv1.NewDevEnvServiceClient(conn), notebooks: notebookv1.NewNotebookServiceClient(conn), logs: logs}
 }
 
 func TestDeleteInstance_rejectsBadInputBeforeUpstream(t *testing.T) {

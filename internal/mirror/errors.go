@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -28,10 +29,42 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error, httpStatus in
 	writeError(r.Context(), nil, nil, w, r, err)
 }
 
-// errorBody is the ModelArts error shape.
+// errorBody is the ModelArts error shape of the old DevEnviron API
+// (/v1/{project_id}/demanager/...).
 type errorBody struct {
 	ErrorCode    string `json:"error_code"`
 	ErrorMessage string `json:"error_message"`
+}
+
+// notebookErrorBody is the error shape of the new DevEnviron API
+// (/v1/{project_id}/notebooks... and /v1/{project_id}/images...), which
+// names the message error_msg (fact sheet §7.1).
+type notebookErrorBody struct {
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+// errorFor is the error body, of code and message, for a request to r's
+// API: the new API's shape on its paths, the old API's elsewhere.
+func errorFor(r *http.Request, code, message string) any {
+	if notebookPath(r.URL.EscapedPath()) {
+		return notebookErrorBody{ErrorCode: code, ErrorMsg: message}
+	}
+	return errorBody{ErrorCode: code, ErrorMessage: message}
+}
+
+// notebookPath reports whether path is one of the new DevEnviron API's:
+// /v1/{project_id}/notebooks or /v1/{project_id}/images, or below them.
+func notebookPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/v1/")
+	if !ok {
+		return false
+	}
+	if _, rest, ok = strings.Cut(rest, "/"); !ok {
+		return false
+	}
+	api, _, _ := strings.Cut(rest, "/")
+	return api == "notebooks" || api == "images"
 }
 
 // vendorError is what the mirror answers for an error.
@@ -123,7 +156,7 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	if body, ok := r.Body.(*requestBody); ok && body.failure != nil && !fromPipeline(err) {
 		// The body could not be read; grpc-gateway passed on only the
 		// decoder's text.
-		writeJSON(w, body.failure.httpStatus, errorBody{ErrorCode: body.failure.code, ErrorMessage: body.failure.message})
+		writeJSON(w, body.failure.httpStatus, errorFor(r, body.failure.code, body.failure.message))
 		return
 	}
 	var override *runtime.HTTPStatusError
@@ -144,7 +177,7 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	if v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonCallerUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devenv-facade"`)
 	}
-	writeJSON(w, v.httpStatus, v.body)
+	writeJSON(w, v.httpStatus, errorFor(r, v.body.ErrorCode, v.body.ErrorMessage))
 }
 
 // isStatus reports whether err is a status: an [apierror.Error] (whose

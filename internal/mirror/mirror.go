@@ -1,11 +1,14 @@
 // Package mirror serves the REST mirror of the API's services
-// (DevEnvService): the ModelArts paths of their RPCs' google.api.http
-// rules, request and response bodies with the vendor's snake_case names,
-// and errors in the vendor's shape, so that a client written for ModelArts
-// works unchanged against the facade. Nothing is written per RPC (see
-// [New]).
+// (DevEnvService, NotebookService): the ModelArts paths of their RPCs'
+// google.api.http rules, request and response bodies with the vendor's
+// snake_case names, and errors in the vendor's shape, so that a client
+// written for ModelArts works unchanged against the facade. Nothing is
+// written per RPC (see [New]).
 //
-// Errors are written as {"error_code": "...", "error_message": "..."}. When
+// Errors are written as {"error_code": "...", "error_message": "..."} on
+// the old DevEnviron API's paths, and as {"error_code": "...",
+// "error_msg": "..."}, the new API's shape, on its paths
+// (/v1/{project_id}/notebooks... and /v1/{project_id}/images...). When
 // the error came from ModelArts, the body and the HTTP status are the ones
 // ModelArts sent (HTTP 400 with ModelArts.6309 for a missing instance, even
 // though gRPC callers get NOT_FOUND). Errors the facade raises itself use

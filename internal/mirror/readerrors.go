@@ -82,7 +82,7 @@ func (e *readError) Err(requestID string) error {
 // the service.
 func (e *readError) write(c *config, w http.ResponseWriter, r *http.Request) {
 	c.logUnreadRequest(r.Context(), r, codes.InvalidArgument, e.message)
-	writeJSON(w, e.httpStatus, errorBody{ErrorCode: e.code, ErrorMessage: e.message})
+	writeJSON(w, e.httpStatus, errorFor(r, e.code, e.message))
 }
 
 // quoted describes a value a caller sent, at most 64 bytes of it, in Go's

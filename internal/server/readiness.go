@@ -8,7 +8,6 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -72,7 +71,7 @@ func (s *Server) probe(ctx context.Context) {
 
 // watchReadiness evaluates readiness on every tick until ctx is done, and
 // publishes it: GET /readyz on the admin listener, and the gRPC health of
-// the DevEnvService (the server as a whole, "", stays SERVING while the
+// each API service (servedServices; the server as a whole, "", stays SERVING while the
 // process serves: it is the liveness signal). Changes are logged.
 func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 	ready, why := false, "starting"
@@ -93,7 +92,9 @@ func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 			s.admin.setReady(ready, why)
 		}
 		// Health watchers hear of changes only.
-		s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, status)
+		for _, name := range servedServices {
+			s.health.SetServingStatus(name, status)
+		}
 	}
 	publish()
 	for {

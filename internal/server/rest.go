@@ -36,7 +36,7 @@ func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor) error {
 	}
 	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check}
 	var err error
-	if s.mirror, err = mirror.New(s.restBaseCtx, []mirror.Service{mirror.DevEnvService(s.svc)}, interceptor, mirrorOpts); err != nil {
+	if s.mirror, err = mirror.New(s.restBaseCtx, []mirror.Service{mirror.DevEnvService(s.svc), mirror.NotebookService(s.svc)}, interceptor, mirrorOpts); err != nil {
 		return fmt.Errorf("server: REST mirror: %w", err)
 	}
 	if opts.Tracing.Recording() {

@@ -1,5 +1,5 @@
 // Package server assembles a running devenv-facade: the ModelArts client,
-// the DevEnvService, the gRPC server (with health checking and reflection),
+// the API's services (DevEnvService and NotebookService), the gRPC server (with health checking and reflection),
 // the REST mirror and the admin listener (health and readiness for probes),
 // served on listeners the caller owns, with a graceful shutdown when the
 // context ends.
@@ -26,12 +26,17 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/service"
 )
+
+// servedServices are the API's gRPC services, by name: each has its gRPC
+// health status, SERVING while the facade is ready.
+var servedServices = []string{devenvv1.DevEnvService_ServiceDesc.ServiceName, notebookv1.NotebookService_ServiceDesc.ServiceName}
 
 // Server is an assembled facade, ready to serve. Create it with [New].
 type Server struct {
@@ -109,12 +114,15 @@ func New(opts Options) (_ *Server, err error) {
 	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), opts.Callers != nil, maxLongLivedStreams)
 	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor)...)
 	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
+	notebookv1.RegisterNotebookServiceServer(s.grpcServer, s.svc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpcServer, s.health)
 	reflection.Register(s.grpcServer)
 	s.streams.known = knownMethods(s.grpcServer)
 	// The service is SERVING once Serve finds it ready (readiness.go).
-	s.health.SetServingStatus(devenvv1.DevEnvService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	for _, name := range servedServices {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
 
 	if err := s.newREST(interceptor); err != nil {
 		s.Close() // the gRPC server's stream workers, the idle connections

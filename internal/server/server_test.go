@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/server"
@@ -48,6 +49,7 @@ const (
 type instance struct {
 	conn                          *grpc.ClientConn
 	client                        devenvv1.DevEnvServiceClient
+	notebooks                     notebookv1.NotebookServiceClient
 	httpURL                       string
 	grpcAddr, httpAddr, adminAddr string
 	stop                          func() error // cancels Run and waits for it
@@ -66,7 +68,7 @@ func startFacade(t testing.TB, upstream http.Handler, set func(*server.Options))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f.conn, f.client = conn, devenvv1.NewDevEnvServiceClient(conn)
+	f.conn, f.client, f.notebooks = conn, devenvv1.NewDevEnvServiceClient(conn), notebookv1.NewNotebookServiceClient(conn)
 	return f
 }
 
