@@ -1,15 +1,20 @@
-// Command devenvctl is the operators' command-line client of devenv-facade:
-// it lists, shows, creates, updates, starts, stops and deletes ModelArts
-// DevEnviron (notebook) instances through the facade's gRPC API,
-// modelarts.devenv.v1.DevEnvService.
+// Command devenvctl is the operators' command-line client of devenv-facade.
+// It manages the notebooks of ModelArts DevEnviron's current API through
+// the facade's modelarts.notebook.v1.NotebookService (commands grouped by
+// noun: devenvctl notebooks get), and the instances of
+// the historical API through modelarts.devenv.v1.DevEnvService (the
+// single-word commands list, get, create, update, start, stop, delete).
 //
 // Usage:
 //
-//	devenvctl COMMAND [flags] [INSTANCE_ID]
-//	devenvctl COMMAND --help
+//	devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks get
+//	devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
+//	devenvctl [NOUN] COMMAND --help
 //
-// The commands are list, get, create, update, start, stop, delete, version
-// and help. Flags follow the command, before or after the instance ID.
+// The notebook API's commands are notebooks get; the historical API's are
+// list, get, create,
+// update, start, stop and delete; version and help complete them.
+// Flags follow the command, before or after its arguments.
 // The global flags say where the facade is (--addr, default
 // 127.0.0.1:9090), which project to act on (--project), how to reach it
 // (--tls, --ca-file, --cert-file and --key-file for mutual TLS,
@@ -27,10 +32,12 @@
 // Output is a table for people, or, with -o json, one JSON document for
 // scripts: the API's messages in the vendor's JSON (its snake_case field
 // names and value types, integers as numbers), so a script written against
-// ModelArts reads it unchanged. get, create and update print the instance itself (as the
-// REST mirror and ModelArts answer); list prints total_count, instances and
-// next_page_token; start and stop print current_status, previous_state and
-// the instance when they waited; delete prints instance_id.
+// ModelArts reads it unchanged. notebooks get prints the notebook itself
+// (as the REST mirror and ModelArts answer). For the historical
+// API, get, create and update print the instance itself; list prints
+// total_count, instances and next_page_token; start and stop print
+// current_status, previous_state and the instance when they waited; delete
+// prints instance_id.
 //
 // Deadlines: every call has a deadline, --timeout; by default 30s, or 15m
 // for a command given --wait (create, start, stop and delete wait, on the
@@ -62,9 +69,9 @@
 //	  1  any other failure: UNKNOWN, INTERNAL, UNIMPLEMENTED, DATA_LOSS, or devenvctl could not write its output
 //	  2  usage: a bad command, flag, argument, environment variable or file; nothing was sent
 //	  3  INVALID_ARGUMENT, OUT_OF_RANGE: the request was refused as malformed (the fields are listed)
-//	  4  NOT_FOUND: the instance does not exist
+//	  4  NOT_FOUND: the instance, notebook, mount or image does not exist
 //	  5  ALREADY_EXISTS: the name is taken
-//	  6  FAILED_PRECONDITION: the instance's state forbids it (stop it before deleting; already running); a wait ended in a failure state
+//	  6  FAILED_PRECONDITION: its state forbids it (stop the instance before deleting it; already running); a wait ended in a failure state
 //	  7  UNAUTHENTICATED, PERMISSION_DENIED: credentials missing or rejected, or not allowed for the project
 //	  8  UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED: busy, throttled, unreachable or out of quota; try again later (after the delay printed, if any)
 //	  9  DEADLINE_EXCEEDED: --timeout passed first; the outcome is unknown (a wait ended: the operation may still complete)

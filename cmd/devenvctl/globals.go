@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
@@ -37,6 +38,9 @@ const (
 	mdAuthToken     = "x-auth-token"
 	mdRequestID     = "x-request-id"
 	mdDeleteOutcome = "x-delete-outcome"
+	// mdOutcome is "inferred" in the answer of a call whose outcome the
+	// facade inferred (a lost create or delete resolved by reading).
+	mdOutcome = "x-outcome"
 	// mdInstanceID is the header metadata the facade sends as soon as a
 	// create with wait set is accepted, before it waits: the new
 	// instance's ID.
@@ -250,6 +254,7 @@ type session struct {
 	g              *globals
 	conn           grpc.ClientConnInterface
 	client         devenvv1.DevEnvServiceClient
+	nb             notebookv1.NotebookServiceClient
 	stdout, stderr io.Writer
 	secrets        *scrub.Secrets
 	md             metadata.MD
@@ -284,7 +289,7 @@ func (s *session) connect() (closeConn func(), err error) {
 	if err != nil {
 		return nil, usagef("--addr %s: %v", g.addr, err)
 	}
-	s.conn, s.client = conn, devenvv1.NewDevEnvServiceClient(conn)
+	s.conn, s.client, s.nb = conn, devenvv1.NewDevEnvServiceClient(conn), notebookv1.NewNotebookServiceClient(conn)
 	s.md = metadata.MD{}
 	if g.token != "" {
 		s.md.Set(mdAuthorization, "Bearer "+g.token)

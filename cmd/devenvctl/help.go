@@ -11,19 +11,34 @@ import (
 // printHelp writes devenvctl's help: the commands, the global flags and
 // the exit codes.
 func printHelp(w io.Writer) {
-	fmt.Fprint(w, `devenvctl manages ModelArts DevEnviron (notebook) instances through
-devenv-facade's gRPC API (modelarts.devenv.v1.DevEnvService).
+	fmt.Fprint(w, `devenvctl manages ModelArts DevEnviron notebooks through devenv-facade's
+gRPC API: those of the current API (modelarts.notebook.v1.NotebookService,
+the commands grouped by noun) and the instances of the historical one (modelarts.devenv.v1.DevEnvService,
+the single-word commands list, get, create, ...).
 
 Usage:
-  devenvctl COMMAND [flags] [INSTANCE_ID]
-  devenvctl COMMAND --help
+  devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks get
+  devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
+  devenvctl [NOUN] COMMAND --help
 
-Commands:
+Commands of the notebook API (NotebookService):
 `)
-	for _, cmd := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+	for _, g := range groups {
+		printCommandList(w, g.commands)
 	}
-	fmt.Fprintln(w, "  help     Show a command's help: devenvctl help COMMAND")
+	fmt.Fprint(w, "\nCommands of the historical API (DevEnvService, /demanager/instances):\n")
+	for _, cmd := range commands {
+		if cmd.remote {
+			fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		}
+	}
+	fmt.Fprint(w, "\nOther commands:\n")
+	for _, cmd := range commands {
+		if !cmd.remote {
+			fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		}
+	}
+	fmt.Fprintln(w, "  help     Show a command's help: devenvctl help [NOUN] COMMAND")
 	fs := envflag.New("devenvctl")
 	var g globals
 	g.define(fs)
@@ -31,7 +46,9 @@ Commands:
 	printFlags(w, fs.Flags())
 	fmt.Fprint(w, `
 Output: a table, or with -o json one JSON document in the vendor's JSON
-(snake_case names, integers as numbers): the instance for get, create and
+(snake_case names, integers as numbers): for the notebook API, the object
+itself (the notebook) as ModelArts answers it; for the historical API, the
+instance for get, create and
 update; total_count, instances and next_page_token for list; the response
 for start, stop and delete.
 

@@ -59,7 +59,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			printHelp(c.stdout)
 			return nil
 		}
-		name, rest = rest[0], []string{"--help"}
+		// help notebooks get: the help of notebooks get.
+		return c.dispatch(ctx, append(rest[:min(len(rest), 2):min(len(rest), 2)], "--help"))
+	}
+	if g := findGroup(name); g != nil {
+		return c.dispatchGroup(ctx, g, rest)
 	}
 	cmd := findCommand(name)
 	if cmd == nil {
@@ -69,6 +73,28 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return usagef("unknown command %q (see devenvctl --help)", name)
 	}
 	return c.runCommand(ctx, cmd, rest)
+}
+
+// dispatchGroup runs the command of group g that args name: devenvctl
+// notebooks get.
+func (c *cli) dispatchGroup(ctx context.Context, g *group, args []string) error {
+	if len(args) == 0 {
+		printGroupHelp(c.stderr, g)
+		return usagef("%s needs a command: %s (see devenvctl %s --help)", g.name, g.commandNames(), g.name)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		printGroupHelp(c.stdout, g)
+		return nil
+	}
+	cmd := g.find(args[0])
+	if cmd == nil {
+		if strings.HasPrefix(args[0], "-") {
+			return usagef("flags go after the command: devenvctl %s COMMAND %s ... (see devenvctl %s --help)", g.name, args[0], g.name)
+		}
+		return usagef("unknown command %q of devenvctl %s; want %s (see devenvctl %s --help)", args[0], g.name, g.commandNames(), g.name)
+	}
+	return c.runCommand(ctx, cmd, args[1:])
 }
 
 // runCommand parses a command's flags and arguments and runs it.

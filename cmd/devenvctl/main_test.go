@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 func TestMain(m *testing.M) {
@@ -46,10 +47,11 @@ type received struct {
 // response with a nil error answers the method's sample response.
 type answerFunc func(ctx context.Context, method string, req proto.Message) (proto.Message, error)
 
-// fakeServer is a DevEnvService on loopback that records what it receives
-// and answers what answer says.
+// fakeServer is a DevEnvService and a NotebookService on loopback that
+// records what it receives and answers what answer says.
 type fakeServer struct {
 	devenvv1.UnimplementedDevEnvServiceServer
+	notebookv1.UnimplementedNotebookServiceServer
 	addr string
 
 	mu     sync.Mutex
@@ -57,7 +59,7 @@ type fakeServer struct {
 	answer answerFunc
 }
 
-// startFake serves a fake DevEnvService on 127.0.0.1:0 until the test
+// startFake serves a fake DevEnvService and NotebookService on 127.0.0.1:0 until the test
 // ends.
 func startFake(t *testing.T, answer answerFunc, opts ...grpc.ServerOption) *fakeServer {
 	t.Helper()
@@ -69,6 +71,7 @@ func startFake(t *testing.T, answer answerFunc, opts ...grpc.ServerOption) *fake
 	f := &fakeServer{addr: lis.Addr().String(), answer: answer}
 	srv := grpc.NewServer(opts...)
 	devenvv1.RegisterDevEnvServiceServer(srv, f)
+	notebookv1.RegisterNotebookServiceServer(srv, f)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
