@@ -85,7 +85,7 @@ cd "$WORK" && (
 	go mod tidy
 	go run . $ADDR
 ) >"$WORK/go.out" 2>&1 || true
-check go "$WORK/go.out" "notebook-d115 RUNNING" "NotFound ModelArts.6309 400"
+check go "$WORK/go.out" "notebooks_test RUNNING" "NotFound ModelArts.6309 400"
 
 echo "== TypeScript (npm tarball)"
 cd "$WORK" && (
@@ -96,7 +96,7 @@ cd "$WORK" && (
 	cp $REPO/examples/node/example.mjs .
 	node example.mjs http://$ADDR
 ) >"$WORK/node.out" 2>&1 || true
-check typescript "$WORK/node.out" "notebook-d115 RUNNING" "NOT_FOUND ModelArts.6309 400 my-request-1"
+check typescript "$WORK/node.out" "notebooks_test RUNNING" "NOT_FOUND ModelArts.6309 400 my-request-1"
 
 echo "== Python (wheel, its common protos from stand-ins)"
 /usr/bin/python3 -B "$REPO/clients/python/build_standin_wheels.py" "$WORK/pypi-standins" >"$WORK/standins.log" 2>&1 ||
@@ -109,7 +109,7 @@ cd "$WORK" && (
 	cp $REPO/examples/python/example.py .
 	.venv/bin/python example.py $ADDR
 ) >"$WORK/python.out" 2>&1 || true
-check python "$WORK/python.out" "notebook-d115 RUNNING" "NOT_FOUND ModelArts.6309 400"
+check python "$WORK/python.out" "notebooks_test RUNNING" "NOT_FOUND ModelArts.6309 400"
 # pip installed the stand-ins as the wheel's dependencies; uninstalling
 # the wheel leaves their modules, which it never held.
 (

@@ -1,7 +1,8 @@
 // Command example calls the facade with the generated Go stub: it gets a
-// sample instance of the embedded emulator, then one that does not exist,
-// and prints what the facade says about it, read with service.ErrorFrom.
-// The facade's gRPC address is the first argument (default 127.0.0.1:9090).
+// sample notebook of the embedded emulator (the new notebook API,
+// NotebookService), then one that does not exist, and prints what the
+// facade says about it, read with service.ErrorFrom. The facade's gRPC
+// address is the first argument (default 127.0.0.1:9090).
 package main
 
 import (
@@ -11,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/service"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,19 +28,19 @@ func main() {
 		log.Fatal(err)
 	}
 	defer conn.Close()
-	client := devenvv1.NewDevEnvServiceClient(conn)
+	client := notebookv1.NewNotebookServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	const project = "0123456789abcdef0123456789abcdef" // the emulator's sample project
 
-	resp, err := client.GetInstance(ctx, &devenvv1.GetInstanceRequest{
-		ProjectId: project, InstanceId: "DE-7d558ef8-c73d-11ea-964c-0255ac100033"})
+	resp, err := client.GetNotebook(ctx, &notebookv1.GetNotebookRequest{
+		ProjectId: project, NotebookId: "f9937afa-4451-42db-a76b-72d624749f66"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.GetInstance().GetName(), resp.GetInstance().GetStatus()) // notebook-d115 RUNNING
+	fmt.Println(resp.GetNotebook().GetName(), resp.GetNotebook().GetStatus()) // notebooks_test RUNNING
 
-	_, err = client.GetInstance(ctx, &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: "notebook-gone"})
+	_, err = client.GetNotebook(ctx, &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: "notebook-gone"})
 	if e, ok := service.ErrorFrom(err); ok {
 		fmt.Println(e.Code(), e.VendorCode(), e.HTTPStatus()) // NotFound ModelArts.6309 400
 	}

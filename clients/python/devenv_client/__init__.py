@@ -3,20 +3,22 @@
 
 """A Python client of devenv-facade.
 
-The DevEnvService stub and its messages are generated into gen/python
-(put it and this folder on sys.path); this module adds what the generated
-code does not: a channel to the facade, the metadata it reads, and its
-error details read into one object::
+The stubs of the facade's two services and their messages are generated
+into gen/python (put it and this folder on sys.path): NotebookService (the
+new notebook API, modelarts.notebook.v1) and DevEnvService (the old one,
+modelarts.devenv.v1). This module adds what the generated code does not: a
+channel to the facade, the metadata it reads, and its error details read
+into one object::
 
     import grpc
     import devenv_client
-    from modelarts.devenv.v1 import devenv_pb2
+    from modelarts.notebook.v1 import notebook_pb2
 
-    stub = devenv_client.connect("127.0.0.1:9090")
+    stub = devenv_client.connect_notebooks("127.0.0.1:9090")
     try:
-        stub.GetInstance(devenv_pb2.GetInstanceRequest(
+        stub.GetNotebook(notebook_pb2.GetNotebookRequest(
             project_id="0123456789abcdef0123456789abcdef",
-            instance_id="DE-7d558ef8-c73d-11ea-964c-0255ac100033"), timeout=10)
+            notebook_id="f9937afa-4451-42db-a76b-72d624749f66"), timeout=10)
     except grpc.RpcError as e:
         err = devenv_client.facade_error(e)
         print(err.code.name, err.error_code)  # NOT_FOUND ModelArts.6309
@@ -34,6 +36,7 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from modelarts.devenv.v1 import devenv_pb2_grpc
+from modelarts.notebook.v1 import notebook_pb2_grpc
 
 __all__ = [
     "AUTH_TOKEN_KEY",
@@ -41,7 +44,9 @@ __all__ = [
     "STATUS_DETAILS_KEY",
     "FacadeError",
     "call_metadata",
+    "channel",
     "connect",
+    "connect_notebooks",
     "facade_error",
     "rpc_status",
 ]
@@ -59,22 +64,46 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 Metadata = Sequence[Tuple[str, str]]
 
 
-def connect(
-    target: str, credentials: Optional[grpc.ChannelCredentials] = None
-) -> devenv_pb2_grpc.DevEnvServiceStub:
-    """Returns a DevEnvService stub for the facade at target ("host:port").
+def channel(target: str, credentials: Optional[grpc.ChannelCredentials] = None) -> grpc.Channel:
+    """Returns a channel to the facade at target ("host:port"), on which
+    the stubs of both services may run.
 
     Without credentials the channel is plaintext (HTTP/2 without TLS), as
     the facade serves on loopback; pass grpc.ssl_channel_credentials(...)
-    for a facade serving TLS. The stub's channel stays open for the
-    process; use grpc.insecure_channel and DevEnvServiceStub directly to
-    close it yourself.
+    for a facade serving TLS. Close it when done (or use it as a context
+    manager).
     """
     if credentials is None:
-        channel = grpc.insecure_channel(target)
-    else:
-        channel = grpc.secure_channel(target, credentials)
-    return devenv_pb2_grpc.DevEnvServiceStub(channel)
+        return grpc.insecure_channel(target)
+    return grpc.secure_channel(target, credentials)
+
+
+def connect(
+    target: str, credentials: Optional[grpc.ChannelCredentials] = None
+) -> devenv_pb2_grpc.DevEnvServiceStub:
+    """Returns a DevEnvService stub (the old API, /demanager/instances) for
+    the facade at target ("host:port"), on a channel of its own made as
+    channel() makes it. The channel stays open for the process; use
+    channel() and DevEnvServiceStub to close it yourself.
+    """
+    return devenv_pb2_grpc.DevEnvServiceStub(channel(target, credentials))
+
+
+def connect_notebooks(
+    target: str, credentials: Optional[grpc.ChannelCredentials] = None
+) -> notebook_pb2_grpc.NotebookServiceStub:
+    """Returns a NotebookService stub (the new notebook API: notebooks,
+    their leases, flavors, storage mounts and images) for the facade at
+    target ("host:port"), on a channel of its own made as channel() makes
+    it. The channel stays open for the process; use channel() and
+    NotebookServiceStub to close it yourself.
+
+    The calls that change a notebook's state (CreateNotebook,
+    StartNotebook, StopNotebook, DeleteNotebook, the mounts, CreateImage)
+    return at once unless the request sets wait=True; give those a timeout
+    long enough for the change (minutes on ModelArts).
+    """
+    return notebook_pb2_grpc.NotebookServiceStub(channel(target, credentials))
 
 
 def call_metadata(

@@ -22,6 +22,13 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 SAMPLE_PROJECT = "0123456789abcdef0123456789abcdef"
 SAMPLE_INSTANCE = "DE-7d558ef8-c73d-11ea-964c-0255ac100033"
 
+#: The emulator's sample notebooks of the new API (in the same project):
+#: notebooks_test, RUNNING, and notebook-usecase, STOPPED; and the image of
+#: the pages' samples, which new notebooks run.
+SAMPLE_RUNNING_NOTEBOOK = "f9937afa-4451-42db-a76b-72d624749f66"
+SAMPLE_STOPPED_NOTEBOOK = "936bea3e-d3df-435e-8b58-d817283284ae"
+SAMPLE_IMAGE = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
+
 _SERVING = re.compile(r"\bmsg=serving\b")
 _GRPC_ADDR = re.compile(r"\bgrpc_addr=(\S+)")
 _REST_ADDR = re.compile(r"\brest_addr=(\S+)")

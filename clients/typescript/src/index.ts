@@ -2,15 +2,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /**
- * A client of devenv-facade for Node: the DevEnvService stub over gRPC
- * (HTTP/2), built on the messages generated into gen/ts, and the facade's
- * error details (google.rpc.ErrorInfo, BadRequest, RetryInfo) read into one
- * plain object.
+ * A client of devenv-facade for Node: the stubs of its two services over
+ * gRPC (HTTP/2), NotebookService (the new notebook API, /notebooks) and
+ * DevEnvService (the old one, /demanager/instances), built on the messages
+ * generated into gen/ts, and the facade's error details
+ * (google.rpc.ErrorInfo, BadRequest, RetryInfo) read into one plain object.
  *
  * ```ts
- * const client = createDevEnvClient({ baseUrl: "http://127.0.0.1:9090" });
+ * const notebooks = createNotebookClient({ baseUrl: "http://127.0.0.1:9090" });
  * try {
- *   const { instance } = await client.getInstance({ projectId, instanceId });
+ *   const { notebook } = await notebooks.getNotebook({ projectId, notebookId });
  * } catch (e) {
  *   const err = facadeError(e);
  *   console.log(err.codeName, err.errorCode); // NOT_FOUND ModelArts.6309
@@ -18,9 +19,10 @@
  * ```
  */
 
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DevEnvService } from "../gen/modelarts/devenv/v1/devenv_pb.js";
+import { NotebookService } from "../gen/modelarts/notebook/v1/notebook_pb.js";
 import {
   BadRequestSchema,
   ErrorInfoSchema,
@@ -31,6 +33,16 @@ import {
 
 export { Code, ConnectError } from "@connectrpc/connect";
 export * from "../gen/modelarts/devenv/v1/devenv_pb.js";
+export * from "../gen/modelarts/notebook/v1/notebook_pb.js";
+export * from "../gen/modelarts/notebook/v1/resources_pb.js";
+// Both services' files declare ErrorBody, the REST mirror's error body: the
+// old API's ({error_code, error_message}) keeps its name, the new API's
+// ({error_code, error_msg}) is NotebookErrorBody.
+export { ErrorBodySchema, type ErrorBody } from "../gen/modelarts/devenv/v1/devenv_pb.js";
+export {
+  ErrorBodySchema as NotebookErrorBodySchema,
+  type ErrorBody as NotebookErrorBody,
+} from "../gen/modelarts/notebook/v1/notebook_pb.js";
 export {
   BadRequestSchema,
   ErrorInfoSchema,
@@ -50,8 +62,8 @@ export const metadataKeys = {
   requestId: "x-request-id",
 } as const;
 
-/** How to reach the facade, and as whom. */
-export interface DevEnvClientOptions {
+/** How to reach the facade, and as whom (for either service). */
+export interface FacadeClientOptions {
   /**
    * The facade's gRPC listener as a URL: "http://127.0.0.1:9090" for
    * plaintext HTTP/2, "https://facade.example:9090" for TLS.
@@ -73,16 +85,46 @@ export interface DevEnvClientOptions {
   interceptors?: Interceptor[];
 }
 
-/** A DevEnvService client: one async method per RPC. */
+/** How to reach the facade, and as whom: the options of createDevEnvClient. */
+export type DevEnvClientOptions = FacadeClientOptions;
+
+/** A DevEnvService client (the old API): one async method per RPC. */
 export type DevEnvClient = Client<typeof DevEnvService>;
 
+/** A NotebookService client (the new notebook API): one async method per RPC. */
+export type NotebookClient = Client<typeof NotebookService>;
+
 /**
- * Returns a DevEnvService client speaking gRPC over HTTP/2 to the facade.
- * Per-call options go in each method's second argument: `timeoutMs` (the
- * deadline, sent as grpc-timeout; the facade passes it on to ModelArts),
- * `headers` (x-request-id, say) and `onHeader`.
+ * Returns a DevEnvService client (the old API, /demanager/instances)
+ * speaking gRPC over HTTP/2 to the facade. Per-call options go in each
+ * method's second argument: `timeoutMs` (the deadline, sent as
+ * grpc-timeout; the facade passes it on to ModelArts), `headers`
+ * (x-request-id, say) and `onHeader`.
  */
-export function createDevEnvClient(options: DevEnvClientOptions): DevEnvClient {
+export function createDevEnvClient(options: FacadeClientOptions): DevEnvClient {
+  return createClient(DevEnvService, createFacadeTransport(options));
+}
+
+/**
+ * Returns a NotebookService client (the new notebook API: notebooks, their
+ * leases, flavors, storage mounts and images) speaking gRPC over HTTP/2 to
+ * the facade, with the same per-call options as createDevEnvClient. The
+ * calls that change a notebook's state (createNotebook, startNotebook,
+ * stopNotebook, deleteNotebook, the mounts, createImage) return at once
+ * unless the request sets `wait: true`; then give them a deadline
+ * (`timeoutMs`) long enough for the change, minutes on ModelArts.
+ */
+export function createNotebookClient(options: FacadeClientOptions): NotebookClient {
+  return createClient(NotebookService, createFacadeTransport(options));
+}
+
+/**
+ * Returns the gRPC transport both clients use: HTTP/2 to the facade, with
+ * the tokens of options set on every call and DEADLINE_EXCEEDED reported
+ * as grpc-go reports it. One transport may serve clients of both services
+ * (`createClient(NotebookService, transport)`), sharing its connection.
+ */
+export function createFacadeTransport(options: FacadeClientOptions): Transport {
   const setHeaders: Interceptor = (next) => (req) => {
     if (options.authToken !== undefined && !req.header.has(metadataKeys.authToken)) {
       req.header.set(metadataKeys.authToken, options.authToken);
@@ -92,11 +134,10 @@ export function createDevEnvClient(options: DevEnvClientOptions): DevEnvClient {
     }
     return next(req);
   };
-  const transport = createGrpcTransport({
+  return createGrpcTransport({
     baseUrl: options.baseUrl,
     interceptors: [deadlineExceeded, setHeaders, ...(options.interceptors ?? [])],
   });
-  return createClient(DevEnvService, transport);
 }
 
 /**

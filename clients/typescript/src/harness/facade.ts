@@ -18,6 +18,15 @@ export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 export const sampleProject = "0123456789abcdef0123456789abcdef";
 export const sampleInstance = "DE-7d558ef8-c73d-11ea-964c-0255ac100033";
 
+/**
+ * The emulator's sample notebooks of the new API (in the same project):
+ * notebooks_test, RUNNING, and notebook-usecase, STOPPED; and the image
+ * of the pages' samples, which new notebooks run.
+ */
+export const sampleRunningNotebook = "f9937afa-4451-42db-a76b-72d624749f66";
+export const sampleStoppedNotebook = "936bea3e-d3df-435e-8b58-d817283284ae";
+export const sampleImage = "e1a07296-22a8-4f05-8bc8-e936c8e54090";
+
 export interface Facade {
   /** The gRPC listener, "http://127.0.0.1:PORT". */
   grpcUrl: string;
