@@ -1,7 +1,8 @@
 // Copyright 2026 The devenv-facade Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-// Copies into this package what it needs from the repository: the
+// Empties dist/ (tsc writes over it but never deletes from it), then
+// copies into this package what it needs from the repository: the
 // generated messages (the repository's gen/ts, into gen/, where
 // src/index.ts imports them from) and the LICENSE. The package then holds
 // everything it uses, and `npm pack` makes a tarball that installs into
@@ -20,6 +21,8 @@ if (!existsSync(join(from, "modelarts", "devenv", "v1", "devenv_pb.js"))) {
   console.error(`stage: no generated TypeScript in ${from}; build the package inside the devenv-facade repository`);
   process.exit(1);
 }
+// What an earlier build left in dist/ (a test since removed, say) goes.
+rmSync(join(pkg, "dist"), { recursive: true, force: true });
 rmSync(join(pkg, "gen"), { recursive: true, force: true });
 cpSync(from, join(pkg, "gen"), { recursive: true });
 copyFileSync(join(repo, "LICENSE"), join(pkg, "LICENSE"));
