@@ -1,0 +1,264 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
+)
+
+// The image statuses the service acts on.
+const (
+	imageActive  = "ACTIVE"
+	imageDeleted = "DELETED"
+)
+
+// imageMissing are the codes that say an image does not exist (sent with
+// HTTP 400): the image's 6797, and Huawei Cloud's 6404.
+var imageMissing = []string{modelarts.CodeImageNotFound, modelarts.CodeResourceNotFound}
+
+// CreateImage saves a running notebook as an image; see the proto for the
+// contract. The request's name, namespace, tag, description and
+// workspace_id are the vendor's body. Image creation is sent once: when
+// its answer is lost, the project's images are looked up by organization,
+// name and tag, which no two images share (ModelArts.6737).
+func (s *Service) CreateImage(ctx context.Context, req *notebookv1.CreateImageRequest) (*notebookv1.CreateImageResponse, error) {
+	return handle(ctx, s, req, validateCreateImage, func(ctx context.Context, c *call) (*notebookv1.CreateImageResponse, error) {
+		project, notebook := req.GetProjectId(), req.GetNotebookId()
+		body := proto.Clone(req).(*notebookv1.CreateImageRequest)
+		body.ProjectId, body.NotebookId, body.Wait = "", "", false
+		raw, err := vendorjson.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		callctx.Annotate(ctx, slog.String("image", req.GetNamespace()+"/"+req.GetName()))
+		img := &notebookv1.Image{}
+		res, empty, err := callVendor(ctx, s, c, modelarts.CreateImage,
+			modelarts.Request{Params: []string{project, notebook}, Body: json.RawMessage(raw)}, img)
+		switch {
+		case err == nil && !empty:
+		case err == nil, isDecodeError(err), lostAnswer(ctx, res, err):
+			if img, err = s.findImage(ctx, c, project, swrRef{namespace: req.GetNamespace(), name: req.GetName(), tag: req.GetTag()}, req.GetWorkspaceId(), "save", err); err != nil {
+				return nil, err
+			}
+			setOutcomeInferred(ctx)
+		default:
+			return nil, err
+		}
+		callctx.Annotate(ctx, slog.String("image_id", c.quote(img.GetId(), maxQuotedID)))
+		if req.GetWait() {
+			if img, err = s.waitForImage(ctx, c, project, img.GetId(), waitImageActive); err != nil {
+				return nil, err
+			}
+			if _, err = s.waitForSnapshot(ctx, c, project, notebook); err != nil {
+				return nil, err
+			}
+		}
+		return &notebookv1.CreateImageResponse{Image: img}, nil
+	})
+}
+
+// findImage resolves an image creation or registration (what: "save",
+// "registration") whose answer was lost or unusable (cause; nil for an
+// answer without a body): the project's image of ref's organization,
+// name and tag, which no two images share. Without a tag (a save that
+// let ModelArts choose it) the image cannot be told apart from earlier
+// saves of the name, and the outcome is unknown.
+func (s *Service) findImage(ctx context.Context, c *call, project string, ref swrRef, workspace, what string, cause error) (*notebookv1.Image, error) {
+	if cause != nil {
+		s.logger.InfoContext(ctx, "an image "+what+" reached ModelArts but its answer was lost or unusable; looking the image up",
+			slog.String("cause", c.quoteErr(cause)))
+	}
+	shown := c.quote(ref.namespace+"/"+ref.name+":"+ref.tag, maxQuotedMessage)
+	unknown := func(why string) error {
+		return apierror.Facade(codes.Unavailable, apierror.ReasonOutcomeUnknown, fmt.Sprintf(
+			"ModelArts received the image %s but its answer was lost, and %s; list the images (ListImages) before trying again", what, why), c.apiCall(nil))
+	}
+	if ref.tag == "" {
+		return nil, unknown("without a tag the image it made cannot be told from others of the name")
+	}
+	q := url.Values{"namespace": {ref.namespace}, "type": {"DEDICATED"}, "limit": {strconv.Itoa(maxListLimit)}}
+	if lowerAlnumOr(ref.name, "._-") {
+		q.Set("name", ref.name)
+		q.Set("name_fuzzy_match", "false")
+	}
+	setQuery(q, modelarts.QueryImageWorkspace, workspace)
+	var list notebookv1.ListImagesResponse
+	if err := readWindowOf(ctx, s, c, modelarts.ListImages, []string{project}, q, &list); err != nil {
+		return nil, unknown("looking the image " + shown + " up failed")
+	}
+	for _, img := range list.GetData() {
+		if img.GetNamespace() == ref.namespace && img.GetName() == ref.name && img.GetTag() == ref.tag {
+			return img, nil
+		}
+	}
+	return nil, unknown("no image " + shown + " was found right after, so it most likely was not made")
+}
+
+// ListImages lists images; see the proto for the contract. The vendor's
+// filters and offset/limit pass through; page_size and page_token page
+// over them (pages.go).
+func (s *Service) ListImages(ctx context.Context, req *notebookv1.ListImagesRequest) (*notebookv1.ListImagesResponse, error) {
+	return handle(ctx, s, req, validateListImages, func(ctx context.Context, c *call) (*notebookv1.ListImagesResponse, error) {
+		query := url.Values{}
+		serviceType, _ := checkUpper("service_type", req.GetServiceType(), imageServiceTypes...)
+		typ, _ := checkUpper("type", req.GetType(), imageTypes...)
+		dir, _ := checkUpper("sort_dir", req.GetSortDir(), sortDirs...)
+		setQuery(query, "name", req.GetName())
+		if req.NameFuzzyMatch != nil {
+			query.Set("name_fuzzy_match", strconv.FormatBool(req.GetNameFuzzyMatch()))
+		}
+		setQuery(query, "namespace", req.GetNamespace())
+		setQuery(query, "service_type", serviceType)
+		setQuery(query, "type", typ)
+		setQuery(query, "sort_dir", dir)
+		setQuery(query, "sort_key", req.GetSortKey())
+		setQuery(query, modelarts.QueryImageWorkspace, req.GetWorkspaceId())
+		params := []string{req.GetProjectId()}
+		if !aipPaging(req) {
+			out := &notebookv1.ListImagesResponse{}
+			if err := listVendor(ctx, s, c, modelarts.ListImages, params, withOffsetLimit(query, req), out); err != nil {
+				return nil, err
+			}
+			return out, nil
+		}
+		page, err := pageOver(ctx, c, scopeOf(params), query, int(req.GetPageSize()), req.GetPageToken(), (*notebookv1.Image).GetId,
+			func(ctx context.Context, q url.Values) (window[*notebookv1.Image], error) {
+				var w notebookv1.ListImagesResponse
+				if err := readWindowOf(ctx, s, c, modelarts.ListImages, params, q, &w); err != nil {
+					return window[*notebookv1.Image]{}, err
+				}
+				return window[*notebookv1.Image]{items: w.GetData(), total: windowTotal(w.Total, q, len(w.GetData()))}, nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		return &notebookv1.ListImagesResponse{Data: page.items, Total: total64(page.total), NextPageToken: page.next}, nil
+	})
+}
+
+// RegisterImage registers an SWR image; see the proto for the contract.
+// The request's fields are the vendor's body (enum-like values as the
+// vendor spells them). A registration is sent once: when its answer is
+// lost, the image is looked up by the organization, name and tag of its
+// swr_path, which no two images share.
+func (s *Service) RegisterImage(ctx context.Context, req *notebookv1.RegisterImageRequest) (*notebookv1.RegisterImageResponse, error) {
+	return handle(ctx, s, req, validateRegisterImage, func(ctx context.Context, c *call) (*notebookv1.RegisterImageResponse, error) {
+		body := proto.Clone(req).(*notebookv1.RegisterImageRequest)
+		body.ProjectId = ""
+		for _, f := range []struct {
+			v      **string
+			values []string
+		}{{&body.Arch, imageArchs}, {&body.Origin, imageOrigins}, {&body.ServiceType, imageServiceTypes}, {&body.Visibility, imageVisibilities}} {
+			if *f.v != nil {
+				v, _ := checkUpper("", **f.v, f.values...)
+				*f.v = &v
+			}
+		}
+		body.ResourceCategory = upperAll(body.ResourceCategory, imageCategories)
+		body.Services = upperAll(body.Services, imageServices)
+		raw, err := vendorjson.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		project := req.GetProjectId()
+		img := &notebookv1.Image{}
+		res, empty, err := callVendor(ctx, s, c, modelarts.RegisterImage,
+			modelarts.Request{Params: []string{project}, Body: json.RawMessage(raw)}, img)
+		switch {
+		case err == nil && !empty:
+		case err == nil, isDecodeError(err), lostAnswer(ctx, res, err):
+			ref, _ := parseSWRPath(req.GetSwrPath())
+			if img, err = s.findImage(ctx, c, project, ref, req.GetWorkspaceId(), "registration", err); err != nil {
+				return nil, err
+			}
+			setOutcomeInferred(ctx)
+		default:
+			return nil, err
+		}
+		return &notebookv1.RegisterImageResponse{Image: img}, nil
+	})
+}
+
+// ListImageGroups lists the project's image groups; see the proto for the
+// contract.
+func (s *Service) ListImageGroups(ctx context.Context, req *notebookv1.ListImageGroupsRequest) (*notebookv1.ListImageGroupsResponse, error) {
+	return handle(ctx, s, req, validateListImageGroups, func(ctx context.Context, c *call) (*notebookv1.ListImageGroupsResponse, error) {
+		query := url.Values{}
+		typ, _ := checkUpper("type", req.GetType(), imageTypes...)
+		setQuery(query, "name", req.GetName())
+		if req.NameFuzzyMatch != nil {
+			query.Set("name_fuzzy_match", strconv.FormatBool(req.GetNameFuzzyMatch()))
+		}
+		setQuery(query, "namespace", req.GetNamespace())
+		setQuery(query, "type", typ)
+		setQuery(query, modelarts.QueryImageWorkspace, req.GetWorkspaceId())
+		out := &notebookv1.ListImageGroupsResponse{}
+		if err := listVendor(ctx, s, c, modelarts.ListImageGroups, []string{req.GetProjectId()}, query, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	})
+}
+
+// GetImage returns an image; see the proto for the contract.
+func (s *Service) GetImage(ctx context.Context, req *notebookv1.GetImageRequest) (*notebookv1.GetImageResponse, error) {
+	return handle(ctx, s, req, validateGetImage, func(ctx context.Context, c *call) (*notebookv1.GetImageResponse, error) {
+		img, err := s.readImage(ctx, c, req.GetProjectId(), req.GetImageId())
+		if err != nil {
+			return nil, err
+		}
+		return &notebookv1.GetImageResponse{Image: img}, nil
+	})
+}
+
+// readImage reads an image.
+func (s *Service) readImage(ctx context.Context, c *call, project, id string) (*notebookv1.Image, error) {
+	img := &notebookv1.Image{}
+	res, empty, err := callVendor(ctx, s, c, modelarts.GetImage, modelarts.Request{Params: []string{project, id}}, img)
+	if err == nil && empty {
+		err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: errEmptyAnswer}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// DeleteImage deletes an image; see the proto for the contract. A delete
+// is retried (the client's rules): a retry that hears the image does not
+// exist after an attempt without an answer reports it deleted, with the
+// header x-outcome: inferred. An accepted delete whose answer is empty or
+// unusable answers the image DELETED, as ModelArts does.
+func (s *Service) DeleteImage(ctx context.Context, req *notebookv1.DeleteImageRequest) (*notebookv1.DeleteImageResponse, error) {
+	return handle(ctx, s, req, validateDeleteImage, func(ctx context.Context, c *call) (*notebookv1.DeleteImageResponse, error) {
+		id := req.GetImageId()
+		r := modelarts.Request{Params: []string{req.GetProjectId(), id}}
+		if req.GetForce() {
+			r.Query = url.Values{"force": {"true"}}
+		}
+		img := &notebookv1.Image{}
+		res, empty, err := callVendor(ctx, s, c, modelarts.DeleteImage, r, img)
+		switch {
+		case err == nil && res.Inferred:
+			setOutcomeInferred(ctx)
+			img = &notebookv1.Image{Id: &id, Status: proto.String(imageDeleted)}
+		case err == nil && empty, isDecodeError(err):
+			img = &notebookv1.Image{Id: &id, Status: proto.String(imageDeleted)}
+		case err != nil:
+			return nil, err
+		}
+		return &notebookv1.DeleteImageResponse{Image: img}, nil
+	})
+}
