@@ -74,7 +74,8 @@ func (s *Service) CreateImage(ctx context.Context, req *notebookv1.CreateImageRe
 // answer without a body): the project's image of ref's organization,
 // name and tag, which no two images share. Without a tag (a save that
 // let ModelArts choose it) the image cannot be told apart from earlier
-// saves of the name, and the outcome is unknown.
+// saves of the name, and the outcome is unknown. Not found, the image most
+// likely was not made, and trying again is safe.
 func (s *Service) findImage(ctx context.Context, c *call, project string, ref swrRef, workspace, what string, cause error) (*notebookv1.Image, error) {
 	if cause != nil {
 		s.logger.InfoContext(ctx, "an image "+what+" reached ModelArts but its answer was lost or unusable; looking the image up",
@@ -103,7 +104,9 @@ func (s *Service) findImage(ctx context.Context, c *call, project string, ref sw
 			return img, nil
 		}
 	}
-	return nil, unknown("no image " + shown + " was found right after, so it most likely was not made")
+	return nil, apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamUnavailable, fmt.Sprintf(
+		"ModelArts received the image %s but its answer was lost, and no image %s was found right after, so it most likely was not made; trying again is safe: no two images share an organization, name and tag, so one that was made answers ALREADY_EXISTS", what, shown),
+		c.apiCall(nil))
 }
 
 // ListImages lists images; see the proto for the contract. The vendor's
