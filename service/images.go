@@ -265,3 +265,31 @@ func (s *Service) DeleteImage(ctx context.Context, req *notebookv1.DeleteImageRe
 		return &notebookv1.DeleteImageResponse{Image: img}, nil
 	})
 }
+
+// imageFailedStates are the statuses in which an image stays until
+// someone acts: waiting for it to be ACTIVE ends there.
+var imageFailedStates = []string{"CREATE_FAILED", "ERROR", imageDeleted}
+
+// waitImageActive is the target of an image save's wait.
+var waitImageActive = waitTarget{what: "to be ACTIVE", statuses: []string{imageActive}}
+
+// waitForImage waits for image id of project to reach t (wait.go). A
+// failure state ends the wait with the image's status_message.
+func (s *Service) waitForImage(ctx context.Context, c *call, project, id string, t waitTarget) (*notebookv1.Image, error) {
+	return waitFor(ctx, s, c, watched[*notebookv1.Image]{
+		noun:    "image",
+		id:      id,
+		read:    func(ctx context.Context) (*notebookv1.Image, error) { return s.readImage(ctx, c, project, id) },
+		status:  (*notebookv1.Image).GetStatus,
+		failed:  imageFailedStates,
+		missing: imageMissing,
+		why:     func(img *notebookv1.Image) failure { return failure{message: img.GetStatusMessage()} },
+	}, t)
+}
+
+// waitForSnapshot waits for a notebook whose image was saved to be
+// RUNNING again: it is SNAPSHOTTING, and refuses other operations
+// (ModelArts.6357), until the save ends.
+func (s *Service) waitForSnapshot(ctx context.Context, c *call, project, notebook string) (*notebookv1.Notebook, error) {
+	return s.waitNotebook(ctx, c, project, notebook, waitRunning)
+}

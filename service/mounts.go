@@ -188,3 +188,38 @@ func (s *Service) findDetached(ctx context.Context, c *call, project, notebook, 
 func isNotFound(err error) bool {
 	return hasCode(err, modelarts.CodeInstanceNotFound) || hasCode(err, modelarts.CodeResourceNotFound) || hasCode(err, modelarts.CodeImageNotFound)
 }
+
+// mountMissing are the codes that say a notebook or its mount does not
+// exist (sent with HTTP 400): OTC's 6309 and Huawei Cloud's 6404.
+var mountMissing = []string{modelarts.CodeInstanceNotFound, modelarts.CodeResourceNotFound}
+
+// mountFailedStates are the statuses in which a mount stays until someone
+// acts: waiting for anything else ends there.
+var mountFailedStates = []string{mountMountFailed, mountUnmountFail}
+
+// The targets of the mounts' waits: MOUNTED after an attach (UNMOUNTED on
+// the way means someone detached it: a failure then); gone, or UNMOUNTED,
+// after a detach (a mount MOUNTED for contraryLimit did not take the
+// detach).
+var (
+	waitMounted   = waitTarget{what: "to be MOUNTED", statuses: []string{mountMounted}}
+	waitUnmounted = waitTarget{what: "to be unmounted", statuses: []string{mountUnmounted}, contrary: mountMounted, gone: true}
+)
+
+// waitForMount waits for mount id of a notebook to reach t (wait.go).
+func (s *Service) waitForMount(ctx context.Context, c *call, project, notebook, id string, t waitTarget) (*notebookv1.StorageMount, error) {
+	failed := mountFailedStates
+	if !t.gone {
+		failed = append([]string{mountUnmounted}, failed...)
+	}
+	return waitFor(ctx, s, c, watched[*notebookv1.StorageMount]{
+		noun: "storage mount",
+		id:   id,
+		read: func(ctx context.Context) (*notebookv1.StorageMount, error) {
+			return s.readMount(ctx, c, project, notebook, id)
+		},
+		status:  (*notebookv1.StorageMount).GetStatus,
+		failed:  failed,
+		missing: mountMissing,
+	}, t)
+}

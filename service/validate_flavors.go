@@ -21,6 +21,6 @@ func validateListFlavors(req *notebookv1.ListFlavorsRequest) []*violation {
 }
 
 func validateListSwitchableFlavors(req *notebookv1.ListSwitchableFlavorsRequest) []*violation {
-	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()))
+	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))
 	return append(vs, checkPaging(req)...)
 }

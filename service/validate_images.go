@@ -43,7 +43,7 @@ func validateDeleteImage(req *notebookv1.DeleteImageRequest) []*violation {
 }
 
 func validateCreateImage(req *notebookv1.CreateImageRequest) []*violation {
-	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()),
+	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()),
 		checkLowerName("name", req.GetName(), maxImageNameLen, true),
 		checkLowerName("namespace", req.GetNamespace(), maxNamespaceLen, true))
 	if req.Tag != nil && !isDottedName(req.GetTag(), maxImageTagLen) {

@@ -21,11 +21,11 @@ const (
 var leaseTypes = []string{"timing", "idle"}
 
 func validateGetLease(req *notebookv1.GetLeaseRequest) []*violation {
-	return violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()))
+	return violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))
 }
 
 func validateRenewLease(req *notebookv1.RenewLeaseRequest) []*violation {
-	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()))
+	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))
 	l := req.GetLease()
 	bodyDuration := l != nil && l.Duration != nil
 	switch {

@@ -20,19 +20,19 @@ const (
 var mountCategories = []string{"OBS", "OBSFS"}
 
 func validateListStorageMounts(req *notebookv1.ListStorageMountsRequest) []*violation {
-	return violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()))
+	return violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))
 }
 
 func validateGetStorageMount(req *notebookv1.GetStorageMountRequest) []*violation {
-	return violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()), checkResourceID("storage_id", req.GetStorageId(), nil))
+	return violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()), checkResourceID("storage_id", req.GetStorageId(), nil))
 }
 
 func validateDetachStorageMount(req *notebookv1.DetachStorageMountRequest) []*violation {
-	return violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()), checkResourceID("storage_id", req.GetStorageId(), nil))
+	return violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()), checkResourceID("storage_id", req.GetStorageId(), nil))
 }
 
 func validateAttachStorageMount(req *notebookv1.AttachStorageMountRequest) []*violation {
-	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookRef(req.GetNotebookId()))
+	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))
 	if req.GetCategory() == "" {
 		vs = append(vs, newViolation("category", violationRequired, `category is required: "OBS" (an OBS parallel file system)`))
 	} else if _, v := checkUpper("category", req.GetCategory(), mountCategories...); v != nil {

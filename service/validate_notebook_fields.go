@@ -21,13 +21,9 @@ const (
 	maxNotebookTextLen = 512
 )
 
-// notebookLiteralIDs are the literal segments the vendor's routes put where
-// a notebook ID sits (.../notebooks/all, .../notebooks/flavors), and
-// imageLiteralIDs where an image ID sits (.../images/group): never IDs.
-var (
-	notebookLiteralIDs = []string{"all", "flavors"}
-	imageLiteralIDs    = []string{"group"}
-)
+// imageLiteralIDs are the literal segments the vendor's routes put where an
+// image ID sits (.../images/group): never an image ID.
+var imageLiteralIDs = []string{"group"}
 
 // checkResourceID accepts an ID of 1 to 64 characters from A-Z, a-z, 0-9,
 // "-" and "_" (the UUIDs ModelArts issues fit, nothing that could change
@@ -46,11 +42,6 @@ func checkResourceID(field, id string, literals []string) *violation {
 		}
 	}
 	return nil
-}
-
-// checkNotebookRef accepts a notebook ID (notebook_id).
-func checkNotebookRef(id string) *violation {
-	return checkResourceID("notebook_id", id, notebookLiteralIDs)
 }
 
 // checkUpper accepts "" or one of values (upper case) in any ASCII case,
