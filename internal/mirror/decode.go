@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -24,6 +25,9 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	body, _ := r.(*requestBody)
 	return runtime.DecoderFunc(func(v any) error {
 		msg, ok := v.(proto.Message)
+		if !ok {
+			msg, ok = bodyField(v)
+		}
 		if !ok {
 			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
 		}
@@ -56,6 +60,25 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return e
 	})
+}
+
+// bodyField returns the message a rule whose body is one field (body:
+// "lease") decodes into: grpc-gateway hands the decoder the field's
+// address, a pointer to a message pointer, which is set to a new message
+// if nil. It returns false for anything else.
+func bodyField(v any) (proto.Message, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Pointer {
+		return nil, false
+	}
+	field := rv.Elem()
+	if _, ok := reflect.Zero(field.Type()).Interface().(proto.Message); !ok {
+		return nil, false
+	}
+	if field.IsNil() {
+		field.Set(reflect.New(field.Type().Elem()))
+	}
+	return field.Interface().(proto.Message), true
 }
 
 // Read reads the body while the mirror's decoder reads it, and otherwise
