@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -25,10 +26,8 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	body, _ := r.(*requestBody)
 	return runtime.DecoderFunc(func(v any) error {
 		msg, ok := v.(proto.Message)
-		if !ok {
-			msg, ok = bodyField(v)
-		}
-		if !ok {
+		field := !ok && isBodyField(v)
+		if !ok && !field {
 			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
 		}
 		var raw json.RawMessage
@@ -38,6 +37,12 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		err := d.Decode(&raw)
 		if body != nil {
 			body.decoding = false
+		}
+		if field {
+			if errors.Is(err, io.EOF) {
+				return err // no body: the field stays unset, as grpc-gateway leaves it
+			}
+			msg = setBodyField(v)
 		}
 		if err == nil {
 			err = m.check.DecodeJSON(raw, msg, m.UnmarshalOptions)
@@ -62,23 +67,26 @@ func (m *vendorMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	})
 }
 
-// bodyField returns the message a rule whose body is one field (body:
-// "lease") decodes into: grpc-gateway hands the decoder the field's
-// address, a pointer to a message pointer, which is set to a new message
-// if nil. It returns false for anything else.
-func bodyField(v any) (proto.Message, bool) {
+// isBodyField reports whether v is what grpc-gateway hands the decoder for
+// a rule whose body is one field (body: "lease"): the field's address, a
+// pointer to a message pointer.
+func isBodyField(v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Pointer {
-		return nil, false
+		return false
 	}
-	field := rv.Elem()
-	if _, ok := reflect.Zero(field.Type()).Interface().(proto.Message); !ok {
-		return nil, false
-	}
+	_, ok := reflect.Zero(rv.Elem().Type()).Interface().(proto.Message)
+	return ok
+}
+
+// setBodyField sets the field v points to (isBodyField) to a new message
+// if it is nil, and returns the message.
+func setBodyField(v any) proto.Message {
+	field := reflect.ValueOf(v).Elem()
 	if field.IsNil() {
 		field.Set(reflect.New(field.Type().Elem()))
 	}
-	return field.Interface().(proto.Message), true
+	return field.Interface().(proto.Message)
 }
 
 // Read reads the body while the mirror's decoder reads it, and otherwise
