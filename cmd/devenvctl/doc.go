@@ -1,18 +1,19 @@
 // Command devenvctl is the operators' command-line client of devenv-facade.
 // It manages the notebooks of ModelArts DevEnviron's current API through
 // the facade's modelarts.notebook.v1.NotebookService (commands grouped by
-// noun: devenvctl notebooks get), and the instances of
+// noun: notebooks, lease, flavors, storage, images), and the instances of
 // the historical API through modelarts.devenv.v1.DevEnvService (the
 // single-word commands list, get, create, update, start, stop, delete).
 //
 // Usage:
 //
-//	devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks get
+//	devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl lease show ID
 //	devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
 //	devenvctl [NOUN] COMMAND --help
 //
-// The notebook API's commands are notebooks get; the historical API's are
-// list, get, create,
+// The notebook API's commands are notebooks get, lease (show, renew), flavors (list, switchable),
+// storage (list, attach, get, detach) and images (list, get, register,
+// create, groups, delete); the historical API's are list, get, create,
 // update, start, stop and delete; version and help complete them.
 // Flags follow the command, before or after its arguments.
 // The global flags say where the facade is (--addr, default
@@ -32,8 +33,11 @@
 // Output is a table for people, or, with -o json, one JSON document for
 // scripts: the API's messages in the vendor's JSON (its snake_case field
 // names and value types, integers as numbers), so a script written against
-// ModelArts reads it unchanged. notebooks get prints the notebook itself
-// (as the REST mirror and ModelArts answer). For the historical
+// ModelArts reads it unchanged. The notebook API's commands print the
+// object itself (the notebook, mount or image, as the REST mirror and
+// ModelArts answer), lists the vendor's envelope (current, data, pages,
+// size, total) and next_page_token, and lease show and renew the lease
+// with stop_at, when the notebook stops by itself. For the historical
 // API, get, create and update print the instance itself; list prints
 // total_count, instances and next_page_token; start and stop print
 // current_status, previous_state and the instance when they waited; delete
@@ -42,7 +46,9 @@
 // Deadlines: every call has a deadline, --timeout; by default 30s, or 15m
 // for a command given --wait (create, start, stop and delete wait, on the
 // facade, until the instance reaches its target state; ModelArts takes
-// minutes to create or start an instance). The facade never waits past the
+// minutes to create or start an instance; so do the notebook API's
+// storage attach and detach, and images create). The facade never waits
+// past the
 // deadline; a wait cut short fails with DEADLINE_EXCEEDED and says which
 // state it saw last. create --wait says on stderr which instance it waits
 // for once ModelArts has accepted the create (the facade sends the ID in

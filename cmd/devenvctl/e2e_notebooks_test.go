@@ -20,6 +20,9 @@ func newE2E(t *testing.T, addr string) *e2e {
 	return &e2e{t: t, env: map[string]string{"DEVENVCTL_ADDR": addr, "DEVENVCTL_PROJECT": emulator.SampleProjectID}}
 }
 
+// in returns the runner for the subtest t.
+func (e *e2e) in(t *testing.T) *e2e { return &e2e{t: t, env: e.env} }
+
 // ctl runs devenvctl with args and fails the test unless it exits want.
 func (e *e2e) ctl(want int, args ...string) result {
 	e.t.Helper()
@@ -40,6 +43,74 @@ func (e *e2e) json(args ...string) map[string]any {
 		e.t.Fatalf("devenvctl %s: not one JSON object: %v\n%s", strings.Join(args, " "), err, r.stdout)
 	}
 	return obj
+}
+
+// TestNotebookEndToEnd_resources: flavors, OBS mounts and images with
+// devenvctl against the real facade and the emulator's samples.
+func TestNotebookEndToEnd_resources(t *testing.T) {
+	t.Parallel()
+	clock := newE2EClock()
+	e := newE2E(t, startRealFacade(t, clock))
+
+	t.Run("flavors", func(t *testing.T) {
+		e := e.in(t)
+		out := e.ctl(0, "flavors", "list").stdout
+		if !strings.Contains(out, "modelarts.vm.cpu.2u") || !strings.HasPrefix(out, "ID ") {
+			t.Errorf("flavors list:\n%s", out)
+		}
+		gpu := e.json("flavors", "list", "--category", "GPU")
+		data, _ := gpu["data"].([]any)
+		if len(data) == 0 {
+			t.Errorf("flavors list --category GPU: no data\n%v", gpu)
+		}
+		for _, f := range data {
+			if f.(map[string]any)["category"] != "GPU" {
+				t.Errorf("flavors list --category GPU listed %v", f)
+			}
+		}
+		e.ctl(0, "flavors", "switchable", emulator.SampleNotebookID)
+	})
+
+	t.Run("storage", func(t *testing.T) {
+		e := e.in(t)
+		nb := emulator.SampleSSHNotebookID
+		if out := e.ctl(0, "storage", "list", nb).stdout; !strings.Contains(out, emulator.SampleMountID) {
+			t.Errorf("storage list:\n%s", out)
+		}
+		m := e.json("storage", "attach", nb, "--uri", "obs://bucket/e2e/", "--mount-path", "/data/e2e/", "--wait")
+		mid, _ := m["id"].(string)
+		if m["status"] != "MOUNTED" || mid == "" {
+			t.Fatalf("storage attach --wait: %v; want MOUNTED with an ID", m)
+		}
+		if got := e.json("storage", "get", nb, mid); got["mount_path"] != "/data/e2e/" {
+			t.Errorf("storage get: %v", got)
+		}
+		e.ctl(0, "storage", "detach", nb, mid, "--wait")
+		e.ctl(4, "storage", "get", nb, mid)
+	})
+
+	t.Run("images", func(t *testing.T) {
+		e := e.in(t)
+		if out := e.ctl(0, "images", "list", "--type", "BUILD_IN").stdout; !strings.Contains(out, emulator.SampleImageID) {
+			t.Errorf("images list --type BUILD_IN:\n%s", out)
+		}
+		if im := e.json("images", "get", emulator.SampleImageID); im["id"] != emulator.SampleImageID {
+			t.Errorf("images get: %v", im)
+		}
+		e.ctl(0, "images", "groups")
+		reg := e.json("images", "register", "--swr-path", "swr.eu-de.otc.t-systems.com/e2e-org/tools:v1", "--description", "registered by devenvctl")
+		rid, _ := reg["id"].(string)
+		if rid == "" {
+			t.Fatalf("images register: %v", reg)
+		}
+		if out := e.ctl(0, "images", "delete", rid).stdout; out != "Deleted image "+rid+".\n" {
+			t.Errorf("images delete printed %q", out)
+		}
+		saved := e.json("images", "create", emulator.SampleNotebookID, "--name", "e2e-saved", "--namespace", "e2e-org", "--tag", "v1", "--wait")
+		if saved["status"] != "ACTIVE" {
+			t.Errorf("images create --wait: %v; want ACTIVE", saved)
+		}
+	})
 }
 
 // TestNotebookEndToEnd_get: notebooks get against the real facade, the

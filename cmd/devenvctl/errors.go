@@ -110,6 +110,9 @@ type callError struct {
 	timeout   time.Duration  // the call's deadline
 	requestID string         // from the response metadata, or the one sent
 	created   string         // the instance a create made before it failed (waiting), or ""
+	// kind names what created is ("instance", "notebook"), and getCommand
+	// the command that shows it ("devenvctl get").
+	kind, getCommand string
 }
 
 func (e *callError) Error() string { return e.err.Error() }
@@ -173,7 +176,7 @@ func describeCall(ce *callError, clean func(string) string) []string {
 	case fromFacade:
 	case e.Code() == codes.DeadlineExceeded && created != "":
 		// The outcome is known: the instance exists, only the wait ended.
-		first += fmt.Sprintf(" (--timeout %s passed while waiting for the instance)", ce.timeout)
+		first += fmt.Sprintf(" (--timeout %s passed while waiting for the %s)", ce.timeout, ce.kind)
 	case e.Code() == codes.DeadlineExceeded:
 		first += fmt.Sprintf(" (--timeout %s passed; the outcome is unknown)", ce.timeout)
 	case e.Code() == codes.Unavailable:
@@ -197,7 +200,7 @@ func describeCall(ce *callError, clean func(string) string) []string {
 		lines = append(lines, tlsHint(ce.tls, e.Message())...)
 	}
 	if created != "" {
-		lines = append(lines, "  instance "+created+" was created: ModelArts accepted the create, only the wait did not finish; see it with: devenvctl get "+created)
+		lines = append(lines, "  "+ce.kind+" "+created+" was created: ModelArts accepted the create, only the wait did not finish; see it with: "+ce.getCommand+" "+created)
 	}
 	return lines
 }

@@ -261,7 +261,19 @@ type session struct {
 	// header holds the response header and trailer metadata of the last
 	// call.
 	header metadata.MD
+	// kind is what the commands act on, as errors name it: instanceKind
+	// (the historical API) unless a command of the notebook API set it.
+	kind resourceKind
 }
+
+// resourceKind is what a command acts on, as its errors name it.
+type resourceKind struct {
+	name       string // "instance"
+	getCommand string // the command that shows one: "devenvctl get"
+}
+
+// instanceKind is the historical API's instance.
+var instanceKind = resourceKind{"instance", "devenvctl get"}
 
 // connect makes the client; closeConn releases it.
 func (s *session) connect() (closeConn func(), err error) {
@@ -339,7 +351,11 @@ func (s *session) call(ctx context.Context, method string, req proto.Message, fn
 	if !ok {
 		return fmt.Errorf("%s: %w", s.g.addr, err)
 	}
-	ce := &callError{err: e, addr: s.g.addr, tls: s.g.useTLS, timeout: timeout, requestID: s.g.requestID}
+	kind := s.kind
+	if kind.name == "" {
+		kind = instanceKind
+	}
+	ce := &callError{err: e, addr: s.g.addr, tls: s.g.useTLS, timeout: timeout, requestID: s.g.requestID, kind: kind.name, getCommand: kind.getCommand}
 	if ids := s.header.Get(mdRequestID); len(ids) > 0 {
 		ce.requestID = ids[0]
 	}

@@ -12,7 +12,7 @@ import (
 
 // group is a noun of the new notebook API (modelarts.notebook.v1.
 // NotebookService) whose commands act on one kind of resource:
-// devenvctl notebooks get.
+// devenvctl notebooks get, devenvctl lease renew.
 type group struct {
 	name    string
 	summary string // one line, for the list of commands
@@ -22,7 +22,7 @@ type group struct {
 }
 
 // groups are the new API's nouns, in the order help lists them.
-var groups = []*group{notebooksGroup}
+var groups = []*group{notebooksGroup, leaseGroup, flavorsGroup, storageGroup, imagesGroup}
 
 // findGroup returns the group called name, or nil.
 func findGroup(name string) *group {

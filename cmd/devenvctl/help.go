@@ -13,11 +13,12 @@ import (
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, `devenvctl manages ModelArts DevEnviron notebooks through devenv-facade's
 gRPC API: those of the current API (modelarts.notebook.v1.NotebookService,
-the commands grouped by noun) and the instances of the historical one (modelarts.devenv.v1.DevEnvService,
+the commands grouped by noun: notebooks, lease, flavors, storage, images)
+and the instances of the historical one (modelarts.devenv.v1.DevEnvService,
 the single-word commands list, get, create, ...).
 
 Usage:
-  devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks get
+  devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl lease show ID
   devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
   devenvctl [NOUN] COMMAND --help
 
@@ -47,8 +48,9 @@ Commands of the notebook API (NotebookService):
 	fmt.Fprint(w, `
 Output: a table, or with -o json one JSON document in the vendor's JSON
 (snake_case names, integers as numbers): for the notebook API, the object
-itself (the notebook) as ModelArts answers it; for the historical API, the
-instance for get, create and
+itself (notebook, lease, mount, image) as ModelArts answers it, and for
+lists the vendor's envelope (current, data, pages, size, total) with
+next_page_token; for the historical API, the instance for get, create and
 update; total_count, instances and next_page_token for list; the response
 for start, stop and delete.
 

@@ -59,7 +59,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			printHelp(c.stdout)
 			return nil
 		}
-		// help notebooks get: the help of notebooks get.
+		// help lease renew: the help of lease renew.
 		return c.dispatch(ctx, append(rest[:min(len(rest), 2):min(len(rest), 2)], "--help"))
 	}
 	if g := findGroup(name); g != nil {
@@ -76,7 +76,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 }
 
 // dispatchGroup runs the command of group g that args name: devenvctl
-// notebooks get.
+// lease renew.
 func (c *cli) dispatchGroup(ctx context.Context, g *group, args []string) error {
 	if len(args) == 0 {
 		printGroupHelp(c.stderr, g)

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
@@ -19,6 +23,11 @@ it failed), flavor, image, storage, endpoints, mounts and when it stops.
   devenvctl notebooks get f9937afa-4451-42db-a76b-72d624749f66 -o json | jq -r .status`},
 }}
 
+// notebookWaitFlag defines --wait with what it waits for.
+func notebookWaitFlag(fs *envflag.Set, p *bool, what, target string) {
+	fs.Bool(p, "wait", "", false, "return once the "+what+" is "+target+", rather than at once; --timeout then defaults to 15m")
+}
+
 func setupNotebooksGet(*envflag.Set) action {
 	return func(ctx context.Context, s *session, args []string) error {
 		project, err := s.project("")
@@ -32,4 +41,67 @@ func setupNotebooksGet(*envflag.Set) action {
 		}
 		return s.printNotebook(resp.GetNotebook())
 	}
+}
+
+// leaseFlags are the flags that set a notebook's lease as it starts: how
+// long it runs before it stops by itself.
+type leaseFlags struct {
+	duration time.Duration
+	typ      string
+	noStop   bool
+}
+
+// define defines the lease flags on fs, named prefix+"lease" and so on.
+func (l *leaseFlags) define(fs *envflag.Set, durationName, typeName string) {
+	fs.Duration(&l.duration, durationName, "", 0, "stop the notebook by itself this long from now, in whole milliseconds (ModelArts takes 1h to 24h)")
+	fs.String(&l.typ, typeName, "", "", "timing: stop at that time (ModelArts' default); idle: stop after that long without activity")
+	fs.Bool(&l.noStop, "no-auto-stop", "", false, "never stop by itself (the vendor's duration -1)")
+}
+
+// request returns the lease the flags ask for, or nil when none was given.
+func (l *leaseFlags) request(fs *envflag.Set, durationName, typeName string) (*notebookv1.LeaseRequest, error) {
+	if !fs.Given(durationName) && !fs.Given(typeName) && !l.noStop {
+		return nil, nil
+	}
+	lr := &notebookv1.LeaseRequest{}
+	switch {
+	case fs.Given(durationName) && l.noStop:
+		return nil, usagef("--%s and --no-auto-stop contradict each other; give one", durationName)
+	case fs.Given(durationName):
+		ms, err := millis(l.duration, durationName)
+		if err != nil {
+			return nil, err
+		}
+		lr.Duration = proto.Int64(ms)
+	case l.noStop:
+		lr.Duration = proto.Int64(-1)
+	}
+	if fs.Given(typeName) {
+		lr.Type = proto.String(l.typ)
+	}
+	return lr, nil
+}
+
+// millis returns a positive duration given to flag name in milliseconds,
+// as the notebook API takes durations.
+func millis(d time.Duration, name string) (int64, error) {
+	switch {
+	case d <= 0:
+		return 0, usagef("--%s %s: want a positive duration such as 2h", name, d)
+	case d%time.Millisecond != 0:
+		return 0, usagef("--%s %s: want whole milliseconds", name, d)
+	}
+	return d.Milliseconds(), nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces and
+// dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

@@ -50,6 +50,23 @@ func leaseStopAt(l *notebookv1.Lease) (int64, bool) {
 	return l.GetCreateAt() + l.GetDuration(), true
 }
 
+// leaseSpan returns the duration a lease was last armed for (at a start
+// or a renewal, update_at): its duration counts from create_at, so the
+// span is duration - (update_at - create_at).
+func leaseSpan(l *notebookv1.Lease) (int64, bool) {
+	if l.Duration == nil || l.GetDuration() <= 0 {
+		return 0, false
+	}
+	armed := int64(0)
+	if l.UpdateAt != nil && l.CreateAt != nil {
+		armed = max(0, l.GetUpdateAt()-l.GetCreateAt())
+	}
+	if l.GetDuration() <= armed {
+		return 0, false
+	}
+	return l.GetDuration() - armed, true
+}
+
 // leaseText describes when a notebook stops by itself: "at
 // 2026-12-06T16:00:00Z (TIMING)", "after 1h0m0s without activity (IDLE)",
 // or "never (lease off)".
@@ -60,7 +77,10 @@ func leaseText(l *notebookv1.Lease, stopAt *int64) string {
 	case l.Enable != nil && !l.GetEnable():
 		return "never (the lease is off)"
 	case strings.EqualFold(l.GetType(), "IDLE"):
-		return "after " + formatMillisDuration(l.GetDuration()-max(0, l.GetUpdateAt()-l.GetCreateAt())) + " without activity (IDLE)"
+		if span, ok := leaseSpan(l); ok {
+			return "after " + formatMillisDuration(span) + " without activity (IDLE)"
+		}
+		return "after a time without activity (IDLE)"
 	}
 	at, ok := leaseStopAt(l)
 	if stopAt != nil {
