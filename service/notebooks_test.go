@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
@@ -76,5 +77,62 @@ func TestGetNotebook(t *testing.T) {
 	_, err = h.notebooks.GetNotebook(t.Context(), &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: "00000000-0000-4000-8000-000000000000"})
 	if e := statustest.Error(t, err); e.Code() != codes.NotFound || e.VendorCode() != "ModelArts.6309" || e.HTTPStatus() != 400 {
 		t.Errorf("unknown notebook: %v %q %d; want NOT_FOUND ModelArts.6309 400", e.Code(), e.VendorCode(), e.HTTPStatus())
+	}
+}
+
+// TestListNotebooks_pages: page_size and page_token walk the caller's
+// notebooks and, with ListAllNotebooks, every user's, each notebook once;
+// the vendor's offset and limit answer the vendor's envelope; a token is
+// bound to its list (not another list's, not other filters).
+func TestListNotebooks_pages(t *testing.T) {
+	t.Parallel()
+	emu := emulator.MustNew(emulator.Options{})
+	h := start(t, emu, modelarts.Options{Credentials: cloudauth.Token("t")})
+	ctx := t.Context()
+	own, all := map[string]bool{}, map[string]bool{}
+	var token string
+	for pages := 0; ; pages++ {
+		resp, err := h.notebooks.ListNotebooks(ctx, &notebookv1.ListNotebooksRequest{ProjectId: project, PageSize: 2, PageToken: token})
+		if err != nil || pages > 10 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, nb := range resp.GetData() {
+			if own[nb.GetId()] {
+				t.Errorf("notebook %s listed twice", nb.GetId())
+			}
+			own[nb.GetId()] = true
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+		if _, err := h.notebooks.ListAllNotebooks(ctx, &notebookv1.ListAllNotebooksRequest{ProjectId: project, PageSize: 2, PageToken: token}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("a ListNotebooks token given to ListAllNotebooks: %v; want INVALID_ARGUMENT", err)
+		}
+		if _, err := h.notebooks.ListNotebooks(ctx, &notebookv1.ListNotebooksRequest{ProjectId: project, PageSize: 2, PageToken: token, Status: "RUNNING"}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("a token given with other filters: %v; want INVALID_ARGUMENT", err)
+		}
+	}
+	for token = ""; ; {
+		resp, err := h.notebooks.ListAllNotebooks(ctx, &notebookv1.ListAllNotebooksRequest{ProjectId: project, PageSize: 3, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, nb := range resp.GetData() {
+			all[nb.GetId()] = true
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	samples := emulator.SampleNotebooks()
+	if len(all) != len(samples) || len(own) != len(samples)-1 {
+		t.Errorf("listed %d own and %d of all users; want %d and %d", len(own), len(all), len(samples)-1, len(samples))
+	}
+	resp, err := h.notebooks.ListNotebooks(ctx, &notebookv1.ListNotebooksRequest{ProjectId: project, Offset: 2, Limit: 3, SortDir: "asc", Name: "notebook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Size == nil || resp.GetSize() != 3 || resp.Total == nil || len(resp.GetData()) != 3 || resp.GetNextPageToken() != "" {
+		t.Errorf("offset 2, limit 3: size %v total %v, %d notebooks, token %q; want the vendor's envelope of 3", resp.Size, resp.Total, len(resp.GetData()), resp.GetNextPageToken())
 	}
 }

@@ -62,93 +62,134 @@ func decodePageToken(s string) (pageToken, error) {
 	return t, nil
 }
 
-// listPage answers one AIP-158 page.
-func (s *Service) listPage(ctx context.Context, c *call, req *devenvv1.ListInstancesRequest, query url.Values) (*devenvv1.ListInstancesResponse, error) {
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = defaultPageSize
+// pager reads windows of one list of items of type T, with its filters
+// and order, from ModelArts.
+type pager[T any] struct {
+	// read reads limit items from offset, and how many the list holds.
+	read func(ctx context.Context, offset, limit int) (items []T, total int, err error)
+	// id is an item's ID, the cursor of a page token.
+	id func(T) string
+}
+
+// page is one AIP-158 page of a list.
+type page[T any] struct {
+	items []T
+	// offset is where the page starts in the list; total how many items
+	// the list holds, as the last read said.
+	offset, total int
+	// next is the token of the next page, or "" on the last.
+	next string
+}
+
+// decodeFor decodes token, the page_token of a request (or "" for the
+// first page), for a list of digest.
+func decodeFor(requestID, token string, digest uint64) (pageToken, error) {
+	if token == "" {
+		return pageToken{Query: digest}, nil
 	}
-	digest := queryDigest(req.GetProjectId(), query)
-	tok := pageToken{Query: digest}
-	if req.GetPageToken() != "" {
-		var err error
-		if tok, err = decodePageToken(req.GetPageToken()); err != nil {
-			return nil, apierror.InvalidArgument(c.requestID, newViolation("page_token", violationMalformed,
-				"page_token is not a next_page_token of this API: "+err.Error()))
-		}
-		if tok.Query != digest {
-			return nil, apierror.InvalidArgument(c.requestID, newViolation("page_token", violationMalformed,
-				"page_token belongs to a list of another project, with other filters or another order; use the same ones as for the first page"))
-		}
+	tok, err := decodePageToken(token)
+	if err != nil {
+		return pageToken{}, apierror.InvalidArgument(requestID, newViolation("page_token", violationMalformed,
+			"page_token is not a next_page_token of this API: "+err.Error()))
 	}
+	if tok.Query != digest {
+		return pageToken{}, apierror.InvalidArgument(requestID, newViolation("page_token", violationMalformed,
+			"page_token belongs to a list of another project, with other filters or another order; use the same ones as for the first page"))
+	}
+	return tok, nil
+}
+
+// pageAfter reads the page of size items after tok.
+func pageAfter[T any](ctx context.Context, p pager[T], tok pageToken, size int) (page[T], error) {
 	// The cursor may have moved past the window's end (many creations
 	// before it): the window after it is read then, once.
 	for range 2 {
-		out, resume, err := s.readPage(ctx, c, req.GetProjectId(), query, tok, size)
+		out, resume, err := p.readPage(ctx, tok, size)
 		if err != nil || resume == nil {
 			return out, err
 		}
 		tok = *resume
 	}
-	return s.readPageFrom(ctx, c, req.GetProjectId(), query, tok, size)
+	return p.readPageFrom(ctx, tok, size)
 }
 
 // readPage reads the window for the page after tok. When the cursor is the
-// window's last instance and more follow, it returns no page but where to
+// window's last item and more follow, it returns no page but where to
 // resume: right after the window, with the same cursor.
-func (s *Service) readPage(ctx context.Context, c *call, project string, query url.Values, tok pageToken, size int) (*devenvv1.ListInstancesResponse, *pageToken, error) {
+func (p pager[T]) readPage(ctx context.Context, tok pageToken, size int) (page[T], *pageToken, error) {
 	overlap := 0
 	if tok.Cursor != "" {
 		overlap = min(maxPageOverlap, tok.Offset, (maxListLimit-size)/2)
 	}
 	start := tok.Offset - overlap
-	window, err := s.listWindow(ctx, c, project, query, start, size+2*overlap)
+	items, total, err := p.read(ctx, start, size+2*overlap)
 	if err != nil {
-		return nil, nil, err
+		return page[T]{}, nil, err
 	}
-	items := window.GetInstances()
 	from := min(overlap, len(items)) // where the page starts in the window
 	if tok.Cursor != "" {
-		for i, inst := range items {
-			if inst.GetId() == tok.Cursor {
+		for i, it := range items {
+			if p.id(it) == tok.Cursor {
 				from = i + 1
 				break
 			}
 		}
 	}
-	if from == len(items) && from > 0 && start+len(items) < int(window.GetTotalCount()) {
-		return nil, &pageToken{Offset: start + len(items), Cursor: tok.Cursor, Query: tok.Query}, nil
+	if from == len(items) && from > 0 && start+len(items) < total {
+		return page[T]{}, &pageToken{Offset: start + len(items), Cursor: tok.Cursor, Query: tok.Query}, nil
 	}
-	return pageOf(window, items[from:min(from+size, len(items))], start+from, tok.Query), nil, nil
+	return p.pageOf(items[from:min(from+size, len(items))], start+from, total, tok.Query), nil, nil
 }
 
 // readPageFrom reads the page at tok's offset, without looking for the
 // cursor.
-func (s *Service) readPageFrom(ctx context.Context, c *call, project string, query url.Values, tok pageToken, size int) (*devenvv1.ListInstancesResponse, error) {
-	window, err := s.listWindow(ctx, c, project, query, tok.Offset, size)
+func (p pager[T]) readPageFrom(ctx context.Context, tok pageToken, size int) (page[T], error) {
+	items, total, err := p.read(ctx, tok.Offset, size)
+	if err != nil {
+		return page[T]{}, err
+	}
+	return p.pageOf(items, tok.Offset, total, tok.Query), nil
+}
+
+// pageOf is the page of items, which starts at offset in a list of total,
+// with a token for the next page when more follow.
+func (p pager[T]) pageOf(items []T, offset, total int, digest uint64) page[T] {
+	out := page[T]{items: items, offset: offset, total: total}
+	if next := offset + len(items); len(items) > 0 && next < total {
+		out.next = pageToken{Offset: next, Cursor: p.id(items[len(items)-1]), Query: digest}.encode()
+	}
+	return out
+}
+
+// listPage answers one AIP-158 page of instances.
+func (s *Service) listPage(ctx context.Context, c *call, req *devenvv1.ListInstancesRequest, query url.Values) (*devenvv1.ListInstancesResponse, error) {
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultPageSize
+	}
+	tok, err := decodeFor(c.requestID, req.GetPageToken(), queryDigest(req.GetProjectId(), query))
 	if err != nil {
 		return nil, err
 	}
-	return pageOf(window, window.GetInstances(), tok.Offset, tok.Query), nil
-}
-
-// listWindow reads limit instances from offset.
-func (s *Service) listWindow(ctx context.Context, c *call, project string, query url.Values, offset, limit int) (*devenvv1.ListInstancesResponse, error) {
-	q := cloneQuery(query)
-	q.Set("offset", strconv.Itoa(offset))
-	q.Set("limit", strconv.Itoa(limit))
-	return s.list(ctx, c, project, q, answerInstances)
-}
-
-// pageOf answers page, which starts at offset in the list window belongs
-// to, with a token for the next page when more follow.
-func pageOf(window *devenvv1.ListInstancesResponse, page []*devenvv1.Instance, offset int, digest uint64) *devenvv1.ListInstancesResponse {
-	out := &devenvv1.ListInstancesResponse{TotalCount: window.TotalCount, Instances: page}
-	next := offset + len(page)
-	if len(page) > 0 && next < int(window.GetTotalCount()) {
-		out.NextPageToken = pageToken{Offset: next, Cursor: page[len(page)-1].GetId(), Query: digest}.encode()
+	var total *int32 // the last window's, as ModelArts sent it (or not)
+	p := pager[*devenvv1.Instance]{
+		read: func(ctx context.Context, offset, limit int) ([]*devenvv1.Instance, int, error) {
+			q := cloneQuery(query)
+			q.Set("offset", strconv.Itoa(offset))
+			q.Set("limit", strconv.Itoa(limit))
+			window, err := s.list(ctx, c, req.GetProjectId(), q, answerInstances)
+			if window != nil {
+				total = window.TotalCount
+			}
+			return window.GetInstances(), int(window.GetTotalCount()), err
+		},
+		id: (*devenvv1.Instance).GetId,
 	}
-	return out
+	pg, err := pageAfter(ctx, p, tok, size)
+	if err != nil {
+		return nil, err
+	}
+	return &devenvv1.ListInstancesResponse{TotalCount: total, Instances: pg.items, NextPageToken: pg.next}, nil
 }
 
 func cloneQuery(q url.Values) url.Values {

@@ -217,13 +217,19 @@ func isAlnum(c byte) bool {
 // checkDescription accepts at most 512 characters of text (see notText)
 // without any of & < > " ' /.
 func checkDescription(field, d string) *violation {
+	return checkDescriptionOf(field, d, forbiddenInDescription)
+}
+
+// checkDescriptionOf accepts at most 512 characters of text (see
+// notText) without any of forbidden.
+func checkDescriptionOf(field, d, forbidden string) *violation {
 	switch {
 	case !utf8.ValidString(d):
 		return newViolation(field, violationMalformed, field+" is not valid UTF-8")
 	case utf8.RuneCountInString(d) > maxDescriptionLen:
 		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be at most %d characters; got %d", field, maxDescriptionLen, utf8.RuneCountInString(d)))
-	case strings.ContainsAny(d, forbiddenInDescription):
-		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain any of %s; got %s", field, forbiddenInDescription, describe(d)))
+	case strings.ContainsAny(d, forbidden):
+		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain any of %s; got %s", field, forbidden, describe(d)))
 	}
 	if i := strings.IndexFunc(d, notText); i >= 0 {
 		return newViolation(field, violationMalformed, fmt.Sprintf("%s must not contain %s; got %s", field, notTextWhat(d[i:]), describe(d)))
