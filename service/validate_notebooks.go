@@ -49,18 +49,13 @@ func validateGetNotebook(req *notebookv1.GetNotebookRequest) []*violation {
 const (
 	maxNotebookNameLen   = 128
 	maxImageIDLen        = 64
-	maxSortKeyLen        = 128
 	maxVolumeCapacity    = 4096
 	minEVSCapacity       = 5
 	maxShareURILen       = 1024
 	maxHookPathLen       = 1024
 	maxHookCommandLen    = 65536
-	minLeaseDuration     = 3_600_000  // 1 hour, in milliseconds
-	maxLeaseDuration     = 86_400_000 // 24 hours
-	noAutoStop           = -1         // a lease duration that switches auto-stop off
 	minPoolIDLen         = 4
 	maxPoolIDLen         = 64
-	workspaceIDLen       = 32
 	ownerIDLen           = 32
 	forbiddenInUpdateDoc = `&<>"/`
 )
@@ -74,7 +69,6 @@ var (
 	volumeOwnerships = []string{"MANAGED", "DEDICATED"}
 	endpointServices = []string{"NOTEBOOK", "SSH"}
 	hookTypes        = []string{"SCRIPT", "COMMAND"}
-	leaseTypes       = []string{"TIMING", "IDLE"}
 )
 
 // checkEnumFold accepts "" or one of values in any (ASCII) case.
@@ -88,17 +82,6 @@ func checkEnumFold(field, v string, values []string) *violation {
 		}
 	}
 	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be one of %s (in any case); got %s", field, strings.Join(values, ", "), describe(v)))
-}
-
-// isASCII reports whether s is ASCII: strings.EqualFold also folds "ſ"
-// to "s" and "K" (Kelvin) to "k", which ModelArts would not.
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // checkNotebookName accepts 1 to 128 characters from A-Z, a-z, 0-9, "-"
@@ -115,8 +98,9 @@ func checkNotebookName(field, name string, required bool) *violation {
 	return nil
 }
 
-// checkImageID accepts 1 to 64 characters from A-Z, a-z, 0-9, "-" and "_".
-func checkImageID(field, id string) *violation {
+// checkImageRef accepts an image ID in a body's field: 1 to 64
+// characters from A-Z, a-z, 0-9, "-" and "_".
+func checkImageRef(field, id string) *violation {
 	if id == "" {
 		return newViolation(field, violationRequired, field+" is required: an image ID from ListImages (a UUID)")
 	}
@@ -134,15 +118,6 @@ func checkPoolID(field, id string) *violation {
 	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be 4 to 64 characters from a-z, 0-9 and '-'; got %s", field, describe(id)))
 }
 
-// checkWorkspaceID accepts "", "0" (the default workspace) or 32
-// characters from a-z and 0-9.
-func checkWorkspaceID(field, id string) *violation {
-	if id == "" || id == "0" || isLowerAlnumID(id, workspaceIDLen) {
-		return nil
-	}
-	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be \"0\" or 32 characters from a-z and 0-9; got %s", field, describe(id)))
-}
-
 // isLowerAlnumID reports whether s is exactly n characters from a-z and 0-9.
 func isLowerAlnumID(s string, n int) bool {
 	return len(s) == n && onlyBytes(s, func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' })
@@ -156,31 +131,6 @@ func onlyBytes(s string, ok func(byte) bool) bool {
 		}
 	}
 	return true
-}
-
-// checkSortKey accepts "" or at most 128 characters: names of A-Z, a-z,
-// 0-9 and "_" separated by single commas.
-func checkSortKey(field, k string) *violation {
-	if k == "" {
-		return nil
-	}
-	ok := len(k) <= maxSortKeyLen
-	for name := range strings.SplitSeq(k, ",") {
-		ok = ok && name != "" && onlyBytes(name, func(c byte) bool { return isAlnum(c) || c == '_' })
-	}
-	if !ok {
-		return newViolation(field, violationMalformed, fmt.Sprintf("%s must be at most 128 characters: field names of A-Z, a-z, 0-9 and '_' separated by single commas, such as \"create_at\"; got %s", field, describe(k)))
-	}
-	return nil
-}
-
-// checkLeaseDuration accepts -1 (no automatic stop) or 1 to 24 hours in
-// milliseconds.
-func checkLeaseDuration(field string, d int64) *violation {
-	if d == noAutoStop || d >= minLeaseDuration && d <= maxLeaseDuration {
-		return nil
-	}
-	return newViolation(field, violationMalformed, fmt.Sprintf("%s must be -1 (no automatic stop) or %d to %d milliseconds (1 to 24 hours); got %d", field, minLeaseDuration, maxLeaseDuration, d))
 }
 
 // checkLease checks a lease a create or renewal asks for: its duration
@@ -335,9 +285,9 @@ func checkHooks(field string, h *notebookv1.CustomHooks) []*violation {
 // validateCreateNotebook checks a CreateNotebookRequest.
 func validateCreateNotebook(req *notebookv1.CreateNotebookRequest) []*violation {
 	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookName("name", req.GetName(), true),
-		checkFlavor(req.GetFlavor()), checkImageID("image_id", req.GetImageId()),
+		checkFlavor(req.GetFlavor()), checkImageRef("image_id", req.GetImageId()),
 		checkEnumFold("feature", req.GetFeature(), notebookFeatures),
-		checkPoolID("pool_id", req.GetPoolId()), checkWorkspaceID("workspace_id", req.GetWorkspaceId()))
+		checkPoolID("pool_id", req.GetPoolId()), checkWorkspaceID(req.GetWorkspaceId()))
 	if req.Description != nil {
 		vs = appendIf(vs, checkDescription("description", req.GetDescription()))
 	}
@@ -380,21 +330,15 @@ type notebookList interface {
 func validateNotebookList[R notebookList](req R) []*violation {
 	vs := violations(checkProjectID(req.GetProjectId()),
 		checkEnumFold("feature", req.GetFeature(), notebookFeatures),
-		checkRange("limit", int(req.GetLimit()), 0, maxListLimit),
-		checkRange("offset", int(req.GetOffset()), 0, maxListOffset),
 		checkNotebookName("name", req.GetName(), false),
 		checkPoolID("pool_id", req.GetPoolId()),
 		checkEnumFold("sort_dir", req.GetSortDir(), sortDirections),
-		checkSortKey("sort_key", req.GetSortKey()),
+		checkSortKey(req.GetSortKey()),
 		checkEnumFold("status", req.GetStatus(), notebookStatuses),
-		checkWorkspaceID("workspace_id", req.GetWorkspaceId()),
-		checkRange("page_size", int(req.GetPageSize()), 0, maxListLimit))
+		checkWorkspaceID(req.GetWorkspaceId()))
+	vs = append(vs, checkPaging(req)...)
 	if o := req.GetOwner(); o != "" && !isLowerAlnumID(o, ownerIDLen) {
 		vs = append(vs, newViolation("owner", violationMalformed, fmt.Sprintf("owner must be a user ID: 32 characters from a-z and 0-9; got %s", describe(o))))
-	}
-	if (req.GetPageSize() != 0 || req.GetPageToken() != "") && (req.GetOffset() != 0 || req.GetLimit() != 0) {
-		vs = append(vs, newViolation("page_token", violationMalformed,
-			"page_size and page_token page on their own: do not combine them with offset or limit"))
 	}
 	return vs
 }
@@ -412,7 +356,7 @@ func validateUpdateNotebook(req *notebookv1.UpdateNotebookRequest) []*violation 
 		vs = appendIf(vs, checkFlavor(req.GetFlavor()))
 	}
 	if req.ImageId != nil {
-		vs = appendIf(vs, checkImageID("image_id", req.GetImageId()))
+		vs = appendIf(vs, checkImageRef("image_id", req.GetImageId()))
 	}
 	vs = append(vs, checkEndpoints("endpoints", req.GetEndpoints())...)
 	if req.StorageNewSize != nil {
