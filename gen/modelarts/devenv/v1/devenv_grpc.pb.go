@@ -103,7 +103,9 @@ const (
 //   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP
 //     429), a quota is reached, or the facade is overloaded.
 //   - UNAVAILABLE: ModelArts could not be reached or is temporarily
-//     unavailable; safe to retry with backoff.
+//     unavailable; safe to retry with backoff, but for reason
+//     OUTCOME_UNKNOWN (a create, start or stop whose answer was lost):
+//     read the instance before trying again.
 //   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
 //     answered (the outcome is unknown), or while waiting (the message says
 //     which state was seen last).
@@ -350,7 +352,9 @@ func (c *devEnvServiceClient) DeleteInstance(ctx context.Context, in *DeleteInst
 //   - RESOURCE_EXHAUSTED: ModelArts is throttling (ModelArts.6101, HTTP
 //     429), a quota is reached, or the facade is overloaded.
 //   - UNAVAILABLE: ModelArts could not be reached or is temporarily
-//     unavailable; safe to retry with backoff.
+//     unavailable; safe to retry with backoff, but for reason
+//     OUTCOME_UNKNOWN (a create, start or stop whose answer was lost):
+//     read the instance before trying again.
 //   - DEADLINE_EXCEEDED: the call's deadline passed before ModelArts
 //     answered (the outcome is unknown), or while waiting (the message says
 //     which state was seen last).
