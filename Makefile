@@ -124,12 +124,22 @@ test-deploy: ## The deploy module: vet, and its tests (image builder, Kubernetes
 soak: ## Soak test: 100k calls, 10% injected faults (SOAK_CALLS, SOAK_CONCURRENCY)
 	go test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./internal/server
 
+# Go 1.26's fuzzing coordinator may end a target whose -fuzztime ran out
+# with "context deadline exceeded" and no failing input (golang/go#75804,
+# fixed in Go 1.27): that is no finding, and the next target runs. A
+# failing input (Go writes it to testdata/fuzz/) stops the run.
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
-	@for pkg in $$(go list ./...); do \
+	@out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	for pkg in $$(go list ./...); do \
 		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$target"; \
-			go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} || exit 1; \
+			if go test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} 2>&1 | tee "$$out"; then continue; fi; \
+			if grep -qx '    context deadline exceeded' "$$out" && ! grep -q 'Failing input written' "$$out"; then \
+				echo "== $$target: no failing input; Go's fuzzing ended at -fuzztime with its own deadline error (golang/go#75804), not a finding"; \
+			else \
+				exit 1; \
+			fi; \
 		done; \
 	done
 
