@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -263,32 +265,59 @@ func TestCallerTokenWinsOverServiceToken(t *testing.T) {
 	}
 }
 
-// TestStalledUpstream: a 200 ms caller deadline ends the call and cancels
-// the upstream request. The facade's own bounds on a ModelArts call are an
+// TestStalledUpstream: a caller's deadline ends the call and cancels the
+// upstream request. The facade's own bounds on a ModelArts call are an
 // hour here, so only the caller's deadline, carried to the upstream
-// request, can end it.
+// request, can end it. A deadline that passes before the facade has sent
+// the request (a loaded machine) leaves nothing upstream to cancel: the
+// call is then made again, with a longer deadline, until one reaches the
+// upstream, whose cancellation is awaited.
 func TestStalledUpstream(t *testing.T) {
 	t.Parallel()
-	cancelled := make(chan struct{}, 1)
+	var mu sync.Mutex
+	arrived := map[string]chan struct{}{}   // by instance ID, closed when its request reaches the upstream
+	cancelled := map[string]chan struct{}{} // closed when that request's context ends
+	channels := func(id string) (chan struct{}, chan struct{}) {
+		mu.Lock()
+		defer mu.Unlock()
+		if arrived[id] == nil {
+			arrived[id], cancelled[id] = make(chan struct{}), make(chan struct{})
+		}
+		return arrived[id], cancelled[id]
+	}
 	stall := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		a, c := channels(path.Base(r.URL.Path))
+		close(a)
 		<-r.Context().Done()
-		cancelled <- struct{}{}
+		close(c)
 	})
 	f := startFacade(t, stall, func(o *server.Options) {
 		o.Credentials = cloudauth.Token("t")
 		o.UpstreamTimeout, o.Retry.AttemptTimeout = time.Hour, time.Hour
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	_, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: stopped})
-	if status.Code(err) != codes.DeadlineExceeded {
-		t.Fatalf("err = %v; want DeadlineExceeded", err)
+	for i, deadline := range []time.Duration{200 * time.Millisecond, time.Second, 5 * time.Second, 25 * time.Second} {
+		id := fmt.Sprintf("stalled-%d", i)
+		a, c := channels(id)
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		_, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
+		cancel()
+		if status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("with a %s deadline: err = %v; want DeadlineExceeded", deadline, err)
+		}
+		select {
+		case <-a:
+		default:
+			t.Logf("the %s deadline passed before the request reached the upstream; again with a longer one", deadline)
+			continue
+		}
+		select {
+		case <-c:
+		case <-time.After(time.Minute):
+			t.Errorf("the upstream request was not cancelled within a minute of the caller's %s deadline", deadline)
+		}
+		return
 	}
-	select {
-	case <-cancelled:
-	case <-time.After(time.Minute):
-		t.Error("the upstream request was not cancelled within a minute of the caller's deadline")
-	}
+	t.Fatal("no call reached the upstream before its deadline, the longest 25s")
 }
 
 // TestHostileUpstreams points the facade at servers that misbehave in every
