@@ -13,9 +13,48 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/readme"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sections of docs/errors.md")
+
+// TestDocs_notebookRPCs keeps docs/api.md's table of NotebookService's
+// RPCs in step with their declarations and HTTP rules. Run `go test
+// ./service -run Docs -update` after changing the proto.
+func TestDocs_notebookRPCs(t *testing.T) {
+	readme.Check(t, "../docs/api.md", map[string]string{"notebook-rpcs": notebookRPCsMarkdown()}, *update, "go test ./service -run Docs -update")
+}
+
+func notebookRPCsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| RPC | REST mirror | Callers | `wait` |\n|---|---|---|---|\n")
+	for _, rpc := range rpcdecl.Served().RPCs() {
+		if rpc.Desc.Parent().FullName() != "modelarts.notebook.v1.NotebookService" {
+			continue
+		}
+		who := "change"
+		switch {
+		case rpc.ReadsAllUsers():
+			who = "read all users"
+		case rpc.ReadOnly():
+			who = "read"
+		}
+		waits := ""
+		if rpc.WaitsOnRequest() {
+			waits = "yes"
+		}
+		route := "(gRPC only)"
+		if rpc.HTTP != nil {
+			for method, path := range map[string]string{"GET": rpc.HTTP.GetGet(), "POST": rpc.HTTP.GetPost(), "PUT": rpc.HTTP.GetPut(), "PATCH": rpc.HTTP.GetPatch(), "DELETE": rpc.HTTP.GetDelete()} {
+				if path != "" {
+					route = "`" + method + " " + path + "`"
+				}
+			}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", rpc.Desc.Name(), route, who, waits)
+	}
+	return b.String()
+}
 
 // TestDocs_errorMapping keeps docs/errors.md's error-mapping tables in step with
 // the code. Run `go test ./service -run Docs -update` after changing a rule.

@@ -100,3 +100,30 @@ func TestNotebookErrors_mirror(t *testing.T) {
 		})
 	}
 }
+
+// TestNotebookList_workspaceSpellings: the mirror's notebook lists take
+// the workspace as the vendor's workspaceId and as workspace_id alike (not
+// both), and it reaches ModelArts as workspaceId.
+func TestNotebookList_workspaceSpellings(t *testing.T) {
+	t.Parallel()
+	f, _ := startLifecycle(t, newFakeClock(), nil, emulator.Options{})
+	base := f.httpURL + "/v1/" + project + "/notebooks"
+	const other = "0123456789abcdef0123456789abcdef"
+	for _, tt := range []struct {
+		query string
+		code  int
+		total string
+	}{
+		{"?workspaceId=0", 200, "8"},
+		{"?workspace_id=0", 200, "8"},
+		{"?workspaceId=" + other, 200, "0"},
+		{"?workspace_id=" + other, 200, "0"},
+		{"?workspaceId=0&workspace_id=0", 400, ""},
+		{"?workspaceId=ws-1", 400, ""},
+	} {
+		code, body := mirrorCall(t, http.MethodGet, base+tt.query, "")
+		if code != tt.code || tt.total != "" && body["total"] != json.Number(tt.total) {
+			t.Errorf("GET %s: %d total %v; want %d total %s", tt.query, code, body["total"], tt.code, tt.total)
+		}
+	}
+}
