@@ -197,7 +197,7 @@ func parseSWRPath(p string) (swrRef, string) {
 	var ref swrRef
 	slash := strings.LastIndexByte(p, '/')
 	colon := strings.LastIndexByte(p, ':')
-	if colon < slash {
+	if colon < 0 || colon < slash {
 		return swrRef{}, "the tag (\":tag\") is required"
 	}
 	repo, tag := p[:colon], p[colon+1:]
