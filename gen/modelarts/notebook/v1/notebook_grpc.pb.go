@@ -300,7 +300,10 @@ type NotebookServiceClient interface {
 	// whatever the old one was (a notebook due to stop in 3 hours, renewed for 1
 	// hour, stops in 1 hour). The query's duration, when given, wins over the
 	// body and makes the lease TIMING. A renewal is sent once and never resent
-	// (resending after a lost answer would move the deadline again).
+	// (resending after a lost answer would move the deadline again): a lost
+	// answer fails with UNAVAILABLE, reason OUTCOME_UNKNOWN; read the lease
+	// (GetLease) to see whether it took effect. Renewing again is harmless: it
+	// sets the deadline to now + the duration once more.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327) or frozen (6326); ABORTED while another
@@ -337,7 +340,11 @@ type NotebookServiceClient interface {
 	// /v1/{project_id}/notebooks/{instance_id}/storage. ModelArts answers with
 	// the mount MOUNTING; it becomes MOUNTED (or MOUNT_FAILED). With wait set,
 	// the call returns once it is MOUNTED, and fails with FAILED_PRECONDITION if
-	// it fails. An attach is sent once and never resent.
+	// it fails. An attach is sent once and never resent: when its answer is
+	// lost, the facade lists the notebook's mounts, and a mount of the same uri
+	// at the same mount_path is the answer (response header "x-outcome:
+	// inferred"); otherwise the call fails with UNAVAILABLE, reason
+	// OUTCOME_UNKNOWN: list the mounts before attaching again.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327), or OBS access is not set up (6319, 6782);
@@ -359,7 +366,10 @@ type NotebookServiceClient interface {
 	// /v1/{project_id}/notebooks/{instance_id}/storage/{storage_id}. ModelArts
 	// answers with the mount UNMOUNTING; it is gone once unmounted (or
 	// UNMOUNT_FAILED). With wait set, the call returns once ModelArts no longer
-	// knows the mount. A detach is sent once and never resent.
+	// knows the mount. A detach is sent once and never resent: when its answer
+	// is lost, the facade reads the mount, and UNMOUNTING, UNMOUNTED or gone
+	// shows it took effect (response header "x-outcome: inferred"); otherwise
+	// the call fails with UNAVAILABLE, reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: NOT_FOUND (ModelArts.6309);
 	// FAILED_PRECONDITION when the notebook is not running (6327); ABORTED while
@@ -372,8 +382,14 @@ type NotebookServiceClient interface {
 	// answers with the image INIT; the notebook is SNAPSHOTTING (and unusable)
 	// while the image goes CREATING, then ACTIVE (or CREATE_FAILED, ERROR), and
 	// the notebook is RUNNING again. With wait set, the call returns once the
-	// image is ACTIVE, and fails with FAILED_PRECONDITION and the image's
-	// status_message if it fails. Image creation is sent once and never resent.
+	// image is ACTIVE and the notebook RUNNING again (it refuses other
+	// operations while SNAPSHOTTING), and fails with FAILED_PRECONDITION and the
+	// image's status_message if the image fails. Image creation is sent once and
+	// never resent: when its answer is lost, the facade looks the image up by
+	// namespace, name and tag (no two images share them), and answers it with
+	// the response header "x-outcome: inferred"; not found, the call fails with
+	// UNAVAILABLE (safe to retry: a save that was made answers ALREADY_EXISTS),
+	// and without a tag with UNAVAILABLE, reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327); ABORTED while another operation runs (6357);
@@ -391,7 +407,10 @@ type NotebookServiceClient interface {
 	//
 	// ModelArts' RegisterImage: POST /v1/{project_id}/images. The image's name,
 	// organization and tag come from its swr_path. A registration is sent once
-	// and never resent.
+	// and never resent: when its answer is lost, the facade looks the image up
+	// by its organization, name and tag, and answers it with the response
+	// header "x-outcome: inferred"; not found, the call fails with UNAVAILABLE
+	// (safe to retry: a registration that was made answers ALREADY_EXISTS).
 	//
 	// Errors besides the common ones: ALREADY_EXISTS when the image is
 	// registered already (ModelArts.6737); INVALID_ARGUMENT for an image too
@@ -883,7 +902,10 @@ type NotebookServiceServer interface {
 	// whatever the old one was (a notebook due to stop in 3 hours, renewed for 1
 	// hour, stops in 1 hour). The query's duration, when given, wins over the
 	// body and makes the lease TIMING. A renewal is sent once and never resent
-	// (resending after a lost answer would move the deadline again).
+	// (resending after a lost answer would move the deadline again): a lost
+	// answer fails with UNAVAILABLE, reason OUTCOME_UNKNOWN; read the lease
+	// (GetLease) to see whether it took effect. Renewing again is harmless: it
+	// sets the deadline to now + the duration once more.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327) or frozen (6326); ABORTED while another
@@ -920,7 +942,11 @@ type NotebookServiceServer interface {
 	// /v1/{project_id}/notebooks/{instance_id}/storage. ModelArts answers with
 	// the mount MOUNTING; it becomes MOUNTED (or MOUNT_FAILED). With wait set,
 	// the call returns once it is MOUNTED, and fails with FAILED_PRECONDITION if
-	// it fails. An attach is sent once and never resent.
+	// it fails. An attach is sent once and never resent: when its answer is
+	// lost, the facade lists the notebook's mounts, and a mount of the same uri
+	// at the same mount_path is the answer (response header "x-outcome:
+	// inferred"); otherwise the call fails with UNAVAILABLE, reason
+	// OUTCOME_UNKNOWN: list the mounts before attaching again.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327), or OBS access is not set up (6319, 6782);
@@ -942,7 +968,10 @@ type NotebookServiceServer interface {
 	// /v1/{project_id}/notebooks/{instance_id}/storage/{storage_id}. ModelArts
 	// answers with the mount UNMOUNTING; it is gone once unmounted (or
 	// UNMOUNT_FAILED). With wait set, the call returns once ModelArts no longer
-	// knows the mount. A detach is sent once and never resent.
+	// knows the mount. A detach is sent once and never resent: when its answer
+	// is lost, the facade reads the mount, and UNMOUNTING, UNMOUNTED or gone
+	// shows it took effect (response header "x-outcome: inferred"); otherwise
+	// the call fails with UNAVAILABLE, reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: NOT_FOUND (ModelArts.6309);
 	// FAILED_PRECONDITION when the notebook is not running (6327); ABORTED while
@@ -955,8 +984,14 @@ type NotebookServiceServer interface {
 	// answers with the image INIT; the notebook is SNAPSHOTTING (and unusable)
 	// while the image goes CREATING, then ACTIVE (or CREATE_FAILED, ERROR), and
 	// the notebook is RUNNING again. With wait set, the call returns once the
-	// image is ACTIVE, and fails with FAILED_PRECONDITION and the image's
-	// status_message if it fails. Image creation is sent once and never resent.
+	// image is ACTIVE and the notebook RUNNING again (it refuses other
+	// operations while SNAPSHOTTING), and fails with FAILED_PRECONDITION and the
+	// image's status_message if the image fails. Image creation is sent once and
+	// never resent: when its answer is lost, the facade looks the image up by
+	// namespace, name and tag (no two images share them), and answers it with
+	// the response header "x-outcome: inferred"; not found, the call fails with
+	// UNAVAILABLE (safe to retry: a save that was made answers ALREADY_EXISTS),
+	// and without a tag with UNAVAILABLE, reason OUTCOME_UNKNOWN.
 	//
 	// Errors besides the common ones: FAILED_PRECONDITION when the notebook is
 	// not running (ModelArts.6327); ABORTED while another operation runs (6357);
@@ -974,7 +1009,10 @@ type NotebookServiceServer interface {
 	//
 	// ModelArts' RegisterImage: POST /v1/{project_id}/images. The image's name,
 	// organization and tag come from its swr_path. A registration is sent once
-	// and never resent.
+	// and never resent: when its answer is lost, the facade looks the image up
+	// by its organization, name and tag, and answers it with the response
+	// header "x-outcome: inferred"; not found, the call fails with UNAVAILABLE
+	// (safe to retry: a registration that was made answers ALREADY_EXISTS).
 	//
 	// Errors besides the common ones: ALREADY_EXISTS when the image is
 	// registered already (ModelArts.6737); INVALID_ARGUMENT for an image too
