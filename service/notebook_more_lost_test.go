@@ -3,6 +3,8 @@ package service_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -108,5 +110,32 @@ func TestDetachStorageMount_lostAnswer(t *testing.T) {
 	}
 	if n := len(up.requests(http.MethodDelete)); n != 1 {
 		t.Fatalf("%d detach requests; a detach is never resent", n)
+	}
+}
+
+// TestDeleteImage_lostAnswer: a delete is retried; when the first
+// attempt's answer is lost and the retry hears that the image does not
+// exist, the image was deleted by the first: success, DELETED, x-outcome
+// inferred.
+func TestDeleteImage_lostAnswer(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(emulator.Options{})
+	id := emulator.SampleImages()[0].ID
+	var lost atomic.Bool
+	up.set(rules{lose: func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/images/"+id) && lost.CompareAndSwap(false, true)
+	}})
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	mc, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newService(t, mc, service.Options{}).DeleteImage(t.Context(), &notebookv1.DeleteImageRequest{ProjectId: project, ImageId: id})
+	if err != nil || got.GetImage().GetId() != id || got.GetImage().GetStatus() != "DELETED" {
+		t.Fatalf("got %v, %v; want the image DELETED", got, err)
+	}
+	if n := len(up.requests(http.MethodDelete)); n != 2 {
+		t.Fatalf("%d delete requests; want the lost one and its retry", n)
 	}
 }
