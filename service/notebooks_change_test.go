@@ -245,3 +245,25 @@ func TestNotebookWaits(t *testing.T) {
 		t.Errorf("create that fails, with wait: %v %v %q; want FAILED_PRECONDITION with the fail_reason and the failed step", e.Code(), e.Metadata(), e.Message())
 	}
 }
+
+// TestUpdateNotebook: the fields set are sent, and only they (an empty
+// endpoints list is not sent: it leaves the notebook's unchanged); a field
+// the notebook's status locks is ModelArts' 6347, FAILED_PRECONDITION.
+func TestUpdateNotebook(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(emulator.Options{})
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t")})
+	resp, err := h.notebooks.UpdateNotebook(t.Context(), &notebookv1.UpdateNotebookRequest{ProjectId: project, NotebookId: emulator.SampleNotebookID,
+		Name: proto.String("renamed"), Description: proto.String("it's renamed")})
+	if err != nil || resp.GetNotebook().GetName() != "renamed" || resp.GetNotebook().GetDescription() != "it's renamed" {
+		t.Fatalf("update of a RUNNING notebook's name and description: %v, %v", resp.GetNotebook(), err)
+	}
+	if puts := up.requests(http.MethodPut); len(puts) != 1 || puts[0].body != `{"name":"renamed","description":"it's renamed"}` {
+		t.Errorf("PUT bodies %v; want exactly the two fields set", puts)
+	}
+	_, err = h.notebooks.UpdateNotebook(t.Context(), &notebookv1.UpdateNotebookRequest{ProjectId: project, NotebookId: emulator.SampleNotebookID,
+		Flavor: proto.String("modelarts.vm.cpu.8u")})
+	if e := statustest.Error(t, err); e.Code() != codes.FailedPrecondition || e.VendorCode() != "ModelArts.6347" {
+		t.Errorf("flavor of a RUNNING notebook: %v %s; want FAILED_PRECONDITION ModelArts.6347", e.Code(), e.VendorCode())
+	}
+}

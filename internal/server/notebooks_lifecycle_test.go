@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -69,5 +70,39 @@ func TestNotebookLifecycle_gRPC(t *testing.T) {
 	_, err = c.GetNotebook(ctx, &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: id})
 	if e := statustest.Error(t, err); e.Code() != codes.NotFound || e.VendorCode() != "ModelArts.6309" {
 		t.Errorf("get after delete: %v %s; want NOT_FOUND ModelArts.6309", e.Code(), e.VendorCode())
+	}
+}
+
+// TestNotebookLifecycle_mirror walks a notebook's life through the REST
+// mirror as a vendor client would, with the facade's wait where it goes:
+// in the create's body, and as the query parameter of start, stop and
+// delete. Every answer is the notebook, without its token.
+func TestNotebookLifecycle_mirror(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f, _ := startLifecycle(t, clock, nil, emulator.Options{NoSamples: true})
+	base := f.httpURL + "/v1/" + project + "/notebooks"
+	check := func(what string, code int, nb map[string]any, status string) {
+		t.Helper()
+		if code != 200 || nb["status"] != status {
+			t.Fatalf("%s: %d %v; want 200 %s", what, code, nb, status)
+		}
+		if _, ok := nb["token"]; ok {
+			t.Errorf("%s: the answer holds the notebook's token", what)
+		}
+	}
+	code, nb := mirrorCall(t, http.MethodPost, base, `{"name":"rest-notebook","flavor":"modelarts.vm.cpu.2u","image_id":"`+emulator.SampleImageID+
+		`","volume":{"category":"efs","ownership":"managed"},"lease":{"duration":3600000,"type":"timing"},"wait":true}`)
+	check("create with wait", code, nb, "RUNNING")
+	id, _ := nb["id"].(string)
+	code, nb = mirrorCall(t, http.MethodPost, base+"/"+id+"/stop?wait=true", "")
+	check("stop with wait", code, nb, "STOPPED")
+	code, nb = mirrorCall(t, http.MethodPost, base+"/"+id+"/start?duration=7200000&type=timing&wait=true", "{ }")
+	check("start with wait", code, nb, "RUNNING")
+	code, nb = mirrorCall(t, http.MethodDelete, base+"/"+id+"?wait=true", "")
+	check("delete with wait", code, nb, "DELETING")
+	code, nb = mirrorCall(t, http.MethodGet, base+"/"+id, "")
+	if code != 400 || nb["error_code"] != "ModelArts.6309" || nb["error_msg"] == nil {
+		t.Errorf("get after delete: %d %v; want 400 ModelArts.6309 with error_msg", code, nb)
 	}
 }
