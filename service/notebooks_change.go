@@ -183,7 +183,7 @@ func (s *Service) DeleteNotebook(ctx context.Context, req *notebookv1.DeleteNote
 		answer, res, err := modelarts.DeleteNotebook.Call(ctx, s.client, modelarts.Request{Params: []string{project, id}}, c.opts...)
 		c.record(res)
 		nb := new(notebookv1.Notebook)
-		if err == nil && len(*answer) > 0 {
+		if err == nil && answer != nil && len(*answer) > 0 {
 			err = readAnswer(ctx, *answer, res, nb)
 		}
 		switch {

@@ -20,6 +20,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/statustest"
 	"github.com/devenv-facade/devenv-facade/service"
 )
@@ -140,6 +141,23 @@ func TestDeleteNotebook_lostAnswer(t *testing.T) {
 		t.Errorf("%d delete requests; want 2 (the lost one and the retry that heard 6357)", n)
 	}
 
+	// The deletion the lost attempt started is over by the retry: 6309,
+	// the lost attempt deleted it; the answer is the ID alone.
+	quick := newUpstream(emulator.Options{Lifecycle: emulator.Lifecycle{Delete: options.None}})
+	first.Store(nil)
+	quick.set(rules{lose: func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && (first.CompareAndSwap(nil, r) || first.Load() == r)
+	}})
+	hq := start(t, quick, modelarts.Options{Credentials: cloudauth.Token("t"), Clock: clock})
+	hdr = nil
+	resp, err = hq.notebooks.DeleteNotebook(t.Context(), &notebookv1.DeleteNotebookRequest{ProjectId: project, NotebookId: notebookStopped}, grpc.Header(&hdr))
+	if err != nil || !proto.Equal(resp.GetNotebook(), &notebookv1.Notebook{Id: proto.String(notebookStopped)}) {
+		t.Errorf("delete whose retry heard 6309: %v, %v; want the notebook's ID alone", resp.GetNotebook(), err)
+	}
+	if got := hdr.Get(callctx.MetadataKeyOutcome); !cmp.Equal(got, []string{"inferred"}) {
+		t.Errorf("x-outcome = %q; want inferred", got)
+	}
+
 	_, err = h.notebooks.DeleteNotebook(t.Context(), &notebookv1.DeleteNotebookRequest{ProjectId: project, NotebookId: notebookCreating})
 	if e := statustest.Error(t, err); e.Code() != codes.Aborted || e.VendorCode() != "ModelArts.6357" {
 		t.Errorf("delete of a CREATING notebook: %v %s; want ABORTED ModelArts.6357", e.Code(), e.VendorCode())
@@ -238,8 +256,12 @@ func TestNotebookWaits(t *testing.T) {
 
 	req = createNotebookRequest(emulator.FailCreatePrefix + "-waited")
 	req.Wait = true
-	_, err = h.notebooks.CreateNotebook(ctx, req)
+	var hdr metadata.MD
+	_, err = h.notebooks.CreateNotebook(ctx, req, grpc.Header(&hdr))
 	e := statustest.Error(t, err)
+	if got := hdr.Get(callctx.MetadataKeyInstanceID); len(got) != 1 || got[0] != e.Metadata()["instance_id"] {
+		t.Errorf("x-instance-id = %q; want the created notebook's ID, %s, sent before the wait", got, e.Metadata()["instance_id"])
+	}
 	if e.Code() != codes.FailedPrecondition || e.Metadata()["instance_status"] != "CREATE_FAILED" || e.Metadata()["failed_message"] == "" ||
 		!strings.Contains(e.Message(), "progress: step 4 WAITING") || !strings.Contains(e.Message(), "step 2 FAILED (") {
 		t.Errorf("create that fails, with wait: %v %v %q; want FAILED_PRECONDITION with the fail_reason and the failed step", e.Code(), e.Metadata(), e.Message())
