@@ -56,6 +56,9 @@ type rules struct {
 	// ignore answers an action as accepted (the current status is the one
 	// asked for being reached) without passing it to the emulator.
 	ignore func(r *http.Request) bool
+	// garble passes the request to the emulator and answers 200 with a
+	// body that is not JSON: ModelArts acted, its answer is unusable.
+	garble func(r *http.Request) bool
 }
 
 func newUpstream(opts emulator.Options) *upstream {
@@ -93,6 +96,10 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case match(rs.fail):
 		w.WriteHeader(http.StatusServiceUnavailable)
+	case match(rs.garble):
+		u.emu.ServeHTTP(httptest.NewRecorder(), r)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id": "trunc`)
 	case match(rs.ignore):
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"current_status":"STOPPING","previous_state":"RUNNING"}`)

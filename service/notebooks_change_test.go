@@ -59,6 +59,7 @@ func TestCreateNotebook_lostAnswer(t *testing.T) {
 		{"created_beside_a_twin", rules{lose: create}, "modelarts.vm.cpu.2u", codes.Unavailable, "2 notebooks of that name", 1},
 		{"not_created_connection_reset", rules{reset: create}, "", codes.Unavailable, "most likely was not made", 0},
 		{"created_lookup_fails", rules{lose: create, fail: list}, "", codes.Unavailable, "listing the notebooks", 1},
+		{"created_answer_unusable", rules{garble: create}, "", codes.OK, "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -88,6 +88,12 @@ func TestNotebookErrors_mirror(t *testing.T) {
 		{"notebook_bad_id", "/notebooks/a%2Fb", 400, "Facade.INVALID_ARGUMENT", "error_msg"},
 		{"instance_not_found", "/demanager/instances/DE-00000000-0000-4000-8000-000000000000", 400, "ModelArts.6309", "error_message"},
 	}
+	for _, path := range []string{"/notebooks/" + emulator.SampleNotebookID + "/unknown", "/notebooks/all/x", "/images/group/x"} {
+		code, body := mirrorCall(t, http.MethodGet, base+path, "")
+		if code != 404 || body["error_code"] != "APIGW.0101" || body["error_msg"] == nil || body["request_id"] == nil {
+			t.Errorf("GET %s: %d %v; want the gateway's 404 APIGW.0101", path, code, body)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := mirrorCall(t, http.MethodGet, base+tt.path, "")
