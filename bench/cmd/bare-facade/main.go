@@ -10,8 +10,9 @@
 // the status line), no server limits beyond grpc-go's and net/http's
 // defaults.
 //
-// It serves DeleteInstance, GetInstance and ListInstances (de_type only),
-// the operations the harness measures.
+// It serves DeleteInstance, GetInstance and ListInstances (de_type only) of
+// DevEnvService, and GetNotebook and ListNotebooks (limit and offset only)
+// of NotebookService: the operations the harness measures.
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -40,6 +42,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -74,6 +77,7 @@ func run(ctx context.Context, grpcAddr, httpAddr, debugAddr, backend, token stri
 	}
 	gs := grpc.NewServer()
 	devenvv1.RegisterDevEnvServiceServer(gs, svc)
+	notebookv1.RegisterNotebookServiceServer(gs, &notebooks{service: svc})
 	go func() { _ = gs.Serve(glis) }()
 	defer gs.Stop()
 
@@ -82,6 +86,9 @@ func run(ctx context.Context, grpcAddr, httpAddr, debugAddr, backend, token stri
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}}))
 	if err := devenvv1.RegisterDevEnvServiceHandlerServer(ctx, mux, svc); err != nil {
+		return err
+	}
+	if err := notebookv1.RegisterNotebookServiceHandlerServer(ctx, mux, &notebooks{service: svc}); err != nil {
 		return err
 	}
 	hlis, err := lc.Listen(ctx, "tcp", httpAddr)
@@ -160,6 +167,48 @@ func (s *service) ListInstances(ctx context.Context, req *devenvv1.ListInstances
 		return nil, err
 	}
 	var out devenvv1.ListInstancesResponse
+	if err := vendorjson.Unmarshal(body, &out); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &out, nil
+}
+
+// notebooks is NotebookService straight onto ModelArts, on service's
+// client.
+type notebooks struct {
+	notebookv1.UnimplementedNotebookServiceServer
+	*service
+}
+
+func (s *notebooks) GetNotebook(ctx context.Context, req *notebookv1.GetNotebookRequest) (*notebookv1.GetNotebookResponse, error) {
+	body, err := s.do(ctx, http.MethodGet, "/v1/"+url.PathEscape(req.GetProjectId())+"/notebooks/"+url.PathEscape(req.GetNotebookId()))
+	if err != nil {
+		return nil, err
+	}
+	var nb notebookv1.Notebook
+	if err := vendorjson.Unmarshal(body, &nb); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &notebookv1.GetNotebookResponse{Notebook: &nb}, nil
+}
+
+func (s *notebooks) ListNotebooks(ctx context.Context, req *notebookv1.ListNotebooksRequest) (*notebookv1.ListNotebooksResponse, error) {
+	q := url.Values{}
+	if req.GetLimit() != 0 {
+		q.Set("limit", strconv.Itoa(int(req.GetLimit())))
+	}
+	if req.GetOffset() != 0 {
+		q.Set("offset", strconv.Itoa(int(req.GetOffset())))
+	}
+	path := "/v1/" + url.PathEscape(req.GetProjectId()) + "/notebooks"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	body, err := s.do(ctx, http.MethodGet, path)
+	if err != nil {
+		return nil, err
+	}
+	var out notebookv1.ListNotebooksResponse
 	if err := vendorjson.Unmarshal(body, &out); err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}

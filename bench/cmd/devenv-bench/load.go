@@ -18,31 +18,42 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 // projectID is the emulator's sample project, where DeleteInstance runs.
 const projectID = "0123456789abcdef0123456789abcdef"
 
-// readProject is the harness's own project for GetInstance and
-// ListInstances: seed fills it with exactly listSize instances.
+// readProject is the harness's own project for the reads: seed fills it
+// with exactly listSize instances of the old API and seedNotebooks with
+// listSize notebooks of the new one (the emulator keeps the two apart).
 const readProject = "be4c00000000000000000000000b3e4c"
 
-// listSize is how many instances ListInstances returns.
+// listSize is how many instances ListInstances, and how many notebooks
+// ListNotebooks, returns.
 const listSize = 100
 
 // The operations measured. Each scenario (S0-S3) runs each of them.
 const (
-	opDelete = "delete" // DeleteInstance of a fresh fault instance
-	opGet    = "get"    // GetInstance of one seeded instance
-	opList   = "list"   // ListInstances of the listSize seeded instances
+	opDelete        = "delete"         // DeleteInstance of a fresh fault instance
+	opGet           = "get"            // GetInstance of one seeded instance
+	opList          = "list"           // ListInstances of the listSize seeded instances
+	opGetNotebook   = "get-notebook"   // GetNotebook (new API) of one seeded notebook
+	opListNotebooks = "list-notebooks" // ListNotebooks (new API) of the listSize seeded notebooks
 )
 
-// opNames are the operations' names in the report.
-var opNames = map[string]string{
-	opDelete: "DeleteInstance",
-	opGet:    "GetInstance",
-	opList:   fmt.Sprintf("ListInstances (%d instances)", listSize),
-}
+// opNames are the operations' names in the report; opOrder is their order
+// in it and on the command line.
+var (
+	opNames = map[string]string{
+		opDelete:        "DeleteInstance",
+		opGet:           "GetInstance",
+		opList:          fmt.Sprintf("ListInstances (%d instances)", listSize),
+		opGetNotebook:   "GetNotebook",
+		opListNotebooks: fmt.Sprintf("ListNotebooks (%d notebooks)", listSize),
+	}
+	opOrder = []string{opDelete, opGet, opList, opGetNotebook, opListNotebooks}
+)
 
 // caller makes call n (a sequence number unique in the run) of one
 // operation and checks its answer.
@@ -58,11 +69,12 @@ type driver interface {
 // instances ("fault-" and no fault) always delete successfully.
 func instanceID(n int64) string { return "fault-n" + strconv.FormatInt(n, 10) }
 
-// workload is what a driver calls: an operation, and for get the seeded
-// instance.
+// workload is what a driver calls: an operation, and for the gets the
+// seeded instance or notebook.
 type workload struct {
 	op       string
 	instance string // opGet only
+	notebook string // opGetNotebook only
 }
 
 // httpDriver sends vendor requests over HTTP/1.1 (S0 straight to the
@@ -105,6 +117,11 @@ func (d *httpDriver) caller(int) caller {
 		want = []byte(`"id":"` + d.wl.instance + `"`)
 	case opList:
 		method, url = http.MethodGet, d.base+"/v1/"+readProject+"/demanager/instances?de_type=Notebook"
+	case opGetNotebook:
+		method, url = http.MethodGet, d.base+"/v1/"+readProject+"/notebooks/"+d.wl.notebook
+		want = []byte(`"id":"` + d.wl.notebook + `"`)
+	case opListNotebooks:
+		method, url = http.MethodGet, d.base+"/v1/"+readProject+"/notebooks?limit="+strconv.Itoa(listSize)
 	}
 	var body bytes.Buffer // reused: list answers are about 120 KiB
 	return func(ctx context.Context, n int64) error {
@@ -140,12 +157,14 @@ func (d *httpDriver) caller(int) caller {
 			if !bytes.Contains(b, []byte(instance)) {
 				return fmt.Errorf("HTTP %d without the instance: %.200s", resp.StatusCode, b)
 			}
-		case opGet:
+		case opGet, opGetNotebook:
 			if !bytes.Contains(b, want) {
 				return fmt.Errorf("HTTP %d without the instance: %.200s", resp.StatusCode, b)
 			}
 		case opList:
 			return checkListBody(b, n%fullListCheck == 0)
+		case opListNotebooks:
+			return checkNotebookListBody(b, n%fullListCheck == 0)
 		}
 		return nil
 	}
@@ -182,15 +201,52 @@ func checkListBody(b []byte, full bool) error {
 	return nil
 }
 
+// notebookKey starts the flavor of every notebook in a body, in the
+// emulator's JSON and in the mirror's: a notebook's only member of that
+// name (its image, endpoints, lease and volume have none).
+var notebookKey = []byte(`"flavor":"`)
+
+// checkNotebookListBody checks a ListNotebooks answer over HTTP: listSize
+// notebooks, counted by their flavors; with full, decoded (the vendor's
+// envelope's total, and every notebook with an ID, RUNNING).
+func checkNotebookListBody(b []byte, full bool) error {
+	if c := bytes.Count(b, notebookKey); c != listSize {
+		return fmt.Errorf("%d notebooks, want %d: %.200s", c, listSize, b)
+	}
+	if !full {
+		return nil
+	}
+	var list struct {
+		Total *int `json:"total"`
+		Data  []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("decoding the list: %w", err)
+	}
+	if list.Total == nil || *list.Total != listSize || len(list.Data) != listSize {
+		return fmt.Errorf("total %v and %d notebooks, want %d", list.Total, len(list.Data), listSize)
+	}
+	for _, nb := range list.Data {
+		if nb.ID == "" || nb.Status != "RUNNING" {
+			return fmt.Errorf("notebook %q in status %q", nb.ID, nb.Status)
+		}
+	}
+	return nil
+}
+
 func (d *httpDriver) close() { d.transport.CloseIdleConnections() }
 
-// grpcDriver calls DevEnvService over several connections (S1 to the
-// facade, S3 to vanguard).
+// grpcDriver calls DevEnvService and NotebookService over several
+// connections (S1 to the facade, S3 to vanguard).
 type grpcDriver struct {
-	conns   []*grpc.ClientConn
-	clients []devenvv1.DevEnvServiceClient
-	md      metadata.MD
-	wl      workload
+	conns     []*grpc.ClientConn
+	clients   []devenvv1.DevEnvServiceClient
+	notebooks []notebookv1.NotebookServiceClient
+	md        metadata.MD
+	wl        workload
 }
 
 func newGRPCDriver(addr, token string, conns int, wl workload) (*grpcDriver, error) {
@@ -206,12 +262,13 @@ func newGRPCDriver(addr, token string, conns int, wl workload) (*grpcDriver, err
 		}
 		d.conns = append(d.conns, cc)
 		d.clients = append(d.clients, devenvv1.NewDevEnvServiceClient(cc))
+		d.notebooks = append(d.notebooks, notebookv1.NewNotebookServiceClient(cc))
 	}
 	return d, nil
 }
 
 func (d *grpcDriver) caller(i int) caller {
-	client := d.clients[i%len(d.clients)]
+	client, notebooks := d.clients[i%len(d.clients)], d.notebooks[i%len(d.notebooks)]
 	return func(ctx context.Context, n int64) error {
 		if d.md != nil {
 			ctx = metadata.NewOutgoingContext(ctx, d.md)
@@ -237,6 +294,29 @@ func (d *grpcDriver) caller(i int) caller {
 			for _, inst := range resp.GetInstances() {
 				if inst.GetId() == "" {
 					return fmt.Errorf("an instance without an ID")
+				}
+			}
+			return nil
+		case opGetNotebook:
+			resp, err := notebooks.GetNotebook(ctx, &notebookv1.GetNotebookRequest{ProjectId: readProject, NotebookId: d.wl.notebook})
+			if err != nil {
+				return err
+			}
+			if got := resp.GetNotebook().GetId(); got != d.wl.notebook {
+				return fmt.Errorf("notebook id %q; want %q", got, d.wl.notebook)
+			}
+			return nil
+		case opListNotebooks:
+			resp, err := notebooks.ListNotebooks(ctx, &notebookv1.ListNotebooksRequest{ProjectId: readProject, Limit: listSize})
+			if err != nil {
+				return err
+			}
+			if len(resp.GetData()) != listSize || resp.GetTotal() != listSize {
+				return fmt.Errorf("%d notebooks, total %d; want %d", len(resp.GetData()), resp.GetTotal(), listSize)
+			}
+			for _, nb := range resp.GetData() {
+				if nb.GetId() == "" {
+					return fmt.Errorf("a notebook without an ID")
 				}
 			}
 			return nil

@@ -5,7 +5,8 @@
 // contenders measured against the same emulator process.
 //
 // Scenarios, each run with DeleteInstance, GetInstance and ListInstances
-// (100 instances):
+// (100 instances) of the old API, and GetNotebook and ListNotebooks (100
+// notebooks) of the new one:
 //
 //	S0 floor   HTTP client -> emulator
 //	S1 gRPC    gRPC client -> facade -> emulator
@@ -42,7 +43,7 @@ type config struct {
 	duration        time.Duration
 	warmup          time.Duration
 	rounds          int           // slices per point, the scenarios taking turns
-	readDuration    time.Duration // GetInstance and ListInstances
+	readDuration    time.Duration // the reads: GetInstance, ListInstances, GetNotebook, ListNotebooks
 	readWarmup      time.Duration
 	ops             []string
 	concurrency     []int
@@ -71,9 +72,9 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time per scenario and concurrency")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each measurement")
 	flag.IntVar(&cfg.rounds, "rounds", 5, "slices each point is measured in, the scenarios S0-S3 taking turns (each slice has its share of the warm-up, at least 200ms)")
-	flag.DurationVar(&cfg.readDuration, "read-duration", 5*time.Second, "measured time per scenario and concurrency of GetInstance and ListInstances")
-	flag.DurationVar(&cfg.readWarmup, "read-warmup", time.Second, "unmeasured warm-up before each GetInstance and ListInstances measurement")
-	ops := flag.String("ops", "delete,get,list", "comma-separated operations to run S0-S3 with (for investigations; the report needs all)")
+	flag.DurationVar(&cfg.readDuration, "read-duration", 5*time.Second, "measured time per scenario and concurrency of the reads (GetInstance, ListInstances, GetNotebook, ListNotebooks)")
+	flag.DurationVar(&cfg.readWarmup, "read-warmup", time.Second, "unmeasured warm-up before each measurement of a read")
+	ops := flag.String("ops", strings.Join(opOrder, ","), "comma-separated operations to run S0-S3 with (for investigations; the report needs all)")
 	flag.StringVar(&conc, "concurrency", "1,16,64,256", "concurrency levels for S0-S3")
 	flag.DurationVar(&cfg.s4Duration, "s4-duration", 30*time.Second, "measured time of each S4 run")
 	flag.IntVar(&cfg.s4Callers, "s4-callers", 1000, "concurrent callers in S4")
@@ -109,7 +110,7 @@ func main() {
 	for _, op := range strings.Split(*ops, ",") {
 		op = strings.TrimSpace(op)
 		if opNames[op] == "" {
-			fmt.Fprintf(os.Stderr, "devenv-bench: unknown operation %q (delete, get, list)\n", op)
+			fmt.Fprintf(os.Stderr, "devenv-bench: unknown operation %q (%s)\n", op, strings.Join(opOrder, ", "))
 			os.Exit(2)
 		}
 		cfg.ops = append(cfg.ops, op)
@@ -245,7 +246,18 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	if err := sameAnswers(ctx, fac.addr, "the bare facade", bare.addr, getInstance); err != nil {
 		return err
 	}
-	workloads := map[string]workload{opDelete: {op: opDelete}, opGet: {op: opGet, instance: getInstance}, opList: {op: opList}}
+	getNotebook, err := seedNotebooks(emuURL, "bench-token")
+	if err != nil {
+		return err
+	}
+	if err := sameNotebookAnswers(ctx, cfg.ops, fac.addr, "vanguard", van.addr, getNotebook); err != nil {
+		return err
+	}
+	if err := sameNotebookAnswers(ctx, cfg.ops, fac.addr, "the bare facade", bare.addr, getNotebook); err != nil {
+		return err
+	}
+	workloads := map[string]workload{opDelete: {op: opDelete}, opGet: {op: opGet, instance: getInstance}, opList: {op: opList},
+		opGetNotebook: {op: opGetNotebook, notebook: getNotebook}, opListNotebooks: {op: opListNotebooks}}
 
 	// keyC is the concurrency the targets are set at (64), or the
 	// largest measured; the bare facade's reads and the observability

@@ -1,6 +1,7 @@
 // Command vanguard-proxy is the generic alternative the facade is measured
 // against: connectrpc.com/vanguard transcoding gRPC calls of
-// modelarts.devenv.v1.DevEnvService into REST requests to ModelArts, using
+// modelarts.devenv.v1.DevEnvService and modelarts.notebook.v1.NotebookService
+// into REST requests to ModelArts, using
 // the HTTP rules of our proto and nothing else (no validation, no error
 // mapping). It serves gRPC over cleartext HTTP/2 and forwards every request
 // header, X-Auth-Token included, to the backend.
@@ -34,6 +35,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 func main() {
@@ -54,11 +56,16 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 	if err != nil || target.Host == "" {
 		return fmt.Errorf("--backend %q is not a URL", backend)
 	}
-	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(devenvv1.DevEnvService_ServiceDesc.ServiceName))
-	if err != nil {
-		return err
+	names := []string{devenvv1.DevEnvService_ServiceDesc.ServiceName, notebookv1.NotebookService_ServiceDesc.ServiceName}
+	var descs []protoreflect.ServiceDescriptor
+	for _, name := range names {
+		desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			return err
+		}
+		descs = append(descs, desc.(protoreflect.ServiceDescriptor))
 	}
-	rename := queryRenamer(desc.(protoreflect.ServiceDescriptor))
+	rename := queryRenamer(descs...)
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
 		rename(r.Out.URL)
@@ -71,10 +78,13 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 		MaxIdleConnsPerHost: maxConns,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	svc := vanguard.NewService(devenvv1.DevEnvService_ServiceDesc.ServiceName, proxy,
-		vanguard.WithTargetProtocols(vanguard.ProtocolREST),
-		vanguard.WithTargetCodecs(vanguard.CodecJSON))
-	transcoder, err := vanguard.NewTranscoder([]*vanguard.Service{svc})
+	var svcs []*vanguard.Service
+	for _, name := range names {
+		svcs = append(svcs, vanguard.NewService(name, proxy,
+			vanguard.WithTargetProtocols(vanguard.ProtocolREST),
+			vanguard.WithTargetCodecs(vanguard.CodecJSON)))
+	}
+	transcoder, err := vanguard.NewTranscoder(svcs)
 	if err != nil {
 		return fmt.Errorf("transcoder: %w", err)
 	}
@@ -104,10 +114,10 @@ func run(ctx context.Context, addr, backend string, maxConns int) error {
 }
 
 // queryRenamer returns a function that renames the query parameters of a
-// URL from the JSON names of the service's request fields (what vanguard
+// URL from the JSON names of the services' request fields (what vanguard
 // writes) to their proto names (what ModelArts reads). Parameters that are
 // no field's JSON name are left alone.
-func queryRenamer(svc protoreflect.ServiceDescriptor) func(*url.URL) {
+func queryRenamer(svcs ...protoreflect.ServiceDescriptor) func(*url.URL) {
 	names := map[string]string{}
 	var walk func(prefixJSON, prefixProto string, md protoreflect.MessageDescriptor, depth int)
 	walk = func(prefixJSON, prefixProto string, md protoreflect.MessageDescriptor, depth int) {
@@ -123,9 +133,11 @@ func queryRenamer(svc protoreflect.ServiceDescriptor) func(*url.URL) {
 			}
 		}
 	}
-	methods := svc.Methods()
-	for i := range methods.Len() {
-		walk("", "", methods.Get(i).Input(), 0)
+	for _, svc := range svcs {
+		methods := svc.Methods()
+		for i := range methods.Len() {
+			walk("", "", methods.Get(i).Input(), 0)
+		}
 	}
 	return func(u *url.URL) {
 		if u.RawQuery == "" {
