@@ -7,11 +7,12 @@
 //
 // Usage:
 //
-//	devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl lease show ID
+//	devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks list
 //	devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
 //	devenvctl [NOUN] COMMAND --help
 //
-// The notebook API's commands are notebooks get, lease (show, renew), flavors (list, switchable),
+// The notebook API's commands are notebooks (list, get, create, update,
+// start, stop, delete), lease (show, renew), flavors (list, switchable),
 // storage (list, attach, get, detach) and images (list, get, register,
 // create, groups, delete); the historical API's are list, get, create,
 // update, start, stop and delete; version and help complete them.
@@ -47,8 +48,8 @@
 // for a command given --wait (create, start, stop and delete wait, on the
 // facade, until the instance reaches its target state; ModelArts takes
 // minutes to create or start an instance; so do the notebook API's
-// storage attach and detach, and images create). The facade never waits
-// past the
+// notebooks create, start, stop and delete, storage attach and detach, and
+// images create). The facade never waits past the
 // deadline; a wait cut short fails with DEADLINE_EXCEEDED and says which
 // state it saw last. create --wait says on stderr which instance it waits
 // for once ModelArts has accepted the create (the facade sends the ID in

@@ -12,7 +12,7 @@ import (
 
 // group is a noun of the new notebook API (modelarts.notebook.v1.
 // NotebookService) whose commands act on one kind of resource:
-// devenvctl notebooks get, devenvctl lease renew.
+// devenvctl notebooks list, devenvctl lease renew.
 type group struct {
 	name    string
 	summary string // one line, for the list of commands

@@ -18,7 +18,7 @@ and the instances of the historical one (modelarts.devenv.v1.DevEnvService,
 the single-word commands list, get, create, ...).
 
 Usage:
-  devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl lease show ID
+  devenvctl NOUN COMMAND [flags] [ARGS]     # devenvctl notebooks list
   devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
   devenvctl [NOUN] COMMAND --help
 

@@ -59,7 +59,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			printHelp(c.stdout)
 			return nil
 		}
-		// help lease renew: the help of lease renew.
+		// help notebooks list: the help of notebooks list.
 		return c.dispatch(ctx, append(rest[:min(len(rest), 2):min(len(rest), 2)], "--help"))
 	}
 	if g := findGroup(name); g != nil {
@@ -76,7 +76,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 }
 
 // dispatchGroup runs the command of group g that args name: devenvctl
-// lease renew.
+// notebooks list.
 func (c *cli) dispatchGroup(ctx context.Context, g *group, args []string) error {
 	if len(args) == 0 {
 		printGroupHelp(c.stderr, g)

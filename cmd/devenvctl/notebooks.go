@@ -15,12 +15,51 @@ import (
 var notebookArg = []string{"NOTEBOOK_ID"}
 
 // notebooksGroup is devenvctl notebooks: the notebooks of the notebook API.
-var notebooksGroup = &group{name: "notebooks", summary: "Notebooks of the current DevEnviron API", commands: []*command{
+var notebooksGroup = &group{name: "notebooks", summary: "Notebooks of the current DevEnviron API: list, show, create, change, start, stop and delete them", commands: []*command{
+	{name: "notebooks list", summary: "List the project's notebooks", remote: true, setup: setupNotebooksList, about: `List the notebooks the credentials own in the project (with --all-users,
+every user's), filtered and ordered by ModelArts. Pages with --page-size and
+--page-token; --all follows next_page_token to the end; or the vendor's
+--offset and --limit (ModelArts' default page: 10 notebooks).
+
+  devenvctl notebooks list --status RUNNING --sort-key create_at --sort-dir DESC
+  devenvctl notebooks list --all -o json | jq -r '.data[].id'`},
 	{name: "notebooks get", args: notebookArg, summary: "Show one notebook", remote: true, setup: setupNotebooksGet, about: `Show one notebook: its status (with ModelArts' fail_reason and progress when
 it failed), flavor, image, storage, endpoints, mounts and when it stops.
 
   devenvctl notebooks get f9937afa-4451-42db-a76b-72d624749f66
   devenvctl notebooks get f9937afa-4451-42db-a76b-72d624749f66 -o json | jq -r .status`},
+	{name: "notebooks create", summary: "Create a notebook", remote: true, setup: setupNotebooksCreate, about: `Create a notebook and start it, from flags, from a request file, or both
+(flags given replace the file's fields). The storage is an EVS disk managed
+by ModelArts unless --volume-category and --volume-ownership say otherwise.
+ModelArts answers at once with the notebook CREATING; with --wait the
+command returns once it is RUNNING. Names need not be unique: a create whose
+answer was lost is not resent (see docs/errors.md).
+
+  devenvctl notebooks create --name nb-1 --flavor modelarts.vm.cpu.2u \
+    --image-id 278e88d1-5b71-4766-8502-b3ba72e824d9 --volume-capacity 50 --lease 2h --wait
+  devenvctl notebooks create --from-file body.json --name nb-2`},
+	{name: "notebooks update", args: notebookArg, summary: "Change a notebook", remote: true, setup: setupNotebooksUpdate, about: `Change a notebook's name, description, flavor, image, SSH access or storage
+size; what is not given keeps its value. ModelArts allows --flavor,
+--image-id and the SSH flags only while the notebook is STOPPED,
+--storage-size only while it is RUNNING (else FAILED_PRECONDITION,
+ModelArts.6347). --from-file takes the vendor's update body (hooks too).
+
+  devenvctl notebooks update f9937afa-4451-42db-a76b-72d624749f66 --description "nightly training"
+  devenvctl notebooks update f9937afa-4451-42db-a76b-72d624749f66 --flavor modelarts.vm.cpu.8u`},
+	{name: "notebooks start", args: notebookArg, summary: "Start a stopped notebook", remote: true, setup: setupNotebooksStart, about: `Start a stopped notebook: it passes through STARTING to RUNNING, and stops by
+itself when its lease runs out (--lease from now; ModelArts' default: an
+hour). With --wait the command returns once it is RUNNING.
+
+  devenvctl notebooks start f9937afa-4451-42db-a76b-72d624749f66 --lease 4h --wait`},
+	{name: "notebooks stop", args: notebookArg, summary: "Stop a running notebook", remote: true, setup: setupNotebooksStop, about: `Stop a running notebook: it passes through STOPPING to STOPPED. With --wait
+the command returns once it is STOPPED.
+
+  devenvctl notebooks stop f9937afa-4451-42db-a76b-72d624749f66 --wait`},
+	{name: "notebooks delete", args: notebookArg, summary: "Delete a notebook and its storage", remote: true, setup: setupNotebooksDelete, about: `Delete a notebook, with its storage (what was under /home/ma-user/work/ is
+lost). With --wait the command returns once ModelArts no longer knows the
+notebook.
+
+  devenvctl notebooks delete f9937afa-4451-42db-a76b-72d624749f66 --wait`},
 }}
 
 // notebookWaitFlag defines --wait with what it waits for.
