@@ -36,7 +36,7 @@ func (s *Service) ListFlavors(ctx context.Context, req *notebookv1.ListFlavorsRe
 		if err != nil {
 			return nil, err
 		}
-		return &notebookv1.ListFlavorsResponse{Data: page.items, Flavors: page.items, Total: total64(page.total), NextPageToken: page.next}, nil
+		return &notebookv1.ListFlavorsResponse{Data: page.items, Flavors: page.items, Size: size32(req.GetPageSize()), Total: total64(page.total), NextPageToken: page.next}, nil
 	})
 }
 
@@ -57,20 +57,20 @@ func (s *Service) ListSwitchableFlavors(ctx context.Context, req *notebookv1.Lis
 		if err != nil {
 			return nil, err
 		}
-		return &notebookv1.ListSwitchableFlavorsResponse{Data: page.items, Flavors: page.items, Total: total64(page.total), NextPageToken: page.next}, nil
+		return &notebookv1.ListSwitchableFlavorsResponse{Data: page.items, Flavors: page.items, Size: size32(req.GetPageSize()), Total: total64(page.total), NextPageToken: page.next}, nil
 	})
 }
 
 // flavorPage answers an AIP-158 page of a flavor list.
-func (s *Service) flavorPage(ctx context.Context, c *call, ep modelarts.Endpoint[json.RawMessage], params []string, query url.Values, req pagingRequest) (aipPage[*notebookv1.Flavor], error) {
-	return pageOver(ctx, c, scopeOf(params), query, int(req.GetPageSize()), req.GetPageToken(), (*notebookv1.Flavor).GetId,
-		func(ctx context.Context, q url.Values) (window[*notebookv1.Flavor], error) {
+func (s *Service) flavorPage(ctx context.Context, c *call, ep modelarts.Endpoint[json.RawMessage], params []string, query url.Values, req pagingRequest) (page[*notebookv1.Flavor], error) {
+	return pageOver(ctx, c, scopeOf(ep, params), query, int(req.GetPageSize()), req.GetPageToken(), (*notebookv1.Flavor).GetId,
+		func(ctx context.Context, q url.Values) ([]*notebookv1.Flavor, int, error) {
 			var w notebookv1.ListFlavorsResponse // ListSwitchableFlavorsResponse has the same fields
 			if err := readWindowOf(ctx, s, c, ep, params, q, &w); err != nil {
-				return window[*notebookv1.Flavor]{}, err
+				return nil, 0, err
 			}
 			items, _ := bothFlavorLists(w.GetData(), w.GetFlavors())
-			return window[*notebookv1.Flavor]{items: items, total: windowTotal(w.Total, q, len(items))}, nil
+			return items, windowTotal(w.Total, q, len(items)), nil
 		})
 }
 
@@ -107,11 +107,12 @@ func withOffsetLimit(query url.Values, req pagingRequest) url.Values {
 	return query
 }
 
-// scopeOf names what a list belongs to, for its page tokens: its path
-// parameters (the project, and the notebook of a notebook's list).
-func scopeOf(params []string) string {
+// scopeOf names what a list belongs to, for its page tokens: its
+// operation and path parameters (the project, and the notebook of a
+// notebook's list).
+func scopeOf(ep modelarts.Endpoint[json.RawMessage], params []string) string {
 	b, _ := json.Marshal(params) // strings: cannot fail
-	return string(b)
+	return ep.Operation().Name + string(b)
 }
 
 // windowTotal is the total of a window read with query q: the vendor's
@@ -123,6 +124,13 @@ func windowTotal(total *int64, q url.Values, n int) int {
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	return offset + n
+}
+
+// size32 is the size of an AIP-158 page of page_size n, as an answer's
+// size.
+func size32(n int32) *int32 {
+	size := int32(pageSize(int(n)))
+	return &size
 }
 
 // total64 is n as an answer's total.

@@ -136,18 +136,18 @@ func (s *Service) ListImages(ctx context.Context, req *notebookv1.ListImagesRequ
 			}
 			return out, nil
 		}
-		page, err := pageOver(ctx, c, scopeOf(params), query, int(req.GetPageSize()), req.GetPageToken(), (*notebookv1.Image).GetId,
-			func(ctx context.Context, q url.Values) (window[*notebookv1.Image], error) {
+		page, err := pageOver(ctx, c, scopeOf(modelarts.ListImages, params), query, int(req.GetPageSize()), req.GetPageToken(), (*notebookv1.Image).GetId,
+			func(ctx context.Context, q url.Values) ([]*notebookv1.Image, int, error) {
 				var w notebookv1.ListImagesResponse
 				if err := readWindowOf(ctx, s, c, modelarts.ListImages, params, q, &w); err != nil {
-					return window[*notebookv1.Image]{}, err
+					return nil, 0, err
 				}
-				return window[*notebookv1.Image]{items: w.GetData(), total: windowTotal(w.Total, q, len(w.GetData()))}, nil
+				return w.GetData(), windowTotal(w.Total, q, len(w.GetData())), nil
 			})
 		if err != nil {
 			return nil, err
 		}
-		return &notebookv1.ListImagesResponse{Data: page.items, Total: total64(page.total), NextPageToken: page.next}, nil
+		return &notebookv1.ListImagesResponse{Data: page.items, Size: size32(req.GetPageSize()), Total: total64(page.total), NextPageToken: page.next}, nil
 	})
 }
 
