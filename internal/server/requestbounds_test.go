@@ -206,6 +206,10 @@ func TestAuthorizationBeforeValidation(t *testing.T) {
 		o.Credentials = cloudauth.Token("facade-token")
 		o.Callers = loadCallers(t, path, callerauth.Options{TokenHolders: callerauth.ValidateTokenHolders,
 			TokenValidator: iamValidator(t, o.Endpoint+"/v3", iamtoken.Options{})})
+		// The bodies of several MiB, sent in parallel, take more than the
+		// default 10s to arrive on a loaded machine (the whole suite on 2
+		// cores under -race); what arrives is the test, not how fast.
+		o.RequestReadTimeout = 2 * time.Minute
 	})
 
 	callerKinds := []struct {
