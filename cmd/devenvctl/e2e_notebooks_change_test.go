@@ -72,8 +72,9 @@ func TestNotebookEndToEnd(t *testing.T) {
 		t.Errorf("lease show (table): want the stop time about 4h from now:\n%s", out)
 	}
 
-	if out := e.ctl(0, "notebooks", "stop", id, "--wait").stdout; !strings.Contains(out, "STOPPED") {
-		t.Errorf("stop --wait printed:\n%s\nwant STOPPED", out)
+	if out := e.ctl(0, "notebooks", "stop", id, "--wait").stdout; !strings.Contains(out, "Status:       STOPPED") ||
+		!strings.Contains(out, "Stops:        not running") {
+		t.Errorf("stop --wait printed:\n%s\nwant STOPPED, not running", out)
 	}
 	if out := e.ctl(0, "notebooks", "start", id, "--wait", "--lease", "1h").stdout; !strings.Contains(out, "RUNNING") {
 		t.Errorf("start --wait printed:\n%s\nwant RUNNING", out)

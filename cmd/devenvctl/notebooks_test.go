@@ -510,6 +510,25 @@ func TestNotebookSecrets_neverPrinted(t *testing.T) {
 	}
 }
 
+// TestNotebookStops: a notebook's lease is shown while it runs; a
+// notebook not running is said so, whatever its lease holds.
+func TestNotebookStops(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[string]string{
+		"RUNNING":      "at 2021-12-07T03:49:04Z (TIMING)",
+		"SNAPSHOTTING": "at 2021-12-07T03:49:04Z (TIMING)",
+		"STOPPED":      "not running",
+		"CREATING":     "not running",
+		"":             "",
+	} {
+		nb := sampleNotebook()
+		nb.Status = proto.String(status)
+		if got := notebookStops(nb); got != want {
+			t.Errorf("%q: %q; want %q", status, got, want)
+		}
+	}
+}
+
 // TestLeaseText: when a lease stops its notebook, as tables show it.
 func TestLeaseText(t *testing.T) {
 	t.Parallel()

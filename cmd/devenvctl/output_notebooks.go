@@ -131,6 +131,20 @@ func (t *fieldTable) rowIf(name, value string) {
 
 func (t *fieldTable) flush() error { return t.tw.Flush() }
 
+// notebookStops describes when a notebook stops by itself: its lease's
+// deadline while it runs (RUNNING, or SNAPSHOTTING, saving an image),
+// else "not running": the lease of a stopped notebook stops nothing, and a
+// start arms a new one.
+func notebookStops(nb *notebookv1.Notebook) string {
+	switch strings.ToUpper(nb.GetStatus()) {
+	case "RUNNING", "SNAPSHOTTING":
+		return leaseText(nb.GetLease(), nil)
+	case "":
+		return ""
+	}
+	return "not running"
+}
+
 // printNotebook writes one notebook: with -o json the notebook itself, as
 // ModelArts answers it, else one field a line. A notebook the facade
 // inferred (a create whose answer was lost) is said so on stderr.
@@ -167,7 +181,7 @@ func (s *session) printNotebook(nb *notebookv1.Notebook) error {
 	for _, e := range nb.GetEndpoints() {
 		t.row("Endpoint", endpointText(e))
 	}
-	t.row("Stops", leaseText(nb.GetLease(), nil))
+	t.row("Stops", notebookStops(nb))
 	t.rowIf("URL", nb.GetUrl())
 	t.row("Feature", nb.GetFeature())
 	t.row("Workspace", nb.GetWorkspaceId())
