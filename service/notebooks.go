@@ -122,7 +122,7 @@ func progressText(steps []*notebookv1.JobProgress) string {
 // ListNotebooks lists the caller's notebooks; see the proto for the
 // contract.
 func (s *Service) ListNotebooks(ctx context.Context, req *notebookv1.ListNotebooksRequest) (*notebookv1.ListNotebooksResponse, error) {
-	return handle(ctx, s, req, validateNotebookList[*notebookv1.ListNotebooksRequest], func(ctx context.Context, c *call) (*notebookv1.ListNotebooksResponse, error) {
+	return handle(ctx, s, req, validateListNotebooks, func(ctx context.Context, c *call) (*notebookv1.ListNotebooksResponse, error) {
 		return s.notebookList(ctx, c, modelarts.ListNotebooks, req)
 	})
 }

@@ -343,6 +343,21 @@ func validateNotebookList[R notebookList](req R) []*violation {
 	return vs
 }
 
+// validateListNotebooks checks a ListNotebooksRequest as every list of
+// notebooks, and refuses owner: ModelArts honours it on the caller's own
+// list too when the credentials are an admin's (the facade's may be), and
+// another user's notebooks are ListAllNotebooks' to read (declared
+// ACCESS_READ_ALL_USERS), which callers who may only read a project may
+// not call.
+func validateListNotebooks(req *notebookv1.ListNotebooksRequest) []*violation {
+	vs := validateNotebookList(req)
+	if req.GetOwner() != "" && !slices.ContainsFunc(vs, func(v *violation) bool { return v.GetField() == "owner" }) {
+		vs = append(vs, newViolation("owner", violationMalformed,
+			"owner lists another user's notebooks: use ListAllNotebooks (GET .../notebooks/all?owner=...), which needs the project in the caller's projects; ListNotebooks lists the caller's own"))
+	}
+	return vs
+}
+
 // validateUpdateNotebook checks an UpdateNotebookRequest: the fields set.
 func validateUpdateNotebook(req *notebookv1.UpdateNotebookRequest) []*violation {
 	vs := violations(checkProjectID(req.GetProjectId()), checkNotebookID(req.GetNotebookId()))

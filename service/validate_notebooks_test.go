@@ -128,6 +128,11 @@ func TestNotebookValidation(t *testing.T) {
 		{"list_offset", list(&notebookv1.ListNotebooksRequest{Offset: -1}), "offset"},
 		{"list_name", list(&notebookv1.ListNotebooksRequest{Name: "a b"}), "name"},
 		{"list_owner", list(&notebookv1.ListNotebooksRequest{Owner: "ABC"}), "owner"},
+		// Another user's notebooks are ListAllNotebooks' (ACCESS_READ_ALL_USERS),
+		// which callers who may only read a project may not call: ModelArts
+		// honours owner on the caller's own list too, for admin accounts
+		// (such as the facade's), so it is refused there.
+		{"list_owner_other_user", list(&notebookv1.ListNotebooksRequest{Owner: "0123456789abcdef0123456789abcdef"}), "owner"},
 		{"list_sort_dir", list(&notebookv1.ListNotebooksRequest{SortDir: "up"}), "sort_dir"},
 		{"list_sort_key", list(&notebookv1.ListNotebooksRequest{SortKey: "create_at,,name"}), "sort_key"},
 		{"list_status", list(&notebookv1.ListNotebooksRequest{Status: "ASLEEP"}), "status"},

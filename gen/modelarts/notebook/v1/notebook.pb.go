@@ -697,8 +697,10 @@ type ListNotebooksRequest struct {
 	// Only notebooks of this dedicated pool: 4 to 64 characters from a-z, 0-9
 	// and "-", for example "pool41664192"; empty for all.
 	PoolId string `protobuf:"bytes,6,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
-	// Only notebooks of this user: 32 characters from a-z and 0-9; empty for
-	// all. ModelArts honours it only for accounts with admin rights.
+	// Refused (INVALID_ARGUMENT) when set: ModelArts honours it here too for
+	// accounts with admin rights, listing another user's notebooks, which is
+	// ListAllNotebooks' to do (callers who may only read a project may not);
+	// use ListAllNotebooks' owner. Empty: the caller's own notebooks.
 	Owner string `protobuf:"bytes,7,opt,name=owner,proto3" json:"owner,omitempty"`
 	// The sort order: "ASC" or "DESC", in any case; empty for ModelArts'
 	// default, DESC.

@@ -466,8 +466,10 @@ export declare type ListNotebooksRequest = Message<"modelarts.notebook.v1.ListNo
   poolId: string;
 
   /**
-   * Only notebooks of this user: 32 characters from a-z and 0-9; empty for
-   * all. ModelArts honours it only for accounts with admin rights.
+   * Refused (INVALID_ARGUMENT) when set: ModelArts honours it here too for
+   * accounts with admin rights, listing another user's notebooks, which is
+   * ListAllNotebooks' to do (callers who may only read a project may not);
+   * use ListAllNotebooks' owner. Empty: the caller's own notebooks.
    *
    * @generated from field: string owner = 7;
    */
