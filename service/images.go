@@ -58,6 +58,7 @@ func (s *Service) CreateImage(ctx context.Context, req *notebookv1.CreateImageRe
 		}
 		callctx.Annotate(ctx, slog.String("image_id", c.quote(img.GetId(), maxQuotedID)))
 		if req.GetWait() {
+			ctx := s.withWaitBudget(ctx) // the image's wait and the notebook's share one --max-wait
 			if img, err = s.waitForImage(ctx, c, project, img.GetId(), waitImageActive); err != nil {
 				return nil, err
 			}

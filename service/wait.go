@@ -102,6 +102,10 @@ type failure struct {
 func waitFor[T proto.Message](ctx context.Context, s *Service, c *call, r watched[T], t waitTarget) (T, error) {
 	var zero T
 	wctx, cancel := context.WithTimeout(ctx, s.maxWait)
+	if until, ok := ctx.Value(waitBudgetKey{}).(time.Time); ok {
+		cancel()
+		wctx, cancel = context.WithDeadline(ctx, until)
+	}
 	defer cancel()
 	interval := s.pollInterval
 	last := "unknown"
@@ -150,6 +154,18 @@ func waitFor[T proto.Message](ctx context.Context, s *Service, c *call, r watche
 		waited += delay
 		interval = min(interval*3/2, s.maxPollInterval)
 	}
+}
+
+// waitBudgetKey carries, in the context of a call that waits more than
+// once (an image save: for the image, then for its notebook), when all of
+// its waits end (a time.Time): together they wait at most the service's
+// maximum wait, not that much each.
+type waitBudgetKey struct{}
+
+// withWaitBudget returns ctx with its waits bounded, together, by the
+// service's maximum wait from now.
+func (s *Service) withWaitBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waitBudgetKey{}, time.Now().Add(s.maxWait))
 }
 
 // waitInstance waits for the old API's instance id of project to reach t.
