@@ -3,12 +3,15 @@ package modelarts_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -130,12 +133,60 @@ func TestCall_unusableSuccessBody(t *testing.T) {
 	}
 }
 
-// stall answers nothing until the request is cancelled, and reports that.
-func stall(cancelled chan<- struct{}) http.HandlerFunc {
-	return func(_ http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-		close(cancelled)
+// stalled is an upstream that answers nothing: each request waits until
+// its context ends. It records, per instance (the path's last segment),
+// when the request arrived and when its context ended.
+type stalled struct {
+	mu                 sync.Mutex
+	arrived, cancelled map[string]chan struct{}
+}
+
+func (s *stalled) channels(id string) (arrived, cancelled chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.arrived == nil {
+		s.arrived, s.cancelled = map[string]chan struct{}{}, map[string]chan struct{}{}
 	}
+	if s.arrived[id] == nil {
+		s.arrived[id], s.cancelled[id] = make(chan struct{}), make(chan struct{})
+	}
+	return s.arrived[id], s.cancelled[id]
+}
+
+func (s *stalled) ServeHTTP(_ http.ResponseWriter, r *http.Request) {
+	arrived, cancelled := s.channels(path.Base(r.URL.Path))
+	close(arrived)
+	<-r.Context().Done()
+	close(cancelled)
+}
+
+// cancelledUpstream makes calls, each with its own instance ID and a
+// longer timeout than the one before (try returns once its call has
+// returned, with the call's error), until one call's request reached the
+// upstream before the call returned: on a loaded machine a short timeout
+// can end a call before its request is sent, and then there is nothing
+// upstream to cancel. It then waits for that request's cancellation.
+func cancelledUpstream(t *testing.T, s *stalled, try func(id string, timeout time.Duration) error) {
+	t.Helper()
+	for i, timeout := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond, 5 * time.Second, 25 * time.Second} {
+		id := fmt.Sprintf("%s-%d", testInstance, i)
+		if err := try(id, timeout); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v; want context.DeadlineExceeded", err)
+		}
+		arrived, cancelled := s.channels(id)
+		select {
+		case <-arrived:
+		default:
+			continue // ended before its request was sent: try a longer timeout
+		}
+		select {
+		case <-cancelled:
+		case <-time.After(time.Minute):
+			t.Errorf("the upstream request was not cancelled within a minute of the %v timeout", timeout)
+		}
+		return
+	}
+	t.Fatal("no call's request reached the upstream before its timeout, even with 25s")
 }
 
 // TestDeleteInstance_deadlineReachesUpstream: the caller's deadline ends
@@ -143,35 +194,36 @@ func stall(cancelled chan<- struct{}) http.HandlerFunc {
 // nothing else can end it.
 func TestDeleteInstance_deadlineReachesUpstream(t *testing.T) {
 	t.Parallel()
-	cancelled := make(chan struct{})
+	var s stalled
 	policy := modelarts.DefaultRetryPolicy()
 	policy.AttemptTimeout = time.Hour
-	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: time.Hour, Retry: policy})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err := deleteInstance(ctx, c, testProject, testInstance)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
-	}
-	select {
-	case <-cancelled:
-	case <-time.After(time.Minute):
-		t.Error("the upstream request was not cancelled within a minute of the caller's deadline")
-	}
+	_, c := newServer(t, s.ServeHTTP, modelarts.Options{Timeout: time.Hour, Retry: policy})
+	cancelledUpstream(t, &s, func(id string, timeout time.Duration) error {
+		ctx, cancel := context.WithTimeout(t.Context(), timeout)
+		defer cancel()
+		_, err := deleteInstance(ctx, c, testProject, id)
+		return err
+	})
 }
 
+// TestDeleteInstance_clientTimeout: the client's own timeout ends the
+// upstream request when the caller set none.
 func TestDeleteInstance_clientTimeout(t *testing.T) {
 	t.Parallel()
-	cancelled := make(chan struct{})
-	_, c := newServer(t, stall(cancelled), modelarts.Options{Timeout: 50 * time.Millisecond})
-	_, err := deleteInstance(t.Context(), c, testProject, testInstance)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
-	}
-	if t.Context().Err() != nil {
-		t.Fatal("the test context ended; the timeout must come from the client")
-	}
-	<-cancelled
+	var s stalled
+	srv := httptest.NewServer(&s)
+	t.Cleanup(srv.Close)
+	cancelledUpstream(t, &s, func(id string, timeout time.Duration) error {
+		c, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Credentials: cloudauth.Token("service-token"), Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = deleteInstance(t.Context(), c, testProject, id)
+		if t.Context().Err() != nil {
+			t.Fatal("the test context ended; the timeout must come from the client")
+		}
+		return err
+	})
 }
 
 func TestDeleteInstance_transportFailures(t *testing.T) {
