@@ -15,6 +15,10 @@ import (
 // profileCallers is how many callers drive a profiled server.
 const profileCallers = 64
 
+// allocListCallers is how many callers drive the lists' allocation
+// window (see profileServer).
+const allocListCallers = 2
+
 // profileName names the profiles of a scenario (S1 or S2) and an
 // operation: <server>-<name>-cpu.pprof and <server>-<name>-allocs.pprof.
 func profileName(scenario, op string) string { return scenario + "-" + op }
@@ -101,8 +105,17 @@ func profileServer(ctx context.Context, cfg config, name, scenario string, secon
 		return nil, err
 	}
 	defer cd.close()
+	// The counting twin records the stack of every allocation: a list of
+	// 100 takes it seconds per call at profileCallers callers, and a
+	// window of one second saw none of ListNotebooks' complete. Lists
+	// are counted with allocListCallers callers, for longer; a call
+	// allocates what it allocates at any concurrency.
+	callers, warm, window := profileCallers, 500*time.Millisecond, time.Second
+	if wl.op == opList || wl.op == opListNotebooks {
+		callers, warm, window = allocListCallers, 2*time.Second, 6*time.Second
+	}
 	var beforeErr, afterErr error
-	r = drive(cd, profileCallers, 500*time.Millisecond, time.Second, func(start bool) {
+	r = drive(cd, callers, warm, window, func(start bool) {
 		if start {
 			beforeErr = fetch(t.count, "/debug/pprof/heap?gc=1", before)
 			return
