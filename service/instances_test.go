@@ -331,22 +331,77 @@ func TestWait_contraryStateEndsIt(t *testing.T) {
 }
 
 // TestWait_endsAtTheCallersDeadline: a wait never outlives the caller's
-// deadline, and its error names the status seen last. It runs in real
-// time: the emulator's create takes an hour.
+// deadline, and its error names the status seen last. The deadline passes
+// on cue, while the wait pauses after its first read (the fake clock does
+// not move, so the instance stays CREATING and the pause lasts): no timer
+// races the create or the read.
 func TestWait_endsAtTheCallersDeadline(t *testing.T) {
 	t.Parallel()
-	up := newUpstream(emulator.Options{Lifecycle: emulator.Lifecycle{Create: time.Hour}})
-	h := startWith(t, up, service.Options{PollInterval: 20 * time.Millisecond, MaxPollInterval: 50 * time.Millisecond}, modelarts.Options{Credentials: cloudauth.Token("t")})
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-	defer cancel()
+	clock := clocktest.New(clocktest.Start)
+	up := newUpstream(emulator.Options{Clock: clock})
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	mc, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, mc, service.Options{Clock: clock})
+	ctx := newCuedDeadline(t.Context())
 	req := createRequest("slow")
 	req.Wait = true
-	_, err := h.client.CreateInstance(ctx, req)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.CreateInstance(ctx, req)
+		done <- err
+	}()
+	if err := clock.BlockUntil(t.Context(), 1); err != nil { // the wait pauses after a read
+		t.Fatal(err)
+	}
+	ctx.pass()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute): // only when the wait ignores the deadline
+		t.Fatal("the wait outlived the caller's deadline by a minute")
+	}
 	if status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("create with wait: %v; want DEADLINE_EXCEEDED", err)
 	}
+	if e := statustest.Error(t, err); !strings.Contains(e.Message(), "the call's deadline passed") || e.Metadata()["instance_status"] != "CREATING" {
+		t.Errorf("error %q (metadata %v); want the caller's deadline named and the status seen last, CREATING", e.Message(), e.Metadata())
+	}
 	if len(up.requests(http.MethodGet)) == 0 {
 		t.Error("the wait never read the instance")
+	}
+}
+
+// cuedDeadline is a context whose deadline passes when the test calls
+// pass, not at a time: Done closes then, and Err says
+// context.DeadlineExceeded, as a caller's deadline does.
+type cuedDeadline struct {
+	context.Context
+	done     chan struct{}
+	deadline time.Time
+}
+
+func newCuedDeadline(parent context.Context) *cuedDeadline {
+	return &cuedDeadline{Context: parent, done: make(chan struct{}), deadline: time.Now().Add(time.Hour)}
+}
+
+// pass makes the deadline pass.
+func (c *cuedDeadline) pass() { close(c.done) }
+
+// Deadline reports a deadline an hour away: what the code sees of it
+// before pass (it bounds the client's requests no sooner than that).
+func (c *cuedDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *cuedDeadline) Done() <-chan struct{} { return c.done }
+
+func (c *cuedDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }
 
