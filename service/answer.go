@@ -8,9 +8,12 @@ import (
 	"io"
 	"strings"
 
+	"unicode/utf8"
+
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/jsontok"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -117,6 +120,15 @@ func readList(ctx context.Context, raw []byte, use listUse) (*devenvv1.ListInsta
 // of them is dropped.
 var secretKeyParts = []string{"credential", "password", "passwd", "secret", "token", "privatekey", "accesskey"}
 
+// secretKeyPartBytes are secretKeyParts as byte slices, for copier.secret.
+var secretKeyPartBytes = func() [][]byte {
+	b := make([][]byte, len(secretKeyParts))
+	for i, p := range secretKeyParts {
+		b[i] = []byte(p)
+	}
+	return b
+}()
+
 // suspectWords are what an answer that may hold a member forCallers
 // changes holds, in ASCII lower case: a piece of each secretKeyParts
 // without "_" or "-" in it, and the start of connection_info.
@@ -182,94 +194,218 @@ func suspect(raw []byte) bool {
 // connection_info.url (repositoryURL). Everything else is kept as
 // ModelArts wrote it. raw itself is returned when it can hold none of
 // that (suspect: the common case, one pass and a search per word);
-// otherwise the JSON is written anew, in the same order.
+// otherwise the JSON is written anew, in the same order, without white
+// space, each string as encoding/json writes it (escapes decoded, "<>&"
+// kept, an invalid UTF-8 byte as U+FFFD), numbers and literals as written.
+// The copy is made in place with jsontok's scanner, which allocates
+// nothing per token; text that is not one JSON value is told apart by
+// json.Valid and walked by encoding/json's Decoder for its error
+// (decoderError).
 func forCallers(raw []byte) ([]byte, error) {
 	if !suspect(raw) {
 		return raw, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var out bytes.Buffer
-	out.Grow(len(raw))
-	if err := copyValue(d, &out, "", ""); err != nil {
+	if !json.Valid(raw) {
+		return nil, decoderError(raw)
+	}
+	c := copier{s: jsontok.New(raw), out: make([]byte, 0, len(raw))}
+	kind, text, err := c.s.Next()
+	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("vendor JSON: data after the value")
+	if err := c.value(kind, text, false, false); err != nil {
+		return nil, err
 	}
-	return out.Bytes(), nil
+	return c.out, nil
 }
 
-// copyValue copies the next JSON value of d to out, without the members
-// secretKey names; key is the member the value belongs to ("" in an array
-// or at the top) and parent the member of the object around it, both
-// folded (foldKey).
-func copyValue(d *json.Decoder, out *bytes.Buffer, parent, key string) error {
-	tok, err := d.Token()
-	if err != nil {
-		return err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			out.WriteByte('{')
-			first := true
-			for d.More() {
-				k, err := d.Token()
-				if err != nil {
-					return err
-				}
-				name, _ := k.(string)
-				if secretKey(name) {
-					var skip json.RawMessage
-					if err := d.Decode(&skip); err != nil {
-						return err
-					}
-					continue
-				}
-				if !first {
-					out.WriteByte(',')
-				}
-				first = false
-				writeJSON(out, name)
-				out.WriteByte(':')
-				if err := copyValue(d, out, key, foldKey(name)); err != nil {
-					return err
-				}
+// copier copies a JSON text whose syntax is checked to out, as forCallers
+// writes it.
+type copier struct {
+	s   *jsontok.Scanner
+	out []byte
+	// fold holds a member's name folded (foldKey), reused.
+	fold []byte
+}
+
+// value copies the value whose first token, just read, is kind and text.
+// connInfo says the value is a member whose
+// name folds to "connectioninfo"; url says it is the member "url" (folded)
+// of such an object: a string there is passed through repositoryURL.
+func (c *copier) value(kind jsontok.Kind, text []byte, connInfo, url bool) error {
+	switch kind {
+	case '{':
+		c.out = append(c.out, '{')
+		first := true
+		for {
+			kind, text, err := c.s.Next()
+			if err != nil {
+				return err
 			}
-			out.WriteByte('}')
-		case '[':
-			out.WriteByte('[')
-			for i := 0; d.More(); i++ {
-				if i > 0 {
-					out.WriteByte(',')
-				}
-				if err := copyValue(d, out, key, ""); err != nil {
+			if kind == '}' {
+				break
+			}
+			name := c.s.Unescape(text)
+			if c.secret(name) {
+				if err := c.s.SkipValue(); err != nil {
 					return err
 				}
+				continue
 			}
-			out.WriteByte(']')
+			isConnInfo := string(c.fold) == "connectioninfo"
+			isURL := connInfo && string(c.fold) == "url"
+			if !first {
+				c.out = append(c.out, ',')
+			}
+			first = false
+			c.appendString(text)
+			c.out = append(c.out, ':')
+			kind, text, err = c.s.Next()
+			if err != nil {
+				return err
+			}
+			if err := c.value(kind, text, isConnInfo, isURL); err != nil {
+				return err
+			}
 		}
-		_, err := d.Token() // the closing delimiter
-		return err
-	case string:
-		if parent == "connectioninfo" && key == "url" {
-			t = repositoryURL(t)
+		c.out = append(c.out, '}')
+	case '[':
+		c.out = append(c.out, '[')
+		for i := 0; ; i++ {
+			kind, text, err := c.s.Next()
+			if err != nil {
+				return err
+			}
+			if kind == ']' {
+				break
+			}
+			if i > 0 {
+				c.out = append(c.out, ',')
+			}
+			if err := c.value(kind, text, false, false); err != nil {
+				return err
+			}
 		}
-		writeJSON(out, t)
-	case json.Number:
-		out.WriteString(t.String())
-	case bool, nil:
-		writeJSON(out, t)
+		c.out = append(c.out, ']')
+	case '"':
+		if url {
+			c.out = appendJSONString(c.out, repositoryURL(validUTF8(c.s.Unescape(text))))
+			return nil
+		}
+		c.appendString(text)
+	default: // a number, true, false or null: as written
+		c.out = append(c.out, text...)
 	}
 	return nil
 }
 
-// writeJSON writes a string, bool or null as JSON.
-func writeJSON(out *bytes.Buffer, v any) {
-	enc := json.NewEncoder(out)
+// secret reports whether the member named name (unescaped) is dropped, as
+// secretKey does, leaving name folded in c.fold.
+func (c *copier) secret(name []byte) bool {
+	c.fold = c.fold[:0]
+	for _, b := range name {
+		switch {
+		case b == '_' || b == '-':
+		case 'A' <= b && b <= 'Z':
+			c.fold = append(c.fold, b+'a'-'A')
+		default:
+			c.fold = append(c.fold, b)
+		}
+	}
+	for _, p := range secretKeyPartBytes {
+		if bytes.Contains(c.fold, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendString appends the string whose content, as the scanner read it,
+// is text, as encoding/json's Encoder (SetEscapeHTML(false)) writes the
+// string Decoder.Token reads of it: text itself between quotes when it has
+// no escape and is valid UTF-8 without U+2028 or U+2029 (which the
+// encoder escapes), else decoded and written anew.
+func (c *copier) appendString(text []byte) {
+	if bytes.IndexByte(text, '\\') < 0 && utf8.Valid(text) &&
+		!bytes.Contains(text, []byte("\u2028")) && !bytes.Contains(text, []byte("\u2029")) {
+		c.out = append(c.out, '"')
+		c.out = append(c.out, text...)
+		c.out = append(c.out, '"')
+		return
+	}
+	c.out = appendJSONString(c.out, validUTF8(c.s.Unescape(text)))
+}
+
+// validUTF8 returns b as a string with each byte that is not part of a
+// UTF-8 character replaced by U+FFFD, as encoding/json decodes strings.
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		out.WriteRune(r) // RuneError for an invalid byte (n == 1)
+		b = b[n:]
+	}
+	return out.String()
+}
+
+// appendJSONString appends s as JSON, as encoding/json's Encoder writes it
+// with SetEscapeHTML(false).
+func appendJSONString(out []byte, s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // cannot fail for these
-	out.Truncate(out.Len() - 1)
+	_ = enc.Encode(s) // cannot fail for a string
+	return append(out, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+}
+
+// decoderError returns the error encoding/json's Decoder meets in raw,
+// text json.Valid rejects, walking it as forCallers did before it copied
+// in place (so callers see the errors they saw then): the syntax error, or
+// "data after the value" after a first value that is whole.
+func decoderError(raw []byte) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := walkTokens(d); err != nil {
+		return err
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("vendor JSON: data after the value")
+	}
+	return errors.New("vendor JSON: not valid") // json.Valid and the Decoder disagree
+}
+
+// walkTokens reads the next value of d as forCallers read it before it
+// copied in place: members secretKey names by Decode, the rest by Token.
+func walkTokens(d *json.Decoder) error {
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	for d.More() {
+		if delim == '{' {
+			k, err := d.Token()
+			if err != nil {
+				return err
+			}
+			if name, _ := k.(string); secretKey(name) {
+				var skip json.RawMessage
+				if err := d.Decode(&skip); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := walkTokens(d); err != nil {
+			return err
+		}
+	}
+	_, err = d.Token() // the closing delimiter
+	return err
 }
