@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path"
 	"time"
 
 	"google.golang.org/grpc"
@@ -282,7 +283,8 @@ func setupCreate(fs *envflag.Set) action {
 		var resp *devenvv1.CreateInstanceResponse
 		err = s.call(ctx, devenvv1.DevEnvService_CreateInstance_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 			if req.Wait {
-				resp, err = s.createWaiting(ctx, req, opts...)
+				resp = new(devenvv1.CreateInstanceResponse)
+				err = s.createWaiting(ctx, devenvv1.DevEnvService_CreateInstance_FullMethodName, "instance", req, resp, opts...)
 			} else {
 				resp, err = s.client.CreateInstance(ctx, req, opts...)
 			}
@@ -295,35 +297,32 @@ func setupCreate(fs *envflag.Set) action {
 	}
 }
 
-// createWaiting is CreateInstance with wait set, made as a stream so that
-// the header the facade sends once ModelArts has accepted the create, with
-// the new instance's ID, is seen before the answer: devenvctl says on
-// stderr which instance it waits for, and, if the wait is cut short
-// (Ctrl-C, --timeout), the error says the instance was created (see
-// describeCall).
-func (s *session) createWaiting(ctx context.Context, req *devenvv1.CreateInstanceRequest, opts ...grpc.CallOption) (*devenvv1.CreateInstanceResponse, error) {
-	cs, err := s.conn.NewStream(ctx, &grpc.StreamDesc{StreamName: "CreateInstance"}, devenvv1.DevEnvService_CreateInstance_FullMethodName, opts...)
+// createWaiting makes a create with wait set (method, CreateInstance or
+// CreateNotebook) as a stream, so that the header the facade sends once
+// ModelArts has accepted the create, with the new resource's ID, is seen
+// before the answer: devenvctl says on stderr which kind ("instance",
+// "notebook") it waits for, and, if the wait is cut short (Ctrl-C,
+// --timeout), the error says it was created (see describeCall). The answer
+// is read into resp.
+func (s *session) createWaiting(ctx context.Context, method, kind string, req, resp proto.Message, opts ...grpc.CallOption) error {
+	cs, err := s.conn.NewStream(ctx, &grpc.StreamDesc{StreamName: path.Base(method)}, method, opts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// A failed send (io.EOF) leaves the call's status to RecvMsg.
 	if err := cs.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return err
 	}
 	if err := cs.CloseSend(); err != nil {
-		return nil, err
+		return err
 	}
 	if md, err := cs.Header(); err == nil {
 		if ids := md.Get(mdInstanceID); len(ids) == 1 {
-			fmt.Fprintf(s.stderr, "devenvctl: created instance %s; waiting until it is RUNNING (Ctrl-C stops the wait, not the instance)\n",
-				scrub.Text(ids[0], maxErrorText, s.secrets))
+			fmt.Fprintf(s.stderr, "devenvctl: created %s %s; waiting until it is RUNNING (Ctrl-C stops the wait, not the %s)\n",
+				kind, scrub.Text(ids[0], maxErrorText, s.secrets), kind)
 		}
 	}
-	resp := new(devenvv1.CreateInstanceResponse)
-	if err := cs.RecvMsg(resp); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return cs.RecvMsg(resp)
 }
 
 // readRequest reads a request in protobuf JSON from path into m.

@@ -3,9 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -13,7 +11,6 @@ import (
 
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
-	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
 // notebookKind is what notebooks create makes, as its errors name it.
@@ -197,7 +194,8 @@ func setupNotebooksCreate(fs *envflag.Set) action {
 		var resp *notebookv1.CreateNotebookResponse
 		err = s.call(ctx, notebookv1.NotebookService_CreateNotebook_FullMethodName, req, func(ctx context.Context, opts ...grpc.CallOption) (err error) {
 			if req.Wait {
-				resp, err = s.createNotebookWaiting(ctx, req, opts...)
+				resp = new(notebookv1.CreateNotebookResponse)
+				err = s.createWaiting(ctx, notebookv1.NotebookService_CreateNotebook_FullMethodName, "notebook", req, resp, opts...)
 			} else {
 				resp, err = s.nb.CreateNotebook(ctx, req, opts...)
 			}
@@ -208,35 +206,6 @@ func setupNotebooksCreate(fs *envflag.Set) action {
 		}
 		return s.printNotebook(resp.GetNotebook())
 	}
-}
-
-// createNotebookWaiting is CreateNotebook with wait set, made as a stream
-// so that the header the facade sends once ModelArts has accepted the
-// create, with the new notebook's ID, is seen before the answer (as
-// createWaiting does for an instance).
-func (s *session) createNotebookWaiting(ctx context.Context, req *notebookv1.CreateNotebookRequest, opts ...grpc.CallOption) (*notebookv1.CreateNotebookResponse, error) {
-	cs, err := s.conn.NewStream(ctx, &grpc.StreamDesc{StreamName: "CreateNotebook"}, notebookv1.NotebookService_CreateNotebook_FullMethodName, opts...)
-	if err != nil {
-		return nil, err
-	}
-	// A failed send (io.EOF) leaves the call's status to RecvMsg.
-	if err := cs.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	if err := cs.CloseSend(); err != nil {
-		return nil, err
-	}
-	if md, err := cs.Header(); err == nil {
-		if ids := md.Get(mdInstanceID); len(ids) == 1 {
-			fmt.Fprintf(s.stderr, "devenvctl: created notebook %s; waiting until it is RUNNING (Ctrl-C stops the wait, not the notebook)\n",
-				scrub.Text(ids[0], maxErrorText, s.secrets))
-		}
-	}
-	resp := new(notebookv1.CreateNotebookResponse)
-	if err := cs.RecvMsg(resp); err != nil {
-		return nil, err
-	}
-	return resp, nil
 }
 
 func setupNotebooksUpdate(fs *envflag.Set) action {
