@@ -230,11 +230,7 @@ func (s *Service) GetImage(ctx context.Context, req *notebookv1.GetImageRequest)
 // readImage reads an image.
 func (s *Service) readImage(ctx context.Context, c *call, project, id string) (*notebookv1.Image, error) {
 	img := &notebookv1.Image{}
-	res, empty, err := callVendor(ctx, s, c, modelarts.GetImage, modelarts.Request{Params: []string{project, id}}, img)
-	if err == nil && empty {
-		err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: errEmptyAnswer}
-	}
-	if err != nil {
+	if err := readVendor(ctx, s, c, modelarts.GetImage, modelarts.Request{Params: []string{project, id}}, img); err != nil {
 		return nil, err
 	}
 	return img, nil

@@ -43,11 +43,7 @@ func (s *Service) GetStorageMount(ctx context.Context, req *notebookv1.GetStorag
 // readMount reads a mount.
 func (s *Service) readMount(ctx context.Context, c *call, project, notebook, id string) (*notebookv1.StorageMount, error) {
 	m := &notebookv1.StorageMount{}
-	res, empty, err := callVendor(ctx, s, c, modelarts.GetStorageMount, modelarts.Request{Params: []string{project, notebook, id}}, m)
-	if err == nil && empty {
-		err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: errEmptyAnswer}
-	}
-	if err != nil {
+	if err := readVendor(ctx, s, c, modelarts.GetStorageMount, modelarts.Request{Params: []string{project, notebook, id}}, m); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -31,6 +31,16 @@ func callVendor(ctx context.Context, s *Service, c *call, ep modelarts.Endpoint[
 	return res, false, readAnswer(ctx, *answer, res, m)
 }
 
+// readVendor is callVendor for a read whose answer must hold the object:
+// an answer without a body is a DecodeError.
+func readVendor(ctx context.Context, s *Service, c *call, ep modelarts.Endpoint[json.RawMessage], r modelarts.Request, m proto.Message) error {
+	res, empty, err := callVendor(ctx, s, c, ep, r, m)
+	if err == nil && empty {
+		err = &modelarts.DecodeError{HTTPStatus: res.HTTPStatus, Err: errEmptyAnswer}
+	}
+	return err
+}
+
 // errEmptyAnswer is the error of an answer without a body where the
 // object it names is needed.
 var errEmptyAnswer = errors.New("the answer has no body")
