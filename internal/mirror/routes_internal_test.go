@@ -12,6 +12,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 )
 
 // TestRoutesAsTheGatewayRoutes: for a path of each of the API's rules,
@@ -32,6 +33,9 @@ func TestRoutesAsTheGatewayRoutes(t *testing.T) {
 		t.Fatal("no routes")
 	}
 	for _, rt := range routeTable {
+		if rpcdecl.Served().Lookup(rt.rpc).Desc.IsStreamingServer() {
+			continue // the interceptor above sees unary calls only: the watch routes are TestWatch*'s
+		}
 		segs := append([]string(nil), rt.segments...)
 		for i, s := range segs {
 			if s == "*" {

@@ -34,6 +34,7 @@ package devenvv1
 
 import (
 	_ "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
+	v1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
 	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -3046,11 +3047,156 @@ func (x *ConnectionInfo) GetUrl() string {
 	return ""
 }
 
+// WatchInstancesRequest says which instances to watch, and from where.
+type WatchInstancesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project whose instances to watch: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// Only instances in this status (as ListInstances' status); empty for
+	// all. An instance that enters or leaves the status is sent as ADDED or
+	// DELETED.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// Only instances of this workspace (as ListInstances' workspace_id);
+	// empty for ModelArts' default.
+	WorkspaceId string `protobuf:"bytes,3,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// Go on after the event that carried this token, instead of starting
+	// with a snapshot. Over REST the Last-Event-ID header sets it too.
+	ResumeToken   string `protobuf:"bytes,4,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchInstancesRequest) Reset() {
+	*x = WatchInstancesRequest{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchInstancesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchInstancesRequest) ProtoMessage() {}
+
+func (x *WatchInstancesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchInstancesRequest.ProtoReflect.Descriptor instead.
+func (*WatchInstancesRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *WatchInstancesRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *WatchInstancesRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *WatchInstancesRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *WatchInstancesRequest) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
+// WatchInstancesResponse is one event of a watch.
+type WatchInstancesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Type v1.EventType `protobuf:"varint,1,opt,name=type,proto3,enum=devenvfacade.watch.v1.EventType" json:"type,omitempty"`
+	// The instance: as it is now for ADDED and MODIFIED, as it was last seen
+	// for DELETED; unset for BOOKMARK and SNAPSHOT_COMPLETE. Credentials
+	// ModelArts returns with an instance are never passed on.
+	Instance *Instance `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	// Where this event is in the watch: give it as
+	// WatchInstancesRequest.resume_token to go on after it. Opaque.
+	ResumeToken   string `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchInstancesResponse) Reset() {
+	*x = WatchInstancesResponse{}
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchInstancesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchInstancesResponse) ProtoMessage() {}
+
+func (x *WatchInstancesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_devenv_v1_devenv_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchInstancesResponse.ProtoReflect.Descriptor instead.
+func (*WatchInstancesResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_devenv_v1_devenv_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WatchInstancesResponse) GetType() v1.EventType {
+	if x != nil {
+		return x.Type
+	}
+	return v1.EventType(0)
+}
+
+func (x *WatchInstancesResponse) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *WatchInstancesResponse) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
 var File_modelarts_devenv_v1_devenv_proto protoreflect.FileDescriptor
 
 const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\n" +
-	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a%devenvfacade/rpc/v1/declaration.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe7\x03\n" +
+	" modelarts/devenv/v1/devenv.proto\x12\x13modelarts.devenv.v1\x1a%devenvfacade/rpc/v1/declaration.proto\x1a!devenvfacade/watch/v1/watch.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xe7\x03\n" +
 	"\x15CreateInstanceRequest\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x17\n" +
@@ -3401,7 +3547,17 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"\bprotocol\x18\x01 \x01(\tH\x00R\bprotocol\x88\x01\x01\x12\x15\n" +
 	"\x03url\x18\x02 \x01(\tH\x01R\x03url\x88\x01\x01B\v\n" +
 	"\t_protocolB\x06\n" +
-	"\x04_url2\xfe\r\n" +
+	"\x04_url\"\xa8\x01\n" +
+	"\x15WatchInstancesRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x1b\n" +
+	"\x06status\x18\x02 \x01(\tB\x03\xe0A\x01R\x06status\x12&\n" +
+	"\fworkspace_id\x18\x03 \x01(\tB\x03\xe0A\x01R\vworkspaceId\x12&\n" +
+	"\fresume_token\x18\x04 \x01(\tB\x03\xe0A\x01R\vresumeToken\"\xac\x01\n" +
+	"\x16WatchInstancesResponse\x124\n" +
+	"\x04type\x18\x01 \x01(\x0e2 .devenvfacade.watch.v1.EventTypeR\x04type\x129\n" +
+	"\binstance\x18\x02 \x01(\v2\x1d.modelarts.devenv.v1.InstanceR\binstance\x12!\n" +
+	"\fresume_token\x18\x03 \x01(\tR\vresumeToken2\xf1\x0f\n" +
 	"\rDevEnvService\x12\xfb\x01\n" +
 	"\x0eCreateInstance\x12*.modelarts.devenv.v1.CreateInstanceRequest\x1a+.modelarts.devenv.v1.CreateInstanceResponse\"\x8f\x01\x92AI\n" +
 	"\n" +
@@ -3442,7 +3598,13 @@ const file_modelarts_devenv_v1_devenv_proto_rawDesc = "" +
 	"DevEnviron\x12)Delete a development environment instanceb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x02\x18\x02\x82\xd3\xe4\x93\x024*2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02B\xfa\x06\x92A\x99\x05\x12\xdb\x01\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x03\x10\x02\x18\x02\x82\xd3\xe4\x93\x024*2/v1/{project_id}/demanager/instances/{instance_id}\x90\x02\x02\x12\xf0\x01\n" +
+	"\x0eWatchInstances\x12*.modelarts.devenv.v1.WatchInstancesRequest\x1a+.modelarts.devenv.v1.WatchInstancesResponse\"\x82\x01\x92A@\n" +
+	"\n" +
+	"DevEnviron\x12 Watch the instances of a projectb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x01\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{project_id}/demanager/instances:watch\x90\x02\x010\x01B\xfa\x06\x92A\x99\x05\x12\xdb\x01\n" +
 	"\x1bModelArts DevEnviron facade\x12\xb7\x01REST mirror of the ModelArts DevEnviron v1 API, served by devenv-facade. Paths, field names and error bodies are those of ModelArts, so a client written for ModelArts works unchanged.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonR\xff\x01\n" +
 	"\adefault\x12\xf3\x01\n" +
 	"\xcc\x01An error in the ModelArts shape. Errors from ModelArts keep their HTTP status and code (HTTP 400 with ModelArts.6309 for a missing instance); errors raised by the facade use codes starting with \"Facade.\".\x12\"\n" +
@@ -3464,7 +3626,7 @@ func file_modelarts_devenv_v1_devenv_proto_rawDescGZIP() []byte {
 	return file_modelarts_devenv_v1_devenv_proto_rawDescData
 }
 
-var file_modelarts_devenv_v1_devenv_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_modelarts_devenv_v1_devenv_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_modelarts_devenv_v1_devenv_proto_goTypes = []any{
 	(*CreateInstanceRequest)(nil),  // 0: modelarts.devenv.v1.CreateInstanceRequest
 	(*CreateInstanceSpec)(nil),     // 1: modelarts.devenv.v1.CreateInstanceSpec
@@ -3504,13 +3666,16 @@ var file_modelarts_devenv_v1_devenv_proto_goTypes = []any{
 	(*QueuingInfo)(nil),            // 35: modelarts.devenv.v1.QueuingInfo
 	(*Repository)(nil),             // 36: modelarts.devenv.v1.Repository
 	(*ConnectionInfo)(nil),         // 37: modelarts.devenv.v1.ConnectionInfo
-	nil,                            // 38: modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
-	nil,                            // 39: modelarts.devenv.v1.Profile.LabelsEntry
-	nil,                            // 40: modelarts.devenv.v1.Provision.AnnotationsEntry
-	nil,                            // 41: modelarts.devenv.v1.DockerImage.AnnotationsEntry
-	nil,                            // 42: modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
-	nil,                            // 43: modelarts.devenv.v1.FailedReasons.DetailEntry
-	(*structpb.Struct)(nil),        // 44: google.protobuf.Struct
+	(*WatchInstancesRequest)(nil),  // 38: modelarts.devenv.v1.WatchInstancesRequest
+	(*WatchInstancesResponse)(nil), // 39: modelarts.devenv.v1.WatchInstancesResponse
+	nil,                            // 40: modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
+	nil,                            // 41: modelarts.devenv.v1.Profile.LabelsEntry
+	nil,                            // 42: modelarts.devenv.v1.Provision.AnnotationsEntry
+	nil,                            // 43: modelarts.devenv.v1.DockerImage.AnnotationsEntry
+	nil,                            // 44: modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
+	nil,                            // 45: modelarts.devenv.v1.FailedReasons.DetailEntry
+	(*structpb.Struct)(nil),        // 46: google.protobuf.Struct
+	(v1.EventType)(0),              // 47: devenvfacade.watch.v1.EventType
 }
 var file_modelarts_devenv_v1_devenv_proto_depIdxs = []int32{
 	1,  // 0: modelarts.devenv.v1.CreateInstanceRequest.spec:type_name -> modelarts.devenv.v1.CreateInstanceSpec
@@ -3520,7 +3685,7 @@ var file_modelarts_devenv_v1_devenv_proto_depIdxs = []int32{
 	28, // 4: modelarts.devenv.v1.CreateInstanceSpec.storage:type_name -> modelarts.devenv.v1.Storage
 	28, // 5: modelarts.devenv.v1.CreateInstanceSpec.extend_storage:type_name -> modelarts.devenv.v1.Storage
 	30, // 6: modelarts.devenv.v1.CreateInstanceSpec.auto_stop:type_name -> modelarts.devenv.v1.AutoStop
-	38, // 7: modelarts.devenv.v1.CreateInstanceSpec.annotations:type_name -> modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
+	40, // 7: modelarts.devenv.v1.CreateInstanceSpec.annotations:type_name -> modelarts.devenv.v1.CreateInstanceSpec.AnnotationsEntry
 	19, // 8: modelarts.devenv.v1.CreateInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
 	19, // 9: modelarts.devenv.v1.ListInstancesResponse.instances:type_name -> modelarts.devenv.v1.Instance
 	19, // 10: modelarts.devenv.v1.GetInstanceResponse.instance:type_name -> modelarts.devenv.v1.Instance
@@ -3538,46 +3703,50 @@ var file_modelarts_devenv_v1_devenv_proto_depIdxs = []int32{
 	35, // 22: modelarts.devenv.v1.Instance.queuing_info:type_name -> modelarts.devenv.v1.QueuingInfo
 	34, // 23: modelarts.devenv.v1.Instance.user:type_name -> modelarts.devenv.v1.User
 	36, // 24: modelarts.devenv.v1.Instance.repository:type_name -> modelarts.devenv.v1.Repository
-	39, // 25: modelarts.devenv.v1.Profile.labels:type_name -> modelarts.devenv.v1.Profile.LabelsEntry
+	41, // 25: modelarts.devenv.v1.Profile.labels:type_name -> modelarts.devenv.v1.Profile.LabelsEntry
 	21, // 26: modelarts.devenv.v1.Profile.provision:type_name -> modelarts.devenv.v1.Provision
-	40, // 27: modelarts.devenv.v1.Provision.annotations:type_name -> modelarts.devenv.v1.Provision.AnnotationsEntry
+	42, // 27: modelarts.devenv.v1.Provision.annotations:type_name -> modelarts.devenv.v1.Provision.AnnotationsEntry
 	22, // 28: modelarts.devenv.v1.Provision.spec:type_name -> modelarts.devenv.v1.ProvisionSpec
 	23, // 29: modelarts.devenv.v1.ProvisionSpec.params:type_name -> modelarts.devenv.v1.DockerImage
-	41, // 30: modelarts.devenv.v1.DockerImage.annotations:type_name -> modelarts.devenv.v1.DockerImage.AnnotationsEntry
-	44, // 31: modelarts.devenv.v1.FlavorDetails.params:type_name -> google.protobuf.Struct
+	43, // 30: modelarts.devenv.v1.DockerImage.annotations:type_name -> modelarts.devenv.v1.DockerImage.AnnotationsEntry
+	46, // 31: modelarts.devenv.v1.FlavorDetails.params:type_name -> google.protobuf.Struct
 	26, // 32: modelarts.devenv.v1.Pool.owner:type_name -> modelarts.devenv.v1.PoolOwner
 	28, // 33: modelarts.devenv.v1.NotebookSpec.storage:type_name -> modelarts.devenv.v1.Storage
 	28, // 34: modelarts.devenv.v1.NotebookSpec.extend_storage:type_name -> modelarts.devenv.v1.Storage
 	36, // 35: modelarts.devenv.v1.NotebookSpec.repository:type_name -> modelarts.devenv.v1.Repository
 	30, // 36: modelarts.devenv.v1.NotebookSpec.auto_stop:type_name -> modelarts.devenv.v1.AutoStop
 	31, // 37: modelarts.devenv.v1.NotebookSpec.failed_reasons:type_name -> modelarts.devenv.v1.FailedReasons
-	42, // 38: modelarts.devenv.v1.NotebookSpec.annotations:type_name -> modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
-	44, // 39: modelarts.devenv.v1.NotebookSpec.extend_params:type_name -> google.protobuf.Struct
+	44, // 38: modelarts.devenv.v1.NotebookSpec.annotations:type_name -> modelarts.devenv.v1.NotebookSpec.AnnotationsEntry
+	46, // 39: modelarts.devenv.v1.NotebookSpec.extend_params:type_name -> google.protobuf.Struct
 	29, // 40: modelarts.devenv.v1.Storage.location:type_name -> modelarts.devenv.v1.StorageLocation
-	43, // 41: modelarts.devenv.v1.FailedReasons.detail:type_name -> modelarts.devenv.v1.FailedReasons.DetailEntry
+	45, // 41: modelarts.devenv.v1.FailedReasons.detail:type_name -> modelarts.devenv.v1.FailedReasons.DetailEntry
 	24, // 42: modelarts.devenv.v1.QueuingInfo.flavor_details:type_name -> modelarts.devenv.v1.FlavorDetails
 	37, // 43: modelarts.devenv.v1.Repository.connection_info:type_name -> modelarts.devenv.v1.ConnectionInfo
-	0,  // 44: modelarts.devenv.v1.DevEnvService.CreateInstance:input_type -> modelarts.devenv.v1.CreateInstanceRequest
-	3,  // 45: modelarts.devenv.v1.DevEnvService.ListInstances:input_type -> modelarts.devenv.v1.ListInstancesRequest
-	5,  // 46: modelarts.devenv.v1.DevEnvService.GetInstance:input_type -> modelarts.devenv.v1.GetInstanceRequest
-	7,  // 47: modelarts.devenv.v1.DevEnvService.UpdateInstance:input_type -> modelarts.devenv.v1.UpdateInstanceRequest
-	10, // 48: modelarts.devenv.v1.DevEnvService.StartInstance:input_type -> modelarts.devenv.v1.StartInstanceRequest
-	12, // 49: modelarts.devenv.v1.DevEnvService.StopInstance:input_type -> modelarts.devenv.v1.StopInstanceRequest
-	14, // 50: modelarts.devenv.v1.DevEnvService.ActOnInstance:input_type -> modelarts.devenv.v1.ActOnInstanceRequest
-	16, // 51: modelarts.devenv.v1.DevEnvService.DeleteInstance:input_type -> modelarts.devenv.v1.DeleteInstanceRequest
-	2,  // 52: modelarts.devenv.v1.DevEnvService.CreateInstance:output_type -> modelarts.devenv.v1.CreateInstanceResponse
-	4,  // 53: modelarts.devenv.v1.DevEnvService.ListInstances:output_type -> modelarts.devenv.v1.ListInstancesResponse
-	6,  // 54: modelarts.devenv.v1.DevEnvService.GetInstance:output_type -> modelarts.devenv.v1.GetInstanceResponse
-	9,  // 55: modelarts.devenv.v1.DevEnvService.UpdateInstance:output_type -> modelarts.devenv.v1.UpdateInstanceResponse
-	11, // 56: modelarts.devenv.v1.DevEnvService.StartInstance:output_type -> modelarts.devenv.v1.StartInstanceResponse
-	13, // 57: modelarts.devenv.v1.DevEnvService.StopInstance:output_type -> modelarts.devenv.v1.StopInstanceResponse
-	15, // 58: modelarts.devenv.v1.DevEnvService.ActOnInstance:output_type -> modelarts.devenv.v1.ActOnInstanceResponse
-	17, // 59: modelarts.devenv.v1.DevEnvService.DeleteInstance:output_type -> modelarts.devenv.v1.DeleteInstanceResponse
-	52, // [52:60] is the sub-list for method output_type
-	44, // [44:52] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	47, // 44: modelarts.devenv.v1.WatchInstancesResponse.type:type_name -> devenvfacade.watch.v1.EventType
+	19, // 45: modelarts.devenv.v1.WatchInstancesResponse.instance:type_name -> modelarts.devenv.v1.Instance
+	0,  // 46: modelarts.devenv.v1.DevEnvService.CreateInstance:input_type -> modelarts.devenv.v1.CreateInstanceRequest
+	3,  // 47: modelarts.devenv.v1.DevEnvService.ListInstances:input_type -> modelarts.devenv.v1.ListInstancesRequest
+	5,  // 48: modelarts.devenv.v1.DevEnvService.GetInstance:input_type -> modelarts.devenv.v1.GetInstanceRequest
+	7,  // 49: modelarts.devenv.v1.DevEnvService.UpdateInstance:input_type -> modelarts.devenv.v1.UpdateInstanceRequest
+	10, // 50: modelarts.devenv.v1.DevEnvService.StartInstance:input_type -> modelarts.devenv.v1.StartInstanceRequest
+	12, // 51: modelarts.devenv.v1.DevEnvService.StopInstance:input_type -> modelarts.devenv.v1.StopInstanceRequest
+	14, // 52: modelarts.devenv.v1.DevEnvService.ActOnInstance:input_type -> modelarts.devenv.v1.ActOnInstanceRequest
+	16, // 53: modelarts.devenv.v1.DevEnvService.DeleteInstance:input_type -> modelarts.devenv.v1.DeleteInstanceRequest
+	38, // 54: modelarts.devenv.v1.DevEnvService.WatchInstances:input_type -> modelarts.devenv.v1.WatchInstancesRequest
+	2,  // 55: modelarts.devenv.v1.DevEnvService.CreateInstance:output_type -> modelarts.devenv.v1.CreateInstanceResponse
+	4,  // 56: modelarts.devenv.v1.DevEnvService.ListInstances:output_type -> modelarts.devenv.v1.ListInstancesResponse
+	6,  // 57: modelarts.devenv.v1.DevEnvService.GetInstance:output_type -> modelarts.devenv.v1.GetInstanceResponse
+	9,  // 58: modelarts.devenv.v1.DevEnvService.UpdateInstance:output_type -> modelarts.devenv.v1.UpdateInstanceResponse
+	11, // 59: modelarts.devenv.v1.DevEnvService.StartInstance:output_type -> modelarts.devenv.v1.StartInstanceResponse
+	13, // 60: modelarts.devenv.v1.DevEnvService.StopInstance:output_type -> modelarts.devenv.v1.StopInstanceResponse
+	15, // 61: modelarts.devenv.v1.DevEnvService.ActOnInstance:output_type -> modelarts.devenv.v1.ActOnInstanceResponse
+	17, // 62: modelarts.devenv.v1.DevEnvService.DeleteInstance:output_type -> modelarts.devenv.v1.DeleteInstanceResponse
+	39, // 63: modelarts.devenv.v1.DevEnvService.WatchInstances:output_type -> modelarts.devenv.v1.WatchInstancesResponse
+	55, // [55:64] is the sub-list for method output_type
+	46, // [46:55] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_modelarts_devenv_v1_devenv_proto_init() }
@@ -3613,7 +3782,7 @@ func file_modelarts_devenv_v1_devenv_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelarts_devenv_v1_devenv_proto_rawDesc), len(file_modelarts_devenv_v1_devenv_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

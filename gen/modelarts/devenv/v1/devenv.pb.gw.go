@@ -379,6 +379,43 @@ func local_request_DevEnvService_DeleteInstance_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
+var filter_DevEnvService_WatchInstances_0 = &utilities.DoubleArray{Encoding: map[string]int{"project_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_DevEnvService_WatchInstances_0(ctx context.Context, marshaler runtime.Marshaler, client DevEnvServiceClient, req *http.Request, pathParams map[string]string) (DevEnvService_WatchInstancesClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq WatchInstancesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["project_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "project_id")
+	}
+	protoReq.ProjectId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "project_id", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_DevEnvService_WatchInstances_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.WatchInstances(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterDevEnvServiceHandlerServer registers the http handlers for service DevEnvService to "mux".
 // UnaryRPC     :call DevEnvServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -504,6 +541,13 @@ func RegisterDevEnvServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 			return
 		}
 		forward_DevEnvService_DeleteInstance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+
+	mux.Handle(http.MethodGet, pattern_DevEnvService_WatchInstances_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
 	})
 
 	return nil
@@ -647,6 +691,23 @@ func RegisterDevEnvServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_DevEnvService_DeleteInstance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_DevEnvService_WatchInstances_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/modelarts.devenv.v1.DevEnvService/WatchInstances", runtime.WithHTTPPathPattern("/v1/{project_id}/demanager/instances:watch"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_DevEnvService_WatchInstances_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_DevEnvService_WatchInstances_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -684,6 +745,7 @@ var (
 	pattern_DevEnvService_UpdateInstance_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "project_id", "demanager", "instances", "instance_id"}, ""))
 	pattern_DevEnvService_ActOnInstance_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4, 2, 5}, []string{"v1", "project_id", "demanager", "instances", "instance_id", "action"}, ""))
 	pattern_DevEnvService_DeleteInstance_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "project_id", "demanager", "instances", "instance_id"}, ""))
+	pattern_DevEnvService_WatchInstances_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 2, 3}, []string{"v1", "project_id", "demanager", "instances"}, "watch"))
 )
 
 var (
@@ -693,4 +755,5 @@ var (
 	forward_DevEnvService_UpdateInstance_0 = runtime.ForwardResponseMessage
 	forward_DevEnvService_ActOnInstance_0  = runtime.ForwardResponseMessage
 	forward_DevEnvService_DeleteInstance_0 = runtime.ForwardResponseMessage
+	forward_DevEnvService_WatchInstances_0 = runtime.ForwardResponseStream
 )

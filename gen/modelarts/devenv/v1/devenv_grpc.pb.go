@@ -53,6 +53,7 @@ const (
 	DevEnvService_StopInstance_FullMethodName   = "/modelarts.devenv.v1.DevEnvService/StopInstance"
 	DevEnvService_ActOnInstance_FullMethodName  = "/modelarts.devenv.v1.DevEnvService/ActOnInstance"
 	DevEnvService_DeleteInstance_FullMethodName = "/modelarts.devenv.v1.DevEnvService/DeleteInstance"
+	DevEnvService_WatchInstances_FullMethodName = "/modelarts.devenv.v1.DevEnvService/WatchInstances"
 )
 
 // DevEnvServiceClient is the client API for DevEnvService service.
@@ -214,6 +215,49 @@ type DevEnvServiceClient interface {
 	//   - ABORTED: the instance is starting or stopping, or another operation
 	//     is in progress (ModelArts.6306, 6308, 6357); retry later.
 	DeleteInstance(ctx context.Context, in *DeleteInstanceRequest, opts ...grpc.CallOption) (*DeleteInstanceResponse, error)
+	// WatchInstances streams the changes to the development environment
+	// instances of a project, as a Kubernetes watch does; ModelArts has no
+	// such API.
+	//
+	// The facade polls ModelArts' list once per project, workspace and
+	// credentials, however many callers watch it: every
+	// --watch-poll-interval while any instance is changing state
+	// (CREATING, STARTING, STOPPING, DELETING, ...), every
+	// --watch-steady-poll-interval when none is; it stops polling soon after
+	// the last watcher leaves. A watch first sends
+	// the instances that match its filters (ADDED, all with the same resume
+	// token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+	// DELETED events in the order the facade saw them, and a BOOKMARK when
+	// nothing matched for --watch-bookmark-interval. A watch started with a
+	// resume_token sends every event after that token's (no snapshot, no
+	// marker): at least once, in order. The facade sees states, not
+	// transitions: a state that began and ended between two polls is never
+	// sent.
+	//
+	// Over REST: GET /v1/{project_id}/demanager/instances:watch
+	// answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+	// "id:" the resume token, "data:" the instance as ModelArts renders it;
+	// Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+	//
+	// Errors besides the common ones:
+	//
+	//   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+	//     resume token is older than the events this facade keeps, or comes
+	//     from another replica or from before a restart. List (or watch
+	//     without a token) again.
+	//   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+	//     or the connection reached --max-connection-age. ErrorInfo metadata
+	//     "resume_token" is the last event's token: watch again with it.
+	//   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+	//     more slowly than they came and fell behind the facade's buffer;
+	//     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+	//     OVERLOADED: the facade already serves --max-watches watches, or
+	//     the caller --max-watches-per-caller.
+	//   - The errors of ListInstances when a poll fails for good (a token
+	//     ModelArts no longer accepts, a project the credentials may not
+	//     read); polls that fail for a while (throttling, ModelArts
+	//     unavailable) are retried, the watch goes on.
+	WatchInstances(ctx context.Context, in *WatchInstancesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchInstancesResponse], error)
 }
 
 type devEnvServiceClient struct {
@@ -303,6 +347,25 @@ func (c *devEnvServiceClient) DeleteInstance(ctx context.Context, in *DeleteInst
 	}
 	return out, nil
 }
+
+func (c *devEnvServiceClient) WatchInstances(ctx context.Context, in *WatchInstancesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchInstancesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DevEnvService_ServiceDesc.Streams[0], DevEnvService_WatchInstances_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchInstancesRequest, WatchInstancesResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DevEnvService_WatchInstancesClient = grpc.ServerStreamingClient[WatchInstancesResponse]
 
 // DevEnvServiceServer is the server API for DevEnvService service.
 // All implementations must embed UnimplementedDevEnvServiceServer
@@ -463,6 +526,49 @@ type DevEnvServiceServer interface {
 	//   - ABORTED: the instance is starting or stopping, or another operation
 	//     is in progress (ModelArts.6306, 6308, 6357); retry later.
 	DeleteInstance(context.Context, *DeleteInstanceRequest) (*DeleteInstanceResponse, error)
+	// WatchInstances streams the changes to the development environment
+	// instances of a project, as a Kubernetes watch does; ModelArts has no
+	// such API.
+	//
+	// The facade polls ModelArts' list once per project, workspace and
+	// credentials, however many callers watch it: every
+	// --watch-poll-interval while any instance is changing state
+	// (CREATING, STARTING, STOPPING, DELETING, ...), every
+	// --watch-steady-poll-interval when none is; it stops polling soon after
+	// the last watcher leaves. A watch first sends
+	// the instances that match its filters (ADDED, all with the same resume
+	// token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+	// DELETED events in the order the facade saw them, and a BOOKMARK when
+	// nothing matched for --watch-bookmark-interval. A watch started with a
+	// resume_token sends every event after that token's (no snapshot, no
+	// marker): at least once, in order. The facade sees states, not
+	// transitions: a state that began and ended between two polls is never
+	// sent.
+	//
+	// Over REST: GET /v1/{project_id}/demanager/instances:watch
+	// answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+	// "id:" the resume token, "data:" the instance as ModelArts renders it;
+	// Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+	//
+	// Errors besides the common ones:
+	//
+	//   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+	//     resume token is older than the events this facade keeps, or comes
+	//     from another replica or from before a restart. List (or watch
+	//     without a token) again.
+	//   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+	//     or the connection reached --max-connection-age. ErrorInfo metadata
+	//     "resume_token" is the last event's token: watch again with it.
+	//   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+	//     more slowly than they came and fell behind the facade's buffer;
+	//     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+	//     OVERLOADED: the facade already serves --max-watches watches, or
+	//     the caller --max-watches-per-caller.
+	//   - The errors of ListInstances when a poll fails for good (a token
+	//     ModelArts no longer accepts, a project the credentials may not
+	//     read); polls that fail for a while (throttling, ModelArts
+	//     unavailable) are retried, the watch goes on.
+	WatchInstances(*WatchInstancesRequest, grpc.ServerStreamingServer[WatchInstancesResponse]) error
 	mustEmbedUnimplementedDevEnvServiceServer()
 }
 
@@ -496,6 +602,9 @@ func (UnimplementedDevEnvServiceServer) ActOnInstance(context.Context, *ActOnIns
 }
 func (UnimplementedDevEnvServiceServer) DeleteInstance(context.Context, *DeleteInstanceRequest) (*DeleteInstanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteInstance not implemented")
+}
+func (UnimplementedDevEnvServiceServer) WatchInstances(*WatchInstancesRequest, grpc.ServerStreamingServer[WatchInstancesResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchInstances not implemented")
 }
 func (UnimplementedDevEnvServiceServer) mustEmbedUnimplementedDevEnvServiceServer() {}
 func (UnimplementedDevEnvServiceServer) testEmbeddedByValue()                       {}
@@ -662,6 +771,17 @@ func _DevEnvService_DeleteInstance_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DevEnvService_WatchInstances_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchInstancesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(DevEnvServiceServer).WatchInstances(m, &grpc.GenericServerStream[WatchInstancesRequest, WatchInstancesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DevEnvService_WatchInstancesServer = grpc.ServerStreamingServer[WatchInstancesResponse]
+
 // DevEnvService_ServiceDesc is the grpc.ServiceDesc for DevEnvService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -702,6 +822,12 @@ var DevEnvService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DevEnvService_DeleteInstance_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchInstances",
+			Handler:       _DevEnvService_WatchInstances_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "modelarts/devenv/v1/devenv.proto",
 }

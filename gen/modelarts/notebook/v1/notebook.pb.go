@@ -36,6 +36,7 @@ package notebookv1
 
 import (
 	_ "github.com/devenv-facade/devenv-facade/gen/devenvfacade/rpc/v1"
+	v1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
 	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -4295,11 +4296,166 @@ func (x *ErrorBody) GetErrorMsg() string {
 	return ""
 }
 
+// WatchNotebooksRequest says which notebooks to watch, and from where.
+type WatchNotebooksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project whose notebooks to watch: 32 lowercase hexadecimal
+	// characters.
+	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// Only notebooks in this status (as ListNotebooks' status); empty for
+	// all. A notebook that enters or leaves the status is sent as ADDED or
+	// DELETED.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// Only notebooks whose name contains this (as ListNotebooks' name); empty
+	// for all.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Only notebooks of this workspace (as ListNotebooks' workspace_id);
+	// empty for the default workspace "0".
+	WorkspaceId string `protobuf:"bytes,4,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// Go on after the event that carried this token, instead of starting
+	// with a snapshot. Over REST the Last-Event-ID header sets it too.
+	ResumeToken   string `protobuf:"bytes,5,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchNotebooksRequest) Reset() {
+	*x = WatchNotebooksRequest{}
+	mi := &file_modelarts_notebook_v1_notebook_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchNotebooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchNotebooksRequest) ProtoMessage() {}
+
+func (x *WatchNotebooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_notebook_v1_notebook_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchNotebooksRequest.ProtoReflect.Descriptor instead.
+func (*WatchNotebooksRequest) Descriptor() ([]byte, []int) {
+	return file_modelarts_notebook_v1_notebook_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *WatchNotebooksRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *WatchNotebooksRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *WatchNotebooksRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WatchNotebooksRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *WatchNotebooksRequest) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
+// WatchNotebooksResponse is one event of a watch.
+type WatchNotebooksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Type v1.EventType `protobuf:"varint,1,opt,name=type,proto3,enum=devenvfacade.watch.v1.EventType" json:"type,omitempty"`
+	// The notebook: as it is now for ADDED and MODIFIED, as it was last seen
+	// for DELETED; unset for BOOKMARK and SNAPSHOT_COMPLETE. The notebook's
+	// token is never passed on.
+	Notebook *Notebook `protobuf:"bytes,2,opt,name=notebook,proto3" json:"notebook,omitempty"`
+	// Where this event is in the watch: give it as
+	// WatchNotebooksRequest.resume_token to go on after it. Opaque.
+	ResumeToken   string `protobuf:"bytes,3,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchNotebooksResponse) Reset() {
+	*x = WatchNotebooksResponse{}
+	mi := &file_modelarts_notebook_v1_notebook_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchNotebooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchNotebooksResponse) ProtoMessage() {}
+
+func (x *WatchNotebooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_modelarts_notebook_v1_notebook_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchNotebooksResponse.ProtoReflect.Descriptor instead.
+func (*WatchNotebooksResponse) Descriptor() ([]byte, []int) {
+	return file_modelarts_notebook_v1_notebook_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *WatchNotebooksResponse) GetType() v1.EventType {
+	if x != nil {
+		return x.Type
+	}
+	return v1.EventType(0)
+}
+
+func (x *WatchNotebooksResponse) GetNotebook() *Notebook {
+	if x != nil {
+		return x.Notebook
+	}
+	return nil
+}
+
+func (x *WatchNotebooksResponse) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
+}
+
 var File_modelarts_notebook_v1_notebook_proto protoreflect.FileDescriptor
 
 const file_modelarts_notebook_v1_notebook_proto_rawDesc = "" +
 	"\n" +
-	"$modelarts/notebook/v1/notebook.proto\x12\x15modelarts.notebook.v1\x1a%devenvfacade/rpc/v1/declaration.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a%modelarts/notebook/v1/resources.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xca\x05\n" +
+	"$modelarts/notebook/v1/notebook.proto\x12\x15modelarts.notebook.v1\x1a%devenvfacade/rpc/v1/declaration.proto\x1a!devenvfacade/watch/v1/watch.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a%modelarts/notebook/v1/resources.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xca\x05\n" +
 	"\x15CreateNotebookRequest\x12\"\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x17\n" +
@@ -4699,7 +4855,18 @@ const file_modelarts_notebook_v1_notebook_proto_rawDesc = "" +
 	"\tErrorBody\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x01 \x01(\tR\terrorCode\x12\x1b\n" +
-	"\terror_msg\x18\x02 \x01(\tR\berrorMsg2\xed)\n" +
+	"\terror_msg\x18\x02 \x01(\tR\berrorMsg\"\xc1\x01\n" +
+	"\x15WatchNotebooksRequest\x12\"\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\x03\xe0A\x02R\tprojectId\x12\x1b\n" +
+	"\x06status\x18\x02 \x01(\tB\x03\xe0A\x01R\x06status\x12\x17\n" +
+	"\x04name\x18\x03 \x01(\tB\x03\xe0A\x01R\x04name\x12&\n" +
+	"\fworkspace_id\x18\x04 \x01(\tB\x03\xe0A\x01R\vworkspaceId\x12&\n" +
+	"\fresume_token\x18\x05 \x01(\tB\x03\xe0A\x01R\vresumeToken\"\xae\x01\n" +
+	"\x16WatchNotebooksResponse\x124\n" +
+	"\x04type\x18\x01 \x01(\x0e2 .devenvfacade.watch.v1.EventTypeR\x04type\x12;\n" +
+	"\bnotebook\x18\x02 \x01(\v2\x1f.modelarts.notebook.v1.NotebookR\bnotebook\x12!\n" +
+	"\fresume_token\x18\x03 \x01(\tR\vresumeToken2\xd8+\n" +
 	"\x0fNotebookService\x12\xdb\x01\n" +
 	"\x0eCreateNotebook\x12,.modelarts.notebook.v1.CreateNotebookRequest\x1a-.modelarts.notebook.v1.CreateNotebookResponse\"l\x92A0\n" +
 	"\tNotebooks\x12\x11Create a notebookb\x10\n" +
@@ -4812,7 +4979,12 @@ const file_modelarts_notebook_v1_notebook_proto_rawDesc = "" +
 	"\x06Images\x12\x0fDelete an imageb\x10\n" +
 	"\x0e\n" +
 	"\n" +
-	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x02\x18\x01\x82\xd3\xe4\x93\x02+b\x05image*\"/v1/{project_id}/images/{image_id}\x90\x02\x02B\xad\a\x92A\xbc\x05\x12\xee\x01\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x02\x18\x01\x82\xd3\xe4\x93\x02+b\x05image*\"/v1/{project_id}/images/{image_id}\x90\x02\x02\x12\xe8\x01\n" +
+	"\x0eWatchNotebooks\x12,.modelarts.notebook.v1.WatchNotebooksRequest\x1a-.modelarts.notebook.v1.WatchNotebooksResponse\"w\x92A?\n" +
+	"\tNotebooks\x12 Watch the notebooks of a projectb\x10\n" +
+	"\x0e\n" +
+	"\n" +
+	"XAuthToken\x12\x00\u00a0\x19\x06\b\x02\x10\x01\x18\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{project_id}/notebooks:watch\x90\x02\x010\x01B\xad\a\x92A\xbc\x05\x12\xee\x01\n" +
 	"\x1aModelArts notebooks facade\x12\xcb\x01REST mirror of the ModelArts DevEnviron (new version) notebook API, served by devenv-facade. Paths, field names and error bodies are those of ModelArts, so a client written for ModelArts works unchanged.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonR\x8f\x02\n" +
 	"\adefault\x12\x83\x02\n" +
 	"\xda\x01An error in the shape of the new API's errors. Errors from ModelArts keep their HTTP status and code (HTTP 400 with ModelArts.6309 for a missing notebook); errors raised by the facade use codes starting with \"Facade.\".\x12$\n" +
@@ -4834,7 +5006,7 @@ func file_modelarts_notebook_v1_notebook_proto_rawDescGZIP() []byte {
 	return file_modelarts_notebook_v1_notebook_proto_rawDescData
 }
 
-var file_modelarts_notebook_v1_notebook_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_modelarts_notebook_v1_notebook_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_modelarts_notebook_v1_notebook_proto_goTypes = []any{
 	(*CreateNotebookRequest)(nil),         // 0: modelarts.notebook.v1.CreateNotebookRequest
 	(*VolumeRequest)(nil),                 // 1: modelarts.notebook.v1.VolumeRequest
@@ -4887,12 +5059,15 @@ var file_modelarts_notebook_v1_notebook_proto_goTypes = []any{
 	(*DeleteImageRequest)(nil),            // 48: modelarts.notebook.v1.DeleteImageRequest
 	(*DeleteImageResponse)(nil),           // 49: modelarts.notebook.v1.DeleteImageResponse
 	(*ErrorBody)(nil),                     // 50: modelarts.notebook.v1.ErrorBody
-	(*Notebook)(nil),                      // 51: modelarts.notebook.v1.Notebook
-	(*Lease)(nil),                         // 52: modelarts.notebook.v1.Lease
-	(*Flavor)(nil),                        // 53: modelarts.notebook.v1.Flavor
-	(*StorageMount)(nil),                  // 54: modelarts.notebook.v1.StorageMount
-	(*Image)(nil),                         // 55: modelarts.notebook.v1.Image
-	(*ImageGroup)(nil),                    // 56: modelarts.notebook.v1.ImageGroup
+	(*WatchNotebooksRequest)(nil),         // 51: modelarts.notebook.v1.WatchNotebooksRequest
+	(*WatchNotebooksResponse)(nil),        // 52: modelarts.notebook.v1.WatchNotebooksResponse
+	(*Notebook)(nil),                      // 53: modelarts.notebook.v1.Notebook
+	(*Lease)(nil),                         // 54: modelarts.notebook.v1.Lease
+	(*Flavor)(nil),                        // 55: modelarts.notebook.v1.Flavor
+	(*StorageMount)(nil),                  // 56: modelarts.notebook.v1.StorageMount
+	(*Image)(nil),                         // 57: modelarts.notebook.v1.Image
+	(*ImageGroup)(nil),                    // 58: modelarts.notebook.v1.ImageGroup
+	(v1.EventType)(0),                     // 59: devenvfacade.watch.v1.EventType
 }
 var file_modelarts_notebook_v1_notebook_proto_depIdxs = []int32{
 	1,  // 0: modelarts.notebook.v1.CreateNotebookRequest.volume:type_name -> modelarts.notebook.v1.VolumeRequest
@@ -4902,82 +5077,86 @@ var file_modelarts_notebook_v1_notebook_proto_depIdxs = []int32{
 	4,  // 4: modelarts.notebook.v1.CustomHooks.container_hooks:type_name -> modelarts.notebook.v1.ContainerHooks
 	5,  // 5: modelarts.notebook.v1.ContainerHooks.post_start:type_name -> modelarts.notebook.v1.HookConfig
 	5,  // 6: modelarts.notebook.v1.ContainerHooks.pre_start:type_name -> modelarts.notebook.v1.HookConfig
-	51, // 7: modelarts.notebook.v1.CreateNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
-	51, // 8: modelarts.notebook.v1.ListNotebooksResponse.data:type_name -> modelarts.notebook.v1.Notebook
-	51, // 9: modelarts.notebook.v1.ListAllNotebooksResponse.data:type_name -> modelarts.notebook.v1.Notebook
-	51, // 10: modelarts.notebook.v1.GetNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	53, // 7: modelarts.notebook.v1.CreateNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	53, // 8: modelarts.notebook.v1.ListNotebooksResponse.data:type_name -> modelarts.notebook.v1.Notebook
+	53, // 9: modelarts.notebook.v1.ListAllNotebooksResponse.data:type_name -> modelarts.notebook.v1.Notebook
+	53, // 10: modelarts.notebook.v1.GetNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
 	2,  // 11: modelarts.notebook.v1.UpdateNotebookRequest.endpoints:type_name -> modelarts.notebook.v1.EndpointRequest
 	3,  // 12: modelarts.notebook.v1.UpdateNotebookRequest.hooks:type_name -> modelarts.notebook.v1.CustomHooks
-	51, // 13: modelarts.notebook.v1.UpdateNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
-	51, // 14: modelarts.notebook.v1.DeleteNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
-	51, // 15: modelarts.notebook.v1.StartNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
-	51, // 16: modelarts.notebook.v1.StopNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
-	52, // 17: modelarts.notebook.v1.GetLeaseResponse.lease:type_name -> modelarts.notebook.v1.Lease
+	53, // 13: modelarts.notebook.v1.UpdateNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	53, // 14: modelarts.notebook.v1.DeleteNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	53, // 15: modelarts.notebook.v1.StartNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	53, // 16: modelarts.notebook.v1.StopNotebookResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	54, // 17: modelarts.notebook.v1.GetLeaseResponse.lease:type_name -> modelarts.notebook.v1.Lease
 	6,  // 18: modelarts.notebook.v1.RenewLeaseRequest.lease:type_name -> modelarts.notebook.v1.LeaseRequest
-	52, // 19: modelarts.notebook.v1.RenewLeaseResponse.lease:type_name -> modelarts.notebook.v1.Lease
-	53, // 20: modelarts.notebook.v1.ListSwitchableFlavorsResponse.data:type_name -> modelarts.notebook.v1.Flavor
-	53, // 21: modelarts.notebook.v1.ListSwitchableFlavorsResponse.flavors:type_name -> modelarts.notebook.v1.Flavor
-	53, // 22: modelarts.notebook.v1.ListFlavorsResponse.data:type_name -> modelarts.notebook.v1.Flavor
-	53, // 23: modelarts.notebook.v1.ListFlavorsResponse.flavors:type_name -> modelarts.notebook.v1.Flavor
-	54, // 24: modelarts.notebook.v1.ListStorageMountsResponse.data:type_name -> modelarts.notebook.v1.StorageMount
-	54, // 25: modelarts.notebook.v1.AttachStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
-	54, // 26: modelarts.notebook.v1.GetStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
-	54, // 27: modelarts.notebook.v1.DetachStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
-	55, // 28: modelarts.notebook.v1.CreateImageResponse.image:type_name -> modelarts.notebook.v1.Image
-	55, // 29: modelarts.notebook.v1.ListImagesResponse.data:type_name -> modelarts.notebook.v1.Image
-	55, // 30: modelarts.notebook.v1.RegisterImageResponse.image:type_name -> modelarts.notebook.v1.Image
-	56, // 31: modelarts.notebook.v1.ListImageGroupsResponse.data:type_name -> modelarts.notebook.v1.ImageGroup
-	55, // 32: modelarts.notebook.v1.GetImageResponse.image:type_name -> modelarts.notebook.v1.Image
-	55, // 33: modelarts.notebook.v1.DeleteImageResponse.image:type_name -> modelarts.notebook.v1.Image
-	0,  // 34: modelarts.notebook.v1.NotebookService.CreateNotebook:input_type -> modelarts.notebook.v1.CreateNotebookRequest
-	8,  // 35: modelarts.notebook.v1.NotebookService.ListNotebooks:input_type -> modelarts.notebook.v1.ListNotebooksRequest
-	12, // 36: modelarts.notebook.v1.NotebookService.GetNotebook:input_type -> modelarts.notebook.v1.GetNotebookRequest
-	10, // 37: modelarts.notebook.v1.NotebookService.ListAllNotebooks:input_type -> modelarts.notebook.v1.ListAllNotebooksRequest
-	14, // 38: modelarts.notebook.v1.NotebookService.UpdateNotebook:input_type -> modelarts.notebook.v1.UpdateNotebookRequest
-	16, // 39: modelarts.notebook.v1.NotebookService.DeleteNotebook:input_type -> modelarts.notebook.v1.DeleteNotebookRequest
-	18, // 40: modelarts.notebook.v1.NotebookService.StartNotebook:input_type -> modelarts.notebook.v1.StartNotebookRequest
-	20, // 41: modelarts.notebook.v1.NotebookService.StopNotebook:input_type -> modelarts.notebook.v1.StopNotebookRequest
-	22, // 42: modelarts.notebook.v1.NotebookService.GetLease:input_type -> modelarts.notebook.v1.GetLeaseRequest
-	24, // 43: modelarts.notebook.v1.NotebookService.RenewLease:input_type -> modelarts.notebook.v1.RenewLeaseRequest
-	26, // 44: modelarts.notebook.v1.NotebookService.ListSwitchableFlavors:input_type -> modelarts.notebook.v1.ListSwitchableFlavorsRequest
-	28, // 45: modelarts.notebook.v1.NotebookService.ListFlavors:input_type -> modelarts.notebook.v1.ListFlavorsRequest
-	30, // 46: modelarts.notebook.v1.NotebookService.ListStorageMounts:input_type -> modelarts.notebook.v1.ListStorageMountsRequest
-	32, // 47: modelarts.notebook.v1.NotebookService.AttachStorageMount:input_type -> modelarts.notebook.v1.AttachStorageMountRequest
-	34, // 48: modelarts.notebook.v1.NotebookService.GetStorageMount:input_type -> modelarts.notebook.v1.GetStorageMountRequest
-	36, // 49: modelarts.notebook.v1.NotebookService.DetachStorageMount:input_type -> modelarts.notebook.v1.DetachStorageMountRequest
-	38, // 50: modelarts.notebook.v1.NotebookService.CreateImage:input_type -> modelarts.notebook.v1.CreateImageRequest
-	40, // 51: modelarts.notebook.v1.NotebookService.ListImages:input_type -> modelarts.notebook.v1.ListImagesRequest
-	42, // 52: modelarts.notebook.v1.NotebookService.RegisterImage:input_type -> modelarts.notebook.v1.RegisterImageRequest
-	46, // 53: modelarts.notebook.v1.NotebookService.GetImage:input_type -> modelarts.notebook.v1.GetImageRequest
-	44, // 54: modelarts.notebook.v1.NotebookService.ListImageGroups:input_type -> modelarts.notebook.v1.ListImageGroupsRequest
-	48, // 55: modelarts.notebook.v1.NotebookService.DeleteImage:input_type -> modelarts.notebook.v1.DeleteImageRequest
-	7,  // 56: modelarts.notebook.v1.NotebookService.CreateNotebook:output_type -> modelarts.notebook.v1.CreateNotebookResponse
-	9,  // 57: modelarts.notebook.v1.NotebookService.ListNotebooks:output_type -> modelarts.notebook.v1.ListNotebooksResponse
-	13, // 58: modelarts.notebook.v1.NotebookService.GetNotebook:output_type -> modelarts.notebook.v1.GetNotebookResponse
-	11, // 59: modelarts.notebook.v1.NotebookService.ListAllNotebooks:output_type -> modelarts.notebook.v1.ListAllNotebooksResponse
-	15, // 60: modelarts.notebook.v1.NotebookService.UpdateNotebook:output_type -> modelarts.notebook.v1.UpdateNotebookResponse
-	17, // 61: modelarts.notebook.v1.NotebookService.DeleteNotebook:output_type -> modelarts.notebook.v1.DeleteNotebookResponse
-	19, // 62: modelarts.notebook.v1.NotebookService.StartNotebook:output_type -> modelarts.notebook.v1.StartNotebookResponse
-	21, // 63: modelarts.notebook.v1.NotebookService.StopNotebook:output_type -> modelarts.notebook.v1.StopNotebookResponse
-	23, // 64: modelarts.notebook.v1.NotebookService.GetLease:output_type -> modelarts.notebook.v1.GetLeaseResponse
-	25, // 65: modelarts.notebook.v1.NotebookService.RenewLease:output_type -> modelarts.notebook.v1.RenewLeaseResponse
-	27, // 66: modelarts.notebook.v1.NotebookService.ListSwitchableFlavors:output_type -> modelarts.notebook.v1.ListSwitchableFlavorsResponse
-	29, // 67: modelarts.notebook.v1.NotebookService.ListFlavors:output_type -> modelarts.notebook.v1.ListFlavorsResponse
-	31, // 68: modelarts.notebook.v1.NotebookService.ListStorageMounts:output_type -> modelarts.notebook.v1.ListStorageMountsResponse
-	33, // 69: modelarts.notebook.v1.NotebookService.AttachStorageMount:output_type -> modelarts.notebook.v1.AttachStorageMountResponse
-	35, // 70: modelarts.notebook.v1.NotebookService.GetStorageMount:output_type -> modelarts.notebook.v1.GetStorageMountResponse
-	37, // 71: modelarts.notebook.v1.NotebookService.DetachStorageMount:output_type -> modelarts.notebook.v1.DetachStorageMountResponse
-	39, // 72: modelarts.notebook.v1.NotebookService.CreateImage:output_type -> modelarts.notebook.v1.CreateImageResponse
-	41, // 73: modelarts.notebook.v1.NotebookService.ListImages:output_type -> modelarts.notebook.v1.ListImagesResponse
-	43, // 74: modelarts.notebook.v1.NotebookService.RegisterImage:output_type -> modelarts.notebook.v1.RegisterImageResponse
-	47, // 75: modelarts.notebook.v1.NotebookService.GetImage:output_type -> modelarts.notebook.v1.GetImageResponse
-	45, // 76: modelarts.notebook.v1.NotebookService.ListImageGroups:output_type -> modelarts.notebook.v1.ListImageGroupsResponse
-	49, // 77: modelarts.notebook.v1.NotebookService.DeleteImage:output_type -> modelarts.notebook.v1.DeleteImageResponse
-	56, // [56:78] is the sub-list for method output_type
-	34, // [34:56] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	54, // 19: modelarts.notebook.v1.RenewLeaseResponse.lease:type_name -> modelarts.notebook.v1.Lease
+	55, // 20: modelarts.notebook.v1.ListSwitchableFlavorsResponse.data:type_name -> modelarts.notebook.v1.Flavor
+	55, // 21: modelarts.notebook.v1.ListSwitchableFlavorsResponse.flavors:type_name -> modelarts.notebook.v1.Flavor
+	55, // 22: modelarts.notebook.v1.ListFlavorsResponse.data:type_name -> modelarts.notebook.v1.Flavor
+	55, // 23: modelarts.notebook.v1.ListFlavorsResponse.flavors:type_name -> modelarts.notebook.v1.Flavor
+	56, // 24: modelarts.notebook.v1.ListStorageMountsResponse.data:type_name -> modelarts.notebook.v1.StorageMount
+	56, // 25: modelarts.notebook.v1.AttachStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
+	56, // 26: modelarts.notebook.v1.GetStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
+	56, // 27: modelarts.notebook.v1.DetachStorageMountResponse.storage_mount:type_name -> modelarts.notebook.v1.StorageMount
+	57, // 28: modelarts.notebook.v1.CreateImageResponse.image:type_name -> modelarts.notebook.v1.Image
+	57, // 29: modelarts.notebook.v1.ListImagesResponse.data:type_name -> modelarts.notebook.v1.Image
+	57, // 30: modelarts.notebook.v1.RegisterImageResponse.image:type_name -> modelarts.notebook.v1.Image
+	58, // 31: modelarts.notebook.v1.ListImageGroupsResponse.data:type_name -> modelarts.notebook.v1.ImageGroup
+	57, // 32: modelarts.notebook.v1.GetImageResponse.image:type_name -> modelarts.notebook.v1.Image
+	57, // 33: modelarts.notebook.v1.DeleteImageResponse.image:type_name -> modelarts.notebook.v1.Image
+	59, // 34: modelarts.notebook.v1.WatchNotebooksResponse.type:type_name -> devenvfacade.watch.v1.EventType
+	53, // 35: modelarts.notebook.v1.WatchNotebooksResponse.notebook:type_name -> modelarts.notebook.v1.Notebook
+	0,  // 36: modelarts.notebook.v1.NotebookService.CreateNotebook:input_type -> modelarts.notebook.v1.CreateNotebookRequest
+	8,  // 37: modelarts.notebook.v1.NotebookService.ListNotebooks:input_type -> modelarts.notebook.v1.ListNotebooksRequest
+	12, // 38: modelarts.notebook.v1.NotebookService.GetNotebook:input_type -> modelarts.notebook.v1.GetNotebookRequest
+	10, // 39: modelarts.notebook.v1.NotebookService.ListAllNotebooks:input_type -> modelarts.notebook.v1.ListAllNotebooksRequest
+	14, // 40: modelarts.notebook.v1.NotebookService.UpdateNotebook:input_type -> modelarts.notebook.v1.UpdateNotebookRequest
+	16, // 41: modelarts.notebook.v1.NotebookService.DeleteNotebook:input_type -> modelarts.notebook.v1.DeleteNotebookRequest
+	18, // 42: modelarts.notebook.v1.NotebookService.StartNotebook:input_type -> modelarts.notebook.v1.StartNotebookRequest
+	20, // 43: modelarts.notebook.v1.NotebookService.StopNotebook:input_type -> modelarts.notebook.v1.StopNotebookRequest
+	22, // 44: modelarts.notebook.v1.NotebookService.GetLease:input_type -> modelarts.notebook.v1.GetLeaseRequest
+	24, // 45: modelarts.notebook.v1.NotebookService.RenewLease:input_type -> modelarts.notebook.v1.RenewLeaseRequest
+	26, // 46: modelarts.notebook.v1.NotebookService.ListSwitchableFlavors:input_type -> modelarts.notebook.v1.ListSwitchableFlavorsRequest
+	28, // 47: modelarts.notebook.v1.NotebookService.ListFlavors:input_type -> modelarts.notebook.v1.ListFlavorsRequest
+	30, // 48: modelarts.notebook.v1.NotebookService.ListStorageMounts:input_type -> modelarts.notebook.v1.ListStorageMountsRequest
+	32, // 49: modelarts.notebook.v1.NotebookService.AttachStorageMount:input_type -> modelarts.notebook.v1.AttachStorageMountRequest
+	34, // 50: modelarts.notebook.v1.NotebookService.GetStorageMount:input_type -> modelarts.notebook.v1.GetStorageMountRequest
+	36, // 51: modelarts.notebook.v1.NotebookService.DetachStorageMount:input_type -> modelarts.notebook.v1.DetachStorageMountRequest
+	38, // 52: modelarts.notebook.v1.NotebookService.CreateImage:input_type -> modelarts.notebook.v1.CreateImageRequest
+	40, // 53: modelarts.notebook.v1.NotebookService.ListImages:input_type -> modelarts.notebook.v1.ListImagesRequest
+	42, // 54: modelarts.notebook.v1.NotebookService.RegisterImage:input_type -> modelarts.notebook.v1.RegisterImageRequest
+	46, // 55: modelarts.notebook.v1.NotebookService.GetImage:input_type -> modelarts.notebook.v1.GetImageRequest
+	44, // 56: modelarts.notebook.v1.NotebookService.ListImageGroups:input_type -> modelarts.notebook.v1.ListImageGroupsRequest
+	48, // 57: modelarts.notebook.v1.NotebookService.DeleteImage:input_type -> modelarts.notebook.v1.DeleteImageRequest
+	51, // 58: modelarts.notebook.v1.NotebookService.WatchNotebooks:input_type -> modelarts.notebook.v1.WatchNotebooksRequest
+	7,  // 59: modelarts.notebook.v1.NotebookService.CreateNotebook:output_type -> modelarts.notebook.v1.CreateNotebookResponse
+	9,  // 60: modelarts.notebook.v1.NotebookService.ListNotebooks:output_type -> modelarts.notebook.v1.ListNotebooksResponse
+	13, // 61: modelarts.notebook.v1.NotebookService.GetNotebook:output_type -> modelarts.notebook.v1.GetNotebookResponse
+	11, // 62: modelarts.notebook.v1.NotebookService.ListAllNotebooks:output_type -> modelarts.notebook.v1.ListAllNotebooksResponse
+	15, // 63: modelarts.notebook.v1.NotebookService.UpdateNotebook:output_type -> modelarts.notebook.v1.UpdateNotebookResponse
+	17, // 64: modelarts.notebook.v1.NotebookService.DeleteNotebook:output_type -> modelarts.notebook.v1.DeleteNotebookResponse
+	19, // 65: modelarts.notebook.v1.NotebookService.StartNotebook:output_type -> modelarts.notebook.v1.StartNotebookResponse
+	21, // 66: modelarts.notebook.v1.NotebookService.StopNotebook:output_type -> modelarts.notebook.v1.StopNotebookResponse
+	23, // 67: modelarts.notebook.v1.NotebookService.GetLease:output_type -> modelarts.notebook.v1.GetLeaseResponse
+	25, // 68: modelarts.notebook.v1.NotebookService.RenewLease:output_type -> modelarts.notebook.v1.RenewLeaseResponse
+	27, // 69: modelarts.notebook.v1.NotebookService.ListSwitchableFlavors:output_type -> modelarts.notebook.v1.ListSwitchableFlavorsResponse
+	29, // 70: modelarts.notebook.v1.NotebookService.ListFlavors:output_type -> modelarts.notebook.v1.ListFlavorsResponse
+	31, // 71: modelarts.notebook.v1.NotebookService.ListStorageMounts:output_type -> modelarts.notebook.v1.ListStorageMountsResponse
+	33, // 72: modelarts.notebook.v1.NotebookService.AttachStorageMount:output_type -> modelarts.notebook.v1.AttachStorageMountResponse
+	35, // 73: modelarts.notebook.v1.NotebookService.GetStorageMount:output_type -> modelarts.notebook.v1.GetStorageMountResponse
+	37, // 74: modelarts.notebook.v1.NotebookService.DetachStorageMount:output_type -> modelarts.notebook.v1.DetachStorageMountResponse
+	39, // 75: modelarts.notebook.v1.NotebookService.CreateImage:output_type -> modelarts.notebook.v1.CreateImageResponse
+	41, // 76: modelarts.notebook.v1.NotebookService.ListImages:output_type -> modelarts.notebook.v1.ListImagesResponse
+	43, // 77: modelarts.notebook.v1.NotebookService.RegisterImage:output_type -> modelarts.notebook.v1.RegisterImageResponse
+	47, // 78: modelarts.notebook.v1.NotebookService.GetImage:output_type -> modelarts.notebook.v1.GetImageResponse
+	45, // 79: modelarts.notebook.v1.NotebookService.ListImageGroups:output_type -> modelarts.notebook.v1.ListImageGroupsResponse
+	49, // 80: modelarts.notebook.v1.NotebookService.DeleteImage:output_type -> modelarts.notebook.v1.DeleteImageResponse
+	52, // 81: modelarts.notebook.v1.NotebookService.WatchNotebooks:output_type -> modelarts.notebook.v1.WatchNotebooksResponse
+	59, // [59:82] is the sub-list for method output_type
+	36, // [36:59] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_modelarts_notebook_v1_notebook_proto_init() }
@@ -5013,7 +5192,7 @@ func file_modelarts_notebook_v1_notebook_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_modelarts_notebook_v1_notebook_proto_rawDesc), len(file_modelarts_notebook_v1_notebook_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

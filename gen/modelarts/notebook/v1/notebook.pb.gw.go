@@ -1369,6 +1369,43 @@ func local_request_NotebookService_DeleteImage_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+var filter_NotebookService_WatchNotebooks_0 = &utilities.DoubleArray{Encoding: map[string]int{"project_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_NotebookService_WatchNotebooks_0(ctx context.Context, marshaler runtime.Marshaler, client NotebookServiceClient, req *http.Request, pathParams map[string]string) (NotebookService_WatchNotebooksClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq WatchNotebooksRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["project_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "project_id")
+	}
+	protoReq.ProjectId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "project_id", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_NotebookService_WatchNotebooks_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.WatchNotebooks(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterNotebookServiceHandlerServer registers the http handlers for service NotebookService to "mux".
 // UnaryRPC     :call NotebookServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -1816,6 +1853,13 @@ func RegisterNotebookServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		forward_NotebookService_DeleteImage_0(annotatedContext, mux, outboundMarshaler, w, req, response_NotebookService_DeleteImage_0{resp.(*DeleteImageResponse)}, mux.GetForwardResponseOptions()...)
 	})
 
+	mux.Handle(http.MethodGet, pattern_NotebookService_WatchNotebooks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
+
 	return nil
 }
 
@@ -2229,6 +2273,23 @@ func RegisterNotebookServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_NotebookService_DeleteImage_0(annotatedContext, mux, outboundMarshaler, w, req, response_NotebookService_DeleteImage_0{resp.(*DeleteImageResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_NotebookService_WatchNotebooks_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/modelarts.notebook.v1.NotebookService/WatchNotebooks", runtime.WithHTTPPathPattern("/v1/{project_id}/notebooks:watch"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_NotebookService_WatchNotebooks_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_NotebookService_WatchNotebooks_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -2390,6 +2451,7 @@ var (
 	pattern_NotebookService_GetImage_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "project_id", "images", "image_id"}, ""))
 	pattern_NotebookService_ListImageGroups_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 2, 3}, []string{"v1", "project_id", "images", "group"}, ""))
 	pattern_NotebookService_DeleteImage_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "project_id", "images", "image_id"}, ""))
+	pattern_NotebookService_WatchNotebooks_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 4, 1, 5, 1, 2, 2}, []string{"v1", "project_id", "notebooks"}, "watch"))
 )
 
 var (
@@ -2415,4 +2477,5 @@ var (
 	forward_NotebookService_GetImage_0              = runtime.ForwardResponseMessage
 	forward_NotebookService_ListImageGroups_0       = runtime.ForwardResponseMessage
 	forward_NotebookService_DeleteImage_0           = runtime.ForwardResponseMessage
+	forward_NotebookService_WatchNotebooks_0        = runtime.ForwardResponseStream
 )

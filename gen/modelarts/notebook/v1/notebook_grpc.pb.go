@@ -69,6 +69,7 @@ const (
 	NotebookService_GetImage_FullMethodName              = "/modelarts.notebook.v1.NotebookService/GetImage"
 	NotebookService_ListImageGroups_FullMethodName       = "/modelarts.notebook.v1.NotebookService/ListImageGroups"
 	NotebookService_DeleteImage_FullMethodName           = "/modelarts.notebook.v1.NotebookService/DeleteImage"
+	NotebookService_WatchNotebooks_FullMethodName        = "/modelarts.notebook.v1.NotebookService/WatchNotebooks"
 )
 
 // NotebookServiceClient is the client API for NotebookService service.
@@ -443,6 +444,49 @@ type NotebookServiceClient interface {
 	// PERMISSION_DENIED for a built-in image (0108); ABORTED while the image is
 	// being saved (6357).
 	DeleteImage(ctx context.Context, in *DeleteImageRequest, opts ...grpc.CallOption) (*DeleteImageResponse, error)
+	// WatchNotebooks streams the changes to the notebooks of a project that the
+	// credentials the call runs on own (what ListNotebooks lists), as a
+	// Kubernetes watch does; ModelArts has no such API.
+	//
+	// The facade polls ModelArts' list once per project, workspace and
+	// credentials, however many callers watch it: every
+	// --watch-poll-interval while any notebook is changing state
+	// (CREATING, STARTING, STOPPING, DELETING, SNAPSHOTTING, ...), every
+	// --watch-steady-poll-interval when none is; it stops polling soon after
+	// the last watcher leaves. A watch first sends
+	// the notebooks that match its filters (ADDED, all with the same resume
+	// token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+	// DELETED events in the order the facade saw them, and a BOOKMARK when
+	// nothing matched for --watch-bookmark-interval. A watch started with a
+	// resume_token sends every event after that token's (no snapshot, no
+	// marker): at least once, in order. The facade sees states, not
+	// transitions: a state that began and ended between two polls is never
+	// sent.
+	//
+	// Over REST: GET /v1/{project_id}/notebooks:watch
+	// answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+	// "id:" the resume token, "data:" the notebook as ModelArts renders it;
+	// Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+	//
+	// Errors besides the common ones:
+	//
+	//   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+	//     resume token is older than the events this facade keeps, or comes
+	//     from another replica or from before a restart. List (or watch
+	//     without a token) again.
+	//   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+	//     or the connection reached --max-connection-age. ErrorInfo metadata
+	//     "resume_token" is the last event's token: watch again with it.
+	//   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+	//     more slowly than they came and fell behind the facade's buffer;
+	//     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+	//     OVERLOADED: the facade already serves --max-watches watches, or
+	//     the caller --max-watches-per-caller.
+	//   - The errors of ListNotebooks when a poll fails for good (a token
+	//     ModelArts no longer accepts, a project the credentials may not
+	//     read); polls that fail for a while (throttling, ModelArts
+	//     unavailable) are retried, the watch goes on.
+	WatchNotebooks(ctx context.Context, in *WatchNotebooksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchNotebooksResponse], error)
 }
 
 type notebookServiceClient struct {
@@ -672,6 +716,25 @@ func (c *notebookServiceClient) DeleteImage(ctx context.Context, in *DeleteImage
 	}
 	return out, nil
 }
+
+func (c *notebookServiceClient) WatchNotebooks(ctx context.Context, in *WatchNotebooksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchNotebooksResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &NotebookService_ServiceDesc.Streams[0], NotebookService_WatchNotebooks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchNotebooksRequest, WatchNotebooksResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NotebookService_WatchNotebooksClient = grpc.ServerStreamingClient[WatchNotebooksResponse]
 
 // NotebookServiceServer is the server API for NotebookService service.
 // All implementations must embed UnimplementedNotebookServiceServer
@@ -1045,6 +1108,49 @@ type NotebookServiceServer interface {
 	// PERMISSION_DENIED for a built-in image (0108); ABORTED while the image is
 	// being saved (6357).
 	DeleteImage(context.Context, *DeleteImageRequest) (*DeleteImageResponse, error)
+	// WatchNotebooks streams the changes to the notebooks of a project that the
+	// credentials the call runs on own (what ListNotebooks lists), as a
+	// Kubernetes watch does; ModelArts has no such API.
+	//
+	// The facade polls ModelArts' list once per project, workspace and
+	// credentials, however many callers watch it: every
+	// --watch-poll-interval while any notebook is changing state
+	// (CREATING, STARTING, STOPPING, DELETING, SNAPSHOTTING, ...), every
+	// --watch-steady-poll-interval when none is; it stops polling soon after
+	// the last watcher leaves. A watch first sends
+	// the notebooks that match its filters (ADDED, all with the same resume
+	// token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+	// DELETED events in the order the facade saw them, and a BOOKMARK when
+	// nothing matched for --watch-bookmark-interval. A watch started with a
+	// resume_token sends every event after that token's (no snapshot, no
+	// marker): at least once, in order. The facade sees states, not
+	// transitions: a state that began and ended between two polls is never
+	// sent.
+	//
+	// Over REST: GET /v1/{project_id}/notebooks:watch
+	// answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+	// "id:" the resume token, "data:" the notebook as ModelArts renders it;
+	// Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+	//
+	// Errors besides the common ones:
+	//
+	//   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+	//     resume token is older than the events this facade keeps, or comes
+	//     from another replica or from before a restart. List (or watch
+	//     without a token) again.
+	//   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+	//     or the connection reached --max-connection-age. ErrorInfo metadata
+	//     "resume_token" is the last event's token: watch again with it.
+	//   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+	//     more slowly than they came and fell behind the facade's buffer;
+	//     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+	//     OVERLOADED: the facade already serves --max-watches watches, or
+	//     the caller --max-watches-per-caller.
+	//   - The errors of ListNotebooks when a poll fails for good (a token
+	//     ModelArts no longer accepts, a project the credentials may not
+	//     read); polls that fail for a while (throttling, ModelArts
+	//     unavailable) are retried, the watch goes on.
+	WatchNotebooks(*WatchNotebooksRequest, grpc.ServerStreamingServer[WatchNotebooksResponse]) error
 	mustEmbedUnimplementedNotebookServiceServer()
 }
 
@@ -1120,6 +1226,9 @@ func (UnimplementedNotebookServiceServer) ListImageGroups(context.Context, *List
 }
 func (UnimplementedNotebookServiceServer) DeleteImage(context.Context, *DeleteImageRequest) (*DeleteImageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteImage not implemented")
+}
+func (UnimplementedNotebookServiceServer) WatchNotebooks(*WatchNotebooksRequest, grpc.ServerStreamingServer[WatchNotebooksResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchNotebooks not implemented")
 }
 func (UnimplementedNotebookServiceServer) mustEmbedUnimplementedNotebookServiceServer() {}
 func (UnimplementedNotebookServiceServer) testEmbeddedByValue()                         {}
@@ -1538,6 +1647,17 @@ func _NotebookService_DeleteImage_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotebookService_WatchNotebooks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchNotebooksRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(NotebookServiceServer).WatchNotebooks(m, &grpc.GenericServerStream[WatchNotebooksRequest, WatchNotebooksResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NotebookService_WatchNotebooksServer = grpc.ServerStreamingServer[WatchNotebooksResponse]
+
 // NotebookService_ServiceDesc is the grpc.ServiceDesc for NotebookService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1634,6 +1754,12 @@ var NotebookService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _NotebookService_DeleteImage_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchNotebooks",
+			Handler:       _NotebookService_WatchNotebooks_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "modelarts/notebook/v1/notebook.proto",
 }

@@ -1,4 +1,5 @@
 from devenvfacade.rpc.v1 import declaration_pb2 as _declaration_pb2
+from devenvfacade.watch.v1 import watch_pb2 as _watch_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
@@ -521,6 +522,28 @@ class User(_message.Message):
     id: str
     name: str
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class WatchInstancesRequest(_message.Message):
+    __slots__ = ["project_id", "resume_token", "status", "workspace_id"]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    resume_token: str
+    status: str
+    workspace_id: str
+    def __init__(self, project_id: _Optional[str] = ..., status: _Optional[str] = ..., workspace_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class WatchInstancesResponse(_message.Message):
+    __slots__ = ["instance", "resume_token", "type"]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    instance: Instance
+    resume_token: str
+    type: _watch_pb2.EventType
+    def __init__(self, type: _Optional[_Union[_watch_pb2.EventType, str]] = ..., instance: _Optional[_Union[Instance, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class Workspace(_message.Message):
     __slots__ = ["id"]

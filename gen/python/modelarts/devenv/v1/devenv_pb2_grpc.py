@@ -104,6 +104,11 @@ class DevEnvServiceStub(object):
                 request_serializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceRequest.SerializeToString,
                 response_deserializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceResponse.FromString,
                 )
+        self.WatchInstances = channel.unary_stream(
+                '/modelarts.devenv.v1.DevEnvService/WatchInstances',
+                request_serializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesRequest.SerializeToString,
+                response_deserializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesResponse.FromString,
+                )
 
 
 class DevEnvServiceServicer(object):
@@ -303,6 +308,54 @@ class DevEnvServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchInstances(self, request, context):
+        """WatchInstances streams the changes to the development environment
+        instances of a project, as a Kubernetes watch does; ModelArts has no
+        such API.
+
+        The facade polls ModelArts' list once per project, workspace and
+        credentials, however many callers watch it: every
+        --watch-poll-interval while any instance is changing state
+        (CREATING, STARTING, STOPPING, DELETING, ...), every
+        --watch-steady-poll-interval when none is; it stops polling soon after
+        the last watcher leaves. A watch first sends
+        the instances that match its filters (ADDED, all with the same resume
+        token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+        DELETED events in the order the facade saw them, and a BOOKMARK when
+        nothing matched for --watch-bookmark-interval. A watch started with a
+        resume_token sends every event after that token's (no snapshot, no
+        marker): at least once, in order. The facade sees states, not
+        transitions: a state that began and ended between two polls is never
+        sent.
+
+        Over REST: GET /v1/{project_id}/demanager/instances:watch
+        answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+        "id:" the resume token, "data:" the instance as ModelArts renders it;
+        Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+
+        Errors besides the common ones:
+
+        - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+        resume token is older than the events this facade keeps, or comes
+        from another replica or from before a restart. List (or watch
+        without a token) again.
+        - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+        or the connection reached --max-connection-age. ErrorInfo metadata
+        "resume_token" is the last event's token: watch again with it.
+        - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+        more slowly than they came and fell behind the facade's buffer;
+        ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+        OVERLOADED: the facade already serves --max-watches watches, or
+        the caller --max-watches-per-caller.
+        - The errors of ListInstances when a poll fails for good (a token
+        ModelArts no longer accepts, a project the credentials may not
+        read); polls that fail for a while (throttling, ModelArts
+        unavailable) are retried, the watch goes on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DevEnvServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -345,6 +398,11 @@ def add_DevEnvServiceServicer_to_server(servicer, server):
                     servicer.DeleteInstance,
                     request_deserializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceRequest.FromString,
                     response_serializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceResponse.SerializeToString,
+            ),
+            'WatchInstances': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchInstances,
+                    request_deserializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesRequest.FromString,
+                    response_serializer=modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -539,5 +597,22 @@ class DevEnvService(object):
         return grpc.experimental.unary_unary(request, target, '/modelarts.devenv.v1.DevEnvService/DeleteInstance',
             modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceRequest.SerializeToString,
             modelarts_dot_devenv_dot_v1_dot_devenv__pb2.DeleteInstanceResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchInstances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/modelarts.devenv.v1.DevEnvService/WatchInstances',
+            modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesRequest.SerializeToString,
+            modelarts_dot_devenv_dot_v1_dot_devenv__pb2.WatchInstancesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,4 +1,5 @@
 from devenvfacade.rpc.v1 import declaration_pb2 as _declaration_pb2
+from devenvfacade.watch.v1 import watch_pb2 as _watch_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from modelarts.notebook.v1 import resources_pb2 as _resources_pb2
@@ -645,3 +646,27 @@ class VolumeRequest(_message.Message):
     ownership: str
     uri: str
     def __init__(self, category: _Optional[str] = ..., ownership: _Optional[str] = ..., capacity: _Optional[int] = ..., uri: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class WatchNotebooksRequest(_message.Message):
+    __slots__ = ["name", "project_id", "resume_token", "status", "workspace_id"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    project_id: str
+    resume_token: str
+    status: str
+    workspace_id: str
+    def __init__(self, project_id: _Optional[str] = ..., status: _Optional[str] = ..., name: _Optional[str] = ..., workspace_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class WatchNotebooksResponse(_message.Message):
+    __slots__ = ["notebook", "resume_token", "type"]
+    NOTEBOOK_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    notebook: _resources_pb2.Notebook
+    resume_token: str
+    type: _watch_pb2.EventType
+    def __init__(self, type: _Optional[_Union[_watch_pb2.EventType, str]] = ..., notebook: _Optional[_Union[_resources_pb2.Notebook, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...

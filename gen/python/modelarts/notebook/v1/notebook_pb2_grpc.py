@@ -204,6 +204,11 @@ class NotebookServiceStub(object):
                 request_serializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageRequest.SerializeToString,
                 response_deserializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageResponse.FromString,
                 )
+        self.WatchNotebooks = channel.unary_stream(
+                '/modelarts.notebook.v1.NotebookService/WatchNotebooks',
+                request_serializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksRequest.SerializeToString,
+                response_deserializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksResponse.FromString,
+                )
 
 
 class NotebookServiceServicer(object):
@@ -686,6 +691,54 @@ class NotebookServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchNotebooks(self, request, context):
+        """WatchNotebooks streams the changes to the notebooks of a project that the
+        credentials the call runs on own (what ListNotebooks lists), as a
+        Kubernetes watch does; ModelArts has no such API.
+
+        The facade polls ModelArts' list once per project, workspace and
+        credentials, however many callers watch it: every
+        --watch-poll-interval while any notebook is changing state
+        (CREATING, STARTING, STOPPING, DELETING, SNAPSHOTTING, ...), every
+        --watch-steady-poll-interval when none is; it stops polling soon after
+        the last watcher leaves. A watch first sends
+        the notebooks that match its filters (ADDED, all with the same resume
+        token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+        DELETED events in the order the facade saw them, and a BOOKMARK when
+        nothing matched for --watch-bookmark-interval. A watch started with a
+        resume_token sends every event after that token's (no snapshot, no
+        marker): at least once, in order. The facade sees states, not
+        transitions: a state that began and ended between two polls is never
+        sent.
+
+        Over REST: GET /v1/{project_id}/notebooks:watch
+        answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+        "id:" the resume token, "data:" the notebook as ModelArts renders it;
+        Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+
+        Errors besides the common ones:
+
+        - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+        resume token is older than the events this facade keeps, or comes
+        from another replica or from before a restart. List (or watch
+        without a token) again.
+        - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+        or the connection reached --max-connection-age. ErrorInfo metadata
+        "resume_token" is the last event's token: watch again with it.
+        - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+        more slowly than they came and fell behind the facade's buffer;
+        ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+        OVERLOADED: the facade already serves --max-watches watches, or
+        the caller --max-watches-per-caller.
+        - The errors of ListNotebooks when a poll fails for good (a token
+        ModelArts no longer accepts, a project the credentials may not
+        read); polls that fail for a while (throttling, ModelArts
+        unavailable) are retried, the watch goes on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotebookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -798,6 +851,11 @@ def add_NotebookServiceServicer_to_server(servicer, server):
                     servicer.DeleteImage,
                     request_deserializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageRequest.FromString,
                     response_serializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageResponse.SerializeToString,
+            ),
+            'WatchNotebooks': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchNotebooks,
+                    request_deserializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksRequest.FromString,
+                    response_serializer=modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1260,5 +1318,22 @@ class NotebookService(object):
         return grpc.experimental.unary_unary(request, target, '/modelarts.notebook.v1.NotebookService/DeleteImage',
             modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageRequest.SerializeToString,
             modelarts_dot_notebook_dot_v1_dot_notebook__pb2.DeleteImageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchNotebooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/modelarts.notebook.v1.NotebookService/WatchNotebooks',
+            modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksRequest.SerializeToString,
+            modelarts_dot_notebook_dot_v1_dot_notebook__pb2.WatchNotebooksResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

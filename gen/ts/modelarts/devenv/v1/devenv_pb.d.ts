@@ -30,6 +30,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
+import type { EventType } from "../../../devenvfacade/watch/v1/watch_pb.js";
 
 /**
  * Describes the file modelarts/devenv/v1/devenv.proto.
@@ -1796,6 +1797,89 @@ export declare type ConnectionInfo = Message<"modelarts.devenv.v1.ConnectionInfo
 export declare const ConnectionInfoSchema: GenMessage<ConnectionInfo>;
 
 /**
+ * WatchInstancesRequest says which instances to watch, and from where.
+ *
+ * @generated from message modelarts.devenv.v1.WatchInstancesRequest
+ */
+export declare type WatchInstancesRequest = Message<"modelarts.devenv.v1.WatchInstancesRequest"> & {
+  /**
+   * The project whose instances to watch: 32 lowercase hexadecimal
+   * characters.
+   *
+   * @generated from field: string project_id = 1;
+   */
+  projectId: string;
+
+  /**
+   * Only instances in this status (as ListInstances' status); empty for
+   * all. An instance that enters or leaves the status is sent as ADDED or
+   * DELETED.
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * Only instances of this workspace (as ListInstances' workspace_id);
+   * empty for ModelArts' default.
+   *
+   * @generated from field: string workspace_id = 3;
+   */
+  workspaceId: string;
+
+  /**
+   * Go on after the event that carried this token, instead of starting
+   * with a snapshot. Over REST the Last-Event-ID header sets it too.
+   *
+   * @generated from field: string resume_token = 4;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message modelarts.devenv.v1.WatchInstancesRequest.
+ * Use `create(WatchInstancesRequestSchema)` to create a new message.
+ */
+export declare const WatchInstancesRequestSchema: GenMessage<WatchInstancesRequest>;
+
+/**
+ * WatchInstancesResponse is one event of a watch.
+ *
+ * @generated from message modelarts.devenv.v1.WatchInstancesResponse
+ */
+export declare type WatchInstancesResponse = Message<"modelarts.devenv.v1.WatchInstancesResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from field: devenvfacade.watch.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * The instance: as it is now for ADDED and MODIFIED, as it was last seen
+   * for DELETED; unset for BOOKMARK and SNAPSHOT_COMPLETE. Credentials
+   * ModelArts returns with an instance are never passed on.
+   *
+   * @generated from field: modelarts.devenv.v1.Instance instance = 2;
+   */
+  instance?: Instance | undefined;
+
+  /**
+   * Where this event is in the watch: give it as
+   * WatchInstancesRequest.resume_token to go on after it. Opaque.
+   *
+   * @generated from field: string resume_token = 3;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message modelarts.devenv.v1.WatchInstancesResponse.
+ * Use `create(WatchInstancesResponseSchema)` to create a new message.
+ */
+export declare const WatchInstancesResponseSchema: GenMessage<WatchInstancesResponse>;
+
+/**
  * DevEnvService manages ModelArts DevEnviron (notebook) instances.
  *
  * Every RPC checks its input before calling ModelArts: a malformed field
@@ -2017,6 +2101,57 @@ export declare const DevEnvService: GenService<{
     methodKind: "unary";
     input: typeof DeleteInstanceRequestSchema;
     output: typeof DeleteInstanceResponseSchema;
+  },
+  /**
+   * WatchInstances streams the changes to the development environment
+   * instances of a project, as a Kubernetes watch does; ModelArts has no
+   * such API.
+   *
+   * The facade polls ModelArts' list once per project, workspace and
+   * credentials, however many callers watch it: every
+   * --watch-poll-interval while any instance is changing state
+   * (CREATING, STARTING, STOPPING, DELETING, ...), every
+   * --watch-steady-poll-interval when none is; it stops polling soon after
+   * the last watcher leaves. A watch first sends
+   * the instances that match its filters (ADDED, all with the same resume
+   * token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+   * DELETED events in the order the facade saw them, and a BOOKMARK when
+   * nothing matched for --watch-bookmark-interval. A watch started with a
+   * resume_token sends every event after that token's (no snapshot, no
+   * marker): at least once, in order. The facade sees states, not
+   * transitions: a state that began and ended between two polls is never
+   * sent.
+   *
+   * Over REST: GET /v1/{project_id}/demanager/instances:watch
+   * answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+   * "id:" the resume token, "data:" the instance as ModelArts renders it;
+   * Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+   *
+   * Errors besides the common ones:
+   *
+   *   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+   *     resume token is older than the events this facade keeps, or comes
+   *     from another replica or from before a restart. List (or watch
+   *     without a token) again.
+   *   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+   *     or the connection reached --max-connection-age. ErrorInfo metadata
+   *     "resume_token" is the last event's token: watch again with it.
+   *   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+   *     more slowly than they came and fell behind the facade's buffer;
+   *     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+   *     OVERLOADED: the facade already serves --max-watches watches, or
+   *     the caller --max-watches-per-caller.
+   *   - The errors of ListInstances when a poll fails for good (a token
+   *     ModelArts no longer accepts, a project the credentials may not
+   *     read); polls that fail for a while (throttling, ModelArts
+   *     unavailable) are retried, the watch goes on.
+   *
+   * @generated from rpc modelarts.devenv.v1.DevEnvService.WatchInstances
+   */
+  watchInstances: {
+    methodKind: "server_streaming";
+    input: typeof WatchInstancesRequestSchema;
+    output: typeof WatchInstancesResponseSchema;
   },
 }>;
 

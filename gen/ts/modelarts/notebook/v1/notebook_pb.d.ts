@@ -33,6 +33,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Flavor, Image, ImageGroup, Lease, Notebook, StorageMount } from "./resources_pb.js";
+import type { EventType } from "../../../devenvfacade/watch/v1/watch_pb.js";
 
 /**
  * Describes the file modelarts/notebook/v1/notebook.proto.
@@ -2627,6 +2628,97 @@ export declare type ErrorBody = Message<"modelarts.notebook.v1.ErrorBody"> & {
 export declare const ErrorBodySchema: GenMessage<ErrorBody>;
 
 /**
+ * WatchNotebooksRequest says which notebooks to watch, and from where.
+ *
+ * @generated from message modelarts.notebook.v1.WatchNotebooksRequest
+ */
+export declare type WatchNotebooksRequest = Message<"modelarts.notebook.v1.WatchNotebooksRequest"> & {
+  /**
+   * The project whose notebooks to watch: 32 lowercase hexadecimal
+   * characters.
+   *
+   * @generated from field: string project_id = 1;
+   */
+  projectId: string;
+
+  /**
+   * Only notebooks in this status (as ListNotebooks' status); empty for
+   * all. A notebook that enters or leaves the status is sent as ADDED or
+   * DELETED.
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * Only notebooks whose name contains this (as ListNotebooks' name); empty
+   * for all.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Only notebooks of this workspace (as ListNotebooks' workspace_id);
+   * empty for the default workspace "0".
+   *
+   * @generated from field: string workspace_id = 4;
+   */
+  workspaceId: string;
+
+  /**
+   * Go on after the event that carried this token, instead of starting
+   * with a snapshot. Over REST the Last-Event-ID header sets it too.
+   *
+   * @generated from field: string resume_token = 5;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message modelarts.notebook.v1.WatchNotebooksRequest.
+ * Use `create(WatchNotebooksRequestSchema)` to create a new message.
+ */
+export declare const WatchNotebooksRequestSchema: GenMessage<WatchNotebooksRequest>;
+
+/**
+ * WatchNotebooksResponse is one event of a watch.
+ *
+ * @generated from message modelarts.notebook.v1.WatchNotebooksResponse
+ */
+export declare type WatchNotebooksResponse = Message<"modelarts.notebook.v1.WatchNotebooksResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from field: devenvfacade.watch.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * The notebook: as it is now for ADDED and MODIFIED, as it was last seen
+   * for DELETED; unset for BOOKMARK and SNAPSHOT_COMPLETE. The notebook's
+   * token is never passed on.
+   *
+   * @generated from field: modelarts.notebook.v1.Notebook notebook = 2;
+   */
+  notebook?: Notebook | undefined;
+
+  /**
+   * Where this event is in the watch: give it as
+   * WatchNotebooksRequest.resume_token to go on after it. Opaque.
+   *
+   * @generated from field: string resume_token = 3;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message modelarts.notebook.v1.WatchNotebooksResponse.
+ * Use `create(WatchNotebooksResponseSchema)` to create a new message.
+ */
+export declare const WatchNotebooksResponseSchema: GenMessage<WatchNotebooksResponse>;
+
+/**
  * NotebookService manages the notebooks of ModelArts DevEnviron (new
  * version): notebooks and their lifecycle, their leases (when they stop by
  * themselves), the flavors they run on, OBS directories mounted into them,
@@ -3173,6 +3265,57 @@ export declare const NotebookService: GenService<{
     methodKind: "unary";
     input: typeof DeleteImageRequestSchema;
     output: typeof DeleteImageResponseSchema;
+  },
+  /**
+   * WatchNotebooks streams the changes to the notebooks of a project that the
+   * credentials the call runs on own (what ListNotebooks lists), as a
+   * Kubernetes watch does; ModelArts has no such API.
+   *
+   * The facade polls ModelArts' list once per project, workspace and
+   * credentials, however many callers watch it: every
+   * --watch-poll-interval while any notebook is changing state
+   * (CREATING, STARTING, STOPPING, DELETING, SNAPSHOTTING, ...), every
+   * --watch-steady-poll-interval when none is; it stops polling soon after
+   * the last watcher leaves. A watch first sends
+   * the notebooks that match its filters (ADDED, all with the same resume
+   * token), then EVENT_TYPE_SNAPSHOT_COMPLETE, then ADDED, MODIFIED and
+   * DELETED events in the order the facade saw them, and a BOOKMARK when
+   * nothing matched for --watch-bookmark-interval. A watch started with a
+   * resume_token sends every event after that token's (no snapshot, no
+   * marker): at least once, in order. The facade sees states, not
+   * transitions: a state that began and ended between two polls is never
+   * sent.
+   *
+   * Over REST: GET /v1/{project_id}/notebooks:watch
+   * answers Server-Sent Events (Accept: text/event-stream; "event:" the type without EVENT_TYPE_,
+   * "id:" the resume token, "data:" the notebook as ModelArts renders it;
+   * Last-Event-ID resumes), else grpc-gateway's newline-delimited JSON.
+   *
+   * Errors besides the common ones:
+   *
+   *   - OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED (REST: 410 Gone): the
+   *     resume token is older than the events this facade keeps, or comes
+   *     from another replica or from before a restart. List (or watch
+   *     without a token) again.
+   *   - UNAVAILABLE, reason WATCH_INTERRUPTED: the facade is shutting down
+   *     or the connection reached --max-connection-age. ErrorInfo metadata
+   *     "resume_token" is the last event's token: watch again with it.
+   *   - RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW: the caller read events
+   *     more slowly than they came and fell behind the facade's buffer;
+   *     ErrorInfo metadata "resume_token" as for WATCH_INTERRUPTED. Reason
+   *     OVERLOADED: the facade already serves --max-watches watches, or
+   *     the caller --max-watches-per-caller.
+   *   - The errors of ListNotebooks when a poll fails for good (a token
+   *     ModelArts no longer accepts, a project the credentials may not
+   *     read); polls that fail for a while (throttling, ModelArts
+   *     unavailable) are retried, the watch goes on.
+   *
+   * @generated from rpc modelarts.notebook.v1.NotebookService.WatchNotebooks
+   */
+  watchNotebooks: {
+    methodKind: "server_streaming";
+    input: typeof WatchNotebooksRequestSchema;
+    output: typeof WatchNotebooksResponseSchema;
   },
 }>;
 
