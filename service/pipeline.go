@@ -33,6 +33,12 @@ type call struct {
 	// attempts counts the requests sent to ModelArts, over every upstream
 	// call the RPC makes.
 	attempts int
+	// shared counts the upstream calls whose answer came from a request
+	// other calls shared (modelarts.Result.Shared), joined those that
+	// sent nothing themselves; joinedRequestID is the request ID of the
+	// last request joined.
+	shared, joined  int
+	joinedRequestID string
 	// optsBuf is opts' first array: one allocation less per call.
 	optsBuf [2]modelarts.CallOption
 
@@ -47,6 +53,13 @@ type call struct {
 // record adds an upstream call's Result to the statistics.
 func (c *call) record(res modelarts.Result) {
 	c.attempts += res.Attempts
+	if res.Shared > 0 {
+		c.shared++
+	}
+	if res.JoinedRequestID != "" {
+		c.joined++
+		c.joinedRequestID = res.JoinedRequestID
+	}
 }
 
 // apiCall is what an error of the call reports, with extra ErrorInfo
@@ -78,7 +91,9 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 //     request asks to or by its nature; an RPC the table does not
 //     declare is taken to wait;
 //  5. step, the RPC's upstream work;
-//  6. the attempts on the log line and, on error, the conversion to the
+//  6. the attempts on the log line (with how many of the step's reads
+//     shared a request with identical calls, and joined one another call
+//     sent) and, on error, the conversion to the
 //     caller's error (modelarts.APIError), the upstream error logged.
 //
 // Steps 3 and 4 read the RPC's declaration, found by req's message type.
@@ -136,6 +151,14 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 
 	resp, err := step(ctx, c)
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
+	if c.shared > 0 || c.joined > 0 {
+		// Identical reads in flight at the same time shared a request
+		// (modelarts.Options.DisableCoalescing).
+		callctx.Annotate(ctx, slog.Int("upstream_shared", c.shared), slog.Int("upstream_joined", c.joined))
+	}
+	if c.joined > 0 {
+		callctx.Annotate(ctx, slog.String("upstream_request_id", c.joinedRequestID))
+	}
 	if err != nil {
 		callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
 		return zero, modelarts.APIError(ctx, err, c.apiCall(nil))

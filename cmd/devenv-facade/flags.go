@@ -73,6 +73,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"most calls in flight to ModelArts; beyond it calls get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&o.MaxUpstreamWait, "max-upstream-wait", "DEVENV_FACADE_MAX_UPSTREAM_WAIT", defaults.MaxUpstreamWait,
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
+	fs.Bool(&o.DisableReadCoalescing, "no-read-coalescing", "DEVENV_FACADE_NO_READ_COALESCING", false,
+		"send every read to ModelArts; by default identical reads in flight at the same time (same credentials, URL and query) share one request")
 	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", defaults.RequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
 	fs.Duration(&o.MaxConnectionAge, "max-connection-age", "DEVENV_FACADE_MAX_CONNECTION_AGE", defaults.MaxConnectionAge,
@@ -174,6 +176,7 @@ var optionFlags = map[string]string{
 	"Retry.AttemptTimeout":     "upstream-attempt-timeout",
 	"MaxUpstreamInFlight":      "max-upstream-inflight",
 	"MaxUpstreamWait":          "max-upstream-wait",
+	"DisableReadCoalescing":    "no-read-coalescing",
 	"RequestReadTimeout":       "request-read-timeout",
 	"MaxConnectionAge":         "max-connection-age",
 	"MaxConnections":           "max-connections",

@@ -56,6 +56,7 @@ type Metrics struct {
 	upstreamAttempts *prometheus.CounterVec   // operation, attempt (first, retry)
 	budgetRefusals   *prometheus.CounterVec   // operation
 	shed             *prometheus.CounterVec   // operation
+	saved            *prometheus.CounterVec   // operation
 	inFlight         prometheus.Gauge
 	iamTokens        *prometheus.CounterVec // kind (initial, refresh), result (ok, failed)
 	callersReloads   *prometheus.CounterVec // result (ok, failed)
@@ -109,6 +110,10 @@ func New() *Metrics {
 			Namespace: namespace, Name: "upstream_shed_total",
 			Help: "Calls refused without being sent because --max-upstream-inflight calls were in flight, by operation.",
 		}, []string{"operation"}),
+		saved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "upstream_requests_saved_total",
+			Help: "Calls that joined an identical read in flight to ModelArts instead of sending a request of their own, by operation: each saved at least one request.",
+		}, []string{"operation"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "upstream_in_flight",
 			Help: "Calls in flight to ModelArts.",
@@ -130,7 +135,7 @@ func New() *Metrics {
 	})
 	build.Set(1)
 	m.registry.MustRegister(m.server, m.upstreamDuration, m.upstreamAnswers, m.upstreamAttempts, m.budgetRefusals,
-		m.shed, m.inFlight, m.iamTokens, m.callersReloads, build,
+		m.shed, m.saved, m.inFlight, m.iamTokens, m.callersReloads, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -211,6 +216,10 @@ func (m *Metrics) UpstreamRetryRefused(op string) { m.budgetRefusals.WithLabelVa
 // UpstreamShed records a call refused by the in-flight cap. It implements
 // [modelarts.Observer].
 func (m *Metrics) UpstreamShed(op string) { m.shed.WithLabelValues(op).Inc() }
+
+// UpstreamJoined records a call that joined an identical read in flight
+// instead of sending a request. It implements [modelarts.Observer].
+func (m *Metrics) UpstreamJoined(op string) { m.saved.WithLabelValues(op).Inc() }
 
 // UpstreamInFlight adds delta to the calls in flight. It implements
 // [modelarts.Observer].

@@ -28,6 +28,8 @@ func TestUpstreamLabelsAreBounded(t *testing.T) {
 	m.UpstreamAttempt("GetInstance", false, 999, "", time.Millisecond)
 	m.UpstreamAttempt("GetInstance", false, 0, "", time.Second)
 	m.UpstreamShed("DeleteInstance")
+	m.UpstreamJoined("GetNotebook")
+	m.UpstreamJoined("GetNotebook")
 	m.UpstreamRetryRefused("DeleteInstance")
 	m.UpstreamInFlight(1)
 	m.UpstreamInFlight(1)
@@ -51,6 +53,9 @@ devenv_facade_upstream_attempts_total{attempt="retry",operation="GetInstance"} 3
 # HELP devenv_facade_upstream_shed_total Calls refused without being sent because --max-upstream-inflight calls were in flight, by operation.
 # TYPE devenv_facade_upstream_shed_total counter
 devenv_facade_upstream_shed_total{operation="DeleteInstance"} 1
+# HELP devenv_facade_upstream_requests_saved_total Calls that joined an identical read in flight to ModelArts instead of sending a request of their own, by operation: each saved at least one request.
+# TYPE devenv_facade_upstream_requests_saved_total counter
+devenv_facade_upstream_requests_saved_total{operation="GetNotebook"} 2
 # HELP devenv_facade_upstream_retry_budget_refusals_total Retries not made because the retry budget was spent, by operation.
 # TYPE devenv_facade_upstream_retry_budget_refusals_total counter
 devenv_facade_upstream_retry_budget_refusals_total{operation="DeleteInstance"} 1
@@ -67,7 +72,7 @@ devenv_facade_callers_file_reloads_total{result="failed"} 1
 devenv_facade_callers_file_reloads_total{result="ok"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
-		"devenv_facade_upstream_answers_total", "devenv_facade_upstream_attempts_total", "devenv_facade_upstream_shed_total",
+		"devenv_facade_upstream_answers_total", "devenv_facade_upstream_attempts_total", "devenv_facade_upstream_shed_total", "devenv_facade_upstream_requests_saved_total",
 		"devenv_facade_upstream_retry_budget_refusals_total", "devenv_facade_upstream_in_flight",
 		"devenv_facade_iam_token_requests_total", "devenv_facade_callers_file_reloads_total"); err != nil {
 		t.Error(err)

@@ -144,6 +144,7 @@ type Client struct {
 	reach      reachability
 	tracer     trace.Tracer // nil: no spans (a no-op provider's would carry the caller's span context unchanged)
 	propagator propagation.TextMapPropagator
+	flights    *flights // nil: reads are not coalesced
 }
 
 // Options configures a [Client]. The zero value of every field means its
@@ -180,6 +181,16 @@ type Options struct {
 	// the caller's span its context carries, without TracerProvider) to
 	// ModelArts; nil means propagation.TraceContext.
 	Propagator propagation.TextMapPropagator
+	// DisableCoalescing makes every call send requests of its own. By
+	// default, calls of a GET operation that are identical (the same
+	// credentials: the same caller token, or the configured credentials;
+	// the same URL and query) and in flight at the same time share one
+	// request to ModelArts, retries included, and all get its answer
+	// ([Result].Shared). Each call still waits only until its own context
+	// ends; the request is cancelled when no call waits for it any more.
+	// A read never joins a request that began before a call of another
+	// method made with the client ended.
+	DisableCoalescing bool
 	// Observer, if set, is told what the client does, for metrics.
 	Observer Observer
 	// Logger receives events the caller cannot see in a return value, such
@@ -274,6 +285,9 @@ func NewClient(httpClient HTTPClient, endpoint string, opts Options) (*Client, e
 	if c.observer == nil {
 		c.observer = nopObserver{}
 	}
+	if !opts.DisableCoalescing {
+		c.flights = &flights{m: map[flightKey]*flight{}}
+	}
 	if opts.MaxInFlight > 0 {
 		c.limiter = &limiter{slots: make(chan struct{}, opts.MaxInFlight), wait: opts.MaxInFlightWait}
 	}
@@ -361,8 +375,20 @@ type Result struct {
 	HTTPStatus int
 	// Body is the success answer's body as the call decoded it (the
 	// call's secrets replaced, see [Endpoint.Call]), or nil: for callers
-	// that pass on what ModelArts answered beyond the response type.
+	// that pass on what ModelArts answered beyond the response type. It
+	// may be shared with other calls (see Shared): read it, never modify
+	// it.
 	Body []byte
+	// Shared is, when identical reads in flight at the same time shared
+	// one request to ModelArts (see Options.DisableCoalescing), how many
+	// calls got its outcome, this one included; 0 otherwise. Such calls
+	// get the same Result (but for JoinedRequestID), the same answer
+	// (Body and the decoded response share its bytes) or the same error.
+	Shared int
+	// JoinedRequestID is, for a call that sent nothing itself but joined
+	// an identical read another call had in flight, the X-Request-Id of
+	// that call's requests; "" otherwise.
+	JoinedRequestID string
 }
 
 // DecodeError reports a success answer whose body could not be read or

@@ -21,6 +21,10 @@ type Observer interface {
 	UpstreamShed(op string)
 	// UpstreamInFlight adds delta (1 or -1) to the calls in flight.
 	UpstreamInFlight(delta int)
+	// UpstreamJoined reports a call that joined an identical read in
+	// flight instead of sending a request of its own (see
+	// Options.DisableCoalescing): at least one request saved.
+	UpstreamJoined(op string)
 }
 
 // nopObserver reports nothing.
@@ -30,3 +34,4 @@ func (nopObserver) UpstreamAttempt(string, bool, int, string, time.Duration) {}
 func (nopObserver) UpstreamRetryRefused(string)                              {}
 func (nopObserver) UpstreamShed(string)                                      {}
 func (nopObserver) UpstreamInFlight(int)                                     {}
+func (nopObserver) UpstreamJoined(string)                                    {}

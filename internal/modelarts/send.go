@@ -67,18 +67,35 @@ func (r *response) decode(out any) error {
 // ModelArts rejects their token as stale (see [Rule].StaleToken), send
 // refreshes them once and sends the request again: it was not executed, so
 // this is safe.
+//
+// A read (GET) identical to one in flight shares its request, unless
+// coalescing is off (Options.DisableCoalescing); see coalesce.go.
 func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*response, Result, error) {
 	var cc callConfig
 	for _, opt := range opts {
 		opt(&cc)
 	}
-	var res Result
 	if cc.token == "" && (cc.tokenOnly || c.creds == nil) {
-		return nil, res, ErrNoCredentials
+		return nil, Result{}, ErrNoCredentials
 	}
 	if cc.requestID == "" {
 		cc.requestID = callctx.NewRequestID()
 	}
+	switch {
+	case c.flights == nil:
+	case coalesces(out.op):
+		return c.flights.send(ctx, c, out, &cc)
+	default:
+		defer c.flights.wrote()
+	}
+	return c.sendAlone(ctx, out, &cc, nil)
+}
+
+// sendAlone is send's work for a call of its own (f is nil), or for the
+// calls that share the read f (coalesce.go): then the calls' deadlines
+// bound it instead of ctx's, and f learns of its attempts as they start.
+func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f *flight) (*response, Result, error) {
+	var res Result
 	if err := c.limiter.acquire(ctx, c.clock); err != nil {
 		if errors.Is(err, ErrOverloaded) {
 			c.observer.UpstreamShed(out.op.Name)
@@ -94,7 +111,10 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	// context per attempt is all the hot path pays for. Deadlines, like
 	// the durations measured for the observer and the latency estimate,
 	// are real time (package clock): they bound and measure real I/O.
-	deadline := time.Now().Add(c.timeout)
+	// A shared read ends at the latest deadline of the calls waiting for
+	// it, which grows as calls join.
+	end := time.Now().Add(c.timeout)
+	deadline := end
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -109,10 +129,20 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	for retries := 0; ; {
 		res.Attempts++
 		began := time.Now()
-		answer, req, sent, err := c.attempt(ctx, out, &cc, deadline, policy.AttemptTimeout, res.Attempts-1)
+		if f != nil {
+			deadline = f.until(end)
+			f.attempts.Store(int32(res.Attempts))
+		}
+		answer, req, sent, err := c.attempt(ctx, out, cc, deadline, policy.AttemptTimeout, res.Attempts-1)
 		if req == nil { // the request could not even be built
 			res.Attempts--
+			if f != nil {
+				f.attempts.Store(int32(res.Attempts))
+			}
 			return nil, res, err
+		}
+		if f != nil {
+			deadline = f.until(end)
 		}
 		if err != nil && sent && !isAnswer(err) {
 			res.Ambiguous = true

@@ -96,6 +96,11 @@ type Options struct {
 	// slot. Zero means [DefaultMaxUpstreamWait]; options.None sheds it at
 	// once.
 	MaxUpstreamWait time.Duration
+	// DisableReadCoalescing makes every call send its own requests to
+	// ModelArts. By default identical reads in flight at the same time
+	// (the same credentials, URL and query) share one request
+	// (modelarts.Options.DisableCoalescing).
+	DisableReadCoalescing bool
 
 	// RequestReadTimeout is how long a caller may take to deliver its
 	// request after starting a call: a gRPC stream that sent its headers

@@ -1,0 +1,128 @@
+package service_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
+	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+)
+
+// heldReads passes requests on to the emulator, holding each GET until
+// release is closed; it reports each request as it arrives.
+type heldReads struct {
+	next    http.Handler
+	arrived chan string // the X-Request-Id of each request
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *heldReads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.arrived <- r.Header.Get("X-Request-Id")
+	if r.Method == http.MethodGet {
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+func (h *heldReads) releaseAll() { h.once.Do(func() { close(h.release) }) }
+
+// joins reports each call that joined a read in flight.
+type joins chan string
+
+func (joins) UpstreamAttempt(string, bool, int, string, time.Duration) {}
+func (joins) UpstreamRetryRefused(string)                              {}
+func (joins) UpstreamShed(string)                                      {}
+func (joins) UpstreamInFlight(int)                                     {}
+func (j joins) UpstreamJoined(op string)                               { j <- op }
+
+// TestGetNotebook_coalesced: identical GetNotebook calls in flight at the
+// same time send ModelArts one request; every caller gets the same
+// notebook, and each call's log line says it was shared, and which
+// request it joined.
+func TestGetNotebook_coalesced(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	up := &heldReads{next: emulator.MustNew(emulator.Options{}), arrived: make(chan string, 100), release: make(chan struct{})}
+	t.Cleanup(up.releaseAll)
+	joined := make(joins, 100)
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t"), Observer: joined})
+
+	type answer struct {
+		nb  *notebookv1.Notebook
+		err error
+	}
+	answers := make(chan answer, n)
+	get := func(i int) {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "x-request-id", "coalesce-"+strconv.Itoa(i))
+		resp, err := h.notebooks.GetNotebook(ctx, &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: emulator.SampleNotebookID})
+		answers <- answer{resp.GetNotebook(), err}
+	}
+	go get(0)
+	if rid := <-up.arrived; rid != "coalesce-0" {
+		t.Fatalf("the first request carried X-Request-Id %q; want coalesce-0", rid)
+	}
+	for i := 1; i < n; i++ {
+		go get(i)
+		select {
+		case <-joined:
+		case rid := <-up.arrived:
+			t.Fatalf("call %s sent a request of its own", rid)
+		}
+	}
+	up.releaseAll()
+	var first *notebookv1.Notebook
+	for range n {
+		a := <-answers
+		if a.err != nil {
+			t.Fatalf("GetNotebook: %v", a.err)
+		}
+		if first == nil {
+			first = a.nb
+		}
+		if !proto.Equal(a.nb, first) || a.nb.GetId() != emulator.SampleNotebookID {
+			t.Errorf("answers differ:\n%v\n%v", a.nb, first)
+		}
+	}
+
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(h.logs.String()))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		if line["msg"] == "rpc" {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != n {
+		t.Fatalf("%d rpc log lines; want %d:\n%s", len(lines), n, h.logs.String())
+	}
+	for _, line := range lines {
+		want := map[string]any{"upstream_attempts": 1.0, "upstream_shared": 1.0, "upstream_joined": 1.0, "upstream_request_id": "coalesce-0"}
+		if line["request_id"] == "coalesce-0" {
+			want["upstream_joined"], want["upstream_request_id"] = 0.0, nil
+		}
+		for k, v := range want {
+			if line[k] != v {
+				t.Errorf("call %s: log line %s = %v; want %v", line["request_id"], k, line[k], v)
+			}
+		}
+	}
+}
