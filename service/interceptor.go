@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -80,10 +81,65 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// logCall writes the call's log line. What it says of an error (code,
+// StreamInterceptor is [Service.UnaryInterceptor] for streaming calls (the
+// watches, and health watches and server reflection): it takes or makes
+// the request ID and sends it in the response header, turns a panic in the
+// handler into INTERNAL, and writes the call's one log line when the
+// stream ends: its code, how long it was open, the messages it sent, and
+// what the handler added.
+func (s *Service) StreamInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		start := time.Now()
+		ctx := ss.Context()
+		requestID, ok := incomingRequestID(ctx)
+		if !ok {
+			requestID = callctx.NewRequestID()
+		}
+		// Fails only once the header was sent, which nothing did yet.
+		_ = ss.SetHeader(metadata.Pairs(callctx.MetadataKeyRequestID, requestID))
+		cl := callctx.New(requestID)
+		ctx = callctx.NewContext(ctx, cl)
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("devenv.request_id", requestID))
+		}
+		stream := &loggedStream{ServerStream: ss, ctx: ctx}
+		defer func() {
+			if p := recover(); p != nil {
+				s.logger.ErrorContext(ctx, "panic in handler",
+					slog.String("method", info.FullMethod), slog.String("request_id", requestID),
+					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				err = apierror.New(codes.Internal, apierror.ReasonInternal, "internal error in the facade", requestID)
+			}
+			s.logCall(ctx, info.FullMethod, requestID, start, cl, err, slog.Int64("messages_sent", stream.sent.Load()))
+		}()
+		return handler(srv, stream)
+	}
+}
+
+// loggedStream is a streaming call's stream as its handler sees it: its
+// context carries the call's request ID and log annotations, and the
+// messages it sends are counted for the log line.
+type loggedStream struct {
+	grpc.ServerStream
+	ctx  context.Context
+	sent atomic.Int64
+}
+
+func (s *loggedStream) Context() context.Context { return s.ctx }
+
+func (s *loggedStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	if err == nil {
+		s.sent.Add(1)
+	}
+	return err
+}
+
+// logCall writes the call's log line, with extra after the common
+// attributes. What it says of an error (code,
 // reason, error_code, http_status) it reads from the error's typed fields
 // ([apierror.Error]); it never builds the error's status nor parses it.
-func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callctx.Call, err error) {
+func (s *Service) logCall(ctx context.Context, method, requestID string, start time.Time, cl *callctx.Call, err error, extra ...slog.Attr) {
 	e, typed := errors.AsType[*apierror.Error](err)
 	code := codes.OK
 	switch {
@@ -125,6 +181,7 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 			attrs = append(attrs, slog.String("http_status", strconv.Itoa(h)))
 		}
 	}
+	attrs = append(attrs, extra...)
 	attrs = cl.AppendAttrs(attrs)
 	s.logger.LogAttrs(ctx, level, "rpc", attrs...)
 }

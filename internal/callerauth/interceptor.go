@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -133,20 +134,11 @@ func (a *Authenticator) unauthenticated(err error, requestID string) error {
 //
 // A token holder is authorized by [Authenticator.authorizeHolder].
 func (a *Authenticator) authorize(ctx context.Context, method string, req any) (context.Context, error) {
-	caller, ok := FromContext(ctx)
-	if !ok {
-		md, _ := metadata.FromIncomingContext(ctx)
-		var err error
-		caller, err = a.Authenticate(ctx, md.Get("authorization"))
-		if errors.Is(err, ErrNoCredentials) {
-			caller, err = a.admitHolder(err, method, md.Get(callctx.MetadataKeyAuthToken))
-		}
-		if err != nil {
-			callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
-			return nil, a.unauthenticated(err, callctx.RequestID(ctx))
-		}
-		ctx = context.WithValue(ctx, callerKey{}, caller)
+	ctx, err := a.authenticated(ctx, method)
+	if err != nil {
+		return nil, err
 	}
+	caller, _ := FromContext(ctx)
 	rpc := a.rpcs.Lookup(method)
 	msg, _ := req.(proto.Message)
 	project := rpc.ProjectID(msg)
@@ -188,6 +180,25 @@ func (a *Authenticator) authorize(ctx context.Context, method string, req any) (
 	return ctx, nil
 }
 
+// authenticated returns ctx with the call's caller: the one the tap (or
+// the middleware) found, or, without them, the one the call's metadata
+// authenticates; or the call's refusal.
+func (a *Authenticator) authenticated(ctx context.Context, method string) (context.Context, error) {
+	if _, ok := FromContext(ctx); ok {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	caller, err := a.Authenticate(ctx, md.Get("authorization"))
+	if errors.Is(err, ErrNoCredentials) {
+		caller, err = a.admitHolder(err, method, md.Get(callctx.MetadataKeyAuthToken))
+	}
+	if err != nil {
+		callctx.Annotate(ctx, slog.String("caller_error", err.Error()))
+		return nil, a.unauthenticated(err, callctx.RequestID(ctx))
+	}
+	return context.WithValue(ctx, callerKey{}, caller), nil
+}
+
 func shorten(s string) string {
 	if len(s) > 64 {
 		s = s[:64] + "..."
@@ -212,20 +223,101 @@ func (a *Authenticator) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// StreamInterceptor enforces the callers file on streaming calls (server
-// reflection): it authenticates the caller if the tap did not, checks a
-// token holder's token as the policy says, and authorizes the call as its
-// declaration says (streams name no project).
+// StreamInterceptor enforces the callers file on streaming calls: it
+// authenticates the caller if the tap did not and checks a token holder's
+// token as the policy says. A call whose declaration names a project (the
+// API's watches) is authorized as a unary call is, by its request's
+// project and the declared access, when the request arrives: the handler's
+// RecvMsg answers the refusal instead of the request, so the handler never
+// sees (nor validates) a request its caller may not make, and the call's
+// context ([grpc.ServerStream.Context]) says who the call runs as from
+// then on. Until its request is authorized the handler can send nothing
+// (fail closed). A call that names no project (server reflection) is
+// authorized when it starts, as its declaration says.
 func (a *Authenticator) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if isExempt(info.FullMethod) {
 			return handler(srv, ss)
+		}
+		if a.rpcs.Lookup(info.FullMethod).NamesProject() {
+			// Who calls is known from the headers: an unknown caller is
+			// refused before its request is read.
+			ctx, err := a.authenticated(ss.Context(), info.FullMethod)
+			if err != nil {
+				return err
+			}
+			return handler(srv, &authorizingStream{ServerStream: ss, ctx: ctx, a: a, method: info.FullMethod})
 		}
 		if _, err := a.authorize(ss.Context(), info.FullMethod, nil); err != nil {
 			return err
 		}
 		return handler(srv, ss)
 	}
+}
+
+// authorizingStream authorizes each request of a streaming call whose
+// declaration names a project as it arrives ([Authenticator.StreamInterceptor]).
+// Its handler's RecvMsg and SendMsg may run at the same time (grpc-go
+// allows it), hence the atomic.
+type authorizingStream struct {
+	grpc.ServerStream
+	// ctx is the call's context with its (authenticated) caller.
+	ctx    context.Context
+	a      *Authenticator
+	method string
+	// authorized holds the call's context once its first request was
+	// authorized: who the call runs as ([callctx.WithIdentity]).
+	authorized atomic.Pointer[context.Context]
+}
+
+// RecvMsg receives a request and authorizes it; a refused request is
+// answered with the refusal, and never reaches the handler.
+func (s *authorizingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	ctx, err := s.a.authorize(s.ctx, s.method, m)
+	if err != nil {
+		return err
+	}
+	s.authorized.CompareAndSwap(nil, &ctx)
+	return nil
+}
+
+// Context returns the call's context: once its request is authorized, the
+// one that says who the call runs as.
+func (s *authorizingStream) Context() context.Context {
+	if ctx := s.authorized.Load(); ctx != nil {
+		return *ctx
+	}
+	return s.ctx
+}
+
+// SendMsg sends m once the call's request has been authorized.
+func (s *authorizingStream) SendMsg(m any) error {
+	if err := s.mayAnswer(); err != nil {
+		return err
+	}
+	return s.ServerStream.SendMsg(m)
+}
+
+// SendHeader sends md once the call's request has been authorized.
+func (s *authorizingStream) SendHeader(md metadata.MD) error {
+	if err := s.mayAnswer(); err != nil {
+		return err
+	}
+	return s.ServerStream.SendHeader(md)
+}
+
+// mayAnswer refuses to answer a call whose request has not been
+// authorized: a handler that sends before receiving its request is a
+// bug, and the stream fails closed.
+func (s *authorizingStream) mayAnswer() error {
+	if s.authorized.Load() != nil {
+		return nil
+	}
+	return apierror.New(codes.Internal, apierror.ReasonInternal,
+		"internal error in the facade: the call answered before its request was authorized", callctx.RequestID(s.ctx))
 }
 
 // refusalLogInterval is how often, at most, refused calls are logged at

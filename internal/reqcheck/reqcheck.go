@@ -12,8 +12,9 @@
 // (over gRPC: without the elements past a bound and without the strings
 // that are not UTF-8; over REST: nothing of the body, as the IDs are in
 // the path), and what was found is kept by the [Checker] for that
-// request: the first interceptor of the call ([Checker.UnaryInterceptor])
-// moves it into the call's context, and the service answers it
+// request: the first interceptor of the call ([Checker.UnaryInterceptor],
+// [Checker.StreamInterceptor]) moves it into the call's context, and the
+// service answers it
 // ([FromContext]) after authorization, as INVALID_ARGUMENT with a bounded
 // list of field violations ([apierror.Violations]).
 //
@@ -27,6 +28,7 @@ package reqcheck
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -141,7 +143,8 @@ type Finding interface {
 // Checker checks requests as they are decoded ([Checker.DecodeProto],
 // [Checker.DecodeJSON]) and keeps what it found in each, or what a decoder
 // holds in it ([Checker.Hold]), until the call takes it
-// ([Checker.UnaryInterceptor]). The zero value is ready to use; a nil
+// ([Checker.UnaryInterceptor], [Checker.StreamInterceptor]). The zero
+// value is ready to use; a nil
 // *Checker keeps nothing, and its decoders refuse a request that fails at
 // once.
 type Checker struct {
@@ -149,7 +152,8 @@ type Checker struct {
 	// decoding until its call's first interceptor takes it. Every request
 	// decoded without an error reaches that interceptor (gRPC handlers and
 	// the mirror's call the interceptor chain once the request is
-	// decoded), so no entry outlives its call.
+	// decoded; a streaming call's interceptor takes it as its handler
+	// receives it), so no entry outlives its call.
 	found sync.Map
 }
 
@@ -207,6 +211,50 @@ func (c *Checker) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
+// StreamInterceptor is [Checker.UnaryInterceptor] for streaming calls,
+// whose handlers receive their requests themselves: what was found in a
+// request is taken as the handler receives it, and [FromContext] of the
+// call's context returns it from then on (the first request's, for a call
+// with several). Run it first, as the unary one.
+func (c *Checker) StreamInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx := ss.Context()
+		found := new(streamFinding)
+		if f := FromContext(ctx); f != nil {
+			// What a decoder found before any message (the REST mirror's
+			// query string).
+			found.f.Store(&f)
+		}
+		return handler(srv, &checkedStream{ServerStream: ss, c: c, ctx: context.WithValue(ctx, foundKey{}, found), found: found})
+	}
+}
+
+// streamFinding holds what was found in a streaming call's request, once
+// the handler has received it. The handler may read it from another
+// goroutine than the one receiving, hence the atomic.
+type streamFinding struct{ f atomic.Pointer[Finding] }
+
+// checkedStream takes what was found in each request its handler
+// receives ([Checker.StreamInterceptor]).
+type checkedStream struct {
+	grpc.ServerStream
+	c     *Checker
+	ctx   context.Context
+	found *streamFinding
+}
+
+func (s *checkedStream) Context() context.Context { return s.ctx }
+
+// RecvMsg receives a request and takes what was found in it, whether or
+// not the receipt failed after the decoding: nothing is kept past it.
+func (s *checkedStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if f := s.c.take(m); f != nil {
+		s.found.f.CompareAndSwap(nil, &f)
+	}
+	return err
+}
+
 type foundKey struct{}
 
 // WithFinding returns ctx carrying f for the call that runs in it
@@ -225,6 +273,13 @@ func WithFinding(ctx context.Context, f Finding) context.Context {
 // when a decoder could not read it, holds only what the call's path and
 // metadata give.
 func FromContext(ctx context.Context) Finding {
-	f, _ := ctx.Value(foundKey{}).(Finding)
-	return f
+	switch v := ctx.Value(foundKey{}).(type) {
+	case Finding:
+		return v
+	case *streamFinding:
+		if f := v.f.Load(); f != nil {
+			return *f
+		}
+	}
+	return nil
 }

@@ -40,6 +40,30 @@ func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
 	return chainUnary(interceptors...)
 }
 
+// streamInterceptor returns the interceptors every streaming call runs
+// through, chained into one, in the order of the unary ones: what the
+// request check found is taken as the handler receives the request;
+// metrics; the service's interceptor (request ID, panic recovery, one log
+// line per call); the call tracking (pending and long-lived streams, the
+// call's Ender); then the caller's authorization, when its request
+// arrives. The REST mirror's streaming calls can run through the same
+// chain.
+func (s *Server) streamInterceptor() grpc.StreamServerInterceptor {
+	opts := s.opts
+	interceptors := []grpc.StreamServerInterceptor{s.check.StreamInterceptor()}
+	if !opts.Tracing.Recording() {
+		interceptors = append(interceptors, traceContextStreamInterceptor(opts.Tracing.Propagator))
+	}
+	if opts.Metrics != nil {
+		interceptors = append(interceptors, opts.Metrics.StreamServerInterceptor())
+	}
+	interceptors = append(interceptors, s.svc.StreamInterceptor(), s.trackStream)
+	if opts.Callers != nil {
+		interceptors = append(interceptors, opts.Callers.StreamInterceptor())
+	}
+	return chainStream(interceptors...)
+}
+
 // tap runs when a gRPC call's headers arrive, before grpc-go reads anything
 // else of it: unknown methods, unauthenticated callers and streams beyond
 // the bounds are refused here, so they cannot make the facade buffer their
@@ -81,6 +105,64 @@ func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerI
 	return resp, err
 }
 
+// trackStream is trackCall for streaming calls. Every one gets an Ender
+// ([callctx.WithStreamEnd]) in its context, which asks it to end cleanly
+// when the facade drains or when its gRPC connection reaches the age at
+// which grpc-go has told the client to reconnect ([streams.sweep]). A call
+// of the API (a watch) counts as waiting for its request, in its caller's
+// share of pending calls and within the request read timeout, until the
+// request arrives; the service's own caps bound it from then on. Other
+// streaming calls (health watches, reflection) are long-lived from the
+// start: bounded by maxLongLivedStreams, and ended at once at shutdown.
+// A call the shutdown cut off past the grace period answers UNAVAILABLE
+// (SHUTTING_DOWN), as a unary one does.
+func (s *Server) trackStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, ender := callctx.WithStreamEnd(ss.Context())
+	tracked := &trackedStream{ServerStream: ss, ctx: ctx}
+	if st := streamFrom(ctx); st != nil { // gRPC
+		if s.apiStreams[info.FullMethod] {
+			tracked.pending, tracked.r = st, s.streams
+		} else if err := s.streams.openLongLived(st, callctx.RequestID(ctx)); err != nil {
+			return err
+		}
+		defer s.streams.finish(st)
+	}
+	s.streams.openEnder(ender, connectionBorn(ctx))
+	defer s.streams.closeEnder(ender)
+	s.calls.begin()
+	defer s.calls.end()
+	err := handler(srv, tracked)
+	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) && cutOff(err) {
+		return apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
+			"the facade is shutting down and cancelled the call; the call may be retried elsewhere",
+			callctx.RequestID(ctx))
+	}
+	return err
+}
+
+// trackedStream is a streaming call's stream as trackStream hands it on:
+// its context carries the call's Ender, and the arrival of the request of
+// a call of the API ends its pending state.
+type trackedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+	// pending is the call's record until its request arrives (nil for
+	// other calls, and once it has); r its registry.
+	pending *stream
+	r       *streams
+}
+
+func (t *trackedStream) Context() context.Context { return t.ctx }
+
+func (t *trackedStream) RecvMsg(m any) error {
+	err := t.ServerStream.RecvMsg(m)
+	if err == nil && t.pending != nil {
+		t.r.requestArrived(t.pending)
+		t.pending = nil
+	}
+	return err
+}
+
 // cutOff reports whether err is what a cancelled call answers: CANCELLED
 // or DEADLINE_EXCEEDED, or a context error.
 func cutOff(err error) bool {
@@ -111,5 +193,21 @@ func chained(rest []grpc.UnaryServerInterceptor, info *grpc.UnaryServerInfo, han
 	}
 	return func(ctx context.Context, req any) (any, error) {
 		return rest[0](ctx, req, info, chained(rest[1:], info, handler))
+	}
+}
+
+// chainStream is chainUnary for streaming calls.
+func chainStream(interceptors ...grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return interceptors[0](srv, ss, info, chainedStream(interceptors[1:], info, handler))
+	}
+}
+
+func chainedStream(rest []grpc.StreamServerInterceptor, info *grpc.StreamServerInfo, handler grpc.StreamHandler) grpc.StreamHandler {
+	if len(rest) == 0 {
+		return handler
+	}
+	return func(srv any, ss grpc.ServerStream) error {
+		return rest[0](srv, ss, info, chainedStream(rest[1:], info, handler))
 	}
 }

@@ -74,14 +74,6 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 	if opts.MaxUpstreamInFlight > 0 {
 		streamsPerConn = min(max(opts.MaxUpstreamInFlight, minStreamsPerConn), maxStreamsPerConn)
 	}
-	var streamInterceptors []grpc.StreamServerInterceptor
-	if opts.Metrics != nil {
-		streamInterceptors = append(streamInterceptors, opts.Metrics.StreamServerInterceptor())
-	}
-	streamInterceptors = append(streamInterceptors, s.streams.streamInterceptor)
-	if opts.Callers != nil {
-		streamInterceptors = append(streamInterceptors, opts.Callers.StreamInterceptor())
-	}
 	serverOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgSize),
 		grpc.MaxSendMsgSize(maxSendMsgSize),
@@ -98,10 +90,11 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		// gets GOAWAY: clients reconnect, and those that balance across
 		// replicas (round_robin over a headless Service) re-resolve and
 		// find new ones. Calls in flight finish: the grace covers the
-		// longest wait a call may make.
+		// longest wait a call may make, and the time streaming calls
+		// (watches) take to be asked to end ([connectionAgeGrace]).
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second,
 			MaxConnectionAge:      positive(opts.MaxConnectionAge), // zero: grpc-go's default, no limit
-			MaxConnectionAgeGrace: opts.MaxWait + opts.UpstreamTimeout}),
+			MaxConnectionAgeGrace: connectionAgeGrace(positive(opts.MaxConnectionAge), opts.MaxWait+opts.UpstreamTimeout)}),
 		grpc.InTapHandle(s.tap),
 		// Calls run on a pool of goroutines whose stacks have grown to
 		// what a call needs, instead of a new goroutine per call whose stack
@@ -112,7 +105,7 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		grpc.NumStreamWorkers(uint32(streamWorkersPerCPU * runtime.GOMAXPROCS(0))),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.UnaryInterceptor(interceptor),
-		grpc.ChainStreamInterceptor(streamInterceptors...),
+		grpc.StreamInterceptor(s.streamInterceptor()),
 	}
 	if opts.Tracing.Recording() {
 		serverOpts = append(serverOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(
@@ -133,9 +126,10 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 const streamWorkersPerCPU = 32
 
 // limitListeners returns the gRPC and REST listeners (http may be nil)
-// capped at MaxConnections each, unless it is options.NoLimit.
+// capped at MaxConnections each, unless it is options.NoLimit; the gRPC
+// connections tell their calls when they were accepted ([bornListener]).
 func (s *Server) limitListeners() (grpcLis, httpLis net.Listener) {
-	grpcLis, httpLis = s.opts.GRPCListener, s.opts.HTTPListener
+	grpcLis, httpLis = bornListener{s.opts.GRPCListener}, s.opts.HTTPListener
 	if n := s.opts.MaxConnections; n > 0 {
 		grpcLis = netutil.LimitListener(grpcLis, n)
 		if httpLis != nil {

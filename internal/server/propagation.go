@@ -35,6 +35,29 @@ func traceContextInterceptor(p propagation.TextMapPropagator) grpc.UnaryServerIn
 	}
 }
 
+// traceContextStreamInterceptor is traceContextInterceptor for streaming
+// calls.
+func traceContextStreamInterceptor(p propagation.TextMapPropagator) grpc.StreamServerInterceptor {
+	fields := p.Fields()
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx := ss.Context()
+		for _, f := range fields {
+			if len(metadata.ValueFromIncomingContext(ctx, f)) > 0 {
+				return handler(srv, contextStream{ServerStream: ss, ctx: p.Extract(ctx, incomingCarrier{ctx})})
+			}
+		}
+		return handler(srv, ss)
+	}
+}
+
+// contextStream is a stream with another context.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s contextStream) Context() context.Context { return s.ctx }
+
 // incomingCarrier reads a gRPC call's incoming metadata for a propagator.
 type incomingCarrier struct{ ctx context.Context }
 

@@ -47,9 +47,12 @@ type Server struct {
 	client          *modelarts.Client
 	svc             *service.Service
 
-	grpcServer  *grpc.Server
-	health      *health.Server
-	streams     *streams
+	grpcServer *grpc.Server
+	health     *health.Server
+	streams    *streams
+	// apiStreams holds the full method names of the API's streaming calls
+	// (the watches).
+	apiStreams  map[string]bool
 	codec       *codec
 	check       *reqcheck.Checker // the requests' check before decoding
 	calls       calls
@@ -112,6 +115,13 @@ func New(opts Options) (_ *Server, err error) {
 
 	interceptor := s.unaryInterceptor()
 	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), opts.Callers != nil, maxLongLivedStreams)
+	s.streams.endAge = streamEndAge(positive(opts.MaxConnectionAge))
+	s.apiStreams = map[string]bool{}
+	for _, desc := range []*grpc.ServiceDesc{&devenvv1.DevEnvService_ServiceDesc, &notebookv1.NotebookService_ServiceDesc} {
+		for _, st := range desc.Streams {
+			s.apiStreams["/"+desc.ServiceName+"/"+st.StreamName] = true
+		}
+	}
 	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor)...)
 	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
 	notebookv1.RegisterNotebookServiceServer(s.grpcServer, s.svc)

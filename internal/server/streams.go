@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
@@ -43,6 +42,11 @@ const (
 	// may stay open indefinitely; it counts as such from the start of its
 	// handler.
 	stateLongLived
+	// stateStreaming: a streaming call of the API (a watch) whose request
+	// arrived; until then it is pending. The service bounds these calls
+	// (its watch caps), not maxLongLived, and they end when asked (their
+	// [callctx.Ender]) rather than being cancelled at shutdown.
+	stateStreaming
 )
 
 // stream is the registry's record of one gRPC stream, and the stream's
@@ -90,7 +94,10 @@ func (s *stream) ended() { s.r.done(s) }
 //     streaming calls (health watches, reflection) may be open;
 //   - at shutdown, end long-lived streams and streams without a request at
 //     once, and cancel calls still running after the grace period, without
-//     a context or timer of its own per call.
+//     a context or timer of its own per call;
+//   - ask every streaming call to end, through its [callctx.Ender], when
+//     the facade drains or when the gRPC connection it runs on reaches the
+//     age at which grpc-go has sent its GOAWAY ([streamEndAge]).
 //
 // The transport cancels a stream by cancelling the context the tap handle
 // returned: grpc-go reads the request through that context, so a blocked
@@ -112,6 +119,12 @@ type streams struct {
 	// cutoff, once set (at shutdown), replaces requestTimeout: streams
 	// still pending at that time are ended.
 	cutoff time.Time
+	// enders holds the Ender of every streaming call running, over gRPC
+	// or REST, with when the gRPC connection it runs on was accepted (zero
+	// when unknown: a REST call); endAge is the connection age at which
+	// the call is asked to end (zero: never).
+	enders map[*callctx.Ender]time.Time
+	endAge time.Duration
 }
 
 // newStreams returns a registry that ends streams waiting for their
@@ -120,7 +133,8 @@ type streams struct {
 // bounds long-lived streams to maxLongLived.
 func newStreams(requestTimeout time.Duration, maxPending int, callerAuth bool, maxLongLived int) *streams {
 	return &streams{requestTimeout: requestTimeout, maxLongLived: maxLongLived,
-		all: make(map[*stream]struct{}), shares: pendingShares(maxPending, callerAuth)}
+		all: make(map[*stream]struct{}), shares: pendingShares(maxPending, callerAuth),
+		enders: make(map[*callctx.Ender]time.Time)}
 }
 
 // tap registers a new stream (a grpc tap.ServerInHandle). It refuses
@@ -226,6 +240,40 @@ func (r *streams) openLongLived(s *stream, requestID string) error {
 	return nil
 }
 
+// requestArrived marks a streaming call of the API whose request has
+// arrived: it gives back what it held as a pending call, and runs on as
+// stateStreaming.
+func (r *streams) requestArrived(s *stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.has(s) && s.state == statePending {
+		r.unpend(s)
+		s.state = stateStreaming
+	}
+}
+
+// openEnder registers the Ender of a streaming call, whose gRPC connection
+// was accepted at born (zero: not a gRPC connection, or unknown). Once
+// shutdown has begun, it asks the call to end at once.
+func (r *streams) openEnder(e *callctx.Ender, born time.Time) {
+	r.mu.Lock()
+	draining := !r.cutoff.IsZero()
+	if !draining {
+		r.enders[e] = born
+	}
+	r.mu.Unlock()
+	if draining {
+		e.End(callctx.EndDraining)
+	}
+}
+
+// closeEnder forgets the Ender of a streaming call that ended.
+func (r *streams) closeEnder(e *callctx.Ender) {
+	r.mu.Lock()
+	delete(r.enders, e)
+	r.mu.Unlock()
+}
+
 // has reports whether s is still registered; r.mu is held.
 func (r *streams) has(s *stream) bool {
 	_, ok := r.all[s]
@@ -254,7 +302,9 @@ func (r *streams) forget(s *stream) {
 }
 
 // sweep ends the streams that have waited for their request longer than
-// the request timeout (or past the shutdown cutoff), and returns how many.
+// the request timeout (or past the shutdown cutoff), and returns how many;
+// and asks the streaming calls whose connection has reached endAge to end
+// ([callctx.EndConnectionAge]).
 func (r *streams) sweep(now time.Time) int {
 	limit := now.Add(-r.requestTimeout)
 	r.mu.Lock()
@@ -268,15 +318,29 @@ func (r *streams) sweep(now time.Time) int {
 			r.forget(s)
 		}
 	}
+	var aged []*callctx.Ender
+	if r.endAge > 0 {
+		for e, born := range r.enders {
+			if !born.IsZero() && now.Sub(born) >= r.endAge {
+				aged = append(aged, e)
+				delete(r.enders, e)
+			}
+		}
+	}
 	r.mu.Unlock()
 	for _, s := range ended {
 		s.cancel(errNoRequest)
 	}
+	for _, e := range aged {
+		e.End(callctx.EndConnectionAge)
+	}
 	return len(ended)
 }
 
-// shutdown ends every long-lived stream now, and gives streams still
-// waiting for their request until cutoff.
+// shutdown ends every long-lived stream now, asks every streaming call of
+// the API to end ([callctx.EndDraining]: they end cleanly, with a status
+// their clients can resume from, and the drain then need not wait for
+// them), and gives streams still waiting for their request until cutoff.
 func (r *streams) shutdown(cutoff time.Time) {
 	r.mu.Lock()
 	r.cutoff = cutoff
@@ -287,9 +351,17 @@ func (r *streams) shutdown(cutoff time.Time) {
 			r.forget(s)
 		}
 	}
+	enders := make([]*callctx.Ender, 0, len(r.enders))
+	for e := range r.enders {
+		enders = append(enders, e)
+	}
+	clear(r.enders)
 	r.mu.Unlock()
 	for _, s := range ended {
 		s.cancel(errShuttingDown)
+	}
+	for _, e := range enders {
+		e.End(callctx.EndDraining)
 	}
 }
 
@@ -299,7 +371,7 @@ func (r *streams) cancelActive() {
 	r.mu.Lock()
 	var ended []*stream
 	for s := range r.all {
-		if s.state == stateActive || s.state == stateLongLived {
+		if s.state == stateActive || s.state == stateLongLived || s.state == stateStreaming {
 			ended = append(ended, s)
 		}
 	}
@@ -320,21 +392,6 @@ func (r *streams) sweepEvery(ctx context.Context, tick <-chan time.Time, now fun
 			r.sweep(now())
 		}
 	}
-}
-
-// streamInterceptor marks streaming calls as long-lived once they start.
-// Streaming handlers read their first message themselves; the bound on
-// long-lived streams applies from the start.
-func (r *streams) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	s := streamFrom(ss.Context())
-	if s == nil {
-		return handler(srv, ss)
-	}
-	if err := r.openLongLived(s, requestIDOf(ss.Context())); err != nil {
-		return err
-	}
-	defer r.finish(s)
-	return handler(srv, ss)
 }
 
 // calls counts the calls in flight, over gRPC and REST, for the shutdown's
