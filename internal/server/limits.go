@@ -67,8 +67,9 @@ func knownMethods(srv *grpc.Server) map[string]bool {
 	return known
 }
 
-// grpcOptions are the gRPC server's options.
-func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.ServerOption {
+// grpcOptions are the gRPC server's options; calls run through
+// interceptor, streaming calls through streamInterceptor.
+func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor, streamInterceptor grpc.StreamServerInterceptor) []grpc.ServerOption {
 	opts := s.opts
 	streamsPerConn := maxStreamsPerConn
 	if opts.MaxUpstreamInFlight > 0 {
@@ -105,7 +106,7 @@ func (s *Server) grpcOptions(interceptor grpc.UnaryServerInterceptor) []grpc.Ser
 		grpc.NumStreamWorkers(uint32(streamWorkersPerCPU * runtime.GOMAXPROCS(0))),
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.UnaryInterceptor(interceptor),
-		grpc.StreamInterceptor(s.streamInterceptor()),
+		grpc.StreamInterceptor(streamInterceptor),
 	}
 	if opts.Tracing.Recording() {
 		serverOpts = append(serverOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(

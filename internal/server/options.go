@@ -110,8 +110,9 @@ type Options struct {
 	// MaxConnectionAge is how long a gRPC connection may live (with 10%
 	// jitter) before the server sends GOAWAY: the client reconnects, and
 	// one that balances across replicas looks for new ones; calls in
-	// flight finish. Zero means [DefaultMaxConnectionAge];
-	// options.NoLimit, no limit.
+	// flight finish, and streaming calls (watches) are asked to end once
+	// the connection is past the latest GOAWAY (connage.go). Zero means
+	// [DefaultMaxConnectionAge]; options.NoLimit, no limit.
 	MaxConnectionAge time.Duration
 	// MaxConnections caps the open connections on each of the gRPC and
 	// REST listeners; further connections wait in the listen backlog. Zero

@@ -122,7 +122,7 @@ func New(opts Options) (_ *Server, err error) {
 			s.apiStreams["/"+desc.ServiceName+"/"+st.StreamName] = true
 		}
 	}
-	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor)...)
+	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor, s.streamInterceptor())...)
 	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
 	notebookv1.RegisterNotebookServiceServer(s.grpcServer, s.svc)
 	s.health = health.NewServer()
