@@ -52,3 +52,36 @@ func BenchmarkAPIError(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGetNotebook is one read at a time, the client alone against the
+// emulator over loopback HTTP/1.1: what coalescing costs a read that
+// shares nothing (its own goroutine, the key, the map), beside a client
+// without it.
+func BenchmarkGetNotebook(b *testing.B) {
+	srv := httptest.NewServer(emulator.MustNew(emulator.Options{RequestLog: options.None}))
+	defer srv.Close()
+	for _, bc := range []struct {
+		name string
+		opts modelarts.Options
+	}{
+		{"coalescing", modelarts.Options{}},
+		{"alone", modelarts.Options{DisableCoalescing: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			hc := modelarts.NewHTTPClient(0)
+			defer hc.CloseIdleConnections()
+			bc.opts.Credentials = cloudauth.Token("t")
+			c, err := modelarts.NewClient(hc, srv.URL, bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := modelarts.Request{Params: []string{emulator.SampleProjectID, emulator.SampleNotebookID}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := modelarts.GetNotebook.Call(b.Context(), c, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Coalesced reads: calls of a GET operation that are identical (the same
@@ -132,6 +135,13 @@ func (g *flights) send(ctx context.Context, c *Client, out *outgoing, cc *callCo
 		f.extend(ctx)
 		g.mu.Unlock()
 		c.observer.UpstreamJoined(out.op.Name)
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			// The requests' spans are under the span of the call that
+			// sent them: this one's trace says where its answer came
+			// from.
+			span.AddEvent("joined an identical read in flight", trace.WithAttributes(
+				attribute.String("modelarts.operation", out.op.Name), attribute.String("devenv.upstream_request_id", f.requestID)))
+		}
 		return g.wait(ctx, key, f, out, true)
 	}
 	// A flight that began before the last write ended stays for its own

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/options"
@@ -450,5 +454,102 @@ func TestCoalesce_retriesInsideTheRequest(t *testing.T) {
 	}
 	if got := up.count.Load(); got != 2 {
 		t.Errorf("upstream got %d requests; want 2 (one attempt, one retry)", got)
+	}
+}
+
+// deadlines records the deadline of each request it carries.
+type deadlines struct {
+	mu  sync.Mutex
+	got []time.Time
+}
+
+func (d *deadlines) RoundTrip(r *http.Request) (*http.Response, error) {
+	dl, _ := r.Context().Deadline()
+	d.mu.Lock()
+	d.got = append(d.got, dl)
+	d.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestCoalesce_requestLastsForTheLatestDeadline: a shared read's attempts
+// end at the latest deadline of the calls waiting when they start, not at
+// the first call's.
+func TestCoalesce_requestLastsForTheLatestDeadline(t *testing.T) {
+	t.Parallel()
+	up, endpoint := newHeldUpstream(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		notebookJSON(w, r, n)
+	})
+	rec := &deadlines{}
+	obs := newJoinObserver()
+	c, err := modelarts.NewClient(&http.Client{Transport: rec}, endpoint, modelarts.Options{Credentials: cloudauth.Token("t"), Observer: obs,
+		Timeout: 3 * time.Hour, Retry: modelarts.RetryPolicy{InitialBackoff: time.Millisecond, AttemptTimeout: options.NoLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	early, cancelEarly := context.WithDeadline(t.Context(), now.Add(time.Hour))
+	defer cancelEarly()
+	late, cancelLate := context.WithDeadline(t.Context(), now.Add(2*time.Hour))
+	defer cancelLate()
+	first := getNotebook().start(early, c)
+	await(t, up.arrived, "request")
+	second := getNotebook().start(late, c)
+	expectJoin(t, up, obs)
+	up.releaseAll()
+	for _, ch := range []<-chan outcome{first, second} {
+		if o := <-ch; o.err != nil || o.res.Attempts != 2 {
+			t.Fatalf("call: Attempts %d, %v; want the retry's answer", o.res.Attempts, o.err)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != 2 {
+		t.Fatalf("%d requests; want 2", len(rec.got))
+	}
+	if want, _ := early.Deadline(); !rec.got[0].Equal(want) {
+		t.Errorf("the first attempt ends at %v; want the first call's deadline %v", rec.got[0], want)
+	}
+	if want, _ := late.Deadline(); rec.got[1].Round(0).Sub(want.Round(0)).Abs() > time.Microsecond {
+		t.Errorf("the retry ends at %v; want the later call's deadline %v", rec.got[1], want)
+	}
+}
+
+// TestCoalesce_joinOnTheCallersSpan: a call that joined a read in flight
+// says so on its span, with the request ID of the request it joined,
+// whose attempts' spans are under another call's span.
+func TestCoalesce_joinOnTheCallersSpan(t *testing.T) {
+	t.Parallel()
+	up, endpoint := newHeldUpstream(t, notebookJSON)
+	c, obs := newCoalescingClient(t, endpoint, modelarts.Options{})
+	first := getNotebook(modelarts.RequestID("rid-first")).start(t.Context(), c)
+	await(t, up.arrived, "request")
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	ctx, span := tp.Tracer("test").Start(t.Context(), "caller")
+	second := getNotebook().start(ctx, c)
+	expectJoin(t, up, obs)
+	up.releaseAll()
+	for _, ch := range []<-chan outcome{first, second} {
+		if o := <-ch; o.err != nil {
+			t.Fatal(o.err)
+		}
+	}
+	span.End()
+	ended := rec.Ended()
+	if len(ended) != 1 || len(ended[0].Events()) != 1 {
+		t.Fatalf("spans %v; want the caller's, with one event", ended)
+	}
+	ev := ended[0].Events()[0]
+	attrs := map[attribute.Key]string{}
+	for _, a := range ev.Attributes {
+		attrs[a.Key] = a.Value.Emit()
+	}
+	if ev.Name != "joined an identical read in flight" || attrs["devenv.upstream_request_id"] != "rid-first" || attrs["modelarts.operation"] != "GetNotebook" {
+		t.Errorf("event %q %v; want the join, with rid-first and GetNotebook", ev.Name, attrs)
 	}
 }
