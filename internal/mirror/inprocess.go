@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"log/slog"
 	"reflect"
 	"sync"
 
@@ -48,16 +49,19 @@ func NotebookService(srv notebookv1.NotebookServiceServer) Service {
 }
 
 // inProcess is the connection the gateway's client handlers call: Invoke
-// runs the method's handler (its grpc.MethodDesc, as a gRPC server would)
-// through the interceptor, in the caller's goroutine, with neither a
-// socket nor an encoding. The request the gateway decoded is the one the
-// interceptor and the service get (not a copy: the request check keyed by
-// it, package reqcheck, finds it), and the service's answer is moved into
-// the gateway's message without a deep copy. Only unary methods are
-// served; the API has no other.
+// runs a unary method's handler (its grpc.MethodDesc, as a gRPC server
+// would) through the interceptor, in the caller's goroutine, with neither
+// a socket nor an encoding, and NewStream runs a server-streaming one
+// through the stream interceptor. The request the gateway decoded is the
+// one the interceptor and the service get (not a copy: the request check
+// keyed by it, package reqcheck, finds it), and the service's answer is
+// moved into the gateway's message without a deep copy.
 type inProcess struct {
-	methods     map[string]inProcessMethod // by full method name
-	interceptor grpc.UnaryServerInterceptor
+	methods           map[string]inProcessMethod       // by full method name
+	streams           map[string]inProcessStreamMethod // by full method name
+	interceptor       grpc.UnaryServerInterceptor
+	streamInterceptor grpc.StreamServerInterceptor // nil: none
+	logger            *slog.Logger                 // nil: nothing logged
 }
 
 type inProcessMethod struct {
@@ -65,11 +69,17 @@ type inProcessMethod struct {
 	handler grpc.MethodHandler
 }
 
-func newInProcess(interceptor grpc.UnaryServerInterceptor, services []Service) *inProcess {
-	c := &inProcess{methods: map[string]inProcessMethod{}, interceptor: interceptor}
+func newInProcess(interceptor grpc.UnaryServerInterceptor, streamInterceptor grpc.StreamServerInterceptor, logger *slog.Logger, services []Service) *inProcess {
+	c := &inProcess{methods: map[string]inProcessMethod{}, streams: map[string]inProcessStreamMethod{},
+		interceptor: interceptor, streamInterceptor: streamInterceptor, logger: logger}
 	for _, svc := range services {
 		for _, m := range svc.Desc.Methods {
 			c.methods["/"+svc.Desc.ServiceName+"/"+m.MethodName] = inProcessMethod{impl: svc.Impl, handler: m.Handler}
+		}
+		for _, m := range svc.Desc.Streams {
+			if m.ServerStreams && !m.ClientStreams {
+				c.streams["/"+svc.Desc.ServiceName+"/"+m.StreamName] = inProcessStreamMethod{impl: svc.Impl, handler: m.Handler}
+			}
 		}
 	}
 	return c
@@ -118,11 +128,6 @@ func (c *inProcess) Invoke(ctx context.Context, method string, args, reply any, 
 	move(to, from)
 	vendorjson.OriginalsFrom(ctx).Move(from, to)
 	return nil
-}
-
-// NewStream is not supported: the mirror calls unary methods only.
-func (c *inProcess) NewStream(_ context.Context, _ *grpc.StreamDesc, method string, _ ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, status.Errorf(codes.Unimplemented, "mirror: %s is a stream; the mirror calls unary methods only", method)
 }
 
 func decodeNothing(any) error { return nil }

@@ -22,15 +22,33 @@ type vendorMarshaler struct {
 }
 
 // Marshal writes v, a proto message or an answer of [asModelArtsSent], in
-// the vendor's JSON.
+// the vendor's JSON; and a line of a streaming answer in newline-delimited
+// JSON (grpc-gateway's {"result": event}, the event in the vendor's JSON,
+// or {"error": status}).
 func (m *vendorMarshaler) Marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case answer:
 		return vendorjson.MarshalWith(v.msg, v.originals)
 	case proto.Message:
 		return vendorjson.Marshal(v)
+	case map[string]any:
+		if a, ok := v["result"].(answer); ok && len(v) == 1 {
+			return streamResult(a)
+		}
 	}
 	return m.JSONPb.Marshal(v)
+}
+
+// streamResult writes {"result": event} for a line of a streaming answer
+// (one line: see [eventData]), and forgets what the call's Originals kept of the event once written:
+// a stream's Originals would otherwise grow with every event.
+func streamResult(a answer) ([]byte, error) {
+	b, err := eventData(a.msg, a.originals)
+	dropEvent(a.originals, a.msg)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(make([]byte, 0, len(b)+11), `{"result":`...), b...), '}'), nil
 }
 
 // answer is a call's answer (the part of the response the HTTP rule

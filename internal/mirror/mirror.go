@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
@@ -78,7 +79,11 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	if opts.MaxBodyBytes < 0 {
 		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
 	}
-	cfg := config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck}
+	if opts.KeepAlive < 0 || opts.StreamWriteTimeout < 0 {
+		return nil, options.Errorf("mirror", "{KeepAlive} %s and {StreamWriteTimeout} %s may not be negative", opts.KeepAlive, opts.StreamWriteTimeout)
+	}
+	cfg := config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck,
+		keepAlive: options.Or(opts.KeepAlive, DefaultKeepAlive), streamWriteTimeout: options.Or(opts.StreamWriteTimeout, DefaultStreamWriteTimeout)}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &vendorMarshaler{JSONPb: runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
@@ -102,13 +107,13 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	if err := routeTable.checkOrder(); err != nil {
 		return nil, err
 	}
-	conn := newInProcess(interceptor, services)
+	conn := newInProcess(interceptor, opts.StreamInterceptor, opts.Logger, services)
 	for _, svc := range services {
 		if err := svc.Register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
 		}
 	}
-	var h http.Handler = cfg.checkQuery(mux)
+	h := cfg.streams(cfg.checkQuery(mux))
 	if cfg.auth != nil {
 		h = cfg.auth(h)
 	}
@@ -167,14 +172,26 @@ type Options struct {
 	// vendor-shaped error it is answered with. Nil refuses such requests at
 	// once.
 	RequestCheck *reqcheck.Checker
+	// StreamInterceptor, if set, runs every call of a server-streaming
+	// RPC (a watch), as interceptor runs every unary call; nil runs the
+	// handler alone.
+	StreamInterceptor grpc.StreamServerInterceptor
+	// KeepAlive is how often an event stream with nothing to send writes
+	// a comment line. Zero means [DefaultKeepAlive].
+	KeepAlive time.Duration
+	// StreamWriteTimeout bounds each write of a streaming answer (an
+	// event, a keep-alive). Zero means [DefaultStreamWriteTimeout].
+	StreamWriteTimeout time.Duration
 }
 
 // config is the mirror's options, with defaults filled in.
 type config struct {
-	maxBody int64
-	auth    func(http.Handler) http.Handler
-	logger  *slog.Logger      // nil: nothing logged
-	check   *reqcheck.Checker // nil: bodies that fail the check are refused at once
+	maxBody            int64
+	keepAlive          time.Duration
+	streamWriteTimeout time.Duration
+	auth               func(http.Handler) http.Handler
+	logger             *slog.Logger      // nil: nothing logged
+	check              *reqcheck.Checker // nil: bodies that fail the check are refused at once
 }
 
 // limitBody refuses request bodies over c.maxBody: 413 at once (and a log

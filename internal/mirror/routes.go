@@ -13,8 +13,8 @@ import (
 // route is one HTTP rule of the API: a method and a path template split
 // into segments, where "*" stands for a variable ({project_id}); the
 // request message, the fields the path sets, and whether the body sets
-// the rest (body "*": then the query sets nothing); and the RPC's full
-// method name and rule, for errors.
+// the rest (body "*": then the query sets nothing); the RPC's full method
+// name and rule, for errors; and whether it streams its answer.
 type route struct {
 	rpc       string
 	template  string
@@ -23,6 +23,8 @@ type route struct {
 	input     protoreflect.MessageDescriptor
 	vars      []string
 	wholeBody bool
+	// serverStreaming: the RPC streams its answer (a watch).
+	serverStreaming bool
 }
 
 // routes lists the mirror's HTTP rules, read from the proto's
@@ -45,7 +47,8 @@ func readRoutes(table *rpcdecl.Table) routes {
 			method, path := httpRule(r)
 			if method != "" {
 				segs, vars := templateSegments(path)
-				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*"})
+				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*",
+					serverStreaming: rpc.Desc.IsStreamingServer()})
 			}
 		}
 	}

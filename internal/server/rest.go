@@ -16,10 +16,10 @@ import (
 )
 
 // newREST builds the REST mirror, which runs its calls through
-// interceptor, with its middleware (caller authentication, the requests
+// interceptor (streaming calls, the watches, through streamInterceptor), with its middleware (caller authentication, the requests
 // waiting for their body, tracing), and its HTTP server when there is an
 // HTTP listener.
-func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor) error {
+func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor, streamInterceptor grpc.StreamServerInterceptor) error {
 	opts := s.opts
 	// REST calls run on a base context that shutdown cancels past the
 	// grace period; until then they outlive the Serve context.
@@ -34,7 +34,8 @@ func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor) error {
 			})
 		}
 	}
-	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check}
+	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check,
+		StreamInterceptor: streamInterceptor}
 	var err error
 	if s.mirror, err = mirror.New(s.restBaseCtx, []mirror.Service{mirror.DevEnvService(s.svc), mirror.NotebookService(s.svc)}, interceptor, mirrorOpts); err != nil {
 		return fmt.Errorf("server: REST mirror: %w", err)

@@ -122,7 +122,8 @@ func New(opts Options) (_ *Server, err error) {
 			s.apiStreams["/"+desc.ServiceName+"/"+st.StreamName] = true
 		}
 	}
-	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor, s.streamInterceptor())...)
+	streamInterceptor := s.streamInterceptor()
+	s.grpcServer = grpc.NewServer(s.grpcOptions(interceptor, streamInterceptor)...)
 	devenvv1.RegisterDevEnvServiceServer(s.grpcServer, s.svc)
 	notebookv1.RegisterNotebookServiceServer(s.grpcServer, s.svc)
 	s.health = health.NewServer()
@@ -134,7 +135,7 @@ func New(opts Options) (_ *Server, err error) {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 
-	if err := s.newREST(interceptor); err != nil {
+	if err := s.newREST(interceptor, streamInterceptor); err != nil {
 		s.Close() // the gRPC server's stream workers, the idle connections
 		return nil, err
 	}
