@@ -16,8 +16,9 @@ import (
 )
 
 // TestRoutesAsTheGatewayRoutes: for a path of each of the API's rules,
-// the mirror's route table (which decides the gateway's 404 and reads the
-// query) finds the rule grpc-gateway's mux calls the RPC of.
+// the mirror's route table (which decides the gateway's 404, reads the
+// query and knows the streaming routes) finds the rule grpc-gateway's mux
+// calls the RPC of, unary or streaming.
 func TestRoutesAsTheGatewayRoutes(t *testing.T) {
 	t.Parallel()
 	var called string
@@ -25,7 +26,11 @@ func TestRoutesAsTheGatewayRoutes(t *testing.T) {
 		func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			called = info.FullMethod
 			return handler(ctx, req)
-		}, Options{})
+		}, Options{StreamInterceptor: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			// The call has ended when the mirror's handler returns.
+			called = info.FullMethod
+			return handler(srv, ss)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +38,8 @@ func TestRoutesAsTheGatewayRoutes(t *testing.T) {
 		t.Fatal("no routes")
 	}
 	for _, rt := range routeTable {
-		if rpcdecl.Served().Lookup(rt.rpc).Desc.IsStreamingServer() {
-			continue // the interceptor above sees unary calls only: the watch routes are TestWatch*'s
+		if rt.serverStreaming != rpcdecl.Served().Lookup(rt.rpc).Desc.IsStreamingServer() {
+			t.Errorf("%s %s: serverStreaming %v; want the RPC's", rt.method, rt.template, rt.serverStreaming)
 		}
 		segs := append([]string(nil), rt.segments...)
 		for i, s := range segs {
