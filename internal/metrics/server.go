@@ -30,7 +30,9 @@ const (
 // provider (grpc_server_started_total, grpc_server_handled_total,
 // grpc_server_msg_received_total, grpc_server_msg_sent_total,
 // grpc_server_handling_seconds) plus the protocol label, so that its
-// dashboards and alerts work unchanged.
+// dashboards and alerts work unchanged; and the streaming calls open now
+// (devenv_facade_streams_open: watches, health watches, reflection), which
+// the provider does not have.
 //
 // The provider looks every series up by its label values on every call
 // (five lookups, each hashing four or five strings, and about eleven
@@ -42,6 +44,7 @@ type serverMetrics struct {
 	received *prometheus.CounterVec   // grpc_type, grpc_service, grpc_method, protocol
 	sent     *prometheus.CounterVec   // grpc_type, grpc_service, grpc_method, protocol
 	handling *prometheus.HistogramVec // grpc_type, grpc_service, grpc_method, protocol
+	open     *prometheus.GaugeVec     // grpc_type, grpc_service, grpc_method, protocol
 
 	series sync.Map // seriesKey -> *methodSeries
 }
@@ -70,6 +73,10 @@ func newServerMetrics() *serverMetrics {
 			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
 			Buckets: latencyBuckets,
 		}, labels),
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "streams_open",
+			Help: "Streaming calls open now (watches, health watches, server reflection).",
+		}, labels),
 	}
 }
 
@@ -80,6 +87,7 @@ func (m *serverMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.received.Describe(ch)
 	m.sent.Describe(ch)
 	m.handling.Describe(ch)
+	m.open.Describe(ch)
 }
 
 // Collect implements [prometheus.Collector].
@@ -89,6 +97,7 @@ func (m *serverMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.received.Collect(ch)
 	m.sent.Collect(ch)
 	m.handling.Collect(ch)
+	m.open.Collect(ch)
 }
 
 // seriesKey names a method's series: its full name, its type and the
@@ -107,6 +116,7 @@ type methodSeries struct {
 	service, method         string
 	started, received, sent prometheus.Counter
 	handling                prometheus.Observer
+	open                    prometheus.Gauge // streaming calls only
 	handled                 [codes.Unauthenticated + 1]atomic.Pointer[prometheus.Counter]
 }
 
@@ -122,6 +132,9 @@ func (m *serverMetrics) seriesFor(fullMethod, typ, protocol string) *methodSerie
 		received: m.received.WithLabelValues(typ, service, method, protocol),
 		sent:     m.sent.WithLabelValues(typ, service, method, protocol),
 		handling: m.handling.WithLabelValues(typ, service, method, protocol),
+	}
+	if typ != typeUnary {
+		s.open = m.open.WithLabelValues(typ, service, method, protocol)
 	}
 	actual, _ := m.series.LoadOrStore(key, s)
 	return actual.(*methodSeries)
@@ -195,7 +208,9 @@ func (m *serverMetrics) streamInterceptor(srv any, ss grpc.ServerStream, info *g
 	s := m.seriesFor(info.FullMethod, typ, callctx.Protocol(ss.Context()))
 	start := time.Now()
 	s.started.Inc()
+	s.open.Inc()
 	err := handler(srv, &countingStream{ServerStream: ss, s: s})
+	s.open.Dec()
 	m.done(s, err, time.Since(start))
 	return err
 }

@@ -59,9 +59,11 @@ func TestServerMetrics(t *testing.T) {
 
 	stream := m.StreamServerInterceptor()
 	watch := &grpc.StreamServerInfo{FullMethod: "/grpc.health.v1.Health/Watch", IsServerStream: true}
+	openWhile := -1.0
 	err := stream(nil, &fakeStream{ctx: context.Background(), n: 1}, watch, func(_ any, ss grpc.ServerStream) error {
 		for ss.RecvMsg(nil) == nil {
 		}
+		openWhile = gaugeValue(t, m, "devenv_facade_streams_open")
 		_ = ss.SendMsg("a")
 		_ = ss.SendMsg("b")
 		return status.Error(codes.Canceled, "client went away")
@@ -99,6 +101,9 @@ grpc_server_msg_sent_total{grpc_method="Watch",grpc_service="grpc.health.v1.Heal
 		"grpc_server_handled_total", "grpc_server_started_total", "grpc_server_msg_received_total", "grpc_server_msg_sent_total"); err != nil {
 		t.Error(err)
 	}
+	if after := gaugeValue(t, m, "devenv_facade_streams_open"); openWhile != 1 || after != 0 {
+		t.Errorf("streams open: %v while the watch ran, %v after; want 1 and 0", openWhile, after)
+	}
 	if n := testutil.CollectAndCount(m.Registry(), "grpc_server_handling_seconds"); n != 3 {
 		t.Errorf("%d handling-time series; want 3 (GetInstance over gRPC and REST, Watch)", n)
 	}
@@ -115,4 +120,22 @@ func BenchmarkUnaryServerInterceptor(b *testing.B) {
 	for b.Loop() {
 		_, _ = unary(ctx, "req", info, h)
 	}
+}
+
+// gaugeValue returns the sum of the gauge name's series.
+func gaugeValue(t *testing.T, m *metrics.Metrics, name string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, s := range f.GetMetric() {
+				sum += s.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
 }
