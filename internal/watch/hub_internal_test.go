@@ -646,7 +646,7 @@ func TestConfig(t *testing.T) {
 }
 
 // FuzzToken: any text parses or is refused as malformed, never panics;
-// what parses prints back the same.
+// what parses prints back as a token that parses the same.
 func FuzzToken(f *testing.F) {
 	f.Add(token{kind: tokenAfter, epoch: newEpoch(), seq: 7}.String())
 	f.Add(token{kind: tokenInSnapshot, seq: 1 << 62}.String())
@@ -660,8 +660,8 @@ func FuzzToken(f *testing.F) {
 			}
 			return
 		}
-		if tok.String() != s {
-			t.Fatalf("parseToken(%q) prints back as %q", s, tok.String())
+		if again, err := parseToken(tok.String()); err != nil || again != tok {
+			t.Fatalf("parseToken(%q) = %+v prints back as %q, which parses as %+v, %v", s, tok, tok.String(), again, err)
 		}
 	})
 }

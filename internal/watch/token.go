@@ -58,7 +58,7 @@ func parseToken(s string) (token, error) {
 	if len(s) > maxTokenLen {
 		return token{}, ErrMalformedToken
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) < 2+epochLen+1 || b[0] != tokenVersion || (b[1] != tokenAfter && b[1] != tokenInSnapshot) {
 		return token{}, ErrMalformedToken
 	}
