@@ -13,6 +13,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
+	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
 
@@ -46,6 +47,7 @@ type call struct {
 	// text must not repeat, the caller's token, and the secrets once made.
 	upstream    *modelarts.Client
 	token       string
+	tokenOnly   bool // token and nothing else
 	secrets     *scrub.Secrets
 	secretsMade bool
 }
@@ -99,42 +101,10 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 // Steps 3 and 4 read the RPC's declaration, found by req's message type.
 func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) (Resp, error)) (Resp, error) {
 	var zero Resp
-	requestID := callctx.RequestID(ctx)
-	c := &call{requestID: requestID, upstream: s.client}
-	token, tokenOnly, err := s.credentials(ctx, c)
+	c, rpc, err := begin(ctx, s, req, validate)
 	if err != nil {
 		return zero, err
 	}
-	if found := reqcheck.FromContext(ctx); found != nil {
-		return zero, found.Err(requestID)
-	}
-	bad := validate(req)
-	if v := checkCallerToken(token); v != nil {
-		bad = append(bad, v)
-	}
-	if len(bad) > 0 {
-		return zero, apierror.InvalidArgument(requestID, bad...)
-	}
-	c.token = token
-	switch {
-	case tokenOnly:
-		c.credentials = apierror.CredentialsCaller
-		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID), modelarts.CallerTokenOnly(token))
-	case token != "":
-		c.credentials = apierror.CredentialsCaller
-		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID), modelarts.CallerToken(token))
-	default:
-		c.credentials = apierror.CredentialsFacade
-		c.opts = append(c.optsBuf[:0], modelarts.RequestID(requestID))
-	}
-	rpc := s.rpcs.ForRequest(req)
-	if rpc.NamesProject() {
-		callctx.Annotate(ctx, slog.String("project_id", rpc.ProjectID(req)))
-	}
-	if rpc.NamesInstance() {
-		callctx.Annotate(ctx, slog.String("instance_id", rpc.InstanceID(req)))
-	}
-	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
 	if rpc.Waits(req) {
 		// Reserved before anything is sent: a refused call did nothing.
 		if !s.reserveWait() {
@@ -150,6 +120,78 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 	}
 
 	resp, err := step(ctx, c)
+	if err != nil {
+		return zero, c.finish(ctx, err)
+	}
+	c.finish(ctx, nil)
+	return resp, nil
+}
+
+// handleStream runs a server-streaming RPC (a watch) through the pipeline:
+// [handle]'s steps but the --max-waits slot (a watch has caps of its
+// own), with step sending the stream's messages.
+func handleStream[Req proto.Message](ctx context.Context, s *Service, req Req, validate func(Req) []*violation, step func(context.Context, *call) error) error {
+	c, _, err := begin(ctx, s, req, validate)
+	if err != nil {
+		return err
+	}
+	return c.finish(ctx, step(ctx, c))
+}
+
+// begin runs the steps before an RPC's own work (handle's steps 1 to 3):
+// the request ID and credentials, validation, and the log annotations. It
+// returns the call and the RPC's declaration, or the error to answer.
+func begin[Req proto.Message](ctx context.Context, s *Service, req Req, validate func(Req) []*violation) (*call, *rpcdecl.RPC, error) {
+	requestID := callctx.RequestID(ctx)
+	c := &call{requestID: requestID, upstream: s.client}
+	token, tokenOnly, err := s.credentials(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if found := reqcheck.FromContext(ctx); found != nil {
+		return nil, nil, found.Err(requestID)
+	}
+	bad := validate(req)
+	if v := checkCallerToken(token); v != nil {
+		bad = append(bad, v)
+	}
+	if len(bad) > 0 {
+		return nil, nil, apierror.InvalidArgument(requestID, bad...)
+	}
+	c.useCredentials(token, tokenOnly)
+	rpc := s.rpcs.ForRequest(req)
+	if rpc.NamesProject() {
+		callctx.Annotate(ctx, slog.String("project_id", rpc.ProjectID(req)))
+	}
+	if rpc.NamesInstance() {
+		callctx.Annotate(ctx, slog.String("instance_id", rpc.InstanceID(req)))
+	}
+	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
+	return c, rpc, nil
+}
+
+// useCredentials sets what the call's requests to ModelArts carry: token
+// (the caller's; "" for the facade's credentials), and nothing else if
+// tokenOnly.
+func (c *call) useCredentials(token string, tokenOnly bool) {
+	c.token, c.tokenOnly = token, tokenOnly
+	switch {
+	case tokenOnly:
+		c.credentials = apierror.CredentialsCaller
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(c.requestID), modelarts.CallerTokenOnly(token))
+	case token != "":
+		c.credentials = apierror.CredentialsCaller
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(c.requestID), modelarts.CallerToken(token))
+	default:
+		c.credentials = apierror.CredentialsFacade
+		c.opts = append(c.optsBuf[:0], modelarts.RequestID(c.requestID))
+	}
+}
+
+// finish writes the call's attempts on its log line and, for an error,
+// the upstream error, and returns the caller's error (handle's step 6),
+// or nil.
+func (c *call) finish(ctx context.Context, err error) error {
 	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
 	if c.shared > 0 || c.joined > 0 {
 		// Identical reads in flight at the same time shared a request
@@ -159,11 +201,11 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 	if c.joined > 0 {
 		callctx.Annotate(ctx, slog.String("upstream_request_id", c.joinedRequestID))
 	}
-	if err != nil {
-		callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
-		return zero, modelarts.APIError(ctx, err, c.apiCall(nil))
+	if err == nil {
+		return nil
 	}
-	return resp, nil
+	callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
+	return modelarts.APIError(ctx, err, c.apiCall(nil))
 }
 
 // reserveWait counts a call that will wait, if the bound allows it.

@@ -56,6 +56,9 @@ type Service struct {
 	clock           clock.Clock  // pauses between reads of an instance
 	maxWaits        int64        // calls that may wait at once; 0: no bound
 	waits           atomic.Int64 // calls waiting (or about to) now
+
+	// Watching (watch.go).
+	watch watchers
 }
 
 // Options configures a [Service]. The zero value of every field means its
@@ -92,10 +95,14 @@ type Options struct {
 	// on requests to ModelArts does not bound. Zero means
 	// [DefaultMaxWaits]; options.NoLimit, no bound.
 	MaxWaits int
-	// Clock times the pauses between reads of an instance. Nil means the
-	// system clock; tests give a fake that the emulator shares, so that an
-	// instance changes state as the service polls it.
+	// Clock times the pauses between reads of an instance, and the
+	// watches' polls. Nil means the system clock; tests give a fake that
+	// the emulator shares, so that an instance changes state as the
+	// service polls it.
 	Clock clock.Clock
+
+	// Watch configures the watches (WatchNotebooks, WatchInstances).
+	Watch WatchOptions
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -108,6 +115,7 @@ func (o Options) withDefaults() Options {
 	o.MaxPollInterval = options.Or(o.MaxPollInterval, max(DefaultMaxPollInterval, o.PollInterval))
 	o.MaxWaits = options.Or(o.MaxWaits, DefaultMaxWaits)
 	o.Clock = clock.Or(o.Clock)
+	o.Watch = o.Watch.WithDefaults()
 	return o
 }
 
@@ -123,7 +131,7 @@ func (o Options) validate() error {
 	case o.MaxWaits < options.NoLimit:
 		return options.Errorf("service", "{MaxWaits} %d is negative (options.NoLimit lifts the bound)", o.MaxWaits)
 	}
-	return nil
+	return options.In(o.Watch.Validate(), "service", "Watch")
 }
 
 // New returns a Service that calls ModelArts through client, configured by
@@ -133,7 +141,11 @@ func New(client *modelarts.Client, opts Options) (*Service, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Service{client: client, rpcs: rpcdecl.Served(), logger: opts.Logger, passthrough: !opts.DisableTokenPassthrough, callerAuth: opts.CallerAuthentication,
+	w, err := newWatchers(opts)
+	if err != nil {
+		return nil, err // validate checked what watch.NewHub checks
+	}
+	return &Service{watch: w, client: client, rpcs: rpcdecl.Served(), logger: opts.Logger, passthrough: !opts.DisableTokenPassthrough, callerAuth: opts.CallerAuthentication,
 		maxWait: opts.MaxWait, pollInterval: opts.PollInterval, maxPollInterval: opts.MaxPollInterval, clock: opts.Clock,
 		maxWaits: int64(max(opts.MaxWaits, 0))}, nil
 }

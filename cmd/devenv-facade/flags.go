@@ -87,6 +87,16 @@ func newFlags(cfg *config) *envflag.Set {
 		"most calls with wait set waiting at once; beyond it they get RESOURCE_EXHAUSTED before anything is sent to ModelArts (0: no cap)").Between(0, 1_000_000)
 	fs.Duration(&o.PollInterval, "poll-interval", "DEVENV_FACADE_POLL_INTERVAL", defaults.PollInterval,
 		"first pause between reads of an instance a call waits for; grows by half, with jitter, up to 5s (or this, if longer)").Between(100*time.Millisecond, time.Minute)
+	fs.Duration(&o.Watch.PollInterval, "watch-poll-interval", "DEVENV_FACADE_WATCH_POLL_INTERVAL", defaults.Watch.PollInterval,
+		"pause between a watch poller's reads of a project's list while any instance or notebook in it is changing state (CREATING, STARTING, STOPPING, ...)").Between(time.Second, time.Minute)
+	fs.Duration(&o.Watch.SteadyPollInterval, "watch-steady-poll-interval", "DEVENV_FACADE_WATCH_STEADY_POLL_INTERVAL", defaults.Watch.SteadyPollInterval,
+		"pause between a watch poller's reads while none is changing state; at least --watch-poll-interval").Between(time.Second, 10*time.Minute)
+	fs.Duration(&o.Watch.BookmarkInterval, "watch-bookmark-interval", "DEVENV_FACADE_WATCH_BOOKMARK_INTERVAL", defaults.Watch.BookmarkInterval,
+		"how long a watch goes without an event before it is sent a BOOKMARK (a newer resume token)").Between(time.Second, time.Hour)
+	fs.Int(&o.Watch.Max, "max-watches", "DEVENV_FACADE_MAX_WATCHES", defaults.Watch.Max,
+		"most watches open at once; beyond it they get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
+	fs.Int(&o.Watch.PerCaller, "max-watches-per-caller", "DEVENV_FACADE_MAX_WATCHES_PER_CALLER", defaults.Watch.PerCaller,
+		"most watches one caller may have open at once (by its name with caller authentication, else its address); beyond it they get RESOURCE_EXHAUSTED (0: no cap)").Between(0, 1_000_000)
 	fs.Choice(&cfg.logLevel, "log-level", "DEVENV_FACADE_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "least severe level logged")
 	fs.Choice(&cfg.logFormat, "log-format", "DEVENV_FACADE_LOG_FORMAT", "auto", []string{"auto", "text", "json"},
 		"log line format; auto: text on a terminal, JSON otherwise (a container, a file, a pipe)")
@@ -148,6 +158,8 @@ func (cfg *config) options() server.Options {
 	o.MaxConnectionAge = options.ZeroMeans(o.MaxConnectionAge, options.NoLimit)
 	o.MaxConnections = options.ZeroMeans(o.MaxConnections, options.NoLimit)
 	o.MaxWaits = options.ZeroMeans(o.MaxWaits, options.NoLimit)
+	o.Watch.Max = options.ZeroMeans(o.Watch.Max, options.NoLimit)
+	o.Watch.PerCaller = options.ZeroMeans(o.Watch.PerCaller, options.NoLimit)
 	o.Retry.AttemptTimeout = options.ZeroMeans(o.Retry.AttemptTimeout, options.NoLimit)
 	o.ReadinessIgnoresUpstream = !cfg.readinessRequires
 	return o
@@ -183,6 +195,11 @@ var optionFlags = map[string]string{
 	"MaxWait":                  "max-wait",
 	"MaxWaits":                 "max-waits",
 	"PollInterval":             "poll-interval",
+	"Watch.PollInterval":       "watch-poll-interval",
+	"Watch.SteadyPollInterval": "watch-steady-poll-interval",
+	"Watch.BookmarkInterval":   "watch-bookmark-interval",
+	"Watch.Max":                "max-watches",
+	"Watch.PerCaller":          "max-watches-per-caller",
 	"ReadinessIgnoresUpstream": "readiness-requires-modelarts",
 	"DisableTokenPassthrough":  "no-token-passthrough",
 	"Insecure":                 "insecure",

@@ -112,6 +112,21 @@ const (
 	// ReasonRequestTooLarge: REST only: the request body exceeds the
 	// mirror's limit.
 	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
+	// ReasonResumeTokenExpired: a watch's resume token can no longer be
+	// resumed from (OUT_OF_RANGE; REST 410 Gone): it is older than the
+	// events the facade keeps, from another replica or from before a
+	// restart, or from within a snapshot. The caller lists again (or
+	// watches without a token).
+	ReasonResumeTokenExpired = "RESUME_TOKEN_EXPIRED"
+	// ReasonWatchInterrupted: the facade ended a watch because it is
+	// shutting down or the connection reached its maximum age
+	// (UNAVAILABLE); metadata resume_token says where to go on from, and
+	// RetryInfo when.
+	ReasonWatchInterrupted = "WATCH_INTERRUPTED"
+	// ReasonWatchTooSlow: a watcher read events more slowly than they came
+	// and fell behind the facade's buffer (RESOURCE_EXHAUSTED); metadata
+	// resume_token says where to go on from.
+	ReasonWatchTooSlow = "WATCH_TOO_SLOW"
 )
 
 // ReasonUnmappedErrorCode is the reason, in [DomainModelArts], for a
@@ -161,6 +176,11 @@ const (
 	// failed_reasons of an instance that failed.
 	MetadataFailedCode    = "failed_code"
 	MetadataFailedMessage = "failed_message"
+	// MetadataResumeToken is the resume token of the last event a watch
+	// sent (reasons WATCH_INTERRUPTED and WATCH_TOO_SLOW): watch again
+	// with it to go on. Absent when the watch had sent none that can be
+	// resumed from (it then starts again with a snapshot).
+	MetadataResumeToken = "resume_token"
 )
 
 // Values of [MetadataCredentials].

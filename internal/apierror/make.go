@@ -90,6 +90,14 @@ func Overloaded(msg string, call Call, retryDelay time.Duration) *Error {
 	return e
 }
 
+// Retryable returns [Facade]'s error with a RetryInfo asking to wait
+// retryDelay before trying again.
+func Retryable(c codes.Code, reason, msg string, call Call, retryDelay time.Duration) *Error {
+	e := Facade(c, reason, msg, call)
+	e.retryDelay = max(retryDelay, 0)
+	return e
+}
+
 // SignatureNotAccepted returns the error of a call signed with an access
 // key (Authorization: SDK-HMAC-SHA256 ...), reason
 // [ReasonSignatureNotAccepted]: the facade cannot verify such a signature

@@ -147,6 +147,9 @@ type Options struct {
 	// service.DefaultMaxPollInterval (or PollInterval, if larger). Zero
 	// means [DefaultPollInterval].
 	PollInterval time.Duration
+	// Watch configures the watches (WatchNotebooks, WatchInstances):
+	// their pollers' intervals, bookmarks and caps.
+	Watch service.WatchOptions
 	// Clock is the time the facade acts on (package clock): the pauses of
 	// waits between reads of an instance, the client's waits between
 	// attempts and for a slot, the Retry-After dates it reads, and
@@ -201,6 +204,7 @@ func (o Options) WithDefaults() Options {
 	o.MaxWait = options.Or(o.MaxWait, DefaultMaxWait)
 	o.MaxWaits = options.Or(o.MaxWaits, DefaultMaxWaits)
 	o.PollInterval = options.Or(o.PollInterval, DefaultPollInterval)
+	o.Watch = o.Watch.WithDefaults()
 	o.ShutdownGrace = options.Or(o.ShutdownGrace, DefaultShutdownGrace)
 	o.Clock = clock.Or(o.Clock)
 	if o.Tracing == nil {
@@ -243,6 +247,9 @@ func (o Options) Validate() error {
 		return options.Errorf("server", "{MaxUpstreamWait} %s is negative (options.None sheds at once)", o.MaxUpstreamWait)
 	case o.ShutdownGrace < options.None:
 		return options.Errorf("server", "{ShutdownGrace} %s is negative (options.None cuts calls off at once)", o.ShutdownGrace)
+	}
+	if err := o.Watch.Validate(); err != nil {
+		return options.In(err, "server", "Watch")
 	}
 	if err := o.Retry.Validate(); err != nil {
 		return options.In(err, "server", "Retry")

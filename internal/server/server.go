@@ -108,7 +108,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	if s.svc, err = service.New(s.client, service.Options{Logger: opts.Logger, DisableTokenPassthrough: opts.DisableTokenPassthrough,
 		CallerAuthentication: opts.Callers != nil, MaxWait: opts.MaxWait, PollInterval: opts.PollInterval,
-		MaxWaits: opts.MaxWaits, Clock: opts.Clock}); err != nil {
+		MaxWaits: opts.MaxWaits, Clock: opts.Clock, Watch: opts.Watch}); err != nil {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -156,9 +156,11 @@ func (s *Server) Handler() http.Handler { return s.mirror }
 
 // Close releases what New started, for a Server whose Serve is never
 // called (one whose Handler is served elsewhere): the gRPC server's stream
-// workers and the idle connections to ModelArts. Serve does it itself.
+// workers, the watches' pollers and the idle connections to ModelArts.
+// Serve does it itself.
 func (s *Server) Close() {
 	s.grpcServer.Stop()
+	s.svc.Close()
 	s.closeHTTPClient()
 }
 

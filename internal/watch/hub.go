@@ -371,7 +371,7 @@ func (p *poller[T]) apply(items []T, first bool) {
 		if bookmark == "" {
 			bookmark = token{kind: tokenAfter, epoch: p.epoch, seq: p.seq}.String()
 		}
-		s.push(Event[T]{Kind: Bookmark, Token: bookmark}, true, now, cfg.Buffer)
+		s.bookmark(bookmark, now, cfg.Buffer)
 	}
 }
 

@@ -454,7 +454,8 @@ func TestSlowSubscriber(t *testing.T) {
 }
 
 // TestSnapshotLargerThanBuffer: the snapshot and a resume's history are
-// not bound by Buffer; only the events that come after are.
+// not bound by Buffer, nor is one poll's batch; only a subscriber that is
+// Buffer events behind when a poll brings more is ended.
 func TestSnapshotLargerThanBuffer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, Config{Buffer: 1})
@@ -464,6 +465,9 @@ func TestSnapshotLargerThanBuffer(t *testing.T) {
 	l.set(&obj{id: "a"}, &obj{id: "b"})
 	e.poll(1, DefaultSteadyPollInterval)
 	expect(t, s, "ADDED a/", "ADDED b/", "ADDED c/", "SNAPSHOT_COMPLETE", "DELETED c/")
+	l.set(&obj{id: "x"}, &obj{id: "y"})
+	e.poll(1, DefaultSteadyPollInterval)
+	expect(t, s, "ADDED x/", "ADDED y/", "DELETED a/", "DELETED b/")
 }
 
 // TestInterrupt: Next returns ErrInterrupted once the interrupt closes,

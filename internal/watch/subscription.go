@@ -106,26 +106,45 @@ func (s *Subscription[T]) Close() {
 
 // deliver queues the events of recs that s's filter matches, with p.mu
 // held, and reports whether s is due a bookmark: nothing queued for it for
-// bookmarkEvery.
+// bookmarkEvery. A subscriber already buffer events behind is ended with
+// ErrTooSlow instead; one that is not takes the whole poll's events, so
+// that a poll with more changes than buffer ends nobody.
 func (s *Subscription[T]) deliver(recs []record[T], now time.Time, bookmarkEvery time.Duration, buffer int) (bookmarkDue bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.admitLocked(buffer) {
+		return false
+	}
 	queued := false
 	for _, r := range recs {
 		if ev, ok := r.eventFor(s.filter); ok {
-			if !s.push(ev, true, now, buffer) {
-				return false
-			}
+			s.queue = append(s.queue, item[T]{Event: ev, resumable: true})
 			queued = true
 		}
+	}
+	if queued {
+		s.lastEventAt = now
+		s.signal()
 	}
 	return !queued && now.Sub(s.lastEventAt) >= bookmarkEvery
 }
 
-// push queues ev, with p.mu held, unless s has ended; a subscriber more
-// than buffer events behind is ended with ErrTooSlow. It reports whether
-// ev was queued.
-func (s *Subscription[T]) push(ev Event[T], resumable bool, now time.Time, buffer int) bool {
+// bookmark queues a BOOKMARK with tok, with p.mu held.
+func (s *Subscription[T]) bookmark(tok string, now time.Time, buffer int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.admitLocked(buffer) {
+		return
+	}
+	s.queue = append(s.queue, item[T]{Event: Event[T]{Kind: Bookmark, Token: tok}, resumable: true})
+	s.lastEventAt = now
+	s.signal()
+}
+
+// admitLocked reports whether s may be queued more events: it has not
+// ended, and is fewer than buffer events behind (the snapshot or history
+// it was queued at Subscribe not counted); else it ends s with ErrTooSlow.
+func (s *Subscription[T]) admitLocked(buffer int) bool {
 	if s.err != nil || s.closed {
 		return false
 	}
@@ -135,9 +154,6 @@ func (s *Subscription[T]) push(ev Event[T], resumable bool, now time.Time, buffe
 		s.signal()
 		return false
 	}
-	s.queue = append(s.queue, item[T]{Event: ev, resumable: resumable})
-	s.lastEventAt = now
-	s.signal()
 	return true
 }
 
