@@ -34,6 +34,11 @@ func firstWatchAnswer[T any](ctx context.Context, open func(context.Context, ...
 	if err == nil {
 		_, err = w.Recv()
 	}
+	if err == nil {
+		// The call option fills header once the stream ends; a watch
+		// that runs goes on.
+		header, err = w.Header()
+	}
 	return header, err
 }
 
