@@ -28,6 +28,7 @@ type command struct {
 	summary string   // one line, for the list of commands
 	about   string   // the help's description and examples
 	remote  bool     // it calls the facade: it takes the global flags
+	watch   bool     // it watches: its call stays open until interrupted
 	// setup defines the command's own flags on fs and returns its action,
 	// which runs once fs is parsed.
 	setup func(fs *envflag.Set) action
@@ -76,6 +77,15 @@ knows the instance; with --allow-missing an instance that does not exist is
 not an error.
 
   devenvctl delete DE-7d558ef8-c73d-11ea-964c-0255ac100033 --wait --allow-missing`},
+	{name: "watch", summary: "Watch the project's instances change", remote: true, watch: true, setup: setupWatch, about: `Watch the project's instances as they change, as kubectl get -w does: first
+those there are (ADDED), then each change. ModelArts has no such API: the
+facade polls it for every watcher of the project at once.
+
+` + watchAbout + `
+
+  devenvctl watch
+  devenvctl watch --status RUNNING
+  devenvctl watch -o json | jq -c 'select(.type == "MODIFIED") | .instance.status'`},
 	{name: "version", summary: "Print devenvctl's version", setup: setupVersion, about: `Print devenvctl's version, the commit it was built from and the Go version.`},
 }
 
@@ -98,9 +108,9 @@ func setupList(fs *envflag.Set) action {
 	var f struct {
 		status, sortby, order, deType, provisionType, workspaceID, showSelf, poolID, aiProject, pageToken string
 		offset, limit, pageSize                                                                           int
-		all                                                                                               bool
+		all, watch                                                                                        bool
 	}
-	fs.String(&f.status, "status", "", "", "only instances in this status: CREATING, CREATE_FAILED, STARTING, RESTARTING, START_FAILED, RUNNING, STOPPING, STOPPED, UNAVAILABLE, DELETED, RESIZING or RESIZE_FAILED")
+	fs.String(&f.status, "status", "", "", "only instances in this status: "+instanceStatuses)
 	fs.Choice(&f.sortby, "sortby", "", "", []string{"name", "creation_timestamp"}, "sort by this field (ModelArts' default: name)")
 	fs.Choice(&f.order, "order", "", "", []string{"asc", "desc"}, "sort order (ModelArts' default: asc)")
 	fs.String(&f.workspaceID, "workspace-id", "", "", "only instances of this workspace (ModelArts' default: 0)")
@@ -114,7 +124,19 @@ func setupList(fs *envflag.Set) action {
 	fs.Bool(&f.all, "all", "", false, "follow next_page_token to the last page and print every instance (one JSON document with -o json)")
 	fs.Int(&f.offset, "offset", "", 0, "the vendor's paging: the index of the first instance (not with --page-size, --page-token or --all)").Between(0, math.MaxInt32)
 	fs.Int(&f.limit, "limit", "", 0, "the vendor's paging: at most this many instances; 0: all (not with --page-size, --page-token or --all)").Between(0, 1000)
+	watchFlag(fs, &f.watch, "devenvctl watch")
+	own := ownFlags(fs)
 	return func(ctx context.Context, s *session, _ []string) error {
+		if f.watch {
+			if err := checkListWatch(fs, own, "status", "workspace-id"); err != nil {
+				return err
+			}
+			project, err := s.project("")
+			if err != nil {
+				return err
+			}
+			return s.runWatch(ctx, instancesWatchAPI(&watchFlags{status: f.status, workspaceID: f.workspaceID}, project), "")
+		}
 		if (f.offset != 0 || f.limit != 0) && (f.pageSize != 0 || f.pageToken != "" || f.all) {
 			return usagef("--offset and --limit (the vendor's paging) do not go with --page-size, --page-token or --all")
 		}

@@ -13,12 +13,14 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/buildinfo"
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/rpcdecl"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
@@ -30,6 +32,14 @@ import (
 const (
 	defaultTimeout     = 30 * time.Second
 	defaultWaitTimeout = 15 * time.Minute
+)
+
+// The keepalive of a connection that watches: a ping after keepaliveTime
+// without data, the connection given up keepaliveTimeout later without an
+// answer.
+const (
+	keepaliveTime    = 30 * time.Second
+	keepaliveTimeout = 20 * time.Second
 )
 
 // Metadata keys devenvctl sends (and the facade reads).
@@ -264,6 +274,11 @@ type session struct {
 	// kind is what the commands act on, as errors name it: instanceKind
 	// (the historical API) unless a command of the notebook API set it.
 	kind resourceKind
+	// clock is what a watch pauses on between its attempts.
+	clock clock.Clock
+	// pings says the connection pings the facade while a call is open
+	// (keepalive), for the calls that stay open for long: watches.
+	pings bool
 }
 
 // resourceKind is what a command acts on, as its errors name it.
@@ -290,6 +305,12 @@ func (s *session) connect() (closeConn func(), err error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUserAgent("devenvctl/" + buildinfo.Read().Version),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseSize)),
+	}
+	if s.pings {
+		// The facade allows a ping every 10s (its keepalive enforcement
+		// policy); without an answer within keepaliveTimeout the call
+		// fails with UNAVAILABLE and the watch connects again.
+		opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}))
 	}
 	if (g.token != "" || g.authToken != "") && !g.useTLS && !g.insecurePlaintext && !isUnix(g.addr) {
 		// validate let a plaintext token through because the target names
@@ -344,6 +365,12 @@ func (s *session) call(ctx context.Context, method string, req proto.Message, fn
 	var header, trailer metadata.MD
 	err := fn(ctx, grpc.Header(&header), grpc.Trailer(&trailer))
 	s.header = metadata.Join(header, trailer)
+	return s.callFailed(err, timeout)
+}
+
+// callFailed returns err, a call's failure, as a *callError (nil for nil),
+// with timeout, the call's deadline, and what s.header says of the call.
+func (s *session) callFailed(err error, timeout time.Duration) error {
 	if err == nil {
 		return nil
 	}

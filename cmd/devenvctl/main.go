@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/devenv-facade/devenv-facade/internal/clock"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 )
@@ -26,7 +27,13 @@ func main() {
 // errors on stderr itself; what it returns (nil on success) decides the
 // exit status, through exitCode.
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
-	c := &cli{lookupEnv: lookupEnv, stdout: stdout, stderr: stderr}
+	return runClock(ctx, clock.Real(), args, lookupEnv, stdout, stderr)
+}
+
+// runClock is run with the clock devenvctl pauses on (between the
+// attempts of a watch), which tests replace.
+func runClock(ctx context.Context, clk clock.Clock, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	c := &cli{lookupEnv: lookupEnv, stdout: stdout, stderr: stderr, clock: clk}
 	err := c.dispatch(ctx, args)
 	if err != nil {
 		printError(stderr, err, c.secrets)
@@ -39,6 +46,7 @@ type cli struct {
 	lookupEnv      func(string) (string, bool)
 	stdout, stderr io.Writer
 	secrets        *scrub.Secrets // the tokens, once parsed: never printed
+	clock          clock.Clock    // what pauses between a watch's attempts
 }
 
 // dispatch runs the command args name.
@@ -141,8 +149,11 @@ func (c *cli) runCommand(ctx context.Context, cmd *command, args []string) error
 			return usagef("devenvctl %s: %s is empty", cmd.name, strings.Join(cmd.args, " "))
 		}
 	}
-	s := &session{g: &g, stdout: c.stdout, stderr: c.stderr, secrets: c.secrets}
+	s := &session{g: &g, stdout: c.stdout, stderr: c.stderr, secrets: c.secrets, clock: c.clock}
 	if cmd.remote {
+		// A watch keeps its call open for as long as it runs: the
+		// connection pings the facade so that one that vanished is noticed.
+		s.pings = cmd.watch || fs.Given("watch")
 		if err := g.check(); err != nil {
 			return err
 		}

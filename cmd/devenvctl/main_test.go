@@ -10,11 +10,14 @@ import (
 
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	watchv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
@@ -57,6 +60,8 @@ type fakeServer struct {
 	mu     sync.Mutex
 	calls  []received
 	answer answerFunc
+	// watch plays the calls of WatchNotebooks and WatchInstances.
+	watch func(ctx context.Context, req proto.Message, send func(typ watchv1.EventType, obj proto.Message, token string) error) error
 }
 
 // startFake serves a fake DevEnvService and NotebookService on 127.0.0.1:0 until the test
@@ -147,6 +152,37 @@ func (f *fakeServer) StopInstance(ctx context.Context, req *devenvv1.StopInstanc
 
 func (f *fakeServer) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
 	return handle(f, ctx, "DeleteInstance", req, &devenvv1.DeleteInstanceResponse{InstanceId: req.GetInstanceId()})
+}
+
+func (f *fakeServer) WatchNotebooks(req *notebookv1.WatchNotebooksRequest, stream grpc.ServerStreamingServer[notebookv1.WatchNotebooksResponse]) error {
+	return f.playWatch(stream.Context(), req, func(typ watchv1.EventType, obj proto.Message, token string) error {
+		resp := &notebookv1.WatchNotebooksResponse{Type: typ, ResumeToken: token}
+		if obj != nil {
+			resp.Notebook = obj.(*notebookv1.Notebook)
+		}
+		return stream.Send(resp)
+	})
+}
+
+func (f *fakeServer) WatchInstances(req *devenvv1.WatchInstancesRequest, stream grpc.ServerStreamingServer[devenvv1.WatchInstancesResponse]) error {
+	return f.playWatch(stream.Context(), req, func(typ watchv1.EventType, obj proto.Message, token string) error {
+		resp := &devenvv1.WatchInstancesResponse{Type: typ, ResumeToken: token}
+		if obj != nil {
+			resp.Instance = obj.(*devenvv1.Instance)
+		}
+		return stream.Send(resp)
+	})
+}
+
+// playWatch plays a watch call with f.watch, or answers UNIMPLEMENTED.
+func (f *fakeServer) playWatch(ctx context.Context, req proto.Message, send func(typ watchv1.EventType, obj proto.Message, token string) error) error {
+	f.mu.Lock()
+	watch := f.watch
+	f.mu.Unlock()
+	if watch == nil {
+		return status.Error(codes.Unimplemented, "no watch")
+	}
+	return watch(ctx, req, send)
 }
 
 // sampleInstance is the instance the fake answers by default.

@@ -15,7 +15,7 @@ import (
 var notebookArg = []string{"NOTEBOOK_ID"}
 
 // notebooksGroup is devenvctl notebooks: the notebooks of the notebook API.
-var notebooksGroup = &group{name: "notebooks", summary: "Notebooks of the current DevEnviron API: list, show, create, change, start, stop and delete them", commands: []*command{
+var notebooksGroup = &group{name: "notebooks", summary: "Notebooks of the current DevEnviron API: list, watch, show, create, change, start, stop and delete them", commands: []*command{
 	{name: "notebooks list", summary: "List the project's notebooks", remote: true, setup: setupNotebooksList, about: `List the notebooks the credentials own in the project (with --all-users,
 every user's), filtered and ordered by ModelArts. Pages with --page-size and
 --page-token; --all follows next_page_token to the end; or the vendor's
@@ -23,6 +23,16 @@ every user's), filtered and ordered by ModelArts. Pages with --page-size and
 
   devenvctl notebooks list --status RUNNING --sort-key create_at --sort-dir DESC
   devenvctl notebooks list --all -o json | jq -r '.data[].id'`},
+	{name: "notebooks watch", summary: "Watch the project's notebooks change", remote: true, watch: true, setup: setupNotebooksWatch, about: `Watch the notebooks the credentials own in the project as they change, as
+kubectl get -w does: first those there are (ADDED), then each change.
+ModelArts has no such API: the facade polls it for every watcher of the
+project at once.
+
+` + watchAbout + `
+
+  devenvctl notebooks watch
+  devenvctl notebooks watch --name train --status RUNNING
+  devenvctl notebooks watch -o json | jq -c 'select(.type == "MODIFIED") | [.notebook.name, .notebook.status]'`},
 	{name: "notebooks get", args: notebookArg, summary: "Show one notebook", remote: true, setup: setupNotebooksGet, about: `Show one notebook: its status (with ModelArts' fail_reason and progress when
 it failed), flavor, image, storage, endpoints, mounts and when it stops.
 

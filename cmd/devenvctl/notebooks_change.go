@@ -19,10 +19,10 @@ var notebookKind = resourceKind{"notebook", "devenvctl notebooks get"}
 func setupNotebooksList(fs *envflag.Set) action {
 	var f struct {
 		status, name, feature, poolID, owner, sortDir, sortKey, workspaceID string
-		allUsers                                                            bool
+		allUsers, watch                                                     bool
 		paging
 	}
-	fs.String(&f.status, "status", "", "", "only notebooks in this status: INIT, CREATING, STARTING, RUNNING, STOPPING, STOPPED, SNAPSHOTTING, DELETING, CREATE_FAILED, START_FAILED, DELETE_FAILED, ERROR or FROZEN")
+	fs.String(&f.status, "status", "", "", "only notebooks in this status: "+notebookStatuses)
 	fs.String(&f.name, "name", "", "", "only notebooks whose name contains this")
 	fs.String(&f.feature, "feature", "", "", "only notebooks of this kind: NOTEBOOK (billed) or DEFAULT (the free CodeLab notebook)")
 	fs.String(&f.poolID, "pool-id", "", "", "only notebooks of this dedicated resource pool")
@@ -32,6 +32,8 @@ func setupNotebooksList(fs *envflag.Set) action {
 	fs.String(&f.workspaceID, "workspace-id", "", "", "only notebooks of this workspace (ModelArts' default: 0)")
 	fs.Bool(&f.allUsers, "all-users", "", false, "every user's notebooks in the project, not only the credentials' own (ListAllNotebooks; needs the right to change the project)")
 	f.paging.define(fs, "notebooks")
+	watchFlag(fs, &f.watch, "devenvctl notebooks watch")
+	own := ownFlags(fs)
 	return func(ctx context.Context, s *session, _ []string) error {
 		if err := f.paging.check(); err != nil {
 			return err
@@ -39,6 +41,12 @@ func setupNotebooksList(fs *envflag.Set) action {
 		project, err := s.project("")
 		if err != nil {
 			return err
+		}
+		if f.watch {
+			if err := checkListWatch(fs, own, "status", "name", "workspace-id"); err != nil {
+				return err
+			}
+			return s.runWatch(ctx, notebooksWatchAPI(&watchFlags{status: f.status, name: f.name, workspaceID: f.workspaceID}, project), "")
 		}
 		pageSize := f.pageSize
 		if f.all && pageSize == 0 {
@@ -347,14 +355,23 @@ func setupNotebooksDelete(fs *envflag.Set) action {
 // image by its name (notebooks get adds its tag and ID).
 func (s *session) printNotebookTable(nbs []*notebookv1.Notebook) error {
 	tw := s.newTable()
-	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tFLAVOR\tIMAGE\tCREATED\tSTOPS")
+	fmt.Fprintln(tw, strings.Join(notebookColumns, "\t"))
 	for _, nb := range nbs {
-		stops := ""
-		if at, ok := leaseStopAt(nb.GetLease()); ok && strings.EqualFold(nb.GetStatus(), "RUNNING") {
-			stops = formatEpochMillis(at)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.cell(nb.GetId()), s.cell(nb.GetName()), s.cell(nb.GetStatus()),
-			s.cell(nb.GetFlavor()), s.cell(cmp.Or(nb.GetImage().GetName(), nb.GetImage().GetId())), s.cell(formatEpochMillis(nb.GetCreateAt())), s.cell(stops))
+		fmt.Fprintln(tw, strings.Join(s.notebookRow(nb), "\t"))
 	}
 	return tw.Flush()
+}
+
+// notebookColumns are the columns of a table of notebooks.
+var notebookColumns = []string{"ID", "NAME", "STATUS", "FLAVOR", "IMAGE", "CREATED", "STOPS"}
+
+// notebookRow returns a notebook's cells in a table of notebooks: the
+// image by its name, and when it stops while it runs.
+func (s *session) notebookRow(nb *notebookv1.Notebook) []string {
+	stops := ""
+	if at, ok := leaseStopAt(nb.GetLease()); ok && strings.EqualFold(nb.GetStatus(), "RUNNING") {
+		stops = formatEpochMillis(at)
+	}
+	return []string{s.cell(nb.GetId()), s.cell(nb.GetName()), s.cell(nb.GetStatus()), s.cell(nb.GetFlavor()),
+		s.cell(cmp.Or(nb.GetImage().GetName(), nb.GetImage().GetId())), s.cell(formatEpochMillis(nb.GetCreateAt())), s.cell(stops)}
 }

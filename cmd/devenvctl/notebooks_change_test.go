@@ -97,7 +97,7 @@ func TestNotebookChangeRequests(t *testing.T) {
 func TestNotebookChangeUsage(t *testing.T) {
 	t.Parallel()
 	checkUsage(t, []usageCase{
-		{"no_verb", []string{"notebooks"}, "notebooks needs a command: list, get, create, update, start, stop or delete"},
+		{"no_verb", []string{"notebooks"}, "notebooks needs a command: list, watch, get, create, update, start, stop or delete"},
 		{"paging_mixed", []string{"notebooks", "list", "--offset", "1", "--page-size", "2"}, "--offset and --limit (the vendor's paging) do not go with --page-size"},
 		{"lease_contradiction", []string{"notebooks", "start", notebookID, "--lease", "1h", "--no-auto-stop"}, "--lease and --no-auto-stop contradict each other"},
 		{"lease_not_positive", []string{"notebooks", "create", "--lease", "-1h"}, "--lease -1h0m0s: want a positive duration"},

@@ -32,14 +32,18 @@ func (s *session) printJSON(m proto.Message) error {
 	if err := json.Indent(&indented, compact, "", "  "); err != nil {
 		return fmt.Errorf("encoding the answer as JSON: %w", err)
 	}
-	b := indented.Bytes()
+	_, err = s.stdout.Write(s.redact(append(indented.Bytes(), '\n')))
+	return err
+}
+
+// redact returns b with the tokens replaced with [REDACTED].
+func (s *session) redact(b []byte) []byte {
 	for _, t := range []string{s.g.token, s.g.authToken} {
 		if len(t) >= scrub.MinSecretLen {
 			b = bytes.ReplaceAll(b, []byte(t), []byte(scrub.Redacted))
 		}
 	}
-	_, err = s.stdout.Write(append(b, '\n'))
-	return err
+	return b
 }
 
 // cell returns server text fit for a table: on one line, without control
@@ -71,12 +75,20 @@ func formatMillis(ms string) string {
 // printInstanceTable writes instances as a table with a header.
 func (s *session) printInstanceTable(instances []*devenvv1.Instance) error {
 	tw := s.newTable()
-	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tFLAVOR\tCREATED")
+	fmt.Fprintln(tw, strings.Join(instanceColumns, "\t"))
 	for _, in := range instances {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.cell(in.GetId()), s.cell(in.GetName()), s.cell(in.GetStatus()),
-			s.cell(in.GetFlavor()), s.cell(formatMillis(in.GetCreationTimestamp())))
+		fmt.Fprintln(tw, strings.Join(s.instanceRow(in), "\t"))
 	}
 	return tw.Flush()
+}
+
+// instanceColumns are the columns of a table of instances.
+var instanceColumns = []string{"ID", "NAME", "STATUS", "FLAVOR", "CREATED"}
+
+// instanceRow returns an instance's cells in a table of instances.
+func (s *session) instanceRow(in *devenvv1.Instance) []string {
+	return []string{s.cell(in.GetId()), s.cell(in.GetName()), s.cell(in.GetStatus()),
+		s.cell(in.GetFlavor()), s.cell(formatMillis(in.GetCreationTimestamp()))}
 }
 
 // printInstance writes one instance: with -o json the instance itself,
