@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -264,5 +267,306 @@ ADDED      cccccccc-0000-0000-0000-000000000003   a-much-longer-name-than-the-ot
 	pauses := r.clock.Started()
 	if len(pauses) != 2 || pauses[0] != 2*time.Second || pauses[1] < watchRetryFirst/2 || pauses[1] > watchRetryFirst {
 		t.Errorf("pauses %v; want [2s, 250ms..500ms]", pauses)
+	}
+}
+
+// script returns a watchScript that plays calls[n]: its events, then its
+// end (nil: the call stays open until the watcher leaves); the calls
+// after the last play the last again.
+func script(calls ...scriptedCall) watchScript {
+	return func(ctx context.Context, n int, _ proto.Message, send func(watchv1.EventType, proto.Message, string) error) error {
+		c := calls[min(n, len(calls)-1)]
+		for _, e := range c.events {
+			if err := send(e.typ, e.obj, e.token); err != nil {
+				return err
+			}
+		}
+		if c.end != nil {
+			return c.end
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+}
+
+// scriptedCall is one call of a script.
+type scriptedCall struct {
+	events []scriptedEvent
+	end    error
+}
+
+// scriptedEvent is one event of a scripted call.
+type scriptedEvent struct {
+	typ   watchv1.EventType
+	obj   proto.Message
+	token string
+}
+
+// TestWatch_snapshotInterruptedStartsOver: a watch cut off halfway through
+// its snapshot (by the transport: a status without ErrorInfo) starts over
+// without a token, since the snapshot's token resumes after the whole
+// snapshot; what the first call sent of it is never shown.
+func TestWatch_snapshotInterruptedStartsOver(t *testing.T) {
+	t.Parallel()
+	a, b := nb("a1", "alpha", "RUNNING"), nb("b1", "beta", "RUNNING")
+	f := startWatchFake(t, script(
+		scriptedCall{events: []scriptedEvent{{added, a, "s1"}}, end: status.Error(codes.Unavailable, "connection reset")},
+		scriptedCall{events: []scriptedEvent{{added, b, "s2"}, {complete, nil, "s2"}}},
+	))
+	r := startWatch(t, f.addr, "notebooks", "list", "--watch")
+	r.waitFor(t, "ADDED", "beta")
+	if code := r.end(); code != 0 {
+		t.Errorf("exit %d; want 0", code)
+	}
+	if got := r.stdout.String(); strings.Contains(got, "alpha") || strings.Count(got, "\n") != 2 {
+		t.Errorf("stdout:\n%s\nwant the header and beta's row only", got)
+	}
+	if got, want := f.tokens(), []string{"", ""}; !slices.Equal(got, want) {
+		t.Errorf("resume tokens sent %q; want %q", got, want)
+	}
+	if got := r.stderr.String(); !strings.Contains(got, "(UNAVAILABLE: connection reset); watching again in ") || !strings.Contains(got, " from a snapshot\n") {
+		t.Errorf("stderr:\n%s", got)
+	}
+}
+
+// TestWatch_jsonLines: with -o json a watch prints one JSON object a line
+// per event (bookmarks and the snapshot's end included), the object in
+// the vendor's JSON; a snapshot after RESUME_TOKEN_EXPIRED shows what
+// changed, an object gone meanwhile as DELETED.
+func TestWatch_jsonLines(t *testing.T) {
+	t.Parallel()
+	in1, in2 := sampleList()[0], sampleList()[1]
+	in2Running := proto.Clone(in2).(*devenvv1.Instance)
+	in2Running.Status = proto.String("RUNNING")
+	f := startWatchFake(t, script(
+		scriptedCall{events: []scriptedEvent{{added, in1, "s1"}, {added, in2, "s1"}, {complete, nil, "s1"}, {bookmark, nil, "t1"}},
+			end: watchErr(codes.OutOfRange, reasonResumeTokenExpired, "", 0)},
+		scriptedCall{events: []scriptedEvent{{added, in2Running, "u1"}, {complete, nil, "u1"}}},
+	))
+	r := startWatch(t, f.addr, "watch", "-o", "json")
+	r.waitFor(t, `"type":"SNAPSHOT_COMPLETE"`, `"resume_token":"u1"`)
+	if code := r.end(); code != 0 {
+		t.Errorf("exit %d; want 0", code)
+	}
+	type line struct {
+		Type     string         `json:"type"`
+		Instance map[string]any `json:"instance"`
+		Token    string         `json:"resume_token"`
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout.String(), "\n"), "\n") {
+		var ln line
+		if err := json.Unmarshal([]byte(l), &ln); err != nil {
+			t.Fatalf("not a JSON line: %v\n%s", err, l)
+		}
+		got = append(got, strings.TrimSpace(ln.Type+" "+fmt.Sprint(ln.Instance["id"], "/", ln.Instance["status"])+" "+ln.Token))
+	}
+	want := []string{
+		"ADDED " + instanceID + "/RUNNING s1",
+		"ADDED 6fa459ea-ee8a-3ca4-894e-db77e160355e/STOPPED s1",
+		"SNAPSHOT_COMPLETE <nil>/<nil> s1",
+		"BOOKMARK <nil>/<nil> t1",
+		"MODIFIED 6fa459ea-ee8a-3ca4-894e-db77e160355e/RUNNING u1",
+		"DELETED " + instanceID + "/RUNNING u1",
+		"SNAPSHOT_COMPLETE <nil>/<nil> u1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines:\n%s\nwant:\n%s\nstdout:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r.stdout.String())
+	}
+	if !strings.Contains(r.stdout.String(), `"creation_timestamp":"1594887749962"`) {
+		t.Errorf("the instance is not in the vendor's JSON:\n%s", r.stdout.String())
+	}
+}
+
+// TestWatch_givesUp: a watch whose calls keep failing with nothing
+// received pauses longer each time (doubling from 0.5s, jittered, at most
+// 30s) and gives up after maxWatchRetries failures in a row, with the
+// last error and its exit status.
+func TestWatch_givesUp(t *testing.T) {
+	t.Parallel()
+	f := startWatchFake(t, script(scriptedCall{end: watchErr(codes.Unavailable, "UPSTREAM_UNAVAILABLE", "", 0)}))
+	r := startWatch(t, f.addr, "notebooks", "watch")
+	if code := r.wait(t); code != 8 {
+		t.Errorf("exit %d; want 8 (UNAVAILABLE)", code)
+	}
+	if n := len(f.requests()); n != maxWatchRetries+1 {
+		t.Errorf("%d calls; want %d", n, maxWatchRetries+1)
+	}
+	pauses := r.clock.Started()
+	if len(pauses) != maxWatchRetries {
+		t.Fatalf("pauses %v; want %d", pauses, maxWatchRetries)
+	}
+	for i, p := range pauses {
+		full := min(watchRetryMax, watchRetryFirst<<i)
+		if p < full/2 || p > full {
+			t.Errorf("pause %d: %s; want %s to %s", i+1, p, full/2, full)
+		}
+	}
+	if got := r.stderr.String(); !strings.HasSuffix(got, "devenvctl: UNAVAILABLE: Facade.UPSTREAM_UNAVAILABLE: upstream_unavailable\n") {
+		t.Errorf("stderr ends:\n%s", got[max(0, len(got)-300):])
+	}
+}
+
+// TestWatch_failsAtOnce: errors that another call would not mend end the
+// watch at the first, with their exit status.
+func TestWatch_failsAtOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		code int
+	}{
+		{"permission_denied", watchErr(codes.PermissionDenied, apierror.ReasonProjectNotPermitted, "", 0), 7},
+		{"malformed_token", watchErr(codes.InvalidArgument, apierror.ReasonInvalidArgument, "", 0), 3},
+		{"throttled_for_good", watchErr(codes.ResourceExhausted, "QUOTA", "", 0), 8},
+		{"unimplemented", status.Error(codes.Unimplemented, "unknown method"), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := startWatchFake(t, script(scriptedCall{end: tt.err}))
+			r := startWatch(t, f.addr, "watch", "--resume-token", "tok")
+			if code := r.wait(t); code != tt.code {
+				t.Errorf("exit %d; want %d\nstderr:\n%s", code, tt.code, r.stderr.String())
+			}
+			if n := len(f.requests()); n != 1 {
+				t.Errorf("%d calls; want 1", n)
+			}
+			if len(r.clock.Started()) != 0 || strings.Contains(r.stderr.String(), "watching again") {
+				t.Errorf("it tried again:\n%s", r.stderr.String())
+			}
+		})
+	}
+}
+
+// TestWatch_requests: the watch commands send the filters and the token
+// they were given, in the project.
+func TestWatch_requests(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want proto.Message
+	}{
+		{[]string{"notebooks", "watch", "--status", "RUNNING", "--name", "train", "--workspace-id", "ws-1", "--resume-token", "tok-1"},
+			&notebookv1.WatchNotebooksRequest{ProjectId: project, Status: "RUNNING", Name: "train", WorkspaceId: "ws-1", ResumeToken: "tok-1"}},
+		{[]string{"notebooks", "list", "-w", "--status", "STOPPED", "--name", "x", "--workspace-id", "ws-2"},
+			&notebookv1.WatchNotebooksRequest{ProjectId: project, Status: "STOPPED", Name: "x", WorkspaceId: "ws-2"}},
+		{[]string{"watch", "--status", "RUNNING", "--workspace-id", "ws-3", "--resume-token", "tok-3"},
+			&devenvv1.WatchInstancesRequest{ProjectId: project, Status: "RUNNING", WorkspaceId: "ws-3", ResumeToken: "tok-3"}},
+		{[]string{"list", "--watch", "--status", "CREATING"},
+			&devenvv1.WatchInstancesRequest{ProjectId: project, Status: "CREATING"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], "_"), func(t *testing.T) {
+			t.Parallel()
+			f := startWatchFake(t, script(scriptedCall{end: watchErr(codes.PermissionDenied, apierror.ReasonProjectNotPermitted, "", 0)}))
+			r := startWatch(t, f.addr, tt.args...)
+			r.wait(t)
+			reqs := f.requests()
+			if len(reqs) != 1 || !proto.Equal(reqs[0], tt.want) {
+				t.Errorf("requests %v; want %v", reqs, tt.want)
+			}
+		})
+	}
+}
+
+// TestWatch_usage: a list given --watch takes only the filters the watch
+// has; nothing is sent otherwise.
+func TestWatch_usage(t *testing.T) {
+	t.Parallel()
+	f := startFake(t, nil)
+	for _, args := range [][]string{
+		{"list", "--watch", "--sortby", "name"},
+		{"list", "-w", "--page-size", "5"},
+		{"list", "--watch", "--all"},
+		{"notebooks", "list", "--watch", "--all-users"},
+		{"notebooks", "list", "--watch", "--sort-key", "create_at"},
+		{"notebooks", "list", "-w", "--offset", "10"},
+		{"notebooks", "watch", "--page-size", "5"},
+		{"watch", "--name", "x"},
+		{"watch", "extra-argument"},
+	} {
+		r := f.run(t, args...)
+		if r.code != 2 {
+			t.Errorf("%q: exit %d, stderr %q; want 2", args, r.code, r.stderr)
+		}
+	}
+	if n := len(f.received()); n != 0 {
+		t.Errorf("the fake received %d calls; want none", n)
+	}
+	r := f.run(t, "list", "--watch", "--sortby", "name")
+	if want := "devenvctl: --sortby does not go with --watch: the watch filters only by --status, --workspace-id\n"; r.stderr != want {
+		t.Errorf("stderr %q; want %q", r.stderr, want)
+	}
+}
+
+// TestWatch_timeout: --timeout ends a watch as Ctrl-C does, with exit 0.
+func TestWatch_timeout(t *testing.T) {
+	t.Parallel()
+	f := startWatchFake(t, script(scriptedCall{events: []scriptedEvent{{complete, nil, "s1"}}}))
+	r := startWatch(t, f.addr, "notebooks", "watch", "--timeout", "20ms")
+	if code := r.wait(t); code != 0 {
+		t.Errorf("exit %d; want 0\nstderr:\n%s", code, r.stderr.String())
+	}
+	if got, want := r.stdout.String(), "EVENT      ID   NAME   STATUS   FLAVOR   IMAGE   CREATED   STOPS\n"; got != want {
+		t.Errorf("stdout %q; want %q (the header of an empty snapshot)", got, want)
+	}
+}
+
+// failingWriter fails every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestWatch_outputFails: a watch whose output cannot be written (a closed
+// pipe) ends with exit 1, and its call with it.
+func TestWatch_outputFails(t *testing.T) {
+	t.Parallel()
+	ended := make(chan struct{})
+	f := startWatchFake(t, func(ctx context.Context, _ int, _ proto.Message, send func(watchv1.EventType, proto.Message, string) error) error {
+		defer close(ended)
+		if err := send(added, nb("a1", "alpha", "RUNNING"), "s1"); err != nil {
+			return err
+		}
+		if err := send(complete, nil, "s1"); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	env := f.env(nil)
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	var stderr strings.Builder
+	err := run(t.Context(), []string{"notebooks", "watch"}, lookup, failingWriter{}, &stderr)
+	if code := exitCode(err); code != 1 || !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("exit %d, stderr %q; want 1 and the write's error", code, stderr.String())
+	}
+	<-ended // the facade saw the call end
+}
+
+// TestWatch_secretsNeverPrinted: a token the facade echoes in an object
+// is printed redacted, in the table and in JSON lines.
+func TestWatch_secretsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	const secret = "h1dden-bearer-token-value"
+	f := startWatchFake(t, script(scriptedCall{events: []scriptedEvent{{added, nb("a1", "name-"+secret, "RUNNING"), "s1"}, {complete, nil, "s1"}}}))
+	for _, output := range []string{"table", "json"} {
+		env := map[string]string{"DEVENVCTL_ADDR": f.addr, "DEVENVCTL_PROJECT": project, "DEVENVCTL_TOKEN": secret}
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		var stdout, stderr logbuf.Buffer
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"notebooks", "watch", "-o", output}, lookup, &stdout, &stderr) }()
+		wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+		_, err := stdout.WaitFor(wctx, "name-")
+		wcancel()
+		cancel()
+		<-done
+		if err != nil {
+			t.Fatalf("-o %s: no row (%v); stderr:\n%s", output, err, stderr.String())
+		}
+		if got := stdout.String() + stderr.String(); strings.Contains(got, secret) || !strings.Contains(got, "[REDACTED]") {
+			t.Errorf("-o %s printed:\n%s\nwant the token redacted", output, got)
+		}
 	}
 }
