@@ -333,7 +333,8 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	ownFlags := map[string][]string{
-		"list":    {"--status", "--sortby", "--order", "--workspace-id", "--pool-id", "--page-size", "--page-token", "--all", "--offset", "--limit"},
+		"list":    {"--status", "--sortby", "--order", "--workspace-id", "--pool-id", "--page-size", "--page-token", "--all", "--offset", "--limit", "-w, --watch"},
+		"watch":   {"--status", "--workspace-id", "--resume-token"},
 		"get":     nil,
 		"create":  {"--name", "--profile-id", "--flavor", "--description", "--storage-type", "--storage-path", "--auto-stop", "--workspace-id", "--from-file", "--wait"},
 		"update":  {"--description", "--auto-stop", "--no-auto-stop"},

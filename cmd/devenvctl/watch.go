@@ -59,8 +59,6 @@ type watchEvent struct {
 // watchAPI is what a watch of one API needs: how to open it and how to
 // show its objects.
 type watchAPI struct {
-	// what names the objects: "notebooks", "instances".
-	what string
 	// objectKey is the object's name in -o json's lines: "notebook".
 	objectKey string
 	// header is the table's header, after EVENT.
@@ -114,9 +112,14 @@ type watcher struct {
 // call fails in a way that trying again cannot mend.
 func (s *session) runWatch(ctx context.Context, api watchAPI, token string) error {
 	if s.g.timeout > 0 {
+		// How long to watch, not a deadline: the calls carry none (the
+		// facade would end them with DEADLINE_EXCEEDED first), they are
+		// cancelled once it has passed.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.g.timeout)
+		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		timer := time.AfterFunc(s.g.timeout, cancel)
+		defer timer.Stop()
 	}
 	ctx = metadata.NewOutgoingContext(ctx, s.md)
 	w := &watcher{s: s, api: api, token: token, known: map[string]proto.Message{}}
@@ -148,10 +151,13 @@ func (s *session) runWatch(ctx context.Context, api watchAPI, token string) erro
 				s.errorBrief(e))
 			continue
 		}
-		if !watchRetryable(err, e) || failures > maxWatchRetries {
-			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("%s: the facade ended the watch %d times in a row without an event", s.g.addr, failures-1)
-			}
+		switch {
+		case !watchRetryable(err, e):
+			return s.callFailed(err, 0)
+		case failures <= maxWatchRetries:
+		case errors.Is(err, io.EOF):
+			return fmt.Errorf("%s: the facade ended the watch %d times in a row without an event", s.g.addr, failures)
+		default:
 			return s.callFailed(err, 0)
 		}
 		delay := watchRetryDelay(failures)

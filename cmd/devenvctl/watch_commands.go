@@ -37,7 +37,7 @@ Ctrl-C (exit 0), or for --timeout if given (exit 0).`
 
 // notebooksWatchAPI watches notebooks (NotebookService.WatchNotebooks).
 func notebooksWatchAPI(f *watchFlags, project string) watchAPI {
-	return watchAPI{what: "notebooks", objectKey: "notebook", header: notebookColumns,
+	return watchAPI{objectKey: "notebook", header: notebookColumns,
 		row: func(s *session, obj proto.Message) []string { return s.notebookRow(obj.(*notebookv1.Notebook)) },
 		open: func(ctx context.Context, s *session, token string, opts ...grpc.CallOption) (func() (watchEvent, error), error) {
 			req := &notebookv1.WatchNotebooksRequest{ProjectId: project, Status: f.status, Name: f.name, WorkspaceId: f.workspaceID, ResumeToken: token}
@@ -61,7 +61,7 @@ func notebooksWatchAPI(f *watchFlags, project string) watchAPI {
 
 // instancesWatchAPI watches instances (DevEnvService.WatchInstances).
 func instancesWatchAPI(f *watchFlags, project string) watchAPI {
-	return watchAPI{what: "instances", objectKey: "instance", header: instanceColumns,
+	return watchAPI{objectKey: "instance", header: instanceColumns,
 		row: func(s *session, obj proto.Message) []string { return s.instanceRow(obj.(*devenvv1.Instance)) },
 		open: func(ctx context.Context, s *session, token string, opts ...grpc.CallOption) (func() (watchEvent, error), error) {
 			req := &devenvv1.WatchInstancesRequest{ProjectId: project, Status: f.status, WorkspaceId: f.workspaceID, ResumeToken: token}

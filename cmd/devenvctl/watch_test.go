@@ -381,29 +381,47 @@ func TestWatch_jsonLines(t *testing.T) {
 // TestWatch_givesUp: a watch whose calls keep failing with nothing
 // received pauses longer each time (doubling from 0.5s, jittered, at most
 // 30s) and gives up after maxWatchRetries failures in a row, with the
-// last error and its exit status.
+// last error and its exit status; a facade that ends the call without
+// an error (and without an event) counts as a failure too.
 func TestWatch_givesUp(t *testing.T) {
 	t.Parallel()
-	f := startWatchFake(t, script(scriptedCall{end: watchErr(codes.Unavailable, "UPSTREAM_UNAVAILABLE", "", 0)}))
-	r := startWatch(t, f.addr, "notebooks", "watch")
-	if code := r.wait(t); code != 8 {
-		t.Errorf("exit %d; want 8 (UNAVAILABLE)", code)
+	tests := []struct {
+		name    string
+		end     error
+		code    int
+		lastErr string
+	}{
+		{"unavailable", watchErr(codes.Unavailable, "UPSTREAM_UNAVAILABLE", "", 0), 8, "devenvctl: UNAVAILABLE: Facade.UPSTREAM_UNAVAILABLE: upstream_unavailable\n"},
+		{"overloaded", watchErr(codes.ResourceExhausted, reasonOverloaded, "", 0), 8, "devenvctl: RESOURCE_EXHAUSTED: Facade.OVERLOADED: overloaded\n"},
+		{"ended_without_error", nil, 1, " the facade ended the watch 11 times in a row without an event\n"},
 	}
-	if n := len(f.requests()); n != maxWatchRetries+1 {
-		t.Errorf("%d calls; want %d", n, maxWatchRetries+1)
-	}
-	pauses := r.clock.Started()
-	if len(pauses) != maxWatchRetries {
-		t.Fatalf("pauses %v; want %d", pauses, maxWatchRetries)
-	}
-	for i, p := range pauses {
-		full := min(watchRetryMax, watchRetryFirst<<i)
-		if p < full/2 || p > full {
-			t.Errorf("pause %d: %s; want %s to %s", i+1, p, full/2, full)
-		}
-	}
-	if got := r.stderr.String(); !strings.HasSuffix(got, "devenvctl: UNAVAILABLE: Facade.UPSTREAM_UNAVAILABLE: upstream_unavailable\n") {
-		t.Errorf("stderr ends:\n%s", got[max(0, len(got)-300):])
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := startWatchFake(t, func(context.Context, int, proto.Message, func(watchv1.EventType, proto.Message, string) error) error {
+				return tt.end
+			})
+			r := startWatch(t, f.addr, "notebooks", "watch")
+			if code := r.wait(t); code != tt.code {
+				t.Errorf("exit %d; want %d", code, tt.code)
+			}
+			if n := len(f.requests()); n != maxWatchRetries+1 {
+				t.Errorf("%d calls; want %d", n, maxWatchRetries+1)
+			}
+			pauses := r.clock.Started()
+			if len(pauses) != maxWatchRetries {
+				t.Fatalf("pauses %v; want %d", pauses, maxWatchRetries)
+			}
+			for i, p := range pauses {
+				full := min(watchRetryMax, watchRetryFirst<<i)
+				if p < full/2 || p > full {
+					t.Errorf("pause %d: %s; want %s to %s", i+1, p, full/2, full)
+				}
+			}
+			if got := r.stderr.String(); !strings.HasSuffix(got, tt.lastErr) {
+				t.Errorf("stderr ends:\n%s\nwant %q", got[max(0, len(got)-300):], tt.lastErr)
+			}
+		})
 	}
 }
 
@@ -500,16 +518,43 @@ func TestWatch_usage(t *testing.T) {
 	}
 }
 
-// TestWatch_timeout: --timeout ends a watch as Ctrl-C does, with exit 0.
+// TestWatch_timeout: --timeout ends a watch as Ctrl-C does, with exit 0
+// and nothing on stderr. It is how long to watch, not the call's
+// deadline: with one, the facade could end the call first with
+// DEADLINE_EXCEEDED.
 func TestWatch_timeout(t *testing.T) {
 	t.Parallel()
-	f := startWatchFake(t, script(scriptedCall{events: []scriptedEvent{{complete, nil, "s1"}}}))
+	deadlines := make(chan bool, 1)
+	f := startWatchFake(t, func(ctx context.Context, _ int, _ proto.Message, send func(watchv1.EventType, proto.Message, string) error) error {
+		_, has := ctx.Deadline()
+		deadlines <- has
+		if err := send(complete, nil, "s1"); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
 	r := startWatch(t, f.addr, "notebooks", "watch", "--timeout", "20ms")
-	if code := r.wait(t); code != 0 {
-		t.Errorf("exit %d; want 0\nstderr:\n%s", code, r.stderr.String())
+	if code := r.wait(t); code != 0 || r.stderr.String() != "" {
+		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, r.stderr.String())
 	}
-	if got, want := r.stdout.String(), "EVENT      ID   NAME   STATUS   FLAVOR   IMAGE   CREATED   STOPS\n"; got != want {
-		t.Errorf("stdout %q; want %q (the header of an empty snapshot)", got, want)
+	if <-deadlines {
+		t.Error("the call had a deadline")
+	}
+}
+
+// TestWatch_emptySnapshot: a watch of nothing shows the header once the
+// snapshot is complete.
+func TestWatch_emptySnapshot(t *testing.T) {
+	t.Parallel()
+	f := startWatchFake(t, script(scriptedCall{events: []scriptedEvent{{complete, nil, "s1"}, {bookmark, nil, "t1"}}}))
+	r := startWatch(t, f.addr, "watch")
+	r.waitFor(t, "EVENT")
+	if code := r.end(); code != 0 {
+		t.Errorf("exit %d; want 0", code)
+	}
+	if got, want := r.stdout.String(), "EVENT      ID   NAME   STATUS   FLAVOR   CREATED\n"; got != want {
+		t.Errorf("stdout %q; want %q", got, want)
 	}
 }
 
