@@ -11,11 +11,12 @@
 //	devenvctl COMMAND [flags] [INSTANCE_ID]   # devenvctl list
 //	devenvctl [NOUN] COMMAND --help
 //
-// The notebook API's commands are notebooks (list, get, create, update,
-// start, stop, delete), lease (show, renew), flavors (list, switchable),
-// storage (list, attach, get, detach) and images (list, get, register,
-// create, groups, delete); the historical API's are list, get, create,
-// update, start, stop and delete; version and help complete them.
+// The notebook API's commands are notebooks (list, watch, get, create,
+// update, start, stop, delete), lease (show, renew), flavors (list,
+// switchable), storage (list, attach, get, detach) and images (list, get,
+// register, create, groups, delete); the historical API's are list, watch,
+// get, create, update, start, stop and delete; version and help complete
+// them.
 // Flags follow the command, before or after its arguments.
 // The global flags say where the facade is (--addr, default
 // 127.0.0.1:9090), which project to act on (--project), how to reach it
@@ -56,6 +57,19 @@
 // the header x-instance-id before it waits); if the wait is cut short
 // (Ctrl-C, --timeout), the error says the instance was created. With list
 // --all, each page is a call of its own.
+//
+// Watches (notebooks watch, watch, and list --watch on both) show the
+// objects as they change, as kubectl get -w does: a table whose header
+// comes once, then one row per event, its type first (with -o json, one
+// JSON object a line per event). They have no deadline: they run until
+// Ctrl-C (exit 0), or for --timeout if given. A watch the facade
+// interrupts (UNAVAILABLE, WATCH_INTERRUPTED), one that fell behind
+// (RESOURCE_EXHAUSTED, WATCH_TOO_SLOW) or whose connection fails goes on
+// from the last event shown, after a pause that doubles from 0.5s to 30s
+// (or RetryInfo's delay), for at most 10 failures in a row without an
+// event; one the facade can no longer resume (OUT_OF_RANGE,
+// RESUME_TOKEN_EXPIRED) starts again from a snapshot and shows what
+// changed meanwhile. Both are said on stderr.
 //
 // A connection the facade closes at once (a TLS port reached without
 // --tls) or answers in plain text (a plaintext port reached with --tls)
