@@ -6,17 +6,17 @@
 
 The wheel holds devenv_client (this folder) and the packages generated into
 gen/python from the project's own protos (modelarts.devenv.v1,
-modelarts.notebook.v1, devenvfacade.rpc.v1), so that a project of one's own installs it without
-this repository on its path. The generated packages of protos that are not
-the project's are left out: other distributions own those files, and the
-wheel depends on them instead (pyproject.toml), so that installing it
-overwrites none of their files and uninstalling it deletes none
-(THEIRS below says which). It is built offline, with the setuptools and
-wheel of the interpreter that runs this (Debian's python3-setuptools and
-python3-wheel for /usr/bin/python3): the sources are copied into a staging
-directory next to pyproject.toml, and setuptools' PEP 517 backend builds
-the wheel there. Prints the wheel's path; setuptools' own output is shown
-only when the build fails.
+modelarts.notebook.v1, devenvfacade.rpc.v1, devenvfacade.watch.v1), so that
+a project of one's own installs it without this repository on its path. The
+generated packages of protos that are not the project's are left out: other
+distributions own those files, and the wheel depends on them instead
+(pyproject.toml), so that installing it overwrites none of their files and
+uninstalling it deletes none (THEIRS below says which). It is built
+offline, with the setuptools and wheel of the interpreter that runs this
+(Debian's python3-setuptools and python3-wheel for /usr/bin/python3): the
+sources are copied into a staging directory next to pyproject.toml, and
+setuptools' PEP 517 backend builds the wheel there. Prints the wheel's
+path; setuptools' own output is shown only when the build fails.
 """
 
 import contextlib

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import uuid
+from typing import Sequence
 
 #: The repository root: this file is clients/python/tests/facade.py.
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -59,7 +60,8 @@ class Facade:
         self.rest_url = "http://" + rest_addr
 
     @classmethod
-    def start(cls, timeout: float = 30.0) -> "Facade":
+    def start(cls, timeout: float = 30.0, extra_args: Sequence[str] = ()) -> "Facade":
+        """Starts the facade with extra_args added to its flags."""
         # Settings meant for another facade stay out: the flags decide.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DEVENV_FACADE_", "OS_"))}
         args = [
@@ -68,6 +70,7 @@ class Facade:
             "--http-addr", "127.0.0.1:0",
             "--admin-addr", "",
             "--log-format", "text",
+            *extra_args,
         ]
         process = subprocess.Popen(
             args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -61,7 +61,8 @@ class WheelTest(unittest.TestCase):
 
     def test_holds_the_projects_packages(self) -> None:
         for want in ("devenv_client/__init__.py", "modelarts/devenv/v1/devenv_pb2.py",
-                     "modelarts/devenv/v1/devenv_pb2_grpc.py", "devenvfacade/rpc/v1/declaration_pb2.py"):
+                     "modelarts/devenv/v1/devenv_pb2_grpc.py", "devenvfacade/rpc/v1/declaration_pb2.py",
+                     "devenvfacade/watch/v1/watch_pb2.py"):
             self.assertIn(want, self.names)
 
     def test_depends_on_what_it_leaves_out(self) -> None:

@@ -17,6 +17,15 @@
  *   console.log(err.codeName, err.errorCode); // NOT_FOUND ModelArts.6309
  * }
  * ```
+ *
+ * The watches are server-streaming calls, read with `for await`; each
+ * event carries a resume token to watch again from (see docs/watch.md):
+ *
+ * ```ts
+ * for await (const ev of notebooks.watchNotebooks({ projectId, status: "RUNNING" })) {
+ *   console.log(EventType[ev.type], ev.notebook?.name, ev.resumeToken);
+ * }
+ * ```
  */
 
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
@@ -35,6 +44,8 @@ export { Code, ConnectError } from "@connectrpc/connect";
 export * from "../gen/modelarts/devenv/v1/devenv_pb.js";
 export * from "../gen/modelarts/notebook/v1/notebook_pb.js";
 export * from "../gen/modelarts/notebook/v1/resources_pb.js";
+// The watches' event types (WatchNotebooks, WatchInstances): EventType.ADDED, ...
+export * from "../gen/devenvfacade/watch/v1/watch_pb.js";
 // Both services' files declare ErrorBody, the REST mirror's error body: the
 // old API's ({error_code, error_message}) keeps its name, the new API's
 // ({error_code, error_msg}) is NotebookErrorBody.
