@@ -47,6 +47,7 @@ describe("the OpenAPI document", () => {
       "DevEnvService_GetInstance",
       "DevEnvService_ListInstances",
       "DevEnvService_UpdateInstance",
+      "DevEnvService_WatchInstances",
     ]);
   });
 });
