@@ -102,7 +102,7 @@ func (g *globals) define(fs *envflag.Set) {
 	fs.Secret(&g.authToken, "auth-token", "DEVENVCTL_AUTH_TOKEN", "your own IAM token, sent as x-auth-token; the facade calls ModelArts with it instead of its own credentials")
 	fs.String(&g.requestID, "request-id", "DEVENVCTL_REQUEST_ID", "", "request ID sent as x-request-id and passed on to ModelArts (1 to 128 visible ASCII characters); the facade makes one when empty")
 	fs.Duration(&g.timeout, "timeout", "DEVENVCTL_TIMEOUT", 0,
-		"deadline of each call (each page with list --all); 0s: 30s, or 15m for a command given --wait").Between(0, 24*time.Hour)
+		"deadline of each call (each page with list --all); 0s: 30s, or 15m for a command given --wait; for a watch, how long to watch (0s: until Ctrl-C)").Between(0, 24*time.Hour)
 	fs.Bool(&g.insecurePlaintext, "insecure-plaintext", "DEVENVCTL_INSECURE_PLAINTEXT", false,
 		"send --token and --auth-token without TLS to a facade that is not on loopback")
 	g.defineOutput(fs)

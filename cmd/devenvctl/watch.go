@@ -44,6 +44,8 @@ const (
 	watchRetryFirst = 500 * time.Millisecond
 	watchRetryMax   = 30 * time.Second
 	maxWatchRetries = 10
+	// maxWatchRetryInfo bounds the delay a RetryInfo may ask for.
+	maxWatchRetryInfo = 5 * time.Minute
 )
 
 // watchEvent is one event of a watch, of either API.
@@ -162,7 +164,7 @@ func (s *session) runWatch(ctx context.Context, api watchAPI, token string) erro
 		}
 		delay := watchRetryDelay(failures)
 		if e != nil && e.RetryDelay() > delay {
-			delay = e.RetryDelay()
+			delay = min(e.RetryDelay(), maxWatchRetryInfo)
 		}
 		from := "the last event shown"
 		if w.token == "" {
