@@ -524,7 +524,7 @@ func TestWatch_usage(t *testing.T) {
 // DEADLINE_EXCEEDED.
 func TestWatch_timeout(t *testing.T) {
 	t.Parallel()
-	deadlines := make(chan bool, 1)
+	deadlines := make(chan bool, 2)
 	f := startWatchFake(t, func(ctx context.Context, _ int, _ proto.Message, send func(watchv1.EventType, proto.Message, string) error) error {
 		_, has := ctx.Deadline()
 		deadlines <- has
@@ -538,8 +538,13 @@ func TestWatch_timeout(t *testing.T) {
 	if code := r.wait(t); code != 0 || r.stderr.String() != "" {
 		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, r.stderr.String())
 	}
+	// An hour: the call surely arrives before the watch ends.
+	r = startWatch(t, f.addr, "notebooks", "watch", "--timeout", "1h")
 	if <-deadlines {
 		t.Error("the call had a deadline")
+	}
+	if code := r.end(); code != 0 {
+		t.Errorf("Ctrl-C: exit %d; want 0", code)
 	}
 }
 
