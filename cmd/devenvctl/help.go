@@ -52,7 +52,8 @@ itself (notebook, lease, mount, image) as ModelArts answers it, and for
 lists the vendor's envelope (current, data, pages, size, total) with
 next_page_token; for the historical API, the instance for get, create and
 update; total_count, instances and next_page_token for list; the response
-for start, stop and delete.
+for start, stop and delete. A watch prints one JSON object a line per
+event: type, the object (notebook, instance) and resume_token.
 
 Errors are printed on stderr with the gRPC code, the ModelArts code and
 message, the request ID, each invalid field and any delay to wait.
