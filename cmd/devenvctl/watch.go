@@ -19,19 +19,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	watchv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
 	"github.com/devenv-facade/devenv-facade/internal/scrub"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 	"github.com/devenv-facade/devenv-facade/service"
-)
-
-// The reasons (google.rpc.ErrorInfo) of the watch's errors that devenvctl
-// acts on (the RPCs' comments in the protos, docs/errors.md).
-const (
-	reasonResumeTokenExpired = "RESUME_TOKEN_EXPIRED" // OUT_OF_RANGE: watch again without a token
-	reasonWatchInterrupted   = "WATCH_INTERRUPTED"    // UNAVAILABLE: resume with the last token
-	reasonWatchTooSlow       = "WATCH_TOO_SLOW"       // RESOURCE_EXHAUSTED: resume with the last token
-	reasonOverloaded         = "OVERLOADED"           // RESOURCE_EXHAUSTED: too many watches; try again later
 )
 
 // How a watch tries again after its call failed: the pause doubles from
@@ -147,7 +139,7 @@ func (s *session) runWatch(ctx context.Context, api watchAPI, token string) erro
 		}
 		failures++
 		e, _ := service.ErrorFrom(err)
-		if e != nil && e.Code() == codes.OutOfRange && e.Reason() == reasonResumeTokenExpired && failures <= maxWatchRetries {
+		if e != nil && e.Code() == codes.OutOfRange && e.Reason() == apierror.ReasonResumeTokenExpired && failures <= maxWatchRetries {
 			w.token = ""
 			fmt.Fprintf(s.stderr, "devenvctl: the facade no longer has the events after the last one shown (%s); watching again from a snapshot: the rows after it are what changed meanwhile\n",
 				s.errorBrief(e))
@@ -211,7 +203,7 @@ func watchRetryable(err error, e *service.Error) bool {
 	case codes.Unavailable:
 		return true
 	case codes.ResourceExhausted:
-		return e.Reason() == reasonWatchTooSlow || e.Reason() == reasonOverloaded
+		return e.Reason() == apierror.ReasonWatchTooSlow || e.Reason() == apierror.ReasonOverloaded
 	case codes.Internal, codes.Unknown, codes.Canceled:
 		// The facade's own errors carry ErrorInfo; these come from the
 		// transport (a stream reset, a connection cut).

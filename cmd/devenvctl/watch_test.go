@@ -96,7 +96,7 @@ func (w *watchFake) play(ctx context.Context, req proto.Message, send func(typ w
 func watchErr(c codes.Code, reason, token string, retry time.Duration) error {
 	info := &errdetails.ErrorInfo{Domain: apierror.DomainFacade, Reason: reason, Metadata: map[string]string{"error_code": "Facade." + reason}}
 	if token != "" {
-		info.Metadata["resume_token"] = token
+		info.Metadata[apierror.MetadataResumeToken] = token
 	}
 	st, err := status.New(c, strings.ToLower(reason)).WithDetails(info)
 	if err != nil {
@@ -211,12 +211,12 @@ func TestWatch_resumesAndStartsAgain(t *testing.T) {
 		switch n {
 		case 0: // the snapshot, a change, then the facade drains
 			evs = []ev{{added, a, "s1"}, {added, b, "s1"}, {complete, nil, "s1"}, {bookmark, nil, "t1"}, {modified, aRunning, "t2"}}
-			end = watchErr(codes.Unavailable, reasonWatchInterrupted, "t2", 2*time.Second)
+			end = watchErr(codes.Unavailable, apierror.ReasonWatchInterrupted, "t2", 2*time.Second)
 		case 1: // at least once: t2 again; then the watcher falls behind
 			evs = []ev{{modified, aRunning, "t2"}, {deleted, b, "t3"}}
-			end = watchErr(codes.ResourceExhausted, reasonWatchTooSlow, "t3", 0)
+			end = watchErr(codes.ResourceExhausted, apierror.ReasonWatchTooSlow, "t3", 0)
 		case 2: // the facade restarted: t3 is from before
-			end = watchErr(codes.OutOfRange, reasonResumeTokenExpired, "", 0)
+			end = watchErr(codes.OutOfRange, apierror.ReasonResumeTokenExpired, "", 0)
 		case 3: // a new snapshot: a changed, c is new
 			evs = []ev{{added, aStopping, "u1"}, {added, c, "u1"}, {complete, nil, "u1"}}
 		}
@@ -340,7 +340,7 @@ func TestWatch_jsonLines(t *testing.T) {
 	in2Running.Status = proto.String("RUNNING")
 	f := startWatchFake(t, script(
 		scriptedCall{events: []scriptedEvent{{added, in1, "s1"}, {added, in2, "s1"}, {complete, nil, "s1"}, {bookmark, nil, "t1"}},
-			end: watchErr(codes.OutOfRange, reasonResumeTokenExpired, "", 0)},
+			end: watchErr(codes.OutOfRange, apierror.ReasonResumeTokenExpired, "", 0)},
 		scriptedCall{events: []scriptedEvent{{added, in2Running, "u1"}, {complete, nil, "u1"}}},
 	))
 	r := startWatch(t, f.addr, "watch", "-o", "json")
@@ -392,7 +392,7 @@ func TestWatch_givesUp(t *testing.T) {
 		lastErr string
 	}{
 		{"unavailable", watchErr(codes.Unavailable, "UPSTREAM_UNAVAILABLE", "", 0), 8, "devenvctl: UNAVAILABLE: Facade.UPSTREAM_UNAVAILABLE: upstream_unavailable\n"},
-		{"overloaded", watchErr(codes.ResourceExhausted, reasonOverloaded, "", 0), 8, "devenvctl: RESOURCE_EXHAUSTED: Facade.OVERLOADED: overloaded\n"},
+		{"overloaded", watchErr(codes.ResourceExhausted, apierror.ReasonOverloaded, "", 0), 8, "devenvctl: RESOURCE_EXHAUSTED: Facade.OVERLOADED: overloaded\n"},
 		{"ended_without_error", nil, 1, " the facade ended the watch 11 times in a row without an event\n"},
 	}
 	for _, tt := range tests {
