@@ -50,6 +50,7 @@ func (joins) UpstreamRetryRefused(string)                              {}
 func (joins) UpstreamShed(string)                                      {}
 func (joins) UpstreamInFlight(int)                                     {}
 func (j joins) UpstreamJoined(op string)                               { j <- op }
+func (joins) UpstreamReused(string)                                    {}
 
 // TestGetNotebook_coalesced: identical GetNotebook calls in flight at the
 // same time send ModelArts one request; every caller gets the same
@@ -123,6 +124,53 @@ func TestGetNotebook_coalesced(t *testing.T) {
 			if line[k] != v {
 				t.Errorf("call %s: log line %s = %v; want %v", line["request_id"], k, line[k], v)
 			}
+		}
+	}
+}
+
+// TestGetNotebook_freshFor: with a freshness window, a second identical
+// GetNotebook is answered from the first's answer (its log line says so);
+// a caller that sends Cache-Control: no-cache, over gRPC or through the
+// REST mirror (which forwards it under grpc-gateway's prefix), gets a
+// request of its own.
+func TestGetNotebook_freshFor(t *testing.T) {
+	t.Parallel()
+	up := &heldReads{next: emulator.MustNew(emulator.Options{}), arrived: make(chan string, 100), release: make(chan struct{})}
+	up.releaseAll()
+	h := start(t, up, modelarts.Options{Credentials: cloudauth.Token("t"), FreshFor: time.Hour})
+	req := &notebookv1.GetNotebookRequest{ProjectId: project, NotebookId: emulator.SampleNotebookID}
+	for i, tc := range []struct {
+		md   []string
+		sent bool
+	}{
+		{nil, true},
+		{nil, false},
+		{[]string{"cache-control", "no-cache"}, true},
+		{[]string{"cache-control", "max-age=60, No-Cache"}, true},
+		{[]string{"grpcgateway-cache-control", "max-age=0"}, true},
+		{[]string{"cache-control", "max-age=60"}, false},
+	} {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), append(tc.md, "x-request-id", "fresh-"+strconv.Itoa(i))...)
+		if _, err := h.notebooks.GetNotebook(ctx, req); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		select {
+		case <-up.arrived:
+			if !tc.sent {
+				t.Errorf("call %d (%v) sent a request; want the recent answer", i, tc.md)
+			}
+		default:
+			if tc.sent {
+				t.Errorf("call %d (%v) sent no request; want one of its own", i, tc.md)
+			}
+		}
+	}
+	if !strings.Contains(h.logs.String(), `"request_id":"fresh-1"`) {
+		t.Fatalf("no log line of call 1:\n%s", h.logs)
+	}
+	for _, l := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(l, `"request_id":"fresh-1"`) && !strings.Contains(l, `"upstream_recent":1`) {
+			t.Errorf("call 1's log line has no upstream_recent=1: %s", l)
 		}
 	}
 }

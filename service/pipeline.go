@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -40,6 +41,9 @@ type call struct {
 	// last request joined.
 	shared, joined  int
 	joinedRequestID string
+	// recent counts the upstream calls answered from the freshness
+	// window (modelarts.Result.Recent).
+	recent int
 	// optsBuf is opts' first array: one allocation less per call.
 	optsBuf [2]modelarts.CallOption
 
@@ -62,6 +66,9 @@ func (c *call) record(res modelarts.Result) {
 		c.joined++
 		c.joinedRequestID = res.JoinedRequestID
 	}
+	if res.Recent {
+		c.recent++
+	}
 }
 
 // apiCall is what an error of the call reports, with extra ErrorInfo
@@ -75,7 +82,8 @@ func (c *call) apiCall(extra map[string]string) apierror.Call {
 //  1. the request ID (from the call interceptor) and the credentials
 //     ([Service.credentials]): a token holder's own token and nothing else;
 //     otherwise the caller's own token when it sent one and pass-through
-//     is on, else the facade's;
+//     is on, else the facade's; a caller's Cache-Control: no-cache makes
+//     the call's reads fresh ([wantsFresh]);
 //  2. validation of the request and of the caller's token: INVALID_ARGUMENT
 //     with one field violation per bad field (at most
 //     apierror.MaxViolations), and nothing sent upstream. What was found
@@ -159,6 +167,9 @@ func begin[Req proto.Message](ctx context.Context, s *Service, req Req, validate
 		return nil, nil, apierror.InvalidArgument(requestID, bad...)
 	}
 	c.useCredentials(token, tokenOnly)
+	if wantsFresh(ctx) {
+		c.opts = append(c.opts, modelarts.Fresh())
+	}
 	rpc := s.rpcs.ForRequest(req)
 	if rpc.NamesProject() {
 		callctx.Annotate(ctx, slog.String("project_id", rpc.ProjectID(req)))
@@ -201,11 +212,39 @@ func (c *call) finish(ctx context.Context, err error) error {
 	if c.joined > 0 {
 		callctx.Annotate(ctx, slog.String("upstream_request_id", c.joinedRequestID))
 	}
+	if c.recent > 0 {
+		callctx.Annotate(ctx, slog.Int("upstream_recent", c.recent))
+	}
 	if err == nil {
 		return nil
 	}
 	callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
 	return modelarts.APIError(ctx, err, c.apiCall(nil))
+}
+
+// Metadata keys that carry Cache-Control: gRPC callers send it as is;
+// the REST mirror forwards the header under grpc-gateway's prefix.
+const (
+	metadataKeyCacheControl     = "cache-control"
+	metadataKeyRESTCacheControl = "grpcgateway-cache-control"
+)
+
+// wantsFresh reports whether the caller asked for data fresh from
+// ModelArts: Cache-Control no-cache (or max-age=0). Its reads then send
+// requests of their own (modelarts.Fresh), even when an identical read is
+// in flight or its answer in the freshness window.
+func wantsFresh(ctx context.Context) bool {
+	for _, key := range [...]string{metadataKeyCacheControl, metadataKeyRESTCacheControl} {
+		for _, v := range metadata.ValueFromIncomingContext(ctx, key) {
+			for d := range strings.SplitSeq(v, ",") {
+				d = strings.TrimSpace(d)
+				if strings.EqualFold(d, "no-cache") || strings.EqualFold(d, "max-age=0") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // reserveWait counts a call that will wait, if the bound allows it.

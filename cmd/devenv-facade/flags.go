@@ -75,6 +75,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"how long a call beyond --max-upstream-inflight may wait for a slot before it is refused (0s: refused at once)").Between(0, time.Minute)
 	fs.Bool(&o.DisableReadCoalescing, "no-read-coalescing", "DEVENV_FACADE_NO_READ_COALESCING", false,
 		"send every read to ModelArts; by default identical reads in flight at the same time (same credentials, URL and query) share one request")
+	fs.Duration(&o.ReadFreshFor, "read-fresh-for", "DEVENV_FACADE_READ_FRESH_FOR", 0,
+		"how long a read's answer also answers identical reads after it, unless a write through the facade ended since or the caller sends Cache-Control: no-cache (0s: none)").Between(0, time.Minute)
 	fs.Duration(&o.RequestReadTimeout, "request-read-timeout", "DEVENV_FACADE_REQUEST_READ_TIMEOUT", defaults.RequestReadTimeout,
 		"how long a caller may take to deliver its request once it started a call (gRPC headers sent, REST request opened)").Between(100*time.Millisecond, 5*time.Minute)
 	fs.Duration(&o.MaxConnectionAge, "max-connection-age", "DEVENV_FACADE_MAX_CONNECTION_AGE", defaults.MaxConnectionAge,
@@ -189,6 +191,7 @@ var optionFlags = map[string]string{
 	"MaxUpstreamInFlight":      "max-upstream-inflight",
 	"MaxUpstreamWait":          "max-upstream-wait",
 	"DisableReadCoalescing":    "no-read-coalescing",
+	"ReadFreshFor":             "read-fresh-for",
 	"RequestReadTimeout":       "request-read-timeout",
 	"MaxConnectionAge":         "max-connection-age",
 	"MaxConnections":           "max-connections",

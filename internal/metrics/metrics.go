@@ -56,7 +56,7 @@ type Metrics struct {
 	upstreamAttempts *prometheus.CounterVec   // operation, attempt (first, retry)
 	budgetRefusals   *prometheus.CounterVec   // operation
 	shed             *prometheus.CounterVec   // operation
-	saved            *prometheus.CounterVec   // operation
+	saved            *prometheus.CounterVec   // operation, how (joined, recent)
 	inFlight         prometheus.Gauge
 	iamTokens        *prometheus.CounterVec // kind (initial, refresh), result (ok, failed)
 	callersReloads   *prometheus.CounterVec // result (ok, failed)
@@ -112,8 +112,8 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		saved: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "upstream_requests_saved_total",
-			Help: "Calls that joined an identical read in flight to ModelArts instead of sending a request of their own, by operation: each saved at least one request.",
-		}, []string{"operation"}),
+			Help: "Reads that sent no request of their own, by operation and how: joined (an identical read in flight: at least one request saved) or recent (the answer of an identical read within --read-fresh-for).",
+		}, []string{"operation", "how"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "upstream_in_flight",
 			Help: "Calls in flight to ModelArts.",
@@ -219,7 +219,11 @@ func (m *Metrics) UpstreamShed(op string) { m.shed.WithLabelValues(op).Inc() }
 
 // UpstreamJoined records a call that joined an identical read in flight
 // instead of sending a request. It implements [modelarts.Observer].
-func (m *Metrics) UpstreamJoined(op string) { m.saved.WithLabelValues(op).Inc() }
+func (m *Metrics) UpstreamJoined(op string) { m.saved.WithLabelValues(op, "joined").Inc() }
+
+// UpstreamReused records a read answered from the freshness window. It
+// implements [modelarts.Observer].
+func (m *Metrics) UpstreamReused(op string) { m.saved.WithLabelValues(op, "recent").Inc() }
 
 // UpstreamInFlight adds delta to the calls in flight. It implements
 // [modelarts.Observer].

@@ -30,6 +30,7 @@ func TestUpstreamLabelsAreBounded(t *testing.T) {
 	m.UpstreamShed("DeleteInstance")
 	m.UpstreamJoined("GetNotebook")
 	m.UpstreamJoined("GetNotebook")
+	m.UpstreamReused("GetNotebook")
 	m.UpstreamRetryRefused("DeleteInstance")
 	m.UpstreamInFlight(1)
 	m.UpstreamInFlight(1)
@@ -53,9 +54,10 @@ devenv_facade_upstream_attempts_total{attempt="retry",operation="GetInstance"} 3
 # HELP devenv_facade_upstream_shed_total Calls refused without being sent because --max-upstream-inflight calls were in flight, by operation.
 # TYPE devenv_facade_upstream_shed_total counter
 devenv_facade_upstream_shed_total{operation="DeleteInstance"} 1
-# HELP devenv_facade_upstream_requests_saved_total Calls that joined an identical read in flight to ModelArts instead of sending a request of their own, by operation: each saved at least one request.
+# HELP devenv_facade_upstream_requests_saved_total Reads that sent no request of their own, by operation and how: joined (an identical read in flight: at least one request saved) or recent (the answer of an identical read within --read-fresh-for).
 # TYPE devenv_facade_upstream_requests_saved_total counter
-devenv_facade_upstream_requests_saved_total{operation="GetNotebook"} 2
+devenv_facade_upstream_requests_saved_total{how="joined",operation="GetNotebook"} 2
+devenv_facade_upstream_requests_saved_total{how="recent",operation="GetNotebook"} 1
 # HELP devenv_facade_upstream_retry_budget_refusals_total Retries not made because the retry budget was spent, by operation.
 # TYPE devenv_facade_upstream_retry_budget_refusals_total counter
 devenv_facade_upstream_retry_budget_refusals_total{operation="DeleteInstance"} 1

@@ -191,6 +191,14 @@ type Options struct {
 	// A read never joins a request that began before a call of another
 	// method made with the client ended.
 	DisableCoalescing bool
+	// FreshFor, if positive, is how long a read's success answer also
+	// answers the identical reads that come after it (a freshness
+	// window): they send nothing and get it, with [Result].Recent set. A
+	// write made with the client ends the window of every answer whose
+	// request began before the write ended; a call can ask for a request
+	// of its own ([Fresh]); answers are kept within a bounded memory
+	// (32 MiB). Zero, the default, keeps none. It needs coalescing.
+	FreshFor time.Duration
 	// Observer, if set, is told what the client does, for metrics.
 	Observer Observer
 	// Logger receives events the caller cannot see in a return value, such
@@ -228,6 +236,10 @@ func (o Options) validate() error {
 		return options.Errorf("modelarts", "{Timeout} %s is negative", o.Timeout)
 	case o.MaxInFlight < options.NoLimit:
 		return options.Errorf("modelarts", "{MaxInFlight} %d is negative (options.NoLimit lifts the cap)", o.MaxInFlight)
+	case o.FreshFor < 0:
+		return options.Errorf("modelarts", "{FreshFor} %s is negative", o.FreshFor)
+	case o.FreshFor > 0 && o.DisableCoalescing:
+		return options.Errorf("modelarts", "{FreshFor} %s needs coalescing, which {DisableCoalescing} turns off", o.FreshFor)
 	case o.MaxInFlightWait < options.None:
 		return options.Errorf("modelarts", "{MaxInFlightWait} %s is negative (options.None sheds at once)", o.MaxInFlightWait)
 	}
@@ -287,6 +299,9 @@ func NewClient(httpClient HTTPClient, endpoint string, opts Options) (*Client, e
 	}
 	if !opts.DisableCoalescing {
 		c.flights = &flights{m: map[flightKey]*flight{}}
+		if opts.FreshFor > 0 {
+			c.flights.window = newWindow(opts.FreshFor)
+		}
 	}
 	if opts.MaxInFlight > 0 {
 		c.limiter = &limiter{slots: make(chan struct{}, opts.MaxInFlight), wait: opts.MaxInFlightWait}
@@ -324,6 +339,7 @@ type callConfig struct {
 	token     string
 	tokenOnly bool // the configured credentials must not be used
 	requestID string
+	fresh     bool // a read sends a request of its own
 }
 
 // CallerToken sends token as X-Auth-Token for this call instead of the
@@ -358,6 +374,14 @@ func RequestID(id string) CallOption {
 	}
 }
 
+// Fresh makes a read send a request of its own: it neither takes an
+// answer from the freshness window (Options.FreshFor) nor joins an
+// identical read in flight. Later identical reads may join it, and take
+// its answer from the window. Other calls send their own requests anyway.
+func Fresh() CallOption {
+	return func(cc *callConfig) { cc.fresh = true }
+}
+
 // Result reports how a call went, whatever its outcome.
 type Result struct {
 	// Attempts is how many requests were sent to ModelArts (0 if the call
@@ -389,6 +413,12 @@ type Result struct {
 	// an identical read another call had in flight, the X-Request-Id of
 	// that call's requests; "" otherwise.
 	JoinedRequestID string
+	// Recent is set when the answer is one ModelArts gave an identical
+	// read Age earlier, taken from the freshness window
+	// (Options.FreshFor): nothing was sent (Attempts is 0).
+	Recent bool
+	// Age is how long before the call its Recent answer came.
+	Age time.Duration
 }
 
 // DecodeError reports a success answer whose body could not be read or

@@ -37,6 +37,8 @@ import (
 type flights struct {
 	mu sync.Mutex
 	m  map[flightKey]*flight
+	// window, if not nil, keeps answers for Options.FreshFor.
+	window *window
 	// writes counts the calls of other methods than GET that have ended:
 	// a read joins only a flight that began when it had the same value.
 	writes atomic.Uint64
@@ -129,8 +131,16 @@ func (g *flights) send(ctx context.Context, c *Client, out *outgoing, cc *callCo
 	}
 	g.mu.Lock()
 	writes := g.writes.Load()
+	if g.window != nil && !cc.fresh {
+		now := c.clock.Now()
+		if k, ok := g.window.take(key, writes, now); ok {
+			g.mu.Unlock()
+			c.observer.UpstreamReused(out.op.Name)
+			return k.answer, Result{Recent: true, Age: now.Sub(k.at)}, nil
+		}
+	}
 	f := g.m[key]
-	if joined := f != nil && f.writes == writes; joined {
+	if joined := f != nil && f.writes == writes && !cc.fresh; joined {
 		f.waiters++
 		f.extend(ctx)
 		g.mu.Unlock()
@@ -185,9 +195,13 @@ func (g *flights) run(ctx context.Context, c *Client, key flightKey, f *flight, 
 	answer, res, err := c.sendAlone(ctx, out, &cc, f)
 	g.mu.Lock()
 	// Forgotten as the outcome is set: a call that comes later starts a
-	// request of its own.
+	// request of its own, or takes the answer from the window. An answer
+	// whose flight a later one replaced is not kept: it may be older.
 	if g.m[key] == f {
 		delete(g.m, key)
+		if g.window != nil && err == nil && answer.readErr == nil {
+			g.window.put(key, answer, f.writes, g.writes.Load(), c.clock.Now())
+		}
 	}
 	f.shared = f.waiters
 	g.mu.Unlock()

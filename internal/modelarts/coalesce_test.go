@@ -114,6 +114,7 @@ func (o *joinObserver) UpstreamRetryRefused(string)                             
 func (o *joinObserver) UpstreamShed(string)                                      {}
 func (o *joinObserver) UpstreamInFlight(int)                                     {}
 func (o *joinObserver) UpstreamJoined(op string)                                 { o.joined <- op }
+func (o *joinObserver) UpstreamReused(string)                                    {}
 
 // read is one call of a notebook endpoint.
 type read struct {

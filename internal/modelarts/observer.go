@@ -25,6 +25,9 @@ type Observer interface {
 	// flight instead of sending a request of its own (see
 	// Options.DisableCoalescing): at least one request saved.
 	UpstreamJoined(op string)
+	// UpstreamReused reports a read answered from the freshness window
+	// (see Options.FreshFor) without a request: one request saved.
+	UpstreamReused(op string)
 }
 
 // nopObserver reports nothing.
@@ -35,3 +38,4 @@ func (nopObserver) UpstreamRetryRefused(string)                              {}
 func (nopObserver) UpstreamShed(string)                                      {}
 func (nopObserver) UpstreamInFlight(int)                                     {}
 func (nopObserver) UpstreamJoined(string)                                    {}
+func (nopObserver) UpstreamReused(string)                                    {}

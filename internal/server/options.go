@@ -101,6 +101,11 @@ type Options struct {
 	// (the same credentials, URL and query) share one request
 	// (modelarts.Options.DisableCoalescing).
 	DisableReadCoalescing bool
+	// ReadFreshFor, if positive, is how long a read's answer also answers
+	// identical reads after it (modelarts.Options.FreshFor); zero, the
+	// default, none. Callers that send Cache-Control: no-cache get a
+	// request of their own.
+	ReadFreshFor time.Duration
 
 	// RequestReadTimeout is how long a caller may take to deliver its
 	// request after starting a call: a gRPC stream that sent its headers
@@ -247,6 +252,10 @@ func (o Options) Validate() error {
 		return options.Errorf("server", "{MaxUpstreamWait} %s is negative (options.None sheds at once)", o.MaxUpstreamWait)
 	case o.ShutdownGrace < options.None:
 		return options.Errorf("server", "{ShutdownGrace} %s is negative (options.None cuts calls off at once)", o.ShutdownGrace)
+	case o.ReadFreshFor < 0:
+		return options.Errorf("server", "{ReadFreshFor} %s is negative", o.ReadFreshFor)
+	case o.ReadFreshFor > 0 && o.DisableReadCoalescing:
+		return options.Errorf("server", "{ReadFreshFor} %s needs read coalescing, which {DisableReadCoalescing} turns off", o.ReadFreshFor)
 	}
 	if err := o.Watch.Validate(); err != nil {
 		return options.In(err, "server", "Watch")

@@ -97,7 +97,7 @@ func New(opts Options) (_ *Server, err error) {
 		httpClient = hc
 	}
 	clientOpts := modelarts.Options{Credentials: opts.Credentials, UserAgent: opts.UserAgent, Timeout: opts.UpstreamTimeout,
-		Retry: opts.Retry, MaxInFlight: opts.MaxUpstreamInFlight, MaxInFlightWait: opts.MaxUpstreamWait, DisableCoalescing: opts.DisableReadCoalescing,
+		Retry: opts.Retry, MaxInFlight: opts.MaxUpstreamInFlight, MaxInFlightWait: opts.MaxUpstreamWait, DisableCoalescing: opts.DisableReadCoalescing, FreshFor: opts.ReadFreshFor,
 		TracerProvider: opts.Tracing.Provider, Propagator: opts.Tracing.Propagator, Logger: opts.Logger, Clock: opts.Clock}
 	if opts.Metrics != nil {
 		clientOpts.Observer = opts.Metrics
