@@ -31,7 +31,12 @@ import (
 // (ADDED, MODIFIED, DELETED, BOOKMARK, SNAPSHOT_COMPLETE); an event with
 // no object (BOOKMARK, SNAPSHOT_COMPLETE) has data {}. The id is what an
 // EventSource sends back as Last-Event-ID when it reconnects, which
-// resumes the watch there ([resumeFromLastEventID]). While there is
+// resumes the watch there ([resumeFromLastEventID]). The snapshot's ADDED
+// events have none: their token cannot be resumed from (the client may not
+// have the rest of the snapshot), so an EventSource that reconnects before
+// the SNAPSHOT_COMPLETE marker, which has one, sends no Last-Event-ID and
+// starts again with a snapshot, where that token would have been refused
+// with 410 Gone, on which an EventSource gives up. While there is
 // nothing to send, a comment line (": keep-alive") every keepAlive keeps
 // proxies from closing the connection. If the call fails once events have
 // been written, the stream ends with
@@ -47,7 +52,10 @@ type sseStream struct {
 	w         *streamWriter
 	r         *http.Request
 	keepAlive time.Duration
-	buf       bytes.Buffer
+	// inSnapshot: the watch started without a resume token and has not
+	// sent its SNAPSHOT_COMPLETE marker yet.
+	inSnapshot bool
+	buf        bytes.Buffer
 }
 
 // serve writes the events of c, once c's handler has accepted the call
@@ -103,6 +111,12 @@ func (s *sseStream) event(msg proto.Message, originals *vendorjson.Originals) er
 		s.errorEvent(apierror.New(codes.Internal, apierror.ReasonInternal,
 			"the facade could not write an event of the stream", callctx.RequestID(s.r.Context())).WithCause(err))
 		return err
+	}
+	switch {
+	case ev.name == snapshotComplete:
+		s.inSnapshot = false
+	case s.inSnapshot && ev.name == snapshotAdded:
+		ev.token = "" // see sseStream
 	}
 	b := &s.buf
 	b.Reset()
@@ -175,6 +189,10 @@ const (
 	eventTypeField  = "type"
 	eventTokenField = "resume_token"
 	eventTypePrefix = "EVENT_TYPE_"
+	// snapshotAdded names the events of a snapshot, snapshotComplete
+	// the marker that ends it.
+	snapshotAdded    = "ADDED"
+	snapshotComplete = "SNAPSHOT_COMPLETE"
 )
 
 // watchEventOf reads an event from a watch's response message (any

@@ -70,7 +70,7 @@ func (c *config) streams(next http.Handler) http.Handler {
 		sw := &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: c.streamWriteTimeout}
 		st := &streaming{}
 		if acceptsEventStream(r.Header) {
-			st.sse = &sseStream{w: sw, r: r, keepAlive: c.keepAlive}
+			st.sse = &sseStream{w: sw, r: r, keepAlive: c.keepAlive, inSnapshot: !resumes(r)}
 		}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)))
 		if st.call != nil {
@@ -106,6 +106,14 @@ func resumeFromLastEventID(r *http.Request) {
 	u := *r.URL
 	u.RawQuery = q.Encode()
 	r.URL = &u
+}
+
+// resumes reports whether the request names a resume token (in its query,
+// where [resumeFromLastEventID] puts Last-Event-ID): a watch started
+// with one sends no snapshot.
+func resumes(r *http.Request) bool {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	return err == nil && (q.Get("resume_token") != "" || q.Get("resumeToken") != "")
 }
 
 // acceptsEventStream reports whether the Accept header names

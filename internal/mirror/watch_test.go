@@ -205,6 +205,8 @@ func getBody(t *testing.T, ts *httptest.Server, path string) string {
 // mirror writes it for a GET of it as data; {} for events without one),
 // each written and flushed before the RPC sends the next (the fake waits
 // for the test to read each event), and the stream ends when the RPC does.
+// The snapshot's ADDED events, whose tokens cannot be resumed from, have
+// no id: an EventSource that reconnects within the snapshot starts again.
 func TestWatch_serverSentEvents(t *testing.T) {
 	t.Parallel()
 	nb := &notebookv1.Notebook{Id: ptr("nb-1"), Name: ptr("one"), Status: ptr("RUNNING"), Description: ptr(`<&>"`)}
@@ -212,9 +214,9 @@ func TestWatch_serverSentEvents(t *testing.T) {
 	inst := &devenvv1.Instance{Id: ptr("DE-1"), Name: ptr("one"), Status: ptr("RUNNING")}
 	type want struct{ name, id, object string }
 	for _, tt := range []struct {
-		name, path, get string
-		events          []proto.Message
-		want            []want
+		name, path, get, lastEventID string
+		events                       []proto.Message
+		want                         []want
 	}{
 		{
 			name: "notebooks", path: notebooksWatch, get: "/v1/" + watchProject + "/notebooks/nb-1",
@@ -225,7 +227,18 @@ func TestWatch_serverSentEvents(t *testing.T) {
 				notebookEvent(watchv1.EventType_EVENT_TYPE_BOOKMARK, nil, "t3"),
 				notebookEvent(watchv1.EventType_EVENT_TYPE_DELETED, nb, "t4"),
 			},
-			want: []want{{"ADDED", "t1", "nb"}, {"SNAPSHOT_COMPLETE", "t1", ""}, {"MODIFIED", "t2", "stopped"}, {"BOOKMARK", "t3", ""}, {"DELETED", "t4", "nb"}},
+			// The snapshot's ADDED events have no id (see resumed below).
+			want: []want{{"ADDED", "", "nb"}, {"SNAPSHOT_COMPLETE", "t1", ""}, {"MODIFIED", "t2", "stopped"}, {"BOOKMARK", "t3", ""}, {"DELETED", "t4", "nb"}},
+		},
+		{
+			// A watch resumed from a token sends no snapshot: every
+			// event has its id.
+			name: "notebooks_resumed", path: notebooksWatch, get: "/v1/" + watchProject + "/notebooks/nb-1", lastEventID: "t4",
+			events: []proto.Message{
+				notebookEvent(watchv1.EventType_EVENT_TYPE_ADDED, nb, "t5"),
+				notebookEvent(watchv1.EventType_EVENT_TYPE_MODIFIED, stopped, "t6"),
+			},
+			want: []want{{"ADDED", "t5", "nb"}, {"MODIFIED", "t6", "stopped"}},
 		},
 		{
 			name: "instances", path: instancesWatch, get: "/v1/" + watchProject + "/demanager/instances/DE-1",
@@ -234,7 +247,7 @@ func TestWatch_serverSentEvents(t *testing.T) {
 				instanceEvent(watchv1.EventType_EVENT_TYPE_SNAPSHOT_COMPLETE, nil, "i1"),
 				instanceEvent(watchv1.EventType_EVENT_TYPE_DELETED, inst, "i2"),
 			},
-			want: []want{{"ADDED", "i1", "inst"}, {"SNAPSHOT_COMPLETE", "i1", ""}, {"DELETED", "i2", "inst"}},
+			want: []want{{"ADDED", "", "inst"}, {"SNAPSHOT_COMPLETE", "i1", ""}, {"DELETED", "i2", "inst"}},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,7 +271,7 @@ func TestWatch_serverSentEvents(t *testing.T) {
 			insts := &instances{watch: script, get: inst}
 			ts := watchMirror(t, nbs, insts, mirror.Options{}, nil)
 			objects := map[string]string{"": "{}"}
-			if tt.name == "notebooks" {
+			if tt.path == notebooksWatch {
 				objects["nb"] = getBody(t, ts, tt.get)
 				nbs.get = stopped
 				objects["stopped"] = getBody(t, ts, tt.get)
@@ -266,7 +279,7 @@ func TestWatch_serverSentEvents(t *testing.T) {
 				objects["inst"] = getBody(t, ts, tt.get)
 			}
 
-			resp := openWatch(t, ts, tt.path, map[string]string{"Accept": eventStream, "X-Request-Id": "rid-sse"})
+			resp := openWatch(t, ts, tt.path, map[string]string{"Accept": eventStream, "X-Request-Id": "rid-sse", "Last-Event-ID": tt.lastEventID})
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d; want 200", resp.StatusCode)
 			}
