@@ -92,7 +92,7 @@ func toVendorError(err error) vendorError {
 			body: errorBody{ErrorCode: apierror.FacadeCodePrefix + codeName(st.Code()), ErrorMessage: st.Message()}}
 	}
 	v := vendorError{
-		httpStatus: httpStatusOf(e),
+		httpStatus: runtime.HTTPStatusFromCode(e.Code()),
 		body:       errorBody{ErrorCode: e.VendorCode(), ErrorMessage: e.VendorMessage()},
 		retryAfter: e.RetryDelay(),
 	}
@@ -113,30 +113,6 @@ func toVendorError(err error) vendorError {
 		v.body.ErrorMessage = e.Message()
 	}
 	return v
-}
-
-// reasonHTTPStatus are the HTTP statuses of the facade's errors, by
-// reason, that REST clients know by another status than their gRPC
-// code's.
-var reasonHTTPStatus = map[string]int{
-	// A watch's resume token too old to resume from: Kubernetes answers
-	// a watch from a resourceVersion it no longer has with 410 Gone, and
-	// its clients (and an EventSource, which stops reconnecting on any
-	// status but 200) list again. gRPC callers get OUT_OF_RANGE.
-	reasonResumeTokenExpired: http.StatusGone,
-}
-
-// reasonResumeTokenExpired is the reason of a watch's resume token too old
-// to resume from.
-const reasonResumeTokenExpired = "RESUME_TOKEN_EXPIRED"
-
-// httpStatusOf is the HTTP status of the facade's error e: its reason's,
-// if it has one of its own (reasonHTTPStatus), else its gRPC code's.
-func httpStatusOf(e *apierror.Error) int {
-	if hs, ok := reasonHTTPStatus[e.Reason()]; ok && e.Domain() == apierror.DomainFacade {
-		return hs
-	}
-	return runtime.HTTPStatusFromCode(e.Code())
 }
 
 // vendorValidationCodes are the vendor's codes for request values it checks

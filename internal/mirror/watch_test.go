@@ -373,7 +373,9 @@ func TestWatch_newlineDelimitedJSON(t *testing.T) {
 // route's API, not a stream.
 func TestWatch_errorBeforeTheFirstEvent(t *testing.T) {
 	t.Parallel()
-	expired := apierror.New(codes.OutOfRange, "RESUME_TOKEN_EXPIRED", "the resume token is too old; list again", "rid-1")
+	// As the service makes it: its HTTP status is Kubernetes' 410 Gone.
+	expired := apierror.FacadeAsVendor(codes.OutOfRange, apierror.ReasonResumeTokenExpired, "the resume token is too old; list again",
+		apierror.Call{RequestID: "rid-1"}, apierror.FacadeCodePrefix+apierror.ReasonResumeTokenExpired, http.StatusGone)
 	malformed := apierror.InvalidArgument("rid-2", apierror.Violation("resume_token", apierror.ViolationMalformed, "not a resume token"))
 	for _, tt := range []struct {
 		name, path, accept string
@@ -421,8 +423,8 @@ func equalJSON(a, b map[string]any) bool {
 // when to reconnect; then the stream closes.
 func TestWatch_errorAfterTheFirstEvent(t *testing.T) {
 	t.Parallel()
-	interrupted := apierror.Facade(codes.Unavailable, "WATCH_INTERRUPTED", "the facade is shutting down; watch again with the resume token",
-		apierror.Call{RequestID: "rid-3", Extra: map[string]string{"resume_token": "t1"}})
+	interrupted := apierror.Facade(codes.Unavailable, apierror.ReasonWatchInterrupted, "the facade is shutting down; watch again with the resume token",
+		apierror.Call{RequestID: "rid-3", Extra: map[string]string{apierror.MetadataResumeToken: "t1"}})
 	overloaded := apierror.Overloaded("too many watches", apierror.Call{RequestID: "rid-4"}, 1500*time.Millisecond)
 	for _, tt := range []struct {
 		name, path string
