@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -239,6 +240,14 @@ func runWatch[T any](ctx context.Context, s *Service, c *call, hub *watch.Hub[T]
 		return watchError(c, err, "", "")
 	}
 	defer sub.Close()
+	if req.ResumeToken != "" {
+		// A resumed watch may go long without an event (up to a bookmark
+		// interval): its header says at once that it goes on, so that a
+		// REST client gets its answer's status (and keep-alives) now. A
+		// new watch's first event, its snapshot, comes with the first
+		// poll, whose failure is then still the call's answer.
+		_ = grpc.SendHeader(ctx, metadata.MD{})
+	}
 	end, why := callctx.StreamEnd(ctx)
 	sent := 0
 	defer func() { callctx.Annotate(ctx, slog.Int("watch_events", sent)) }()

@@ -223,6 +223,23 @@ func TestWatch_REST(t *testing.T) {
 		t.Errorf("the resumed watch's event has id %s; the first watch's %s", ev.id, stopped.id)
 	}
 
+	// A watch resumed from the last event has nothing to send until the
+	// next poll finds a change (or the bookmark interval passes), yet its
+	// answer's status and headers come at once.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.httpURL+watchPath, nil)
+	req.Header.Set("Authorization", "Bearer alice-bearer")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Last-Event-ID", stopped.id)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	if quiet, err := (&http.Client{Transport: tr}).Do(req); err != nil || quiet.StatusCode != http.StatusOK {
+		t.Errorf("a quiet resumed watch: %v; want its answer's status at once", err)
+	} else {
+		quiet.Body.Close()
+	}
+
 	// Newline-delimited JSON, as any client that does not ask for events
 	// gets it.
 	ndjson := f.get(t, "/v1/"+project+"/demanager/instances:watch", "alice-bearer", nil)
