@@ -20,6 +20,11 @@
 // {"error_msg": ..., "error_code": "APIGW.0101", "request_id": ...}, never
 // 405. Every answer carries X-Request-Id, and no body ends with a newline.
 //
+// A server-streaming RPC (a watch) answers a stream: Server-Sent Events
+// when the request's Accept names text/event-stream, else grpc-gateway's
+// newline-delimited JSON (see stream.go and [sseStream]). Its errors
+// before its first event are ordinary answers, as above.
+//
 // Configuration follows package options: [Options] is a struct whose zero
 // fields mean their defaults, which New fills in and checks in one
 // place.
@@ -73,8 +78,9 @@ import (
 // The handler New returns runs, before the API: the request ID
 // ([WithRequestID]), the vendor gateway's 404 for a method and path the API
 // does not serve, the mark that tells the call's log line it came over
-// REST, the body limit (Options.MaxBodyBytes) and caller authentication
-// (Options.CallerAuth), in that order.
+// REST, the body limit (Options.MaxBodyBytes), caller authentication
+// (Options.CallerAuth) and, for a streaming route, the stream's setup
+// ([config.streams]), in that order.
 func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
 	if opts.MaxBodyBytes < 0 {
 		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
