@@ -16,6 +16,10 @@
 //	           it and through the facade (Little's law), then 10,000 in
 //	           flight through the facade
 //
+// With -watch it runs only the watch scenario instead (watch.go): 1,000
+// WatchNotebooks calls on one project against 1,000 independent pollers of
+// ListNotebooks, counting the requests that reach the emulator.
+//
 // Run it with `make bench` (full) or `make bench-smoke` (about a second per
 // scenario, to prove the harness works).
 package main
@@ -89,6 +93,15 @@ func main() {
 	flag.StringVar(&extra, "facade-args", "", "extra flags for the facade, space-separated")
 	only := flag.String("scenarios", "", "comma-separated subset of S0,S1,S2,S3 to run (for investigations; the report needs all)")
 	flag.BoolVar(&cfg.skipS4, "skip-s4", false, "skip S4 (for investigations)")
+	var wc watchConfig
+	watch := flag.Bool("watch", false, "run the watch scenario instead of S0-S4: -watchers watches of one project against -pollers independent pollers (see watch.go); writes its report to -watch-out")
+	flag.IntVar(&wc.watchers, "watchers", 1000, "watch scenario: concurrent WatchNotebooks calls (0: none)")
+	flag.IntVar(&wc.pollers, "pollers", 1000, "watch scenario: independent pollers calling ListNotebooks every -watch-interval (0: none)")
+	flag.IntVar(&wc.notebooks, "watch-notebooks", 10, "watch scenario: notebooks in the watched project (1 to 50: one page of ListNotebooks)")
+	flag.IntVar(&wc.conns, "watch-conns", 0, "watch scenario: gRPC connections the watchers, and the pollers, share (0: one each)")
+	flag.DurationVar(&wc.interval, "watch-interval", 2*time.Second, "watch scenario: the facade's --watch-poll-interval and --watch-steady-poll-interval, and the pollers' interval")
+	flag.DurationVar(&wc.duration, "watch-duration", time.Minute, "watch scenario: measured time of the watchers and of the pollers")
+	flag.StringVar(&wc.out, "watch-out", "", "watch scenario: file to write its Markdown report to (empty: standard output)")
 	flag.Parse()
 	if *smoke {
 		cfg.duration, cfg.warmup, cfg.s4Duration, cfg.s4InFlightTime = time.Second, 200*time.Millisecond, time.Second, time.Second
@@ -133,6 +146,18 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *watch {
+		if wc.watchers < 0 || wc.pollers < 0 || wc.notebooks < 1 || wc.notebooks > 50 || wc.interval < time.Second || wc.duration <= 0 {
+			fmt.Fprintf(os.Stderr, "devenv-bench: -watchers %d, -pollers %d: at least 0; -watch-notebooks %d: 1 to 50; -watch-interval %s: at least 1s; -watch-duration %s: positive\n",
+				wc.watchers, wc.pollers, wc.notebooks, wc.interval, wc.duration)
+			os.Exit(2)
+		}
+		if err := runWatch(ctx, cfg, wc); err != nil {
+			fmt.Fprintf(os.Stderr, "devenv-bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, cfg, *smoke); err != nil {
 		fmt.Fprintf(os.Stderr, "devenv-bench: %v\n", err)
 		os.Exit(1)

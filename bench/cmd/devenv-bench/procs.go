@@ -17,12 +17,19 @@ import (
 
 // build compiles the server binaries into dir.
 func build(ctx context.Context, root, benchDir, dir string) error {
-	steps := []struct{ wd, pkg, out string }{
-		{root, "./cmd/devenv-facade", "devenv-facade"},
-		{root, "./cmd/modelarts-emulator", "modelarts-emulator"},
-		{benchDir, "./cmd/vanguard-proxy", "vanguard-proxy"},
-		{benchDir, "./cmd/bare-facade", "bare-facade"},
-	}
+	return buildSteps(ctx, dir,
+		buildStep{root, "./cmd/devenv-facade", "devenv-facade"},
+		buildStep{root, "./cmd/modelarts-emulator", "modelarts-emulator"},
+		buildStep{benchDir, "./cmd/vanguard-proxy", "vanguard-proxy"},
+		buildStep{benchDir, "./cmd/bare-facade", "bare-facade"})
+}
+
+// buildStep is a binary to build: the package pkg of the module in wd,
+// written as out.
+type buildStep struct{ wd, pkg, out string }
+
+// buildSteps compiles the binaries of steps into dir.
+func buildSteps(ctx context.Context, dir string, steps ...buildStep) error {
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, s.out), s.pkg)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = s.wd, os.Stderr, os.Stderr
@@ -135,7 +142,14 @@ func (s *server) resetPeakRSS() {
 }
 
 // peakRSS returns VmHWM: the largest resident set since the last reset.
-func (s *server) peakRSS() int64 {
+func (s *server) peakRSS() int64 { return s.statusKiB("VmHWM:") }
+
+// rss returns VmRSS: the resident set now.
+func (s *server) rss() int64 { return s.statusKiB("VmRSS:") }
+
+// statusKiB returns the field of /proc/<pid>/status named by prefix (a
+// size in KiB there), in bytes; 0 if it cannot be read.
+func (s *server) statusKiB(prefix string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.pid()))
 	if err != nil {
 		return 0
@@ -143,7 +157,7 @@ func (s *server) peakRSS() int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
 			kib, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
 			return kib << 10
 		}
