@@ -1,12 +1,25 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	watchv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 )
 
 func TestIsNotebookList(t *testing.T) {
@@ -122,4 +135,145 @@ func TestMeasureLatencies(t *testing.T) {
 	if got := pct(l.arrivals, 100); got != d(1520) {
 		t.Errorf("max = %v; want 1.52s", got)
 	}
+}
+
+// fakeWatchServer answers WatchNotebooks with a snapshot of one notebook,
+// the marker, then the events sent on its events channel, to every watch.
+type fakeWatchServer struct {
+	notebookv1.UnimplementedNotebookServiceServer
+	mu       sync.Mutex
+	watches  []chan *notebookv1.WatchNotebooksResponse
+	failWith error // if set, every watch ends with it after its snapshot
+}
+
+func (f *fakeWatchServer) WatchNotebooks(req *notebookv1.WatchNotebooksRequest, stream grpc.ServerStreamingServer[notebookv1.WatchNotebooksResponse]) error {
+	if req.GetProjectId() != watchProject {
+		return status.Errorf(codes.InvalidArgument, "project %q", req.GetProjectId())
+	}
+	ch := make(chan *notebookv1.WatchNotebooksResponse, 16)
+	f.mu.Lock()
+	f.watches = append(f.watches, ch)
+	fail := f.failWith
+	f.mu.Unlock()
+	for _, ev := range []*notebookv1.WatchNotebooksResponse{
+		{Type: watchv1.EventType_EVENT_TYPE_ADDED, Notebook: nb("a", "RUNNING"), ResumeToken: "t1"},
+		{Type: watchv1.EventType_EVENT_TYPE_SNAPSHOT_COMPLETE, ResumeToken: "t1"},
+	} {
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
+	if fail != nil {
+		return fail
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return stream.Context().Err()
+		case ev := <-ch:
+			if err := stream.Send(ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// broadcast sends ev to every watch.
+func (f *fakeWatchServer) broadcast(ev *notebookv1.WatchNotebooksResponse) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ch := range f.watches {
+		ch <- ev
+	}
+}
+
+func serveFake(t *testing.T, f *fakeWatchServer) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	notebookv1.RegisterNotebookServiceServer(srv, f)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// TestStartWatchers: the watchers return once all have their snapshot,
+// record the events after it (not the snapshot's), and stop cleanly.
+func TestStartWatchers(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the servers stop
+	for _, conns := range []int{0, 2} {
+		t.Run(fmt.Sprintf("conns=%d", conns), func(t *testing.T) {
+			f := &fakeWatchServer{}
+			addr := serveFake(t, f)
+			ws, err := startWatchers(context.Background(), addr, 5, conns, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.broadcast(&notebookv1.WatchNotebooksResponse{Type: watchv1.EventType_EVENT_TYPE_MODIFIED, Notebook: nb("a", "STOPPED"), ResumeToken: "t2"})
+			f.broadcast(&notebookv1.WatchNotebooksResponse{Type: watchv1.EventType_EVENT_TYPE_BOOKMARK, ResumeToken: "t3"})
+			f.broadcast(&notebookv1.WatchNotebooksResponse{Type: watchv1.EventType_EVENT_TYPE_DELETED, Notebook: nb("a", "STOPPED"), ResumeToken: "t4"})
+			// Wait for the last event to arrive everywhere: the watchers
+			// record as they receive; stop reads what they have.
+			deadline := time.Now().Add(10 * time.Second)
+			for !allReceived(ws, 2) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			events := ws.stop()
+			if len(events) != 5 {
+				t.Fatalf("%d watchers' events; want 5", len(events))
+			}
+			for i, evs := range events {
+				if len(evs) != 2 || evs[0].typ != watchv1.EventType_EVENT_TYPE_MODIFIED || evs[0].id != "a" || evs[0].status != "STOPPED" ||
+					evs[1].typ != watchv1.EventType_EVENT_TYPE_DELETED || evs[0].at.After(evs[1].at) {
+					t.Errorf("watcher %d recorded %+v; want the MODIFIED and DELETED events, in order", i, evs)
+				}
+			}
+			if n, err := ws.errors(); n != 0 {
+				t.Errorf("errors() = %d, %v; want none: stop is not an error", n, err)
+			}
+		})
+	}
+}
+
+// allReceived reports whether every watcher has recorded n events. It
+// reads the watchers' slices while they run, under the race detector's
+// eye, so it only looks at their lengths through the set's lock.
+func allReceived(ws *watcherSet, n int) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, evs := range ws.events {
+		if len(evs) < n {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStartWatchers_failures: a watch that ends before its snapshot fails
+// startWatchers; one that ends after it is counted with its error.
+func TestStartWatchers_failures(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the servers stop
+	f := &fakeWatchServer{}
+	addr := serveFake(t, f)
+	_, err := startWatchers(context.Background(), "127.0.0.1:1", 2, 0, 10*time.Second)
+	if err == nil {
+		t.Error("startWatchers with nothing listening succeeded")
+	}
+	f.failWith = status.Error(codes.ResourceExhausted, "too slow")
+	ws, err := startWatchers(context.Background(), addr, 3, 0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.wg.Wait() // every watch ends by itself
+	ws.stop()
+	if n, first := ws.errors(); n != 3 || status.Code(first) != codes.ResourceExhausted {
+		t.Errorf("errors() = %d, %v; want 3, RESOURCE_EXHAUSTED", n, first)
+	}
+}
+
+func nb(id, status string) *notebookv1.Notebook {
+	return &notebookv1.Notebook{Id: proto.String(id), Status: proto.String(status)}
 }

@@ -56,7 +56,8 @@ type watcherSet struct {
 	cancel      context.CancelFunc
 	closeConns  func()
 	wg          sync.WaitGroup
-	events      [][]watchEvent // per watcher; read after wg.Wait
+	mu          sync.Mutex     // guards events while the watchers run
+	events      [][]watchEvent // per watcher
 	errs        []error        // per watcher: how its watch ended, if not by stop
 	connectTime time.Duration
 	once        sync.Once
@@ -109,7 +110,10 @@ func startWatchers(ctx context.Context, addr string, n, conns int, timeout time.
 					}
 				case watchv1.EventType_EVENT_TYPE_ADDED, watchv1.EventType_EVENT_TYPE_MODIFIED, watchv1.EventType_EVENT_TYPE_DELETED:
 					if !snapshot {
-						ws.events[i] = append(ws.events[i], watchEvent{typ: ev.GetType(), id: ev.GetNotebook().GetId(), status: ev.GetNotebook().GetStatus(), at: at})
+						e := watchEvent{typ: ev.GetType(), id: ev.GetNotebook().GetId(), status: ev.GetNotebook().GetStatus(), at: at}
+						ws.mu.Lock()
+						ws.events[i] = append(ws.events[i], e)
+						ws.mu.Unlock()
 					}
 				}
 			}
