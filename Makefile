@@ -75,6 +75,10 @@ shorttest: ## Run the tests without the race detector, quickly
 bench: ## Full benchmark run: writes BENCHMARKS.md and bench/latency.png (about 15 minutes)
 	cd bench && go run ./cmd/devenv-bench -profile profiles
 
+.PHONY: bench-watch
+bench-watch: ## The watch scenario alone: 1,000 watchers of one project against 1,000 pollers (about 4 minutes); prints its report
+	cd bench && go run ./cmd/devenv-bench -watch
+
 .PHONY: bench-smoke
 bench-smoke: ## About a second per benchmark scenario, to prove the harness works (CI)
 	cd bench && go vet ./... && go run ./cmd/devenv-bench -smoke -out "$${TMPDIR:-/tmp}/BENCHMARKS-smoke.md" -chart "$${TMPDIR:-/tmp}/latency-smoke.png"
