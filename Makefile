@@ -82,6 +82,7 @@ bench-watch: ## The watch scenario alone: 1,000 watchers of one project against 
 .PHONY: bench-smoke
 bench-smoke: ## About a second per benchmark scenario, to prove the harness works (CI)
 	cd bench && go vet ./... && go run ./cmd/devenv-bench -smoke -out "$${TMPDIR:-/tmp}/BENCHMARKS-smoke.md" -chart "$${TMPDIR:-/tmp}/latency-smoke.png"
+	cd bench && go run ./cmd/devenv-bench -watch -smoke -watch-out "$${TMPDIR:-/tmp}/BENCHMARKS-watch-smoke.md"
 
 # The container image (deploy/image, a module of its own so that
 # go-containerregistry stays out of the service's go.mod): the facade built

@@ -69,7 +69,7 @@ type config struct {
 func main() {
 	var cfg config
 	var conc, extra string
-	smoke := flag.Bool("smoke", false, "about a second per scenario, small S4; proves the harness works")
+	smoke := flag.Bool("smoke", false, "about a second per scenario, small S4; proves the harness works (with -watch: 20 watchers and pollers, polls every second, 3s measured)")
 	flag.StringVar(&cfg.root, "root", "..", "repository root (the facade's module)")
 	flag.StringVar(&cfg.out, "out", "../BENCHMARKS.md", "report to write")
 	flag.StringVar(&cfg.chart, "chart", "../bench/latency.png", "latency chart to write (PNG)")
@@ -147,6 +147,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *watch {
+		if *smoke {
+			wc.watchers, wc.pollers, wc.interval, wc.duration = min(wc.watchers, 20), min(wc.pollers, 20), time.Second, 3*time.Second
+		}
 		if wc.watchers < 0 || wc.pollers < 0 || wc.notebooks < 1 || wc.notebooks > 50 || wc.interval < time.Second || wc.duration <= 0 {
 			fmt.Fprintf(os.Stderr, "devenv-bench: -watchers %d, -pollers %d: at least 0; -watch-notebooks %d: 1 to 50; -watch-interval %s: at least 1s; -watch-duration %s: positive\n",
 				wc.watchers, wc.pollers, wc.notebooks, wc.interval, wc.duration)

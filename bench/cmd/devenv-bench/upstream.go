@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -41,6 +43,8 @@ func startCountingProxy(target string) (*countingProxy, error) {
 	}
 	p := &countingProxy{addr: lis.Addr().String()}
 	p.proxy = httputil.NewSingleHostReverseProxy(u)
+	// A call the pollers' end cancels is no news.
+	p.proxy.ErrorLog = log.New(io.Discard, "", 0)
 	p.proxy.Transport = &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        256,

@@ -45,14 +45,21 @@ type watchConfig struct {
 type watchReport struct {
 	cfg                       watchConfig
 	started                   time.Time
-	watched, polled           sideUsage
+	watched                   sideUsage
 	memBefore, memWatching    memSample
 	connectTime               time.Duration
 	watchErrors               int
 	firstWatchErr             error
 	lat                       latencies
 	stoppedAfter, stoppedLeft int64 // list requests in two windows after the last watcher left
-	polls                     pollResult
+	pollSides                 []pollSide
+}
+
+// pollSide is what the pollers did and cost through one facade.
+type pollSide struct {
+	name  string
+	usage sideUsage
+	res   pollResult
 }
 
 // sideUsage is what one side (the watchers or the pollers) cost during its
@@ -99,14 +106,18 @@ func runWatch(ctx context.Context, cfg config, wc watchConfig) error {
 	defer proxy.close()
 	debugAddr := freeAddr()
 	caps := strconv.Itoa(max(2*wc.watchers, 1000))
-	args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", "", "--debug-addr", debugAddr,
-		"--modelarts-endpoint", proxy.url(), "--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(max(2*wc.pollers, 1000))}
-	if wc.watchers > 0 {
-		iv := wc.interval.String()
-		args = append(args, "--watch-poll-interval", iv, "--watch-steady-poll-interval", iv, "--max-watches", caps, "--max-watches-per-caller", caps)
-	}
 	grpcLine := regexp.MustCompile(`(?:msg=serving grpc_addr=|"msg":"serving","grpc_addr":")([^\s"]+)`)
-	fac, err := start(ctx, "facade", filepath.Join(tmp, "devenv-facade"), grpcLine, append(args, cfg.facadeExtraArgs...)...)
+	startFacade := func(name, debug string, extra ...string) (*server, error) {
+		args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", "", "--debug-addr", debug,
+			"--modelarts-endpoint", proxy.url(), "--auth-token", "bench-token", "--max-upstream-inflight", strconv.Itoa(max(2*wc.pollers, 1000))}
+		if wc.watchers > 0 {
+			iv := wc.interval.String()
+			args = append(args, "--watch-poll-interval", iv, "--watch-steady-poll-interval", iv, "--max-watches", caps, "--max-watches-per-caller", caps)
+		}
+		args = append(append(args, extra...), cfg.facadeExtraArgs...)
+		return start(ctx, name, filepath.Join(tmp, "devenv-facade"), grpcLine, args...)
+	}
+	fac, err := startFacade("facade", debugAddr)
 	if err != nil {
 		return err
 	}
@@ -126,29 +137,47 @@ func runWatch(ctx context.Context, cfg config, wc watchConfig) error {
 			return err
 		}
 	}
-	if wc.pollers > 0 {
-		logf("%d pollers, ListNotebooks every %s, for %s", wc.pollers, wc.interval, wc.duration)
-		var before sideUsage
+	if wc.pollers == 0 {
+		return rep.write()
+	}
+	// The pollers, through the same facade, and through a second one
+	// that does not coalesce identical reads in flight: there every poll
+	// is a request upstream, as if the pollers polled ModelArts.
+	facNC, err := startFacade("facade (no read coalescing)", "", "--no-read-coalescing")
+	if err != nil {
+		return err
+	}
+	defer facNC.stop()
+	if err := warmFacade(ctx, facNC.addr, wc.notebooks); err != nil {
+		return err
+	}
+	for _, side := range []struct {
+		name string
+		fac  *server
+	}{{"pollers", fac}, {"pollers, --no-read-coalescing", facNC}} {
+		logf("%d %s, ListNotebooks every %s, for %s", wc.pollers, side.name, wc.interval, wc.duration)
+		var before, used sideUsage
 		hook := func(start bool) {
 			lists, all := proxy.counts()
-			u := sideUsage{lists: lists, all: all, facCPU: fac.cpuTime(), emuCPU: emu.cpuTime()}
+			u := sideUsage{lists: lists, all: all, facCPU: side.fac.cpuTime(), emuCPU: emu.cpuTime()}
 			if start {
 				before = u
 				return
 			}
-			rep.polled = sideUsage{lists: u.lists - before.lists, all: u.all - before.all,
+			used = sideUsage{lists: u.lists - before.lists, all: u.all - before.all,
 				facCPU: u.facCPU - before.facCPU, emuCPU: u.emuCPU - before.emuCPU}
 		}
-		rep.polls, err = runPollers(ctx, fac.addr, wc, hook)
+		res, err := runPollers(ctx, side.fac.addr, wc, hook)
 		if err != nil {
 			return err
 		}
-		rep.polled.elapsed = rep.polls.elapsed
-		logf("  pollers: %d calls (%d errors), %d slots missed; %d list requests upstream (%.0f per minute)",
-			rep.polls.calls, rep.polls.errors, rep.polls.missed, rep.polled.lists, rep.polled.perMinute(rep.polled.lists))
-		if rep.polls.firstErr != nil {
-			logf("  first poller error: %v", rep.polls.firstErr)
+		used.elapsed = res.elapsed
+		logf("  %d calls (%d errors), %d slots missed; %d list requests upstream (%.0f per minute)",
+			res.calls, res.errors, res.missed, used.lists, used.perMinute(used.lists))
+		if res.firstErr != nil {
+			logf("  first poller error: %v", res.firstErr)
 		}
+		rep.pollSides = append(rep.pollSides, pollSide{name: side.name, usage: used, res: res})
 	}
 	return rep.write()
 }
@@ -457,20 +486,32 @@ func (rep *watchReport) markdown() string {
 			}
 			return fmt.Sprintf("%.0f", a/b)
 		}
-		w, q := rep.watched, rep.polled
-		p("| per minute | %d watchers | %d pollers | pollers ÷ watchers |\n|---|---:|---:|---:|\n", wc.watchers, wc.pollers)
-		p("| upstream list requests | %.1f | %.0f | %s |\n", w.perMinute(w.lists), q.perMinute(q.lists), ratio(q.perMinute(q.lists), w.perMinute(w.lists)))
-		p("| upstream requests, all | %.1f | %.0f | %s |\n", w.perMinute(w.all), q.perMinute(q.all), ratio(q.perMinute(q.all), w.perMinute(w.all)))
-		p("| facade CPU, cores | %.3f | %.3f | %s |\n", w.cores(w.facCPU), q.cores(q.facCPU), ratio(q.cores(q.facCPU), w.cores(w.facCPU)))
-		p("| emulator CPU, cores | %.3f | %.3f | %s |\n\n", w.cores(w.emuCPU), q.cores(q.emuCPU), ratio(q.cores(q.emuCPU), w.cores(w.emuCPU)))
+		w := rep.watched
+		p("| per minute | %d watchers |", wc.watchers)
+		for _, ps := range rep.pollSides {
+			p(" %d %s | ÷ watchers |", wc.pollers, ps.name)
+		}
+		p("\n|---|---:|%s\n", strings.Repeat("---:|---:|", len(rep.pollSides)))
+		row := func(name, format string, of func(u sideUsage) float64) {
+			p("| %s | "+format+" |", name, of(w))
+			for _, ps := range rep.pollSides {
+				p(" "+format+" | %s |", of(ps.usage), ratio(of(ps.usage), of(w)))
+			}
+			p("\n")
+		}
+		row("upstream list requests", "%.1f", func(u sideUsage) float64 { return u.perMinute(u.lists) })
+		row("upstream requests, all", "%.1f", func(u sideUsage) float64 { return u.perMinute(u.all) })
+		row("facade CPU, cores", "%.3f", func(u sideUsage) float64 { return u.cores(u.facCPU) })
+		row("emulator CPU, cores", "%.3f", func(u sideUsage) float64 { return u.cores(u.emuCPU) })
+		p("\n")
 	}
-	if wc.pollers > 0 {
-		q := rep.polls
-		p("Pollers: %d ListNotebooks calls answered in the window (%.0f per minute), %d errors", q.calls, float64(q.calls)/q.elapsed.Minutes(), q.errors)
+	for _, ps := range rep.pollSides {
+		q := ps.res
+		p("%d %s: %d ListNotebooks calls answered in the window (%.0f per minute), %d errors", wc.pollers, ps.name, q.calls, float64(q.calls)/q.elapsed.Minutes(), q.errors)
 		if q.firstErr != nil {
 			p(" (first: %v)", q.firstErr)
 		}
-		p(", %d poll slots missed because the previous call was still running; %d upstream list requests for them.\n\n", q.missed, rep.polled.lists)
+		p(", %d poll slots missed because the previous call was still running; %d upstream list requests for them.\n\n", q.missed, ps.usage.lists)
 	}
 	if wc.watchers > 0 {
 		n := float64(wc.watchers)
