@@ -94,7 +94,7 @@ func main() {
 	only := flag.String("scenarios", "", "comma-separated subset of S0,S1,S2,S3 to run (for investigations; the report needs all)")
 	flag.BoolVar(&cfg.skipS4, "skip-s4", false, "skip S4 (for investigations)")
 	var wc watchConfig
-	watch := flag.Bool("watch", false, "run the watch scenario instead of S0-S4: -watchers watches of one project against -pollers independent pollers (see watch.go); writes its report to -watch-out")
+	watch := flag.Bool("watch", false, "run the watch scenario instead of S0-S4: -watchers watches of one project against -pollers independent pollers (see watch.go); writes its report to -watch-out (and, with -profile, the facade's heap and goroutine profiles with the watchers)")
 	flag.IntVar(&wc.watchers, "watchers", 1000, "watch scenario: concurrent WatchNotebooks calls (0: none)")
 	flag.IntVar(&wc.pollers, "pollers", 1000, "watch scenario: independent pollers calling ListNotebooks every -watch-interval (0: none)")
 	flag.IntVar(&wc.notebooks, "watch-notebooks", 10, "watch scenario: notebooks in the watched project (1 to 50: one page of ListNotebooks)")
@@ -155,6 +155,7 @@ func main() {
 				wc.watchers, wc.pollers, wc.notebooks, wc.interval, wc.duration)
 			os.Exit(2)
 		}
+		wc.profileDir = cfg.profileDir
 		if err := runWatch(ctx, cfg, wc); err != nil {
 			fmt.Fprintf(os.Stderr, "devenv-bench: %v\n", err)
 			os.Exit(1)

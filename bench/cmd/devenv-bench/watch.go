@@ -39,6 +39,7 @@ type watchConfig struct {
 	interval          time.Duration // the facade's poll intervals (fast and steady) and the pollers'
 	duration          time.Duration // measured time of each side
 	out               string        // the report's file; empty: standard output
+	profileDir        string        // if set, the facade's heap and goroutine profiles with the watchers go here
 }
 
 // watchReport is what the watch scenario measured.
@@ -210,6 +211,18 @@ func (rep *watchReport) measureWatchers(ctx context.Context, fac, emu *server, p
 	}
 	logf("facade with the watchers: RSS %.1f MiB, heap in use %.1f MiB, %d goroutines",
 		mib(rep.memWatching.rss), mib(rep.memWatching.heapInuse), rep.memWatching.goroutines)
+	if wc.profileDir != "" {
+		if err := os.MkdirAll(wc.profileDir, 0o755); err != nil {
+			return err
+		}
+		if err := heapProfile(ctx, wc.profileDir, debugAddr, "facade-watchers-heap.pprof"); err != nil {
+			return err
+		}
+		if err := saveProfile(ctx, debugAddr, "/debug/pprof/goroutine", wc.profileDir, "facade-watchers-goroutines.pprof"); err != nil {
+			return err
+		}
+		logf("  saved the facade's heap and goroutine profiles with the watchers in %s", wc.profileDir)
+	}
 
 	logf("changing a notebook's state every %s to %s, for %s", wc.interval, 2*wc.interval, wc.duration)
 	lists0, all0 := proxy.counts()
