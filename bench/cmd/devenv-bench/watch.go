@@ -520,7 +520,8 @@ func (rep *watchReport) markdown() string {
 	}
 	for _, ps := range rep.pollSides {
 		q := ps.res
-		p("%d %s: %d ListNotebooks calls answered in the window (%.0f per minute), %d errors", wc.pollers, ps.name, q.calls, float64(q.calls)/q.elapsed.Minutes(), q.errors)
+		p("%d %s (asking for %.0f calls per minute): %d ListNotebooks calls ended in the window (%.0f per minute), %d of them with an error", wc.pollers, ps.name,
+			float64(wc.pollers)*time.Minute.Seconds()/wc.interval.Seconds(), q.calls, float64(q.calls)/q.elapsed.Minutes(), q.errors)
 		if q.firstErr != nil {
 			p(" (first: %v)", q.firstErr)
 		}

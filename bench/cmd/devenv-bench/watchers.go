@@ -162,7 +162,7 @@ func (ws *watcherSet) errors() (n int, first error) {
 
 // pollResult is what the pollers did in the measured window.
 type pollResult struct {
-	calls, errors int
+	calls, errors int // calls that ended in the window, and those of them that failed
 	missed        int // poll slots skipped because a poller's previous call ran past it
 	firstErr      error
 	elapsed       time.Duration
