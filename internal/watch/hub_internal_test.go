@@ -145,6 +145,17 @@ func none(t *testing.T, s *Subscription[*obj]) {
 	}
 }
 
+// stopped waits until p's goroutine returned, failing the test if it
+// takes 10 s of real time (a bug, never a timing).
+func stopped(t *testing.T, p *poller[*obj]) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poller did not stop")
+	}
+}
+
 // pollerOf returns the poller of key, or nil.
 func (h *Hub[T]) pollerOf(key string) *poller[T] {
 	h.mu.Lock()
@@ -326,7 +337,7 @@ func TestResumeRefused(t *testing.T) {
 	s.Close()
 	o.Close()
 	e.clock.Advance(DefaultSteadyPollInterval) // the pause ends after the linger: the poller stops
-	<-p.done
+	stopped(t, p)
 	s2 := e.mustSubscribe("k", l, "", "")
 	expect(t, s2, "ADDED a/", "SNAPSHOT_COMPLETE")
 	if _, err := e.subscribe("k", l, "", last); !errors.Is(err, ErrTokenExpired) {
@@ -382,7 +393,7 @@ func TestLinger(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(DefaultSteadyPollInterval) // T70: the linger is over
-	<-p.done
+	stopped(t, p)
 	if n := l.count(); n != 5 {
 		t.Errorf("%d polls; want 5 (T0, 15, 30, 40, 55)", n)
 	}
@@ -525,7 +536,7 @@ func TestPollErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(DefaultSteadyPollInterval)
-	<-p.done
+	stopped(t, p)
 	if _, err := s.Next(t.Context(), nil); !errors.Is(err, errPermanent) {
 		t.Errorf("Next after a permanent error: %v; want it", err)
 	}
