@@ -28,6 +28,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/options"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 	"github.com/devenv-facade/devenv-facade/internal/watch"
 )
 
@@ -139,9 +140,47 @@ func (w WatchOptions) Validate() error {
 
 // watchers are the service's hubs and caps.
 type watchers struct {
-	notebooks *watch.Hub[*notebookv1.Notebook]
-	instances *watch.Hub[*devenvv1.Instance]
+	notebooks *watch.Hub[*polled[*notebookv1.Notebook]]
+	instances *watch.Hub[*polled[*devenvv1.Instance]]
 	limits    *watch.Limiter
+}
+
+// polled is an object a poller read, with the JSON ModelArts sent for it,
+// without its secrets (forCallers), which REST watchers are sent as it is
+// (nil when the answer could not be split into its objects: they then get
+// the object as the facade writes it).
+type polled[M proto.Message] struct {
+	msg M
+	raw []byte
+}
+
+// equalPolled reports whether two reads of an object are the same: what
+// the API declares of them.
+func equalPolled[M proto.Message](a, b *polled[M]) bool { return proto.Equal(a.msg, b.msg) }
+
+// polledFrom pairs the objects a list answered with the JSON o kept for
+// each.
+func polledFrom[M proto.Message](objs []M, o *vendorjson.Originals) []*polled[M] {
+	out := make([]*polled[M], len(objs))
+	for i, m := range objs {
+		raw, _ := o.Get(m)
+		out[i] = &polled[M]{msg: m, raw: raw}
+	}
+	return out
+}
+
+// sendPolled is what a watch sends for an event's object: the message,
+// its JSON kept for the REST mirror (if the call has an Originals) until
+// the mirror wrote it. Nil for an event without an object.
+func sendPolled[M proto.Message](ctx context.Context, p *polled[M]) M {
+	var zero M
+	if p == nil {
+		return zero
+	}
+	if p.raw != nil {
+		vendorjson.OriginalsFrom(ctx).Keep(p.msg, p.raw)
+	}
+	return p.msg
 }
 
 // newWatchers makes the hubs of o.
@@ -149,11 +188,11 @@ func newWatchers(o Options) (watchers, error) {
 	w := o.Watch
 	cfg := watch.Config{Clock: o.Clock, PollInterval: w.PollInterval, SteadyPollInterval: w.SteadyPollInterval,
 		BookmarkInterval: w.BookmarkInterval, Linger: w.Linger, History: w.History, Buffer: w.Buffer}
-	nb, err := watch.NewHub[*notebookv1.Notebook](cfg)
+	nb, err := watch.NewHub[*polled[*notebookv1.Notebook]](cfg)
 	if err != nil {
 		return watchers{}, err
 	}
-	in, err := watch.NewHub[*devenvv1.Instance](cfg)
+	in, err := watch.NewHub[*polled[*devenvv1.Instance]](cfg)
 	if err != nil {
 		return watchers{}, err
 	}
@@ -175,13 +214,13 @@ func (s *Service) WatchNotebooks(req *notebookv1.WatchNotebooksRequest, stream g
 		project, workspace := req.GetProjectId(), cmp.Or(req.GetWorkspaceId(), "0")
 		status, name := strings.ToUpper(req.GetStatus()), req.GetName()
 		creds := c.pollCredentials()
-		return runWatch(ctx, s, c, s.watch.notebooks, watch.Request[*notebookv1.Notebook]{
+		return runWatch(ctx, s, c, s.watch.notebooks, watch.Request[*polled[*notebookv1.Notebook]]{
 			Key:         creds.key("notebooks", project, workspace),
-			Source:      func() watch.Source[*notebookv1.Notebook] { return s.notebookSource(creds, project, workspace) },
+			Source:      func() watch.Source[*polled[*notebookv1.Notebook]] { return s.notebookSource(creds, project, workspace) },
 			Filter:      notebookFilter(status, name),
 			ResumeToken: req.GetResumeToken(),
-		}, func(ev watch.Event[*notebookv1.Notebook]) error {
-			return stream.Send(&notebookv1.WatchNotebooksResponse{Type: eventType(ev.Kind), Notebook: ev.Object, ResumeToken: ev.Token})
+		}, func(ev watch.Event[*polled[*notebookv1.Notebook]]) error {
+			return stream.Send(&notebookv1.WatchNotebooksResponse{Type: eventType(ev.Kind), Notebook: sendPolled(ctx, ev.Object), ResumeToken: ev.Token})
 		})
 	})
 }
@@ -193,17 +232,17 @@ func (s *Service) WatchInstances(req *devenvv1.WatchInstancesRequest, stream grp
 		project, workspace := req.GetProjectId(), cmp.Or(req.GetWorkspaceId(), "0")
 		status := req.GetStatus()
 		creds := c.pollCredentials()
-		var filter func(*devenvv1.Instance) bool
+		var filter func(*polled[*devenvv1.Instance]) bool
 		if status != "" {
-			filter = func(in *devenvv1.Instance) bool { return in.GetStatus() == status }
+			filter = func(in *polled[*devenvv1.Instance]) bool { return in.msg.GetStatus() == status }
 		}
-		return runWatch(ctx, s, c, s.watch.instances, watch.Request[*devenvv1.Instance]{
+		return runWatch(ctx, s, c, s.watch.instances, watch.Request[*polled[*devenvv1.Instance]]{
 			Key:         creds.key("instances", project, workspace),
-			Source:      func() watch.Source[*devenvv1.Instance] { return s.instanceSource(creds, project, workspace) },
+			Source:      func() watch.Source[*polled[*devenvv1.Instance]] { return s.instanceSource(creds, project, workspace) },
 			Filter:      filter,
 			ResumeToken: req.GetResumeToken(),
-		}, func(ev watch.Event[*devenvv1.Instance]) error {
-			return stream.Send(&devenvv1.WatchInstancesResponse{Type: eventType(ev.Kind), Instance: ev.Object, ResumeToken: ev.Token})
+		}, func(ev watch.Event[*polled[*devenvv1.Instance]]) error {
+			return stream.Send(&devenvv1.WatchInstancesResponse{Type: eventType(ev.Kind), Instance: sendPolled(ctx, ev.Object), ResumeToken: ev.Token})
 		})
 	})
 }
@@ -211,11 +250,12 @@ func (s *Service) WatchInstances(req *devenvv1.WatchInstancesRequest, stream grp
 // notebookFilter selects notebooks by status (in any case, as the list's
 // filter) and by a part of their name (as ModelArts' fuzzy match); nil
 // when neither is set.
-func notebookFilter(status, name string) func(*notebookv1.Notebook) bool {
+func notebookFilter(status, name string) func(*polled[*notebookv1.Notebook]) bool {
 	if status == "" && name == "" {
 		return nil
 	}
-	return func(nb *notebookv1.Notebook) bool {
+	return func(p *polled[*notebookv1.Notebook]) bool {
+		nb := p.msg
 		return (status == "" || strings.EqualFold(nb.GetStatus(), status)) && strings.Contains(nb.GetName(), name)
 	}
 }
@@ -371,56 +411,62 @@ func tokenHash(token string) string {
 
 // notebookSource polls a project's notebooks (ListNotebooks, page by
 // page) on creds.
-func (s *Service) notebookSource(creds pollCredentials, project, workspace string) watch.Source[*notebookv1.Notebook] {
-	return watch.Source[*notebookv1.Notebook]{
-		Poll: func(ctx context.Context) ([]*notebookv1.Notebook, error) {
+func (s *Service) notebookSource(creds pollCredentials, project, workspace string) watch.Source[*polled[*notebookv1.Notebook]] {
+	return watch.Source[*polled[*notebookv1.Notebook]]{
+		Poll: func(ctx context.Context) ([]*polled[*notebookv1.Notebook], error) {
 			c := creds.call(s)
-			var all []*notebookv1.Notebook
+			var all []*polled[*notebookv1.Notebook]
 			for page := 0; page < maxPollPages; page++ {
 				q := url.Values{"offset": {strconv.Itoa(page * notebookPageLimit)}, "limit": {strconv.Itoa(notebookPageLimit)}}
 				if workspace != "0" {
 					q.Set(modelarts.QueryNotebookWorkspace, workspace)
 				}
-				list, err := s.listNotebooks(ctx, c, modelarts.ListNotebooks, project, q, answerList)
+				o := new(vendorjson.Originals)
+				list, err := s.listNotebooks(vendorjson.WithOriginals(ctx, o), c, modelarts.ListNotebooks, project, q, answerInstances)
 				if err != nil {
 					return nil, modelarts.APIError(ctx, err, c.apiCall(nil))
 				}
-				all = append(all, list.GetData()...)
+				all = append(all, polledFrom(list.GetData(), o)...)
 				if len(list.GetData()) < notebookPageLimit || int64(len(all)) >= list.GetTotal() {
 					break
 				}
 			}
 			return all, nil
 		},
-		ID:           (*notebookv1.Notebook).GetId,
-		Equal:        func(a, b *notebookv1.Notebook) bool { return proto.Equal(a, b) },
-		Transitional: func(nb *notebookv1.Notebook) bool { return slices.Contains(notebookTransitional, nb.GetStatus()) },
-		Permanent:    pollErrorPermanent,
-		OnRetry:      s.pollRetried("notebooks", project, workspace),
+		ID:    func(p *polled[*notebookv1.Notebook]) string { return p.msg.GetId() },
+		Equal: equalPolled[*notebookv1.Notebook],
+		Transitional: func(p *polled[*notebookv1.Notebook]) bool {
+			return slices.Contains(notebookTransitional, p.msg.GetStatus())
+		},
+		Permanent: pollErrorPermanent,
+		OnRetry:   s.pollRetried("notebooks", project, workspace),
 	}
 }
 
 // instanceSource polls a project's instances (ListInstances, which
 // answers them all at once) on creds.
-func (s *Service) instanceSource(creds pollCredentials, project, workspace string) watch.Source[*devenvv1.Instance] {
-	return watch.Source[*devenvv1.Instance]{
-		Poll: func(ctx context.Context) ([]*devenvv1.Instance, error) {
+func (s *Service) instanceSource(creds pollCredentials, project, workspace string) watch.Source[*polled[*devenvv1.Instance]] {
+	return watch.Source[*polled[*devenvv1.Instance]]{
+		Poll: func(ctx context.Context) ([]*polled[*devenvv1.Instance], error) {
 			c := creds.call(s)
 			q := url.Values{"de_type": {"Notebook"}}
 			if workspace != "0" {
 				q.Set("workspace_id", workspace)
 			}
-			list, err := s.list(ctx, c, project, q, answerList)
+			o := new(vendorjson.Originals)
+			list, err := s.list(vendorjson.WithOriginals(ctx, o), c, project, q, answerInstances)
 			if err != nil {
 				return nil, modelarts.APIError(ctx, err, c.apiCall(nil))
 			}
-			return list.GetInstances(), nil
+			return polledFrom(list.GetInstances(), o), nil
 		},
-		ID:           (*devenvv1.Instance).GetId,
-		Equal:        func(a, b *devenvv1.Instance) bool { return proto.Equal(a, b) },
-		Transitional: func(in *devenvv1.Instance) bool { return slices.Contains(instanceTransitional, in.GetStatus()) },
-		Permanent:    pollErrorPermanent,
-		OnRetry:      s.pollRetried("instances", project, workspace),
+		ID:    func(p *polled[*devenvv1.Instance]) string { return p.msg.GetId() },
+		Equal: equalPolled[*devenvv1.Instance],
+		Transitional: func(p *polled[*devenvv1.Instance]) bool {
+			return slices.Contains(instanceTransitional, p.msg.GetStatus())
+		},
+		Permanent: pollErrorPermanent,
+		OnRetry:   s.pollRetried("instances", project, workspace),
 	}
 }
 

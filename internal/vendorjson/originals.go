@@ -70,6 +70,11 @@ func (o *Originals) Move(from, to proto.Message) {
 	}
 }
 
+// Get returns the JSON m was read from, if o keeps it: a reader that
+// keeps it elsewhere (a watch's poller, whose objects outlive the call
+// that read them) takes it from there.
+func (o *Originals) Get(m proto.Message) ([]byte, bool) { return o.of(m) }
+
 // of returns the JSON m was read from, if o keeps it.
 func (o *Originals) of(m proto.Message) ([]byte, bool) {
 	if o == nil || o.byMessage == nil {
