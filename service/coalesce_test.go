@@ -3,20 +3,26 @@ package service_test
 import (
 	"bufio"
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
+	"github.com/devenv-facade/devenv-facade/service"
 )
 
 // heldReads passes requests on to the emulator, holding each GET until
@@ -172,5 +178,45 @@ func TestGetNotebook_freshFor(t *testing.T) {
 		if strings.Contains(l, `"request_id":"fresh-1"`) && !strings.Contains(l, `"upstream_recent":1`) {
 			t.Errorf("call 1's log line has no upstream_recent=1: %s", l)
 		}
+	}
+}
+
+// TestWatch_pollsAfresh: a watch's poller reads ModelArts at every poll,
+// even with a freshness window longer than its interval (--read-fresh-for):
+// a page taken from the window could be older than the next page read,
+// and the poller would see a list that never was.
+func TestWatch_pollsAfresh(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(clocktest.Start)
+	lists := &listCounter{next: emulator.MustNew(emulator.Options{Clock: clk, NoSamples: true}), by: map[string]int{}}
+	up := httptest.NewServer(lists)
+	t.Cleanup(up.Close)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{Credentials: cloudauth.Token(facadeToken), FreshFor: time.Hour, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, mc, service.Options{Clock: clk})
+	t.Cleanup(svc.Close)
+	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
+	notebookv1.RegisterNotebookServiceServer(gs, svc)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h := &watchHarness{clock: clk, svc: svc, lists: lists, notebooks: notebookv1.NewNotebookServiceClient(conn)}
+
+	all := h.watchNotebooks(t, &notebookv1.WatchNotebooksRequest{})
+	expectNotebooks(t, all, "SNAPSHOT_COMPLETE")
+	h.poll(t, 1, service.DefaultWatchSteadyPollInterval)
+	h.poll(t, 1, service.DefaultWatchSteadyPollInterval)
+	if n := h.lists.counts()[facadeToken]; n != 3 {
+		t.Errorf("%d list requests for three polls; want 3", n)
 	}
 }

@@ -396,10 +396,15 @@ func (p pollCredentials) key(api, project, workspace string) string {
 	return who + "/" + api + "/" + project + "/" + workspace
 }
 
-// call returns a call for one poll, with a request ID of its own.
+// call returns a call for one poll, with a request ID of its own. Its
+// reads are fresh (modelarts.Fresh): a poll pages through the list, and a
+// page from the freshness window (--read-fresh-for) could be older than
+// the next one read, which would make the poller see a list that never
+// was.
 func (p pollCredentials) call(s *Service) *call {
 	c := &call{requestID: callctx.NewRequestID(), upstream: s.client}
 	c.useCredentials(p.token, p.tokenOnly)
+	c.opts = append(c.opts, modelarts.Fresh())
 	return c
 }
 
