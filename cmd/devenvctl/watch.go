@@ -350,9 +350,9 @@ type watchOutput interface {
 
 // liveTable prints a watch as kubectl get -w does: the header once, then
 // a row per event, its type first. The columns are as wide as the header
-// and the first rows printed with it (the snapshot) need, the first as
-// wide as every event type; a later cell that does not fit widens its
-// column from then on.
+// and the first rows printed with it (the snapshot) need, and at least
+// minColumnWidths; a later cell that does not fit widens its column from
+// then on.
 type liveTable struct {
 	w       io.Writer
 	header  []string
@@ -373,13 +373,21 @@ func (t *liveTable) snapshot(changes []watchEvent, _ watchEvent) error { return 
 
 func (t *liveTable) bookmark(watchEvent) error { return nil }
 
+// minColumnWidths are the widths columns start with, by header, so that
+// the values a watch shows most often fit from the start: every event
+// type, and the states an object passes through (STARTING, STOPPING,
+// CREATING, DELETING) besides RUNNING and STOPPED.
+var minColumnWidths = map[string]int{"EVENT": len("MODIFIED"), "STATUS": len("STOPPING")}
+
 // print writes rows, and the header first if it was not written yet.
 func (t *liveTable) print(rows [][]string) error {
 	if !t.started {
 		t.started = true
 		rows = append([][]string{t.header}, rows...)
 		t.widths = make([]int, len(t.header))
-		t.widths[0] = len("MODIFIED") // the longest event type shown
+		for i, h := range t.header {
+			t.widths[i] = minColumnWidths[h]
+		}
 	}
 	for _, r := range rows {
 		for i, c := range r {

@@ -558,7 +558,7 @@ func TestWatch_emptySnapshot(t *testing.T) {
 	if code := r.end(); code != 0 {
 		t.Errorf("exit %d; want 0", code)
 	}
-	if got, want := r.stdout.String(), "EVENT      ID   NAME   STATUS   FLAVOR   CREATED\n"; got != want {
+	if got, want := r.stdout.String(), "EVENT      ID   NAME   STATUS     FLAVOR   CREATED\n"; got != want {
 		t.Errorf("stdout %q; want %q", got, want)
 	}
 }
