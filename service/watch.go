@@ -466,13 +466,45 @@ func (s *Service) instanceSource(creds pollCredentials, project, workspace strin
 			return polledFrom(list.GetInstances(), o), nil
 		},
 		ID:    func(p *polled[*devenvv1.Instance]) string { return p.msg.GetId() },
-		Equal: equalPolled[*devenvv1.Instance],
+		Equal: func(a, b *polled[*devenvv1.Instance]) bool { return instanceEqual(a.msg, b.msg) },
 		Transitional: func(p *polled[*devenvv1.Instance]) bool {
 			return slices.Contains(instanceTransitional, p.msg.GetStatus())
 		},
 		Permanent: pollErrorPermanent,
 		OnRetry:   s.pollRetried("instances", project, workspace),
 	}
+}
+
+// instanceEqual reports whether two reads of an instance differ in more
+// than their countdowns: ModelArts lists a running instance with auto-stop
+// with spec.auto_stop.remain_time, the seconds left before its
+// stop_timestamp, and a queued one with queuing_info.remain_time, before
+// its end_timestamp; both are new at every read, and a change of them
+// alone is no change (a watch would otherwise send every such instance
+// at every poll). Their timestamps are compared.
+func instanceEqual(a, b *devenvv1.Instance) bool {
+	if proto.Equal(a, b) {
+		return true
+	}
+	if a.GetSpec().GetAutoStop().GetRemainTime() == b.GetSpec().GetAutoStop().GetRemainTime() &&
+		a.GetQueuingInfo().GetRemainTime() == b.GetQueuingInfo().GetRemainTime() {
+		return false
+	}
+	a, b = withoutCountdowns(a), withoutCountdowns(b)
+	return proto.Equal(a, b)
+}
+
+// withoutCountdowns returns a copy of in without its remain_time fields
+// (in itself, shared with the watches, is never changed).
+func withoutCountdowns(in *devenvv1.Instance) *devenvv1.Instance {
+	c := proto.CloneOf(in)
+	if as := c.GetSpec().GetAutoStop(); as != nil {
+		as.RemainTime = nil
+	}
+	if q := c.GetQueuingInfo(); q != nil {
+		q.RemainTime = nil
+	}
+	return c
 }
 
 // pollErrorPermanent reports whether a poll's error ends the watches: any
