@@ -275,9 +275,11 @@ func runWatch[T any](ctx context.Context, s *Service, c *call, hub *watch.Hub[T]
 		return apierror.Overloaded(msg, c.apiCall(nil), overloadRetryDelay)
 	}
 	defer release()
+	end, why := callctx.StreamEnd(ctx)
+	req.Interrupt = end // a drain does not wait for the poller's first read
 	sub, err := hub.Subscribe(ctx, req)
 	if err != nil {
-		return watchError(c, err, "", "")
+		return watchError(c, err, "", why())
 	}
 	defer sub.Close()
 	if req.ResumeToken != "" {
@@ -288,7 +290,6 @@ func runWatch[T any](ctx context.Context, s *Service, c *call, hub *watch.Hub[T]
 		// poll, whose failure is then still the call's answer.
 		_ = grpc.SendHeader(ctx, metadata.MD{})
 	}
-	end, why := callctx.StreamEnd(ctx)
 	sent := 0
 	defer func() { callctx.Annotate(ctx, slog.Int("watch_events", sent)) }()
 	for {

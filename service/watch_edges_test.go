@@ -1,15 +1,24 @@
 package service_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/service"
 )
 
@@ -79,4 +88,61 @@ func expectInstances(t *testing.T, s grpc.ServerStreamingClient[devenvv1.WatchIn
 		got = append(got, ev)
 	}
 	return got
+}
+
+// gatedLists holds every list request at the upstream until the gate
+// opens, saying on arrived that one came.
+type gatedLists struct {
+	next    http.Handler
+	arrived chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedLists) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "/notebooks") || strings.HasSuffix(r.URL.Path, "/demanager/instances")) {
+		select {
+		case g.arrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-g.gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// TestWatch_streamEndDuringTheFirstPoll: a watch the server asks to end
+// (drain, connection age) while its poller's first read of the list is
+// still out ends at once, with UNAVAILABLE (WATCH_INTERRUPTED) and no
+// resume token (it was sent nothing), instead of holding the drain until
+// ModelArts answers.
+func TestWatch_streamEndDuringTheFirstPoll(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(clocktest.Start)
+	gated := &gatedLists{next: emulator.MustNew(emulator.Options{Clock: clk, NoSamples: true}), arrived: make(chan struct{}, 1), gate: make(chan struct{})}
+	up := httptest.NewServer(gated)
+	t.Cleanup(up.Close)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{Credentials: cloudauth.Token(facadeToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, mc, service.Options{Clock: clk})
+	t.Cleanup(svc.Close)
+	t.Cleanup(func() { close(gated.gate) }) // before the service closes
+
+	ctx, ender := callctx.WithStreamEnd(t.Context())
+	s := newFakeStream[notebookv1.WatchNotebooksResponse](ctx)
+	errc := watchDirect(svc, &notebookv1.WatchNotebooksRequest{}, s)
+	select {
+	case <-gated.arrived:
+	case <-time.After(recvTimeout):
+		t.Fatal("the first poll never reached the upstream")
+	}
+	ender.End(callctx.EndDraining)
+	e := errWithin(t, errc)
+	if e.Code() != codes.Unavailable || e.Reason() != apierror.ReasonWatchInterrupted || e.Metadata()[apierror.MetadataResumeToken] != "" {
+		t.Fatalf("%v (metadata %v); want WATCH_INTERRUPTED without a resume token", e, e.Metadata())
+	}
 }

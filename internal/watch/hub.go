@@ -47,6 +47,10 @@ type Request[T any] struct {
 	// ResumeToken, if set, resumes after the event that carried it
 	// instead of starting with a snapshot.
 	ResumeToken string
+	// Interrupt, once closed, ends a Subscribe still waiting for the
+	// poller's first read with ErrInterrupted (as Next's interrupt ends
+	// Next); nil: never.
+	Interrupt <-chan struct{}
 }
 
 // Hub keeps one poller per key and their subscriptions. It is safe for
@@ -108,7 +112,8 @@ func (h *Hub[T]) Subscribers() int {
 // sees, or, with req.ResumeToken, after the event that carried the token.
 // It starts the key's poller if none runs, and waits (bounded by ctx) for
 // its first poll. It fails with ErrMalformedToken or ErrTokenExpired for a
-// token it cannot resume from, with the first poll's error, or with ctx's.
+// token it cannot resume from, with the first poll's error, with ctx's, or
+// with ErrInterrupted once req.Interrupt is closed.
 // The caller must Close the subscription.
 func (h *Hub[T]) Subscribe(ctx context.Context, req Request[T]) (*Subscription[T], error) {
 	var resume *token
@@ -148,6 +153,9 @@ func (h *Hub[T]) Subscribe(ctx context.Context, req Request[T]) (*Subscription[T
 	case <-ctx.Done():
 		s.Close()
 		return nil, ctx.Err()
+	case <-req.Interrupt:
+		s.Close()
+		return nil, ErrInterrupted
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

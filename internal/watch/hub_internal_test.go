@@ -585,6 +585,45 @@ func TestSubscribeWaitsForTheFirstPoll(t *testing.T) {
 	expect(t, s, "ADDED a/", "SNAPSHOT_COMPLETE")
 }
 
+// TestSubscribeInterrupted: a Subscribe waiting for the first poll ends
+// with ErrInterrupted once its Interrupt closes (a drain need not wait
+// for the upstream), and leaves no subscriber behind.
+func TestSubscribeInterrupted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	release, started := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	src := func() Source[*obj] {
+		return Source[*obj]{
+			Poll: func(ctx context.Context) ([]*obj, error) {
+				close(started)
+				<-release
+				return nil, nil
+			},
+			ID: func(o *obj) string { return o.id }, Equal: func(a, b *obj) bool { return *a == *b },
+		}
+	}
+	interrupt := make(chan struct{})
+	ended := make(chan error, 1)
+	go func() {
+		_, err := e.hub.Subscribe(t.Context(), Request[*obj]{Key: "k", Source: src, Interrupt: interrupt})
+		ended <- err
+	}()
+	<-started
+	close(interrupt)
+	select {
+	case err := <-ended:
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("Subscribe: %v; want ErrInterrupted", err)
+		}
+	case <-time.After(10 * time.Second): // a bug, never a timing
+		t.Fatal("Subscribe went on waiting for the first poll after its interrupt")
+	}
+	if n := e.hub.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers after the only one was interrupted", n)
+	}
+}
+
 // TestClose: closing the hub ends every subscription with ErrClosed and
 // refuses new ones.
 func TestClose(t *testing.T) {
