@@ -398,10 +398,11 @@ func (p pollCredentials) key(api, project, workspace string) string {
 }
 
 // call returns a call for one poll, with a request ID of its own. Its
-// reads are fresh (modelarts.Fresh): a poll pages through the list, and a
-// page from the freshness window (--read-fresh-for) could be older than
-// the next one read, which would make the poller see a list that never
-// was.
+// reads are fresh (modelarts.Fresh): an answer from the freshness window
+// (--read-fresh-for) would hold a change back from every watcher for up
+// to the window, and a poll pages through the list: a page from the
+// window could be older than the next one read, which would make the
+// poller see a list that never was.
 func (p pollCredentials) call(s *Service) *call {
 	c := &call{requestID: callctx.NewRequestID(), upstream: s.client}
 	c.useCredentials(p.token, p.tokenOnly)
