@@ -207,6 +207,11 @@ func (s *Service) Close() {
 	s.watch.instances.Close()
 }
 
+// WatchPollers returns how many watch pollers run over each API.
+func (s *Service) WatchPollers() (notebooks, instances int) {
+	return s.watch.notebooks.Pollers(), s.watch.instances.Pollers()
+}
+
 // WatchNotebooks streams the changes to a project's notebooks; see the
 // proto for the contract and docs/watch.md for the guarantees.
 func (s *Service) WatchNotebooks(req *notebookv1.WatchNotebooksRequest, stream grpc.ServerStreamingServer[notebookv1.WatchNotebooksResponse]) error {

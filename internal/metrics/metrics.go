@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,10 @@ type Metrics struct {
 	inFlight         prometheus.Gauge
 	iamTokens        *prometheus.CounterVec // kind (initial, refresh), result (ok, failed)
 	callersReloads   *prometheus.CounterVec // result (ok, failed)
+
+	// watchPollers tells how many watch pollers run, by API
+	// (ObserveWatchPollers); nil until it is set.
+	watchPollers atomic.Pointer[func() (notebooks, instances int)]
 
 	// attempts caches the series an upstream attempt records, by the
 	// attempt's labels (a bounded set: operations, statuses and table
@@ -134,10 +139,29 @@ func New() *Metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "go_version": bi.GoVersion},
 	})
 	build.Set(1)
+	pollers := func(api string, pick func(notebooks, instances int) int) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "watch_pollers",
+			Help:        "Watch pollers running, by API: one per credentials, project and workspace watched, however many watch it.",
+			ConstLabels: prometheus.Labels{"api": api},
+		}, func() float64 {
+			if f := m.watchPollers.Load(); f != nil {
+				return float64(pick((*f)()))
+			}
+			return 0
+		})
+	}
+	m.registry.MustRegister(pollers("notebooks", func(n, _ int) int { return n }), pollers("instances", func(_, i int) int { return i }))
 	m.registry.MustRegister(m.server, m.upstreamDuration, m.upstreamAnswers, m.upstreamAttempts, m.budgetRefusals,
 		m.shed, m.saved, m.inFlight, m.iamTokens, m.callersReloads, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ObserveWatchPollers makes devenv_facade_watch_pollers report what count
+// says when scraped: the watch pollers running over each API.
+func (m *Metrics) ObserveWatchPollers(count func() (notebooks, instances int)) {
+	m.watchPollers.Store(&count)
 }
 
 // Handler serves the metrics in the Prometheus exposition formats.

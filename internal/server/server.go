@@ -112,6 +112,9 @@ func New(opts Options) (_ *Server, err error) {
 		s.closeHTTPClient()
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if opts.Metrics != nil {
+		opts.Metrics.ObserveWatchPollers(s.svc.WatchPollers)
+	}
 
 	interceptor := s.unaryInterceptor()
 	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), opts.Callers != nil, maxLongLivedStreams)

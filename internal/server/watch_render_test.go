@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/metrics"
+	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
 // TestWatch_restEventsAsGET: over the REST mirror's Server-Sent Events, a
@@ -66,5 +69,27 @@ func TestWatch_restEventsAsGET(t *testing.T) {
 			}
 			t.Fatalf("the stream ended: %v", lines.Err())
 		})
+	}
+}
+
+// TestWatch_pollersMetric: devenv_facade_watch_pollers counts the pollers,
+// not the watches: two watches of a project's notebooks on the same
+// credentials are one poller.
+func TestWatch_pollersMetric(t *testing.T) {
+	t.Parallel()
+	f, _ := startLifecycle(t, clocktest.New(clocktest.Start), func(o *server.Options) { o.Metrics = metrics.New() }, emulator.Options{})
+	for range 2 {
+		w, err := f.notebooks.WatchNotebooks(t.Context(), &notebookv1.WatchNotebooksRequest{ProjectId: project})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fams := scrape(t, f.adminAddr)
+	if n, i := value(fams, "devenv_facade_watch_pollers", map[string]string{"api": "notebooks"}),
+		value(fams, "devenv_facade_watch_pollers", map[string]string{"api": "instances"}); n != 1 || i != 0 {
+		t.Errorf("watch_pollers notebooks %v, instances %v; want 1 and 0", n, i)
 	}
 }
