@@ -74,20 +74,12 @@ const facadeToken = "facade-own-token"
 
 func startWatch(t *testing.T, opts service.Options) *watchHarness {
 	t.Helper()
-	return startWatchClient(t, opts, modelarts.Options{})
-}
-
-// startWatchClient is startWatch with options for the ModelArts client
-// (its credentials are the facade's token).
-func startWatchClient(t *testing.T, opts service.Options, clientOpts modelarts.Options) *watchHarness {
-	t.Helper()
 	clk := clocktest.New(clocktest.Start)
 	emu := emulator.MustNew(emulator.Options{Clock: clk, NoSamples: true})
 	lists := &listCounter{next: emu, by: map[string]int{}}
 	up := httptest.NewServer(lists)
 	t.Cleanup(up.Close)
-	clientOpts.Credentials = cloudauth.Token(facadeToken)
-	mc, err := modelarts.NewClient(up.Client(), up.URL, clientOpts)
+	mc, err := modelarts.NewClient(up.Client(), up.URL, modelarts.Options{Credentials: cloudauth.Token(facadeToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,20 +556,4 @@ func TestWatch_slowWatcher(t *testing.T) {
 	}
 	resumed := h.watchNotebooks(t, &notebookv1.WatchNotebooksRequest{ResumeToken: marker.GetResumeToken()})
 	expectNotebooks(t, resumed, "ADDED one/RUNNING", "ADDED two/RUNNING")
-}
-
-// TestWatch_pollsAreFresh: with a freshness window for reads
-// (--read-fresh-for), a poll still reads ModelArts: a change is not held
-// back for the window.
-func TestWatch_pollsAreFresh(t *testing.T) {
-	t.Parallel()
-	h := startWatchClient(t, service.Options{}, modelarts.Options{FreshFor: time.Minute})
-	h.createNotebook(t, "nb")
-	w := h.watchNotebooks(t, &notebookv1.WatchNotebooksRequest{})
-	expectNotebooks(t, w, "ADDED nb/CREATING", "SNAPSHOT_COMPLETE")
-	h.poll(t, 1, emulator.DefaultLifecycle().Create)
-	expectNotebooks(t, w, "MODIFIED nb/RUNNING")
-	if n := h.lists.counts()[facadeToken]; n != 2 {
-		t.Errorf("%d list requests for two polls; want 2", n)
-	}
 }
