@@ -427,23 +427,15 @@ func (s *Service) notebookSource(creds pollCredentials, project, workspace strin
 	return watch.Source[*polled[*notebookv1.Notebook]]{
 		Poll: func(ctx context.Context) ([]*polled[*notebookv1.Notebook], error) {
 			c := creds.call(s)
-			var all []*polled[*notebookv1.Notebook]
-			for page := 0; page < maxPollPages; page++ {
-				q := url.Values{"offset": {strconv.Itoa(page * notebookPageLimit)}, "limit": {strconv.Itoa(notebookPageLimit)}}
-				if workspace != "0" {
-					q.Set(modelarts.QueryNotebookWorkspace, workspace)
-				}
-				o := new(vendorjson.Originals)
-				list, err := s.listNotebooks(vendorjson.WithOriginals(ctx, o), c, modelarts.ListNotebooks, project, q, answerInstances)
-				if err != nil {
-					return nil, modelarts.APIError(ctx, err, c.apiCall(nil))
-				}
-				all = append(all, polledFrom(list.GetData(), o)...)
-				if len(list.GetData()) < notebookPageLimit || int64(len(all)) >= list.GetTotal() {
-					break
+			for range maxTornReads {
+				all, torn, err := s.readNotebookPages(ctx, c, project, workspace)
+				if err != nil || !torn {
+					return all, err
 				}
 			}
-			return all, nil
+			return nil, apierror.Facade(codes.Unavailable, apierror.ReasonUpstreamUnavailable, fmt.Sprintf(
+				"the project's notebooks changed while the watch's poller read them page by page, %d times in a row; the poll is retried", maxTornReads),
+				c.apiCall(nil))
 		},
 		ID:    func(p *polled[*notebookv1.Notebook]) string { return p.msg.GetId() },
 		Equal: equalPolled[*notebookv1.Notebook],
@@ -453,6 +445,40 @@ func (s *Service) notebookSource(creds pollCredentials, project, workspace strin
 		Permanent: pollErrorPermanent,
 		OnRetry:   s.pollRetried("notebooks", project, workspace),
 	}
+}
+
+// maxTornReads is how many times a poll reads the pages of a list that
+// changed while they were read before it gives up (and is retried later).
+const maxTornReads = 3
+
+// readNotebookPages reads every page of a project's notebooks, and reports
+// the read torn when the list's total changed between its pages: a
+// notebook created or deleted meanwhile shifted the later pages, so that
+// the read may miss a notebook that exists (which a watch would send as
+// DELETED).
+func (s *Service) readNotebookPages(ctx context.Context, c *call, project, workspace string) (all []*polled[*notebookv1.Notebook], torn bool, err error) {
+	var total int64
+	for page := 0; page < maxPollPages; page++ {
+		q := url.Values{"offset": {strconv.Itoa(page * notebookPageLimit)}, "limit": {strconv.Itoa(notebookPageLimit)}}
+		if workspace != "0" {
+			q.Set(modelarts.QueryNotebookWorkspace, workspace)
+		}
+		o := new(vendorjson.Originals)
+		list, err := s.listNotebooks(vendorjson.WithOriginals(ctx, o), c, modelarts.ListNotebooks, project, q, answerInstances)
+		if err != nil {
+			return nil, false, modelarts.APIError(ctx, err, c.apiCall(nil))
+		}
+		if page == 0 {
+			total = list.GetTotal()
+		} else if list.GetTotal() != total {
+			return nil, true, nil
+		}
+		all = append(all, polledFrom(list.GetData(), o)...)
+		if len(list.GetData()) < notebookPageLimit || int64(len(all)) >= list.GetTotal() {
+			break
+		}
+	}
+	return all, false, nil
 }
 
 // instanceSource polls a project's instances (ListInstances, which

@@ -1,9 +1,15 @@
 package service_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	watchv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
@@ -144,5 +151,97 @@ func TestWatch_streamEndDuringTheFirstPoll(t *testing.T) {
 	e := errWithin(t, errc)
 	if e.Code() != codes.Unavailable || e.Reason() != apierror.ReasonWatchInterrupted || e.Metadata()[apierror.MetadataResumeToken] != "" {
 		t.Fatalf("%v (metadata %v); want WATCH_INTERRUPTED without a resume token", e, e.Metadata())
+	}
+}
+
+// pagedNotebooks is a fake ModelArts list of notebooks, paged by offset
+// and limit; betweenPages, if set, runs once after the first page of a
+// read has been answered (a notebook deleted while the poller pages).
+type pagedNotebooks struct {
+	mu           sync.Mutex
+	ids          []string
+	betweenPages func(p *pagedNotebooks)
+}
+
+func (f *pagedNotebooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/notebooks") {
+		http.NotFound(w, r)
+		return
+	}
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	f.mu.Lock()
+	page := f.ids[min(offset, len(f.ids)):min(offset+limit, len(f.ids))]
+	data := make([]map[string]string, len(page))
+	for i, id := range page {
+		data[i] = map[string]string{"id": id, "name": id, "status": "RUNNING"}
+	}
+	body, _ := json.Marshal(map[string]any{"data": data, "total": len(f.ids), "current": 0, "pages": 1, "size": limit})
+	hook := f.betweenPages
+	if offset == 0 {
+		f.betweenPages = nil
+	} else {
+		hook = nil
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+	if hook != nil {
+		f.mu.Lock()
+		hook(f)
+		f.mu.Unlock()
+	}
+}
+
+// TestWatchNotebooks_tornPages: a notebook deleted while the poller reads
+// the list page by page shifts the later pages: the read misses a
+// notebook that still exists. The poller reads again rather than tell its
+// watches that notebook was DELETED.
+func TestWatchNotebooks_tornPages(t *testing.T) {
+	t.Parallel()
+	up := &pagedNotebooks{}
+	for i := range 60 {
+		up.ids = append(up.ids, fmt.Sprintf("nb%02d", i))
+	}
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	mc, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Credentials: cloudauth.Token(facadeToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clocktest.New(clocktest.Start)
+	svc := newService(t, mc, service.Options{Clock: clk})
+	t.Cleanup(svc.Close)
+	s := newFakeStream[notebookv1.WatchNotebooksResponse](t.Context())
+	watchDirect(svc, &notebookv1.WatchNotebooksRequest{}, s)
+	for range 60 {
+		sentWithin(t, s)
+	}
+	if ev := sentWithin(t, s); ev.GetType() != watchv1.EventType_EVENT_TYPE_SNAPSHOT_COMPLETE {
+		t.Fatalf("event %v after 60 notebooks; want the marker", ev)
+	}
+	up.mu.Lock()
+	up.betweenPages = func(p *pagedNotebooks) { p.ids = slices.Delete(p.ids, 10, 11) } // nb10 on the first page
+	up.mu.Unlock()
+	ctx, cancel := context.WithTimeout(t.Context(), recvTimeout)
+	defer cancel()
+	if err := clk.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(service.DefaultWatchSteadyPollInterval)
+	if ev := sentWithin(t, s); ev.GetType() != watchv1.EventType_EVENT_TYPE_DELETED || ev.GetNotebook().GetId() != "nb10" {
+		t.Fatalf("event %s %s; want DELETED nb10", ev.GetType(), ev.GetNotebook().GetId())
+	}
+	// A fence: the next change's event comes after anything else the
+	// torn read may have sent.
+	up.mu.Lock()
+	up.ids = slices.DeleteFunc(up.ids, func(id string) bool { return id == "nb20" })
+	up.mu.Unlock()
+	if err := clk.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(service.DefaultWatchSteadyPollInterval)
+	if ev := sentWithin(t, s); ev.GetType() != watchv1.EventType_EVENT_TYPE_DELETED || ev.GetNotebook().GetId() != "nb20" {
+		t.Fatalf("then %s %s; want DELETED nb20 (nb50 is still there)", ev.GetType(), ev.GetNotebook().GetId())
 	}
 }
