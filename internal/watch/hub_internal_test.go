@@ -719,3 +719,27 @@ func FuzzToken(f *testing.F) {
 		}
 	})
 }
+
+// TestQueueStaysSmall: a subscriber that keeps one event queued across
+// polls (it takes one event per poll, one poll late) never drains its
+// queue; what it holds stays a few events, not one per event it ever had.
+func TestQueueStaysSmall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	l := &list{}
+	l.set(&obj{id: "a"})
+	s := e.mustSubscribe("k", l, "", "")
+	expect(t, s, "ADDED a/", "SNAPSHOT_COMPLETE")
+	for v := 1; v <= 1000; v++ {
+		l.set(&obj{id: "a", v: v})
+		e.poll(1, DefaultSteadyPollInterval)
+		if v > 1 {
+			next(t, s)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := cap(s.queue); n > 64 {
+		t.Errorf("the queue's array holds %d events for a subscriber %d behind; want a few", n, len(s.queue)-s.head)
+	}
+}

@@ -27,6 +27,11 @@ type Subscription[T any] struct {
 	closed    bool
 }
 
+// compactAfter is how many events taken from the front of a queue that
+// is not empty make Next move the rest to the front (when they are at
+// least half of it).
+const compactAfter = 32
+
 // item is a queued event.
 type item[T any] struct {
 	Event[T]
@@ -60,8 +65,15 @@ func (s *Subscription[T]) Next(ctx context.Context, interrupt <-chan struct{}) (
 			if s.backlog > 0 {
 				s.backlog--
 			}
-			if s.head == len(s.queue) {
+			switch {
+			case s.head == len(s.queue):
 				s.queue, s.head = s.queue[:0], 0
+			case s.head >= compactAfter && s.head*2 >= len(s.queue):
+				// A subscriber that never quite catches up would
+				// otherwise grow the array by every event it ever had.
+				n := copy(s.queue, s.queue[s.head:])
+				clear(s.queue[n:])
+				s.queue, s.head = s.queue[:n], 0
 			}
 			if it.resumable {
 				s.resumable = it.Token
