@@ -230,7 +230,7 @@ func (p *poller[T]) run() {
 		if p.lingered() {
 			return
 		}
-		items, err := p.src.Poll(ctx)
+		items, err := p.poll(ctx)
 		switch {
 		case ctx.Err() != nil:
 			p.stop(ErrClosed)
@@ -254,6 +254,13 @@ func (p *poller[T]) run() {
 			return
 		}
 	}
+}
+
+// poll reads the list once, within Config.PollTimeout.
+func (p *poller[T]) poll(ctx context.Context) ([]T, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.h.cfg.PollTimeout)
+	defer cancel()
+	return p.src.Poll(ctx)
 }
 
 // pause is how long to wait before the next poll: the fast interval while

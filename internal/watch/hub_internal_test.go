@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -741,5 +742,48 @@ func TestQueueStaysSmall(t *testing.T) {
 	defer s.mu.Unlock()
 	if n := cap(s.queue); n > 64 {
 		t.Errorf("the queue's array holds %d events for a subscriber %d behind; want a few", n, len(s.queue)-s.head)
+	}
+}
+
+// TestPollTimeout: a poll runs within Config.PollTimeout as a whole, and
+// one that runs out is retried, the subscriber not ended.
+func TestPollTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{PollTimeout: 50 * time.Millisecond})
+	l := &list{}
+	l.set(&obj{id: "a", status: "RUNNING"})
+	var hung atomic.Bool
+	src := func() Source[*obj] {
+		s := l.source()
+		inner := s.Poll
+		s.Poll = func(ctx context.Context) ([]*obj, error) {
+			if _, ok := ctx.Deadline(); !ok {
+				return nil, errPermanent // a poll without a bound ends the test's watch
+			}
+			if hung.CompareAndSwap(true, false) {
+				<-ctx.Done() // a read that never answers: only the bound ends it
+				return nil, ctx.Err()
+			}
+			return inner(ctx)
+		}
+		return s
+	}
+	s, err := e.hub.Subscribe(t.Context(), Request[*obj]{Key: "k", Source: src})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if ev := next(t, s); ev.Kind != Added {
+		t.Fatalf("first event %v; want ADDED", ev.Kind)
+	}
+	if ev := next(t, s); ev.Kind != SnapshotComplete {
+		t.Fatalf("second event %v; want SNAPSHOT_COMPLETE", ev.Kind)
+	}
+	hung.Store(true)
+	e.poll(1, DefaultSteadyPollInterval) // the hung poll, cut off by the bound
+	l.set(&obj{id: "a", status: "STOPPED"})
+	e.poll(1, DefaultPollInterval) // retried after the fast interval
+	if ev := next(t, s); ev.Kind != Modified || ev.Object.status != "STOPPED" {
+		t.Fatalf("after the hung poll: %v %+v; want MODIFIED STOPPED", ev.Kind, ev.Object)
 	}
 }

@@ -115,6 +115,7 @@ const (
 	DefaultLinger             = 10 * time.Second
 	DefaultHistory            = 4096
 	DefaultBuffer             = 256
+	DefaultPollTimeout        = 5 * time.Minute
 )
 
 // Config configures a [Hub]. Zero fields mean their defaults.
@@ -136,6 +137,11 @@ type Config struct {
 	// Buffer is how many events a subscriber may fall behind before it is
 	// ended with ErrTooSlow.
 	Buffer int
+	// PollTimeout bounds one whole poll (every page of the list, retries
+	// included), in real time: a poll still running then is cancelled
+	// and fails with its context's error. Each request of it has its own
+	// bound too (the ModelArts client's); this one bounds their sum.
+	PollTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -146,6 +152,7 @@ func (c Config) withDefaults() Config {
 	c.Linger = options.Or(c.Linger, DefaultLinger)
 	c.History = options.Or(c.History, DefaultHistory)
 	c.Buffer = options.Or(c.Buffer, DefaultBuffer)
+	c.PollTimeout = options.Or(c.PollTimeout, DefaultPollTimeout)
 	return c
 }
 
@@ -159,6 +166,8 @@ func (c Config) validate() error {
 		return options.Errorf("watch", "{BookmarkInterval} %s is negative", c.BookmarkInterval)
 	case c.Linger < 0:
 		return options.Errorf("watch", "{Linger} %s is negative", c.Linger)
+	case c.PollTimeout < 0:
+		return options.Errorf("watch", "{PollTimeout} %s is negative", c.PollTimeout)
 	case c.History < 1:
 		return options.Errorf("watch", "{History} %d is below 1", c.History)
 	case c.Buffer < 1:
