@@ -3,7 +3,6 @@ package service_test
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -197,19 +195,7 @@ func TestWatch_pollsAfresh(t *testing.T) {
 	}
 	svc := newService(t, mc, service.Options{Clock: clk})
 	t.Cleanup(svc.Close)
-	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
-	notebookv1.RegisterNotebookServiceServer(gs, svc)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := serveLoopback(t, svc, grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	h := &watchHarness{clock: clk, svc: svc, lists: lists, notebooks: notebookv1.NewNotebookServiceClient(conn)}
 
 	all := h.watchNotebooks(t, &notebookv1.WatchNotebooksRequest{})

@@ -3,14 +3,12 @@ package service_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -53,19 +51,7 @@ func startIdentified(t *testing.T, emu *emulator.Server, svcOpts service.Options
 		}
 		return h(ctx, req)
 	}
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(svc.UnaryInterceptor(), identify))
-	devenvv1.RegisterDevEnvServiceServer(gs, svc)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := serveLoopback(t, svc, grpc.ChainUnaryInterceptor(svc.UnaryInterceptor(), identify))
 	return devenvv1.NewDevEnvServiceClient(conn), logs
 }
 

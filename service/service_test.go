@@ -86,20 +86,7 @@ func startWith(t *testing.T, upstream http.Handler, svcOpts service.Options, cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
-	devenvv1.RegisterDevEnvServiceServer(gs, svc)
-	notebookv1.RegisterNotebookServiceServer(gs, svc)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := serveLoopback(t, svc, grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	return &harness{client: devenvv1.NewDevEnvServiceClient(conn), notebooks: notebookv1.NewNotebookServiceClient(conn), logs: logs}
 }
 
@@ -503,4 +490,26 @@ func TestNew_options(t *testing.T) {
 			t.Errorf("New(%+v) = %v; want an *options.Error naming %v", tt.opts, err, tt.want)
 		}
 	}
+}
+
+// serveLoopback serves svc (both of its services) over a real gRPC server
+// on loopback, configured by opts, and returns a connection to it; both
+// end with the test.
+func serveLoopback(t *testing.T, svc *service.Service, opts ...grpc.ServerOption) *grpc.ClientConn {
+	t.Helper()
+	gs := grpc.NewServer(opts...)
+	devenvv1.RegisterDevEnvServiceServer(gs, svc)
+	notebookv1.RegisterNotebookServiceServer(gs, svc)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

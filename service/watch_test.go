@@ -13,7 +13,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
@@ -86,20 +85,7 @@ func startWatch(t *testing.T, opts service.Options) *watchHarness {
 	opts.Clock = clk
 	svc := newService(t, mc, opts)
 	t.Cleanup(svc.Close)
-	gs := grpc.NewServer(grpc.UnaryInterceptor(svc.UnaryInterceptor()))
-	devenvv1.RegisterDevEnvServiceServer(gs, svc)
-	notebookv1.RegisterNotebookServiceServer(gs, svc)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := serveLoopback(t, svc, grpc.UnaryInterceptor(svc.UnaryInterceptor()))
 	return &watchHarness{clock: clk, svc: svc, lists: lists,
 		client: devenvv1.NewDevEnvServiceClient(conn), notebooks: notebookv1.NewNotebookServiceClient(conn)}
 }

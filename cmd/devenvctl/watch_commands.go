@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	watchv1 "github.com/devenv-facade/devenv-facade/gen/devenvfacade/watch/v1"
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
@@ -41,21 +42,7 @@ func notebooksWatchAPI(f *watchFlags, project string) watchAPI {
 		row: func(s *session, obj proto.Message) []string { return s.notebookRow(obj.(*notebookv1.Notebook)) },
 		open: func(ctx context.Context, s *session, token string, opts ...grpc.CallOption) (func() (watchEvent, error), error) {
 			req := &notebookv1.WatchNotebooksRequest{ProjectId: project, Status: f.status, Name: f.name, WorkspaceId: f.workspaceID, ResumeToken: token}
-			stream, err := s.nb.WatchNotebooks(ctx, req, opts...)
-			if err != nil {
-				return nil, err
-			}
-			return func() (watchEvent, error) {
-				resp, err := stream.Recv()
-				if err != nil {
-					return watchEvent{}, err
-				}
-				ev := watchEvent{typ: resp.GetType(), token: resp.GetResumeToken()}
-				if nb := resp.GetNotebook(); nb != nil {
-					ev.id, ev.obj = nb.GetId(), nb
-				}
-				return ev, nil
-			}, nil
+			return eventsOf(s.nb.WatchNotebooks(ctx, req, opts...))
 		}}
 }
 
@@ -65,21 +52,7 @@ func instancesWatchAPI(f *watchFlags, project string) watchAPI {
 		row: func(s *session, obj proto.Message) []string { return s.instanceRow(obj.(*devenvv1.Instance)) },
 		open: func(ctx context.Context, s *session, token string, opts ...grpc.CallOption) (func() (watchEvent, error), error) {
 			req := &devenvv1.WatchInstancesRequest{ProjectId: project, Status: f.status, WorkspaceId: f.workspaceID, ResumeToken: token}
-			stream, err := s.client.WatchInstances(ctx, req, opts...)
-			if err != nil {
-				return nil, err
-			}
-			return func() (watchEvent, error) {
-				resp, err := stream.Recv()
-				if err != nil {
-					return watchEvent{}, err
-				}
-				ev := watchEvent{typ: resp.GetType(), token: resp.GetResumeToken()}
-				if in := resp.GetInstance(); in != nil {
-					ev.id, ev.obj = in.GetId(), in
-				}
-				return ev, nil
-			}, nil
+			return eventsOf(s.client.WatchInstances(ctx, req, opts...))
 		}}
 }
 
@@ -138,6 +111,57 @@ func checkListWatch(fs *envflag.Set, own []string, keep ...string) error {
 	for _, name := range own {
 		if fs.Given(name) && name != "watch" && !slices.Contains(keep, name) {
 			return usagef("--%s does not go with --watch: the watch filters only by --%s", name, strings.Join(keep, ", --"))
+		}
+	}
+	return nil
+}
+
+// watchResponse is what both watches' responses have: an event's type
+// and its resume token; [watchObject] finds its object.
+type watchResponse interface {
+	GetType() watchv1.EventType
+	GetResumeToken() string
+}
+
+// eventsOf returns the function that reads a watch stream's next event,
+// once the stream is open (or err, if opening it failed).
+func eventsOf[Resp any, P interface {
+	*Resp
+	watchResponse
+}](stream grpc.ServerStreamingClient[Resp], err error) (func() (watchEvent, error), error) {
+	if err != nil {
+		return nil, err
+	}
+	return func() (watchEvent, error) {
+		resp, err := stream.Recv()
+		if err != nil {
+			return watchEvent{}, err
+		}
+		r := P(resp)
+		ev := watchEvent{typ: r.GetType(), token: r.GetResumeToken()}
+		if obj := watchObject(r); obj != nil {
+			ev.id, ev.obj = obj.GetId(), obj
+		}
+		return ev, nil
+	}, nil
+}
+
+// identified is an object of a watch: a notebook or an instance.
+type identified interface {
+	proto.Message
+	GetId() string
+}
+
+// watchObject returns the object a watch response carries, or nil.
+func watchObject(resp watchResponse) identified {
+	switch r := resp.(type) {
+	case *notebookv1.WatchNotebooksResponse:
+		if nb := r.GetNotebook(); nb != nil {
+			return nb
+		}
+	case *devenvv1.WatchInstancesResponse:
+		if in := r.GetInstance(); in != nil {
+			return in
 		}
 	}
 	return nil
