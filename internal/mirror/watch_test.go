@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,8 @@ func (i *instances) GetInstance(context.Context, *devenvv1.GetInstanceRequest) (
 }
 
 // watchMirror serves the mirror of nb and inst on loopback, with opts;
-// config, if not nil, sets up the HTTP server (its timeouts) first.
+// config, if not nil, sets up the HTTP server (its timeouts, its
+// protocols) first.
 func watchMirror(t *testing.T, nb *notebooks, inst *instances, opts mirror.Options, config func(*http.Server)) *httptest.Server {
 	t.Helper()
 	if nb == nil {
@@ -89,6 +91,9 @@ func watchMirror(t *testing.T, nb *notebooks, inst *instances, opts mirror.Optio
 		config(ts.Config)
 	}
 	ts.Start()
+	if ts.Config.Protocols != nil && ts.Config.Protocols.UnencryptedHTTP2() {
+		ts.Client().Transport.(*http.Transport).Protocols = ts.Config.Protocols
+	}
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -533,14 +538,20 @@ func TestWatch_keepAlive(t *testing.T) {
 }
 
 // TestWatch_outlivesTheServersTimeouts: a watch lasts longer than the HTTP
-// server's ReadTimeout and WriteTimeout, which bound unary calls: net/http
-// would cancel the request once its connection's read deadline passed,
-// and fail the first write after the write deadline.
+// server's ReadTimeout and WriteTimeout, which bound unary calls (net/http
+// fails the first write after the write deadline), over HTTP/1.1 and
+// HTTP/2, in both formats. (HTTP/2 without TLS here, the REST listener's
+// HTTP/2 with TLS: the server's HTTP/2 streams are the same, and a TLS
+// handshake within the short timeouts would depend on the machine's load.)
 func TestWatch_outlivesTheServersTimeouts(t *testing.T) {
 	t.Parallel()
 	const timeout = 50 * time.Millisecond
-	for _, accept := range []string{eventStream, "application/json"} {
-		t.Run(accept, func(t *testing.T) {
+	for _, tt := range []struct {
+		accept string
+		http2  bool
+	}{{eventStream, false}, {"application/json", false}, {eventStream, true}, {"application/json", true}} {
+		accept := tt.accept
+		t.Run(fmt.Sprintf("%s_http%d", map[string]string{eventStream: "sse", "application/json": "ndjson"}[accept], map[bool]int{false: 1, true: 2}[tt.http2]), func(t *testing.T) {
 			t.Parallel()
 			next := make(chan struct{})
 			nbs := &notebooks{watch: func(_ proto.Message, ss grpc.ServerStream) error {
@@ -554,15 +565,24 @@ func TestWatch_outlivesTheServersTimeouts(t *testing.T) {
 				}
 				return ss.SendMsg(notebookEvent(watchv1.EventType_EVENT_TYPE_BOOKMARK, nil, "t2"))
 			}}
-			ts := watchMirror(t, nbs, nil, mirror.Options{}, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
+			ts := watchMirror(t, nbs, nil, mirror.Options{}, func(s *http.Server) {
+				s.ReadTimeout, s.WriteTimeout = timeout, timeout
+				if tt.http2 {
+					s.Protocols = new(http.Protocols)
+					s.Protocols.SetUnencryptedHTTP2(true)
+				}
+			})
 			resp := openWatch(t, ts, notebooksWatch, map[string]string{"Accept": accept})
+			if want := map[bool]int{false: 1, true: 2}[tt.http2]; resp.ProtoMajor != want {
+				t.Fatalf("HTTP/%d; want HTTP/%d", resp.ProtoMajor, want)
+			}
 			br := bufio.NewReader(resp.Body)
 			if _, err := br.ReadString('\n'); err != nil {
 				t.Fatal(err)
 			}
 			// Real time: the deadlines are the connection's.
 			time.Sleep(4 * timeout)
-			next <- struct{}{}
+			close(next) // the watch may have ended: no one may wait for it
 			rest := readEnd(t, br)
 			if !strings.Contains(rest, "t2") {
 				t.Errorf("after both timeouts passed, the stream went on with %q; want the second event", rest)
