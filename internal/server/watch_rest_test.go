@@ -193,9 +193,8 @@ func TestWatch_REST(t *testing.T) {
 	f.poll(t, emulator.DefaultLifecycle().Create)
 	running := expectEvents(t, br, true, "MODIFIED first/RUNNING")[0]
 
-	// The event's notebook is the one a GET answers (the fields the API
-	// declares: a GET passes on ModelArts' JSON as it came, with its
-	// order, its empty lists and any field the API does not declare).
+	// The event's notebook is the one a GET answers (byte for byte:
+	// TestWatch_restEventsAsGET).
 	got, err := io.ReadAll(f.get(t, "/v1/"+project+"/notebooks/"+id, "alice-bearer", nil).Body)
 	if err != nil {
 		t.Fatal(err)
