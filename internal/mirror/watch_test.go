@@ -181,18 +181,6 @@ func instanceEvent(typ watchv1.EventType, inst *devenvv1.Instance, token string)
 	return &devenvv1.WatchInstancesResponse{Type: typ, Instance: inst, ResumeToken: token}
 }
 
-// sendAll sends events, one after another.
-func sendAll(events ...proto.Message) watchScript {
-	return func(_ proto.Message, ss grpc.ServerStream) error {
-		for _, ev := range events {
-			if err := ss.SendMsg(ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // getBody is the body of the mirror's answer to a GET of path.
 func getBody(t *testing.T, ts *httptest.Server, path string) string {
 	t.Helper()

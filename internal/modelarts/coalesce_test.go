@@ -548,7 +548,7 @@ func TestCoalesce_joinOnTheCallersSpan(t *testing.T) {
 	ev := ended[0].Events()[0]
 	attrs := map[attribute.Key]string{}
 	for _, a := range ev.Attributes {
-		attrs[a.Key] = a.Value.Emit()
+		attrs[a.Key] = a.Value.AsString()
 	}
 	if ev.Name != "joined an identical read in flight" || attrs["devenv.upstream_request_id"] != "rid-first" || attrs["modelarts.operation"] != "GetNotebook" {
 		t.Errorf("event %q %v; want the join, with rid-first and GetNotebook", ev.Name, attrs)

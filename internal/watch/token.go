@@ -14,15 +14,19 @@ import (
 // or from a poller that stopped in between names an epoch no poller has,
 // and is refused as expired rather than misread.
 
+// A token's kinds.
 const (
-	tokenVersion = 1
 	// tokenAfter: the subscriber has every event up to seq.
 	tokenAfter byte = 0
 	// tokenInSnapshot: the subscriber was sent part of the snapshot taken
 	// at seq: it cannot resume (it may lack objects the snapshot had not
 	// sent yet).
 	tokenInSnapshot byte = 1
-	epochLen             = 16
+)
+
+const (
+	tokenVersion = 1
+	epochLen     = 16
 	// maxTokenLen bounds a token's text: version, kind, epoch and a
 	// 10-byte uvarint, in base64.
 	maxTokenLen = (2 + epochLen + binary.MaxVarintLen64 + 2) * 4 / 3
