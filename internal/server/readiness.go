@@ -72,8 +72,10 @@ func (s *Server) probe(ctx context.Context) {
 // watchReadiness evaluates readiness on every tick until ctx is done, and
 // publishes it: GET /readyz on the admin listener, and the gRPC health of
 // each API service (servedServices; the server as a whole, "", stays SERVING while the
-// process serves: it is the liveness signal). Changes are logged.
-func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
+// process serves: it is the liveness signal). Changes are logged. If
+// published is not nil, it is called after each evaluation (tests wait on
+// it rather than on the next tick, whose evaluation would run beside them).
+func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time, published func()) {
 	ready, why := false, "starting"
 	publish := func() {
 		nowReady, nowWhy, cause := s.readiness(ctx, s.opts.Clock.Now())
@@ -96,13 +98,19 @@ func (s *Server) watchReadiness(ctx context.Context, ticks <-chan time.Time) {
 			s.health.SetServingStatus(name, status)
 		}
 	}
-	publish()
+	evaluate := func() {
+		publish()
+		if published != nil {
+			published()
+		}
+	}
+	evaluate()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticks:
-			publish()
+			evaluate()
 		}
 	}
 }

@@ -85,11 +85,21 @@ func TestReadiness(t *testing.T) {
 	defer s.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	ticks := make(chan time.Time)
+	published := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.watchReadiness(ctx, ticks)
+		s.watchReadiness(ctx, ticks, func() { published <- struct{}{} })
 	}()
+	awaitPublished := func() {
+		t.Helper()
+		select {
+		case <-published:
+		case <-time.After(10 * time.Second):
+			t.Fatal("watchReadiness does not evaluate readiness")
+		}
+	}
+	awaitPublished() // the evaluation at start
 	defer func() {
 		cancel()
 		<-done
@@ -102,12 +112,11 @@ func TestReadiness(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("watchReadiness does not take ticks")
 		}
-		// A second tick returns only once the first was published.
-		select {
-		case ticks <- at:
-		case <-time.After(10 * time.Second):
-			t.Fatal("watchReadiness does not take ticks")
-		}
+		// Return once the tick's evaluation is over, so that nothing of it
+		// (a probe's start) runs beside what the test does next. (A second
+		// tick used to stand for this; its own evaluation then ran beside
+		// the test, and a probe's WaitGroup.Add beside waitProbe's Wait.)
+		awaitPublished()
 	}
 	check := func(what string, wantReady bool) {
 		t.Helper()

@@ -70,7 +70,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(readinessDone)
 		tick := time.NewTicker(readinessInterval)
 		defer tick.Stop()
-		s.watchReadiness(readyCtx, tick.C)
+		s.watchReadiness(readyCtx, tick.C, nil)
 	}()
 
 	var serveErr error
