@@ -168,6 +168,10 @@ breaking: $(THIRD_PARTY_STAMP) ## buf breaking (WIRE_JSON) of proto/ against git
 	$(BUF) build -o .tmp/current.binpb
 	$(BUF) breaking .tmp/current.binpb --against .tmp/breaking.binpb
 
+# The vendor JSON code that buf.gen.yaml's own plugin
+# (internal/vendorjson/protoc-gen-vendorjson) writes.
+VENDORJSON_CODEC := internal/vendorjson/codec
+
 .PHONY: generate
 generate: $(THIRD_PARTY_STAMP) $(NODE_MODULES) debian-packages ## Regenerate gen/ from proto/
 	$(BUF) format -w proto
@@ -176,9 +180,9 @@ generate: $(THIRD_PARTY_STAMP) $(NODE_MODULES) debian-packages ## Regenerate gen
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail if gen/ differs from what is committed
-	@if [ -n "$$(git status --porcelain -- gen proto)" ]; then \
-		echo "gen/ or proto/ is stale: run make generate and commit the result"; \
-		git status --porcelain -- gen proto; git --no-pager diff --stat -- gen proto; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- gen proto $(VENDORJSON_CODEC))" ]; then \
+		echo "gen/, proto/ or $(VENDORJSON_CODEC) is stale: run make generate and commit the result"; \
+		git status --porcelain -- gen proto $(VENDORJSON_CODEC); git --no-pager diff --stat -- gen proto $(VENDORJSON_CODEC); exit 1; fi
 
 .PHONY: third_party
 third_party: $(THIRD_PARTY_STAMP) ## Fetch the third-party protos: those proto/ imports, and google/rpc for the clients

@@ -13,6 +13,14 @@
 // (ignored). What reading drops can be written back: a reader keeps the
 // JSON beside the messages it read in an [Originals], and [MarshalWith]
 // writes those messages as that JSON.
+//
+// The messages of the vendor's APIs (the proto packages modelarts.*) are
+// read and written by code generated for them (package codec, by
+// protoc-gen-vendorjson: `make generate`), without protobuf reflection;
+// reading them accepts and refuses exactly what protojson with
+// DiscardUnknown does. Other messages go through protojson and a writer
+// over reflection, which the tests keep as the reference of the
+// generated code.
 package vendorjson
 
 import (
@@ -30,13 +38,16 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson/codec"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson/jsonwire"
 )
 
 // marshalBuffers are the buffers Marshal writes into, reused: a fresh one
 // grows by doubling, which for a list of 100 instances (about 120 KB)
 // allocated and copied twice the answer. Buffers beyond maxPooledBuffer
 // are left to the garbage collector.
-var marshalBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var marshalBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooledBuffer = 4 << 20
 
@@ -49,22 +60,45 @@ func Marshal(m proto.Message) ([]byte, error) {
 // it, that o keeps (see [Originals]) is written as the JSON it was read
 // from. When o keeps m itself, the answer is that JSON, shared, not
 // copied.
+//
+// The messages of the vendor's APIs are written by generated code
+// (package codec); others, by a writer over protobuf reflection that
+// writes the same bytes (the tests compare the two).
 func MarshalWith(m proto.Message, o *Originals) ([]byte, error) {
 	if raw, ok := o.of(m); ok {
 		return raw, nil
 	}
-	buf := marshalBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledBuffer {
-			buf.Reset()
+	buf := marshalBuffers.Get().(*[]byte)
+	w := jsonwire.Writer{Buf: (*buf)[:0]}
+	if o != nil {
+		w.Kept = o.byMessage
+	}
+	ok, err := codec.Marshal(&w, m)
+	if ok {
+		var out []byte
+		if err == nil {
+			out = bytes.Clone(w.Buf)
+		}
+		if cap(w.Buf) <= maxPooledBuffer {
+			*buf = w.Buf[:0]
 			marshalBuffers.Put(buf)
 		}
-	}()
-	w := writer{buf: buf, originals: o}
+		return out, err
+	}
+	marshalBuffers.Put(buf)
+	return marshalReflect(m, o)
+}
+
+// marshalReflect writes m as MarshalWith does, by protobuf reflection:
+// the writer of the messages without generated code, and the reference
+// the generated code is tested against.
+func marshalReflect(m proto.Message, o *Originals) ([]byte, error) {
+	var buf bytes.Buffer
+	w := writer{buf: &buf, originals: o}
 	if err := w.message(m.ProtoReflect()); err != nil {
 		return nil, err
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
 // writer writes a message into buf, each message o keeps as it came.
@@ -77,7 +111,27 @@ type writer struct {
 var unmarshalOptions = protojson.UnmarshalOptions{DiscardUnknown: true}
 
 // Unmarshal reads vendor JSON into m.
+//
+// The messages of the vendor's APIs are read by generated code (package
+// codec), which accepts and refuses what protojson with DiscardUnknown
+// does and makes the same messages (the tests compare the two); others,
+// by protojson.
 func Unmarshal(b []byte, m proto.Message) error {
+	var d jsonwire.Decoder
+	d.Reset(b)
+	if ok, err := codec.Unmarshal(&d, m); ok {
+		if err != nil {
+			return fmt.Errorf("vendorjson: reading %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
+		}
+		return nil
+	}
+	return unmarshalReflect(b, m)
+}
+
+// unmarshalReflect reads b into m with protojson: the reader of the
+// messages without generated code, and the reference the generated code
+// is tested against.
+func unmarshalReflect(b []byte, m proto.Message) error {
 	return unmarshalOptions.Unmarshal(b, m)
 }
 
