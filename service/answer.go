@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -168,24 +169,70 @@ func secretKey(key string) bool {
 
 // suspect reports whether raw may hold a member forCallers drops or
 // changes: a suspect word in any ASCII case, or an escape (\u) that
-// could spell a member's name.
+// could spell a member's name. It reads raw once, in chunks lowered into
+// a buffer on the stack (asciiLower), each overlapping the last by the
+// longest word less one byte, and looks up each pair of bytes among the
+// words' first two (suspectStarts) before comparing a word: it allocates
+// nothing whatever the answer's size, and runs on every answer a REST
+// caller gets.
 func suspect(raw []byte) bool {
 	if bytes.Contains(raw, []byte(`\u`)) {
 		return true
 	}
-	lower := make([]byte, len(raw))
-	for i, c := range raw {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	const overlap = len("connection") - 1 // the longest suspect word, less one
+	var buf [4096]byte
+	for start := 0; start < len(raw); start += len(buf) - overlap {
+		chunk := buf[:asciiLower(buf[:], raw[start:])]
+		for i := 0; i+1 < len(chunk); i++ {
+			if suspectStarts[chunk[i]]&(1<<(chunk[i+1]&63)) == 0 || chunk[i+1] >= 128 {
+				continue
+			}
+			for _, w := range suspectWords {
+				if bytes.HasPrefix(chunk[i:], w) {
+					return true
+				}
+			}
 		}
-		lower[i] = c
-	}
-	for _, w := range suspectWords {
-		if bytes.Contains(lower, w) {
-			return true
+		if start+len(chunk) >= len(raw) {
+			break
 		}
 	}
 	return false
+}
+
+// suspectStarts says which pairs of bytes start a suspect word: bit b&63 of
+// suspectStarts[a] is set when some word starts with a, b (a set bit may
+// also stand for another b of the same low six bits: the word is compared
+// then).
+var suspectStarts = func() (t [256]uint64) {
+	for _, w := range suspectWords {
+		t[w[0]] |= 1 << (w[1] & 63)
+	}
+	return t
+}()
+
+// asciiLower copies as much of src as fits into dst with ASCII upper case
+// letters lowered, eight bytes at a time, and returns how much it copied.
+func asciiLower(dst, src []byte) int {
+	n := min(len(dst), len(src))
+	const ones = 0x0101010101010101
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64(src[i:])
+		a := x & (0x7f * ones)                 // each byte without its high bit
+		ge := a + (0x80-'A')*ones              // high bit set: the byte is at least 'A'
+		gt := a + (0x80-'Z'-1)*ones            // high bit set: the byte is past 'Z'
+		upper := ge &^ gt &^ x & (0x80 * ones) // 'A'..'Z', and ASCII
+		binary.LittleEndian.PutUint64(dst[i:], x|upper>>2)
+	}
+	for ; i < n; i++ {
+		c := src[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+	return n
 }
 
 // forCallers returns raw, the vendor's JSON of an instance or a list

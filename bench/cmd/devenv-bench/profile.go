@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,13 @@ const profileCallers = 64
 // allocListCallers is how many callers drive the lists' allocation
 // window (see profileServer).
 const allocListCallers = 2
+
+// allocCalls and allocListCalls are how many calls the allocation count
+// of an operation, and of a list, is made of (see profileServer).
+const (
+	allocCalls     = 4 * profileCallers
+	allocListCalls = 3 * allocListCallers
+)
 
 // profileName names the profiles of a scenario (S1 or S2) and an
 // operation: <server>-<name>-cpu.pprof and <server>-<name>-allocs.pprof.
@@ -106,22 +115,21 @@ func profileServer(ctx context.Context, cfg config, name, scenario string, secon
 	}
 	defer cd.close()
 	// The counting twin records the stack of every allocation: a list of
-	// 100 takes it seconds per call at profileCallers callers, and a
-	// window of one second saw none of ListNotebooks' complete. Lists
-	// are counted with allocListCallers callers, for longer; a call
-	// allocates what it allocates at any concurrency.
-	callers, warm, window := profileCallers, 500*time.Millisecond, time.Second
+	// 100 takes it seconds per call. Its allocations are counted between
+	// two moments when no call is in flight, over a fixed number of calls
+	// (driveCalls), so that the count is exactly theirs: a window of time
+	// would cut calls at its edges, which for a few slow calls (the lists)
+	// weighs as much as the calls themselves. The lists are driven by
+	// allocListCallers callers; a call allocates what it allocates at any
+	// concurrency.
+	callers, warm, calls := profileCallers, 500*time.Millisecond, allocCalls
 	if wl.op == opList || wl.op == opListNotebooks {
-		callers, warm, window = allocListCallers, 2*time.Second, 6*time.Second
+		callers, warm, calls = allocListCallers, 2*time.Second, allocListCalls
 	}
-	var beforeErr, afterErr error
-	r = drive(cd, callers, warm, window, func(start bool) {
-		if start {
-			beforeErr = fetch(t.count, "/debug/pprof/heap?gc=1", before)
-			return
-		}
-		afterErr = fetch(t.count, "/debug/pprof/heap?gc=1", after)
-	})
+	drive(cd, callers, warm, 0, func(bool) {}) // the warm-up; it returns when its calls have ended
+	beforeErr := fetch(t.count, "/debug/pprof/heap?gc=1", before)
+	r = driveCalls(cd, callers, calls)
+	afterErr := fetch(t.count, "/debug/pprof/heap?gc=1", after)
 	if err := errors.Join(beforeErr, afterErr); err != nil {
 		return nil, err
 	}
@@ -157,4 +165,40 @@ func saveProfile(ctx context.Context, debugAddr, path, dir, file string) error {
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
 	return err
+}
+
+// driveCalls makes calls calls with d, spread over callers callers, and
+// returns when all of them have ended; its result counts every call.
+func driveCalls(d driver, callers, calls int) result {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var r result
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range callers {
+		wg.Go(func() {
+			call := d.caller(w)
+			for next.Add(1) <= int64(calls) {
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				t0 := time.Now()
+				err := call(ctx, callSeq.Add(1))
+				el := time.Since(t0)
+				cancel()
+				mu.Lock()
+				r.lat = append(r.lat, el)
+				if err != nil {
+					r.errors++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	r.elapsed = time.Since(start)
+	r.calls, r.allCalls = len(r.lat), len(r.lat)
+	slices.Sort(r.lat)
+	return r
 }

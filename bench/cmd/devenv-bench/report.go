@@ -142,7 +142,10 @@ func (r *report) markdown() string {
 	w("## Ratios and targets\n\n| ratio | value | target | |\n|---|---:|---:|---|\n")
 	for _, t := range r.targets() {
 		mark := "met"
-		if !t.ok {
+		switch {
+		case t.value == notMeasured:
+			mark = "not measured"
+		case !t.ok:
 			mark = "**missed**"
 		}
 		w("| %s | %s | %s | %s |\n", t.name, t.value, t.target, mark)
@@ -287,7 +290,7 @@ func (r *report) perCallSection(b *strings.Builder) {
 		return
 	}
 	w("## Per call: the facade against the bare facade\n\n")
-	w("From profiles of each server under %d callers, the facade and the bare facade one after the other in the same run (`bench/%s/<server>-<S1|S2>-<operation>-*`). S1 is gRPC, S2 the mirror; for the bare facade they are B1 and B2. CPU is the CPU profile's samples (the profiler's own work left out; the profile sees less than `/proc`, so compare its figures with each other); allocations, bytes and timers (allocations of `time.newTimer`) are exact counts, the difference of two allocation profiles of the server's twin that records every allocation (driven by %d callers for the lists, which take that twin seconds per call); goroutines and parks are the goroutine creations and Running->Waiting transitions of a one-second execution trace (DeleteInstance only). Each is divided by the calls made in its window.\n\n", profileCallers, filepath.Base(r.cfg.profileDir), allocListCallers)
+	w("From profiles of each server under %d callers, the facade and the bare facade one after the other in the same run (`bench/%s/<server>-<S1|S2>-<operation>-*`). S1 is gRPC, S2 the mirror; for the bare facade they are B1 and B2. CPU is the CPU profile's samples (the profiler's own work left out; the profile sees less than `/proc`, so compare its figures with each other); allocations, bytes and timers (allocations of `time.newTimer`) are exact counts, the difference of two allocation profiles of the server's twin that records every allocation, taken with no call in flight before and after a fixed number of calls (%d by %d callers; for the lists, which take that twin seconds per call, %d by %d), so that no call is cut at the window's edges; goroutines and parks are the goroutine creations and Running->Waiting transitions of a one-second execution trace (DeleteInstance only). Each is divided by the calls made in its window.\n\n", profileCallers, filepath.Base(r.cfg.profileDir), allocCalls, profileCallers, allocListCalls, allocListCallers)
 	for _, op := range ops {
 		w("### %s\n\n", opNames[op])
 		cols := []struct{ label, key string }{{"facade S1", "facade-S1-" + op}, {"bare B1", "bare-S1-" + op}, {"facade S2", "facade-S2-" + op}, {"bare B2", "bare-S2-" + op}}
