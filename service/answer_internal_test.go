@@ -5,6 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 func TestForCallers(t *testing.T) {
@@ -36,9 +42,11 @@ func TestForCallers(t *testing.T) {
 			}
 		})
 	}
+	// Text that is not one JSON value never reaches forCallers: reading
+	// the answer fails first.
 	for _, bad := range []string{`{"token":`, `{"token":1} {"b":2}`, `{"password":1,}`} {
-		if got, err := forCallers([]byte(bad)); err == nil {
-			t.Errorf("forCallers(%s) = %s; want an error", bad, got)
+		if err := vendorjson.Unmarshal([]byte(bad), new(devenvv1.Instance)); err == nil {
+			t.Errorf("vendorjson.Unmarshal(%s) reads an instance", bad)
 		}
 	}
 }
@@ -50,6 +58,9 @@ func FuzzForCallers(f *testing.F) {
 	f.Add(`{"connectionInfo":{"url":"https://t@h/"},"pass\u0077ord":1}`)
 	f.Add("2" + strings.Repeat("0", 320)) // beyond float64
 	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return // read before, and refused (FuzzReadIsValid)
+		}
 		got, err := forCallers([]byte(in))
 		if err != nil {
 			return
@@ -87,5 +98,38 @@ func FuzzForCallers(f *testing.F) {
 			}
 		}
 		walk(v)
+	})
+}
+
+// FuzzReadIsValid keeps forCallers' premise: the answers it is given were
+// read by vendorjson.Unmarshal without an error, and any text that reads
+// into one of the answers forCallers copies, json.Valid accepts (so
+// jsontok's scanner, which relies on the syntax having been checked, never
+// walks anything else).
+func FuzzReadIsValid(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"DE-1","spec":{"credential":{"k":"v"}},"a":[1,null,true]}`,
+		`{"instances":[{"id":"x","status":"RUNNING"}],"total":1}`,
+		`{"data":[{"id":"x","token":"t"}],"total":1}`,
+		`{"current_status":"A","Current_Status":"B"}`,
+		`{"a":"\ud800","b":-0.0e+5,"c":"\u0000"}`,
+		"{\"a\":\"\xff\"}", `{"token":1} {"b":2}`, `{"password":1,}`, `{"id":01}`, `{"id":"x"}x`,
+	} {
+		f.Add(s)
+	}
+	answers := []func() proto.Message{
+		func() proto.Message { return new(devenvv1.Instance) },
+		func() proto.Message { return new(devenvv1.ListInstancesResponse) },
+		func() proto.Message { return new(devenvv1.ActOnInstanceResponse) },
+		func() proto.Message { return new(notebookv1.Notebook) },
+		func() proto.Message { return new(notebookv1.ListNotebooksResponse) },
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, m := range answers {
+			msg := m()
+			if vendorjson.Unmarshal([]byte(in), msg) == nil && !json.Valid([]byte(in)) {
+				t.Fatalf("vendorjson.Unmarshal reads %q into a %T, which json.Valid refuses", in, msg)
+			}
+		}
 	})
 }

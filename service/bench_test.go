@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/mirror"
@@ -47,13 +48,21 @@ func BenchmarkDeleteInstanceInProcess(b *testing.B) {
 // readProject holds the 100 instances of the read benchmarks.
 const readProject = "be4c00000000000000000000000b3e4c"
 
-// readEmulator is an emulator with 100 RUNNING instances in readProject,
-// shaped as the create endpoint makes them, and a service over it; it
+// readEmulator is an emulator with 100 RUNNING instances and 100 RUNNING
+// notebooks (each with a token, which callers never get) in readProject,
+// shaped as the create endpoints make them, and a service over it; it
 // returns the service and the first instance's ID.
 func readEmulator(b *testing.B) (*service.Service, string) {
 	b.Helper()
 	emu := emulator.MustNew(emulator.Options{RequestLog: options.None, NoSamples: true})
 	for i := range 100 {
+		emu.AddNotebook(readProject, emulator.Notebook{
+			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), Name: fmt.Sprintf("bench-%03d", i),
+			Description: "devenv-bench: a notebook with the fields the new API fills", Status: emulator.NotebookRunning,
+			Flavor: "modelarts.vm.cpu.2u", ImageID: "e1a07296-22a8-4f05-8bc8-e936c8e54090",
+			Volume:    emulator.Volume{Category: "EVS", Ownership: "MANAGED", Capacity: 50},
+			Endpoints: []emulator.Endpoint{{Service: "SSH", KeyPairNames: []string{"bench-key-1"}, AllowedAccessIPs: []string{"192.0.2.1"}}},
+		})
 		emu.AddInstance(readProject, emulator.Instance{
 			ID: fmt.Sprintf("DE-00000000-0000-0000-0000-%012d", i), Name: fmt.Sprintf("bench-%03d", i),
 			Status: emulator.StatusRunning, Flavor: "modelarts.vm.cpu.2u", ProfileID: "Multi-Engine 1.0 (python3)-cpu",
@@ -82,6 +91,41 @@ func BenchmarkListInstances100InProcess(b *testing.B) {
 		resp, err := svc.ListInstances(b.Context(), req)
 		if err != nil || len(resp.GetInstances()) != 100 {
 			b.Fatal(len(resp.GetInstances()), err)
+		}
+	}
+}
+
+// BenchmarkListNotebooks100InProcess is ListNotebooks answering 100
+// notebooks of the new API, service -> client -> emulator over loopback
+// HTTP; the emulator's time is included.
+func BenchmarkListNotebooks100InProcess(b *testing.B) {
+	svc, _ := readEmulator(b)
+	req := &notebookv1.ListNotebooksRequest{ProjectId: readProject, Limit: 100}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := svc.ListNotebooks(b.Context(), req)
+		if err != nil || len(resp.GetData()) != 100 {
+			b.Fatal(len(resp.GetData()), err)
+		}
+	}
+}
+
+// BenchmarkListNotebooks100REST is ListNotebooks answering 100 notebooks
+// over the REST mirror, in process: the mirror's answer is the vendor's
+// JSON less each notebook's token (forCallers).
+func BenchmarkListNotebooks100REST(b *testing.B) {
+	svc, _ := readEmulator(b)
+	h, err := mirror.New(b.Context(), []mirror.Service{mirror.NotebookService(svc)}, svc.UnaryInterceptor(), mirror.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := "/v1/" + readProject + "/notebooks?limit=100"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(b.Context(), http.MethodGet, url, nil))
+		if w.Code != http.StatusOK || w.Body.Len() < 100_000 || strings.Contains(w.Body.String(), `"token"`) {
+			b.Fatal(w.Code, w.Body.Len())
 		}
 	}
 }
