@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson/codec"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson/jsonwire"
@@ -391,4 +393,52 @@ func randomAny(r *rand.Rand, depth int) *structpb.Value {
 		return structpb.NewListValue(l)
 	}
 	return structpb.NewNumberValue(float64(r.IntN(100)))
+}
+
+// TestRecursionLimit: nesting around protojson's limit (10,000 messages;
+// each free-form value is one, each unknown member's array or object
+// counts against what is left) is refused where protojson refuses it.
+func TestRecursionLimit(t *testing.T) {
+	t.Parallel()
+	nest := func(head string, n int, open, leaf, close, tail string) []byte {
+		return []byte(head + strings.Repeat(open, n) + leaf + strings.Repeat(close, n) + tail)
+	}
+	for _, mt := range []protoreflect.MessageType{
+		(*notebookv1.Notebook)(nil).ProtoReflect().Type(),
+		(*devenvv1.Instance)(nil).ProtoReflect().Type(),
+	} {
+		for n := 9996; n <= 10001; n++ {
+			compareUnmarshal(t, mt, nest(`{"tags":`, n, "[", "1", "]", `}`))
+			compareUnmarshal(t, mt, nest(`{"unknown":`, n, `{"a":`, "1", "}", `}`))
+			compareUnmarshal(t, mt, nest(`{"flavor_details":{"params":`, n/2, `{"a":[`, "1", "]}", `}}`))
+		}
+	}
+}
+
+// TestReadDoesNotShareTheInput: what is read stays as it was when the
+// input is written over (the service reads bodies from reused buffers).
+func TestReadDoesNotShareTheInput(t *testing.T) {
+	t.Parallel()
+	for _, file := range sampleFiles(t) {
+		in, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mt := range vendorTypes(t) {
+			got, want := mt.New().Interface(), mt.New().Interface()
+			if vendorjson.Unmarshal(in, got) != nil || vendorjson.UnmarshalReflect(in, want) != nil {
+				continue
+			}
+			scribble := bytes.Clone(in)
+			if vendorjson.Unmarshal(scribble, got) != nil {
+				t.Fatal(file)
+			}
+			for i := range scribble {
+				scribble[i] = 'x'
+			}
+			if !proto.Equal(got, want) {
+				t.Fatalf("%s as %s changed with its input", file, mt.Descriptor().FullName())
+			}
+		}
+	}
 }

@@ -63,7 +63,7 @@ func unmarshalModelartsDevenvV1CreateInstanceRequest(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "profile_id", "profileId":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -313,7 +313,7 @@ func unmarshalModelartsDevenvV1CreateInstanceSpec(d *jsonwire.Decoder, m *v1.Cre
 				if _, dup := m.Annotations[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -364,7 +364,8 @@ func marshalModelartsDevenvV1CreateInstanceSpec(w *jsonwire.Writer, m *v1.Create
 		}
 		if len(m.Annotations) > 0 {
 			w.Raw(",\"annotations\":")
-			keys := make([]string, 0, len(m.Annotations))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Annotations {
 				keys = append(keys, k)
 			}
@@ -751,7 +752,7 @@ func unmarshalModelartsDevenvV1ListInstancesResponse(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.TotalCount = &v
+			m.TotalCount = d.Int32Ptr(v)
 		case "instances":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1029,7 +1030,7 @@ func unmarshalModelartsDevenvV1UpdateInstanceRequest(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "spec":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2035,7 +2036,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2047,7 +2048,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -2059,7 +2060,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2071,7 +2072,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "flavor":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2083,7 +2084,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.Flavor = &v
+			m.Flavor = d.StringPtr(v)
 		case "creation_timestamp", "creationTimestamp":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -2095,7 +2096,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.CreationTimestamp = &v
+			m.CreationTimestamp = d.StringPtr(v)
 		case "latest_update_timestamp", "latestUpdateTimestamp":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -2107,7 +2108,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.LatestUpdateTimestamp = &v
+			m.LatestUpdateTimestamp = d.StringPtr(v)
 		case "profile":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -2191,7 +2192,7 @@ func unmarshalModelartsDevenvV1Instance(d *jsonwire.Decoder, m *v1.Instance) err
 			if err != nil {
 				return err
 			}
-			m.ErrorCode = &v
+			m.ErrorCode = d.StringPtr(v)
 		case "queuing_info", "queuingInfo":
 			if err := d.Mark(seen[:], 14, name); err != nil {
 				return err
@@ -2370,7 +2371,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2382,7 +2383,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -2394,7 +2395,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "de_type", "deType":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2406,7 +2407,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 			if err != nil {
 				return err
 			}
-			m.DeType = &v
+			m.DeType = d.StringPtr(v)
 		case "flavor_type", "flavorType":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2418,7 +2419,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 			if err != nil {
 				return err
 			}
-			m.FlavorType = &v
+			m.FlavorType = d.StringPtr(v)
 		case "labels":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -2443,7 +2444,7 @@ func unmarshalModelartsDevenvV1Profile(d *jsonwire.Decoder, m *v1.Profile) error
 				if _, dup := m.Labels[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -2501,7 +2502,8 @@ func marshalModelartsDevenvV1Profile(w *jsonwire.Writer, m *v1.Profile) error {
 		}
 		if len(m.Labels) > 0 {
 			w.Raw(",\"labels\":")
-			keys := make([]string, 0, len(m.Labels))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Labels {
 				keys = append(keys, k)
 			}
@@ -2562,7 +2564,7 @@ func unmarshalModelartsDevenvV1Provision(d *jsonwire.Decoder, m *v1.Provision) e
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "annotations":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2587,7 +2589,7 @@ func unmarshalModelartsDevenvV1Provision(d *jsonwire.Decoder, m *v1.Provision) e
 				if _, dup := m.Annotations[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -2629,7 +2631,8 @@ func marshalModelartsDevenvV1Provision(w *jsonwire.Writer, m *v1.Provision) erro
 		}
 		if len(m.Annotations) > 0 {
 			w.Raw(",\"annotations\":")
-			keys := make([]string, 0, len(m.Annotations))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Annotations {
 				keys = append(keys, k)
 			}
@@ -2690,7 +2693,7 @@ func unmarshalModelartsDevenvV1ProvisionSpec(d *jsonwire.Decoder, m *v1.Provisio
 			if err != nil {
 				return err
 			}
-			m.Engine = &v
+			m.Engine = d.StringPtr(v)
 		case "params":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2769,7 +2772,7 @@ func unmarshalModelartsDevenvV1DockerImage(d *jsonwire.Decoder, m *v1.DockerImag
 			if err != nil {
 				return err
 			}
-			m.Namespace = &v
+			m.Namespace = d.StringPtr(v)
 		case "image_name", "imageName":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2781,7 +2784,7 @@ func unmarshalModelartsDevenvV1DockerImage(d *jsonwire.Decoder, m *v1.DockerImag
 			if err != nil {
 				return err
 			}
-			m.ImageName = &v
+			m.ImageName = d.StringPtr(v)
 		case "image_tag", "imageTag":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -2793,7 +2796,7 @@ func unmarshalModelartsDevenvV1DockerImage(d *jsonwire.Decoder, m *v1.DockerImag
 			if err != nil {
 				return err
 			}
-			m.ImageTag = &v
+			m.ImageTag = d.StringPtr(v)
 		case "annotations":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2818,7 +2821,7 @@ func unmarshalModelartsDevenvV1DockerImage(d *jsonwire.Decoder, m *v1.DockerImag
 				if _, dup := m.Annotations[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -2856,7 +2859,8 @@ func marshalModelartsDevenvV1DockerImage(w *jsonwire.Writer, m *v1.DockerImage) 
 		}
 		if len(m.Annotations) > 0 {
 			w.Raw(",\"annotations\":")
-			keys := make([]string, 0, len(m.Annotations))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Annotations {
 				keys = append(keys, k)
 			}
@@ -2911,7 +2915,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2923,7 +2927,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -2935,7 +2939,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "is_permitted", "isPermitted":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2947,7 +2951,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.IsPermitted = &v
+			m.IsPermitted = d.BoolPtr(v)
 		case "params":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2995,7 +2999,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.PromoType = &v
+			m.PromoType = d.StringPtr(v)
 		case "queuing_num", "queuingNum":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -3007,7 +3011,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.QueuingNum = &v
+			m.QueuingNum = d.Int32Ptr(v)
 		case "queue_left_time", "queueLeftTime":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -3019,7 +3023,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.QueueLeftTime = &v
+			m.QueueLeftTime = d.Int32Ptr(v)
 		case "instance_num", "instanceNum":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -3031,7 +3035,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.InstanceNum = &v
+			m.InstanceNum = d.Int32Ptr(v)
 		case "duration":
 			if err := d.Mark(seen[:], 10, name); err != nil {
 				return err
@@ -3043,7 +3047,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int32Ptr(v)
 		case "store_time", "storeTime":
 			if err := d.Mark(seen[:], 11, name); err != nil {
 				return err
@@ -3055,7 +3059,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.StoreTime = &v
+			m.StoreTime = d.Int32Ptr(v)
 		case "billing_flavor", "billingFlavor":
 			if err := d.Mark(seen[:], 12, name); err != nil {
 				return err
@@ -3067,7 +3071,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.BillingFlavor = &v
+			m.BillingFlavor = d.StringPtr(v)
 		case "billing_params", "billingParams":
 			if err := d.Mark(seen[:], 13, name); err != nil {
 				return err
@@ -3079,7 +3083,7 @@ func unmarshalModelartsDevenvV1FlavorDetails(d *jsonwire.Decoder, m *v1.FlavorDe
 			if err != nil {
 				return err
 			}
-			m.BillingParams = &v
+			m.BillingParams = d.Int32Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -3201,7 +3205,7 @@ func unmarshalModelartsDevenvV1Pool(d *jsonwire.Decoder, m *v1.Pool) error {
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3213,7 +3217,7 @@ func unmarshalModelartsDevenvV1Pool(d *jsonwire.Decoder, m *v1.Pool) error {
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -3225,7 +3229,7 @@ func unmarshalModelartsDevenvV1Pool(d *jsonwire.Decoder, m *v1.Pool) error {
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "owner":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -3312,7 +3316,7 @@ func unmarshalModelartsDevenvV1PoolOwner(d *jsonwire.Decoder, m *v1.PoolOwner) e
 			if err != nil {
 				return err
 			}
-			m.ProjectId = &v
+			m.ProjectId = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -3373,7 +3377,7 @@ func unmarshalModelartsDevenvV1NotebookSpec(d *jsonwire.Decoder, m *v1.NotebookS
 			if err != nil {
 				return err
 			}
-			m.LogPath = &v
+			m.LogPath = d.StringPtr(v)
 		case "custom_script_path", "customScriptPath":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3385,7 +3389,7 @@ func unmarshalModelartsDevenvV1NotebookSpec(d *jsonwire.Decoder, m *v1.NotebookS
 			if err != nil {
 				return err
 			}
-			m.CustomScriptPath = &v
+			m.CustomScriptPath = d.StringPtr(v)
 		case "storage":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -3445,7 +3449,7 @@ func unmarshalModelartsDevenvV1NotebookSpec(d *jsonwire.Decoder, m *v1.NotebookS
 			if err != nil {
 				return err
 			}
-			m.ResourceReservedTimestamp = &v
+			m.ResourceReservedTimestamp = d.Int64Ptr(v)
 		case "auto_stop", "autoStop":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -3494,7 +3498,7 @@ func unmarshalModelartsDevenvV1NotebookSpec(d *jsonwire.Decoder, m *v1.NotebookS
 				if _, dup := m.Annotations[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -3581,7 +3585,8 @@ func marshalModelartsDevenvV1NotebookSpec(w *jsonwire.Writer, m *v1.NotebookSpec
 		}
 		if len(m.Annotations) > 0 {
 			w.Raw(",\"annotations\":")
-			keys := make([]string, 0, len(m.Annotations))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Annotations {
 				keys = append(keys, k)
 			}
@@ -3642,7 +3647,7 @@ func unmarshalModelartsDevenvV1Storage(d *jsonwire.Decoder, m *v1.Storage) error
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "location":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3721,7 +3726,7 @@ func unmarshalModelartsDevenvV1StorageLocation(d *jsonwire.Decoder, m *v1.Storag
 			if err != nil {
 				return err
 			}
-			m.Path = &v
+			m.Path = d.StringPtr(v)
 		case "volume_size", "volumeSize":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3733,7 +3738,7 @@ func unmarshalModelartsDevenvV1StorageLocation(d *jsonwire.Decoder, m *v1.Storag
 			if err != nil {
 				return err
 			}
-			m.VolumeSize = &v
+			m.VolumeSize = d.Int32Ptr(v)
 		case "volume_unit", "volumeUnit":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -3745,7 +3750,7 @@ func unmarshalModelartsDevenvV1StorageLocation(d *jsonwire.Decoder, m *v1.Storag
 			if err != nil {
 				return err
 			}
-			m.VolumeUnit = &v
+			m.VolumeUnit = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -3814,7 +3819,7 @@ func unmarshalModelartsDevenvV1AutoStop(d *jsonwire.Decoder, m *v1.AutoStop) err
 			if err != nil {
 				return err
 			}
-			m.Enable = &v
+			m.Enable = d.BoolPtr(v)
 		case "duration":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3826,7 +3831,7 @@ func unmarshalModelartsDevenvV1AutoStop(d *jsonwire.Decoder, m *v1.AutoStop) err
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int32Ptr(v)
 		case "prompt":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -3838,7 +3843,7 @@ func unmarshalModelartsDevenvV1AutoStop(d *jsonwire.Decoder, m *v1.AutoStop) err
 			if err != nil {
 				return err
 			}
-			m.Prompt = &v
+			m.Prompt = d.BoolPtr(v)
 		case "stop_timestamp", "stopTimestamp":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -3850,7 +3855,7 @@ func unmarshalModelartsDevenvV1AutoStop(d *jsonwire.Decoder, m *v1.AutoStop) err
 			if err != nil {
 				return err
 			}
-			m.StopTimestamp = &v
+			m.StopTimestamp = d.Int64Ptr(v)
 		case "remain_time", "remainTime":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -3862,7 +3867,7 @@ func unmarshalModelartsDevenvV1AutoStop(d *jsonwire.Decoder, m *v1.AutoStop) err
 			if err != nil {
 				return err
 			}
-			m.RemainTime = &v
+			m.RemainTime = d.Int32Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -3939,7 +3944,7 @@ func unmarshalModelartsDevenvV1FailedReasons(d *jsonwire.Decoder, m *v1.FailedRe
 			if err != nil {
 				return err
 			}
-			m.Code = &v
+			m.Code = d.StringPtr(v)
 		case "message":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3951,7 +3956,7 @@ func unmarshalModelartsDevenvV1FailedReasons(d *jsonwire.Decoder, m *v1.FailedRe
 			if err != nil {
 				return err
 			}
-			m.Message = &v
+			m.Message = d.StringPtr(v)
 		case "detail":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -3976,7 +3981,7 @@ func unmarshalModelartsDevenvV1FailedReasons(d *jsonwire.Decoder, m *v1.FailedRe
 				if _, dup := m.Detail[string(key)]; dup {
 					return d.DuplicateKey(string(key))
 				}
-				k := string(key)
+				k := d.Text(key)
 				v, err := d.String("value")
 				if err != nil {
 					return err
@@ -4010,7 +4015,8 @@ func marshalModelartsDevenvV1FailedReasons(w *jsonwire.Writer, m *v1.FailedReaso
 		}
 		if len(m.Detail) > 0 {
 			w.Raw(",\"detail\":")
-			keys := make([]string, 0, len(m.Detail))
+			var small [16]string
+			keys := small[:0]
 			for k := range m.Detail {
 				keys = append(keys, k)
 			}
@@ -4065,7 +4071,7 @@ func unmarshalModelartsDevenvV1Workspace(d *jsonwire.Decoder, m *v1.Workspace) e
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -4126,7 +4132,7 @@ func unmarshalModelartsDevenvV1AIProject(d *jsonwire.Decoder, m *v1.AIProject) e
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -4187,7 +4193,7 @@ func unmarshalModelartsDevenvV1User(d *jsonwire.Decoder, m *v1.User) error {
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -4199,7 +4205,7 @@ func unmarshalModelartsDevenvV1User(d *jsonwire.Decoder, m *v1.User) error {
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -4264,7 +4270,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -4276,7 +4282,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "de_type", "deType":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -4288,7 +4294,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.DeType = &v
+			m.DeType = d.StringPtr(v)
 		case "flavor":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -4300,7 +4306,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.Flavor = &v
+			m.Flavor = d.StringPtr(v)
 		case "flavor_details", "flavorDetails":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -4324,7 +4330,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "begin_timestamp", "beginTimestamp":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -4336,7 +4342,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.BeginTimestamp = &v
+			m.BeginTimestamp = d.Int64Ptr(v)
 		case "end_timestamp", "endTimestamp":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -4348,7 +4354,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.EndTimestamp = &v
+			m.EndTimestamp = d.Int64Ptr(v)
 		case "remain_time", "remainTime":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -4360,7 +4366,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.RemainTime = &v
+			m.RemainTime = d.Int32Ptr(v)
 		case "rank":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -4372,7 +4378,7 @@ func unmarshalModelartsDevenvV1QueuingInfo(d *jsonwire.Decoder, m *v1.QueuingInf
 			if err != nil {
 				return err
 			}
-			m.Rank = &v
+			m.Rank = d.Int32Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -4471,7 +4477,7 @@ func unmarshalModelartsDevenvV1Repository(d *jsonwire.Decoder, m *v1.Repository)
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "branch":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -4483,7 +4489,7 @@ func unmarshalModelartsDevenvV1Repository(d *jsonwire.Decoder, m *v1.Repository)
 			if err != nil {
 				return err
 			}
-			m.Branch = &v
+			m.Branch = d.StringPtr(v)
 		case "user_name", "userName":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -4495,7 +4501,7 @@ func unmarshalModelartsDevenvV1Repository(d *jsonwire.Decoder, m *v1.Repository)
 			if err != nil {
 				return err
 			}
-			m.UserName = &v
+			m.UserName = d.StringPtr(v)
 		case "user_email", "userEmail":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -4507,7 +4513,7 @@ func unmarshalModelartsDevenvV1Repository(d *jsonwire.Decoder, m *v1.Repository)
 			if err != nil {
 				return err
 			}
-			m.UserEmail = &v
+			m.UserEmail = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -4519,7 +4525,7 @@ func unmarshalModelartsDevenvV1Repository(d *jsonwire.Decoder, m *v1.Repository)
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "connection_info", "connectionInfo":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -4614,7 +4620,7 @@ func unmarshalModelartsDevenvV1ConnectionInfo(d *jsonwire.Decoder, m *v1.Connect
 			if err != nil {
 				return err
 			}
-			m.Protocol = &v
+			m.Protocol = d.StringPtr(v)
 		case "url":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -4626,7 +4632,7 @@ func unmarshalModelartsDevenvV1ConnectionInfo(d *jsonwire.Decoder, m *v1.Connect
 			if err != nil {
 				return err
 			}
-			m.Url = &v
+			m.Url = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err

@@ -62,7 +62,7 @@ func unmarshalModelartsNotebookV1CreateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "flavor":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -110,7 +110,7 @@ func unmarshalModelartsNotebookV1CreateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Feature = &v
+			m.Feature = d.StringPtr(v)
 		case "pool_id", "poolId":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -122,7 +122,7 @@ func unmarshalModelartsNotebookV1CreateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.PoolId = &v
+			m.PoolId = d.StringPtr(v)
 		case "workspace_id", "workspaceId":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -134,7 +134,7 @@ func unmarshalModelartsNotebookV1CreateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.WorkspaceId = &v
+			m.WorkspaceId = d.StringPtr(v)
 		case "endpoints":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -194,7 +194,7 @@ func unmarshalModelartsNotebookV1CreateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int64Ptr(v)
 		case "wait":
 			if err := d.Mark(seen[:], 13, name); err != nil {
 				return err
@@ -358,7 +358,7 @@ func unmarshalModelartsNotebookV1VolumeRequest(d *jsonwire.Decoder, m *v1.Volume
 			if err != nil {
 				return err
 			}
-			m.Capacity = &v
+			m.Capacity = d.Int32Ptr(v)
 		case "uri":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -370,7 +370,7 @@ func unmarshalModelartsNotebookV1VolumeRequest(d *jsonwire.Decoder, m *v1.Volume
 			if err != nil {
 				return err
 			}
-			m.Uri = &v
+			m.Uri = d.StringPtr(v)
 		case "id":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -382,7 +382,7 @@ func unmarshalModelartsNotebookV1VolumeRequest(d *jsonwire.Decoder, m *v1.Volume
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -459,7 +459,7 @@ func unmarshalModelartsNotebookV1EndpointRequest(d *jsonwire.Decoder, m *v1.Endp
 			if err != nil {
 				return err
 			}
-			m.Service = &v
+			m.Service = d.StringPtr(v)
 		case "key_pair_names", "keyPairNames":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -734,7 +734,7 @@ func unmarshalModelartsNotebookV1HookConfig(d *jsonwire.Decoder, m *v1.HookConfi
 			if err != nil {
 				return err
 			}
-			m.Script = &v
+			m.Script = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -746,7 +746,7 @@ func unmarshalModelartsNotebookV1HookConfig(d *jsonwire.Decoder, m *v1.HookConfi
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -811,7 +811,7 @@ func unmarshalModelartsNotebookV1LeaseRequest(d *jsonwire.Decoder, m *v1.LeaseRe
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int64Ptr(v)
 		case "type":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -823,7 +823,7 @@ func unmarshalModelartsNotebookV1LeaseRequest(d *jsonwire.Decoder, m *v1.LeaseRe
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1204,7 +1204,7 @@ func unmarshalModelartsNotebookV1ListNotebooksResponse(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1240,7 +1240,7 @@ func unmarshalModelartsNotebookV1ListNotebooksResponse(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1252,7 +1252,7 @@ func unmarshalModelartsNotebookV1ListNotebooksResponse(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1264,7 +1264,7 @@ func unmarshalModelartsNotebookV1ListNotebooksResponse(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		case "next_page_token", "nextPageToken":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -1619,7 +1619,7 @@ func unmarshalModelartsNotebookV1ListAllNotebooksResponse(d *jsonwire.Decoder, m
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1655,7 +1655,7 @@ func unmarshalModelartsNotebookV1ListAllNotebooksResponse(d *jsonwire.Decoder, m
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1667,7 +1667,7 @@ func unmarshalModelartsNotebookV1ListAllNotebooksResponse(d *jsonwire.Decoder, m
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1679,7 +1679,7 @@ func unmarshalModelartsNotebookV1ListAllNotebooksResponse(d *jsonwire.Decoder, m
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		case "next_page_token", "nextPageToken":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -1945,7 +1945,7 @@ func unmarshalModelartsNotebookV1UpdateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1957,7 +1957,7 @@ func unmarshalModelartsNotebookV1UpdateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "flavor":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1969,7 +1969,7 @@ func unmarshalModelartsNotebookV1UpdateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.Flavor = &v
+			m.Flavor = d.StringPtr(v)
 		case "image_id", "imageId":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -1981,7 +1981,7 @@ func unmarshalModelartsNotebookV1UpdateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.ImageId = &v
+			m.ImageId = d.StringPtr(v)
 		case "endpoints":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -2017,7 +2017,7 @@ func unmarshalModelartsNotebookV1UpdateNotebookRequest(d *jsonwire.Decoder, m *v
 			if err != nil {
 				return err
 			}
-			m.StorageNewSize = &v
+			m.StorageNewSize = d.Int32Ptr(v)
 		case "hooks":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -2376,7 +2376,7 @@ func unmarshalModelartsNotebookV1StartNotebookRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int64Ptr(v)
 		case "type":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2388,7 +2388,7 @@ func unmarshalModelartsNotebookV1StartNotebookRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "wait":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2785,7 +2785,7 @@ func unmarshalModelartsNotebookV1GetLeaseResponse(d *jsonwire.Decoder, m *v1.Get
 			if err != nil {
 				return err
 			}
-			m.StopAt = &v
+			m.StopAt = d.Int64Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -2876,7 +2876,7 @@ func unmarshalModelartsNotebookV1RenewLeaseRequest(d *jsonwire.Decoder, m *v1.Re
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int64Ptr(v)
 		case "lease":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2975,7 +2975,7 @@ func unmarshalModelartsNotebookV1RenewLeaseResponse(d *jsonwire.Decoder, m *v1.R
 			if err != nil {
 				return err
 			}
-			m.StopAt = &v
+			m.StopAt = d.Int64Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -3183,7 +3183,7 @@ func unmarshalModelartsNotebookV1ListSwitchableFlavorsResponse(d *jsonwire.Decod
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3243,7 +3243,7 @@ func unmarshalModelartsNotebookV1ListSwitchableFlavorsResponse(d *jsonwire.Decod
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -3255,7 +3255,7 @@ func unmarshalModelartsNotebookV1ListSwitchableFlavorsResponse(d *jsonwire.Decod
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -3267,7 +3267,7 @@ func unmarshalModelartsNotebookV1ListSwitchableFlavorsResponse(d *jsonwire.Decod
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		case "next_page_token", "nextPageToken":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -3571,7 +3571,7 @@ func unmarshalModelartsNotebookV1ListFlavorsResponse(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3631,7 +3631,7 @@ func unmarshalModelartsNotebookV1ListFlavorsResponse(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -3643,7 +3643,7 @@ func unmarshalModelartsNotebookV1ListFlavorsResponse(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -3655,7 +3655,7 @@ func unmarshalModelartsNotebookV1ListFlavorsResponse(d *jsonwire.Decoder, m *v1.
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		case "next_page_token", "nextPageToken":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -3847,7 +3847,7 @@ func unmarshalModelartsNotebookV1ListStorageMountsResponse(d *jsonwire.Decoder, 
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -3883,7 +3883,7 @@ func unmarshalModelartsNotebookV1ListStorageMountsResponse(d *jsonwire.Decoder, 
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -3895,7 +3895,7 @@ func unmarshalModelartsNotebookV1ListStorageMountsResponse(d *jsonwire.Decoder, 
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -3907,7 +3907,7 @@ func unmarshalModelartsNotebookV1ListStorageMountsResponse(d *jsonwire.Decoder, 
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -4573,7 +4573,7 @@ func unmarshalModelartsNotebookV1CreateImageRequest(d *jsonwire.Decoder, m *v1.C
 			if err != nil {
 				return err
 			}
-			m.Tag = &v
+			m.Tag = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -4585,7 +4585,7 @@ func unmarshalModelartsNotebookV1CreateImageRequest(d *jsonwire.Decoder, m *v1.C
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "workspace_id", "workspaceId":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -4597,7 +4597,7 @@ func unmarshalModelartsNotebookV1CreateImageRequest(d *jsonwire.Decoder, m *v1.C
 			if err != nil {
 				return err
 			}
-			m.WorkspaceId = &v
+			m.WorkspaceId = d.StringPtr(v)
 		case "wait":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -4809,7 +4809,7 @@ func unmarshalModelartsNotebookV1ListImagesRequest(d *jsonwire.Decoder, m *v1.Li
 			if err != nil {
 				return err
 			}
-			m.NameFuzzyMatch = &v
+			m.NameFuzzyMatch = d.BoolPtr(v)
 		case "namespace":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -5014,7 +5014,7 @@ func unmarshalModelartsNotebookV1ListImagesResponse(d *jsonwire.Decoder, m *v1.L
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -5050,7 +5050,7 @@ func unmarshalModelartsNotebookV1ListImagesResponse(d *jsonwire.Decoder, m *v1.L
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -5062,7 +5062,7 @@ func unmarshalModelartsNotebookV1ListImagesResponse(d *jsonwire.Decoder, m *v1.L
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -5074,7 +5074,7 @@ func unmarshalModelartsNotebookV1ListImagesResponse(d *jsonwire.Decoder, m *v1.L
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		case "next_page_token", "nextPageToken":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -5200,7 +5200,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Arch = &v
+			m.Arch = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -5212,7 +5212,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "origin":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -5224,7 +5224,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Origin = &v
+			m.Origin = d.StringPtr(v)
 		case "resource_category", "resourceCategory":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -5260,7 +5260,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.ServiceType = &v
+			m.ServiceType = d.StringPtr(v)
 		case "services":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -5296,7 +5296,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.Visibility = &v
+			m.Visibility = d.StringPtr(v)
 		case "workspace_id", "workspaceId":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -5308,7 +5308,7 @@ func unmarshalModelartsNotebookV1RegisterImageRequest(d *jsonwire.Decoder, m *v1
 			if err != nil {
 				return err
 			}
-			m.WorkspaceId = &v
+			m.WorkspaceId = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -5506,7 +5506,7 @@ func unmarshalModelartsNotebookV1ListImageGroupsRequest(d *jsonwire.Decoder, m *
 			if err != nil {
 				return err
 			}
-			m.NameFuzzyMatch = &v
+			m.NameFuzzyMatch = d.BoolPtr(v)
 		case "namespace":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -5623,7 +5623,7 @@ func unmarshalModelartsNotebookV1ListImageGroupsResponse(d *jsonwire.Decoder, m 
 			if err != nil {
 				return err
 			}
-			m.Current = &v
+			m.Current = d.Int32Ptr(v)
 		case "data":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -5659,7 +5659,7 @@ func unmarshalModelartsNotebookV1ListImageGroupsResponse(d *jsonwire.Decoder, m 
 			if err != nil {
 				return err
 			}
-			m.Pages = &v
+			m.Pages = d.Int32Ptr(v)
 		case "size":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -5671,7 +5671,7 @@ func unmarshalModelartsNotebookV1ListImageGroupsResponse(d *jsonwire.Decoder, m 
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int32Ptr(v)
 		case "total":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -5683,7 +5683,7 @@ func unmarshalModelartsNotebookV1ListImageGroupsResponse(d *jsonwire.Decoder, m 
 			if err != nil {
 				return err
 			}
-			m.Total = &v
+			m.Total = d.Int64Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err

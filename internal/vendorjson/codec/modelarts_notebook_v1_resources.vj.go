@@ -37,7 +37,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -49,7 +49,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -61,7 +61,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -73,7 +73,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "flavor":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -85,7 +85,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Flavor = &v
+			m.Flavor = d.StringPtr(v)
 		case "feature":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -97,7 +97,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Feature = &v
+			m.Feature = d.StringPtr(v)
 		case "workspace_id", "workspaceId":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -109,7 +109,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.WorkspaceId = &v
+			m.WorkspaceId = d.StringPtr(v)
 		case "url":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -121,7 +121,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.Url = &v
+			m.Url = d.StringPtr(v)
 		case "fail_reason", "failReason":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -133,7 +133,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.FailReason = &v
+			m.FailReason = d.StringPtr(v)
 		case "billing_items", "billingItems":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -277,7 +277,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.CreateAt = &v
+			m.CreateAt = d.Int64Ptr(v)
 		case "update_at", "updateAt":
 			if err := d.Mark(seen[:], 18, name); err != nil {
 				return err
@@ -289,7 +289,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.UpdateAt = &v
+			m.UpdateAt = d.Int64Ptr(v)
 		case "user_id", "userId":
 			if err := d.Mark(seen[:], 19, name); err != nil {
 				return err
@@ -301,7 +301,7 @@ func unmarshalModelartsNotebookV1Notebook(d *jsonwire.Decoder, m *v1.Notebook) e
 			if err != nil {
 				return err
 			}
-			m.UserId = &v
+			m.UserId = d.StringPtr(v)
 		case "tags":
 			if err := d.Mark(seen[:], 20, name); err != nil {
 				return err
@@ -544,7 +544,7 @@ func unmarshalModelartsNotebookV1JobProgress(d *jsonwire.Decoder, m *v1.JobProgr
 			if err != nil {
 				return err
 			}
-			m.NotebookId = &v
+			m.NotebookId = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -556,7 +556,7 @@ func unmarshalModelartsNotebookV1JobProgress(d *jsonwire.Decoder, m *v1.JobProgr
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "step":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -568,7 +568,7 @@ func unmarshalModelartsNotebookV1JobProgress(d *jsonwire.Decoder, m *v1.JobProgr
 			if err != nil {
 				return err
 			}
-			m.Step = &v
+			m.Step = d.Int32Ptr(v)
 		case "step_description", "stepDescription":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -580,7 +580,7 @@ func unmarshalModelartsNotebookV1JobProgress(d *jsonwire.Decoder, m *v1.JobProgr
 			if err != nil {
 				return err
 			}
-			m.StepDescription = &v
+			m.StepDescription = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -592,7 +592,7 @@ func unmarshalModelartsNotebookV1JobProgress(d *jsonwire.Decoder, m *v1.JobProgr
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -669,7 +669,7 @@ func unmarshalModelartsNotebookV1Endpoint(d *jsonwire.Decoder, m *v1.Endpoint) e
 			if err != nil {
 				return err
 			}
-			m.Service = &v
+			m.Service = d.StringPtr(v)
 		case "dev_service", "devService":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -681,7 +681,7 @@ func unmarshalModelartsNotebookV1Endpoint(d *jsonwire.Decoder, m *v1.Endpoint) e
 			if err != nil {
 				return err
 			}
-			m.DevService = &v
+			m.DevService = d.StringPtr(v)
 		case "uri":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -693,7 +693,7 @@ func unmarshalModelartsNotebookV1Endpoint(d *jsonwire.Decoder, m *v1.Endpoint) e
 			if err != nil {
 				return err
 			}
-			m.Uri = &v
+			m.Uri = d.StringPtr(v)
 		case "allowed_access_ips", "allowedAccessIps":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -867,7 +867,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.Category = &v
+			m.Category = d.StringPtr(v)
 		case "ownership":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -879,7 +879,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.Ownership = &v
+			m.Ownership = d.StringPtr(v)
 		case "capacity":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -891,7 +891,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.Capacity = &v
+			m.Capacity = d.Int32Ptr(v)
 		case "mount_path", "mountPath":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -903,7 +903,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.MountPath = &v
+			m.MountPath = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -915,7 +915,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "read_only", "readOnly":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -927,7 +927,7 @@ func unmarshalModelartsNotebookV1Volume(d *jsonwire.Decoder, m *v1.Volume) error
 			if err != nil {
 				return err
 			}
-			m.ReadOnly = &v
+			m.ReadOnly = d.BoolPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1008,7 +1008,7 @@ func unmarshalModelartsNotebookV1NotebookPool(d *jsonwire.Decoder, m *v1.Noteboo
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1020,7 +1020,7 @@ func unmarshalModelartsNotebookV1NotebookPool(d *jsonwire.Decoder, m *v1.Noteboo
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1085,7 +1085,7 @@ func unmarshalModelartsNotebookV1NotebookUser(d *jsonwire.Decoder, m *v1.Noteboo
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1097,7 +1097,7 @@ func unmarshalModelartsNotebookV1NotebookUser(d *jsonwire.Decoder, m *v1.Noteboo
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "domain":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1180,7 +1180,7 @@ func unmarshalModelartsNotebookV1Domain(d *jsonwire.Decoder, m *v1.Domain) error
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1192,7 +1192,7 @@ func unmarshalModelartsNotebookV1Domain(d *jsonwire.Decoder, m *v1.Domain) error
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1257,7 +1257,7 @@ func unmarshalModelartsNotebookV1Lease(d *jsonwire.Decoder, m *v1.Lease) error {
 			if err != nil {
 				return err
 			}
-			m.CreateAt = &v
+			m.CreateAt = d.Int64Ptr(v)
 		case "duration":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1269,7 +1269,7 @@ func unmarshalModelartsNotebookV1Lease(d *jsonwire.Decoder, m *v1.Lease) error {
 			if err != nil {
 				return err
 			}
-			m.Duration = &v
+			m.Duration = d.Int64Ptr(v)
 		case "enable":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1281,7 +1281,7 @@ func unmarshalModelartsNotebookV1Lease(d *jsonwire.Decoder, m *v1.Lease) error {
 			if err != nil {
 				return err
 			}
-			m.Enable = &v
+			m.Enable = d.BoolPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1293,7 +1293,7 @@ func unmarshalModelartsNotebookV1Lease(d *jsonwire.Decoder, m *v1.Lease) error {
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "update_at", "updateAt":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1305,7 +1305,7 @@ func unmarshalModelartsNotebookV1Lease(d *jsonwire.Decoder, m *v1.Lease) error {
 			if err != nil {
 				return err
 			}
-			m.UpdateAt = &v
+			m.UpdateAt = d.Int64Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1382,7 +1382,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1394,7 +1394,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1406,7 +1406,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "arch":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1418,7 +1418,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Arch = &v
+			m.Arch = d.StringPtr(v)
 		case "category":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1430,7 +1430,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Category = &v
+			m.Category = d.StringPtr(v)
 		case "feature":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -1442,7 +1442,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Feature = &v
+			m.Feature = d.StringPtr(v)
 		case "free":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -1454,7 +1454,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Free = &v
+			m.Free = d.BoolPtr(v)
 		case "sold_out", "soldOut":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -1466,7 +1466,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.SoldOut = &v
+			m.SoldOut = d.BoolPtr(v)
 		case "vcpus":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -1478,7 +1478,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Vcpus = &v
+			m.Vcpus = d.Int32Ptr(v)
 		case "memory":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -1490,7 +1490,7 @@ func unmarshalModelartsNotebookV1Flavor(d *jsonwire.Decoder, m *v1.Flavor) error
 			if err != nil {
 				return err
 			}
-			m.Memory = &v
+			m.Memory = d.Int64Ptr(v)
 		case "storages":
 			if err := d.Mark(seen[:], 10, name); err != nil {
 				return err
@@ -1658,7 +1658,7 @@ func unmarshalModelartsNotebookV1FlavorBilling(d *jsonwire.Decoder, m *v1.Flavor
 			if err != nil {
 				return err
 			}
-			m.Code = &v
+			m.Code = d.StringPtr(v)
 		case "unit_num", "unitNum":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1670,7 +1670,7 @@ func unmarshalModelartsNotebookV1FlavorBilling(d *jsonwire.Decoder, m *v1.Flavor
 			if err != nil {
 				return err
 			}
-			m.UnitNum = &v
+			m.UnitNum = d.Int32Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1747,7 +1747,7 @@ func unmarshalModelartsNotebookV1FlavorGPU(d *jsonwire.Decoder, m *v1.FlavorGPU)
 			if err != nil {
 				return err
 			}
-			m.GpuMemory = &v
+			m.GpuMemory = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1759,7 +1759,7 @@ func unmarshalModelartsNotebookV1FlavorGPU(d *jsonwire.Decoder, m *v1.FlavorGPU)
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1830,7 +1830,7 @@ func unmarshalModelartsNotebookV1StorageMount(d *jsonwire.Decoder, m *v1.Storage
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "category":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1842,7 +1842,7 @@ func unmarshalModelartsNotebookV1StorageMount(d *jsonwire.Decoder, m *v1.Storage
 			if err != nil {
 				return err
 			}
-			m.Category = &v
+			m.Category = d.StringPtr(v)
 		case "mount_path", "mountPath":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1854,7 +1854,7 @@ func unmarshalModelartsNotebookV1StorageMount(d *jsonwire.Decoder, m *v1.Storage
 			if err != nil {
 				return err
 			}
-			m.MountPath = &v
+			m.MountPath = d.StringPtr(v)
 		case "uri":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1866,7 +1866,7 @@ func unmarshalModelartsNotebookV1StorageMount(d *jsonwire.Decoder, m *v1.Storage
 			if err != nil {
 				return err
 			}
-			m.Uri = &v
+			m.Uri = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -1878,7 +1878,7 @@ func unmarshalModelartsNotebookV1StorageMount(d *jsonwire.Decoder, m *v1.Storage
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err
@@ -1955,7 +1955,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Id = &v
+			m.Id = d.StringPtr(v)
 		case "name":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -1967,7 +1967,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "tag":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -1979,7 +1979,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Tag = &v
+			m.Tag = d.StringPtr(v)
 		case "namespace":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -1991,7 +1991,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Namespace = &v
+			m.Namespace = d.StringPtr(v)
 		case "swr_path", "swrPath":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2003,7 +2003,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.SwrPath = &v
+			m.SwrPath = d.StringPtr(v)
 		case "description":
 			if err := d.Mark(seen[:], 5, name); err != nil {
 				return err
@@ -2015,7 +2015,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Description = &v
+			m.Description = d.StringPtr(v)
 		case "arch":
 			if err := d.Mark(seen[:], 6, name); err != nil {
 				return err
@@ -2027,7 +2027,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Arch = &v
+			m.Arch = d.StringPtr(v)
 		case "type":
 			if err := d.Mark(seen[:], 7, name); err != nil {
 				return err
@@ -2039,7 +2039,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Type = &v
+			m.Type = d.StringPtr(v)
 		case "origin":
 			if err := d.Mark(seen[:], 8, name); err != nil {
 				return err
@@ -2051,7 +2051,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Origin = &v
+			m.Origin = d.StringPtr(v)
 		case "visibility":
 			if err := d.Mark(seen[:], 9, name); err != nil {
 				return err
@@ -2063,7 +2063,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Visibility = &v
+			m.Visibility = d.StringPtr(v)
 		case "service_type", "serviceType":
 			if err := d.Mark(seen[:], 10, name); err != nil {
 				return err
@@ -2075,7 +2075,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.ServiceType = &v
+			m.ServiceType = d.StringPtr(v)
 		case "status":
 			if err := d.Mark(seen[:], 11, name); err != nil {
 				return err
@@ -2087,7 +2087,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Status = &v
+			m.Status = d.StringPtr(v)
 		case "status_message", "statusMessage":
 			if err := d.Mark(seen[:], 12, name); err != nil {
 				return err
@@ -2099,7 +2099,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.StatusMessage = &v
+			m.StatusMessage = d.StringPtr(v)
 		case "dev_services", "devServices":
 			if err := d.Mark(seen[:], 13, name); err != nil {
 				return err
@@ -2183,7 +2183,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.Size = &v
+			m.Size = d.Int64Ptr(v)
 		case "create_at", "createAt":
 			if err := d.Mark(seen[:], 17, name); err != nil {
 				return err
@@ -2195,7 +2195,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.CreateAt = &v
+			m.CreateAt = d.Int64Ptr(v)
 		case "update_at", "updateAt":
 			if err := d.Mark(seen[:], 18, name); err != nil {
 				return err
@@ -2207,7 +2207,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.UpdateAt = &v
+			m.UpdateAt = d.Int64Ptr(v)
 		case "workspace_id", "workspaceId":
 			if err := d.Mark(seen[:], 19, name); err != nil {
 				return err
@@ -2219,7 +2219,7 @@ func unmarshalModelartsNotebookV1Image(d *jsonwire.Decoder, m *v1.Image) error {
 			if err != nil {
 				return err
 			}
-			m.WorkspaceId = &v
+			m.WorkspaceId = d.StringPtr(v)
 		case "tags":
 			if err := d.Mark(seen[:], 20, name); err != nil {
 				return err
@@ -2411,7 +2411,7 @@ func unmarshalModelartsNotebookV1ImageGroup(d *jsonwire.Decoder, m *v1.ImageGrou
 			if err != nil {
 				return err
 			}
-			m.Name = &v
+			m.Name = d.StringPtr(v)
 		case "namespace":
 			if err := d.Mark(seen[:], 1, name); err != nil {
 				return err
@@ -2423,7 +2423,7 @@ func unmarshalModelartsNotebookV1ImageGroup(d *jsonwire.Decoder, m *v1.ImageGrou
 			if err != nil {
 				return err
 			}
-			m.Namespace = &v
+			m.Namespace = d.StringPtr(v)
 		case "create_at", "createAt":
 			if err := d.Mark(seen[:], 2, name); err != nil {
 				return err
@@ -2435,7 +2435,7 @@ func unmarshalModelartsNotebookV1ImageGroup(d *jsonwire.Decoder, m *v1.ImageGrou
 			if err != nil {
 				return err
 			}
-			m.CreateAt = &v
+			m.CreateAt = d.Int64Ptr(v)
 		case "update_at", "updateAt":
 			if err := d.Mark(seen[:], 3, name); err != nil {
 				return err
@@ -2447,7 +2447,7 @@ func unmarshalModelartsNotebookV1ImageGroup(d *jsonwire.Decoder, m *v1.ImageGrou
 			if err != nil {
 				return err
 			}
-			m.UpdateAt = &v
+			m.UpdateAt = d.Int64Ptr(v)
 		case "version_count", "versionCount":
 			if err := d.Mark(seen[:], 4, name); err != nil {
 				return err
@@ -2459,7 +2459,7 @@ func unmarshalModelartsNotebookV1ImageGroup(d *jsonwire.Decoder, m *v1.ImageGrou
 			if err != nil {
 				return err
 			}
-			m.VersionCount = &v
+			m.VersionCount = d.Int32Ptr(v)
 		default:
 			if err := d.Unknown(name); err != nil {
 				return err

@@ -37,11 +37,17 @@ type Decoder struct {
 	pos   int
 	depth int    // messages that may still be entered
 	tmp   []byte // unescaped names
+
+	chunk   []byte // text (see alloc.go)
+	strings []string
+	int32s  []int32
+	int64s  []int64
+	bools   []bool
 }
 
 // Reset makes d read b from its start.
 func (d *Decoder) Reset(b []byte) {
-	d.buf, d.pos, d.depth = b, 0, recursionLimit
+	*d = Decoder{buf: b, depth: recursionLimit, tmp: d.tmp[:0]}
 }
 
 // Error is a reading error: what is wrong, and where in the input.
@@ -257,7 +263,7 @@ func (d *Decoder) String(field string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return d.text(b), nil
 }
 
 // value returns the error of a value of the wrong type for field: the
@@ -653,6 +659,12 @@ func (d *Decoder) str(name bool) ([]byte, error) {
 	i := start
 	b := d.buf
 	for i < len(b) {
+		for i < len(b) && plainText[b[i]] {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -756,6 +768,15 @@ func (d *Decoder) escaped(start, i int, name bool) ([]byte, error) {
 	}
 	return nil, d.eof()
 }
+
+// plainText marks the bytes a string holds as they are: printable ASCII
+// but the quote and the backslash.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // hex4 reads four hexadecimal digits.
 func hex4(b []byte) (rune, bool) {

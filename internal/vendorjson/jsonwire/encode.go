@@ -142,37 +142,6 @@ func (w *Writer) String(s string) {
 	w.Buf = append(b, '"')
 }
 
-// Strings writes a list of strings.
-func (w *Writer) Strings(l []string) {
-	w.Buf = append(w.Buf, '[')
-	for i, s := range l {
-		if i > 0 {
-			w.Buf = append(w.Buf, ',')
-		}
-		w.String(s)
-	}
-	w.Buf = append(w.Buf, ']')
-}
-
-// StringMap writes a map of strings, its keys in sorted order.
-func (w *Writer) StringMap(m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.Buf = append(w.Buf, '{')
-	for i, k := range keys {
-		if i > 0 {
-			w.Buf = append(w.Buf, ',')
-		}
-		w.String(k)
-		w.Buf = append(w.Buf, ':')
-		w.String(m[k])
-	}
-	w.Buf = append(w.Buf, '}')
-}
-
 // Struct writes a google.protobuf.Struct (a field's value): a free-form
 // object, its keys in sorted order.
 func (w *Writer) Struct(s *structpb.Struct) error {
@@ -193,7 +162,8 @@ func (w *Writer) Value(v *structpb.Value) error {
 
 func (w *Writer) object(s *structpb.Struct) error {
 	fields := s.GetFields()
-	keys := make([]string, 0, len(fields))
+	var small [16]string // on the stack: most objects are small
+	keys := small[:0]
 	for k := range fields {
 		keys = append(keys, k)
 	}

@@ -46,7 +46,7 @@ func (d *Decoder) object() (*structpb.Struct, error) {
 		if _, dup := s.Fields[string(name)]; dup {
 			return nil, d.DuplicateKey(string(name))
 		}
-		key := string(name)
+		key := d.text(name)
 		v, err := d.Value()
 		if err != nil {
 			return nil, err
@@ -82,22 +82,26 @@ func (d *Decoder) anyValue() (*structpb.Value, error) {
 	switch c := d.ws(); {
 	case c == 'n':
 		if d.literal("null") {
-			return &structpb.Value{Kind: &structpb.Value_NullValue{}}, nil
+			v := &nullValue{}
+			v.v.Kind = &v.k
+			return &v.v, nil
 		}
 	case c == 't':
 		if d.literal("true") {
-			return &structpb.Value{Kind: &structpb.Value_BoolValue{BoolValue: true}}, nil
+			return boolValue(true), nil
 		}
 	case c == 'f':
 		if d.literal("false") {
-			return &structpb.Value{Kind: &structpb.Value_BoolValue{BoolValue: false}}, nil
+			return boolValue(false), nil
 		}
 	case c == '"':
 		s, err := d.str(false)
 		if err != nil {
 			return nil, err
 		}
-		return &structpb.Value{Kind: &structpb.Value_StringValue{StringValue: string(s)}}, nil
+		v := &stringValue{k: structpb.Value_StringValue{StringValue: d.text(s)}}
+		v.v.Kind = &v.k
+		return &v.v, nil
 	case c == '-' || '0' <= c && c <= '9':
 		off = d.pos
 		n, ok := numberLen(d.buf[d.pos:])
@@ -109,22 +113,63 @@ func (d *Decoder) anyValue() (*structpb.Value, error) {
 		if err != nil {
 			return nil, d.errorAt(off, "invalid google.protobuf.Value: %s", d.tokenText(off))
 		}
-		return &structpb.Value{Kind: &structpb.Value_NumberValue{NumberValue: f}}, nil
+		v := &numberValue{k: structpb.Value_NumberValue{NumberValue: f}}
+		v.v.Kind = &v.k
+		return &v.v, nil
 	case c == '{':
 		s, err := d.object()
 		if err != nil {
 			return nil, err
 		}
-		return &structpb.Value{Kind: &structpb.Value_StructValue{StructValue: s}}, nil
+		v := &structValue{k: structpb.Value_StructValue{StructValue: s}}
+		v.v.Kind = &v.k
+		return &v.v, nil
 	case c == '[':
 		l, err := d.list()
 		if err != nil {
 			return nil, err
 		}
-		return &structpb.Value{Kind: &structpb.Value_ListValue{ListValue: l}}, nil
+		v := &listValue{k: structpb.Value_ListValue{ListValue: l}}
+		v.v.Kind = &v.k
+		return &v.v, nil
 	}
 	if err := d.Skip(); err != nil {
 		return nil, err
 	}
 	return nil, d.errorAt(off, "invalid google.protobuf.Value: %s", d.tokenText(off))
+}
+
+// A Value and its kind are allocated together, in one of these: half the
+// allocations of free-form values.
+type (
+	nullValue struct {
+		v structpb.Value
+		k structpb.Value_NullValue
+	}
+	boolValueKind struct {
+		v structpb.Value
+		k structpb.Value_BoolValue
+	}
+	stringValue struct {
+		v structpb.Value
+		k structpb.Value_StringValue
+	}
+	numberValue struct {
+		v structpb.Value
+		k structpb.Value_NumberValue
+	}
+	structValue struct {
+		v structpb.Value
+		k structpb.Value_StructValue
+	}
+	listValue struct {
+		v structpb.Value
+		k structpb.Value_ListValue
+	}
+)
+
+func boolValue(b bool) *structpb.Value {
+	v := &boolValueKind{k: structpb.Value_BoolValue{BoolValue: b}}
+	v.v.Kind = &v.k
+	return &v.v
 }

@@ -270,13 +270,17 @@ func unmarshal(g *protogen.GeneratedFile, m *protogen.Message) {
 			g.P("if _, dup := m.", f.GoName, "[string(key)]; dup {")
 			g.P("return d.DuplicateKey(string(key))")
 			g.P("}")
-			g.P("k := string(key)")
+			g.P("k := d.Text(key)")
 			readValue(g, f.Message.Fields[1], f.Desc.MapValue(), func(v string) { g.P("m.", f.GoName, "[k] = ", v) })
 			g.P("}")
 		default:
 			readValue(g, f, f.Desc, func(v string) {
 				if f.Desc.HasPresence() && f.Desc.Kind() != protoreflect.MessageKind {
-					g.P("m.", f.GoName, " = &", v)
+					if ptr := pointerOf[f.Desc.Kind()]; ptr != "" {
+						g.P("m.", f.GoName, " = d.", ptr, "(", v, ")")
+					} else {
+						g.P("m.", f.GoName, " = &", v)
+					}
 				} else {
 					g.P("m.", f.GoName, " = ", v)
 				}
@@ -293,6 +297,16 @@ func unmarshal(g *protogen.GeneratedFile, m *protogen.Message) {
 	g.P("return nil")
 	g.P("}")
 	g.P()
+}
+
+// pointerOf names the runtime's method that gives the pointer of an
+// optional field's value, from a slab, by kind; others are allocated one
+// by one.
+var pointerOf = map[protoreflect.Kind]string{
+	protoreflect.StringKind: "StringPtr",
+	protoreflect.Int32Kind:  "Int32Ptr",
+	protoreflect.Int64Kind:  "Int64Ptr",
+	protoreflect.BoolKind:   "BoolPtr",
 }
 
 func quoteAll(names []string) string {
@@ -410,7 +424,8 @@ func marshal(g *protogen.GeneratedFile, m *protogen.Message) {
 			g.P("}")
 			g.P("w.Raw(\"]\")")
 		case fd.IsMap():
-			g.P("keys := make([]string, 0, len(", x, "))")
+			g.P("var small [16]string")
+			g.P("keys := small[:0]")
 			g.P("for k := range ", x, " {")
 			g.P("keys = append(keys, k)")
 			g.P("}")
