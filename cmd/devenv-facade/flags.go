@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
@@ -24,6 +25,7 @@ type config struct {
 
 	grpcAddr, httpAddr, adminAddr string
 	endpoint                      string
+	h2c                           bool
 	logLevel                      string
 	logFormat                     string
 	debugAddr                     string
@@ -55,6 +57,8 @@ func newFlags(cfg *config) *envflag.Set {
 		"address of the admin listener: HTTP /healthz and /readyz and gRPC health, plaintext and without caller authentication, for probes (in Kubernetes, bind the pod IP or 0.0.0.0); empty disables it")
 	fs.String(&cfg.endpoint, "modelarts-endpoint", "DEVENV_FACADE_MODELARTS_ENDPOINT", "",
 		"ModelArts base URL, e.g. https://modelarts.eu-de.otc.t-systems.com; empty starts the embedded emulator")
+	fs.Bool(&cfg.h2c, "modelarts-h2c", "DEVENV_FACADE_MODELARTS_H2C", false,
+		"speak HTTP/2 without TLS (h2c, prior knowledge) to an http:// --modelarts-endpoint that serves it, such as a service mesh's sidecar or the emulator: calls share a few connections instead of taking one each; an upstream without it fails every call (https:// endpoints negotiate HTTP/2 by themselves)")
 	fs.Duration(&o.UpstreamTimeout, "upstream-timeout", "DEVENV_FACADE_UPSTREAM_TIMEOUT", defaults.UpstreamTimeout,
 		"longest wait for one ModelArts call (retries included), whatever the caller's deadline").Between(100*time.Millisecond, 10*time.Minute)
 	fs.Duration(&o.ShutdownGrace, "shutdown-grace", "DEVENV_FACADE_SHUTDOWN_GRACE", defaults.ShutdownGrace,
@@ -172,6 +176,9 @@ func (cfg *config) options() server.Options {
 // said with the flags' names, and the one thing only flags can get wrong:
 // a token-holder policy without the callers file it belongs to.
 func (cfg *config) check() error {
+	if u, err := url.Parse(cfg.endpoint); cfg.h2c && cfg.endpoint != "" && err == nil && u.Scheme != "http" {
+		return fmt.Errorf("--modelarts-h2c is for an http:// --modelarts-endpoint; %s negotiates HTTP/2 by itself if the upstream offers it", cfg.endpoint)
+	}
 	if cfg.tokenHolders != callerauth.RefuseTokenHolders.String() && cfg.callerTokensFile == "" {
 		return fmt.Errorf("--token-holders %s needs --caller-tokens-file: without caller authentication every caller's X-Auth-Token is forwarded already", cfg.tokenHolders)
 	}

@@ -103,6 +103,13 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight) // 0 (no cap): the client's default
 	defer httpClient.CloseIdleConnections()
+	// ModelArts' calls go over h2c with --modelarts-h2c; IAM's (and the
+	// token holders' checks) keep HTTP/1.1 or HTTP/2 by ALPN.
+	upstreamClient := httpClient
+	if cfg.h2c {
+		upstreamClient = modelarts.NewHTTPClientWith(modelarts.TransportOptions{MaxIdleConns: cfg.opts.MaxUpstreamInFlight, UnencryptedHTTP2: true})
+		defer upstreamClient.CloseIdleConnections()
+	}
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)
 	cfg.creds.SigningForm = cloudauth.SigningForm(cfg.signingForm)
 	cfg.creds.Logger = logger
@@ -173,7 +180,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 
 	opts := cfg.options()
-	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, httpClient
+	opts.Endpoint, opts.Credentials, opts.HTTPClient = endpoint, creds, upstreamClient
 	opts.UserAgent = "devenv-facade/" + buildinfo.Read().Version
 	opts.Callers, opts.TLS, opts.Logger = callers, tlsConfig, logger
 	opts.Metrics = m
@@ -301,6 +308,7 @@ func startEmulator(ctx context.Context, logger *slog.Logger) (*embedded, error) 
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	emulator.ServeH2C(srv) // for --modelarts-h2c
 	go func() { _ = srv.Serve(lis) }()
 	url := "http://" + lis.Addr().String()
 	logger.Info("no --modelarts-endpoint: using the embedded ModelArts emulator",
@@ -308,8 +316,9 @@ func startEmulator(ctx context.Context, logger *slog.Logger) (*embedded, error) 
 	return &embedded{url: url, stop: func() { _ = srv.Close() }}, nil
 }
 
-// serveDebug serves net/http/pprof on a loopback address: profiles reveal
-// internals, so they are never exposed beyond the host.
+// serveDebug serves net/http/pprof, and the runtime's metrics at
+// /debug/runtime-metrics, on a loopback address: profiles reveal internals,
+// so they are never exposed beyond the host.
 func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop func(), err error) {
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", addr)
@@ -330,6 +339,7 @@ func serveDebug(ctx context.Context, addr string, logger *slog.Logger) (stop fun
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/runtime-metrics", serveRuntimeMetrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
 	logger.Info("serving profiles", slog.String("addr", lis.Addr().String()))

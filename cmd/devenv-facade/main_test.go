@@ -381,7 +381,7 @@ func TestRun_profilesNeverShowTheCommandLine(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &debug); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/debug/pprof/cmdline", "/debug/pprof/", "/debug/pprof/goroutine?debug=2"} {
+	for _, path := range []string{"/debug/pprof/cmdline", "/debug/pprof/", "/debug/pprof/goroutine?debug=2", "/debug/runtime-metrics"} {
 		resp, err := http.Get("http://" + debug.Addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -393,6 +393,9 @@ func TestRun_profilesNeverShowTheCommandLine(t *testing.T) {
 		}
 		if path == "/debug/pprof/cmdline" && resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %s; want 404", path, resp.Status)
+		}
+		if path == "/debug/runtime-metrics" && (resp.StatusCode != http.StatusOK || !regexp.MustCompile(`(?m)^/memory/classes/heap/stacks:bytes [1-9]`).Match(body)) {
+			t.Errorf("%s: %s without the goroutine stacks' bytes:\n%.500s", path, resp.Status, body)
 		}
 	}
 	if !strings.Contains(logs.String(), "--auth-token was given on the command line") {

@@ -188,6 +188,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// HTTP/1.1 and, on the same port, HTTP/2 without TLS (the facade's
+	// --modelarts-h2c).
+	emulator.ServeH2C(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	logger.Info("serving the ModelArts emulator", slog.String("url", "http://"+lis.Addr().String()),

@@ -64,6 +64,13 @@ type config struct {
 	s4Rounds        int
 	observability   bool
 	compare         string // another source tree whose facade runs as C1 and C2
+	// The in-flight runs: upstream protocols (keys of upstreamProtocols)
+	// and extra environment of their facades; inFlightOnly runs nothing
+	// else.
+	inFlightUpstreams []string
+	inFlightEnv       []string
+	inFlightOnly      bool
+	inFlightLatency   time.Duration
 }
 
 func main() {
@@ -84,6 +91,10 @@ func main() {
 	flag.IntVar(&cfg.s4Callers, "s4-callers", 1000, "concurrent callers in S4")
 	flag.IntVar(&cfg.s4InFlight, "s4-inflight", 10000, "calls in flight for the facade's peak-RSS run")
 	flag.DurationVar(&cfg.s4InFlightTime, "s4-inflight-duration", 10*time.Second, "measured time of the in-flight run")
+	upstreams := flag.String("inflight-upstreams", "http1,h2c", "how the in-flight run's facades speak to the emulator, each a fresh facade measured in turn: http1 (the default, HTTP/1.1) and h2c (--modelarts-h2c, HTTP/2 without TLS); the first is the peak-RSS target's")
+	inFlightEnv := flag.String("inflight-env", "", "extra environment of the in-flight run's facades, space-separated NAME=value (for investigations, e.g. GOMEMLIMIT=400MiB)")
+	flag.DurationVar(&cfg.inFlightLatency, "inflight-latency", 100*time.Millisecond, "latency the emulator adds in -inflight-only runs (for investigations: with seconds, every call of the run is in the facade at once whatever the machine's load; S4 always adds 100ms)")
+	flag.BoolVar(&cfg.inFlightOnly, "inflight-only", false, "run only S4's in-flight runs, and write only their section (for investigations)")
 	flag.IntVar(&cfg.s4Rounds, "s4-rounds", 3, "slices S4's floor, facade and bare facade runs are measured in, taking turns (each with a warm-up of at least 1s)")
 	flag.StringVar(&cfg.compare, "compare", "", "another checkout of the repository: its facade runs too, as C1 (gRPC) and C2 (mirror) beside S1 and S2, for before/after measurements in one run (for investigations)")
 	flag.BoolVar(&cfg.observability, "observability", true, "also run the facade with --metrics=false and with its spans exported over OTLP (DeleteInstance, at 64 callers)")
@@ -129,6 +140,15 @@ func main() {
 		cfg.ops = append(cfg.ops, op)
 	}
 	cfg.facadeExtraArgs = strings.Fields(extra)
+	cfg.inFlightEnv = strings.Fields(*inFlightEnv)
+	for _, up := range strings.Split(*upstreams, ",") {
+		up = strings.TrimSpace(up)
+		if _, ok := upstreamProtocols[up]; !ok {
+			fmt.Fprintf(os.Stderr, "devenv-bench: -inflight-upstreams: unknown %q (http1, h2c)\n", up)
+			os.Exit(2)
+		}
+		cfg.inFlightUpstreams = append(cfg.inFlightUpstreams, up)
+	}
 	if *only != "" {
 		cfg.scenarios = map[string]bool{}
 		for _, id := range strings.Split(*only, ",") {
@@ -182,7 +202,7 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	}
 
 	rep := &report{cfg: cfg, smoke: smoke, started: time.Now(), perCall: map[string]*perCall{}}
-	if cfg.micro {
+	if cfg.micro && !cfg.inFlightOnly {
 		logf("micro-benchmarks")
 		if rep.micro, err = microBenchmarks(ctx, cfg.root, smoke); err != nil {
 			return err
@@ -206,6 +226,14 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	// auto); its stderr here is a pipe.
 	grpcLine := regexp.MustCompile(`(?:msg=serving grpc_addr=|"msg":"serving","grpc_addr":")([^\s"]+)`)
 	facadeBin := filepath.Join(tmp, "devenv-facade")
+	startInFlightFacade := func(name string, extra, env []string) (*server, string, error) {
+		debug := freeAddr()
+		s, err := startEnv(ctx, name, facadeBin, grpcLine, env, facadeArgs("", debug, extra...)...)
+		return s, debug, err
+	}
+	if cfg.inFlightOnly {
+		return runInFlightOnly(ctx, cfg, rep, emuURL, startInFlightFacade)
+	}
 	fac, err := start(ctx, "facade", facadeBin, grpcLine, facadeArgs(mirrorAddr, debugAddr)...)
 	if err != nil {
 		return err
@@ -443,11 +471,30 @@ func run(ctx context.Context, cfg config, smoke bool) error {
 	if cfg.skipS4 {
 		return rep.write()
 	}
-	if err := runS4(ctx, cfg, rep, emuURL, fac, bare, emu, debugAddr, workloads[opDelete]); err != nil {
+	if err := runS4(ctx, cfg, rep, emuURL, fac, bare, emu, startInFlightFacade, workloads[opDelete]); err != nil {
 		return err
 	}
 	rep.finished = time.Now()
 	return rep.write()
+}
+
+// runInFlightOnly is run with -inflight-only: the in-flight runs alone,
+// their section alone in cfg.out.
+func runInFlightOnly(ctx context.Context, cfg config, rep *report, emuURL string, startFacade inFlightFacade) error {
+	logf("S4's in-flight runs only: the emulator adds %s", cfg.inFlightLatency)
+	if err := setFault(emuURL, "lat"+cfg.inFlightLatency.String()); err != nil {
+		return err
+	}
+	if err := inFlight(ctx, cfg, rep, startFacade, workload{op: opDelete}); err != nil {
+		return err
+	}
+	if err := setFault(emuURL, ""); err != nil {
+		return err
+	}
+	var b strings.Builder
+	rep.inFlightSection(&b)
+	logf("writing %s", cfg.out)
+	return os.WriteFile(cfg.out, []byte(b.String()), 0o644)
 }
 
 // Names of the facades that measure observability.

@@ -34,6 +34,7 @@ type report struct {
 	s4Floor, s4Facade, s4Bare, s4InFlight    result
 	s4FacadeUsage, s4FloorUsage, s4BareUsage map[*server]usage
 	s4InFlightRSS                            int64
+	inFlight                                 []inFlightRun       // the in-flight runs, one per upstream protocol
 	breakdown                                string              // markdown, from the profiles
 	perCall                                  map[string]*perCall // by profile name: facade-S1-delete, bare-S2-get, ...
 	sink                                     *otlpSink
@@ -181,6 +182,7 @@ func (r *report) s4Section(b *strings.Builder) {
 			r.s4Facade.throughput()/t, r.s4Facade.throughput()/r.s4Floor.throughput(), t/r.s4Floor.throughput())
 	}
 	w("Facade peak RSS with %d calls in flight: **%.0f MiB**.\n\n", r.cfg.s4InFlight, float64(r.s4InFlightRSS)/(1<<20))
+	r.inFlightSection(b)
 	cores := func(u map[*server]usage, s *server, res result) string {
 		if x, ok := u[s]; ok && res.elapsed > 0 {
 			return fmt.Sprintf("%.2f", x.cpu.Seconds()/res.elapsed.Seconds())

@@ -11,8 +11,8 @@ import (
 // runS4 runs S4: with the emulator adding 100 ms to every answer, many
 // callers straight to it, through the facade and through the bare facade,
 // in cfg.s4Rounds slices taking turns; then cfg.s4InFlight calls in flight
-// through the facade.
-func runS4(ctx context.Context, cfg config, rep *report, emuURL string, fac, bare, emu *server, debugAddr string, wl workload) error {
+// through fresh facades (runInFlight).
+func runS4(ctx context.Context, cfg config, rep *report, emuURL string, fac, bare, emu *server, startFacade inFlightFacade, wl workload) error {
 	logf("S4: the emulator adds 100 ms")
 	if err := setFault(emuURL, "lat100ms"); err != nil {
 		return err
@@ -63,22 +63,25 @@ func runS4(ctx context.Context, cfg config, rep *report, emuURL string, fac, bar
 	}
 	rep.s4FloorUsage, rep.s4FacadeUsage, rep.s4BareUsage = runs[0].usage, runs[1].usage, runs[2].usage
 
-	m := measure([]*server{fac})
-	hook := m.hook
-	if cfg.profileDir != "" {
-		hook = func(start bool) {
-			if !start {
-				if err := heapProfile(ctx, cfg.profileDir, debugAddr, "facade-inflight-heap.pprof"); err != nil {
-					logf("  heap profile: %v", err)
-				}
-			}
-			m.hook(start)
-		}
+	if err := inFlight(ctx, cfg, rep, startFacade, wl); err != nil {
+		return err
 	}
-	rep.s4InFlight = drive(gd, cfg.s4InFlight, cfg.warmup, cfg.s4InFlightTime, hook)
-	rep.s4InFlightRSS = m.usage[fac].peakRSS
-	logf("  %d in flight: %.0f calls/s, facade peak RSS %d MiB", cfg.s4InFlight, rep.s4InFlight.throughput(), rep.s4InFlightRSS>>20)
 	return setFault(emuURL, "")
+}
+
+// inFlight runs the in-flight runs (the emulator's latency already set)
+// and keeps them in rep; the first run's figures are S4's in-flight row and
+// the peak-RSS target's.
+func inFlight(ctx context.Context, cfg config, rep *report, startFacade inFlightFacade, wl workload) error {
+	runs, err := runInFlight(ctx, cfg, startFacade, wl)
+	if err != nil {
+		return err
+	}
+	rep.inFlight = runs
+	if len(runs) > 0 {
+		rep.s4InFlight, rep.s4InFlightRSS = runs[0].res, runs[0].peakRSS
+	}
+	return nil
 }
 
 func setFault(emuURL, spec string) error {
