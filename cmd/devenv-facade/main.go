@@ -86,6 +86,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
+	setMemoryLimit(logger, memoryLimitProvider)
 	// The goroutines started below end with ctx, also when run returns
 	// early with an error.
 	ctx, cancel := context.WithCancel(ctx)

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -86,6 +88,7 @@ func TestRun_rejectsBadSettings(t *testing.T) {
 		{nil, map[string]string{"OS_TOKEN": "t", "OS_TOKEN_FILE": "/nonexistent"}, []string{"OS_TOKEN and OS_TOKEN_FILE are both set"}},
 		{[]string{"--modelarts-endpoint", "ftp://x", "--grpc-addr", "127.0.0.1:0", "--http-addr", "", "--admin-addr", ""}, nil, []string{"scheme"}},
 		{[]string{"--grpc-addr", "256.0.0.1:0"}, nil, []string{"gRPC listener"}},
+		{[]string{"--modelarts-h2c", "--modelarts-endpoint", "https://modelarts.example"}, nil, []string{"--modelarts-h2c is for an http:// --modelarts-endpoint"}},
 	}
 	for _, tt := range tests {
 		var out logbuf.Buffer
@@ -429,6 +432,52 @@ func TestRun_credentialsNoneWithEmulator(t *testing.T) {
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-auth-token", "callers-own-token")
 	if _, err := client.DeleteInstance(ctx, req); err != nil {
 		t.Errorf("with the caller's token: %v", err)
+	}
+}
+
+// TestRun_modelartsH2C: with --modelarts-h2c the facade's calls reach an
+// http:// ModelArts over HTTP/2 without TLS, as the emulator's command
+// serves it; IAM keeps its own client.
+func TestRun_modelartsH2C(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var protos sync.Map
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		emu.ServeHTTP(w, r)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	emulator.ServeH2C(srv)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-served
+	})
+	serving, _ := start(t, []string{"--modelarts-h2c", "--modelarts-endpoint", "http://" + lis.Addr().String()}, map[string]string{"OS_TOKEN": "service-token"})
+	conn, err := grpc.NewClient(serving.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := devenvv1.NewDevEnvServiceClient(conn)
+	if _, err := client.ListInstances(t.Context(), &devenvv1.ListInstancesRequest{ProjectId: emulator.SampleProjectID, DeType: "Notebook"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := protos.Load("HTTP/2.0"); !ok {
+		t.Error("ModelArts saw no HTTP/2.0 request")
+	}
+	if _, ok := protos.Load("HTTP/1.1"); ok {
+		t.Error("ModelArts saw HTTP/1.1 requests")
 	}
 }
 

@@ -452,3 +452,32 @@ func TestRun_notebookLifecycleFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_servesH2C: the command serves HTTP/1.1 and, on the same port,
+// HTTP/2 without TLS (prior knowledge), for the facade's --modelarts-h2c.
+func TestRun_servesH2C(t *testing.T) {
+	t.Parallel()
+	url, _ := start(t, nil, noEnv)
+	for _, tc := range []struct {
+		h2c  bool
+		want string
+	}{{false, "HTTP/1.1"}, {true, "HTTP/2.0"}} {
+		tr := &http.Transport{}
+		if tc.h2c {
+			var p http.Protocols
+			p.SetUnencryptedHTTP2(true)
+			tr.Protocols = &p
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/v1/"+emulator.SampleProjectID+"/demanager/instances?de_type=Notebook", nil)
+		req.Header.Set("X-Auth-Token", "any")
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.want, err)
+		}
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		if resp.StatusCode != http.StatusOK || resp.Proto != tc.want {
+			t.Errorf("%s %s; want 200 %s", resp.Proto, resp.Status, tc.want)
+		}
+	}
+}

@@ -15,15 +15,29 @@ import (
 	"time"
 )
 
-// upstreamProtocols are the ways the in-flight run's facades speak to the
-// emulator (-inflight-upstreams), and the facade flags that choose them.
-var upstreamProtocols = map[string][]string{
-	"http1": nil,                      // the default: HTTP/1.1, a connection per call in flight
-	"h2c":   {"--modelarts-h2c=true"}, // HTTP/2 without TLS, calls multiplexed on few connections
+// inFlightVariant is a way to run the in-flight run's facade: how it
+// speaks to the emulator, and its environment.
+type inFlightVariant struct {
+	name string   // in the report
+	args []string // facade flags
+	env  []string
 }
 
-// upstreamNames name upstreamProtocols in the report.
-var upstreamNames = map[string]string{"http1": "HTTP/1.1", "h2c": "HTTP/2 (h2c)"}
+// inFlightVariants are the facades -inflight-variants chooses from.
+var inFlightVariants = map[string]inFlightVariant{
+	// The default: HTTP/1.1, a connection per call in flight.
+	"http1": {name: "HTTP/1.1"},
+	// HTTP/2 without TLS: calls multiplexed on few connections.
+	"h2c": {name: "HTTP/2 (h2c)", args: []string{"--modelarts-h2c=true"}},
+	// h2c with the soft memory limit the facade sets itself in a
+	// container limited to 512 MiB (90% of it).
+	"h2c-memlimit": {name: "h2c, GOMEMLIMIT 460MiB", args: []string{"--modelarts-h2c=true"}, env: []string{"GOMEMLIMIT=460MiB"}},
+}
+
+// inFlightTarget is the variant whose peak RSS is the target's: HTTP/2,
+// since over HTTP/1.1 each call in flight takes a connection and two more
+// goroutines (the report shows both).
+const inFlightTarget = "h2c"
 
 // inFlightFacade starts a fresh facade for an in-flight run: extra flags,
 // extra environment; it returns the facade and its --debug-addr.
@@ -31,14 +45,15 @@ type inFlightFacade func(name string, extra, env []string) (*server, string, err
 
 // inFlightRun is what one in-flight run measured on one facade.
 type inFlightRun struct {
-	upstream string // a key of upstreamProtocols
-	env      []string
-	res      result
-	cpu      time.Duration // the facade's, over the measured part
-	peakRSS  int64         // VmHWM over the measured part
-	peak     inFlightSample
+	variant string // a key of inFlightVariants
+	env     []string
+	res     result
+	cpu     time.Duration // the facade's, over the measured part
+	peakRSS int64         // VmHWM over the measured part
+	peak    inFlightSample
 	// Over the measured part, from the facade's runtime metrics: GC
-	// cycles and the GC's CPU time.
+	// cycles and the GC's CPU time (the runtime's estimate, without idle
+	// mark workers).
 	gcCycles float64
 	gcCPU    float64 // seconds
 }
@@ -65,12 +80,12 @@ const inFlightSamples = 3
 
 // runInFlight drives cfg.s4InFlight DeleteInstance calls in flight (the
 // emulator adding 100 ms) through a fresh facade for each of
-// cfg.inFlightUpstreams, one after the other, sampling where the facade's
+// cfg.inFlightVariants, one after the other, sampling where the facade's
 // memory is while they wait.
 func runInFlight(ctx context.Context, cfg config, startFacade inFlightFacade, wl workload) ([]inFlightRun, error) {
 	var runs []inFlightRun
-	for _, up := range cfg.inFlightUpstreams {
-		run, err := runInFlightOn(ctx, cfg, startFacade, up, wl)
+	for _, v := range cfg.inFlightVariants {
+		run, err := runInFlightOn(ctx, cfg, startFacade, v, wl)
 		if err != nil {
 			return nil, err
 		}
@@ -79,9 +94,11 @@ func runInFlight(ctx context.Context, cfg config, startFacade inFlightFacade, wl
 	return runs, nil
 }
 
-func runInFlightOn(ctx context.Context, cfg config, startFacade inFlightFacade, up string, wl workload) (inFlightRun, error) {
-	run := inFlightRun{upstream: up, env: cfg.inFlightEnv}
-	fac, debugAddr, err := startFacade("facade ("+upstreamNames[up]+" upstream)", upstreamProtocols[up], cfg.inFlightEnv)
+func runInFlightOn(ctx context.Context, cfg config, startFacade inFlightFacade, key string, wl workload) (inFlightRun, error) {
+	v := inFlightVariants[key]
+	env := append(slices.Clone(v.env), cfg.inFlightEnv...)
+	run := inFlightRun{variant: key, env: env}
+	fac, debugAddr, err := startFacade("facade ("+v.name+")", v.args, env)
 	if err != nil {
 		return run, err
 	}
@@ -127,17 +144,22 @@ func runInFlightOn(ctx context.Context, cfg config, startFacade inFlightFacade, 
 		}
 		if before != nil && after != nil {
 			run.gcCycles = after["/gc/cycles/total:gc-cycles"] - before["/gc/cycles/total:gc-cycles"]
-			run.gcCPU = after["/cpu/classes/gc/total:cpu-seconds"] - before["/cpu/classes/gc/total:cpu-seconds"]
+			// Without the idle mark workers, which run on processors
+			// with nothing else to do.
+			gc := func(m map[string]float64) float64 {
+				return m["/cpu/classes/gc/total:cpu-seconds"] - m["/cpu/classes/gc/mark/idle:cpu-seconds"]
+			}
+			run.gcCPU = gc(after) - gc(before)
 		}
 		if cfg.profileDir != "" {
 			if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
 				logf("  heap profile: %v", err)
-			} else if err := heapProfile(ctx, cfg.profileDir, debugAddr, "facade-inflight-"+up+"-heap.pprof"); err != nil {
+			} else if err := heapProfile(ctx, cfg.profileDir, debugAddr, "facade-inflight-"+key+"-heap.pprof"); err != nil {
 				logf("  heap profile: %v", err)
 			}
 		}
 	}
-	logf("  %d in flight, %s to the emulator", cfg.s4InFlight, upstreamNames[up])
+	logf("  %d in flight, %s", cfg.s4InFlight, v.name)
 	run.res = drive(gd, cfg.s4InFlight, cfg.warmup, cfg.s4InFlightTime, hook)
 	run.res.sort()
 	run.cpu, run.peakRSS = m.usage[fac].cpu, m.usage[fac].peakRSS
@@ -148,13 +170,13 @@ func runInFlightOn(ctx context.Context, cfg config, startFacade inFlightFacade, 
 	}
 	if cfg.profileDir != "" && run.peak.profile != "" {
 		// The goroutine profile of the sample shown, in its text form.
-		if err := os.WriteFile(filepath.Join(cfg.profileDir, "facade-inflight-"+up+"-goroutines.txt"), []byte(run.peak.profile), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(cfg.profileDir, "facade-inflight-"+key+"-goroutines.txt"), []byte(run.peak.profile), 0o644); err != nil {
 			logf("  goroutine profile: %v", err)
 		}
 	}
 	run.peak.profile = ""
 	logf("  %d in flight, %s: %.0f calls/s, %d errors, facade peak RSS %d MiB, %d goroutines",
-		cfg.s4InFlight, upstreamNames[up], run.res.throughput(), run.res.errors, run.peakRSS>>20, run.peak.total)
+		cfg.s4InFlight, v.name, run.res.throughput(), run.res.errors, run.peakRSS>>20, run.peak.total)
 	if run.res.errors > 0 {
 		logf("  first error: %v", run.res.firstErr)
 	}
@@ -281,13 +303,13 @@ func (r *report) inFlightSection(b *strings.Builder) {
 	if r.cfg.inFlightOnly {
 		latency = r.cfg.inFlightLatency
 	}
-	w("DeleteInstance over gRPC (16 connections), %d callers, the emulator adding %s: a fresh facade for each way of speaking to the emulator (`--max-upstream-inflight %d`, otherwise default settings", r.cfg.s4InFlight, latency, 2*max(r.cfg.s4InFlight, r.cfg.s4Callers))
+	w("DeleteInstance over gRPC (16 connections), %d callers, the emulator adding %s, through a fresh facade for each column (`--max-upstream-inflight %d`, otherwise default settings", r.cfg.s4InFlight, latency, 2*max(r.cfg.s4InFlight, r.cfg.s4Callers))
 	if len(r.cfg.inFlightEnv) > 0 {
 		w("; environment `%s`", strings.Join(r.cfg.inFlightEnv, " "))
 	}
-	w("), %s warm-up, %s measured. The emulator serves HTTP/1.1 and HTTP/2 without TLS (h2c) on one port; the facade speaks HTTP/1.1 to a plain-http upstream unless given `--modelarts-h2c` (an https upstream negotiates HTTP/2 by ALPN). The memory columns are from the facade's `/debug/runtime-metrics` (package runtime/metrics) and goroutine profile, sampled %d times during the measured part; the sample shown is the one with the largest resident set.\n\n",
+	w("), %s warm-up, %s measured. The emulator serves HTTP/1.1 and HTTP/2 without TLS (h2c) on one port. **HTTP/1.1** is the facade's default to a plain-http upstream: a connection per call in flight, with net/http's reader and writer goroutines. **HTTP/2 (h2c)** is `--modelarts-h2c`, what an upstream speaking HTTP/2 gets (an https one by ALPN, without the flag): calls share a few connections, one goroutine each besides the call's; its peak RSS is the target's. **h2c, GOMEMLIMIT 460MiB** adds the soft memory limit the facade sets itself in a container limited to 512 MiB (90%% of the cgroup's limit; there is none here). The memory rows are from the facade's `/debug/runtime-metrics` (package runtime/metrics) and goroutine profile, sampled %d times during the measured part; the sample shown is the one with the largest resident set.\n\n",
 		r.cfg.warmup, r.cfg.s4InFlightTime, inFlightSamples)
-	w("| | %s |\n|---|%s\n", strings.Join(mapRuns(r.inFlight, func(x inFlightRun) string { return upstreamNames[x.upstream] }), " | "),
+	w("| | %s |\n|---|%s\n", strings.Join(mapRuns(r.inFlight, func(x inFlightRun) string { return inFlightVariants[x.variant].name }), " | "),
 		strings.Repeat("---:|", len(r.inFlight)))
 	row := func(name string, f func(x inFlightRun) string) {
 		w("| %s | %s |\n", name, strings.Join(mapRuns(r.inFlight, f), " | "))
@@ -338,14 +360,14 @@ func (r *report) inFlightSection(b *strings.Builder) {
 		}
 		return "none"
 	})
-	row("GC cycles, GC CPU share of the facade's", func(x inFlightRun) string {
+	row("GC cycles; GC CPU (assists, dedicated workers, pauses) ÷ the facade's CPU", func(x inFlightRun) string {
 		if x.cpu == 0 {
 			return "-"
 		}
 		return fmt.Sprintf("%.0f, %.0f%%", x.gcCycles, 100*x.gcCPU/x.cpu.Seconds())
 	})
 	w("\nGoroutines by the function they started in, at that sample:\n\n| function | %s |\n|---|%s\n",
-		strings.Join(mapRuns(r.inFlight, func(x inFlightRun) string { return upstreamNames[x.upstream] }), " | "), strings.Repeat("---:|", len(r.inFlight)))
+		strings.Join(mapRuns(r.inFlight, func(x inFlightRun) string { return inFlightVariants[x.variant].name }), " | "), strings.Repeat("---:|", len(r.inFlight)))
 	var entries []string
 	for _, x := range r.inFlight {
 		for i, g := range x.peak.goroutines {

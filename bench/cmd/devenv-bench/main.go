@@ -64,13 +64,13 @@ type config struct {
 	s4Rounds        int
 	observability   bool
 	compare         string // another source tree whose facade runs as C1 and C2
-	// The in-flight runs: upstream protocols (keys of upstreamProtocols)
-	// and extra environment of their facades; inFlightOnly runs nothing
+	// The in-flight runs: their facades (keys of inFlightVariants) and
+	// extra environment; inFlightOnly runs nothing
 	// else.
-	inFlightUpstreams []string
-	inFlightEnv       []string
-	inFlightOnly      bool
-	inFlightLatency   time.Duration
+	inFlightVariants []string
+	inFlightEnv      []string
+	inFlightOnly     bool
+	inFlightLatency  time.Duration
 }
 
 func main() {
@@ -91,7 +91,7 @@ func main() {
 	flag.IntVar(&cfg.s4Callers, "s4-callers", 1000, "concurrent callers in S4")
 	flag.IntVar(&cfg.s4InFlight, "s4-inflight", 10000, "calls in flight for the facade's peak-RSS run")
 	flag.DurationVar(&cfg.s4InFlightTime, "s4-inflight-duration", 10*time.Second, "measured time of the in-flight run")
-	upstreams := flag.String("inflight-upstreams", "http1,h2c", "how the in-flight run's facades speak to the emulator, each a fresh facade measured in turn: http1 (the default, HTTP/1.1) and h2c (--modelarts-h2c, HTTP/2 without TLS); the first is the peak-RSS target's")
+	variants := flag.String("inflight-variants", "http1,h2c,h2c-memlimit", "the in-flight run's facades, each fresh and measured in turn: http1 (the default, HTTP/1.1 to the emulator), h2c (--modelarts-h2c, HTTP/2 without TLS; the peak-RSS target's), h2c-memlimit (h2c with GOMEMLIMIT=460MiB, what the facade sets itself under a 512 MiB container limit)")
 	inFlightEnv := flag.String("inflight-env", "", "extra environment of the in-flight run's facades, space-separated NAME=value (for investigations, e.g. GOMEMLIMIT=400MiB)")
 	flag.DurationVar(&cfg.inFlightLatency, "inflight-latency", 100*time.Millisecond, "latency the emulator adds in -inflight-only runs (for investigations: with seconds, every call of the run is in the facade at once whatever the machine's load; S4 always adds 100ms)")
 	flag.BoolVar(&cfg.inFlightOnly, "inflight-only", false, "run only S4's in-flight runs, and write only their section (for investigations)")
@@ -141,13 +141,13 @@ func main() {
 	}
 	cfg.facadeExtraArgs = strings.Fields(extra)
 	cfg.inFlightEnv = strings.Fields(*inFlightEnv)
-	for _, up := range strings.Split(*upstreams, ",") {
-		up = strings.TrimSpace(up)
-		if _, ok := upstreamProtocols[up]; !ok {
-			fmt.Fprintf(os.Stderr, "devenv-bench: -inflight-upstreams: unknown %q (http1, h2c)\n", up)
+	for _, v := range strings.Split(*variants, ",") {
+		v = strings.TrimSpace(v)
+		if _, ok := inFlightVariants[v]; !ok {
+			fmt.Fprintf(os.Stderr, "devenv-bench: -inflight-variants: unknown %q (http1, h2c, h2c-memlimit)\n", v)
 			os.Exit(2)
 		}
-		cfg.inFlightUpstreams = append(cfg.inFlightUpstreams, up)
+		cfg.inFlightVariants = append(cfg.inFlightVariants, v)
 	}
 	if *only != "" {
 		cfg.scenarios = map[string]bool{}

@@ -256,7 +256,7 @@ func (r *report) targets() []target {
 	}
 	if r.s4InFlightRSS > 0 {
 		rss := float64(r.s4InFlightRSS) / (1 << 20)
-		ts = append(ts, target{fmt.Sprintf("facade peak RSS, %d in flight", r.cfg.s4InFlight), fmt.Sprintf("%.0f MiB", rss), "< 512 MiB", rss < 512})
+		ts = append(ts, target{fmt.Sprintf("facade peak RSS, %d in flight, %s to the emulator", r.cfg.s4InFlight, r.s4InFlightName), fmt.Sprintf("%.0f MiB", rss), "< 512 MiB", rss < 512})
 	}
 	return ts
 }

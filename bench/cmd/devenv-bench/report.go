@@ -34,6 +34,7 @@ type report struct {
 	s4Floor, s4Facade, s4Bare, s4InFlight    result
 	s4FacadeUsage, s4FloorUsage, s4BareUsage map[*server]usage
 	s4InFlightRSS                            int64
+	s4InFlightName                           string              // the variant s4InFlight and s4InFlightRSS are of
 	inFlight                                 []inFlightRun       // the in-flight runs, one per upstream protocol
 	breakdown                                string              // markdown, from the profiles
 	perCall                                  map[string]*perCall // by profile name: facade-S1-delete, bare-S2-get, ...
@@ -175,13 +176,13 @@ func (r *report) s4Section(b *strings.Builder) {
 	row("S4-floor: HTTP -> emulator", r.cfg.s4Callers, r.s4Floor, bound)
 	row("S4: gRPC -> facade -> emulator", r.cfg.s4Callers, r.s4Facade, bound)
 	row("S4-bare: gRPC -> bare facade -> emulator", r.cfg.s4Callers, r.s4Bare, bound)
-	row(fmt.Sprintf("%d in flight through the facade", r.cfg.s4InFlight), r.cfg.s4InFlight, r.s4InFlight, float64(r.cfg.s4InFlight*10))
+	row(fmt.Sprintf("%d in flight through the facade, %s to the emulator", r.cfg.s4InFlight, r.s4InFlightName), r.cfg.s4InFlight, r.s4InFlight, float64(r.cfg.s4InFlight*10))
 	w("\n")
 	if t := r.s4Bare.throughput(); t > 0 {
 		w("Facade ÷ bare facade throughput: **%.3f**; facade ÷ floor: %.3f; bare facade ÷ floor: %.3f.\n\n",
 			r.s4Facade.throughput()/t, r.s4Facade.throughput()/r.s4Floor.throughput(), t/r.s4Floor.throughput())
 	}
-	w("Facade peak RSS with %d calls in flight: **%.0f MiB**.\n\n", r.cfg.s4InFlight, float64(r.s4InFlightRSS)/(1<<20))
+	w("Facade peak RSS with %d calls in flight, %s to the emulator: **%.0f MiB**.\n\n", r.cfg.s4InFlight, r.s4InFlightName, float64(r.s4InFlightRSS)/(1<<20))
 	r.inFlightSection(b)
 	cores := func(u map[*server]usage, s *server, res result) string {
 		if x, ok := u[s]; ok && res.elapsed > 0 {

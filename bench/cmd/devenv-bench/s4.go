@@ -70,16 +70,18 @@ func runS4(ctx context.Context, cfg config, rep *report, emuURL string, fac, bar
 }
 
 // inFlight runs the in-flight runs (the emulator's latency already set)
-// and keeps them in rep; the first run's figures are S4's in-flight row and
-// the peak-RSS target's.
+// and keeps them in rep; the figures of inFlightTarget's run (else the
+// first's) are S4's in-flight row and the peak-RSS target's.
 func inFlight(ctx context.Context, cfg config, rep *report, startFacade inFlightFacade, wl workload) error {
 	runs, err := runInFlight(ctx, cfg, startFacade, wl)
 	if err != nil {
 		return err
 	}
 	rep.inFlight = runs
-	if len(runs) > 0 {
-		rep.s4InFlight, rep.s4InFlightRSS = runs[0].res, runs[0].peakRSS
+	for i, run := range runs {
+		if i == 0 || run.variant == inFlightTarget {
+			rep.s4InFlight, rep.s4InFlightRSS, rep.s4InFlightName = run.res, run.peakRSS, inFlightVariants[run.variant].name
+		}
 	}
 	return nil
 }
