@@ -26,7 +26,7 @@ var cpuCategories = []struct {
 	{"gRPC server and HTTP/2 framing", regexp.MustCompile(`^(google\.golang\.org/grpc|golang\.org/x/net/http2)`)},
 	{"net/http (client to ModelArts; server of the mirror) and grpc-gateway", regexp.MustCompile(`^(net/http|net/textproto|bufio|net\.|internal/poll|net/url|github\.com/grpc-ecosystem)`)},
 	{"JSON: protojson's decoder, encoding/json, the facade's vendorjson", regexp.MustCompile(`^(google\.golang\.org/protobuf/(encoding/protojson|internal/encoding/json)|encoding/json|github\.com/devenv-facade/devenv-facade/internal/vendorjson)`)},
-	{"protobuf runtime: reflection (used by protojson and vendorjson), binary encoding", regexp.MustCompile(`^(google\.golang\.org/protobuf|reflect\.)`)},
+	{"protobuf runtime: reflection (used by protojson), binary encoding", regexp.MustCompile(`^(google\.golang\.org/protobuf|reflect\.)`)},
 	{"logging (one line per call)", regexp.MustCompile(`^log/slog`)},
 	{"context", regexp.MustCompile(`^context\.`)},
 	{"the facade's own code (validation, mapping, interceptors, client)", regexp.MustCompile(`^github\.com/devenv-facade`)},
@@ -38,7 +38,7 @@ var cpuCategories = []struct {
 var cpuSteps = []struct {
 	name, fn string
 }{
-	{"reading ModelArts' JSON into the API's messages (`vendorjson.Unmarshal`: protojson, unknown fields discarded)", "github.com/devenv-facade/devenv-facade/internal/vendorjson.Unmarshal"},
+	{"reading ModelArts' JSON into the API's messages (`vendorjson.Unmarshal`: code generated for the vendor's messages, unknown fields discarded)", "github.com/devenv-facade/devenv-facade/internal/vendorjson.Unmarshal"},
 	{"writing the vendor's JSON (`vendorjson.Marshal`; the mirror's answer)", "github.com/devenv-facade/devenv-facade/internal/vendorjson.Marshal"},
 	{"writing the gRPC answer (protobuf, `grpc.encode`)", "google.golang.org/grpc.encode"},
 	{"the call to ModelArts (`modelarts.(*Client).send`: request, answer read)", "github.com/devenv-facade/devenv-facade/internal/modelarts.(*Client).send"},

@@ -58,6 +58,8 @@ type Error struct {
 	Msg    string
 }
 
+// Error says what is wrong and where: "(line L:C): message", as protojson
+// says it.
 func (e *Error) Error() string {
 	return fmt.Sprintf("(line %d:%d): %s", e.Line, e.Column, e.Msg)
 }
@@ -101,10 +103,22 @@ func (d *Decoder) unexpected() error {
 	return d.errorAt(d.pos, "syntax error: unexpected %s", d.tokenText(d.pos))
 }
 
-// tokenText returns the text of what starts at off, for errors.
+// tokenText returns the text of what starts at off, quoted, for errors.
 func (d *Decoder) tokenText(off int) string {
+	const most = 32
 	end := off
-	for end < len(d.buf) && end-off < 32 && !isDelim(d.buf[end]) {
+	if off < len(d.buf) && d.buf[off] == '"' {
+		// A string, to its closing quote (escapes not minded).
+		end++
+		for end < len(d.buf) && end-off < most && d.buf[end] != '"' {
+			end++
+		}
+		if end < len(d.buf) && d.buf[end] == '"' {
+			end++
+		}
+		return strconv.Quote(string(d.buf[off:end]))
+	}
+	for end < len(d.buf) && end-off < most && !isDelim(d.buf[end]) {
 		end++
 	}
 	if end == off && off < len(d.buf) {
