@@ -531,9 +531,13 @@ func TestWatch_keepAlive(t *testing.T) {
 // HTTP/2, in both formats. (HTTP/2 without TLS here, the REST listener's
 // HTTP/2 with TLS: the server's HTTP/2 streams are the same, and a TLS
 // handshake within the short timeouts would depend on the machine's load.)
+// The timeouts are real time and also bound the connection's setup (over
+// HTTP/2 the client's preface must arrive within ReadTimeout): 50 ms was
+// too short for a loaded machine ("client conn could not be established",
+// once in a full run), so they are 250 ms, and the test waits 1 s.
 func TestWatch_outlivesTheServersTimeouts(t *testing.T) {
 	t.Parallel()
-	const timeout = 50 * time.Millisecond
+	const timeout = 250 * time.Millisecond
 	for _, tt := range []struct {
 		accept string
 		http2  bool
