@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -145,6 +146,8 @@ type Client struct {
 	tracer     trace.Tracer // nil: no spans (a no-op provider's would carry the caller's span context unchanged)
 	propagator propagation.TextMapPropagator
 	flights    *flights // nil: reads are not coalesced
+	// lastSecrets is the set of secrets last prepared (secretsOf).
+	lastSecrets atomic.Pointer[preparedSecrets]
 }
 
 // Options configures a [Client]. The zero value of every field means its

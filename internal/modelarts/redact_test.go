@@ -253,3 +253,34 @@ func TestAnswersAndFailuresRepeatNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteInstance_eachCallRedactsItsOwnSecrets: the client keeps the
+// secrets it last prepared for redaction and hands them out again while a
+// call's secrets are the same; calls with other secrets (caller tokens,
+// one after another on one client) must each have their own redacted.
+func TestDeleteInstance_eachCallRedactsItsOwnSecrets(t *testing.T) {
+	t.Parallel()
+	const staticToken = "STATIC-tok-3f9a8b7c6d5e"
+	up := &hostile{}
+	srv := httptest.NewServer(up.handler(false))
+	t.Cleanup(srv.Close)
+	c, err := modelarts.NewClient(srv.Client(), srv.URL, modelarts.Options{Retry: modelarts.RetryPolicy{MaxAttempts: 1}, Credentials: cloudauth.Token(staticToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"", "CALLER-tok-a1b2c3d4e5f6", "", "OTHER-caller-tok-778899", "CALLER-tok-a1b2c3d4e5f6", ""} {
+		var opts []modelarts.CallOption
+		secret := staticToken
+		if token != "" {
+			opts, secret = []modelarts.CallOption{modelarts.CallerToken(token)}, token
+		}
+		_, err := deleteInstance(t.Context(), c, testProject, testInstance, opts...)
+		var e *modelarts.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("err = %v (%T); want *modelarts.Error", err, err)
+		}
+		if strings.Contains(e.Message, secret[:8]) || !strings.Contains(e.Message, "got [REDACTED] aka [REDACTED]") {
+			t.Errorf("with %q: the message is not redacted: %q", secret, e.Message)
+		}
+	}
+}

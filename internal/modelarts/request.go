@@ -62,7 +62,7 @@ func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response
 		// the server sent (a malformed status line), so the text is
 		// scrubbed like an error answer's.
 		return nil, &transportError{
-			msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, scrub.NewSecrets(c.secrets(req)...)),
+			msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, c.secretsOf(req)),
 			err: err,
 		}
 	}
@@ -84,7 +84,7 @@ func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response
 // secret of the call in its strings replaced (see [Endpoint.Call]): the
 // answer is passed on, so a secret ModelArts echoes must go.
 func (c *Client) answerWithoutSecrets(req *http.Request, body []byte) []byte {
-	return scrub.NewSecrets(c.secrets(req)...).JSON(body)
+	return c.secretsOf(req).JSON(body)
 }
 
 // maxErrorText bounds the text of the errors the client makes from what
