@@ -35,9 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -235,12 +233,17 @@ func asCall(next http.Handler) http.Handler {
 	})
 }
 
-func remoteAddr(s string) net.Addr {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return net.TCPAddrFromAddrPort(ap)
-	}
-	return &net.TCPAddr{}
-}
+// remoteAddr is a REST caller's address as net/http gives it
+// (Request.RemoteAddr: "host:port"), as a call's gRPC peer. Its String is
+// that text, as a *net.TCPAddr of it would write it; nothing is parsed
+// or formatted per call.
+type remoteAddr string
+
+// Network returns "tcp".
+func (remoteAddr) Network() string { return "tcp" }
+
+// String returns the address.
+func (a remoteAddr) String() string { return string(a) }
 
 // incomingHeader carries the headers ModelArts clients send into gRPC
 // metadata: X-Auth-Token and X-Request-Id under the service's keys,

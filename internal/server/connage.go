@@ -60,7 +60,8 @@ func (l bornListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bornConn{Conn: c, addr: &connAddr{Addr: c.RemoteAddr(), born: time.Now()}}, nil
+	addr := c.RemoteAddr()
+	return &bornConn{Conn: c, addr: &connAddr{Addr: addr, text: addr.String(), born: time.Now()}}, nil
 }
 
 // bornConn is a connection whose remote address says when it was
@@ -75,11 +76,16 @@ type bornConn struct {
 func (c *bornConn) RemoteAddr() net.Addr { return c.addr }
 
 // connAddr is a connection's remote address (Network and String are the
-// address's), with when the connection was accepted.
+// address's), with when the connection was accepted. Its text is made
+// once, not for every call's log line.
 type connAddr struct {
 	net.Addr
+	text string
 	born time.Time
 }
+
+// String returns the address's text.
+func (a *connAddr) String() string { return a.text }
 
 // connectionBorn returns when the gRPC connection of the call ctx belongs
 // to was accepted, or the zero time (not a gRPC call of this server's
