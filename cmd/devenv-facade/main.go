@@ -26,6 +26,7 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/envflag"
+	"github.com/devenv-facade/devenv-facade/internal/logjson"
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 	"github.com/devenv-facade/devenv-facade/internal/server"
@@ -264,24 +265,18 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: durationsInMillis}
+	// Durations are written in milliseconds under their key with "_ms"
+	// appended (grace: 20s becomes grace_ms: 20000), the unit of every
+	// duration the facade logs (duration_ms, grace_ms, shutdown_ms): slog
+	// writes a time.Duration as nanoseconds in JSON and as "20s" in text,
+	// so the same key would carry different units. The facade logs
+	// durations that way already; this keeps a duration added later from
+	// slipping through. JSON lines are slog's JSON handler's, written by
+	// logjson (faster for a call's line).
 	if format == "json" || (format == "auto" && !isTerminal(w)) {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(logjson.NewHandler(w, logjson.Options{Level: lvl, DurationsInMillis: true})), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
-}
-
-// durationsInMillis writes a duration attribute as milliseconds under its
-// key with "_ms" appended (grace: 20s becomes grace_ms: 20000), the unit of
-// every duration the facade logs (duration_ms, grace_ms, shutdown_ms): slog
-// writes a time.Duration as nanoseconds in JSON and as "20s" in text, so
-// the same key would carry different units. The facade logs durations that
-// way already; this keeps a duration added later from slipping through.
-func durationsInMillis(_ []string, a slog.Attr) slog.Attr {
-	if a.Value.Kind() != slog.KindDuration {
-		return a
-	}
-	return slog.Float64(a.Key+"_ms", float64(a.Value.Duration().Microseconds())/1000)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl, ReplaceAttr: logjson.DurationsInMillis})), nil
 }
 
 // embedded is the emulator served in-process on loopback.

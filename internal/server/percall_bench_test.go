@@ -10,22 +10,24 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
+	"github.com/devenv-facade/devenv-facade/internal/logjson"
 	"github.com/devenv-facade/devenv-facade/internal/metrics"
 	"github.com/devenv-facade/devenv-facade/internal/options"
 	"github.com/devenv-facade/devenv-facade/internal/server"
 )
 
 // BenchmarkDeleteInstance is one DeleteInstance through the whole facade
-// as it runs by default (metrics on, one JSON log line per call, here to
-// io.Discard) to the emulator, over gRPC and over the mirror, all in this
-// process on loopback: what the harness's DeleteInstance scenarios cost
-// per call, with the clients' and the emulator's work included. Its
-// allocations per op are the figure to compare between builds.
+// as it runs by default (metrics on, one JSON log line per call written as
+// cmd/devenv-facade writes it, here to io.Discard) to the emulator, over
+// gRPC and over the mirror, all in this process on loopback: what the
+// harness's DeleteInstance scenarios cost per call, with the clients' and
+// the emulator's work included. Its allocations per op are the figure to
+// compare between builds.
 func BenchmarkDeleteInstance(b *testing.B) {
 	f := startFacade(b, emulator.MustNew(emulator.Options{RequestLog: options.None}), func(o *server.Options) {
 		o.Credentials = cloudauth.Token("bench-token") // as the harness's; redacted as any token
 		o.Metrics = metrics.New()
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		o.Logger = slog.New(logjson.NewHandler(io.Discard, logjson.Options{DurationsInMillis: true})) // as cmd/devenv-facade's
 	})
 	b.Run("grpc", func(b *testing.B) {
 		b.ReportAllocs()
