@@ -204,11 +204,19 @@ func (c *Checker) Held() int {
 // it.
 func (c *Checker) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if f := c.take(req); f != nil {
-			ctx = WithFinding(ctx, f)
-		}
-		return handler(ctx, req)
+		return handler(c.Take(ctx, req), req)
 	}
+}
+
+// Take is what [Checker.UnaryInterceptor] does before it calls the
+// handler, for a server that runs it as a step of its own first
+// interceptor: it moves what was found in req into ctx ([FromContext])
+// and returns ctx.
+func (c *Checker) Take(ctx context.Context, req any) context.Context {
+	if f := c.take(req); f != nil {
+		return WithFinding(ctx, f)
+	}
+	return ctx
 }
 
 // StreamInterceptor is [Checker.UnaryInterceptor] for streaming calls,

@@ -19,17 +19,22 @@ import (
 func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
 	// What the check of a request's encoded form found is moved into the
 	// call's context before anything can refuse the call (the service
-	// answers it after authorization); metrics see every call next; then
-	// the service's interceptor, so that refused and drained calls are
-	// logged with their request ID too; then the call tracking (shutdown
-	// and request timeouts), then the caller's authorization.
+	// answers it after authorization), and a caller's trace context is
+	// taken from its metadata; metrics see every call next; then the
+	// service's interceptor, so that refused and drained calls are logged
+	// with their request ID too; then the call tracking (shutdown and
+	// request timeouts), then the caller's authorization. The first two
+	// steps only change the context: they run before the chain rather
+	// than as links of it, each of which costs a call an allocation.
 	opts := s.opts
-	interceptors := []grpc.UnaryServerInterceptor{s.check.UnaryInterceptor()}
+	check := s.check
+	var extract func(context.Context) context.Context
 	if !opts.Tracing.Recording() {
 		// Without OpenTelemetry's handler, a caller's trace context is
 		// carried through by this step (propagation.go).
-		interceptors = append(interceptors, traceContextInterceptor(opts.Tracing.Propagator))
+		extract = traceContextExtractor(opts.Tracing.Propagator)
 	}
+	var interceptors []grpc.UnaryServerInterceptor
 	if opts.Metrics != nil {
 		interceptors = append(interceptors, opts.Metrics.UnaryServerInterceptor())
 	}
@@ -37,7 +42,14 @@ func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
 	if opts.Callers != nil {
 		interceptors = append(interceptors, opts.Callers.UnaryInterceptor())
 	}
-	return chainUnary(interceptors...)
+	chain := chainUnary(interceptors...)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx = check.Take(ctx, req)
+		if extract != nil {
+			ctx = extract(ctx)
+		}
+		return chain(ctx, req, info, handler)
+	}
 }
 
 // streamInterceptor returns the interceptors every streaming call runs

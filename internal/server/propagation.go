@@ -20,22 +20,21 @@ import (
 // non-recording span: the requests to ModelArts then carry the caller's
 // trace and span IDs).
 
-// traceContextInterceptor carries a caller's trace context into a gRPC
-// call's context.
-func traceContextInterceptor(p propagation.TextMapPropagator) grpc.UnaryServerInterceptor {
+// traceContextExtractor returns what carries a caller's trace context into
+// a gRPC call's context (the unary calls' first step).
+func traceContextExtractor(p propagation.TextMapPropagator) func(context.Context) context.Context {
 	fields := p.Fields() // lowercase, as metadata keys are
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context) context.Context {
 		for _, f := range fields {
 			if len(metadata.ValueFromIncomingContext(ctx, f)) > 0 {
-				ctx = p.Extract(ctx, incomingCarrier{ctx})
-				break
+				return p.Extract(ctx, incomingCarrier{ctx})
 			}
 		}
-		return handler(ctx, req)
+		return ctx
 	}
 }
 
-// traceContextStreamInterceptor is traceContextInterceptor for streaming
+// traceContextStreamInterceptor is traceContextExtractor for streaming
 // calls.
 func traceContextStreamInterceptor(p propagation.TextMapPropagator) grpc.StreamServerInterceptor {
 	fields := p.Fields()
