@@ -288,9 +288,12 @@ func WithRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ids := r.Header.Values(headerRequestID)
 		if len(ids) != 1 || !callctx.ValidRequestID(ids[0]) {
-			r.Header.Set(headerRequestID, callctx.NewRequestID())
+			ids = []string{callctx.NewRequestID()}
+			r.Header[headerRequestID] = ids
 		}
-		w.Header().Set(headerRequestID, r.Header.Get(headerRequestID))
+		// The request's one value, shared (a header's values are replaced,
+		// never changed in place): Set would copy it.
+		w.Header()[headerRequestID] = ids
 		next.ServeHTTP(w, r)
 	})
 }

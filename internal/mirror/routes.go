@@ -100,7 +100,14 @@ func (rs routes) serves(method, escapedPath string) bool {
 // grpc-gateway's mux chooses when the proto declares the literal rule
 // after the other (TestRoutesAsTheGatewayRoutes).
 func (rs routes) find(method, escapedPath string) *route {
-	segs := strings.Split(strings.TrimPrefix(escapedPath, "/"), "/")
+	// Every request is routed three times (onlyRoutes, checkQuery,
+	// streams): its segments are cut into an array on the stack, not a
+	// slice strings.Split allocates.
+	var buf [maxRouteSegments]string
+	segs, ok := cutSegments(buf[:0], strings.TrimPrefix(escapedPath, "/"))
+	if !ok {
+		return nil // longer than any rule
+	}
 	var found *route
 	for i := range rs {
 		if rs[i].method == method && rs[i].matches(segs) && (found == nil || rs[i].moreLiteral(found)) {
@@ -108,6 +115,27 @@ func (rs routes) find(method, escapedPath string) *route {
 		}
 	}
 	return found
+}
+
+// maxRouteSegments bounds the segments of a rule's path (the longest has
+// 7); a path with more matches no rule.
+const maxRouteSegments = 16
+
+// cutSegments appends the "/"-separated segments of path to segs, as
+// strings.Split would return them, or reports false if there are more
+// than cap(segs).
+func cutSegments(segs []string, path string) ([]string, bool) {
+	for {
+		if len(segs) == cap(segs) {
+			return segs, false
+		}
+		seg, rest, more := strings.Cut(path, "/")
+		segs = append(segs, seg)
+		if !more {
+			return segs, true
+		}
+		path = rest
+	}
 }
 
 // checkOrder reports an error if grpc-gateway's mux would route a path
@@ -120,6 +148,11 @@ func (rs routes) find(method, escapedPath string) *route {
 // come later. (Services have paths of their own; rules of two services
 // are not compared.)
 func (rs routes) checkOrder() error {
+	for i := range rs {
+		if len(rs[i].segments) > maxRouteSegments {
+			return fmt.Errorf("mirror: %s %s has more than %d segments", rs[i].method, rs[i].template, maxRouteSegments)
+		}
+	}
 	for i := range rs {
 		for j := i + 1; j < len(rs); j++ {
 			if rs[i].method == rs[j].method && sameService(rs[i].rpc, rs[j].rpc) && rs[i].overlaps(&rs[j]) && rs[i].moreLiteral(&rs[j]) {

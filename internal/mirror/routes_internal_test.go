@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,5 +104,26 @@ func TestFind_literalBeforeVariable(t *testing.T) {
 	post.method = http.MethodPost
 	if err := (routes{post, show}).checkOrder(); err != nil {
 		t.Errorf("rules of two HTTP methods: %v", err)
+	}
+}
+
+// TestCutSegments: the segments find matches are strings.Split's, empty
+// ones included, up to the bound; a path with more matches no rule.
+func TestCutSegments(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a/", maxRouteSegments-1) + "a"
+	for _, path := range []string{"", "v1", "v1/", "/v1", "v1//x", "v1/p/demanager/instances/DE-1", "%2F/a%2Fb/", long} {
+		var buf [maxRouteSegments]string
+		got, ok := cutSegments(buf[:0], path)
+		if want := strings.Split(path, "/"); !ok || !slices.Equal(got, want) {
+			t.Errorf("cutSegments(%q) = %q, %v; want %q", path, got, ok, want)
+		}
+	}
+	var buf [maxRouteSegments]string
+	if got, ok := cutSegments(buf[:0], long+"/a"); ok {
+		t.Errorf("cutSegments of %d segments = %q; want false", maxRouteSegments+1, got)
+	}
+	if rt := routeTable.find("GET", "/"+long+"/a"); rt != nil {
+		t.Errorf("find of %d segments = %s", maxRouteSegments+1, rt.template)
 	}
 }
