@@ -223,27 +223,36 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 // (One copy of the request for all three.)
 func asCall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := &peer.Peer{Addr: remoteAddr(r.RemoteAddr)}
+		c := &restCall{addr: remoteAddr{r.RemoteAddr}}
+		c.peer.Addr = &c.addr
 		if r.TLS != nil {
-			p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+			c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
-		ctx := peer.NewContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST), p)
-		ctx = vendorjson.WithOriginals(ctx, new(vendorjson.Originals))
+		ctx := peer.NewContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST), &c.peer)
+		ctx = vendorjson.WithOriginals(ctx, &c.originals)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// restCall is what asCall gives a REST call, in one allocation: its
+// peer, the peer's address and the call's Originals.
+type restCall struct {
+	peer      peer.Peer
+	addr      remoteAddr
+	originals vendorjson.Originals
 }
 
 // remoteAddr is a REST caller's address as net/http gives it
 // (Request.RemoteAddr: "host:port"), as a call's gRPC peer. Its String is
 // that text, as a *net.TCPAddr of it would write it; nothing is parsed
 // or formatted per call.
-type remoteAddr string
+type remoteAddr struct{ text string }
 
 // Network returns "tcp".
-func (remoteAddr) Network() string { return "tcp" }
+func (*remoteAddr) Network() string { return "tcp" }
 
 // String returns the address.
-func (a remoteAddr) String() string { return string(a) }
+func (a *remoteAddr) String() string { return a.text }
 
 // incomingHeader carries the headers ModelArts clients send into gRPC
 // metadata: X-Auth-Token and X-Request-Id under the service's keys,
