@@ -86,6 +86,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if err != nil {
 		return err
 	}
+	if f, ok := logger.Handler().(interface{ Flush() }); ok {
+		defer f.Flush() // lines logged while another was being written, the last ones among them
+	}
 	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
 	setMemoryLimit(logger, memoryLimitProvider)
 	// The goroutines started below end with ctx, also when run returns

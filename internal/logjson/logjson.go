@@ -10,7 +10,11 @@
 // writes records whose attributes are all of those kinds itself, and hands
 // every other record (groups, times, errors and other values, handlers
 // made by WithAttrs or WithGroup) to slog's JSON handler, so the output is
-// slog's in every case.
+// slog's in every case. Lines logged at the same time are written together
+// (one Write, one system call, for several), rather than one at a time
+// under a lock: under load, the write system call of each line took 3% of
+// the facade's CPU, and calls queued for the lock around it (the largest
+// wait on a lock in the facade's execution trace).
 package logjson
 
 import (
@@ -46,11 +50,13 @@ func DurationsInMillis(_ []string, a slog.Attr) slog.Attr {
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Handler is an slog.Handler writing JSON lines to an io.Writer, one
-// Write per record, as slog.NewJSONHandler with the same options does.
+// Handler is an slog.Handler writing JSON lines to an io.Writer, as
+// slog.NewJSONHandler with the same options does, but with the lines of
+// records handled at the same time grouped into one Write (see
+// groupWriter): every Write holds whole lines.
 type Handler struct {
 	opts Options
-	w    *lockedWriter
+	w    *groupWriter
 	// slow is slog's handler on the same writer, for the records the
 	// handler does not write itself.
 	slow slog.Handler
@@ -58,7 +64,7 @@ type Handler struct {
 
 // NewHandler returns a Handler writing to w.
 func NewHandler(w io.Writer, opts Options) *Handler {
-	lw := &lockedWriter{w: w}
+	lw := newGroupWriter(w)
 	so := &slog.HandlerOptions{Level: opts.Level}
 	if opts.DurationsInMillis {
 		so.ReplaceAttr = DurationsInMillis
@@ -66,18 +72,10 @@ func NewHandler(w io.Writer, opts Options) *Handler {
 	return &Handler{opts: opts, w: lw, slow: slog.NewJSONHandler(lw, so)}
 }
 
-// lockedWriter serializes the writes of a Handler and of slog's handler
-// it falls back to, as one slog handler serializes its own.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+// Flush returns once every line handled so far has been written: call it
+// before the process exits, as lines handled while another was being
+// written are written after their Handle has returned.
+func (h *Handler) Flush() { h.w.flushed() }
 
 // Enabled reports whether level is at least the handler's level.
 func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
