@@ -137,6 +137,28 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	}
 }
 
+// TestRetries_attemptTimeoutShorterThanTheCallers: an attempt gets a
+// deadline of its own only when it must end before the caller's (one
+// timer fewer per call otherwise); when it must, a stalled attempt ends at
+// the attempt timeout, not at the caller's later deadline, and the retry
+// answers.
+func TestRetries_attemptTimeoutShorterThanTheCallers(t *testing.T) {
+	t.Parallel()
+	var count atomic.Int32
+	stalled := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.Options{Retry: modelarts.RetryPolicy{
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, res, err := deleteInstanceResult(ctx, c, testProject, testInstance)
+	if err != nil {
+		t.Fatalf("err = %v; want success on the second attempt, after the first's 100ms", err)
+	}
+	if res.Attempts != 2 || !res.Ambiguous {
+		t.Errorf("result %+v; want 2 attempts, the first ambiguous", res)
+	}
+}
+
 // TestAttemptTimeout_notForCallsSentOnce: a create is never resent, so the
 // per-attempt timeout (which leaves time for retries) does not cut it
 // short: cutting it would only make its outcome unknown.
