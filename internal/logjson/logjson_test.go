@@ -64,7 +64,7 @@ func TestHandler_writesWhatSlogWrites(t *testing.T) {
 		"below debug":  {when, slog.LevelDebug - 3, "m", nil},
 		"escapes":      {when, slog.LevelInfo, "a\"b\\c\n\r\t\x00\x1f\x7f<>&\u2028\u2029\xff\xc3é😀", group{slog.String("k\"\n\xff", "v\u2028\x01")}},
 		"numbers":      {when, slog.LevelInfo, "m", group{slog.Int64("i", math.MinInt64), slog.Uint64("u", math.MaxUint64), slog.Bool("t", true), slog.Bool("f", false)}},
-		"floats":       {when, slog.LevelInfo, "m", group{slog.Float64("a", 0), slog.Float64("b", -0.0), slog.Float64("c", 1e-6), slog.Float64("d", 9.99e20), slog.Float64("e", 123.456), slog.Float64("f", 1e21), slog.Float64("g", 1e-7), slog.Float64("h", -2.5e-9)}},
+		"floats":       {when, slog.LevelInfo, "m", group{slog.Float64("a", 0), slog.Float64("b", math.Copysign(0, -1)), slog.Float64("c", 1e-6), slog.Float64("d", 9.99e20), slog.Float64("e", 123.456), slog.Float64("f", 1e21), slog.Float64("g", 1e-7), slog.Float64("h", -2.5e-9)}},
 		"float errors": {when, slog.LevelInfo, "m", group{slog.Float64("nan", math.NaN()), slog.Float64("inf", math.Inf(-1))}},
 		"durations":    {when, slog.LevelInfo, "m", group{slog.Duration("grace", 20*time.Second), slog.Duration("d", 1234567*time.Nanosecond), slog.Duration("neg", -time.Millisecond)}},
 		"other kinds": {when, slog.LevelInfo, "m", group{slog.Time("at", when), slog.Any("err", errors.New("boom")), slog.Any("n", nil),
