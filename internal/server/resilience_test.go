@@ -61,7 +61,7 @@ func TestFaultMatrix(t *testing.T) {
 		{"html", 5 * time.Second, codes.Unavailable, "UPSTREAM_HTTP_ERROR", 3},
 		{"empty", 5 * time.Second, codes.Unavailable, "UPSTREAM_HTTP_ERROR", 3},
 		{"truncate", 2 * time.Second, codes.OK, "", 1}, // a 2xx is the verdict; the body only echoes the ID
-		{"stall", 300 * time.Millisecond, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", 1},
+		{"stall", 1500 * time.Millisecond, codes.DeadlineExceeded, "DEADLINE_EXCEEDED", 1},
 		{"s503-fail2", 5 * time.Second, codes.OK, "", 3},
 		{"reset-fail1", 5 * time.Second, codes.OK, "", 2},
 		{"s401-c0202", 2 * time.Second, codes.Unauthenticated, "TOKEN_EXPIRED", 1}, // a static token cannot be refreshed
