@@ -177,10 +177,20 @@ func suspect(raw []byte) bool {
 	if bytes.Contains(raw, []byte(`\u`)) {
 		return true
 	}
-	const overlap = len("connection") - 1 // the longest suspect word, less one
+	if len(raw) <= 256 { // an action's or a delete's answer: no 4 KB to clear
+		var small [256]byte
+		return suspectIn(raw, small[:])
+	}
 	var buf [4096]byte
+	return suspectIn(raw, buf[:])
+}
+
+// suspectIn is suspect of raw (without \u), lowered chunk by chunk into
+// buf, which must be longer than the longest word.
+func suspectIn(raw, buf []byte) bool {
+	const overlap = len("connection") - 1 // the longest suspect word, less one
 	for start := 0; start < len(raw); start += len(buf) - overlap {
-		chunk := buf[:asciiLower(buf[:], raw[start:])]
+		chunk := buf[:asciiLower(buf, raw[start:])]
 		for i := 0; i+1 < len(chunk); i++ {
 			if suspectStarts[chunk[i]]&(1<<(chunk[i+1]&63)) == 0 || chunk[i+1] >= 128 {
 				continue

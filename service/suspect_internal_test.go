@@ -58,9 +58,13 @@ func TestSuspectAcrossChunks(t *testing.T) {
 // TestSuspectAllocatesNothing: suspect runs on every answer REST callers
 // get (100 instances are about 120 KB); it used to copy the answer.
 func TestSuspectAllocatesNothing(t *testing.T) {
-	raw := []byte(strings.Repeat(`{"name":"bench-001","status":"RUNNING"},`, 3000))
-	if n := testing.AllocsPerRun(10, func() { suspect(raw) }); n != 0 {
-		t.Errorf("suspect of %d bytes allocates %.0f times; want none", len(raw), n)
+	for _, raw := range [][]byte{
+		[]byte(strings.Repeat(`{"name":"bench-001","status":"RUNNING"},`, 3000)),
+		[]byte(`{"instance_id":"DE-00000000-0000-0000-0000-000000000001"}`),
+	} {
+		if n := testing.AllocsPerRun(10, func() { suspect(raw) }); n != 0 {
+			t.Errorf("suspect of %d bytes allocates %.0f times; want none", len(raw), n)
+		}
 	}
 }
 
@@ -82,14 +86,17 @@ func FuzzSuspect(f *testing.F) {
 }
 
 // BenchmarkSuspect looks for the suspect words in 120 KB holding none (a
-// list of 100 instances is about that), as suspect does and as it did
-// before (suspectLowered).
+// list of 100 instances is about that) and in a delete's answer, as
+// suspect does and as it did before (suspectLowered).
 func BenchmarkSuspect(b *testing.B) {
-	raw := []byte(strings.Repeat(`{"name":"bench-001","status":"RUNNING","flavor":"modelarts.vm.cpu.2u"},`, 1700))
+	list := []byte(strings.Repeat(`{"name":"bench-001","status":"RUNNING","flavor":"modelarts.vm.cpu.2u"},`, 1700))
+	deleted := []byte(`{"instance_id":"DE-00000000-0000-0000-0000-000000000001"}`)
 	for _, bm := range []struct {
 		name string
+		raw  []byte
 		f    func([]byte) bool
-	}{{"chunks", suspect}, {"lowered", suspectLowered}} {
+	}{{"list/chunks", list, suspect}, {"list/lowered", list, suspectLowered}, {"delete/chunks", deleted, suspect}, {"delete/lowered", deleted, suspectLowered}} {
+		raw := bm.raw
 		b.Run(bm.name, func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			b.ReportAllocs()
