@@ -262,6 +262,15 @@ func forCallers(raw []byte) ([]byte, error) {
 	if !suspect(raw) {
 		return raw, nil
 	}
+	if out, ok, err := cutForCallers(raw); ok || err != nil {
+		return out, err
+	}
+	return copyForCallers(raw)
+}
+
+// copyForCallers is forCallers' way for any JSON whose syntax is checked:
+// it writes the copy anew, token by token.
+func copyForCallers(raw []byte) ([]byte, error) {
 	c := copier{s: jsontok.New(raw), out: make([]byte, 0, len(raw))}
 	kind, text, err := c.s.Next()
 	if err != nil {
@@ -273,11 +282,155 @@ func forCallers(raw []byte) ([]byte, error) {
 	return c.out, nil
 }
 
+// cutForCallers is forCallers' way for compact JSON (no white space
+// between tokens) whose strings are all written as forCallers writes them
+// (plainString), as ModelArts and the emulator write their answers: the
+// copy forCallers would write is then raw itself less the members it
+// drops (with a comma each), and with each repository URL it changes
+// rewritten, so raw is copied a run at a time between those (and is
+// returned itself when none is found). ok is false, with nothing done,
+// when raw is not such JSON: forCallers then writes it anew.
+func cutForCallers(raw []byte) (out []byte, ok bool, err error) {
+	c := copier{s: jsontok.New(raw), raw: raw}
+	kind, text, start, ok, err := c.nextCompact()
+	if !ok || err != nil || start != 0 {
+		return nil, false, err
+	}
+	if ok, err := c.cutValue(kind, text, start, false, false); !ok || err != nil {
+		return nil, false, err
+	}
+	if c.s.Offset() != len(raw) {
+		return nil, false, nil // white space after the value
+	}
+	if c.out == nil {
+		return raw, true, nil // nothing to drop: a value that names a secret
+	}
+	return append(c.out, raw[c.mark:]...), true, nil
+}
+
+// nextCompact reads the next token as Next does and returns where it
+// starts in the text; ok is false when white space stands before it.
+func (c *copier) nextCompact() (kind jsontok.Kind, text []byte, start int, ok bool, err error) {
+	prev := c.s.Offset()
+	kind, text, err = c.s.Next()
+	if err != nil {
+		return 0, nil, 0, false, err
+	}
+	start = c.s.Offset() - len(text)
+	switch kind {
+	case '"':
+		start -= 2
+	case '{', '}', '[', ']':
+		start = c.s.Offset() - 1
+	}
+	// Between two tokens of JSON whose syntax is checked stand white
+	// space and at most one ':' or ','.
+	if gap := start - prev; gap > 1 || gap == 1 && c.raw[prev] != ':' && c.raw[prev] != ',' {
+		return kind, text, start, false, nil
+	}
+	return kind, text, start, true, nil
+}
+
+// cutValue is value for cutForCallers: it finds what to cut of the value
+// whose first token, just read, is kind and text, at start; ok is false
+// when the value is not compact or holds a string forCallers writes
+// otherwise than raw has it.
+func (c *copier) cutValue(kind jsontok.Kind, text []byte, start int, connInfo, url bool) (ok bool, err error) {
+	switch kind {
+	case '{':
+		kept := 0
+		for {
+			prev := c.s.Offset() // before the ',' of a member after the first
+			kind, text, start, ok, err := c.nextCompact()
+			if !ok || err != nil {
+				return false, err
+			}
+			if kind == '}' {
+				return true, nil
+			}
+			if !plainString(text) {
+				return false, nil
+			}
+			if c.secret(text) {
+				if err := c.s.SkipValue(); err != nil {
+					return false, err
+				}
+				c.cut(prev, c.s.Offset()) // the member, and the ',' before it
+				continue
+			}
+			isConnInfo := string(c.fold) == "connectioninfo"
+			isURL := connInfo && string(c.fold) == "url"
+			if kept == 0 && start > prev {
+				c.cut(prev, start) // the ',' before the first member kept
+			}
+			kept++
+			kind, text, start, ok, err = c.nextCompact()
+			if !ok || err != nil {
+				return false, err
+			}
+			if ok, err := c.cutValue(kind, text, start, isConnInfo, isURL); !ok || err != nil {
+				return false, err
+			}
+		}
+	case '[':
+		for {
+			kind, text, start, ok, err := c.nextCompact()
+			if !ok || err != nil {
+				return false, err
+			}
+			if kind == ']' {
+				return true, nil
+			}
+			if ok, err := c.cutValue(kind, text, start, false, false); !ok || err != nil {
+				return false, err
+			}
+		}
+	case '"':
+		if !plainString(text) {
+			return false, nil
+		}
+		if url {
+			if u := repositoryURL(string(text)); u != string(text) {
+				c.cut(start, c.s.Offset())
+				c.out = appendJSONString(c.out, u)
+			}
+		}
+	}
+	return true, nil // a number, true, false or null: as written
+}
+
+// cut leaves raw[from:to] out of cutForCallers' copy: the text before it,
+// from where the last cut ended, is copied.
+func (c *copier) cut(from, to int) {
+	if c.out == nil {
+		c.out = make([]byte, 0, len(c.raw))
+	}
+	c.out = append(c.out, c.raw[c.mark:from]...)
+	c.mark = to
+}
+
+// plainString reports whether a string whose content, as the scanner read
+// it, is text, is written by forCallers as it is (appendString): without
+// escapes, in UTF-8, without U+2028 and U+2029.
+func plainString(text []byte) bool {
+	for _, b := range text {
+		if b >= utf8.RuneSelf || b == '\\' {
+			return bytes.IndexByte(text, '\\') < 0 && utf8.Valid(text) &&
+				!bytes.Contains(text, []byte("\u2028")) && !bytes.Contains(text, []byte("\u2029"))
+		}
+	}
+	return true
+}
+
 // copier copies a JSON text whose syntax is checked to out, as forCallers
 // writes it.
 type copier struct {
 	s   *jsontok.Scanner
 	out []byte
+	// raw is the text, and mark where the run cutForCallers copies next
+	// starts in it.
+	raw  []byte
+	mark int
 	// fold holds a member's name folded (foldKey), reused.
 	fold []byte
 }

@@ -133,3 +133,46 @@ func FuzzReadIsValid(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCutForCallers: where cutForCallers takes compact JSON, its copy is
+// the one copyForCallers writes token by token, byte for byte; and the
+// answers ModelArts sends (compact, as the emulator's) take that way.
+func FuzzCutForCallers(f *testing.F) {
+	for _, s := range []string{
+		`{"token":1,"a":2,"secret_x":3}`, `{"a":{"password":"p","b":[{"token":1},{"x":"token"}]},"c":1}`,
+		`{"connection_info":{"protocol":"https","url":"https://u:pw@h/r.git"},"token":"t"}`,
+		`{"connection_info":{"url":"https://h/r.git"}}`, `{"description":"my token"}`, `[{"Token":"x"},"password"]`,
+		`{"token":1, "a":2}`, "{\"token\":1,\"a\":\"\u00e9\u2028\"}", `{"token":1,"a":"\n"}`, `{"Token":{}}` + " ",
+		`{"x":{},"token":[],"y":[{"z":null}]}`,
+	} {
+		f.Add(s)
+	}
+	f.Add(string(sampleNotebookList(f)))
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return
+		}
+		got, ok, err := cutForCallers([]byte(in))
+		if !ok {
+			return
+		}
+		want, wantErr := copyForCallers([]byte(in))
+		if err != nil || wantErr != nil || !bytes.Equal(got, want) {
+			t.Fatalf("cutForCallers(%q) = %q, %v; copyForCallers: %q, %v", in, got, err, want, wantErr)
+		}
+	})
+}
+
+// TestCutForCallersTakesCompactAnswers: a list of notebooks as ModelArts
+// writes it (compact) takes cutForCallers' way, and loses its tokens.
+func TestCutForCallersTakesCompactAnswers(t *testing.T) {
+	t.Parallel()
+	raw := sampleNotebookList(t)
+	got, ok, err := cutForCallers(raw)
+	if !ok || err != nil || bytes.Contains(got, []byte(`"token"`)) {
+		t.Fatalf("cutForCallers = %.200s, %v, %v; want the list without its tokens", got, ok, err)
+	}
+	if _, ok, _ := cutForCallers([]byte(`{"token":1,"a": 1}`)); ok {
+		t.Error("cutForCallers takes JSON with white space between tokens")
+	}
+}

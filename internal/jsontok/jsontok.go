@@ -81,6 +81,10 @@ func (s *Scanner) Next() (kind Kind, text []byte, err error) {
 	return 0, nil, ErrUnexpected
 }
 
+// Offset returns where in the text the scanner is: just past the last
+// token read (before any white space or separator that follows it).
+func (s *Scanner) Offset() int { return s.pos }
+
 // endsLiteral reports whether c, after a number or literal, is past its
 // end: white space, a separator or the start of another token.
 func endsLiteral(c byte) bool {
