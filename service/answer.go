@@ -129,8 +129,9 @@ var secretKeyPartBytes = func() [][]byte {
 }()
 
 // suspectWords are what an answer that may hold a member forCallers
-// changes holds, in ASCII lower case: a piece of each secretKeyParts
-// without "_" or "-" in it, and the start of connection_info.
+// changes holds, in ASCII lower case and folded as foldKey folds a name
+// (so "pass_word" holds "passw"): a piece of each secretKeyParts, and the
+// start of connection_info.
 var suspectWords = [][]byte{[]byte("credential"), []byte("passw"), []byte("secret"), []byte("token"),
 	[]byte("private"), []byte("access"), []byte("connection")}
 
@@ -166,13 +167,16 @@ func secretKey(key string) bool {
 }
 
 // suspect reports whether raw may hold a member forCallers drops or
-// changes: a suspect word in any ASCII case, or an escape (\u) that
-// could spell a member's name. It reads raw once, in chunks lowered into
-// a buffer on the stack (asciiLower), each overlapping the last by the
-// longest word less one byte, and looks up each pair of bytes among the
-// words' first two (suspectStarts) before comparing a word: it allocates
-// nothing whatever the answer's size, and runs on every answer a REST
-// caller gets.
+// changes: a suspect word in any ASCII case, its letters maybe apart by
+// "_" or "-" (which foldKey drops: "Pass-Word" is a secret's name), or an
+// escape (\u) that could spell a member's name. It reads raw once, in
+// chunks lowered into a buffer on the stack (asciiLower), each
+// overlapping the last by the longest word less one byte, and looks up
+// each pair of bytes among the words' first two (suspectStarts), or a
+// word's first byte before a separator, before comparing a word
+// (foldedPrefix, on raw itself, so that a word spread by separators over
+// the chunk's end is found): it allocates nothing whatever the answer's
+// size, and runs on every answer a REST caller gets.
 func suspect(raw []byte) bool {
 	if bytes.Contains(raw, []byte(`\u`)) {
 		return true
@@ -192,11 +196,14 @@ func suspectIn(raw, buf []byte) bool {
 	for start := 0; start < len(raw); start += len(buf) - overlap {
 		chunk := buf[:asciiLower(buf, raw[start:])]
 		for i := 0; i+1 < len(chunk); i++ {
-			if suspectStarts[chunk[i]]&(1<<(chunk[i+1]&63)) == 0 || chunk[i+1] >= 128 {
-				continue
+			c0, c1 := chunk[i], chunk[i+1]
+			if suspectStarts[c0]&(1<<(c1&63)) == 0 || c1 >= 128 {
+				if (c1 != '_' && c1 != '-') || suspectStarts[c0] == 0 {
+					continue
+				}
 			}
 			for _, w := range suspectWords {
-				if bytes.HasPrefix(chunk[i:], w) {
+				if foldedPrefix(raw[start+i:], w) {
 					return true
 				}
 			}
@@ -206,6 +213,28 @@ func suspectIn(raw, buf []byte) bool {
 		}
 	}
 	return false
+}
+
+// foldedPrefix reports whether b starts with word (ASCII lower case) in
+// any ASCII case, its letters maybe apart by "_" or "-".
+func foldedPrefix(b, word []byte) bool {
+	j := 0
+	for k := 0; k < len(word); j++ {
+		if j == len(b) {
+			return false
+		}
+		c := b[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		switch {
+		case c == word[k]:
+			k++
+		case k == 0 || (c != '_' && c != '-'):
+			return false
+		}
+	}
+	return true
 }
 
 // suspectStarts says which pairs of bytes start a suspect word: bit b&63 of

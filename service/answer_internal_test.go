@@ -24,6 +24,8 @@ func TestForCallers(t *testing.T) {
 		{"only_member", `{"password":"p"}`, `{}`},
 		{"snake_case", `{"access_key":"a","new_secret_key":"s","my_password":"p","ok":true}`, `{"ok":true}`},
 		{"any_case_and_separators", `{"Token":"t","accessKey":"a","Private-Key":"k","PASSWORD":"p","SecretAccessKey":"s","ok":1}`, `{"ok":1}`},
+		{"separators_inside_the_words", `{"Pass-Word":"p","to_ken":"t","cre-den_tial":{"k":"v"},"ok":1}`, `{"ok":1}`},
+		{"separated_repository_url", `{"conn_ection_info":{"url":"https://u:pw@h/r.git"}}`, `{"conn_ection_info":{"url":"https://h/r.git"}}`},
 		{"escaped_names", `{"pass\u0077ord":"p","\u0074oken":"t","ok":1}`, `{"ok":1}`},
 		{"camel_case_repository_url", `{"repository":{"connectionInfo":{"url":"https://ghp_tok@h/r.git"}}}`, `{"repository":{"connectionInfo":{"url":"https://h/r.git"}}}`},
 		{"escaped_repository_url", `{"connection\u005finfo":{"\u0075rl":"ssh://git:pw@h/r"}}`, `{"connection_info":{"url":"ssh://git@h/r"}}`},
