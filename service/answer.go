@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"unicode/utf8"
@@ -285,8 +286,12 @@ func asciiLower(dst, src []byte) int {
 // which allocates nothing per token and relies on raw's syntax having
 // been checked by the read: checking it again (json.Valid) was a third of
 // forCallers' time on a list of notebooks, each of which holds a token.
-// FuzzReadIsValid keeps the premise true: any text vendorjson reads into
-// an answer, json.Valid accepts.
+// The read accepts one thing json.Valid refuses, as protojson does: a
+// number whose exponent has no digits ("1e", "1e+"); forCallers refuses
+// one among what it copies with encoding/json's error of the text, as it
+// did when it checked the whole text. FuzzReadIsValid keeps the premise
+// true: any other text vendorjson reads into an answer, json.Valid
+// accepts.
 func forCallers(raw []byte) ([]byte, error) {
 	if !suspect(raw) {
 		return raw, nil
@@ -306,9 +311,32 @@ func copyForCallers(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	if err := c.value(kind, text, false, false); err != nil {
+		if errors.Is(err, errNoExponentDigits) {
+			var v json.RawMessage
+			if jerr := json.Unmarshal(raw, &v); jerr != nil {
+				return nil, jerr
+			}
+		}
 		return nil, err
 	}
 	return c.out, nil
+}
+
+// errNoExponentDigits is the copier's error of a number whose exponent
+// has no digits.
+var errNoExponentDigits = errors.New("vendor JSON: a number's exponent has no digits")
+
+// noExponentDigits reports whether text, a literal the read accepted,
+// is a number ending in its exponent's "e", "E" or sign.
+func noExponentDigits(text []byte) bool {
+	if len(text) == 0 || (text[0] != '-' && (text[0] < '0' || text[0] > '9')) {
+		return false // true, false or null
+	}
+	switch text[len(text)-1] {
+	case 'e', 'E', '+', '-':
+		return true
+	}
+	return false
 }
 
 // cutForCallers is forCallers' way for compact JSON (no white space
@@ -425,7 +453,9 @@ func (c *copier) cutValue(kind jsontok.Kind, text []byte, start int, connInfo, u
 			}
 		}
 	}
-	return true, nil // a number, true, false or null: as written
+	// A number, true, false or null: as written, but for a number
+	// copyForCallers refuses.
+	return !noExponentDigits(text), nil
 }
 
 // cut leaves raw[from:to] out of cutForCallers' copy: the text before it,
@@ -530,6 +560,9 @@ func (c *copier) value(kind jsontok.Kind, text []byte, connInfo, url bool) error
 		}
 		c.appendString(text)
 	default: // a number, true, false or null: as written
+		if noExponentDigits(text) {
+			return errNoExponentDigits
+		}
 		c.out = append(c.out, text...)
 	}
 	return nil
