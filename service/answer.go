@@ -340,7 +340,8 @@ func noExponentDigits(text []byte) bool {
 }
 
 // cutForCallers is forCallers' way for compact JSON (no white space
-// between tokens) whose strings are all written as forCallers writes them
+// between tokens; before and after the value, as encoding/json's Encoder
+// ends an answer with a newline, it is left out) whose strings are all written as forCallers writes them
 // (plainString), as ModelArts and the emulator write their answers: the
 // copy forCallers would write is then raw itself less the members it
 // drops (with a comma each), and with each repository URL it changes
@@ -349,20 +350,22 @@ func noExponentDigits(text []byte) bool {
 // when raw is not such JSON: forCallers then writes it anew.
 func cutForCallers(raw []byte) (out []byte, ok bool, err error) {
 	c := copier{s: jsontok.New(raw), raw: raw}
-	kind, text, start, ok, err := c.nextCompact()
-	if !ok || err != nil || start != 0 {
+	kind, text, start, _, err := c.nextCompact() // white space before the value is left out
+	if err != nil {
 		return nil, false, err
 	}
+	c.mark = start
 	if ok, err := c.cutValue(kind, text, start, false, false); !ok || err != nil {
 		return nil, false, err
 	}
-	if c.s.Offset() != len(raw) {
-		return nil, false, nil // white space after the value
+	end := c.s.Offset()
+	if len(bytes.TrimLeft(raw[end:], " \t\r\n")) != 0 {
+		return nil, false, nil // not one value (the read would have refused it)
 	}
 	if c.out == nil {
-		return raw, true, nil // nothing to drop: a value that names a secret
+		return raw[start:end], true, nil // nothing to drop: a value that names a secret
 	}
-	return append(c.out, raw[c.mark:]...), true, nil
+	return append(c.out, raw[c.mark:end]...), true, nil
 }
 
 // nextCompact reads the next token as Next does and returns where it
