@@ -159,14 +159,34 @@ type polled[M proto.Message] struct {
 func equalPolled[M proto.Message](a, b *polled[M]) bool { return proto.Equal(a.msg, b.msg) }
 
 // polledFrom pairs the objects a list answered with the JSON o kept for
-// each.
+// each, each object detached from the others of its list (see [detach]).
 func polledFrom[M proto.Message](objs []M, o *vendorjson.Originals) []*polled[M] {
 	out := make([]*polled[M], len(objs))
 	for i, m := range objs {
 		raw, _ := o.Get(m)
-		out[i] = &polled[M]{msg: m, raw: raw}
+		out[i] = &polled[M]{msg: detach(m), raw: raw}
 	}
 	return out
+}
+
+// detach returns a copy of m that shares no memory with m: the reader of
+// vendor JSON hands a list's strings and optional fields out of chunks
+// shared by the list's objects, so that an object a watch keeps (its
+// history holds up to watch.DefaultHistory events, from many polls) would
+// keep its neighbours' strings too, about 4.5 times its own size.
+// proto.Clone would share the strings' bytes; a copy through the binary
+// encoding does not. Should that fail (it does not for a message read from
+// JSON), m is kept as it is.
+func detach[M proto.Message](m M) M {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return m
+	}
+	c := m.ProtoReflect().New().Interface()
+	if err := proto.Unmarshal(b, c); err != nil {
+		return m
+	}
+	return c.(M)
 }
 
 // sendPolled is what a watch sends for an event's object: the message,
