@@ -22,8 +22,11 @@ import (
 //
 // A line is in the io.Writer by the time the writer of the moment (a
 // logger, or the goroutine it handed the rest to) is done; a process that
-// exits must wait for that ([Handler.Flush]); one killed in between loses
-// the lines of one write, as it loses a line being formatted.
+// exits must wait for that ([Handler.Flush]). A process that dies before
+// (killed, or a panic nobody recovers) loses every line still pending and
+// the write in progress: up to maxPending bytes (about 800 call lines)
+// and one write, where a writer that wrote each line at once would lose
+// only the line being written.
 type groupWriter struct {
 	w io.Writer
 
