@@ -39,41 +39,28 @@ func (d *Decoder) text(b []byte) string {
 	return unsafe.String(&d.chunk[start], len(b))
 }
 
-// StringPtr returns a pointer to v (an optional field's value) from a slab.
-func (d *Decoder) StringPtr(v string) *string {
-	if len(d.strings) == cap(d.strings) {
-		d.strings = make([]string, 0, slabLen)
+// fromSlab returns a pointer to v, appended to *slab, which it first
+// replaces with a fresh slab of slabLen values when it is full (the
+// pointers handed out before keep the old one).
+func fromSlab[T any](slab *[]T, v T) *T {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, slabLen)
 	}
-	d.strings = append(d.strings, v)
-	return &d.strings[len(d.strings)-1]
+	*slab = append(*slab, v)
+	return &(*slab)[len(*slab)-1]
 }
+
+// StringPtr returns a pointer to v (an optional field's value) from a slab.
+func (d *Decoder) StringPtr(v string) *string { return fromSlab(&d.strings, v) }
 
 // Int32Ptr returns a pointer to v (an optional field's value) from a slab.
-func (d *Decoder) Int32Ptr(v int32) *int32 {
-	if len(d.int32s) == cap(d.int32s) {
-		d.int32s = make([]int32, 0, slabLen)
-	}
-	d.int32s = append(d.int32s, v)
-	return &d.int32s[len(d.int32s)-1]
-}
+func (d *Decoder) Int32Ptr(v int32) *int32 { return fromSlab(&d.int32s, v) }
 
 // Int64Ptr returns a pointer to v (an optional field's value) from a slab.
-func (d *Decoder) Int64Ptr(v int64) *int64 {
-	if len(d.int64s) == cap(d.int64s) {
-		d.int64s = make([]int64, 0, slabLen)
-	}
-	d.int64s = append(d.int64s, v)
-	return &d.int64s[len(d.int64s)-1]
-}
+func (d *Decoder) Int64Ptr(v int64) *int64 { return fromSlab(&d.int64s, v) }
 
 // BoolPtr returns a pointer to v (an optional field's value) from a slab.
-func (d *Decoder) BoolPtr(v bool) *bool {
-	if len(d.bools) == cap(d.bools) {
-		d.bools = make([]bool, 0, slabLen)
-	}
-	d.bools = append(d.bools, v)
-	return &d.bools[len(d.bools)-1]
-}
+func (d *Decoder) BoolPtr(v bool) *bool { return fromSlab(&d.bools, v) }
 
 // Text returns b, a map key, as a string (see text).
 func (d *Decoder) Text(b []byte) string { return d.text(b) }
