@@ -50,9 +50,17 @@ const (
 )
 
 // stream is the registry's record of one gRPC stream, and the stream's
-// context: the same object cancels the stream, finds its record again and
-// forgets it when the context ends (one allocation fewer than a record and
-// a context wrapper).
+// context: the same object cancels the stream and finds its record again
+// (one allocation fewer than a record and a context wrapper).
+//
+// Nothing is registered to run when the context ends: a stream whose
+// handler ran is forgotten when the handler returns ([streams.finish]),
+// and one that ended without reaching a handler (reset by its client, or
+// its request unreadable) is found ended by the next sweep, or at once by
+// an admission its share would otherwise refuse ([streams.admit]). A
+// function registered with context.AfterFunc cost every call five
+// allocations and two more entries in contexts' child sets, for the rare
+// stream that never reaches a handler.
 type stream struct {
 	context.Context
 	r       *streams
@@ -64,9 +72,6 @@ type stream struct {
 	share *share
 	key   string
 	bytes int
-	// stop unregisters the function that forgets the stream when its
-	// context ends (context.AfterFunc's stop).
-	stop func() bool
 }
 
 type streamKey struct{}
@@ -78,9 +83,6 @@ func (s *stream) Value(key any) any {
 	}
 	return s.Context.Value(key)
 }
-
-// ended forgets the stream; it runs when the stream's context ends.
-func (s *stream) ended() { s.r.done(s) }
 
 // streams tracks every gRPC stream from the moment its headers arrive (the
 // tap handle) to the end of its handler (or of the stream, for one that
@@ -119,6 +121,9 @@ type streams struct {
 	// cutoff, once set (at shutdown), replaces requestTimeout: streams
 	// still pending at that time are ended.
 	cutoff time.Time
+	// purged is when admit last looked for pending streams that ended
+	// without a handler; it looks at most once per purgeEvery.
+	purged time.Time
 	// enders holds the Ender of every streaming call running, over gRPC
 	// or REST, with when the gRPC connection it runs on was accepted (zero
 	// when unknown: a REST call); endAge is the connection age at which
@@ -163,7 +168,11 @@ func (r *streams) admit(ctx context.Context, bytes int, now time.Time, requestID
 	cctx, cancel := context.WithCancelCause(ctx)
 	s := &stream{Context: cctx, r: r, started: now, cancel: cancel, share: r.shares[standing], key: key, bytes: bytes}
 	r.mu.Lock()
-	if why := s.share.reserve(key, bytes); why != "" {
+	why := s.share.reserve(key, bytes)
+	if why != "" && r.purgeEnded(now) > 0 {
+		why = s.share.reserve(key, bytes)
+	}
+	if why != "" {
 		r.mu.Unlock()
 		cancel(nil)
 		return nil, overloaded(ctx, why, requestID())
@@ -171,23 +180,39 @@ func (r *streams) admit(ctx context.Context, bytes int, now time.Time, requestID
 	r.pending++
 	r.all[s] = struct{}{}
 	r.mu.Unlock()
-	// grpc-go cancels a stream's context when the stream ends, however it
-	// ends (answered, reset by the client, refused before any handler):
-	// that is when the record goes, unless a handler ran and forgot it at
-	// its end ([streams.finish]), which spares the goroutine AfterFunc
-	// starts.
-	s.stop = context.AfterFunc(cctx, s.ended)
 	return s, nil
 }
 
-// finish forgets a stream whose handler has returned: nothing is left to
-// track (shutdown waits for the stream through grpc-go itself), and the
-// function registered to forget it when its context ends need not run.
-func (r *streams) finish(s *stream) {
-	if s.stop() {
-		r.done(s)
+// purgeEvery is how often at most admit looks through the streams for
+// pending ones that have ended, when a share is full: the look costs
+// time in proportion to the streams open, under the registry's lock, and
+// a flood of refused streams must not make it run for each of them.
+const purgeEvery = time.Millisecond
+
+// purgeEnded forgets the pending streams whose context has ended (grpc-go
+// ended them without any handler: reset by the client, or a request it
+// could not read), unless it did so less than purgeEvery before now, and
+// returns how many it forgot; r.mu is held. grpc-go cancels a stream's
+// context however the stream ends, and the stream's context derives from
+// it, so an ended stream's Err is set.
+func (r *streams) purgeEnded(now time.Time) int {
+	if now.Sub(r.purged) < purgeEvery && !now.Before(r.purged) {
+		return 0
 	}
+	r.purged = now
+	n := 0
+	for s := range r.all {
+		if s.state == statePending && s.Err() != nil {
+			r.forget(s)
+			n++
+		}
+	}
+	return n
 }
+
+// finish forgets a stream whose handler has returned: nothing is left to
+// track (shutdown waits for the stream through grpc-go itself).
+func (r *streams) finish(s *stream) { r.done(s) }
 
 // streamFrom returns the stream ctx belongs to, or nil.
 func streamFrom(ctx context.Context) *stream {
@@ -303,7 +328,7 @@ func (r *streams) forget(s *stream) {
 
 // sweep ends the streams that have waited for their request longer than
 // the request timeout (or past the shutdown cutoff), and returns how many;
-// and asks the streaming calls whose connection has reached endAge to end
+// forgets the pending streams that ended without a handler; and asks the streaming calls whose connection has reached endAge to end
 // ([callctx.EndConnectionAge]).
 func (r *streams) sweep(now time.Time) int {
 	limit := now.Add(-r.requestTimeout)
@@ -313,7 +338,12 @@ func (r *streams) sweep(now time.Time) int {
 	}
 	var ended []*stream
 	for s := range r.all {
-		if s.state == statePending && !s.started.After(limit) {
+		switch {
+		case s.state != statePending:
+		case s.Err() != nil:
+			// Ended without a handler: nothing to cancel.
+			r.forget(s)
+		case !s.started.After(limit):
 			ended = append(ended, s)
 			r.forget(s)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"google.golang.org/grpc/metadata"
@@ -46,24 +45,64 @@ func TestStreams_finish(t *testing.T) {
 		t.Fatalf("after the end: %d streams, %d pending; want none", all, pending)
 	}
 
-	// A stream reset before its request arrived: no handler runs, and the
-	// function its context's end starts forgets it (synctest.Wait waits
-	// for that goroutine).
-	synctest.Test(t, func(t *testing.T) {
-		parent2, end2 := context.WithCancel(t.Context())
-		defer end2()
-		if _, err := r.tap(parent2, info, time.Now()); err != nil {
+	// A stream reset before its request arrived: no handler runs; the
+	// next sweep finds its context ended and forgets it, without ending
+	// anything.
+	parent2, end2 := context.WithCancel(t.Context())
+	defer end2()
+	if _, err := r.tap(parent2, info, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if all, pending := r.count(); all != 1 || pending != 1 {
+		t.Fatalf("a new stream: %d streams, %d pending; want 1 and 1", all, pending)
+	}
+	end2()
+	if n := r.sweep(time.Now()); n != 0 {
+		t.Fatalf("sweep ended %d streams; want none (the stream had ended)", n)
+	}
+	if all, pending := r.count(); all != 0 || pending != 0 {
+		t.Fatalf("a stream that ended without a handler, after a sweep: %d streams, %d pending; want none", all, pending)
+	}
+}
+
+// TestStreams_admitForgetsEndedStreams: when a share is full, admission
+// first forgets the pending streams that ended without a handler (a
+// client that resets its streams before their request), at most once per
+// purgeEvery; streams still open keep their room.
+func TestStreams_admitForgetsEndedStreams(t *testing.T) {
+	r := newStreams(time.Minute, 4, false, 10)
+	info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
+	t0 := time.Now()
+	var ends []context.CancelFunc
+	for range 4 {
+		parent, end := context.WithCancel(t.Context())
+		defer end()
+		if _, err := r.tap(parent, info, t0); err != nil {
 			t.Fatal(err)
 		}
-		if all, pending := r.count(); all != 1 || pending != 1 {
-			t.Fatalf("a new stream: %d streams, %d pending; want 1 and 1", all, pending)
+		ends = append(ends, end)
+	}
+	if _, err := r.tap(t.Context(), info, t0); err == nil {
+		t.Fatal("a fifth stream was admitted beside four open ones; want it refused")
+	}
+	ends[0]()
+	ends[1]()
+	// Looked less than purgeEvery ago: still refused.
+	if _, err := r.tap(t.Context(), info, t0.Add(purgeEvery/2)); err == nil {
+		t.Fatal("admitted before purgeEvery had passed since the last look")
+	}
+	at := t0.Add(purgeEvery)
+	for i := range 2 {
+		if _, err := r.tap(t.Context(), info, at); err != nil {
+			t.Fatalf("stream %d after two streams ended: %v; want it admitted in their room", i, err)
 		}
-		end2()
-		synctest.Wait()
-		if all, pending := r.count(); all != 0 || pending != 0 {
-			t.Fatalf("a stream that ended without a handler: %d streams, %d pending; want none", all, pending)
-		}
-	})
+	}
+	if _, err := r.tap(t.Context(), info, at.Add(purgeEvery)); err == nil {
+		t.Fatal("admitted beyond the share with every stream open")
+	}
+	if all, pending := r.count(); all != 4 || pending != 4 {
+		t.Fatalf("%d streams, %d pending; want 4 and 4", all, pending)
+	}
 }
 
 // TestPendingShares: each standing's calls take room from their own share,
