@@ -97,11 +97,7 @@ func (c *inProcess) Invoke(ctx context.Context, method string, args, reply any, 
 	if !ok {
 		return status.Errorf(codes.Unimplemented, "mirror: no in-process method %s", method)
 	}
-	if md, ok := metadata.FromOutgoingContext(ctx); ok {
-		ctx = metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, nil), md)
-	}
-	stream := &transportStream{method: method}
-	ctx = grpc.NewContextWithServerTransportStream(ctx, stream)
+	ctx, stream := newInCall(ctx, method)
 	// The generated handler decodes into a request of its own, which is
 	// left empty: the interceptor is given args instead.
 	resp, err := m.handler(m.impl, ctx, decodeNothing, func(ctx context.Context, _ any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -214,25 +210,35 @@ type transportStream struct {
 // Method returns the call's full method name.
 func (s *transportStream) Method() string { return s.method }
 
-// SetHeader adds md to the header metadata.
+// SetHeader adds md to the header metadata. The first md is kept as it
+// is, as grpc-go's server transport keeps the md of a first SendHeader:
+// the caller hands it over.
 func (s *transportStream) SetHeader(md metadata.MD) error {
 	if md.Len() > 0 {
 		s.mu.Lock()
-		s.header = metadata.Join(s.header, md)
+		s.header = joinMD(s.header, md)
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+// joinMD returns md added to to: md itself when to is empty.
+func joinMD(to, md metadata.MD) metadata.MD {
+	if to.Len() == 0 {
+		return md
+	}
+	return metadata.Join(to, md)
 }
 
 // SendHeader adds md to the header metadata, which the gateway writes with
 // the answer.
 func (s *transportStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
 
-// SetTrailer adds md to the trailer metadata.
+// SetTrailer adds md to the trailer metadata (md itself, the first time).
 func (s *transportStream) SetTrailer(md metadata.MD) error {
 	if md.Len() > 0 {
 		s.mu.Lock()
-		s.trailer = metadata.Join(s.trailer, md)
+		s.trailer = joinMD(s.trailer, md)
 		s.mu.Unlock()
 	}
 	return nil

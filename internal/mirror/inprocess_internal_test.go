@@ -1,14 +1,21 @@
 package mirror
 
 import (
+	"context"
 	"reflect"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // TestMove: move gives the gateway's message what the service's answer
@@ -50,3 +57,93 @@ func TestMove(t *testing.T) {
 }
 
 func typeOf(m proto.Message) reflect.Type { return reflect.TypeOf(m) }
+
+// TestContextKeys: the keys of the values the mirror gives a call's
+// context are learnt from their packages (else every call would fall back
+// to a context layer per value), and each value reads back through its
+// package's reader, with the keys learnt and, as a fallback, without them.
+func TestContextKeys(t *testing.T) {
+	keys := map[string]any{"protocol": contextKeys.protocol, "peer": contextKeys.peer, "originals": contextKeys.originals,
+		"incoming": contextKeys.incoming, "outgoing": contextKeys.outgoing, "stream": contextKeys.stream}
+	for name, k := range keys {
+		if k == nil {
+			t.Errorf("the key of %s is not learnt", name)
+		}
+	}
+	if k := keyOf(func(ctx context.Context) { ctx.Value(1); ctx.Value(2) }); k != nil {
+		t.Errorf("a reader asking for two keys: learnt %v; want none", k)
+	}
+	if k := keyOf(func(context.Context) {}); k != nil {
+		t.Errorf("a reader asking for no key: learnt %v; want none", k)
+	}
+
+	check := func(t *testing.T) {
+		t.Helper()
+		gateway := metadata.NewOutgoingContext(context.Background(), metadata.Pairs("x-auth-token", "t"))
+		c := &restCall{Context: gateway, addr: remoteAddr{"127.0.0.1:1"}}
+		c.peer.Addr = &c.addr
+		ctx := c.withValues()
+		if p := callctx.Protocol(ctx); p != callctx.ProtocolREST {
+			t.Errorf("protocol %q", p)
+		}
+		if p, ok := peer.FromContext(ctx); !ok || p.Addr.String() != "127.0.0.1:1" {
+			t.Errorf("peer %v", p)
+		}
+		if vendorjson.OriginalsFrom(ctx) != &c.originals {
+			t.Error("the call's Originals are not found")
+		}
+		call, stream := newInCall(ctx, "/s/m")
+		if md, _ := metadata.FromIncomingContext(call); len(md.Get("x-auth-token")) != 1 {
+			t.Errorf("incoming metadata %v", md)
+		}
+		if md, _ := metadata.FromOutgoingContext(call); len(md) != 0 {
+			t.Errorf("outgoing metadata %v; want none", md)
+		}
+		if s := grpc.ServerTransportStreamFromContext(call); s != grpc.ServerTransportStream(stream) {
+			t.Errorf("transport stream %v; want the call's", s)
+		}
+		if m, _ := grpc.Method(call); m != "/s/m" {
+			t.Errorf("method %q", m)
+		}
+		if vendorjson.OriginalsFrom(call) != &c.originals || callctx.Protocol(call) != callctx.ProtocolREST {
+			t.Error("the call's context lost the request's values")
+		}
+		// A gateway context without metadata: none either way.
+		bare, _ := newInCall(context.Background(), "/s/m")
+		if _, ok := metadata.FromIncomingContext(bare); ok {
+			t.Error("incoming metadata made up")
+		}
+	}
+	t.Run("learnt", check)
+	t.Run("fallback", func(t *testing.T) {
+		saved := contextKeys
+		t.Cleanup(func() { contextKeys = saved })
+		contextKeys.protocol, contextKeys.peer, contextKeys.originals = nil, nil, nil
+		contextKeys.incoming, contextKeys.outgoing, contextKeys.stream = nil, nil, nil
+		check(t)
+	})
+}
+
+// TestTransportStream_headers: a call's header and trailer metadata are
+// all it set, in order; the first md is kept as given and not changed by
+// those set after it.
+func TestTransportStream_headers(t *testing.T) {
+	t.Parallel()
+	var s transportStream
+	first := metadata.Pairs("a", "1")
+	for _, md := range []metadata.MD{first, nil, metadata.Pairs("a", "2", "b", "3")} {
+		if err := s.SetHeader(md); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetTrailer(md); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := metadata.MD{"a": {"1", "2"}, "b": {"3"}}
+	if !reflect.DeepEqual(s.header, want) || !reflect.DeepEqual(s.trailer, want) {
+		t.Errorf("header %v, trailer %v; want %v", s.header, s.trailer, want)
+	}
+	if !reflect.DeepEqual(first, metadata.Pairs("a", "1")) {
+		t.Errorf("the first md was changed: %v", first)
+	}
+}

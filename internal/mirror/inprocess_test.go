@@ -3,14 +3,18 @@ package mirror_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 // contextServer records what a call's context holds, as the service sees
@@ -20,12 +24,22 @@ type contextServer struct {
 	method   string
 	incoming metadata.MD
 	outgoing metadata.MD
+	protocol string
+	peer     string
+	// originals: the call has Originals (its answer is written as vendor
+	// JSON).
+	originals bool
 }
 
 func (s *contextServer) GetInstance(ctx context.Context, req *devenvv1.GetInstanceRequest) (*devenvv1.GetInstanceResponse, error) {
 	s.method, _ = grpc.Method(ctx)
 	s.incoming, _ = metadata.FromIncomingContext(ctx)
 	s.outgoing, _ = metadata.FromOutgoingContext(ctx)
+	s.protocol = callctx.Protocol(ctx)
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		s.peer = p.Addr.String()
+	}
+	s.originals = vendorjson.OriginalsFrom(ctx) != nil
 	if err := grpc.SetHeader(ctx, metadata.Pairs("x-delete-outcome", "inferred")); err != nil {
 		return nil, err
 	}
@@ -36,7 +50,9 @@ func (s *contextServer) GetInstance(ctx context.Context, req *devenvv1.GetInstan
 // a gRPC server would give it: its full method name (grpc.Method), the
 // HTTP request's headers as incoming metadata and no outgoing metadata
 // (nothing the caller sent is passed on by a gRPC call the service might
-// make), and header metadata it sets reaches the answer.
+// make), the REST protocol's mark, the HTTP client as its peer and the
+// Originals its answer is written with; and header metadata it sets
+// reaches the answer.
 func TestMirror_callContext(t *testing.T) {
 	t.Parallel()
 	srv := &contextServer{}
@@ -53,6 +69,15 @@ func TestMirror_callContext(t *testing.T) {
 	}
 	if len(srv.outgoing) != 0 {
 		t.Errorf("outgoing metadata %v; want none", srv.outgoing)
+	}
+	if srv.protocol != callctx.ProtocolREST {
+		t.Errorf("protocol %q; want %q", srv.protocol, callctx.ProtocolREST)
+	}
+	if host, _, err := net.SplitHostPort(srv.peer); err != nil || host != "127.0.0.1" {
+		t.Errorf("peer %q; want the client's loopback address", srv.peer)
+	}
+	if !srv.originals {
+		t.Error("the call has no Originals")
 	}
 	if h := got.header.Get("X-Delete-Outcome"); h != "inferred" {
 		t.Errorf("X-Delete-Outcome %q; want the header metadata the service set", h)

@@ -199,7 +199,10 @@ type config struct {
 }
 
 // limitBody refuses request bodies over c.maxBody: 413 at once (and a log
-// line) when the length is declared, an error on read when it is not.
+// line) when the length is declared, an error on read when it is not. A
+// request without a body (net/http's NoBody) to a route whose rule reads
+// none (a GET, a DELETE) is passed on as it is: there is nothing to bound,
+// nor a body's error to keep for writeError.
 func (c *config) limitBody(next http.Handler) http.Handler {
 	limit := c.maxBody
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,9 +212,18 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge, why, r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
+		if r.Body != http.NoBody || takesBody(r) {
+			r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// takesBody reports whether the rule r's method and path match reads a
+// body.
+func takesBody(r *http.Request) bool {
+	rt := routeTable.find(r.Method, r.URL.EscapedPath())
+	return rt != nil && rt.body
 }
 
 // asCall marks a request as a call over REST ([callctx.ProtocolREST]) and
@@ -223,20 +235,20 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 // (One copy of the request for all three.)
 func asCall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &restCall{addr: remoteAddr{r.RemoteAddr}}
+		c := &restCall{Context: r.Context(), addr: remoteAddr{r.RemoteAddr}}
 		c.peer.Addr = &c.addr
 		if r.TLS != nil {
 			c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
-		ctx := peer.NewContext(callctx.WithProtocol(r.Context(), callctx.ProtocolREST), &c.peer)
-		ctx = vendorjson.WithOriginals(ctx, &c.originals)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(c.withValues()))
 	})
 }
 
-// restCall is what asCall gives a REST call, in one allocation: its
-// peer, the peer's address and the call's Originals.
+// restCall is what asCall gives a REST call, in one allocation: the
+// request's context with the call's protocol, its peer, the peer's address
+// and the call's Originals (see [restCall.Value]).
 type restCall struct {
+	context.Context
 	peer      peer.Peer
 	addr      remoteAddr
 	originals vendorjson.Originals

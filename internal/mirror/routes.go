@@ -23,6 +23,9 @@ type route struct {
 	input     protoreflect.MessageDescriptor
 	vars      []string
 	wholeBody bool
+	// body: the rule's body sets some of the request (body "*" or a
+	// field).
+	body bool
 	// serverStreaming: the RPC streams its answer (a watch).
 	serverStreaming bool
 }
@@ -47,7 +50,7 @@ func readRoutes(table *rpcdecl.Table) routes {
 			method, path := httpRule(r)
 			if method != "" {
 				segs, vars := templateSegments(path)
-				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*",
+				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*", body: r.GetBody() != "",
 					serverStreaming: rpc.Desc.IsStreamingServer()})
 			}
 		}

@@ -1,0 +1,151 @@
+package mirror
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
+)
+
+// The values the mirror gives a call's context are each stored by their
+// package under a key of its own (context.WithValue), one layer and one or
+// two allocations apiece, and every lookup of another key walks past all of
+// them. The mirror gives them instead in one layer per step, a struct that
+// holds the values and answers their keys ([restCall] before routing,
+// [inCall] around the service). The keys are unexported types of their
+// packages; they are learnt once, by handing each package's reader a
+// context that records the key it asks for ([keyOf]). A reader that turned
+// out to ask for something else would leave its key unlearnt (nil), and the
+// mirror would then store that value with the package's own function, as
+// before (see withValues); the tests check that every value reads back
+// through its package.
+
+// contextKeys are the keys learnt by [keyOf].
+var contextKeys = struct {
+	protocol, peer, originals any // restCall's
+	incoming, outgoing, stream any // inCall's
+}{
+	protocol:  keyOf(func(ctx context.Context) { callctx.Protocol(ctx) }),
+	peer:      keyOf(func(ctx context.Context) { peer.FromContext(ctx) }),
+	originals: keyOf(func(ctx context.Context) { vendorjson.OriginalsFrom(ctx) }),
+	incoming:  keyOf(func(ctx context.Context) { metadata.FromIncomingContext(ctx) }),
+	outgoing:  keyOf(func(ctx context.Context) { metadata.FromOutgoingContext(ctx) }),
+	stream:    keyOf(func(ctx context.Context) { grpc.ServerTransportStreamFromContext(ctx) }),
+}
+
+// noOutgoing is what metadata.NewOutgoingContext(ctx, nil) stores: no
+// outgoing metadata, which hides the gateway's from the service (what the
+// REST caller sent is passed on by no one).
+var noOutgoing = metadata.NewOutgoingContext(context.Background(), nil).Value(contextKeys.outgoing)
+
+// restProtocol is callctx.ProtocolREST as a context value, boxed once.
+var restProtocol any = callctx.ProtocolREST
+
+// keyOf returns the one key read asks its context for, or nil if it asks
+// for none or for more than one.
+func keyOf(read func(context.Context)) any {
+	p := &keyProbe{Context: context.Background()}
+	read(p)
+	if p.asked != 1 {
+		return nil
+	}
+	return p.key
+}
+
+// keyProbe is a context that records the keys it is asked for.
+type keyProbe struct {
+	context.Context
+	key   any
+	asked int
+}
+
+// Value records key and answers nothing.
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	p.asked++
+	return nil
+}
+
+// Value answers the call's protocol (REST), its peer and its Originals.
+func (c *restCall) Value(key any) any {
+	if key != nil {
+		switch key {
+		case contextKeys.protocol:
+			return restProtocol
+		case contextKeys.peer:
+			return &c.peer
+		case contextKeys.originals:
+			return &c.originals
+		}
+	}
+	return c.Context.Value(key)
+}
+
+// withValues returns c itself as the call's context, or, for values whose
+// key is unlearnt, a context that adds them with their packages' functions.
+func (c *restCall) withValues() context.Context {
+	var ctx context.Context = c
+	if contextKeys.protocol == nil {
+		ctx = callctx.WithProtocol(ctx, callctx.ProtocolREST)
+	}
+	if contextKeys.peer == nil {
+		ctx = peer.NewContext(ctx, &c.peer)
+	}
+	if contextKeys.originals == nil {
+		ctx = vendorjson.WithOriginals(ctx, &c.originals)
+	}
+	return ctx
+}
+
+// inCall is the context of a unary call in process, as a gRPC server
+// would give it: the REST request's header metadata (as the gateway made
+// it) as incoming metadata, no outgoing metadata, and the call's transport
+// stream, which collects what it sets with grpc.SetHeader and
+// grpc.SetTrailer.
+type inCall struct {
+	context.Context
+	incoming metadata.MD // nil: none
+	stream   transportStream
+}
+
+// newInCall returns the context of a call of method on ctx, the gateway's.
+func newInCall(ctx context.Context, method string) (context.Context, *transportStream) {
+	c := &inCall{Context: ctx, stream: transportStream{method: method}}
+	if md, ok := metadata.FromOutgoingContext(ctx); ok {
+		c.incoming = md
+	}
+	if contextKeys.incoming != nil && contextKeys.outgoing != nil && contextKeys.stream != nil {
+		return c, &c.stream
+	}
+	var out context.Context = c
+	if c.incoming != nil {
+		out = metadata.NewIncomingContext(metadata.NewOutgoingContext(out, nil), c.incoming)
+	}
+	return grpc.NewContextWithServerTransportStream(out, &c.stream), &c.stream
+}
+
+// Value answers the call's incoming metadata, its outgoing metadata (none)
+// and its transport stream.
+func (c *inCall) Value(key any) any {
+	if key != nil {
+		switch key {
+		case contextKeys.incoming:
+			if c.incoming == nil {
+				break // the gateway's context has none either
+			}
+			return c.incoming
+		case contextKeys.outgoing:
+			if c.incoming == nil {
+				break
+			}
+			return noOutgoing
+		case contextKeys.stream:
+			return &c.stream
+		}
+	}
+	return c.Context.Value(key)
+}
