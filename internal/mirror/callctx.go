@@ -26,7 +26,7 @@ import (
 
 // contextKeys are the keys learnt by [keyOf].
 var contextKeys = struct {
-	protocol, peer, originals any // restCall's
+	protocol, peer, originals  any // restCall's
 	incoming, outgoing, stream any // inCall's
 }{
 	protocol:  keyOf(func(ctx context.Context) { callctx.Protocol(ctx) }),
@@ -70,10 +70,16 @@ func (p *keyProbe) Value(key any) any {
 	return nil
 }
 
-// Value answers the call's protocol (REST), its peer and its Originals.
+// restCallKey is the key a restCall answers itself for ([routeOf]).
+type restCallKey struct{}
+
+// Value answers the call's protocol (REST), its peer, its Originals, and
+// itself.
 func (c *restCall) Value(key any) any {
 	if key != nil {
 		switch key {
+		case restCallKey{}:
+			return c
 		case contextKeys.protocol:
 			return restProtocol
 		case contextKeys.peer:

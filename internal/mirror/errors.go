@@ -235,10 +235,12 @@ func writeGatewayNotFound(w http.ResponseWriter) {
 // not serve before next runs: before caller authentication, as the
 // vendor's gateway finds the API before it authenticates, so that an
 // unknown path is a 404 for every caller. Routing by grpc-gateway stays the
-// second line (with the same answer).
-func onlyRoutes(next http.Handler) http.Handler {
+// second line (with the same answer). next is given the rule that
+// matched.
+func onlyRoutes(next func(http.ResponseWriter, *http.Request, *route)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !routeTable.serves(r.Method, r.URL.EscapedPath()) {
+		rt := routeTable.find(r.Method, r.URL.EscapedPath())
+		if rt == nil {
 			if r.ContentLength != 0 {
 				// The body stays unread: closing the connection after
 				// the answer keeps net/http from reading it first.
@@ -247,7 +249,7 @@ func onlyRoutes(next http.Handler) http.Handler {
 			writeGatewayNotFound(w)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next(w, r, rt)
 	})
 }
 

@@ -222,7 +222,7 @@ func (c *config) limitBody(next http.Handler) http.Handler {
 // takesBody reports whether the rule r's method and path match reads a
 // body.
 func takesBody(r *http.Request) bool {
-	rt := routeTable.find(r.Method, r.URL.EscapedPath())
+	rt := routeOf(r)
 	return rt != nil && rt.body
 }
 
@@ -232,23 +232,37 @@ func takesBody(r *http.Request) bool {
 // certificate then work the same over both protocols. It also gives the
 // call a vendorjson.Originals, in which the service keeps ModelArts' JSON
 // beside the messages it reads from it, for the answer ([asModelArtsSent]).
-// (One copy of the request for all three.)
-func asCall(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &restCall{Context: r.Context(), addr: remoteAddr{r.RemoteAddr}}
+// (One copy of the request for all three.) The call keeps rt, the rule
+// its method and path matched ([onlyRoutes]), for the middleware after
+// it ([routeOf]).
+func asCall(next http.Handler) func(http.ResponseWriter, *http.Request, *route) {
+	return func(w http.ResponseWriter, r *http.Request, rt *route) {
+		c := &restCall{Context: r.Context(), route: rt, addr: remoteAddr{r.RemoteAddr}}
 		c.peer.Addr = &c.addr
 		if r.TLS != nil {
 			c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 		}
 		next.ServeHTTP(w, r.WithContext(c.withValues()))
-	})
+	}
+}
+
+// routeOf returns the rule r's method and path match: the one its
+// restCall keeps, or, for a request without one, the one
+// [routes.find] finds (nil if none).
+func routeOf(r *http.Request) *route {
+	if c, ok := r.Context().Value(restCallKey{}).(*restCall); ok {
+		return c.route
+	}
+	return routeTable.find(r.Method, r.URL.EscapedPath())
 }
 
 // restCall is what asCall gives a REST call, in one allocation: the
 // request's context with the call's protocol, its peer, the peer's address
-// and the call's Originals (see [restCall.Value]).
+// and the call's Originals (see [restCall.Value]), and the rule its
+// request matched.
 type restCall struct {
 	context.Context
+	route     *route
 	peer      peer.Peer
 	addr      remoteAddr
 	originals vendorjson.Originals

@@ -105,7 +105,7 @@ func quoted(v string) string {
 // alone, as grpc-gateway ignores them.
 func (c *config) checkQuery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt := routeTable.find(r.Method, r.URL.EscapedPath())
+		rt := routeOf(r)
 		if rt == nil || rt.wholeBody || r.URL.RawQuery == "" {
 			next.ServeHTTP(w, r)
 			return

@@ -103,9 +103,9 @@ func (rs routes) serves(method, escapedPath string) bool {
 // grpc-gateway's mux chooses when the proto declares the literal rule
 // after the other (TestRoutesAsTheGatewayRoutes).
 func (rs routes) find(method, escapedPath string) *route {
-	// Every request is routed three times (onlyRoutes, checkQuery,
-	// streams): its segments are cut into an array on the stack, not a
-	// slice strings.Split allocates.
+	// Its segments are cut into an array on the stack, not a slice
+	// strings.Split allocates. (A request is routed once, by onlyRoutes:
+	// the middleware after it reads the rule from the call, routeOf.)
 	var buf [maxRouteSegments]string
 	segs, ok := cutSegments(buf[:0], strings.TrimPrefix(escapedPath, "/"))
 	if !ok {

@@ -61,7 +61,7 @@ func streamingFrom(ctx context.Context) *streaming {
 // handler's goroutine does not outlive the request.
 func (c *config) streams(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt := routeTable.find(r.Method, r.URL.EscapedPath())
+		rt := routeOf(r)
 		if rt == nil || !rt.serverStreaming {
 			next.ServeHTTP(w, r)
 			return
