@@ -89,17 +89,11 @@ func templateSegments(path string) (segs, vars []string) {
 	return segs, vars
 }
 
-// serves reports whether a rule has the method and matches the escaped
-// path exactly: a trailing slash makes another path (the vendor's gateway
-// publishes none with one), and so does an empty segment.
-func (rs routes) serves(method, escapedPath string) bool {
-	return rs.find(method, escapedPath) != nil
-}
-
-// find returns the rule that has the method and matches the escaped path,
-// or nil. Of two rules that match, the one with a literal segment where
-// the other has a variable, at the first segment where they differ, is
-// the one (GET .../notebooks/all rather than .../notebooks/{id}), as
+// find returns the rule that has the method and matches the escaped path
+// exactly, or nil: a trailing slash makes another path (the vendor's
+// gateway publishes none with one), and so does an empty segment. Of two
+// rules that match, the one with a literal segment where the other has a
+// variable, at the first segment where they differ, is the one (GET .../notebooks/all rather than .../notebooks/{id}), as
 // grpc-gateway's mux chooses when the proto declares the literal rule
 // after the other (TestRoutesAsTheGatewayRoutes).
 func (rs routes) find(method, escapedPath string) *route {
