@@ -296,8 +296,8 @@ func forCallers(raw []byte) ([]byte, error) {
 	if !suspect(raw) {
 		return raw, nil
 	}
-	if out, ok, err := cutForCallers(raw); ok || err != nil {
-		return out, err
+	if out, ok := cutForCallers(raw); ok {
+		return out, nil
 	}
 	return copyForCallers(raw)
 }
@@ -339,160 +339,11 @@ func noExponentDigits(text []byte) bool {
 	return false
 }
 
-// cutForCallers is forCallers' way for compact JSON (no white space
-// between tokens; before and after the value, as encoding/json's Encoder
-// ends an answer with a newline, it is left out) whose strings are all written as forCallers writes them
-// (plainString), as ModelArts and the emulator write their answers: the
-// copy forCallers would write is then raw itself less the members it
-// drops (with a comma each), and with each repository URL it changes
-// rewritten, so raw is copied a run at a time between those (and is
-// returned itself when none is found). ok is false, with nothing done,
-// when raw is not such JSON: forCallers then writes it anew.
-func cutForCallers(raw []byte) (out []byte, ok bool, err error) {
-	c := copier{s: jsontok.New(raw), raw: raw}
-	kind, text, start, _, err := c.nextCompact() // white space before the value is left out
-	if err != nil {
-		return nil, false, err
-	}
-	c.mark = start
-	if ok, err := c.cutValue(kind, text, start, false, false); !ok || err != nil {
-		return nil, false, err
-	}
-	end := c.s.Offset()
-	if len(bytes.TrimLeft(raw[end:], " \t\r\n")) != 0 {
-		return nil, false, nil // not one value (the read would have refused it)
-	}
-	if c.out == nil {
-		return raw[start:end], true, nil // nothing to drop: a value that names a secret
-	}
-	return append(c.out, raw[c.mark:end]...), true, nil
-}
-
-// nextCompact reads the next token as Next does and returns where it
-// starts in the text; ok is false when white space stands before it.
-func (c *copier) nextCompact() (kind jsontok.Kind, text []byte, start int, ok bool, err error) {
-	prev := c.s.Offset()
-	kind, text, err = c.s.Next()
-	if err != nil {
-		return 0, nil, 0, false, err
-	}
-	start = c.s.Offset() - len(text)
-	switch kind {
-	case '"':
-		start -= 2
-	case '{', '}', '[', ']':
-		start = c.s.Offset() - 1
-	}
-	// Between two tokens of JSON whose syntax is checked stand white
-	// space and at most one ':' or ','.
-	if gap := start - prev; gap > 1 || gap == 1 && c.raw[prev] != ':' && c.raw[prev] != ',' {
-		return kind, text, start, false, nil
-	}
-	return kind, text, start, true, nil
-}
-
-// cutValue is value for cutForCallers: it finds what to cut of the value
-// whose first token, just read, is kind and text, at start; ok is false
-// when the value is not compact or holds a string forCallers writes
-// otherwise than raw has it.
-func (c *copier) cutValue(kind jsontok.Kind, text []byte, start int, connInfo, url bool) (ok bool, err error) {
-	switch kind {
-	case '{':
-		kept := 0
-		for {
-			prev := c.s.Offset() // before the ',' of a member after the first
-			kind, text, start, ok, err := c.nextCompact()
-			if !ok || err != nil {
-				return false, err
-			}
-			if kind == '}' {
-				return true, nil
-			}
-			if !plainString(text) {
-				return false, nil
-			}
-			if c.secret(text) {
-				if err := c.s.SkipValue(); err != nil {
-					return false, err
-				}
-				c.cut(prev, c.s.Offset()) // the member, and the ',' before it
-				continue
-			}
-			isConnInfo := string(c.fold) == "connectioninfo"
-			isURL := connInfo && string(c.fold) == "url"
-			if kept == 0 && start > prev {
-				c.cut(prev, start) // the ',' before the first member kept
-			}
-			kept++
-			kind, text, start, ok, err = c.nextCompact()
-			if !ok || err != nil {
-				return false, err
-			}
-			if ok, err := c.cutValue(kind, text, start, isConnInfo, isURL); !ok || err != nil {
-				return false, err
-			}
-		}
-	case '[':
-		for {
-			kind, text, start, ok, err := c.nextCompact()
-			if !ok || err != nil {
-				return false, err
-			}
-			if kind == ']' {
-				return true, nil
-			}
-			if ok, err := c.cutValue(kind, text, start, false, false); !ok || err != nil {
-				return false, err
-			}
-		}
-	case '"':
-		if !plainString(text) {
-			return false, nil
-		}
-		if url {
-			if u := repositoryURL(string(text)); u != string(text) {
-				c.cut(start, c.s.Offset())
-				c.out = appendJSONString(c.out, u)
-			}
-		}
-	}
-	// A number, true, false or null: as written, but for a number
-	// copyForCallers refuses.
-	return !noExponentDigits(text), nil
-}
-
-// cut leaves raw[from:to] out of cutForCallers' copy: the text before it,
-// from where the last cut ended, is copied.
-func (c *copier) cut(from, to int) {
-	if c.out == nil {
-		c.out = make([]byte, 0, len(c.raw))
-	}
-	c.out = append(c.out, c.raw[c.mark:from]...)
-	c.mark = to
-}
-
-// plainString reports whether a string whose content, as the scanner read
-// it, is text, is written by forCallers as it is (appendString): without
-// escapes, in UTF-8, without U+2028 and U+2029.
-func plainString(text []byte) bool {
-	for _, b := range text {
-		if b >= utf8.RuneSelf || b == '\\' {
-			return bytes.IndexByte(text, '\\') < 0 && utf8.Valid(text) &&
-				!bytes.Contains(text, []byte("\u2028")) && !bytes.Contains(text, []byte("\u2029"))
-		}
-	}
-	return true
-}
-
 // copier copies a JSON text whose syntax is checked to out, as forCallers
 // writes it.
 type copier struct {
 	s   *jsontok.Scanner
 	out []byte
-	// raw is the text, and mark where the run cutForCallers copies next
-	// starts in it.
-	raw  []byte
-	mark int
 	// fold holds a member's name folded (foldKey), reused.
 	fold []byte
 }
@@ -574,22 +425,35 @@ func (c *copier) value(kind jsontok.Kind, text []byte, connInfo, url bool) error
 // secret reports whether the member named name (unescaped) is dropped, as
 // secretKey does, leaving name folded in c.fold.
 func (c *copier) secret(name []byte) bool {
-	c.fold = c.fold[:0]
+	c.fold = appendFolded(c.fold[:0], name)
+	return secretFolded(c.fold)
+}
+
+// appendFolded appends name folded as foldKey folds it: in ASCII lower
+// case, without "_" and "-".
+func appendFolded(fold, name []byte) []byte {
 	for _, b := range name {
 		switch {
 		case b == '_' || b == '-':
 		case 'A' <= b && b <= 'Z':
-			c.fold = append(c.fold, b+'a'-'A')
+			fold = append(fold, b+'a'-'A')
 		default:
-			c.fold = append(c.fold, b)
+			fold = append(fold, b)
 		}
 	}
-	for i := 0; i+1 < len(c.fold); i++ {
-		if secretPartStarts[c.fold[i]]&(1<<(c.fold[i+1]&63)) == 0 {
+	return fold
+}
+
+// secretFolded reports whether a member whose name, folded, is fold is
+// dropped (secretKey): it compares fold with secretKeyParts only where a
+// pair of bytes that starts one of them stands.
+func secretFolded(fold []byte) bool {
+	for i := 0; i+1 < len(fold); i++ {
+		if secretPartStarts[fold[i]]&(1<<(fold[i+1]&63)) == 0 {
 			continue
 		}
 		for _, p := range secretKeyPartBytes {
-			if bytes.HasPrefix(c.fold[i:], p) {
+			if bytes.HasPrefix(fold[i:], p) {
 				return true
 			}
 		}

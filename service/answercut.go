@@ -1,0 +1,236 @@
+package service
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// cutForCallers is forCallers' way for compact JSON (no white space
+// between tokens but inside a member it drops; before and after the
+// value, as encoding/json's Encoder ends an answer with a newline, it is
+// left out) whose strings are all written as copyForCallers writes them
+// (no escape, valid UTF-8 without U+2028 or U+2029), as ModelArts and the
+// emulator write their answers. The copy copyForCallers would write is
+// then raw itself less the members it drops (with a comma each), and with
+// each repository URL it changes rewritten, so raw is copied a run at a
+// time between those, and is returned itself when nothing is found. ok is
+// false, with nothing done, when raw is not such JSON, or holds a number
+// copyForCallers refuses (noExponentDigits) outside a member it drops:
+// forCallers then writes it anew.
+//
+// It reads the bytes themselves, relying on raw's syntax having been
+// checked by the read: the strings' conditions are checked on the whole
+// text at once (so that a string ends at the next '"'), a string is
+// crossed with bytes.IndexByte, and only a member's name is looked at
+// (secretFolded), which is what makes it several times faster than
+// walking raw token by token.
+func cutForCallers(raw []byte) (out []byte, ok bool) {
+	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) ||
+		bytes.IndexByte(raw, 0xe2) >= 0 && (bytes.Contains(raw, []byte("\u2028")) || bytes.Contains(raw, []byte("\u2029"))) {
+		return nil, false
+	}
+	start := len(raw) - len(bytes.TrimLeft(raw, " \t\r\n"))
+	end := len(bytes.TrimRight(raw, " \t\r\n"))
+	if start >= end {
+		return nil, false
+	}
+	c := cutter{raw: raw[:end], i: start, mark: start}
+	if !c.value(false, false) || c.i != end {
+		return nil, false
+	}
+	if c.out == nil {
+		return raw[start:end], true
+	}
+	return append(c.out, raw[c.mark:end]...), true
+}
+
+// cutter is cutForCallers' reader: it stands at raw[i], and out is the
+// copy so far, made of raw up to mark (nil while nothing is cut).
+type cutter struct {
+	raw  []byte
+	i    int
+	out  []byte
+	mark int
+	// fold holds a member's name folded (appendFolded), reused.
+	fold [64]byte
+}
+
+// value reads the value at c.i, moving past it, and cuts what forCallers
+// drops or changes of it. connInfo says the value is a member whose name
+// folds to "connectioninfo"; url says it is the member "url" (folded) of
+// such an object: a string there is passed through repositoryURL. It
+// reports false when the value is not what cutForCallers takes.
+func (c *cutter) value(connInfo, url bool) bool {
+	raw := c.raw
+	if c.i >= len(raw) {
+		return false
+	}
+	switch raw[c.i] {
+	case '{':
+		c.i++
+		for kept, first := 0, true; ; first = false {
+			if c.i >= len(raw) {
+				return false
+			}
+			prev := c.i // at the ',' before a member after the first
+			switch raw[c.i] {
+			case '}':
+				if !first {
+					return false
+				}
+				c.i++
+				return true
+			case ',':
+				if first {
+					return false
+				}
+				c.i++
+			default:
+				if !first {
+					return false
+				}
+			}
+			start := c.i
+			name, ok := c.str()
+			if !ok || c.i >= len(raw) || raw[c.i] != ':' {
+				return false
+			}
+			c.i++
+			fold := appendFolded(c.fold[:0], name)
+			if secretFolded(fold) {
+				if !c.skip() {
+					return false
+				}
+				c.cut(prev, c.i) // the member, and the ',' before it
+			} else {
+				if kept == 0 && start > prev {
+					c.cut(prev, start) // the ',' before the first member kept
+				}
+				kept++
+				if !c.value(string(fold) == "connectioninfo", connInfo && string(fold) == "url") {
+					return false
+				}
+			}
+			if c.i < len(raw) && raw[c.i] == '}' {
+				c.i++
+				return true
+			}
+		}
+	case '[':
+		c.i++
+		if c.i < len(raw) && raw[c.i] == ']' {
+			c.i++
+			return true
+		}
+		for {
+			if !c.value(false, false) || c.i >= len(raw) {
+				return false
+			}
+			switch raw[c.i] {
+			case ']':
+				c.i++
+				return true
+			case ',':
+				c.i++
+			default:
+				return false
+			}
+		}
+	case '"':
+		start := c.i
+		text, ok := c.str()
+		if !ok {
+			return false
+		}
+		if url {
+			if u := repositoryURL(string(text)); u != string(text) {
+				c.cut(start, c.i)
+				c.out = appendJSONString(c.out, u)
+			}
+		}
+		return true
+	default: // a number, true, false or null: as written
+		text := c.literal()
+		return len(text) > 0 && !noExponentDigits(text)
+	}
+}
+
+// str reads the string at c.i, moving past it, and returns its content:
+// raw has no escape, so the string ends at the next '"'.
+func (c *cutter) str() (text []byte, ok bool) {
+	if c.i >= len(c.raw) || c.raw[c.i] != '"' {
+		return nil, false
+	}
+	n := bytes.IndexByte(c.raw[c.i+1:], '"')
+	if n < 0 {
+		return nil, false
+	}
+	text = c.raw[c.i+1 : c.i+1+n]
+	c.i += n + 2
+	return text, true
+}
+
+// literal reads the number, true, false or null at c.i, moving past it,
+// and returns its text (empty when none stands there).
+func (c *cutter) literal() []byte {
+	start := c.i
+	for c.i < len(c.raw) {
+		switch b := c.raw[c.i]; {
+		case '0' <= b && b <= '9', 'a' <= b && b <= 'z', b == '-', b == '+', b == '.', b == 'E':
+			c.i++
+			continue
+		}
+		break
+	}
+	return c.raw[start:c.i]
+}
+
+// skip moves past the value of a member cutForCallers drops, and the
+// white space before it, whatever the value holds: the read checked its
+// syntax, and it is not copied.
+func (c *cutter) skip() bool {
+	raw := c.raw
+	for c.i < len(raw) && (raw[c.i] == ' ' || raw[c.i] == '\t' || raw[c.i] == '\r' || raw[c.i] == '\n') {
+		c.i++
+	}
+	if c.i >= len(raw) {
+		return false
+	}
+	switch raw[c.i] {
+	case '"':
+		_, ok := c.str()
+		return ok
+	case '{', '[':
+	default:
+		return len(c.literal()) > 0
+	}
+	for depth := 0; c.i < len(raw); {
+		switch raw[c.i] {
+		case '"':
+			if _, ok := c.str(); !ok {
+				return false
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				c.i++
+				return true
+			}
+		}
+		c.i++
+	}
+	return false
+}
+
+// cut leaves raw[from:to] out of the copy: the text before it, from where
+// the last cut ended, is copied.
+func (c *cutter) cut(from, to int) {
+	if c.out == nil {
+		c.out = make([]byte, 0, len(c.raw))
+	}
+	c.out = append(c.out, c.raw[c.mark:from]...)
+	c.mark = to
+}
