@@ -147,13 +147,19 @@ func FuzzForCallersDifferential(f *testing.F) {
 // which holds a token.
 func sampleNotebookList(tb testing.TB) []byte {
 	tb.Helper()
+	return sampleNotebooks(tb, 100)
+}
+
+// sampleNotebooks returns a list of n notebooks, as sampleNotebookList.
+func sampleNotebooks(tb testing.TB, n int) []byte {
+	tb.Helper()
 	nb, err := os.ReadFile("../internal/emulator/testdata/notebook-reference/show-response.json")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"current":0,"data":[`)
-	for i := range 100 {
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -161,7 +167,7 @@ func sampleNotebookList(tb testing.TB) []byte {
 			tb.Fatal(err)
 		}
 	}
-	b.WriteString(`],"pages":1,"size":100,"total":100}`)
+	fmt.Fprintf(&b, `],"pages":1,"size":%d,"total":%d}`, n, n)
 	return b.Bytes()
 }
 
