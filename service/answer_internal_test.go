@@ -27,6 +27,7 @@ func TestForCallers(t *testing.T) {
 		{"snake_case", `{"access_key":"a","new_secret_key":"s","my_password":"p","ok":true}`, `{"ok":true}`},
 		{"any_case_and_separators", `{"Token":"t","accessKey":"a","Private-Key":"k","PASSWORD":"p","SecretAccessKey":"s","ok":1}`, `{"ok":1}`},
 		{"separators_inside_the_words", `{"Pass-Word":"p","to_ken":"t","cre-den_tial":{"k":"v"},"ok":1}`, `{"ok":1}`},
+		{"separator_after_the_first_letter", `{"t_oken":"t","P-assword":"p","a-_ccess_key":"a","ok":1}`, `{"ok":1}`},
 		{"separated_repository_url", `{"conn_ection_info":{"url":"https://u:pw@h/r.git"}}`, `{"conn_ection_info":{"url":"https://h/r.git"}}`},
 		{"escaped_names", `{"pass\u0077ord":"p","\u0074oken":"t","ok":1}`, `{"ok":1}`},
 		{"camel_case_repository_url", `{"repository":{"connectionInfo":{"url":"https://ghp_tok@h/r.git"}}}`, `{"repository":{"connectionInfo":{"url":"https://h/r.git"}}}`},

@@ -96,8 +96,8 @@ func (c *cutter) value(connInfo, url bool) bool {
 				return false
 			}
 			c.i++
-			fold := appendFolded(c.fold[:0], name)
-			if secretFolded(fold) {
+			secret, isConnInfo, isURL := c.member(name, connInfo)
+			if secret {
 				if !c.skip() {
 					return false
 				}
@@ -107,7 +107,7 @@ func (c *cutter) value(connInfo, url bool) bool {
 					c.cut(prev, start) // the ',' before the first member kept
 				}
 				kept++
-				if !c.value(string(fold) == "connectioninfo", connInfo && string(fold) == "url") {
+				if !c.value(isConnInfo, isURL) {
 					return false
 				}
 			}
@@ -154,6 +154,66 @@ func (c *cutter) value(connInfo, url bool) bool {
 		return len(text) > 0 && !noExponentDigits(text)
 	}
 }
+
+// member says what forCallers does with the member named name: secret,
+// it is dropped (secretKey); connInfo, its name folds to
+// "connectioninfo"; url, it is the member "url" (folded) of such an
+// object (inConnInfo). Most names have no pair of bytes that starts one
+// of secretKeyParts (mayBeSecret), and are not folded.
+func (c *cutter) member(name []byte, inConnInfo bool) (secret, connInfo, url bool) {
+	maybe := mayBeSecret(name)
+	if !maybe && !inConnInfo && !mayBeConnInfo(name) {
+		return false, false, false
+	}
+	fold := appendFolded(c.fold[:0], name)
+	if maybe && secretFolded(fold) {
+		return true, false, false
+	}
+	return false, string(fold) == "connectioninfo", inConnInfo && string(fold) == "url"
+}
+
+// mayBeSecret reports whether name, folded, may hold one of
+// secretKeyParts: whether two of its bytes, in any ASCII case, start one,
+// or one's first byte stands before "_" or "-" (which folding drops).
+func mayBeSecret(name []byte) bool {
+	for i := 0; i+1 < len(name); i++ {
+		m := secretPairs[name[i]]
+		if m == 0 {
+			continue
+		}
+		switch n := name[i+1]; {
+		case n == '_' || n == '-':
+			return true
+		case m&(1<<((n|0x20)&63)) != 0: // a set bit may stand for another byte: secretFolded says
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeConnInfo reports whether name may fold to "connectioninfo": it is
+// long enough, and its first byte but "_" and "-" is a "c" in any case.
+func mayBeConnInfo(name []byte) bool {
+	if len(name) < len("connectioninfo") {
+		return false
+	}
+	for _, b := range name {
+		if b != '_' && b != '-' {
+			return b|0x20 == 'c'
+		}
+	}
+	return false
+}
+
+// secretPairs is secretPartStarts for both ASCII cases of a part's first
+// byte.
+var secretPairs = func() (t [256]uint64) {
+	for _, p := range secretKeyParts {
+		t[p[0]] |= 1 << (p[1] & 63)
+		t[p[0]-'a'+'A'] |= 1 << (p[1] & 63)
+	}
+	return t
+}()
 
 // str reads the string at c.i, moving past it, and returns its content:
 // raw has no escape, so the string ends at the next '"'.

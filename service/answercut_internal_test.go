@@ -36,7 +36,7 @@ var (
 		"password", "Pass-Word", "passwd", "my_password", "secret", "secretAccessKey", "SecretKey",
 		"credential", "Cre-den_tial", "ssh_private_key", "privateKey", "access_key", "AccessKey",
 		"connection_info", "connectionInfo", "Connection-Info", "conn_ection_info", "url", "URL", "u_rl",
-		"protocol", "description", "tok", "pass", "", "é", "to\u2028ken", "tok\\u0065n", "pass\\\"word"}
+		"protocol", "description", "t_oken", "P-assword", "a-_ccess_key", "_token", "-Connection_Info", "__connection-info_", "tok", "pass", "", "é", "to\u2028ken", "tok\\u0065n", "pass\\\"word"}
 	genStrings = []string{"", "x", "RUNNING", "https://u:pw@h/r.git", "ssh://git:pw@h/r", "https://ghp_tok@h/r",
 		"git:pw@host:r.git", "https://h/r.git", "my token is here", "password", "é中", "a b", "<&>",
 		"\u2028", "\\u0074oken", "\\n", "\\\"", "\\/", "https://u:p\\u0040w@h/", "{\\\"token\\\":1}", "}],{["}
