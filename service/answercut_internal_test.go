@@ -43,7 +43,7 @@ var (
 	genLiterals = []string{"0", "1", "-1.5", "1e3", "-0.0E+5", "true", "false", "null", "12345678901234567890"}
 	// genOdd are what makes an answer one cutForCallers need not take: a
 	// number without exponent digits, an invalid UTF-8 byte.
-	genOdd = []string{"1e", "2E+", "-3e-", "\"\xff\"", "\"\xc3\""}
+	genOdd   = []string{"1e", "2E+", "-3e-", "\"\xff\"", "\"\xc3\""}
 	genSpace = []string{" ", "\n", "\t", "\r\n", "  "}
 )
 
