@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"math"
 	"unicode/utf8"
 )
 
@@ -31,7 +32,7 @@ func cutForCallers(raw []byte) (out []byte, ok bool) {
 	}
 	start := len(raw) - len(bytes.TrimLeft(raw, " \t\r\n"))
 	end := len(bytes.TrimRight(raw, " \t\r\n"))
-	if start >= end {
+	if start >= end || end > math.MaxInt32 {
 		return nil, false
 	}
 	var runs [128][]byte
@@ -62,9 +63,12 @@ type cutter struct {
 	names [128]seenName
 }
 
-// seenName is a member's name and what cutter.member said of it.
+// seenName is a member's name, where it stands in raw (at, n: without
+// pointers, so that a cutter is cheap to clear and to keep on the stack),
+// and what cutter.member said of it.
 type seenName struct {
-	name                    []byte
+	at                      int32
+	n                       uint16
 	secret, connInfo, isURL bool
 }
 
@@ -177,22 +181,32 @@ func (c *cutter) member(name []byte, inConnInfo bool) (secret, connInfo, url boo
 	if n == 0 {
 		return false, false, false
 	}
+	if n > math.MaxUint16 {
+		secret, connInfo, isURL := c.lookAt(name)
+		return secret, connInfo, inConnInfo && isURL
+	}
 	x := uint64(n)<<24 ^ uint64(name[0])<<16 ^ uint64(name[min(1, n-1)])<<32 ^ uint64(name[n/2])<<8 ^ uint64(name[n-1])
 	x *= 0x9e3779b97f4a7c15
 	seen := &c.names[x>>57]
-	if !bytes.Equal(seen.name, name) {
+	if !c.holds(seen, name) {
 		other := &c.names[x>>50&127]
-		if bytes.Equal(other.name, name) {
+		if c.holds(other, name) {
 			seen = other
 		} else {
-			if seen.name != nil && other.name == nil {
+			if seen.n != 0 && other.n == 0 {
 				seen = other
 			}
-			seen.name = name
+			// name is raw[at:at+n]: its content, read by str.
+			seen.at, seen.n = int32(cap(c.raw)-cap(name)), uint16(n)
 			seen.secret, seen.connInfo, seen.isURL = c.lookAt(name)
 		}
 	}
 	return seen.secret, seen.connInfo, inConnInfo && seen.isURL
+}
+
+// holds reports whether seen is name's.
+func (c *cutter) holds(seen *seenName, name []byte) bool {
+	return int(seen.n) == len(name) && bytes.Equal(c.raw[seen.at:int(seen.at)+len(name)], name)
 }
 
 // lookAt is member for a name it has not seen lately: isURL says name
