@@ -282,11 +282,13 @@ func asciiLower(dst, src []byte) int {
 // case, one pass); otherwise the JSON is written anew, in the same order,
 // without white space, each string as encoding/json writes it (escapes
 // decoded, "<>&" kept, an invalid UTF-8 byte as U+FFFD), numbers and
-// literals as written. The copy is made in place with jsontok's scanner,
-// which allocates nothing per token and relies on raw's syntax having
-// been checked by the read: checking it again (json.Valid) was a third of
-// forCallers' time on a list of notebooks, each of which holds a token.
-// The read accepts one thing json.Valid refuses, as protojson does: a
+// literals as written. Both ways of making that copy rely on raw's
+// syntax having been checked by the read (checking it again, json.Valid,
+// was a third of forCallers' time on a list of notebooks, each of which
+// holds a token): compact JSON whose strings need no rewriting, as
+// ModelArts writes it, is cut where it loses something, reading its bytes
+// (cutForCallers); any other is copied token by token with jsontok's
+// scanner (copyForCallers). The read accepts one thing json.Valid refuses, as protojson does: a
 // number whose exponent has no digits ("1e", "1e+"); forCallers refuses
 // one among what it copies with encoding/json's error of the text, as it
 // did when it checked the whole text. FuzzReadIsValid keeps the premise

@@ -22,9 +22,10 @@ import (
 // It reads the bytes themselves, relying on raw's syntax having been
 // checked by the read: the strings' conditions are checked on the whole
 // text at once (so that a string ends at the next '"'), a string is
-// crossed with bytes.IndexByte, and only a member's name is looked at
-// (secretFolded), which is what makes it several times faster than
-// walking raw token by token.
+// crossed with bytes.IndexByte, and of the strings only members' names
+// are looked at, each distinct name about once (cutter.member); a member
+// it drops is crossed by counting brackets (BenchmarkForCallers compares
+// it with copyForCallers).
 func cutForCallers(raw []byte) (out []byte, ok bool) {
 	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) ||
 		bytes.IndexByte(raw, 0xe2) >= 0 && (bytes.Contains(raw, []byte("\u2028")) || bytes.Contains(raw, []byte("\u2029"))) {
@@ -35,8 +36,7 @@ func cutForCallers(raw []byte) (out []byte, ok bool) {
 	if start >= end || end > math.MaxInt32 {
 		return nil, false
 	}
-	var runs [128][]byte
-	c := cutter{raw: raw[:end], i: start, mark: start, runs: runs[:0]}
+	c := cutter{raw: raw[:end], i: start, mark: start, runs: make([][]byte, 0, 128)} // a list of 100 with a token each
 	if !c.value(false, false) || c.i != end {
 		return nil, false
 	}
