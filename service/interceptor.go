@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,10 +61,8 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			requestID = callctx.NewRequestID()
 		}
 		// Fails only outside a gRPC call (a direct unit-test call); the
-		// header is a courtesy, the request ID still flows. The metadata
-		// is written out rather than made by metadata.Pairs, which costs
-		// two allocations more (its arguments' slice, the key's append).
-		_ = grpc.SetHeader(ctx, metadata.MD{callctx.MetadataKeyRequestID: {requestID}})
+		// header is a courtesy, the request ID still flows.
+		setRequestIDHeader(ctx, requestID)
 		cl := callctx.New(requestID)
 		ctx = callctx.NewContext(ctx, cl)
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
@@ -81,6 +80,32 @@ func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}()
 		return handler(ctx, req)
 	}
+}
+
+// requestIDHeaders holds one-key metadata for the request ID header of
+// gRPC calls, reused: grpc-go's stream copies the metadata SetHeader is
+// given into its own (metadata.Join) and keeps nothing of it, so a call
+// need not allocate a map (about 400 bytes) and its value's slice only
+// for the copy.
+var requestIDHeaders = sync.Pool{New: func() any {
+	return metadata.MD{callctx.MetadataKeyRequestID: make([]string, 1)}
+}}
+
+// setRequestIDHeader puts the call's request ID in its response header
+// metadata. Over gRPC the metadata handed to grpc-go is reused; other
+// transports (the REST mirror's) get metadata of their own, which they
+// may keep.
+func setRequestIDHeader(ctx context.Context, requestID string) {
+	if callctx.Protocol(ctx) != callctx.ProtocolGRPC {
+		_ = grpc.SetHeader(ctx, metadata.MD{callctx.MetadataKeyRequestID: {requestID}})
+		return
+	}
+	md := requestIDHeaders.Get().(metadata.MD)
+	v := md[callctx.MetadataKeyRequestID]
+	v[0] = requestID
+	_ = grpc.SetHeader(ctx, md)
+	v[0] = ""
+	requestIDHeaders.Put(md)
 }
 
 // StreamInterceptor is [Service.UnaryInterceptor] for streaming calls (the
