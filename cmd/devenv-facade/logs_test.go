@@ -64,6 +64,9 @@ func TestNewLogger_durationsInMilliseconds(t *testing.T) {
 		}
 		logger.Info("x", slog.Duration("grace", 20*time.Second), slog.Any("wait", 1500*time.Microsecond),
 			slog.Group("g", slog.Duration("took", time.Millisecond)))
+		if f, ok := logger.Handler().(interface{ Flush() }); ok {
+			f.Flush() // JSON lines wait for others (logLinger) until flushed
+		}
 		want := map[string][]string{
 			"json": {`"grace_ms":20000`, `"wait_ms":1.5`, `"g":{"took_ms":1}`},
 			"text": {"grace_ms=20000", "wait_ms=1.5", "g.took_ms=1"},

@@ -261,6 +261,11 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, callers *callerau
 	}
 }
 
+// logLinger is how long a JSON log line may wait for others to be written
+// with it: under load one write system call per millisecond rather than
+// one per call's line (logjson.Options.Linger).
+const logLinger = time.Millisecond
+
 // newLogger returns the logger for the level and format flags (already
 // checked by their Choice flags).
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
@@ -275,9 +280,10 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	// so the same key would carry different units. The facade logs
 	// durations that way already; this keeps a duration added later from
 	// slipping through. JSON lines are slog's JSON handler's, written by
-	// logjson (faster for a call's line).
+	// logjson (faster for a call's line); a line waits up to logLinger for
+	// others to share its write, and run flushes what waits at exit.
 	if format == "json" || (format == "auto" && !isTerminal(w)) {
-		return slog.New(logjson.NewHandler(w, logjson.Options{Level: lvl, DurationsInMillis: true})), nil
+		return slog.New(logjson.NewHandler(w, logjson.Options{Level: lvl, DurationsInMillis: true, Linger: logLinger})), nil
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl, ReplaceAttr: logjson.DurationsInMillis})), nil
 }

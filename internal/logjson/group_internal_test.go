@@ -3,9 +3,11 @@ package logjson
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gate is an io.Writer whose every Write announces itself on entered and
@@ -36,7 +38,7 @@ func (g *gate) Write(p []byte) (int, error) {
 func TestGroupWriter_groupsWhileWriting(t *testing.T) {
 	t.Parallel()
 	gt := newGate()
-	g := newGroupWriter(gt)
+	g := newGroupWriter(gt, 0)
 	first := make(chan error)
 	go func() { _, err := g.Write([]byte("a\n")); first <- err }()
 	if got := string(<-gt.entered); got != "a\n" {
@@ -62,7 +64,7 @@ func TestGroupWriter_groupsWhileWriting(t *testing.T) {
 func TestGroupWriter_bounded(t *testing.T) {
 	t.Parallel()
 	gt := newGate()
-	g := newGroupWriter(gt)
+	g := newGroupWriter(gt, 0)
 	go func() { _, _ = g.Write([]byte("first\n")) }()
 	<-gt.entered
 	big := []byte(strings.Repeat("x", maxPending-1) + "\n")
@@ -90,7 +92,7 @@ func TestGroupWriter_bounded(t *testing.T) {
 func TestGroupWriter_handsOff(t *testing.T) {
 	t.Parallel()
 	gt := newGate()
-	g := newGroupWriter(gt)
+	g := newGroupWriter(gt, 0)
 	first := make(chan struct{})
 	go func() { _, _ = g.Write([]byte("0\n")); close(first) }()
 	for i := 1; i <= maxRounds; i++ {
@@ -122,7 +124,7 @@ func TestGroupWriter_handsOff(t *testing.T) {
 func TestGroupWriter_orderAndWholeLines(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	g := newGroupWriter(&out) // bytes.Buffer is not safe for concurrent use: -race sees a write not serialized
+	g := newGroupWriter(&out, 0) // bytes.Buffer is not safe for concurrent use: -race sees a write not serialized
 	var wg sync.WaitGroup
 	const goroutines, lines = 8, 500
 	for i := range goroutines {
@@ -146,4 +148,76 @@ func TestGroupWriter_orderAndWholeLines(t *testing.T) {
 	if len(got) != goroutines*lines {
 		t.Errorf("%d lines; want %d", len(got), goroutines*lines)
 	}
+}
+
+// recorder is an io.Writer recording each Write.
+type recorder struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	r.writes = append(r.writes, string(p))
+	r.mu.Unlock()
+	return len(p), nil
+}
+
+func (r *recorder) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.writes)
+}
+
+// TestGroupWriter_lingerGroups: with a linger, lines that find no write
+// under way wait for one another and go out in one write, at flushed at
+// the latest; lingerBytes pending are written at once by their caller.
+func TestGroupWriter_lingerGroups(t *testing.T) {
+	t.Parallel()
+	var r recorder
+	g := newGroupWriter(&r, time.Hour)
+	for _, l := range []string{"a\n", "b\n", "c\n"} {
+		if _, err := g.Write([]byte(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := r.got(); len(got) != 0 {
+		t.Fatalf("written before the linger ended: %q", got)
+	}
+	g.flushed()
+	if got := r.got(); !slices.Equal(got, []string{"a\nb\nc\n"}) {
+		t.Fatalf("writes %q; want the three lines in one", got)
+	}
+	g.flushed() // nothing pending: returns
+
+	big := strings.Repeat("x", lingerBytes) + "\n"
+	if _, err := g.Write([]byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.got(); len(got) != 2 || got[1] != big {
+		t.Fatalf("after lingerBytes: %d writes; want the large line written at once", len(got))
+	}
+}
+
+// TestGroupWriter_lingerTimer: a line that waits for the linger is written
+// by the timer, with no flushed: its Write returned at once.
+func TestGroupWriter_lingerTimer(t *testing.T) {
+	t.Parallel()
+	gt := newGate()
+	g := newGroupWriter(gt, time.Millisecond)
+	if _, err := g.Write([]byte("a\n")); err != nil { // returns: the timer writes
+		t.Fatal(err)
+	}
+	if got := string(<-gt.entered); got != "a\n" {
+		t.Fatalf("the timer's write %q", got)
+	}
+	if _, err := g.Write([]byte("b\n")); err != nil { // pending while the timer's write is under way
+		t.Fatal(err)
+	}
+	gt.proceed <- struct{}{}
+	if got := string(<-gt.entered); got != "b\n" {
+		t.Fatalf("second write %q; want the line that arrived during the first", got)
+	}
+	gt.proceed <- struct{}{}
+	g.flushed()
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// DurationsInMillis writes every time.Duration attribute as
 	// [DurationsInMillis] does.
 	DurationsInMillis bool
+	// Linger is how long a line may wait for others to be written with
+	// it in one Write, when no Write is under way (zero: it is written at
+	// once). Lines that wait are written by a timer's goroutine, or at
+	// [Handler.Flush].
+	Linger time.Duration
 }
 
 // DurationsInMillis is an slog.HandlerOptions.ReplaceAttr that writes a
@@ -64,7 +69,7 @@ type Handler struct {
 
 // NewHandler returns a Handler writing to w.
 func NewHandler(w io.Writer, opts Options) *Handler {
-	lw := newGroupWriter(w)
+	lw := newGroupWriter(w, opts.Linger)
 	so := &slog.HandlerOptions{Level: opts.Level}
 	if opts.DurationsInMillis {
 		so.ReplaceAttr = DurationsInMillis
