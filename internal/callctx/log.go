@@ -3,8 +3,11 @@ package callctx
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/devenv-facade/devenv-facade/internal/logjson"
 )
 
 // Log attribute keys the handler of [NewLogHandler] adds.
@@ -44,6 +47,63 @@ func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 		r.AddAttrs(add[:n]...)
 	}
 	return l.Handler.Handle(ctx, r)
+}
+
+// HandleAttrs handles the record slog.NewRecord(t, level, msg, 0) with
+// attrs added, as h.Handle would, and keeps nothing of attrs. When h is
+// the handler of [NewLogHandler] around a logjson handler, or a logjson
+// handler, the record is never made: a record holds five attributes in
+// itself and allocates for the rest, and a call's line has ten or more.
+// (The handlers are matched by their types, not by an interface, so that
+// attrs, which the caller may keep on its stack, does not escape.)
+func HandleAttrs(h slog.Handler, ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	switch h := h.(type) {
+	case *logjson.Handler:
+		return h.HandleAttrs(ctx, t, level, msg, attrs)
+	case logHandler:
+		if ctx != nil {
+			attrs = withCallAttrs(ctx, attrs)
+		}
+		if j, ok := h.Handler.(*logjson.Handler); ok {
+			return j.HandleAttrs(ctx, t, level, msg, attrs)
+		}
+		return h.Handler.Handle(ctx, record(t, level, msg, attrs))
+	}
+	return h.Handle(ctx, record(t, level, msg, attrs))
+}
+
+func record(t time.Time, level slog.Level, msg string, attrs []slog.Attr) slog.Record {
+	r := slog.NewRecord(t, level, msg, 0)
+	r.AddAttrs(attrs...)
+	return r
+}
+
+// withCallAttrs returns attrs with what [NewLogHandler]'s handler adds to
+// a record logged with ctx: a copy if it adds anything.
+func withCallAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+	var add [2]slog.Attr
+	n := 0
+	if c := FromContext(ctx); c != nil && !hasKey(attrs, LogKeyRequestID) {
+		add[n] = slog.String(LogKeyRequestID, c.requestID)
+		n++
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() && !hasKey(attrs, LogKeyTraceID) {
+		add[n] = slog.String(LogKeyTraceID, sc.TraceID().String())
+		n++
+	}
+	if n == 0 {
+		return attrs
+	}
+	return append(attrs[:len(attrs):len(attrs)], add[:n]...)
+}
+
+func hasKey(attrs []slog.Attr, key string) bool {
+	for _, a := range attrs {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // WithAttrs keeps the wrapping.

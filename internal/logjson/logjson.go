@@ -118,12 +118,48 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// HandleAttrs writes the line Handle writes for the record
+// slog.NewRecord(t, level, msg, 0) with attrs added, without making the
+// record: a record holds five attributes in itself and allocates for the
+// rest, and a call's line has ten or more.
+func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	bp := lines.Get().(*[]byte)
+	line, ok := h.appendLine((*bp)[:0], t, level, msg, func(f func(slog.Attr) bool) {
+		for _, a := range attrs {
+			if !f(a) {
+				return
+			}
+		}
+	})
+	var err error
+	if ok {
+		_, err = h.w.Write(line)
+	} else {
+		r := slog.NewRecord(t, level, msg, 0)
+		r.AddAttrs(attrs...)
+		err = h.slow.Handle(ctx, r)
+	}
+	if cap(line) <= maxPooledLine {
+		*bp = line
+		lines.Put(bp)
+	}
+	return err
+}
+
 // appendRecord appends r's line to b, or reports false if r holds
 // something only slog's handler writes.
 func (h *Handler) appendRecord(b []byte, r slog.Record) ([]byte, bool) {
+	return h.appendLine(b, r.Time, r.Level, r.Message, r.Attrs)
+}
+
+// appendLine appends the line of a record with the time, level, message
+// and attributes (each calls its function with every attribute, until it
+// returns false), or reports false if the record holds something only
+// slog's handler writes.
+func (h *Handler) appendLine(b []byte, t time.Time, level slog.Level, msg string, each func(func(slog.Attr) bool)) ([]byte, bool) {
 	b = append(b, '{')
-	if !r.Time.IsZero() {
-		t := r.Time.Round(0)
+	if !t.IsZero() {
+		t := t.Round(0)
 		if y := t.Year(); y < 0 || y >= 10000 {
 			return b, false
 		}
@@ -132,11 +168,11 @@ func (h *Handler) appendRecord(b []byte, r slog.Record) ([]byte, bool) {
 		b = append(b, `",`...)
 	}
 	b = append(b, `"level":`...)
-	b = appendString(b, r.Level.String())
+	b = appendString(b, level.String())
 	b = append(b, `,"msg":`...)
-	b = appendString(b, r.Message)
+	b = appendString(b, msg)
 	ok := true
-	r.Attrs(func(a slog.Attr) bool {
+	each(func(a slog.Attr) bool {
 		b, ok = h.appendAttr(b, a)
 		return ok
 	})

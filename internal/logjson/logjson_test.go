@@ -36,6 +36,17 @@ func same(t *testing.T, millis bool, r slog.Record) {
 	if got.String() != want.String() {
 		t.Errorf("millis %v:\n got %s\nwant %s", millis, got.String(), want.String())
 	}
+	// HandleAttrs, given the record's parts, writes the same line.
+	var attrs []slog.Attr
+	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+	var parts bytes.Buffer
+	h = logjson.NewHandler(&parts, logjson.Options{Level: slog.LevelDebug - 10, DurationsInMillis: millis})
+	if err := h.HandleAttrs(context.Background(), r.Time, r.Level, r.Message, attrs); err != nil {
+		t.Fatal(err)
+	}
+	if parts.String() != want.String() {
+		t.Errorf("HandleAttrs, millis %v:\n got %s\nwant %s", millis, parts.String(), want.String())
+	}
 }
 
 var when = time.Date(2026, 12, 6, 19, 30, 1, 123456789, time.UTC)
