@@ -112,33 +112,42 @@ func (c *restCall) withValues() context.Context {
 // it) as incoming metadata, no outgoing metadata, and the call's transport
 // stream, which collects what it sets with grpc.SetHeader and
 // grpc.SetTrailer.
+// It also holds the call's request and interceptor, for [interceptArgs].
 type inCall struct {
 	context.Context
-	incoming metadata.MD // nil: none
-	stream   transportStream
+	incoming    metadata.MD // nil: none
+	stream      transportStream
+	args        any
+	interceptor grpc.UnaryServerInterceptor
 }
 
-// newInCall returns the context of a call of method on ctx, the gateway's.
-func newInCall(ctx context.Context, method string) (context.Context, *transportStream) {
-	c := &inCall{Context: ctx, stream: transportStream{method: method}}
+// inCallKey is the key an inCall answers itself for.
+type inCallKey struct{}
+
+// newInCall returns the context of a call of method on ctx, the gateway's,
+// with args, the request, to be run through interceptor.
+func newInCall(ctx context.Context, method string, args any, interceptor grpc.UnaryServerInterceptor) (context.Context, *inCall) {
+	c := &inCall{Context: ctx, stream: transportStream{method: method}, args: args, interceptor: interceptor}
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
 		c.incoming = md
 	}
 	if contextKeys.incoming != nil && contextKeys.outgoing != nil && contextKeys.stream != nil {
-		return c, &c.stream
+		return c, c
 	}
 	var out context.Context = c
 	if c.incoming != nil {
 		out = metadata.NewIncomingContext(metadata.NewOutgoingContext(out, nil), c.incoming)
 	}
-	return grpc.NewContextWithServerTransportStream(out, &c.stream), &c.stream
+	return grpc.NewContextWithServerTransportStream(out, &c.stream), c
 }
 
-// Value answers the call's incoming metadata, its outgoing metadata (none)
-// and its transport stream.
+// Value answers the call's incoming metadata, its outgoing metadata (none),
+// its transport stream, and itself.
 func (c *inCall) Value(key any) any {
 	if key != nil {
 		switch key {
+		case inCallKey{}:
+			return c
 		case contextKeys.incoming:
 			if c.incoming == nil {
 				break // the gateway's context has none either

@@ -97,12 +97,11 @@ func (c *inProcess) Invoke(ctx context.Context, method string, args, reply any, 
 	if !ok {
 		return status.Errorf(codes.Unimplemented, "mirror: no in-process method %s", method)
 	}
-	ctx, stream := newInCall(ctx, method)
+	ctx, call := newInCall(ctx, method, args, c.interceptor)
+	stream := &call.stream
 	// The generated handler decodes into a request of its own, which is
-	// left empty: the interceptor is given args instead.
-	resp, err := m.handler(m.impl, ctx, decodeNothing, func(ctx context.Context, _ any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return c.interceptor(ctx, args, info, handler)
-	})
+	// left empty: the interceptor is given args instead (interceptArgs).
+	resp, err := m.handler(m.impl, ctx, decodeNothing, interceptArgs)
 	stream.mu.Lock()
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -127,6 +126,21 @@ func (c *inProcess) Invoke(ctx context.Context, method string, args, reply any, 
 }
 
 func decodeNothing(any) error { return nil }
+
+// interceptArgs is the interceptor Invoke gives a method's generated
+// handler: it runs the call's interceptor with the call's request (the
+// one the gateway decoded), which it finds in ctx, the call's context
+// (one function for every call, rather than a closure made per call).
+func interceptArgs(ctx context.Context, _ any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	call, ok := ctx.(*inCall)
+	if !ok {
+		call, ok = ctx.Value(inCallKey{}).(*inCall)
+	}
+	if !ok {
+		return nil, status.Errorf(codes.Internal, "mirror: %s runs outside an in-process call", info.FullMethod)
+	}
+	return call.interceptor(ctx, call.args, info, handler)
+}
 
 // move makes to hold what from holds, sharing its fields' values (the
 // messages, lists and maps in them) rather than copying them: from is not

@@ -92,7 +92,20 @@ func TestContextKeys(t *testing.T) {
 		if vendorjson.OriginalsFrom(ctx) != &c.originals {
 			t.Error("the call's Originals are not found")
 		}
-		call, stream := newInCall(ctx, "/s/m")
+		args := &devenvv1.GetInstanceRequest{InstanceId: "DE-1"}
+		var intercepted any
+		interceptor := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			intercepted = req
+			return handler(ctx, req)
+		}
+		call, ic := newInCall(ctx, "/s/m", args, interceptor)
+		stream := &ic.stream
+		// What a generated handler does with the interceptor it is given.
+		decoded := &devenvv1.GetInstanceRequest{}
+		handled, err := interceptArgs(call, decoded, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, func(_ context.Context, req any) (any, error) { return req, nil })
+		if err != nil || intercepted != any(args) || handled != any(args) {
+			t.Errorf("interceptArgs: the interceptor got %v, the handler %v (%v); want the call's request", intercepted, handled, err)
+		}
 		if md, _ := metadata.FromIncomingContext(call); len(md.Get("x-auth-token")) != 1 {
 			t.Errorf("incoming metadata %v", md)
 		}
@@ -108,8 +121,11 @@ func TestContextKeys(t *testing.T) {
 		if vendorjson.OriginalsFrom(call) != &c.originals || callctx.Protocol(call) != callctx.ProtocolREST {
 			t.Error("the call's context lost the request's values")
 		}
+		if _, err := interceptArgs(context.Background(), decoded, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, nil); err == nil {
+			t.Error("interceptArgs outside an in-process call: no error")
+		}
 		// A gateway context without metadata: none either way.
-		bare, _ := newInCall(context.Background(), "/s/m")
+		bare, _ := newInCall(context.Background(), "/s/m", nil, nil)
 		if _, ok := metadata.FromIncomingContext(bare); ok {
 			t.Error("incoming metadata made up")
 		}
