@@ -124,13 +124,14 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // rest, and a call's line has ten or more.
 func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
 	bp := lines.Get().(*[]byte)
-	line, ok := h.appendLine((*bp)[:0], t, level, msg, func(f func(slog.Attr) bool) {
-		for _, a := range attrs {
-			if !f(a) {
-				return
-			}
+	line, ok := h.appendHead((*bp)[:0], t, level, msg)
+	for _, a := range attrs {
+		if !ok {
+			break
 		}
-	})
+		line, ok = h.appendAttr(line, a)
+	}
+	line = append(line, '}', '\n')
 	var err error
 	if ok {
 		_, err = h.w.Write(line)
@@ -149,14 +150,19 @@ func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level
 // appendRecord appends r's line to b, or reports false if r holds
 // something only slog's handler writes.
 func (h *Handler) appendRecord(b []byte, r slog.Record) ([]byte, bool) {
-	return h.appendLine(b, r.Time, r.Level, r.Message, r.Attrs)
+	b, ok := h.appendHead(b, r.Time, r.Level, r.Message)
+	if ok {
+		r.Attrs(func(a slog.Attr) bool {
+			b, ok = h.appendAttr(b, a)
+			return ok
+		})
+	}
+	return append(b, '}', '\n'), ok
 }
 
-// appendLine appends the line of a record with the time, level, message
-// and attributes (each calls its function with every attribute, until it
-// returns false), or reports false if the record holds something only
-// slog's handler writes.
-func (h *Handler) appendLine(b []byte, t time.Time, level slog.Level, msg string, each func(func(slog.Attr) bool)) ([]byte, bool) {
+// appendHead appends a line's opening brace, time, level and message, or
+// reports false for a time only slog's handler writes.
+func (h *Handler) appendHead(b []byte, t time.Time, level slog.Level, msg string) ([]byte, bool) {
 	b = append(b, '{')
 	if !t.IsZero() {
 		t := t.Round(0)
@@ -170,13 +176,7 @@ func (h *Handler) appendLine(b []byte, t time.Time, level slog.Level, msg string
 	b = append(b, `"level":`...)
 	b = appendString(b, level.String())
 	b = append(b, `,"msg":`...)
-	b = appendString(b, msg)
-	ok := true
-	each(func(a slog.Attr) bool {
-		b, ok = h.appendAttr(b, a)
-		return ok
-	})
-	return append(b, '}', '\n'), ok
+	return appendString(b, msg), true
 }
 
 // appendAttr appends ,"key":value, or reports false for a value of a
