@@ -92,12 +92,12 @@ var requestIDHeaders = sync.Pool{New: func() any {
 }}
 
 // setRequestIDHeader puts the call's request ID in its response header
-// metadata. Over gRPC the metadata handed to grpc-go is reused; other
-// transports (the REST mirror's) get metadata of their own, which they
-// may keep.
+// metadata, reused (requestIDHeaders). A call over the REST mirror gets
+// none: the mirror settled the request ID before the call
+// (mirror.WithRequestID, whose X-Request-Id this call read) and writes it
+// on every answer itself, and it passes no x-request-id metadata on.
 func setRequestIDHeader(ctx context.Context, requestID string) {
-	if callctx.Protocol(ctx) != callctx.ProtocolGRPC {
-		_ = grpc.SetHeader(ctx, metadata.MD{callctx.MetadataKeyRequestID: {requestID}})
+	if callctx.Protocol(ctx) == callctx.ProtocolREST {
 		return
 	}
 	md := requestIDHeaders.Get().(metadata.MD)
