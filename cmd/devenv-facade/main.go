@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return err
 	}
 	if f, ok := logger.Handler().(interface{ Flush() }); ok {
-		defer f.Flush() // lines logged while another was being written, the last ones among them
+		defer f.Flush() // the lines still waiting: for logLinger, or for another line's write
 	}
 	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
 	setMemoryLimit(logger, memoryLimitProvider)
