@@ -57,15 +57,30 @@ func TestMirror_callContext(t *testing.T) {
 	t.Parallel()
 	srv := &contextServer{}
 	ts := serve(t, srv, nil)
-	got := call(t, ts, http.MethodGet, path, map[string]string{"X-Auth-Token": "caller-token"})
+	got := call(t, ts, http.MethodGet, path, map[string]string{"X-Auth-Token": "caller-token", "X-Request-Id": "rid-1",
+		"Authorization": "Bearer x", "Cache-Control": "no-cache",
+		// Headers the facade does not read: no metadata.
+		"User-Agent": "python-requests/2.32", "Accept": "*/*", "Cookie": "a=b", "Content-Type": "application/json",
+		"Grpc-Metadata-X-Auth-Token": "forged", "X-Other": "y"})
 	if got.status != http.StatusOK || got.body["id"] != "DE-1" {
 		t.Fatalf("answer %d %v", got.status, got.body)
 	}
 	if srv.method != devenvv1.DevEnvService_GetInstance_FullMethodName {
 		t.Errorf("grpc.Method %q; want %q", srv.method, devenvv1.DevEnvService_GetInstance_FullMethodName)
 	}
-	if v := srv.incoming.Get("x-auth-token"); len(v) != 1 || v[0] != "caller-token" {
-		t.Errorf("incoming x-auth-token %q; want the caller's", v)
+	// The headers the facade reads, under the keys it reads them by, and
+	// the two grpc-gateway adds itself; nothing else.
+	wantMD := map[string]string{"x-auth-token": "caller-token", "x-request-id": "rid-1", "authorization": "Bearer x",
+		"grpcgateway-cache-control": "no-cache", "x-forwarded-host": "", "x-forwarded-for": "127.0.0.1"}
+	for k, want := range wantMD {
+		if v := srv.incoming.Get(k); len(v) != 1 || want != "" && v[0] != want {
+			t.Errorf("incoming %s %q; want [%q]", k, v, want)
+		}
+	}
+	for k := range srv.incoming {
+		if _, ok := wantMD[k]; !ok {
+			t.Errorf("incoming metadata has %s %q; want only %v's keys", k, srv.incoming[k], wantMD)
+		}
 	}
 	if len(srv.outgoing) != 0 {
 		t.Errorf("outgoing metadata %v; want none", srv.outgoing)
