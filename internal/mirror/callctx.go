@@ -108,8 +108,8 @@ func (c *restCall) withValues() context.Context {
 }
 
 // inCall is the context of a unary call in process, as a gRPC server
-// would give it: the REST request's header metadata (as the gateway made
-// it) as incoming metadata, no outgoing metadata, and the call's transport
+// would give it: the REST request's header metadata ([incomingMetadata])
+// as incoming metadata, no outgoing metadata, and the call's transport
 // stream, which collects what it sets with grpc.SetHeader and
 // grpc.SetTrailer.
 // It also holds the call's request and interceptor, for [interceptArgs].
@@ -127,22 +127,20 @@ type inCallKey struct{}
 // newInCall returns the context of a call of method on ctx, the gateway's,
 // with args, the request, to be run through interceptor.
 func newInCall(ctx context.Context, method string, args any, interceptor grpc.UnaryServerInterceptor) (context.Context, *inCall) {
-	c := &inCall{Context: ctx, stream: transportStream{method: method}, args: args, interceptor: interceptor}
-	if md, ok := metadata.FromOutgoingContext(ctx); ok {
-		c.incoming = md
-	}
+	c := &inCall{Context: ctx, stream: transportStream{method: method}, args: args, interceptor: interceptor,
+		incoming: requestMetadata(ctx)}
 	if contextKeys.incoming != nil && contextKeys.outgoing != nil && contextKeys.stream != nil {
 		return c, c
 	}
-	var out context.Context = c
+	out := metadata.NewOutgoingContext(c, nil)
 	if c.incoming != nil {
-		out = metadata.NewIncomingContext(metadata.NewOutgoingContext(out, nil), c.incoming)
+		out = metadata.NewIncomingContext(out, c.incoming)
 	}
 	return grpc.NewContextWithServerTransportStream(out, &c.stream), c
 }
 
-// Value answers the call's incoming metadata, its outgoing metadata (none),
-// its transport stream, and itself.
+// Value answers the call's incoming metadata, its outgoing metadata (none:
+// the gateway's is hidden), its transport stream, and itself.
 func (c *inCall) Value(key any) any {
 	if key != nil {
 		switch key {
@@ -154,9 +152,6 @@ func (c *inCall) Value(key any) any {
 			}
 			return c.incoming
 		case contextKeys.outgoing:
-			if c.incoming == nil {
-				break
-			}
 			return noOutgoing
 		case contextKeys.stream:
 			return &c.stream

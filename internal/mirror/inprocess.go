@@ -87,8 +87,8 @@ func newInProcess(interceptor grpc.UnaryServerInterceptor, streamInterceptor grp
 
 // Invoke calls method with args, the request the gateway decoded, and
 // moves the answer into reply. The call's context gets, as a gRPC server
-// would give it, the header metadata the gateway made of the HTTP request
-// as incoming metadata (and no outgoing metadata: what the caller sent is
+// would give it, the HTTP request's headers the facade reads as incoming
+// metadata ([incomingMetadata]) (and no outgoing metadata: what the caller sent is
 // passed on by no one), and a transport stream that collects what the
 // call sets with grpc.SetHeader and grpc.SetTrailer for the gateway's
 // grpc.Header and grpc.Trailer call options, even when the call fails.

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestContextKeys(t *testing.T) {
 	check := func(t *testing.T) {
 		t.Helper()
 		gateway := metadata.NewOutgoingContext(context.Background(), metadata.Pairs("x-auth-token", "t"))
-		c := &restCall{Context: gateway, addr: remoteAddr{"127.0.0.1:1"}}
+		c := &restCall{Context: gateway, addr: remoteAddr{"127.0.0.1:1"}, header: http.Header{"X-Auth-Token": {"t"}}}
 		c.peer.Addr = &c.addr
 		ctx := c.withValues()
 		if p := callctx.Protocol(ctx); p != callctx.ProtocolREST {
@@ -124,10 +125,13 @@ func TestContextKeys(t *testing.T) {
 		if _, err := interceptArgs(context.Background(), decoded, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, nil); err == nil {
 			t.Error("interceptArgs outside an in-process call: no error")
 		}
-		// A gateway context without metadata: none either way.
-		bare, _ := newInCall(context.Background(), "/s/m", nil, nil)
+		// Outside a REST request: none either way.
+		bare, _ := newInCall(gateway, "/s/m", nil, nil)
 		if _, ok := metadata.FromIncomingContext(bare); ok {
 			t.Error("incoming metadata made up")
+		}
+		if md, _ := metadata.FromOutgoingContext(bare); len(md) != 0 {
+			t.Errorf("outgoing metadata %v; want none", md)
 		}
 	}
 	t.Run("learnt", check)

@@ -44,8 +44,9 @@ func (c *inProcess) NewStream(ctx context.Context, desc *grpc.StreamDesc, method
 	if !ok || desc.ClientStreams || !desc.ServerStreams {
 		return nil, status.Errorf(codes.Unimplemented, "mirror: %s is not a server-streaming method of the mirror's services", method)
 	}
-	if md, ok := metadata.FromOutgoingContext(ctx); ok {
-		ctx = metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, nil), md)
+	ctx = metadata.NewOutgoingContext(ctx, nil) // the gateway's, hidden
+	if md := requestMetadata(ctx); md != nil {
+		ctx = metadata.NewIncomingContext(ctx, md)
 	}
 	call := &streamCall{
 		method:    method,

@@ -93,7 +93,7 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 		}, check: cfg.check}),
-		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithIncomingHeaderMatcher(noHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithOutgoingTrailerMatcher(func(string) (string, bool) { return "", false }),
 		// Match on the escaped path, so "%2F" stays inside one segment and
@@ -237,7 +237,7 @@ func takesBody(r *http.Request) bool {
 // it ([routeOf]).
 func asCall(next http.Handler) func(http.ResponseWriter, *http.Request, *route) {
 	return func(w http.ResponseWriter, r *http.Request, rt *route) {
-		c := &restCall{Context: r.Context(), route: rt, addr: remoteAddr{r.RemoteAddr}}
+		c := &restCall{Context: r.Context(), route: rt, addr: remoteAddr{r.RemoteAddr}, header: r.Header}
 		c.peer.Addr = &c.addr
 		if r.TLS != nil {
 			c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
@@ -263,6 +263,7 @@ func routeOf(r *http.Request) *route {
 type restCall struct {
 	context.Context
 	route     *route
+	header    http.Header // the request's, for its calls' incoming metadata
 	peer      peer.Peer
 	addr      remoteAddr
 	originals vendorjson.Originals
@@ -280,38 +281,13 @@ func (*remoteAddr) Network() string { return "tcp" }
 // String returns the address.
 func (a *remoteAddr) String() string { return a.text }
 
-// incomingHeader carries into gRPC metadata the headers of a REST call
-// the facade reads: X-Auth-Token and X-Request-Id under the service's
-// keys, Cache-Control under grpc-gateway's prefix (the key the service
-// reads for REST callers), and Authorization, which grpc-gateway forwards
-// itself, as "authorization". No other header: grpc-gateway's default
-// matcher would forward the permanent HTTP headers a client sends
-// (User-Agent, Accept, Content-Type, ...) as grpcgateway-* metadata that
-// nothing in the facade reads, at about five allocations apiece per call
-// (the key made and lowered, the value's slice in the gateway's metadata,
-// its join and the copy the call's incoming metadata is made of); the
-// mirror's own code reads those headers from the HTTP request.
-// (grpc-gateway adds x-forwarded-host and x-forwarded-for itself.)
-func incomingHeader(key string) (string, bool) {
-	// EqualFold, not a switch on strings.ToLower: the matcher sees every
-	// header of every request, and lowering a canonical name allocates.
-	switch {
-	case strings.EqualFold(key, callctx.MetadataKeyAuthToken):
-		return callctx.MetadataKeyAuthToken, true
-	case strings.EqualFold(key, callctx.MetadataKeyRequestID):
-		return callctx.MetadataKeyRequestID, true
-	case strings.EqualFold(key, "cache-control"):
-		return metadataKeyCacheControl, true
-	}
-	// Authorization included: grpc-gateway always forwards it as
-	// "authorization"; matching it here would send it twice.
-	return "", false
-}
-
-// metadataKeyCacheControl is the metadata key of a REST call's
-// Cache-Control header, the one grpc-gateway's default matcher gives it
-// (the service reads it there: its wantsFresh).
-const metadataKeyCacheControl = runtime.MetadataPrefix + "cache-control"
+// noHeader is the mux's incoming header matcher: grpc-gateway makes no
+// metadata of the request's headers. The mirror gives a call the incoming
+// metadata the facade reads itself ([incomingMetadata]), from the HTTP
+// request; what grpc-gateway still adds on its own (authorization,
+// x-forwarded-host, x-forwarded-for, as outgoing metadata) is hidden from
+// the service, as the rest of the gateway's outgoing metadata is.
+func noHeader(string) (string, bool) { return "", false }
 
 // outgoingHeader exposes inferred outcomes as X-Delete-Outcome and
 // X-Outcome;
