@@ -18,7 +18,7 @@ import (
 
 // TestMirror_unreadRequestsAreLogged: a REST request answered before it
 // reached the service (a body over the limit) still gets its log line,
-// with the request ID and the code but not the body; a request that
+// with the request ID, the code and the client's address but not the body; a request that
 // reached the service gets only the service's line: one whose body the
 // mirror could not read reaches it (to be answered after authorization),
 // and its line has the vendor's code it is answered with, not the body.
@@ -44,7 +44,7 @@ func TestMirror_unreadRequestsAreLogged(t *testing.T) {
 			[]string{`"request_id":"unread-1"`, `"code":"InvalidArgument"`, `"protocol":"rest"`, `"method":"/modelarts.devenv.v1.DevEnvService/CreateInstance"`,
 				`"error_code":"ModelArts.6400"`, `"http_status":"400"`}},
 		{"declared_too_large", "unread-2", bytes.NewReader(make([]byte, 2<<20)), 2 << 20, http.StatusRequestEntityTooLarge,
-			[]string{`"request_id":"unread-2"`, `"code":"InvalidArgument"`, `"caller_error":"the request body exceeds`}},
+			[]string{`"request_id":"unread-2"`, `"code":"InvalidArgument"`, `"peer":"127.0.0.1:`, `"caller_error":"the request body exceeds`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
