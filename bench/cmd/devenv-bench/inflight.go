@@ -341,6 +341,19 @@ func (r *report) inFlightSection(b *strings.Builder) {
 		}
 		return fmt.Sprintf("%.1f", metric(x, "/memory/classes/heap/stacks:bytes")/float64(x.peak.total)/1024)
 	})
+	// What the stacks hold: the stack the last GC scanned per goroutine
+	// (each from its top to where it was), and the size new goroutines
+	// start with, the runtime's average of the former plus a guard,
+	// rounded up to a power of two.
+	row("stack in use per goroutine at the last GC, KiB", func(x inFlightRun) string {
+		if x.peak.total == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", metric(x, "/gc/scan/stack:bytes")/float64(x.peak.total)/1024)
+	})
+	row("new goroutines' starting stack, KiB", func(x inFlightRun) string {
+		return fmt.Sprintf("%.0f", metric(x, "/gc/stack/starting-size:bytes")/1024)
+	})
 	row("heap objects, MiB", func(x inFlightRun) string { return mib(metric(x, "/memory/classes/heap/objects:bytes")) })
 	row("live heap at the last GC, MiB", func(x inFlightRun) string { return mib(metric(x, "/gc/heap/live:bytes")) })
 	row("heap free and unused, not returned to the OS, MiB", func(x inFlightRun) string {
