@@ -109,10 +109,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	httpClient := modelarts.NewHTTPClient(cfg.opts.MaxUpstreamInFlight) // 0 (no cap): the client's default
 	defer httpClient.CloseIdleConnections()
 	// ModelArts' calls go over h2c with --modelarts-h2c; IAM's (and the
-	// token holders' checks) keep HTTP/1.1 or HTTP/2 by ALPN.
-	upstreamClient := httpClient
+	// token holders' checks) keep HTTP/1.1 or HTTP/2 by ALPN. They go
+	// straight to the transport (modelarts.DirectClient): the calls waiting
+	// for ModelArts wait less deep.
+	upstreamClient := &modelarts.DirectClient{Transport: httpClient.Transport}
 	if cfg.h2c {
-		upstreamClient = modelarts.NewHTTPClientWith(modelarts.TransportOptions{MaxIdleConns: cfg.opts.MaxUpstreamInFlight, UnencryptedHTTP2: true})
+		upstreamClient = modelarts.NewDirectClient(modelarts.TransportOptions{MaxIdleConns: cfg.opts.MaxUpstreamInFlight, UnencryptedHTTP2: true})
 		defer upstreamClient.CloseIdleConnections()
 	}
 	cfg.creds.Kind = cloudauth.Kind(cfg.credentials)

@@ -79,7 +79,7 @@ type Options struct {
 	// whatever the caller's deadline. Zero means [DefaultUpstreamTimeout].
 	UpstreamTimeout time.Duration
 	// HTTPClient sends the ModelArts requests. Nil means
-	// modelarts.NewHTTPClient, keeping as many idle connections as calls
+	// modelarts.NewDirectClient, keeping as many idle connections as calls
 	// may be in flight.
 	HTTPClient modelarts.HTTPClient
 	// UserAgent is sent to ModelArts. Empty means modelarts.DefaultUserAgent.

@@ -92,7 +92,7 @@ func New(opts Options) (_ *Server, err error) {
 
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
-		hc := modelarts.NewHTTPClient(positive(opts.MaxUpstreamInFlight))
+		hc := modelarts.NewDirectClient(modelarts.TransportOptions{MaxIdleConns: positive(opts.MaxUpstreamInFlight)})
 		s.closeHTTPClient = hc.CloseIdleConnections
 		httpClient = hc
 	}
