@@ -55,31 +55,54 @@ func incomingRequestID(ctx context.Context) (string, bool) {
 //   - puts the request ID on the call's trace span, when one is recorded.
 func (s *Service) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-		start := time.Now()
-		requestID, ok := incomingRequestID(ctx)
-		if !ok {
-			requestID = callctx.NewRequestID()
-		}
-		// Fails only outside a gRPC call (a direct unit-test call); the
-		// header is a courtesy, the request ID still flows.
-		setRequestIDHeader(ctx, requestID)
-		cl := callctx.New(requestID)
-		ctx = callctx.NewContext(ctx, cl)
-		if span := trace.SpanFromContext(ctx); span.IsRecording() {
-			span.SetAttributes(attribute.String("devenv.request_id", requestID))
-		}
-
-		defer func() {
-			if p := recover(); p != nil {
-				s.logger.ErrorContext(ctx, "panic in handler",
-					slog.String("method", info.FullMethod), slog.String("request_id", requestID),
-					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-				resp, err = nil, apierror.New(codes.Internal, apierror.ReasonInternal, "internal error in the facade", requestID)
-			}
-			s.logCall(ctx, info.FullMethod, requestID, start, cl, err)
-		}()
+		ctx, requestID, start, cl := s.beginUnary(ctx)
+		defer s.endUnary(ctx, info.FullMethod, requestID, start, cl, &resp, &err)
 		return handler(ctx, req)
 	}
+}
+
+// beginUnary is the unary interceptor's work before the handler: the
+// request ID, taken or made, in the response header and on the span, and
+// the call's log annotations in its context. It and [Service.endUnary]
+// are functions of their own, not inlined, so that the interceptor's
+// frame, under which calls wait for ModelArts, holds only what the call
+// needs (see modelarts.DirectClient).
+//
+//go:noinline
+func (s *Service) beginUnary(ctx context.Context) (context.Context, string, time.Time, *callctx.Call) {
+	start := time.Now()
+	requestID, ok := incomingRequestID(ctx)
+	if !ok {
+		requestID = callctx.NewRequestID()
+	}
+	// Fails only outside a gRPC call (a direct unit-test call); the
+	// header is a courtesy, the request ID still flows.
+	setRequestIDHeader(ctx, requestID)
+	cl := callctx.New(requestID)
+	ctx = callctx.NewContext(ctx, cl)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String("devenv.request_id", requestID))
+	}
+	return ctx, requestID, start, cl
+}
+
+// endUnary, deferred by the unary interceptor, turns a panic in the
+// handler into INTERNAL (logging the stack, sending the caller nothing of
+// it) and writes the call's log line.
+func (s *Service) endUnary(ctx context.Context, method, requestID string, start time.Time, cl *callctx.Call, resp *any, err *error) {
+	if p := recover(); p != nil {
+		*resp, *err = nil, s.handlerPanicked(ctx, method, requestID, p)
+	}
+	s.logCall(ctx, method, requestID, start, cl, *err)
+}
+
+// handlerPanicked logs the panic p of a call's handler, with its stack,
+// and returns the INTERNAL error the caller gets instead.
+func (s *Service) handlerPanicked(ctx context.Context, method, requestID string, p any) error {
+	s.logger.ErrorContext(ctx, "panic in handler",
+		slog.String("method", method), slog.String("request_id", requestID),
+		slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+	return apierror.New(codes.Internal, apierror.ReasonInternal, "internal error in the facade", requestID)
 }
 
 // requestIDHeaders holds one-key metadata for the request ID header of

@@ -116,13 +116,7 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 	if rpc.Waits(req) {
 		// Reserved before anything is sent: a refused call did nothing.
 		if !s.reserveWait() {
-			instead := ""
-			if rpc.WaitsOnRequest() {
-				instead = ", or call without wait and read the instance"
-			}
-			return zero, apierror.Overloaded(fmt.Sprintf(
-				"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo%s", s.maxWaits, instead),
-				c.apiCall(nil), overloadRetryDelay)
+			return zero, s.waitsRefused(c, rpc)
 		}
 		defer s.waits.Add(-1)
 	}
@@ -133,6 +127,22 @@ func handle[Req proto.Message, Resp any](ctx context.Context, s *Service, req Re
 	}
 	c.finish(ctx, nil)
 	return resp, nil
+}
+
+// waitsRefused is the error of a call of rpc refused because --max-waits
+// calls are waiting. It is a function of its own, not inlined, so that
+// handle's frame, under which calls wait for ModelArts, holds only what
+// the call needs (see modelarts.DirectClient).
+//
+//go:noinline
+func (s *Service) waitsRefused(c *call, rpc *rpcdecl.RPC) error {
+	instead := ""
+	if rpc.WaitsOnRequest() {
+		instead = ", or call without wait and read the instance"
+	}
+	return apierror.Overloaded(fmt.Sprintf(
+		"the facade already has %d calls waiting for instances (--max-waits); nothing was sent to ModelArts: retry after the delay in RetryInfo%s", s.maxWaits, instead),
+		c.apiCall(nil), overloadRetryDelay)
 }
 
 // handleStream runs a server-streaming RPC (a watch) through the pipeline:

@@ -163,36 +163,46 @@ func New(client *modelarts.Client, opts Options) (*Service, error) {
 // reported in the x-delete-outcome response header.
 func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
 	return handle(ctx, s, req, validateDeleteInstance, func(ctx context.Context, c *call) (*devenvv1.DeleteInstanceResponse, error) {
-		instanceID := req.GetInstanceId()
 		resp, res, err := modelarts.DeleteInstance.Call(ctx, s.client,
-			modelarts.Request{Params: []string{req.GetProjectId(), instanceID}}, c.opts...)
-		c.record(res)
-		var raw []byte // ModelArts' answer, when it is the one passed on
-		decodeErr, decodeFailed := errors.AsType[*modelarts.DecodeError](err)
-		switch {
-		case err != nil && req.GetAllowMissing() && hasCode(err, modelarts.CodeInstanceNotFound):
-			callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", modelarts.CodeInstanceNotFound))
-		case decodeFailed:
-			s.logger.WarnContext(ctx, "ModelArts accepted a delete but its answer is unusable; reporting the requested instance deleted",
-				slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.String("decode_error", c.quoteErr(decodeErr.Err)))
-		case err != nil:
-			return nil, err
-		case res.Inferred:
-			// Tell the caller the success was inferred, not confirmed.
-			_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
-			callctx.Annotate(ctx, slog.String("delete_outcome", outcomeInferred))
-		case resp.InstanceID != "":
-			instanceID, raw = resp.InstanceID, res.Body
-		}
-		if req.GetWait() {
-			if _, err := s.waitInstance(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
-				return nil, err
-			}
-		}
-		out := &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}
-		keepOriginal(ctx, out, raw)
-		return out, nil
+			modelarts.Request{Params: []string{req.GetProjectId(), req.GetInstanceId()}}, c.opts...)
+		return s.deleted(ctx, c, req, resp, &res, err)
 	})
+}
+
+// deleted is DeleteInstance's step once ModelArts answered (or did not).
+// It is a function of its own, not inlined, so that the step's frame,
+// under which calls wait for ModelArts, holds only what the call needs
+// (see modelarts.DirectClient).
+//
+//go:noinline
+func (s *Service) deleted(ctx context.Context, c *call, req *devenvv1.DeleteInstanceRequest, resp *modelarts.DeleteInstanceResponse, res *modelarts.Result, err error) (*devenvv1.DeleteInstanceResponse, error) {
+	instanceID := req.GetInstanceId()
+	c.record(*res)
+	var raw []byte // ModelArts' answer, when it is the one passed on
+	decodeErr, decodeFailed := errors.AsType[*modelarts.DecodeError](err)
+	switch {
+	case err != nil && req.GetAllowMissing() && hasCode(err, modelarts.CodeInstanceNotFound):
+		callctx.Annotate(ctx, slog.Bool("allow_missing", true), slog.String("upstream_error_code", modelarts.CodeInstanceNotFound))
+	case decodeFailed:
+		s.logger.WarnContext(ctx, "ModelArts accepted a delete but its answer is unusable; reporting the requested instance deleted",
+			slog.String("instance_id", instanceID), slog.Int("http_status", decodeErr.HTTPStatus), slog.String("decode_error", c.quoteErr(decodeErr.Err)))
+	case err != nil:
+		return nil, err
+	case res.Inferred:
+		// Tell the caller the success was inferred, not confirmed.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(callctx.MetadataKeyDeleteOutcome, outcomeInferred, callctx.MetadataKeyOutcome, outcomeInferred))
+		callctx.Annotate(ctx, slog.String("delete_outcome", outcomeInferred))
+	case resp.InstanceID != "":
+		instanceID, raw = resp.InstanceID, res.Body
+	}
+	if req.GetWait() {
+		if _, err := s.waitInstance(ctx, c, req.GetProjectId(), req.GetInstanceId(), waitGone); err != nil {
+			return nil, err
+		}
+	}
+	out := &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}
+	keepOriginal(ctx, out, raw)
+	return out, nil
 }
 
 // hasCode reports whether err is a ModelArts answer with the code. A 404

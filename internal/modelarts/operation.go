@@ -153,15 +153,26 @@ func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts .
 		return nil, Result{}, err
 	}
 	answer, res, err := c.send(ctx, out, opts)
+	resp, err := e.answered(ctx, c, out, answer, &res, err)
+	return resp, res, err
+}
+
+// answered is Call's work once the call is over: its answer decoded, or
+// its error. It is a function of its own, not inlined, so that Call's
+// frame, under which calls wait for ModelArts, holds only what sending
+// needs (see [DirectClient]); it completes *res.
+//
+//go:noinline
+func (e Endpoint[Resp]) answered(ctx context.Context, c *Client, out *outgoing, answer *response, res *Result, err error) (*Resp, error) {
 	if apiErr, ok := errors.AsType[*Error](err); ok && res.Ambiguous && slices.Contains(e.op.InferredBy, apiErr.Code) {
 		c.logger.InfoContext(ctx, "an attempt got no answer and a retry found its work done; reporting success",
 			slog.String("operation", e.op.Name), slog.String("path", out.url.Path),
 			slog.String("error_code", apiErr.Code), slog.Int("attempts", res.Attempts))
 		res.Inferred = true
-		return nil, res, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, res, err
+		return nil, err
 	}
 	res.HTTPStatus = answer.status
 	if answer.readErr == nil {
@@ -169,9 +180,9 @@ func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts .
 	}
 	resp := new(Resp)
 	if err := answer.decode(resp); err != nil {
-		return nil, res, err
+		return nil, err
 	}
-	return resp, res, nil
+	return resp, nil
 }
 
 // outgoing builds what every attempt of a call of op sends.

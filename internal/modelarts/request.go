@@ -53,19 +53,35 @@ func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) 
 	return req, nil
 }
 
-// do sends req and reads the answer.
+// do sends req and reads the answer. What it does before and after
+// sending is in functions of their own, not inlined, so that its frame,
+// under which calls wait for ModelArts, is small (see [DirectClient]).
 func (c *Client) do(req *http.Request, out *outgoing, cc *callConfig) (*response, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		// *url.Error quotes the URL, which holds only the endpoint and the
-		// IDs; credentials travel in headers. But the cause may quote what
-		// the server sent (a malformed status line), so the text is
-		// scrubbed like an error answer's.
-		return nil, &transportError{
-			msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, c.secretsOf(req)),
-			err: err,
-		}
+		return nil, c.transportFailed(req, out, cc, err)
 	}
+	return c.read(req, resp, cc)
+}
+
+// transportFailed is the error of a request that got no answer.
+//
+//go:noinline
+func (c *Client) transportFailed(req *http.Request, out *outgoing, cc *callConfig, err error) error {
+	// *url.Error quotes the URL, which holds only the endpoint and the
+	// IDs; credentials travel in headers. But the cause may quote what
+	// the server sent (a malformed status line), so the text is
+	// scrubbed like an error answer's.
+	return &transportError{
+		msg: scrub.Text(fmt.Sprintf("modelarts: %s %s (request id %s): %v", out.op.Name, out.url.Path, cc.requestID, err), maxErrorText, c.secretsOf(req)),
+		err: err,
+	}
+}
+
+// read reads the answer resp to req, and closes its body.
+//
+//go:noinline
+func (c *Client) read(req *http.Request, resp *http.Response, cc *callConfig) (*response, error) {
 	defer resp.Body.Close()
 
 	body, readErr := readBody(resp.Body, c.maxBody)

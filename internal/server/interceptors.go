@@ -99,8 +99,7 @@ func (s *Server) tap(ctx context.Context, info *tap.Info) (context.Context, erro
 func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if st := streamFrom(ctx); st != nil { // gRPC, and REST with a body
 		if !s.streams.activate(st) {
-			return nil, apierror.New(codes.Canceled, apierror.ReasonCanceled,
-				"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
+			return nil, arrivedLate(ctx)
 		}
 		defer s.streams.finish(st)
 	}
@@ -110,11 +109,29 @@ func (s *Server) trackCall(ctx context.Context, req any, info *grpc.UnaryServerI
 	// Only a call the shutdown cut off answers SHUTTING_DOWN; an answer it
 	// got before (NOT_FOUND, say) stands.
 	if err != nil && errors.Is(context.Cause(ctx), errShuttingDown) && cutOff(err) {
-		return nil, apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
-			"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
-			callctx.RequestID(ctx))
+		return nil, shutDown(ctx)
 	}
 	return resp, err
+}
+
+// arrivedLate is the error of a call whose request arrived after the
+// facade stopped waiting for it. It and [shutDown] are functions of their
+// own, not inlined, so that trackCall's frame, under which calls wait for
+// ModelArts, holds only what the call needs (see modelarts.DirectClient).
+//
+//go:noinline
+func arrivedLate(ctx context.Context) error {
+	return apierror.New(codes.Canceled, apierror.ReasonCanceled,
+		"the request arrived after the facade stopped waiting for it", callctx.RequestID(ctx))
+}
+
+// shutDown is the error of a call the shutdown cancelled.
+//
+//go:noinline
+func shutDown(ctx context.Context) error {
+	return apierror.New(codes.Unavailable, apierror.ReasonShuttingDown,
+		"the facade is shutting down and cancelled the call; the outcome is unknown and the call may be retried elsewhere",
+		callctx.RequestID(ctx))
 }
 
 // trackStream is trackCall for streaming calls. Every one gets an Ender
