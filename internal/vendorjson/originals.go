@@ -17,6 +17,12 @@ import (
 // or the Originals is. A nil *Originals
 // keeps nothing.
 type Originals struct {
+	// one is the message kept while it is the only one (most calls keep
+	// their answer alone), with oneRaw, its JSON: no map for it. Once a
+	// second is kept, or a writer asks for them all ([Originals.kept]),
+	// every message is in byMessage and one is nil.
+	one       proto.Message
+	oneRaw    []byte
 	byMessage map[proto.Message][]byte
 }
 
@@ -43,17 +49,35 @@ func (o *Originals) Keep(m proto.Message, raw []byte) {
 	if o == nil {
 		return
 	}
+	if o.byMessage == nil && (o.one == nil || o.one == m) {
+		o.one, o.oneRaw = m, raw
+		return
+	}
+	o.kept()[m] = raw
+}
+
+// kept returns the map of every message o keeps, moving the one kept
+// without a map into it.
+func (o *Originals) kept() map[proto.Message][]byte {
 	if o.byMessage == nil {
 		o.byMessage = make(map[proto.Message][]byte)
 	}
-	o.byMessage[m] = raw
+	if o.one != nil {
+		o.byMessage[o.one] = o.oneRaw
+		o.one, o.oneRaw = nil, nil
+	}
+	return o.byMessage
 }
 
 // Drop forgets m: a reader that read a message it will not answer with
 // (a wait's reads of an instance before the last) drops it, so that what a
 // call keeps does not grow with how often it reads.
 func (o *Originals) Drop(m proto.Message) {
-	if o != nil {
+	switch {
+	case o == nil:
+	case o.one != nil && o.one == m:
+		o.one, o.oneRaw = nil, nil
+	default:
 		delete(o.byMessage, m)
 	}
 }
@@ -61,7 +85,11 @@ func (o *Originals) Drop(m proto.Message) {
 // Move makes what o keeps for from be kept for to instead: the REST
 // mirror moves a call's answer into the message the gateway writes.
 func (o *Originals) Move(from, to proto.Message) {
-	if o == nil || o.byMessage == nil {
+	if o == nil {
+		return
+	}
+	if o.one != nil && o.one == from {
+		o.one = to
 		return
 	}
 	if raw, ok := o.byMessage[from]; ok {
@@ -77,8 +105,11 @@ func (o *Originals) Get(m proto.Message) ([]byte, bool) { return o.of(m) }
 
 // of returns the JSON m was read from, if o keeps it.
 func (o *Originals) of(m proto.Message) ([]byte, bool) {
-	if o == nil || o.byMessage == nil {
+	if o == nil {
 		return nil, false
+	}
+	if o.one != nil && o.one == m {
+		return o.oneRaw, true
 	}
 	raw, ok := o.byMessage[m]
 	return raw, ok

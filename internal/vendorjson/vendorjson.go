@@ -70,8 +70,8 @@ func MarshalWith(m proto.Message, o *Originals) ([]byte, error) {
 	}
 	buf := marshalBuffers.Get().(*[]byte)
 	w := jsonwire.Writer{Buf: (*buf)[:0]}
-	if o != nil {
-		w.Kept = o.byMessage
+	if o != nil && (o.one != nil || len(o.byMessage) > 0) {
+		w.Kept = o.kept()
 	}
 	ok, err := codec.Marshal(&w, m)
 	if ok {

@@ -323,3 +323,64 @@ func TestOriginalsMove(t *testing.T) {
 	var none *vendorjson.Originals
 	none.Move(from, to) // does nothing, does not panic
 }
+
+// TestOriginals_oneAndMore: what Originals keeps reads back the same
+// whether it keeps one message (without a map) or more, through Keep,
+// Drop and Move in any order, and a message inside another is written as
+// kept when the one kept is it.
+func TestOriginals_oneAndMore(t *testing.T) {
+	t.Parallel()
+	a, b, c := &devenvv1.Instance{Id: proto.String("a")}, &devenvv1.Instance{Id: proto.String("b")}, &devenvv1.Instance{Id: proto.String("c")}
+	rawA, rawB := []byte(`{"id": "a"}`), []byte(`{"id": "b"}`)
+	check := func(step string, o *vendorjson.Originals, want map[proto.Message][]byte) {
+		t.Helper()
+		for _, m := range []proto.Message{a, b, c} {
+			raw, ok := o.Get(m)
+			if w, kept := want[m]; ok != kept || string(raw) != string(w) {
+				t.Errorf("%s: Get(%v) = %s, %v; want %s, %v", step, m, raw, ok, w, kept)
+			}
+		}
+	}
+	var o vendorjson.Originals
+	o.Keep(a, rawB)
+	o.Keep(a, rawA) // again: replaced
+	check("one", &o, map[proto.Message][]byte{a: rawA})
+	o.Move(a, c)
+	check("one moved", &o, map[proto.Message][]byte{c: rawA})
+	o.Drop(c)
+	check("none", &o, nil)
+	o.Keep(a, rawA)
+	o.Keep(b, rawB)
+	check("two", &o, map[proto.Message][]byte{a: rawA, b: rawB})
+	o.Move(b, c)
+	o.Drop(a)
+	check("two, moved and dropped", &o, map[proto.Message][]byte{c: rawB})
+
+	var inside vendorjson.Originals
+	inside.Keep(a, rawA)
+	list := &devenvv1.ListInstancesResponse{Instances: []*devenvv1.Instance{a, b}}
+	if got, err := vendorjson.MarshalWith(list, &inside); err != nil || string(got) != `{"instances":[{"id": "a"},{"id":"b"}]}` {
+		t.Errorf("a list holding the one kept: %s, %v", got, err)
+	}
+	check("after writing", &inside, map[proto.Message][]byte{a: rawA})
+}
+
+// TestOriginals_oneKeptAllocatesNothing: a call that keeps its answer
+// alone, moves it into the gateway's message and writes it (what a REST
+// call of one object does) allocates nothing for it.
+func TestOriginals_oneKeptAllocatesNothing(t *testing.T) {
+	from, to := &devenvv1.DeleteInstanceResponse{InstanceId: "DE-1"}, &devenvv1.DeleteInstanceResponse{}
+	raw := []byte(`{"instance_id":"DE-1"}`)
+	var o vendorjson.Originals
+	allocs := testing.AllocsPerRun(100, func() {
+		o = vendorjson.Originals{}
+		o.Keep(from, raw)
+		o.Move(from, to)
+		if got, err := vendorjson.MarshalWith(to, &o); err != nil || len(got) != len(raw) {
+			t.Fatalf("MarshalWith: %s, %v", got, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations; want none", allocs)
+	}
+}
