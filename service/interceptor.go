@@ -78,8 +78,7 @@ func (s *Service) beginUnary(ctx context.Context) (context.Context, string, time
 	// Fails only outside a gRPC call (a direct unit-test call); the
 	// header is a courtesy, the request ID still flows.
 	setRequestIDHeader(ctx, requestID)
-	cl := callctx.New(requestID)
-	ctx = callctx.NewContext(ctx, cl)
+	ctx, cl := callctx.Begin(ctx, requestID)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetAttributes(attribute.String("devenv.request_id", requestID))
 	}
@@ -147,8 +146,7 @@ func (s *Service) StreamInterceptor() grpc.StreamServerInterceptor {
 		}
 		// Fails only once the header was sent, which nothing did yet.
 		_ = ss.SetHeader(metadata.MD{callctx.MetadataKeyRequestID: {requestID}})
-		cl := callctx.New(requestID)
-		ctx = callctx.NewContext(ctx, cl)
+		ctx, cl := callctx.Begin(ctx, requestID)
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
 			span.SetAttributes(attribute.String("devenv.request_id", requestID))
 		}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 )
@@ -86,6 +87,47 @@ type callKey struct{}
 // NewContext returns ctx carrying c.
 func NewContext(ctx context.Context, c *Call) context.Context {
 	return context.WithValue(ctx, callKey{}, c)
+}
+
+// Begin returns ctx carrying a new Call with the given request ID, and the
+// Call. When the nearest holder of a call in ctx is an unused [Room] (the
+// gRPC stream's record, which the server allocates for every call anyway),
+// the Call is made there and ctx is returned as it is; otherwise the Call
+// and a context layer are allocated, as with [New] and [NewContext].
+func Begin(ctx context.Context, requestID string) (context.Context, *Call) {
+	if r, ok := ctx.Value(callKey{}).(*Room); ok && r.taken.CompareAndSwap(false, true) {
+		r.call.requestID = requestID
+		r.call.attrs = r.call.buf[:0]
+		r.set.Store(&r.call)
+		return ctx, &r.call
+	}
+	c := New(requestID)
+	return NewContext(ctx, c), c
+}
+
+// Room is space for one [Call] inside a context value that a server makes
+// for each call anyway: [Begin] makes the call's Call there, which saves
+// the call two allocations (the Call and a context layer). A context type
+// that holds a Room answers Value(key) with [Room.Value] first, for the
+// lifetime of one call; the zero Room is ready to use.
+type Room struct {
+	call  Call
+	taken atomic.Bool          // Begin has claimed the room
+	set   atomic.Pointer[Call] // &call once Begin has filled it in
+}
+
+// Value answers the lookups that are the Room's (ok true): the key
+// [FromContext] looks under gives the Room's Call once [Begin] has made it,
+// and the Room itself before (which FromContext reads as no call, and
+// Begin as room to make one). Other keys are not the Room's (ok false).
+func (r *Room) Value(key any) (v any, ok bool) {
+	if _, mine := key.(callKey); !mine {
+		return nil, false
+	}
+	if c := r.set.Load(); c != nil {
+		return c, true
+	}
+	return r, true
 }
 
 // FromContext returns the call ctx carries, or nil.

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
 
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
 )
 
@@ -158,5 +159,29 @@ func TestPendingShares(t *testing.T) {
 	open := pendingShares(256, false)[callerauth.Unidentified]
 	if open.total.calls != 256 || open.byKey != nil {
 		t.Errorf("without caller authentication: %+v; want one share of 256", open)
+	}
+}
+
+// TestStreams_callInTheStream: the service's call record is made in the
+// stream's record (callctx.Begin adds no context layer), found through
+// the stream's context, and the stream is still found under it.
+func TestStreams_callInTheStream(t *testing.T) {
+	r := newStreams(time.Minute, 10, false, 10)
+	info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
+	ctx, err := r.tap(t.Context(), info, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := streamFrom(ctx)
+	defer r.finish(s)
+	if callctx.FromContext(ctx) != nil {
+		t.Fatal("a new stream carries a call")
+	}
+	cctx, c := callctx.Begin(ctx, "req-1")
+	if cctx != ctx {
+		t.Error("Begin added a context layer over the stream")
+	}
+	if callctx.FromContext(cctx) != c || callctx.RequestID(cctx) != "req-1" || streamFrom(cctx) != s {
+		t.Error("the call or the stream is not found through the stream's context")
 	}
 }
