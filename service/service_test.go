@@ -29,6 +29,7 @@ import (
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
+	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/emulator"
 	"github.com/devenv-facade/devenv-facade/internal/logbuf"
@@ -512,4 +513,48 @@ func serveLoopback(t *testing.T, svc *service.Service, opts ...grpc.ServerOption
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestUnaryInterceptorAround: the inner step runs inside the interceptor,
+// with the call's request ID in its context and the handler to call; what
+// it answers is the call's answer and is logged (its panic too).
+func TestUnaryInterceptorAround(t *testing.T) {
+	t.Parallel()
+	logs := &logbuf.Buffer{}
+	svc := newService(t, nil, service.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	info := &grpc.UnaryServerInfo{FullMethod: "/x/Y"}
+	var sawID string
+	var sawInfo *grpc.UnaryServerInfo
+	inner := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		sawID, sawInfo = callctx.RequestID(ctx), info
+		if _, err := handler(ctx, req); err != nil {
+			return nil, err
+		}
+		return nil, apierror.New(codes.Unavailable, apierror.ReasonShuttingDown, "inner says no", callctx.RequestID(ctx))
+	}
+	handled := false
+	_, err := svc.UnaryInterceptorAround(inner)(t.Context(), nil, info, func(context.Context, any) (any, error) {
+		handled = true
+		return "ok", nil
+	})
+	if !handled || sawID == "" || sawInfo != info {
+		t.Fatalf("inner ran with request ID %q, info %v; handler ran: %v", sawID, sawInfo, handled)
+	}
+	if statustest.Error(t, err).Reason() != apierror.ReasonShuttingDown {
+		t.Fatalf("err = %v; want the inner step's", err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
+		t.Fatalf("log line %q: %v", logs, err)
+	}
+	if line["code"] != "Unavailable" || line["request_id"] != sawID {
+		t.Errorf("log line %v; want the inner step's code and the call's request ID", line)
+	}
+
+	_, err = svc.UnaryInterceptorAround(func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
+		panic("inner")
+	})(t.Context(), nil, info, nil)
+	if status.Code(err) != codes.Internal {
+		t.Errorf("a panic in the inner step: %v; want Internal", err)
+	}
 }

@@ -25,7 +25,9 @@ func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
 	// with their request ID too; then the call tracking (shutdown and
 	// request timeouts), then the caller's authorization. The first two
 	// steps only change the context: they run before the chain rather
-	// than as links of it, each of which costs a call an allocation.
+	// than as links of it, each of which costs a call an allocation; the
+	// call tracking runs inside the service's interceptor
+	// (UnaryInterceptorAround) for the same reason.
 	opts := s.opts
 	check := s.check
 	var extract func(context.Context) context.Context
@@ -38,7 +40,7 @@ func (s *Server) unaryInterceptor() grpc.UnaryServerInterceptor {
 	if opts.Metrics != nil {
 		interceptors = append(interceptors, opts.Metrics.UnaryServerInterceptor())
 	}
-	interceptors = append(interceptors, s.svc.UnaryInterceptor(), s.trackCall)
+	interceptors = append(interceptors, s.svc.UnaryInterceptorAround(s.trackCall))
 	if opts.Callers != nil {
 		interceptors = append(interceptors, opts.Callers.UnaryInterceptor())
 	}
