@@ -27,6 +27,11 @@ type outgoing struct {
 	u           url.URL
 	body        []byte // nil: no body
 	contentType string
+	// wrote is the first attempt's client trace and what it learns (one
+	// allocation fewer per call than its own); later attempts allocate
+	// their own, since net/http may still report the write of an attempt
+	// it gave up on after the attempt has returned.
+	wrote wroteRequest
 }
 
 // response is a 2xx answer whose body has been read (or failed to be).
@@ -242,7 +247,10 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 		actx, span = c.tracer.Start(actx, out.op.spanName, clientSpan)
 		defer span.End()
 	}
-	wrote := new(wroteRequest)
+	wrote := &out.wrote
+	if resends > 0 {
+		wrote = new(wroteRequest)
+	}
 	wrote.trace.WroteRequest = wrote.done
 	actx = httptrace.WithClientTrace(actx, &wrote.trace)
 	req, err = c.newRequest(actx, out, cc)
