@@ -25,6 +25,9 @@ import (
 func traceContextExtractor(p propagation.TextMapPropagator) func(context.Context) context.Context {
 	fields := p.Fields() // lowercase, as metadata keys are
 	return func(ctx context.Context) context.Context {
+		if st := streamFrom(ctx); st != nil && st.traceChecked && !st.traceSent {
+			return ctx // the tap found none of the fields in the headers
+		}
 		for _, f := range fields {
 			if len(metadata.ValueFromIncomingContext(ctx, f)) > 0 {
 				return p.Extract(ctx, incomingCarrier{ctx})

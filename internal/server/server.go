@@ -119,6 +119,10 @@ func New(opts Options) (_ *Server, err error) {
 	interceptor := s.unaryInterceptor()
 	s.streams = newStreams(opts.RequestReadTimeout, maxPendingStreams(opts.MaxUpstreamInFlight), opts.Callers != nil, maxLongLivedStreams)
 	s.streams.endAge = streamEndAge(positive(opts.MaxConnectionAge))
+	if !opts.Tracing.Recording() {
+		// traceContextExtractor then reads what the tap found.
+		s.streams.traceFields = opts.Tracing.Propagator.Fields()
+	}
 	s.apiStreams = map[string]bool{}
 	for _, desc := range []*grpc.ServiceDesc{&devenvv1.DevEnvService_ServiceDesc, &notebookv1.NotebookService_ServiceDesc} {
 		for _, st := range desc.Streams {

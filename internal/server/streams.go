@@ -75,6 +75,11 @@ type stream struct {
 	key   string
 	bytes int
 	room  callctx.Room
+	// traceChecked: the tap looked in the stream's headers for the
+	// propagator's fields (streams.traceFields); traceSent: it found one.
+	// A call whose headers were looked at and hold none need not look
+	// again in its metadata (traceContextExtractor).
+	traceChecked, traceSent bool
 }
 
 type streamKey struct{}
@@ -137,6 +142,10 @@ type streams struct {
 	// the call is asked to end (zero: never).
 	enders map[*callctx.Ender]time.Time
 	endAge time.Duration
+	// traceFields, when not nil, are the trace propagator's fields (metadata
+	// keys, lowercase as gRPC's headers are), which tap looks for in a
+	// stream's headers.
+	traceFields []string
 }
 
 // newStreams returns a registry that ends streams waiting for their
@@ -162,6 +171,17 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	s, err := r.admit(ctx, metadataBytes(info.Header), now, func() string { return headerRequestID(info) })
 	if err != nil {
 		return nil, err // not a nil *stream in a non-nil context.Context
+	}
+	if r.traceFields != nil {
+		// The headers are the call's incoming metadata (grpc-go hands the
+		// tap the same map), with the lowercase keys HTTP/2 requires.
+		s.traceChecked = true
+		for _, f := range r.traceFields {
+			if len(info.Header[f]) > 0 {
+				s.traceSent = true
+				break
+			}
+		}
 	}
 	return s, nil
 }

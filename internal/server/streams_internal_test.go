@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/tap"
 
@@ -183,5 +185,39 @@ func TestStreams_callInTheStream(t *testing.T) {
 	}
 	if callctx.FromContext(cctx) != c || callctx.RequestID(cctx) != "req-1" || streamFrom(cctx) != s {
 		t.Error("the call or the stream is not found through the stream's context")
+	}
+}
+
+// TestStreams_tapLooksForTraceContext: the tap records whether a stream's
+// headers hold the propagator's fields, and the trace step trusts it: a
+// stream whose headers held none is not looked at again (here its
+// metadata, faked, holds a traceparent the step must then not see), and
+// one whose headers held one has it extracted.
+func TestStreams_tapLooksForTraceContext(t *testing.T) {
+	p := propagation.TraceContext{}
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	extract := traceContextExtractor(p)
+	for _, sent := range []bool{false, true} {
+		r := newStreams(time.Minute, 10, false, 10)
+		r.traceFields = p.Fields()
+		header := metadata.MD{}
+		if sent {
+			header["traceparent"] = []string{parent}
+		}
+		info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: header}
+		ctx, err := r.tap(t.Context(), info, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := streamFrom(ctx)
+		if !s.traceChecked || s.traceSent != sent {
+			t.Fatalf("sent %v: the tap recorded checked %v, sent %v", sent, s.traceChecked, s.traceSent)
+		}
+		callCtx := metadata.NewIncomingContext(ctx, metadata.MD{"traceparent": {parent}})
+		got := trace.SpanContextFromContext(extract(callCtx))
+		if got.IsValid() != sent {
+			t.Errorf("sent %v: the trace step extracted %v", sent, got)
+		}
+		r.finish(s)
 	}
 }
