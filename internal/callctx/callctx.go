@@ -114,20 +114,45 @@ type Room struct {
 	call  Call
 	taken atomic.Bool          // Begin has claimed the room
 	set   atomic.Pointer[Call] // &call once Begin has filled it in
+	// protocol, when not nil, is the protocol the call arrived on
+	// ([Protocol]), as an interface value made once (protocols).
+	protocol any
+}
+
+// protocols are the protocols' names as interface values, which a Room
+// hands out without allocating.
+var protocols = map[string]any{ProtocolGRPC: ProtocolGRPC, ProtocolREST: ProtocolREST}
+
+// SetProtocol records the protocol the call arrived on, for [Protocol] to
+// find here rather than below (a gRPC call's context has no mark of its
+// own, and the search for one would go through every layer of it). Call
+// it only before the context holding the Room is shared.
+func (r *Room) SetProtocol(protocol string) {
+	p, ok := protocols[protocol]
+	if !ok {
+		p = protocol
+	}
+	r.protocol = p
 }
 
 // Value answers the lookups that are the Room's (ok true): the key
 // [FromContext] looks under gives the Room's Call once [Begin] has made it,
 // and the Room itself before (which FromContext reads as no call, and
-// Begin as room to make one). Other keys are not the Room's (ok false).
+// Begin as room to make one); [Protocol]'s key gives the protocol set with
+// [Room.SetProtocol]. Other keys are not the Room's (ok false).
 func (r *Room) Value(key any) (v any, ok bool) {
-	if _, mine := key.(callKey); !mine {
-		return nil, false
+	switch key.(type) {
+	case callKey:
+		if c := r.set.Load(); c != nil {
+			return c, true
+		}
+		return r, true
+	case protocolKey:
+		if r.protocol != nil {
+			return r.protocol, true
+		}
 	}
-	if c := r.set.Load(); c != nil {
-		return c, true
-	}
-	return r, true
+	return nil, false
 }
 
 // FromContext returns the call ctx carries, or nil.

@@ -90,3 +90,31 @@ func TestBeginInARoomAllocatesNothing(t *testing.T) {
 		t.Errorf("Begin in a room: %v allocations; want 0", allocs)
 	}
 }
+
+// askedCtx fails the test when a lookup reaches it.
+type askedCtx struct {
+	context.Context
+	t *testing.T
+}
+
+func (c askedCtx) Value(key any) any {
+	c.t.Errorf("a lookup of %T went below the room", key)
+	return c.Context.Value(key)
+}
+
+func TestRoomProtocol(t *testing.T) {
+	rc := &roomCtx{Context: askedCtx{context.Background(), t}}
+	rc.room.SetProtocol(callctx.ProtocolGRPC)
+	if got := callctx.Protocol(rc); got != callctx.ProtocolGRPC {
+		t.Errorf("Protocol = %q; want grpc", got)
+	}
+	if n := testing.AllocsPerRun(10, func() { callctx.Protocol(rc) }); n != 0 {
+		t.Errorf("Protocol from a room: %v allocations; want 0", n)
+	}
+	// Without a protocol set, the room does not answer: the mark below it
+	// is found.
+	below := &roomCtx{Context: callctx.WithProtocol(context.Background(), callctx.ProtocolREST)}
+	if got := callctx.Protocol(below); got != callctx.ProtocolREST {
+		t.Errorf("Protocol = %q; want the mark below the room (rest)", got)
+	}
+}

@@ -172,6 +172,9 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	if err != nil {
 		return nil, err // not a nil *stream in a non-nil context.Context
 	}
+	// The call's protocol is found in its stream, not by a search through
+	// all of grpc-go's layers below it for a mark no gRPC call has.
+	s.room.SetProtocol(callctx.ProtocolGRPC)
 	if r.traceFields != nil {
 		// The headers are the call's incoming metadata (grpc-go hands the
 		// tap the same map), with the lowercase keys HTTP/2 requires.

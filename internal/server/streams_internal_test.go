@@ -221,3 +221,31 @@ func TestStreams_tapLooksForTraceContext(t *testing.T) {
 		r.finish(s)
 	}
 }
+
+// keysAsked records the context keys looked up in it.
+type keysAsked struct {
+	context.Context
+	asked []any
+}
+
+func (c *keysAsked) Value(key any) any {
+	c.asked = append(c.asked, key)
+	return c.Context.Value(key)
+}
+
+// TestStreams_protocolInTheStream: a gRPC call's protocol is found in its
+// stream, without a search through the layers below it.
+func TestStreams_protocolInTheStream(t *testing.T) {
+	r := newStreams(time.Minute, 10, false, 10)
+	info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
+	below := &keysAsked{Context: t.Context()}
+	ctx, err := r.tap(below, info, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.finish(streamFrom(ctx))
+	below.asked = nil
+	if p := callctx.Protocol(ctx); p != callctx.ProtocolGRPC || len(below.asked) != 0 {
+		t.Errorf("Protocol = %q, after %d lookups below the stream; want grpc, none", p, len(below.asked))
+	}
+}
