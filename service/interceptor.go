@@ -91,8 +91,10 @@ func (s *Service) beginUnary(ctx context.Context) (context.Context, string, time
 	// header is a courtesy, the request ID still flows.
 	setRequestIDHeader(ctx, requestID)
 	ctx, cl := callctx.Begin(ctx, requestID)
-	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.SetAttributes(attribute.String("devenv.request_id", requestID))
+	if !cl.Untraced() { // else no span, so none recording
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("devenv.request_id", requestID))
+		}
 	}
 	return ctx, requestID, start, cl
 }
@@ -159,8 +161,10 @@ func (s *Service) StreamInterceptor() grpc.StreamServerInterceptor {
 		// Fails only once the header was sent, which nothing did yet.
 		_ = ss.SetHeader(metadata.MD{callctx.MetadataKeyRequestID: {requestID}})
 		ctx, cl := callctx.Begin(ctx, requestID)
-		if span := trace.SpanFromContext(ctx); span.IsRecording() {
-			span.SetAttributes(attribute.String("devenv.request_id", requestID))
+		if !cl.Untraced() { // else no span, so none recording
+			if span := trace.SpanFromContext(ctx); span.IsRecording() {
+				span.SetAttributes(attribute.String("devenv.request_id", requestID))
+			}
 		}
 		stream := &loggedStream{ServerStream: ss, ctx: ctx}
 		defer func() {

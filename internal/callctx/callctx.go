@@ -60,9 +60,11 @@ const (
 // attributes of its log line. It is safe for concurrent use.
 type Call struct {
 	requestID string
-	mu        sync.Mutex
-	attrs     []slog.Attr
-	buf       [8]slog.Attr // attrs' first array: one allocation per call
+	// untraced: the call is known to carry no trace context ([Untraced]).
+	untraced bool
+	mu       sync.Mutex
+	attrs    []slog.Attr
+	buf      [8]slog.Attr // attrs' first array: one allocation per call
 }
 
 // New returns a Call with the given request ID.
@@ -97,6 +99,7 @@ func NewContext(ctx context.Context, c *Call) context.Context {
 func Begin(ctx context.Context, requestID string) (context.Context, *Call) {
 	if r, ok := ctx.Value(callKey{}).(*Room); ok && r.taken.CompareAndSwap(false, true) {
 		r.call.requestID = requestID
+		r.call.untraced = r.untraced
 		r.call.attrs = r.call.buf[:0]
 		r.set.Store(&r.call)
 		return ctx, &r.call
@@ -117,7 +120,29 @@ type Room struct {
 	// protocol, when not nil, is the protocol the call arrived on
 	// ([Protocol]), as an interface value made once (protocols).
 	protocol any
+	// untraced is what the Call made here says of [Untraced].
+	untraced bool
 }
+
+// SetUntraced records that the call carries no trace context and none will
+// be added to its context: nothing records spans, and the caller sent none
+// (only the server knows both). The call's [Untraced] then says so, and
+// what would look for a span context in its context (a search through
+// every layer, each time) need not. Call it only before the context
+// holding the Room is shared.
+func (r *Room) SetUntraced() { r.untraced = true }
+
+// Untraced reports whether the call ctx carries is known to carry no trace
+// context ([Room.SetUntraced]): then trace.SpanContextFromContext(ctx) is
+// invalid and trace.SpanFromContext(ctx) records nothing. False when not
+// known, which is always safe.
+func Untraced(ctx context.Context) bool {
+	c := FromContext(ctx)
+	return c != nil && c.untraced
+}
+
+// Untraced is [Untraced] for the call itself.
+func (c *Call) Untraced() bool { return c.untraced }
 
 // protocols are the protocols' names as interface values, which a Room
 // hands out without allocating.

@@ -34,13 +34,16 @@ func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	var add [2]slog.Attr
 	n := 0
-	if c := FromContext(ctx); c != nil && !hasAttr(r, LogKeyRequestID) {
+	c := FromContext(ctx)
+	if c != nil && !hasAttr(r, LogKeyRequestID) {
 		add[n] = slog.String(LogKeyRequestID, c.requestID)
 		n++
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() && !hasAttr(r, LogKeyTraceID) {
-		add[n] = slog.String(LogKeyTraceID, sc.TraceID().String())
-		n++
+	if c == nil || !c.untraced { // else no span context to look for
+		if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() && !hasAttr(r, LogKeyTraceID) {
+			add[n] = slog.String(LogKeyTraceID, sc.TraceID().String())
+			n++
+		}
 	}
 	if n > 0 {
 		r = r.Clone() // the record may be shared with other handlers
@@ -83,13 +86,16 @@ func record(t time.Time, level slog.Level, msg string, attrs []slog.Attr) slog.R
 func withCallAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 	var add [2]slog.Attr
 	n := 0
-	if c := FromContext(ctx); c != nil && !hasKey(attrs, LogKeyRequestID) {
+	c := FromContext(ctx)
+	if c != nil && !hasKey(attrs, LogKeyRequestID) {
 		add[n] = slog.String(LogKeyRequestID, c.requestID)
 		n++
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() && !hasKey(attrs, LogKeyTraceID) {
-		add[n] = slog.String(LogKeyTraceID, sc.TraceID().String())
-		n++
+	if c == nil || !c.untraced { // else no span context to look for
+		if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() && !hasKey(attrs, LogKeyTraceID) {
+			add[n] = slog.String(LogKeyTraceID, sc.TraceID().String())
+			n++
+		}
 	}
 	if n == 0 {
 		return attrs

@@ -1,9 +1,12 @@
 package callctx_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 )
@@ -116,5 +119,31 @@ func TestRoomProtocol(t *testing.T) {
 	below := &roomCtx{Context: callctx.WithProtocol(context.Background(), callctx.ProtocolREST)}
 	if got := callctx.Protocol(below); got != callctx.ProtocolREST {
 		t.Errorf("Protocol = %q; want the mark below the room (rest)", got)
+	}
+}
+
+// TestRoomUntraced: a call made in a room marked untraced says so, and its
+// log lines are written without a search for a span context below the
+// room; a call not so marked is searched as before.
+func TestRoomUntraced(t *testing.T) {
+	t.Parallel()
+	rc := &roomCtx{Context: askedCtx{context.Background(), t}}
+	rc.room.SetUntraced()
+	ctx, c := callctx.Begin(rc, "req-u")
+	if !c.Untraced() || !callctx.Untraced(ctx) {
+		t.Fatal("a call made in an untraced room does not say so")
+	}
+	var buf bytes.Buffer
+	logger := slog.New(callctx.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
+	logger.InfoContext(ctx, "line")
+	_ = callctx.HandleAttrs(logger.Handler(), ctx, time.Now(), slog.LevelInfo, "rpc", nil)
+	if got := strings.Count(buf.String(), `"request_id":"req-u"`); got != 2 {
+		t.Errorf("log lines %q: want both with the request ID", buf.String())
+	}
+
+	plain := &roomCtx{Context: context.Background()}
+	pctx, pc := callctx.Begin(plain, "req-p")
+	if pc.Untraced() || callctx.Untraced(pctx) || callctx.Untraced(context.Background()) {
+		t.Error("Untraced without the room's mark")
 	}
 }

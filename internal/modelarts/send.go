@@ -260,8 +260,13 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 		}
 		return nil, nil, false, err
 	}
-	// After authentication, so that a signature never covers it.
-	c.propagator.Inject(actx, propagation.HeaderCarrier(req.Header))
+	// After authentication, so that a signature never covers it. A call
+	// known to carry no trace context (and no span of the attempt's) has
+	// nothing to inject, and the propagator would search its whole context
+	// to find that out.
+	if span != nil || !callctx.Untraced(actx) {
+		c.propagator.Inject(actx, propagation.HeaderCarrier(req.Header))
+	}
 	start := time.Now()
 	res, err = c.do(req, out, cc)
 	if err == nil || isAnswer(err) {

@@ -185,6 +185,11 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 				break
 			}
 		}
+		if !s.traceSent {
+			// traceFields is set only when nothing records spans: the
+			// call's context will hold no span context.
+			s.room.SetUntraced()
+		}
 	}
 	return s, nil
 }

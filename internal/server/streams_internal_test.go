@@ -213,6 +213,9 @@ func TestStreams_tapLooksForTraceContext(t *testing.T) {
 		if !s.traceChecked || s.traceSent != sent {
 			t.Fatalf("sent %v: the tap recorded checked %v, sent %v", sent, s.traceChecked, s.traceSent)
 		}
+		if _, c := callctx.Begin(ctx, "r"); c.Untraced() == sent {
+			t.Errorf("sent %v: the call says untraced %v", sent, c.Untraced())
+		}
 		callCtx := metadata.NewIncomingContext(ctx, metadata.MD{"traceparent": {parent}})
 		got := trace.SpanContextFromContext(extract(callCtx))
 		if got.IsValid() != sent {
