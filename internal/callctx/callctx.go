@@ -122,7 +122,16 @@ type Room struct {
 	protocol any
 	// untraced is what the Call made here says of [Untraced].
 	untraced bool
+	// anonymous: no identity is held below the Room ([Room.SetAnonymous]).
+	anonymous bool
 }
+
+// SetAnonymous records that nothing below the Room holds an [Identity]:
+// the server authenticates no callers, so none is established before the
+// call's context is made. [IdentityFrom] then stops at the Room (finding
+// one only in layers above it) instead of searching every layer below for
+// none. Call it only before the context holding the Room is shared.
+func (r *Room) SetAnonymous() { r.anonymous = true }
 
 // SetUntraced records that the call carries no trace context and none will
 // be added to its context: nothing records spans, and the caller sent none
@@ -164,7 +173,8 @@ func (r *Room) SetProtocol(protocol string) {
 // [FromContext] looks under gives the Room's Call once [Begin] has made it,
 // and the Room itself before (which FromContext reads as no call, and
 // Begin as room to make one); [Protocol]'s key gives the protocol set with
-// [Room.SetProtocol]. Other keys are not the Room's (ok false).
+// [Room.SetProtocol]; [IdentityFrom]'s key gives none after
+// [Room.SetAnonymous]. Other keys are not the Room's (ok false).
 func (r *Room) Value(key any) (v any, ok bool) {
 	switch key.(type) {
 	case callKey:
@@ -175,6 +185,10 @@ func (r *Room) Value(key any) (v any, ok bool) {
 	case protocolKey:
 		if r.protocol != nil {
 			return r.protocol, true
+		}
+	case identityKey:
+		if r.anonymous {
+			return nil, true
 		}
 	}
 	return nil, false

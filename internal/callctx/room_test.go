@@ -147,3 +147,23 @@ func TestRoomUntraced(t *testing.T) {
 		t.Error("Untraced without the room's mark")
 	}
 }
+
+// TestRoomAnonymous: after SetAnonymous, IdentityFrom stops at the room
+// (nothing asked below it) and finds an identity set above it; without
+// it, one below is found.
+func TestRoomAnonymous(t *testing.T) {
+	t.Parallel()
+	rc := &roomCtx{Context: askedCtx{context.Background(), t}}
+	rc.room.SetAnonymous()
+	if id, ok := callctx.IdentityFrom(rc); ok {
+		t.Errorf("IdentityFrom = %v; want none", id)
+	}
+	above := callctx.WithIdentity(rc, callctx.Identity{Name: "alice"})
+	if id, ok := callctx.IdentityFrom(above); !ok || id.Name != "alice" {
+		t.Errorf("IdentityFrom = %v, %v; want alice, set above the room", id, ok)
+	}
+	below := &roomCtx{Context: callctx.WithIdentity(context.Background(), callctx.Identity{Name: "bob"})}
+	if id, ok := callctx.IdentityFrom(below); !ok || id.Name != "bob" {
+		t.Errorf("IdentityFrom = %v, %v; want bob, set below a room not marked", id, ok)
+	}
+}

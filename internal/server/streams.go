@@ -123,6 +123,7 @@ func (s *stream) Value(key any) any {
 type streams struct {
 	requestTimeout time.Duration
 	maxLongLived   int
+	callerAuth     bool            // callers are authenticated (their identity is set)
 	known          map[string]bool // full method names served; nil: all
 
 	mu        sync.Mutex
@@ -153,7 +154,7 @@ type streams struct {
 // pendingShares says (callerAuth: whether callers are authenticated), and
 // bounds long-lived streams to maxLongLived.
 func newStreams(requestTimeout time.Duration, maxPending int, callerAuth bool, maxLongLived int) *streams {
-	return &streams{requestTimeout: requestTimeout, maxLongLived: maxLongLived,
+	return &streams{requestTimeout: requestTimeout, maxLongLived: maxLongLived, callerAuth: callerAuth,
 		all: make(map[*stream]struct{}), shares: pendingShares(maxPending, callerAuth),
 		enders: make(map[*callctx.Ender]time.Time)}
 }
@@ -175,6 +176,10 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 	// The call's protocol is found in its stream, not by a search through
 	// all of grpc-go's layers below it for a mark no gRPC call has.
 	s.room.SetProtocol(callctx.ProtocolGRPC)
+	if !r.callerAuth {
+		// Nothing below the stream holds a caller's identity either.
+		s.room.SetAnonymous()
+	}
 	if r.traceFields != nil {
 		// The headers are the call's incoming metadata (grpc-go hands the
 		// tap the same map), with the lowercase keys HTTP/2 requires.

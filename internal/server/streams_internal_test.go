@@ -252,3 +252,31 @@ func TestStreams_protocolInTheStream(t *testing.T) {
 		t.Errorf("Protocol = %q, after %d lookups below the stream; want grpc, none", p, len(below.asked))
 	}
 }
+
+// TestStreams_identityInTheStream: without caller authentication, a
+// call's identity is looked for no further than its stream; with it, the
+// identity the callers' tap set below the stream is found.
+func TestStreams_identityInTheStream(t *testing.T) {
+	for _, callerAuth := range []bool{false, true} {
+		r := newStreams(time.Minute, 10, callerAuth, 10)
+		info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
+		var parent context.Context = t.Context()
+		if callerAuth {
+			parent = callctx.WithIdentity(parent, callctx.Identity{Name: "alice"})
+		}
+		below := &keysAsked{Context: parent}
+		ctx, err := r.tap(below, info, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		below.asked = nil
+		id, ok := callctx.IdentityFrom(ctx)
+		if callerAuth && (!ok || id.Name != "alice") {
+			t.Errorf("with caller authentication: IdentityFrom = %v, %v; want alice from below the stream", id, ok)
+		}
+		if !callerAuth && (ok || len(below.asked) != 0) {
+			t.Errorf("without caller authentication: IdentityFrom = %v, %v after %d lookups below; want none, none", id, ok, len(below.asked))
+		}
+		r.finish(streamFrom(ctx))
+	}
+}
