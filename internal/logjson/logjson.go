@@ -213,9 +213,36 @@ func (h *Handler) appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 			return b, false
 		}
 		b = appendKey(b, key)
-		return strconv.AppendFloat(b, f, 'f', -1, 64), true
+		return appendFloat(b, f), true
 	}
 	return b, false // groups, times, errors, other values, LogValuers, empty attributes
+}
+
+// appendFloat appends f as strconv.AppendFloat(b, f, 'f', -1, 64) does.
+// A whole number of thousandths under a million (the durations in
+// milliseconds of DurationsInMillis, and the facade's duration_ms: every
+// call's line has one) is written from its integer: its shortest form is
+// the thousandths' decimal with the trailing zeros cut (any other decimal
+// of three places or fewer is a thousandth or more away, where floats this
+// size are a billionth apart), which AppendFloat's search for the shortest
+// form would find at several times the cost.
+func appendFloat(b []byte, f float64) []byte {
+	if f >= 0 && f < 1e6 && !math.Signbit(f) { // -0 is written "-0"
+		if n := math.Round(f * 1000); float64(n)/1000 == f {
+			t := uint64(n)
+			b = strconv.AppendUint(b, t/1000, 10)
+			if frac := t % 1000; frac != 0 {
+				digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+				end := 4
+				for digits[end-1] == '0' {
+					end--
+				}
+				b = append(b, digits[:end]...)
+			}
+			return b
+		}
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 func appendKey(b []byte, key string) []byte {
