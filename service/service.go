@@ -165,19 +165,20 @@ func (s *Service) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstan
 	return handle(ctx, s, req, validateDeleteInstance, func(ctx context.Context, c *call) (*devenvv1.DeleteInstanceResponse, error) {
 		resp, res, err := modelarts.DeleteInstance.Call(ctx, s.client,
 			modelarts.Request{Params: []string{req.GetProjectId(), req.GetInstanceId()}}, c.opts...)
-		return s.deleted(ctx, c, req, resp, &res, err)
+		return s.deleted(ctx, c, req, resp, res, err)
 	})
 }
 
 // deleted is DeleteInstance's step once ModelArts answered (or did not).
 // It is a function of its own, not inlined, so that the step's frame,
 // under which calls wait for ModelArts, holds only what the call needs
-// (see modelarts.DirectClient).
+// (see modelarts.DirectClient); res comes by value, which costs that
+// frame less than an addressable copy.
 //
 //go:noinline
-func (s *Service) deleted(ctx context.Context, c *call, req *devenvv1.DeleteInstanceRequest, resp *modelarts.DeleteInstanceResponse, res *modelarts.Result, err error) (*devenvv1.DeleteInstanceResponse, error) {
+func (s *Service) deleted(ctx context.Context, c *call, req *devenvv1.DeleteInstanceRequest, resp *modelarts.DeleteInstanceResponse, res modelarts.Result, err error) (*devenvv1.DeleteInstanceResponse, error) {
 	instanceID := req.GetInstanceId()
-	c.record(*res)
+	c.record(res)
 	var raw []byte // ModelArts' answer, when it is the one passed on
 	decodeErr, decodeFailed := errors.AsType[*modelarts.DecodeError](err)
 	switch {

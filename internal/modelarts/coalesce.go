@@ -192,7 +192,8 @@ func (g *flights) wait(ctx context.Context, key flightKey, f *flight, out *outgo
 // left) and hands the outcome to its waiters.
 func (g *flights) run(ctx context.Context, c *Client, key flightKey, f *flight, out *outgoing, cc callConfig) {
 	defer f.cancel()
-	answer, res, err := c.sendAlone(ctx, out, &cc, f)
+	var res Result
+	answer, err := c.sendAlone(ctx, out, &cc, f, &res)
 	g.mu.Lock()
 	// Forgotten as the outcome is set: a call that comes later starts a
 	// request of its own, or takes the answer from the window. An answer

@@ -34,18 +34,27 @@ func NewDirectClient(o TransportOptions) *DirectClient {
 // Do sends req with c.Transport.
 func (c *DirectClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.Transport.RoundTrip(req)
-	if err != nil {
+	if err != nil || resp == nil || resp.Body == nil {
+		return c.unusual(req, resp, err)
+	}
+	return resp, nil
+}
+
+// unusual is Do's answer when the transport returned an error, or no
+// answer, or one without a body. A function of its own, not inlined, so
+// that Do's frame, under which calls wait for ModelArts, is small.
+//
+//go:noinline
+func (c *DirectClient) unusual(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
+	switch {
+	case err != nil:
 		return nil, c.fail(req, err)
-	}
-	if resp == nil {
+	case resp == nil:
 		return nil, c.fail(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.Transport))
+	case resp.ContentLength > 0 && req.Method != http.MethodHead:
+		return nil, c.fail(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a *Response with content length %d but a nil Body", c.Transport, resp.ContentLength))
 	}
-	if resp.Body == nil {
-		if resp.ContentLength > 0 && req.Method != http.MethodHead {
-			return nil, c.fail(req, fmt.Errorf("http: RoundTripper implementation (%T) returned a *Response with content length %d but a nil Body", c.Transport, resp.ContentLength))
-		}
-		resp.Body = http.NoBody
-	}
+	resp.Body = http.NoBody
 	return resp, nil
 }
 

@@ -152,7 +152,8 @@ func (e Endpoint[Resp]) Call(ctx context.Context, c *Client, req Request, opts .
 	if err != nil {
 		return nil, Result{}, err
 	}
-	answer, res, err := c.send(ctx, out, opts)
+	var res Result
+	answer, err := c.send(ctx, out, opts, &res)
 	resp, err := e.answered(ctx, c, out, answer, &res, err)
 	return resp, res, err
 }

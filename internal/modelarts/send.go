@@ -75,13 +75,17 @@ func (r *response) decode(out any) error {
 //
 // A read (GET) identical to one in flight shares its request, unless
 // coalescing is off (Options.DisableCoalescing); see coalesce.go.
-func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*response, Result, error) {
+//
+// The call's Result is written to *res (which starts zero): each level
+// returning it by value would hold a copy in its frame, under which calls
+// wait for ModelArts (see [DirectClient]).
+func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption, res *Result) (*response, error) {
 	var cc callConfig
 	for _, opt := range opts {
 		opt(&cc)
 	}
 	if cc.token == "" && (cc.tokenOnly || c.creds == nil) {
-		return nil, Result{}, ErrNoCredentials
+		return nil, ErrNoCredentials
 	}
 	if cc.requestID == "" {
 		cc.requestID = callctx.NewRequestID()
@@ -89,23 +93,31 @@ func (c *Client) send(ctx context.Context, out *outgoing, opts []CallOption) (*r
 	switch {
 	case c.flights == nil:
 	case coalesces(out.op):
-		return c.flights.send(ctx, c, out, &cc)
+		return c.sendShared(ctx, out, &cc, res)
 	default:
 		defer c.flights.wrote()
 	}
-	return c.sendAlone(ctx, out, &cc, nil)
+	return c.sendAlone(ctx, out, &cc, nil, res)
+}
+
+// sendShared is send for a read that may share its request (coalesce.go).
+//
+//go:noinline
+func (c *Client) sendShared(ctx context.Context, out *outgoing, cc *callConfig, res *Result) (*response, error) {
+	answer, r, err := c.flights.send(ctx, c, out, cc)
+	*res = r
+	return answer, err
 }
 
 // sendAlone is send's work for a call of its own (f is nil), or for the
 // calls that share the read f (coalesce.go): then the calls' deadlines
 // bound it instead of ctx's, and f learns of its attempts as they start.
-func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f *flight) (*response, Result, error) {
-	var res Result
+func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f *flight, res *Result) (*response, error) {
 	if err := c.limiter.acquire(ctx, c.clock); err != nil {
 		if errors.Is(err, ErrOverloaded) {
 			c.observer.UpstreamShed(out.op.Name)
 		}
-		return nil, res, err
+		return nil, err
 	}
 	defer c.limiter.release()
 	c.observer.UpstreamInFlight(1)
@@ -144,7 +156,7 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 			if f != nil {
 				f.attempts.Store(int32(res.Attempts))
 			}
-			return nil, res, err
+			return nil, err
 		}
 		if f != nil {
 			deadline = f.until(end)
@@ -175,7 +187,7 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 				if refresher, ok := c.creds.(RefreshableCredentials); ok {
 					refreshed = true
 					if rerr := refresher.Refresh(ctx, req); rerr != nil {
-						return nil, res, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
+						return nil, fmt.Errorf("%w: refreshing after %s: %w", ErrCredentials, apiErr.Code, rerr)
 					}
 					continue
 				}
@@ -185,11 +197,11 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 		retryable := err != nil && ctx.Err() == nil && time.Now().Before(deadline) && (!isAPIErr || retry == RetryByFacade)
 		c.budget.record(retryable)
 		if !retryable || retries+1 >= policy.MaxAttempts {
-			return answer, res, err
+			return answer, err
 		}
 		if !c.budget.allow() {
 			c.observer.UpstreamRetryRefused(out.op.Name)
-			return answer, res, err
+			return answer, err
 		}
 		retries++
 		delay := policy.backoff(retries)
@@ -202,15 +214,15 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 				wait = ruleDelay
 			}
 			if wait > policy.MaxRetryAfter {
-				return answer, res, err
+				return answer, err
 			}
 			delay = max(delay, wait)
 		}
 		if time.Until(deadline) < delay+c.latency.estimate() {
-			return answer, res, err // the next attempt could not finish in time
+			return answer, err // the next attempt could not finish in time
 		}
 		if c.clock.Sleep(ctx, delay) != nil {
-			return answer, res, err
+			return answer, err
 		}
 	}
 }
