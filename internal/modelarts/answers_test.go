@@ -341,25 +341,65 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 	}
 }
 
-func TestNewHTTPClient_doesNotFollowRedirects(t *testing.T) {
+// TestClients_doNotFollowRedirects: neither the client of
+// NewHTTPClient (IAM's, and the facade's before DirectClient) nor the
+// DirectClient the facade sends ModelArts' calls with follows a redirect,
+// which would resend the X-Auth-Token wherever it points; the call gets
+// the 3xx as ModelArts' answer. With a Location that is not a URL,
+// http.Client reports no answer at all (it parses the Location before
+// asking CheckRedirect); DirectClient passes the answer on as it came.
+func TestClients_doNotFollowRedirects(t *testing.T) {
 	t.Parallel()
-	var followed atomic.Bool
-	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed.Store(true) }))
-	defer target.Close()
-	srv := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
-	defer srv.Close()
-	hc := modelarts.NewHTTPClient(0)
-	defer hc.CloseIdleConnections()
-	c, err := modelarts.NewClient(hc, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
-	if err != nil {
-		t.Fatal(err)
+	clients := []struct {
+		name string
+		new  func() modelarts.HTTPClient
+	}{
+		{"http_client", func() modelarts.HTTPClient { return modelarts.NewHTTPClient(0) }},
+		{"direct_client", func() modelarts.HTTPClient { return modelarts.NewDirectClient(modelarts.TransportOptions{}) }},
 	}
-	_, err = deleteInstance(t.Context(), c, testProject, testInstance)
-	var merr *modelarts.Error
-	if !errors.As(err, &merr) || merr.HTTPStatus != http.StatusTemporaryRedirect {
-		t.Errorf("err = %v; want a 307 *modelarts.Error", err)
+	for _, hc := range clients {
+		for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(fmt.Sprintf("%s/%d", hc.name, status), func(t *testing.T) {
+				t.Parallel()
+				var token atomic.Value
+				target := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+					token.Store("followed, token " + r.Header.Get("X-Auth-Token"))
+				}))
+				defer target.Close()
+				srv := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", status))
+				defer srv.Close()
+				client := hc.new()
+				defer client.(interface{ CloseIdleConnections() }).CloseIdleConnections()
+				c, err := modelarts.NewClient(client, srv.URL, modelarts.Options{Credentials: cloudauth.Token("secret-token")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = deleteInstance(t.Context(), c, testProject, testInstance)
+				if merr, ok := errors.AsType[*modelarts.Error](err); !ok || merr.HTTPStatus != status {
+					t.Errorf("err = %v; want a %d *modelarts.Error", err, status)
+				}
+				if v := token.Load(); v != nil {
+					t.Errorf("the redirect was followed: %v", v)
+				}
+			})
+		}
 	}
-	if followed.Load() {
-		t.Error("the redirect was followed, resending the token elsewhere")
-	}
+	t.Run("direct_client/malformed_location", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Location", "http://[::1%zz/")
+			w.WriteHeader(http.StatusFound)
+		}))
+		defer srv.Close()
+		client := modelarts.NewDirectClient(modelarts.TransportOptions{})
+		defer client.CloseIdleConnections()
+		c, err := modelarts.NewClient(client, srv.URL, modelarts.Options{Credentials: cloudauth.Token("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = deleteInstance(t.Context(), c, testProject, testInstance)
+		if merr, ok := errors.AsType[*modelarts.Error](err); !ok || merr.HTTPStatus != http.StatusFound {
+			t.Errorf("err = %v; want ModelArts' 302 as a *modelarts.Error", err)
+		}
+	})
 }

@@ -13,7 +13,9 @@ import (
 // what an [http.Client] does with no cookie jar, no timeout and a
 // CheckRedirect that answers [http.ErrUseLastResponse] (as
 // [NewHTTPClientWith]'s client does), errors included: they are
-// *url.Error, as the client's. What it saves is the client's four frames
+// *url.Error, as the client's; but a redirect whose Location is not a
+// URL is passed on as the answer it is, where the client reports an error
+// (it parses the Location before asking CheckRedirect). What it saves is the client's four frames
 // (1.1 KiB of stack) under every call waiting for ModelArts: with
 // thousands of calls waiting, how deep they wait decides whether their
 // goroutines' stacks fit in 8 KiB or take 16 (see BENCHMARKS.md, "10000
