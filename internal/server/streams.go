@@ -204,7 +204,12 @@ func (r *streams) tap(ctx context.Context, info *tap.Info, now time.Time) (conte
 // RESOURCE_EXHAUSTED (OVERLOADED) if the share is full; requestID gives
 // the refusal's request ID.
 func (r *streams) admit(ctx context.Context, bytes int, now time.Time, requestID func() string) (*stream, error) {
-	standing, key := callerauth.StandingOf(ctx)
+	// Without caller authentication every call is unidentified: nothing
+	// to search its context for.
+	standing, key := callerauth.Unidentified, ""
+	if r.callerAuth {
+		standing, key = callerauth.StandingOf(ctx)
+	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	s := &stream{Context: cctx, r: r, started: now, cancel: cancel, share: r.shares[standing], key: key, bytes: bytes}
 	r.mu.Lock()

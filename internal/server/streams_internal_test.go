@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -276,6 +277,29 @@ func TestStreams_identityInTheStream(t *testing.T) {
 		}
 		if !callerAuth && (ok || len(below.asked) != 0) {
 			t.Errorf("without caller authentication: IdentityFrom = %v, %v after %d lookups below; want none, none", id, ok, len(below.asked))
+		}
+		r.finish(streamFrom(ctx))
+	}
+}
+
+// TestStreams_admitWithoutCallerAuth: without caller authentication, a
+// stream's admission does not search its context for the caller's
+// standing (every call is unidentified); with it, it does.
+func TestStreams_admitWithoutCallerAuth(t *testing.T) {
+	for _, callerAuth := range []bool{false, true} {
+		r := newStreams(time.Minute, 10, callerAuth, 10)
+		info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/GetInstance", Header: metadata.MD{}}
+		below := &keysAsked{Context: t.Context()}
+		ctx, err := r.tap(below, info, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := false
+		for _, k := range below.asked {
+			asked = asked || strings.HasPrefix(fmt.Sprintf("%T", k), "callerauth.")
+		}
+		if asked != callerAuth {
+			t.Errorf("caller authentication %v: the tap searched for the caller's standing: %v", callerAuth, asked)
 		}
 		r.finish(streamFrom(ctx))
 	}
