@@ -60,7 +60,7 @@ var featureRules = []featureRule{
 	{"tracing: otelgrpc, otelhttp, spans, propagation", false, regexp.MustCompile(`^go\.opentelemetry\.io/|` + facadePkg + `internal/modelarts\.recordAttempt|` + facadePkg + `internal/telemetry\.|` + facadePkg + `internal/mirror\.nameSpan`)},
 	{"metrics (Prometheus)", false, regexp.MustCompile(`^github\.com/prometheus/|^github\.com/grpc-ecosystem/go-grpc-middleware/|` + facadePkg + `internal/metrics\.`)},
 	{"request ID (make, check, send back)", false, regexp.MustCompile(`^github\.com/google/uuid\.|` + facadePkg + `internal/callctx\.(NewRequestID|ValidRequestID)|^google\.golang\.org/grpc\.SetHeader$|` + facadePkg + `service\.incomingRequestID|` + facadePkg + `internal/mirror\.WithRequestID`)},
-	{"logging (the call's line, its attributes)", false, regexp.MustCompile(`^log/slog\.|` + facadePkg + `service\.\(\*Service\)\.logCall|` + facadePkg + `internal/callctx\.(logHandler|Annotate|\(\*Call\)|hasAttr)`)},
+	{"logging (the call's line, its attributes)", false, regexp.MustCompile(`^log/slog\.|` + facadePkg + `internal/logjson\.|` + facadePkg + `service\.\(\*Service\)\.logCall|` + facadePkg + `internal/callctx\.(logHandler|Annotate|\(\*Call\)|hasAttr)`)},
 	{"stream registry and call tracking (request timeout, drain)", false, regexp.MustCompile(facadePkg + `internal/server\.(\(\*streams\)|\(\*Server\)\.tap|\(\*Server\)\.trackCall|streamFrom|\(\*codec\)\.invalidFields|\(\*streamCtx\))`)},
 	{"limiter (in-flight cap)", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*limiter\)`)},
 	{"reachability, retry budget, latency estimate", false, regexp.MustCompile(facadePkg + `internal/modelarts\.(\(\*reachability\)|\(\*RetryBudget\)|\(\*latency\))`)},

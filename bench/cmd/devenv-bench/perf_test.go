@@ -1,0 +1,34 @@
+package main
+
+import "testing"
+
+// TestAttribute checks which feature a sample's stack (leaf first) is
+// counted under.
+func TestAttribute(t *testing.T) {
+	const mod = "github.com/devenv-facade/devenv-facade/"
+	tests := []struct {
+		name  string
+		funcs []string
+		want  string
+	}{
+		{"logjson writes the call's line", []string{
+			mod + "internal/logjson.(*Handler).Handle",
+			mod + "internal/callctx.logHandler.Handle",
+			mod + "service.(*Service).UnaryInterceptor.func1",
+		}, "logging (the call's line, its attributes)"},
+		{"logjson's number formatting", []string{
+			mod + "internal/logjson.appendFloat",
+			mod + "internal/logjson.(*Handler).Handle",
+		}, "logging (the call's line, its attributes)"},
+		{"slog", []string{"log/slog.(*Logger).log", mod + "service.(*Service).logCall"}, "logging (the call's line, its attributes)"},
+		{"the RPC's own step", []string{mod + "service.(*Service).DeleteInstance"}, "other facade code (the RPC's own step)"},
+		{"vendorjson is common", []string{mod + "internal/vendorjson.Marshal", mod + "internal/modelarts.(*Client).send"}, "common: JSON and protobuf conversions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := attribute(tt.funcs); got != tt.want {
+				t.Errorf("attribute(%q) = %q, want %q", tt.funcs, got, tt.want)
+			}
+		})
+	}
+}
