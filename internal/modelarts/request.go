@@ -14,17 +14,10 @@ import (
 
 // newRequest builds and authenticates one attempt of a call.
 func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) (*http.Request, error) {
-	var body io.Reader
-	if out.body != nil {
-		body = bytes.NewReader(out.body) // sets GetBody, which signing reads
-	}
-	req, err := http.NewRequestWithContext(ctx, out.op.Method, "", body)
+	req, err := newHTTPRequest(ctx, out)
 	if err != nil {
 		return nil, fmt.Errorf("modelarts: building %s request: %w", out.op.Name, err)
 	}
-	// The URL is already built and escaped; setting it directly avoids
-	// formatting and parsing it again.
-	req.URL, req.Host = out.url, out.url.Host
 	// The header's values share one slice (as [http.Header.Clone] does):
 	// one allocation instead of one per header. The names are canonical.
 	vals := make([]string, 0, 5)
@@ -50,6 +43,30 @@ func (c *Client) newRequest(ctx context.Context, out *outgoing, cc *callConfig) 
 	if err := c.creds.Authenticate(ctx, req); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)
 	}
+	return req, nil
+}
+
+// newHTTPRequest returns the request of out, with its URL (already built
+// and escaped: set as it is, not formatted and parsed again) and an empty
+// header. A request without a body is made as http.NewRequestWithContext
+// makes one, without the URL that function parses from its string (an
+// allocation per attempt, thrown away here); the Request literal is only
+// copied by WithContext and stays on the stack.
+func newHTTPRequest(ctx context.Context, out *outgoing) (*http.Request, error) {
+	if out.body == nil {
+		if ctx == nil { // as http.NewRequestWithContext; WithContext would panic
+			return nil, errors.New("net/http: nil Context")
+		}
+		r := http.Request{Method: out.op.Method, URL: out.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: make(http.Header), Host: out.url.Host}
+		return r.WithContext(ctx), nil
+	}
+	// bytes.Reader sets ContentLength and GetBody, which signing reads.
+	req, err := http.NewRequestWithContext(ctx, out.op.Method, "", bytes.NewReader(out.body))
+	if err != nil {
+		return nil, err
+	}
+	req.URL, req.Host = out.url, out.url.Host
 	return req, nil
 }
 
