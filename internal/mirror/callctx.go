@@ -73,8 +73,9 @@ func (p *keyProbe) Value(key any) any {
 // restCallKey is the key a restCall answers itself for ([routeOf]).
 type restCallKey struct{}
 
-// Value answers the call's protocol (REST), its peer, its Originals, and
-// itself.
+// Value answers the call's protocol (REST), its peer, its Originals,
+// itself, and what its callctx.Room answers (the call's callctx.Call, once
+// callctx.Begin has made it there).
 func (c *restCall) Value(key any) any {
 	if key != nil {
 		switch key {
@@ -86,6 +87,9 @@ func (c *restCall) Value(key any) any {
 			return &c.peer
 		case contextKeys.originals:
 			return &c.originals
+		}
+		if v, ok := c.room.Value(key); ok {
+			return v
 		}
 	}
 	return c.Context.Value(key)
@@ -125,10 +129,21 @@ type inCall struct {
 type inCallKey struct{}
 
 // newInCall returns the context of a call of method on ctx, the gateway's,
-// with args, the request, to be run through interceptor.
+// with args, the request, to be run through interceptor. The inCall is the
+// REST request's own ([restCall].in) for its first call, the one a REST
+// request makes, and an allocation of its own for any other.
 func newInCall(ctx context.Context, method string, args any, interceptor grpc.UnaryServerInterceptor) (context.Context, *inCall) {
-	c := &inCall{Context: ctx, stream: transportStream{method: method}, args: args, interceptor: interceptor,
-		incoming: requestMetadata(ctx)}
+	var c *inCall
+	rc, _ := ctx.Value(restCallKey{}).(*restCall)
+	if rc != nil && rc.inTaken.CompareAndSwap(false, true) {
+		c = &rc.in
+	} else {
+		c = &inCall{}
+	}
+	c.Context, c.stream.method, c.args, c.interceptor = ctx, method, args, interceptor
+	if rc != nil {
+		c.incoming = incomingMetadata(rc.header)
+	}
 	if contextKeys.incoming != nil && contextKeys.outgoing != nil && contextKeys.stream != nil {
 		return c, c
 	}

@@ -27,6 +27,8 @@ type vendorMarshaler struct {
 // or {"error": status}).
 func (m *vendorMarshaler) Marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
+	case *answer:
+		return vendorjson.MarshalWith(v.msg, v.originals)
 	case answer:
 		return vendorjson.MarshalWith(v.msg, v.originals)
 	case proto.Message:
@@ -61,7 +63,11 @@ type answer struct {
 // asModelArtsSent is the mux's response rewriter: it pairs the answer
 // with the call's vendorjson.Originals, so that what the service read from
 // ModelArts' JSON is written as ModelArts sent it (its nulls, the fields
-// the API does not declare), less the secrets the service removed.
+// the API does not declare), less the secrets the service removed. The
+// pair of a REST request's unary call is the request's own
+// ([restCall].answer), given as a pointer, which boxes nothing; a
+// stream's events, and answers outside a REST request, are pairs of their
+// own.
 func asModelArtsSent(ctx context.Context, resp proto.Message) (any, error) {
 	var msg any = resp
 	if rb, ok := resp.(interface{ XXX_ResponseBody() any }); ok {
@@ -70,6 +76,12 @@ func asModelArtsSent(ctx context.Context, resp proto.Message) (any, error) {
 	m, ok := msg.(proto.Message)
 	if !ok {
 		return msg, nil
+	}
+	if c, ok := ctx.Value(restCallKey{}).(*restCall); ok && c.inTaken.Load() && c.answered.CompareAndSwap(false, true) {
+		// The answer of the request's unary call (a stream's events are
+		// answers of their own), given as a pointer: no allocation.
+		c.answer = answer{msg: m, originals: &c.originals}
+		return &c.answer, nil
 	}
 	return answer{msg: m, originals: vendorjson.OriginalsFrom(ctx)}, nil
 }

@@ -37,6 +37,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -278,6 +279,12 @@ func routeOf(r *http.Request) *route {
 // request's context with the call's protocol, its peer, the peer's address
 // and the call's Originals (see [restCall.Value]), and the rule its
 // request matched.
+//
+// It also holds, for the one call a REST request makes, what would
+// otherwise be allocated for it: the call's callctx.Call (room, where
+// callctx.Begin makes it), the context of its in-process call (in, see
+// [newInCall]), and its answer for the marshaler (answer, see
+// [asModelArtsSent]).
 type restCall struct {
 	context.Context
 	route     *route
@@ -285,6 +292,11 @@ type restCall struct {
 	peer      peer.Peer
 	addr      remoteAddr
 	originals vendorjson.Originals
+	room      callctx.Room
+	in        inCall
+	inTaken   atomic.Bool // in is the context of a call
+	answer    answer
+	answered  atomic.Bool // answer holds a call's answer
 }
 
 // remoteAddr is a REST caller's address as net/http gives it
