@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
@@ -36,6 +38,22 @@ func BenchmarkDeleteInstance(b *testing.B) {
 			i++
 			id := "fault-g" + strconv.Itoa(i)
 			if _, err := f.client.DeleteInstance(b.Context(), &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// As the harness's callers: each call with a 30 s deadline, which is
+	// then the call's (no earlier than the client's timeout would be).
+	b.Run("grpc-deadline", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			id := "fault-g" + strconv.Itoa(1_000_000_000+i)
+			ctx, cancel := context.WithTimeout(b.Context(), 30*time.Second)
+			_, err := f.client.DeleteInstance(ctx, &devenvv1.DeleteInstanceRequest{ProjectId: project, InstanceId: id})
+			cancel()
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
