@@ -92,6 +92,56 @@ type DeleteInstanceResponse struct {
 	InstanceID string `json:"instance_id"`
 }
 
+// decodeFast reads the body ModelArts sends for a delete,
+// {"instance_id":"<id>"}, with JSON whitespace around its tokens and an
+// ID of printable ASCII without escapes; any other body is left to
+// json.Unmarshal (which matches keys case-insensitively, unescapes, allows
+// other fields, null, ...).
+func (r *DeleteInstanceResponse) decodeFast(body []byte) bool {
+	const key = `"instance_id"`
+	i := skipSpace(body, 0)
+	if i == len(body) || body[i] != '{' {
+		return false
+	}
+	i = skipSpace(body, i+1)
+	if len(body)-i < len(key) || string(body[i:i+len(key)]) != key {
+		return false
+	}
+	i = skipSpace(body, i+len(key))
+	if i == len(body) || body[i] != ':' {
+		return false
+	}
+	i = skipSpace(body, i+1)
+	if i == len(body) || body[i] != '"' {
+		return false
+	}
+	start := i + 1
+	end := start
+	for ; end < len(body) && body[end] != '"'; end++ {
+		if c := body[end]; c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	if end == len(body) {
+		return false
+	}
+	i = skipSpace(body, end+1)
+	if i == len(body) || body[i] != '}' || skipSpace(body, i+1) != len(body) {
+		return false
+	}
+	r.InstanceID = string(body[start:end])
+	return true
+}
+
+// skipSpace returns the index of the first byte of b from i that is not
+// JSON whitespace, or len(b).
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // DeleteInstance deletes a development environment instance:
 // DELETE /v1/{project_id}/demanager/instances/{instance_id}. Deletes are
 // idempotent and retried. When an attempt was sent but got no answer and a
