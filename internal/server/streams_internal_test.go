@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/callerauth"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
+	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
 func (r *streams) count() (all, pending int) {
@@ -303,4 +307,79 @@ func TestStreams_admitWithoutCallerAuth(t *testing.T) {
 		}
 		r.finish(streamFrom(ctx))
 	}
+}
+
+// finding is a reqcheck.Finding for tests.
+type finding struct{}
+
+func (finding) Err(string) error { return errors.New("found") }
+
+// TestStreams_absentBelowTheStream: the lookups every gRPC call makes of
+// values only layers above its stream hold (the request check's finding,
+// the vendor's JSON kept for REST callers, a client trace) ask nothing
+// below the stream, and find such values set above it; a REST request's
+// stream (admit without tap) asks below as before.
+func TestStreams_absentBelowTheStream(t *testing.T) {
+	lookups := []struct {
+		name  string
+		set   func(context.Context) context.Context
+		found func(context.Context) bool
+	}{
+		{"reqcheck finding",
+			func(ctx context.Context) context.Context { return reqcheck.WithFinding(ctx, finding{}) },
+			func(ctx context.Context) bool { return reqcheck.FromContext(ctx) != nil }},
+		{"vendorjson originals",
+			func(ctx context.Context) context.Context {
+				return vendorjson.WithOriginals(ctx, new(vendorjson.Originals))
+			},
+			func(ctx context.Context) bool { return vendorjson.OriginalsFrom(ctx) != nil }},
+		{"client trace",
+			func(ctx context.Context) context.Context {
+				return httptrace.WithClientTrace(ctx, new(httptrace.ClientTrace))
+			},
+			func(ctx context.Context) bool { return httptrace.ContextClientTrace(ctx) != nil }},
+	}
+	r := newStreams(time.Minute, 10, false, 10)
+	info := &tap.Info{FullMethodName: "/modelarts.devenv.v1.DevEnvService/DeleteInstance", Header: metadata.MD{}}
+	below := &keysAsked{Context: t.Context()}
+	ctx, err := r.tap(below, info, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.finish(streamFrom(ctx))
+	for _, l := range lookups {
+		below.asked = nil
+		if l.found(ctx) || len(below.asked) != 0 {
+			t.Errorf("gRPC, %s: found %v after %d lookups below the stream; want none, none", l.name, l.found(ctx), len(below.asked))
+		}
+		if !l.found(l.set(ctx)) {
+			t.Errorf("gRPC, %s: not found when set above the stream", l.name)
+		}
+	}
+	// A REST request's stream: what the mirror set below it is found.
+	for _, l := range lookups {
+		s, err := r.admit(l.set(t.Context()), 100, time.Now(), func() string { return "rid" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.found(s) {
+			t.Errorf("REST, %s: not found below the stream", l.name)
+		}
+		r.done(s)
+	}
+}
+
+// TestKeyOf: keyOf learns a lookup's key, and refuses a lookup that asks
+// for none.
+func TestKeyOf(t *testing.T) {
+	type key struct{}
+	if k := keyOf(func(ctx context.Context) { ctx.Value(key{}) }); k != (key{}) {
+		t.Errorf("keyOf = %v, want key{}", k)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("keyOf of a lookup asking for no key did not panic")
+		}
+	}()
+	keyOf(func(context.Context) {})
 }
