@@ -65,6 +65,41 @@ func keepOriginal(ctx context.Context, m proto.Message, raw []byte) {
 	}
 }
 
+// keepDeleteEcho is keepOriginal for a delete's answer: out, the answer,
+// is made of raw, ModelArts' JSON echo of the deleted instance's ID (or
+// nil). When raw is that echo written compactly and without escapes,
+// {"instance_id":"<out's ID>"}, as ModelArts and the emulator write it
+// (white space around it allowed, and kept, as keepOriginal keeps it),
+// the API's reader makes out of it by construction, and raw is kept
+// without being read a second time (a message, its field and a
+// comparison by reflection on every REST delete); any other raw goes
+// through keepOriginal's check.
+func keepDeleteEcho(ctx context.Context, out *devenvv1.DeleteInstanceResponse, raw []byte) {
+	const prefix, suffix = `{"instance_id":"`, `"}`
+	id, echo := out.GetInstanceId(), bytes.TrimSpace(raw)
+	if len(echo) != len(prefix)+len(id)+len(suffix) || !bytes.HasPrefix(echo, []byte(prefix)) ||
+		!bytes.HasSuffix(echo, []byte(suffix)) || string(echo[len(prefix):len(echo)-len(suffix)]) != id || !plainJSONText(id) {
+		keepOriginal(ctx, out, raw)
+		return
+	}
+	if o := vendorjson.OriginalsFrom(ctx); o != nil {
+		if clean, err := forCallers(raw); err == nil {
+			o.Keep(out, clean)
+		}
+	}
+}
+
+// plainJSONText reports whether s is written in a JSON string as it is:
+// printable ASCII other than '"' and the backslash.
+func plainJSONText(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // listUse says what a list read from ModelArts answers: the list itself,
 // or some of its instances (a page, a lookup).
 type listUse bool

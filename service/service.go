@@ -202,7 +202,7 @@ func (s *Service) deleted(ctx context.Context, c *call, req *devenvv1.DeleteInst
 		}
 	}
 	out := &devenvv1.DeleteInstanceResponse{InstanceId: instanceID}
-	keepOriginal(ctx, out, raw)
+	keepDeleteEcho(ctx, out, raw)
 	return out, nil
 }
 
