@@ -86,6 +86,8 @@ func (e *IAMError) RejectedStatus() int { return e.HTTPStatus }
 
 var _ modelarts.CredentialsRejection = (*IAMError)(nil)
 
+var _ modelarts.SecretAppender = Token("")
+
 // IAMPassword authenticates requests with a project-scoped IAM token that it
 // obtains with a user name and password (POST {iam}/auth/tokens; the token
 // arrives in X-Subject-Token).

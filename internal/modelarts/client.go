@@ -119,6 +119,16 @@ type SecretCredentials interface {
 	Secrets() []string
 }
 
+// SecretAppender is [SecretCredentials] that append their secrets to a
+// slice instead of returning one of their own: the client asks for them
+// on every success answer, and a static token need not allocate a slice
+// for it each time.
+type SecretAppender interface {
+	SecretCredentials
+	// AppendSecrets appends the values Secrets returns to dst.
+	AppendSecrets(dst []string) []string
+}
+
 // HTTPClient sends HTTP requests. [*http.Client] implements it, so callers
 // pass in the transport they want (see [NewHTTPClient]); tests can pass the
 // client of an httptest.Server.

@@ -162,6 +162,9 @@ func (c *Client) appendSecrets(out []string, req *http.Request) []string {
 	for _, v := range req.Header.Values(headerAuthorization) {
 		out = appendAuthorizationSecrets(out, v)
 	}
+	if sa, ok := c.creds.(SecretAppender); ok {
+		return sa.AppendSecrets(out)
+	}
 	return append(out, c.Secrets()...)
 }
 
