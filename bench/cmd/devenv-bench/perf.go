@@ -53,7 +53,11 @@ const facadePkg = `^github\.com/devenv-facade/devenv-facade/`
 // samples no rule matches are common too (the gRPC and HTTP servers, the
 // runtime, garbage collection).
 var featureRules = []featureRule{
-	{"upstream HTTP exchange (net/http client)", true, regexp.MustCompile(`^net/http\.\(\*Client\)\.Do$|^net/http\.NewRequestWithContext$`)},
+	// The facade's ModelArts client hands requests to the transport itself
+	// (modelarts.DirectClient) and builds them without
+	// http.NewRequestWithContext (newHTTPRequest): what they do is the
+	// bare facade's http.Client.Do and NewRequestWithContext.
+	{"upstream HTTP exchange (net/http client)", true, regexp.MustCompile(`^net/http\.\(\*Client\)\.Do$|^net/http\.NewRequestWithContext$|` + facadePkg + `internal/modelarts\.(\(\*DirectClient\)\.Do|newHTTPRequest)$`)},
 	{"reading the answer's body", true, regexp.MustCompile(facadePkg + `internal/modelarts\.readBody$|^main\.\(\*service\)\.do$`)},
 	{"JSON and protobuf conversions", true, regexp.MustCompile(`^encoding/json\.|` + facadePkg + `internal/vendorjson\.|^google\.golang\.org/protobuf/|^google\.golang\.org/grpc/encoding/proto\.`)},
 	{"grpc-gateway and generated code", true, regexp.MustCompile(`^github\.com/grpc-ecosystem/grpc-gateway/|` + facadePkg + `gen/`)},

@@ -22,6 +22,20 @@ func TestAttribute(t *testing.T) {
 		}, "logging (the call's line, its attributes)"},
 		{"slog", []string{"log/slog.(*Logger).log", mod + "service.(*Service).logCall"}, "logging (the call's line, its attributes)"},
 		{"the RPC's own step", []string{mod + "service.(*Service).DeleteInstance"}, "other facade code (the RPC's own step)"},
+		{"the transport under DirectClient is the upstream exchange", []string{
+			"net/http.(*Transport).roundTrip",
+			"net/http.(*Transport).RoundTrip",
+			mod + "internal/modelarts.(*DirectClient).Do",
+			mod + "internal/modelarts.(*Client).do",
+		}, "common: upstream HTTP exchange (net/http client)"},
+		{"building the upstream request is the upstream exchange", []string{
+			mod + "internal/modelarts.newHTTPRequest",
+			mod + "internal/modelarts.(*Client).attempt",
+		}, "common: upstream HTTP exchange (net/http client)"},
+		{"a rare answer of DirectClient stays the client's", []string{
+			mod + "internal/modelarts.(*DirectClient).fail",
+			mod + "internal/modelarts.(*DirectClient).unusual",
+		}, "client: send and retry loop, answer handling"},
 		{"vendorjson is common", []string{mod + "internal/vendorjson.Marshal", mod + "internal/modelarts.(*Client).send"}, "common: JSON and protobuf conversions"},
 	}
 	for _, tt := range tests {
