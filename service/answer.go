@@ -76,7 +76,7 @@ func keepOriginal(ctx context.Context, m proto.Message, raw []byte) {
 // through keepOriginal's check.
 func keepDeleteEcho(ctx context.Context, out *devenvv1.DeleteInstanceResponse, raw []byte) {
 	const prefix, suffix = `{"instance_id":"`, `"}`
-	id, echo := out.GetInstanceId(), bytes.TrimSpace(raw)
+	id, echo := out.GetInstanceId(), bytes.Trim(raw, jsonSpace)
 	if len(echo) != len(prefix)+len(id)+len(suffix) || !bytes.HasPrefix(echo, []byte(prefix)) ||
 		!bytes.HasSuffix(echo, []byte(suffix)) || string(echo[len(prefix):len(echo)-len(suffix)]) != id || !plainJSONText(id) {
 		keepOriginal(ctx, out, raw)
@@ -88,6 +88,11 @@ func keepDeleteEcho(ctx context.Context, out *devenvv1.DeleteInstanceResponse, r
 		}
 	}
 }
+
+// jsonSpace is JSON's white space (RFC 8259), which is all the white
+// space an answer may have around its value: bytes.TrimSpace's other
+// spaces (\v, \f, U+0085, U+00A0, ...) make it no JSON.
+const jsonSpace = " \t\r\n"
 
 // plainJSONText reports whether s is written in a JSON string as it is:
 // printable ASCII other than '"' and the backslash.

@@ -19,6 +19,9 @@ func TestKeepDeleteEcho(t *testing.T) {
 		{"3f2b6c1e-5a8d-4d1c-9f0e-7b6a5c4d3e2f", `{"instance_id":"3f2b6c1e-5a8d-4d1c-9f0e-7b6a5c4d3e2f"}`},
 		{"DE-1", "{\"instance_id\":\"DE-1\"}\n"}, // json.Encoder's, the emulator's
 		{"DE-1", " \r\n{\"instance_id\":\"DE-1\"} \t"},
+		{"DE-1", "\v{\"instance_id\":\"DE-1\"}"},       // not JSON white space: not JSON
+		{"DE-1", "{\"instance_id\":\"DE-1\"}\u00a0"},   // nor is U+00A0
+		{"DE-1", "\f{\"instance_id\":\"DE-1\"}\u0085"}, // nor \f, U+0085
 		{"DE-1", `{"instance_id": "DE-1"}`},
 		{"DE-1", `{"instance_id":"DE-1","extra":null}`},
 		{"DE-A", `{"instance_id":"DE-\u0041"}`},
