@@ -43,9 +43,9 @@ func (t Token) Authenticate(_ context.Context, req *http.Request) error {
 // from upstream error text ([modelarts.SecretCredentials]).
 func (t Token) Secrets() []string { return []string{string(t)} }
 
-// AppendSecrets appends the token to dst ([modelarts.SecretAppender]):
-// what Secrets returns, without a slice of its own.
-func (t Token) AppendSecrets(dst []string) []string { return append(dst, string(t)) }
+// Secret returns the token ([modelarts.SingleSecretCredentials]): what
+// Secrets returns, without a slice of its own.
+func (t Token) Secret() string { return string(t) }
 
 // String describes the credentials without the token.
 func (t Token) String() string { return "static IAM token" }

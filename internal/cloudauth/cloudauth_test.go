@@ -7,11 +7,10 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 )
 
-// TestToken_AppendSecrets: AppendSecrets appends what Secrets returns.
-func TestToken_AppendSecrets(t *testing.T) {
+// TestToken_Secret: Secret is the one value Secrets returns.
+func TestToken_Secret(t *testing.T) {
 	tok := cloudauth.Token("a-static-token")
-	got := tok.AppendSecrets([]string{"x"})
-	if want := append([]string{"x"}, tok.Secrets()...); !slices.Equal(got, want) {
-		t.Errorf("AppendSecrets = %q, want %q", got, want)
+	if got, want := []string{tok.Secret()}, tok.Secrets(); !slices.Equal(got, want) {
+		t.Errorf("Secret = %q, want the one value of Secrets, %q", got, want)
 	}
 }

@@ -86,7 +86,7 @@ func (e *IAMError) RejectedStatus() int { return e.HTTPStatus }
 
 var _ modelarts.CredentialsRejection = (*IAMError)(nil)
 
-var _ modelarts.SecretAppender = Token("")
+var _ modelarts.SingleSecretCredentials = Token("")
 
 // IAMPassword authenticates requests with a project-scoped IAM token that it
 // obtains with a user name and password (POST {iam}/auth/tokens; the token

@@ -114,19 +114,22 @@ type RefreshableCredentials interface {
 // this interface.
 type SecretCredentials interface {
 	Credentials
-	// Secrets returns the secret values. It is called only when an error
-	// answer arrives; values shorter than 8 bytes are ignored.
+	// Secrets returns the secret values. It is called for every answer
+	// (its text is cleaned of them, a success's as an error's); values
+	// shorter than 8 bytes are ignored.
 	Secrets() []string
 }
 
-// SecretAppender is [SecretCredentials] that append their secrets to a
-// slice instead of returning one of their own: the client asks for them
-// on every success answer, and a static token need not allocate a slice
-// for it each time.
-type SecretAppender interface {
+// SingleSecretCredentials are [SecretCredentials] that hold one secret (a
+// static token). The client asks for the secrets of every success answer
+// it passes on: Secret gives the value without the slice Secrets makes.
+// (A method that appended to the client's slice would cost as much: a
+// slice passed to a method of an interface escapes, and the client's
+// buffer would be allocated on every answer.)
+type SingleSecretCredentials interface {
 	SecretCredentials
-	// AppendSecrets appends the values Secrets returns to dst.
-	AppendSecrets(dst []string) []string
+	// Secret returns the one value Secrets returns.
+	Secret() string
 }
 
 // HTTPClient sends HTTP requests. [*http.Client] implements it, so callers

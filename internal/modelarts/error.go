@@ -162,8 +162,8 @@ func (c *Client) appendSecrets(out []string, req *http.Request) []string {
 	for _, v := range req.Header.Values(headerAuthorization) {
 		out = appendAuthorizationSecrets(out, v)
 	}
-	if sa, ok := c.creds.(SecretAppender); ok {
-		return sa.AppendSecrets(out)
+	if sc, ok := c.creds.(SingleSecretCredentials); ok {
+		return append(out, sc.Secret())
 	}
 	return append(out, c.Secrets()...)
 }
