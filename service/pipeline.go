@@ -23,6 +23,10 @@ import (
 type call struct {
 	// requestID is the call's request ID.
 	requestID string
+	// log is the call's record ([callctx.FromContext]; nil outside the
+	// call interceptor), found once: each search goes through the
+	// context's layers, and a call annotates its log line several times.
+	log *callctx.Call
 	// opts carry the request ID and, when the call runs on the caller's
 	// own token, that token (for a token holder: that token only).
 	opts []modelarts.CallOption
@@ -160,8 +164,9 @@ func handleStream[Req proto.Message](ctx context.Context, s *Service, req Req, v
 // the request ID and credentials, validation, and the log annotations. It
 // returns the call and the RPC's declaration, or the error to answer.
 func begin[Req proto.Message](ctx context.Context, s *Service, req Req, validate func(Req) []*violation) (*call, *rpcdecl.RPC, error) {
-	requestID := callctx.RequestID(ctx)
-	c := &call{requestID: requestID, upstream: s.client}
+	log := callctx.FromContext(ctx)
+	requestID := log.RequestID()
+	c := &call{requestID: requestID, log: log, upstream: s.client}
 	token, tokenOnly, err := s.credentials(ctx, c)
 	if err != nil {
 		return nil, nil, err
@@ -181,13 +186,19 @@ func begin[Req proto.Message](ctx context.Context, s *Service, req Req, validate
 		c.opts = append(c.opts, modelarts.Fresh())
 	}
 	rpc := s.rpcs.ForRequest(req)
+	// Added at once: one lock of the call's record.
+	var attrs [3]slog.Attr
+	n := 0
 	if rpc.NamesProject() {
-		callctx.Annotate(ctx, slog.String("project_id", rpc.ProjectID(req)))
+		attrs[n] = slog.String("project_id", rpc.ProjectID(req))
+		n++
 	}
 	if rpc.NamesInstance() {
-		callctx.Annotate(ctx, slog.String("instance_id", rpc.InstanceID(req)))
+		attrs[n] = slog.String("instance_id", rpc.InstanceID(req))
+		n++
 	}
-	callctx.Annotate(ctx, slog.String("credentials", c.credentials))
+	attrs[n] = slog.String("credentials", c.credentials)
+	log.Annotate(attrs[:n+1]...)
 	return c, rpc, nil
 }
 
@@ -213,22 +224,22 @@ func (c *call) useCredentials(token string, tokenOnly bool) {
 // the upstream error, and returns the caller's error (handle's step 6),
 // or nil.
 func (c *call) finish(ctx context.Context, err error) error {
-	callctx.Annotate(ctx, slog.Int("upstream_attempts", c.attempts))
+	c.log.Annotate(slog.Int("upstream_attempts", c.attempts))
 	if c.shared > 0 || c.joined > 0 {
 		// Identical reads in flight at the same time shared a request
 		// (modelarts.Options.DisableCoalescing).
-		callctx.Annotate(ctx, slog.Int("upstream_shared", c.shared), slog.Int("upstream_joined", c.joined))
+		c.log.Annotate(slog.Int("upstream_shared", c.shared), slog.Int("upstream_joined", c.joined))
 	}
 	if c.joined > 0 {
-		callctx.Annotate(ctx, slog.String("upstream_request_id", c.joinedRequestID))
+		c.log.Annotate(slog.String("upstream_request_id", c.joinedRequestID))
 	}
 	if c.recent > 0 {
-		callctx.Annotate(ctx, slog.Int("upstream_recent", c.recent))
+		c.log.Annotate(slog.Int("upstream_recent", c.recent))
 	}
 	if err == nil {
 		return nil
 	}
-	callctx.Annotate(ctx, slog.String("upstream_error", c.quoteErr(err)))
+	c.log.Annotate(slog.String("upstream_error", c.quoteErr(err)))
 	return modelarts.APIError(ctx, err, c.apiCall(nil))
 }
 

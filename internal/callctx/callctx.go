@@ -74,8 +74,26 @@ func New(requestID string) *Call {
 	return c
 }
 
-// RequestID returns the call's request ID.
-func (c *Call) RequestID() string { return c.requestID }
+// RequestID returns the call's request ID, or "" for a nil Call.
+func (c *Call) RequestID() string {
+	if c == nil {
+		return ""
+	}
+	return c.requestID
+}
+
+// Annotate adds attributes to the call's log line; on a nil Call it does
+// nothing. It is [Annotate] for a Call already found: code that annotates
+// a call several times finds it once (each search goes through the
+// context's layers). Never pass it a secret.
+func (c *Call) Annotate(attrs ...slog.Attr) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.attrs = append(c.attrs, attrs...)
+	c.mu.Unlock()
+}
 
 // AppendAttrs appends the call's log attributes to dst and returns it.
 func (c *Call) AppendAttrs(dst []slog.Attr) []slog.Attr {
@@ -203,20 +221,13 @@ func FromContext(ctx context.Context) *Call {
 // RequestID returns the request ID of the call ctx carries, or "" when ctx
 // carries no call (code running outside the call interceptor).
 func RequestID(ctx context.Context) string {
-	if c := FromContext(ctx); c != nil {
-		return c.requestID
-	}
-	return ""
+	return FromContext(ctx).RequestID()
 }
 
 // Annotate adds attributes to the log line of the call ctx carries; without
 // a call it does nothing. Never pass it a secret.
 func Annotate(ctx context.Context, attrs ...slog.Attr) {
-	if c := FromContext(ctx); c != nil {
-		c.mu.Lock()
-		c.attrs = append(c.attrs, attrs...)
-		c.mu.Unlock()
-	}
+	FromContext(ctx).Annotate(attrs...)
 }
 
 type protocolKey struct{}

@@ -58,6 +58,31 @@ func TestCall(t *testing.T) {
 	}
 }
 
+// TestCall_found: a Call found once is annotated through its own methods,
+// in order; a nil Call (none found) has no request ID and ignores
+// annotations, as the package functions do without a call.
+func TestCall_found(t *testing.T) {
+	t.Parallel()
+	var none *callctx.Call
+	if id := none.RequestID(); id != "" {
+		t.Errorf("nil Call's RequestID = %q; want empty", id)
+	}
+	none.Annotate(slog.String("ignored", "x")) // no effect, no panic
+	c := callctx.New("rid-2")
+	if id := c.RequestID(); id != "rid-2" {
+		t.Errorf("RequestID = %q; want rid-2", id)
+	}
+	c.Annotate(slog.String("a", "1"), slog.String("b", "2"))
+	c.Annotate(slog.String("c", "3"))
+	var keys []string
+	for _, a := range c.AppendAttrs(nil) {
+		keys = append(keys, a.Key)
+	}
+	if got := strings.Join(keys, ","); got != "a,b,c" {
+		t.Errorf("attributes %s; want a,b,c", got)
+	}
+}
+
 func TestProtocol(t *testing.T) {
 	t.Parallel()
 	if p := callctx.Protocol(context.Background()); p != callctx.ProtocolGRPC {
