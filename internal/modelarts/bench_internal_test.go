@@ -89,7 +89,7 @@ func BenchmarkReadBodyList100(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := readBody(bytes.NewReader(body), DefaultMaxBodyBytes)
+		got, err := readBody(bytes.NewReader(body), -1, DefaultMaxBodyBytes)
 		if err != nil || len(got) != len(body) {
 			b.Fatal(len(got), err)
 		}

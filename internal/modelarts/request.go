@@ -101,7 +101,7 @@ func (c *Client) transportFailed(req *http.Request, out *outgoing, cc *callConfi
 func (c *Client) read(req *http.Request, resp *http.Response, cc *callConfig) (*response, error) {
 	defer resp.Body.Close()
 
-	body, readErr := readBody(resp.Body, c.maxBody)
+	body, readErr := readBody(resp.Body, resp.ContentLength, c.maxBody)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if readErr != nil {
 			readErr = fmt.Errorf("modelarts: reading HTTP %d body: %w", resp.StatusCode, readErr)
@@ -146,8 +146,56 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // readBody reads at most limit bytes. It returns a copy of what it read
 // (exactly as long) and an error if reading failed or the body is longer
 // than limit; the rest is not read, so memory stays bounded whatever the
-// server sends.
-func readBody(r io.Reader, limit int64) ([]byte, error) {
+// server sends. length is the length the answer announced (-1: none):
+// a short body of announced length is read straight into a slice of
+// that length (readAnnounced).
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length >= 0 && length <= min(limit, maxAnnouncedRead) {
+		return readAnnounced(r, int(length), limit)
+	}
+	return readAny(r, limit)
+}
+
+// maxAnnouncedRead bounds the bodies read by their announced length: the
+// slice is made before anything is read, so a server that announces more
+// than it sends costs at most this much.
+const maxAnnouncedRead = 32 << 10
+
+// readAnnounced is readBody for a body that announced its length n (at
+// most limit): the usual short answer, without a pooled buffer, its
+// limiting reader and the copy out of it. A body that goes on after n
+// bytes (which HTTP's framing does not allow) is read as one of
+// unannounced length, so the result is readAny's whatever the body.
+func readAnnounced(r io.Reader, n int, limit int64) ([]byte, error) {
+	// One byte more than announced, to see that the body ends there
+	// (a byte read into a variable would be an allocation of its own).
+	body := make([]byte, n, n+1)
+	got := 0
+	for got < n {
+		k, err := r.Read(body[got:])
+		got += k
+		if err == io.EOF {
+			// Ended (early, or with the last bytes): what came is the
+			// body, as readAny reads it. An HTTP body cut short says
+			// io.ErrUnexpectedEOF itself.
+			return body[:got], nil
+		}
+		if err != nil {
+			return body[:got], err
+		}
+	}
+	k, err := r.Read(body[n : n+1])
+	switch {
+	case k == 0 && err == io.EOF:
+		return body, nil
+	case k == 0 && err != nil:
+		return body, err
+	}
+	return readAny(io.MultiReader(bytes.NewReader(body[:n+k]), r), limit)
+}
+
+// readAny is readBody for a body of unannounced (or long) length.
+func readAny(r io.Reader, limit int64) ([]byte, error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		buf.Reset()
