@@ -260,7 +260,12 @@ func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	i := safePrefix(s)
+	if i == len(s) { // the usual case: nothing to escape
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -301,4 +306,44 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// safePrefix returns how many of s's first bytes appendString writes as
+// they are for certain: it looks at them eight at a time, as one word, and
+// takes the eight when they are all printable ASCII other than '"' and
+// '\\' (for a string of eight bytes or more, the last eight too, so that a
+// string with nothing to escape is taken whole). What follows is for
+// appendString's loop to look at byte by byte.
+func safePrefix(s string) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	n := len(s)
+	i := 0
+	for i < n && n >= 8 {
+		j := i
+		if j+8 > n { // fewer than eight left: the last eight, once
+			j = n - 8
+		}
+		t := s[j : j+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		// Where w's bytes are all ASCII (no high bit set in w), special
+		// has a high bit set if and only if one of them is below 0x20,
+		// '"' or '\\': the word tests "has a byte below n" and "has a zero
+		// byte", which are exact as to whether there is one (not where).
+		special := (w - ones*0x20) &^ w
+		special |= (quote - ones) &^ quote
+		special |= (backslash - ones) &^ backslash
+		if (special|w)&high != 0 {
+			return i
+		}
+		if j < i {
+			return n
+		}
+		i += 8
+	}
+	return i
 }

@@ -195,6 +195,16 @@ func BenchmarkCallLine(b *testing.B) {
 			}
 		})
 	}
+	// As the facade's call lines are logged: the record's parts handed
+	// to the handler, without a record (service.logCall).
+	b.Run("HandleAttrs", func(b *testing.B) {
+		h := logjson.NewHandler(io.Discard, logjson.Options{DurationsInMillis: true})
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = h.HandleAttrs(ctx, when, slog.LevelInfo, "rpc", attrs)
+		}
+	})
 }
 
 // BenchmarkCallLinesToPipe is call lines logged by many goroutines at
