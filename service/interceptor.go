@@ -22,6 +22,7 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/logjson"
 )
 
 // callerToken returns the caller's x-auth-token metadata, or "".
@@ -226,15 +227,18 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 	if !s.logger.Enabled(ctx, level) {
 		return
 	}
+	now := time.Now() // the line's time, and the end of the call's duration
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("method", method),
 		slog.String("protocol", callctx.Protocol(ctx)),
 		slog.String("code", code.String()),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
 		slog.String("request_id", requestID))
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		attrs = append(attrs, slog.String("peer", p.Addr.String()))
+		// A gRPC peer's address (*net.TCPAddr) is written by the facade's
+		// handler without making its string.
+		attrs = append(attrs, slog.Attr{Key: "peer", Value: logjson.AddrValue(p.Addr)})
 	}
 	if typed && e.Domain() != "" {
 		attrs = append(attrs, slog.String("reason", e.Reason()))
@@ -252,6 +256,7 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 	// program counter, which it finds with runtime.Callers (a sixth of the
 	// line's cost) for handlers that print the source: the facade's print
 	// none; the facade's own handlers take the record as its parts,
-	// without the record's allocation for attributes beyond its fifth.
-	_ = callctx.HandleAttrs(s.logger.Handler(), ctx, time.Now(), level, "rpc", attrs)
+	// without the record's allocation for attributes beyond its fifth, and
+	// with the call, which it need not look for in ctx.
+	_ = callctx.HandleCallAttrs(s.logger.Handler(), ctx, cl, now, level, "rpc", attrs)
 }

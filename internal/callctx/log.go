@@ -60,12 +60,28 @@ func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 // (The handlers are matched by their types, not by an interface, so that
 // attrs, which the caller may keep on its stack, does not escape.)
 func HandleAttrs(h slog.Handler, ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	var c *Call
+	if ctx != nil {
+		c = FromContext(ctx)
+	}
+	return handleAttrs(h, ctx, c, t, level, msg, attrs)
+}
+
+// HandleCallAttrs is [HandleAttrs] for a record of the call c that ctx
+// carries (c is FromContext(ctx), known to the caller): what
+// [NewLogHandler]'s handler adds of the call is taken from c, without a
+// search of ctx's layers for it.
+func HandleCallAttrs(h slog.Handler, ctx context.Context, c *Call, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	return handleAttrs(h, ctx, c, t, level, msg, attrs)
+}
+
+func handleAttrs(h slog.Handler, ctx context.Context, c *Call, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
 	switch h := h.(type) {
 	case *logjson.Handler:
 		return h.HandleAttrs(ctx, t, level, msg, attrs)
 	case logHandler:
 		if ctx != nil {
-			attrs = withCallAttrs(ctx, attrs)
+			attrs = withCallAttrs(ctx, c, attrs)
 		}
 		if j, ok := h.Handler.(*logjson.Handler); ok {
 			return j.HandleAttrs(ctx, t, level, msg, attrs)
@@ -82,11 +98,10 @@ func record(t time.Time, level slog.Level, msg string, attrs []slog.Attr) slog.R
 }
 
 // withCallAttrs returns attrs with what [NewLogHandler]'s handler adds to
-// a record logged with ctx: a copy if it adds anything.
-func withCallAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+// a record logged with ctx, whose call is c: a copy if it adds anything.
+func withCallAttrs(ctx context.Context, c *Call, attrs []slog.Attr) []slog.Attr {
 	var add [2]slog.Attr
 	n := 0
-	c := FromContext(ctx)
 	if c != nil && !hasKey(attrs, LogKeyRequestID) {
 		add[n] = slog.String(LogKeyRequestID, c.requestID)
 		n++

@@ -13,8 +13,9 @@ import (
 	"github.com/devenv-facade/devenv-facade/internal/logjson"
 )
 
-// TestHandleAttrs: a record handed over as its parts comes out as the
-// same record through the handler's Handle does, with the call's request ID and
+// TestHandleAttrs: a record handed over as its parts (HandleAttrs, and
+// HandleCallAttrs with the call) comes out as the same record through the
+// handler's Handle does, with the call's request ID and
 // trace ID added when it lacks them, whether the wrapped handler takes
 // parts (logjson) or only records (slog's).
 func TestHandleAttrs(t *testing.T) {
@@ -47,14 +48,18 @@ func TestHandleAttrs(t *testing.T) {
 			if err := callctx.HandleAttrs(callctx.NewLogHandler(inner(&parts)), tc.ctx, when, slog.LevelInfo, "rpc", attrs[:len(attrs):len(attrs)]); err != nil {
 				t.Fatal(err)
 			}
+			var byCall bytes.Buffer
+			if err := callctx.HandleCallAttrs(callctx.NewLogHandler(inner(&byCall)), tc.ctx, callctx.FromContext(tc.ctx), when, slog.LevelInfo, "rpc", attrs[:len(attrs):len(attrs)]); err != nil {
+				t.Fatal(err)
+			}
 			r := slog.NewRecord(when, slog.LevelInfo, "rpc", 0)
 			r.AddAttrs(tc.attrs...)
 			if err := callctx.NewLogHandler(inner(&record)).Handle(tc.ctx, r); err != nil {
 				t.Fatal(err)
 			}
 			want := `{"time":"2026-12-06T22:40:00Z","level":"INFO","msg":"rpc"` + tc.want + "\n"
-			if parts.String() != want || record.String() != want {
-				t.Errorf("%s, %s:\nparts  %s\nrecord %s\nwant   %s", name, tc.name, parts.String(), record.String(), want)
+			if parts.String() != want || record.String() != want || byCall.String() != want {
+				t.Errorf("%s, %s:\nparts  %s\ncall   %s\nrecord %s\nwant   %s", name, tc.name, parts.String(), byCall.String(), record.String(), want)
 			}
 			for i := range tc.attrs {
 				if !attrs[i].Equal(tc.attrs[i]) {
