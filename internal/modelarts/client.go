@@ -159,6 +159,7 @@ type Client struct {
 	tracer     trace.Tracer // nil: no spans (a no-op provider's would carry the caller's span context unchanged)
 	propagator propagation.TextMapPropagator
 	flights    *flights // nil: reads are not coalesced
+	deadlines  deadlines
 	// lastSecrets is the set of secrets last prepared (secretsOf).
 	lastSecrets atomic.Pointer[preparedSecrets]
 }

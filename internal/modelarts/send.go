@@ -261,11 +261,12 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	// A context of its own only when the attempt must end before the call
 	// does: a caller's deadline already bounds the call (grpc-go and the
 	// caller's context enforce it), and a second timer would only cost.
+	// The client's deadlines keep it, with one timer for all attempts.
 	actx := ctx
 	if d, ok := ctx.Deadline(); !ok || deadline.Before(d) {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+		a := c.deadlines.start(ctx, deadline)
+		defer c.deadlines.end(a)
+		actx = a
 	}
 	var span trace.Span
 	if c.tracer != nil {
