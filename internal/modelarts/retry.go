@@ -106,15 +106,25 @@ type RetryBudget struct {
 	tokens    float64
 	maxTokens float64
 	ratio     float64
+	// full: tokens == maxTokens (written under mu). An answer to a full
+	// budget changes nothing, so record does not lock it: with a healthy
+	// upstream, calls on every core would otherwise take turns at the
+	// lock for each attempt.
+	full atomic.Bool
 }
 
 // NewRetryBudget returns a full budget. gRPC's suggested values are 10 and
 // 0.1: at most one retry per ten successful attempts, in the long run.
 func NewRetryBudget(maxTokens, ratio float64) *RetryBudget {
-	return &RetryBudget{tokens: maxTokens, maxTokens: maxTokens, ratio: ratio}
+	b := &RetryBudget{tokens: maxTokens, maxTokens: maxTokens, ratio: ratio}
+	b.full.Store(true)
+	return b
 }
 
 func (b *RetryBudget) record(failed bool) {
+	if !failed && b.full.Load() {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if failed {
@@ -122,6 +132,7 @@ func (b *RetryBudget) record(failed bool) {
 	} else {
 		b.tokens = math.Min(b.maxTokens, b.tokens+b.ratio)
 	}
+	b.full.Store(b.tokens == b.maxTokens)
 }
 
 func (b *RetryBudget) allow() bool {

@@ -95,6 +95,34 @@ func TestRetryBudget(t *testing.T) {
 	}
 }
 
+// TestRetryBudget_full: an answer to a full budget takes no lock (its
+// full mark says so); a failure clears the mark, and the answers that
+// refill the bucket set it again, so that the budget drains and refills
+// as one that always locks.
+func TestRetryBudget_full(t *testing.T) {
+	t.Parallel()
+	b := NewRetryBudget(2, 0.5)
+	if !b.full.Load() {
+		t.Fatal("a new budget is not marked full")
+	}
+	for round := range 3 {
+		b.record(true)
+		b.record(true)
+		if b.full.Load() || b.tokens != 0 || b.allow() {
+			t.Fatalf("round %d: after two failures: full %v, tokens %v, allow %v; want false, 0, false", round, b.full.Load(), b.tokens, b.allow())
+		}
+		for i := range 4 {
+			b.record(false)
+			if got, want := b.full.Load(), i == 3; got != want {
+				t.Fatalf("round %d: after %d answers: full %v; want %v (tokens %v)", round, i+1, got, want, b.tokens)
+			}
+		}
+		if b.tokens != 2 || !b.allow() {
+			t.Fatalf("round %d: refilled: tokens %v, allow %v; want 2, true", round, b.tokens, b.allow())
+		}
+	}
+}
+
 func TestLimiter(t *testing.T) {
 	t.Parallel()
 	clk := clocktest.New(clocktest.Start)
