@@ -69,12 +69,13 @@ type resetter interface {
 	Reset(time.Duration) bool
 }
 
-// start returns ctx bounded by deadline, as context.WithDeadline does;
-// end must be called with it when the attempt ends.
-func (d *deadlines) start(ctx context.Context, deadline time.Time) *attemptContext {
+// start returns ctx bounded by deadline, as context.WithDeadline does at
+// now (the caller's time.Now); end must be called with it when the
+// attempt ends.
+func (d *deadlines) start(ctx context.Context, deadline, now time.Time) *attemptContext {
 	cctx, cancel := context.WithCancelCause(ctx)
 	a := &attemptContext{Context: cctx, cancel: cancel, deadline: deadline, index: -1}
-	switch wait := deadline.Sub(d.clockNow()); {
+	switch wait := deadline.Sub(now); {
 	case cctx.Err() != nil: // the call has ended: so has the attempt
 	case wait <= 0:
 		a.expire()

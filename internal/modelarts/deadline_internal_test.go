@@ -63,9 +63,9 @@ func TestDeadlines_endAttempts(t *testing.T) {
 	d, timer := fakeDeadlines(&now)
 	call := context.Background()
 
-	a1 := d.start(call, t0.Add(10*time.Second))
-	a2 := d.start(call, t0.Add(5*time.Second))  // earlier: the timer is reset
-	a3 := d.start(call, t0.Add(20*time.Second)) // later: it is not
+	a1 := d.start(call, t0.Add(10*time.Second), now)
+	a2 := d.start(call, t0.Add(5*time.Second), now)  // earlier: the timer is reset
+	a3 := d.start(call, t0.Add(20*time.Second), now) // later: it is not
 	if got, ok := a2.Deadline(); !ok || !got.Equal(t0.Add(5*time.Second)) {
 		t.Errorf("Deadline() = %v, %v; want %v", got, ok, t0.Add(5*time.Second))
 	}
@@ -108,7 +108,7 @@ func TestDeadlines_endAttempts(t *testing.T) {
 		t.Errorf("after the last attempt: heap %d, timer at %v; want empty, unset", len(d.heap), d.at)
 	}
 	d.fire() // a late firing finds nothing
-	a4 := d.start(call, now.Add(time.Second))
+	a4 := d.start(call, now.Add(time.Second), now)
 	if len(timer.set) != 5 || timer.set[4] != time.Second {
 		t.Errorf("timer set for %v; want reset for 1s once empty", timer.set)
 	}
@@ -124,7 +124,7 @@ func TestDeadlines_callEnds(t *testing.T) {
 	d, _ := fakeDeadlines(&now)
 
 	call, cancel := context.WithCancel(context.Background())
-	a := d.start(call, t0.Add(10*time.Second))
+	a := d.start(call, t0.Add(10*time.Second), now)
 	cancel()
 	checkEnd(t, "call canceled", a, context.Canceled)
 	d.end(a)
@@ -134,10 +134,10 @@ func TestDeadlines_callEnds(t *testing.T) {
 
 	expiredCall, cancelExpired := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancelExpired()
-	b := d.start(expiredCall, t0.Add(10*time.Second))
+	b := d.start(expiredCall, t0.Add(10*time.Second), now)
 	checkEnd(t, "call past its deadline", b, context.DeadlineExceeded)
 
-	c := d.start(context.Background(), t0) // deadline reached at once
+	c := d.start(context.Background(), t0, now) // deadline reached at once
 	checkEnd(t, "deadline already reached", c, context.DeadlineExceeded)
 	if len(d.heap) != 0 {
 		t.Errorf("heap holds %d attempts that started ended; want 0", len(d.heap))
@@ -157,7 +157,7 @@ func TestDeadlines_heap(t *testing.T) {
 	d, _ := fakeDeadlines(&now)
 	var as []*attemptContext
 	for i, s := range []int{7, 3, 9, 1, 8, 2, 6, 4, 5, 10} {
-		as = append(as, d.start(context.Background(), t0.Add(time.Duration(s)*time.Second)))
+		as = append(as, d.start(context.Background(), t0.Add(time.Duration(s)*time.Second), now))
 		if as[i].index < 0 {
 			t.Fatal("attempt not in the heap")
 		}
@@ -196,7 +196,7 @@ func TestDeadlines_heapOrder(t *testing.T) {
 			d.end(running[i])
 			running = slices.Delete(running, i, i+1)
 		} else {
-			running = append(running, d.start(context.Background(), t0.Add(time.Duration(1+rng.IntN(1000))*time.Millisecond)))
+			running = append(running, d.start(context.Background(), t0.Add(time.Duration(1+rng.IntN(1000))*time.Millisecond), now))
 		}
 		for i, a := range d.heap {
 			if a.index != i || (i > 0 && a.deadline.Before(d.heap[(i-1)/2].deadline)) {

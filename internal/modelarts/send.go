@@ -143,7 +143,8 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 	// are real time (package clock): they bound and measure real I/O.
 	// A shared read ends at the latest deadline of the calls waiting for
 	// it, which grows as calls join.
-	end := time.Now().Add(c.timeout)
+	now := time.Now()
+	end := now.Add(c.timeout)
 	deadline := end
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -158,12 +159,15 @@ func (c *Client) sendAlone(ctx context.Context, out *outgoing, cc *callConfig, f
 	refreshed := false
 	for retries := 0; ; {
 		res.Attempts++
-		began := time.Now()
+		began := now // the first attempt begins now
+		if res.Attempts > 1 {
+			began = time.Now()
+		}
 		if f != nil {
 			deadline = f.until(end)
 			f.attempts.Store(int32(res.Attempts))
 		}
-		answer, req, sent, err := c.attempt(ctx, out, cc, deadline, policy.AttemptTimeout, res.Attempts-1)
+		answer, req, sent, err := c.attempt(ctx, out, cc, began, deadline, policy.AttemptTimeout, res.Attempts-1)
 		if req == nil { // the request could not even be built
 			res.Attempts--
 			if f != nil {
@@ -248,13 +252,14 @@ func isAnswer(err error) bool {
 }
 
 // attempt builds, authenticates and sends one request, ending at deadline
-// or after timeout (if positive), whichever is sooner. It returns the
+// or after timeout (if positive) from now (when it begins), whichever is
+// sooner. It returns the
 // request it sent (nil if it could not build one) and whether the request
 // was written to the connection. resends counts the call's attempts before
 // this one; each attempt is a client span of its own.
-func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, deadline time.Time, timeout time.Duration, resends int) (res *response, req *http.Request, sent bool, err error) {
+func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, now, deadline time.Time, timeout time.Duration, resends int) (res *response, req *http.Request, sent bool, err error) {
 	if timeout > 0 {
-		if d := time.Now().Add(timeout); d.Before(deadline) {
+		if d := now.Add(timeout); d.Before(deadline) {
 			deadline = d
 		}
 	}
@@ -264,7 +269,7 @@ func (c *Client) attempt(ctx context.Context, out *outgoing, cc *callConfig, dea
 	// The client's deadlines keep it, with one timer for all attempts.
 	actx := ctx
 	if d, ok := ctx.Deadline(); !ok || deadline.Before(d) {
-		a := c.deadlines.start(ctx, deadline)
+		a := c.deadlines.start(ctx, deadline, now)
 		defer c.deadlines.end(a)
 		actx = a
 	}
