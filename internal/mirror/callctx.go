@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -27,11 +28,13 @@ import (
 // contextKeys are the keys learnt by [keyOf].
 var contextKeys = struct {
 	protocol, peer, originals  any // restCall's
+	span                       any // restCall's, from its parent
 	incoming, outgoing, stream any // inCall's
 }{
 	protocol:  keyOf(func(ctx context.Context) { callctx.Protocol(ctx) }),
 	peer:      keyOf(func(ctx context.Context) { peer.FromContext(ctx) }),
 	originals: keyOf(func(ctx context.Context) { vendorjson.OriginalsFrom(ctx) }),
+	span:      keyOf(func(ctx context.Context) { trace.SpanFromContext(ctx) }),
 	incoming:  keyOf(func(ctx context.Context) { metadata.FromIncomingContext(ctx) }),
 	outgoing:  keyOf(func(ctx context.Context) { metadata.FromOutgoingContext(ctx) }),
 	stream:    keyOf(func(ctx context.Context) { grpc.ServerTransportStreamFromContext(ctx) }),
@@ -74,19 +77,24 @@ func (p *keyProbe) Value(key any) any {
 type restCallKey struct{}
 
 // Value answers the call's protocol (REST), its peer, its Originals,
-// itself, and what its callctx.Room answers (the call's callctx.Call, once
+// itself, what its parent context holds under OpenTelemetry's span key
+// (looked up once, by asCall: the span lookups of a call's steps stop
+// here), and what its callctx.Room answers (the call's callctx.Call, once
 // callctx.Begin has made it there).
 func (c *restCall) Value(key any) any {
 	if key != nil {
-		switch key {
-		case restCallKey{}:
+		if _, ok := key.(restCallKey); ok {
 			return c
+		}
+		switch key {
 		case contextKeys.protocol:
 			return restProtocol
 		case contextKeys.peer:
 			return &c.peer
 		case contextKeys.originals:
 			return &c.originals
+		case contextKeys.span:
+			return c.span
 		}
 		if v, ok := c.room.Value(key); ok {
 			return v

@@ -231,26 +231,18 @@ func writeGatewayNotFound(w http.ResponseWriter) {
 	writeJSON(w, http.StatusNotFound, gatewayError{ErrorMsg: gatewayNotFoundMessage, ErrorCode: gatewayNotFoundCode, RequestID: w.Header().Get(headerRequestID)})
 }
 
-// onlyRoutes answers the gateway's 404 for a method and path the API does
-// not serve before next runs: before caller authentication, as the
-// vendor's gateway finds the API before it authenticates, so that an
-// unknown path is a 404 for every caller. Routing by grpc-gateway stays the
-// second line (with the same answer). next is given the rule that
-// matched.
-func onlyRoutes(next func(http.ResponseWriter, *http.Request, *route)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt := routeTable.find(r.Method, r.URL.EscapedPath())
-		if rt == nil {
-			if r.ContentLength != 0 {
-				// The body stays unread: closing the connection after
-				// the answer keeps net/http from reading it first.
-				w.Header().Set("Connection", "close")
-			}
-			writeGatewayNotFound(w)
-			return
-		}
-		next(w, r, rt)
-	})
+// notFound answers the gateway's 404 for a method and path the API does
+// not serve ([routes.find] finds no rule), before caller authentication:
+// the vendor's gateway finds the API before it authenticates, so an
+// unknown path is a 404 for every caller. Routing by grpc-gateway stays
+// the second line (with the same answer).
+func notFound(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		// The body stays unread: closing the connection after the answer
+		// keeps net/http from reading it first.
+		w.Header().Set("Connection", "close")
+	}
+	writeGatewayNotFound(w)
 }
 
 // writeJSON writes an error body. Like every body the mirror writes, and

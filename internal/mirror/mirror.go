@@ -42,6 +42,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -78,8 +79,9 @@ import (
 // ([WithRequestID]), the vendor gateway's 404 for a method and path the API
 // does not serve, the mark that tells the call's log line it came over
 // REST, the body limit (Options.MaxBodyBytes), caller authentication
-// (Options.CallerAuth) and, for a streaming route, the stream's setup
-// ([config.streams]), in that order.
+// (Options.CallerAuth), for a streaming route the stream's setup
+// ([config.serveStreaming]), and the query's check, in that order; then
+// grpc-gateway's mux of the route's service.
 func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
 	if opts.MaxBodyBytes < 0 {
 		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
@@ -87,9 +89,15 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	if opts.KeepAlive < 0 || opts.StreamWriteTimeout < 0 {
 		return nil, options.Errorf("mirror", "{KeepAlive} %s and {StreamWriteTimeout} %s may not be negative", opts.KeepAlive, opts.StreamWriteTimeout)
 	}
-	cfg := config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck,
-		keepAlive: options.Or(opts.KeepAlive, DefaultKeepAlive), streamWriteTimeout: options.Or(opts.StreamWriteTimeout, DefaultStreamWriteTimeout)}
-	mux := runtime.NewServeMux(
+	cfg := &config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck,
+		keepAlive: options.Or(opts.KeepAlive, DefaultKeepAlive), streamWriteTimeout: options.Or(opts.StreamWriteTimeout, DefaultStreamWriteTimeout),
+		propagator: opts.Propagator}
+	if p := opts.Propagator; p != nil {
+		for _, f := range p.Fields() {
+			cfg.traceFields = append(cfg.traceFields, http.CanonicalHeaderKey(f))
+		}
+	}
+	muxOptions := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &vendorMarshaler{JSONPb: runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
@@ -108,22 +116,90 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 		runtime.WithWriteContentLength(),
 		runtime.WithMiddlewares(nameSpan),
 		runtime.WithForwardResponseRewriter(asModelArtsSent),
-	)
+	}
 	if err := routeTable.checkOrder(); err != nil {
 		return nil, err
 	}
 	conn := newInProcess(interceptor, opts.StreamInterceptor, opts.Logger, services)
+	// One mux per service: a request is routed by its service's rules
+	// alone (routeTable.checkOrder compares those), and grpc-gateway does
+	// not first try, and fail to match, every other service's rules of its
+	// method (the new API's three DELETE rules before DeleteInstance's,
+	// each a failed match and an errors.As). A rule of a service New was
+	// not given goes to an empty mux, which answers it as not found.
+	b := &back{config: cfg, muxes: make([]*runtime.ServeMux, len(routeTable))}
 	for _, svc := range services {
+		mux := runtime.NewServeMux(muxOptions...)
 		if err := svc.Register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
 		}
+		for i := range routeTable {
+			if routeTable[i].service == svc.Desc.ServiceName {
+				b.muxes[i] = mux
+			}
+		}
 	}
-	h := cfg.streams(cfg.checkQuery(mux))
+	none := runtime.NewServeMux(muxOptions...)
+	for i, mux := range b.muxes {
+		if mux == nil {
+			b.muxes[i] = none
+		}
+	}
+	var next http.Handler = b
 	if cfg.auth != nil {
-		h = cfg.auth(h)
+		next = cfg.auth(next)
 	}
-	h = cfg.limitBody(h)
-	return WithRequestID(onlyRoutes(asCall(h))), nil
+	return &front{config: cfg, next: next}, nil
+}
+
+// front runs the mirror's steps before caller authentication, in one
+// frame: the request ID ([WithRequestID]), the gateway's 404 for a method
+// and path the API does not serve ([notFound]), the call's record with
+// the caller's trace context ([config.asCall]) and the body limit
+// ([config.limitBody]). next is caller
+// authentication (Options.CallerAuth) around [back], or back.
+type front struct {
+	*config
+	next http.Handler
+}
+
+func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	WithRequestID(w, r)
+	rt := routeTable.find(r.Method, r.URL.EscapedPath())
+	if rt == nil {
+		notFound(w, r)
+		return
+	}
+	r = f.asCall(r, rt)
+	if !f.limitBody(w, r) {
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// back runs the mirror's steps after caller authentication, in one frame:
+// for a streaming route, the stream's setup ([config.serveStreaming]);
+// the query's check ([config.checkQuery]); and grpc-gateway's mux of the
+// route's service.
+type back struct {
+	*config
+	muxes []*runtime.ServeMux // by index in routeTable
+}
+
+func (b *back) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := routeOf(r)
+	if rt == nil {
+		notFound(w, r) // CallerAuth gave a request without a call, to no route
+		return
+	}
+	mux := b.muxes[rt.index]
+	if rt.serverStreaming {
+		b.serveStreaming(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b.checkQuery(w, r, rt, mux)
+		}))
+		return
+	}
+	b.checkQuery(w, r, rt, mux)
 }
 
 // nameSpan names the request's server span, if one is recorded, after the
@@ -187,6 +263,16 @@ type Options struct {
 	// StreamWriteTimeout bounds each write of a streaming answer (an
 	// event, a keep-alive). Zero means [DefaultStreamWriteTimeout].
 	StreamWriteTimeout time.Duration
+	// Propagator, if set, is the trace propagator of a server that
+	// records no spans (OpenTelemetry off): the mirror carries a caller's
+	// trace context (the propagator's fields, traceparent and tracestate)
+	// into the call's context, as OpenTelemetry's HTTP handler with a
+	// no-op provider would, and marks a call whose request has none of
+	// its fields as carrying no trace context (callctx.Room.SetUntraced),
+	// which spares the call's steps their searches for one. Nil: the
+	// server records spans, and wraps the mirror in an HTTP handler that
+	// starts them (otelhttp).
+	Propagator propagation.TextMapPropagator
 }
 
 // config is the mirror's options, with defaults filled in.
@@ -197,27 +283,28 @@ type config struct {
 	auth               func(http.Handler) http.Handler
 	logger             *slog.Logger      // nil: nothing logged
 	check              *reqcheck.Checker // nil: bodies that fail the check are refused at once
+	propagator         propagation.TextMapPropagator
+	traceFields        []string // propagator's fields, as canonical header names
 }
 
 // limitBody refuses request bodies over c.maxBody: 413 at once (and a log
 // line) when the length is declared, an error on read when it is not. A
 // request without a body (net/http's NoBody) to a route whose rule reads
 // none (a GET, a DELETE) is passed on as it is: there is nothing to bound,
-// nor a body's error to keep for writeError.
-func (c *config) limitBody(next http.Handler) http.Handler {
+// nor a body's error to keep for writeError. It reports whether the
+// request goes on (false: it has been answered).
+func (c *config) limitBody(w http.ResponseWriter, r *http.Request) bool {
 	limit := c.maxBody
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			why := fmt.Sprintf("the request body exceeds %d bytes", limit)
-			c.logUnreadRequest(r.Context(), r, codes.InvalidArgument, why)
-			WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge, why, r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
-			return
-		}
-		if r.Body != http.NoBody || takesBody(r) {
-			r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
-		}
-		next.ServeHTTP(w, r)
-	})
+	if r.ContentLength > limit {
+		why := fmt.Sprintf("the request body exceeds %d bytes", limit)
+		c.logUnreadRequest(r.Context(), r, codes.InvalidArgument, why)
+		WriteError(w, r, apierror.New(codes.InvalidArgument, apierror.ReasonRequestTooLarge, why, r.Header.Get(headerRequestID)), http.StatusRequestEntityTooLarge)
+		return false
+	}
+	if r.Body != http.NoBody || takesBody(r) {
+		r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
+	}
+	return true
 }
 
 // takesBody reports whether the rule r's method and path match reads a
@@ -233,9 +320,9 @@ func takesBody(r *http.Request) bool {
 // certificate then work the same over both protocols. It also gives the
 // call a vendorjson.Originals, in which the service keeps ModelArts' JSON
 // beside the messages it reads from it, for the answer ([asModelArtsSent]).
-// (One copy of the request for all three.) The call keeps rt, the rule
-// its method and path matched ([onlyRoutes]), for the middleware after
-// it ([routeOf]).
+// (One copy of the request for all three: asCall returns it.) The call
+// keeps rt, the rule its method and path matched ([routes.find]), for the
+// steps after it ([routeOf]).
 //
 // The copy has neither Host nor RemoteAddr: grpc-gateway's handlers make
 // x-forwarded-host and x-forwarded-for metadata of them for every call
@@ -243,17 +330,38 @@ func takesBody(r *http.Request) bool {
 // lowered), which the call never sees (its incoming metadata is
 // [incomingMetadata]'s). The middleware after asCall finds the client's
 // address in the call's peer ([peerAddress]).
-func asCall(next http.Handler) func(http.ResponseWriter, *http.Request, *route) {
-	return func(w http.ResponseWriter, r *http.Request, rt *route) {
-		c := &restCall{Context: r.Context(), route: rt, addr: remoteAddr{r.RemoteAddr}, header: r.Header}
-		c.peer.Addr = &c.addr
-		if r.TLS != nil {
-			c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+//
+// With a propagator (Options.Propagator), the call's context holds the
+// caller's trace context, if the request has one; if not, the call is
+// marked untraced. Every call is marked anonymous
+// (callctx.Room.SetAnonymous): caller authentication (Options.CallerAuth)
+// runs after asCall, so an identity is never held below the call.
+func (cfg *config) asCall(r *http.Request, rt *route) *http.Request {
+	ctx, untraced := r.Context(), false
+	if cfg.propagator != nil {
+		untraced = true
+		for _, f := range cfg.traceFields {
+			if len(r.Header[f]) > 0 {
+				ctx, untraced = cfg.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header)), false
+				break
+			}
 		}
-		r = r.WithContext(c.withValues())
-		r.Host, r.RemoteAddr = "", ""
-		next.ServeHTTP(w, r)
 	}
+	c := &restCall{Context: ctx, route: rt, addr: remoteAddr{r.RemoteAddr}, header: r.Header}
+	if contextKeys.span != nil {
+		c.span = ctx.Value(contextKeys.span)
+	}
+	c.room.SetAnonymous()
+	if untraced {
+		c.room.SetUntraced()
+	}
+	c.peer.Addr = &c.addr
+	if r.TLS != nil {
+		c.peer.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	r = r.WithContext(c.withValues())
+	r.Host, r.RemoteAddr = "", ""
+	return r
 }
 
 // peerAddress returns the address of r's client: the one asCall recorded
@@ -287,6 +395,7 @@ func routeOf(r *http.Request) *route {
 // [asModelArtsSent]).
 type restCall struct {
 	context.Context
+	span      any // what Context holds under OpenTelemetry's span key
 	route     *route
 	header    http.Header // the request's, for its calls' incoming metadata
 	peer      peer.Peer
@@ -333,23 +442,20 @@ func outgoingHeader(key string) (string, bool) {
 	return "", false
 }
 
-// WithRequestID gives every REST request a request ID before next runs: the
-// caller's X-Request-Id if it is acceptable ([callctx.ValidRequestID]),
-// else a new one, which replaces the header the call pipeline reads. Every
-// answer, errors from middleware and routing included, carries it in
-// X-Request-Id.
-func WithRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ids := r.Header.Values(headerRequestID)
-		if len(ids) != 1 || !callctx.ValidRequestID(ids[0]) {
-			ids = []string{callctx.NewRequestID()}
-			r.Header[headerRequestID] = ids
-		}
-		// The request's one value, shared (a header's values are replaced,
-		// never changed in place): Set would copy it.
-		w.Header()[headerRequestID] = ids
-		next.ServeHTTP(w, r)
-	})
+// WithRequestID gives a REST request its request ID, the mirror's first
+// step: the caller's X-Request-Id if it is acceptable
+// ([callctx.ValidRequestID]), else a new one, which replaces the header
+// the call pipeline reads. Every answer, errors from middleware and
+// routing included, carries it in X-Request-Id (set in w's header here).
+func WithRequestID(w http.ResponseWriter, r *http.Request) {
+	ids := r.Header.Values(headerRequestID)
+	if len(ids) != 1 || !callctx.ValidRequestID(ids[0]) {
+		ids = []string{callctx.NewRequestID()}
+		r.Header[headerRequestID] = ids
+	}
+	// The request's one value, shared (a header's values are replaced,
+	// never changed in place): Set would copy it.
+	w.Header()[headerRequestID] = ids
 }
 
 const headerRequestID = "X-Request-Id"

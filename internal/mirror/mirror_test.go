@@ -316,6 +316,9 @@ func TestMirror_routingAndParsing(t *testing.T) {
 		{"options", http.MethodOptions, path, 404, "APIGW.0101"},
 		{"custom_method", "BREW", path, 404, "APIGW.0101"},
 		{"post_on_an_instance", http.MethodPost, path, 404, "APIGW.0101"},
+		// A rule of a service the mirror was not given (NotebookService's
+		// list): its service's mux is the empty one.
+		{"service_not_served", http.MethodGet, "/v1/p/notebooks", 404, "APIGW.0101"},
 		{"bad_query_value", http.MethodDelete, path + "?allow_missing=maybe", 400, "ModelArts.6332"},
 	}
 	for _, tt := range tests {
@@ -414,6 +417,36 @@ func TestMirror_unknownRoutesBeforeAuthentication(t *testing.T) {
 
 // TestMirror_bodiesEndAlike: success and error bodies end the same way,
 // with their closing brace and no newline.
+// TestMirror_authGivesAnotherRequest: a request CallerAuth passes on
+// without the call the mirror made of it is routed again: served when its
+// method and path match a rule, else the gateway's 404.
+func TestMirror_authGivesAnotherRequest(t *testing.T) {
+	t.Parallel()
+	fake := &fakeServer{}
+	anotherRequest := mirror.Options{CallerAuth: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r = r.WithContext(context.WithoutCancel(context.Background()))
+			r.URL.Path = r.Header.Get("X-Path")
+			r.URL.RawPath = ""
+			next.ServeHTTP(w, r)
+		})
+	}}
+	h, err := mirror.New(t.Context(), []mirror.Service{mirror.DevEnvService(fake)}, func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}, anotherRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	if got := call(t, ts, http.MethodDelete, path, map[string]string{"X-Path": "/v2/unknown"}); got.status != 404 || got.body["error_code"] != "APIGW.0101" {
+		t.Errorf("to no rule: %d %v; want the gateway's 404", got.status, got.body)
+	}
+	if got := call(t, ts, http.MethodDelete, path, map[string]string{"X-Path": "/v1/p/demanager/instances/other"}); got.status != 200 || len(fake.reqs) != 1 || fake.reqs[0].GetInstanceId() != "other" {
+		t.Errorf("to DeleteInstance: %d %v, the service saw %v; want it served for \"other\"", got.status, got.body, fake.reqs)
+	}
+}
+
 func TestMirror_bodiesEndAlike(t *testing.T) {
 	t.Parallel()
 	ok := serve(t, &fakeServer{}, nil)

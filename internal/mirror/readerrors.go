@@ -95,7 +95,7 @@ func quoted(v string) string {
 }
 
 // checkQuery checks a request's query parameters against the fields of
-// its route's message before next (grpc-gateway, which would answer with
+// the message of rt, its route, before next (grpc-gateway, which would answer with
 // its parser's words, before the call is authorized) reads them. Query
 // parameters that do not fit are answered after authorization, as the
 // body's are: the error goes into the request's context
@@ -103,25 +103,22 @@ func quoted(v string) string {
 // authorized, and next sees no query string. Without c.check, such a
 // request is answered at once. Parameters the API does not know are left
 // alone, as grpc-gateway ignores them.
-func (c *config) checkQuery(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt := routeOf(r)
-		if rt == nil || rt.wholeBody || r.URL.RawQuery == "" {
-			next.ServeHTTP(w, r)
+func (c *config) checkQuery(w http.ResponseWriter, r *http.Request, rt *route, next http.Handler) {
+	if rt.wholeBody || r.URL.RawQuery == "" {
+		next.ServeHTTP(w, r)
+		return
+	}
+	if e := queryError(rt, r.URL.RawQuery); e != nil {
+		if c.check == nil {
+			e.write(c, w, r)
 			return
 		}
-		if e := queryError(rt, r.URL.RawQuery); e != nil {
-			if c.check == nil {
-				e.write(c, w, r)
-				return
-			}
-			u := *r.URL
-			u.RawQuery = ""
-			r = r.WithContext(reqcheck.WithFinding(r.Context(), e))
-			r.URL = &u
-		}
-		next.ServeHTTP(w, r)
-	})
+		u := *r.URL
+		u.RawQuery = ""
+		r = r.WithContext(reqcheck.WithFinding(r.Context(), e))
+		r.URL = &u
+	}
+	next.ServeHTTP(w, r)
 }
 
 // queryError returns what is wrong with rawQuery for rt, or nil.

@@ -17,6 +17,8 @@ import (
 // name and rule, for errors; and whether it streams its answer.
 type route struct {
 	rpc       string
+	service   string // the RPC's service's full name
+	index     int    // in routeTable
 	template  string
 	method    string
 	segments  []string
@@ -33,7 +35,7 @@ type route struct {
 // routes lists the mirror's HTTP rules, read from the proto's
 // google.api.http options, so that it cannot drift from what grpc-gateway
 // serves; the mirror answers what they do not match as the vendor's
-// gateway does ([onlyRoutes]).
+// gateway does ([notFound]).
 type routes []route
 
 // routeTable holds the rules of the RPCs the facade serves (package
@@ -50,7 +52,7 @@ func readRoutes(table *rpcdecl.Table) routes {
 			method, path := httpRule(r)
 			if method != "" {
 				segs, vars := templateSegments(path)
-				rs = append(rs, route{rpc: rpc.FullMethod, template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*", body: r.GetBody() != "",
+				rs = append(rs, route{rpc: rpc.FullMethod, service: string(rpc.Desc.Parent().FullName()), index: len(rs), template: path, method: method, segments: segs, input: rpc.Desc.Input(), vars: vars, wholeBody: r.GetBody() == "*", body: r.GetBody() != "",
 					serverStreaming: rpc.Desc.IsStreamingServer()})
 			}
 		}
@@ -98,8 +100,8 @@ func templateSegments(path string) (segs, vars []string) {
 // after the other (TestRoutesAsTheGatewayRoutes).
 func (rs routes) find(method, escapedPath string) *route {
 	// Its segments are cut into an array on the stack, not a slice
-	// strings.Split allocates. (A request is routed once, by onlyRoutes:
-	// the middleware after it reads the rule from the call, routeOf.)
+	// strings.Split allocates. (A request is routed once, by the mirror's
+	// first step: the steps after it read the rule from the call, routeOf.)
 	var buf [maxRouteSegments]string
 	segs, ok := cutSegments(buf[:0], strings.TrimPrefix(escapedPath, "/"))
 	if !ok {
@@ -142,8 +144,8 @@ func cutSegments(segs []string, path string) ([]string, bool) {
 // the proto), so of two rules that both match a path, the one declared
 // later wins: a rule with a literal segment where an earlier rule has a
 // variable (GET .../notebooks/all beside GET .../notebooks/{id}) must
-// come later. (Services have paths of their own; rules of two services
-// are not compared.)
+// come later. (Each service has a mux of its own, see [New]: rules of two
+// services are not compared.)
 func (rs routes) checkOrder() error {
 	for i := range rs {
 		if len(rs[i].segments) > maxRouteSegments {

@@ -37,7 +37,7 @@ type streamingKey struct{}
 // streaming is what the mirror knows of a request to a streaming route:
 // whether it is answered with Server-Sent Events, and the call the
 // gateway started for it (set by [inProcess.NewStream]), which
-// [config.streams] ends before the request's handler returns.
+// [config.serveStreaming] ends before the request's handler returns.
 type streaming struct {
 	sse  *sseStream // nil: newline-delimited JSON
 	call *streamCall
@@ -50,7 +50,7 @@ func streamingFrom(ctx context.Context) *streaming {
 	return s
 }
 
-// streams prepares requests to streaming routes for a long answer: it
+// serveStreaming prepares a request to a streaming route for a long answer: it
 // takes the resume token from Last-Event-ID ([resumeFromLastEventID]),
 // bounds each write instead of the whole answer (the server's
 // WriteTimeout, sized for the longest unary call, would fail the first
@@ -59,24 +59,17 @@ func streamingFrom(ctx context.Context) *streaming {
 // read), and chooses between Server-Sent Events and newline-delimited
 // JSON. When next returns, the streaming call has ended too: its
 // handler's goroutine does not outlive the request.
-func (c *config) streams(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt := routeOf(r)
-		if rt == nil || !rt.serverStreaming {
-			next.ServeHTTP(w, r)
-			return
-		}
-		resumeFromLastEventID(r)
-		sw := &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: c.streamWriteTimeout}
-		st := &streaming{}
-		if acceptsEventStream(r.Header) {
-			st.sse = &sseStream{w: sw, r: r, keepAlive: c.keepAlive, inSnapshot: !resumes(r)}
-		}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)))
-		if st.call != nil {
-			st.call.end()
-		}
-	})
+func (c *config) serveStreaming(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	resumeFromLastEventID(r)
+	sw := &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: c.streamWriteTimeout}
+	st := &streaming{}
+	if acceptsEventStream(r.Header) {
+		st.sse = &sseStream{w: sw, r: r, keepAlive: c.keepAlive, inSnapshot: !resumes(r)}
+	}
+	next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), streamingKey{}, st)))
+	if st.call != nil {
+		st.call.end()
+	}
 }
 
 // resumeFromLastEventID makes the Last-Event-ID header (what an

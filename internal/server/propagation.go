@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http"
 
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
@@ -18,7 +17,8 @@ import (
 // propagator's fields and, when a caller sent one, put the caller's span
 // context into the call's context as the no-op handlers did (a remote,
 // non-recording span: the requests to ModelArts then carry the caller's
-// trace and span IDs).
+// trace and span IDs). Over REST, the mirror does the same
+// (mirror.Options.Propagator).
 
 // traceContextExtractor returns what carries a caller's trace context into
 // a gRPC call's context (the unary calls' first step).
@@ -79,22 +79,4 @@ func (c incomingCarrier) Keys() []string {
 		keys = append(keys, k)
 	}
 	return keys
-}
-
-// traceContextHandler carries a caller's trace context into a REST
-// request's context.
-func traceContextHandler(next http.Handler, p propagation.TextMapPropagator) http.Handler {
-	var fields []string
-	for _, f := range p.Fields() {
-		fields = append(fields, http.CanonicalHeaderKey(f))
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, f := range fields {
-			if len(r.Header[f]) > 0 {
-				r = r.WithContext(p.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
-				break
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -36,6 +36,11 @@ func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor, streamIntercep
 	}
 	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check,
 		StreamInterceptor: streamInterceptor}
+	if !opts.Tracing.Recording() {
+		// The mirror carries a caller's trace context itself (see
+		// propagation.go for why not otelhttp with a no-op provider).
+		mirrorOpts.Propagator = opts.Tracing.Propagator
+	}
 	var err error
 	if s.mirror, err = mirror.New(s.restBaseCtx, []mirror.Service{mirror.DevEnvService(s.svc), mirror.NotebookService(s.svc)}, interceptor, mirrorOpts); err != nil {
 		return fmt.Errorf("server: REST mirror: %w", err)
@@ -45,8 +50,6 @@ func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor, streamIntercep
 			otelhttp.WithTracerProvider(opts.Tracing.Provider), otelhttp.WithPropagators(opts.Tracing.Propagator),
 			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
-	} else {
-		s.mirror = traceContextHandler(s.mirror, opts.Tracing.Propagator)
 	}
 	if opts.HTTPListener != nil {
 		s.httpServer = &http.Server{

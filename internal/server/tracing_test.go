@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -260,6 +261,7 @@ func TestTracing_off(t *testing.T) {
 		if parent != "" {
 			req.Header.Set("traceparent", parent)
 		}
+		req.Header.Set("X-Request-Id", "trace-off-rest-"+strconv.Itoa(i))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -270,21 +272,24 @@ func TestTracing_off(t *testing.T) {
 			t.Errorf("REST request %d (traceparent %q): ModelArts received traceparent %q", i, parent, got)
 		}
 	}
-	// The traced gRPC call's log line carries the caller's trace ID.
-	found := false
+	// The traced calls' log lines carry the caller's trace ID (over gRPC
+	// and REST), the untraced REST call's none.
+	want := map[string]any{"trace-off-1": callerTraceID, "trace-off-rest-0": callerTraceID, "trace-off-rest-1": nil}
+	found := map[string]bool{}
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("a log line is not JSON: %v\n%s", err, l)
 		}
-		if m["msg"] == "rpc" && m["request_id"] == "trace-off-1" {
-			found = true
-			if m["trace_id"] != callerTraceID {
-				t.Errorf("the traced call's log line has trace_id %v; want %s", m["trace_id"], callerTraceID)
+		id, _ := m["request_id"].(string)
+		if w, ok := want[id]; ok && m["msg"] == "rpc" {
+			found[id] = true
+			if m["trace_id"] != w {
+				t.Errorf("the log line of %s has trace_id %v; want %v", id, m["trace_id"], w)
 			}
 		}
 	}
-	if !found {
-		t.Error("no log line of the traced call")
+	if len(found) != len(want) {
+		t.Errorf("log lines of %v; want one of each of %v", found, want)
 	}
 }
