@@ -18,7 +18,14 @@ import (
 //
 // Its cancellation is a [context.WithCancelCause] below it: contexts
 // derived from it (net/http's, for each request) hang on that one as on
-// a context.WithDeadline's.
+// a context.WithDeadline's, and end with it. At the deadline their cause
+// is context.DeadlineExceeded, which is what net/http reports (HTTP/1.1
+// through its own derived context's cause, HTTP/2 through this context's
+// Err); their Err is context.Canceled, where a WithDeadline's children
+// say context.DeadlineExceeded: code that derives a context from an
+// attempt's and reads its Err, rather than its cause, would see the
+// difference (nothing in the client does;
+// TestAttemptTimeout_errorIsDeadlineExceeded).
 type attemptContext struct {
 	context.Context // context.WithCancelCause of the call's
 	cancel          context.CancelCauseFunc

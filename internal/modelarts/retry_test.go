@@ -3,6 +3,7 @@ package modelarts_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devenv-facade/devenv-facade/internal/clock/clocktest"
+	"github.com/devenv-facade/devenv-facade/internal/cloudauth"
 	"github.com/devenv-facade/devenv-facade/internal/modelarts"
 )
 
@@ -204,5 +206,35 @@ func TestMaxInFlight(t *testing.T) {
 	go func() { <-entered }() // the third call's turn at the handler
 	if _, err := deleteInstance(t.Context(), c, testProject, testInstance); err != nil {
 		t.Errorf("after the slot freed: %v", err)
+	}
+}
+
+// TestAttemptTimeout_errorIsDeadlineExceeded: an attempt its timeout
+// ends (the call's only bound: no caller deadline) fails with
+// context.DeadlineExceeded, over HTTP/1.1 and over h2c, as an attempt
+// under a context.WithDeadline did; and the call's own context is left
+// as it was.
+func TestAttemptTimeout_errorIsDeadlineExceeded(t *testing.T) {
+	t.Parallel()
+	for _, h2c := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http1", true: "h2c"}[h2c], func(t *testing.T) {
+			t.Parallel()
+			stalled := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+			url, _ := serveH2C(t, stalled, 0)
+			hc := modelarts.NewHTTPClientWith(modelarts.TransportOptions{UnencryptedHTTP2: h2c})
+			defer hc.CloseIdleConnections()
+			c, err := modelarts.NewClient(hc, url, modelarts.Options{Credentials: cloudauth.Token("service-token"),
+				Retry: modelarts.RetryPolicy{MaxAttempts: 1, AttemptTimeout: 50 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
+			if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v; want context.DeadlineExceeded", err)
+			}
+			if res.Attempts != 1 || t.Context().Err() != nil {
+				t.Errorf("%d attempts, call's context %v; want 1, not ended", res.Attempts, t.Context().Err())
+			}
+		})
 	}
 }
