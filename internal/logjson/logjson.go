@@ -83,9 +83,15 @@ func NewHandler(w io.Writer, opts Options) *Handler {
 // written are written after their Handle has returned.
 func (h *Handler) Flush() { h.w.flushed() }
 
-// Enabled reports whether level is at least the handler's level.
-func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.slow.Enabled(ctx, level)
+// Enabled reports whether level is at least the handler's level, as
+// slog's handler with the same Level does (asked on every call's line, it
+// answers without asking slog's handler).
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	least := slog.LevelInfo
+	if h.opts.Level != nil {
+		least = h.opts.Level.Level()
+	}
+	return level >= least
 }
 
 // WithAttrs returns slog's JSON handler with attrs (on the same writer):

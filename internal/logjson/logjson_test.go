@@ -251,3 +251,22 @@ func BenchmarkCallLinesToPipe(b *testing.B) {
 		})
 	}
 }
+
+// TestHandler_enabled: a Handler is enabled for the levels slog's JSON
+// handler with the same Level is, a LevelVar's changes included.
+func TestHandler_enabled(t *testing.T) {
+	t.Parallel()
+	v := &slog.LevelVar{}
+	for _, lv := range []slog.Leveler{nil, slog.LevelDebug, slog.LevelWarn, slog.Level(3), v} {
+		h := logjson.NewHandler(io.Discard, logjson.Options{Level: lv})
+		s := slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: lv})
+		for _, set := range []slog.Level{slog.LevelInfo, slog.LevelError} {
+			v.Set(set)
+			for l := slog.LevelDebug - 2; l <= slog.LevelError+2; l++ {
+				if got, want := h.Enabled(context.Background(), l), s.Enabled(context.Background(), l); got != want {
+					t.Errorf("Level %v (var at %v): Enabled(%v) = %v; slog's %v", lv, set, l, got, want)
+				}
+			}
+		}
+	}
+}

@@ -64,3 +64,17 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkString(t, s) })
 }
+
+// BenchmarkAppendString is the keys and string values of a call's line.
+func BenchmarkAppendString(b *testing.B) {
+	strs := []string{"rpc", "INFO", "method", "/modelarts.devenv.v1.DevEnvService/DeleteInstance", "protocol", "rest", "code", "OK",
+		"duration_ms", "request_id", "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "peer", "127.0.0.1:51532", "project_id",
+		"0123456789abcdef0123456789abcdef", "instance_id", "fault-n7414981", "credentials", "caller", "upstream_attempts"}
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		buf = buf[:0]
+		for _, s := range strs {
+			buf = appendString(buf, s)
+		}
+	}
+}
