@@ -22,7 +22,6 @@ import (
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
-	"github.com/devenv-facade/devenv-facade/internal/logjson"
 )
 
 // callerToken returns the caller's x-auth-token metadata, or "".
@@ -236,9 +235,7 @@ func (s *Service) logCall(ctx context.Context, method, requestID string, start t
 		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
 		slog.String("request_id", requestID))
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		// A gRPC peer's address (*net.TCPAddr) is written by the facade's
-		// handler without making its string.
-		attrs = append(attrs, slog.Attr{Key: "peer", Value: logjson.AddrValue(p.Addr)})
+		attrs = append(attrs, slog.String("peer", p.Addr.String()))
 	}
 	if typed && e.Domain() != "" {
 		attrs = append(attrs, slog.String("reason", e.Reason()))

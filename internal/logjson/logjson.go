@@ -22,7 +22,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -221,58 +220,8 @@ func (h *Handler) appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 		}
 		b = appendKey(b, key)
 		return appendFloat(b, f), true
-	case slog.KindLogValuer:
-		if a, ok := v.Any().(*tcpAddr); ok {
-			if addr, ok := appendTCPAddr(appendKey(b, key), (*net.TCPAddr)(a)); ok {
-				return addr, true
-			}
-		}
 	}
-	return b, false // groups, times, errors, other values, other LogValuers, empty attributes
-}
-
-// AddrValue returns a as a log attribute's value: a.String(), which is
-// what every handler writes. A *net.TCPAddr (a gRPC call's peer) is
-// given as itself, which a Handler writes without making the string (two
-// allocations); other handlers resolve it to the string (slog.LogValuer).
-func AddrValue(a net.Addr) slog.Value {
-	if t, ok := a.(*net.TCPAddr); ok && t != nil {
-		return slog.AnyValue((*tcpAddr)(t))
-	}
-	return slog.StringValue(a.String())
-}
-
-// tcpAddr is a *net.TCPAddr as a log value ([AddrValue]).
-type tcpAddr net.TCPAddr
-
-// LogValue returns the address's String.
-func (a *tcpAddr) LogValue() slog.Value { return slog.StringValue((*net.TCPAddr)(a).String()) }
-
-// appendTCPAddr appends a.String() as a JSON string for an address
-// without a zone whose IP is empty, IPv4 or IPv6 (whose text, digits, dots,
-// colons and hex letters, needs no escaping), or reports false.
-func appendTCPAddr(b []byte, a *net.TCPAddr) ([]byte, bool) {
-	if a.Zone != "" || (len(a.IP) != 0 && len(a.IP) != net.IPv4len && len(a.IP) != net.IPv6len) {
-		return b, false
-	}
-	b = append(b, '"')
-	mark := len(b)
-	b, err := a.IP.AppendText(b)
-	if err != nil {
-		return b[:mark-1], false
-	}
-	for _, c := range b[mark:] {
-		if c == ':' { // IPv6: net.JoinHostPort brackets it
-			b = append(b, 0)
-			copy(b[mark+1:], b[mark:])
-			b[mark] = '['
-			b = append(b, ']')
-			break
-		}
-	}
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(a.Port), 10)
-	return append(b, '"'), true
+	return b, false // groups, times, errors, other values, LogValuers, empty attributes
 }
 
 // appendFloat appends f as strconv.AppendFloat(b, f, 'f', -1, 64) does.
