@@ -185,11 +185,23 @@ func splitMethod(fullMethod string) (service, method string) {
 }
 
 func (m *serverMetrics) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return m.unary(ctx, req, info, handler, nil)
+}
+
+// unary counts and times a unary call: handler's, or inner's around
+// handler when inner is not nil.
+func (m *serverMetrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler, inner grpc.UnaryServerInterceptor) (any, error) {
 	s := m.seriesFor(info.FullMethod, typeUnary, callctx.Protocol(ctx))
 	start := time.Now()
 	s.started.Inc()
 	s.received.Inc()
-	resp, err := handler(ctx, req)
+	var resp any
+	var err error
+	if inner != nil {
+		resp, err = inner(ctx, req, info, handler)
+	} else {
+		resp, err = handler(ctx, req)
+	}
 	if err == nil {
 		s.sent.Inc()
 	}

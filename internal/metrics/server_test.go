@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +107,54 @@ grpc_server_msg_sent_total{grpc_method="Watch",grpc_service="grpc.health.v1.Heal
 	}
 	if n := testutil.CollectAndCount(m.Registry(), "grpc_server_handling_seconds"); n != 3 {
 		t.Errorf("%d handling-time series; want 3 (GetInstance over gRPC and REST, Watch)", n)
+	}
+}
+
+// TestServerMetrics_around: the interceptor with an inner one runs it
+// inside, handing it the call and the handler, and counts what the inner
+// one answers (which may differ from the handler's); without one it is
+// the plain interceptor.
+func TestServerMetrics_around(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	if m.UnaryServerInterceptorAround(nil) == nil {
+		t.Fatal("no interceptor without an inner one")
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/modelarts.devenv.v1.DevEnvService/DeleteInstance"}
+	type key struct{}
+	var seen []string
+	inner := func(ctx context.Context, req any, i *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		seen = append(seen, fmt.Sprintf("%v %v %v", ctx.Value(key{}), req, i == info))
+		resp, err := h(ctx, req)
+		if req == "refuse" { // the inner interceptor's own answer
+			return nil, status.Error(codes.PermissionDenied, "no")
+		}
+		return resp, err
+	}
+	unary := m.UnaryServerInterceptorAround(inner)
+	ctx := context.WithValue(context.Background(), key{}, "call")
+	handled := 0
+	ok := func(context.Context, any) (any, error) { handled++; return "resp", nil }
+	if resp, err := unary(ctx, "req", info, ok); resp != "resp" || err != nil {
+		t.Errorf("answer %v, %v; want the handler's", resp, err)
+	}
+	if _, err := unary(ctx, "refuse", info, ok); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("error %v; want the inner interceptor's PermissionDenied", err)
+	}
+	if want := []string{"call req true", "call refuse true"}; !slices.Equal(seen, want) || handled != 2 {
+		t.Errorf("inner saw %q and the handler ran %d times; want %q, 2", seen, handled, want)
+	}
+	want := `
+# HELP grpc_server_handled_total Total number of RPCs completed on the server, regardless of success or failure.
+# TYPE grpc_server_handled_total counter
+grpc_server_handled_total{grpc_code="OK",grpc_method="DeleteInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 1
+grpc_server_handled_total{grpc_code="PermissionDenied",grpc_method="DeleteInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 1
+# HELP grpc_server_msg_sent_total Total number of gRPC stream messages sent by the server.
+# TYPE grpc_server_msg_sent_total counter
+grpc_server_msg_sent_total{grpc_method="DeleteInstance",grpc_service="modelarts.devenv.v1.DevEnvService",grpc_type="unary",protocol="grpc"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "grpc_server_handled_total", "grpc_server_msg_sent_total"); err != nil {
+		t.Error(err)
 	}
 }
 
