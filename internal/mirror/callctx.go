@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"net/http/httptrace"
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -80,27 +82,67 @@ type restCallKey struct{}
 // itself, what its parent context holds under OpenTelemetry's span key
 // (looked up once, by asCall: the span lookups of a call's steps stop
 // here), and what its callctx.Room answers (the call's callctx.Call, once
-// callctx.Begin has made it there).
+// callctx.Begin has made it there). Of a key no layer below the record
+// holds ([absentBelowREST], Options.AbsentBelow) it answers none, rather
+// than have the lookup search net/http's layers for it.
 func (c *restCall) Value(key any) any {
+	if v, ok := c.value(key); ok {
+		return v
+	}
 	if key != nil {
-		if _, ok := key.(restCallKey); ok {
-			return c
-		}
-		switch key {
-		case contextKeys.protocol:
-			return restProtocol
-		case contextKeys.peer:
-			return &c.peer
-		case contextKeys.originals:
-			return &c.originals
-		case contextKeys.span:
-			return c.span
-		}
 		if v, ok := c.room.Value(key); ok {
 			return v
 		}
+		for _, k := range absentBelowREST {
+			if key == k {
+				return nil
+			}
+		}
+		for _, k := range c.absentBelow {
+			if key == k {
+				return nil
+			}
+		}
 	}
 	return c.Context.Value(key)
+}
+
+// value answers the keys whose values only the record itself sets in a
+// REST call's context (ok true): itself, the protocol, the peer, the
+// Originals and the span key's value from below. [inCall.Value] asks it
+// directly, past the layers between the two (caller authentication, the
+// request's pending record, grpc-gateway's handler), none of which sets
+// them.
+func (c *restCall) value(key any) (any, bool) {
+	if key == nil {
+		return nil, false
+	}
+	if _, ok := key.(restCallKey); ok {
+		return c, true
+	}
+	switch key {
+	case contextKeys.protocol:
+		return restProtocol, true
+	case contextKeys.peer:
+		return &c.peer, true
+	case contextKeys.originals:
+		return &c.originals, true
+	case contextKeys.span:
+		return c.span, true
+	}
+	return nil, false
+}
+
+// absentBelowREST are the keys of values no layer below a REST call's
+// record holds: what the request check found (reqcheck.WithFinding, set by
+// the mirror's query check and the interceptors, above the record) and a
+// client trace (httptrace.WithClientTrace, which the ModelArts client's
+// attempts add above it, after looking for one to compose with). Below
+// the record are only net/http's server layers and the caller's trace
+// context (Options.Propagator, or OpenTelemetry's handler).
+var absentBelowREST = [...]any{
+	keyOf(func(ctx context.Context) { reqcheck.FromContext(ctx) }),
+	keyOf(func(ctx context.Context) { httptrace.ContextClientTrace(ctx) }),
 }
 
 // withValues returns c itself as the call's context, or, for values whose
@@ -131,6 +173,7 @@ type inCall struct {
 	stream      transportStream
 	args        any
 	interceptor grpc.UnaryServerInterceptor
+	rc          *restCall // the REST request's record; nil: none
 }
 
 // inCallKey is the key an inCall answers itself for.
@@ -148,7 +191,7 @@ func newInCall(ctx context.Context, method string, args any, interceptor grpc.Un
 	} else {
 		c = &inCall{}
 	}
-	c.Context, c.stream.method, c.args, c.interceptor = ctx, method, args, interceptor
+	c.Context, c.stream.method, c.args, c.interceptor, c.rc = ctx, method, args, interceptor, rc
 	if rc != nil {
 		c.incoming = incomingMetadata(rc.header)
 	}
@@ -163,12 +206,15 @@ func newInCall(ctx context.Context, method string, args any, interceptor grpc.Un
 }
 
 // Value answers the call's incoming metadata, its outgoing metadata (none:
-// the gateway's is hidden), its transport stream, and itself.
+// the gateway's is hidden), its transport stream, itself, and what only
+// its REST request's record sets ([restCall.value]), asked of the record
+// directly.
 func (c *inCall) Value(key any) any {
 	if key != nil {
-		switch key {
-		case inCallKey{}:
+		if _, ok := key.(inCallKey); ok {
 			return c
+		}
+		switch key {
 		case contextKeys.incoming:
 			if c.incoming == nil {
 				break // the gateway's context has none either
@@ -178,6 +224,11 @@ func (c *inCall) Value(key any) any {
 			return noOutgoing
 		case contextKeys.stream:
 			return &c.stream
+		}
+		if c.rc != nil {
+			if v, ok := c.rc.value(key); ok {
+				return v
+			}
 		}
 	}
 	return c.Context.Value(key)

@@ -91,7 +91,7 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	}
 	cfg := &config{maxBody: options.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes), logger: opts.Logger, auth: opts.CallerAuth, check: opts.RequestCheck,
 		keepAlive: options.Or(opts.KeepAlive, DefaultKeepAlive), streamWriteTimeout: options.Or(opts.StreamWriteTimeout, DefaultStreamWriteTimeout),
-		propagator: opts.Propagator}
+		propagator: opts.Propagator, absentBelow: opts.AbsentBelow}
 	if p := opts.Propagator; p != nil {
 		for _, f := range p.Fields() {
 			cfg.traceFields = append(cfg.traceFields, http.CanonicalHeaderKey(f))
@@ -273,6 +273,11 @@ type Options struct {
 	// server records spans, and wraps the mirror in an HTTP handler that
 	// starts them (otelhttp).
 	Propagator propagation.TextMapPropagator
+	// AbsentBelow are context keys (besides the mirror's own) whose values
+	// no layer below a call's record holds (only net/http's server layers
+	// and the caller's trace context are there): the record answers them
+	// with none instead of having each lookup search those layers.
+	AbsentBelow []any
 }
 
 // config is the mirror's options, with defaults filled in.
@@ -285,6 +290,7 @@ type config struct {
 	check              *reqcheck.Checker // nil: bodies that fail the check are refused at once
 	propagator         propagation.TextMapPropagator
 	traceFields        []string // propagator's fields, as canonical header names
+	absentBelow        []any
 }
 
 // limitBody refuses request bodies over c.maxBody: 413 at once (and a log
@@ -347,7 +353,7 @@ func (cfg *config) asCall(r *http.Request, rt *route) *http.Request {
 			}
 		}
 	}
-	c := &restCall{Context: ctx, route: rt, addr: remoteAddr{r.RemoteAddr}, header: r.Header}
+	c := &restCall{Context: ctx, route: rt, addr: remoteAddr{r.RemoteAddr}, header: r.Header, absentBelow: cfg.absentBelow}
 	if contextKeys.span != nil {
 		c.span = ctx.Value(contextKeys.span)
 	}
@@ -395,17 +401,19 @@ func routeOf(r *http.Request) *route {
 // [asModelArtsSent]).
 type restCall struct {
 	context.Context
-	span      any // what Context holds under OpenTelemetry's span key
-	route     *route
-	header    http.Header // the request's, for its calls' incoming metadata
-	peer      peer.Peer
-	addr      remoteAddr
-	originals vendorjson.Originals
-	room      callctx.Room
-	in        inCall
-	inTaken   atomic.Bool // in is the context of a call
-	answer    answer
-	answered  atomic.Bool // answer holds a call's answer
+	span  any // what Context holds under OpenTelemetry's span key
+	route *route
+	// absentBelow: Options.AbsentBelow, keys the record answers with none.
+	absentBelow []any
+	header      http.Header // the request's, for its calls' incoming metadata
+	peer        peer.Peer
+	addr        remoteAddr
+	originals   vendorjson.Originals
+	room        callctx.Room
+	in          inCall
+	inTaken     atomic.Bool // in is the context of a call
+	answer      answer
+	answered    atomic.Bool // answer holds a call's answer
 }
 
 // remoteAddr is a REST caller's address as net/http gives it

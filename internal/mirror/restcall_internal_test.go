@@ -2,13 +2,17 @@ package mirror
 
 import (
 	"context"
+	"net/http/httptrace"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
+	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -78,5 +82,62 @@ func TestRestCall_holdsItsCall(t *testing.T) {
 	want, _ := vendorjson.Marshal(resp)
 	if err1 != nil || err2 != nil || string(b1) != string(want) || string(b2) != string(want) {
 		t.Errorf("marshaled %s (%v) and %s (%v); want %s", b1, err1, b2, err2, want)
+	}
+}
+
+// askedCtx is a context layer that counts the lookups that reach it.
+type askedCtx struct {
+	context.Context
+	asked int
+}
+
+func (c *askedCtx) Value(key any) any {
+	c.asked++
+	return c.Context.Value(key)
+}
+
+// TestRestCall_lookupsStop: what only a REST call's record sets is
+// answered to its in-process call's context without asking the layers
+// between them (caller authentication's, grpc-gateway's), and what no
+// layer below the record holds (a request check's finding, a client trace,
+// Options.AbsentBelow's keys) without asking the layers below it; values
+// set in between are still found.
+func TestRestCall_lookupsStop(t *testing.T) {
+	t.Parallel()
+	type otherKey struct{}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, Remote: true})
+	below := &askedCtx{Context: trace.ContextWithRemoteSpanContext(context.Background(), sc)}
+	c := &restCall{Context: below, absentBelow: []any{otherKey{}}}
+	c.span = below.Value(contextKeys.span)
+	c.peer.Addr = &c.addr
+	between := &askedCtx{Context: metadata.NewOutgoingContext(c.withValues(), metadata.Pairs("k", "v"))}
+	in, _ := newInCall(between, "/s/m", nil, nil)
+	between.asked, below.asked = 0, 0
+
+	if callctx.Protocol(in) != callctx.ProtocolREST {
+		t.Error("the protocol is not REST")
+	}
+	if p, ok := peer.FromContext(in); !ok || p != &c.peer {
+		t.Error("the peer is not the record's")
+	}
+	if vendorjson.OriginalsFrom(in) != &c.originals {
+		t.Error("the Originals are not the record's")
+	}
+	if !trace.SpanContextFromContext(in).Equal(sc) {
+		t.Error("the span is not the one below the record")
+	}
+	if between.asked != 0 || below.asked != 0 {
+		t.Errorf("the layers between the in-process call and the record were asked %d times, below it %d; want 0", between.asked, below.asked)
+	}
+
+	if reqcheck.FromContext(between) != nil || httptrace.ContextClientTrace(between) != nil || between.Value(otherKey{}) != nil {
+		t.Error("a value no layer below the record holds was found")
+	}
+	if below.asked != 0 {
+		t.Errorf("the layers below the record were asked %d times; want 0", below.asked)
+	}
+	finding := reqcheck.WithFinding(c.withValues(), &readError{400, "Facade.INVALID_ARGUMENT", "bad query"})
+	if reqcheck.FromContext(finding) == nil {
+		t.Error("a finding set above the record is not found")
 	}
 }

@@ -35,7 +35,10 @@ func (s *Server) newREST(interceptor grpc.UnaryServerInterceptor, streamIntercep
 		}
 	}
 	mirrorOpts := mirror.Options{MaxBodyBytes: maxRequestBody, Logger: opts.Logger, CallerAuth: authenticate, RequestCheck: s.check,
-		StreamInterceptor: streamInterceptor}
+		StreamInterceptor: streamInterceptor,
+		// A REST request's pending record (holdREST) is made above the
+		// mirror's record of its call, never below.
+		AbsentBelow: []any{streamKey{}}}
 	if !opts.Tracing.Recording() {
 		// The mirror carries a caller's trace context itself (see
 		// propagation.go for why not otelhttp with a no-op provider).
