@@ -153,16 +153,27 @@ type Client struct {
 	retry      RetryPolicy
 	budget     *RetryBudget
 	limiter    *limiter
-	latency    latency
 	observer   Observer
-	reach      reachability
 	tracer     trace.Tracer // nil: no spans (a no-op provider's would carry the caller's span context unchanged)
 	propagator propagation.TextMapPropagator
 	flights    *flights // nil: reads are not coalesced
-	deadlines  deadlines
 	// lastSecrets is the set of secrets last prepared (secretsOf).
 	lastSecrets atomic.Pointer[preparedSecrets]
+
+	// What every call writes (the latency estimate, when ModelArts last
+	// answered, the attempts' deadlines) is in cache lines of its own:
+	// beside the fields above, which every call reads, each write on one
+	// core would make the other core's next reads of them miss its cache.
+	_         [cacheLinePad]byte
+	latency   latency
+	reach     reachability
+	deadlines deadlines
+	_         [cacheLinePad]byte
 }
+
+// cacheLinePad keeps data apart in memory: two of x86's 64-byte cache
+// lines, which its adjacent-line prefetcher fetches as a pair.
+const cacheLinePad = 128
 
 // Options configures a [Client]. The zero value of every field means its
 // default (package options).
