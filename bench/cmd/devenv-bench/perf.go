@@ -58,17 +58,17 @@ var featureRules = []featureRule{
 	// http.NewRequestWithContext (newHTTPRequest): what they do is the
 	// bare facade's http.Client.Do and NewRequestWithContext.
 	{"upstream HTTP exchange (net/http client)", true, regexp.MustCompile(`^net/http\.\(\*Client\)\.Do$|^net/http\.NewRequestWithContext$|` + facadePkg + `internal/modelarts\.(\(\*DirectClient\)\.Do|newHTTPRequest)$`)},
-	{"reading the answer's body", true, regexp.MustCompile(facadePkg + `internal/modelarts\.readBody$|^main\.\(\*service\)\.do$`)},
+	{"reading the answer's body", true, regexp.MustCompile(facadePkg + `internal/modelarts\.(readBody|readAnnounced)$|^main\.\(\*service\)\.do$`)},
 	{"JSON and protobuf conversions", true, regexp.MustCompile(`^encoding/json\.|` + facadePkg + `internal/vendorjson\.|^google\.golang\.org/protobuf/|^google\.golang\.org/grpc/encoding/proto\.`)},
 	{"grpc-gateway and generated code", true, regexp.MustCompile(`^github\.com/grpc-ecosystem/grpc-gateway/|` + facadePkg + `gen/`)},
 	{"tracing: otelgrpc, otelhttp, spans, propagation", false, regexp.MustCompile(`^go\.opentelemetry\.io/|` + facadePkg + `internal/modelarts\.recordAttempt|` + facadePkg + `internal/telemetry\.|` + facadePkg + `internal/mirror\.nameSpan`)},
 	{"metrics (Prometheus)", false, regexp.MustCompile(`^github\.com/prometheus/|^github\.com/grpc-ecosystem/go-grpc-middleware/|` + facadePkg + `internal/metrics\.`)},
 	{"request ID (make, check, send back)", false, regexp.MustCompile(`^github\.com/google/uuid\.|` + facadePkg + `internal/callctx\.(NewRequestID|ValidRequestID)|^google\.golang\.org/grpc\.SetHeader$|` + facadePkg + `service\.incomingRequestID|` + facadePkg + `internal/mirror\.WithRequestID`)},
-	{"logging (the call's line, its attributes)", false, regexp.MustCompile(`^log/slog\.|` + facadePkg + `internal/logjson\.|` + facadePkg + `service\.\(\*Service\)\.logCall|` + facadePkg + `internal/callctx\.(logHandler|Annotate|\(\*Call\)|hasAttr)`)},
+	{"logging (the call's line, its attributes)", false, regexp.MustCompile(`^log/slog\.|` + facadePkg + `internal/logjson\.|` + facadePkg + `service\.\(\*Service\)\.logCall|` + facadePkg + `internal/callctx\.(logHandler|Annotate|\(\*Call\)|hasAttr|hasKey|HandleAttrs|HandleCallAttrs|handleAttrs|withCallAttrs|record$)`)},
 	{"stream registry and call tracking (request timeout, drain)", false, regexp.MustCompile(facadePkg + `internal/server\.(\(\*streams\)|\(\*Server\)\.tap|\(\*Server\)\.trackCall|streamFrom|\(\*codec\)\.invalidFields|\(\*streamCtx\))`)},
 	{"limiter (in-flight cap)", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*limiter\)`)},
 	{"reachability, retry budget, latency estimate", false, regexp.MustCompile(facadePkg + `internal/modelarts\.(\(\*reachability\)|\(\*RetryBudget\)|\(\*latency\))`)},
-	{"attempt: context, deadline timer, httptrace", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*Client\)\.attempt|^net/http/httptrace\.`)},
+	{"attempt: context, deadline timer, httptrace", false, regexp.MustCompile(facadePkg + `internal/modelarts\.(\(\*Client\)\.attempt|\(\*deadlines\)|\(\*attemptContext\))|^net/http/httptrace\.`)},
 	{"upstream request: URL, headers, credentials", false, regexp.MustCompile(facadePkg + `internal/modelarts\.\(\*Client\)\.(newRequest|outgoing)|` + facadePkg + `internal/cloudauth\.|` + facadePkg + `internal/modelarts\.(EscapePathSegment|checkSegment)`)},
 	// Before the client's rule, which would take modelarts.APIError.
 	{"pipeline: credentials, validation, error mapping", false, regexp.MustCompile(facadePkg + `service\.(handle|\(\*Service\)\.credentials|validate|checkCallerToken|callerToken|\(\*call\))|` + facadePkg + `internal/apierror\.|` + facadePkg + `internal/modelarts\.(APIError|upstreamError|transportCause)$`)},

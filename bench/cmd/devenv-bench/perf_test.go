@@ -36,6 +36,21 @@ func TestAttribute(t *testing.T) {
 			mod + "internal/modelarts.(*DirectClient).fail",
 			mod + "internal/modelarts.(*DirectClient).unusual",
 		}, "client: send and retry loop, answer handling"},
+		{"an answer of announced length is read as any answer", []string{
+			"runtime.makeslice",
+			mod + "internal/modelarts.readAnnounced",
+			mod + "internal/modelarts.readBody",
+		}, "common: reading the answer's body"},
+		{"the attempts' deadlines are the attempt's", []string{
+			"context.WithCancelCause",
+			mod + "internal/modelarts.(*deadlines).start",
+			mod + "internal/modelarts.(*Client).attempt",
+		}, "attempt: context, deadline timer, httptrace"},
+		{"the call's attributes are the log line's", []string{
+			mod + "internal/callctx.withCallAttrs",
+			mod + "internal/callctx.HandleCallAttrs",
+			mod + "service.(*Service).logCall",
+		}, "logging (the call's line, its attributes)"},
 		{"vendorjson is common", []string{mod + "internal/vendorjson.Marshal", mod + "internal/modelarts.(*Client).send"}, "common: JSON and protobuf conversions"},
 	}
 	for _, tt := range tests {
