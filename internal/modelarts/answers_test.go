@@ -336,8 +336,12 @@ func TestDeleteInstance_reusesConnections(t *testing.T) {
 			t.Fatal("want an error")
 		}
 	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("100 sequential calls opened %d connections; want 1", n)
+	// One connection, but for net/http's own reasons: it reuses a
+	// connection only if its writer reported the request written within
+	// 50ms of the answer, which a loaded machine can miss (2 connections,
+	// once). A client that left bodies unread would open one per call.
+	if n := conns.Load(); n > 5 {
+		t.Errorf("100 sequential calls opened %d connections; want 1 (at most 5)", n)
 	}
 }
 

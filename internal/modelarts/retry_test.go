@@ -127,9 +127,10 @@ func TestRetries_attemptTimeout(t *testing.T) {
 	var count atomic.Int32
 	stalled := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.Options{Retry: modelarts.RetryPolicy{
-		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}})
-	// The call has no deadline: only the attempt's 100ms timeout ends the
-	// stalled attempt.
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: time.Second}})
+	// The call has no deadline: only the attempt's timeout ends the
+	// stalled attempt. A second long enough for the retry's answer under
+	// -race on a loaded machine (at 100ms, the retry timed out too, once).
 	_, res, err := deleteInstanceResult(t.Context(), c, testProject, testInstance)
 	if err != nil {
 		t.Fatalf("err = %v; want success on the second attempt", err)
@@ -149,12 +150,12 @@ func TestRetries_attemptTimeoutShorterThanTheCallers(t *testing.T) {
 	var count atomic.Int32
 	stalled := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 	_, c := newServer(t, sequence(&count, stalled, answer(200, `{"instance_id":"x"}`)), modelarts.Options{Retry: modelarts.RetryPolicy{
-		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: 100 * time.Millisecond}})
+		MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, AttemptTimeout: time.Second}})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	_, res, err := deleteInstanceResult(ctx, c, testProject, testInstance)
 	if err != nil {
-		t.Fatalf("err = %v; want success on the second attempt, after the first's 100ms", err)
+		t.Fatalf("err = %v; want success on the second attempt, after the first's timeout", err)
 	}
 	if res.Attempts != 2 || !res.Ambiguous {
 		t.Errorf("result %+v; want 2 attempts, the first ambiguous", res)
