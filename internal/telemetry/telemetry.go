@@ -117,7 +117,9 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool), version st
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("trace resource: %w", err), exporter.Shutdown(ctx))
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	// ValidUTF8: a span with invalid UTF-8 would fail the export of its
+	// whole batch.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(ValidUTF8(exporter)), sdktrace.WithResource(res))
 	return &Tracing{Provider: tp, Propagator: propagation.TraceContext{}, Exporter: "otlp (" + protocol + ")",
 		shutdown: tp.Shutdown}, nil
 }
