@@ -60,27 +60,22 @@ func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
 // (The handlers are matched by their types, not by an interface, so that
 // attrs, which the caller may keep on its stack, does not escape.)
 func HandleAttrs(h slog.Handler, ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
-	var c *Call
-	if ctx != nil {
-		c = FromContext(ctx)
-	}
-	return handleAttrs(h, ctx, c, t, level, msg, attrs)
+	return HandleCallAttrs(h, ctx, nil, t, level, msg, attrs)
 }
 
 // HandleCallAttrs is [HandleAttrs] for a record of the call c that ctx
-// carries (c is FromContext(ctx), known to the caller): what
-// [NewLogHandler]'s handler adds of the call is taken from c, without a
-// search of ctx's layers for it.
+// carries (c is FromContext(ctx), known to the caller; nil: looked up in
+// ctx if the handler needs it): what [NewLogHandler]'s handler adds of
+// the call is taken from c, without a search of ctx's layers for it.
 func HandleCallAttrs(h slog.Handler, ctx context.Context, c *Call, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
-	return handleAttrs(h, ctx, c, t, level, msg, attrs)
-}
-
-func handleAttrs(h slog.Handler, ctx context.Context, c *Call, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
 	switch h := h.(type) {
 	case *logjson.Handler:
 		return h.HandleAttrs(ctx, t, level, msg, attrs)
 	case logHandler:
 		if ctx != nil {
+			if c == nil {
+				c = FromContext(ctx)
+			}
 			attrs = withCallAttrs(ctx, c, attrs)
 		}
 		if j, ok := h.Handler.(*logjson.Handler); ok {

@@ -88,22 +88,10 @@ func TestTracing_invalidUTF8(t *testing.T) {
 		o.Credentials = cloudauth.Token("t")
 		o.Tracing = tracing
 	})
-	get := func(path string) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.httpURL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
 	badPath := "/v1/" + project + "/demanager/instances/%FF"
 	goodPath := "/v1/" + project + "/demanager/instances/" + running
-	get(badPath)
-	get(goodPath)
+	restRaw(t, http.MethodGet, f.httpURL+badPath, "", nil)
+	restRaw(t, http.MethodGet, f.httpURL+goodPath, "", nil)
 	if _, err := f.client.GetInstance(t.Context(), &devenvv1.GetInstanceRequest{ProjectId: project, InstanceId: running}); err != nil {
 		t.Fatal(err)
 	}
