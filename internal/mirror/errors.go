@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
+	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 )
 
@@ -82,9 +84,11 @@ type vendorError struct {
 // error_message and, for an answer from ModelArts, its HTTP status, which
 // is replayed; the facade's own errors take the HTTP status of their gRPC
 // code. Any other error (grpc-gateway's own, for a malformed query
-// parameter) gets a facade code named after its gRPC code. Nothing is
-// read back from a gRPC status's details: the status is not even built.
-func toVendorError(err error) vendorError {
+// parameter) gets a facade code named after its gRPC code. A request
+// field the facade refuses and ModelArts checks too gets the vendor's code
+// for it, by the RPC r calls (see vendorValidationCodes). Nothing is read
+// back from a gRPC status's details: the status is not even built.
+func toVendorError(err error, r *http.Request) vendorError {
 	e, ok := errors.AsType[*apierror.Error](err)
 	if !ok {
 		st := status.Convert(err)
@@ -102,7 +106,7 @@ func toVendorError(err error) vendorError {
 		v.httpStatus = hs
 	}
 	if vs := e.Violations(); len(vs) > 0 && v.body.ErrorCode == apierror.FacadeCodePrefix+apierror.ReasonInvalidArgument {
-		if code := vendorValidationCode(vs[0]); code != "" {
+		if code := vendorValidationCode(rpcOf(r), vs[0]); code != "" {
 			v.body.ErrorCode = code
 		}
 	}
@@ -115,37 +119,207 @@ func toVendorError(err error) vendorError {
 	return v
 }
 
-// vendorValidationCodes are the vendor's codes for request values it checks
-// itself, by the field a violation names, for its two reasons (required,
-// malformed): ModelArts.6335 "'{}' is a required property.", 6336 "'{}'
-// property value is incorrect." and, for sortby, 6303 "The field does not
-// support sorting." (the error-code table; the emulator answers them). A
-// REST caller whose request the facade refuses for such a field gets the
-// code ModelArts would have answered, with the facade's description, which
-// says what was expected; gRPC callers keep INVALID_ARGUMENT and its
-// BadRequest.
-var vendorValidationCodes = map[string][2]string{
-	"action":         {"ModelArts.6335", "ModelArts.6336"},
-	"show_self":      {"", "ModelArts.6336"},
-	"de_type":        {"", "ModelArts.6336"},
-	"provision_type": {"", "ModelArts.6336"},
-	"status":         {"", "ModelArts.6336"},
-	"order":          {"", "ModelArts.6336"},
-	"sortby":         {"", "ModelArts.6303"},
+// fieldCodes are the vendor's codes for a request field the facade
+// refuses, one for each of the violation's reasons: required (missing or
+// empty) and malformed. "" is a reason for which ModelArts has no code of
+// its own (it does not refuse such a value, or the facade refuses it for a
+// rule of its own): the answer keeps the facade's code.
+type fieldCodes struct {
+	required, malformed string
 }
 
-// vendorValidationCode returns the vendor's code for a violation, or "".
-func vendorValidationCode(v *errdetails.BadRequest_FieldViolation) string {
-	codes, ok := vendorValidationCodes[v.GetField()]
-	switch {
-	case !ok:
-		return ""
-	case v.GetReason() == apierror.ViolationRequired:
-		return codes[0]
-	case v.GetReason() == apierror.ViolationMalformed:
-		return codes[1]
+// The vendor's validation codes (the error-code table's texts; the emulator
+// answers them): ModelArts.6335 "'{}' is a required property.", 6336
+// "'{}' property value is incorrect.", 6334 "Invalid value for name or
+// description. The character {} is not allowed.", 6303 "The field does
+// not support sorting.", 6349 the duration's range, 6348 "The 'duration'
+// parameter is mandatory ...", 6331 the EVS size range, 6324 a storage
+// type not supported, 6323 a flavor not supported; and what ModelArts
+// answers for an ID it does not know: 6309 (a notebook or a mount) and
+// 6797 (an image).
+const (
+	codeNotSortable       = "ModelArts.6303"
+	codeInstanceNotFound  = "ModelArts.6309"
+	codeFlavorUnsupported = "ModelArts.6323"
+	codeStorageType       = "ModelArts.6324"
+	codeEVSRange          = "ModelArts.6331"
+	codeForbiddenChar     = "ModelArts.6334"
+	codeRequired          = "ModelArts.6335"
+	codeBadValue          = "ModelArts.6336"
+	codeDurationMissing   = "ModelArts.6348"
+	codeDurationRange     = "ModelArts.6349"
+	codeImageNotFound     = "ModelArts.6797"
+	codeWorkspaceNotFound = "ModelArts.0102"
+)
+
+// vendorValidationCodes are the vendor's codes for request values it checks
+// itself, by service (a service's full name) or RPC (its full method
+// name), then by the field a violation names, without list indices
+// ("endpoints.service" for endpoints[1].service). An RPC's entry for a
+// field wins over its service's, also when it holds no code. A REST caller
+// whose request the facade refuses for such a field gets the code
+// ModelArts would have answered, with the facade's description, which says
+// what was expected; gRPC callers keep INVALID_ARGUMENT and its BadRequest.
+//
+// The old DevEnviron API's codes are the same in each of its RPCs. The new
+// API's are the ones the emulator answers (internal/emulator, written from
+// the reference pages and the fact sheet's inferred choices, §7.3 and §9),
+// and differ by RPC: an empty flavor is 6335 on create and 6336 on update,
+// a notebook's name with a forbidden character 6334 and ListImages' name
+// 6336. A field the facade checks for a rule ModelArts does not have
+// gets no code, and keeps the facade's: page_size and page_token, a list's
+// pool_id, workspace_id and namespace (ModelArts filters by them
+// unchecked), ListNotebooks' owner, a managed volume's uri and id, and
+// project_id. Where the facade's one refusal stands for several of the
+// vendor's, the entry holds the code of its commonest cause: a name or a
+// description with a forbidden character (6334; 6336 for one too long),
+// an EVS volume's capacity (6331; 6336 for an EFS one), a storage_new_size
+// below 1 (6336; above 4096 ModelArts' answer depends on the notebook), a
+// list's negative offset or limit (6336). The facade's stricter checks of
+// a field ModelArts checks too get the field's code, though ModelArts
+// takes the value: a limit above 1000, a duration given twice, a text's
+// control characters, a key pair name's characters, an address given
+// twice. TestMirror_answersLikeModelArtsOnNotebooks
+// (internal/server) sends each case to the emulator and to the mirror, and
+// lists those that differ.
+var vendorValidationCodes = map[string]map[string]fieldCodes{
+	devenvv1.DevEnvService_ServiceDesc.ServiceName: {
+		"action":         {codeRequired, codeBadValue},
+		"show_self":      {"", codeBadValue},
+		"de_type":        {"", codeBadValue},
+		"provision_type": {"", codeBadValue},
+		"status":         {"", codeBadValue},
+		"order":          {"", codeBadValue},
+		"sortby":         {"", codeNotSortable},
+	},
+	notebookv1.NotebookService_ServiceDesc.ServiceName: {
+		"notebook_id":                            {"", codeInstanceNotFound},
+		"storage_id":                             {"", codeInstanceNotFound},
+		"image_id":                               {codeRequired, codeImageNotFound},
+		"name":                                   {codeRequired, codeForbiddenChar},
+		"description":                            {"", codeForbiddenChar},
+		"flavor":                                 {codeRequired, codeFlavorUnsupported},
+		"feature":                                {"", codeBadValue},
+		"status":                                 {"", codeBadValue},
+		"type":                                   {"", codeBadValue},
+		"service_type":                           {"", codeBadValue},
+		"sort_dir":                               {"", codeBadValue},
+		"sort_key":                               {"", codeNotSortable},
+		"offset":                                 {"", codeBadValue},
+		"limit":                                  {"", codeBadValue},
+		"duration":                               {"", codeDurationRange},
+		"lease.duration":                         {codeDurationMissing, codeDurationRange},
+		"lease.type":                             {"", codeBadValue},
+		"endpoints":                              {"", codeBadValue},
+		"endpoints.service":                      {"", codeBadValue},
+		"endpoints.key_pair_names":               {"", codeBadValue},
+		"endpoints.allowed_access_ips":           {"", codeBadValue},
+		"hooks.container_hooks.pre_start.type":   {"", codeBadValue},
+		"hooks.container_hooks.pre_start.script": {codeRequired, codeBadValue},
+		"hooks.container_hooks.post_start.type":  {"", codeBadValue},
+		"hooks.container_hooks.post_start.script": {codeRequired, codeBadValue},
+	},
+	notebookv1.NotebookService_CreateNotebook_FullMethodName: {
+		"volume":           {codeRequired, ""},
+		"volume.category":  {codeRequired, codeStorageType},
+		"volume.ownership": {codeRequired, codeBadValue},
+		"volume.uri":       {codeRequired, ""},
+		"volume.id":        {codeRequired, ""},
+		"volume.capacity":  {"", codeEVSRange},
+		"pool_id":          {"", codeBadValue},
+		"workspace_id":     {"", codeWorkspaceNotFound},
+	},
+	notebookv1.NotebookService_UpdateNotebook_FullMethodName: {
+		// An update's empty flavor or image is a bad value, not a
+		// missing one.
+		"flavor":           {codeBadValue, codeFlavorUnsupported},
+		"image_id":         {codeBadValue, codeImageNotFound},
+		"storage_new_size": {"", codeBadValue},
+	},
+	notebookv1.NotebookService_ListAllNotebooks_FullMethodName: {
+		"owner": {"", codeBadValue},
+	},
+	notebookv1.NotebookService_ListFlavors_FullMethodName: {
+		"category": {"", codeBadValue},
+	},
+	notebookv1.NotebookService_AttachStorageMount_FullMethodName: {
+		"category":   {codeRequired, codeStorageType},
+		"mount_path": {codeRequired, codeBadValue},
+		"uri":        {codeRequired, codeBadValue},
+	},
+	notebookv1.NotebookService_CreateImage_FullMethodName: {
+		"namespace":    {codeRequired, codeBadValue},
+		"tag":          {"", codeBadValue},
+		"description":  {"", codeBadValue},
+		"workspace_id": {"", codeWorkspaceNotFound},
+	},
+	notebookv1.NotebookService_RegisterImage_FullMethodName: {
+		"swr_path":          {codeRequired, codeBadValue},
+		"arch":              {"", codeBadValue},
+		"origin":            {"", codeBadValue},
+		"visibility":        {"", codeBadValue},
+		"resource_category": {"", codeBadValue},
+		"services":          {"", codeBadValue},
+		"description":       {"", codeBadValue},
+		"workspace_id":      {"", codeWorkspaceNotFound},
+	},
+	notebookv1.NotebookService_ListImages_FullMethodName: {
+		"name": {"", codeBadValue},
+	},
+	notebookv1.NotebookService_ListImageGroups_FullMethodName: {
+		"name": {"", codeBadValue},
+	},
+}
+
+// vendorValidationCode returns the vendor's code for a violation of a
+// request to rpc (a full method name, "" if unknown), or "".
+func vendorValidationCode(rpc string, v *errdetails.BadRequest_FieldViolation) string {
+	field := withoutIndices(v.GetField())
+	codes, ok := vendorValidationCodes[rpc][field]
+	if !ok {
+		service, _, _ := strings.Cut(strings.TrimPrefix(rpc, "/"), "/")
+		codes = vendorValidationCodes[service][field]
+	}
+	switch v.GetReason() {
+	case apierror.ViolationRequired:
+		return codes.required
+	case apierror.ViolationMalformed:
+		return codes.malformed
 	}
 	return ""
+}
+
+// rpcOf returns the full method name of the RPC r's method and path
+// match ([routeOf]), or "" if none.
+func rpcOf(r *http.Request) string {
+	if rt := routeOf(r); rt != nil {
+		return rt.rpc
+	}
+	return ""
+}
+
+// withoutIndices returns a violation's field path without its list
+// indices: "endpoints.allowed_access_ips" for
+// "endpoints[0].allowed_access_ips[2]".
+func withoutIndices(field string) string {
+	if !strings.Contains(field, "[") {
+		return field
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(field, '[')
+		if i < 0 {
+			break
+		}
+		b.WriteString(field[:i])
+		j := strings.IndexByte(field[i:], ']')
+		if j < 0 {
+			return field
+		}
+		field = field[i+j+1:]
+	}
+	b.WriteString(field)
+	return b.String()
 }
 
 // codeName returns the google.rpc.Code name of c, such as "INVALID_ARGUMENT".
@@ -169,7 +343,7 @@ func writeError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 			err = apierror.New(codes.InvalidArgument, apierror.ReasonInvalidArgument, err.Error(), "")
 		}
 	}
-	v := toVendorError(err)
+	v := toVendorError(err, r)
 	if override != nil {
 		v.httpStatus = override.HTTPStatus
 	}

@@ -149,7 +149,7 @@ func eventData(obj proto.Message, originals *vendorjson.Originals) ([]byte, erro
 
 // errorEvent writes err as the stream's last event.
 func (s *sseStream) errorEvent(err error) {
-	v := toVendorError(err)
+	v := toVendorError(err, s.r)
 	body, jerr := json.Marshal(errorFor(s.r, v.body.ErrorCode, v.body.ErrorMessage))
 	if jerr != nil {
 		body = []byte(`{"error_code":"Facade.INTERNAL","error_message":"cannot encode the error"}`)

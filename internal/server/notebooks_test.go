@@ -85,7 +85,8 @@ func TestNotebookErrors_mirror(t *testing.T) {
 		messageField string
 	}{
 		{"notebook_not_found", "/notebooks/00000000-0000-4000-8000-000000000000", 400, "ModelArts.6309", "error_msg"},
-		{"notebook_bad_id", "/notebooks/a%2Fb", 400, "Facade.INVALID_ARGUMENT", "error_msg"},
+		{"notebook_bad_id", "/notebooks/a%2Fb", 400, "ModelArts.6309", "error_msg"}, // refused by the facade, with the vendor's code
+		{"facade_rule", "/notebooks?page_size=5&offset=5", 400, "Facade.INVALID_ARGUMENT", "error_msg"},
 		{"instance_not_found", "/demanager/instances/DE-00000000-0000-4000-8000-000000000000", 400, "ModelArts.6309", "error_message"},
 	}
 	for _, path := range []string{"/notebooks/" + emulator.SampleNotebookID + "/unknown", "/notebooks/all/x", "/images/group/x"} {
