@@ -91,6 +91,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	}
 	logger.Info("devenv-facade starting", slog.String("version", buildinfo.Read().String()))
 	setMemoryLimit(logger, memoryLimitProvider)
+	if k := keepHeapFloor(logger, cfg.gcHeapFloorMiB); k != nil {
+		defer k.Stop()
+	}
 	// The goroutines started below end with ctx, also when run returns
 	// early with an error.
 	ctx, cancel := context.WithCancel(ctx)

@@ -8,7 +8,9 @@
 // logging, no request IDs, no authentication, no limiter, no metrics, no
 // tracing, no validation, no error mapping (an error answer is UNKNOWN with
 // the status line), no server limits beyond grpc-go's and net/http's
-// defaults.
+// defaults. Its Go runtime is set up as the facade's: the same GC heap
+// floor (package gcfloor, -gc-heap-floor-mib, 32 MiB by default), so that
+// the runtime's work per call compares like with like.
 //
 // It serves DeleteInstance, GetInstance and ListInstances (de_type only) of
 // DevEnvService, and GetNotebook and ListNotebooks (limit and offset only)
@@ -43,6 +45,7 @@ import (
 
 	devenvv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/devenv/v1"
 	notebookv1 "github.com/devenv-facade/devenv-facade/gen/modelarts/notebook/v1"
+	"github.com/devenv-facade/devenv-facade/internal/gcfloor"
 	"github.com/devenv-facade/devenv-facade/internal/vendorjson"
 )
 
@@ -53,7 +56,11 @@ func main() {
 	backend := flag.String("backend", "", "ModelArts base URL (the emulator)")
 	token := flag.String("token", "", "X-Auth-Token sent to the backend")
 	maxIdle := flag.Int("max-idle-conns", 20000, "idle connections kept to the backend")
+	heapFloor := flag.Int("gc-heap-floor-mib", 32, "the facade's --gc-heap-floor-mib, for the same runtime settings (0: off)")
 	flag.Parse()
+	if *heapFloor > 0 && os.Getenv("GOGC") == "" {
+		defer gcfloor.Keep(uint64(*heapFloor) << 20).Stop()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *grpcAddr, *httpAddr, *debugAddr, *backend, *token, *maxIdle); err != nil {
