@@ -112,7 +112,7 @@ func newFlags(cfg *config) *envflag.Set {
 	fs.Bool(&cfg.metrics, "metrics", "DEVENV_FACADE_METRICS", true,
 		"keep Prometheus metrics and serve them at /metrics on the admin listener (--admin-addr)")
 	fs.Int(&cfg.gcHeapFloorMiB, "gc-heap-floor-mib", "DEVENV_FACADE_GC_HEAP_FLOOR_MIB", defaultGCHeapFloorMiB,
-		"heap size (MiB) under which the Go garbage collector does not start a collection: while the live heap is under half of it, GOGC is raised after each collection so that the next starts at this size (a few collections a second under load instead of dozens, for that much memory); at most half the Go memory limit; not used when GOGC is set; 0: off").Between(0, 1<<20)
+		"heap size (MiB) the Go garbage collector lets the heap reach before its next collection while the live heap is under half of it: GOGC is raised after each collection (a few collections a second under load instead of dozens, for that much memory; see Operating, GC heap floor); at most half the Go memory limit; not used when GOGC is set; 0: off").Between(0, 1<<20)
 	fs.String(&cfg.debugAddr, "debug-addr", "DEVENV_FACADE_DEBUG_ADDR", "",
 		"loopback address for Go's pprof profiling endpoints (/debug/pprof/); empty disables them")
 	fs.Bool(&cfg.version, "version", "", false, "print the version, commit and Go version, and exit")

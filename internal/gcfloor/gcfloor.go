@@ -15,10 +15,12 @@
 // live heap is half the floor or more, GOGC is back at its usual 100 and
 // the floor changes nothing. A memory limit (GOMEMLIMIT) still bounds the
 // heap as before: the runtime collects when it nears the limit, whatever
-// GOGC says.
+// GOGC says; and while GOGC is raised, the Keeper sets a limit of its own
+// (see [Keep]).
 //
 // What the floor costs is memory: a heap that grows to the floor before
-// it is collected.
+// it is collected, and, when the live heap jumps between two collections,
+// up to about twice the floor more than without it.
 package gcfloor
 
 import (
@@ -49,7 +51,7 @@ func Percent(floor, marked, stacks, globals uint64) int {
 	if floor <= marked || scanned == 0 {
 		return basePercent
 	}
-	highest := float64(floor / (heapMinimum / 100))
+	highest := float64(floor * 100 / heapMinimum)
 	// Rounded up, so that the goal reaches the floor.
 	p := min(math.Ceil(float64(floor-marked)*100/float64(scanned)), highest)
 	if p <= basePercent {
@@ -64,9 +66,14 @@ type Keeper struct {
 
 	mu      sync.Mutex
 	stopped bool
-	percent int              // the GOGC percent last set
-	samples []metrics.Sample // reused: cleanups run one at a time here
-	onTune  func(percent int)
+	percent int   // the GOGC percent last set
+	limit   int64 // the memory limit in force when Keep started
+	limited bool  // the Keeper's own memory limit is in force
+	samples []metrics.Sample
+	// Test hooks: before reads the figures, after has set GOGC and the
+	// limit.
+	before func()
+	after  func(percent int)
 }
 
 // sentinel is what a Keeper drops after each tuning so that the next
@@ -78,6 +85,12 @@ type sentinel struct {
 	_ [2]uint64
 }
 
+// The figures a tuning reads, in this order.
+var figures = []string{
+	"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes",
+	"/memory/classes/total:bytes", "/memory/classes/heap/released:bytes",
+}
+
 // Keep starts keeping the heap goal at or above floor bytes: after each
 // collection it sets GOGC (debug.SetGCPercent) to [Percent] of what the
 // collection found. It tunes once at once (with the figures of the last
@@ -85,17 +98,31 @@ type sentinel struct {
 // cleanup goroutine; it starts no goroutine of its own. A floor of 0 keeps
 // nothing. Stop ends it and sets GOGC back to 100.
 //
+// A tuning comes late: the runtime runs cleanups once it has swept, most
+// of the way into the next cycle, and the goal it sets at the end of that
+// cycle uses the GOGC in force, from figures a cycle old. Should the live
+// heap jump meanwhile (calls piling up), a raised GOGC would take the
+// goal to that many times the new live heap: at GOGC 800, 450 MiB for 50
+// MiB live. So while GOGC is raised, the Keeper also sets a memory limit
+// (debug.SetMemoryLimit) of what the process uses after the collection
+// plus the floor, or keeps the limit already in force if that is lower:
+// the heap then stays under it, the collector working harder if it must,
+// until the next tuning sets GOGC back to 100 and the limit back to the
+// one Keep found.
+//
 // Keep is for a process whose GOGC is the runtime's default: a GOGC set
 // by the environment is the operator's choice, and the caller should not
-// start a Keeper then.
+// start a Keeper then. Set the process's memory limit before Keep, and
+// not after.
 func Keep(floor uint64) *Keeper {
-	return keep(floor, nil)
+	return keep(floor, nil, nil)
 }
 
-func keep(floor uint64, onTune func(int)) *Keeper {
-	k := &Keeper{floor: floor, percent: basePercent, onTune: onTune, samples: []metrics.Sample{
-		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
-	}}
+func keep(floor uint64, before func(), after func(int)) *Keeper {
+	k := &Keeper{floor: floor, percent: basePercent, limit: debug.SetMemoryLimit(-1), before: before, after: after}
+	for _, name := range figures {
+		k.samples = append(k.samples, metrics.Sample{Name: name})
+	}
 	if floor == 0 {
 		k.stopped = true
 		return k
@@ -104,27 +131,44 @@ func keep(floor uint64, onTune func(int)) *Keeper {
 	return k
 }
 
-// tune sets GOGC from the last collection's figures and arms the next
-// tuning, unless the Keeper has stopped.
+// tune sets GOGC and the memory limit from the last collection's figures
+// and arms the next tuning, unless the Keeper has stopped.
 func (k *Keeper) tune() {
+	if k.before != nil {
+		k.before()
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.stopped {
 		return
 	}
 	metrics.Read(k.samples)
-	var v [3]uint64
+	var v [5]uint64
 	for i, s := range k.samples {
 		if s.Value.Kind() == metrics.KindUint64 {
 			v[i] = s.Value.Uint64()
 		}
 	}
-	if p := Percent(k.floor, v[0], v[1], v[2]); p != k.percent {
+	live, stacks, globals, total, released := v[0], v[1], v[2], v[3], v[4]
+	p := Percent(k.floor, live, stacks, globals)
+	if p != k.percent {
 		debug.SetGCPercent(p)
 		k.percent = p
 	}
-	if k.onTune != nil {
-		k.onTune(k.percent)
+	switch {
+	case p > basePercent:
+		limit := k.limit
+		if used := total - min(released, total); used < uint64(math.MaxInt64)-k.floor {
+			limit = min(limit, int64(used+k.floor))
+		}
+		debug.SetMemoryLimit(limit)
+		k.limited = true
+	case k.limited:
+		debug.SetMemoryLimit(k.limit)
+		k.limited = false
+	}
+	if k.after != nil {
+		k.after(k.percent)
 	}
 	runtime.AddCleanup(new(sentinel), (*Keeper).tune, k)
 }
@@ -132,9 +176,9 @@ func (k *Keeper) tune() {
 // Floor returns the floor in bytes (0: none).
 func (k *Keeper) Floor() uint64 { return k.floor }
 
-// Stop ends the tuning and sets GOGC back to 100, if the Keeper had
-// changed it. The cleanup armed last still runs after the next collection,
-// and does nothing.
+// Stop ends the tuning and sets GOGC back to 100 and the memory limit
+// back to the one Keep found, if the Keeper had changed them. The cleanup
+// armed last still runs after the next collection, and does nothing.
 func (k *Keeper) Stop() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -145,5 +189,9 @@ func (k *Keeper) Stop() {
 	if k.percent != basePercent {
 		debug.SetGCPercent(basePercent)
 		k.percent = basePercent
+	}
+	if k.limited {
+		debug.SetMemoryLimit(k.limit)
+		k.limited = false
 	}
 }
