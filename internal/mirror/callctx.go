@@ -6,8 +6,10 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
@@ -161,29 +163,27 @@ func (c *restCall) withValues() context.Context {
 	return ctx
 }
 
-// inCall is the context of a unary call in process, as a gRPC server
+// inCall is the context of a unary call over the mirror, as a gRPC server
 // would give it: the REST request's header metadata ([incomingMetadata])
 // as incoming metadata, no outgoing metadata, and the call's transport
-// stream, which collects what it sets with grpc.SetHeader and
-// grpc.SetTrailer.
-// It also holds the call's request and interceptor, for [interceptArgs].
+// stream ([callStream]), which passes what the call sets with
+// grpc.SetHeader and grpc.SetTrailer to the server handler's, for the
+// answer.
 type inCall struct {
 	context.Context
-	incoming    metadata.MD // nil: none
-	stream      transportStream
-	args        any
-	interceptor grpc.UnaryServerInterceptor
-	rc          *restCall // the REST request's record; nil: none
+	incoming metadata.MD // nil: none
+	stream   callStream
+	rc       *restCall // the REST request's record; nil: none
 }
 
 // inCallKey is the key an inCall answers itself for.
 type inCallKey struct{}
 
-// newInCall returns the context of a call of method on ctx, the gateway's,
-// with args, the request, to be run through interceptor. The inCall is the
-// REST request's own ([restCall].in) for its first call, the one a REST
-// request makes, and an allocation of its own for any other.
-func newInCall(ctx context.Context, method string, args any, interceptor grpc.UnaryServerInterceptor) (context.Context, *inCall) {
+// newInCall returns the context of a call of method on ctx, the one
+// grpc-gateway's server handler gives the service. The inCall is the REST
+// request's own ([restCall].in) for its first call, the one a REST request
+// makes, and an allocation of its own for any other.
+func newInCall(ctx context.Context, method string) (context.Context, *inCall) {
 	var c *inCall
 	rc, _ := ctx.Value(restCallKey{}).(*restCall)
 	if rc != nil && rc.inTaken.CompareAndSwap(false, true) {
@@ -191,7 +191,8 @@ func newInCall(ctx context.Context, method string, args any, interceptor grpc.Un
 	} else {
 		c = &inCall{}
 	}
-	c.Context, c.stream.method, c.args, c.interceptor, c.rc = ctx, method, args, interceptor, rc
+	c.Context, c.rc = ctx, rc
+	c.stream = callStream{method: method, to: grpc.ServerTransportStreamFromContext(ctx)}
 	if rc != nil {
 		c.incoming = incomingMetadata(rc.header)
 	}
@@ -206,9 +207,9 @@ func newInCall(ctx context.Context, method string, args any, interceptor grpc.Un
 }
 
 // Value answers the call's incoming metadata, its outgoing metadata (none:
-// the gateway's is hidden), its transport stream, itself, and what only
-// its REST request's record sets ([restCall.value]), asked of the record
-// directly.
+// what the REST caller sent is passed on by no one), its transport
+// stream, itself, and what only its REST request's record sets
+// ([restCall.value]), asked of the record directly.
 func (c *inCall) Value(key any) any {
 	if key != nil {
 		if _, ok := key.(inCallKey); ok {
@@ -232,4 +233,46 @@ func (c *inCall) Value(key any) any {
 		}
 	}
 	return c.Context.Value(key)
+}
+
+// callStream is the grpc.ServerTransportStream of a unary call over the
+// mirror: the call's method, as a gRPC server's stream gives it (that of
+// grpc-gateway's server handlers has none), and the header and trailer
+// metadata the call sets, passed to the handler's stream (to), which
+// writes them with the answer, or the error.
+type callStream struct {
+	method string
+	to     grpc.ServerTransportStream // nil: none, nothing can be set
+}
+
+// Method returns the call's full method name.
+func (s *callStream) Method() string { return s.method }
+
+// SetHeader adds md to the header metadata.
+func (s *callStream) SetHeader(md metadata.MD) error {
+	if s.to == nil {
+		return s.noStream()
+	}
+	return s.to.SetHeader(md)
+}
+
+// SendHeader adds md to the header metadata, which the handler writes
+// with the answer.
+func (s *callStream) SendHeader(md metadata.MD) error {
+	if s.to == nil {
+		return s.noStream()
+	}
+	return s.to.SendHeader(md)
+}
+
+// SetTrailer adds md to the trailer metadata.
+func (s *callStream) SetTrailer(md metadata.MD) error {
+	if s.to == nil {
+		return s.noStream()
+	}
+	return s.to.SetTrailer(md)
+}
+
+func (s *callStream) noStream() error {
+	return status.Errorf(codes.Internal, "mirror: %s runs outside a server handler: no metadata can be set", s.method)
 }

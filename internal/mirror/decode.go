@@ -90,7 +90,7 @@ func setBodyField(v any) proto.Message {
 }
 
 // Read reads the body while the mirror's decoder reads it, and otherwise
-// reports its end. grpc-gateway's client handlers read what is left of a
+// reports its end. grpc-gateway's handlers read what is left of a
 // body after decoding it (and all of a body a route does not take, a GET's
 // say) before the call; the mirror leaves it unread instead, as the call
 // does not need it: the call starts without waiting for it, and net/http

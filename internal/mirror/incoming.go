@@ -28,9 +28,11 @@ import (
 // about five allocations a header per call (User-Agent, Accept, ...).
 //
 // The mirror makes this metadata itself rather than take grpc-gateway's:
-// the gateway's client handlers pass theirs as outgoing metadata, which
-// grpc-go gives out only as a copy (metadata.FromOutgoingContext, an
-// allocation per key and the map); here the map is the one allocation,
+// the gateway's handlers make theirs of every header the mux's matcher
+// forwards (the server handlers as incoming metadata, the client handlers
+// as outgoing metadata, which grpc-go gives out only as a copy:
+// metadata.FromOutgoingContext, an allocation per key and the map); here
+// the map is the one allocation,
 // and its values are the header's own (metadata readers copy what they
 // read: metadata.FromIncomingContext, ValueFromIncomingContext).
 

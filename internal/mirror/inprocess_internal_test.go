@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -80,7 +81,10 @@ func TestContextKeys(t *testing.T) {
 
 	check := func(t *testing.T) {
 		t.Helper()
-		gateway := metadata.NewOutgoingContext(context.Background(), metadata.Pairs("x-auth-token", "t"))
+		// The server handler's layers: its transport stream, and what
+		// grpc-gateway's client handlers used to add.
+		var handlerStream runtime.ServerTransportStream
+		gateway := metadata.NewOutgoingContext(grpc.NewContextWithServerTransportStream(context.Background(), &handlerStream), metadata.Pairs("x-auth-token", "t"))
 		c := &restCall{Context: gateway, addr: remoteAddr{"127.0.0.1:1"}, header: http.Header{"X-Auth-Token": {"t"}}}
 		c.peer.Addr = &c.addr
 		ctx := c.withValues()
@@ -99,13 +103,18 @@ func TestContextKeys(t *testing.T) {
 			intercepted = req
 			return handler(ctx, req)
 		}
-		call, ic := newInCall(ctx, "/s/m", args, interceptor)
-		stream := &ic.stream
-		// What a generated handler does with the interceptor it is given.
-		decoded := &devenvv1.GetInstanceRequest{}
-		handled, err := interceptArgs(call, decoded, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, func(_ context.Context, req any) (any, error) { return req, nil })
+		// What an intercepted server does with the interceptor it is given.
+		var call context.Context
+		handled, err := inCallInterceptor(interceptor)(ctx, args, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, func(ctx context.Context, req any) (any, error) {
+			call = ctx
+			return req, nil
+		})
 		if err != nil || intercepted != any(args) || handled != any(args) {
-			t.Errorf("interceptArgs: the interceptor got %v, the handler %v (%v); want the call's request", intercepted, handled, err)
+			t.Fatalf("inCallInterceptor: the interceptor got %v, the handler %v (%v); want the call's request", intercepted, handled, err)
+		}
+		ic, _ := call.Value(inCallKey{}).(*inCall)
+		if ic != &c.in {
+			t.Fatal("the call's context is not the request's inCall")
 		}
 		if md, _ := metadata.FromIncomingContext(call); len(md.Get("x-auth-token")) != 1 {
 			t.Errorf("incoming metadata %v", md)
@@ -113,20 +122,30 @@ func TestContextKeys(t *testing.T) {
 		if md, _ := metadata.FromOutgoingContext(call); len(md) != 0 {
 			t.Errorf("outgoing metadata %v; want none", md)
 		}
-		if s := grpc.ServerTransportStreamFromContext(call); s != grpc.ServerTransportStream(stream) {
+		if s := grpc.ServerTransportStreamFromContext(call); s != grpc.ServerTransportStream(&ic.stream) {
 			t.Errorf("transport stream %v; want the call's", s)
 		}
 		if m, _ := grpc.Method(call); m != "/s/m" {
 			t.Errorf("method %q", m)
 		}
+		if err := grpc.SetHeader(call, metadata.Pairs("h", "1")); err != nil {
+			t.Error(err)
+		}
+		if err := grpc.SetTrailer(call, metadata.Pairs("t", "1")); err != nil {
+			t.Error(err)
+		}
+		if h, tr := handlerStream.Header(), handlerStream.Trailer(); len(h.Get("h")) != 1 || len(tr.Get("t")) != 1 {
+			t.Errorf("the server handler's stream has header %v, trailer %v; want what the call set", h, tr)
+		}
 		if vendorjson.OriginalsFrom(call) != &c.originals || callctx.Protocol(call) != callctx.ProtocolREST {
 			t.Error("the call's context lost the request's values")
 		}
-		if _, err := interceptArgs(context.Background(), decoded, &grpc.UnaryServerInfo{FullMethod: "/s/m"}, nil); err == nil {
-			t.Error("interceptArgs outside an in-process call: no error")
+		// Outside a server handler, no metadata can be set.
+		if err := grpc.SetHeader(newInCallContext(context.Background(), "/s/m"), metadata.Pairs("h", "1")); err == nil {
+			t.Error("SetHeader outside a server handler: no error")
 		}
 		// Outside a REST request: none either way.
-		bare, _ := newInCall(gateway, "/s/m", nil, nil)
+		bare, _ := newInCall(gateway, "/s/m")
 		if _, ok := metadata.FromIncomingContext(bare); ok {
 			t.Error("incoming metadata made up")
 		}
@@ -166,4 +185,11 @@ func TestTransportStream_headers(t *testing.T) {
 	if !reflect.DeepEqual(first, metadata.Pairs("a", "1")) {
 		t.Errorf("the first md was changed: %v", first)
 	}
+}
+
+// newInCallContext returns the context newInCall gives a call of method on
+// ctx.
+func newInCallContext(ctx context.Context, method string) context.Context {
+	ctx, _ = newInCall(ctx, method)
+	return ctx
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // contextServer records what a call's context holds, as the service sees
-// it through the mirror's in-process connection.
+// it through the mirror.
 type contextServer struct {
 	devenvv1.UnimplementedDevEnvServiceServer
 	method   string
@@ -102,8 +102,8 @@ func TestMirror_callContext(t *testing.T) {
 // TestMirror_leavesTheRestOfABodyUnread: a call starts once its request
 // is read, while the rest of its body is still to come: the whole body of
 // a route that takes none (a DELETE's), or what follows the JSON value of
-// one that does. grpc-gateway's client handlers, which the mirror
-// registers, would read it to its end before the call, so that a slow
+// one that does. grpc-gateway's handlers, which the mirror registers,
+// would read it to its end before the call, so that a slow
 // client would hold the call back (and its share of pending requests)
 // until the body ended or the read timeout passed. (net/http still
 // discards some of the body before it writes the answer.)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"sync"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/devenv-facade/devenv-facade/internal/apierror"
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
@@ -29,8 +31,9 @@ type inProcessStreamMethod struct {
 // gateway's client sends the one request ([clientStream.SendMsg]), which
 // starts the method's handler, through the stream interceptor, in a
 // goroutine of its own, and then receives what the handler sends. The
-// handler's context is what Invoke gives a unary call (the HTTP request's
-// headers as incoming metadata, a transport stream for grpc.SetHeader),
+// handler's context is what a unary call gets ([newInCall]: the HTTP
+// request's headers as incoming metadata, a transport stream for
+// grpc.SetHeader),
 // cancelled when the gateway's is. Client- and bidirectional-streaming
 // methods are not served: the API has none, and no HTTP rule could carry
 // them.
@@ -311,4 +314,75 @@ func (c *clientStream) RecvMsg(m any) error {
 		}
 		return io.EOF
 	}
+}
+
+// move makes to hold what from holds, sharing its fields' values (the
+// messages, lists and maps in them) rather than copying them: from is not
+// used again. to and from are messages of one type; to is empty.
+//
+// A message of protoc-gen-go's open struct API, as the API's are, has one
+// exported Go field per field of the proto (one per oneof), which move
+// assigns; its internal state, never. protoreflect's Set would do the
+// same, but boxes every scalar it is given: two allocations per string
+// field of an answer. A message whose Go fields are not the proto's (the
+// opaque API) is moved with protoreflect.
+func move(to, from proto.Message) {
+	src := from.ProtoReflect()
+	if fields, ok := goFields(src.Descriptor(), reflect.TypeOf(from)); ok {
+		dst, srcv := reflect.ValueOf(to).Elem(), reflect.ValueOf(from).Elem()
+		for _, i := range fields {
+			dst.Field(i).Set(srcv.Field(i))
+		}
+	} else {
+		dst := to.ProtoReflect()
+		src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			dst.Set(fd, v)
+			return true
+		})
+	}
+	if u := src.GetUnknown(); len(u) > 0 {
+		to.ProtoReflect().SetUnknown(u)
+	}
+}
+
+// goFieldsOf caches goFields' answers by Go type.
+var goFieldsOf sync.Map // reflect.Type -> []int, or nil when not open
+
+// goFields returns the indices of the exported Go fields of t, a pointer
+// to a generated struct of md, if they are one per field of md (a oneof
+// counting as one): the open struct API.
+func goFields(md protoreflect.MessageDescriptor, t reflect.Type) ([]int, bool) {
+	if v, ok := goFieldsOf.Load(t); ok {
+		fields, _ := v.([]int)
+		return fields, fields != nil
+	}
+	var fields []int
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		st := t.Elem()
+		for i := range st.NumField() {
+			if st.Field(i).IsExported() {
+				fields = append(fields, i)
+			}
+		}
+		want := 0
+		for i := range md.Fields().Len() {
+			if od := md.Fields().Get(i).ContainingOneof(); od == nil || od.IsSynthetic() {
+				want++
+			}
+		}
+		for i := range md.Oneofs().Len() {
+			if !md.Oneofs().Get(i).IsSynthetic() {
+				want++
+			}
+		}
+		if len(fields) != want {
+			fields = nil
+		}
+	}
+	if fields == nil {
+		goFieldsOf.Store(t, nil)
+		return nil, false
+	}
+	goFieldsOf.Store(t, fields)
+	return fields, true
 }

@@ -63,17 +63,26 @@ import (
 // recovery and logging behave the same over both protocols.
 //
 // The mirror calls the services in-process rather than dialing the
-// facade's own gRPC port: each service's grpc-gateway client handlers
-// ([Service].Register) call an in-process connection whose Invoke runs the
-// method's handler with interceptor, as a gRPC server would. A gRPC hop on
-// loopback would add a second HTTP/2 exchange, two protobuf round trips
-// and a connection to manage, for nothing the in-process call lacks:
-// status details (and the errors themselves) pass through untouched, and
-// header metadata set with grpc.SetHeader reaches the HTTP response. What
-// is lost is only what needs a real gRPC transport (peer address,
-// per-connection credentials), which the mirror reads from the HTTP
-// request instead where needed. Nothing is written per RPC: an RPC is
-// served over REST when its proto gives it a google.api.http rule.
+// facade's own gRPC port. A unary RPC is served by the service's
+// grpc-gateway server handler (the generated RegisterXHandlerServer),
+// which calls the service's generated intercepted server
+// (NewXInterceptedServer, written by protoc-gen-go-intercept): it runs
+// the call through interceptor, as a gRPC server would, with the request
+// the gateway decoded and a context that holds the HTTP request's headers
+// the facade reads as incoming metadata ([newInCall]); the service's
+// answer is the one written, not a copy. A server-streaming RPC (a
+// watch), which the server handlers refuse, is served by the service's
+// client handler (RegisterXHandlerClient) on an in-process connection
+// whose NewStream runs the method's handler through
+// Options.StreamInterceptor ([inProcess]). A gRPC hop on loopback would
+// add a second HTTP/2 exchange, two protobuf round trips and a connection
+// to manage, for nothing the in-process call lacks: status details (and
+// the errors themselves) pass through untouched, and header metadata set
+// with grpc.SetHeader reaches the HTTP response. What is lost is only what
+// needs a real gRPC transport (peer address, per-connection credentials),
+// which the mirror reads from the HTTP request instead where needed.
+// Nothing is written per RPC: an RPC is served over REST when its proto
+// gives it a google.api.http rule.
 //
 // The handler New returns runs, before the API: the request ID
 // ([WithRequestID]), the vendor gateway's 404 for a method and path the API
@@ -120,22 +129,32 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	if err := routeTable.checkOrder(); err != nil {
 		return nil, err
 	}
-	conn := newInProcess(interceptor, opts.StreamInterceptor, opts.Logger, services)
-	// One mux per service: a request is routed by its service's rules
-	// alone (routeTable.checkOrder compares those), and grpc-gateway does
-	// not first try, and fail to match, every other service's rules of its
+	conn := newInProcess(opts.StreamInterceptor, opts.Logger, services)
+	unary := inCallInterceptor(interceptor)
+	// Two muxes per service, one of its unary rules' server handlers and
+	// one of its streaming rules' client handlers, each route sent to its
+	// own: a request is routed by its service's rules alone
+	// (routeTable.checkOrder compares those), and grpc-gateway does not
+	// first try, and fail to match, every other service's rules of its
 	// method (the new API's three DELETE rules before DeleteInstance's,
 	// each a failed match and an errors.As). A rule of a service New was
 	// not given goes to an empty mux, which answers it as not found.
 	b := &back{config: cfg, muxes: make([]*runtime.ServeMux, len(routeTable))}
 	for _, svc := range services {
-		mux := runtime.NewServeMux(muxOptions...)
-		if err := svc.Register(ctx, mux, conn); err != nil {
+		unaryMux, streamingMux := runtime.NewServeMux(muxOptions...), runtime.NewServeMux(muxOptions...)
+		if err := svc.registerUnary(ctx, unaryMux, unary); err != nil {
+			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
+		}
+		if err := svc.registerStreaming(ctx, streamingMux, conn); err != nil {
 			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
 		}
 		for i := range routeTable {
-			if routeTable[i].service == svc.Desc.ServiceName {
-				b.muxes[i] = mux
+			if routeTable[i].service != svc.Desc.ServiceName {
+				continue
+			}
+			b.muxes[i] = unaryMux
+			if routeTable[i].serverStreaming {
+				b.muxes[i] = streamingMux
 			}
 		}
 	}
@@ -396,7 +415,7 @@ func routeOf(r *http.Request) *route {
 //
 // It also holds, for the one call a REST request makes, what would
 // otherwise be allocated for it: the call's callctx.Call (room, where
-// callctx.Begin makes it), the context of its in-process call (in, see
+// callctx.Begin makes it), the context of its unary call (in, see
 // [newInCall]), and its answer for the marshaler (answer, see
 // [asModelArtsSent]).
 type restCall struct {

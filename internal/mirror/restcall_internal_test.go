@@ -28,7 +28,7 @@ func TestRestCall_holdsItsCall(t *testing.T) {
 	// The gateway's layers above the request's context.
 	gateway := metadata.NewOutgoingContext(c.withValues(), metadata.Pairs("k", "v"))
 
-	in, ic := newInCall(gateway, "/s/m", nil, nil)
+	in, ic := newInCall(gateway, "/s/m")
 	if ic != &c.in {
 		t.Error("the first in-process call's context is not the request's")
 	}
@@ -43,11 +43,11 @@ func TestRestCall_holdsItsCall(t *testing.T) {
 		t.Error("the Call made in the request's room is not found below the in-process call")
 	}
 
-	in2, ic2 := newInCall(gateway, "/s/m2", nil, nil)
+	in2, ic2 := newInCall(gateway, "/s/m2")
 	if ic2 == &c.in || ic2 == ic {
 		t.Error("a second in-process call shares the first's context")
 	}
-	if m, _ := in2.Value(contextKeys.stream).(*transportStream); m == nil || m.Method() != "/s/m2" || ic.stream.Method() != "/s/m" {
+	if m, _ := in2.Value(contextKeys.stream).(*callStream); m == nil || m.Method() != "/s/m2" || ic.stream.Method() != "/s/m" {
 		t.Error("the second in-process call's stream is not its own")
 	}
 	ctx2, call2 := callctx.Begin(in2, "rid-2")
@@ -111,7 +111,7 @@ func TestRestCall_lookupsStop(t *testing.T) {
 	c.span = below.Value(contextKeys.span)
 	c.peer.Addr = &c.addr
 	between := &askedCtx{Context: metadata.NewOutgoingContext(c.withValues(), metadata.Pairs("k", "v"))}
-	in, _ := newInCall(between, "/s/m", nil, nil)
+	in, _ := newInCall(between, "/s/m")
 	between.asked, below.asked = 0, 0
 
 	if callctx.Protocol(in) != callctx.ProtocolREST {
