@@ -24,11 +24,10 @@ type metadataServer struct {
 	devenvv1.UnimplementedDevEnvServiceServer
 	err error
 
-	mu         sync.Mutex
-	req        *devenvv1.DeleteInstanceRequest
-	resp       *devenvv1.DeleteInstanceResponse
-	setErrs    []error
-	trailerSet bool
+	mu      sync.Mutex
+	req     *devenvv1.DeleteInstanceRequest
+	resp    *devenvv1.DeleteInstanceResponse
+	setErrs []error
 }
 
 func (s *metadataServer) DeleteInstance(ctx context.Context, req *devenvv1.DeleteInstanceRequest) (*devenvv1.DeleteInstanceResponse, error) {
