@@ -2,14 +2,14 @@ package mirror
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptrace"
 
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/devenv-facade/devenv-facade/internal/callctx"
 	"github.com/devenv-facade/devenv-facade/internal/reqcheck"
@@ -166,9 +166,8 @@ func (c *restCall) withValues() context.Context {
 // inCall is the context of a unary call over the mirror, as a gRPC server
 // would give it: the REST request's header metadata ([incomingMetadata])
 // as incoming metadata, no outgoing metadata, and the call's transport
-// stream ([callStream]), which passes what the call sets with
-// grpc.SetHeader and grpc.SetTrailer to the server handler's, for the
-// answer.
+// stream ([callStream]), which keeps what the call sets with
+// grpc.SetHeader and grpc.SetTrailer for the answer.
 type inCall struct {
 	context.Context
 	incoming metadata.MD // nil: none
@@ -182,17 +181,18 @@ type inCallKey struct{}
 // newInCall returns the context of a call of method on ctx, the one
 // grpc-gateway's server handler gives the service. The inCall is the REST
 // request's own ([restCall].in) for its first call, the one a REST request
-// makes, and an allocation of its own for any other.
+// makes, and an allocation of its own for any other, whose metadata goes
+// to the server handler's stream ([callStream]).
 func newInCall(ctx context.Context, method string) (context.Context, *inCall) {
 	var c *inCall
 	rc, _ := ctx.Value(restCallKey{}).(*restCall)
 	if rc != nil && rc.inTaken.CompareAndSwap(false, true) {
-		c = &rc.in
+		c = &rc.in // its metadata is kept, for writeCallHeader
 	} else {
 		c = &inCall{}
+		c.stream.to = grpc.ServerTransportStreamFromContext(ctx)
 	}
-	c.Context, c.rc = ctx, rc
-	c.stream = callStream{method: method, to: grpc.ServerTransportStreamFromContext(ctx)}
+	c.Context, c.rc, c.stream.method = ctx, rc, method
 	if rc != nil {
 		c.incoming = incomingMetadata(rc.header)
 	}
@@ -238,41 +238,57 @@ func (c *inCall) Value(key any) any {
 // callStream is the grpc.ServerTransportStream of a unary call over the
 // mirror: the call's method, as a gRPC server's stream gives it (that of
 // grpc-gateway's server handlers has none), and the header and trailer
-// metadata the call sets, passed to the handler's stream (to), which
-// writes them with the answer, or the error.
+// metadata the call sets. Of the REST request's own call ([restCall].in)
+// it keeps them (as [transportStream] keeps them: the first md as it is
+// given, no copy), and the mirror writes the header with the answer
+// ([writeCallHeader]); of any other call it passes them to the server
+// handler's stream (to), which copies and joins them for the answer (a
+// map per SetHeader, and two more per answer).
 type callStream struct {
-	method string
-	to     grpc.ServerTransportStream // nil: none, nothing can be set
+	transportStream
+	to grpc.ServerTransportStream // nil: kept
 }
-
-// Method returns the call's full method name.
-func (s *callStream) Method() string { return s.method }
 
 // SetHeader adds md to the header metadata.
 func (s *callStream) SetHeader(md metadata.MD) error {
-	if s.to == nil {
-		return s.noStream()
+	if s.to != nil {
+		return s.to.SetHeader(md)
 	}
-	return s.to.SetHeader(md)
+	return s.transportStream.SetHeader(md)
 }
 
-// SendHeader adds md to the header metadata, which the handler writes
-// with the answer.
-func (s *callStream) SendHeader(md metadata.MD) error {
-	if s.to == nil {
-		return s.noStream()
-	}
-	return s.to.SendHeader(md)
-}
+// SendHeader adds md to the header metadata, which is written with the
+// answer.
+func (s *callStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
 
 // SetTrailer adds md to the trailer metadata.
 func (s *callStream) SetTrailer(md metadata.MD) error {
-	if s.to == nil {
-		return s.noStream()
+	if s.to != nil {
+		return s.to.SetTrailer(md)
 	}
-	return s.to.SetTrailer(md)
+	return s.transportStream.SetTrailer(md)
 }
 
-func (s *callStream) noStream() error {
-	return status.Errorf(codes.Internal, "mirror: %s runs outside a server handler: no metadata can be set", s.method)
+// writeCallHeader is a forward-response option of the mux: it writes the
+// header metadata the REST request's own call kept ([callStream]) with
+// its answer, under the names [outgoingHeader] gives them, as
+// grpc-gateway writes the metadata of its server handler's stream. (An
+// error is answered in the vendor's shape, without them: writeError
+// writes neither.)
+func writeCallHeader(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	rc, ok := ctx.Value(restCallKey{}).(*restCall)
+	if !ok || !rc.inTaken.Load() {
+		return nil
+	}
+	s := &rc.in.stream
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, vals := range s.header {
+		if name, ok := outgoingHeader(key); ok {
+			for _, v := range vals {
+				w.Header().Add(name, v)
+			}
+		}
+	}
+	return nil
 }

@@ -125,6 +125,7 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 		runtime.WithWriteContentLength(),
 		runtime.WithMiddlewares(nameSpan),
 		runtime.WithForwardResponseRewriter(asModelArtsSent),
+		runtime.WithForwardResponseOption(writeCallHeader),
 	}
 	if err := routeTable.checkOrder(); err != nil {
 		return nil, err
