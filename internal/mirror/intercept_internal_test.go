@@ -163,9 +163,11 @@ func (s *settingServer) DeleteInstance(ctx context.Context, req *devenvv1.Delete
 }
 
 // TestServerHandler_metadataOnError: the header and trailer metadata a
-// call sets through its context ([callStream]) reach grpc-gateway's
-// server handler, which gives them to the mux's forwarder on success and
-// to its error handler on error.
+// call outside a REST request's record sets through its context
+// ([callStream]) reach grpc-gateway's server handler, which gives them to
+// the mux's forwarder on success and to its error handler on error. (A
+// REST request's own call keeps them for writeCallHeader:
+// TestMirror_unaryThroughServerHandler.)
 func TestServerHandler_metadataOnError(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

@@ -51,9 +51,8 @@ func (s *metadataServer) DeleteInstance(ctx context.Context, req *devenvv1.Delet
 // through the interceptor with the request grpc-gateway decoded (the one
 // the service gets); the header metadata the call sets reaches the HTTP
 // answer (trailer metadata is accepted and not written: the mirror
-// exposes none; an error, answered in the vendor's shape, carries neither,
-// as before the server handlers: TestServerHandler_metadataOnError shows
-// the error handler is given both); and the answer written is the
+// exposes none; an error, answered in the vendor's shape, carries
+// neither, as before the server handlers); and the answer written is the
 // service's message itself, not a copy (the vendor JSON kept for it is
 // what the caller reads).
 func TestMirror_unaryThroughServerHandler(t *testing.T) {
