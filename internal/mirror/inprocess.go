@@ -31,7 +31,9 @@ import (
 // (RegisterXHandlerClient) on the mirror's in-process connection
 // ([inProcess]).
 type Service struct {
+	// Desc is the service's generated grpc.ServiceDesc.
 	Desc *grpc.ServiceDesc
+	// Impl implements the service (Desc's HandlerType).
 	Impl any
 	// intercepted returns Impl as an implementation of Desc's server
 	// interface that runs every unary call through interceptor.
