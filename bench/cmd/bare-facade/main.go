@@ -8,9 +8,10 @@
 // logging, no request IDs, no authentication, no limiter, no metrics, no
 // tracing, no validation, no error mapping (an error answer is UNKNOWN with
 // the status line), no server limits beyond grpc-go's and net/http's
-// defaults. Its Go runtime is set up as the facade's: the same GC heap
-// floor (package gcfloor, -gc-heap-floor-mib, 32 MiB by default), so that
-// the runtime's work per call compares like with like.
+// defaults, and the Go runtime's own settings: what any Go facade gets
+// (the facade's runtime engineering, such as its stream workers and its
+// GC heap floor, is the facade's). -gc-heap-floor-mib gives it the
+// facade's GC heap floor (package gcfloor), for investigations.
 //
 // It serves DeleteInstance, GetInstance and ListInstances (de_type only) of
 // DevEnvService, and GetNotebook and ListNotebooks (limit and offset only)
@@ -56,7 +57,7 @@ func main() {
 	backend := flag.String("backend", "", "ModelArts base URL (the emulator)")
 	token := flag.String("token", "", "X-Auth-Token sent to the backend")
 	maxIdle := flag.Int("max-idle-conns", 20000, "idle connections kept to the backend")
-	heapFloor := flag.Int("gc-heap-floor-mib", 32, "the facade's --gc-heap-floor-mib, for the same runtime settings (0: off)")
+	heapFloor := flag.Int("gc-heap-floor-mib", 0, "the facade's --gc-heap-floor-mib (0: none, the Go runtime's own pacing, as the harness runs it)")
 	flag.Parse()
 	if *heapFloor > 0 && os.Getenv("GOGC") == "" {
 		defer gcfloor.Keep(uint64(*heapFloor) << 20).Stop()
