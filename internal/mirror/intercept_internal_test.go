@@ -103,7 +103,8 @@ func (s *answeringServer) GetInstance(context.Context, *devenvv1.GetInstanceRequ
 
 // TestInterceptedServer_answers: the intercepted server answers what the
 // interceptor returns, the service's message itself; an answer of another
-// type is an Internal error; a nil interceptor runs the service alone.
+// type, or none (nil, without an error), is an Internal error; a nil
+// interceptor runs the service alone.
 func TestInterceptedServer_answers(t *testing.T) {
 	t.Parallel()
 	resp := &devenvv1.GetInstanceResponse{Instance: &devenvv1.Instance{Id: proto.String("DE-1")}}
@@ -126,6 +127,12 @@ func TestInterceptedServer_answers(t *testing.T) {
 		}, nil, codes.NotFound},
 		{"another type", &answeringServer{resp: resp}, func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
 			return &devenvv1.DeleteInstanceResponse{}, nil
+		}, nil, codes.Internal},
+		// Neither an answer nor an error: grpc-gateway's server handler
+		// would write the nil as a success, or panic on it.
+		{"the service's nil", &answeringServer{}, passOn, nil, codes.Internal},
+		{"the interceptor's nil", &answeringServer{resp: resp}, func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
+			return nil, nil
 		}, nil, codes.Internal},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,3 +99,21 @@ func TestMirror_unaryThroughServerHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestMirror_nilAnswerIsInternal: a unary call that answers neither a
+// message nor an error (here its interceptor's nil) is answered INTERNAL
+// in the vendor's shape, as before the server handlers: not a 200 with
+// {} (DeleteInstance), nor a dropped connection (GetInstance, whose rule's
+// response_body grpc-gateway reads from the nil answer).
+func TestMirror_nilAnswerIsInternal(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, &fakeServer{}, func(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (any, error) {
+		return nil, nil
+	})
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		got := call(t, ts, method, path, nil)
+		if got.status != http.StatusInternalServerError || got.body["error_code"] != "Facade.INTERNAL" || got.header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: %d %v (X-Request-Id %q); want 500 Facade.INTERNAL with the request ID", method, got.status, got.body, got.header.Get("X-Request-Id"))
+		}
+	}
+}

@@ -17,9 +17,13 @@
 // The intercepted server embeds the generated UnimplementedXServer, so it
 // fails closed: a method it does not implement (a streaming one, which a
 // grpc.UnaryServerInterceptor cannot run) answers Unimplemented, never the
-// wrapped implementation without its interceptor. Per call it allocates
-// nothing: the grpc.UnaryServerInfo and the handler of each method are
-// made once, with the server.
+// wrapped implementation without its interceptor. A call that answers
+// neither an error nor a non-nil message of its method's type fails with
+// Internal: grpc-gateway's server handlers would write a nil answer as a
+// success ({} with 200), or panic on it where the rule has a
+// response_body. Per call it allocates nothing: the
+// grpc.UnaryServerInfo and the handler of each method are made once, with
+// the server.
 package main
 
 import (
@@ -84,6 +88,9 @@ func service(g *protogen.GeneratedFile, s *protogen.Service) {
 	g.P("// is srv and FullMethod the method's full name. Streaming methods, and any")
 	g.P("// other it does not implement, answer Unimplemented (it embeds")
 	g.P("// Unimplemented", server, "): none reaches srv without interceptor.")
+	g.P("// A call that answers neither an error nor a non-nil message of its")
+	g.P("// method's type fails with Internal: grpc-gateway's server handlers")
+	g.P("// would write a nil answer as a success, or panic on it.")
 	g.P("// A nil interceptor runs each call's handler alone.")
 	g.P("func New", s.GoName, "InterceptedServer(srv ", server, ", interceptor ", grpcPackage.Ident("UnaryServerInterceptor"), ") ", server, " {")
 	g.P("if interceptor == nil {")
@@ -123,9 +130,9 @@ func service(g *protogen.GeneratedFile, s *protogen.Service) {
 		g.P("func (s *", typ, ") ", m.GoName, "(ctx ", contextPackage.Ident("Context"), ", req *", m.Input.GoIdent, ") (*", m.Output.GoIdent, ", error) {")
 		g.P("m := &s.methods[", i, "]")
 		g.P("resp, err := s.interceptor(ctx, req, &m.info, m.handler)")
-		g.P("out, ok := resp.(*", m.Output.GoIdent, ")")
-		g.P("if !ok && resp != nil && err == nil {")
-		g.P("return nil, ", statusPackage.Ident("Errorf"), "(", codesPackage.Ident("Internal"), ", ", strconv.Quote("%s answered %T; want "+fmt.Sprintf("*%s", m.Output.Desc.FullName())), ", m.info.FullMethod, resp)")
+		g.P("out, _ := resp.(*", m.Output.GoIdent, ")")
+		g.P("if out == nil && err == nil {")
+		g.P("return nil, ", statusPackage.Ident("Errorf"), "(", codesPackage.Ident("Internal"), ", ", strconv.Quote("%s answered %T; want a non-nil "+fmt.Sprintf("*%s", m.Output.Desc.FullName())), ", m.info.FullMethod, resp)")
 		g.P("}")
 		g.P("return out, err")
 		g.P("}")

@@ -16,6 +16,9 @@ import (
 // is srv and FullMethod the method's full name. Streaming methods, and any
 // other it does not implement, answer Unimplemented (it embeds
 // UnimplementedDevEnvServiceServer): none reaches srv without interceptor.
+// A call that answers neither an error nor a non-nil message of its
+// method's type fails with Internal: grpc-gateway's server handlers
+// would write a nil answer as a success, or panic on it.
 // A nil interceptor runs each call's handler alone.
 func NewDevEnvServiceInterceptedServer(srv DevEnvServiceServer, interceptor grpc.UnaryServerInterceptor) DevEnvServiceServer {
 	if interceptor == nil {
@@ -94,9 +97,9 @@ type interceptedMethodDevEnvService struct {
 func (s *interceptedDevEnvServiceServer) CreateInstance(ctx context.Context, req *CreateInstanceRequest) (*CreateInstanceResponse, error) {
 	m := &s.methods[0]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*CreateInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.CreateInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*CreateInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.CreateInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -105,9 +108,9 @@ func (s *interceptedDevEnvServiceServer) CreateInstance(ctx context.Context, req
 func (s *interceptedDevEnvServiceServer) ListInstances(ctx context.Context, req *ListInstancesRequest) (*ListInstancesResponse, error) {
 	m := &s.methods[1]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListInstancesResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.ListInstancesResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListInstancesResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.ListInstancesResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -116,9 +119,9 @@ func (s *interceptedDevEnvServiceServer) ListInstances(ctx context.Context, req 
 func (s *interceptedDevEnvServiceServer) GetInstance(ctx context.Context, req *GetInstanceRequest) (*GetInstanceResponse, error) {
 	m := &s.methods[2]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*GetInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.GetInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*GetInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.GetInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -127,9 +130,9 @@ func (s *interceptedDevEnvServiceServer) GetInstance(ctx context.Context, req *G
 func (s *interceptedDevEnvServiceServer) UpdateInstance(ctx context.Context, req *UpdateInstanceRequest) (*UpdateInstanceResponse, error) {
 	m := &s.methods[3]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*UpdateInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.UpdateInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*UpdateInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.UpdateInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -138,9 +141,9 @@ func (s *interceptedDevEnvServiceServer) UpdateInstance(ctx context.Context, req
 func (s *interceptedDevEnvServiceServer) StartInstance(ctx context.Context, req *StartInstanceRequest) (*StartInstanceResponse, error) {
 	m := &s.methods[4]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*StartInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.StartInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*StartInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.StartInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -149,9 +152,9 @@ func (s *interceptedDevEnvServiceServer) StartInstance(ctx context.Context, req 
 func (s *interceptedDevEnvServiceServer) StopInstance(ctx context.Context, req *StopInstanceRequest) (*StopInstanceResponse, error) {
 	m := &s.methods[5]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*StopInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.StopInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*StopInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.StopInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -160,9 +163,9 @@ func (s *interceptedDevEnvServiceServer) StopInstance(ctx context.Context, req *
 func (s *interceptedDevEnvServiceServer) ActOnInstance(ctx context.Context, req *ActOnInstanceRequest) (*ActOnInstanceResponse, error) {
 	m := &s.methods[6]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ActOnInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.ActOnInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ActOnInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.ActOnInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -171,9 +174,9 @@ func (s *interceptedDevEnvServiceServer) ActOnInstance(ctx context.Context, req 
 func (s *interceptedDevEnvServiceServer) DeleteInstance(ctx context.Context, req *DeleteInstanceRequest) (*DeleteInstanceResponse, error) {
 	m := &s.methods[7]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*DeleteInstanceResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.devenv.v1.DeleteInstanceResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*DeleteInstanceResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.devenv.v1.DeleteInstanceResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }

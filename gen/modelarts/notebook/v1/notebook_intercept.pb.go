@@ -16,6 +16,9 @@ import (
 // is srv and FullMethod the method's full name. Streaming methods, and any
 // other it does not implement, answer Unimplemented (it embeds
 // UnimplementedNotebookServiceServer): none reaches srv without interceptor.
+// A call that answers neither an error nor a non-nil message of its
+// method's type fails with Internal: grpc-gateway's server handlers
+// would write a nil answer as a success, or panic on it.
 // A nil interceptor runs each call's handler alone.
 func NewNotebookServiceInterceptedServer(srv NotebookServiceServer, interceptor grpc.UnaryServerInterceptor) NotebookServiceServer {
 	if interceptor == nil {
@@ -178,9 +181,9 @@ type interceptedMethodNotebookService struct {
 func (s *interceptedNotebookServiceServer) CreateNotebook(ctx context.Context, req *CreateNotebookRequest) (*CreateNotebookResponse, error) {
 	m := &s.methods[0]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*CreateNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.CreateNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*CreateNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.CreateNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -189,9 +192,9 @@ func (s *interceptedNotebookServiceServer) CreateNotebook(ctx context.Context, r
 func (s *interceptedNotebookServiceServer) ListNotebooks(ctx context.Context, req *ListNotebooksRequest) (*ListNotebooksResponse, error) {
 	m := &s.methods[1]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListNotebooksResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListNotebooksResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListNotebooksResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListNotebooksResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -200,9 +203,9 @@ func (s *interceptedNotebookServiceServer) ListNotebooks(ctx context.Context, re
 func (s *interceptedNotebookServiceServer) GetNotebook(ctx context.Context, req *GetNotebookRequest) (*GetNotebookResponse, error) {
 	m := &s.methods[2]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*GetNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.GetNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*GetNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.GetNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -211,9 +214,9 @@ func (s *interceptedNotebookServiceServer) GetNotebook(ctx context.Context, req 
 func (s *interceptedNotebookServiceServer) ListAllNotebooks(ctx context.Context, req *ListAllNotebooksRequest) (*ListAllNotebooksResponse, error) {
 	m := &s.methods[3]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListAllNotebooksResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListAllNotebooksResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListAllNotebooksResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListAllNotebooksResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -222,9 +225,9 @@ func (s *interceptedNotebookServiceServer) ListAllNotebooks(ctx context.Context,
 func (s *interceptedNotebookServiceServer) UpdateNotebook(ctx context.Context, req *UpdateNotebookRequest) (*UpdateNotebookResponse, error) {
 	m := &s.methods[4]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*UpdateNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.UpdateNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*UpdateNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.UpdateNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -233,9 +236,9 @@ func (s *interceptedNotebookServiceServer) UpdateNotebook(ctx context.Context, r
 func (s *interceptedNotebookServiceServer) DeleteNotebook(ctx context.Context, req *DeleteNotebookRequest) (*DeleteNotebookResponse, error) {
 	m := &s.methods[5]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*DeleteNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.DeleteNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*DeleteNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.DeleteNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -244,9 +247,9 @@ func (s *interceptedNotebookServiceServer) DeleteNotebook(ctx context.Context, r
 func (s *interceptedNotebookServiceServer) StartNotebook(ctx context.Context, req *StartNotebookRequest) (*StartNotebookResponse, error) {
 	m := &s.methods[6]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*StartNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.StartNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*StartNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.StartNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -255,9 +258,9 @@ func (s *interceptedNotebookServiceServer) StartNotebook(ctx context.Context, re
 func (s *interceptedNotebookServiceServer) StopNotebook(ctx context.Context, req *StopNotebookRequest) (*StopNotebookResponse, error) {
 	m := &s.methods[7]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*StopNotebookResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.StopNotebookResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*StopNotebookResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.StopNotebookResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -266,9 +269,9 @@ func (s *interceptedNotebookServiceServer) StopNotebook(ctx context.Context, req
 func (s *interceptedNotebookServiceServer) GetLease(ctx context.Context, req *GetLeaseRequest) (*GetLeaseResponse, error) {
 	m := &s.methods[8]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*GetLeaseResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.GetLeaseResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*GetLeaseResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.GetLeaseResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -277,9 +280,9 @@ func (s *interceptedNotebookServiceServer) GetLease(ctx context.Context, req *Ge
 func (s *interceptedNotebookServiceServer) RenewLease(ctx context.Context, req *RenewLeaseRequest) (*RenewLeaseResponse, error) {
 	m := &s.methods[9]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*RenewLeaseResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.RenewLeaseResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*RenewLeaseResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.RenewLeaseResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -288,9 +291,9 @@ func (s *interceptedNotebookServiceServer) RenewLease(ctx context.Context, req *
 func (s *interceptedNotebookServiceServer) ListSwitchableFlavors(ctx context.Context, req *ListSwitchableFlavorsRequest) (*ListSwitchableFlavorsResponse, error) {
 	m := &s.methods[10]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListSwitchableFlavorsResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListSwitchableFlavorsResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListSwitchableFlavorsResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListSwitchableFlavorsResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -299,9 +302,9 @@ func (s *interceptedNotebookServiceServer) ListSwitchableFlavors(ctx context.Con
 func (s *interceptedNotebookServiceServer) ListFlavors(ctx context.Context, req *ListFlavorsRequest) (*ListFlavorsResponse, error) {
 	m := &s.methods[11]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListFlavorsResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListFlavorsResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListFlavorsResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListFlavorsResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -310,9 +313,9 @@ func (s *interceptedNotebookServiceServer) ListFlavors(ctx context.Context, req 
 func (s *interceptedNotebookServiceServer) ListStorageMounts(ctx context.Context, req *ListStorageMountsRequest) (*ListStorageMountsResponse, error) {
 	m := &s.methods[12]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListStorageMountsResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListStorageMountsResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListStorageMountsResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListStorageMountsResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -321,9 +324,9 @@ func (s *interceptedNotebookServiceServer) ListStorageMounts(ctx context.Context
 func (s *interceptedNotebookServiceServer) AttachStorageMount(ctx context.Context, req *AttachStorageMountRequest) (*AttachStorageMountResponse, error) {
 	m := &s.methods[13]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*AttachStorageMountResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.AttachStorageMountResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*AttachStorageMountResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.AttachStorageMountResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -332,9 +335,9 @@ func (s *interceptedNotebookServiceServer) AttachStorageMount(ctx context.Contex
 func (s *interceptedNotebookServiceServer) GetStorageMount(ctx context.Context, req *GetStorageMountRequest) (*GetStorageMountResponse, error) {
 	m := &s.methods[14]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*GetStorageMountResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.GetStorageMountResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*GetStorageMountResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.GetStorageMountResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -343,9 +346,9 @@ func (s *interceptedNotebookServiceServer) GetStorageMount(ctx context.Context, 
 func (s *interceptedNotebookServiceServer) DetachStorageMount(ctx context.Context, req *DetachStorageMountRequest) (*DetachStorageMountResponse, error) {
 	m := &s.methods[15]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*DetachStorageMountResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.DetachStorageMountResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*DetachStorageMountResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.DetachStorageMountResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -354,9 +357,9 @@ func (s *interceptedNotebookServiceServer) DetachStorageMount(ctx context.Contex
 func (s *interceptedNotebookServiceServer) CreateImage(ctx context.Context, req *CreateImageRequest) (*CreateImageResponse, error) {
 	m := &s.methods[16]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*CreateImageResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.CreateImageResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*CreateImageResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.CreateImageResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -365,9 +368,9 @@ func (s *interceptedNotebookServiceServer) CreateImage(ctx context.Context, req 
 func (s *interceptedNotebookServiceServer) ListImages(ctx context.Context, req *ListImagesRequest) (*ListImagesResponse, error) {
 	m := &s.methods[17]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListImagesResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListImagesResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListImagesResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListImagesResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -376,9 +379,9 @@ func (s *interceptedNotebookServiceServer) ListImages(ctx context.Context, req *
 func (s *interceptedNotebookServiceServer) RegisterImage(ctx context.Context, req *RegisterImageRequest) (*RegisterImageResponse, error) {
 	m := &s.methods[18]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*RegisterImageResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.RegisterImageResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*RegisterImageResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.RegisterImageResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -387,9 +390,9 @@ func (s *interceptedNotebookServiceServer) RegisterImage(ctx context.Context, re
 func (s *interceptedNotebookServiceServer) GetImage(ctx context.Context, req *GetImageRequest) (*GetImageResponse, error) {
 	m := &s.methods[19]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*GetImageResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.GetImageResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*GetImageResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.GetImageResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -398,9 +401,9 @@ func (s *interceptedNotebookServiceServer) GetImage(ctx context.Context, req *Ge
 func (s *interceptedNotebookServiceServer) ListImageGroups(ctx context.Context, req *ListImageGroupsRequest) (*ListImageGroupsResponse, error) {
 	m := &s.methods[20]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*ListImageGroupsResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.ListImageGroupsResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*ListImageGroupsResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.ListImageGroupsResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
@@ -409,9 +412,9 @@ func (s *interceptedNotebookServiceServer) ListImageGroups(ctx context.Context, 
 func (s *interceptedNotebookServiceServer) DeleteImage(ctx context.Context, req *DeleteImageRequest) (*DeleteImageResponse, error) {
 	m := &s.methods[21]
 	resp, err := s.interceptor(ctx, req, &m.info, m.handler)
-	out, ok := resp.(*DeleteImageResponse)
-	if !ok && resp != nil && err == nil {
-		return nil, status.Errorf(codes.Internal, "%s answered %T; want *modelarts.notebook.v1.DeleteImageResponse", m.info.FullMethod, resp)
+	out, _ := resp.(*DeleteImageResponse)
+	if out == nil && err == nil {
+		return nil, status.Errorf(codes.Internal, "%s answered %T; want a non-nil *modelarts.notebook.v1.DeleteImageResponse", m.info.FullMethod, resp)
 	}
 	return out, err
 }
