@@ -104,7 +104,7 @@ func BenchmarkWatchEvents(b *testing.B) {
 				}
 				return nil
 			}}
-			h, err := mirror.New(b.Context(), []mirror.Service{mirror.NotebookService(nbs)}, nil, mirror.Options{})
+			h, err := mirror.New(b.Context(), []mirror.Service{mirror.NotebookService(nbs)}, passThrough, mirror.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -143,7 +143,7 @@ func BenchmarkWatchOpen(b *testing.B) {
 		<-ss.Context().Done()
 		return nil
 	}}
-	h, err := mirror.New(b.Context(), []mirror.Service{mirror.NotebookService(nbs)}, nil, mirror.Options{})
+	h, err := mirror.New(b.Context(), []mirror.Service{mirror.NotebookService(nbs)}, passThrough, mirror.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,4 +195,9 @@ type benchNotebooks struct {
 
 func (s *benchNotebooks) WatchNotebooks(_ *notebookv1.WatchNotebooksRequest, ss grpc.ServerStreamingServer[notebookv1.WatchNotebooksResponse]) error {
 	return s.watch(ss)
+}
+
+// passThrough is an interceptor that only runs the call.
+func passThrough(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	return h(ctx, req)
 }

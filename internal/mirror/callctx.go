@@ -218,7 +218,7 @@ func (c *inCall) Value(key any) any {
 		switch key {
 		case contextKeys.incoming:
 			if c.incoming == nil {
-				break // the gateway's context has none either
+				break // none read from the request: the gateway's, if any
 			}
 			return c.incoming
 		case contextKeys.outgoing:

@@ -78,15 +78,9 @@ func NotebookService(srv notebookv1.NotebookServiceServer) Service {
 }
 
 // inCallInterceptor returns the interceptor the services' intercepted
-// servers run a unary call through: interceptor (nil: none), given the
-// call's context as a gRPC server would give it ([newInCall]).
+// servers run a unary call through: interceptor, given the call's context
+// as a gRPC server would give it ([newInCall]).
 func inCallInterceptor(interceptor grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	if interceptor == nil {
-		return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-			ctx, _ = newInCall(ctx, info.FullMethod)
-			return handler(ctx, req)
-		}
-	}
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, _ = newInCall(ctx, info.FullMethod)
 		return interceptor(ctx, req, info, handler)

@@ -92,6 +92,16 @@ import (
 // ([config.serveStreaming]), and the query's check, in that order; then
 // grpc-gateway's mux of the route's service.
 func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerInterceptor, opts Options) (http.Handler, error) {
+	if interceptor == nil {
+		// Caller authorization and the request check are in it: a unary
+		// call without it would reach the service unchecked.
+		return nil, errors.New("mirror: no interceptor: every unary call runs through one")
+	}
+	for _, svc := range services {
+		if svc.registerUnary == nil || svc.registerStreaming == nil {
+			return nil, errors.New("mirror: a Service not made by DevEnvService or NotebookService")
+		}
+	}
 	if opts.MaxBodyBytes < 0 {
 		return nil, options.Errorf("mirror", "{MaxBodyBytes} %d is negative", opts.MaxBodyBytes)
 	}

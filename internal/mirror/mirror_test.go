@@ -467,3 +467,29 @@ func TestMirror_bodiesEndAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestNew_failsClosed: New refuses to build a mirror whose unary calls
+// would reach a service without the interceptor (where caller
+// authorization and the request check are), and a Service it cannot
+// register.
+func TestNew_failsClosed(t *testing.T) {
+	t.Parallel()
+	pass := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}
+	for _, tt := range []struct {
+		name        string
+		services    []mirror.Service
+		interceptor grpc.UnaryServerInterceptor
+	}{
+		{"no interceptor", []mirror.Service{mirror.DevEnvService(&fakeServer{})}, nil},
+		{"a Service literal", []mirror.Service{{Desc: &devenvv1.DevEnvService_ServiceDesc, Impl: &fakeServer{}}}, pass},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if h, err := mirror.New(t.Context(), tt.services, tt.interceptor, mirror.Options{}); err == nil || h != nil {
+				t.Errorf("New: %v, %v; want an error and no handler", h, err)
+			}
+		})
+	}
+}
