@@ -39,8 +39,8 @@ type Service struct {
 	// interface that runs every unary call through interceptor.
 	intercepted func(interceptor grpc.UnaryServerInterceptor) any
 	// registerUnary registers the server handlers of the service's RPCs,
-	// given intercepted(interceptor).
-	registerUnary func(ctx context.Context, mux *runtime.ServeMux, interceptor grpc.UnaryServerInterceptor) error
+	// calling srv, what intercepted returned.
+	registerUnary func(ctx context.Context, mux *runtime.ServeMux, srv any) error
 	// registerStreaming registers the client handlers of the service's
 	// RPCs, given the service's client on conn.
 	registerStreaming func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error
@@ -55,8 +55,8 @@ func newService[S any](desc *grpc.ServiceDesc, impl S, intercept func(S, grpc.Un
 	registerClient func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error) Service {
 	return Service{Desc: desc, Impl: impl,
 		intercepted: func(interceptor grpc.UnaryServerInterceptor) any { return intercept(impl, interceptor) },
-		registerUnary: func(ctx context.Context, mux *runtime.ServeMux, interceptor grpc.UnaryServerInterceptor) error {
-			return registerServer(ctx, mux, intercept(impl, interceptor))
+		registerUnary: func(ctx context.Context, mux *runtime.ServeMux, srv any) error {
+			return registerServer(ctx, mux, srv.(S))
 		},
 		registerStreaming: registerClient}
 }

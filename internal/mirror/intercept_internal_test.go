@@ -196,9 +196,10 @@ func TestServerHandler_metadataOnError(t *testing.T) {
 					answered = true
 					return nil
 				}))
-			if err := DevEnvService(&settingServer{err: tt.err}).registerUnary(t.Context(), mux, inCallInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			svc := DevEnvService(&settingServer{err: tt.err})
+			if err := svc.registerUnary(t.Context(), mux, svc.intercepted(inCallInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 				return h(ctx, req)
-			})); err != nil {
+			}))); err != nil {
 				t.Fatal(err)
 			}
 			r := httptest.NewRequestWithContext(t.Context(), http.MethodDelete, "/v1/p/demanager/instances/DE-1", nil)

@@ -98,7 +98,7 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 		return nil, errors.New("mirror: no interceptor: every unary call runs through one")
 	}
 	for _, svc := range services {
-		if svc.registerUnary == nil || svc.registerStreaming == nil {
+		if svc.intercepted == nil || svc.registerUnary == nil || svc.registerStreaming == nil {
 			return nil, errors.New("mirror: a Service not made by DevEnvService or NotebookService")
 		}
 	}
@@ -153,7 +153,7 @@ func New(ctx context.Context, services []Service, interceptor grpc.UnaryServerIn
 	b := &back{config: cfg, muxes: make([]*runtime.ServeMux, len(routeTable))}
 	for _, svc := range services {
 		unaryMux, streamingMux := runtime.NewServeMux(muxOptions...), runtime.NewServeMux(muxOptions...)
-		if err := svc.registerUnary(ctx, unaryMux, unary); err != nil {
+		if err := svc.registerUnary(ctx, unaryMux, svc.intercepted(unary)); err != nil {
 			return nil, fmt.Errorf("mirror: %s: %w", svc.Desc.ServiceName, err)
 		}
 		if err := svc.registerStreaming(ctx, streamingMux, conn); err != nil {
